@@ -1,0 +1,1 @@
+//! AI-client configuration files: generation and lint.

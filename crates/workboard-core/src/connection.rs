@@ -1,0 +1,1 @@
+//! The connection machine: credentials + MCP session + shared policies.

@@ -1,0 +1,184 @@
+//! Credentials: a personal token or an OAuth token set, with expiry against the injected clock.
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::SecretString;
+
+/// One year in milliseconds: the documented lifetime of WorkBoard v1 access tokens.
+pub const V1_TOKEN_LIFETIME_MS: u64 = 365 * 24 * 60 * 60 * 1000;
+
+/// Refresh this long before expiry (clock skew and request latency).
+pub const REFRESH_MARGIN_MS: u64 = 60 * 1000;
+
+/// Which flow produced a token set (decides how it is refreshed and revoked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dialect {
+    /// WorkBoard OAuth v1 (`client_hash`, `success` envelopes, one-year tokens).
+    WorkboardV1,
+    /// Standard OAuth 2.1 as used by MCP authorization.
+    OAuth2,
+}
+
+/// Credentials the connection attaches to requests.
+///
+/// `Debug` never shows token values. Serde round-trips (credential stores need the values).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Credentials {
+    /// A personal ("instant") token from WorkBoard's App tab. Scoped to MCP only; no refresh.
+    Personal {
+        /// The token.
+        token: SecretString,
+    },
+    /// Tokens from an OAuth flow.
+    #[serde(rename = "oauth")]
+    OAuth(TokenSet),
+}
+
+/// An OAuth token set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSet {
+    /// Access token.
+    pub access_token: SecretString,
+    /// Refresh token, if the server issued one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<SecretString>,
+    /// Token type as issued (compared case-insensitively; always bearer).
+    pub token_type: String,
+    /// Granted scope as the server wrote it (comma list for v1, space list for OAuth 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// When the token was issued (unix ms, injected clock).
+    pub issued_at_ms: u64,
+    /// When the access token expires (unix ms), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<u64>,
+    /// Which flow issued it.
+    pub dialect: Dialect,
+}
+
+impl Credentials {
+    /// A personal token (trimmed; a leading `Bearer ` is removed).
+    pub fn personal(token: impl Into<String>) -> Credentials {
+        let raw: String = token.into();
+        let t = raw.trim();
+        let t = strip_bearer(t);
+        Credentials::Personal { token: SecretString::new(t) }
+    }
+
+    /// The access token.
+    pub fn access_token(&self) -> &SecretString {
+        match self {
+            Credentials::Personal { token } => token,
+            Credentials::OAuth(set) => &set.access_token,
+        }
+    }
+
+    /// The `Authorization` header value: `Bearer <token>`.
+    pub fn authorization_header(&self) -> SecretString {
+        SecretString::new(format!("Bearer {}", self.access_token().expose()))
+    }
+
+    /// Whether a refresh token is present.
+    pub fn can_refresh(&self) -> bool {
+        matches!(self, Credentials::OAuth(TokenSet { refresh_token: Some(_), .. }))
+    }
+
+    /// Expiry time (unix ms), if known.
+    pub fn expires_at_ms(&self) -> Option<u64> {
+        match self {
+            Credentials::Personal { .. } => None,
+            Credentials::OAuth(set) => set.expires_at_ms,
+        }
+    }
+
+    /// Expired at `now_ms`.
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expires_at_ms().is_some_and(|e| now_ms >= e)
+    }
+
+    /// Should be refreshed before use at `now_ms` (expired or within [`REFRESH_MARGIN_MS`])
+    /// and can be.
+    pub fn should_refresh(&self, now_ms: u64) -> bool {
+        self.can_refresh()
+            && self.expires_at_ms().is_some_and(|e| now_ms.saturating_add(REFRESH_MARGIN_MS) >= e)
+    }
+
+    /// Granted scope, if known.
+    pub fn scope(&self) -> Option<&str> {
+        match self {
+            Credentials::Personal { .. } => None,
+            Credentials::OAuth(set) => set.scope.as_deref(),
+        }
+    }
+
+    /// Serializes to JSON for a credential store (contains secrets: store it safely).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses what [`Credentials::to_json`] wrote.
+    pub fn from_json(json: &str) -> Result<Credentials, crate::Error> {
+        serde_json::from_str(json).map_err(|e| crate::Error::InvalidInput {
+            what: "stored credentials".into(),
+            reason: format!("not valid credentials JSON ({})", e.classify_name()),
+        })
+    }
+}
+
+/// Removes a leading `Bearer ` (any case) that users paste along with a token.
+pub fn strip_bearer(t: &str) -> &str {
+    if t.len() > 7 && t[..7].eq_ignore_ascii_case("bearer ") {
+        t[7..].trim_start()
+    } else {
+        t
+    }
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "I/O",
+            serde_json::error::Category::Syntax => "syntax error",
+            serde_json::error::Category::Data => "wrong shape",
+            serde_json::error::Category::Eof => "truncated",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_token_roundtrip_and_redaction() {
+        let c = Credentials::personal("  Bearer tok123  ");
+        assert_eq!(c.access_token().expose(), "tok123");
+        assert_eq!(c.authorization_header().expose(), "Bearer tok123");
+        assert!(!format!("{c:?}").contains("tok123"));
+        let back = Credentials::from_json(&c.to_json()).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn expiry_and_refresh() {
+        let c = Credentials::OAuth(TokenSet {
+            access_token: "a".into(),
+            refresh_token: Some("r".into()),
+            token_type: "bearer".into(),
+            scope: Some("all".into()),
+            issued_at_ms: 0,
+            expires_at_ms: Some(100_000),
+            dialect: Dialect::OAuth2,
+        });
+        assert!(!c.should_refresh(0));
+        assert!(c.should_refresh(40_001));
+        assert!(c.is_expired(100_000));
+        assert!(Credentials::from_json("{\"kind\":").is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! Diagnostics: map failures to the troubleshooting table.

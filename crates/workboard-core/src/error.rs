@@ -1,0 +1,426 @@
+//! Errors: one rich enum for the core ([`Error`]), and its flat form for bindings
+//! ([`ErrorInfo`]: a stable `code`, a message and a hint).
+//!
+//! No variant carries a token, secret, authorization code, PKCE verifier or `state` value:
+//! messages are safe to log and to show.
+
+use serde::{Deserialize, Serialize};
+
+use crate::http::TransportError;
+
+/// Everything that can go wrong in the core. Converted to [`ErrorInfo`] in one place.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A URL could not be parsed.
+    #[error("invalid {what}: {reason}")]
+    InvalidUrl {
+        /// Which URL.
+        what: String,
+        /// Parser message.
+        reason: String,
+    },
+    /// A URL that would receive credentials is not https (and not loopback).
+    #[error("refusing insecure {what}: {reason}")]
+    InsecureUrl {
+        /// Which URL.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// Bad argument from the application.
+    #[error("invalid {what}: {reason}")]
+    InvalidInput {
+        /// Which input.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// An operation was called in a state that does not allow it.
+    #[error("wrong state: cannot {action} while {state}")]
+    WrongState {
+        /// What was attempted.
+        action: String,
+        /// The current state.
+        state: String,
+    },
+
+    // ---- interactive authorization ----
+    /// The redirect carried no `state` although one was sent.
+    #[error("the authorization response carries no state parameter")]
+    StateMissing,
+    /// The redirect's `state` does not match the pending authorization (possible CSRF).
+    #[error("the authorization response's state does not match the pending authorization")]
+    StateMismatch,
+    /// The pending authorization was already completed (single use).
+    #[error("this authorization was already completed; start a new one")]
+    AuthorizationReused,
+    /// The pending authorization (and its code) expired.
+    #[error("the authorization expired after {age_secs} s (codes are valid for {limit_secs} s)")]
+    AuthorizationExpired {
+        /// Seconds since the authorization started.
+        age_secs: u64,
+        /// The lifetime that was exceeded.
+        limit_secs: u64,
+    },
+    /// The redirect carried no code and no error.
+    #[error("the authorization response carries neither a code nor an error")]
+    CodeMissing,
+    /// The authorization server refused (redirect with `error`).
+    #[error("authorization refused: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    AuthorizationDenied {
+        /// Error code (`access_denied`, `invalid_client_id`, `invalid_scope`, ...).
+        error: String,
+        /// `error_description` / `error_message`.
+        description: Option<String>,
+    },
+    /// The redirect URI used does not equal the registered one.
+    #[error("redirect URI mismatch: expected `{expected}`, got `{actual}` (first difference at character {differs_at})")]
+    RedirectUriMismatch {
+        /// The registered / configured redirect URI.
+        expected: String,
+        /// The URI actually used.
+        actual: String,
+        /// Index of the first differing character.
+        differs_at: usize,
+    },
+    /// RFC 9207 `iss` or metadata issuer did not match.
+    #[error("issuer mismatch: expected `{expected}`, got `{actual}`")]
+    IssuerMismatch {
+        /// Expected issuer.
+        expected: String,
+        /// Issuer received.
+        actual: String,
+    },
+
+    // ---- token endpoint and responses ----
+    /// The token endpoint returned an OAuth error (or `success:false`).
+    #[error("token endpoint error {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    TokenEndpoint {
+        /// HTTP status.
+        status: u16,
+        /// OAuth error code (`invalid_grant`, ...).
+        error: String,
+        /// Human description from the server.
+        description: Option<String>,
+    },
+    /// A response could not be understood (not JSON, truncated, HTML error page, missing field).
+    #[error("invalid {what}: {reason}")]
+    InvalidResponse {
+        /// Which response.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// A response body exceeded the SDK's limit.
+    #[error("{what} is larger than the limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// Which response.
+        what: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// The token type is not bearer.
+    #[error("unsupported token type `{0}` (only bearer tokens are supported)")]
+    UnsupportedTokenType(String),
+
+    // ---- HTTP outcomes ----
+    /// 401 from the resource (after any refresh the policy allows).
+    #[error("401 Unauthorized from {url}")]
+    Unauthorized {
+        /// Redacted URL.
+        url: String,
+        /// `error` from `WWW-Authenticate`, if any.
+        error: Option<String>,
+        /// The environment in use, for the hint.
+        environment: String,
+    },
+    /// 403 with `insufficient_scope` and the step-up limit reached, or step-up impossible.
+    #[error("403 insufficient scope{}", scope.as_deref().map(|s| format!(" (needs `{s}`)")).unwrap_or_default())]
+    InsufficientScope {
+        /// Scope the server asked for.
+        scope: Option<String>,
+    },
+    /// 403 otherwise.
+    #[error("403 Forbidden from {url}")]
+    Forbidden {
+        /// Redacted URL.
+        url: String,
+    },
+    /// 429 after the retry budget.
+    #[error("rate limited by the server{}", retry_after_ms.map(|m| format!(" (retry after {} s)", m / 1000)).unwrap_or_default())]
+    RateLimited {
+        /// Server's Retry-After in ms.
+        retry_after_ms: Option<u64>,
+    },
+    /// Any other unexpected HTTP status.
+    #[error("unexpected HTTP {status} from {url}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    HttpStatus {
+        /// Status code.
+        status: u16,
+        /// Redacted URL.
+        url: String,
+        /// Short, secret-free detail from the body.
+        detail: Option<String>,
+    },
+    /// The host's transport failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The retry budget is exhausted.
+    #[error("gave up after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        /// Attempts made.
+        attempts: u32,
+        /// Last failure.
+        last: String,
+    },
+
+    // ---- discovery (OAuth 2.1 for MCP) ----
+    /// Metadata discovery failed.
+    #[error("OAuth discovery failed: {reason}")]
+    Discovery {
+        /// Why.
+        reason: String,
+    },
+    /// Protected resource metadata names another resource.
+    #[error("protected resource metadata is for `{actual}`, not `{expected}`")]
+    ResourceMismatch {
+        /// Our server URL.
+        expected: String,
+        /// The `resource` in the metadata.
+        actual: String,
+    },
+    /// No way to identify the client (no client id, no CIMD, no registration endpoint).
+    #[error("no client identity: {reason}")]
+    NoClientIdentity {
+        /// Why.
+        reason: String,
+    },
+    /// A client secret was given to a browser build without the explicit opt-in.
+    #[error("a client secret must not be used in a browser")]
+    SecretInBrowser,
+    /// No credentials are available for a call that needs them.
+    #[error("not signed in")]
+    NotSignedIn,
+
+    // ---- MCP ----
+    /// A JSON-RPC error object from the server.
+    #[error("JSON-RPC error {code}: {message}")]
+    JsonRpc {
+        /// JSON-RPC error code.
+        code: i64,
+        /// Message from the server.
+        message: String,
+    },
+    /// The server broke the MCP or JSON-RPC protocol.
+    #[error("MCP protocol error: {reason}")]
+    Protocol {
+        /// Why.
+        reason: String,
+    },
+    /// No protocol version both sides support.
+    #[error("the server speaks MCP protocol version `{0}`, which this SDK does not support")]
+    UnsupportedProtocolVersion(String),
+    /// The MCP session expired and could not be re-established.
+    #[error("the MCP session expired")]
+    SessionExpired,
+    /// A server-sent event exceeded the size limit.
+    #[error("server-sent event larger than {limit} bytes")]
+    SseEventTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The call was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+
+    // ---- configs ----
+    /// A configuration file could not be read.
+    #[error("invalid config: {reason}")]
+    Config {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The flat error every binding exposes: stable `code`, human `message`, optional `hint`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// Stable machine-readable code (snake_case), e.g. `unauthorized`.
+    pub code: String,
+    /// Human message (no secrets).
+    pub message: String,
+    /// What to do about it, from the troubleshooting table when one applies.
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for ErrorInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\nhint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ErrorInfo {}
+
+/// Seed troubleshooting row: 401.
+pub const HINT_401: &str = "Token expired or wrong environment. Regenerate your personal token \
+(WorkBoard → Settings → Custom Integrations → App → Instant Token) or sign in again via OAuth, \
+and check that the host is the one your account lives on (www.myworkboard.com for US, \
+www.myworkboard.eu for EU).";
+/// Seed troubleshooting row: no tools listed.
+pub const HINT_NO_TOOLS: &str = "Your WorkBoard role may not have access to OKRs, Scorecards, or \
+other features. Contact your WorkBoard admin.";
+/// Seed troubleshooting row: Claude Desktop won't connect.
+pub const HINT_NODE: &str = "Claude Desktop runs `npx mcp-remote`, which needs Node.js 18 or \
+higher: run `node --version` to check.";
+/// Seed troubleshooting row: redirect URL error.
+pub const HINT_REDIRECT: &str = "The redirect URI registered in WorkBoard (Settings → Custom \
+Integrations → App) must match exactly, character for character, the one the client uses.";
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidUrl { .. } => "invalid_url",
+            Error::InsecureUrl { .. } => "insecure_url",
+            Error::InvalidInput { .. } => "invalid_input",
+            Error::WrongState { .. } => "wrong_state",
+            Error::StateMissing => "state_missing",
+            Error::StateMismatch => "state_mismatch",
+            Error::AuthorizationReused => "authorization_reused",
+            Error::AuthorizationExpired { .. } => "authorization_expired",
+            Error::CodeMissing => "code_missing",
+            Error::AuthorizationDenied { .. } => "authorization_denied",
+            Error::RedirectUriMismatch { .. } => "redirect_uri_mismatch",
+            Error::IssuerMismatch { .. } => "issuer_mismatch",
+            Error::TokenEndpoint { .. } => "token_endpoint_error",
+            Error::InvalidResponse { .. } => "invalid_response",
+            Error::ResponseTooLarge { .. } => "response_too_large",
+            Error::UnsupportedTokenType(_) => "unsupported_token_type",
+            Error::Unauthorized { .. } => "unauthorized",
+            Error::InsufficientScope { .. } => "insufficient_scope",
+            Error::Forbidden { .. } => "forbidden",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::HttpStatus { .. } => "http_status",
+            Error::Transport(_) => "transport",
+            Error::RetriesExhausted { .. } => "retries_exhausted",
+            Error::Discovery { .. } => "discovery_failed",
+            Error::ResourceMismatch { .. } => "resource_mismatch",
+            Error::NoClientIdentity { .. } => "no_client_identity",
+            Error::SecretInBrowser => "secret_in_browser",
+            Error::NotSignedIn => "not_signed_in",
+            Error::JsonRpc { .. } => "jsonrpc_error",
+            Error::Protocol { .. } => "protocol_error",
+            Error::UnsupportedProtocolVersion(_) => "unsupported_protocol_version",
+            Error::SessionExpired => "session_expired",
+            Error::SseEventTooLarge { .. } => "sse_event_too_large",
+            Error::Cancelled => "cancelled",
+            Error::Config { .. } => "invalid_config",
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::Unauthorized { environment, .. } => {
+                format!("{HINT_401} Environment in use: {environment}.")
+            }
+            Error::RedirectUriMismatch { expected, actual, differs_at } => {
+                format!("{HINT_REDIRECT}\n  registered: {expected}\n  used:       {actual}\n              {}^ differs here", " ".repeat(*differs_at))
+            }
+            Error::AuthorizationDenied { error, .. } if error == "invalid_client_id" => {
+                "Check the Client ID from WorkBoard → Settings → Custom Integrations → App, and that you use the right environment (US or EU).".into()
+            }
+            Error::AuthorizationDenied { error, .. } if error == "invalid_scope" => {
+                "Request scopes WorkBoard knows, comma-separated (the default is `all`).".into()
+            }
+            Error::AuthorizationDenied { error, .. } if error == "access_denied" => {
+                "The user declined the consent screen; start sign-in again to retry.".into()
+            }
+            Error::AuthorizationExpired { .. } => {
+                "Authorization codes are valid for 5 minutes: start sign-in again and exchange the code promptly.".into()
+            }
+            Error::StateMismatch | Error::StateMissing => {
+                "The redirect does not belong to the sign-in this app started (possible CSRF, or a stale tab): start sign-in again.".into()
+            }
+            Error::AuthorizationReused => "Each sign-in attempt can be completed once: start a new one.".into(),
+            Error::TokenEndpoint { error, .. } if error == "invalid_client" || error == "invalid_client_id" => {
+                "Check the Client ID and Client Hash (the client secret) from WorkBoard → Settings → Custom Integrations → App.".into()
+            }
+            Error::TokenEndpoint { error, .. } if error == "invalid_grant" => {
+                "The code or refresh token is expired, used or revoked, or the redirect URI differs from the one used to authorize: sign in again.".into()
+            }
+            Error::InsecureUrl { .. } => "Use an https URL (http is allowed only on localhost/127.0.0.1).".into(),
+            Error::IssuerMismatch { .. } => "The authorization server metadata does not belong to the server you contacted; refusing to continue protects your credentials.".into(),
+            Error::SecretInBrowser => "Exchange the code on your own server (the client hash must never ship in a web or mobile app), or use a personal token or a public-client PKCE flow. Pass `dangerouslyAllowClientSecretInBrowser` only for local testing.".into(),
+            Error::NotSignedIn => "Sign in first (OAuth) or set a personal token.".into(),
+            Error::InsufficientScope { .. } => "Your token lacks a scope this call needs: sign in again granting it, or ask your WorkBoard admin for access.".into(),
+            Error::Forbidden { .. } => HINT_NO_TOOLS.into(),
+            Error::RateLimited { .. } => "Slow down and retry later.".into(),
+            Error::Transport(_) => "Check the network connection and the server URL.".into(),
+            Error::NoClientIdentity { .. } => "This server has no dynamic registration: create an app in WorkBoard → Settings → Custom Integrations → App and pass its client_id (and, on a server, its client hash).".into(),
+            Error::UnsupportedTokenType(_) => "The server issued a token type this SDK cannot use; only bearer tokens are supported.".into(),
+            _ => return None,
+        })
+    }
+
+    /// The flat form for bindings.
+    pub fn info(&self) -> ErrorInfo {
+        ErrorInfo { code: self.code().to_string(), message: self.to_string(), hint: self.hint() }
+    }
+}
+
+impl From<Error> for ErrorInfo {
+    fn from(e: Error) -> Self {
+        e.info()
+    }
+}
+
+/// Index of the first character where two strings differ (for redirect URI mismatches).
+pub fn first_difference(a: &str, b: &str) -> usize {
+    a.chars()
+        .zip(b.chars())
+        .position(|(x, y)| x != y)
+        .unwrap_or_else(|| a.chars().count().min(b.chars().count()))
+}
+
+/// A redirect URI mismatch error, or `None` when equal.
+pub fn check_redirect_uri(expected: &str, actual: &str) -> Result<(), Error> {
+    if expected == actual {
+        return Ok(());
+    }
+    Err(Error::RedirectUriMismatch {
+        expected: expected.to_string(),
+        actual: actual.to_string(),
+        differs_at: first_difference(expected, actual),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_mismatch_points_at_difference() {
+        let e = check_redirect_uri(
+            "https://claude.ai/api/mcp/auth_callback",
+            "https://claude.ai/api/mcp/auth_callback/",
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "redirect_uri_mismatch");
+        let hint = e.hint().unwrap_or_default();
+        assert!(hint.contains("registered: https://claude.ai/api/mcp/auth_callback\n"));
+        let caret_line = hint.lines().last().unwrap_or_default();
+        assert_eq!(caret_line.find('^'), Some(14 + 39));
+    }
+
+    #[test]
+    fn unauthorized_hint_names_environment() {
+        let e = Error::Unauthorized { url: "u".into(), error: None, environment: "EU".into() };
+        assert!(e.info().hint.unwrap_or_default().contains("wrong environment"));
+    }
+}

@@ -1,0 +1,1 @@
+//! MCP client session over Streamable HTTP.
