@@ -1,0 +1,1 @@
+//! jsonrpc (in progress).
