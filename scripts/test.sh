@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The full test suite: installs what it needs (idempotently) and runs every test —
+# Rust (core, native, simulator, CLI end to end), wasm in Node and headless Chromium,
+# Kotlin, Python, the Swift sources check, and the independent TypeScript-SDK peer.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/workboard-connect/target}"
+export CARGO_TERM_COLOR=never
+mkdir -p "$CARGO_TARGET_DIR"
+
+section() { printf '\n==== %s ====\n' "$*"; }
+failed=()
+run() {
+    local name="$1"; shift
+    section "$name"
+    if "$@"; then echo "---- $name: ok"; else echo "---- $name: FAILED"; failed+=("$name"); fi
+}
+
+run "rust toolchain" bash scripts/setup-rust.sh
+run "independent MCP peer (TypeScript SDK) deps" bash -c 'test ! -f tests/ts-sdk/test.sh || (cd tests/ts-sdk && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund))'
+run "rust: cargo test --workspace" cargo test --workspace --locked
+for t in tests/ts-sdk/test.sh bindings/wasm/test.sh bindings/kotlin/test.sh bindings/python/test.sh bindings/swift/check.sh; do
+    if [ -f "$t" ]; then run "$t" bash "$t"; fi
+done
+
+section "summary"
+if [ ${#failed[@]} -gt 0 ]; then
+    printf 'failed: %s\n' "${failed[@]}"
+    exit 1
+fi
+echo "all test groups passed"
