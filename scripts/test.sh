@@ -19,7 +19,7 @@ run() {
 
 run "rust toolchain" bash scripts/setup-rust.sh
 run "independent MCP peer (TypeScript SDK) deps" bash -c 'test ! -f tests/ts-sdk/test.sh || (cd tests/ts-sdk && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund))'
-run "rust: cargo test --workspace" cargo test --workspace --locked
+run "rust: cargo test --workspace" cargo test --workspace
 for t in tests/ts-sdk/test.sh bindings/wasm/test.sh bindings/kotlin/test.sh bindings/python/test.sh bindings/swift/check.sh; do
     if [ -f "$t" ]; then run "$t" bash "$t"; fi
 done

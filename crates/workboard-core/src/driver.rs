@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use futures_util::future::{self, Either};
+use futures_util::future;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use crate::http::{HttpRequest, HttpResponse, RequestId, TransportError};
@@ -70,6 +70,7 @@ pub trait SansIo {
 }
 
 type Pending<'a> = Pin<Box<dyn Future<Output = (RequestId, Result<HttpResponse, TransportError>)> + 'a>>;
+type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 /// Runs `machine` until it has no request in flight, none to send and no deadline.
 ///
@@ -80,40 +81,166 @@ where
     T: Transport + ?Sized,
     C: Clock + ?Sized,
 {
+    run(machine, transport, clock, futures_util::stream::empty::<fn(&mut M)>(), |_| {}).await
+}
+
+/// The long-running form of [`drive`], for adapters that serve many concurrent callers.
+///
+/// Besides responses and timers, it takes commands from `inbox` (each a closure applied to
+/// the machine: submit a call, cancel, close...) and calls `after_step` after every input so
+/// the adapter can drain events and results (persist credentials, wake waiting callers).
+/// Returns when the inbox has ended and the machine is idle (nothing to send, nothing in
+/// flight, no deadline).
+pub async fn run<M, T, C, S, F>(
+    machine: &mut M,
+    transport: &T,
+    clock: &C,
+    inbox: S,
+    mut after_step: impl FnMut(&mut M),
+) where
+    M: SansIo + ?Sized,
+    T: Transport + ?Sized,
+    C: Clock + ?Sized,
+    S: futures_util::Stream<Item = F>,
+    F: FnOnce(&mut M),
+{
+    use std::task::Poll;
+
+    enum Wake<F> {
+        Response(RequestId, Result<HttpResponse, TransportError>),
+        Command(F),
+        InboxClosed,
+        Timer,
+    }
+
+    let mut inbox = Box::pin(inbox);
+    let mut inbox_open = true;
     let mut in_flight: FuturesUnordered<Pending<'_>> = FuturesUnordered::new();
+    let mut sleep: Option<(u64, Sleep<'_>)> = None;
     loop {
         while let Some(req) = machine.poll_request() {
             let id = req.id;
             in_flight.push(Box::pin(async move { (id, transport.send(req).await) }));
         }
         let deadline = machine.poll_timeout();
-        if in_flight.is_empty() {
-            let Some(deadline) = deadline else { return };
-            let now = clock.now_ms();
-            if deadline > now {
-                clock.sleep_ms(deadline - now).await;
-            }
-            machine.handle_timeout(clock.now_ms());
-            continue;
+        if !inbox_open && in_flight.is_empty() && deadline.is_none() {
+            return;
         }
         match deadline {
-            None => {
-                if let Some((id, res)) = in_flight.next().await {
-                    machine.handle_response(id, res, clock.now_ms());
+            None => sleep = None,
+            Some(d) if sleep.as_ref().map(|(sd, _)| *sd) != Some(d) => {
+                let wait = d.saturating_sub(clock.now_ms());
+                sleep = Some((d, Box::pin(clock.sleep_ms(wait))));
+            }
+            Some(_) => {}
+        }
+        let wake = future::poll_fn(|cx| {
+            if !in_flight.is_empty() {
+                if let Poll::Ready(Some((id, res))) = in_flight.poll_next_unpin(cx) {
+                    return Poll::Ready(Wake::Response(id, res));
                 }
             }
-            Some(deadline) => {
-                let now = clock.now_ms();
-                let wait = deadline.saturating_sub(now);
-                let sleep = Box::pin(clock.sleep_ms(wait));
-                match future::select(in_flight.next(), sleep).await {
-                    Either::Left((Some((id, res)), _)) => {
-                        machine.handle_response(id, res, clock.now_ms())
-                    }
-                    Either::Left((None, _)) => {}
-                    Either::Right(((), _)) => machine.handle_timeout(clock.now_ms()),
+            if inbox_open {
+                match inbox.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(cmd)) => return Poll::Ready(Wake::Command(cmd)),
+                    Poll::Ready(None) => return Poll::Ready(Wake::InboxClosed),
+                    Poll::Pending => {}
                 }
+            }
+            if let Some((_, s)) = sleep.as_mut() {
+                if s.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Wake::Timer);
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        match wake {
+            Wake::Response(id, res) => machine.handle_response(id, res, clock.now_ms()),
+            Wake::Command(cmd) => cmd(machine),
+            Wake::InboxClosed => inbox_open = false,
+            Wake::Timer => {
+                sleep = None;
+                machine.handle_timeout(clock.now_ms());
             }
         }
+        after_step(machine);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::http::Method;
+    use std::cell::Cell;
+
+    struct Clk(Cell<u64>);
+    impl Clock for Clk {
+        fn now_ms(&self) -> u64 {
+            self.0.get()
+        }
+        async fn sleep_ms(&self, ms: u64) {
+            self.0.set(self.0.get() + ms)
+        }
+    }
+
+    struct Echo;
+    impl Transport for Echo {
+        async fn send(&self, r: HttpRequest) -> Result<HttpResponse, TransportError> {
+            Ok(HttpResponse::new(200, vec![], r.url.into_bytes()))
+        }
+    }
+
+    /// Sends two requests at once, then waits 500 ms, then one more.
+    #[derive(Default)]
+    struct M {
+        queue: Vec<HttpRequest>,
+        got: Vec<(u64, String, u64)>,
+        timer: Option<u64>,
+        fired: bool,
+    }
+    fn req(id: u64) -> HttpRequest {
+        HttpRequest { id: RequestId(id), method: Method::Get, url: format!("u{id}"), headers: vec![], body: vec![] }
+    }
+    impl SansIo for M {
+        fn poll_request(&mut self) -> Option<HttpRequest> {
+            self.queue.pop()
+        }
+        fn handle_response(&mut self, id: RequestId, r: Result<HttpResponse, TransportError>, now: u64) {
+            self.got.push((id.0, String::from_utf8(r.unwrap().body).unwrap(), now));
+            if self.got.len() == 2 && !self.fired {
+                self.timer = Some(now + 500);
+            }
+        }
+        fn poll_timeout(&self) -> Option<u64> {
+            self.timer
+        }
+        fn handle_timeout(&mut self, _now: u64) {
+            self.timer = None;
+            self.fired = true;
+            self.queue.push(req(3));
+        }
+    }
+
+    #[test]
+    fn drive_runs_until_idle_with_timers() {
+        let mut m = M { queue: vec![req(1), req(2)], ..Default::default() };
+        let clock = Clk(Cell::new(1000));
+        futures_executor::block_on(drive(&mut m, &Echo, &clock));
+        assert_eq!(m.got.len(), 3);
+        assert_eq!(m.got[2], (3, "u3".into(), 1500));
+    }
+
+    #[test]
+    fn run_applies_commands_then_ends_when_inbox_closes() {
+        let mut m = M::default();
+        let clock = Clk(Cell::new(0));
+        let cmds: Vec<Box<dyn FnOnce(&mut M)>> =
+            vec![Box::new(|m: &mut M| m.queue.push(req(7))), Box::new(|m: &mut M| m.queue.push(req(8)))];
+        let mut steps = 0;
+        futures_executor::block_on(run(&mut m, &Echo, &clock, futures_util::stream::iter(cmds), |_| steps += 1));
+        assert!(m.got.iter().any(|g| g.0 == 7) && m.got.iter().any(|g| g.0 == 8));
+        assert!(steps >= 4);
     }
 }
