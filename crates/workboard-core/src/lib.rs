@@ -22,6 +22,7 @@ pub mod mcp;
 pub mod connection;
 pub mod aiconfig;
 pub mod diagnose;
+pub mod rest;
 
 pub use credentials::{Credentials, Dialect, TokenSet};
 pub use driver::{drive, Clock, SansIo, Transport};
