@@ -1,0 +1,304 @@
+//! Command-line definitions and dispatch.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use workboard_core::{Credentials, Environment};
+use workboard_native::{CredentialStore, FileStore};
+
+use crate::output::{exit, CliError};
+
+/// Connect to WorkBoard's MCP server and API.
+#[derive(Debug, Parser)]
+#[command(name = "workboard", version, about, long_about = None)]
+pub struct Cli {
+    /// WorkBoard environment: `us` (default), `eu`, or a base URL such as
+    /// http://127.0.0.1:8080 (a simulator).
+    #[arg(long, global = true, env = "WORKBOARD_ENV", default_value = "us")]
+    pub env: String,
+
+    /// Any MCP server URL (overrides the environment's /wb/mcp): makes every command work
+    /// against other MCP servers too.
+    #[arg(long, global = true, env = "WORKBOARD_SERVER")]
+    pub server: Option<String>,
+
+    /// Credential store file (default: ~/.config/workboard/credentials.json, mode 0600).
+    #[arg(long, global = true, env = "WORKBOARD_STORE")]
+    pub store: Option<PathBuf>,
+
+    /// Machine-readable JSON output on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// No progress output.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole flow against an embedded simulator on 127.0.0.1: v1 consent and code
+    /// exchange, MCP initialize, list tools, call a tool, REST goal, revoke.
+    Demo,
+    /// Sign in with OAuth (WorkBoard v1 or MCP OAuth 2.1) and store the credentials.
+    Login(LoginArgs),
+    /// Manage a personal token.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Show what is stored (never the token itself).
+    Status,
+    /// List the MCP server's tools.
+    Tools,
+    /// Call an MCP tool.
+    Call {
+        /// Tool name.
+        name: String,
+        /// Arguments as a JSON object.
+        #[arg(long, default_value = "{}")]
+        args: String,
+    },
+    /// GET a WorkBoard REST resource (`goal/123`, `user`, or `/wb/goal/123`).
+    Rest {
+        /// Path under /wb/apis, or an absolute /wb/... path.
+        path: String,
+    },
+    /// Revoke the stored OAuth token (when possible), then forget the credentials.
+    Logout,
+    /// Generate or lint AI-client configurations.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Probe the server and map each failure to the troubleshooting table.
+    Doctor,
+    /// Run the WorkBoard simulator until interrupted.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// `v1` (WorkBoard OAuth, needs the client hash) or `mcp` (OAuth 2.1 discovery).
+    #[arg(long, default_value = "v1")]
+    pub flow: String,
+    /// Client ID from WorkBoard → Settings → Custom Integrations → App.
+    #[arg(long, env = "WORKBOARD_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// Read the client hash (secret) from this file; default: the WORKBOARD_CLIENT_HASH
+    /// environment variable, else stdin. Never from the command line.
+    #[arg(long)]
+    pub client_hash_file: Option<PathBuf>,
+    /// Redirect URI registered for the app (must match exactly); a loopback URI is served by
+    /// this command.
+    #[arg(long, default_value = "http://127.0.0.1:8765/callback")]
+    pub redirect_uri: String,
+    /// Scopes (comma-separated for v1, space-separated for MCP OAuth).
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Don't open a browser: follow an auto-approving server's redirect directly (CI, tests).
+    #[arg(long)]
+    pub headless: bool,
+    /// Print the authorization URL instead of opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Seconds to wait for the browser redirect.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Store a personal token read from stdin (or --file). Never from the command line.
+    Set {
+        /// Read the token from this file instead of stdin.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Claude Desktop (`npx mcp-remote` with an Authorization header).
+    ClaudeDesktop(GenArgs),
+    /// Cursor (`url` + `headers`).
+    Cursor(GenArgs),
+    /// VS Code (`.vscode/mcp.json`).
+    Vscode(GenArgs),
+    /// Any other MCP client (`type: http`).
+    Generic(GenArgs),
+    /// Check a config file: header spelling, Bearer, host, path, redirect URI.
+    Lint {
+        /// The config file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Put the stored personal token in the config instead of the YOUR_WB_TOKEN placeholder.
+    #[arg(long)]
+    pub with_stored_token: bool,
+    /// Merge into this existing config file (other servers are kept), printing the result.
+    #[arg(long)]
+    pub merge: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Approve consent automatically (no page).
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+/// Resolved global options shared by commands.
+pub struct Ctx {
+    pub environment: Environment,
+    pub mcp_url: String,
+    pub store: Arc<dyn CredentialStore>,
+    pub store_path: PathBuf,
+    pub json: bool,
+    pub quiet: bool,
+}
+
+pub const KEY_CREDENTIALS: &str = "credentials";
+pub const KEY_AUTH_CONTEXT: &str = "auth_context";
+pub const KEY_SESSION: &str = "session";
+
+impl Ctx {
+    fn new(cli: &Cli) -> Result<Ctx, CliError> {
+        let environment = Environment::parse(&cli.env)?;
+        let mcp_url = match &cli.server {
+            Some(s) => {
+                let url = url::Url::parse(s).map_err(|e| {
+                    CliError::usage(format!("invalid --server URL: {e}"), Some("Pass an absolute URL such as https://www.myworkboard.com/wb/mcp".into()))
+                })?;
+                workboard_core::env::check_secure_url(&url, "MCP server URL")?;
+                s.clone()
+            }
+            None => environment.mcp_url(),
+        };
+        let store_path = cli.store.clone().unwrap_or_else(FileStore::default_path);
+        Ok(Ctx {
+            environment,
+            mcp_url,
+            store: Arc::new(FileStore::new(store_path.clone())),
+            store_path,
+            json: cli.json,
+            quiet: cli.quiet || cli.json,
+        })
+    }
+
+    pub fn load_credentials(&self) -> Result<Option<Credentials>, CliError> {
+        match self.store.load(KEY_CREDENTIALS)? {
+            None => Ok(None),
+            Some(s) => Ok(Some(Credentials::from_json(&s)?)),
+        }
+    }
+
+    pub fn require_credentials(&self) -> Result<Credentials, CliError> {
+        self.load_credentials()?.ok_or_else(|| workboard_core::Error::NotSignedIn.into())
+    }
+
+    /// Prints a result: JSON when --json, else the human text.
+    pub fn print(&self, json: serde_json::Value, human: impl FnOnce() -> String) {
+        if self.json {
+            println!("{}", serde_json::json!({ "ok": true, "result": json }));
+        } else {
+            println!("{}", human());
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let ctx = Ctx::new(&cli)?;
+    match cli.command {
+        Command::Token(TokenCommand::Set { file }) => token_set(&ctx, file),
+        Command::Status => status(&ctx),
+        other => Err(CliError::new(
+            "unavailable",
+            format!("{other:?} is not available in this build"),
+            None,
+            exit::OTHER,
+        )),
+    }
+}
+
+fn read_secret_input(file: Option<&PathBuf>, what: &str) -> Result<String, CliError> {
+    let raw = match file {
+        Some(p) => std::fs::read_to_string(p).map_err(|e| {
+            CliError::usage(format!("cannot read {what} from {}: {e}", p.display()), None)
+        })?,
+        None => {
+            use std::io::Read;
+            let mut s = String::new();
+            std::io::stdin().take(64 * 1024).read_to_string(&mut s).map_err(|e| {
+                CliError::usage(format!("cannot read {what} from stdin: {e}"), None)
+            })?;
+            s
+        }
+    };
+    let t = raw.trim().to_string();
+    if t.is_empty() {
+        return Err(CliError::usage(
+            format!("no {what} given"),
+            Some(format!("Pipe the {what} on stdin (e.g. `pbpaste | workboard token set`) or pass --file.")),
+        ));
+    }
+    if t.chars().any(char::is_whitespace) && !t.to_ascii_lowercase().starts_with("bearer ") {
+        return Err(CliError::usage(format!("the {what} contains whitespace"), Some("Copy the token exactly as WorkBoard shows it, on one line.".into())));
+    }
+    Ok(t)
+}
+
+fn token_set(ctx: &Ctx, file: Option<PathBuf>) -> Result<(), CliError> {
+    let token = read_secret_input(file.as_ref(), "personal token")?;
+    let creds = Credentials::personal(token);
+    ctx.store.save(KEY_CREDENTIALS, &creds.to_json())?;
+    ctx.store.remove(KEY_AUTH_CONTEXT)?;
+    ctx.store.remove(KEY_SESSION)?;
+    ctx.print(serde_json::json!({ "stored": "personal_token", "store": ctx.store_path }), || {
+        format!("Personal token stored in {} (mode 0600).", ctx.store_path.display())
+    });
+    Ok(())
+}
+
+fn status(ctx: &Ctx) -> Result<(), CliError> {
+    let creds = ctx.load_credentials()?;
+    let now = workboard_core::Clock::now_ms(&workboard_native::SystemClock);
+    let (kind, detail) = match &creds {
+        None => ("none", serde_json::json!(null)),
+        Some(Credentials::Personal { .. }) => ("personal_token", serde_json::json!(null)),
+        Some(Credentials::OAuth(set)) => (
+            "oauth",
+            serde_json::json!({
+                "dialect": set.dialect,
+                "scope": set.scope,
+                "expires_at_ms": set.expires_at_ms,
+                "expired": creds.as_ref().is_some_and(|c| c.is_expired(now)),
+                "has_refresh_token": set.refresh_token.is_some(),
+            }),
+        ),
+    };
+    ctx.print(
+        serde_json::json!({ "credentials": kind, "oauth": detail, "mcp_url": ctx.mcp_url, "store": ctx.store_path }),
+        || match &creds {
+            None => format!("Not signed in. MCP server: {}\nStore: {}", ctx.mcp_url, ctx.store_path.display()),
+            Some(c) => format!(
+                "Signed in with {}{}.\nMCP server: {}\nStore: {}",
+                kind.replace('_', " "),
+                match c.expires_at_ms() {
+                    Some(e) if e <= now => " (EXPIRED)".to_string(),
+                    Some(e) => format!(", expires in {} days", (e - now) / 86_400_000),
+                    None => String::new(),
+                },
+                ctx.mcp_url,
+                ctx.store_path.display()
+            ),
+        },
+    );
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Terminal output: progress lines on stderr, results on stdout, errors with hints.
+
+use std::time::Instant;
+
+use workboard_core::ErrorInfo;
+
+/// A CLI failure: a stable code, a message, a hint, and the process exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub info: ErrorInfo,
+    pub exit: u8,
+}
+
+/// Exit codes (documented in the README).
+pub mod exit {
+    /// Bad usage or input (also clap's own 2).
+    pub const USAGE: u8 = 2;
+    /// Authentication or authorization failure (401, not signed in, denied, state mismatch).
+    pub const AUTH: u8 = 3;
+    /// Network or transport failure.
+    pub const NETWORK: u8 = 4;
+    /// The server misbehaved or refused (protocol error, 5xx, rate limit).
+    pub const SERVER: u8 = 5;
+    /// Doctor found problems / lint found errors.
+    pub const FINDINGS: u8 = 6;
+    /// Anything else.
+    pub const OTHER: u8 = 1;
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        self.exit
+    }
+
+    pub fn new(code: &str, message: impl Into<String>, hint: Option<String>, exit: u8) -> Self {
+        CliError { info: ErrorInfo { code: code.into(), message: message.into(), hint }, exit }
+    }
+
+    pub fn usage(message: impl Into<String>, hint: Option<String>) -> Self {
+        Self::new("usage", message, hint, exit::USAGE)
+    }
+}
+
+impl From<workboard_core::Error> for CliError {
+    fn from(e: workboard_core::Error) -> Self {
+        let exit = match e.code() {
+            "unauthorized" | "not_signed_in" | "state_mismatch" | "state_missing"
+            | "authorization_denied" | "authorization_expired" | "authorization_reused"
+            | "redirect_uri_mismatch" | "token_endpoint_error" | "insufficient_scope"
+            | "forbidden" | "secret_in_browser" | "no_client_identity" => exit::AUTH,
+            "transport" | "retries_exhausted" => exit::NETWORK,
+            "invalid_input" | "invalid_url" | "insecure_url" | "invalid_config" | "wrong_state" => exit::USAGE,
+            "http_status" | "rate_limited" | "protocol_error" | "invalid_response"
+            | "jsonrpc_error" | "session_expired" | "discovery_failed" | "issuer_mismatch"
+            | "resource_mismatch" | "unsupported_protocol_version" | "response_too_large" => exit::SERVER,
+            _ => exit::OTHER,
+        };
+        CliError { info: e.info(), exit }
+    }
+}
+
+impl From<workboard_native::StoreError> for CliError {
+    fn from(e: workboard_native::StoreError) -> Self {
+        CliError::new("credential_store", e.to_string(), Some("Check the file's permissions, or pass --store PATH.".into()), exit::OTHER)
+    }
+}
+
+pub fn print_error(e: &CliError, json: bool) {
+    if json {
+        let v = serde_json::json!({ "ok": false, "error": e.info });
+        println!("{v}");
+        return;
+    }
+    eprintln!("error: {} [{}]", e.info.message, e.info.code);
+    if let Some(h) = &e.info.hint {
+        for (i, line) in h.lines().enumerate() {
+            eprintln!("{}{line}", if i == 0 { "hint: " } else { "      " });
+        }
+    }
+}
+
+/// Prints a progress line to stderr (never to stdout, which carries results).
+pub fn progress(quiet: bool, msg: &str) {
+    if !quiet {
+        eprintln!("… {msg}");
+    }
+}
+
+/// Times a step.
+pub struct Step {
+    pub name: String,
+    pub started: Instant,
+}
+
+impl Step {
+    pub fn start(name: &str) -> Self {
+        Step { name: name.into(), started: Instant::now() }
+    }
+    pub fn ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+}
