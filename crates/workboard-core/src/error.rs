@@ -182,6 +182,12 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The authorization server does not advertise PKCE `S256` (MCP clients must refuse).
+    #[error("the authorization server `{issuer}` does not advertise PKCE S256 in code_challenge_methods_supported")]
+    PkceUnsupported {
+        /// The server's issuer.
+        issuer: String,
+    },
     /// Protected resource metadata names another resource.
     #[error("protected resource metadata is for `{actual}`, not `{expected}`")]
     ResourceMismatch {
@@ -309,6 +315,7 @@ impl Error {
             Error::Transport(_) => "transport",
             Error::RetriesExhausted { .. } => "retries_exhausted",
             Error::Discovery { .. } => "discovery_failed",
+            Error::PkceUnsupported { .. } => "pkce_unsupported",
             Error::ResourceMismatch { .. } => "resource_mismatch",
             Error::NoClientIdentity { .. } => "no_client_identity",
             Error::SecretInBrowser => "secret_in_browser",
@@ -355,6 +362,7 @@ impl Error {
                 "The code or refresh token is expired, used or revoked, or the redirect URI differs from the one used to authorize: sign in again.".into()
             }
             Error::InsecureUrl { .. } => "Use an https URL (http is allowed only on localhost/127.0.0.1).".into(),
+            Error::PkceUnsupported { .. } => "The MCP authorization spec requires PKCE with S256; this authorization server does not advertise it, so signing in there is refused. Ask the server's operator to enable S256.".into(),
             Error::IssuerMismatch { .. } => "The authorization server metadata does not belong to the server you contacted; refusing to continue protects your credentials.".into(),
             Error::SecretInBrowser => "Exchange the code on your own server (the client hash must never ship in a web or mobile app), or use a personal token or a public-client PKCE flow. Pass `dangerouslyAllowClientSecretInBrowser` only for local testing.".into(),
             Error::NotSignedIn => "Sign in first (OAuth) or set a personal token.".into(),
