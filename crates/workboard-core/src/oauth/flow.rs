@@ -4,13 +4,33 @@
 //! connection machine uses it to refresh ([`AuthContext::refresh_request`],
 //! [`AuthContext::handle_refresh_response`]) and revoke ([`AuthContext::revoke_requests`]).
 
+use std::collections::VecDeque;
+
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 use crate::credentials::{Credentials, Dialect, TokenSet};
+use crate::driver::SansIo;
 use crate::error::Error;
-use crate::http::{form_body, HttpRequest, HttpResponse, Method, RequestId};
-use crate::oauth::metadata::{short, KnownIssuerQuirk};
-use crate::oauth::registration::{apply_client_auth, IdentitySource, TokenEndpointAuth};
+use crate::http::{
+    form_body, redact_url, HttpRequest, HttpResponse, Method, RequestId, TransportError,
+};
+use crate::oauth::discovery::{
+    as_metadata_candidates, legacy_authorization_base, legacy_endpoints, prm_candidates,
+    MetadataKind,
+};
+use crate::oauth::metadata::{
+    canonical_resource, check_endpoint, parse_url, short, AuthorizationServerMetadata,
+    IssuerPolicy, KnownIssuerQuirk, ProtectedResourceMetadata, ValidatedServer,
+};
+use crate::oauth::pkce::Pkce;
+use crate::oauth::registration::{
+    apply_client_auth, choose_auth_method, parse_registration_response, plan_identity,
+    registration_request, ClientConfig, ClientIdentity, IdentityPlan, IdentitySource,
+    TokenEndpointAuth,
+};
+use crate::oauth::www_authenticate::{parse_bearer, BearerChallenge};
+use crate::random::{random_token, Entropy};
 use crate::secret::SecretString;
 
 /// Token responses larger than this are refused.
@@ -244,6 +264,949 @@ impl AuthContext {
             body: form_body(form.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The interactive flow
+// ---------------------------------------------------------------------------------------
+
+/// MCP protocol version sent on discovery requests (`MCP-Protocol-Version`).
+pub const MCP_PROTOCOL_VERSION: &str = "2025-11-25";
+/// At most this many authorizations (the first one plus step-ups) per flow.
+pub const MAX_AUTHORIZATION_ATTEMPTS: u32 = 3;
+/// A pending authorization older than this is refused (authorization codes are short-lived).
+pub const PENDING_LIFETIME_MS: u64 = 10 * 60 * 1000;
+
+/// What the application supplies to start OAuth for an MCP server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct McpAuthConfig {
+    /// The MCP server URL (https, or http on loopback).
+    pub server_url: String,
+    /// Client identity and redirect URI.
+    pub client: ClientConfig,
+    /// A `WWW-Authenticate` value from a 401 the app already received. When `None`, the flow
+    /// first probes the server (an unauthenticated `initialize`) to obtain one.
+    pub www_authenticate: Option<String>,
+    /// Which hosts may use named issuer allowances (default: WorkBoard US and EU).
+    pub issuer_policy: IssuerPolicy,
+}
+
+impl McpAuthConfig {
+    /// A config for `server_url` and `redirect_uri`, with no client id (CIMD or dynamic
+    /// registration will be tried) and the default issuer policy.
+    pub fn new(server_url: impl Into<String>, redirect_uri: impl Into<String>) -> McpAuthConfig {
+        McpAuthConfig {
+            server_url: server_url.into(),
+            client: ClientConfig {
+                redirect_uri: redirect_uri.into(),
+                client_name: "workboard-connect".into(),
+                ..ClientConfig::default()
+            },
+            www_authenticate: None,
+            issuer_policy: IssuerPolicy::default(),
+        }
+    }
+}
+
+/// Outputs of [`McpAuthFlow`], drained with [`McpAuthFlow::poll_event`].
+pub enum McpAuthEvent {
+    /// The server answered the probe without asking for authorization.
+    NotRequired,
+    /// Discovery finished: persist this context (it contains the client secret, if any).
+    ContextChanged(AuthContext),
+    /// Open this URL in the user's browser, then pass the redirect to
+    /// [`McpAuthFlow::handle_redirect`]. Persist [`McpAuthFlow::pending_json`] first if the
+    /// app may be killed meanwhile.
+    AuthorizationUrl {
+        /// The authorization URL (carries `state` and the PKCE challenge, never a secret).
+        url: String,
+    },
+    /// New credentials: persist them.
+    CredentialsChanged(Credentials),
+    /// The flow failed; it is over.
+    Failed(Error),
+}
+
+impl std::fmt::Debug for McpAuthEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            McpAuthEvent::NotRequired => f.write_str("NotRequired"),
+            McpAuthEvent::ContextChanged(c) => f.debug_tuple("ContextChanged").field(c).finish(),
+            McpAuthEvent::AuthorizationUrl { url } => f
+                .debug_struct("AuthorizationUrl")
+                .field("url", &redact_url(url))
+                .finish(),
+            McpAuthEvent::CredentialsChanged(c) => {
+                f.debug_tuple("CredentialsChanged").field(c).finish()
+            }
+            McpAuthEvent::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
+        }
+    }
+}
+
+/// A pending authorization: `state`, PKCE verifier, scope and start time. Single use.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct McpPending {
+    state: SecretString,
+    code_verifier: SecretString,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    created_at_ms: u64,
+    #[serde(default)]
+    used: bool,
+}
+
+/// What [`McpAuthFlow::pending_json`] writes and [`McpAuthFlow::resume`] reads.
+#[derive(Serialize, Deserialize)]
+struct SavedFlow {
+    version: u32,
+    context: AuthContext,
+    pending: McpPending,
+    attempts: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Probe,
+    Prm,
+    AsMeta,
+    Register,
+    AwaitingRedirect,
+    Exchange,
+    Done,
+    Failed,
+}
+
+/// The OAuth 2.1 for MCP authorization machine.
+///
+/// Steps: probe the MCP server for its 401 (or start from a given `WWW-Authenticate`) →
+/// protected resource metadata (header URL, path form, root form; 404 → next) →
+/// authorization server metadata (RFC 8414 and OIDC forms; 404 → next; with no resource
+/// metadata at all, the 2025-03-26 defaults at the server origin) → client identity
+/// (pre-registered, CIMD, dynamic registration) → [`McpAuthEvent::AuthorizationUrl`] → the app
+/// calls [`McpAuthFlow::handle_redirect`] → code exchange → [`McpAuthEvent::CredentialsChanged`].
+///
+/// Drive it with [`crate::drive`] (it implements [`SansIo`]), then drain
+/// [`McpAuthFlow::poll_event`].
+pub struct McpAuthFlow {
+    config: McpAuthConfig,
+    server_url: Url,
+    phase: Phase,
+    awaiting: Option<RequestId>,
+    next_id: u64,
+    queue: VecDeque<HttpRequest>,
+    events: VecDeque<McpAuthEvent>,
+    challenge: Option<BearerChallenge>,
+    prm_candidates: Vec<Url>,
+    prm: Option<ProtectedResourceMetadata>,
+    as_url: Option<Url>,
+    as_candidates: Vec<(Url, MetadataKind)>,
+    candidate_idx: usize,
+    legacy_origin: bool,
+    server: Option<ValidatedServer>,
+    context: Option<AuthContext>,
+    pending: Option<McpPending>,
+    first_secrets: Option<(SecretString, Pkce)>,
+    attempts: u32,
+    last_now: u64,
+}
+
+impl std::fmt::Debug for McpAuthFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpAuthFlow")
+            .field("server_url", &self.server_url.as_str())
+            .field("phase", &self.phase)
+            .field("attempts", &self.attempts)
+            .field("context", &self.context)
+            .finish_non_exhaustive()
+    }
+}
+
+impl McpAuthFlow {
+    /// Starts discovery for `config.server_url`. `entropy` supplies `state` and the PKCE
+    /// verifier of the first authorization.
+    pub fn new(
+        config: McpAuthConfig,
+        entropy: &mut dyn Entropy,
+        now_ms: u64,
+    ) -> Result<McpAuthFlow, Error> {
+        let server_url = parse_url(config.server_url.trim(), "MCP server URL")?;
+        check_endpoint(&server_url, "MCP server URL")?;
+        check_redirect_uri_shape(&config.client.redirect_uri)?;
+        let mut flow = McpAuthFlow::empty(config, server_url);
+        flow.last_now = now_ms;
+        flow.first_secrets = Some(fresh_secrets(entropy));
+        match flow.config.www_authenticate.clone() {
+            Some(h) => {
+                flow.challenge = parse_bearer(&h);
+                flow.start_prm();
+            }
+            None => flow.send_probe(),
+        }
+        Ok(flow)
+    }
+
+    /// Skips discovery: authorizes with a saved context (e.g. after the refresh token
+    /// expired). Emits [`McpAuthEvent::AuthorizationUrl`] at once.
+    pub fn from_context(
+        context: AuthContext,
+        entropy: &mut dyn Entropy,
+        now_ms: u64,
+    ) -> Result<McpAuthFlow, Error> {
+        let server_url = parse_url(&context.server_url, "MCP server URL")?;
+        let mut config =
+            McpAuthConfig::new(context.server_url.clone(), context.redirect_uri.clone());
+        config.client.client_id = Some(context.client_id.clone());
+        let mut flow = McpAuthFlow::empty(config, server_url);
+        let scope = context.scopes.clone();
+        flow.context = Some(context);
+        flow.authorize(scope, fresh_secrets(entropy), now_ms)?;
+        Ok(flow)
+    }
+
+    /// Restores a flow saved with [`McpAuthFlow::pending_json`] (after a page reload or a
+    /// killed app); it then waits for [`McpAuthFlow::handle_redirect`].
+    pub fn resume(pending_json: &str) -> Result<McpAuthFlow, Error> {
+        let saved: SavedFlow =
+            serde_json::from_str(pending_json).map_err(|_| Error::InvalidInput {
+                what: "saved pending authorization".into(),
+                reason: "not valid pending-authorization JSON".into(),
+            })?;
+        if saved.version != 1 {
+            return Err(Error::InvalidInput {
+                what: "saved pending authorization".into(),
+                reason: format!("unknown version {}", saved.version),
+            });
+        }
+        let server_url = parse_url(&saved.context.server_url, "MCP server URL")?;
+        let mut config = McpAuthConfig::new(
+            saved.context.server_url.clone(),
+            saved.context.redirect_uri.clone(),
+        );
+        config.client.client_id = Some(saved.context.client_id.clone());
+        let mut flow = McpAuthFlow::empty(config, server_url);
+        flow.context = Some(saved.context);
+        flow.pending = Some(saved.pending);
+        flow.attempts = saved.attempts;
+        flow.phase = Phase::AwaitingRedirect;
+        Ok(flow)
+    }
+
+    /// The pending authorization with its context, as JSON to persist while the user is in
+    /// the browser. Contains secrets (`state`, PKCE verifier, client secret): store it safely.
+    pub fn pending_json(&self) -> Option<String> {
+        let (Some(context), Some(pending)) = (&self.context, &self.pending) else {
+            return None;
+        };
+        if pending.used {
+            return None;
+        }
+        let saved = SavedFlow {
+            version: 1,
+            context: context.clone(),
+            pending: pending.clone(),
+            attempts: self.attempts,
+        };
+        serde_json::to_string(&saved).ok()
+    }
+
+    /// The discovery result, once known.
+    pub fn context(&self) -> Option<&AuthContext> {
+        self.context.as_ref()
+    }
+
+    /// Authorizations started so far (the first one and step-ups).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Whether the flow waits for [`McpAuthFlow::handle_redirect`].
+    pub fn is_awaiting_redirect(&self) -> bool {
+        self.phase == Phase::AwaitingRedirect
+    }
+
+    /// Whether the flow is over (credentials issued, not required, or failed).
+    pub fn is_finished(&self) -> bool {
+        matches!(self.phase, Phase::Done | Phase::Failed)
+    }
+
+    /// Next event.
+    pub fn poll_event(&mut self) -> Option<McpAuthEvent> {
+        self.events.pop_front()
+    }
+
+    /// The redirect the browser landed on: a full URL, or its query string. Checks `state`
+    /// (constant time), RFC 9207 `iss`, expiry and single use, then queues the code exchange.
+    ///
+    /// A wrong `state` leaves the pending authorization intact (the genuine redirect may
+    /// still come); every other outcome consumes it.
+    pub fn handle_redirect(&mut self, input: &str, now_ms: u64) -> Result<(), Error> {
+        if self.pending.as_ref().is_some_and(|p| p.used) {
+            return Err(Error::AuthorizationReused);
+        }
+        if self.phase != Phase::AwaitingRedirect {
+            return Err(Error::WrongState {
+                action: "handle a redirect".into(),
+                state: "not awaiting a redirect".into(),
+            });
+        }
+        let (Some(ctx), Some(pending)) = (self.context.clone(), self.pending.as_mut()) else {
+            return Err(Error::WrongState {
+                action: "handle a redirect".into(),
+                state: "no pending authorization".into(),
+            });
+        };
+        if pending.used {
+            return Err(Error::AuthorizationReused);
+        }
+        let params = redirect_params(input, &ctx.redirect_uri)?;
+        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let Some(state) = get("state") else {
+            return Err(Error::StateMissing);
+        };
+        if !pending.state.ct_eq(state) {
+            return Err(Error::StateMismatch);
+        }
+        pending.used = true;
+        let code_verifier = pending.code_verifier.clone();
+        let age = now_ms.saturating_sub(pending.created_at_ms);
+        let result = (|| {
+            if age > PENDING_LIFETIME_MS {
+                return Err(Error::AuthorizationExpired {
+                    age_secs: age / 1000,
+                    limit_secs: PENDING_LIFETIME_MS / 1000,
+                });
+            }
+            check_iss(&ctx, get("iss"))?;
+            if let Some(error) = get("error") {
+                return Err(Error::AuthorizationDenied {
+                    error: short(error),
+                    description: get("error_description").map(short),
+                });
+            }
+            let code = get("code")
+                .filter(|c| !c.is_empty())
+                .ok_or(Error::CodeMissing)?;
+            Ok(SecretString::new(code))
+        })();
+        match result {
+            Ok(code) => {
+                let id = self.alloc_id();
+                self.send(
+                    ctx.code_exchange_request(id, &code, &code_verifier),
+                    Phase::Exchange,
+                );
+                Ok(())
+            }
+            Err(e) => {
+                self.fail(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Step-up after a 403 `insufficient_scope`: authorizes again asking for `scope` in
+    /// addition to the scopes requested before. Emits a new
+    /// [`McpAuthEvent::AuthorizationUrl`]. After [`MAX_AUTHORIZATION_ATTEMPTS`] authorizations
+    /// in this flow it refuses with [`Error::InsufficientScope`].
+    pub fn step_up(
+        &mut self,
+        scope: &str,
+        entropy: &mut dyn Entropy,
+        now_ms: u64,
+    ) -> Result<(), Error> {
+        let Some(ctx) = &self.context else {
+            return Err(Error::WrongState {
+                action: "step up".into(),
+                state: "discovery has not finished".into(),
+            });
+        };
+        if self.attempts >= MAX_AUTHORIZATION_ATTEMPTS {
+            let e = Error::InsufficientScope {
+                scope: Some(short(scope)),
+            };
+            self.fail(e.clone());
+            return Err(e);
+        }
+        let merged = merge_scopes(ctx.scopes.as_deref(), scope);
+        let merged = add_offline_access(merged, ctx.as_scopes_supported.as_deref());
+        if let Some(c) = self.context.as_mut() {
+            c.scopes = merged.clone();
+        }
+        self.authorize(merged, fresh_secrets(entropy), now_ms)
+    }
+
+    // ---- internals ----
+
+    fn empty(config: McpAuthConfig, server_url: Url) -> McpAuthFlow {
+        McpAuthFlow {
+            config,
+            server_url,
+            phase: Phase::Probe,
+            awaiting: None,
+            next_id: 0,
+            queue: VecDeque::new(),
+            events: VecDeque::new(),
+            challenge: None,
+            prm_candidates: Vec::new(),
+            prm: None,
+            as_url: None,
+            as_candidates: Vec::new(),
+            candidate_idx: 0,
+            legacy_origin: false,
+            server: None,
+            context: None,
+            pending: None,
+            first_secrets: None,
+            attempts: 0,
+            last_now: 0,
+        }
+    }
+
+    fn alloc_id(&mut self) -> RequestId {
+        self.next_id += 1;
+        RequestId(self.next_id)
+    }
+
+    fn send(&mut self, req: HttpRequest, phase: Phase) {
+        self.awaiting = Some(req.id);
+        self.phase = phase;
+        self.queue.push_back(req);
+    }
+
+    fn fail(&mut self, e: Error) {
+        self.phase = Phase::Failed;
+        self.awaiting = None;
+        self.queue.clear();
+        self.events.push_back(McpAuthEvent::Failed(e));
+    }
+
+    fn get(&mut self, url: &Url, phase: Phase) {
+        let id = self.alloc_id();
+        let req = HttpRequest {
+            id,
+            method: Method::Get,
+            url: url.to_string(),
+            headers: vec![
+                ("Accept".into(), "application/json".into()),
+                ("MCP-Protocol-Version".into(), MCP_PROTOCOL_VERSION.into()),
+            ],
+            body: Vec::new(),
+        };
+        self.send(req, phase);
+    }
+
+    fn send_probe(&mut self) {
+        let id = self.alloc_id();
+        let body = serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": MCP_PROTOCOL_VERSION,
+                "capabilities": {},
+                "clientInfo": {"name": "workboard-connect", "version": env!("CARGO_PKG_VERSION")}
+            }
+        });
+        let req = HttpRequest {
+            id,
+            method: Method::Post,
+            url: self.server_url.to_string(),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                (
+                    "Accept".into(),
+                    "application/json, text/event-stream".into(),
+                ),
+            ],
+            body: body.to_string().into_bytes(),
+        };
+        self.send(req, Phase::Probe);
+    }
+
+    fn start_prm(&mut self) {
+        let rm = self
+            .challenge
+            .as_ref()
+            .and_then(|c| c.resource_metadata.clone());
+        match prm_candidates(&self.server_url, rm.as_deref()) {
+            Ok(c) => {
+                self.prm_candidates = c;
+                self.candidate_idx = 0;
+                self.next_prm();
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn next_prm(&mut self) {
+        match self.prm_candidates.get(self.candidate_idx).cloned() {
+            Some(u) => self.get(&u, Phase::Prm),
+            None => {
+                // No resource metadata anywhere: a 2025-03-26 server. Its authorization base
+                // URL is the server's origin.
+                self.legacy_origin = true;
+                self.start_as(legacy_authorization_base(&self.server_url));
+            }
+        }
+    }
+
+    fn start_as(&mut self, as_url: Url) {
+        self.as_candidates = as_metadata_candidates(&as_url);
+        self.as_url = Some(as_url);
+        self.candidate_idx = 0;
+        self.next_as();
+    }
+
+    fn next_as(&mut self) {
+        match self
+            .as_candidates
+            .get(self.candidate_idx)
+            .map(|(u, _)| u.clone())
+        {
+            Some(u) => self.get(&u, Phase::AsMeta),
+            None if self.legacy_origin => self.choose_identity(),
+            None => {
+                let as_url = self
+                    .as_url
+                    .as_ref()
+                    .map(|u| u.to_string())
+                    .unwrap_or_default();
+                self.fail(Error::Discovery {
+                    reason: format!("no authorization server metadata found for `{as_url}` (tried RFC 8414 and OpenID Connect locations)"),
+                });
+            }
+        }
+    }
+
+    fn on_probe(&mut self, resp: HttpResponse) {
+        if resp.is_success() {
+            self.phase = Phase::Done;
+            self.events.push_back(McpAuthEvent::NotRequired);
+            return;
+        }
+        if resp.status == 401 || resp.status == 403 {
+            self.challenge = crate::oauth::www_authenticate::bearer_from_response(&resp);
+        }
+        self.start_prm();
+    }
+
+    fn on_prm(&mut self, resp: HttpResponse, url: &str) {
+        if is_not_found(resp.status) {
+            self.candidate_idx += 1;
+            self.next_prm();
+            return;
+        }
+        if !resp.is_success() {
+            self.fail(http_error(&resp, url));
+            return;
+        }
+        let result = ProtectedResourceMetadata::parse(&resp.body)
+            .and_then(|prm| prm.validate(&self.server_url).map(|as_url| (prm, as_url)));
+        match result {
+            Ok((prm, as_url)) => {
+                self.prm = Some(prm);
+                self.start_as(as_url);
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn on_as(&mut self, resp: HttpResponse, url: &str) {
+        if is_not_found(resp.status) {
+            self.candidate_idx += 1;
+            self.next_as();
+            return;
+        }
+        if !resp.is_success() {
+            self.fail(http_error(&resp, url));
+            return;
+        }
+        let Some(as_url) = self.as_url.clone() else {
+            self.fail(Error::WrongState {
+                action: "read metadata".into(),
+                state: "no authorization server".into(),
+            });
+            return;
+        };
+        let result = AuthorizationServerMetadata::parse(&resp.body)
+            .and_then(|m| m.validate(&as_url, &self.config.issuer_policy));
+        match result {
+            Ok(v) => {
+                self.server = Some(v);
+                self.choose_identity();
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn registration_endpoint(&self) -> Result<Option<Url>, Error> {
+        match &self.server {
+            Some(s) => s
+                .metadata
+                .registration_endpoint
+                .as_deref()
+                .map(|r| parse_url(r, "registration_endpoint"))
+                .transpose(),
+            None => Ok(Some(
+                legacy_endpoints(&self.server_url).registration_endpoint,
+            )),
+        }
+    }
+
+    fn choose_identity(&mut self) {
+        let plan = self.registration_endpoint().and_then(|reg| {
+            plan_identity(
+                &self.config.client,
+                self.server.as_ref().map(|s| &s.metadata),
+                reg.as_ref(),
+            )
+        });
+        match plan {
+            Ok(IdentityPlan::Ready(identity)) => self.finish_discovery(identity),
+            Ok(IdentityPlan::Register(endpoint)) => {
+                let id = self.alloc_id();
+                let scope = self.selected_scope();
+                let req =
+                    registration_request(id, &endpoint, &self.config.client, scope.as_deref());
+                self.send(req, Phase::Register);
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn on_register(&mut self, resp: HttpResponse) {
+        match parse_registration_response(&resp) {
+            Ok(identity) => self.finish_discovery(identity),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Scope choice: the challenge's `scope`, else the resource metadata's
+    /// `scopes_supported` joined by spaces, else none; plus `offline_access` when the
+    /// authorization server lists it (and some scope was chosen).
+    fn selected_scope(&self) -> Option<String> {
+        let from_challenge = self
+            .challenge
+            .as_ref()
+            .and_then(|c| c.scope.clone())
+            .filter(|s| !s.trim().is_empty());
+        let from_prm = || {
+            self.prm
+                .as_ref()
+                .and_then(|p| p.scopes_supported.as_ref())
+                .filter(|s| !s.is_empty())
+                .map(|s| s.join(" "))
+        };
+        let scope = from_challenge.or_else(from_prm);
+        let as_scopes = self
+            .server
+            .as_ref()
+            .and_then(|s| s.metadata.scopes_supported.as_deref());
+        add_offline_access(scope, as_scopes)
+    }
+
+    fn finish_discovery(&mut self, identity: ClientIdentity) {
+        match self.build_context(identity) {
+            Ok(ctx) => {
+                let scope = ctx.scopes.clone();
+                self.context = Some(ctx.clone());
+                self.events.push_back(McpAuthEvent::ContextChanged(ctx));
+                let Some(secrets) = self.first_secrets.take() else {
+                    self.fail(Error::WrongState {
+                        action: "authorize".into(),
+                        state: "secrets already used".into(),
+                    });
+                    return;
+                };
+                // `now` for the pending authorization is the time of the last response.
+                let now = self.last_now;
+                if let Err(e) = self.authorize(scope, secrets, now) {
+                    self.fail(e);
+                }
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn build_context(&self, identity: ClientIdentity) -> Result<AuthContext, Error> {
+        let resource = match &self.prm {
+            Some(prm) => canonical_resource(&parse_url(&prm.resource, "resource")?),
+            None => canonical_resource(&self.server_url),
+        };
+        let has_secret = identity.client_secret.is_some();
+        let (
+            issuer,
+            authz,
+            token,
+            revocation,
+            registration,
+            auth,
+            as_scopes,
+            iss,
+            allowance,
+            legacy,
+        ) = match &self.server {
+            Some(v) => {
+                let m = &v.metadata;
+                let auth = match identity.registered_auth_method {
+                    Some(a) if has_secret || a == TokenEndpointAuth::None => a,
+                    _ => choose_auth_method(
+                        m.token_endpoint_auth_methods_supported.as_deref(),
+                        has_secret,
+                    )?,
+                };
+                (
+                    Some(m.issuer.clone()),
+                    m.authorization_endpoint.clone().unwrap_or_default(),
+                    m.token_endpoint.clone().unwrap_or_default(),
+                    m.revocation_endpoint.clone(),
+                    m.registration_endpoint.clone(),
+                    auth,
+                    m.scopes_supported.clone(),
+                    m.authorization_response_iss_parameter_supported == Some(true),
+                    v.allowance,
+                    false,
+                )
+            }
+            None => {
+                let e = legacy_endpoints(&self.server_url);
+                let auth = match identity.registered_auth_method {
+                    Some(a) if has_secret || a == TokenEndpointAuth::None => a,
+                    _ => choose_auth_method(None, has_secret)?,
+                };
+                (
+                    None,
+                    e.authorization_endpoint.to_string(),
+                    e.token_endpoint.to_string(),
+                    None,
+                    Some(e.registration_endpoint.to_string()),
+                    auth,
+                    None,
+                    false,
+                    None,
+                    true,
+                )
+            }
+        };
+        let mut ctx = AuthContext {
+            server_url: self.server_url.to_string(),
+            resource,
+            issuer,
+            authorization_endpoint: authz,
+            token_endpoint: token,
+            revocation_endpoint: revocation,
+            registration_endpoint: registration,
+            token_endpoint_auth: auth,
+            client_id: identity.client_id,
+            client_secret: identity.client_secret,
+            identity_source: identity.source,
+            redirect_uri: self.config.client.redirect_uri.clone(),
+            scopes: None,
+            as_scopes_supported: as_scopes,
+            iss_parameter_supported: iss,
+            allowance,
+            legacy_defaults: legacy,
+        };
+        ctx.scopes = self.selected_scope();
+        Ok(ctx)
+    }
+
+    fn authorize(
+        &mut self,
+        scope: Option<String>,
+        secrets: (SecretString, Pkce),
+        now_ms: u64,
+    ) -> Result<(), Error> {
+        let Some(ctx) = &self.context else {
+            return Err(Error::WrongState {
+                action: "authorize".into(),
+                state: "discovery has not finished".into(),
+            });
+        };
+        if self.attempts >= MAX_AUTHORIZATION_ATTEMPTS {
+            return Err(Error::InsufficientScope { scope });
+        }
+        let (state, pkce) = secrets;
+        let url = ctx.authorize_url(&state, pkce.challenge(), scope.as_deref())?;
+        self.attempts += 1;
+        self.pending = Some(McpPending {
+            state,
+            code_verifier: pkce.verifier().clone(),
+            scope,
+            created_at_ms: now_ms,
+            used: false,
+        });
+        self.phase = Phase::AwaitingRedirect;
+        self.awaiting = None;
+        self.events
+            .push_back(McpAuthEvent::AuthorizationUrl { url });
+        Ok(())
+    }
+
+    fn on_exchange(&mut self, resp: HttpResponse, now_ms: u64) {
+        let Some(ctx) = &self.context else { return };
+        match ctx.handle_code_response(&resp, now_ms) {
+            Ok(mut set) => {
+                if set.scope.is_none() {
+                    set.scope = self.pending.as_ref().and_then(|p| p.scope.clone());
+                }
+                self.phase = Phase::Done;
+                self.awaiting = None;
+                self.events
+                    .push_back(McpAuthEvent::CredentialsChanged(Credentials::OAuth(set)));
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+}
+
+impl SansIo for McpAuthFlow {
+    fn poll_request(&mut self) -> Option<HttpRequest> {
+        self.queue.pop_front()
+    }
+
+    fn handle_response(
+        &mut self,
+        id: RequestId,
+        response: Result<HttpResponse, TransportError>,
+        now_ms: u64,
+    ) {
+        if self.awaiting != Some(id) {
+            return;
+        }
+        self.awaiting = None;
+        self.last_now = now_ms;
+        let resp = match response {
+            Ok(r) => r,
+            Err(e) => {
+                self.fail(Error::Transport(e));
+                return;
+            }
+        };
+        let url = match self.phase {
+            Phase::Prm => self
+                .prm_candidates
+                .get(self.candidate_idx)
+                .map(|u| u.to_string()),
+            Phase::AsMeta => self
+                .as_candidates
+                .get(self.candidate_idx)
+                .map(|(u, _)| u.to_string()),
+            _ => None,
+        }
+        .unwrap_or_default();
+        match self.phase {
+            Phase::Probe => self.on_probe(resp),
+            Phase::Prm => self.on_prm(resp, &url),
+            Phase::AsMeta => self.on_as(resp, &url),
+            Phase::Register => self.on_register(resp),
+            Phase::Exchange => self.on_exchange(resp, now_ms),
+            Phase::AwaitingRedirect | Phase::Done | Phase::Failed => {}
+        }
+    }
+}
+
+fn fresh_secrets(entropy: &mut dyn Entropy) -> (SecretString, Pkce) {
+    let state = SecretString::new(random_token(entropy, 32));
+    (state, Pkce::generate(entropy))
+}
+
+fn is_not_found(status: u16) -> bool {
+    status == 404 || status == 410
+}
+
+fn http_error(resp: &HttpResponse, url: &str) -> Error {
+    if resp.status == 429 {
+        return Error::RateLimited {
+            retry_after_ms: None,
+        };
+    }
+    Error::HttpStatus {
+        status: resp.status,
+        url: redact_url(url),
+        detail: None,
+    }
+}
+
+fn check_redirect_uri_shape(raw: &str) -> Result<(), Error> {
+    let u = parse_url(raw, "redirect URI")?;
+    if u.fragment().is_some() {
+        return Err(Error::InvalidUrl {
+            what: "redirect URI".into(),
+            reason: "must not contain a fragment".into(),
+        });
+    }
+    Ok(())
+}
+
+/// RFC 9207: an `iss` must equal the issuer; it must be present when the server promised it.
+fn check_iss(ctx: &AuthContext, iss: Option<&str>) -> Result<(), Error> {
+    let Some(expected) = &ctx.issuer else {
+        return Ok(());
+    };
+    match iss {
+        Some(actual) if actual == expected => Ok(()),
+        Some(actual) => Err(Error::IssuerMismatch {
+            expected: expected.clone(),
+            actual: short(actual),
+        }),
+        None if ctx.iss_parameter_supported => Err(Error::IssuerMismatch {
+            expected: expected.clone(),
+            actual: "(no iss parameter)".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Query parameters of a redirect: a full URL (its base must equal the redirect URI) or a
+/// bare query string.
+fn redirect_params(input: &str, redirect_uri: &str) -> Result<Vec<(String, String)>, Error> {
+    let t = input.trim();
+    if t.len() > 16 * 1024 {
+        return Err(Error::InvalidInput {
+            what: "redirect".into(),
+            reason: "longer than 16 KiB".into(),
+        });
+    }
+    let query = match Url::parse(t) {
+        Ok(u) => {
+            let mut base = u.clone();
+            base.set_query(None);
+            base.set_fragment(None);
+            let mut want = parse_url(redirect_uri, "redirect URI")?;
+            want.set_query(None);
+            crate::error::check_redirect_uri(want.as_str(), base.as_str())?;
+            u.query().unwrap_or("").to_string()
+        }
+        Err(_) => t.trim_start_matches('?').to_string(),
+    };
+    Ok(url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect())
+}
+
+fn merge_scopes(previous: Option<&str>, extra: &str) -> Option<String> {
+    let mut out: Vec<&str> = Vec::new();
+    for s in previous
+        .unwrap_or("")
+        .split_whitespace()
+        .chain(extra.split_whitespace())
+    {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    (!out.is_empty()).then(|| out.join(" "))
+}
+
+fn add_offline_access(scope: Option<String>, as_scopes: Option<&[String]>) -> Option<String> {
+    let scope = scope?;
+    let advertised = as_scopes.is_some_and(|s| s.iter().any(|x| x == "offline_access"));
+    if advertised && !scope.split_whitespace().any(|s| s == "offline_access") {
+        return Some(format!("{scope} offline_access"));
+    }
+    Some(scope)
 }
 
 #[derive(Deserialize)]
