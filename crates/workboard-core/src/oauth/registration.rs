@@ -222,23 +222,36 @@ pub fn plan_identity(
     Err(Error::NoClientIdentity { reason })
 }
 
-/// The RFC 7591 registration request for a public client.
+/// The RFC 7591 registration request body (field order is fixed, so transcripts are stable
+/// whatever serde_json features the build enables).
+#[derive(Serialize)]
+struct RegistrationRequestBody<'a> {
+    redirect_uris: [&'a str; 1],
+    client_name: &'a str,
+    grant_types: [&'static str; 2],
+    response_types: [&'static str; 1],
+    token_endpoint_auth_method: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+}
+
+/// The RFC 7591 registration request for a public client: JSON with `redirect_uris`,
+/// `client_name`, `grant_types` (authorization_code, refresh_token), `response_types`
+/// (code), `token_endpoint_auth_method` `none`, and `scope` when one was chosen.
 pub fn registration_request(
     id: RequestId,
     endpoint: &Url,
     cfg: &ClientConfig,
     scope: Option<&str>,
 ) -> HttpRequest {
-    let mut body = serde_json::json!({
-        "redirect_uris": [cfg.redirect_uri],
-        "client_name": cfg.client_name,
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "token_endpoint_auth_method": "none",
-    });
-    if let Some(s) = scope {
-        body["scope"] = serde_json::Value::String(s.to_string());
-    }
+    let body = RegistrationRequestBody {
+        redirect_uris: [&cfg.redirect_uri],
+        client_name: &cfg.client_name,
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "none",
+        scope,
+    };
     HttpRequest {
         id,
         method: Method::Post,
@@ -247,7 +260,7 @@ pub fn registration_request(
             ("Content-Type".into(), "application/json".into()),
             ("Accept".into(), "application/json".into()),
         ],
-        body: body.to_string().into_bytes(),
+        body: serde_json::to_vec(&body).unwrap_or_default(),
     }
 }
 
