@@ -1,8 +1,47 @@
 //! OAuth 2.1 for MCP (authorization spec 2025-11-25), client side, sans-IO.
 //!
-//! [`AuthContext`] holds what discovery found (endpoints, client identity, resource); the
-//! connection machine uses it to refresh ([`AuthContext::refresh_request`],
+//! [`McpAuthFlow`] runs discovery and the interactive authorization; [`AuthContext`] holds
+//! what discovery found (endpoints, client identity, resource) and is what the connection
+//! machine uses to refresh ([`AuthContext::refresh_request`],
 //! [`AuthContext::handle_refresh_response`]) and revoke ([`AuthContext::revoke_requests`]).
+//!
+//! Decisions worth knowing:
+//! - `resource` (RFC 8707) is the protected resource metadata's `resource` (which must match
+//!   the server URL, see [`crate::oauth::metadata`]), canonicalized; without metadata it is
+//!   the canonical server URL.
+//! - The first entry of `authorization_servers` is used.
+//! - Scope: the challenge's `scope`, else the resource's `scopes_supported`, else none;
+//!   `offline_access` is appended only when the authorization server lists it and a scope
+//!   was chosen. Step-up requests the union of the previous scopes and the new ones.
+//! - Discovery moves to the next candidate URL on 404/410 only; any other status, a
+//!   transport error or an invalid document ends the flow with a typed error.
+//! - With no resource metadata at all, the 2025-03-26 rules apply: metadata at the server
+//!   origin, else `/authorize`, `/token`, `/register` there (no PKCE check is possible then).
+//!
+//! ```no_run
+//! use workboard_core::oauth::flow::{McpAuthConfig, McpAuthEvent, McpAuthFlow};
+//! # async fn example(transport: impl workboard_core::Transport, clock: impl workboard_core::Clock,
+//! #                  mut entropy: workboard_core::SeededEntropy, redirect: String) -> Result<(), workboard_core::Error> {
+//! let mut cfg = McpAuthConfig::new("https://www.myworkboard.com/wb/mcp", "http://127.0.0.1:8765/callback");
+//! cfg.client.client_id = Some("my-client-id".into());
+//! let mut flow = McpAuthFlow::new(cfg, &mut entropy, clock.now_ms())?;
+//! workboard_core::drive(&mut flow, &transport, &clock).await;
+//! while let Some(event) = flow.poll_event() {
+//!     match event {
+//!         McpAuthEvent::AuthorizationUrl { url } => { /* open `url` in the browser */ let _ = url; }
+//!         McpAuthEvent::ContextChanged(ctx) => { /* persist ctx.to_json() */ let _ = ctx; }
+//!         McpAuthEvent::Failed(e) => return Err(e),
+//!         _ => {}
+//!     }
+//! }
+//! // ... later, with the URL the browser was redirected to:
+//! flow.handle_redirect(&redirect, clock.now_ms())?;
+//! workboard_core::drive(&mut flow, &transport, &clock).await;
+//! while let Some(event) = flow.poll_event() {
+//!     if let McpAuthEvent::CredentialsChanged(creds) = event { /* persist creds.to_json() */ let _ = creds; }
+//! }
+//! # Ok(()) }
+//! ```
 
 use std::collections::VecDeque;
 
