@@ -709,7 +709,12 @@ fn pre_registered_basic_and_post_and_public() {
 
 #[test]
 fn scope_selection() {
-    type Case<'a> = (Option<&'a str>, Option<Value>, Option<Value>, Option<&'a str>);
+    type Case<'a> = (
+        Option<&'a str>,
+        Option<Value>,
+        Option<Value>,
+        Option<&'a str>,
+    );
     let cases: [Case; 5] = [
         // challenge scope wins over PRM
         (
@@ -1144,4 +1149,48 @@ fn secrets_never_in_debug_or_errors() {
             assert!(!d.contains(secret), "`{secret}` leaked in {d}");
         }
     }
+}
+
+#[test]
+fn probe_request_shape_and_parent_resource() {
+    // The PRM names the server's origin (a same-origin parent): accepted, and that resource is
+    // what the token is requested for.
+    let mut s = Server::default();
+    s.on(
+        MCP,
+        HttpResponse::new(
+            401,
+            vec![(
+                "WWW-Authenticate".into(),
+                r#"Basic realm="x", Bearer scope="s1""#.into(),
+            )],
+            "",
+        ),
+    )
+    .on(
+        "https://mcp.example.com/.well-known/oauth-protected-resource/v1/mcp",
+        HttpResponse::json(
+            200,
+            &json!({"resource": "https://mcp.example.com/", "authorization_servers": [AS]}),
+        ),
+    )
+    .on(
+        &format!("{AS}/.well-known/oauth-authorization-server"),
+        HttpResponse::json(200, &as_meta(json!({}))),
+    );
+    let (flow, events) = start(generic_config(None), &mut s);
+    let probe = &s.log[0];
+    assert_eq!(probe.method, Method::Post);
+    assert_eq!(probe.url, MCP);
+    assert!(probe.header("authorization").is_none());
+    let body: Value = serde_json::from_slice(&probe.body).unwrap();
+    assert_eq!(body["method"], "initialize");
+    assert_eq!(body["params"]["protocolVersion"], "2025-11-25");
+    let url = authorize_url(&events);
+    assert_eq!(
+        q(&url, "resource").as_deref(),
+        Some("https://mcp.example.com")
+    );
+    assert_eq!(q(&url, "scope").as_deref(), Some("s1"));
+    assert_eq!(flow.context().unwrap().resource, "https://mcp.example.com");
 }
