@@ -568,3 +568,34 @@ fn binary_rejects_bad_flags() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[tokio::test]
+async fn latency_delays_responses_but_not_control_routes() {
+    let sim = start(SimConfig::default()).await;
+    sim.faults().set_latency(Duration::from_secs(30));
+    let slow = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let err = slow
+        .get(format!(
+            "{}/.well-known/oauth-protected-resource",
+            sim.base_url()
+        ))
+        .send()
+        .await
+        .expect_err("delayed far beyond the client timeout");
+    assert!(err.is_timeout());
+    let stats = slow
+        .get(format!("{}/__sim/stats", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.status(),
+        StatusCode::OK,
+        "control routes are never delayed"
+    );
+    sim.faults().set_latency(Duration::ZERO);
+    assert_eq!(prm_status(&sim).await, StatusCode::OK);
+}
