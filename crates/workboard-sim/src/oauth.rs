@@ -771,6 +771,9 @@ fn refresh_grant(sh: &Shared, headers: &HeaderMap, form: &HashMap<String, String
         store.refresh.remove(token);
         return oauth_error("invalid_grant", "refresh token expired");
     }
+    if form.get("resource").is_some_and(|r| *r != sh.mcp_url()) {
+        return oauth_error("invalid_target", "resource must be the MCP server URL");
+    }
     let scopes = match form.get("scope") {
         Some(s) => match parse_scopes(Some(s)) {
             Ok(wanted) if wanted.iter().all(|w| scope_covers(&record.scopes, w)) => wanted,

@@ -346,6 +346,22 @@ async fn oauth2_pkce_flow_with_refresh_rotation_and_reuse_detection() {
     assert_ne!(refresh1, refresh2);
     assert_ne!(t2["access_token"], t["access_token"]);
 
+    // A wrong resource on refresh is refused without consuming the token.
+    let (s, e) = token_form(
+        &sim,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh2),
+            ("resource", "https://elsewhere.example/mcp"),
+            ("client_id", "demo-client"),
+            ("client_secret", "demo-hash"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_target"))
+    );
     // Reuse of the rotated token fails and revokes the whole grant.
     let (s, e) = token_form(
         &sim,
@@ -375,7 +391,7 @@ async fn oauth2_pkce_flow_with_refresh_rotation_and_reuse_detection() {
         (s, e["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
     );
-    assert_eq!(sim.counters().get("token:refresh_token"), 3);
+    assert_eq!(sim.counters().get("token:refresh_token"), 4);
 }
 
 #[tokio::test]
