@@ -211,6 +211,36 @@ impl Faults {
         store.refresh.clear();
     }
 
+    /// Make one access token expired now; returns whether the token was known.
+    pub fn expire_token(&self, token: &str) -> bool {
+        let now = self.clock.now_ms();
+        match lock(&self.store).tokens.get_mut(token) {
+            Some(t) => {
+                t.expires_at_ms = Some(now);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Revoke one access or refresh token and everything issued with it (its grant); returns
+    /// whether the token was known.
+    pub fn revoke_token(&self, token: &str) -> bool {
+        let mut store = lock(&self.store);
+        let grant = store
+            .tokens
+            .get(token)
+            .map(|t| t.grant_id)
+            .or_else(|| store.refresh.get(token).map(|r| r.grant_id));
+        match grant {
+            Some(g) => {
+                store.revoke_grant(g);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Remove every armed fault and the latency.
     pub fn clear(&self) {
         self.latency_ms.store(0, Ordering::SeqCst);

@@ -599,3 +599,60 @@ async fn latency_delays_responses_but_not_control_routes() {
     sim.faults().set_latency(Duration::ZERO);
     assert_eq!(prm_status(&sim).await, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn single_tokens_can_be_expired_or_revoked() {
+    let sim = start(SimConfig::default()).await;
+    let a = sim.issue_personal_token("ada@example.com", workboard_sim::Role::Member);
+    let b = sim.issue_personal_token("ada@example.com", workboard_sim::Role::Member);
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}});
+    assert!(sim.faults().expire_token(&a));
+    assert!(sim.faults().revoke_token(&b));
+    assert!(!sim.faults().revoke_token("nope"));
+    let ra = mcp_raw(&sim, &a, None, &init).await;
+    assert_eq!(ra.status(), StatusCode::UNAUTHORIZED);
+    assert!(header(ra.headers(), "www-authenticate").contains("expired"));
+    let rb = mcp_raw(&sim, &b, None, &init).await;
+    assert!(header(rb.headers(), "www-authenticate").contains("revoked"));
+    assert_eq!(
+        mcp_raw(&sim, DEMO_PERSONAL_TOKEN, None, &init)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn extra_origins_and_unsupported_response_type() {
+    let sim = start(SimConfig {
+        extra_origins: vec!["*".to_string()],
+        ..SimConfig::default()
+    })
+    .await;
+    let r = http()
+        .get(format!(
+            "{}/.well-known/oauth-protected-resource",
+            sim.base_url()
+        ))
+        .header("origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(r.headers(), "access-control-allow-origin"),
+        "https://app.example"
+    );
+    let r = http()
+        .get(format!(
+            "{}/wb/oauth/authorize?client_id=demo-client&response_type=token&state=u",
+            sim.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(
+        query_of(&location(&r))["error"],
+        "unsupported_response_type"
+    );
+}
