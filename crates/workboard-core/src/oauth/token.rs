@@ -59,7 +59,7 @@ pub fn parse_token_body(
     now_ms: u64,
     previous_refresh: Option<&SecretString>,
 ) -> Result<TokenSet, Error> {
-    let obj = parse_json_object(status, body, WHAT)?;
+    let obj = parse_json_object(status, body, WHAT, "token endpoint")?;
     if let Some(e) = oauth_error(status, &obj) {
         return Err(e);
     }
@@ -201,6 +201,7 @@ pub fn parse_json_object(
     status: u16,
     body: &[u8],
     what: &str,
+    endpoint: &str,
 ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
     if body.len() > MAX_TOKEN_RESPONSE_BYTES {
         return Err(Error::ResponseTooLarge {
@@ -213,7 +214,7 @@ pub fn parse_json_object(
         Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) if !ok => Err(Error::HttpStatus {
             status,
-            url: what.into(),
+            url: endpoint.into(),
             detail: Some("JSON body that is not an object".into()),
         }),
         Ok(_) => Err(Error::InvalidResponse {
@@ -230,7 +231,7 @@ pub fn parse_json_object(
             } else {
                 Err(Error::HttpStatus {
                     status,
-                    url: what.into(),
+                    url: endpoint.into(),
                     detail: Some(detail),
                 })
             }
