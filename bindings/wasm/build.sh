@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the wasm module and the JS glue into npm/pkg/ (git-ignored build output).
+#   WASM_TARGET_DIR  cargo target dir for the wasm build (default /work/target-wasm)
+#   WASM_PROFILE     cargo profile (default: wasm = opt-level z, LTO, panic abort)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+TARGET_DIR="${WASM_TARGET_DIR:-/work/target-wasm}"
+PROFILE="${WASM_PROFILE:-wasm}"
+OUT="$HERE/npm/pkg"
+cd "$ROOT"
+# Keep the target_features section for wasm-bindgen; wasm-opt strips what is left.
+export CARGO_PROFILE_WASM_STRIP=false
+
+if command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  # Ordinary route: rustup's precompiled std for the target.
+  cargo build -p workboard-wasm --target wasm32-unknown-unknown --profile "$PROFILE" --target-dir "$TARGET_DIR"
+else
+  # Debian rustc-web with std rebuilt for wasm32 (panic=abort, so no unwinding code at all).
+  RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
+    /usr/bin/cargo build -p workboard-wasm --target wasm32-unknown-unknown --profile "$PROFILE" \
+      -Zbuild-std=std,panic_abort --target-dir "$TARGET_DIR"
+fi
+
+WASM="$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/workboard_wasm.wasm"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+if [ "${WASM_OPT:-1}" = 1 ] && command -v wasm-opt >/dev/null; then
+  # Before wasm-bindgen: Debian's binaryen (108) breaks the externref table that wasm-bindgen
+  # adds, so optimize the compiler's output and let wasm-bindgen work on the result.
+  wasm-opt -Oz --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    -o "$OUT/workboard_wasm.wasm" "$WASM"
+  WASM="$OUT/workboard_wasm.wasm"
+fi
+wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir "$OUT" "$WASM"
+rm -f "$OUT/workboard_wasm.wasm" "$OUT/.gitignore" "$OUT/package.json"
+echo "built $OUT"

@@ -1,0 +1,110 @@
+// The package API in Node: typed errors, bad input never aborts the instance, the client
+// secret refusal, credential listeners, the fetch transport's error mapping.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkboardClient, version } from '../node.js';
+import { loadVectors, replay } from './replay.mjs';
+
+function assertWorkboardError(e, code) {
+  assert.ok(e instanceof Error, `not an Error: ${e}`);
+  assert.equal(e.name, 'WorkboardError');
+  assert.equal(e.code, code, `code ${e.code}: ${e.message}`);
+  assert.equal(typeof e.message, 'string');
+  assert.ok(e.hint === null || typeof e.hint === 'string');
+  return true;
+}
+
+test('version is the crate version', () => {
+  assert.match(version(), /^\d+\.\d+\.\d+/);
+});
+
+test('bad constructor input throws typed errors, and the instance keeps working', () => {
+  assert.throws(() => new WorkboardClient({ environment: 'ftp://evil.example' }), (e) => assertWorkboardError(e, 'insecure_url'));
+  assert.throws(() => new WorkboardClient({ environment: 'http://example.com' }), (e) => assertWorkboardError(e, 'insecure_url'));
+  assert.throws(() => new WorkboardClient({ environment: 'not a url' }), (e) => assertWorkboardError(e, 'invalid_url'));
+  assert.throws(() => new WorkboardClient({ token: 5 }), (e) => assertWorkboardError(e, 'invalid_input'));
+  assert.throws(() => new WorkboardClient({ token: '   ' }), (e) => assertWorkboardError(e, 'invalid_input'));
+  assert.throws(() => new WorkboardClient({ credentials: '{"kind":' }), (e) => assertWorkboardError(e, 'invalid_input'));
+  assert.throws(() => new WorkboardClient({ entropySeedHex: 'zz' }), (e) => assertWorkboardError(e, 'invalid_input'));
+  assert.throws(() => new WorkboardClient({ fetch: 'nope' }), (e) => assertWorkboardError(e, 'invalid_input'));
+  assert.throws(() => new WorkboardClient('a string'), (e) => assertWorkboardError(e, 'invalid_input'));
+  // After all of that the module still works.
+  const c = new WorkboardClient({ environment: 'eu', token: 'Bearer  tok_1' });
+  assert.equal(c.mcpUrl, 'https://www.myworkboard.eu/wb/mcp');
+  assert.equal(c.credentialsSummary().kind, 'personal');
+  assert.equal(JSON.parse(c.credentialsJson()).token, 'tok_1');
+});
+
+test('the hint of a typed error comes from the troubleshooting table', () => {
+  try {
+    new WorkboardClient({ environment: 'http://example.com' });
+    assert.fail('no error');
+  } catch (e) {
+    assert.match(e.hint, /https/);
+  }
+});
+
+test('a client secret is refused in the browser API without the loud opt-in', async () => {
+  const c = new WorkboardClient({ fetch: async () => { throw new Error('must not be called'); } });
+  await assert.rejects(
+    c.startMcpSignIn({ serverUrl: 'https://mcp.example.org/mcp', redirectUri: 'https://app.example/cb', clientId: 'x', clientSecret: 's3cret' }),
+    (e) => assertWorkboardError(e, 'secret_in_browser') && !e.message.includes('s3cret') && /server/.test(e.hint),
+  );
+});
+
+test('bad sign-in input is a typed error, not a crash', async () => {
+  const c = new WorkboardClient({ fetch: async () => { throw new Error('must not be called'); } });
+  await assert.rejects(c.startMcpSignIn({}), (e) => assertWorkboardError(e, 'invalid_input'));
+  await assert.rejects(c.startMcpSignIn(null), (e) => assertWorkboardError(e, 'invalid_input'));
+  await assert.rejects(c.startMcpSignIn({ serverUrl: 'http://evil.example/mcp', redirectUri: 'https://a/cb' }), (e) => assertWorkboardError(e, 'insecure_url'));
+  await assert.rejects(c.completeMcpSignIn('{not json', 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'invalid_input'));
+  await assert.rejects(c.completeMcpSignIn(null, 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'wrong_state'));
+  assert.throws(() => c.stepUpMcpSignIn('write'), (e) => assertWorkboardError(e, 'wrong_state'));
+  await assert.rejects(c.refreshMcpCredentials(), (e) => assertWorkboardError(e, 'not_signed_in'));
+  assert.throws(() => c.setToken(''), (e) => assertWorkboardError(e, 'invalid_input'));
+  assert.throws(() => c.setCredentialsJson('[]'), (e) => assertWorkboardError(e, 'invalid_input'));
+});
+
+test('credential listeners hear set, clear; a throwing listener does not break the client', () => {
+  const c = new WorkboardClient();
+  const seen = [];
+  const listener = (j) => seen.push(j);
+  c.onCredentialsChanged(() => { throw new Error('listener bug'); });
+  c.onCredentialsChanged(listener);
+  c.setToken('abc');
+  c.clearCredentials();
+  c.offCredentialsChanged(listener);
+  c.setToken('def');
+  assert.equal(seen.length, 2);
+  assert.deepEqual(JSON.parse(seen[0]), { kind: 'personal', token: 'abc' });
+  assert.equal(seen[1], null);
+  assert.equal(c.credentialsSummary().kind, 'personal');
+});
+
+test('fetch failures map to transport errors (connect, timeout) with no request content', async () => {
+  const refused = new WorkboardClient({
+    fetch: async () => { throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }); },
+  });
+  await assert.rejects(
+    refused.startMcpSignIn({ serverUrl: 'https://mcp.example.org/mcp', redirectUri: 'https://app.example/cb' }),
+    (e) => assertWorkboardError(e, 'transport') && /ECONNREFUSED/.test(e.message),
+  );
+  // AbortSignal.timeout's timer does not keep Node alive (a real socket would): hold the loop.
+  const keepAlive = setInterval(() => {}, 1000);
+  const slow = new WorkboardClient({ timeoutMs: 50, fetch: (url, init) => new Promise((_, reject) => {
+    init.signal.addEventListener('abort', () => reject(init.signal.reason));
+  }) });
+  await assert.rejects(
+    slow.startMcpSignIn({ serverUrl: 'https://mcp.example.org/mcp', redirectUri: 'https://app.example/cb' }),
+    (e) => assertWorkboardError(e, 'transport') && /timed out/.test(e.message),
+  ).finally(() => clearInterval(keepAlive));
+});
+
+test('the replayer notices a request that differs by one header', async () => {
+  const [{ file, vector }] = loadVectors().filter((x) => x.file.startsWith('mcpauth_refresh'));
+  const tampered = structuredClone(vector);
+  const ex = tampered.steps.find((s) => s.exchanges?.length).exchanges[0];
+  ex.request.headers.push(['X-Extra', '1']);
+  const failures = await replay(file, tampered);
+  assert.ok(failures.some((f) => f.includes('request mismatch')), failures.join('\n'));
+});

@@ -1,0 +1,148 @@
+// Replays tests/vectors/*.json through the package API with a scripted fetch
+// (format: tests/vectors/README.md). Each op maps to one public call of the package.
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { WorkboardClient } from '../node.js';
+
+export const VECTOR_DIR = fileURLToPath(new URL('../../../../tests/vectors/', import.meta.url));
+
+export function loadVectors() {
+  return readdirSync(VECTOR_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ file: f, vector: JSON.parse(readFileSync(VECTOR_DIR + f, 'utf8')) }));
+}
+
+/** JSON match where "*" in `expected` matches anything. */
+export function jsonMatches(expected, actual) {
+  if (expected === '*') return true;
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && expected.length === actual.length &&
+      expected.every((e, i) => jsonMatches(e, actual[i]));
+  }
+  if (expected !== null && typeof expected === 'object') {
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
+    const ek = Object.keys(expected);
+    return ek.length === Object.keys(actual).length &&
+      ek.every((k) => k in actual && jsonMatches(expected[k], actual[k]));
+  }
+  return expected === actual;
+}
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** A fetch that checks each request against the script and answers from it. */
+export class ScriptedFetch {
+  constructor() { this.script = []; this.failures = []; this.fetch = this.fetch.bind(this); }
+  load(exchanges) { this.script = [...(exchanges ?? [])]; this.failures = []; }
+  async fetch(url, init = {}) {
+    const body = init.body == null ? '' : new TextDecoder().decode(init.body);
+    const got = { method: init.method ?? 'GET', url: String(url), headers: (init.headers ?? []).map(([n, v]) => [n, v]), body };
+    const next = this.script.shift();
+    if (!next) {
+      this.failures.push(`unexpected extra request: ${JSON.stringify(got)}`);
+      throw new TypeError('fetch failed: no scripted response');
+    }
+    if (JSON.stringify(next.request) !== JSON.stringify(got)) {
+      this.failures.push(`request mismatch\n  expected: ${JSON.stringify(next.request)}\n  got:      ${JSON.stringify(got)}`);
+    }
+    const r = next.response;
+    switch (r.transport_error) {
+      case undefined: break;
+      case 'timeout': throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+      case 'interrupted':
+        return new Response(new ReadableStream({ start(c) { c.error(new TypeError('terminated')); } }), { status: 200 });
+      default: throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED (scripted)') });
+    }
+    const headers = new Headers();
+    for (const [n, v] of r.headers ?? []) headers.append(n, v);
+    return new Response(NULL_BODY.has(r.status) ? null : (r.body ?? ''), { status: r.status, headers });
+  }
+}
+
+function tokenSummary(client) {
+  const json = client.credentialsJson();
+  if (!json) return null;
+  const c = JSON.parse(json);
+  return {
+    access_token: c.access_token,
+    refresh_token: c.refresh_token ?? null,
+    token_type: c.token_type,
+    scope: c.scope ?? null,
+    expires_at_ms: c.expires_at_ms ?? null,
+  };
+}
+
+const drop = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
+
+/** op name → async (state, args) => ok value. `state.client` is the per-file client. */
+export const OPS = {
+  async mcp_oauth_start(s, a) {
+    const r = await s.client.startMcpSignIn(drop({
+      serverUrl: a.server_url, redirectUri: a.redirect_uri, clientId: a.client_id,
+      clientSecret: a.client_secret, clientMetadataUrl: a.client_metadata_url,
+      wwwAuthenticate: a.www_authenticate, workboardEnvironment: a.workboard_environment,
+    }));
+    return { authorize_url: r.url, client_id: r.clientId, token_endpoint_auth: r.tokenEndpointAuth, allowance: r.allowance ?? null };
+  },
+  async mcp_oauth_redirect(s, a) {
+    await s.client.completeMcpSignIn(null, a.input);
+    return tokenSummary(s.client);
+  },
+  async mcp_refresh(s) {
+    await s.client.refreshMcpCredentials();
+    return tokenSummary(s.client);
+  },
+  async mcp_step_up(s, a) {
+    const r = s.client.stepUpMcpSignIn(a.scope);
+    return { authorize_url: r.url };
+  },
+  async mcp_revoke(s) {
+    return { requests: await s.client.revokeMcpCredentials() };
+  },
+};
+
+/** Ops of the transcript format that this package cannot express, with the reason. */
+export const UNSUPPORTED = {};
+
+/** Replays one vector; returns a list of failure strings (empty = pass). */
+export async function replay(file, v) {
+  const failures = [];
+  const scripted = new ScriptedFetch();
+  let now = v.start_ms;
+  const client = new WorkboardClient({
+    fetch: scripted.fetch,
+    now: () => now,
+    sleep: async (ms) => { now += ms; },
+    entropySeedHex: v.seed,
+    dangerouslyAllowClientSecretInBrowser: true,
+  });
+  const state = { client, vector: v };
+  for (const [i, step] of v.steps.entries()) {
+    const where = `${file} step ${i} (${step.op})`;
+    now += step.advance_ms ?? 0;
+    scripted.load(step.exchanges);
+    const op = OPS[step.op];
+    if (!op) {
+      failures.push(`${where}: op not implemented by the package${UNSUPPORTED[step.op] ? `: ${UNSUPPORTED[step.op]}` : ''}`);
+      continue;
+    }
+    let actual;
+    try {
+      actual = { ok: await op(state, step.args ?? {}) };
+    } catch (e) {
+      if (typeof e?.code !== 'string' || e.name !== 'WorkboardError') {
+        failures.push(`${where}: threw a non-WorkboardError: ${e?.stack ?? e}`);
+        continue;
+      }
+      actual = { error: e.code, message: e.message };
+    }
+    for (const f of scripted.failures) failures.push(`${where}: ${f}`);
+    if (scripted.script.length) failures.push(`${where}: ${scripted.script.length} scripted exchange(s) never requested`);
+    const cmp = 'error' in actual ? { error: actual.error } : actual;
+    if (!jsonMatches(step.expect, cmp)) {
+      failures.push(`${where}: expected ${JSON.stringify(step.expect)} got ${JSON.stringify(actual)}`);
+    }
+  }
+  return failures;
+}

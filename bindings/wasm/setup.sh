@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what the wasm build and its tests need, skipping whatever is already present.
+# Idempotent; safe to run on every test run. See /work/shared/TOOLCHAIN.md for the why.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$HERE/Cargo.toml")"
+SUDO=""; [ "$(id -u)" != 0 ] && command -v sudo >/dev/null && SUDO="sudo"
+APT_UPDATED=0
+apt_install() {
+  if [ "$APT_UPDATED" = 0 ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+log() { echo "setup: $*"; }
+
+# 1. A Rust toolchain with a wasm32-unknown-unknown standard library.
+#    Preferred: rustup's target (if its server is reachable). Fallback: Debian's rustc-web,
+#    which build.sh drives with -Zbuild-std.
+if command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  log "rustup wasm32 target present"
+elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ] && command -v wasm-ld-16 >/dev/null; then
+  log "Debian rustc-web + rust-web-src + lld-16 present"
+elif command -v rustup >/dev/null && timeout 20 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+  log "installed rustup wasm32 target"
+else
+  log "installing Debian rustc-web, cargo-web, rust-web-src, lld-16"
+  apt_install rustc-web cargo-web rust-web-src lld-16
+fi
+
+# 2. wasm-opt (binaryen) for size.
+command -v wasm-opt >/dev/null || { log "installing binaryen"; apt_install binaryen; }
+
+# 3. wasm-bindgen CLI, exactly the crate's version.
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"
+  # --locked fails against this registry mirror (a locked dependency is missing).
+  CARGO_TARGET_DIR="${WASM_HOST_TARGET_DIR:-/work/target-wasm-host}" \
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+else
+  log "wasm-bindgen $WASM_BINDGEN_VERSION present"
+fi
+
+# 4. Chromium for the browser test (test tools must not download their own browser).
+[ -x /usr/bin/chromium ] || { log "installing chromium"; apt_install chromium chromium-driver; }
+
+# 5. Node test dependencies (playwright-core drives /usr/bin/chromium).
+command -v node >/dev/null || { log "installing nodejs"; apt_install nodejs npm; }
+cd "$HERE/npm"
+if [ ! -d node_modules/playwright-core ]; then
+  log "npm install (test dependencies)"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+log "ok"

@@ -1,0 +1,223 @@
+//! Host capabilities for the core: a `fetch` transport, a JS clock (`Date.now` and
+//! `setTimeout`, or injected functions) and entropy from `crypto.getRandomValues`.
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use workboard_core::{
+    Clock, Error, HttpRequest, HttpResponse, SeededEntropy, Transport, TransportError,
+};
+
+use crate::error::{describe_js, js_error_name, to_js};
+
+/// Default time limit of one request.
+pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+
+fn global() -> JsValue {
+    js_sys::global().into()
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Sends requests with `fetch` (the injected one, or `globalThis.fetch`).
+pub(crate) struct FetchTransport {
+    fetch: Function,
+    timeout_ms: u32,
+}
+
+impl FetchTransport {
+    /// `fetch` may be `undefined`/`null` (use the global one).
+    pub(crate) fn new(fetch: &JsValue, timeout_ms: Option<u32>) -> Result<FetchTransport, JsValue> {
+        let f = if fetch.is_undefined() || fetch.is_null() {
+            get(&global(), "fetch")
+        } else {
+            fetch.clone()
+        };
+        let Some(fetch) = f.dyn_ref::<Function>() else {
+            return Err(to_js(Error::InvalidInput {
+                what: "fetch".into(),
+                reason: "no fetch function (pass `fetch` in the options on runtimes without globalThis.fetch)".into(),
+            }));
+        };
+        Ok(FetchTransport {
+            fetch: fetch.clone(),
+            timeout_ms: timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+        })
+    }
+
+    fn init(&self, request: &HttpRequest) -> Object {
+        let init = Object::new();
+        let set = |k: &str, v: &JsValue| {
+            let _ = Reflect::set(&init, &JsValue::from_str(k), v);
+        };
+        set("method", &JsValue::from_str(request.method.as_str()));
+        // An array of pairs keeps the order the core chose.
+        let headers = Array::new();
+        for (name, value) in &request.headers {
+            headers.push(&Array::of2(
+                &JsValue::from_str(name),
+                &JsValue::from_str(value),
+            ));
+        }
+        set("headers", &headers);
+        if !request.body.is_empty() {
+            set("body", &Uint8Array::from(request.body.as_slice()));
+        }
+        // Never send cookies or reuse a cached answer for OAuth/MCP traffic.
+        set("credentials", &JsValue::from_str("omit"));
+        set("cache", &JsValue::from_str("no-store"));
+        let abort = get(&global(), "AbortSignal");
+        if let Ok(timeout) =
+            Reflect::get(&abort, &"timeout".into()).and_then(|f| f.dyn_into::<Function>())
+        {
+            if let Ok(signal) = timeout.call1(&abort, &JsValue::from(self.timeout_ms)) {
+                set("signal", &signal);
+            }
+        }
+        init
+    }
+}
+
+fn transport_error(e: &JsValue) -> TransportError {
+    match js_error_name(e).as_deref() {
+        Some("TimeoutError") => TransportError::Timeout,
+        Some("AbortError") => TransportError::Cancelled,
+        _ => TransportError::Connect(describe_js(e)),
+    }
+}
+
+impl Transport for FetchTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let init = self.init(&request);
+        let promise = self
+            .fetch
+            .call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)
+            .map_err(|e| transport_error(&e))?;
+        let resp = JsFuture::from(Promise::resolve(&promise))
+            .await
+            .map_err(|e| transport_error(&e))?;
+        let resp: web_sys::Response = resp
+            .dyn_into()
+            .map_err(|_| TransportError::Other("fetch did not return a Response".into()))?;
+        let mut headers = Vec::new();
+        if let Ok(Some(iter)) = js_sys::try_iter(&resp.headers()) {
+            for entry in iter.flatten() {
+                let pair: Array = entry.unchecked_into();
+                if let (Some(n), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                    headers.push((n, v));
+                }
+            }
+        }
+        let status = resp.status();
+        let buf = resp
+            .array_buffer()
+            .map_err(|e| TransportError::Interrupted(describe_js(&e)))?;
+        let buf = JsFuture::from(buf)
+            .await
+            .map_err(|e| match transport_error(&e) {
+                TransportError::Connect(m) => TransportError::Interrupted(m),
+                other => other,
+            })?;
+        let body = Uint8Array::new(&buf).to_vec();
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// Time from `Date.now()` and `setTimeout`, or from injected `now`/`sleep` functions.
+pub(crate) struct JsClock {
+    now: Option<Function>,
+    sleep: Option<Function>,
+}
+
+impl JsClock {
+    pub(crate) fn new(now: &JsValue, sleep: &JsValue) -> JsClock {
+        JsClock {
+            now: now.dyn_ref::<Function>().cloned(),
+            sleep: sleep.dyn_ref::<Function>().cloned(),
+        }
+    }
+}
+
+fn to_ms(v: f64) -> u64 {
+    if v.is_finite() && v > 0.0 {
+        v as u64
+    } else {
+        0
+    }
+}
+
+impl Clock for JsClock {
+    fn now_ms(&self) -> u64 {
+        match &self.now {
+            Some(f) => to_ms(
+                f.call0(&JsValue::UNDEFINED)
+                    .ok()
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(0.0),
+            ),
+            None => to_ms(js_sys::Date::now()),
+        }
+    }
+
+    async fn sleep_ms(&self, ms: u64) {
+        let ms = JsValue::from(ms.min(u64::from(u32::MAX)) as f64);
+        let promise = match &self.sleep {
+            Some(f) => f
+                .call1(&JsValue::UNDEFINED, &ms)
+                .map(|p| Promise::resolve(&p)),
+            None => {
+                let set_timeout = get(&global(), "setTimeout");
+                let mut out = Err(JsValue::UNDEFINED);
+                if let Some(st) = set_timeout.dyn_ref::<Function>() {
+                    let mut cb = |resolve: Function, _reject: Function| {
+                        out = st.call2(&JsValue::UNDEFINED, &resolve, &ms).map(|_| ());
+                    };
+                    let p = Promise::new(&mut cb);
+                    out.map(|_| p)
+                } else {
+                    out.map(|_: ()| Promise::resolve(&JsValue::UNDEFINED))
+                }
+            }
+        };
+        if let Ok(p) = promise {
+            let _ = JsFuture::from(p).await;
+        }
+    }
+}
+
+/// Entropy: a [`SeededEntropy`] seeded with 32 bytes from `crypto.getRandomValues`
+/// (or with a given seed, for deterministic tests and transcript replay).
+pub(crate) fn entropy(seed: Option<&[u8]>) -> Result<SeededEntropy, JsValue> {
+    if let Some(seed) = seed {
+        let seed: [u8; 32] = seed.try_into().map_err(|_| {
+            to_js(Error::InvalidInput {
+                what: "entropySeed".into(),
+                reason: "must be 32 bytes".into(),
+            })
+        })?;
+        return Ok(SeededEntropy::new(seed));
+    }
+    let crypto = get(&global(), "crypto");
+    let grv = get(&crypto, "getRandomValues");
+    let no_rng = || {
+        to_js(Error::InvalidInput {
+            what: "random source".into(),
+            reason: "crypto.getRandomValues is not available".into(),
+        })
+    };
+    let grv = grv.dyn_ref::<Function>().ok_or_else(no_rng)?;
+    let buf = Uint8Array::new_with_length(32);
+    grv.call1(&crypto, &buf).map_err(|_| no_rng())?;
+    let mut seed = [0u8; 32];
+    buf.copy_to(&mut seed);
+    if seed == [0u8; 32] {
+        return Err(no_rng());
+    }
+    Ok(SeededEntropy::new(seed))
+}

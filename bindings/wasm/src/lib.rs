@@ -1,0 +1,22 @@
+//! # workboard-wasm
+//!
+//! The WebAssembly binding of workboard-connect, published to npm as `workboard-connect`.
+//! It holds no flow logic: it converts types and supplies the host capabilities the
+//! sans-IO core needs (a `fetch` transport, a clock, entropy, storage callbacks).
+#![allow(unsafe_code)] // wasm-bindgen's generated glue
+
+mod client;
+mod error;
+mod host;
+mod types;
+
+pub use client::WorkboardClient;
+pub use types::{ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart};
+
+use wasm_bindgen::prelude::*;
+
+/// The version of this package.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
