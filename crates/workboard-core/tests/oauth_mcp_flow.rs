@@ -1098,7 +1098,7 @@ fn secrets_never_in_debug_or_errors() {
     let state = q(&url, "state").unwrap();
     let saved = flow.pending_json().unwrap();
     let verifier: Value = serde_json::from_str(&saved).unwrap();
-    let verifier = verifier["pending"]["code_verifier"]
+    let verifier = verifier["pkce_verifier"]
         .as_str()
         .unwrap()
         .to_string();

@@ -51,9 +51,7 @@ use url::Url;
 use crate::credentials::{Credentials, Dialect, TokenSet};
 use crate::driver::SansIo;
 use crate::error::Error;
-use crate::http::{
-    form_body, redact_url, HttpRequest, HttpResponse, Method, RequestId, TransportError,
-};
+use crate::http::{redact_url, HttpRequest, HttpResponse, Method, RequestId, TransportError};
 use crate::oauth::discovery::{
     as_metadata_candidates, legacy_authorization_base, legacy_endpoints, prm_candidates,
     MetadataKind,
@@ -62,18 +60,19 @@ use crate::oauth::metadata::{
     canonical_resource, check_endpoint, parse_url, short, AuthorizationServerMetadata,
     IssuerPolicy, KnownIssuerQuirk, ProtectedResourceMetadata, ValidatedServer,
 };
+use crate::oauth::pending::{
+    PendingAuthorization, PendingParams, DEFAULT_OAUTH2_LIFETIME_MS, STATE_BYTES,
+};
 use crate::oauth::pkce::Pkce;
 use crate::oauth::registration::{
     apply_client_auth, choose_auth_method, parse_registration_response, plan_identity,
     registration_request, ClientConfig, ClientIdentity, IdentityPlan, IdentitySource,
     TokenEndpointAuth,
 };
+use crate::oauth::token::{form_post, parse_token_response};
 use crate::oauth::www_authenticate::{parse_bearer, BearerChallenge};
-use crate::random::{random_token, Entropy};
+use crate::random::Entropy;
 use crate::secret::SecretString;
-
-/// Token responses larger than this are refused.
-pub const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// Everything discovery established for one MCP server, persisted beside the credentials so
 /// that refresh, revocation and later authorizations skip discovery.
@@ -187,7 +186,12 @@ impl AuthContext {
         previous: &TokenSet,
         now_ms: u64,
     ) -> Result<TokenSet, Error> {
-        let mut set = parse_token_response(resp, now_ms, previous.refresh_token.as_ref())?;
+        let mut set = parse_token_response(
+            resp,
+            Dialect::OAuth2,
+            now_ms,
+            previous.refresh_token.as_ref(),
+        )?;
         if set.scope.is_none() {
             set.scope = previous.scope.clone();
         }
@@ -248,7 +252,7 @@ impl AuthContext {
         resp: &HttpResponse,
         now_ms: u64,
     ) -> Result<TokenSet, Error> {
-        parse_token_response(resp, now_ms, None)
+        parse_token_response(resp, Dialect::OAuth2, now_ms, None)
     }
 
     /// The authorization URL: `response_type=code`, `client_id`, `redirect_uri`, `state`,
@@ -281,13 +285,7 @@ impl AuthContext {
     }
 
     fn token_post(&self, id: RequestId, url: &str, mut form: Vec<(String, String)>) -> HttpRequest {
-        let mut headers = vec![
-            (
-                "Content-Type".to_string(),
-                "application/x-www-form-urlencoded".to_string(),
-            ),
-            ("Accept".to_string(), "application/json".to_string()),
-        ];
+        let mut headers = Vec::new();
         apply_client_auth(
             self.token_endpoint_auth,
             &self.client_id,
@@ -295,13 +293,8 @@ impl AuthContext {
             &mut headers,
             &mut form,
         );
-        HttpRequest {
-            id,
-            method: Method::Post,
-            url: url.to_string(),
-            headers,
-            body: form_body(form.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        form_post(id, url, &pairs, &headers)
     }
 }
 
@@ -314,7 +307,7 @@ pub const MCP_PROTOCOL_VERSION: &str = "2025-11-25";
 /// At most this many authorizations (the first one plus step-ups) per flow.
 pub const MAX_AUTHORIZATION_ATTEMPTS: u32 = 3;
 /// A pending authorization older than this is refused (authorization codes are short-lived).
-pub const PENDING_LIFETIME_MS: u64 = 10 * 60 * 1000;
+pub const PENDING_LIFETIME_MS: u64 = DEFAULT_OAUTH2_LIFETIME_MS;
 
 /// What the application supplies to start OAuth for an MCP server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -383,26 +376,20 @@ impl std::fmt::Debug for McpAuthEvent {
     }
 }
 
-/// A pending authorization: `state`, PKCE verifier, scope and start time. Single use.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct McpPending {
-    state: SecretString,
-    code_verifier: SecretString,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    scope: Option<String>,
-    created_at_ms: u64,
-    #[serde(default)]
-    used: bool,
-}
-
-/// What [`McpAuthFlow::pending_json`] writes and [`McpAuthFlow::resume`] reads.
+/// The flow's data kept in [`PendingAuthorization::extra`], so that the pending
+/// authorization alone can resume the flow.
 #[derive(Serialize, Deserialize)]
 struct SavedFlow {
     version: u32,
     context: AuthContext,
-    pending: McpPending,
     attempts: u32,
 }
+
+/// Key of [`SavedFlow`] inside [`PendingAuthorization::extra`].
+const EXTRA_KEY: &str = "mcp_flow";
+
+/// Secrets drawn when an authorization is prepared: the `state` bytes and the PKCE pair.
+type Secrets = (Vec<u8>, Pkce);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -444,8 +431,8 @@ pub struct McpAuthFlow {
     legacy_origin: bool,
     server: Option<ValidatedServer>,
     context: Option<AuthContext>,
-    pending: Option<McpPending>,
-    first_secrets: Option<(SecretString, Pkce)>,
+    pending: Option<PendingAuthorization>,
+    first_secrets: Option<Secrets>,
     attempts: u32,
     last_now: u64,
 }
@@ -506,10 +493,15 @@ impl McpAuthFlow {
     /// Restores a flow saved with [`McpAuthFlow::pending_json`] (after a page reload or a
     /// killed app); it then waits for [`McpAuthFlow::handle_redirect`].
     pub fn resume(pending_json: &str) -> Result<McpAuthFlow, Error> {
-        let saved: SavedFlow =
-            serde_json::from_str(pending_json).map_err(|_| Error::InvalidInput {
+        let pending = PendingAuthorization::from_json(pending_json)?;
+        let saved: SavedFlow = pending
+            .extra
+            .get(EXTRA_KEY)
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .ok_or_else(|| Error::InvalidInput {
                 what: "saved pending authorization".into(),
-                reason: "not valid pending-authorization JSON".into(),
+                reason: "not an MCP authorization (no flow context)".into(),
             })?;
         if saved.version != 1 {
             return Err(Error::InvalidInput {
@@ -525,28 +517,21 @@ impl McpAuthFlow {
         config.client.client_id = Some(saved.context.client_id.clone());
         let mut flow = McpAuthFlow::empty(config, server_url);
         flow.context = Some(saved.context);
-        flow.pending = Some(saved.pending);
+        flow.pending = Some(pending);
         flow.attempts = saved.attempts;
         flow.phase = Phase::AwaitingRedirect;
         Ok(flow)
     }
 
-    /// The pending authorization with its context, as JSON to persist while the user is in
-    /// the browser. Contains secrets (`state`, PKCE verifier, client secret): store it safely.
+    /// The pending authorization (a [`PendingAuthorization`] carrying this flow's context),
+    /// as JSON to persist while the user is in the browser. Contains secrets (`state`, PKCE
+    /// verifier, client secret): store it like a credential. `None` once completed.
     pub fn pending_json(&self) -> Option<String> {
-        let (Some(context), Some(pending)) = (&self.context, &self.pending) else {
-            return None;
-        };
-        if pending.used {
+        let pending = self.pending.as_ref()?;
+        if pending.completed || self.phase != Phase::AwaitingRedirect {
             return None;
         }
-        let saved = SavedFlow {
-            version: 1,
-            context: context.clone(),
-            pending: pending.clone(),
-            attempts: self.attempts,
-        };
-        serde_json::to_string(&saved).ok()
+        Some(pending.to_json())
     }
 
     /// The discovery result, once known.
@@ -580,7 +565,7 @@ impl McpAuthFlow {
     /// A wrong `state` leaves the pending authorization intact (the genuine redirect may
     /// still come); every other outcome consumes it.
     pub fn handle_redirect(&mut self, input: &str, now_ms: u64) -> Result<(), Error> {
-        if self.pending.as_ref().is_some_and(|p| p.used) {
+        if self.pending.as_ref().is_some_and(|p| p.completed) {
             return Err(Error::AuthorizationReused);
         }
         if self.phase != Phase::AwaitingRedirect {
@@ -595,50 +580,25 @@ impl McpAuthFlow {
                 state: "no pending authorization".into(),
             });
         };
-        if pending.used {
-            return Err(Error::AuthorizationReused);
-        }
-        let params = redirect_params(input, &ctx.redirect_uri)?;
-        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        let Some(state) = get("state") else {
-            return Err(Error::StateMissing);
-        };
-        if !pending.state.ct_eq(state) {
-            return Err(Error::StateMismatch);
-        }
-        pending.used = true;
-        let code_verifier = pending.code_verifier.clone();
-        let age = now_ms.saturating_sub(pending.created_at_ms);
-        let result = (|| {
-            if age > PENDING_LIFETIME_MS {
-                return Err(Error::AuthorizationExpired {
-                    age_secs: age / 1000,
-                    limit_secs: PENDING_LIFETIME_MS / 1000,
-                });
-            }
-            check_iss(&ctx, get("iss"))?;
-            if let Some(error) = get("error") {
-                return Err(Error::AuthorizationDenied {
-                    error: short(error),
-                    description: get("error_description").map(short),
-                });
-            }
-            let code = get("code")
-                .filter(|c| !c.is_empty())
-                .ok_or(Error::CodeMissing)?;
-            Ok(SecretString::new(code))
-        })();
+        let result = pending.handle_redirect(input, now_ms);
+        let consumed = pending.completed;
+        let result = result.and_then(|code| check_unadvertised_iss(&ctx, input).map(|()| code));
         match result {
             Ok(code) => {
+                let verifier = code.pkce_verifier.clone().unwrap_or_default();
                 let id = self.alloc_id();
                 self.send(
-                    ctx.code_exchange_request(id, &code, &code_verifier),
+                    ctx.code_exchange_request(id, &code.code, &verifier),
                     Phase::Exchange,
                 );
                 Ok(())
             }
             Err(e) => {
-                self.fail(e.clone());
+                // Forged or malformed redirects leave the authorization waiting; anything
+                // after the state matched (and expiry) ends the flow.
+                if consumed || matches!(e, Error::AuthorizationExpired { .. }) {
+                    self.fail(e.clone());
+                }
                 Err(e)
             }
         }
@@ -1054,7 +1014,7 @@ impl McpAuthFlow {
     fn authorize(
         &mut self,
         scope: Option<String>,
-        secrets: (SecretString, Pkce),
+        secrets: Secrets,
         now_ms: u64,
     ) -> Result<(), Error> {
         let Some(ctx) = &self.context else {
@@ -1066,16 +1026,38 @@ impl McpAuthFlow {
         if self.attempts >= MAX_AUTHORIZATION_ATTEMPTS {
             return Err(Error::InsufficientScope { scope });
         }
-        let (state, pkce) = secrets;
-        let url = ctx.authorize_url(&state, pkce.challenge(), scope.as_deref())?;
+        let (state_bytes, pkce) = secrets;
+        let mut params = PendingParams::new(
+            Dialect::OAuth2,
+            ctx.client_id.clone(),
+            ctx.redirect_uri.clone(),
+            ctx.token_endpoint.clone(),
+            scope
+                .as_deref()
+                .unwrap_or("")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+        );
+        params.pkce_verifier = Some(pkce.verifier().clone());
+        params.resource = Some(ctx.resource.clone());
+        params.expected_issuer = if ctx.iss_parameter_supported {
+            ctx.issuer.clone()
+        } else {
+            None
+        };
+        params.lifetime_ms = Some(PENDING_LIFETIME_MS);
+        let saved = SavedFlow {
+            version: 1,
+            context: ctx.clone(),
+            attempts: self.attempts + 1,
+        };
+        params.extra =
+            serde_json::json!({ EXTRA_KEY: serde_json::to_value(&saved).unwrap_or_default() });
+        let pending = PendingAuthorization::new(params, &mut Predrawn(state_bytes), now_ms)?;
+        let url = ctx.authorize_url(&pending.state, pkce.challenge(), scope.as_deref())?;
         self.attempts += 1;
-        self.pending = Some(McpPending {
-            state,
-            code_verifier: pkce.verifier().clone(),
-            scope,
-            created_at_ms: now_ms,
-            used: false,
-        });
+        self.pending = Some(pending);
         self.phase = Phase::AwaitingRedirect;
         self.awaiting = None;
         self.events
@@ -1088,7 +1070,11 @@ impl McpAuthFlow {
         match ctx.handle_code_response(&resp, now_ms) {
             Ok(mut set) => {
                 if set.scope.is_none() {
-                    set.scope = self.pending.as_ref().and_then(|p| p.scope.clone());
+                    set.scope = self
+                        .pending
+                        .as_ref()
+                        .map(|p| p.scopes.join(" "))
+                        .filter(|s| !s.is_empty());
                 }
                 self.phase = Phase::Done;
                 self.awaiting = None;
@@ -1146,9 +1132,26 @@ impl SansIo for McpAuthFlow {
     }
 }
 
-fn fresh_secrets(entropy: &mut dyn Entropy) -> (SecretString, Pkce) {
-    let state = SecretString::new(random_token(entropy, 32));
+fn fresh_secrets(entropy: &mut dyn Entropy) -> Secrets {
+    let mut state = vec![0u8; STATE_BYTES];
+    entropy.fill_bytes(&mut state);
     (state, Pkce::generate(entropy))
+}
+
+/// Entropy drawn earlier from the caller's source, handed to [`PendingAuthorization::new`]
+/// when the authorization is created inside `handle_response` (which has no entropy
+/// argument). Should more be asked than was drawn, the rest is derived from the drawn bytes.
+struct Predrawn(Vec<u8>);
+
+impl Entropy for Predrawn {
+    fn fill_bytes(&mut self, buf: &mut [u8]) {
+        let n = buf.len().min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        if n < buf.len() {
+            crate::random::SeededEntropy::from_bytes(&self.0).fill_bytes(&mut buf[n..]);
+        }
+        self.0.drain(..n);
+    }
 }
 
 fn is_not_found(status: u16) -> bool {
@@ -1179,50 +1182,35 @@ fn check_redirect_uri_shape(raw: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// RFC 9207: an `iss` must equal the issuer; it must be present when the server promised it.
-fn check_iss(ctx: &AuthContext, iss: Option<&str>) -> Result<(), Error> {
-    let Some(expected) = &ctx.issuer else {
+/// RFC 9207 when the server did not advertise `iss`: an `iss` that is present must still
+/// equal the issuer (when advertised, [`PendingAuthorization::handle_redirect`] checks it).
+fn check_unadvertised_iss(ctx: &AuthContext, input: &str) -> Result<(), Error> {
+    let Some(expected) = ctx
+        .issuer
+        .as_deref()
+        .filter(|_| !ctx.iss_parameter_supported)
+    else {
         return Ok(());
     };
-    match iss {
-        Some(actual) if actual == expected => Ok(()),
-        Some(actual) => Err(Error::IssuerMismatch {
-            expected: expected.clone(),
-            actual: short(actual),
-        }),
-        None if ctx.iss_parameter_supported => Err(Error::IssuerMismatch {
-            expected: expected.clone(),
-            actual: "(no iss parameter)".into(),
-        }),
-        None => Ok(()),
-    }
-}
-
-/// Query parameters of a redirect: a full URL (its base must equal the redirect URI) or a
-/// bare query string.
-fn redirect_params(input: &str, redirect_uri: &str) -> Result<Vec<(String, String)>, Error> {
     let t = input.trim();
-    if t.len() > 16 * 1024 {
-        return Err(Error::InvalidInput {
-            what: "redirect".into(),
-            reason: "longer than 16 KiB".into(),
-        });
-    }
     let query = match Url::parse(t) {
-        Ok(u) => {
-            let mut base = u.clone();
-            base.set_query(None);
-            base.set_fragment(None);
-            let mut want = parse_url(redirect_uri, "redirect URI")?;
-            want.set_query(None);
-            crate::error::check_redirect_uri(want.as_str(), base.as_str())?;
-            u.query().unwrap_or("").to_string()
-        }
-        Err(_) => t.trim_start_matches('?').to_string(),
+        Ok(u) => [u.query(), u.fragment()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("&"),
+        Err(_) => t.trim_start_matches(['?', '#']).to_string(),
     };
-    Ok(url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect())
+    let iss = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "iss")
+        .map(|(_, v)| v.into_owned());
+    match iss {
+        Some(actual) if actual != expected => Err(Error::IssuerMismatch {
+            expected: expected.to_string(),
+            actual: short(&actual),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn merge_scopes(previous: Option<&str>, extra: &str) -> Option<String> {
@@ -1246,97 +1234,6 @@ fn add_offline_access(scope: Option<String>, as_scopes: Option<&[String]>) -> Op
         return Some(format!("{scope} offline_access"));
     }
     Some(scope)
-}
-
-#[derive(Deserialize)]
-struct TokenBody {
-    #[serde(default)]
-    access_token: Option<String>,
-    #[serde(default)]
-    token_type: Option<String>,
-    #[serde(default)]
-    expires_in: Option<serde_json::Value>,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    scope: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    error_description: Option<String>,
-}
-
-/// Parses an OAuth 2 token endpoint response (RFC 6749 §5.1/§5.2) into a [`TokenSet`].
-/// `previous_refresh` is kept when the response carries no refresh token.
-pub(crate) fn parse_token_response(
-    resp: &HttpResponse,
-    now_ms: u64,
-    previous_refresh: Option<&SecretString>,
-) -> Result<TokenSet, Error> {
-    let what = "token response";
-    if resp.body.len() > MAX_TOKEN_RESPONSE_BYTES {
-        return Err(Error::ResponseTooLarge {
-            what: what.into(),
-            limit: MAX_TOKEN_RESPONSE_BYTES,
-        });
-    }
-    let parsed: Result<TokenBody, _> = serde_json::from_slice(&resp.body);
-    if !resp.is_success() {
-        let (error, description) = match parsed {
-            Ok(b) => (b.error, b.error_description),
-            Err(_) => (None, None),
-        };
-        return Err(Error::TokenEndpoint {
-            status: resp.status,
-            error: error
-                .map(|e| short(&e))
-                .unwrap_or_else(|| format!("http_{}", resp.status)),
-            description: description.map(|d| short(&d)),
-        });
-    }
-    let body = parsed.map_err(|_| Error::InvalidResponse {
-        what: what.into(),
-        reason: "not a JSON token response".into(),
-    })?;
-    if let Some(e) = body.error {
-        return Err(Error::TokenEndpoint {
-            status: resp.status,
-            error: short(&e),
-            description: body.error_description.map(|d| short(&d)),
-        });
-    }
-    let access =
-        body.access_token
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::InvalidResponse {
-                what: what.into(),
-                reason: "`access_token` is missing".into(),
-            })?;
-    let token_type = body.token_type.unwrap_or_else(|| "Bearer".into());
-    if !token_type.eq_ignore_ascii_case("bearer") {
-        return Err(Error::UnsupportedTokenType(short(&token_type)));
-    }
-    let expires_in = match body.expires_in {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
-        Some(serde_json::Value::String(s)) => s.trim().parse::<u64>().ok(),
-        Some(_) => None,
-    };
-    Ok(TokenSet {
-        access_token: SecretString::new(access),
-        refresh_token: body
-            .refresh_token
-            .filter(|t| !t.is_empty())
-            .map(SecretString::new)
-            .or_else(|| previous_refresh.cloned()),
-        token_type,
-        scope: body.scope,
-        issued_at_ms: now_ms,
-        expires_at_ms: expires_in.map(|s| now_ms.saturating_add(s.saturating_mul(1000))),
-        dialect: Dialect::OAuth2,
-    })
 }
 
 #[cfg(test)]
@@ -1433,7 +1330,7 @@ mod tests {
                 r#"{"access_token":"a","token_type":"mac"}"#,
                 "unsupported_token_type",
             ),
-            (502, "bad gateway", "token_endpoint_error"),
+            (502, "bad gateway", "http_status"),
         ] {
             let e = c
                 .handle_refresh_response(&HttpResponse::new(status, vec![], body), &prev, 0)
