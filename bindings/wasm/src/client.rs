@@ -43,7 +43,7 @@ pub(crate) struct Inner {
     next_id: std::cell::Cell<u64>,
 }
 
-fn busy(action: &str) -> JsValue {
+pub(crate) fn busy(action: &str) -> JsValue {
     to_js(Error::WrongState {
         action: action.into(),
         state: "another call on this client is using it".into(),
@@ -123,6 +123,12 @@ impl Inner {
             Some(e) => Err(e),
             None => Ok((url, not_required)),
         }
+    }
+}
+
+impl WorkboardClient {
+    pub(crate) fn inner(&self) -> &Rc<Inner> {
+        &self.inner
     }
 }
 

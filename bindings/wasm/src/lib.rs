@@ -9,9 +9,14 @@ mod client;
 mod error;
 mod host;
 mod types;
+mod v1;
 
 pub use client::WorkboardClient;
-pub use types::{ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart};
+pub use types::{
+    ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions,
+    V1SignInStart,
+};
+pub use v1::{handle_v1_redirect, start_v1_sign_in};
 
 use wasm_bindgen::prelude::*;
 

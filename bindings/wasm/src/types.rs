@@ -147,3 +147,65 @@ impl CredentialsSummary {
         }
     }
 }
+
+/// Options of `startV1SignIn` (WorkBoard OAuth v1).
+#[derive(Tsify, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct V1SignInOptions {
+    /// `"us"`, `"eu"` or a base URL (default: the client's environment).
+    #[tsify(optional)]
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// The Client ID of the app registered in WorkBoard.
+    pub client_id: String,
+    /// The App Redirect URI registered in WorkBoard, character for character.
+    pub redirect_uri: String,
+    /// Scopes (default: the server's `all`).
+    #[tsify(optional)]
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Ask for the code as a JSON body (`response_type=json_code`).
+    #[tsify(optional)]
+    #[serde(default)]
+    pub json_code: bool,
+    /// Refused: the Client Hash must stay on your server (see `exchangeV1Code`).
+    #[tsify(optional)]
+    #[serde(default)]
+    pub client_hash: Option<String>,
+}
+
+/// Result of `startV1SignIn`: open `url`; keep `pendingJson` (sessionStorage) until the
+/// redirect. `pendingJson` holds the `state`: never log it or put it in a URL.
+#[derive(Tsify, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct V1SignInStart {
+    /// The authorize URL.
+    pub url: String,
+    /// The pending authorization (expires after 5 minutes, single use).
+    pub pending_json: String,
+}
+
+/// The checked authorization code from `handleV1Redirect`. Send `code` and `redirectUri` to
+/// your server, which exchanges them with the Client Hash (e.g. `POST /api/workboard/exchange`
+/// `{code, redirect_uri}`), within `expiresAtMs`.
+#[derive(Tsify, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct V1Code {
+    /// The authorization code (a secret: send it only to your own server).
+    pub code: String,
+    /// The redirect URI to send again with the exchange.
+    pub redirect_uri: String,
+    /// The Client ID.
+    pub client_id: String,
+    /// The token endpoint.
+    pub token_endpoint: String,
+    /// Scopes requested.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// When the redirect was handled (unix ms).
+    pub received_at_ms: f64,
+    /// When the code expires (unix ms): 5 minutes after the redirect.
+    #[tsify(optional)]
+    #[serde(default)]
+    pub expires_at_ms: Option<f64>,
+}

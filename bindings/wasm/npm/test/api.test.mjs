@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkboardClient, version } from '../node.js';
-import { loadVectors, replay } from './replay.mjs';
+import { loadVectors, replay } from './support/replay.mjs';
 
 function assertWorkboardError(e, code) {
   assert.ok(e instanceof Error, `not an Error: ${e}`);

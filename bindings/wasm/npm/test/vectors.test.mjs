@@ -1,7 +1,7 @@
 // Every tests/vectors transcript, replayed through the npm package in Node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadVectors, replay, OPS, UNSUPPORTED } from './replay.mjs';
+import { loadVectors, replay, OPS, UNSUPPORTED } from './support/replay.mjs';
 
 const vectors = loadVectors();
 

@@ -2,9 +2,9 @@
 // (format: tests/vectors/README.md). Each op maps to one public call of the package.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { WorkboardClient } from '../node.js';
+import { WorkboardClient } from '../../node.js';
 
-export const VECTOR_DIR = fileURLToPath(new URL('../../../../tests/vectors/', import.meta.url));
+export const VECTOR_DIR = fileURLToPath(new URL('../../../../../tests/vectors/', import.meta.url));
 
 export function loadVectors() {
   return readdirSync(VECTOR_DIR)
