@@ -11,7 +11,7 @@ use workboard_core::oauth::flow::{
     AuthContext, McpAuthConfig, McpAuthEvent, McpAuthFlow, MAX_AUTHORIZATION_ATTEMPTS,
     PENDING_LIFETIME_MS,
 };
-use workboard_core::oauth::metadata::{IssuerPolicy, KnownIssuerQuirk};
+use workboard_core::oauth::metadata::KnownIssuerQuirk;
 use workboard_core::oauth::pkce::challenge_s256;
 use workboard_core::oauth::registration::{IdentitySource, TokenEndpointAuth};
 use workboard_core::{
@@ -255,8 +255,9 @@ fn workboard_quirk_on_simulator_needs_registered_environment() {
     assert_eq!(failure(&events).code(), "issuer_mismatch");
     // Registered as a WorkBoard environment: the named allowance applies.
     let mut server = wb_server(base);
-    let mut cfg = wb_config(base);
-    cfg.issuer_policy = IssuerPolicy::default().with_environment(&Environment::Custom(base.into()));
+    let mut cfg = McpAuthConfig::workboard(&Environment::Custom(base.into()), REDIRECT);
+    assert_eq!(cfg.server_url, format!("{base}/wb/mcp"));
+    cfg.client = wb_config(base).client;
     let mut flow = McpAuthFlow::new(cfg, &mut entropy(), T0).unwrap();
     let events = run(&mut flow, &mut server, T0);
     authorize_url(&events);
@@ -1098,10 +1099,7 @@ fn secrets_never_in_debug_or_errors() {
     let state = q(&url, "state").unwrap();
     let saved = flow.pending_json().unwrap();
     let verifier: Value = serde_json::from_str(&saved).unwrap();
-    let verifier = verifier["pkce_verifier"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let verifier = verifier["pkce_verifier"].as_str().unwrap().to_string();
     let mut dumps = vec![
         format!("{events:?}"),
         format!("{flow:?}"),

@@ -338,6 +338,15 @@ impl McpAuthConfig {
             issuer_policy: IssuerPolicy::default(),
         }
     }
+
+    /// A config for WorkBoard's MCP endpoint in `env` (`<base>/wb/mcp`). For a
+    /// [`crate::Environment::Custom`] base URL (a simulator, a private deployment) the host is
+    /// registered as a WorkBoard host, so the named issuer allowance applies there too.
+    pub fn workboard(env: &crate::Environment, redirect_uri: impl Into<String>) -> McpAuthConfig {
+        let mut c = McpAuthConfig::new(env.mcp_url(), redirect_uri);
+        c.issuer_policy = IssuerPolicy::default().with_environment(env);
+        c
+    }
 }
 
 /// Outputs of [`McpAuthFlow`], drained with [`McpAuthFlow::poll_event`].
