@@ -1192,3 +1192,30 @@ fn probe_request_shape_and_parent_resource() {
     assert_eq!(q(&url, "scope").as_deref(), Some("s1"));
     assert_eq!(flow.context().unwrap().resource, "https://mcp.example.com");
 }
+
+#[test]
+fn starts_from_a_received_401() {
+    let resp = HttpResponse::new(
+        401,
+        vec![
+            ("WWW-Authenticate".into(), r#"Basic realm="legacy""#.into()),
+            (
+                "www-authenticate".into(),
+                r#"Bearer resource_metadata="https://meta.example.com/prm", scope="s2""#.into(),
+            ),
+        ],
+        "",
+    );
+    let mut s = generic_server(prm(None), as_meta(json!({})));
+    s.on(
+        "https://meta.example.com/prm",
+        HttpResponse::json(200, &prm(None)),
+    );
+    let cfg = generic_config(None).with_challenge_from(&resp);
+    let (_, events) = start(cfg, &mut s);
+    assert_eq!(s.urls()[0], "GET https://meta.example.com/prm");
+    assert_eq!(q(&authorize_url(&events), "scope").as_deref(), Some("s2"));
+    // A response without challenges leaves the config as it was (the flow will probe).
+    let cfg = generic_config(None).with_challenge_from(&HttpResponse::new(401, vec![], ""));
+    assert_eq!(cfg.www_authenticate, None);
+}

@@ -339,6 +339,17 @@ impl McpAuthConfig {
         }
     }
 
+    /// Takes the `WWW-Authenticate` challenges of a 401 (or 403) the app received from the
+    /// MCP server, so the flow starts from them instead of probing. Several header lines are
+    /// joined into one list.
+    pub fn with_challenge_from(mut self, response: &HttpResponse) -> McpAuthConfig {
+        let values: Vec<&str> = response.headers_named("www-authenticate").collect();
+        if !values.is_empty() {
+            self.www_authenticate = Some(values.join(", "));
+        }
+        self
+    }
+
     /// A config for WorkBoard's MCP endpoint in `env` (`<base>/wb/mcp`). For a
     /// [`crate::Environment::Custom`] base URL (a simulator, a private deployment) the host is
     /// registered as a WorkBoard host, so the named issuer allowance applies there too.
