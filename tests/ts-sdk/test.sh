@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the pinned TypeScript MCP SDK (idempotently) and self-tests the
+# peer server + baseline client. Usage: tests/ts-sdk/test.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "test.sh: node (>= 18) is required" >&2
+  exit 1
+fi
+
+# Install only when node_modules is missing or older than the lock file.
+if [ -f package-lock.json ]; then
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
+else
+  npm install --no-audit --no-fund
+fi
+
+exec node --test test/
