@@ -1043,6 +1043,20 @@ fn secrets_never_appear_in_debug_or_errors() {
 }
 
 #[test]
+fn error_text_echoing_the_state_or_code_is_scrubbed() {
+    let (_, mut pending) = start(&config());
+    let s = pending.state.expose().to_string();
+    let input = format!(
+        "{REDIRECT}?error=x{s}&error_message=bad+state+{s}+code+{MARKER}&code={MARKER}&state={s}"
+    );
+    let e = pending.handle_redirect(&input, T0).unwrap_err();
+    let text = format!("{e:?} {e}");
+    assert!(!text.contains(&s), "{text}");
+    assert_no_marker("denied error", &text);
+    assert!(text.contains("<redacted>"), "{text}");
+}
+
+#[test]
 fn authorization_code_serializes_for_a_server_hand_off() {
     let (_, mut pending) = start(&config());
     let code = pending

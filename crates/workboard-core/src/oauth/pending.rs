@@ -322,13 +322,16 @@ impl PendingAuthorization {
             return Err(Error::StateMismatch);
         }
         self.completed = true;
+        // Server-supplied text is shown to users: it must not echo the state or the code.
+        let secrets = [Some(state), params.code.as_deref()];
+        let safe = |text: &str, max: usize| short(&scrub(text, &secrets), max);
         if let Some(expected) = &self.expected_issuer {
             match params.iss.as_deref() {
                 Some(iss) if iss == expected => {}
                 Some(iss) => {
                     return Err(Error::IssuerMismatch {
                         expected: expected.clone(),
-                        actual: short(iss, 200),
+                        actual: safe(iss, 200),
                     })
                 }
                 None => {
@@ -343,13 +346,13 @@ impl PendingAuthorization {
             let error = params
                 .error
                 .as_deref()
-                .map(|e| short(e, 64))
+                .map(|e| safe(e, 64))
                 .unwrap_or_else(|| "unknown_error".into());
             let description = params
                 .error_message
                 .as_deref()
                 .or(params.error_description.as_deref())
-                .map(|d| short(d, 300))
+                .map(|d| safe(d, 300))
                 .filter(|d| !d.is_empty());
             return Err(Error::AuthorizationDenied { error, description });
         }
@@ -594,6 +597,15 @@ pub(crate) fn short(s: &str, max: usize) -> String {
     let mut out: String = s.chars().filter(|c| !c.is_control()).take(max).collect();
     if s.chars().filter(|c| !c.is_control()).count() > max {
         out.push('…');
+    }
+    out
+}
+
+/// `text` with every occurrence of the (non-empty) `secrets` replaced by `<redacted>`.
+pub(crate) fn scrub(text: &str, secrets: &[Option<&str>]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().flatten().filter(|s| s.len() >= 4) {
+        out = out.replace(s, "<redacted>");
     }
     out
 }

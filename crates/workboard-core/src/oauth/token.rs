@@ -167,21 +167,32 @@ pub fn form_post(
 pub fn oauth_error(status: u16, obj: &serde_json::Map<String, serde_json::Value>) -> Option<Error> {
     let success_false = matches!(obj.get("success"), Some(serde_json::Value::Bool(false)))
         || matches!(obj.get("success"), Some(serde_json::Value::String(s)) if s == "false");
-    let error = obj.get("error").and_then(|e| match e {
-        serde_json::Value::String(s) => Some(short(s, 64)),
-        serde_json::Value::Null => None,
+    // `None`: no error; `Some("")`: an error without a usable code.
+    let error: Option<String> = match obj.get("error") {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => None,
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
+        Some(serde_json::Value::String(s)) => Some(short(s, 64)),
         // Some servers nest `{"error":{"code":..,"message":..}}`.
-        serde_json::Value::Object(o) => {
-            o.get("code").and_then(|c| c.as_str()).map(|c| short(c, 64))
-        }
-        other => Some(short(&other.to_string(), 64)),
-    });
+        Some(serde_json::Value::Object(o)) => Some(
+            o.get("code")
+                .and_then(|c| c.as_str())
+                .map(|c| short(c, 64))
+                .unwrap_or_default(),
+        ),
+        Some(serde_json::Value::Bool(true)) => Some(String::new()),
+        Some(other) => Some(short(&other.to_string(), 64)),
+    };
     if error.is_none() && !success_false {
         return None;
     }
     let description = ["error_description", "error_message", "message"]
         .iter()
         .find_map(|k| obj.get(*k).and_then(|v| v.as_str()))
+        .or_else(|| {
+            obj.get("error")
+                .and_then(|e| e.get("message"))
+                .and_then(|m| m.as_str())
+        })
         .map(|d| short(d, 300))
         .filter(|d| !d.is_empty());
     Some(Error::TokenEndpoint {
@@ -380,6 +391,33 @@ mod tests {
             .code(),
             "unsupported_token_type"
         );
+    }
+
+    #[test]
+    fn error_member_shapes() {
+        let e = parse(
+            200,
+            r#"{"access_token":"A","error":false}"#,
+            Dialect::OAuth2,
+        );
+        assert!(e.is_ok(), "error:false is no error");
+        assert!(parse(200, r#"{"access_token":"A","error":""}"#, Dialect::OAuth2).is_ok());
+        let e = parse(
+            400,
+            r#"{"error":{"code":"rate","message":"slow down"}}"#,
+            Dialect::OAuth2,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            Error::TokenEndpoint {
+                status: 400,
+                error: "rate".into(),
+                description: Some("slow down".into())
+            }
+        );
+        let e = parse(200, r#"{"access_token":"A","error":true}"#, Dialect::OAuth2).unwrap_err();
+        assert!(matches!(e, Error::TokenEndpoint { ref error, .. } if error == "unknown_error"));
     }
 
     #[test]
