@@ -39,6 +39,7 @@ pub(crate) struct Inner {
     credentials: RefCell<Option<Credentials>>,
     auth_context: RefCell<Option<AuthContext>>,
     mcp_flow: RefCell<Option<McpAuthFlow>>,
+    pub(crate) v1_pending: RefCell<Option<workboard_core::oauth::pending::PendingAuthorization>>,
     listeners: RefCell<Vec<Function>>,
     next_id: std::cell::Cell<u64>,
 }
@@ -173,6 +174,7 @@ impl WorkboardClient {
             credentials: RefCell::new(None),
             auth_context: RefCell::new(None),
             mcp_flow: RefCell::new(None),
+            v1_pending: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             next_id: std::cell::Cell::new(0),
         };

@@ -54,25 +54,51 @@ impl WorkboardClient {
                 .map_err(|_| crate::client::busy("start sign-in"))?;
             start_authorization(&cfg, &mut *e, now).map_err(to_js)?
         };
-        Ts::from_rust(&V1SignInStart {
-            url,
-            pending_json: pending.to_json(),
-        })
-        .map_err(bad_result)
+        let pending_json = pending.to_json();
+        *inner
+            .v1_pending
+            .try_borrow_mut()
+            .map_err(|_| crate::client::busy("start sign-in"))? = Some(pending);
+        Ts::from_rust(&V1SignInStart { url, pending_json }).map_err(bad_result)
     }
 
     /// WorkBoard v1 sign-in, step 2: checks the URL (or query string, or `json_code` body)
     /// the browser came back with against the pending authorization (state, expiry, single
     /// use, redirect URI) and returns the code to send to your server.
+    ///
+    /// `pendingJson` is what `startV1SignIn` returned (after a page reload); pass null to use
+    /// the sign-in this client started. This client remembers the outcome: a second redirect
+    /// for the same sign-in fails with `authorization_reused`. Remove `pendingJson` from your
+    /// storage before calling this, so that it is used once whatever happens.
     #[wasm_bindgen(js_name = handleV1Redirect)]
     pub fn handle_v1_redirect(
         &self,
-        pending_json: String,
+        pending_json: Option<String>,
         redirect_url: String,
     ) -> Result<Ts<V1Code>, JsValue> {
-        let mut pending = PendingAuthorization::from_json(&pending_json).map_err(to_js)?;
+        let inner = self.inner();
+        let mut slot = inner
+            .v1_pending
+            .try_borrow_mut()
+            .map_err(|_| crate::client::busy("handle the redirect"))?;
+        if let Some(json) = pending_json {
+            let given = PendingAuthorization::from_json(&json).map_err(to_js)?;
+            // The sign-in held here: keep the held copy (it knows whether it was used).
+            let same = slot
+                .as_ref()
+                .is_some_and(|held| held.state.ct_eq(given.state.expose()));
+            if !same {
+                *slot = Some(given);
+            }
+        }
+        let pending = slot.as_mut().ok_or_else(|| {
+            to_js(Error::WrongState {
+                action: "handle the redirect".into(),
+                state: "no v1 sign-in was started".into(),
+            })
+        })?;
         let code = pending
-            .handle_redirect(&redirect_url, self.inner().now())
+            .handle_redirect(&redirect_url, inner.now())
             .map_err(to_js)?;
         let out = V1Code {
             code: code.code.expose().to_string(),
@@ -163,5 +189,5 @@ pub fn handle_v1_redirect(
     pending_json: String,
     redirect_url: String,
 ) -> Result<Ts<V1Code>, JsValue> {
-    WorkboardClient::new(None)?.handle_v1_redirect(pending_json, redirect_url)
+    WorkboardClient::new(None)?.handle_v1_redirect(Some(pending_json), redirect_url)
 }

@@ -100,6 +100,24 @@ export const OPS = {
   async mcp_revoke(s) {
     return { requests: await s.client.revokeMcpCredentials() };
   },
+  async v1_authorize(s, a) {
+    const r = s.client.startV1SignIn(drop({
+      environment: a.environment, clientId: a.client_id, redirectUri: a.redirect_uri,
+      scopes: a.scopes, jsonCode: a.json_code,
+    }));
+    return { url: r.url };
+  },
+  async v1_handle_redirect(s, a) {
+    s.code = s.client.handleV1Redirect(null, a.input);
+    return { code_received: true };
+  },
+  async v1_exchange_code(s, a) {
+    const r = await s.client.exchangeV1Code(s.code, a.client_hash);
+    return { token_type: r.tokenType, scope: r.scope ?? null, expires_at_ms: r.expiresAtMs ?? null, has_refresh: r.hasRefreshToken };
+  },
+  async v1_revoke(s) {
+    return { outcome: await s.client.revokeV1Credentials() };
+  },
 };
 
 /** Ops of the transcript format that this package cannot express, with the reason. */
