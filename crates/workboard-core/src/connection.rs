@@ -1,1 +1,1189 @@
-//! The connection machine: credentials + MCP session + shared policies.
+//! The connection machine: credentials + MCP session + the policies every platform shares.
+//!
+//! [`Connection`] is sans-IO (it implements [`SansIo`], so [`crate::drive`] runs it). The app
+//! submits calls ([`Connection::list_tools`], [`Connection::call_tool`], [`Connection::ping`],
+//! [`Connection::open_server_stream`], [`Connection::close`]); each returns a [`CallHandle`]
+//! whose result is taken with [`Connection::poll_result`] once
+//! [`ConnectionEvent::CallCompleted`] was seen (or at any time: `None` means not yet).
+//!
+//! Policies, in one place for every platform:
+//! - **Lazy, single initialization.** The first call sends `initialize`; later calls queue
+//!   behind it. When the result arrives, `notifications/initialized` and the queued calls are
+//!   sent *together*: the lifecycle only asks the client not to send requests (other than
+//!   pings) before the server has *responded* to `initialize`, and Streamable HTTP carries each
+//!   message in its own POST, so nothing orders them anyway. From valid credentials to the
+//!   first tool list: 3 requests in 2 round trips (no GET stream unless the app asks for one).
+//! - **Credentials.** `Authorization: Bearer <token>` on every request. Refreshes proactively
+//!   when [`Credentials::should_refresh`] says so. On 401 with a refresh token and an
+//!   [`AuthContext`]: refresh once and replay — a single refresh for any number of calls
+//!   waiting on it. A 401 after a refresh, or without the means to refresh, fails the call
+//!   with [`Error::Unauthorized`] and emits [`ConnectionEvent::AuthorizationRequired`]: never a
+//!   loop. [`ConnectionEvent::CredentialsChanged`] is emitted as soon as a refresh succeeds,
+//!   before the rotated refresh token can ever be used, so the app persists it first.
+//! - **Session expiry.** A 404 on a request that carried a session id re-initializes once and
+//!   replays the call; a second 404 fails with [`Error::SessionExpired`].
+//! - **Step-up.** 403 with `error="insufficient_scope"` emits
+//!   [`ConnectionEvent::StepUpRequired`] and fails the call with [`Error::InsufficientScope`].
+//! - **Back-off.** 429/503 with `Retry-After` (seconds, at most [`MAX_RETRY_AFTER_MS`]) are
+//!   retried at most [`MAX_RETRIES`] times, on the machine's timer ([`SansIo::poll_timeout`]).
+//! - **Resumption.** When an SSE response ends before the answer, the call is resumed with
+//!   `GET` + `Last-Event-ID` after the server's `retry` delay, at most [`MAX_RESUMES`] times.
+//! - **Server requests** on any stream are answered: `ping` with `{}`, anything else with
+//!   JSON-RPC `-32601`, so the server never waits on this client.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::credentials::Credentials;
+use crate::driver::SansIo;
+use crate::env::{check_secure_url, Environment, EU_BASE, US_BASE};
+use crate::error::Error;
+use crate::http::{redact_url, HttpRequest, HttpResponse, RequestId, TransportError};
+use crate::mcp::jsonrpc::{self, CallToolResult, Implementation, JsonRpcId, Message, Tool};
+use crate::mcp::session::{self, Limits, SessionInfo, SESSION_HEADER};
+use crate::oauth::flow::AuthContext;
+use crate::oauth::www_authenticate::parse_bearer;
+
+/// Retries of a call answered 429/503 with `Retry-After`.
+pub const MAX_RETRIES: u32 = 2;
+/// Longest `Retry-After` honoured; longer waits fail the call at once.
+pub const MAX_RETRY_AFTER_MS: u64 = 60_000;
+/// Reconnections (`GET` + `Last-Event-ID`) of one call's broken stream.
+pub const MAX_RESUMES: u32 = 3;
+/// Reconnection delay when the server sent no `retry` field.
+pub const DEFAULT_RESUME_DELAY_MS: u64 = 1_000;
+/// Pages of `tools/list` followed before giving up.
+pub const MAX_TOOL_PAGES: usize = 1_000;
+
+/// Identifies one call submitted by the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CallHandle(pub u64);
+
+/// The successful result of a call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallOutput {
+    /// `list_tools`: every page, in order.
+    Tools(Vec<Tool>),
+    /// `call_tool` (a tool-level failure is `is_error: true` here).
+    ToolResult(CallToolResult),
+    /// `ping` answered.
+    Pong,
+    /// `close` done (the session was deleted, or the server does not support deletion).
+    Closed,
+    /// `open_server_stream` ended; `supported` is false when the server answered 405.
+    ServerStreamEnded {
+        /// Whether the server offers a GET stream.
+        supported: bool,
+    },
+}
+
+/// What the app hears about, drained with [`Connection::poll_event`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConnectionEvent {
+    /// A call finished: take its result with [`Connection::poll_result`].
+    CallCompleted(CallHandle),
+    /// `initialize` completed.
+    Initialized {
+        /// The negotiated version.
+        protocol_version: String,
+        /// The server's `serverInfo`.
+        server_info: Implementation,
+    },
+    /// New credentials (after a refresh): persist them now. Contains secrets.
+    CredentialsChanged(Credentials),
+    /// The server refused the credentials and they cannot be refreshed: sign in again
+    /// (pass `www_authenticate` to the OAuth flow).
+    AuthorizationRequired {
+        /// The 401's `WWW-Authenticate` header, if any.
+        www_authenticate: Option<String>,
+    },
+    /// The token lacks a scope: authorize again with `scope` (step-up).
+    StepUpRequired {
+        /// The scope the server asked for.
+        scope: Option<String>,
+        /// The 403's `WWW-Authenticate` header.
+        www_authenticate: Option<String>,
+    },
+    /// A notification from the server.
+    ServerNotification {
+        /// Method.
+        method: String,
+        /// Params.
+        params: Value,
+    },
+    /// The server's tool list changed (`notifications/tools/list_changed`).
+    ToolsListChanged,
+    /// Something worth logging (never contains secrets).
+    Diagnostic(String),
+}
+
+/// How to build a [`Connection`].
+#[derive(Clone, Debug)]
+pub struct ConnectionConfig {
+    /// The MCP endpoint (https, or http on loopback).
+    pub server_url: String,
+    /// Sent as `clientInfo`.
+    pub client_info: Implementation,
+    /// Credentials to attach (none: the server may answer 401, then sign in).
+    pub credentials: Option<Credentials>,
+    /// OAuth context used to refresh OAuth credentials.
+    pub auth: Option<AuthContext>,
+    /// What [`Connection::save_state`] returned earlier (skips `initialize`).
+    pub restored_state: Option<String>,
+    /// Body limits.
+    pub limits: Limits,
+}
+
+impl ConnectionConfig {
+    /// A configuration for `server_url` with default client info and no credentials.
+    pub fn new(server_url: impl Into<String>) -> Self {
+        ConnectionConfig {
+            server_url: server_url.into(),
+            client_info: Implementation::default(),
+            credentials: None,
+            auth: None,
+            restored_state: None,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The MCP endpoint of a WorkBoard environment.
+    pub fn for_environment(env: &Environment) -> Self {
+        ConnectionConfig::new(env.mcp_url())
+    }
+
+    /// With credentials.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// With an OAuth context for refresh.
+    pub fn auth(mut self, auth: AuthContext) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// With a saved state.
+    pub fn restored_state(mut self, state: impl Into<String>) -> Self {
+        self.restored_state = Some(state.into());
+        self
+    }
+
+    /// With client info.
+    pub fn client_info(mut self, info: Implementation) -> Self {
+        self.client_info = info;
+        self
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedState {
+    server_url: String,
+    #[serde(flatten)]
+    session: SessionInfo,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Initialize,
+    ListTools {
+        acc: Vec<Tool>,
+        cursor: Option<String>,
+        seen: HashSet<String>,
+    },
+    CallTool {
+        name: String,
+        arguments: Value,
+    },
+    Ping,
+    ServerStream,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Queued,
+    Sent { http: RequestId, resume: bool },
+    RetryAt(u64),
+    ResumeAt(u64),
+}
+
+#[derive(Debug)]
+struct Call {
+    op: Op,
+    phase: Phase,
+    rpc_id: Option<JsonRpcId>,
+    retries: u32,
+    resumes: u32,
+    last_event_id: Option<String>,
+    retry_ms: Option<u64>,
+    refresh_used: bool,
+    reinit_used: bool,
+    sent_generation: u64,
+    sent_session: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Flight {
+    Call(CallHandle),
+    Initialized,
+    Notification,
+    Refresh,
+    Delete(CallHandle),
+}
+
+const INIT: CallHandle = CallHandle(0);
+
+/// The connection machine. See the module docs.
+#[derive(Debug)]
+pub struct Connection {
+    url: String,
+    env_label: String,
+    client_info: Implementation,
+    credentials: Option<Credentials>,
+    auth: Option<AuthContext>,
+    limits: Limits,
+    session: SessionInfo,
+    generation: u64,
+    refresh_failed: bool,
+    auth_required_emitted: bool,
+    refresh: Option<RequestId>,
+    calls: BTreeMap<CallHandle, Call>,
+    rpc_index: HashMap<JsonRpcId, CallHandle>,
+    flights: HashMap<RequestId, Flight>,
+    outbox: VecDeque<HttpRequest>,
+    events: VecDeque<ConnectionEvent>,
+    results: HashMap<CallHandle, Result<CallOutput, Error>>,
+    next_handle: u64,
+    next_http: u64,
+    next_rpc: i64,
+    closing: Option<CallHandle>,
+    closed: bool,
+}
+
+impl Connection {
+    /// A connection to `config.server_url` (validated: https, or http on loopback).
+    pub fn new(config: ConnectionConfig) -> Result<Connection, Error> {
+        let parsed = url::Url::parse(config.server_url.trim()).map_err(|e| Error::InvalidUrl {
+            what: "MCP server URL".into(),
+            reason: e.to_string(),
+        })?;
+        check_secure_url(&parsed, "MCP server URL")?;
+        let url = parsed.to_string();
+        let env_label = environment_label(&parsed);
+        let mut conn = Connection {
+            url,
+            env_label,
+            client_info: config.client_info,
+            credentials: config.credentials,
+            auth: config.auth,
+            limits: config.limits,
+            session: SessionInfo::default(),
+            generation: 0,
+            refresh_failed: false,
+            auth_required_emitted: false,
+            refresh: None,
+            calls: BTreeMap::new(),
+            rpc_index: HashMap::new(),
+            flights: HashMap::new(),
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            results: HashMap::new(),
+            next_handle: 1,
+            next_http: 0,
+            next_rpc: 0,
+            closing: None,
+            closed: false,
+        };
+        if let Some(state) = config.restored_state {
+            let saved: SavedState =
+                serde_json::from_str(&state).map_err(|_| Error::InvalidInput {
+                    what: "saved connection state".into(),
+                    reason: "not the JSON written by Connection::save_state".into(),
+                })?;
+            if saved.server_url == conn.url {
+                if let Some(v) = &saved.session.protocol_version {
+                    jsonrpc::negotiate(v)?;
+                }
+                conn.session = saved.session;
+            } else {
+                conn.diag("saved state is for another server URL; ignoring it".into());
+            }
+        }
+        Ok(conn)
+    }
+
+    /// Lists every tool, following `nextCursor` to the end (a repeated cursor fails the call).
+    pub fn list_tools(&mut self, now_ms: u64) -> CallHandle {
+        self.submit(
+            Op::ListTools {
+                acc: Vec::new(),
+                cursor: None,
+                seen: HashSet::new(),
+            },
+            now_ms,
+        )
+    }
+
+    /// Calls a tool. `arguments` should be a JSON object (`null` is sent as `{}`).
+    pub fn call_tool(&mut self, name: &str, arguments: Value, now_ms: u64) -> CallHandle {
+        let arguments = if arguments.is_null() {
+            Value::Object(Default::default())
+        } else {
+            arguments
+        };
+        if name.trim().is_empty() || !arguments.is_object() {
+            let h = self.new_handle();
+            self.finish(
+                h,
+                Err(Error::InvalidInput {
+                    what: "tool call".into(),
+                    reason: "a tool name and an object of arguments are required".into(),
+                }),
+            );
+            return h;
+        }
+        self.submit(
+            Op::CallTool {
+                name: name.to_string(),
+                arguments,
+            },
+            now_ms,
+        )
+    }
+
+    /// Sends `ping`.
+    pub fn ping(&mut self, now_ms: u64) -> CallHandle {
+        self.submit(Op::Ping, now_ms)
+    }
+
+    /// Opens the optional GET stream for server-initiated messages (delivered as events).
+    /// A server without one (405) is not an error: the result is
+    /// `ServerStreamEnded { supported: false }`. The stream is not reopened automatically.
+    pub fn open_server_stream(&mut self, now_ms: u64) -> CallHandle {
+        self.submit(Op::ServerStream, now_ms)
+    }
+
+    /// Cancels a call: its result becomes [`Error::Cancelled`] and, if its request is in
+    /// flight, `notifications/cancelled` is sent. Fails for unknown or finished handles.
+    pub fn cancel(&mut self, handle: CallHandle) -> Result<(), Error> {
+        let Some(call) = (handle != INIT).then(|| self.calls.get(&handle)).flatten() else {
+            return Err(Error::InvalidInput {
+                what: "call handle".into(),
+                reason: "no such pending call".into(),
+            });
+        };
+        if let (Phase::Sent { .. } | Phase::ResumeAt(_), Some(rpc)) = (&call.phase, &call.rpc_id) {
+            let body = jsonrpc::cancelled_body(rpc, "cancelled by the application");
+            self.post(Flight::Notification, body);
+        }
+        self.fail(handle, Error::Cancelled);
+        Ok(())
+    }
+
+    /// Ends the session: pending calls are cancelled and the session is deleted (`DELETE`;
+    /// 405 is fine). Later calls fail with [`Error::WrongState`].
+    pub fn close(&mut self) -> CallHandle {
+        let h = self.new_handle();
+        if self.closed || self.closing.is_some() {
+            self.finish(
+                h,
+                Err(Error::WrongState {
+                    action: "close".into(),
+                    state: "closed".into(),
+                }),
+            );
+            return h;
+        }
+        let pending: Vec<CallHandle> = self.calls.keys().copied().collect();
+        for p in pending {
+            if p != INIT {
+                self.fail(p, Error::Cancelled);
+            }
+        }
+        self.calls.remove(&INIT);
+        self.closing = Some(h);
+        if self.session.session_id.is_some() {
+            let id = self.http_id();
+            let auth = self.auth_header();
+            let req = self.session.delete(id, &self.url, auth.as_ref());
+            self.flights.insert(id, Flight::Delete(h));
+            self.outbox.push_back(req);
+        } else {
+            self.closed_done(h);
+        }
+        h
+    }
+
+    /// Replaces the credentials (after a new sign-in or a step-up). Resets the refresh state.
+    pub fn set_credentials(&mut self, credentials: Option<Credentials>, auth: Option<AuthContext>) {
+        self.credentials = credentials;
+        if auth.is_some() {
+            self.auth = auth;
+        }
+        self.generation += 1;
+        self.refresh_failed = false;
+        self.auth_required_emitted = false;
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<ConnectionEvent> {
+        self.events.pop_front()
+    }
+
+    /// Takes the result of a call, once it has completed.
+    pub fn poll_result(&mut self, handle: CallHandle) -> Option<Result<CallOutput, Error>> {
+        self.results.remove(&handle)
+    }
+
+    /// Whether a call is still pending.
+    pub fn is_pending(&self, handle: CallHandle) -> bool {
+        self.calls.contains_key(&handle)
+    }
+
+    /// The current credentials.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    /// What is known about the session.
+    pub fn session(&self) -> &SessionInfo {
+        &self.session
+    }
+
+    /// Whether `close` completed.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Session id, negotiated version and server info as JSON (no credentials), for
+    /// [`ConnectionConfig::restored_state`].
+    pub fn save_state(&self) -> String {
+        serde_json::to_string(&SavedState {
+            server_url: self.url.clone(),
+            session: self.session.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    fn new_handle(&mut self) -> CallHandle {
+        let h = CallHandle(self.next_handle);
+        self.next_handle += 1;
+        h
+    }
+
+    fn http_id(&mut self) -> RequestId {
+        self.next_http += 1;
+        RequestId(self.next_http)
+    }
+
+    fn diag(&mut self, msg: String) {
+        self.events.push_back(ConnectionEvent::Diagnostic(msg));
+    }
+
+    fn auth_header(&self) -> Option<crate::secret::SecretString> {
+        self.credentials
+            .as_ref()
+            .map(Credentials::authorization_header)
+    }
+
+    fn submit(&mut self, op: Op, now_ms: u64) -> CallHandle {
+        let h = self.new_handle();
+        if self.closed || self.closing.is_some() {
+            self.finish(
+                h,
+                Err(Error::WrongState {
+                    action: "call".into(),
+                    state: "the connection is closed".into(),
+                }),
+            );
+            return h;
+        }
+        self.calls.insert(h, new_call(op));
+        self.pump(now_ms);
+        h
+    }
+
+    fn finish(&mut self, h: CallHandle, result: Result<CallOutput, Error>) {
+        if let Some(call) = self.calls.remove(&h) {
+            if let Some(rpc) = call.rpc_id {
+                self.rpc_index.remove(&rpc);
+            }
+        }
+        if h == INIT {
+            return;
+        }
+        self.results.insert(h, result);
+        self.events.push_back(ConnectionEvent::CallCompleted(h));
+    }
+
+    fn fail(&mut self, h: CallHandle, e: Error) {
+        if h == INIT {
+            self.calls.remove(&INIT);
+            let waiting: Vec<CallHandle> = self
+                .calls
+                .iter()
+                .filter(|(_, c)| c.phase == Phase::Queued)
+                .map(|(h, _)| *h)
+                .collect();
+            for w in waiting {
+                self.finish(w, Err(e.clone()));
+            }
+            return;
+        }
+        self.finish(h, Err(e));
+    }
+
+    fn can_refresh(&self) -> bool {
+        self.auth.is_some()
+            && !self.refresh_failed
+            && self
+                .credentials
+                .as_ref()
+                .is_some_and(Credentials::can_refresh)
+    }
+
+    /// Sends what can be sent.
+    fn pump(&mut self, now_ms: u64) {
+        if self.closed || self.closing.is_some() || self.refresh.is_some() {
+            return;
+        }
+        let any_queued = self.calls.values().any(|c| c.phase == Phase::Queued);
+        if !any_queued {
+            return;
+        }
+        if self.can_refresh()
+            && self
+                .credentials
+                .as_ref()
+                .is_some_and(|c| c.should_refresh(now_ms))
+        {
+            self.start_refresh();
+            return;
+        }
+        if !self.session.is_initialized() {
+            if !self.calls.contains_key(&INIT) {
+                self.calls.insert(INIT, new_call(Op::Initialize));
+                self.send_call(INIT);
+            } else if self
+                .calls
+                .get(&INIT)
+                .is_some_and(|c| c.phase == Phase::Queued)
+            {
+                self.send_call(INIT);
+            }
+            return;
+        }
+        let queued: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.phase == Phase::Queued)
+            .map(|(h, _)| *h)
+            .collect();
+        for h in queued {
+            self.send_call(h);
+        }
+    }
+
+    fn post(&mut self, flight: Flight, body: Vec<u8>) -> RequestId {
+        let id = self.http_id();
+        let auth = self.auth_header();
+        let req = self.session.post(id, &self.url, body, auth.as_ref());
+        self.flights.insert(id, flight);
+        self.outbox.push_back(req);
+        id
+    }
+
+    fn send_call(&mut self, h: CallHandle) {
+        let generation = self.generation;
+        let session_id = self.session.session_id.clone();
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if let Some(old) = call.rpc_id.take() {
+            self.rpc_index.remove(&old);
+        }
+        self.next_rpc += 1;
+        let rpc = JsonRpcId::Number(self.next_rpc);
+        call.sent_generation = generation;
+        call.sent_session = session_id;
+        let body = match &call.op {
+            Op::Initialize => Some(jsonrpc::initialize_body(&rpc, &self.client_info)),
+            Op::ListTools { cursor, .. } => Some(jsonrpc::list_tools_body(&rpc, cursor.as_deref())),
+            Op::CallTool { name, arguments } => {
+                Some(jsonrpc::call_tool_body(&rpc, name, arguments))
+            }
+            Op::Ping => Some(jsonrpc::ping_body(&rpc)),
+            Op::ServerStream => None,
+        };
+        let id = match body {
+            Some(body) => {
+                call.rpc_id = Some(rpc.clone());
+                self.rpc_index.insert(rpc, h);
+                self.post(Flight::Call(h), body)
+            }
+            None => {
+                let id = self.http_id();
+                let auth = self.auth_header();
+                let req = self.session.get_stream(id, &self.url, None, auth.as_ref());
+                self.flights.insert(id, Flight::Call(h));
+                self.outbox.push_back(req);
+                id
+            }
+        };
+        if let Some(call) = self.calls.get_mut(&h) {
+            call.phase = Phase::Sent {
+                http: id,
+                resume: false,
+            };
+        }
+    }
+
+    fn send_resume(&mut self, h: CallHandle) {
+        let id = self.http_id();
+        let auth = self.auth_header();
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        call.resumes += 1;
+        let req =
+            self.session
+                .get_stream(id, &self.url, call.last_event_id.as_deref(), auth.as_ref());
+        call.phase = Phase::Sent {
+            http: id,
+            resume: true,
+        };
+        self.flights.insert(id, Flight::Call(h));
+        self.outbox.push_back(req);
+    }
+
+    fn start_refresh(&mut self) {
+        let (Some(auth), Some(Credentials::OAuth(set))) = (&self.auth, &self.credentials) else {
+            return;
+        };
+        let Some(rt) = &set.refresh_token else { return };
+        self.next_http += 1;
+        let id = RequestId(self.next_http);
+        let req = auth.refresh_request(id, rt);
+        self.refresh = Some(id);
+        self.flights.insert(id, Flight::Refresh);
+        self.outbox.push_back(req);
+    }
+
+    fn handle_refresh(&mut self, response: Result<HttpResponse, TransportError>, now_ms: u64) {
+        self.refresh = None;
+        let outcome = match (&self.auth, &self.credentials, response) {
+            (Some(auth), Some(Credentials::OAuth(prev)), Ok(resp)) => {
+                auth.handle_refresh_response(&resp, prev, now_ms)
+            }
+            (_, _, Err(e)) => Err(Error::Transport(e)),
+            _ => Err(Error::NotSignedIn),
+        };
+        match outcome {
+            Ok(set) => {
+                let creds = Credentials::OAuth(set);
+                self.credentials = Some(creds.clone());
+                self.generation += 1;
+                self.auth_required_emitted = false;
+                self.events
+                    .push_back(ConnectionEvent::CredentialsChanged(creds));
+            }
+            Err(e) => {
+                self.refresh_failed = true;
+                self.diag(format!("token refresh failed: {e}"));
+                // Calls that were refused with the current token fail now; others go out
+                // with it (a 401 then fails them without another refresh).
+                let refused: Vec<CallHandle> = self
+                    .calls
+                    .iter()
+                    .filter(|(_, c)| c.phase == Phase::Queued && c.refresh_used)
+                    .map(|(h, _)| *h)
+                    .collect();
+                if !refused.is_empty() {
+                    self.authorization_required(None);
+                }
+                for h in refused {
+                    let err = self.unauthorized(None);
+                    self.fail(h, err);
+                }
+            }
+        }
+        self.pump(now_ms);
+    }
+
+    fn unauthorized(&self, www: Option<&str>) -> Error {
+        Error::Unauthorized {
+            url: redact_url(&self.url),
+            error: www.and_then(parse_bearer).and_then(|b| b.error),
+            environment: self.env_label.clone(),
+        }
+    }
+
+    fn authorization_required(&mut self, www: Option<String>) {
+        if !self.auth_required_emitted {
+            self.auth_required_emitted = true;
+            self.events
+                .push_back(ConnectionEvent::AuthorizationRequired {
+                    www_authenticate: www,
+                });
+        }
+    }
+
+    fn handle_call_response(
+        &mut self,
+        h: CallHandle,
+        http_id: RequestId,
+        response: Result<HttpResponse, TransportError>,
+        now_ms: u64,
+    ) {
+        let Some(call) = self.calls.get(&h) else {
+            return;
+        };
+        let resume = matches!(call.phase, Phase::Sent { resume: true, .. });
+        let is_stream = matches!(call.op, Op::ServerStream);
+        let resp = match response {
+            Ok(r) => r,
+            Err(e) => {
+                if resume && call.resumes < MAX_RESUMES {
+                    let at = now_ms + call.retry_ms.unwrap_or(DEFAULT_RESUME_DELAY_MS);
+                    if let Some(c) = self.calls.get_mut(&h) {
+                        c.phase = Phase::ResumeAt(at);
+                    }
+                } else {
+                    self.fail(h, Error::Transport(e));
+                }
+                return;
+            }
+        };
+        let www = resp.header("www-authenticate").map(str::to_string);
+        match resp.status {
+            401 => {
+                let stale = call.sent_generation < self.generation;
+                let refresh_used = call.refresh_used;
+                if stale {
+                    self.requeue(h);
+                } else if !refresh_used && self.can_refresh() {
+                    if let Some(c) = self.calls.get_mut(&h) {
+                        c.refresh_used = true;
+                    }
+                    self.requeue(h);
+                    if self.refresh.is_none() {
+                        self.start_refresh();
+                    }
+                } else {
+                    let err = self.unauthorized(www.as_deref());
+                    self.authorization_required(www);
+                    self.fail(h, err);
+                }
+                return;
+            }
+            403 => {
+                let bearer = www.as_deref().and_then(parse_bearer);
+                if bearer.as_ref().is_some_and(|b| b.is_insufficient_scope()) {
+                    let scope = bearer.and_then(|b| b.scope);
+                    self.events.push_back(ConnectionEvent::StepUpRequired {
+                        scope: scope.clone(),
+                        www_authenticate: www,
+                    });
+                    self.fail(h, Error::InsufficientScope { scope });
+                } else {
+                    self.fail(
+                        h,
+                        Error::Forbidden {
+                            url: redact_url(&self.url),
+                        },
+                    );
+                }
+                return;
+            }
+            404 if call.sent_session.is_some() && !matches!(call.op, Op::Initialize) => {
+                if call.reinit_used {
+                    self.fail(h, Error::SessionExpired);
+                    return;
+                }
+                let same_session = self.session.session_id == call.sent_session;
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.reinit_used = true;
+                }
+                if same_session {
+                    self.diag("the MCP session expired (404): initializing a new one".into());
+                    self.session = SessionInfo::default();
+                }
+                self.requeue(h);
+                return;
+            }
+            405 if is_stream => {
+                self.diag("the server offers no GET stream (405)".into());
+                self.finish(h, Ok(CallOutput::ServerStreamEnded { supported: false }));
+                return;
+            }
+            405 if resume => {
+                self.fail(h, Error::Protocol { reason: "the stream broke and the server does not allow resuming it (405 on GET)".into() });
+                return;
+            }
+            429 | 503 => {
+                let after = retry_after_ms(&resp);
+                let retries = call.retries;
+                match after {
+                    Some(ms) if retries < MAX_RETRIES && ms <= MAX_RETRY_AFTER_MS => {
+                        if let Some(c) = self.calls.get_mut(&h) {
+                            c.retries += 1;
+                            c.phase = Phase::RetryAt(now_ms + ms);
+                        }
+                    }
+                    _ if resp.status == 429 => self.fail(
+                        h,
+                        Error::RateLimited {
+                            retry_after_ms: after,
+                        },
+                    ),
+                    _ if retries > 0 => self.fail(
+                        h,
+                        Error::RetriesExhausted {
+                            attempts: retries + 1,
+                            last: "HTTP 503".into(),
+                        },
+                    ),
+                    _ => self.fail(h, http_status(&resp, &self.url)),
+                }
+                return;
+            }
+            s if !(200..300).contains(&s) => {
+                let err = http_status(&resp, &self.url);
+                self.fail(h, err);
+                return;
+            }
+            _ => {}
+        }
+        if matches!(call.op, Op::Initialize) {
+            if let Some(sid) = resp.header(SESSION_HEADER) {
+                if !sid.is_empty() && sid.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+                    self.session.session_id = Some(sid.to_string());
+                } else {
+                    self.diag(
+                        "ignoring an Mcp-Session-Id with characters outside visible ASCII".into(),
+                    );
+                }
+            }
+        }
+        let decoded = match session::decode_body(&resp, self.limits) {
+            Ok(d) => d,
+            Err(e) => {
+                self.fail(h, e);
+                return;
+            }
+        };
+        for s in &decoded.skipped {
+            self.diag(s.clone());
+        }
+        self.process_messages(decoded.messages, now_ms);
+        if is_stream {
+            if self.calls.contains_key(&h) {
+                self.finish(h, Ok(CallOutput::ServerStreamEnded { supported: true }));
+            }
+            return;
+        }
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if !matches!(call.phase, Phase::Sent { http, .. } if http == http_id) {
+            return; // answered (and maybe the next page already sent)
+        }
+        if decoded.last_event_id.is_some() {
+            call.last_event_id = decoded.last_event_id;
+        }
+        if decoded.retry_ms.is_some() {
+            call.retry_ms = decoded.retry_ms;
+        }
+        if (decoded.sse || resume) && call.last_event_id.is_some() && call.resumes < MAX_RESUMES {
+            let at = now_ms + call.retry_ms.unwrap_or(DEFAULT_RESUME_DELAY_MS);
+            call.phase = Phase::ResumeAt(at);
+            self.diag(
+                "the response stream ended before the answer: resuming with Last-Event-ID".into(),
+            );
+            return;
+        }
+        let reason = if resp.status == 202 {
+            "the server answered a request with 202 Accepted and no response".to_string()
+        } else {
+            "the server closed the stream without answering the request".to_string()
+        };
+        self.fail(h, Error::Protocol { reason });
+    }
+
+    fn requeue(&mut self, h: CallHandle) {
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.phase = Phase::Queued;
+            if let Some(rpc) = c.rpc_id.take() {
+                self.rpc_index.remove(&rpc);
+            }
+        }
+    }
+
+    fn process_messages(&mut self, messages: Vec<Message>, now_ms: u64) {
+        for m in messages {
+            match m {
+                Message::Response {
+                    id: Some(id),
+                    outcome,
+                } => match self.rpc_index.get(&id).copied() {
+                    Some(h) => self.complete(h, outcome, now_ms),
+                    None => self.diag(format!("ignoring a response to unknown request id {id}")),
+                },
+                Message::Response { id: None, outcome } => {
+                    let msg = match outcome {
+                        Err(e) => {
+                            format!("server error without request id: {} {}", e.code, e.message)
+                        }
+                        Ok(_) => "ignoring a result without request id".into(),
+                    };
+                    self.diag(msg);
+                }
+                Message::Request { id, method, .. } => {
+                    if method != "ping" {
+                        self.diag(format!(
+                            "answering unsupported server request `{method}` with -32601"
+                        ));
+                    }
+                    let body = jsonrpc::answer_server_request(&id, &method);
+                    self.post(Flight::Notification, body);
+                }
+                Message::Notification { method, params } => {
+                    if method == "notifications/tools/list_changed" {
+                        self.events.push_back(ConnectionEvent::ToolsListChanged);
+                    }
+                    self.events
+                        .push_back(ConnectionEvent::ServerNotification { method, params });
+                }
+            }
+        }
+    }
+
+    fn complete(&mut self, h: CallHandle, outcome: Result<Value, jsonrpc::RpcError>, now_ms: u64) {
+        let value = match outcome {
+            Ok(v) => v,
+            Err(e) => {
+                self.fail(
+                    h,
+                    Error::JsonRpc {
+                        code: e.code,
+                        message: e.message.chars().take(500).collect(),
+                    },
+                );
+                return;
+            }
+        };
+        let Some(call) = self.calls.get(&h) else {
+            return;
+        };
+        match &call.op {
+            Op::Initialize => match jsonrpc::parse_initialize_result(value) {
+                Ok(r) => {
+                    self.finish(INIT, Ok(CallOutput::Pong));
+                    self.session.protocol_version = Some(r.protocol_version.clone());
+                    self.session.server_info = Some(r.server_info.clone());
+                    self.events.push_back(ConnectionEvent::Initialized {
+                        protocol_version: r.protocol_version,
+                        server_info: r.server_info,
+                    });
+                    self.post(Flight::Initialized, jsonrpc::initialized_body());
+                    self.pump(now_ms);
+                }
+                Err(e) => {
+                    self.session = SessionInfo::default();
+                    self.fail(INIT, e);
+                }
+            },
+            Op::ListTools { .. } => match jsonrpc::parse_list_tools_result(value) {
+                Ok(page) => self.tools_page(h, page, now_ms),
+                Err(e) => self.fail(h, e),
+            },
+            Op::CallTool { .. } => {
+                let r = jsonrpc::parse_call_tool_result(value).map(CallOutput::ToolResult);
+                self.finish(h, r);
+            }
+            Op::Ping => self.finish(h, Ok(CallOutput::Pong)),
+            Op::ServerStream => {}
+        }
+    }
+
+    fn tools_page(&mut self, h: CallHandle, page: jsonrpc::ListToolsResult, now_ms: u64) {
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let Op::ListTools { acc, cursor, seen } = &mut call.op else {
+            return;
+        };
+        acc.extend(page.tools);
+        match page.next_cursor.filter(|c| !c.is_empty()) {
+            None => {
+                let tools = std::mem::take(acc);
+                self.finish(h, Ok(CallOutput::Tools(tools)));
+            }
+            Some(next) => {
+                if !seen.insert(next.clone()) || seen.len() > MAX_TOOL_PAGES {
+                    self.fail(
+                        h,
+                        Error::Protocol {
+                            reason: "tools/list pagination repeats a cursor (loop)".into(),
+                        },
+                    );
+                    return;
+                }
+                *cursor = Some(next);
+                call.retries = 0;
+                call.resumes = 0;
+                call.last_event_id = None;
+                self.requeue(h);
+                self.pump(now_ms);
+            }
+        }
+    }
+
+    fn closed_done(&mut self, h: CallHandle) {
+        self.closed = true;
+        self.closing = None;
+        self.session = SessionInfo::default();
+        self.finish(h, Ok(CallOutput::Closed));
+    }
+}
+
+impl SansIo for Connection {
+    fn poll_request(&mut self) -> Option<HttpRequest> {
+        self.outbox.pop_front()
+    }
+
+    fn handle_response(
+        &mut self,
+        id: RequestId,
+        response: Result<HttpResponse, TransportError>,
+        now_ms: u64,
+    ) {
+        let Some(flight) = self.flights.remove(&id) else {
+            return;
+        };
+        match flight {
+            Flight::Call(h) => {
+                let current = self
+                    .calls
+                    .get(&h)
+                    .is_some_and(|c| matches!(c.phase, Phase::Sent { http, .. } if http == id));
+                if current {
+                    self.handle_call_response(h, id, response, now_ms);
+                }
+            }
+            Flight::Refresh => self.handle_refresh(response, now_ms),
+            Flight::Initialized | Flight::Notification => match response {
+                Ok(r) if r.is_success() => {
+                    if let Ok(d) = session::decode_body(&r, self.limits) {
+                        self.process_messages(d.messages, now_ms);
+                    }
+                }
+                Ok(r) => self.diag(format!(
+                    "a notification was answered with HTTP {}",
+                    r.status
+                )),
+                Err(e) => self.diag(format!("a notification could not be sent: {e}")),
+            },
+            Flight::Delete(h) => {
+                match response {
+                    Ok(r) if r.is_success() || r.status == 405 || r.status == 404 => {}
+                    Ok(r) => self.diag(format!("session DELETE answered HTTP {}", r.status)),
+                    Err(e) => self.diag(format!("session DELETE failed: {e}")),
+                }
+                self.closed_done(h);
+            }
+        }
+        self.pump(now_ms);
+    }
+
+    fn poll_timeout(&self) -> Option<u64> {
+        self.calls
+            .values()
+            .filter_map(|c| match c.phase {
+                Phase::RetryAt(t) | Phase::ResumeAt(t) => Some(t),
+                _ => None,
+            })
+            .min()
+    }
+
+    fn handle_timeout(&mut self, now_ms: u64) {
+        let due: Vec<(CallHandle, bool)> = self
+            .calls
+            .iter()
+            .filter_map(|(h, c)| match c.phase {
+                Phase::RetryAt(t) if t <= now_ms => Some((*h, false)),
+                Phase::ResumeAt(t) if t <= now_ms => Some((*h, true)),
+                _ => None,
+            })
+            .collect();
+        for (h, resume) in due {
+            if resume {
+                self.send_resume(h);
+            } else {
+                self.requeue(h);
+            }
+        }
+        self.pump(now_ms);
+    }
+}
+
+fn new_call(op: Op) -> Call {
+    Call {
+        op,
+        phase: Phase::Queued,
+        rpc_id: None,
+        retries: 0,
+        resumes: 0,
+        last_event_id: None,
+        retry_ms: None,
+        refresh_used: false,
+        reinit_used: false,
+        sent_generation: 0,
+        sent_session: None,
+    }
+}
+
+fn environment_label(url: &url::Url) -> String {
+    let origin = url.origin().ascii_serialization();
+    if origin == US_BASE {
+        Environment::Us.label()
+    } else if origin == EU_BASE {
+        Environment::Eu.label()
+    } else {
+        origin
+    }
+}
+
+/// `Retry-After` in ms: delta-seconds only (an HTTP date cannot be read without a clock
+/// source of truth; it counts as absent).
+fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
+    resp.header("retry-after")?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|s| s.saturating_mul(1000))
+}
+
+fn http_status(resp: &HttpResponse, url: &str) -> Error {
+    let detail = std::str::from_utf8(&resp.body)
+        .ok()
+        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .or_else(|| v.get("error_description"))
+                .or_else(|| v.get("error"))
+                .and_then(Value::as_str)
+                .map(|s| s.chars().take(200).collect::<String>())
+        });
+    Error::HttpStatus {
+        status: resp.status,
+        url: redact_url(url),
+        detail,
+    }
+}
