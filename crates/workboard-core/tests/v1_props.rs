@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
-use workboard_core::oauth::pending::PendingAuthorization;
+use workboard_core::oauth::pending::{parse_authorization_response, PendingAuthorization};
 use workboard_core::oauth::token::parse_token_body;
 use workboard_core::oauth::v1::{handle_revoke_response, start_authorization, V1Config};
 use workboard_core::{Dialect, Environment, Error, HttpResponse, SecretString, SeededEntropy};
@@ -90,6 +90,8 @@ proptest! {
     fn handle_redirect_never_panics_on_arbitrary_text(input in any::<String>(), dt in 0u64..600_000) {
         let mut p = pending();
         let _ = p.handle_redirect(&input, T0 + dt);
+        let _ = parse_authorization_response(&input, "https://app.example/cb");
+        prop_assert!(!p.completed || input.contains(p.state.expose()));
     }
 
     #[test]

@@ -314,7 +314,7 @@ impl PendingAuthorization {
                 limit_secs: self.expires_at_ms.saturating_sub(self.created_at_ms) / 1000,
             });
         }
-        let params = parse_redirect_input(input, &self.redirect_uri)?;
+        let params = parse_authorization_response(input, &self.redirect_uri)?;
         let Some(state) = params.state.as_deref() else {
             return Err(Error::StateMissing);
         };
@@ -429,9 +429,10 @@ impl fmt::Debug for AuthorizationCode {
     }
 }
 
-/// The parameters of an authorization response, whatever form it came in.
-#[derive(Default)]
-struct RedirectParams {
+/// The parameters of an authorization response, whatever form it came in (see
+/// [`parse_authorization_response`]). `Debug` shows no code or state.
+#[derive(Default, Clone, PartialEq, Eq)]
+pub struct AuthorizationResponse {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
@@ -441,7 +442,39 @@ struct RedirectParams {
     success: Option<bool>,
 }
 
-impl RedirectParams {
+impl AuthorizationResponse {
+    /// Whether a non-empty `code` is present.
+    pub fn has_code(&self) -> bool {
+        self.code.as_deref().is_some_and(|c| !c.is_empty())
+    }
+
+    /// Whether a `state` is present.
+    pub fn has_state(&self) -> bool {
+        self.state.is_some()
+    }
+
+    /// The `error` parameter, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// `error_message` (v1) or `error_description` (OAuth 2), if any.
+    pub fn error_text(&self) -> Option<&str> {
+        self.error_message
+            .as_deref()
+            .or(self.error_description.as_deref())
+    }
+
+    /// The RFC 9207 `iss` parameter, if any.
+    pub fn iss(&self) -> Option<&str> {
+        self.iss.as_deref()
+    }
+
+    /// The `success` member of a `json_code` body, if any.
+    pub fn success(&self) -> Option<bool> {
+        self.success
+    }
+
     fn set(&mut self, name: &str, value: String) -> Result<(), Error> {
         let slot = match name {
             "code" => &mut self.code,
@@ -462,8 +495,8 @@ impl RedirectParams {
         Ok(())
     }
 
-    fn from_form(form: &str) -> Result<RedirectParams, Error> {
-        let mut p = RedirectParams::default();
+    fn from_form(form: &str) -> Result<AuthorizationResponse, Error> {
+        let mut p = AuthorizationResponse::default();
         for (k, v) in url::form_urlencoded::parse(form.as_bytes()) {
             p.set(&k, v.into_owned())?;
         }
@@ -475,24 +508,35 @@ impl RedirectParams {
     }
 }
 
-/// Parses the input of [`PendingAuthorization::handle_redirect`] (pure, for fuzzing).
-fn parse_redirect_input(input: &str, redirect_uri: &str) -> Result<RedirectParams, Error> {
+/// Parses the input of [`PendingAuthorization::handle_redirect`] without checking it against
+/// a pending authorization (a pure function, for fuzzing and diagnostics): size limit,
+/// syntax, duplicate parameters, and — for a full URL — the redirect URI.
+pub fn parse_authorization_response(
+    input: &str,
+    redirect_uri: &str,
+) -> Result<AuthorizationResponse, Error> {
+    if input.len() > MAX_REDIRECT_INPUT_BYTES {
+        return Err(Error::ResponseTooLarge {
+            what: WHAT.into(),
+            limit: MAX_REDIRECT_INPUT_BYTES,
+        });
+    }
     let t = input.trim();
     if t.starts_with('{') {
         return parse_json_code(t);
     }
     if let Some(rest) = t.strip_prefix('?').or_else(|| t.strip_prefix('#')) {
-        return RedirectParams::from_form(rest);
+        return AuthorizationResponse::from_form(rest);
     }
     let Ok(url) = Url::parse(t) else {
-        return RedirectParams::from_form(t);
+        return AuthorizationResponse::from_form(t);
     };
     check_same_endpoint(&url, redirect_uri)?;
-    let from_query = RedirectParams::from_form(url.query().unwrap_or(""))?;
+    let from_query = AuthorizationResponse::from_form(url.query().unwrap_or(""))?;
     if !from_query.is_empty() {
         return Ok(from_query);
     }
-    RedirectParams::from_form(url.fragment().unwrap_or(""))
+    AuthorizationResponse::from_form(url.fragment().unwrap_or(""))
 }
 
 /// The redirect landed on `url`: its scheme, host, port and path must be the pending
@@ -512,13 +556,32 @@ fn check_same_endpoint(url: &Url, redirect_uri: &str) -> Result<(), Error> {
     check_redirect_uri(&expected, &actual)
 }
 
+impl fmt::Debug for AuthorizationResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("AuthorizationResponse")
+            .field("code", &redacted(&self.code))
+            .field("state", &redacted(&self.state))
+            .field("error", &self.error)
+            .field(
+                "error_text",
+                &self
+                    .error_text()
+                    .map(|t| scrub(t, &[self.code.as_deref(), self.state.as_deref()])),
+            )
+            .field("iss", &self.iss)
+            .field("success", &self.success)
+            .finish()
+    }
+}
+
 /// A `json_code` body: an object whose values are strings (`success` a boolean).
-fn parse_json_code(input: &str) -> Result<RedirectParams, Error> {
+fn parse_json_code(input: &str) -> Result<AuthorizationResponse, Error> {
     let pairs: JsonPairs = serde_json::from_str(input).map_err(|e| Error::InvalidResponse {
         what: WHAT.into(),
         reason: format!("not a JSON object ({})", json_error_kind(&e)),
     })?;
-    let mut p = RedirectParams::default();
+    let mut p = AuthorizationResponse::default();
     let mut seen_success = false;
     for (k, v) in pairs.0 {
         if k == "success" {
@@ -682,6 +745,22 @@ mod tests {
         assert_eq!(
             p.handle_redirect(&ok, T0).unwrap_err(),
             Error::AuthorizationReused
+        );
+    }
+
+    #[test]
+    fn parsed_response_debug_is_redacted() {
+        let r = parse_authorization_response(
+            "code=CODE123&state=STATE456&error=e&error_message=bad+CODE123",
+            "https://app.example/cb",
+        )
+        .unwrap();
+        assert!(r.has_code() && r.has_state());
+        assert_eq!(r.error(), Some("e"));
+        let dbg = format!("{r:?}");
+        assert!(
+            !dbg.contains("CODE123") && !dbg.contains("STATE456"),
+            "{dbg}"
         );
     }
 
