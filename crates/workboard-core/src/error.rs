@@ -247,6 +247,16 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A configuration file is not valid JSON (or JSONC).
+    #[error("invalid JSON in config at line {line}, column {column}: {reason}")]
+    ConfigSyntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// Parser message (never the file's content).
+        reason: String,
+    },
 }
 
 /// The flat error every binding exposes: stable `code`, human `message`, optional `hint`.
@@ -327,6 +337,7 @@ impl Error {
             Error::SseEventTooLarge { .. } => "sse_event_too_large",
             Error::Cancelled => "cancelled",
             Error::Config { .. } => "invalid_config",
+            Error::ConfigSyntax { .. } => "invalid_config_json",
         }
     }
 
