@@ -567,14 +567,11 @@ impl Connection {
             return;
         }
         if !self.session.is_initialized() {
-            if !self.calls.contains_key(&INIT) {
-                self.calls.insert(INIT, new_call(Op::Initialize));
-                self.send_call(INIT);
-            } else if self
+            let init = self
                 .calls
-                .get(&INIT)
-                .is_some_and(|c| c.phase == Phase::Queued)
-            {
+                .entry(INIT)
+                .or_insert_with(|| new_call(Op::Initialize));
+            if init.phase == Phase::Queued {
                 self.send_call(INIT);
             }
             return;

@@ -162,9 +162,11 @@ pub fn tool_names(out: CallOutput) -> Vec<String> {
 }
 
 /// A fake MCP server for `drive`: answers by method; records every request.
+pub type Handler = Box<dyn FnMut(&HttpRequest) -> HttpResponse>;
+
 pub struct FakeServer {
     pub seen: RefCell<Vec<HttpRequest>>,
-    pub handler: RefCell<Box<dyn FnMut(&HttpRequest) -> HttpResponse>>,
+    pub handler: RefCell<Handler>,
 }
 
 impl FakeServer {

@@ -1,0 +1,112 @@
+//! Replays `tests/vectors/mcp_*.json` (the MCP connection) through [`Connection`] + `drive`.
+//!
+//! Ops (documented in tests/vectors/README.md):
+//! - `connect` {server_url, token} (personal token) or {server_url, access_token,
+//!   refresh_token, expires_at_ms, token_endpoint, client_id} (OAuth, refreshable through a
+//!   public-client `AuthContext` whose `resource` is `server_url`) → {}. No request; the
+//!   client info is `workboard-vectors` `1.0`.
+//! - `list_tools` {} → {names}
+//! - `call_tool` {name, arguments} → {is_error, text, structured}
+//! - `close` {} → {}
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod mcp_common;
+mod support;
+
+use serde_json::{json, Value};
+use support::{block_on, replay_all, Ctx, Step};
+use workboard_core::connection::{CallHandle, CallOutput, Connection, ConnectionConfig};
+use workboard_core::mcp::jsonrpc::Implementation;
+use workboard_core::{drive, Credentials, Dialect, Error, ErrorInfo, TokenSet};
+
+#[derive(Default)]
+struct State {
+    conn: Option<Connection>,
+}
+
+fn s<'a>(step: &'a Step, name: &str) -> Option<&'a str> {
+    step.args.get(name).and_then(Value::as_str)
+}
+
+fn run(conn: &mut Connection, ctx: &mut Ctx, h: CallHandle) -> Result<CallOutput, ErrorInfo> {
+    block_on(drive(conn, &ctx.transport, &ctx.clock));
+    while conn.poll_event().is_some() {}
+    match conn.poll_result(h) {
+        Some(r) => r.map_err(|e| e.info()),
+        None => Err(Error::WrongState {
+            action: "finish".into(),
+            state: "call still pending".into(),
+        }
+        .info()),
+    }
+}
+
+fn run_op(state: &mut State, ctx: &mut Ctx, step: &Step) -> Result<Value, ErrorInfo> {
+    let now = workboard_core::Clock::now_ms(&ctx.clock);
+    if step.op == "connect" {
+        let url = s(step, "server_url").unwrap_or_default();
+        let mut config =
+            ConnectionConfig::new(url).client_info(Implementation::new("workboard-vectors", "1.0"));
+        if let Some(t) = s(step, "token") {
+            config = config.credentials(Credentials::personal(t));
+        } else if let Some(at) = s(step, "access_token") {
+            config = config.credentials(Credentials::OAuth(TokenSet {
+                access_token: at.into(),
+                refresh_token: s(step, "refresh_token").map(Into::into),
+                token_type: "Bearer".into(),
+                scope: None,
+                issued_at_ms: now,
+                expires_at_ms: step.args.get("expires_at_ms").and_then(Value::as_u64),
+                dialect: Dialect::OAuth2,
+            }));
+            let mut auth = mcp_common::auth_context();
+            auth.server_url = url.into();
+            auth.resource = url.into();
+            auth.token_endpoint = s(step, "token_endpoint").unwrap_or_default().into();
+            auth.client_id = s(step, "client_id").unwrap_or_default().into();
+            config = config.auth(auth);
+        }
+        state.conn = Some(Connection::new(config).map_err(|e| e.info())?);
+        return Ok(json!({}));
+    }
+    let Some(conn) = state.conn.as_mut() else {
+        return Err(Error::WrongState {
+            action: step.op.clone(),
+            state: "not connected".into(),
+        }
+        .info());
+    };
+    match step.op.as_str() {
+        "list_tools" => {
+            let h = conn.list_tools(now);
+            match run(conn, ctx, h)? {
+                CallOutput::Tools(t) => {
+                    Ok(json!({ "names": t.iter().map(|t| t.name.clone()).collect::<Vec<_>>() }))
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "call_tool" => {
+            let name = s(step, "name").unwrap_or_default();
+            let args = step.args.get("arguments").cloned().unwrap_or(Value::Null);
+            let h = conn.call_tool(name, args, now);
+            match run(conn, ctx, h)? {
+                CallOutput::ToolResult(r) => Ok(
+                    json!({ "is_error": r.is_error, "text": r.text(), "structured": r.structured_content }),
+                ),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "close" => {
+            let h = conn.close();
+            run(conn, ctx, h).map(|_| json!({}))
+        }
+        other => panic!("unknown op {other}"),
+    }
+}
+
+#[test]
+fn mcp_vectors_replay() {
+    let n = replay_all("mcp_", run_op);
+    assert!(n >= 5, "{n} vectors");
+}
