@@ -32,8 +32,8 @@ pub struct WorkboardClient {
 pub(crate) struct Inner {
     pub(crate) env: Environment,
     pub(crate) mcp_url: String,
-    pub(crate) transport: FetchTransport,
-    pub(crate) clock: JsClock,
+    pub(crate) transport: Rc<FetchTransport>,
+    pub(crate) clock: Rc<JsClock>,
     pub(crate) entropy: RefCell<SeededEntropy>,
     pub(crate) allow_secret: bool,
     credentials: RefCell<Option<Credentials>>,
@@ -41,6 +41,7 @@ pub(crate) struct Inner {
     mcp_flow: RefCell<Option<McpAuthFlow>>,
     pub(crate) v1_pending: RefCell<Option<workboard_core::oauth::pending::PendingAuthorization>>,
     listeners: RefCell<Vec<Function>>,
+    pub(crate) connection: RefCell<Option<Rc<crate::mcp::Running>>>,
     next_id: std::cell::Cell<u64>,
 }
 
@@ -92,6 +93,20 @@ impl Inner {
 
     /// Replaces the credentials and tells every listener (with the JSON to persist, or null).
     pub(crate) fn set_credentials(&self, creds: Option<Credentials>) {
+        self.forward_credentials(creds.clone());
+        self.credentials_from_connection_or_app(creds);
+    }
+
+    /// Credentials the connection refreshed: stored and announced (the connection has them).
+    pub(crate) fn credentials_from_connection(&self, creds: Credentials) {
+        self.credentials_from_connection_or_app(Some(creds));
+    }
+
+    pub(crate) fn auth_context(&self) -> Option<AuthContext> {
+        self.auth_context.borrow().clone()
+    }
+
+    fn credentials_from_connection_or_app(&self, creds: Option<Credentials>) {
         let json = creds.as_ref().map(Credentials::to_json);
         *self.credentials.borrow_mut() = creds;
         let listeners = self.listeners.borrow().clone();
@@ -165,8 +180,8 @@ impl WorkboardClient {
             .map(parse_hex32)
             .transpose()?;
         let inner = Inner {
-            transport: FetchTransport::new(&opts.fetch, opts.timeout_ms)?,
-            clock: JsClock::new(&opts.now, &opts.sleep),
+            transport: Rc::new(FetchTransport::new(&opts.fetch, opts.timeout_ms)?),
+            clock: Rc::new(JsClock::new(&opts.now, &opts.sleep)),
             entropy: RefCell::new(entropy(seed.as_deref())?),
             allow_secret: opts.dangerously_allow_client_secret_in_browser,
             env,
@@ -176,6 +191,7 @@ impl WorkboardClient {
             mcp_flow: RefCell::new(None),
             v1_pending: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
+            connection: RefCell::new(None),
             next_id: std::cell::Cell::new(0),
         };
         let mut creds = None;
@@ -310,7 +326,7 @@ impl WorkboardClient {
                     .map_err(|_| busy("start sign-in"))?;
                 McpAuthFlow::new(cfg, &mut *e, now).map_err(to_js)?
             };
-            drive(&mut flow, &inner.transport, &inner.clock).await;
+            drive(&mut flow, &*inner.transport, &*inner.clock).await;
             let (url, not_required) = inner.absorb(&mut flow).map_err(to_js)?;
             let ctx = flow.context().cloned();
             let pending = flow.pending_json();
@@ -379,7 +395,7 @@ impl WorkboardClient {
                 }
                 return Err(to_js(e));
             }
-            drive(&mut flow, &inner.transport, &inner.clock).await;
+            drive(&mut flow, &*inner.transport, &*inner.clock).await;
             let absorbed = inner.absorb(&mut flow);
             // Kept for a later step-up (it holds the discovery context).
             *inner.mcp_flow.borrow_mut() = Some(flow);

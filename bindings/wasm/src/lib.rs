@@ -8,6 +8,7 @@
 mod client;
 mod error;
 mod host;
+mod mcp;
 mod types;
 mod v1;
 

@@ -5,8 +5,12 @@ import { WorkboardClient, startV1SignIn, handleV1Redirect } from '../node.js';
 import { startSim, consent } from './support/sim.mjs';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback'; // the simulator's demo client
+const TOKEN = 'wbp_wasm_test_token';
 let sim;
-before(async () => { sim = await startSim(['--dcr', 'on', '--client', 'web-public::http://127.0.0.1:9/cb']); });
+before(async () => {
+  sim = await startSim(['--dcr', 'on', '--client', 'web-public::http://127.0.0.1:9/cb',
+    '--seed-personal-token', TOKEN, '--seed-personal-token', 'wbp_no_access:no_access']);
+});
 after(async () => { await sim?.stop(); });
 
 test('WorkBoard v1: start in the "browser", exchange on the "server", revoke', async () => {
@@ -80,4 +84,105 @@ test('OAuth 2.1 for MCP: dynamic client registration when no client id is given'
   const back = await consent(start.url);
   const summary = await c.completeMcpSignIn(null, back);
   assert.equal(summary.kind, 'oauth');
+});
+
+test('personal token: list tools, call a tool, concurrent calls share one session', async () => {
+  const c = new WorkboardClient({ environment: sim.url, token: TOKEN });
+  const tools = await c.listTools();
+  const names = tools.map((t) => t.name);
+  assert.ok(names.includes('get_current_user'), names.join(','));
+  assert.equal(typeof tools[0].inputSchema, 'object');
+  const [me, again, teams] = await Promise.all([
+    c.callTool('get_current_user', {}),
+    c.callTool('get_current_user'),
+    c.callTool('list_teams', {}),
+  ]);
+  assert.equal(me.isError, false);
+  assert.equal(me.content[0].type, 'text');
+  assert.match(me.content[0].text, /ada@example\.com/);
+  assert.deepEqual(again.content, me.content);
+  assert.equal(teams.isError, false);
+  await c.ping();
+  await c.close();
+  // A call after close opens a new session.
+  assert.ok((await c.listTools()).length > 0);
+});
+
+test('personal token: a wrong token is a typed unauthorized error with the 401 hint; bad arguments are typed', async () => {
+  const c = new WorkboardClient({ environment: sim.url, token: 'wbp_wrong' });
+  await assert.rejects(c.listTools(), (e) => e.name === 'WorkboardError' && e.code === 'unauthorized' &&
+    /Regenerate your personal token/.test(e.hint) && !e.message.includes('wbp_wrong'));
+  const ok = new WorkboardClient({ environment: sim.url, token: TOKEN });
+  await assert.rejects(ok.callTool('', {}), (e) => e.code === 'invalid_input');
+  await assert.rejects(ok.callTool('get_current_user', [1, 2]), (e) => e.code === 'invalid_input');
+  await assert.rejects(ok.callTool('get_current_user', { n: 10n }), (e) => e.code === 'invalid_input');
+  await assert.rejects(ok.callTool('no_such_tool', {}), (e) => e.name === 'WorkboardError');
+  // The instance still works after all of that.
+  assert.ok((await ok.listTools()).length > 0);
+});
+
+test('personal token: a role without access lists no tools', async () => {
+  const c = new WorkboardClient({ environment: sim.url, token: 'wbp_no_access' });
+  assert.deepEqual(await c.listTools(), []);
+});
+
+test('OAuth 2.1 sign-in, then tools are listed with the issued token', async () => {
+  const c = new WorkboardClient({ environment: sim.url });
+  await assert.rejects(c.listTools(), (e) => e.code === 'unauthorized');
+  const start = await c.startMcpSignIn({ redirectUri: 'http://127.0.0.1:9/cb', clientId: 'web-public' });
+  await c.completeMcpSignIn(null, await consent(start.url));
+  assert.ok((await c.listTools()).length > 0);
+});
+
+test('WorkBoard v1 credentials from the server exchange list tools in the "browser"', async () => {
+  const { url, pendingJson } = startV1SignIn({ environment: sim.url, clientId: 'demo-client', redirectUri: REDIRECT });
+  const code = handleV1Redirect(pendingJson, await consent(url));
+  const server = new WorkboardClient({ environment: sim.url, dangerouslyAllowClientSecretInBrowser: true });
+  await server.exchangeV1Code(code, 'demo-hash');
+  const browser = new WorkboardClient({ environment: sim.url, credentials: server.credentialsJson() });
+  assert.ok((await browser.listTools()).length > 0);
+});
+
+async function stats() {
+  return (await (await fetch(`${sim.url}/__sim/stats`)).json()).counters;
+}
+async function control(path, body) {
+  const r = await fetch(`${sim.url}/__sim/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(r.status, 200, await r.text());
+}
+
+test('concurrent first calls send a single initialize', async () => {
+  const before = (await stats())['mcp:initialize'] ?? 0;
+  const c = new WorkboardClient({ environment: sim.url, token: TOKEN });
+  const results = await Promise.all([c.listTools(), c.callTool('get_current_user', {}), c.listTools()]);
+  assert.equal(results.length, 3);
+  assert.equal((await stats())['mcp:initialize'], before + 1);
+});
+
+test('SSE responses from the server are read like JSON ones', async () => {
+  await control('config', { response_mode: 'sse' });
+  try {
+    const c = new WorkboardClient({ environment: sim.url, token: TOKEN });
+    const r = await c.callTool('get_current_user', {});
+    assert.match(r.content[0].text, /ada@example\.com/);
+  } finally {
+    await control('config', { response_mode: 'json' });
+  }
+});
+
+test('an expired OAuth 2.1 access token is refreshed once and the listener persists the new one', async () => {
+  const c = new WorkboardClient({ environment: sim.url });
+  const start = await c.startMcpSignIn({ redirectUri: 'http://127.0.0.1:9/cb', clientId: 'web-public' });
+  await c.completeMcpSignIn(null, await consent(start.url));
+  await c.listTools();
+  const saved = [];
+  c.onCredentialsChanged((j) => saved.push(j));
+  const before = (await stats())['token:refresh_token'] ?? 0;
+  await control('clock', { advance_secs: 3 * 24 * 3600 });
+  const [a, b] = await Promise.all([c.listTools(), c.callTool('get_current_user', {})]);
+  assert.ok(a.length > 0);
+  assert.equal(b.isError, false);
+  assert.equal((await stats())['token:refresh_token'], before + 1);
+  assert.equal(saved.length, 1);
+  assert.equal(saved[0], c.credentialsJson());
 });

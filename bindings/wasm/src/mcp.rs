@@ -1,0 +1,279 @@
+//! MCP calls (`listTools`, `callTool`, `ping`, `close`) through the core's [`Connection`]
+//! machine, run by the core's long-running loop ([`workboard_core::driver::run`]) in a
+//! `spawn_local` task. Concurrent calls share one machine, so one `initialize`, one refresh
+//! for many waiting calls, one session. The binding only converts values.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use futures_channel::mpsc::{unbounded, UnboundedSender};
+use futures_channel::oneshot;
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use workboard_core::connection::{
+    CallHandle, CallOutput, Connection, ConnectionConfig, ConnectionEvent,
+};
+use workboard_core::mcp::jsonrpc::{CallToolResult, ContentBlock, Tool};
+use workboard_core::{Clock, Credentials, Error};
+
+use crate::client::{Inner, WorkboardClient};
+use crate::error::{invalid_input, to_js};
+use crate::host::{FetchTransport, JsClock};
+
+type Command = Box<dyn FnOnce(&mut Connection)>;
+type Waiters = Rc<RefCell<HashMap<CallHandle, oneshot::Sender<Result<CallOutput, Error>>>>>;
+
+/// The running connection of a client: the inbox of its loop.
+pub(crate) struct Running {
+    tx: UnboundedSender<Command>,
+    waiters: Waiters,
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_MCP: &'static str = r#"
+/** An MCP tool as listed by the server (`tools/list`). */
+export interface McpTool {
+    name: string;
+    title?: string;
+    description?: string;
+    inputSchema: unknown;
+    outputSchema?: unknown;
+    annotations?: unknown;
+    [key: string]: unknown;
+}
+/** A content block of a tool result. */
+export type McpContentBlock =
+    | { type: "text"; text: string }
+    | { type: "image"; data: string; mimeType: string }
+    | { type: "audio"; data: string; mimeType: string }
+    | { type: "resource"; resource: unknown }
+    | { type: "resource_link"; uri: string; name?: string }
+    | { type: string; [key: string]: unknown };
+/** The result of `tools/call`. `isError: true` is a tool-level failure, not an exception. */
+export interface McpToolResult {
+    content: McpContentBlock[];
+    structuredContent?: unknown;
+    isError: boolean;
+}
+"#;
+
+fn content_json(block: &ContentBlock) -> Value {
+    match block {
+        ContentBlock::Text { text } => json!({"type": "text", "text": text}),
+        ContentBlock::Image { data, mime_type } => {
+            json!({"type": "image", "data": data, "mimeType": mime_type})
+        }
+        ContentBlock::Audio { data, mime_type } => {
+            json!({"type": "audio", "data": data, "mimeType": mime_type})
+        }
+        ContentBlock::Resource { resource } => json!({"type": "resource", "resource": resource}),
+        ContentBlock::ResourceLink { uri, name } => match name {
+            Some(n) => json!({"type": "resource_link", "uri": uri, "name": n}),
+            None => json!({"type": "resource_link", "uri": uri}),
+        },
+        ContentBlock::Other(v) => v.clone(),
+        #[allow(unreachable_patterns)]
+        _ => Value::Null,
+    }
+}
+
+fn tool_result_json(r: &CallToolResult) -> Value {
+    let mut out = json!({
+        "content": r.content.iter().map(content_json).collect::<Vec<_>>(),
+        "isError": r.is_error,
+    });
+    if let (Some(sc), Some(obj)) = (&r.structured_content, out.as_object_mut()) {
+        obj.insert("structuredContent".into(), sc.clone());
+    }
+    out
+}
+
+/// A JSON value as a plain JS value (objects, not Maps).
+fn to_js_value(v: &Value) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(&v.to_string())
+}
+
+fn output_to_js(out: CallOutput) -> Result<JsValue, JsValue> {
+    match out {
+        CallOutput::Tools(tools) => {
+            let list: Vec<Value> = tools.iter().map(tool_json).collect();
+            to_js_value(&Value::Array(list))
+        }
+        CallOutput::ToolResult(r) => to_js_value(&tool_result_json(&r)),
+        CallOutput::Pong | CallOutput::Closed => Ok(JsValue::UNDEFINED),
+        CallOutput::ServerStreamEnded { supported } => Ok(JsValue::from_bool(supported)),
+        #[allow(unreachable_patterns)]
+        _ => Ok(JsValue::UNDEFINED),
+    }
+}
+
+fn tool_json(t: &Tool) -> Value {
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
+
+impl Inner {
+    /// Hands a call to the connection loop (started on first use) and waits for its result.
+    async fn submit(
+        self: &Rc<Inner>,
+        call: impl FnOnce(&mut Connection, u64) -> CallHandle + 'static,
+    ) -> Result<CallOutput, JsValue> {
+        let (done_tx, done_rx) = oneshot::channel();
+        let now = self.clock.now_ms();
+        let running = self.running()?;
+        let waiters = running.waiters.clone();
+        let cmd: Command = Box::new(move |conn: &mut Connection| {
+            let h = call(conn, now);
+            waiters.borrow_mut().insert(h, done_tx);
+            // A call that failed on submission (bad arguments) completes at once.
+            if let Some(r) = conn.poll_result(h) {
+                if let Some(tx) = waiters.borrow_mut().remove(&h) {
+                    let _ = tx.send(r);
+                }
+            }
+        });
+        running.tx.unbounded_send(cmd).map_err(|_| {
+            to_js(Error::WrongState {
+                action: "call".into(),
+                state: "the connection loop has stopped".into(),
+            })
+        })?;
+        match done_rx.await {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(e)) => Err(to_js(e)),
+            Err(_) => Err(to_js(Error::Cancelled)),
+        }
+    }
+
+    /// The running loop, started on first use with the client's credentials and context.
+    fn running(self: &Rc<Inner>) -> Result<Rc<Running>, JsValue> {
+        if let Some(r) = self.connection.borrow().as_ref() {
+            if !r.tx.is_closed() {
+                return Ok(r.clone());
+            }
+        }
+        let mut config = ConnectionConfig::new(self.mcp_url.clone());
+        config.credentials = self.credentials();
+        config.auth = self.auth_context();
+        let mut conn = Connection::new(config).map_err(to_js)?;
+        let (tx, rx) = unbounded::<Command>();
+        let waiters: Waiters = Rc::new(RefCell::new(HashMap::new()));
+        let running = Rc::new(Running {
+            tx,
+            waiters: waiters.clone(),
+        });
+        *self.connection.borrow_mut() = Some(running.clone());
+        let transport: Rc<FetchTransport> = self.transport.clone();
+        let clock: Rc<JsClock> = self.clock.clone();
+        let owner: Weak<Inner> = Rc::downgrade(self);
+        spawn_local(async move {
+            workboard_core::driver::run(
+                &mut conn,
+                &*transport,
+                &*clock,
+                rx,
+                |conn: &mut Connection| {
+                    while let Some(ev) = conn.poll_event() {
+                        match ev {
+                            ConnectionEvent::CallCompleted(h) => {
+                                if let (Some(r), Some(tx)) =
+                                    (conn.poll_result(h), waiters.borrow_mut().remove(&h))
+                                {
+                                    let _ = tx.send(r);
+                                }
+                            }
+                            ConnectionEvent::CredentialsChanged(c) => {
+                                if let Some(inner) = owner.upgrade() {
+                                    inner.credentials_from_connection(c);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                },
+            )
+            .await;
+            // The inbox closed (client dropped): fail whatever still waits.
+            waiters.borrow_mut().clear();
+        });
+        Ok(running)
+    }
+
+    /// Tells the running connection (if any) about credentials set by the app.
+    pub(crate) fn forward_credentials(&self, creds: Option<Credentials>) {
+        let auth = self.auth_context();
+        if let Some(r) = self.connection.borrow().as_ref() {
+            let cmd: Command =
+                Box::new(move |conn: &mut Connection| conn.set_credentials(creds, auth));
+            let _ = r.tx.unbounded_send(cmd);
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl WorkboardClient {
+    /// Lists the MCP tools the signed-in account can use (every page). An empty list usually
+    /// means the WorkBoard role has no access to OKRs or Scorecards.
+    #[wasm_bindgen(js_name = listTools, unchecked_return_type = "Promise<McpTool[]>")]
+    pub fn list_tools(&self) -> js_sys::Promise {
+        let inner = self.inner().clone();
+        future_to_promise(async move {
+            let out = inner.submit(|c, now| c.list_tools(now)).await?;
+            output_to_js(out)
+        })
+    }
+
+    /// Calls an MCP tool with an object of arguments. Resolves to the tool result
+    /// (`isError: true` for a tool-level failure); rejects with a `WorkboardError` otherwise.
+    #[wasm_bindgen(js_name = callTool, unchecked_return_type = "Promise<McpToolResult>")]
+    pub fn call_tool(
+        &self,
+        name: String,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] args: JsValue,
+    ) -> js_sys::Promise {
+        let inner = self.inner().clone();
+        let arguments = if args.is_undefined() || args.is_null() {
+            Ok(Value::Null)
+        } else {
+            js_sys::JSON::stringify(&args)
+                .ok()
+                .and_then(|s| s.as_string())
+                .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+                .ok_or_else(|| invalid_input("tool arguments", "not JSON-serializable"))
+        };
+        future_to_promise(async move {
+            let arguments = arguments?;
+            let out = inner
+                .submit(move |c, now| c.call_tool(&name, arguments, now))
+                .await?;
+            output_to_js(out)
+        })
+    }
+
+    /// Sends an MCP `ping`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn ping(&self) -> js_sys::Promise {
+        let inner = self.inner().clone();
+        future_to_promise(async move {
+            inner.submit(|c, now| c.ping(now)).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Ends the MCP session (`DELETE`); pending calls are cancelled. A later call opens a new
+    /// session.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self) -> js_sys::Promise {
+        let inner = self.inner().clone();
+        future_to_promise(async move {
+            if inner.connection.borrow().is_none() {
+                return Ok(JsValue::UNDEFINED);
+            }
+            let r = inner.submit(|c, _| c.close()).await;
+            *inner.connection.borrow_mut() = None;
+            r?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
