@@ -1,1 +1,742 @@
-//! Diagnostics: map failures to the troubleshooting table.
+//! Diagnostics: the seed's troubleshooting table, automated.
+//!
+//! | Problem | Fix |
+//! |---|---|
+//! | 401 Unauthorized | token expired or wrong environment ([`HINT_401`]) |
+//! | No tools listed | the role lacks access ([`HINT_NO_TOOLS`]) |
+//! | Claude Desktop won't connect | Node.js 18+ ([`HINT_NODE`]) |
+//! | Redirect URL error (OAuth) | exact redirect URI match ([`HINT_REDIRECT`]) |
+//!
+//! Three entry points, all pure:
+//! - [`diagnose`] turns observed facts ([`Observation`]) into [`Diagnosis`] values;
+//! - [`diagnose_error`] maps one [`Error`] to its row;
+//! - [`Doctor`] is a sans-IO machine ([`SansIo`]) that emits the probe requests (protected
+//!   resource metadata, an unauthenticated `POST`, an authenticated `initialize` +
+//!   `notifications/initialized` + `tools/list`, and — after a 401 on WorkBoard US or EU —
+//!   the same `initialize` on the other environment), records what came back into an
+//!   [`Observation`], and returns the diagnoses. The CLI's `doctor` only runs it with
+//!   [`crate::drive`] and prints the result. [`probe_plan`] lists the first requests.
+//!
+//! ```
+//! use workboard_core::diagnose::{diagnose, Observation, TroubleshootingRow};
+//! let obs = Observation { node_version: Some("v16.20.2".into()), ..Default::default() };
+//! let d = diagnose(&obs);
+//! assert_eq!(d[0].row, TroubleshootingRow::ClaudeDesktopWontConnect);
+//! ```
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aiconfig::CLAUDE_REDIRECT_URI;
+use crate::driver::SansIo;
+use crate::env::{check_secure_url, Environment, EU_BASE, US_BASE};
+use crate::error::{first_difference, Error, HINT_401, HINT_NODE, HINT_NO_TOOLS, HINT_REDIRECT};
+use crate::http::{HttpRequest, HttpResponse, Method, RequestId, TransportError};
+use crate::mcp::jsonrpc::{self, Implementation, JsonRpcId, Message};
+use crate::mcp::session::{decode_body, Limits, SessionInfo, SESSION_HEADER};
+use crate::oauth::www_authenticate::bearer_from_response;
+use crate::secret::SecretString;
+
+/// A row of the seed's troubleshooting table (or `Other`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TroubleshootingRow {
+    /// "401 Unauthorized".
+    Unauthorized401,
+    /// "No tools listed".
+    NoToolsListed,
+    /// "Claude Desktop won't connect".
+    ClaudeDesktopWontConnect,
+    /// "Redirect URL error (OAuth)".
+    RedirectUrlError,
+    /// Anything else (network, wrong URL, server errors, protocol).
+    Other,
+}
+
+impl TroubleshootingRow {
+    /// The Problem column as the seed writes it.
+    pub fn title(&self) -> &'static str {
+        match self {
+            TroubleshootingRow::Unauthorized401 => "401 Unauthorized",
+            TroubleshootingRow::NoToolsListed => "No tools listed",
+            TroubleshootingRow::ClaudeDesktopWontConnect => "Claude Desktop won't connect",
+            TroubleshootingRow::RedirectUrlError => "Redirect URL error (OAuth)",
+            TroubleshootingRow::Other => "Other",
+        }
+    }
+}
+
+/// How bad a diagnosis is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiagnosisSeverity {
+    /// Connecting fails.
+    Error,
+    /// Something is off; connecting may still work.
+    Warning,
+}
+
+/// One diagnosis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// The troubleshooting row.
+    pub row: TroubleshootingRow,
+    /// Error or warning.
+    pub severity: DiagnosisSeverity,
+    /// Stable snake_case code (`token_rejected`, `wrong_environment`, `node_too_old`, ...).
+    pub code: String,
+    /// What was observed (never a token).
+    pub summary: String,
+    /// What to do: the seed's Fix column, plus specifics.
+    pub fix: String,
+}
+
+/// Facts observed by a probe (the [`Doctor`] fills this; hosts may fill it themselves).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// Label of the environment in use (`US (www.myworkboard.com)`, a URL...).
+    pub environment: Option<String>,
+    /// The MCP server URL probed.
+    pub server_url: Option<String>,
+    /// Status of the unauthenticated MCP `POST` (a healthy server says 401).
+    pub unauthenticated_status: Option<u16>,
+    /// `WWW-Authenticate` of that response.
+    pub www_authenticate: Option<String>,
+    /// Status of the protected resource metadata fetch.
+    pub prm_status: Option<u16>,
+    /// Whether a token was available for the authenticated probes.
+    pub token_present: bool,
+    /// Status of the authenticated `initialize`.
+    pub initialize_status: Option<u16>,
+    /// A problem with the `initialize` response body (protocol error), if any.
+    pub initialize_problem: Option<String>,
+    /// Status of `tools/list`.
+    pub tools_list_status: Option<u16>,
+    /// Number of tools on the first `tools/list` page.
+    pub tools_count: Option<usize>,
+    /// Output of `node --version` (e.g. `v20.11.1`), when the host ran it.
+    pub node_version: Option<String>,
+    /// The host looked for `node` and did not find it.
+    pub node_missing: bool,
+    /// Redirect URI registered in WorkBoard (or configured in the app).
+    pub redirect_uri_configured: Option<String>,
+    /// Redirect URI the client actually uses.
+    pub redirect_uri_used: Option<String>,
+    /// Label of another environment where the same token was accepted (wrong environment).
+    pub token_accepted_in: Option<String>,
+    /// Transport failures (`could not connect: …`), in probe order.
+    pub transport_errors: Vec<String>,
+}
+
+/// Turns observed facts into diagnoses (empty = nothing wrong was observed).
+pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
+    let mut out = Vec::new();
+    let env = o
+        .environment
+        .clone()
+        .unwrap_or_else(|| "the configured environment".into());
+    let mut d = |row, severity, code: &str, summary: String, fix: String| {
+        out.push(Diagnosis {
+            row,
+            severity,
+            code: code.into(),
+            summary,
+            fix,
+        })
+    };
+    use DiagnosisSeverity::{Error as E, Warning as W};
+    use TroubleshootingRow as R;
+
+    if let Some(first) = o.transport_errors.first() {
+        d(
+            R::Other,
+            E,
+            "unreachable",
+            format!("the server could not be reached: {first}"),
+            format!(
+                "Check the network connection and the server URL ({}).",
+                o.server_url.as_deref().unwrap_or("?")
+            ),
+        );
+    }
+    match o.unauthenticated_status {
+        Some(404) | Some(405) => d(R::Other, E, "not_mcp_endpoint", format!("the server URL answered {} to an MCP POST: it is not an MCP endpoint", o.unauthenticated_status.unwrap_or(0)), "Use https://www.myworkboard.com/wb/mcp (US) or https://www.myworkboard.eu/wb/mcp (EU), exactly.".into()),
+        Some(s) if s >= 500 => d(R::Other, E, "server_error", format!("the server answered HTTP {s}"), "WorkBoard's MCP server has a problem: retry later.".into()),
+        Some(401) if o.www_authenticate.as_deref().is_none_or(|w| !w.to_ascii_lowercase().contains("resource_metadata")) => d(R::Other, W, "no_resource_metadata", "the 401 carries no `resource_metadata` in WWW-Authenticate: OAuth clients must fall back to well-known URLs".into(), "Nothing to do for a personal token; OAuth clients that need the hint may fail to discover the authorization server.".into()),
+        _ => {}
+    }
+    if let Some(s) = o.prm_status.filter(|s| !(200..300).contains(s)) {
+        d(
+            R::Other,
+            W,
+            "no_protected_resource_metadata",
+            format!("protected resource metadata answered HTTP {s}"),
+            "OAuth connectors (Option 1) need it; personal tokens (Option 2) do not.".into(),
+        );
+    }
+    if !o.token_present && o.unauthenticated_status.is_some() {
+        d(
+            R::Unauthorized401,
+            W,
+            "no_token",
+            "no token was given, so only the unauthenticated probes ran".into(),
+            format!("Pass a personal token (or sign in) to test the connection. {HINT_401}"),
+        );
+    }
+    match o.initialize_status {
+        Some(401) => match &o.token_accepted_in {
+            Some(other) => d(
+                R::Unauthorized401,
+                E,
+                "wrong_environment",
+                format!(
+                    "the token is rejected on {env} but accepted on {other}: wrong environment"
+                ),
+                format!("Use {other}. {HINT_401}"),
+            ),
+            None => d(
+                R::Unauthorized401,
+                E,
+                "token_rejected",
+                format!("the token was rejected (401) on {env}"),
+                HINT_401.into(),
+            ),
+        },
+        Some(403) => d(
+            R::NoToolsListed,
+            E,
+            "forbidden",
+            format!("the token is valid but MCP access is forbidden (403) on {env}"),
+            HINT_NO_TOOLS.into(),
+        ),
+        Some(s) if s >= 500 => d(
+            R::Other,
+            E,
+            "server_error",
+            format!("initialize answered HTTP {s}"),
+            "WorkBoard's MCP server has a problem: retry later.".into(),
+        ),
+        Some(s) if !(200..300).contains(&s) => d(
+            R::Other,
+            E,
+            "initialize_failed",
+            format!("initialize answered HTTP {s}"),
+            "Check the server URL; if it is right, report the status to WorkBoard support.".into(),
+        ),
+        _ => {}
+    }
+    if let Some(p) = &o.initialize_problem {
+        d(
+            R::Other,
+            E,
+            "protocol_error",
+            format!("the initialize response could not be used: {p}"),
+            "The server does not speak a supported MCP version; check the server URL.".into(),
+        );
+    }
+    match (o.tools_list_status, o.tools_count) {
+        (_, Some(0)) => d(
+            R::NoToolsListed,
+            E,
+            "no_tools",
+            format!("tools/list returned no tools on {env}"),
+            HINT_NO_TOOLS.into(),
+        ),
+        (Some(403), _) => d(
+            R::NoToolsListed,
+            E,
+            "forbidden",
+            "tools/list was forbidden (403)".into(),
+            HINT_NO_TOOLS.into(),
+        ),
+        (Some(s), None) if !(200..300).contains(&s) => d(
+            R::NoToolsListed,
+            W,
+            "tools_list_failed",
+            format!("tools/list answered HTTP {s}"),
+            HINT_NO_TOOLS.into(),
+        ),
+        _ => {}
+    }
+    if o.node_missing {
+        d(
+            R::ClaudeDesktopWontConnect,
+            E,
+            "node_missing",
+            "Node.js was not found (`node --version` failed)".into(),
+            format!("Install Node.js 18 or higher. {HINT_NODE}"),
+        );
+    } else if let Some(raw) = &o.node_version {
+        match parse_node_version(raw) {
+            Some((major, _, _)) if major < 18 => d(
+                R::ClaudeDesktopWontConnect,
+                E,
+                "node_too_old",
+                format!("Node.js {} is older than 18", raw.trim()),
+                format!("Upgrade Node.js to 18 or higher. {HINT_NODE}"),
+            ),
+            Some(_) => {}
+            None => d(
+                R::ClaudeDesktopWontConnect,
+                W,
+                "node_version_unknown",
+                format!(
+                    "`node --version` printed `{}`, not a version",
+                    raw.trim().chars().take(40).collect::<String>()
+                ),
+                HINT_NODE.into(),
+            ),
+        }
+    }
+    if let Some(used) = &o.redirect_uri_used {
+        let expected = o.redirect_uri_configured.as_deref();
+        if let Some(expected) = expected.filter(|e| *e != used) {
+            let at = first_difference(expected, used);
+            d(R::RedirectUrlError, E, "redirect_uri_mismatch", format!("the redirect URI registered in WorkBoard differs from the one the client uses, at character {at}\n  registered: {expected}\n  used:       {used}\n              {}^", " ".repeat(at)), HINT_REDIRECT.into());
+        }
+    }
+    if let Some(conf) = &o.redirect_uri_configured {
+        let claude_like = conf.contains("claude.ai")
+            || o.redirect_uri_used.as_deref() == Some(CLAUDE_REDIRECT_URI);
+        if claude_like
+            && conf != CLAUDE_REDIRECT_URI
+            && o.redirect_uri_used.as_deref().is_none_or(|u| u == conf)
+        {
+            let at = first_difference(CLAUDE_REDIRECT_URI, conf);
+            d(R::RedirectUrlError, E, "redirect_uri_not_claude", format!("the registered redirect URI is not Claude's callback, at character {at}\n  expected:   {CLAUDE_REDIRECT_URI}\n  registered: {conf}\n              {}^", " ".repeat(at)), HINT_REDIRECT.into());
+        }
+    }
+    out
+}
+
+/// Parses `node --version` output (`v20.11.1`, `20.11.1`, `v18`): (major, minor, patch).
+pub fn parse_node_version(raw: &str) -> Option<(u32, u32, u32)> {
+    let t = raw.trim();
+    let t = t.strip_prefix(['v', 'V']).unwrap_or(t);
+    let t = t.split(['-', '+', ' ']).next()?;
+    let mut parts = t.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map(str::parse).transpose().ok()?.unwrap_or(0);
+    let patch = parts.next().map(str::parse).transpose().ok()?.unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+/// The troubleshooting row of an error, when one applies.
+pub fn diagnose_error(e: &Error) -> Option<Diagnosis> {
+    use DiagnosisSeverity::Error as E;
+    use TroubleshootingRow as R;
+    let mk = |row, code: &str, fix: String| Diagnosis {
+        row,
+        severity: E,
+        code: code.into(),
+        summary: e.to_string(),
+        fix,
+    };
+    Some(match e {
+        Error::Unauthorized { .. } | Error::NotSignedIn => mk(R::Unauthorized401, "token_rejected", e.hint().unwrap_or_else(|| HINT_401.into())),
+        Error::TokenEndpoint { error, .. } if error == "invalid_grant" => mk(R::Unauthorized401, "token_rejected", HINT_401.into()),
+        Error::Forbidden { .. } | Error::InsufficientScope { .. } => mk(R::NoToolsListed, "forbidden", HINT_NO_TOOLS.into()),
+        Error::RedirectUriMismatch { .. } => mk(R::RedirectUrlError, "redirect_uri_mismatch", e.hint().unwrap_or_else(|| HINT_REDIRECT.into())),
+        Error::Transport(_) | Error::RetriesExhausted { .. } => mk(R::Other, "unreachable", "Check the network connection and the server URL.".into()),
+        Error::HttpStatus { status: 404, .. } => mk(R::Other, "not_mcp_endpoint", "Use https://www.myworkboard.com/wb/mcp (US) or https://www.myworkboard.eu/wb/mcp (EU), exactly.".into()),
+        _ => return None,
+    })
+}
+
+/// What a probe request is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeKind {
+    /// `GET` protected resource metadata (RFC 9728).
+    ProtectedResourceMetadata,
+    /// `POST` `initialize` without credentials (expects 401 + `WWW-Authenticate`).
+    UnauthenticatedPost,
+    /// `POST` `initialize` with the token.
+    Initialize,
+    /// `POST` `notifications/initialized`.
+    Initialized,
+    /// `POST` `tools/list`.
+    ToolsList,
+    /// `POST` `initialize` with the token on the other WorkBoard environment (after a 401).
+    OtherEnvironment,
+}
+
+/// One probe request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeStep {
+    /// What it is for.
+    pub kind: ProbeKind,
+    /// The request (its `Debug` hides the token).
+    pub request: HttpRequest,
+}
+
+/// The first probe requests for `server_url` (later ones depend on the answers: see
+/// [`Doctor`], which emits these same requests first).
+pub fn probe_plan(server_url: &str, token: Option<&SecretString>) -> Result<Vec<ProbeStep>, Error> {
+    let mut doc = Doctor::new(DoctorParams {
+        token: token.cloned(),
+        ..DoctorParams::for_url(server_url)
+    })?;
+    let mut out = Vec::new();
+    while let Some(request) = doc.poll_request() {
+        let kind = doc
+            .kind_of(request.id)
+            .unwrap_or(ProbeKind::UnauthenticatedPost);
+        out.push(ProbeStep { kind, request });
+    }
+    Ok(out)
+}
+
+/// Inputs of a [`Doctor`] run.
+#[derive(Clone, Debug, Default)]
+pub struct DoctorParams {
+    /// The MCP endpoint.
+    pub server_url: String,
+    /// Label for messages (defaults to the environment's label or the URL).
+    pub environment_label: Option<String>,
+    /// The personal or OAuth access token (without `Bearer `; a leading `Bearer ` is removed).
+    pub token: Option<SecretString>,
+    /// Output of `node --version`, if the host ran it (`None` = not checked).
+    pub node_version: Option<String>,
+    /// The host looked for `node` and did not find it.
+    pub node_missing: bool,
+    /// Redirect URI registered in WorkBoard, if known.
+    pub redirect_uri_configured: Option<String>,
+    /// Redirect URI the client uses, if known.
+    pub redirect_uri_used: Option<String>,
+    /// After a 401 on WorkBoard US or EU, try the token on the other one (default true via
+    /// [`DoctorParams::for_environment`] / [`DoctorParams::for_url`]).
+    pub try_other_environment: bool,
+}
+
+impl DoctorParams {
+    /// For an environment's MCP endpoint.
+    pub fn for_environment(env: &Environment) -> DoctorParams {
+        DoctorParams {
+            server_url: env.mcp_url(),
+            environment_label: Some(env.label()),
+            try_other_environment: true,
+            ..Default::default()
+        }
+    }
+
+    /// For any MCP server URL.
+    pub fn for_url(server_url: &str) -> DoctorParams {
+        DoctorParams {
+            server_url: server_url.into(),
+            try_other_environment: true,
+            ..Default::default()
+        }
+    }
+}
+
+/// The sans-IO doctor: emits probes, records the answers, diagnoses.
+///
+/// Run it with [`crate::drive`] (or any loop honouring [`SansIo`]); when
+/// [`Doctor::is_done`], read [`Doctor::diagnoses`] and [`Doctor::observation`].
+#[derive(Debug)]
+pub struct Doctor {
+    server_url: String,
+    token: Option<SecretString>,
+    other_env: Option<Environment>,
+    obs: Observation,
+    queue: VecDeque<HttpRequest>,
+    in_flight: Vec<(RequestId, ProbeKind)>,
+    next_id: u64,
+    session: SessionInfo,
+    prm_candidates: VecDeque<String>,
+    prm_tried: Vec<String>,
+}
+
+impl Doctor {
+    /// A doctor for `params`. Fails on an unparseable or insecure server URL.
+    pub fn new(params: DoctorParams) -> Result<Doctor, Error> {
+        let url = url::Url::parse(params.server_url.trim()).map_err(|e| Error::InvalidUrl {
+            what: "MCP server URL".into(),
+            reason: e.to_string(),
+        })?;
+        check_secure_url(&url, "MCP server URL")?;
+        let server_url = url.to_string();
+        let env = Environment::parse(url.origin().ascii_serialization().as_str()).ok();
+        let other_env = match env {
+            Some(Environment::Us) if params.try_other_environment && url.path() == "/wb/mcp" => {
+                Some(Environment::Eu)
+            }
+            Some(Environment::Eu) if params.try_other_environment && url.path() == "/wb/mcp" => {
+                Some(Environment::Us)
+            }
+            _ => None,
+        };
+        let label = params
+            .environment_label
+            .clone()
+            .or_else(|| env.as_ref().map(Environment::label))
+            .unwrap_or_else(|| server_url.clone());
+        let token = params
+            .token
+            .map(|t| {
+                let raw = t.expose().trim();
+                let raw = match (raw.get(..7), raw.get(7..)) {
+                    (Some(head), Some(rest)) if head.eq_ignore_ascii_case("bearer ") => rest.trim(),
+                    _ => raw,
+                };
+                SecretString::new(raw)
+            })
+            .filter(|t| !t.is_empty());
+        let obs = Observation {
+            environment: Some(label),
+            server_url: Some(server_url.clone()),
+            token_present: token.is_some(),
+            node_version: params.node_version,
+            node_missing: params.node_missing,
+            redirect_uri_configured: params.redirect_uri_configured,
+            redirect_uri_used: params.redirect_uri_used,
+            ..Default::default()
+        };
+        let mut d = Doctor {
+            server_url,
+            token,
+            other_env,
+            obs,
+            queue: VecDeque::new(),
+            in_flight: Vec::new(),
+            next_id: 1,
+            session: SessionInfo::default(),
+            prm_candidates: VecDeque::new(),
+            prm_tried: Vec::new(),
+        };
+        let body = d.initialize_body();
+        d.push(
+            ProbeKind::UnauthenticatedPost,
+            SessionInfo::default().post(RequestId(0), &d.server_url.clone(), body, None),
+        );
+        d.prm_candidates = crate::oauth::discovery::prm_candidates(&url, None)
+            .map(|c| c.into_iter().map(|u| u.to_string()).collect())
+            .unwrap_or_default();
+        d.next_prm();
+        if let Some(auth) = d.auth() {
+            let body = d.initialize_body();
+            d.push(
+                ProbeKind::Initialize,
+                SessionInfo::default().post(RequestId(0), &d.server_url.clone(), body, Some(&auth)),
+            );
+        }
+        Ok(d)
+    }
+
+    /// Whether every probe has been answered.
+    pub fn is_done(&self) -> bool {
+        self.queue.is_empty() && self.in_flight.is_empty()
+    }
+
+    /// What was observed so far.
+    pub fn observation(&self) -> &Observation {
+        &self.obs
+    }
+
+    /// The diagnoses of what was observed (empty = healthy).
+    pub fn diagnoses(&self) -> Vec<Diagnosis> {
+        diagnose(&self.obs)
+    }
+
+    /// What request `id` (emitted and not yet answered) is for.
+    pub fn kind_of(&self, id: RequestId) -> Option<ProbeKind> {
+        self.in_flight
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, k)| *k)
+    }
+
+    fn prm_pending(&self) -> bool {
+        self.in_flight
+            .iter()
+            .any(|(_, k)| *k == ProbeKind::ProtectedResourceMetadata)
+    }
+
+    fn next_prm(&mut self) {
+        if let Some(u) = self.prm_candidates.pop_front() {
+            self.prm_tried.push(u.clone());
+            self.push(ProbeKind::ProtectedResourceMetadata, get(&u));
+        }
+    }
+
+    fn auth(&self) -> Option<SecretString> {
+        self.token
+            .as_ref()
+            .map(|t| SecretString::new(format!("Bearer {}", t.expose())))
+    }
+
+    fn initialize_body(&self) -> Vec<u8> {
+        jsonrpc::initialize_body(
+            &JsonRpcId::Number(1),
+            &Implementation::new("workboard-doctor", env!("CARGO_PKG_VERSION")),
+        )
+    }
+
+    fn push(&mut self, kind: ProbeKind, mut req: HttpRequest) {
+        req.id = RequestId(self.next_id);
+        self.next_id += 1;
+        self.in_flight.push((req.id, kind));
+        self.queue.push_back(req);
+    }
+
+    fn on_response(&mut self, kind: ProbeKind, r: &HttpResponse) {
+        let status = r.status;
+        match kind {
+            ProbeKind::UnauthenticatedPost => {
+                self.obs.unauthenticated_status = Some(status);
+                self.obs.www_authenticate = r
+                    .header("www-authenticate")
+                    .map(|w| w.chars().take(512).collect());
+                let rm = bearer_from_response(r).and_then(|b| b.resource_metadata);
+                let usable = rm.filter(|rm| {
+                    url::Url::parse(rm)
+                        .is_ok_and(|u| check_secure_url(&u, "resource_metadata").is_ok())
+                });
+                if let Some(rm) = usable {
+                    // The 401's resource_metadata goes first among the URLs still to try.
+                    if !self.prm_tried.contains(&rm) && !self.prm_candidates.contains(&rm) {
+                        self.prm_candidates.push_front(rm);
+                    }
+                    if !self.prm_pending() {
+                        self.next_prm();
+                    }
+                }
+            }
+            ProbeKind::ProtectedResourceMetadata => {
+                let ok = (200..300).contains(&status)
+                    && crate::oauth::metadata::ProtectedResourceMetadata::parse(&r.body).is_ok();
+                let had_ok = self.obs.prm_status.is_some_and(|s| (200..300).contains(&s));
+                if !had_ok {
+                    // A 2xx whose body is not metadata counts as a failure (502).
+                    self.obs.prm_status = Some(if ok || !(200..300).contains(&status) {
+                        status
+                    } else {
+                        502
+                    });
+                    if !ok {
+                        self.next_prm();
+                    }
+                }
+            }
+            ProbeKind::Initialize => {
+                self.obs.initialize_status = Some(status);
+                if status == 401 {
+                    if let (Some(env), Some(auth)) = (self.other_env.clone(), self.auth()) {
+                        let body = self.initialize_body();
+                        self.push(
+                            ProbeKind::OtherEnvironment,
+                            SessionInfo::default().post(
+                                RequestId(0),
+                                &env.mcp_url(),
+                                body,
+                                Some(&auth),
+                            ),
+                        );
+                    }
+                    return;
+                }
+                if !(200..300).contains(&status) {
+                    return;
+                }
+                match first_result(r) {
+                    Ok(v) => match jsonrpc::parse_initialize_result(v) {
+                        Ok(init) => {
+                            self.session.protocol_version = Some(init.protocol_version);
+                            self.session.session_id = r.header(SESSION_HEADER).map(str::to_string);
+                            let auth = self.auth();
+                            let url = self.server_url.clone();
+                            let n = self.session.post(
+                                RequestId(0),
+                                &url,
+                                jsonrpc::initialized_body(),
+                                auth.as_ref(),
+                            );
+                            self.push(ProbeKind::Initialized, n);
+                            let t = self.session.post(
+                                RequestId(0),
+                                &url,
+                                jsonrpc::list_tools_body(&JsonRpcId::Number(2), None),
+                                auth.as_ref(),
+                            );
+                            self.push(ProbeKind::ToolsList, t);
+                        }
+                        Err(e) => self.obs.initialize_problem = Some(e.to_string()),
+                    },
+                    Err(e) => self.obs.initialize_problem = Some(e.to_string()),
+                }
+            }
+            ProbeKind::Initialized => {}
+            ProbeKind::ToolsList => {
+                self.obs.tools_list_status = Some(status);
+                if (200..300).contains(&status) {
+                    self.obs.tools_count = first_result(r)
+                        .ok()
+                        .and_then(|v| jsonrpc::parse_list_tools_result(v).ok())
+                        .map(|l| l.tools.len());
+                }
+            }
+            ProbeKind::OtherEnvironment => {
+                if (200..300).contains(&status) {
+                    self.obs.token_accepted_in = self.other_env.as_ref().map(Environment::label);
+                }
+            }
+        }
+    }
+}
+
+fn get(url: &str) -> HttpRequest {
+    HttpRequest {
+        id: RequestId(0),
+        method: Method::Get,
+        url: url.into(),
+        headers: vec![("Accept".into(), "application/json".into())],
+        body: Vec::new(),
+    }
+}
+
+/// The result of the first JSON-RPC response in a body (JSON or SSE).
+fn first_result(r: &HttpResponse) -> Result<serde_json::Value, Error> {
+    let d = decode_body(r, Limits::default())?;
+    for m in d.messages {
+        if let Message::Response { outcome, .. } = m {
+            return outcome.map_err(|e| Error::JsonRpc {
+                code: e.code,
+                message: e.message.chars().take(200).collect(),
+            });
+        }
+    }
+    Err(Error::Protocol {
+        reason: "no JSON-RPC response in the body".into(),
+    })
+}
+
+impl SansIo for Doctor {
+    fn poll_request(&mut self) -> Option<HttpRequest> {
+        self.queue.pop_front()
+    }
+
+    fn handle_response(
+        &mut self,
+        id: RequestId,
+        response: Result<HttpResponse, TransportError>,
+        _now_ms: u64,
+    ) {
+        let Some(pos) = self.in_flight.iter().position(|(i, _)| *i == id) else {
+            return;
+        };
+        let (_, kind) = self.in_flight.remove(pos);
+        match response {
+            Ok(r) => self.on_response(kind, &r),
+            Err(e) => {
+                if kind != ProbeKind::OtherEnvironment {
+                    self.obs.transport_errors.push(e.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// Base URLs of the two public WorkBoard environments.
+pub const WORKBOARD_BASES: [&str; 2] = [US_BASE, EU_BASE];

@@ -57,7 +57,11 @@ fn generic_matches_seed() {
 
 #[test]
 fn vscode_defaults_to_a_password_prompt_input() {
-    let text = generate(AiClient::VsCode, &ConfigParams::for_environment(&Environment::Eu)).unwrap();
+    let text = generate(
+        AiClient::VsCode,
+        &ConfigParams::for_environment(&Environment::Eu),
+    )
+    .unwrap();
     let v = parse(&text);
     assert_eq!(
         v,
@@ -76,7 +80,10 @@ fn vscode_can_write_a_token_or_placeholder() {
     let p = us().with_token_choice(ConfigToken::Placeholder);
     let v = parse(&generate(AiClient::VsCode, &p).unwrap());
     assert!(v.get("inputs").is_none());
-    assert_eq!(v["servers"]["workboard"]["headers"]["Authorization"], "Bearer YOUR_WB_TOKEN");
+    assert_eq!(
+        v["servers"]["workboard"]["headers"]["Authorization"],
+        "Bearer YOUR_WB_TOKEN"
+    );
 }
 
 #[test]
@@ -86,7 +93,11 @@ fn generated_configs_with_a_token_lint_clean() {
         let text = generate(client, &p).unwrap();
         assert!(text.contains(TOKEN), "{client:?} writes the real token");
         assert_eq!(lint(&text).unwrap(), vec![], "{client:?}");
-        assert_eq!(lint_as(&text, Some(client)).unwrap(), vec![], "{client:?} strict");
+        assert_eq!(
+            lint_as(&text, Some(client)).unwrap(),
+            vec![],
+            "{client:?} strict"
+        );
         assert_eq!(detect(&text).unwrap(), Some(client));
     }
 }
@@ -106,22 +117,36 @@ fn custom_server_name_and_loopback_url() {
         .with_server_name("wb-sim")
         .with_token(SecretString::new(TOKEN));
     let v = parse(&generate(AiClient::Cursor, &p).unwrap());
-    assert_eq!(v["mcpServers"]["wb-sim"]["url"], "http://127.0.0.1:8080/wb/mcp");
+    assert_eq!(
+        v["mcpServers"]["wb-sim"]["url"],
+        "http://127.0.0.1:8080/wb/mcp"
+    );
 }
 
 #[test]
 fn generate_refuses_bad_params() {
-    let e = generate(AiClient::Cursor, &ConfigParams::for_url("http://www.myworkboard.com/wb/mcp"))
-        .unwrap_err();
+    let e = generate(
+        AiClient::Cursor,
+        &ConfigParams::for_url("http://www.myworkboard.com/wb/mcp"),
+    )
+    .unwrap_err();
     assert_eq!(e.code(), "insecure_url");
     let e = generate(AiClient::Cursor, &ConfigParams::for_url("not a url")).unwrap_err();
     assert_eq!(e.code(), "invalid_url");
-    let e = generate(AiClient::Cursor, &us().with_token(SecretString::new("abc def"))).unwrap_err();
+    let e = generate(
+        AiClient::Cursor,
+        &us().with_token(SecretString::new("abc def")),
+    )
+    .unwrap_err();
     assert_eq!(e.code(), "invalid_input");
     assert!(!e.to_string().contains("abc def"));
     let e = generate(AiClient::Cursor, &us().with_token(SecretString::new("  "))).unwrap_err();
     assert_eq!(e.code(), "invalid_input");
-    let e = generate(AiClient::ClaudeDesktop, &us().with_token_choice(ConfigToken::Prompt)).unwrap_err();
+    let e = generate(
+        AiClient::ClaudeDesktop,
+        &us().with_token_choice(ConfigToken::Prompt),
+    )
+    .unwrap_err();
     assert_eq!(e.code(), "invalid_input");
     let e = generate(AiClient::Generic, &us().with_server_name(" ")).unwrap_err();
     assert_eq!(e.code(), "invalid_input");
@@ -135,10 +160,16 @@ fn params_debug_hides_token() {
 
 #[test]
 fn client_names_and_paths() {
-    assert_eq!(AiClient::parse("Claude-Desktop").unwrap(), AiClient::ClaudeDesktop);
+    assert_eq!(
+        AiClient::parse("Claude-Desktop").unwrap(),
+        AiClient::ClaudeDesktop
+    );
     assert_eq!(AiClient::parse("vs code").unwrap(), AiClient::VsCode);
     assert_eq!(AiClient::parse("other").unwrap(), AiClient::Generic);
-    assert_eq!(AiClient::parse("emacs").unwrap_err().code(), "invalid_input");
+    assert_eq!(
+        AiClient::parse("emacs").unwrap_err().code(),
+        "invalid_input"
+    );
     for c in AiClient::ALL {
         assert_eq!(AiClient::parse(c.name()).unwrap(), c);
     }
@@ -147,9 +178,18 @@ fn client_names_and_paths() {
         cd.default_path(Os::MacOs),
         Some("~/Library/Application Support/Claude/claude_desktop_config.json")
     );
-    assert_eq!(cd.default_path(Os::Windows), Some("%APPDATA%\\Claude\\claude_desktop_config.json"));
-    assert_eq!(cd.default_path(Os::Linux), Some("~/.config/Claude/claude_desktop_config.json"));
-    assert_eq!(AiClient::VsCode.default_path(Os::Linux), Some(".vscode/mcp.json"));
+    assert_eq!(
+        cd.default_path(Os::Windows),
+        Some("%APPDATA%\\Claude\\claude_desktop_config.json")
+    );
+    assert_eq!(
+        cd.default_path(Os::Linux),
+        Some("~/.config/Claude/claude_desktop_config.json")
+    );
+    assert_eq!(
+        AiClient::VsCode.default_path(Os::Linux),
+        Some(".vscode/mcp.json")
+    );
     assert_eq!(AiClient::Generic.default_path(Os::Linux), None);
 }
 
@@ -164,19 +204,33 @@ fn merge_keeps_other_servers_and_keys() {
         "workboard": {"url": "https://old.example/wb/mcp"}
       }
     }"#;
-    let out = merge_into(existing, AiClient::Cursor, &us().with_token(SecretString::new(TOKEN))).unwrap();
+    let out = merge_into(
+        existing,
+        AiClient::Cursor,
+        &us().with_token(SecretString::new(TOKEN)),
+    )
+    .unwrap();
     let v = parse(&out);
     assert_eq!(v["globalShortcut"], "Ctrl+Space");
     assert_eq!(v["mcpServers"]["filesystem"]["args"][2], "/tmp");
-    assert_eq!(v["mcpServers"]["workboard"]["url"], "https://www.myworkboard.com/wb/mcp");
-    assert_eq!(v["mcpServers"]["workboard"]["headers"]["Authorization"], format!("Bearer {TOKEN}"));
+    assert_eq!(
+        v["mcpServers"]["workboard"]["url"],
+        "https://www.myworkboard.com/wb/mcp"
+    );
+    assert_eq!(
+        v["mcpServers"]["workboard"]["headers"]["Authorization"],
+        format!("Bearer {TOKEN}")
+    );
     assert_eq!(v["mcpServers"].as_object().unwrap().len(), 2);
 }
 
 #[test]
 fn merge_into_empty_equals_generate() {
     for c in AiClient::ALL {
-        assert_eq!(parse(&merge_into("  \n", c, &us()).unwrap()), parse(&generate(c, &us()).unwrap()));
+        assert_eq!(
+            parse(&merge_into("  \n", c, &us()).unwrap()),
+            parse(&generate(c, &us()).unwrap())
+        );
     }
 }
 
@@ -199,16 +253,37 @@ fn merge_vscode_jsonc_keeps_inputs_without_duplicates() {
 
 #[test]
 fn merge_errors_are_typed() {
-    let e = merge_into("{\n  \"mcpServers\": {\n    \"a\": 1\n    \"b\": 2\n  }\n}", AiClient::Cursor, &us()).unwrap_err();
-    assert_eq!(e, Error::ConfigSyntax { line: 4, column: 5, reason: "expected `,` or `}`".into() });
-    assert_eq!(e.code(), "invalid_config_json");
-    assert_eq!(merge_into("[1]", AiClient::Cursor, &us()).unwrap_err().code(), "invalid_config");
+    let e = merge_into(
+        "{\n  \"mcpServers\": {\n    \"a\": 1\n    \"b\": 2\n  }\n}",
+        AiClient::Cursor,
+        &us(),
+    )
+    .unwrap_err();
     assert_eq!(
-        merge_into(r#"{"mcpServers": []}"#, AiClient::Cursor, &us()).unwrap_err().code(),
+        e,
+        Error::ConfigSyntax {
+            line: 4,
+            column: 5,
+            reason: "expected `,` or `}`".into()
+        }
+    );
+    assert_eq!(e.code(), "invalid_config_json");
+    assert_eq!(
+        merge_into("[1]", AiClient::Cursor, &us())
+            .unwrap_err()
+            .code(),
         "invalid_config"
     );
     assert_eq!(
-        merge_into(r#"{"inputs": {}}"#, AiClient::VsCode, &us()).unwrap_err().code(),
+        merge_into(r#"{"mcpServers": []}"#, AiClient::Cursor, &us())
+            .unwrap_err()
+            .code(),
+        "invalid_config"
+    );
+    assert_eq!(
+        merge_into(r#"{"inputs": {}}"#, AiClient::VsCode, &us())
+            .unwrap_err()
+            .code(),
         "invalid_config"
     );
 }
@@ -239,7 +314,10 @@ fn only(text: &str, code: &str) -> Finding {
 fn the_seeds_cursor_snippet_is_flagged() {
     let seed = "{ \"mcpServers\": {\n\"workboard\": {\n\"url\": \"https://www.myworkboard.com/wb/mcp\",\n\"headers\": {\n\"Authorisation\": \"Bearer YOUR_WB_TOKEN\"\n}\n}\n}\n}";
     let f = lint(seed).unwrap();
-    assert_eq!(codes(&f), vec!["authorization_header_misspelled", "token_placeholder"]);
+    assert_eq!(
+        codes(&f),
+        vec!["authorization_header_misspelled", "token_placeholder"]
+    );
     assert_eq!(f[0].path, "/mcpServers/workboard/headers/Authorisation");
     assert!(f[0].message.contains("British"));
 }
@@ -247,36 +325,97 @@ fn the_seeds_cursor_snippet_is_flagged() {
 #[test]
 fn header_name_rules() {
     // Case does not matter.
-    assert!(lint(&cursor_with(json!({"authorization": format!("bearer {TOKEN}")}))).unwrap().is_empty());
-    for bad in ["Auth", "Authorisation", "Autorization", "Authorizaton", "Token", "X-Auth"] {
-        let f = only(&cursor_with(json!({bad: format!("Bearer {TOKEN}")})), "authorization_header_misspelled");
+    assert!(lint(&cursor_with(
+        json!({"authorization": format!("bearer {TOKEN}")})
+    ))
+    .unwrap()
+    .is_empty());
+    for bad in [
+        "Auth",
+        "Authorisation",
+        "Autorization",
+        "Authorizaton",
+        "Token",
+        "X-Auth",
+    ] {
+        let f = only(
+            &cursor_with(json!({bad: format!("Bearer {TOKEN}")})),
+            "authorization_header_misspelled",
+        );
         assert_eq!(f.severity, Severity::Error);
     }
     // A header carrying a Bearer value under an unrelated name.
-    only(&cursor_with(json!({"X-Key": format!("Bearer {TOKEN}")})), "authorization_header_misspelled");
+    only(
+        &cursor_with(json!({"X-Key": format!("Bearer {TOKEN}")})),
+        "authorization_header_misspelled",
+    );
     // Spaces around the name.
-    only(&cursor_with(json!({"Authorization ": format!("Bearer {TOKEN}")})), "authorization_header_misspelled");
-    let f = only(&cursor_with(json!({"X-Trace": "1"})), "authorization_header_missing");
+    only(
+        &cursor_with(json!({"Authorization ": format!("Bearer {TOKEN}")})),
+        "authorization_header_misspelled",
+    );
+    let f = only(
+        &cursor_with(json!({"X-Trace": "1"})),
+        "authorization_header_missing",
+    );
     assert_eq!(f.severity, Severity::Warning);
-    only(&json!({"mcpServers": {"workboard": {"url": "https://www.myworkboard.com/wb/mcp"}}}).to_string(), "authorization_header_missing");
+    only(
+        &json!({"mcpServers": {"workboard": {"url": "https://www.myworkboard.com/wb/mcp"}}})
+            .to_string(),
+        "authorization_header_missing",
+    );
 }
 
 #[test]
 fn bearer_and_token_rules() {
-    only(&cursor_with(json!({"Authorization": TOKEN})), "bearer_missing");
-    only(&cursor_with(json!({"Authorization": format!("Token {TOKEN}")})), "bearer_missing");
+    only(
+        &cursor_with(json!({"Authorization": TOKEN})),
+        "bearer_missing",
+    );
+    only(
+        &cursor_with(json!({"Authorization": format!("Token {TOKEN}")})),
+        "bearer_missing",
+    );
     only(&cursor_with(json!({"Authorization": 5})), "bearer_missing");
-    only(&cursor_with(json!({"Authorization": format!("Bearer{TOKEN}")})), "bearer_spacing");
-    let f = only(&cursor_with(json!({"Authorization": format!("Bearer   {TOKEN}")})), "bearer_spacing");
+    only(
+        &cursor_with(json!({"Authorization": format!("Bearer{TOKEN}")})),
+        "bearer_spacing",
+    );
+    let f = only(
+        &cursor_with(json!({"Authorization": format!("Bearer   {TOKEN}")})),
+        "bearer_spacing",
+    );
     assert_eq!(f.severity, Severity::Warning);
-    only(&cursor_with(json!({"Authorization": "Bearer "})), "token_empty");
-    only(&cursor_with(json!({"Authorization": "Bearer"})), "token_empty");
-    only(&cursor_with(json!({"Authorization": "Bearer YOUR_WB_TOKEN"})), "token_placeholder");
-    only(&cursor_with(json!({"Authorization": "Bearer <token>"})), "token_placeholder");
-    only(&cursor_with(json!({"Authorization": format!("Bearer {TOKEN}\n")})), "token_whitespace");
-    only(&cursor_with(json!({"Authorization": "Bearer abcd efgh ijkl mnop"})), "token_whitespace");
+    only(
+        &cursor_with(json!({"Authorization": "Bearer "})),
+        "token_empty",
+    );
+    only(
+        &cursor_with(json!({"Authorization": "Bearer"})),
+        "token_empty",
+    );
+    only(
+        &cursor_with(json!({"Authorization": "Bearer YOUR_WB_TOKEN"})),
+        "token_placeholder",
+    );
+    only(
+        &cursor_with(json!({"Authorization": "Bearer <token>"})),
+        "token_placeholder",
+    );
+    only(
+        &cursor_with(json!({"Authorization": format!("Bearer {TOKEN}\n")})),
+        "token_whitespace",
+    );
+    only(
+        &cursor_with(json!({"Authorization": "Bearer abcd efgh ijkl mnop"})),
+        "token_whitespace",
+    );
     // Environment interpolation is left to the client.
-    assert!(lint(&cursor_with(json!({"Authorization": "Bearer ${env:WB_TOKEN}"}))).unwrap().is_empty());
+    assert!(lint(&cursor_with(
+        json!({"Authorization": "Bearer ${env:WB_TOKEN}"})
+    ))
+    .unwrap()
+    .is_empty());
 }
 
 #[test]
@@ -288,8 +427,15 @@ fn vscode_input_rules() {
         .to_string()
     };
     only(&doc(json!([])), "input_undefined");
-    only(&doc(json!([{"type": "promptString", "id": "workboard-token"}])), "input_not_password");
-    assert!(lint(&doc(json!([{"type": "promptString", "id": "workboard-token", "password": true}]))).unwrap().is_empty());
+    only(
+        &doc(json!([{"type": "promptString", "id": "workboard-token"}])),
+        "input_not_password",
+    );
+    assert!(lint(&doc(
+        json!([{"type": "promptString", "id": "workboard-token", "password": true}])
+    ))
+    .unwrap()
+    .is_empty());
 }
 
 #[test]
@@ -303,22 +449,43 @@ fn url_rules() {
         ("https://example.com/wb/mcp", "unknown_host"),
         ("ftp://www.myworkboard.com/wb/mcp", "url_invalid"),
         ("not a url", "url_invalid"),
-        ("https://www.myworkboard.com/wb/mcp?token=abc", "token_in_url"),
+        (
+            "https://www.myworkboard.com/wb/mcp?token=abc",
+            "token_in_url",
+        ),
     ] {
         let f = only(&cursor_url(url), code);
         assert_eq!(f.path, "/mcpServers/workboard/url", "{url}");
     }
     let f = lint(&cursor_url("http://www.myworkboard.com/wb/mcp")).unwrap();
     assert_eq!(codes(&f), vec!["url_insecure"]);
-    let f = only(&cursor_url("https://www.myworkboard.com/wb/mcp/"), "wrong_path");
+    let f = only(
+        &cursor_url("https://www.myworkboard.com/wb/mcp/"),
+        "wrong_path",
+    );
     assert!(f.message.contains("trailing slash"));
     let f = only(&cursor_url("https://myworkboard.eu/wb/mcp"), "wrong_host");
     assert!(f.message.contains("www.myworkboard.eu"));
     // Loopback (the simulator) is fine, over http too.
-    assert!(lint(&cursor_url("http://127.0.0.1:9000/wb/mcp")).unwrap().is_empty());
-    assert!(lint(&cursor_url("https://www.myworkboard.eu/wb/mcp")).unwrap().is_empty());
-    only(&json!({"mcpServers": {"workboard": {"url": 3}}}).to_string().replace("}}}", ",\"headers\":{\"Authorization\":\"Bearer abcdefghijkl\"}}}}"), "url_invalid");
-    only(&json!({"mcpServers": {"workboard": {"headers": {}}}}).to_string(), "url_missing");
+    assert!(lint(&cursor_url("http://127.0.0.1:9000/wb/mcp"))
+        .unwrap()
+        .is_empty());
+    assert!(lint(&cursor_url("https://www.myworkboard.eu/wb/mcp"))
+        .unwrap()
+        .is_empty());
+    only(
+        &json!({"mcpServers": {"workboard": {"url": 3}}})
+            .to_string()
+            .replace(
+                "}}}",
+                ",\"headers\":{\"Authorization\":\"Bearer abcdefghijkl\"}}}}",
+            ),
+        "url_invalid",
+    );
+    only(
+        &json!({"mcpServers": {"workboard": {"headers": {}}}}).to_string(),
+        "url_missing",
+    );
 }
 
 #[test]
@@ -333,11 +500,16 @@ fn type_rules_for_the_generic_format() {
     let f = only(&with_type(json!("stdio")), "type_wrong");
     assert_eq!(f.severity, Severity::Error);
     only(&with_type(json!(1)), "type_wrong");
-    assert!(lint(&with_type(json!("streamable-http"))).unwrap().is_empty());
+    assert!(lint(&with_type(json!("streamable-http")))
+        .unwrap()
+        .is_empty());
     // Without type: Cursor's format (fine), unless the file is known to be generic.
     let no_type = cursor_url("https://www.myworkboard.com/wb/mcp");
     assert!(lint(&no_type).unwrap().is_empty());
-    assert_eq!(codes(&lint_as(&no_type, Some(AiClient::Generic)).unwrap()), vec!["type_missing"]);
+    assert_eq!(
+        codes(&lint_as(&no_type, Some(AiClient::Generic)).unwrap()),
+        vec!["type_missing"]
+    );
     let vs = json!({"servers": {"workboard": {"url": "https://www.myworkboard.com/wb/mcp",
         "headers": {"Authorization": format!("Bearer {TOKEN}")}}}})
     .to_string();
@@ -348,21 +520,96 @@ fn type_rules_for_the_generic_format() {
 fn mcp_remote_rules() {
     let url = "https://www.myworkboard.com/wb/mcp";
     let auth = format!("Authorization: Bearer {TOKEN}");
-    only(&claude_args(json!(["mcp-remote", url, "--header", auth])), "npx_missing_yes");
-    only(&claude_args(json!(["-y", url, "--header", auth])), "mcp_remote_missing");
-    let f = only(&claude_args(json!(["-y", "mcp-remote", url, "--header"])), "header_arg_missing_value");
+    only(
+        &claude_args(json!(["mcp-remote", url, "--header", auth])),
+        "npx_missing_yes",
+    );
+    only(
+        &claude_args(json!(["-y", url, "--header", auth])),
+        "mcp_remote_missing",
+    );
+    let f = only(
+        &claude_args(json!(["-y", "mcp-remote", url, "--header"])),
+        "header_arg_missing_value",
+    );
     assert_eq!(f.path, "/mcpServers/workboard/args/3");
-    let f = lint(&claude_args(json!(["-y", "mcp-remote", url, "--header", "--debug"]))).unwrap();
+    let f = lint(&claude_args(json!([
+        "-y",
+        "mcp-remote",
+        url,
+        "--header",
+        "--debug"
+    ])))
+    .unwrap();
     assert_eq!(codes(&f), vec!["header_arg_missing_value"]);
-    only(&claude_args(json!(["-y", "mcp-remote", url, "--header", format!("Authorization Bearer {TOKEN}")])), "header_arg_malformed");
-    let f = lint(&claude_args(json!(["-y", "mcp-remote", url, "--header", format!("Authorization:Bearer {TOKEN}")]))).unwrap();
+    only(
+        &claude_args(json!([
+            "-y",
+            "mcp-remote",
+            url,
+            "--header",
+            format!("Authorization Bearer {TOKEN}")
+        ])),
+        "header_arg_malformed",
+    );
+    let f = lint(&claude_args(json!([
+        "-y",
+        "mcp-remote",
+        url,
+        "--header",
+        format!("Authorization:Bearer {TOKEN}")
+    ])))
+    .unwrap();
     assert_eq!(codes(&f), vec!["header_arg_spacing"]);
-    only(&claude_args(json!(["-y", "mcp-remote", url, "--header", "Authorization:", format!("Bearer {TOKEN}")])), "header_arg_split");
-    only(&claude_args(json!(["-y", "mcp-remote", url, "--header", format!("Authorisation: Bearer {TOKEN}")])), "authorization_header_misspelled");
-    only(&claude_args(json!(["-y", "mcp-remote", url, "--header", "Authorization: Bearer YOUR_WB_TOKEN"])), "token_placeholder");
-    only(&claude_args(json!(["-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp/", "--header", auth])), "wrong_path");
-    only(&claude_args(json!(["-y", "mcp-remote", "--header", auth])), "url_missing");
-    only(&claude_args(json!(["-y", "mcp-remote", url])), "authorization_header_missing");
+    only(
+        &claude_args(json!([
+            "-y",
+            "mcp-remote",
+            url,
+            "--header",
+            "Authorization:",
+            format!("Bearer {TOKEN}")
+        ])),
+        "header_arg_split",
+    );
+    only(
+        &claude_args(json!([
+            "-y",
+            "mcp-remote",
+            url,
+            "--header",
+            format!("Authorisation: Bearer {TOKEN}")
+        ])),
+        "authorization_header_misspelled",
+    );
+    only(
+        &claude_args(json!([
+            "-y",
+            "mcp-remote",
+            url,
+            "--header",
+            "Authorization: Bearer YOUR_WB_TOKEN"
+        ])),
+        "token_placeholder",
+    );
+    only(
+        &claude_args(json!([
+            "-y",
+            "mcp-remote",
+            "https://www.myworkboard.com/wb/mcp/",
+            "--header",
+            auth
+        ])),
+        "wrong_path",
+    );
+    only(
+        &claude_args(json!(["-y", "mcp-remote", "--header", auth])),
+        "url_missing",
+    );
+    only(
+        &claude_args(json!(["-y", "mcp-remote", url])),
+        "authorization_header_missing",
+    );
     only(&claude_args(json!("-y mcp-remote")), "args_invalid");
     only(&claude_args(json!(["-y", 5])), "args_invalid");
     // A pinned version and a path to npx are fine.
@@ -382,7 +629,11 @@ fn redirect_uri_rules() {
     ] {
         let f = only(&doc(bad), "redirect_uri_mismatch");
         assert_eq!(f.path, "/oauth/redirect_uri");
-        assert!(f.message.contains(&format!("differ at character {at}")), "{}", f.message);
+        assert!(
+            f.message.contains(&format!("differ at character {at}")),
+            "{}",
+            f.message
+        );
         assert!(f.message.contains(CLAUDE_REDIRECT_URI) && f.message.contains(bad));
         let caret = f.message.lines().last().unwrap();
         assert_eq!(caret.find('^'), Some(12 + at), "{}", f.message);
@@ -399,14 +650,28 @@ fn redirect_uri_rules() {
 #[test]
 fn format_rules() {
     only(r#"{"foo": 1}"#, "unknown_format");
-    let f = only(r#"{"mcpServers": {"other": {"command": "uvx", "args": ["x"]}}}"#, "workboard_server_missing");
+    let f = only(
+        r#"{"mcpServers": {"other": {"command": "uvx", "args": ["x"]}}}"#,
+        "workboard_server_missing",
+    );
     assert_eq!(f.path, "/mcpServers");
-    only(r#"{"mcpServers": {"workboard": "https://www.myworkboard.com/wb/mcp"}}"#, "entry_invalid");
+    only(
+        r#"{"mcpServers": {"workboard": "https://www.myworkboard.com/wb/mcp"}}"#,
+        "entry_invalid",
+    );
     // A bare entry (as pasted into Cursor's dialog) and a bare server map.
     only(&json!({"url": "https://www.myworkboard.com/wb/mcp", "headers": {"Authorization": "Bearer YOUR_WB_TOKEN"}}).to_string(), "token_placeholder");
     only(&json!({"workboard": {"url": "https://www.myworkboard.com/mcp", "headers": {"Authorization": format!("Bearer {TOKEN}")}}}).to_string(), "wrong_path");
     // An entry with another name that points at WorkBoard is checked.
-    only(&json!({"mcpServers": {"wb": {"url": "https://www.myworkboard.com/wb/mcp/"}}}).to_string().replace("/\"}", "/\", \"headers\": {\"Authorization\": \"Bearer abcdefghijkl\"}}"), "wrong_path");
+    only(
+        &json!({"mcpServers": {"wb": {"url": "https://www.myworkboard.com/wb/mcp/"}}})
+            .to_string()
+            .replace(
+                "/\"}",
+                "/\", \"headers\": {\"Authorization\": \"Bearer abcdefghijkl\"}}",
+            ),
+        "wrong_path",
+    );
 }
 
 #[test]
@@ -420,7 +685,8 @@ fn comments_are_fine_for_vscode_only() {
 
 #[test]
 fn invalid_json_is_a_typed_error_with_position() {
-    let e = lint("{\n  \"mcpServers\": {\n    \"workboard\": {\"url\": \"x\" \"y\"}\n  }\n}").unwrap_err();
+    let e = lint("{\n  \"mcpServers\": {\n    \"workboard\": {\"url\": \"x\" \"y\"}\n  }\n}")
+        .unwrap_err();
     match &e {
         Error::ConfigSyntax { line, column, .. } => assert_eq!((*line, *column), (3, 30)),
         other => panic!("{other:?}"),
@@ -445,15 +711,26 @@ fn findings_never_echo_a_real_token() {
         cursor_with(json!({"Authorization": format!("Bearer {t} ")})),
         cursor_with(json!({"Authorization": format!("Bearer {}\n{}", &t[..10], &t[10..])})),
         cursor_with(json!({"Authorization": format!("Token {t}")})),
-        claude_args(json!(["-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp", "--header", format!("Authorization Bearer {t}")])),
+        claude_args(json!([
+            "-y",
+            "mcp-remote",
+            "https://www.myworkboard.com/wb/mcp",
+            "--header",
+            format!("Authorization Bearer {t}")
+        ])),
         cursor_url(&format!("https://www.myworkboard.com/wb/mcp?token={t}")),
-        cursor_url(&format!("https://www.myworkboard.com/wb/mcp?access_token={t}&x=1")),
+        cursor_url(&format!(
+            "https://www.myworkboard.com/wb/mcp?access_token={t}&x=1"
+        )),
     ];
     for c in cases {
         let f = lint(&c).unwrap();
         assert!(!f.is_empty(), "{c}");
         let all = serde_json::to_string(&f).unwrap();
-        assert!(!all.contains(t) && !all.contains(&t[..10]) && !all.contains(&t[10..]), "{all}");
+        assert!(
+            !all.contains(t) && !all.contains(&t[..10]) && !all.contains(&t[10..]),
+            "{all}"
+        );
     }
     // The masked form shows the last four characters only.
     let f = lint(&cursor_with(json!({"Authorization": t}))).unwrap();
@@ -462,10 +739,16 @@ fn findings_never_echo_a_real_token() {
 
 #[test]
 fn detect_formats() {
-    assert_eq!(detect(r#"{"servers": {}}"#).unwrap(), Some(AiClient::VsCode));
+    assert_eq!(
+        detect(r#"{"servers": {}}"#).unwrap(),
+        Some(AiClient::VsCode)
+    );
     assert_eq!(detect(r#"{"foo": {}}"#).unwrap(), None);
     assert_eq!(detect(r#"{"mcpServers": {}}"#).unwrap(), None);
-    assert_eq!(detect(&cursor_url("https://www.myworkboard.com/wb/mcp")).unwrap(), Some(AiClient::Cursor));
+    assert_eq!(
+        detect(&cursor_url("https://www.myworkboard.com/wb/mcp")).unwrap(),
+        Some(AiClient::Cursor)
+    );
     assert!(detect("nope").is_err());
     assert_eq!(TOKEN_PLACEHOLDER, "YOUR_WB_TOKEN");
 }
@@ -491,10 +774,18 @@ mod props {
             .prop_map(Value::String),
         ];
         let keys = prop_oneof![
-            Just("mcpServers".to_string()), Just("servers".to_string()), Just("workboard".to_string()),
-            Just("url".to_string()), Just("command".to_string()), Just("args".to_string()),
-            Just("headers".to_string()), Just("Authorization".to_string()), Just("type".to_string()),
-            Just("inputs".to_string()), Just("id".to_string()), Just("redirect_uri".to_string()),
+            Just("mcpServers".to_string()),
+            Just("servers".to_string()),
+            Just("workboard".to_string()),
+            Just("url".to_string()),
+            Just("command".to_string()),
+            Just("args".to_string()),
+            Just("headers".to_string()),
+            Just("Authorization".to_string()),
+            Just("type".to_string()),
+            Just("inputs".to_string()),
+            Just("id".to_string()),
+            Just("redirect_uri".to_string()),
             "[a-zA-Z/~]{0,8}",
         ];
         leaf.prop_recursive(6, 64, 8, move |inner| {

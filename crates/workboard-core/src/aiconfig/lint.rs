@@ -150,16 +150,15 @@ pub fn lint_as(text: &str, client: Option<AiClient>) -> Result<Vec<Finding>, Err
         l.entry_map("", &root, false);
     } else if selected.is_empty()
         && (!maps.is_empty() || l.out.is_empty() && !has_redirect_field(&root))
+        && !l.out.iter().any(|f| f.code == "unknown_format")
     {
-        if !l.out.iter().any(|f| f.code == "unknown_format") {
-            l.push(
-                Severity::Warning,
-                "workboard_server_missing",
-                "no server entry named `workboard` or pointing at WorkBoard's MCP endpoint".into(),
-                &maps.first().map(|(p, _)| p.clone()).unwrap_or_default(),
-                Some("Add the entry with `workboard config <client> --merge <file>`.".into()),
-            );
-        }
+        l.push(
+            Severity::Warning,
+            "workboard_server_missing",
+            "no server entry named `workboard` or pointing at WorkBoard's MCP endpoint".into(),
+            &maps.first().map(|(p, _)| p.clone()).unwrap_or_default(),
+            Some("Add the entry with `workboard config <client> --merge <file>`.".into()),
+        );
     }
     for (_, path, v) in selected {
         l.entry(

@@ -1,0 +1,606 @@
+//! Diagnostics: each troubleshooting row, error mapping, and the sans-IO doctor driven
+//! against a scripted server.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::cell::RefCell;
+
+use serde_json::json;
+use workboard_core::diagnose::{
+    diagnose, diagnose_error, parse_node_version, probe_plan, Diagnosis, DiagnosisSeverity, Doctor,
+    DoctorParams, Observation, ProbeKind, TroubleshootingRow as R,
+};
+use workboard_core::error::{HINT_401, HINT_NODE, HINT_NO_TOOLS, HINT_REDIRECT};
+use workboard_core::{
+    drive, Clock, Environment, Error, HttpRequest, HttpResponse, Method, SecretString, Transport,
+    TransportError,
+};
+
+const TOKEN: &str = "wbtok_SECRET_0123456789abcd";
+
+fn codes(d: &[Diagnosis]) -> Vec<&str> {
+    d.iter().map(|d| d.code.as_str()).collect()
+}
+
+fn healthy() -> Observation {
+    Observation {
+        environment: Some("US (www.myworkboard.com)".into()),
+        server_url: Some("https://www.myworkboard.com/wb/mcp".into()),
+        unauthenticated_status: Some(401),
+        www_authenticate: Some("Bearer resource_metadata=\"https://www.myworkboard.com/.well-known/oauth-protected-resource\"".into()),
+        prm_status: Some(200),
+        token_present: true,
+        initialize_status: Some(200),
+        tools_list_status: Some(200),
+        tools_count: Some(80),
+        node_version: Some("v20.11.1\n".into()),
+        ..Default::default()
+    }
+}
+
+fn one(o: &Observation) -> Diagnosis {
+    let d = diagnose(o);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    d.into_iter().next().unwrap()
+}
+
+#[test]
+fn healthy_observation_has_no_diagnosis() {
+    assert_eq!(diagnose(&healthy()), vec![]);
+    assert_eq!(diagnose(&Observation::default()), vec![]);
+}
+
+#[test]
+fn row_401_token_rejected() {
+    let d = one(&Observation {
+        initialize_status: Some(401),
+        tools_list_status: None,
+        tools_count: None,
+        ..healthy()
+    });
+    assert_eq!(
+        (d.row, d.code.as_str(), d.severity),
+        (
+            R::Unauthorized401,
+            "token_rejected",
+            DiagnosisSeverity::Error
+        )
+    );
+    assert_eq!(d.fix, HINT_401);
+    assert!(d.summary.contains("US"));
+}
+
+#[test]
+fn row_401_wrong_environment() {
+    let o = Observation {
+        initialize_status: Some(401),
+        tools_list_status: None,
+        tools_count: None,
+        token_accepted_in: Some(Environment::Eu.label()),
+        ..healthy()
+    };
+    let d = one(&o);
+    assert_eq!(
+        (d.row, d.code.as_str()),
+        (R::Unauthorized401, "wrong_environment")
+    );
+    assert!(d.summary.contains("wrong environment") && d.summary.contains("EU"));
+    assert!(d.fix.starts_with("Use EU") && d.fix.contains(HINT_401));
+}
+
+#[test]
+fn row_401_no_token() {
+    let o = Observation {
+        token_present: false,
+        initialize_status: None,
+        tools_list_status: None,
+        tools_count: None,
+        ..healthy()
+    };
+    let d = one(&o);
+    assert_eq!(
+        (d.row, d.code.as_str(), d.severity),
+        (R::Unauthorized401, "no_token", DiagnosisSeverity::Warning)
+    );
+}
+
+#[test]
+fn row_no_tools() {
+    let d = one(&Observation {
+        tools_count: Some(0),
+        ..healthy()
+    });
+    assert_eq!((d.row, d.code.as_str()), (R::NoToolsListed, "no_tools"));
+    assert_eq!(d.fix, HINT_NO_TOOLS);
+    let d = one(&Observation {
+        initialize_status: Some(403),
+        tools_list_status: None,
+        tools_count: None,
+        ..healthy()
+    });
+    assert_eq!((d.row, d.code.as_str()), (R::NoToolsListed, "forbidden"));
+    let d = one(&Observation {
+        tools_list_status: Some(403),
+        tools_count: None,
+        ..healthy()
+    });
+    assert_eq!((d.row, d.code.as_str()), (R::NoToolsListed, "forbidden"));
+    let d = one(&Observation {
+        tools_list_status: Some(400),
+        tools_count: None,
+        ..healthy()
+    });
+    assert_eq!(
+        (d.row, d.code.as_str()),
+        (R::NoToolsListed, "tools_list_failed")
+    );
+}
+
+#[test]
+fn row_node() {
+    for (v, code) in [
+        ("v16.20.2", Some("node_too_old")),
+        ("v17.9.1", Some("node_too_old")),
+        ("v18.0.0", None),
+        ("v22.1.0", None),
+        ("garbage", Some("node_version_unknown")),
+    ] {
+        let d = diagnose(&Observation {
+            node_version: Some(v.into()),
+            ..healthy()
+        });
+        assert_eq!(codes(&d), code.into_iter().collect::<Vec<_>>(), "{v}");
+        if let Some(d) = d.first() {
+            assert_eq!(d.row, R::ClaudeDesktopWontConnect);
+            assert!(d.fix.contains(HINT_NODE));
+        }
+    }
+    let d = one(&Observation {
+        node_version: None,
+        node_missing: true,
+        ..healthy()
+    });
+    assert_eq!(
+        (d.row, d.code.as_str()),
+        (R::ClaudeDesktopWontConnect, "node_missing")
+    );
+}
+
+#[test]
+fn node_versions_parse() {
+    assert_eq!(parse_node_version("v20.11.1\n"), Some((20, 11, 1)));
+    assert_eq!(parse_node_version("18"), Some((18, 0, 0)));
+    assert_eq!(parse_node_version("v21.0.0-nightly2023"), Some((21, 0, 0)));
+    assert_eq!(parse_node_version(""), None);
+    assert_eq!(parse_node_version("v1x.2"), None);
+    assert_eq!(parse_node_version("command not found: node"), None);
+}
+
+#[test]
+fn row_redirect_mismatch_points_at_difference() {
+    let o = Observation {
+        redirect_uri_configured: Some("https://claude.ai/api/mcp/auth_callback".into()),
+        redirect_uri_used: Some("https://claude.ai/api/mcp/auth_callback/".into()),
+        ..healthy()
+    };
+    let d = one(&o);
+    assert_eq!(
+        (d.row, d.code.as_str()),
+        (R::RedirectUrlError, "redirect_uri_mismatch")
+    );
+    assert_eq!(d.fix, HINT_REDIRECT);
+    assert!(d.summary.contains("character 39"));
+    let caret = d.summary.lines().last().unwrap();
+    assert_eq!(caret.find('^'), Some(14 + 39));
+    // Registered URI is not Claude's callback (and the client is Claude).
+    let o = Observation {
+        redirect_uri_configured: Some("http://claude.ai/api/mcp/auth_callback".into()),
+        ..healthy()
+    };
+    let d = one(&o);
+    assert_eq!(
+        (d.row, d.code.as_str()),
+        (R::RedirectUrlError, "redirect_uri_not_claude")
+    );
+    assert!(d.summary.contains("character 4"));
+    // Equal URIs: nothing.
+    let o = Observation {
+        redirect_uri_configured: Some("https://claude.ai/api/mcp/auth_callback".into()),
+        redirect_uri_used: Some("https://claude.ai/api/mcp/auth_callback".into()),
+        ..healthy()
+    };
+    assert_eq!(diagnose(&o), vec![]);
+}
+
+#[test]
+fn row_other() {
+    let d = one(&Observation {
+        transport_errors: vec!["could not connect: dns".into()],
+        ..healthy()
+    });
+    assert_eq!((d.row, d.code.as_str()), (R::Other, "unreachable"));
+    let d = one(&Observation {
+        unauthenticated_status: Some(404),
+        ..healthy()
+    });
+    assert_eq!(d.code, "not_mcp_endpoint");
+    let d = one(&Observation {
+        unauthenticated_status: Some(503),
+        ..healthy()
+    });
+    assert_eq!(d.code, "server_error");
+    let d = one(&Observation {
+        www_authenticate: Some("Bearer realm=\"wb\"".into()),
+        ..healthy()
+    });
+    assert_eq!(
+        (d.code.as_str(), d.severity),
+        ("no_resource_metadata", DiagnosisSeverity::Warning)
+    );
+    let d = one(&Observation {
+        prm_status: Some(404),
+        ..healthy()
+    });
+    assert_eq!(d.code, "no_protected_resource_metadata");
+    let d = one(&Observation {
+        initialize_status: Some(500),
+        tools_list_status: None,
+        tools_count: None,
+        ..healthy()
+    });
+    assert_eq!(d.code, "server_error");
+    let d = one(&Observation {
+        initialize_status: Some(400),
+        tools_list_status: None,
+        tools_count: None,
+        ..healthy()
+    });
+    assert_eq!(d.code, "initialize_failed");
+    let d = one(&Observation {
+        initialize_problem: Some("bad version".into()),
+        tools_list_status: None,
+        tools_count: None,
+        ..healthy()
+    });
+    assert_eq!(d.code, "protocol_error");
+}
+
+#[test]
+fn errors_map_to_rows() {
+    let e = Error::Unauthorized {
+        url: "https://www.myworkboard.eu/wb/mcp".into(),
+        error: None,
+        environment: "EU".into(),
+    };
+    let d = diagnose_error(&e).unwrap();
+    assert_eq!(d.row, R::Unauthorized401);
+    assert!(d.fix.contains(HINT_401) && d.fix.contains("EU"));
+    assert_eq!(
+        diagnose_error(&Error::NotSignedIn).unwrap().row,
+        R::Unauthorized401
+    );
+    assert_eq!(
+        diagnose_error(&Error::Forbidden { url: "u".into() })
+            .unwrap()
+            .row,
+        R::NoToolsListed
+    );
+    assert_eq!(
+        diagnose_error(&Error::InsufficientScope { scope: None })
+            .unwrap()
+            .fix,
+        HINT_NO_TOOLS
+    );
+    let e = workboard_core::error::check_redirect_uri(
+        "https://claude.ai/api/mcp/auth_callback",
+        "https://claude.ai/x",
+    )
+    .unwrap_err();
+    let d = diagnose_error(&e).unwrap();
+    assert_eq!(d.row, R::RedirectUrlError);
+    assert!(d.fix.contains(HINT_REDIRECT) && d.fix.contains("differs here"));
+    assert_eq!(
+        diagnose_error(&Error::Transport(TransportError::Timeout))
+            .unwrap()
+            .code,
+        "unreachable"
+    );
+    assert_eq!(diagnose_error(&Error::StateMismatch), None);
+}
+
+// ---------------------------------------------------------------- the doctor
+
+struct Clk;
+impl Clock for Clk {
+    fn now_ms(&self) -> u64 {
+        1_700_000_000_000
+    }
+    async fn sleep_ms(&self, _ms: u64) {}
+}
+
+type Handler = Box<dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError>>;
+
+/// A scripted WorkBoard: records requests, answers with `handler`.
+struct Server {
+    handler: Handler,
+    seen: RefCell<Vec<HttpRequest>>,
+}
+
+impl Transport for Server {
+    async fn send(&self, r: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.seen.borrow_mut().push(r.clone());
+        (self.handler)(&r)
+    }
+}
+
+fn rpc_method(r: &HttpRequest) -> String {
+    serde_json::from_slice::<serde_json::Value>(&r.body)
+        .ok()
+        .and_then(|v| v["method"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// WorkBoard-like: `valid_on` lists the hosts where TOKEN is accepted.
+fn workboard(valid_on: &'static [&'static str], tools: usize, sse: bool) -> Handler {
+    Box::new(move |r: &HttpRequest| {
+        let host = url::Url::parse(&r.url)
+            .unwrap()
+            .host_str()
+            .unwrap()
+            .to_string();
+        let base = format!("https://{host}");
+        if r.method == Method::Get {
+            if r.url == format!("{base}/.well-known/oauth-protected-resource") {
+                return Ok(HttpResponse::json(
+                    200,
+                    &json!({"resource": format!("{base}/wb/mcp"), "authorization_servers": [format!("{base}/wb/oauth")]}),
+                ));
+            }
+            return Ok(HttpResponse::new(404, vec![], "not found"));
+        }
+        let ok_auth = r.header("authorization") == Some(&format!("Bearer {TOKEN}"))
+            && valid_on.contains(&host.as_str());
+        if !ok_auth {
+            return Ok(HttpResponse::new(
+                401,
+                vec![(
+                    "WWW-Authenticate".into(),
+                    format!(
+                        "Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource\""
+                    ),
+                )],
+                "",
+            ));
+        }
+        let body = match rpc_method(r).as_str() {
+            "initialize" => {
+                json!({"jsonrpc": "2.0", "id": 1, "result": {"protocolVersion": "2025-06-18", "capabilities": {"tools": {}}, "serverInfo": {"name": "wb", "version": "1"}}})
+            }
+            "notifications/initialized" => return Ok(HttpResponse::new(202, vec![], "")),
+            "tools/list" => {
+                if r.header("mcp-session-id") != Some("sess-1")
+                    || r.header("mcp-protocol-version") != Some("2025-06-18")
+                {
+                    return Ok(HttpResponse::new(400, vec![], "no session"));
+                }
+                let list: Vec<_> = (0..tools)
+                    .map(
+                        |i| json!({"name": format!("tool_{i}"), "inputSchema": {"type": "object"}}),
+                    )
+                    .collect();
+                json!({"jsonrpc": "2.0", "id": 2, "result": {"tools": list}})
+            }
+            _ => return Ok(HttpResponse::new(400, vec![], "")),
+        };
+        let mut resp = if sse {
+            HttpResponse::new(
+                200,
+                vec![("Content-Type".into(), "text/event-stream".into())],
+                format!("id: 1\ndata: {body}\n\n"),
+            )
+        } else {
+            HttpResponse::json(200, &body)
+        };
+        resp.headers
+            .push(("Mcp-Session-Id".into(), "sess-1".into()));
+        Ok(resp)
+    })
+}
+
+fn run(params: DoctorParams, handler: Handler) -> (Doctor, Vec<HttpRequest>) {
+    let server = Server {
+        handler,
+        seen: RefCell::new(Vec::new()),
+    };
+    let mut doc = Doctor::new(params).unwrap();
+    futures_executor::block_on(drive(&mut doc, &server, &Clk));
+    assert!(doc.is_done());
+    let seen = server.seen.into_inner();
+    (doc, seen)
+}
+
+fn us_with_token() -> DoctorParams {
+    DoctorParams {
+        token: Some(SecretString::new(TOKEN)),
+        ..DoctorParams::for_environment(&Environment::Us)
+    }
+}
+
+#[test]
+fn doctor_healthy_run() {
+    for sse in [false, true] {
+        let (doc, seen) = run(us_with_token(), workboard(&["www.myworkboard.com"], 3, sse));
+        assert_eq!(doc.diagnoses(), vec![], "{:#?}", doc.observation());
+        let o = doc.observation();
+        assert_eq!(o.unauthenticated_status, Some(401));
+        assert_eq!(o.prm_status, Some(200));
+        assert_eq!(o.initialize_status, Some(200));
+        assert_eq!(o.tools_count, Some(3));
+        let methods: Vec<String> = seen
+            .iter()
+            .filter(|r| r.method == Method::Post)
+            .map(rpc_method)
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                "initialize",
+                "initialize",
+                "notifications/initialized",
+                "tools/list"
+            ]
+        );
+        // The unauthenticated probe carries no credentials; the others do.
+        assert!(seen[0].header("authorization").is_none());
+        assert!(seen
+            .iter()
+            .all(|r| r.url.starts_with("https://www.myworkboard.com/")));
+    }
+}
+
+#[test]
+fn doctor_finds_the_wrong_environment() {
+    let (doc, seen) = run(
+        us_with_token(),
+        workboard(&["www.myworkboard.eu"], 3, false),
+    );
+    let d = doc.diagnoses();
+    assert_eq!(codes(&d), vec!["wrong_environment"]);
+    assert!(d[0].summary.contains("www.myworkboard.eu"));
+    assert!(seen
+        .iter()
+        .any(|r| r.url == "https://www.myworkboard.eu/wb/mcp"));
+}
+
+#[test]
+fn doctor_token_rejected_everywhere() {
+    let (doc, _) = run(us_with_token(), workboard(&[], 3, false));
+    assert_eq!(codes(&doc.diagnoses()), vec!["token_rejected"]);
+}
+
+#[test]
+fn doctor_no_tools_and_node() {
+    let p = DoctorParams {
+        node_version: Some("v16.3.0".into()),
+        ..us_with_token()
+    };
+    let (doc, _) = run(p, workboard(&["www.myworkboard.com"], 0, false));
+    let d = doc.diagnoses();
+    assert_eq!(codes(&d), vec!["no_tools", "node_too_old"]);
+    assert_eq!(d[0].row, R::NoToolsListed);
+    assert_eq!(d[1].row, R::ClaudeDesktopWontConnect);
+}
+
+#[test]
+fn doctor_redirect_inputs_reach_the_diagnosis() {
+    let p = DoctorParams {
+        redirect_uri_configured: Some("https://claude.ai/api/mcp/auth_callback".into()),
+        redirect_uri_used: Some("https://claude.ai/api/mcp/auth_callback/".into()),
+        ..us_with_token()
+    };
+    let (doc, _) = run(p, workboard(&["www.myworkboard.com"], 1, false));
+    assert_eq!(codes(&doc.diagnoses()), vec!["redirect_uri_mismatch"]);
+}
+
+#[test]
+fn doctor_unreachable() {
+    let (doc, _) = run(
+        us_with_token(),
+        Box::new(|_| Err(TransportError::Connect("dns failure".into()))),
+    );
+    let d = doc.diagnoses();
+    assert_eq!(codes(&d), vec!["unreachable"]);
+    assert!(d[0].summary.contains("dns failure"));
+}
+
+#[test]
+fn doctor_without_token_only_probes() {
+    let p = DoctorParams::for_environment(&Environment::Eu);
+    let (doc, seen) = run(p, workboard(&["www.myworkboard.eu"], 1, false));
+    assert!(seen.iter().all(|r| r.header("authorization").is_none()));
+    assert_eq!(codes(&doc.diagnoses()), vec!["no_token"]);
+}
+
+#[test]
+fn doctor_follows_resource_metadata_from_the_401() {
+    // Path-inserted well-known fails; the 401 names a custom PRM URL.
+    let handler: Handler = Box::new(|r: &HttpRequest| {
+        if r.method == Method::Get {
+            if r.url == "https://mcp.example.com/meta/prm" {
+                return Ok(HttpResponse::json(
+                    200,
+                    &json!({"resource": "https://mcp.example.com/mcp", "authorization_servers": ["https://as.example.com"]}),
+                ));
+            }
+            return Ok(HttpResponse::new(404, vec![], ""));
+        }
+        Ok(HttpResponse::new(
+            401,
+            vec![(
+                "WWW-Authenticate".into(),
+                "Bearer resource_metadata=\"https://mcp.example.com/meta/prm\"".into(),
+            )],
+            "",
+        ))
+    });
+    let (doc, seen) = run(
+        DoctorParams::for_url("https://mcp.example.com/mcp"),
+        handler,
+    );
+    assert_eq!(doc.observation().prm_status, Some(200));
+    assert!(seen
+        .iter()
+        .any(|r| r.url == "https://mcp.example.com/meta/prm"));
+    assert_eq!(codes(&doc.diagnoses()), vec!["no_token"]);
+}
+
+#[test]
+fn probe_plan_lists_the_first_requests_without_leaking_the_token() {
+    let t = SecretString::new(format!("Bearer {TOKEN}"));
+    let plan = probe_plan("https://www.myworkboard.com/wb/mcp", Some(&t)).unwrap();
+    let kinds: Vec<ProbeKind> = plan.iter().map(|s| s.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ProbeKind::UnauthenticatedPost,
+            ProbeKind::ProtectedResourceMetadata,
+            ProbeKind::Initialize
+        ]
+    );
+    assert_eq!(plan[0].request.header("authorization"), None);
+    assert_eq!(
+        plan[1].request.url,
+        "https://www.myworkboard.com/.well-known/oauth-protected-resource/wb/mcp"
+    );
+    // A token passed with its `Bearer ` prefix is not doubled.
+    assert_eq!(
+        plan[2].request.header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(
+        plan[2].request.header("accept"),
+        Some("application/json, text/event-stream")
+    );
+    let dbg = format!("{plan:?}");
+    assert!(!dbg.contains(TOKEN), "{dbg}");
+    let doc = Doctor::new(us_with_token()).unwrap();
+    assert!(!format!("{doc:?}").contains(TOKEN));
+    assert_eq!(
+        probe_plan("http://www.myworkboard.com/wb/mcp", None)
+            .unwrap_err()
+            .code(),
+        "insecure_url"
+    );
+    assert_eq!(probe_plan("::", None).unwrap_err().code(), "invalid_url");
+    assert_eq!(probe_plan("https://h/wb/mcp", None).unwrap().len(), 2);
+}
+
+#[test]
+fn diagnoses_never_contain_the_token() {
+    let (doc, _) = run(
+        us_with_token(),
+        workboard(&["www.myworkboard.eu"], 0, false),
+    );
+    let all = serde_json::to_string(&doc.diagnoses()).unwrap()
+        + &serde_json::to_string(doc.observation()).unwrap();
+    assert!(!all.contains(TOKEN));
+}
