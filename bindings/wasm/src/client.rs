@@ -36,6 +36,7 @@ pub(crate) struct Inner {
     pub(crate) clock: Rc<JsClock>,
     pub(crate) entropy: RefCell<SeededEntropy>,
     pub(crate) allow_secret: bool,
+    pub(crate) client_info: Option<workboard_core::mcp::jsonrpc::Implementation>,
     credentials: RefCell<Option<Credentials>>,
     auth_context: RefCell<Option<AuthContext>>,
     mcp_flow: RefCell<Option<McpAuthFlow>>,
@@ -184,6 +185,11 @@ impl WorkboardClient {
             clock: Rc::new(JsClock::new(&opts.now, &opts.sleep)),
             entropy: RefCell::new(entropy(seed.as_deref())?),
             allow_secret: opts.dangerously_allow_client_secret_in_browser,
+            client_info: opts.client_info.clone().map(|ci| {
+                let mut i = workboard_core::mcp::jsonrpc::Implementation::new(ci.name, ci.version);
+                i.title = ci.title;
+                i
+            }),
             env,
             mcp_url,
             credentials: RefCell::new(None),

@@ -14,8 +14,8 @@ mod v1;
 
 pub use client::WorkboardClient;
 pub use types::{
-    ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions,
-    V1SignInStart,
+    ClientInfo, ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, V1Code,
+    V1SignInOptions, V1SignInStart,
 };
 pub use v1::{handle_v1_redirect, start_v1_sign_in};
 

@@ -156,6 +156,9 @@ impl Inner {
         let mut config = ConnectionConfig::new(self.mcp_url.clone());
         config.credentials = self.credentials();
         config.auth = self.auth_context();
+        if let Some(ci) = &self.client_info {
+            config.client_info = ci.clone();
+        }
         let mut conn = Connection::new(config).map_err(to_js)?;
         let (tx, rx) = unbounded::<Command>();
         let waiters: Waiters = Rc::new(RefCell::new(HashMap::new()));

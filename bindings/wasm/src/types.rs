@@ -24,6 +24,9 @@ pub struct ClientOptions {
     /// The OAuth context saved earlier from `authContextJson()` (MCP OAuth refresh/revoke).
     #[tsify(optional)]
     pub auth_context: Option<String>,
+    /// Sent to the MCP server as `clientInfo` (default: `workboard-connect` and this version).
+    #[tsify(optional)]
+    pub client_info: Option<ClientInfo>,
     /// The `fetch` to use (default `globalThis.fetch`).
     #[tsify(
         optional,
@@ -208,4 +211,17 @@ pub struct V1Code {
     #[tsify(optional)]
     #[serde(default)]
     pub expires_at_ms: Option<f64>,
+}
+
+/// How this app names itself to the MCP server (`clientInfo` of `initialize`).
+#[derive(Tsify, Deserialize, Clone)]
+pub struct ClientInfo {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Display title.
+    #[tsify(optional)]
+    #[serde(default)]
+    pub title: Option<String>,
 }

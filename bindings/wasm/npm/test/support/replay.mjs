@@ -118,6 +118,45 @@ export const OPS = {
   async v1_revoke(s) {
     return { outcome: await s.client.revokeV1Credentials() };
   },
+  async connect(s, a) {
+    const opts = {
+      ...s.hostOptions,
+      mcpUrl: a.server_url,
+      clientInfo: { name: 'workboard-vectors', version: '1.0' },
+    };
+    if (a.token !== undefined) {
+      opts.token = a.token;
+    } else if (a.access_token !== undefined) {
+      opts.credentials = JSON.stringify(drop({
+        kind: 'oauth', access_token: a.access_token, refresh_token: a.refresh_token, token_type: 'Bearer',
+        issued_at_ms: s.now(), expires_at_ms: a.expires_at_ms, dialect: 'o_auth2',
+      }));
+      // A public client's saved OAuth context (the package's authContextJson format).
+      opts.authContext = JSON.stringify({
+        server_url: a.server_url, resource: a.server_url, issuer: 'https://auth.example.com',
+        authorization_endpoint: 'https://auth.example.com/authorize', token_endpoint: a.token_endpoint,
+        token_endpoint_auth: 'none', client_id: a.client_id, identity_source: 'pre_registered',
+        redirect_uri: 'https://app.example/cb', iss_parameter_supported: false, legacy_defaults: false,
+      });
+    }
+    s.client = new WorkboardClient(opts);
+    return {};
+  },
+  async list_tools(s) {
+    return { names: (await s.client.listTools()).map((t) => t.name) };
+  },
+  async call_tool(s, a) {
+    const r = await s.client.callTool(a.name, a.arguments);
+    return {
+      is_error: r.isError,
+      text: r.content.filter((b) => b.type === 'text').map((b) => b.text).join('\n'),
+      structured: r.structuredContent ?? null,
+    };
+  },
+  async close(s) {
+    await s.client.close();
+    return {};
+  },
 };
 
 /** Ops of the transcript format that this package cannot express, with the reason. */
@@ -128,14 +167,15 @@ export async function replay(file, v) {
   const failures = [];
   const scripted = new ScriptedFetch();
   let now = v.start_ms;
-  const client = new WorkboardClient({
+  const hostOptions = {
     fetch: scripted.fetch,
     now: () => now,
     sleep: async (ms) => { now += ms; },
     entropySeedHex: v.seed,
     dangerouslyAllowClientSecretInBrowser: true,
-  });
-  const state = { client, vector: v };
+  };
+  const client = new WorkboardClient(hostOptions);
+  const state = { client, vector: v, hostOptions, now: () => now };
   for (const [i, step] of v.steps.entries()) {
     const where = `${file} step ${i} (${step.op})`;
     now += step.advance_ms ?? 0;
