@@ -1,0 +1,124 @@
+// examples/web in real headless Chromium (playwright-core driving /usr/bin/chromium) against
+// workboard-sim: Connect → consent page → Approve → back on the page → tools listed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { readFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { WorkboardClient } from '../node.js';
+import { startSim } from './support/sim.mjs';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const OUT = process.env.WASM_TEST_OUT || fileURLToPath(new URL('../test-results/', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SERVED = ['/examples/web/', '/bindings/wasm/npm/'];
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.ts': 'text/plain' };
+const V1_CLIENT = { id: 'web-v1', hash: 'web-hash' };
+
+let web; let webUrl; let sim; let browser;
+
+/** The app's own server: static files plus the v1 code exchange (POST /api/workboard/exchange
+ * {code, redirect_uri} → {credentials}), which holds the Client Hash — here in server-side
+ * JavaScript with the package; examples/rust-service offers the same endpoint in Rust. */
+function startWeb() {
+  return new Promise((resolve) => {
+    const server = createServer(async (req, res) => {
+      const url = new URL(req.url, 'http://x');
+      try {
+        if (req.method === 'POST' && url.pathname === '/api/workboard/exchange') {
+          let body = '';
+          for await (const chunk of req) body += chunk;
+          const { code, redirect_uri: redirectUri } = JSON.parse(body);
+          const server = new WorkboardClient({ environment: sim.url, dangerouslyAllowClientSecretInBrowser: true });
+          try {
+            await server.exchangeV1Code({
+              code, redirectUri, clientId: V1_CLIENT.id, tokenEndpoint: `${sim.url}/wb/oauth/token`,
+              scopes: [], receivedAtMs: Date.now(),
+            }, V1_CLIENT.hash);
+            res.writeHead(200, { 'Content-Type': 'application/json' });
+            res.end(JSON.stringify({ credentials: JSON.parse(server.credentialsJson()) }));
+          } catch (e) {
+            res.writeHead(400, { 'Content-Type': 'application/json' });
+            res.end(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint } }));
+          }
+          return;
+        }
+        const file = path.normalize(decodeURIComponent(url.pathname));
+        if (req.method !== 'GET' || !SERVED.some((p) => file.startsWith(p)) || file.includes('node_modules')) {
+          res.writeHead(404); res.end('not found'); return;
+        }
+        const data = await readFile(path.join(ROOT, file));
+        res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+        res.end(data);
+      } catch {
+        res.writeHead(404); res.end('not found');
+      }
+    });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (bindings/wasm/setup.sh installs it)`);
+  web = await startWeb();
+  webUrl = `http://127.0.0.1:${web.address().port}`;
+  const redirect = `${webUrl}/examples/web/index.html`;
+  sim = await startSim(['--client', `web-public::${redirect}`, '--client', `${V1_CLIENT.id}:${V1_CLIENT.hash}:${redirect}`]);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await sim?.stop();
+  await new Promise((r) => (web ? web.close(r) : r()));
+});
+
+async function connectAndApprove(query, screenshot) {
+  // A fresh context: a fresh profile (storage, cookies) for each scenario.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  try {
+    await page.goto(`${webUrl}/examples/web/index.html?wb=${encodeURIComponent(sim.url)}&${query}`);
+    await page.click('#connect');
+    // WorkBoard's consent page (the simulator's).
+    await page.waitForURL((u) => u.href.startsWith(`${sim.url}/wb/oauth/authorize`), { timeout: 20000 });
+    assert.match(await page.textContent('body'), /wants to access your WorkBoard account/);
+    await page.click('#approve');
+    // Back on the app, which completes sign-in and lists the tools.
+    await page.waitForURL((u) => u.href.startsWith(`${webUrl}/examples/web/index.html`), { timeout: 20000 });
+    await page.waitForFunction(() => document.body.dataset.state === 'tools-listed' || document.getElementById('status').className === 'error', null, { timeout: 20000 });
+    const statusText = await page.textContent('#status');
+    assert.equal(await page.getAttribute('body', 'data-state'), 'tools-listed', `status: ${statusText}; page errors: ${errors.join('; ')}`);
+    const names = await page.$$eval('#tools li code', (els) => els.map((e) => e.textContent));
+    // The code left the address bar; the credentials are in sessionStorage, not in the URL.
+    assert.equal(new URL(page.url()).search, '');
+    await mkdir(OUT, { recursive: true });
+    await page.screenshot({ path: path.join(OUT, screenshot), fullPage: true });
+    return { names, statusText, errors };
+  } finally {
+    await context.close();
+  }
+}
+
+test('browser: OAuth 2.1 with PKCE as a public client — connect, consent, approve, tools listed', async () => {
+  const { names, statusText, errors } = await connectAndApprove('mode=oauth21&client_id=web-public', 'web-oauth21-tools.png');
+  assert.ok(names.includes('get_current_user'), names.join(','));
+  assert.match(statusText, /Connected: \d+ tools/);
+  assert.deepEqual(errors, []);
+});
+
+test('browser: WorkBoard v1, code exchanged by the app server — connect, consent, approve, tools listed', async () => {
+  const { names, errors } = await connectAndApprove(`mode=v1&client_id=${V1_CLIENT.id}`, 'web-v1-tools.png');
+  assert.ok(names.includes('list_teams'), names.join(','));
+  assert.deepEqual(errors, []);
+});
