@@ -1,0 +1,45 @@
+//! # workboard-ffi
+//!
+//! UniFFI bindings of workboard-connect for Kotlin (Android/JVM), Swift (iOS/macOS) and
+//! Python. This crate holds no flow logic: it converts types and supplies host capabilities
+//! (transport, clock, entropy, credential storage) to the sans-IO core.
+//!
+//! Generate the bindings in library mode:
+//! `cargo run -p uniffi-bindgen -- generate --library <libworkboard_ffi.so> --language kotlin --out-dir out`.
+
+uniffi::setup_scaffolding!();
+
+mod client;
+mod error;
+mod host;
+mod types;
+
+pub use client::WorkboardClient;
+pub use error::{HostError, WorkboardError};
+pub use host::{CredentialStore, CredentialsListener, HttpHeader, HttpRequest, HttpResponse, ManualClock, Transport};
+pub use types::{
+    ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions,
+    V1SignInStart,
+};
+
+use workboard_core::Credentials;
+
+/// The version of the bindings.
+#[uniffi::export]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Parses stored credentials JSON and describes it without secrets. Malformed JSON fails
+/// with `invalid_input`.
+#[uniffi::export]
+pub fn parse_credentials(credentials_json: String) -> Result<CredentialsSummary, WorkboardError> {
+    Ok(CredentialsSummary::of(&Credentials::from_json(&credentials_json)?))
+}
+
+/// A URL with the values of secret query parameters (code, state, tokens) redacted, for
+/// logs.
+#[uniffi::export]
+pub fn redact_url(url: String) -> String {
+    workboard_core::http::redact_url(&url)
+}

@@ -1,0 +1,165 @@
+package com.workboard.connect
+
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import java.net.URI
+
+/** API surface, v1 sign-in without a server, and bad input (typed errors, never a crash). */
+class ClientTest {
+    private val seed = "07".repeat(32)
+    private val redirect = "https://app.example/callback"
+
+    private fun client(clock: ManualClock = ManualClock(1_764_000_000_000uL), store: CredentialStore? = null) =
+        WorkboardClient(ClientOptions(entropySeedHex = seed), clock = clock, store = store)
+
+    private fun query(url: String): Map<String, String> =
+        URI(url).rawQuery.split("&").associate { it.substringBefore("=") to java.net.URLDecoder.decode(it.substringAfter("="), "UTF-8") }
+
+    @Test
+    fun versionIsTheCrateVersion() {
+        assertEquals("0.1.0", version())
+    }
+
+    @Test
+    fun errorsCarryCodeDetailAndHint() {
+        val e = assertThrows<WorkboardException.Failed> { parseCredentials("{\"kind\":") }
+        assertEquals("invalid_input", e.code)
+        assertTrue(e.detail.contains("stored credentials"), e.detail)
+        val denied = assertThrows<WorkboardException.Failed> {
+            val c = client()
+            val start = c.startV1SignIn(V1SignInOptions(clientId = "cid", redirectUri = redirect))
+            c.handleV1Redirect(start.pendingJson, "$redirect?error=access_denied&state=${query(start.url)["state"]}")
+        }
+        assertEquals("authorization_denied", denied.code)
+        assertTrue(denied.hint!!.contains("declined"))
+    }
+
+    @Test
+    fun personalTokenIsParsedAndNeverShown() {
+        val c = WorkboardClient(ClientOptions(token = "Bearer wbp_secret_123"))
+        val s = c.credentialsSummary()!!
+        assertEquals("personal", s.kind)
+        assertFalse(s.toString().contains("wbp_secret_123"))
+        assertEquals("personal", parseCredentials(c.credentialsJson()!!).kind)
+        assertEquals("https://www.myworkboard.com/wb/mcp", c.mcpUrl())
+        assertEquals("https://www.myworkboard.eu", WorkboardClient(ClientOptions(environment = "eu")).baseUrl())
+    }
+
+    @Test
+    fun v1AuthorizeUrlAndRedirectSurviveARestart() {
+        val clock = ManualClock(1_764_000_000_000uL)
+        val start = client(clock).startV1SignIn(V1SignInOptions(clientId = "cid", redirectUri = redirect, scopes = listOf("all")))
+        assertTrue(start.url.startsWith("https://www.myworkboard.com/wb/oauth/authorize?client_id=cid&redirect_uri=https%3A%2F%2Fapp.example%2Fcallback&scope=all&state="), start.url)
+        val state = query(start.url)["state"]!!
+        assertEquals(43, state.length)
+        // "Restart": a new client, only the persisted JSON carried over.
+        clock.advanceMs(30_000uL)
+        val code = client(clock).handleV1Redirect(start.pendingJson, "$redirect?code=the-code&state=$state")
+        assertEquals("the-code", code.code)
+        assertEquals("cid", code.clientId)
+        assertEquals(1_764_000_030_000uL, code.receivedAtMs)
+        assertEquals(1_764_000_330_000uL, code.expiresAtMs)
+        assertEquals("https://www.myworkboard.com/wb/oauth/token", code.tokenEndpoint)
+    }
+
+    @Test
+    fun v1RedirectChecksStateAndExpiry() {
+        val clock = ManualClock(1_764_000_000_000uL)
+        val c = client(clock)
+        val start = c.startV1SignIn(V1SignInOptions(clientId = "cid", redirectUri = redirect))
+        val state = query(start.url)["state"]!!
+        assertEquals("state_mismatch", assertThrows<WorkboardException.Failed> { c.handleV1Redirect(start.pendingJson, "$redirect?code=x&state=wrong") }.code)
+        assertEquals("state_missing", assertThrows<WorkboardException.Failed> { c.handleV1Redirect(start.pendingJson, "$redirect?code=x") }.code)
+        assertEquals("redirect_uri_mismatch", assertThrows<WorkboardException.Failed> { c.handleV1Redirect(start.pendingJson, "https://evil.example/cb?code=x&state=$state") }.code)
+        clock.advanceMs(301_000uL)
+        assertEquals("authorization_expired", assertThrows<WorkboardException.Failed> { c.handleV1Redirect(start.pendingJson, "$redirect?code=x&state=$state") }.code)
+    }
+
+    @Test
+    fun badInputIsATypedErrorNeverACrash() = runBlocking {
+        fun code(block: () -> Unit) = assertThrows<WorkboardException.Failed> { block() }.code
+        assertEquals("invalid_url", code { WorkboardClient(ClientOptions(environment = "not a url")) })
+        assertEquals("insecure_url", code { WorkboardClient(ClientOptions(environment = "http://example.com")) })
+        assertEquals("insecure_url", code { WorkboardClient(ClientOptions(mcpUrl = "http://example.com/mcp")) })
+        assertEquals("invalid_input", code { WorkboardClient(ClientOptions(entropySeedHex = "zz")) })
+        assertEquals("invalid_input", code { WorkboardClient(ClientOptions(token = "   ")) })
+        assertEquals("invalid_input", code { WorkboardClient(ClientOptions(credentialsJson = "[1,2")) })
+        assertEquals("invalid_input", code { WorkboardClient(ClientOptions(authContextJson = "{}")) })
+        val c = client()
+        assertEquals("invalid_input", code { c.setCredentialsJson("null") })
+        assertEquals("invalid_input", code { c.handleV1Redirect("{not json", "$redirect?code=x&state=y") })
+        assertEquals("invalid_url", code { c.startV1SignIn(V1SignInOptions(clientId = "cid", redirectUri = "no-scheme")) })
+        assertEquals("insecure_url", code { c.startV1SignIn(V1SignInOptions(clientId = "cid", redirectUri = "http://app.example/cb")) })
+        assertEquals("invalid_input", code { c.startV1SignIn(V1SignInOptions(clientId = "", redirectUri = redirect)) })
+        assertEquals("invalid_input", code { c.startV1SignIn(V1SignInOptions(clientId = "cid", redirectUri = redirect, scopes = listOf("a,b"))) })
+        // Wrong state: nothing started, nothing signed in.
+        assertEquals("wrong_state", code { c.stepUpMcpSignIn("x") })
+        assertEquals("wrong_state", code { runBlocking { c.completeMcpSignIn(null, "$redirect?code=x&state=y") } })
+        assertEquals("not_signed_in", code { runBlocking { c.refreshMcpCredentials() } })
+        assertEquals("not_signed_in", code { runBlocking { c.revokeV1Credentials() } })
+        assertEquals("not_signed_in", code { runBlocking { c.revokeMcpCredentials() } })
+        // Garbage pending JSON for the MCP flow.
+        assertEquals("invalid_input", code { runBlocking { c.completeMcpSignIn("{\"dialect\":1}", "$redirect?code=x&state=y") } })
+        // Secrets are refused unless the client opted in (server-side code).
+        assertEquals("secret_in_browser", code { runBlocking { c.startMcpSignIn(McpSignInOptions(redirectUri = redirect, clientSecret = "s")) } })
+        assertNull(c.credentialsJson())
+    }
+
+    @Test
+    fun unreachableServerIsATransportError() = runBlocking {
+        // Built-in transport, a closed loopback port.
+        val c = WorkboardClient(ClientOptions(environment = "http://127.0.0.1:9"))
+        val e = assertThrows<WorkboardException.Failed> { runBlocking { c.startMcpSignIn(McpSignInOptions(redirectUri = "http://127.0.0.1:8765/callback", clientId = "x")) } }
+        assertTrue(e.code == "transport" || e.code == "retries_exhausted", e.code)
+    }
+
+    class MemoryStore(var value: String? = null) : CredentialStore {
+        val saves = mutableListOf<String?>()
+        override fun load(): String? = value
+        override fun save(credentialsJson: String) { value = credentialsJson; saves.add(credentialsJson) }
+        override fun clear() { value = null; saves.add(null) }
+    }
+
+    @Test
+    fun credentialStoreAndListenerSeeEveryChange() {
+        val store = MemoryStore(WorkboardClient(ClientOptions(token = "tok-1")).credentialsJson())
+        val c = client(store = store)
+        assertEquals("personal", c.credentialsSummary()!!.kind) // loaded from the store
+        val seen = mutableListOf<String?>()
+        c.setCredentialsListener(object : CredentialsListener {
+            override fun onCredentialsChanged(credentialsJson: String?) { seen.add(credentialsJson) }
+        })
+        c.setToken("tok-2")
+        c.clearCredentials()
+        assertEquals(2, seen.size)
+        assertTrue(seen[0]!!.contains("tok-2"))
+        assertNull(seen[1])
+        assertEquals(listOf(seen[0], null), store.saves)
+        // A throwing store is a typed error; a throwing listener is ignored.
+        val failing = object : CredentialStore {
+            override fun load(): String? = throw HostException.Other("keychain locked")
+            override fun save(credentialsJson: String) = throw IllegalStateException("boom")
+            override fun clear() {}
+        }
+        assertEquals("credential_store_failed", assertThrows<WorkboardException.Failed> { client(store = failing) }.code)
+        val c2 = WorkboardClient(ClientOptions(token = "t"), store = failing)
+        assertEquals("credential_store_failed", assertThrows<WorkboardException.Failed> { c2.setToken("t2") }.code)
+        c.setCredentialsListener(object : CredentialsListener {
+            override fun onCredentialsChanged(credentialsJson: String?) = throw RuntimeException("listener bug")
+        })
+        c.setToken("tok-3")
+        assertEquals("personal", c.credentialsSummary()!!.kind)
+    }
+
+    @Test
+    fun redactUrlHidesSecrets() {
+        val r = redactUrl("https://h/cb?code=SECRET&state=S2&x=1")
+        assertFalse(r.contains("SECRET") || r.contains("S2"), r)
+        assertTrue(r.contains("x=1"))
+    }
+}

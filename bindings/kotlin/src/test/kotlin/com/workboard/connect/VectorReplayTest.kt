@@ -1,0 +1,160 @@
+package com.workboard.connect
+
+import kotlinx.coroutines.runBlocking
+import org.json.JSONArray
+import org.json.JSONObject
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.DynamicTest
+import org.junit.jupiter.api.TestFactory
+import org.junit.jupiter.api.Test
+import java.io.File
+import java.util.ArrayDeque
+
+/**
+ * Replays every transcript in tests/vectors through the Kotlin API with a scripted
+ * Kotlin [Transport]: each request must equal the transcript's byte for byte (method, URL,
+ * headers in order, body) and the results must match.
+ */
+class VectorReplayTest {
+    /** Ops this binding replays. Other ops are listed in bindings/kotlin/README.md. */
+    private val supportedOps = setOf("mcp_oauth_start", "mcp_oauth_redirect", "mcp_refresh", "mcp_step_up", "mcp_revoke")
+
+    class Scripted : Transport {
+        val script = ArrayDeque<JSONObject>()
+        val failures = java.util.Collections.synchronizedList(mutableListOf<String>())
+
+        override suspend fun send(request: HttpRequest): HttpResponse {
+            val ex = synchronized(script) { script.pollFirst() }
+            if (ex == null) {
+                failures.add("unexpected request ${request.method} ${request.url}")
+                throw HostException.Other("no scripted exchange left")
+            }
+            val want = ex.getJSONObject("request")
+            val headers = JSONArray(request.headers.map { JSONArray(listOf(it.name, it.value)) })
+            val got = JSONObject()
+                .put("method", request.method)
+                .put("url", request.url)
+                .put("headers", headers)
+                .put("body", String(request.body, Charsets.UTF_8))
+            if (!jsonMatches(want, got)) failures.add("request differs:\n  want $want\n  got  $got")
+            val r = ex.getJSONObject("response")
+            if (r.has("transport_error")) {
+                when (r.getString("transport_error")) {
+                    "connect" -> throw HostException.Connect("scripted")
+                    "timeout" -> throw HostException.Timeout()
+                    else -> throw HostException.Interrupted("scripted")
+                }
+            }
+            val hs = r.optJSONArray("headers") ?: JSONArray()
+            return HttpResponse(
+                r.getInt("status").toUShort(),
+                (0 until hs.length()).map { HttpHeader(hs.getJSONArray(it).getString(0), hs.getJSONArray(it).getString(1)) },
+                r.optString("body", "").toByteArray(Charsets.UTF_8),
+            )
+        }
+    }
+
+    private fun vectorFiles(): List<File> =
+        File(repoRoot(), "tests/vectors").listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }
+
+    private fun summary(client: WorkboardClient): JSONObject {
+        val c = JSONObject(client.credentialsJson() ?: error("no credentials"))
+        return JSONObject()
+            .put("access_token", c.get("access_token"))
+            .put("refresh_token", c.opt("refresh_token") ?: JSONObject.NULL)
+            .put("token_type", c.get("token_type"))
+            .put("scope", c.opt("scope") ?: JSONObject.NULL)
+            .put("expires_at_ms", c.opt("expires_at_ms") ?: JSONObject.NULL)
+    }
+
+    private fun arg(a: JSONObject, k: String): String? = if (a.has(k) && !a.isNull(k)) a.getString(k) else null
+
+    private suspend fun runOp(client: WorkboardClient, op: String, a: JSONObject): Any = when (op) {
+        "mcp_oauth_start" -> {
+            val s = client.startMcpSignIn(
+                McpSignInOptions(
+                    redirectUri = a.getString("redirect_uri"),
+                    serverUrl = arg(a, "server_url"),
+                    clientId = arg(a, "client_id"),
+                    clientSecret = arg(a, "client_secret"),
+                    clientMetadataUrl = arg(a, "client_metadata_url"),
+                    wwwAuthenticate = arg(a, "www_authenticate"),
+                    workboardEnvironment = arg(a, "workboard_environment"),
+                ),
+            )
+            JSONObject().put("authorize_url", s.url).put("client_id", s.clientId)
+                .put("token_endpoint_auth", s.tokenEndpointAuth).put("allowance", s.allowance ?: JSONObject.NULL)
+        }
+        "mcp_oauth_redirect" -> { client.completeMcpSignIn(null, a.getString("input")); summary(client) }
+        "mcp_refresh" -> { client.refreshMcpCredentials(); summary(client) }
+        "mcp_step_up" -> JSONObject().put("authorize_url", client.stepUpMcpSignIn(a.getString("scope")).url)
+        "mcp_revoke" -> JSONObject().put("requests", client.revokeMcpCredentials().toLong())
+        else -> error("unsupported op $op")
+    }
+
+    private fun replay(file: File) = runBlocking {
+        val v = JSONObject(file.readText())
+        val clock = ManualClock(v.getLong("start_ms").toULong())
+        val transport = Scripted()
+        val client = WorkboardClient(
+            ClientOptions(entropySeedHex = v.getString("seed"), allowClientSecret = true),
+            transport = transport,
+            clock = clock,
+        )
+        val steps = v.getJSONArray("steps")
+        for (i in 0 until steps.length()) {
+            val step = steps.getJSONObject(i)
+            val op = step.getString("op")
+            clock.advanceMs(step.optLong("advance_ms", 0).toULong())
+            val exchanges = step.optJSONArray("exchanges") ?: JSONArray()
+            synchronized(transport.script) {
+                transport.script.clear()
+                for (j in 0 until exchanges.length()) transport.script.add(exchanges.getJSONObject(j))
+            }
+            val got: JSONObject = try {
+                JSONObject().put("ok", runOp(client, op, step.optJSONObject("args") ?: JSONObject()))
+            } catch (e: WorkboardException.Failed) {
+                JSONObject().put("error", e.code)
+            }
+            val where = "${file.name} step $i ($op)"
+            assertTrue(transport.failures.isEmpty(), "$where: ${transport.failures}")
+            assertTrue(transport.script.isEmpty(), "$where: ${transport.script.size} scripted exchange(s) not sent")
+            assertTrue(jsonMatches(step.getJSONObject("expect"), got), "$where: expected ${step.get("expect")}, got $got")
+        }
+        client.close()
+    }
+
+    @TestFactory
+    fun replayEveryVector(): List<DynamicTest> = vectorFiles().map { f ->
+        DynamicTest.dynamicTest(f.name) {
+            val ops = JSONObject(f.readText()).getJSONArray("steps").let { s -> (0 until s.length()).map { s.getJSONObject(it).getString("op") } }
+            val missing = ops.filter { it !in supportedOps }.toSet()
+            if (missing.isEmpty()) replay(f) else println("SKIP ${f.name}: ops not expressible in this binding: $missing")
+        }
+    }
+
+    @Test
+    fun replaysAtLeastTheMcpAuthVectors() {
+        val replayable = vectorFiles().count { f ->
+            val s = JSONObject(f.readText()).getJSONArray("steps")
+            (0 until s.length()).all { s.getJSONObject(it).getString("op") in supportedOps }
+        }
+        assertTrue(replayable >= 4, "expected at least 4 replayable vectors, found $replayable")
+    }
+
+    @Test
+    fun aRequestThatDiffersIsCaught() = runBlocking {
+        // The replayer itself must be able to fail: a transcript with a wrong URL.
+        val f = vectorFiles().first { it.name.startsWith("mcpauth_refresh_rotation") }
+        val v = JSONObject(f.readText())
+        val transport = Scripted()
+        val first = v.getJSONArray("steps").getJSONObject(0)
+        val ex = first.getJSONArray("exchanges").getJSONObject(0)
+        ex.getJSONObject("request").put("url", "https://elsewhere.example/")
+        transport.script.add(ex)
+        val client = WorkboardClient(ClientOptions(entropySeedHex = v.getString("seed"), allowClientSecret = true), transport = transport, clock = ManualClock(v.getLong("start_ms").toULong()))
+        try { runOp(client, "mcp_oauth_start", first.getJSONObject("args")) } catch (_: WorkboardException) {}
+        assertEquals(1, transport.failures.count { it.startsWith("request differs") })
+    }
+}
