@@ -701,12 +701,21 @@ impl Connection {
                     .filter(|(_, c)| c.phase == Phase::Queued && c.refresh_used)
                     .map(|(h, _)| *h)
                     .collect();
-                if !refused.is_empty() {
-                    self.authorization_required(None);
-                }
-                for h in refused {
-                    let err = self.unauthorized(None);
-                    self.fail(h, err);
+                if let Error::Transport(t) = &e {
+                    // The token endpoint was unreachable: not a verdict on the credentials.
+                    self.refresh_failed = false;
+                    let t = t.clone();
+                    for h in refused {
+                        self.fail(h, Error::Transport(t.clone()));
+                    }
+                } else {
+                    if !refused.is_empty() {
+                        self.authorization_required(None);
+                    }
+                    for h in refused {
+                        let err = self.unauthorized(None);
+                        self.fail(h, err);
+                    }
                 }
             }
         }
@@ -1020,6 +1029,12 @@ impl Connection {
         match page.next_cursor.filter(|c| !c.is_empty()) {
             None => {
                 let tools = std::mem::take(acc);
+                if tools.is_empty() {
+                    self.diag(format!(
+                        "the server lists no tools. {}",
+                        crate::error::HINT_NO_TOOLS
+                    ));
+                }
                 self.finish(h, Ok(CallOutput::Tools(tools)));
             }
             Some(next) => {

@@ -874,3 +874,90 @@ fn garbage_responses_fail_calls_without_panicking() {
         assert!(take(&mut c, h).is_err(), "{b}");
     }
 }
+
+#[test]
+fn rotated_refresh_token_is_used_for_the_next_refresh() {
+    let mut c = with_refresh("at-1", "rt-1");
+    let h = c.ping(T0);
+    let after = initialize(&mut c, None);
+    c.handle_response(after[1].id, Ok(status(401, &[])), T0);
+    let r1 = drain(&mut c);
+    c.handle_response(
+        r1[0].id,
+        Ok(json(
+            200,
+            json!({"access_token":"at-2","token_type":"bearer","refresh_token":"rt-2"}),
+        )),
+        T0,
+    );
+    let replay = drain(&mut c);
+    c.handle_response(replay[0].id, Ok(result(&replay[0], json!({}))), T0);
+    take(&mut c, h).unwrap();
+    assert!(events(&mut c)
+        .iter()
+        .any(|e| matches!(e, ConnectionEvent::CredentialsChanged(_))));
+    let h2 = c.ping(T0);
+    let sent = drain(&mut c);
+    c.handle_response(sent[0].id, Ok(status(401, &[])), T0);
+    let r2 = drain(&mut c);
+    let form = String::from_utf8(r2[0].body.clone()).unwrap();
+    assert!(form.contains("refresh_token=rt-2"), "{form}");
+    assert!(c.is_pending(h2));
+}
+
+#[test]
+fn unreachable_token_endpoint_is_a_transport_error_not_a_sign_in() {
+    let mut c = with_refresh("at-1", "rt-1");
+    let h = c.ping(T0);
+    let after = initialize(&mut c, None);
+    c.handle_response(after[1].id, Ok(status(401, &[])), T0);
+    let r1 = drain(&mut c);
+    c.handle_response(r1[0].id, Err(TransportError::Timeout), T0);
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "transport");
+    assert!(!events(&mut c)
+        .iter()
+        .any(|e| matches!(e, ConnectionEvent::AuthorizationRequired { .. })));
+    // The next 401 may try again (one refresh per call, so still no loop).
+    let h2 = c.ping(T0);
+    let sent = drain(&mut c);
+    c.handle_response(sent[0].id, Ok(status(401, &[])), T0);
+    assert_eq!(drain(&mut c)[0].url, "https://auth.example.com/token");
+    assert!(c.is_pending(h2));
+}
+
+#[test]
+fn an_empty_tool_list_carries_the_role_hint() {
+    let mut c = personal();
+    let h = c.list_tools(T0);
+    let after = initialize(&mut c, None);
+    c.handle_response(after[1].id, Ok(result(&after[1], tools(&[], None))), T0);
+    assert!(tool_names(take(&mut c, h).unwrap()).is_empty());
+    assert!(events(&mut c)
+        .iter()
+        .any(|e| matches!(e, ConnectionEvent::Diagnostic(d) if d.contains("WorkBoard admin"))));
+}
+
+#[test]
+fn back_off_runs_on_the_drive_clock() {
+    let mut limited = 1;
+    let server = FakeServer::new(move |r| match method(r).as_str() {
+        "initialize" => init_response(r, Some("s1")),
+        "tools/list" if limited > 0 => {
+            limited -= 1;
+            status(429, &[("Retry-After", "2")])
+        }
+        "tools/list" => result(r, tools(&["a"], None)),
+        _ => status(202, &[]),
+    });
+    let clock = Clock(std::cell::Cell::new(T0));
+    let mut c = personal();
+    let h = c.list_tools(T0);
+    block_on(drive(&mut c, &server, &clock));
+    assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a"]);
+    assert_eq!(
+        clock.0.get(),
+        T0 + 2000,
+        "waited Retry-After on the injected clock"
+    );
+    assert_eq!(server.seen.borrow().len(), 4);
+}
