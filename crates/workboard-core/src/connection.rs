@@ -28,6 +28,9 @@
 //!   retried at most [`MAX_RETRIES`] times, on the machine's timer ([`SansIo::poll_timeout`]).
 //! - **Resumption.** When an SSE response ends before the answer, the call is resumed with
 //!   `GET` + `Last-Event-ID` after the server's `retry` delay, at most [`MAX_RESUMES`] times.
+//!   Transports should therefore hand back what they read of a `text/event-stream` body that
+//!   broke after the headers as `Ok` (the decoder drops the unfinished event; the last event
+//!   id drives the resumption); an `Err` loses the event ids and fails the call.
 //! - **Server requests** on any stream are answered: `ping` with `{}`, anything else with
 //!   JSON-RPC `-32601`, so the server never waits on this client.
 
@@ -363,6 +366,10 @@ impl Connection {
     /// Opens the optional GET stream for server-initiated messages (delivered as events).
     /// A server without one (405) is not an error: the result is
     /// `ServerStreamEnded { supported: false }`. The stream is not reopened automatically.
+    ///
+    /// With a [`crate::Transport`] that returns whole bodies, the messages arrive when the
+    /// server ends the stream, and a run loop waits for it: open it only when the app wants
+    /// server-initiated messages (never needed for tools).
     pub fn open_server_stream(&mut self, now_ms: u64) -> CallHandle {
         self.submit(Op::ServerStream, now_ms)
     }

@@ -961,3 +961,36 @@ fn back_off_runs_on_the_drive_clock() {
     );
     assert_eq!(server.seen.borrow().len(), 4);
 }
+
+#[test]
+fn a_stream_cut_inside_an_event_resumes_after_the_last_complete_one() {
+    let mut c = personal();
+    let h = c.call_tool("slow", json!({}), T0);
+    let after = initialize(&mut c, Some("s1"));
+    let call = after[1].clone();
+    // What a transport hands back when the connection breaks mid-event.
+    c.handle_response(
+        call.id,
+        Ok(sse(
+            "id: 3-0\ndata:\n\nid: 3-1\ndata: {\"jsonrpc\":\"2.0\",\"id\":",
+        )),
+        T0,
+    );
+    assert_eq!(
+        c.poll_timeout(),
+        Some(T0 + 1000),
+        "default delay without a retry field"
+    );
+    c.handle_timeout(T0 + 1000);
+    let get = drain(&mut c);
+    assert_eq!(get[0].header("Last-Event-ID"), Some("3-0"));
+    let answer = format!(
+        "id: 3-1\ndata: {{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":{{\"content\":[]}}}}\n\n",
+        rpc_id(&call)
+    );
+    c.handle_response(get[0].id, Ok(sse(&answer)), T0 + 1000);
+    assert!(matches!(
+        take(&mut c, h).unwrap(),
+        CallOutput::ToolResult(_)
+    ));
+}

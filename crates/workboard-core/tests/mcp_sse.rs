@@ -199,3 +199,14 @@ proptest! {
         let _ = parse_messages(msg.as_bytes(), 4096);
     }
 }
+
+#[test]
+fn an_id_counts_only_once_its_event_completes() {
+    let mut d = SseDecoder::new(1024);
+    d.push(b"id: 1\ndata: a\n\nid: 2\ndata: b").unwrap();
+    assert_eq!(d.last_event_id(), Some("1"));
+    d.finish();
+    assert_eq!(d.last_event_id(), Some("1"));
+    let e = d.push(b"data: c\n\n").unwrap();
+    assert_eq!(e[0].id.as_deref(), Some("1"), "the cut id is forgotten");
+}

@@ -48,6 +48,7 @@ pub struct SseDecoder {
     data: String,
     data_seen: bool,
     event: String,
+    id_buffer: String,
     last_id: String,
     retry_ms: Option<u64>,
     failed: bool,
@@ -64,6 +65,7 @@ impl SseDecoder {
             data: String::new(),
             data_seen: false,
             event: String::new(),
+            id_buffer: String::new(),
             last_id: String::new(),
             retry_ms: None,
             failed: false,
@@ -113,17 +115,22 @@ impl SseDecoder {
     /// partial line) was discarded. The decoder is ready for a new stream afterwards; the
     /// last event ID and retry delay are kept (they drive reconnection).
     pub fn finish(&mut self) -> bool {
-        let discarded = !self.line.is_empty() || self.data_seen || !self.event.is_empty();
+        let discarded = !self.line.is_empty()
+            || self.data_seen
+            || !self.event.is_empty()
+            || self.id_buffer != self.last_id;
         self.line.clear();
         self.data.clear();
         self.data_seen = false;
         self.event.clear();
         self.after_cr = false;
         self.at_start = true;
+        self.id_buffer.clone_from(&self.last_id);
         discarded
     }
 
-    /// The last event ID seen (from any `id` field, including priming events).
+    /// The last event ID: the `id` of the last completed event (including priming events,
+    /// which carry an id and no data). An `id` inside an unfinished event does not count.
     pub fn last_event_id(&self) -> Option<&str> {
         (!self.last_id.is_empty()).then_some(self.last_id.as_str())
     }
@@ -183,7 +190,7 @@ impl SseDecoder {
             }
             b"event" => self.event = String::from_utf8_lossy(value).into_owned(),
             b"id" if !value.contains(&0) => {
-                self.last_id = String::from_utf8_lossy(value).into_owned();
+                self.id_buffer = String::from_utf8_lossy(value).into_owned();
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 // All digits: only an overflow can fail, and then the field is ignored.
@@ -200,6 +207,11 @@ impl SseDecoder {
     }
 
     fn dispatch(&mut self) -> Option<SseEvent> {
+        // The id becomes the last event ID only when its event completes (WHATWG), so an
+        // id inside an event cut by the end of the stream is never used to resume.
+        if self.last_id != self.id_buffer {
+            self.last_id.clone_from(&self.id_buffer);
+        }
         let event = std::mem::take(&mut self.event);
         if !self.data_seen {
             return None;
