@@ -1,6 +1,6 @@
 //! MCP hot paths: SSE decoding, JSON-RPC parsing, and the CPU cost of one tool call through
 //! the connection machine (request build + response parse, no I/O).
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::json;
