@@ -234,7 +234,7 @@ enum Flight {
     Call(CallHandle),
     Initialized,
     Notification,
-    Refresh,
+    Refresh(u64),
     Delete(CallHandle),
 }
 
@@ -265,6 +265,7 @@ pub struct Connection {
     next_rpc: i64,
     closing: Option<CallHandle>,
     closed: bool,
+    last_now_ms: u64,
 }
 
 impl Connection {
@@ -300,6 +301,7 @@ impl Connection {
             next_rpc: 0,
             closing: None,
             closed: false,
+            last_now_ms: 0,
         };
         if let Some(state) = config.restored_state {
             let saved: SavedState =
@@ -425,15 +427,18 @@ impl Connection {
         h
     }
 
-    /// Replaces the credentials (after a new sign-in or a step-up). Resets the refresh state.
+    /// Replaces the credentials (after a new sign-in or a step-up), resets the refresh state
+    /// and sends the calls that were waiting.
     pub fn set_credentials(&mut self, credentials: Option<Credentials>, auth: Option<AuthContext>) {
         self.credentials = credentials;
         if auth.is_some() {
             self.auth = auth;
         }
         self.generation += 1;
+        self.refresh = None;
         self.refresh_failed = false;
         self.auth_required_emitted = false;
+        self.pump(self.last_now_ms);
     }
 
     /// The next event.
@@ -557,6 +562,7 @@ impl Connection {
 
     /// Sends what can be sent.
     fn pump(&mut self, now_ms: u64) {
+        self.last_now_ms = self.last_now_ms.max(now_ms);
         if self.closed || self.closing.is_some() || self.refresh.is_some() {
             return;
         }
@@ -675,7 +681,7 @@ impl Connection {
         let id = RequestId(self.next_http);
         let req = auth.refresh_request(id, rt);
         self.refresh = Some(id);
-        self.flights.insert(id, Flight::Refresh);
+        self.flights.insert(id, Flight::Refresh(self.generation));
         self.outbox.push_back(req);
     }
 
@@ -1096,7 +1102,12 @@ impl SansIo for Connection {
                     self.handle_call_response(h, id, response, now_ms);
                 }
             }
-            Flight::Refresh => self.handle_refresh(response, now_ms),
+            Flight::Refresh(generation) if generation != self.generation => {
+                self.diag(
+                    "ignoring a refresh result: the credentials were replaced meanwhile".into(),
+                );
+            }
+            Flight::Refresh(_) => self.handle_refresh(response, now_ms),
             Flight::Initialized | Flight::Notification => match response {
                 Ok(r) if r.is_success() => {
                     if let Ok(d) = session::decode_body(&r, self.limits) {

@@ -994,3 +994,36 @@ fn a_stream_cut_inside_an_event_resumes_after_the_last_complete_one() {
         CallOutput::ToolResult(_)
     ));
 }
+
+#[test]
+fn credentials_set_during_a_refresh_win_over_its_result() {
+    let mut c = with_refresh("at-1", "rt-1");
+    let h = c.ping(T0);
+    let after = initialize(&mut c, None);
+    c.handle_response(after[1].id, Ok(status(401, &[])), T0);
+    let refresh = drain(&mut c);
+    c.set_credentials(Some(Credentials::personal("signed-in-again")), None);
+    let replay = drain(&mut c);
+    assert_eq!(replay.len(), 1);
+    assert_eq!(
+        replay[0].header("Authorization"),
+        Some("Bearer signed-in-again")
+    );
+    c.handle_response(
+        refresh[0].id,
+        Ok(json(
+            200,
+            json!({"access_token":"stale","token_type":"bearer","refresh_token":"rt-2"}),
+        )),
+        T0,
+    );
+    assert!(!events(&mut c)
+        .iter()
+        .any(|e| matches!(e, ConnectionEvent::CredentialsChanged(_))));
+    assert_eq!(
+        c.credentials().unwrap().access_token().expose(),
+        "signed-in-again"
+    );
+    c.handle_response(replay[0].id, Ok(result(&replay[0], json!({}))), T0);
+    assert_eq!(take(&mut c, h).unwrap(), CallOutput::Pong);
+}
