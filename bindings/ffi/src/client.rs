@@ -30,6 +30,7 @@ struct State {
     credentials: Option<Credentials>,
     auth_context: Option<AuthContext>,
     mcp_flow: Option<McpAuthFlow>,
+    v1_pending: Option<PendingAuthorization>,
 }
 
 /// A WorkBoard connection for Kotlin, Swift and Python apps.
@@ -41,14 +42,19 @@ struct State {
 pub struct WorkboardClient {
     env: Environment,
     mcp_url: String,
-    transport: HostTransport,
-    clock: HostClock,
+    pub(crate) transport: HostTransport,
+    pub(crate) clock: HostClock,
     entropy: Mutex<Box<dyn Entropy + Send>>,
     allow_secret: bool,
     state: Mutex<State>,
     store: Option<Arc<dyn CredentialStore>>,
     listener: Mutex<Option<Arc<dyn CredentialsListener>>>,
     next_id: AtomicU64,
+    /// Bumped on every credentials change not made by the connection itself.
+    creds_generation: AtomicU64,
+    pub(crate) client_name: String,
+    pub(crate) client_version: String,
+    pub(crate) mcp: tokio::sync::Mutex<crate::mcp::McpState>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -126,6 +132,10 @@ impl WorkboardClient {
             store,
             listener: Mutex::new(None),
             next_id: AtomicU64::new(0),
+            creds_generation: AtomicU64::new(0),
+            client_name: options.client_name.unwrap_or_else(|| "workboard-connect".into()),
+            client_version: options.client_version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
+            mcp: tokio::sync::Mutex::new(Default::default()),
         }))
     }
 
@@ -190,20 +200,34 @@ impl WorkboardClient {
         cfg.json_code = options.json_code;
         let now = self.now();
         let (url, pending) = start_authorization(&cfg, &mut **lock(&self.entropy), now)?;
-        Ok(V1SignInStart { url, pending_json: pending.to_json() })
+        let pending_json = pending.to_json();
+        lock(&self.state).v1_pending = Some(pending);
+        Ok(V1SignInStart { url, pending_json })
     }
 
     /// WorkBoard v1 sign-in, step 2: checks the redirect (URL, query string or `json_code`
     /// body) against the pending authorization (state, expiry, redirect URI) and returns
     /// the code. Send the code to your server, which exchanges it with the Client Hash: the
-    /// hash must never ship inside an app. A pending authorization is single use; the
-    /// caller deletes its persisted copy after this returns.
-    pub fn handle_v1_redirect(&self, pending_json: String, redirect: String) -> Res<V1Code> {
-        let mut pending = PendingAuthorization::from_json(&pending_json)?;
-        if pending.dialect != Dialect::WorkboardV1 {
-            return Err(invalid("pending_json", "not a WorkBoard v1 sign-in"));
+    /// hash must never ship inside an app.
+    ///
+    /// `pending_json`: the persisted `V1SignInStart.pending_json` (after an app restart), or
+    /// `None` to use the sign-in this client started. The pending authorization is single
+    /// use (`authorization_reused` afterwards); delete the persisted copy once this returns.
+    pub fn handle_v1_redirect(&self, pending_json: Option<String>, redirect: String) -> Res<V1Code> {
+        let mut st = lock(&self.state);
+        if let Some(j) = pending_json {
+            let p = PendingAuthorization::from_json(&j)?;
+            if p.dialect != Dialect::WorkboardV1 {
+                return Err(invalid("pending_json", "not a WorkBoard v1 sign-in"));
+            }
+            st.v1_pending = Some(p);
         }
-        let code = pending.handle_redirect(&redirect, self.now())?;
+        let pending = st
+            .v1_pending
+            .as_mut()
+            .ok_or_else(|| wrong_state("handle a redirect", "no v1 sign-in was started"))?;
+        let code = pending.handle_redirect(&redirect, self.clock.now_ms())?;
+        drop(st);
         Ok(V1Code {
             code: code.code.expose().to_string(),
             redirect_uri: code.redirect_uri.clone(),
@@ -418,8 +442,27 @@ impl WorkboardClient {
         }
     }
 
+    pub(crate) fn credentials_and_auth(&self) -> (Option<Credentials>, Option<AuthContext>) {
+        let st = lock(&self.state);
+        (st.credentials.clone(), st.auth_context.clone())
+    }
+
+    pub(crate) fn credentials_generation(&self) -> u64 {
+        self.creds_generation.load(Ordering::SeqCst)
+    }
+
+    /// Credentials the connection refreshed: stored and announced (it already has them).
+    pub(crate) fn credentials_from_connection(&self, creds: Credentials) -> Res<()> {
+        self.store_and_announce(Some(creds))
+    }
+
     /// Replaces the credentials, persists them in the store and tells the listener.
     fn set_credentials(&self, creds: Option<Credentials>) -> Res<()> {
+        self.creds_generation.fetch_add(1, Ordering::SeqCst);
+        self.store_and_announce(creds)
+    }
+
+    fn store_and_announce(&self, creds: Option<Credentials>) -> Res<()> {
         let json = creds.as_ref().map(Credentials::to_json);
         lock(&self.state).credentials = creds;
         if let Some(store) = &self.store {
@@ -446,7 +489,10 @@ impl WorkboardClient {
         while let Some(ev) = flow.poll_event() {
             match ev {
                 McpAuthEvent::NotRequired => not_required = true,
-                McpAuthEvent::ContextChanged(ctx) => lock(&self.state).auth_context = Some(ctx),
+                McpAuthEvent::ContextChanged(ctx) => {
+                    lock(&self.state).auth_context = Some(ctx);
+                    self.creds_generation.fetch_add(1, Ordering::SeqCst);
+                }
                 McpAuthEvent::AuthorizationUrl { url: u } => url = Some(u),
                 McpAuthEvent::CredentialsChanged(c) => self.set_credentials(Some(c))?,
                 McpAuthEvent::Failed(e) => failed = Some(e),

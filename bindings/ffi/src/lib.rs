@@ -12,11 +12,13 @@ uniffi::setup_scaffolding!();
 mod client;
 mod error;
 mod host;
+mod mcp;
 mod types;
 
 pub use client::WorkboardClient;
 pub use error::{HostError, WorkboardError};
 pub use host::{CredentialStore, CredentialsListener, HttpHeader, HttpRequest, HttpResponse, ManualClock, Transport};
+pub use mcp::{McpTool, McpToolResult};
 pub use types::{
     ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions,
     V1SignInStart,

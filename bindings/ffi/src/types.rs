@@ -30,6 +30,12 @@ pub struct ClientOptions {
     /// can be extracted by anyone. Default false: such calls fail with `secret_in_browser`.
     #[uniffi(default = false)]
     pub allow_client_secret: bool,
+    /// MCP `clientInfo.name` (default `workboard-connect`).
+    #[uniffi(default = None)]
+    pub client_name: Option<String>,
+    /// MCP `clientInfo.version` (default: this library's version).
+    #[uniffi(default = None)]
+    pub client_version: Option<String>,
 }
 
 /// What the client holds, without any secret value.

@@ -59,8 +59,11 @@ class ClientTest {
         assertEquals(43, state.length)
         // "Restart": a new client, only the persisted JSON carried over.
         clock.advanceMs(30_000uL)
-        val code = client(clock).handleV1Redirect(start.pendingJson, "$redirect?code=the-code&state=$state")
+        val restarted = client(clock)
+        val code = restarted.handleV1Redirect(start.pendingJson, "$redirect?code=the-code&state=$state")
         assertEquals("the-code", code.code)
+        // Single use, also through the persisted copy's client.
+        assertEquals("authorization_reused", assertThrows<WorkboardException.Failed> { restarted.handleV1Redirect(null, "$redirect?code=the-code&state=$state") }.code)
         assertEquals("cid", code.clientId)
         assertEquals(1_764_000_030_000uL, code.receivedAtMs)
         assertEquals(1_764_000_330_000uL, code.expiresAtMs)
@@ -99,6 +102,9 @@ class ClientTest {
         assertEquals("invalid_input", code { c.startV1SignIn(V1SignInOptions(clientId = "cid", redirectUri = redirect, scopes = listOf("a,b"))) })
         // Wrong state: nothing started, nothing signed in.
         assertEquals("wrong_state", code { c.stepUpMcpSignIn("x") })
+        assertEquals("wrong_state", code { c.handleV1Redirect(null, "$redirect?code=x&state=y") })
+        assertEquals("invalid_input", code { runBlocking { c.callTool("t", "{not json") } })
+        assertEquals("invalid_input", code { runBlocking { c.callTool("t", "[1]") } })
         assertEquals("wrong_state", code { runBlocking { c.completeMcpSignIn(null, "$redirect?code=x&state=y") } })
         assertEquals("not_signed_in", code { runBlocking { c.refreshMcpCredentials() } })
         assertEquals("not_signed_in", code { runBlocking { c.revokeV1Credentials() } })

@@ -18,7 +18,17 @@ import java.util.ArrayDeque
  */
 class VectorReplayTest {
     /** Ops this binding replays. Other ops are listed in bindings/kotlin/README.md. */
-    private val supportedOps = setOf("mcp_oauth_start", "mcp_oauth_redirect", "mcp_refresh", "mcp_step_up", "mcp_revoke")
+    private val supportedOps = setOf(
+        "mcp_oauth_start", "mcp_oauth_redirect", "mcp_refresh", "mcp_step_up", "mcp_revoke",
+        "v1_authorize", "v1_handle_redirect", "v1_exchange_code", "v1_revoke",
+        "connect", "list_tools", "call_tool", "close",
+    )
+
+    /** What carries from step to step within one vector. */
+    class Replay(var client: WorkboardClient, val transport: Scripted, val clock: ManualClock, val seed: String) {
+        var pendingJson: String? = null
+        var code: V1Code? = null
+    }
 
     class Scripted : Transport {
         val script = ArrayDeque<JSONObject>()
@@ -70,7 +80,63 @@ class VectorReplayTest {
 
     private fun arg(a: JSONObject, k: String): String? = if (a.has(k) && !a.isNull(k)) a.getString(k) else null
 
-    private suspend fun runOp(client: WorkboardClient, op: String, a: JSONObject): Any = when (op) {
+    private suspend fun runOp(r: Replay, op: String, a: JSONObject): Any {
+        val client = r.client
+        return when (op) {
+        "v1_authorize" -> {
+            val scopes = a.optJSONArray("scopes")?.let { s -> (0 until s.length()).map { s.getString(it) } } ?: emptyList()
+            val s = client.startV1SignIn(
+                V1SignInOptions(
+                    clientId = a.getString("client_id"),
+                    redirectUri = a.getString("redirect_uri"),
+                    scopes = scopes,
+                    jsonCode = a.optBoolean("json_code", false),
+                    environment = arg(a, "environment"),
+                ),
+            )
+            r.pendingJson = s.pendingJson
+            JSONObject().put("url", s.url)
+        }
+        "v1_handle_redirect" -> {
+            r.code = client.handleV1Redirect(null, a.getString("input"))
+            JSONObject().put("code_received", true)
+        }
+        "v1_exchange_code" -> {
+            val s = client.exchangeV1Code(r.code ?: error("no code"), a.getString("client_hash"))
+            JSONObject().put("token_type", s.tokenType).put("scope", s.scope ?: JSONObject.NULL)
+                .put("expires_at_ms", s.expiresAtMs?.toLong() ?: JSONObject.NULL).put("has_refresh", s.hasRefreshToken)
+        }
+        "v1_revoke" -> JSONObject().put("outcome", client.revokeV1Credentials())
+        "connect" -> {
+            var opts = ClientOptions(
+                mcpUrl = a.getString("server_url"), entropySeedHex = r.seed, allowClientSecret = true,
+                clientName = "workboard-vectors", clientVersion = "1.0",
+            )
+            if (a.has("token")) {
+                opts = opts.copy(token = a.getString("token"))
+            } else if (a.has("access_token")) {
+                val creds = JSONObject().put("kind", "oauth").put("access_token", a.getString("access_token"))
+                    .put("token_type", "Bearer").put("issued_at_ms", r.clock.nowMs().toLong()).put("dialect", "o_auth2")
+                if (!a.isNull("refresh_token")) creds.put("refresh_token", a.get("refresh_token"))
+                if (a.has("expires_at_ms") && !a.isNull("expires_at_ms")) creds.put("expires_at_ms", a.getLong("expires_at_ms"))
+                // A public client's saved OAuth context (the authContextJson format).
+                val ctx = JSONObject().put("server_url", a.getString("server_url")).put("resource", a.getString("server_url"))
+                    .put("issuer", "https://auth.example.com").put("authorization_endpoint", "https://auth.example.com/authorize")
+                    .put("token_endpoint", a.getString("token_endpoint")).put("token_endpoint_auth", "none")
+                    .put("client_id", a.getString("client_id")).put("identity_source", "pre_registered")
+                    .put("redirect_uri", "https://app.example/cb").put("iss_parameter_supported", false).put("legacy_defaults", false)
+                opts = opts.copy(credentialsJson = creds.toString(), authContextJson = ctx.toString())
+            }
+            r.client = WorkboardClient(opts, transport = r.transport, clock = r.clock)
+            JSONObject()
+        }
+        "list_tools" -> JSONObject().put("names", JSONArray(client.listTools().map { it.name }))
+        "call_tool" -> {
+            val res = client.callTool(a.getString("name"), (a.optJSONObject("arguments") ?: JSONObject()).toString())
+            JSONObject().put("is_error", res.isError).put("text", res.text)
+                .put("structured", res.structuredContentJson?.let { JSONObject(it) } ?: JSONObject.NULL)
+        }
+        "close" -> { client.disconnect(); JSONObject() }
         "mcp_oauth_start" -> {
             val s = client.startMcpSignIn(
                 McpSignInOptions(
@@ -91,6 +157,7 @@ class VectorReplayTest {
         "mcp_step_up" -> JSONObject().put("authorize_url", client.stepUpMcpSignIn(a.getString("scope")).url)
         "mcp_revoke" -> JSONObject().put("requests", client.revokeMcpCredentials().toLong())
         else -> error("unsupported op $op")
+        }
     }
 
     private fun replay(file: File) = runBlocking {
@@ -102,6 +169,7 @@ class VectorReplayTest {
             transport = transport,
             clock = clock,
         )
+        val r = Replay(client, transport, clock, v.getString("seed"))
         val steps = v.getJSONArray("steps")
         for (i in 0 until steps.length()) {
             val step = steps.getJSONObject(i)
@@ -113,7 +181,7 @@ class VectorReplayTest {
                 for (j in 0 until exchanges.length()) transport.script.add(exchanges.getJSONObject(j))
             }
             val got: JSONObject = try {
-                JSONObject().put("ok", runOp(client, op, step.optJSONObject("args") ?: JSONObject()))
+                JSONObject().put("ok", runOp(r, op, step.optJSONObject("args") ?: JSONObject()))
             } catch (e: WorkboardException.Failed) {
                 JSONObject().put("error", e.code)
             }
@@ -122,7 +190,7 @@ class VectorReplayTest {
             assertTrue(transport.script.isEmpty(), "$where: ${transport.script.size} scripted exchange(s) not sent")
             assertTrue(jsonMatches(step.getJSONObject("expect"), got), "$where: expected ${step.get("expect")}, got $got")
         }
-        client.close()
+        r.client.close()
     }
 
     @TestFactory
@@ -140,7 +208,7 @@ class VectorReplayTest {
             val s = JSONObject(f.readText()).getJSONArray("steps")
             (0 until s.length()).all { s.getJSONObject(it).getString("op") in supportedOps }
         }
-        assertTrue(replayable >= 4, "expected at least 4 replayable vectors, found $replayable")
+        assertTrue(replayable >= 17, "expected at least 17 replayable vectors, found $replayable")
     }
 
     @Test
@@ -154,7 +222,7 @@ class VectorReplayTest {
         ex.getJSONObject("request").put("url", "https://elsewhere.example/")
         transport.script.add(ex)
         val client = WorkboardClient(ClientOptions(entropySeedHex = v.getString("seed"), allowClientSecret = true), transport = transport, clock = ManualClock(v.getLong("start_ms").toULong()))
-        try { runOp(client, "mcp_oauth_start", first.getJSONObject("args")) } catch (_: WorkboardException) {}
+        try { runOp(Replay(client, transport, ManualClock(0uL), v.getString("seed")), "mcp_oauth_start", first.getJSONObject("args")) } catch (_: WorkboardException) {}
         assertEquals(1, transport.failures.count { it.startsWith("request differs") })
     }
 }
