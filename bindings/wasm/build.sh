@@ -17,6 +17,9 @@ if command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | 
   cargo build -p workboard-wasm --target wasm32-unknown-unknown --profile "$PROFILE" --target-dir "$TARGET_DIR"
 else
   # Debian rustc-web with std rebuilt for wasm32 (panic=abort, so no unwinding code at all).
+  # panic=immediate-abort drops the panic machinery and messages (~13 KB gzipped); it needs
+  # the std rebuilt, so only this route can use it.
+  RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort" \
   RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
     /usr/bin/cargo build -p workboard-wasm --target wasm32-unknown-unknown --profile "$PROFILE" \
