@@ -84,7 +84,7 @@ class ClientTest {
     }
 
     @Test
-    fun badInputIsATypedErrorNeverACrash() = runBlocking {
+    fun badInputIsATypedErrorNeverACrash(): Unit = runBlocking {
         fun code(block: () -> Unit) = assertThrows<WorkboardException.Failed> { block() }.code
         assertEquals("invalid_url", code { WorkboardClient(ClientOptions(environment = "not a url")) })
         assertEquals("insecure_url", code { WorkboardClient(ClientOptions(environment = "http://example.com")) })
@@ -117,7 +117,7 @@ class ClientTest {
     }
 
     @Test
-    fun unreachableServerIsATransportError() = runBlocking {
+    fun unreachableServerIsATransportError(): Unit = runBlocking {
         // Built-in transport, a closed loopback port.
         val c = WorkboardClient(ClientOptions(environment = "http://127.0.0.1:9"))
         val e = assertThrows<WorkboardException.Failed> { runBlocking { c.startMcpSignIn(McpSignInOptions(redirectUri = "http://127.0.0.1:8765/callback", clientId = "x")) } }
