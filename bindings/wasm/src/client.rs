@@ -370,8 +370,8 @@ impl WorkboardClient {
     #[wasm_bindgen(js_name = completeMcpSignIn, unchecked_return_type = "Promise<CredentialsSummary>")]
     pub fn complete_mcp_sign_in(
         &self,
-        pending_json: Option<String>,
-        redirect_url: String,
+        #[wasm_bindgen(js_name = pendingJson)] pending_json: Option<String>,
+        #[wasm_bindgen(js_name = redirectUrl)] redirect_url: String,
     ) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {

@@ -230,12 +230,9 @@ impl WorkboardClient {
     /// Calls an MCP tool with an object of arguments. Resolves to the tool result
     /// (`isError: true` for a tool-level failure); rejects with a `WorkboardError` otherwise.
     #[wasm_bindgen(js_name = callTool, unchecked_return_type = "Promise<McpToolResult>")]
-    pub fn call_tool(
-        &self,
-        name: String,
-        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] args: JsValue,
-    ) -> js_sys::Promise {
+    pub fn call_tool(&self, name: String, args: Option<js_sys::Object>) -> js_sys::Promise {
         let inner = self.inner().clone();
+        let args: JsValue = args.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         let arguments = if args.is_undefined() || args.is_null() {
             Ok(Value::Null)
         } else {

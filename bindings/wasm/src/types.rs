@@ -102,7 +102,8 @@ pub struct McpSignInStart {
     pub client_id: String,
     /// Token endpoint authentication: `none`, `client_secret_basic` or `client_secret_post`.
     pub token_endpoint_auth: String,
-    /// A named issuer allowance in use (`workboard_wb_issuer`), or null.
+    /// A named issuer allowance in use (`workboard_wb_issuer`), if any.
+    #[tsify(optional)]
     pub allowance: Option<String>,
 }
 
@@ -111,6 +112,7 @@ pub struct McpSignInStart {
 #[serde(rename_all = "camelCase")]
 pub struct CredentialsSummary {
     /// `personal` or `oauth`.
+    #[tsify(type = "\"personal\" | \"oauth\"")]
     pub kind: String,
     /// Token type (`bearer`).
     pub token_type: String,

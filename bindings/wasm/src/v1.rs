@@ -73,8 +73,8 @@ impl WorkboardClient {
     #[wasm_bindgen(js_name = handleV1Redirect)]
     pub fn handle_v1_redirect(
         &self,
-        pending_json: Option<String>,
-        redirect_url: String,
+        #[wasm_bindgen(js_name = pendingJson)] pending_json: Option<String>,
+        #[wasm_bindgen(js_name = redirectUrl)] redirect_url: String,
     ) -> Result<Ts<V1Code>, JsValue> {
         let inner = self.inner();
         let mut slot = inner
@@ -116,7 +116,11 @@ impl WorkboardClient {
     /// (`secret_in_browser`) unless the client was built with
     /// `dangerouslyAllowClientSecretInBrowser: true` (local tests, trusted server-side JS).
     #[wasm_bindgen(js_name = exchangeV1Code, unchecked_return_type = "Promise<CredentialsSummary>")]
-    pub fn exchange_v1_code(&self, code: Ts<V1Code>, client_hash: String) -> js_sys::Promise {
+    pub fn exchange_v1_code(
+        &self,
+        code: Ts<V1Code>,
+        #[wasm_bindgen(js_name = clientHash)] client_hash: String,
+    ) -> js_sys::Promise {
         let inner = self.inner().clone();
         let code = code.to_rust().map_err(bad_arg("v1 code"));
         future_to_promise(async move {
@@ -186,8 +190,8 @@ pub fn start_v1_sign_in(options: Ts<V1SignInOptions>) -> Result<Ts<V1SignInStart
 /// `new WorkboardClient().handleV1Redirect(pendingJson, redirectUrl)`.
 #[wasm_bindgen(js_name = handleV1Redirect)]
 pub fn handle_v1_redirect(
-    pending_json: String,
-    redirect_url: String,
+    #[wasm_bindgen(js_name = pendingJson)] pending_json: String,
+    #[wasm_bindgen(js_name = redirectUrl)] redirect_url: String,
 ) -> Result<Ts<V1Code>, JsValue> {
     WorkboardClient::new(None)?.handle_v1_redirect(Some(pending_json), redirect_url)
 }

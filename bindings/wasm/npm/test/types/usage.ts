@@ -1,0 +1,49 @@
+// Type-checked (not run) by test/types.test.mjs: the published .d.ts must describe the API as
+// an app uses it, resolved through the package name and its `exports` map.
+import {
+  WorkboardClient,
+  startV1SignIn,
+  handleV1Redirect,
+  type McpTool,
+  type McpToolResult,
+  type CredentialsSummary,
+  type V1Code,
+} from 'workboard-connect';
+
+async function app(): Promise<void> {
+  const client = new WorkboardClient({
+    environment: 'eu',
+    token: 'wbp_x',
+    clientInfo: { name: 'my-app', version: '1.2.3' },
+    fetch: (input, init) => fetch(input, init),
+    now: () => Date.now(),
+    timeoutMs: 10_000,
+  });
+  client.onCredentialsChanged((json: string | null) => { if (json) sessionStorage.setItem('c', json); });
+  const tools: McpTool[] = await client.listTools();
+  const first: string = tools[0].name;
+  const result: McpToolResult = await client.callTool(first, { team_id: 1 });
+  const noArgs: McpToolResult = await client.callTool(first);
+  for (const block of [...result.content, ...noArgs.content]) {
+    if (block.type === 'text') console.log(block.text);
+  }
+  const summary: CredentialsSummary | undefined = client.credentialsSummary();
+  const kind: 'personal' | 'oauth' | undefined = summary?.kind;
+  console.log(kind, result.isError);
+
+  const { url, pendingJson } = startV1SignIn({ clientId: 'cid', redirectUri: 'https://app.example/cb', scopes: ['all'] });
+  const code: V1Code = handleV1Redirect(pendingJson, url);
+  const start = await client.startMcpSignIn({ redirectUri: 'https://app.example/cb' });
+  await client.completeMcpSignIn(start.pendingJson, 'https://app.example/cb?code=x&state=y');
+  await client.completeMcpSignIn(null, 'https://app.example/cb?code=x&state=y');
+  const outcome: 'revoked' | 'already_invalid' = await client.revokeV1Credentials();
+  console.log(code.redirectUri, outcome);
+  await client.close();
+}
+
+// @ts-expect-error: redirectUri is required
+startV1SignIn({ clientId: 'cid' });
+// @ts-expect-error: the options object has no such field
+new WorkboardClient({ enviroment: 'us' });
+
+void app;
