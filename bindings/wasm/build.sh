@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the wasm module and the JS glue into npm/pkg/ (git-ignored build output).
-#   WASM_TARGET_DIR  cargo target dir for the wasm build (default /work/target-wasm)
+#   WASM_TARGET_DIR  cargo target dir for the wasm build (default: $CARGO_TARGET_DIR/wasm-build,
+#                    or target/wasm-build in the repository)
 #   WASM_PROFILE     cargo profile (default: wasm = opt-level z, LTO, panic abort)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-TARGET_DIR="${WASM_TARGET_DIR:-/work/target-wasm}"
+TARGET_DIR="${WASM_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/wasm-build}"
 PROFILE="${WASM_PROFILE:-wasm}"
 OUT="$HERE/npm/pkg"
 cd "$ROOT"

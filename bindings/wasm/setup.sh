@@ -33,8 +33,7 @@ command -v wasm-opt >/dev/null || { log "installing binaryen"; apt_install binar
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"
   # --locked fails against this registry mirror (a locked dependency is missing).
-  CARGO_TARGET_DIR="${WASM_HOST_TARGET_DIR:-/work/target-wasm-host}" \
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 else
   log "wasm-bindgen $WASM_BINDGEN_VERSION present"
 fi
@@ -45,7 +44,7 @@ fi
 # 5. Node test dependencies (playwright-core drives /usr/bin/chromium).
 command -v node >/dev/null || { log "installing nodejs"; apt_install nodejs npm; }
 cd "$HERE/npm"
-if [ ! -d node_modules/playwright-core ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/typescript ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm install (test dependencies)"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi

@@ -9,9 +9,9 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 "$HERE/setup.sh"
 "$HERE/build.sh"
 
-# The simulator binary for the smoke and browser tests (shared target dir with the lead's
-# end-to-end build).
-E2E_TARGET_DIR="${E2E_TARGET_DIR:-/work/target-e2e}"
+# The simulator binary for the smoke and browser tests (the workspace's target dir, so the
+# `cargo test --workspace` build is reused).
+E2E_TARGET_DIR="${E2E_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}}"
 (cd "$ROOT" && CARGO_TARGET_DIR="$E2E_TARGET_DIR" cargo build -q -p workboard-sim --bin workboard-sim)
 export WORKBOARD_SIM_BIN="$E2E_TARGET_DIR/debug/workboard-sim"
 
