@@ -186,3 +186,22 @@ test('an expired OAuth 2.1 access token is refreshed once and the listener persi
   assert.equal(saved.length, 1);
   assert.equal(saved[0], c.credentialsJson());
 });
+
+test('no secret (code, client hash, state, token) appears in errors or summaries', async () => {
+  const { url, pendingJson } = startV1SignIn({ environment: sim.url, clientId: 'demo-client', redirectUri: REDIRECT });
+  const state = new URL(url).searchParams.get('state');
+  const back = await consent(url);
+  const code = handleV1Redirect(pendingJson, back);
+  const server = new WorkboardClient({ environment: sim.url, dangerouslyAllowClientSecretInBrowser: true });
+  const secrets = [code.code, 'demo-hash', state];
+  const clean = (e) => {
+    const text = `${e.message} ${e.hint ?? ''} ${e.stack ?? ''}`;
+    for (const s of secrets) assert.ok(!text.includes(s), `secret in error: ${text}`);
+    return true;
+  };
+  await assert.rejects(server.exchangeV1Code(code, 'wrong-hash'), (e) => e.code === 'token_endpoint_error' && clean(e));
+  await server.exchangeV1Code(code, 'demo-hash').catch(() => {}); // the code may be burnt by the failed try
+  assert.throws(() => handleV1Redirect(pendingJson, `${REDIRECT}?code=${code.code}&state=${state}x`), (e) => e.code === 'state_mismatch' && clean(e));
+  const c = new WorkboardClient({ environment: sim.url, token: TOKEN });
+  assert.ok(!JSON.stringify(c.credentialsSummary()).includes(TOKEN));
+});
