@@ -100,6 +100,14 @@ test('fetch failures map to transport errors (connect, timeout) with no request 
   ).finally(() => clearInterval(keepAlive));
 });
 
+test('a fetch that returns garbage or throws a non-Error is a transport error, not a crash', async () => {
+  for (const fetch of [async () => ({ status: 200 }), async () => { throw 'string thrown'; }, () => 42]) {
+    const c = new WorkboardClient({ token: 't', fetch });
+    await assert.rejects(c.listTools(), (e) => assertWorkboardError(e, 'transport'));
+    await assert.rejects(c.callTool('x', {}), (e) => assertWorkboardError(e, 'transport'));
+  }
+});
+
 test('the replayer notices a request that differs by one header', async () => {
   const [{ file, vector }] = loadVectors().filter((x) => x.file.startsWith('mcpauth_refresh'));
   const tampered = structuredClone(vector);
