@@ -1,0 +1,175 @@
+"""API surface, WorkBoard v1 sign-in without a server, and bad input (typed errors)."""
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+import workboard_connect as wc
+from conftest import run
+
+SEED = "07" * 32
+REDIRECT = "https://app.example/callback"
+T0 = 1_764_000_000_000
+
+
+def client(clock=None, **kw):
+    return wc.WorkboardClient(wc.ClientOptions(entropy_seed_hex=SEED, **kw), clock=clock or wc.ManualClock(T0))
+
+
+def state_of(url):
+    return parse_qs(urlsplit(url).query)["state"][0]
+
+
+def code_of(fn):
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        fn()
+    return e.value.code
+
+
+def test_version():
+    assert wc.version() == "0.1.0"
+
+
+def test_errors_carry_code_message_hint():
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        wc.parse_credentials('{"kind":')
+    assert e.value.code == "invalid_input"
+    assert "stored credentials" in e.value.message
+    c = client()
+    start = c.start_v1_sign_in(wc.V1SignInOptions(client_id="cid", redirect_uri=REDIRECT))
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        c.handle_v1_redirect(None, f"{REDIRECT}?error=access_denied&state={state_of(start.url)}")
+    assert e.value.code == "authorization_denied"
+    assert "declined" in e.value.hint
+
+
+def test_personal_token_summary_has_no_secret():
+    c = wc.WorkboardClient(wc.ClientOptions(token="Bearer wbp_secret_123"))
+    s = c.credentials_summary()
+    assert s.kind == "personal"
+    assert "wbp_secret_123" not in repr(s)
+    assert json.loads(c.credentials_json())["token"] == "wbp_secret_123"
+    assert c.mcp_url() == "https://www.myworkboard.com/wb/mcp"
+
+
+def test_v1_authorize_url_and_redirect_survive_a_restart():
+    clock = wc.ManualClock(T0)
+    start = client(clock).start_v1_sign_in(wc.V1SignInOptions(client_id="cid", redirect_uri=REDIRECT, scopes=["all"]))
+    assert start.url.startswith(
+        "https://www.myworkboard.com/wb/oauth/authorize?client_id=cid&redirect_uri=https%3A%2F%2Fapp.example%2Fcallback&scope=all&state=")
+    state = state_of(start.url)
+    assert len(state) == 43
+    clock.advance_ms(30_000)
+    restarted = client(clock)  # only the persisted JSON carried over
+    code = restarted.handle_v1_redirect(start.pending_json, f"{REDIRECT}?code=the-code&state={state}")
+    assert (code.code, code.client_id, code.received_at_ms, code.expires_at_ms) == ("the-code", "cid", T0 + 30_000, T0 + 330_000)
+    assert code_of(lambda: restarted.handle_v1_redirect(None, f"{REDIRECT}?code=the-code&state={state}")) == "authorization_reused"
+
+
+def test_v1_redirect_checks_state_redirect_and_expiry():
+    clock = wc.ManualClock(T0)
+    c = client(clock)
+    start = c.start_v1_sign_in(wc.V1SignInOptions(client_id="cid", redirect_uri=REDIRECT))
+    state = state_of(start.url)
+    p = start.pending_json
+    assert code_of(lambda: c.handle_v1_redirect(p, f"{REDIRECT}?code=x&state=wrong")) == "state_mismatch"
+    assert code_of(lambda: c.handle_v1_redirect(p, f"{REDIRECT}?code=x")) == "state_missing"
+    assert code_of(lambda: c.handle_v1_redirect(p, f"https://evil.example/cb?code=x&state={state}")) == "redirect_uri_mismatch"
+    clock.advance_ms(301_000)
+    assert code_of(lambda: c.handle_v1_redirect(p, f"{REDIRECT}?code=x&state={state}")) == "authorization_expired"
+
+
+def test_bad_input_is_a_typed_error_never_a_crash():
+    O = wc.ClientOptions
+    assert code_of(lambda: wc.WorkboardClient(O(environment="not a url"))) == "invalid_url"
+    assert code_of(lambda: wc.WorkboardClient(O(environment="http://example.com"))) == "insecure_url"
+    assert code_of(lambda: wc.WorkboardClient(O(mcp_url="http://example.com/mcp"))) == "insecure_url"
+    assert code_of(lambda: wc.WorkboardClient(O(entropy_seed_hex="zz"))) == "invalid_input"
+    assert code_of(lambda: wc.WorkboardClient(O(token="  "))) == "invalid_input"
+    assert code_of(lambda: wc.WorkboardClient(O(credentials_json="[1,2"))) == "invalid_input"
+    assert code_of(lambda: wc.WorkboardClient(O(auth_context_json="{}"))) == "invalid_input"
+    c = client()
+    assert code_of(lambda: c.set_credentials_json("null")) == "invalid_input"
+    assert code_of(lambda: c.handle_v1_redirect("{not json", f"{REDIRECT}?code=x&state=y")) == "invalid_input"
+    assert code_of(lambda: c.handle_v1_redirect(None, f"{REDIRECT}?code=x&state=y")) == "wrong_state"
+    assert code_of(lambda: c.start_v1_sign_in(wc.V1SignInOptions(client_id="cid", redirect_uri="no-scheme"))) == "invalid_url"
+    assert code_of(lambda: c.start_v1_sign_in(wc.V1SignInOptions(client_id="", redirect_uri=REDIRECT))) == "invalid_input"
+    assert code_of(lambda: c.step_up_mcp_sign_in("x")) == "wrong_state"
+    assert code_of(lambda: run(c.call_tool("t", "{not json"))) == "invalid_input"
+    assert code_of(lambda: run(c.complete_mcp_sign_in(None, f"{REDIRECT}?code=x&state=y"))) == "wrong_state"
+    assert code_of(lambda: run(c.refresh_mcp_credentials())) == "not_signed_in"
+    assert code_of(lambda: run(c.revoke_v1_credentials())) == "not_signed_in"
+    assert code_of(lambda: run(c.start_mcp_sign_in(wc.McpSignInOptions(redirect_uri=REDIRECT, client_secret="s")))) == "secret_in_browser"
+    assert c.credentials_json() is None
+
+
+def test_wrong_argument_types_raise_python_errors_not_crashes():
+    with pytest.raises(TypeError):
+        wc.parse_credentials(42)
+    with pytest.raises(TypeError):
+        client().set_token(None)
+
+
+def test_unreachable_server_is_a_transport_error():
+    c = wc.WorkboardClient(wc.ClientOptions(environment="http://127.0.0.1:9"))
+    code = code_of(lambda: run(c.start_mcp_sign_in(wc.McpSignInOptions(redirect_uri="http://127.0.0.1:8765/callback", client_id="x"))))
+    assert code in ("transport", "retries_exhausted")
+
+
+class MemoryStore(wc.CredentialStore):
+    def __init__(self, value=None):
+        self.value = value
+        self.saves = []
+
+    def load(self):
+        return self.value
+
+    def save(self, credentials_json):
+        self.value = credentials_json
+        self.saves.append(credentials_json)
+
+    def clear(self):
+        self.value = None
+        self.saves.append(None)
+
+
+def test_store_and_listener_see_every_change():
+    store = MemoryStore(wc.WorkboardClient(wc.ClientOptions(token="tok-1")).credentials_json())
+    c = wc.WorkboardClient(wc.ClientOptions(), store=store)
+    assert c.credentials_summary().kind == "personal"
+    seen = []
+
+    class L(wc.CredentialsListener):
+        def on_credentials_changed(self, credentials_json):
+            seen.append(credentials_json)
+
+    c.set_credentials_listener(L())
+    c.set_token("tok-2")
+    c.clear_credentials()
+    assert len(seen) == 2 and "tok-2" in seen[0] and seen[1] is None
+    assert store.saves == [seen[0], None]
+
+    class Failing(wc.CredentialStore):
+        def load(self):
+            raise wc.HostError.Other(reason="keyring locked")
+
+        def save(self, credentials_json):
+            raise RuntimeError("boom")
+
+        def clear(self):
+            pass
+
+    assert code_of(lambda: wc.WorkboardClient(wc.ClientOptions(), store=Failing())) == "credential_store_failed"
+
+    class Bad(wc.CredentialsListener):
+        def on_credentials_changed(self, credentials_json):
+            raise RuntimeError("listener bug")
+
+    c.set_credentials_listener(Bad())
+    c.set_token("tok-3")
+    assert c.credentials_summary().kind == "personal"
+
+
+def test_redact_url():
+    r = wc.redact_url("https://h/cb?code=SECRET&state=S2&x=1")
+    assert "SECRET" not in r and "S2" not in r and "x=1" in r

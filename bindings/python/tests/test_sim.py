@@ -1,0 +1,120 @@
+"""Full flows against workboard-sim (a WorkBoard-compatible server on 127.0.0.1)."""
+import asyncio
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+import workboard_connect as wc
+from conftest import Sim, run
+from test_api import MemoryStore
+
+REDIRECT = "http://127.0.0.1:8765/callback"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class UrllibTransport(wc.Transport):
+    """The app's own HTTP stack (urllib in a worker thread), no redirects followed."""
+
+    def __init__(self):
+        self.opener = urllib.request.build_opener(_NoRedirect)
+        self.sent = 0
+
+    def _send(self, request):
+        req = urllib.request.Request(request.url, data=bytes(request.body) or None, method=request.method)
+        for h in request.headers:
+            req.add_header(h.name, h.value)
+        try:
+            with self.opener.open(req, timeout=30) as r:
+                return r.status, list(r.headers.items()), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, list(e.headers.items()), e.read()
+
+    async def send(self, request):
+        self.sent += 1
+        try:
+            status, headers, body = await asyncio.to_thread(self._send, request)
+        except urllib.error.URLError as e:
+            raise wc.HostError.Connect(reason=str(e.reason))
+        return wc.HttpResponse(status=status, headers=[wc.HttpHeader(name=n, value=v) for n, v in headers], body=body)
+
+
+def test_personal_token_lists_and_calls_tools(sim):
+    c = wc.WorkboardClient(wc.ClientOptions(environment=sim.base_url, token="wbp_demo_personal_token"))
+
+    async def flow():
+        tools = await c.list_tools()
+        assert "get_current_user" in [t.name for t in tools]
+        r = await c.call_tool("get_current_user", "{}")
+        assert not r.is_error and "ada@example.com" in r.text
+        assert json.loads(r.content_json)[0]["type"] == "text"
+        # Concurrent calls share one session.
+        await asyncio.gather(c.list_tools(), c.list_tools(), c.call_tool("get_current_user", ""))
+        await c.close()
+
+    run(flow())
+    assert sim.stats()["counters"]["mcp:initialize"] == 1
+
+
+def test_wrong_token_is_unauthorized_with_hint(sim):
+    c = wc.WorkboardClient(wc.ClientOptions(environment=sim.base_url, token="wbp_wrong"))
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        run(c.list_tools())
+    assert e.value.code == "unauthorized"
+    assert sim.base_url in e.value.hint
+
+
+def test_mcp_oauth_pkce_through_a_python_transport_with_refresh_and_revoke():
+    sim = Sim("--dcr", "on")
+    try:
+        transport = UrllibTransport()
+        store = MemoryStore()
+        c = wc.WorkboardClient(wc.ClientOptions(environment=sim.base_url), transport=transport, store=store)
+
+        async def flow():
+            start = await c.start_mcp_sign_in(wc.McpSignInOptions(redirect_uri=REDIRECT))
+            assert "code_challenge_method=S256" in start.url and start.token_endpoint_auth == "none"
+            location = await asyncio.to_thread(sim.authorize, start.url)
+            s = await c.complete_mcp_sign_in(None, location)
+            assert s.kind == "oauth" and s.has_refresh_token
+            assert store.value == c.credentials_json()
+            before = c.credentials_json()
+            assert await c.list_tools()
+            sim.control("faults", {"expire_tokens": True})
+            assert await c.list_tools()  # 401 → refresh → retry
+            assert c.credentials_json() != before and store.value == c.credentials_json()
+            await c.refresh_mcp_credentials()
+            assert await c.revoke_mcp_credentials() >= 0
+            assert c.credentials_json() is None and store.value is None
+
+        run(flow())
+        assert transport.sent >= 6
+    finally:
+        sim.close()
+
+
+def test_v1_sign_in_with_server_side_exchange(sim):
+    app = wc.WorkboardClient(wc.ClientOptions(environment=sim.base_url))
+    start = app.start_v1_sign_in(wc.V1SignInOptions(client_id="demo-client", redirect_uri=REDIRECT))
+    code = app.handle_v1_redirect(None, sim.authorize(start.url))
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        run(app.exchange_v1_code(code, "demo-hash"))
+    assert e.value.code == "secret_in_browser"
+    # The app's server (this is the use the Python binding documents for the Client Hash).
+    server = wc.WorkboardClient(wc.ClientOptions(environment=sim.base_url, allow_client_secret=True))
+
+    async def flow():
+        s = await server.exchange_v1_code(code, "demo-hash")
+        assert s.kind == "oauth" and not s.has_refresh_token
+        assert await server.list_tools()
+        assert await server.revoke_v1_credentials() == "revoked"
+
+    run(flow())
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        run(server.exchange_v1_code(code, "demo-hash"))
+    assert e.value.code == "token_endpoint_error"
