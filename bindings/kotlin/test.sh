@@ -11,6 +11,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 lib="$CARGO_TARGET_DIR/debug/libworkboard_ffi.so"
 gen="$here/target/generated-sources/uniffi"
 rm -rf "$gen"
+cd "$root"
 "$CARGO_TARGET_DIR/debug/uniffi-bindgen" generate --library "$lib" --language kotlin \
   --no-format --out-dir "$gen" >/dev/null
 

@@ -1,5 +1,6 @@
 """Full flows against workboard-sim (a WorkBoard-compatible server on 127.0.0.1)."""
 import asyncio
+import sys
 import json
 import urllib.error
 import urllib.request
@@ -118,3 +119,25 @@ def test_v1_sign_in_with_server_side_exchange(sim):
     with pytest.raises(wc.WorkboardError.Failed) as e:
         run(server.exchange_v1_code(code, "demo-hash"))
     assert e.value.code == "token_endpoint_error"
+
+
+def test_example_lists_tools_against_the_simulator(sim):
+    import subprocess
+    from conftest import REPO
+    out = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "python" / "list_tools.py"), "--env", sim.base_url, "--token", "wbp_demo_personal_token"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "get_current_user:" in out.stdout and "ada@example.com" in out.stdout
+
+
+def test_example_reports_a_typed_error(sim):
+    import subprocess
+    from conftest import REPO
+    out = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "python" / "list_tools.py"), "--env", sim.base_url, "--token", "wrong"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 1
+    assert "error unauthorized" in out.stderr and "hint:" in out.stderr

@@ -104,4 +104,18 @@ class SimulatorFlowTest {
             assertEquals("token_endpoint_error", assertThrows<WorkboardException.Failed> { runBlocking { server.exchangeV1Code(code, "demo-hash") } }.code)
         }
     }
+
+    @Test
+    fun theKotlinExampleRunsAgainstTheSimulator(): Unit = Sim().use { sim ->
+        val out = java.io.ByteArrayOutputStream()
+        val saved = System.out
+        System.setOut(java.io.PrintStream(out, true))
+        try {
+            com.workboard.connect.examples.ListTools.main(arrayOf("--env", sim.baseUrl, "--token", "wbp_demo_personal_token"))
+        } finally {
+            System.setOut(saved)
+        }
+        val text = out.toString()
+        assertTrue(text.contains("get_current_user:") && text.contains("ada@example.com"), text)
+    }
 }
