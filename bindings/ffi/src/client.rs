@@ -13,11 +13,15 @@ use workboard_core::oauth::v1::{
     checked_exchange_request, handle_exchange_response, handle_revoke_response, revoke_request,
     start_authorization, RevokeOutcome, V1Config,
 };
-use workboard_core::{drive, Clock, Credentials, Dialect, Entropy, Environment, Error, SecretString, Transport as _};
+use workboard_core::{
+    drive, Clock, Credentials, Dialect, Entropy, Environment, Error, SecretString, Transport as _,
+};
 use workboard_native::OsEntropy;
 
 use crate::error::{invalid, wrong_state, WorkboardError};
-use crate::host::{self, CredentialStore, CredentialsListener, HostClock, HostTransport, ManualClock, Transport};
+use crate::host::{
+    self, CredentialStore, CredentialsListener, HostClock, HostTransport, ManualClock, Transport,
+};
 use crate::types::{
     ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions,
     V1SignInStart,
@@ -73,7 +77,9 @@ fn store_failed(e: crate::error::HostError) -> WorkboardError {
     WorkboardError::Failed {
         code: "credential_store_failed".into(),
         message: format!("the credential store failed: {e}"),
-        hint: Some("Check the app's CredentialStore implementation (Keychain/Keystore access).".into()),
+        hint: Some(
+            "Check the app's CredentialStore implementation (Keychain/Keystore access).".into(),
+        ),
     }
 }
 
@@ -97,8 +103,10 @@ impl WorkboardClient {
         };
         let mcp_url = match options.mcp_url {
             Some(u) => {
-                let parsed = url::Url::parse(&u)
-                    .map_err(|e| Error::InvalidUrl { what: "mcp_url".into(), reason: e.to_string() })?;
+                let parsed = url::Url::parse(&u).map_err(|e| Error::InvalidUrl {
+                    what: "mcp_url".into(),
+                    reason: e.to_string(),
+                })?;
                 wb::env::check_secure_url(&parsed, "mcp_url")?;
                 u
             }
@@ -133,8 +141,12 @@ impl WorkboardClient {
             listener: Mutex::new(None),
             next_id: AtomicU64::new(0),
             creds_generation: AtomicU64::new(0),
-            client_name: options.client_name.unwrap_or_else(|| "workboard-connect".into()),
-            client_version: options.client_version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
+            client_name: options
+                .client_name
+                .unwrap_or_else(|| "workboard-connect".into()),
+            client_version: options
+                .client_version
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
             mcp: tokio::sync::Mutex::new(Default::default()),
         }))
     }
@@ -166,12 +178,18 @@ impl WorkboardClient {
 
     /// The credentials JSON to persist (contains tokens), or `None` when signed out.
     pub fn credentials_json(&self) -> Option<String> {
-        lock(&self.state).credentials.as_ref().map(Credentials::to_json)
+        lock(&self.state)
+            .credentials
+            .as_ref()
+            .map(Credentials::to_json)
     }
 
     /// What the client holds, without secrets.
     pub fn credentials_summary(&self) -> Option<CredentialsSummary> {
-        lock(&self.state).credentials.as_ref().map(CredentialsSummary::of)
+        lock(&self.state)
+            .credentials
+            .as_ref()
+            .map(CredentialsSummary::of)
     }
 
     /// Forgets the credentials locally (the store is cleared, listeners told). To also
@@ -183,7 +201,10 @@ impl WorkboardClient {
     /// The MCP OAuth context (endpoints, client identity) to persist beside the
     /// credentials; it may contain a client secret.
     pub fn auth_context_json(&self) -> Option<String> {
-        lock(&self.state).auth_context.as_ref().map(AuthContext::to_json)
+        lock(&self.state)
+            .auth_context
+            .as_ref()
+            .map(AuthContext::to_json)
     }
 
     // ---------------------------------------------------------------- WorkBoard v1
@@ -213,7 +234,11 @@ impl WorkboardClient {
     /// `pending_json`: the persisted `V1SignInStart.pending_json` (after an app restart), or
     /// `None` to use the sign-in this client started. The pending authorization is single
     /// use (`authorization_reused` afterwards); delete the persisted copy once this returns.
-    pub fn handle_v1_redirect(&self, pending_json: Option<String>, redirect: String) -> Res<V1Code> {
+    pub fn handle_v1_redirect(
+        &self,
+        pending_json: Option<String>,
+        redirect: String,
+    ) -> Res<V1Code> {
         let mut st = lock(&self.state);
         if let Some(j) = pending_json {
             let p = PendingAuthorization::from_json(&j)?;
@@ -243,7 +268,11 @@ impl WorkboardClient {
     /// exchanges a v1 code with the Client Hash, stores and returns the credentials. Refused
     /// with `secret_in_browser` unless the client was built with `allow_client_secret`.
     /// Codes older than 5 minutes fail with `authorization_expired` without a request.
-    pub async fn exchange_v1_code(self: Arc<Self>, code: V1Code, client_hash: String) -> Res<CredentialsSummary> {
+    pub async fn exchange_v1_code(
+        self: Arc<Self>,
+        code: V1Code,
+        client_hash: String,
+    ) -> Res<CredentialsSummary> {
         self.check_secret(Some(&client_hash))?;
         host::on_runtime(move || async move {
             let ac = AuthorizationCode {
@@ -292,7 +321,10 @@ impl WorkboardClient {
     /// OAuth 2.1 for MCP: discovery, client identity (pre-registered, metadata document or
     /// dynamic registration) and the PKCE authorization URL. Open `url`; persist
     /// `pending_json`.
-    pub async fn start_mcp_sign_in(self: Arc<Self>, options: McpSignInOptions) -> Res<McpSignInStart> {
+    pub async fn start_mcp_sign_in(
+        self: Arc<Self>,
+        options: McpSignInOptions,
+    ) -> Res<McpSignInStart> {
         self.check_secret(options.client_secret.as_deref())?;
         host::on_runtime(move || async move {
             let o = options;
@@ -311,11 +343,15 @@ impl WorkboardClient {
             let mut flow = McpAuthFlow::new(cfg, &mut **lock(&self.entropy), now)?;
             drive(&mut flow, &self.transport, &self.clock).await;
             let (url, not_required) = self.absorb(&mut flow)?;
-            let out = self.sign_in_start(&flow, url, if not_required {
-                "the server did not ask for authorization"
-            } else {
-                "no authorization URL was produced"
-            })?;
+            let out = self.sign_in_start(
+                &flow,
+                url,
+                if not_required {
+                    "the server did not ask for authorization"
+                } else {
+                    "no authorization URL was produced"
+                },
+            )?;
             lock(&self.state).mcp_flow = Some(flow);
             Ok(out)
         })
@@ -373,7 +409,9 @@ impl WorkboardClient {
         let result = stepped
             .map_err(WorkboardError::from)
             .and_then(|()| self.absorb(&mut flow))
-            .and_then(|(url, _)| self.sign_in_start(&flow, url, "no authorization URL was produced"));
+            .and_then(|(url, _)| {
+                self.sign_in_start(&flow, url, "no authorization URL was produced")
+            });
         lock(&self.state).mcp_flow = Some(flow);
         result
     }
@@ -381,7 +419,10 @@ impl WorkboardClient {
     /// Refreshes OAuth 2.1 credentials now (rotation-aware); tells the listener.
     pub async fn refresh_mcp_credentials(self: Arc<Self>) -> Res<CredentialsSummary> {
         host::on_runtime(move || async move {
-            let ctx = lock(&self.state).auth_context.clone().ok_or(Error::NotSignedIn)?;
+            let ctx = lock(&self.state)
+                .auth_context
+                .clone()
+                .ok_or(Error::NotSignedIn)?;
             let Some(Credentials::OAuth(prev)) = self.credentials() else {
                 return Err(Error::NotSignedIn.into());
             };
@@ -402,7 +443,10 @@ impl WorkboardClient {
     /// the server has no revocation endpoint).
     pub async fn revoke_mcp_credentials(self: Arc<Self>) -> Res<u32> {
         host::on_runtime(move || async move {
-            let ctx = lock(&self.state).auth_context.clone().ok_or(Error::NotSignedIn)?;
+            let ctx = lock(&self.state)
+                .auth_context
+                .clone()
+                .ok_or(Error::NotSignedIn)?;
             let creds = self.credentials().ok_or(Error::NotSignedIn)?;
             let mut ids = || self.next_request_id();
             let reqs = ctx.revoke_requests(&mut ids, &creds);
@@ -411,7 +455,12 @@ impl WorkboardClient {
                 let url = wb::http::redact_url(&r.url);
                 let resp = self.transport.send(r).await.map_err(Error::Transport)?;
                 if !resp.is_success() {
-                    return Err(Error::HttpStatus { status: resp.status, url, detail: None }.into());
+                    return Err(Error::HttpStatus {
+                        status: resp.status,
+                        url,
+                        detail: None,
+                    }
+                    .into());
                 }
             }
             self.set_credentials(None)?;
@@ -507,7 +556,12 @@ impl WorkboardClient {
         }
     }
 
-    fn sign_in_start(&self, flow: &McpAuthFlow, url: Option<String>, missing: &str) -> Res<McpSignInStart> {
+    fn sign_in_start(
+        &self,
+        flow: &McpAuthFlow,
+        url: Option<String>,
+        missing: &str,
+    ) -> Res<McpSignInStart> {
         match (url, flow.pending_json(), flow.context()) {
             (Some(url), Some(pending_json), Some(ctx)) => Ok(McpSignInStart {
                 url,

@@ -29,7 +29,11 @@ pub enum WorkboardError {
 
 impl From<ErrorInfo> for WorkboardError {
     fn from(i: ErrorInfo) -> Self {
-        WorkboardError::Failed { code: i.code, message: i.message, hint: i.hint }
+        WorkboardError::Failed {
+            code: i.code,
+            message: i.message,
+            hint: i.hint,
+        }
     }
 }
 
@@ -50,12 +54,20 @@ impl WorkboardError {
 
 /// `invalid_input` for a malformed argument.
 pub(crate) fn invalid(what: &str, reason: impl std::fmt::Display) -> WorkboardError {
-    Error::InvalidInput { what: what.into(), reason: reason.to_string() }.into()
+    Error::InvalidInput {
+        what: what.into(),
+        reason: reason.to_string(),
+    }
+    .into()
 }
 
 /// `wrong_state` for a call that the client's state does not allow.
 pub(crate) fn wrong_state(action: &str, state: &str) -> WorkboardError {
-    Error::WrongState { action: action.into(), state: state.into() }.into()
+    Error::WrongState {
+        action: action.into(),
+        state: state.into(),
+    }
+    .into()
 }
 
 /// A failure reported by the app's own host implementation (transport, store, listener).
@@ -89,7 +101,9 @@ pub enum HostError {
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for HostError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        HostError::Other { reason: format!("unexpected error in the app's callback: {}", e.reason) }
+        HostError::Other {
+            reason: format!("unexpected error in the app's callback: {}", e.reason),
+        }
     }
 }
 

@@ -50,7 +50,11 @@ impl From<wb::HttpRequest> for HttpRequest {
         HttpRequest {
             method: r.method.as_str().to_string(),
             url: r.url,
-            headers: r.headers.into_iter().map(|(name, value)| HttpHeader { name, value }).collect(),
+            headers: r
+                .headers
+                .into_iter()
+                .map(|(name, value)| HttpHeader { name, value })
+                .collect(),
             body: r.body,
         }
     }
@@ -108,7 +112,9 @@ impl ManualClock {
     /// A clock reading `start_ms` (unix milliseconds).
     #[uniffi::constructor]
     pub fn new(start_ms: u64) -> Arc<Self> {
-        Arc::new(ManualClock { now: AtomicU64::new(start_ms) })
+        Arc::new(ManualClock {
+            now: AtomicU64::new(start_ms),
+        })
     }
 
     /// The current reading.
@@ -138,9 +144,11 @@ impl wb::Transport for HostTransport {
     async fn send(&self, request: wb::HttpRequest) -> Result<wb::HttpResponse, wb::TransportError> {
         match self {
             HostTransport::Builtin(t) => t.send(request).await,
-            HostTransport::Foreign(t) => {
-                t.send(request.into()).await.map(Into::into).map_err(Into::into)
-            }
+            HostTransport::Foreign(t) => t
+                .send(request.into())
+                .await
+                .map(Into::into)
+                .map_err(Into::into),
         }
     }
 }
@@ -181,7 +189,12 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, WorkboardError> {
             .map_err(|e| e.to_string())
     })
     .as_ref()
-    .map_err(|e| wb::Error::Transport(wb::TransportError::Other(format!("cannot start the runtime: {e}"))).into())
+    .map_err(|e| {
+        wb::Error::Transport(wb::TransportError::Other(format!(
+            "cannot start the runtime: {e}"
+        )))
+        .into()
+    })
 }
 
 /// Runs `make()`'s future on the library's runtime and returns a `Send` future of its
@@ -200,15 +213,22 @@ where
     let join = rt.spawn_blocking(move || handle.block_on(make()));
     match join.await {
         Ok(r) => r,
-        Err(e) => Err(wb::Error::Protocol { reason: format!("internal task failed: {e}") }.into()),
+        Err(e) => Err(wb::Error::Protocol {
+            reason: format!("internal task failed: {e}"),
+        }
+        .into()),
     }
 }
 
 /// The app's transport, or the built-in one.
-pub(crate) fn transport(foreign: Option<Arc<dyn Transport>>) -> Result<HostTransport, WorkboardError> {
+pub(crate) fn transport(
+    foreign: Option<Arc<dyn Transport>>,
+) -> Result<HostTransport, WorkboardError> {
     match foreign {
         Some(t) => Ok(HostTransport::Foreign(t)),
-        None => ReqwestTransport::new().map(HostTransport::Builtin).map_err(|e| wb::Error::Transport(e).into()),
+        None => ReqwestTransport::new()
+            .map(HostTransport::Builtin)
+            .map_err(|e| wb::Error::Transport(e).into()),
     }
 }
 

@@ -17,7 +17,10 @@ mod types;
 
 pub use client::WorkboardClient;
 pub use error::{HostError, WorkboardError};
-pub use host::{CredentialStore, CredentialsListener, HttpHeader, HttpRequest, HttpResponse, ManualClock, Transport};
+pub use host::{
+    CredentialStore, CredentialsListener, HttpHeader, HttpRequest, HttpResponse, ManualClock,
+    Transport,
+};
 pub use mcp::{McpTool, McpToolResult};
 pub use types::{
     ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions,
@@ -36,7 +39,9 @@ pub fn version() -> String {
 /// with `invalid_input`.
 #[uniffi::export]
 pub fn parse_credentials(credentials_json: String) -> Result<CredentialsSummary, WorkboardError> {
-    Ok(CredentialsSummary::of(&Credentials::from_json(&credentials_json)?))
+    Ok(CredentialsSummary::of(&Credentials::from_json(
+        &credentials_json,
+    )?))
 }
 
 /// A URL with the values of secret query parameters (code, state, tokens) redacted, for
@@ -45,3 +50,6 @@ pub fn parse_credentials(credentials_json: String) -> Result<CredentialsSummary,
 pub fn redact_url(url: String) -> String {
     workboard_core::http::redact_url(&url)
 }
+
+#[cfg(test)]
+mod tests;

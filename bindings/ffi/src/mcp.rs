@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use workboard_core::connection::{CallHandle, CallOutput, Connection, ConnectionConfig, ConnectionEvent};
+use workboard_core::connection::{
+    CallHandle, CallOutput, Connection, ConnectionConfig, ConnectionEvent,
+};
 use workboard_core::mcp::jsonrpc::{CallToolResult, ContentBlock, Implementation, Tool};
 use workboard_core::{drive, Clock, Error};
 
@@ -61,7 +63,9 @@ fn content_json(block: &ContentBlock) -> Value {
         ContentBlock::Audio { data, mime_type } => {
             serde_json::json!({"type": "audio", "data": data, "mimeType": mime_type})
         }
-        ContentBlock::Resource { resource } => serde_json::json!({"type": "resource", "resource": resource}),
+        ContentBlock::Resource { resource } => {
+            serde_json::json!({"type": "resource", "resource": resource})
+        }
         ContentBlock::ResourceLink { uri, name } => match name {
             Some(n) => serde_json::json!({"type": "resource_link", "uri": uri, "name": n}),
             None => serde_json::json!({"type": "resource_link", "uri": uri}),
@@ -92,21 +96,29 @@ fn tool_result(r: &CallToolResult) -> McpToolResult {
 }
 
 fn unexpected(what: &str) -> WorkboardError {
-    Error::Protocol { reason: format!("unexpected result for {what}") }.into()
+    Error::Protocol {
+        reason: format!("unexpected result for {what}"),
+    }
+    .into()
 }
 
 impl WorkboardClient {
     fn new_connection(&self) -> Res<Connection> {
         let (creds, auth) = self.credentials_and_auth();
         let mut config = ConnectionConfig::new(self.mcp_url());
-        config.client_info = Implementation::new(self.client_name.clone(), self.client_version.clone());
+        config.client_info =
+            Implementation::new(self.client_name.clone(), self.client_version.clone());
         config.credentials = creds;
         config.auth = auth;
         Ok(Connection::new(config)?)
     }
 
     /// Submits one call to the connection (created on first use) and drives it to the end.
-    async fn submit(&self, what: &str, call: impl FnOnce(&mut Connection, u64) -> CallHandle) -> Res<CallOutput> {
+    async fn submit(
+        &self,
+        what: &str,
+        call: impl FnOnce(&mut Connection, u64) -> CallHandle,
+    ) -> Res<CallOutput> {
         let mut guard = self.mcp.lock().await;
         let generation = self.credentials_generation();
         if guard.conn.is_none() {
@@ -120,7 +132,10 @@ impl WorkboardClient {
             }
             guard.seen_generation = generation;
         }
-        let conn = guard.conn.as_mut().ok_or_else(|| wrong_state(what, "no connection"))?;
+        let conn = guard
+            .conn
+            .as_mut()
+            .ok_or_else(|| wrong_state(what, "no connection"))?;
         let handle = call(conn, self.clock.now_ms());
         drive(conn, &self.transport, &self.clock).await;
         while let Some(ev) = conn.poll_event() {
@@ -142,7 +157,10 @@ impl WorkboardClient {
     /// (`initialize`); a 401 with a refreshable OAuth token is refreshed once and retried.
     pub async fn list_tools(self: Arc<Self>) -> Res<Vec<McpTool>> {
         host::on_runtime(move || async move {
-            match self.submit("list tools", |c, now| c.list_tools(now)).await? {
+            match self
+                .submit("list tools", |c, now| c.list_tools(now))
+                .await?
+            {
                 CallOutput::Tools(tools) => Ok(tools.iter().map(tool).collect()),
                 _ => Err(unexpected("tools/list")),
             }
@@ -152,17 +170,27 @@ impl WorkboardClient {
 
     /// Calls a tool. `arguments_json` is a JSON object text (`"{}"` for none); malformed
     /// JSON fails with `invalid_input` before anything is sent.
-    pub async fn call_tool(self: Arc<Self>, name: String, arguments_json: String) -> Res<McpToolResult> {
+    pub async fn call_tool(
+        self: Arc<Self>,
+        name: String,
+        arguments_json: String,
+    ) -> Res<McpToolResult> {
         let arguments: Value = if arguments_json.trim().is_empty() {
             Value::Object(Default::default())
         } else {
-            serde_json::from_str(&arguments_json).map_err(|e| invalid("tool arguments", format!("not JSON: {e}")))?
+            serde_json::from_str(&arguments_json)
+                .map_err(|e| invalid("tool arguments", format!("not JSON: {e}")))?
         };
         if !arguments.is_object() {
             return Err(invalid("tool arguments", "must be a JSON object"));
         }
         host::on_runtime(move || async move {
-            match self.submit("call a tool", move |c, now| c.call_tool(&name, arguments, now)).await? {
+            match self
+                .submit("call a tool", move |c, now| {
+                    c.call_tool(&name, arguments, now)
+                })
+                .await?
+            {
                 CallOutput::ToolResult(r) => Ok(tool_result(&r)),
                 _ => Err(unexpected("tools/call")),
             }
