@@ -21,6 +21,8 @@ use workboard_core::{Clock, Credentials, Error};
 use crate::client::{Inner, WorkboardClient};
 use crate::error::{invalid_input, to_js};
 use crate::host::{FetchTransport, JsClock};
+use crate::types::CallOptions;
+use tsify::Ts;
 
 type Command = Box<dyn FnOnce(&mut Connection)>;
 type Waiters = Rc<RefCell<HashMap<CallHandle, oneshot::Sender<Result<CallOutput, Error>>>>>;
@@ -113,16 +115,56 @@ fn tool_json(t: &Tool) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
+/// Cancels call `h` when `signal` (an `AbortSignal`) aborts: at once if it already has,
+/// else from its `abort` event (the listener holds no strong reference to the loop).
+fn on_abort(signal: &JsValue, conn: &mut Connection, h: CallHandle, running: Weak<Running>) {
+    let aborted = js_sys::Reflect::get(signal, &"aborted".into())
+        .map(|v| v.is_truthy())
+        .unwrap_or(false);
+    if aborted {
+        let _ = conn.cancel(h);
+        return;
+    }
+    let Ok(add) = js_sys::Reflect::get(signal, &"addEventListener".into())
+        .and_then(|f| f.dyn_into::<js_sys::Function>())
+    else {
+        return;
+    };
+    let listener = Closure::once_into_js(move || {
+        if let Some(r) = running.upgrade() {
+            let cmd: Command = Box::new(move |conn: &mut Connection| {
+                let _ = conn.cancel(h);
+            });
+            let _ = r.tx.unbounded_send(cmd);
+        }
+    });
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"once".into(), &JsValue::TRUE);
+    let _ = add.call3(signal, &"abort".into(), &listener, &opts);
+}
+
+/// The `signal` of call options (`undefined`/`null` options: none).
+fn signal_of(options: Option<Ts<CallOptions>>) -> Result<Option<JsValue>, JsValue> {
+    let Some(o) = options.filter(|o| !o.js_value().is_undefined() && !o.js_value().is_null())
+    else {
+        return Ok(None);
+    };
+    let o = o.to_rust().map_err(|e| invalid_input("call options", e))?;
+    Ok(Some(o.signal).filter(|s| !s.is_undefined() && !s.is_null()))
+}
+
 impl Inner {
     /// Hands a call to the connection loop (started on first use) and waits for its result.
     async fn submit(
         self: &Rc<Inner>,
+        signal: Option<JsValue>,
         call: impl FnOnce(&mut Connection, u64) -> CallHandle + 'static,
     ) -> Result<CallOutput, JsValue> {
         let (done_tx, done_rx) = oneshot::channel();
         let now = self.clock.now_ms();
         let running = self.running()?;
         let waiters = running.waiters.clone();
+        let weak_running = Rc::downgrade(&running);
         let cmd: Command = Box::new(move |conn: &mut Connection| {
             let h = call(conn, now);
             waiters.borrow_mut().insert(h, done_tx);
@@ -131,6 +173,10 @@ impl Inner {
                 if let Some(tx) = waiters.borrow_mut().remove(&h) {
                     let _ = tx.send(r);
                 }
+                return;
+            }
+            if let Some(signal) = signal {
+                on_abort(&signal, conn, h, weak_running);
             }
         });
         running.tx.unbounded_send(cmd).map_err(|_| {
@@ -219,10 +265,11 @@ impl WorkboardClient {
     /// Lists the MCP tools the signed-in account can use (every page). An empty list usually
     /// means the WorkBoard role has no access to OKRs or Scorecards.
     #[wasm_bindgen(js_name = listTools, unchecked_return_type = "Promise<McpTool[]>")]
-    pub fn list_tools(&self) -> js_sys::Promise {
+    pub fn list_tools(&self, options: Option<Ts<CallOptions>>) -> js_sys::Promise {
         let inner = self.inner().clone();
+        let signal = signal_of(options);
         future_to_promise(async move {
-            let out = inner.submit(|c, now| c.list_tools(now)).await?;
+            let out = inner.submit(signal?, |c, now| c.list_tools(now)).await?;
             output_to_js(out)
         })
     }
@@ -230,8 +277,14 @@ impl WorkboardClient {
     /// Calls an MCP tool with an object of arguments. Resolves to the tool result
     /// (`isError: true` for a tool-level failure); rejects with a `WorkboardError` otherwise.
     #[wasm_bindgen(js_name = callTool, unchecked_return_type = "Promise<McpToolResult>")]
-    pub fn call_tool(&self, name: String, args: Option<js_sys::Object>) -> js_sys::Promise {
+    pub fn call_tool(
+        &self,
+        name: String,
+        args: Option<js_sys::Object>,
+        options: Option<Ts<CallOptions>>,
+    ) -> js_sys::Promise {
         let inner = self.inner().clone();
+        let signal = signal_of(options);
         let args: JsValue = args.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         let arguments = if args.is_undefined() || args.is_null() {
             Ok(Value::Null)
@@ -244,8 +297,9 @@ impl WorkboardClient {
         };
         future_to_promise(async move {
             let arguments = arguments?;
+            let signal = signal?;
             let out = inner
-                .submit(move |c, now| c.call_tool(&name, arguments, now))
+                .submit(signal, move |c, now| c.call_tool(&name, arguments, now))
                 .await?;
             output_to_js(out)
         })
@@ -256,7 +310,7 @@ impl WorkboardClient {
     pub fn ping(&self) -> js_sys::Promise {
         let inner = self.inner().clone();
         future_to_promise(async move {
-            inner.submit(|c, now| c.ping(now)).await?;
+            inner.submit(None, |c, now| c.ping(now)).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -270,7 +324,7 @@ impl WorkboardClient {
             if inner.connection.borrow().is_none() {
                 return Ok(JsValue::UNDEFINED);
             }
-            let r = inner.submit(|c, _| c.close()).await;
+            let r = inner.submit(None, |c, _| c.close()).await;
             *inner.connection.borrow_mut() = None;
             r?;
             Ok(JsValue::UNDEFINED)

@@ -227,3 +227,13 @@ pub struct ClientInfo {
     #[serde(default)]
     pub title: Option<String>,
 }
+
+/// Per-call options of `listTools` and `callTool`.
+#[derive(Tsify, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CallOptions {
+    /// Cancels the call when aborted (it rejects with code `cancelled`).
+    #[tsify(optional, type = "AbortSignal")]
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub signal: JsValue,
+}

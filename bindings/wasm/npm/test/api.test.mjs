@@ -108,6 +108,30 @@ test('a fetch that returns garbage or throws a non-Error is a transport error, n
   }
 });
 
+test('an AbortSignal cancels a call: code cancelled, notifications/cancelled sent', async () => {
+  const methods = [];
+  const fetch = async (url, init) => {
+    const body = JSON.parse(new TextDecoder().decode(init.body));
+    methods.push(body.method);
+    if (body.method === 'initialize') {
+      return new Response(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {
+        protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'mock', version: '1' } } }),
+      { headers: { 'Content-Type': 'application/json', 'Mcp-Session-Id': 's1' } });
+    }
+    if (body.method.startsWith('notifications/')) return new Response(null, { status: 202 });
+    return new Promise(() => {}); // tools/call: never answered
+  };
+  const c = new WorkboardClient({ token: 't', fetch });
+  const ac = new AbortController();
+  const call = c.callTool('slow_tool', {}, { signal: ac.signal });
+  setTimeout(() => ac.abort(), 20);
+  await assert.rejects(call, (e) => assertWorkboardError(e, 'cancelled'));
+  assert.ok(methods.includes('notifications/cancelled'), methods.join(','));
+  await assert.rejects(c.listTools('not options'), (e) => assertWorkboardError(e, 'invalid_input'));
+  // Already aborted: rejected without waiting.
+  await assert.rejects(c.listTools({ signal: AbortSignal.abort() }), (e) => assertWorkboardError(e, 'cancelled'));
+});
+
 test('the replayer notices a request that differs by one header', async () => {
   const [{ file, vector }] = loadVectors().filter((x) => x.file.startsWith('mcpauth_refresh'));
   const tampered = structuredClone(vector);

@@ -24,6 +24,9 @@ async function app(): Promise<void> {
   const first: string = tools[0].name;
   const result: McpToolResult = await client.callTool(first, { team_id: 1 });
   const noArgs: McpToolResult = await client.callTool(first);
+  const ac = new AbortController();
+  await client.callTool(first, { x: 1 }, { signal: ac.signal });
+  await client.listTools({ signal: AbortSignal.timeout(1000) });
   for (const block of [...result.content, ...noArgs.content]) {
     if (block.type === 'text') console.log(block.text);
   }
@@ -45,5 +48,7 @@ async function app(): Promise<void> {
 startV1SignIn({ clientId: 'cid' });
 // @ts-expect-error: the options object has no such field
 new WorkboardClient({ enviroment: 'us' });
+// @ts-expect-error: a signal must be an AbortSignal
+new WorkboardClient().listTools({ signal: 5 });
 
 void app;
