@@ -21,7 +21,7 @@ pub use host::{
     CredentialStore, CredentialsListener, HttpHeader, HttpRequest, HttpResponse, ManualClock,
     Transport,
 };
-pub use mcp::{McpTool, McpToolResult};
+pub use mcp::{McpServerInfo, McpTool, McpToolResult};
 pub use types::{
     ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions,
     V1SignInStart,

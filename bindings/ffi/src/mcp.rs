@@ -46,10 +46,22 @@ pub struct McpToolResult {
     pub structured_content_json: Option<String>,
 }
 
+/// What `connect` learned about the MCP server.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpServerInfo {
+    /// `serverInfo.name`.
+    pub name: String,
+    /// `serverInfo.version`.
+    pub version: String,
+    /// The negotiated MCP protocol version.
+    pub protocol_version: String,
+}
+
 /// Connection state of a client.
 #[derive(Default)]
 pub(crate) struct McpState {
     conn: Option<Connection>,
+    server: Option<McpServerInfo>,
     /// The credentials generation the connection last received.
     seen_generation: u64,
 }
@@ -138,13 +150,29 @@ impl WorkboardClient {
             .ok_or_else(|| wrong_state(what, "no connection"))?;
         let handle = call(conn, self.clock.now_ms());
         drive(conn, &self.transport, &self.clock).await;
+        let mut server = None;
         while let Some(ev) = conn.poll_event() {
-            if let ConnectionEvent::CredentialsChanged(c) = ev {
+            match ev {
                 // Refreshed by the connection: persist and announce (the machine has them).
-                self.credentials_from_connection(c)?;
+                ConnectionEvent::CredentialsChanged(c) => self.credentials_from_connection(c)?,
+                ConnectionEvent::Initialized {
+                    protocol_version,
+                    server_info,
+                } => {
+                    server = Some(McpServerInfo {
+                        name: server_info.name,
+                        version: server_info.version,
+                        protocol_version,
+                    });
+                }
+                _ => {}
             }
         }
-        match conn.poll_result(handle) {
+        let result = conn.poll_result(handle);
+        if server.is_some() {
+            guard.server = server;
+        }
+        match result {
             Some(r) => Ok(r?),
             None => Err(wrong_state(what, "the call did not complete")),
         }
@@ -153,6 +181,21 @@ impl WorkboardClient {
 
 #[uniffi::export]
 impl WorkboardClient {
+    /// Opens the MCP session with the current credentials (personal token, stored or
+    /// signed-in OAuth credentials): `initialize`, then a `ping`. Returns what the server
+    /// said about itself. Optional: the first call of any kind connects too. Fails with
+    /// `unauthorized` (wrong token or environment), `not_signed_in`-style errors, or a
+    /// transport error.
+    pub async fn connect(self: Arc<Self>) -> Res<McpServerInfo> {
+        host::on_runtime(move || async move {
+            self.submit("connect", |c, now| c.ping(now)).await?;
+            self.mcp.lock().await.server.clone().ok_or_else(|| {
+                wrong_state("connect", "the session was restored without initialize")
+            })
+        })
+        .await
+    }
+
     /// Lists every tool of the MCP server (all pages). The first call opens the session
     /// (`initialize`); a 401 with a refreshable OAuth token is refreshed once and retried.
     pub async fn list_tools(self: Arc<Self>) -> Res<Vec<McpTool>> {
@@ -214,7 +257,9 @@ impl WorkboardClient {
                 return Ok(());
             }
             let r = self.submit("close", |c, _| c.close()).await;
-            self.mcp.lock().await.conn = None;
+            let mut st = self.mcp.lock().await;
+            st.conn = None;
+            st.server = None;
             r.map(|_| ())
         })
         .await

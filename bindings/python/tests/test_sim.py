@@ -1,5 +1,6 @@
 """Full flows against workboard-sim (a WorkBoard-compatible server on 127.0.0.1)."""
 import asyncio
+import re
 import sys
 import json
 import urllib.error
@@ -49,6 +50,8 @@ def test_personal_token_lists_and_calls_tools(sim):
     c = wc.WorkboardClient(wc.ClientOptions(environment=sim.base_url, token="wbp_demo_personal_token"))
 
     async def flow():
+        info = await c.connect()
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", info.protocol_version) and info.name
         tools = await c.list_tools()
         assert "get_current_user" in [t.name for t in tools]
         r = await c.call_tool("get_current_user", "{}")

@@ -20,6 +20,7 @@ from .workboard_ffi import (  # noqa: F401
     HttpResponse,
     ManualClock,
     McpSignInOptions,
+    McpServerInfo,
     McpSignInStart,
     McpTool,
     McpToolResult,

@@ -1663,6 +1663,15 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func close() async throws 
     
     /**
+     * Opens the MCP session with the current credentials (personal token, stored or
+     * signed-in OAuth credentials): `initialize`, then a `ping`. Returns what the server
+     * said about itself. Optional: the first call of any kind connects too. Fails with
+     * `unauthorized` (wrong token or environment), `not_signed_in`-style errors, or a
+     * transport error.
+     */
+    func connect() async throws  -> McpServerInfo
+    
+    /**
      * Lists every tool of the MCP server (all pages). The first call opens the session
      * (`initialize`); a 401 with a refreshable OAuth token is refreshed once and retried.
      */
@@ -2072,6 +2081,29 @@ open func close()async throws   {
             completeFunc: ffi_workboard_ffi_rust_future_complete_void,
             freeFunc: ffi_workboard_ffi_rust_future_free_void,
             liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
+     * Opens the MCP session with the current credentials (personal token, stored or
+     * signed-in OAuth credentials): `initialize`, then a `ping`. Returns what the server
+     * said about itself. Optional: the first call of any kind connects too. Fails with
+     * `unauthorized` (wrong token or environment), `not_signed_in`-style errors, or a
+     * transport error.
+     */
+open func connect()async throws  -> McpServerInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_connect(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMcpServerInfo_lift,
             errorHandler: FfiConverterTypeWorkboardError_lift
         )
 }
@@ -2644,6 +2676,85 @@ public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpR
 #endif
 public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
     return FfiConverterTypeHttpResponse.lower(value)
+}
+
+
+/**
+ * What `connect` learned about the MCP server.
+ */
+public struct McpServerInfo: Equatable, Hashable {
+    /**
+     * `serverInfo.name`.
+     */
+    public var name: String
+    /**
+     * `serverInfo.version`.
+     */
+    public var version: String
+    /**
+     * The negotiated MCP protocol version.
+     */
+    public var protocolVersion: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `serverInfo.name`.
+         */name: String, 
+        /**
+         * `serverInfo.version`.
+         */version: String, 
+        /**
+         * The negotiated MCP protocol version.
+         */protocolVersion: String) {
+        self.name = name
+        self.version = version
+        self.protocolVersion = protocolVersion
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpServerInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpServerInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpServerInfo {
+        return
+            try McpServerInfo(
+                name: FfiConverterString.read(from: &buf), 
+                version: FfiConverterString.read(from: &buf), 
+                protocolVersion: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpServerInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.version, into: &buf)
+        FfiConverterString.write(value.protocolVersion, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpServerInfo_lift(_ buf: RustBuffer) throws -> McpServerInfo {
+    return try FfiConverterTypeMcpServerInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpServerInfo_lower(_ value: McpServerInfo) -> RustBuffer {
+    return FfiConverterTypeMcpServerInfo.lower(value)
 }
 
 
@@ -4075,6 +4186,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 15072) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_connect() != 22090) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_list_tools() != 29045) {

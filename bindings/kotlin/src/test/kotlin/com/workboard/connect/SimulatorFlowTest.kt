@@ -20,6 +20,9 @@ class SimulatorFlowTest {
         Sim().use { sim ->
             val c = WorkboardClient(ClientOptions(environment = sim.baseUrl, token = "wbp_demo_personal_token"))
             assertEquals("${sim.baseUrl}/wb/mcp", c.mcpUrl())
+            val info = c.connect()
+            assertTrue(info.protocolVersion.matches(Regex("\\d{4}-\\d{2}-\\d{2}")), info.protocolVersion)
+            assertTrue(info.name.isNotEmpty())
             val tools = c.listTools()
             assertTrue(tools.any { it.name == "get_current_user" }, tools.map { it.name }.toString())
             assertTrue(JSONObject(tools.first().inputSchemaJson).has("type"))
