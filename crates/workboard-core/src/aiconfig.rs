@@ -250,6 +250,8 @@ pub fn generate(client: AiClient, params: &ConfigParams) -> Result<String, Error
 /// Adds (or replaces) the WorkBoard entry in an existing config file for `client`, keeping
 /// every other server and top-level key. An empty (or whitespace-only) `existing` is treated
 /// as `{}`. JSONC comments and trailing commas are accepted on input (and dropped on output).
+/// Keys are written in sorted order (serde_json without `preserve_order`), so a merged file
+/// may list its keys in another order than before; values are unchanged.
 ///
 /// Errors: [`Error::ConfigSyntax`] (with line and column) on invalid JSON,
 /// [`Error::Config`] when the root or the server map is not an object.
