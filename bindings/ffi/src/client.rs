@@ -268,12 +268,31 @@ impl WorkboardClient {
     /// exchanges a v1 code with the Client Hash, stores and returns the credentials. Refused
     /// with `secret_in_browser` unless the client was built with `allow_client_secret`.
     /// Codes older than 5 minutes fail with `authorization_expired` without a request.
+    /// The Client Hash is only sent to this client's environment's token endpoint (a code
+    /// naming another one fails with `invalid_input`).
     pub async fn exchange_v1_code(
         self: Arc<Self>,
         code: V1Code,
         client_hash: String,
     ) -> Res<CredentialsSummary> {
         self.check_secret(Some(&client_hash))?;
+        // The code usually comes from an app, i.e. from outside: never send the Client Hash
+        // to a token endpoint other than this client's environment's (or that of a v1
+        // sign-in this client started itself).
+        let own = lock(&self.state)
+            .v1_pending
+            .as_ref()
+            .map(|p| p.token_endpoint.clone());
+        if code.token_endpoint != self.env.token_url() && Some(&code.token_endpoint) != own.as_ref()
+        {
+            return Err(invalid(
+                "v1 code",
+                format!(
+                    "its token endpoint is not {} (the environment of this client); the Client Hash is sent nowhere else",
+                    self.env.token_url()
+                ),
+            ));
+        }
         host::on_runtime(move || async move {
             let ac = AuthorizationCode {
                 code: SecretString::new(code.code),

@@ -126,6 +126,16 @@ fn v1_exchange_and_revoke_through_a_foreign_transport() {
             "client_id=cid&client_hash=hash&code=c1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
         );
     }
+    // The Client Hash is never sent to a token endpoint the code names from elsewhere.
+    let mut forged = code_v.clone();
+    forged.token_endpoint = "https://attacker.example/token".into();
+    assert_eq!(
+        code(futures_executor::block_on(
+            app.clone().exchange_v1_code(forged, "hash".into())
+        )),
+        "invalid_input"
+    );
+    assert_eq!(t.sent.lock().unwrap().len(), 1);
     // Five minutes later the code is refused without a request.
     clock.advance_ms(300_000);
     assert_eq!(

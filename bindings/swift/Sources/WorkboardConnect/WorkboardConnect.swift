@@ -1578,6 +1578,8 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
      * exchanges a v1 code with the Client Hash, stores and returns the credentials. Refused
      * with `secret_in_browser` unless the client was built with `allow_client_secret`.
      * Codes older than 5 minutes fail with `authorization_expired` without a request.
+     * The Client Hash is only sent to this client's environment's token endpoint (a code
+     * naming another one fails with `invalid_input`).
      */
     func exchangeV1Code(code: V1Code, clientHash: String) async throws  -> CredentialsSummary
     
@@ -1850,6 +1852,8 @@ open func credentialsSummary() -> CredentialsSummary?  {
      * exchanges a v1 code with the Client Hash, stores and returns the credentials. Refused
      * with `secret_in_browser` unless the client was built with `allow_client_secret`.
      * Codes older than 5 minutes fail with `authorization_expired` without a request.
+     * The Client Hash is only sent to this client's environment's token endpoint (a code
+     * naming another one fails with `invalid_input`).
      */
 open func exchangeV1Code(code: V1Code, clientHash: String)async throws  -> CredentialsSummary  {
     return
@@ -4146,7 +4150,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_credentials_summary() != 29343) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_exchange_v1_code() != 60153) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_exchange_v1_code() != 27365) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_handle_v1_redirect() != 15234) {
