@@ -173,3 +173,32 @@ def test_store_and_listener_see_every_change():
 def test_redact_url():
     r = wc.redact_url("https://h/cb?code=SECRET&state=S2&x=1")
     assert "SECRET" not in r and "S2" not in r and "x=1" in r
+
+
+class Fixed(wc.Transport):
+    def __init__(self, status, content_type, body):
+        self.r = wc.HttpResponse(status=status, headers=[wc.HttpHeader(name="Content-Type", value=content_type)], body=body.encode())
+
+    async def send(self, request):
+        return self.r
+
+
+@pytest.mark.parametrize("status,ctype,body", [
+    (200, "text/html", "<html>login</html>"),
+    (200, "application/json", '{"jsonrpc":"2.0","id":'),
+    (200, "text/event-stream", "data: {not json}\n\n"),
+    (500, "text/plain", "oops"),
+    (200, "application/json", "[]"),
+])
+def test_garbage_from_the_server_is_a_typed_error(status, ctype, body):
+    c = wc.WorkboardClient(wc.ClientOptions(token="tok"), transport=Fixed(status, ctype, body))
+    assert code_of(lambda: run(c.list_tools())) not in ("", "internal")
+
+
+def test_a_transport_raising_anything_is_a_transport_error():
+    class Broken(wc.Transport):
+        async def send(self, request):
+            raise ValueError("bug in the app's transport")
+
+    c = wc.WorkboardClient(wc.ClientOptions(token="tok"), transport=Broken())
+    assert code_of(lambda: run(c.list_tools())) == "transport"

@@ -168,4 +168,34 @@ class ClientTest {
         assertFalse(r.contains("SECRET") || r.contains("S2"), r)
         assertTrue(r.contains("x=1"))
     }
+
+    /** A server that answers every request with the same bytes. */
+    class Fixed(private val status: Int, private val contentType: String, private val body: String) : Transport {
+        override suspend fun send(request: HttpRequest): HttpResponse =
+            HttpResponse(status.toUShort(), listOf(HttpHeader("Content-Type", contentType)), body.toByteArray())
+    }
+
+    @Test
+    fun garbageFromTheServerIsATypedError(): Unit = runBlocking {
+        val cases = listOf(
+            Fixed(200, "text/html", "<html>login</html>"),
+            Fixed(200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":"),
+            Fixed(200, "text/event-stream", "data: {not json}\n\n"),
+            Fixed(500, "text/plain", "oops"),
+            Fixed(200, "application/json", "[]"),
+        )
+        for (t in cases) {
+            val c = WorkboardClient(ClientOptions(token = "tok"), transport = t)
+            val e = assertThrows<WorkboardException.Failed> { runBlocking { c.listTools() } }
+            assertTrue(e.code.isNotEmpty() && e.code != "internal", e.code)
+            val s = WorkboardClient(ClientOptions(), transport = t)
+            assertThrows<WorkboardException.Failed> { runBlocking { s.startMcpSignIn(McpSignInOptions(redirectUri = "http://127.0.0.1:8765/cb", clientId = "x")) } }
+        }
+        // A transport that throws something unexpected is a transport error, not a crash.
+        val throwing = object : Transport {
+            override suspend fun send(request: HttpRequest): HttpResponse = throw IllegalStateException("bug in the app's transport")
+        }
+        val e = assertThrows<WorkboardException.Failed> { runBlocking { WorkboardClient(ClientOptions(token = "tok"), transport = throwing).listTools() } }
+        assertEquals("transport", e.code)
+    }
 }
