@@ -178,16 +178,16 @@ class ClientTest {
     @Test
     fun garbageFromTheServerIsATypedError(): Unit = runBlocking {
         val cases = listOf(
-            Fixed(200, "text/html", "<html>login</html>"),
-            Fixed(200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":"),
-            Fixed(200, "text/event-stream", "data: {not json}\n\n"),
-            Fixed(500, "text/plain", "oops"),
-            Fixed(200, "application/json", "[]"),
+            Fixed(200, "text/html", "<html>login</html>") to "invalid_response",
+            Fixed(200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":") to "invalid_response",
+            Fixed(200, "text/event-stream", "data: {not json}\n\n") to "protocol_error",
+            Fixed(500, "text/plain", "oops") to "http_status",
+            Fixed(200, "application/json", "[]") to "protocol_error",
         )
-        for (t in cases) {
+        for ((t, expected) in cases) {
             val c = WorkboardClient(ClientOptions(token = "tok"), transport = t)
             val e = assertThrows<WorkboardException.Failed> { runBlocking { c.listTools() } }
-            assertTrue(e.code.isNotEmpty() && e.code != "internal", e.code)
+            assertEquals(expected, e.code)
             val s = WorkboardClient(ClientOptions(), transport = t)
             assertThrows<WorkboardException.Failed> { runBlocking { s.startMcpSignIn(McpSignInOptions(redirectUri = "http://127.0.0.1:8765/cb", clientId = "x")) } }
         }
