@@ -148,4 +148,29 @@ final class ClientTests: XCTestCase {
         XCTAssertNil(rec.seen[1])
         XCTAssertEqual(store.saves, [rec.seen[0], nil])
     }
+
+    /// A server that answers every request with the same bytes.
+    final class Fixed: Transport, @unchecked Sendable {
+        let response: HttpResponse
+        init(_ status: UInt16, _ contentType: String, _ body: String) {
+            response = HttpResponse(status: status, headers: [HttpHeader(name: "Content-Type", value: contentType)], body: Data(body.utf8))
+        }
+        func send(request: HttpRequest) async throws -> HttpResponse { response }
+    }
+
+    func testGarbageFromTheServerIsATypedError() async throws {
+        let cases: [(Fixed, String)] = [
+            (Fixed(200, "text/html", "<html>login</html>"), "invalid_response"),
+            (Fixed(200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":"), "invalid_response"),
+            (Fixed(200, "text/event-stream", "data: {not json}\n\n"), "protocol_error"),
+            (Fixed(500, "text/plain", "oops"), "http_status"),
+            (Fixed(200, "application/json", "[]"), "protocol_error"),
+        ]
+        for (transport, expected) in cases {
+            let c = try WorkboardClient(options: ClientOptions(token: "tok"), transport: transport)
+            let got = await asyncCode { _ = try await c.listTools() }
+            XCTAssertEqual(got, expected)
+        }
+    }
 }
+

@@ -121,7 +121,7 @@ final class VectorReplayTests: XCTestCase {
         case "v1_exchange_code":
             let sm = try await c.exchangeV1Code(code: r.code!, clientHash: s("client_hash")!)
             return ["token_type": sm.tokenType, "scope": sm.scope as Any? ?? NSNull(),
-                    "expires_at_ms": sm.expiresAtMs.map { NSNumber(value: $0) } ?? NSNull(), "has_refresh": sm.hasRefreshToken]
+                    "expires_at_ms": sm.expiresAtMs.map { NSNumber(value: $0) as Any } ?? NSNull(), "has_refresh": sm.hasRefreshToken]
         case "v1_revoke":
             return ["outcome": try await c.revokeV1Credentials()]
         case "connect":
