@@ -1,0 +1,134 @@
+//! `workboard doctor`: probe the server and map each failure to the troubleshooting table.
+//!
+//! The probes and the diagnosis are the core's sans-IO `Doctor`; this module supplies the
+//! transport, the clock, the stored token and `node --version`, then prints.
+
+use serde_json::json;
+use workboard_core::diagnose::{Diagnosis, DiagnosisSeverity, Doctor, DoctorParams};
+use workboard_native::{ReqwestTransport, SystemClock};
+
+use crate::app::Ctx;
+use crate::output::{exit, progress, CliError};
+
+/// Output of `node --version`: `(version, missing)`. A failing or absent `node` is data for
+/// the diagnosis, never an error of this command.
+fn node_version() -> (Option<String>, bool) {
+    match std::process::Command::new("node").arg("--version").output() {
+        Ok(out) if out.status.success() => (
+            Some(String::from_utf8_lossy(&out.stdout).trim().to_string()),
+            false,
+        ),
+        // `node` ran but failed: show what it printed (the core reports "not a version").
+        Ok(out) => {
+            let text = String::from_utf8_lossy(if out.stdout.is_empty() {
+                &out.stderr
+            } else {
+                &out.stdout
+            });
+            (Some(text.trim().chars().take(80).collect()), false)
+        }
+        Err(_) => (None, true),
+    }
+}
+
+fn severity_name(s: DiagnosisSeverity) -> &'static str {
+    match s {
+        DiagnosisSeverity::Error => "error",
+        DiagnosisSeverity::Warning => "warning",
+    }
+}
+
+fn human(d: &Diagnosis) -> String {
+    let mut s = format!(
+        "{}[{}] {}",
+        severity_name(d.severity),
+        d.code,
+        d.row.title()
+    );
+    for line in d.summary.lines() {
+        s.push_str(&format!("\n  {line}"));
+    }
+    s.push_str(&format!("\n  fix: {}", d.fix));
+    s
+}
+
+/// Runs `doctor`.
+pub async fn run(ctx: &Ctx) -> Result<(), CliError> {
+    let token = ctx.load_credentials()?.map(|c| c.access_token().clone());
+    let (node_version, node_missing) = node_version();
+    let label = (ctx.mcp_url == ctx.environment.mcp_url()).then(|| ctx.environment.label());
+    let mut doctor = Doctor::new(DoctorParams {
+        environment_label: label,
+        token,
+        node_version,
+        node_missing,
+        ..DoctorParams::for_url(&ctx.mcp_url)
+    })?;
+    let transport = ReqwestTransport::new().map_err(workboard_core::Error::from)?;
+    progress(ctx.quiet, &format!("probing {}", ctx.mcp_url));
+    workboard_core::drive(&mut doctor, &transport, &SystemClock).await;
+
+    let obs = doctor.observation();
+    let diagnoses = doctor.diagnoses();
+    let errors = diagnoses
+        .iter()
+        .filter(|d| d.severity == DiagnosisSeverity::Error)
+        .count();
+    let warnings = diagnoses.len() - errors;
+    let rows: Vec<_> = diagnoses
+        .iter()
+        .map(|d| {
+            json!({
+                "row": d.row,
+                "title": d.row.title(),
+                "severity": d.severity,
+                "code": d.code,
+                "summary": d.summary,
+                "fix": d.fix,
+            })
+        })
+        .collect();
+    ctx.print(
+        json!({
+            "server_url": ctx.mcp_url,
+            "environment": obs.environment,
+            "healthy": errors == 0,
+            "errors": errors,
+            "warnings": warnings,
+            "diagnoses": rows,
+            "observation": obs,
+        }),
+        || {
+            let mut lines: Vec<String> = diagnoses.iter().map(human).collect();
+            let tools = obs
+                .tools_count
+                .map(|n| format!(", {n} tool(s) listed"))
+                .unwrap_or_default();
+            let node = obs
+                .node_version
+                .as_deref()
+                .map(|v| format!(", Node.js {v}"))
+                .unwrap_or_default();
+            lines.push(match (errors, warnings) {
+                (0, 0) => format!("Healthy: {}{tools}{node}.", ctx.mcp_url),
+                (0, w) => format!("Healthy with {w} warning(s): {}{tools}{node}.", ctx.mcp_url),
+                (e, w) => format!("{e} problem(s), {w} warning(s): {}.", ctx.mcp_url),
+            });
+            lines.join("\n")
+        },
+    );
+    if errors > 0 {
+        let codes: Vec<&str> = diagnoses
+            .iter()
+            .filter(|d| d.severity == DiagnosisSeverity::Error)
+            .map(|d| d.code.as_str())
+            .collect();
+        return Err(CliError::new(
+            "findings",
+            format!("doctor found {errors} problem(s): {}", codes.join(", ")),
+            None,
+            exit::FINDINGS,
+        ));
+    }
+    Ok(())
+}
