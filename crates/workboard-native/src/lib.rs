@@ -4,12 +4,18 @@
 //! core's host capabilities — [`ReqwestTransport`], [`SystemClock`], [`OsEntropy`] — plus
 //! credential stores, an RFC 8252 loopback redirect listener and an async [`Client`].
 
+pub mod client;
 pub mod loopback;
+pub mod reactor;
 pub mod runtime;
+pub mod signin;
 pub mod store;
 pub mod transport;
 
+pub use client::{Client, ClientBuilder, CredentialsHook, ServerInfo};
+pub use reactor::Reactor;
 pub use runtime::{OsEntropy, SystemClock};
+pub use signin::{revoke_mcp, revoke_v1, sign_in_mcp, sign_in_v1, Approver, McpSignIn};
 pub use store::{CredentialStore, FileStore, MemoryStore, StoreError};
 pub use transport::{ReqwestTransport, TransportOptions};
 pub use workboard_core;

@@ -47,7 +47,9 @@ impl LoopbackListener {
     pub async fn bind(redirect_uri: &str) -> Result<Self, LoopbackError> {
         let url = url::Url::parse(redirect_uri)
             .map_err(|_| LoopbackError::NotLoopback(redirect_uri.into()))?;
-        let port = url.port().ok_or_else(|| LoopbackError::NotLoopback(redirect_uri.into()))?;
+        let port = url
+            .port()
+            .ok_or_else(|| LoopbackError::NotLoopback(redirect_uri.into()))?;
         if url.scheme() != "http" || !workboard_core::env::is_loopback(&url) {
             return Err(LoopbackError::NotLoopback(redirect_uri.into()));
         }
@@ -59,8 +61,15 @@ impl LoopbackListener {
         let addr = format!("{host}:{port}");
         let listener = TcpListener::bind(&addr)
             .await
-            .map_err(|source| LoopbackError::Bind { addr: addr.clone(), source })?;
-        Ok(LoopbackListener { listener, path: url.path().to_string(), redirect_uri: redirect_uri.into() })
+            .map_err(|source| LoopbackError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        Ok(LoopbackListener {
+            listener,
+            path: url.path().to_string(),
+            redirect_uri: redirect_uri.into(),
+        })
     }
 
     /// The bound port.
@@ -84,7 +93,9 @@ impl LoopbackListener {
             let mut chunk = [0u8; 2048];
             // Read the request head (bounded to 16 KiB).
             while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-                let n = match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut chunk)).await {
+                let n = match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut chunk))
+                    .await
+                {
                     Ok(Ok(n)) => n,
                     _ => 0,
                 };
@@ -108,7 +119,9 @@ impl LoopbackListener {
             let path = target.split('?').next().unwrap_or("");
             if path != self.path {
                 let _ = sock
-                    .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )
                     .await;
                 continue;
             }
@@ -140,13 +153,21 @@ mod tests {
         let l = l.unwrap();
         let port = l.port();
         let task = tokio::spawn(l.wait_for_redirect(Duration::from_secs(5)));
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        s.write_all(b"GET /favicon.ico HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        s.write_all(b"GET /favicon.ico HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
         let mut out = Vec::new();
         s.read_to_end(&mut out).await.unwrap();
         assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 404"));
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        s.write_all(b"GET /callback?code=c&state=s HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        s.write_all(b"GET /callback?code=c&state=s HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
         let mut out = Vec::new();
         s.read_to_end(&mut out).await.unwrap();
         assert!(String::from_utf8_lossy(&out).contains("Signed in"));

@@ -10,6 +10,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// The keys the SDK uses in a [`CredentialStore`].
+pub mod keys {
+    /// [`workboard_core::Credentials`] JSON.
+    pub const CREDENTIALS: &str = "credentials";
+    /// [`workboard_core::oauth::flow::AuthContext`] JSON (MCP OAuth: endpoints, client).
+    pub const AUTH_CONTEXT: &str = "auth_context";
+    /// The MCP session state ([`workboard_core::connection::Connection::save_state`]).
+    pub const SESSION: &str = "session";
+    /// A pending sign-in (resumable after a restart).
+    pub const PENDING: &str = "pending";
+}
+
 /// Why a store operation failed. Messages name the path, never a value.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -61,14 +73,25 @@ impl MemoryStore {
 
 impl CredentialStore for MemoryStore {
     fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.values.lock().map_err(|_| StoreError::Poisoned)?.get(key).cloned())
+        Ok(self
+            .values
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .get(key)
+            .cloned())
     }
     fn save(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.values.lock().map_err(|_| StoreError::Poisoned)?.insert(key.into(), value.into());
+        self.values
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .insert(key.into(), value.into());
         Ok(())
     }
     fn remove(&self, key: &str) -> Result<(), StoreError> {
-        self.values.lock().map_err(|_| StoreError::Poisoned)?.remove(key);
+        self.values
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .remove(key);
         Ok(())
     }
 }
@@ -84,7 +107,10 @@ pub struct FileStore {
 impl FileStore {
     /// A store at `path` (created on first save, with its directory at mode 0700).
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        FileStore { path: path.into(), lock: Mutex::new(()) }
+        FileStore {
+            path: path.into(),
+            lock: Mutex::new(()),
+        }
     }
 
     /// The default location: `$WORKBOARD_CONFIG_DIR/credentials.json`, else
@@ -109,7 +135,12 @@ impl FileStore {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-            Err(source) => return Err(StoreError::Io { path: self.path.clone(), source }),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
         };
         serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
             path: self.path.clone(),
@@ -118,11 +149,22 @@ impl FileStore {
     }
 
     fn write_all(&self, values: &BTreeMap<String, String>) -> Result<(), StoreError> {
-        let io = |source| StoreError::Io { path: self.path.clone(), source };
-        let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let io = |source| StoreError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         create_private_dir(dir).map_err(io)?;
         let text = serde_json::to_string_pretty(values).unwrap_or_else(|_| "{}".into());
-        let file_name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let file_name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
         {
             let mut f = open_private(&tmp).map_err(io)?;
@@ -137,12 +179,21 @@ impl FileStore {
 #[cfg(unix)]
 fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
 }
 
 #[cfg(not(unix))]
 fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
 }
 
 #[cfg(unix)]
@@ -151,7 +202,10 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.exists() {
         return Ok(());
     }
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]
@@ -195,7 +249,10 @@ mod tests {
         assert_eq!(store.load("credentials").unwrap(), None);
         store.save("credentials", "SECRET-VALUE").unwrap();
         store.save("session", "s").unwrap();
-        assert_eq!(store.load("credentials").unwrap().as_deref(), Some("SECRET-VALUE"));
+        assert_eq!(
+            store.load("credentials").unwrap().as_deref(),
+            Some("SECRET-VALUE")
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

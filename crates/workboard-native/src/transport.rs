@@ -54,12 +54,18 @@ impl ReqwestTransport {
             .user_agent(options.user_agent)
             .build()
             .map_err(|e| TransportError::Other(format!("cannot build HTTP client: {e}")))?;
-        Ok(ReqwestTransport { client, max_body: options.max_body })
+        Ok(ReqwestTransport {
+            client,
+            max_body: options.max_body,
+        })
     }
 
     /// Wraps an existing reqwest client (shared pools across many connections).
     pub fn from_client(client: reqwest::Client) -> Self {
-        ReqwestTransport { client, max_body: DEFAULT_MAX_BODY }
+        ReqwestTransport {
+            client,
+            max_body: DEFAULT_MAX_BODY,
+        }
     }
 
     /// The underlying reqwest client.
@@ -105,9 +111,8 @@ impl Transport for ReqwestTransport {
         for (name, value) in &request.headers {
             let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| TransportError::Other(format!("invalid header name `{name}`")))?;
-            let value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
-                TransportError::Other(format!("invalid value for header `{name}`"))
-            })?;
+            let value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| TransportError::Other(format!("invalid value for header `{name}`")))?;
             builder = builder.header(name, value);
         }
         if !request.body.is_empty() {
@@ -118,7 +123,12 @@ impl Transport for ReqwestTransport {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(map_error)? {
@@ -130,6 +140,10 @@ impl Transport for ReqwestTransport {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }

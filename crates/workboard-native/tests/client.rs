@@ -1,0 +1,348 @@
+//! The native `Client` and sign-in helpers end to end against `workboard-sim` on 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use workboard_core::oauth::flow::McpAuthConfig;
+use workboard_core::oauth::v1::{RevokeOutcome, V1Config};
+use workboard_core::{Credentials, Environment, SecretString};
+use workboard_native::store::keys;
+use workboard_native::{
+    revoke_mcp, revoke_v1, sign_in_mcp, sign_in_v1, Approver, Client, CredentialStore, MemoryStore,
+    ReqwestTransport,
+};
+use workboard_sim::{
+    Role, SimConfig, Simulator, DEMO_CLIENT_HASH, DEMO_CLIENT_ID, DEMO_PERSONAL_TOKEN,
+    DEMO_REDIRECT_URI,
+};
+
+fn env(sim: &workboard_sim::SimHandle) -> Environment {
+    Environment::parse(sim.base_url()).unwrap()
+}
+
+fn personal_client(sim: &workboard_sim::SimHandle, token: &str) -> Client {
+    Client::builder()
+        .environment(env(sim))
+        .credentials(Credentials::personal(token))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_token_lists_calls_and_reads_rest_with_one_initialize_for_concurrent_calls() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let client = personal_client(&sim, DEMO_PERSONAL_TOKEN);
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.list_tools().await })
+        })
+        .collect();
+    for c in calls {
+        let tools = c.await.unwrap().unwrap();
+        assert!(
+            tools.iter().any(|t| t.name == "get_current_user"),
+            "{tools:?}"
+        );
+    }
+    assert_eq!(
+        sim.counters().get("mcp:initialize"),
+        1,
+        "concurrent calls share one initialize"
+    );
+    let info = client.server_info().unwrap();
+    assert!(!info.protocol_version.is_empty());
+
+    let me = client
+        .call_tool("get_current_user", serde_json::json!({}))
+        .await
+        .unwrap();
+    assert!(!me.is_error);
+    assert!(me.text().contains("ada@example.com"), "{}", me.text());
+    let bad = client
+        .call_tool("get_current_user", serde_json::json!([1]))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), "invalid_input");
+
+    // Personal tokens are scoped to MCP only (seed): the REST API refuses them, typed.
+    assert_eq!(
+        client.rest_get("goal/123").await.unwrap_err().code(),
+        "forbidden"
+    );
+
+    client.close().await.unwrap();
+    assert_eq!(sim.counters().get("mcp:DELETE"), 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_token_is_unauthorized_with_the_environment_in_the_hint_and_no_token_in_debug() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let client = personal_client(&sim, "wbp_not_a_real_token");
+    let e = client.list_tools().await.unwrap_err();
+    assert_eq!(e.code(), "unauthorized");
+    assert!(e.info().hint.unwrap().contains(sim.base_url()));
+    let debug = format!("{client:?} {e:?} {}", e.info().message);
+    assert!(!debug.contains("wbp_not_a_real_token"), "{debug}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_without_tool_access_lists_no_tools() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let token = sim.issue_personal_token("nobody@example.com", Role::NoAccess);
+    let tools = personal_client(&sim, &token).list_tools().await.unwrap();
+    assert!(tools.is_empty(), "{tools:?}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_state_in_the_store_lets_a_restarted_client_skip_initialize() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let store: Arc<dyn CredentialStore> = Arc::new(MemoryStore::new());
+    store
+        .save(
+            keys::CREDENTIALS,
+            &Credentials::personal(DEMO_PERSONAL_TOKEN).to_json(),
+        )
+        .unwrap();
+    let first = Client::builder()
+        .environment(env(&sim))
+        .store(store.clone())
+        .build()
+        .unwrap();
+    first.list_tools().await.unwrap();
+    assert!(store.load(keys::SESSION).unwrap().is_some());
+    drop(first);
+    let second = Client::builder()
+        .environment(env(&sim))
+        .store(store.clone())
+        .build()
+        .unwrap();
+    second.list_tools().await.unwrap();
+    assert_eq!(
+        sim.counters().get("mcp:initialize"),
+        1,
+        "the restored session was reused"
+    );
+    // The server forgets sessions: the client re-initializes once and replays.
+    sim.faults().expire_sessions();
+    second.list_tools().await.unwrap();
+    assert_eq!(sim.counters().get("mcp:initialize"), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v1_sign_in_headless_then_revoke() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_auto_approve(true);
+    let transport = ReqwestTransport::new().unwrap();
+    let config = V1Config::new(env(&sim), DEMO_CLIENT_ID, DEMO_REDIRECT_URI);
+    let creds = sign_in_v1(
+        &transport,
+        config.clone(),
+        SecretString::new(DEMO_CLIENT_HASH),
+        Approver::Headless,
+    )
+    .await
+    .unwrap();
+    let client = Client::builder()
+        .environment(env(&sim))
+        .credentials(creds.clone())
+        .build()
+        .unwrap();
+    assert!(!client.list_tools().await.unwrap().is_empty());
+    let goal = client.rest_get("goal/301").await.unwrap();
+    assert_eq!(
+        client.rest_get("goal/123").await.unwrap_err().code(),
+        "http_status"
+    );
+    assert!(goal.is_object(), "{goal}");
+    let seed_form = client.rest_get("/wb/goal/301").await.unwrap();
+    assert_eq!(goal, seed_form);
+    assert_eq!(
+        client
+            .rest_get("https://evil.example/x")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+    let outcome = revoke_v1(
+        &transport,
+        config,
+        SecretString::new(DEMO_CLIENT_HASH),
+        &creds,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, RevokeOutcome::Revoked);
+    let after = Client::builder()
+        .environment(env(&sim))
+        .credentials(creds)
+        .build()
+        .unwrap();
+    assert_eq!(after.list_tools().await.unwrap_err().code(), "unauthorized");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_sign_in_against_a_consent_page_is_a_typed_error() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let transport = ReqwestTransport::new().unwrap();
+    let config = V1Config::new(env(&sim), DEMO_CLIENT_ID, DEMO_REDIRECT_URI);
+    let e = sign_in_v1(
+        &transport,
+        config,
+        SecretString::new(DEMO_CLIENT_HASH),
+        Approver::Headless,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), "authorization_denied");
+    assert!(e.to_string().contains("auto-approving"), "{e}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v1_sign_in_through_the_loopback_listener() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_auto_approve(true);
+    // A free port for this test's redirect URI (the registered one may be in use).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    sim.add_client(workboard_sim::ClientConfig::new(
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_HASH,
+        &redirect,
+    ));
+    let transport = ReqwestTransport::new().unwrap();
+    let config = V1Config::new(env(&sim), DEMO_CLIENT_ID, &redirect);
+    // The "browser": follows the authorization URL and the redirect to the listener.
+    let open = Box::new(|url: &str| {
+        let url = url.to_string();
+        tokio::spawn(async move {
+            let browser = reqwest::Client::new();
+            browser.get(url).send().await.unwrap();
+        });
+    });
+    let creds = sign_in_v1(
+        &transport,
+        config,
+        SecretString::new(DEMO_CLIENT_HASH),
+        Approver::Loopback {
+            open,
+            timeout: Duration::from_secs(30),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(creds, Credentials::OAuth(_)));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_oauth_sign_in_refreshes_once_for_concurrent_calls_and_stores_before_use() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_auto_approve(true);
+    let transport = ReqwestTransport::new().unwrap();
+    let mut config = McpAuthConfig::workboard(&env(&sim), DEMO_REDIRECT_URI);
+    config.client.client_id = Some(DEMO_CLIENT_ID.into());
+    config.client.client_secret = Some(SecretString::new(DEMO_CLIENT_HASH));
+    let signed = sign_in_mcp(&transport, config, Approver::Headless)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(signed.credentials.can_refresh());
+
+    let store: Arc<MemoryStore> = Arc::new(MemoryStore::new());
+    let changes = Arc::new(AtomicUsize::new(0));
+    let seen = changes.clone();
+    let hook_store = store.clone();
+    let client = Client::builder()
+        .environment(env(&sim))
+        .credentials(signed.credentials.clone())
+        .auth_context(signed.context.clone())
+        .store(store.clone())
+        .on_credentials_changed(move |c| {
+            // The store already holds what the hook is told about.
+            assert_eq!(
+                hook_store.load(keys::CREDENTIALS).unwrap().unwrap(),
+                c.to_json()
+            );
+            seen.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    client.list_tools().await.unwrap();
+    sim.faults().expire_tokens();
+    let calls: Vec<_> = (0..5)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.list_tools().await.map(|t| t.len()) })
+        })
+        .collect();
+    for c in calls {
+        assert!(c.await.unwrap().unwrap() > 0);
+    }
+    assert_eq!(
+        sim.counters().get("token:refresh_token"),
+        1,
+        "one refresh for all waiting calls"
+    );
+    assert_eq!(changes.load(Ordering::SeqCst), 1);
+    let now = client.credentials().unwrap();
+    assert_ne!(now, signed.credentials, "rotated");
+    assert_eq!(
+        store.load(keys::CREDENTIALS).unwrap().unwrap(),
+        now.to_json()
+    );
+
+    // WorkBoard's metadata (and the simulator's) advertises no RFC 7009 endpoint: nothing
+    // to call, the app forgets the credentials locally.
+    assert_eq!(
+        revoke_mcp(&transport, &signed.context, &now).await.unwrap(),
+        0
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_server_is_a_transport_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder()
+        .environment(Environment::parse(&format!("http://127.0.0.1:{port}")).unwrap())
+        .credentials(Credentials::personal("t"))
+        .build()
+        .unwrap();
+    let e = client.list_tools().await.unwrap_err();
+    assert!(
+        matches!(e.code(), "transport" | "retries_exhausted"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn bad_server_urls_are_refused_at_build() {
+    let e = Client::builder()
+        .server_url("not a url")
+        .build()
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_url");
+    let e = Client::builder()
+        .server_url("http://example.com/wb/mcp")
+        .build()
+        .unwrap_err();
+    assert_eq!(e.code(), "insecure_url");
+}
