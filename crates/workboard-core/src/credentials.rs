@@ -64,7 +64,9 @@ impl Credentials {
         let raw: String = token.into();
         let t = raw.trim();
         let t = strip_bearer(t);
-        Credentials::Personal { token: SecretString::new(t) }
+        Credentials::Personal {
+            token: SecretString::new(t),
+        }
     }
 
     /// The access token.
@@ -82,7 +84,13 @@ impl Credentials {
 
     /// Whether a refresh token is present.
     pub fn can_refresh(&self) -> bool {
-        matches!(self, Credentials::OAuth(TokenSet { refresh_token: Some(_), .. }))
+        matches!(
+            self,
+            Credentials::OAuth(TokenSet {
+                refresh_token: Some(_),
+                ..
+            })
+        )
     }
 
     /// Expiry time (unix ms), if known.
@@ -102,7 +110,9 @@ impl Credentials {
     /// and can be.
     pub fn should_refresh(&self, now_ms: u64) -> bool {
         self.can_refresh()
-            && self.expires_at_ms().is_some_and(|e| now_ms.saturating_add(REFRESH_MARGIN_MS) >= e)
+            && self
+                .expires_at_ms()
+                .is_some_and(|e| now_ms.saturating_add(REFRESH_MARGIN_MS) >= e)
     }
 
     /// Granted scope, if known.

@@ -69,7 +69,8 @@ pub trait SansIo {
     fn handle_timeout(&mut self, _now_ms: u64) {}
 }
 
-type Pending<'a> = Pin<Box<dyn Future<Output = (RequestId, Result<HttpResponse, TransportError>)> + 'a>>;
+type Pending<'a> =
+    Pin<Box<dyn Future<Output = (RequestId, Result<HttpResponse, TransportError>)> + 'a>>;
 type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 /// Runs `machine` until it has no request in flight, none to send and no deadline.
@@ -81,7 +82,14 @@ where
     T: Transport + ?Sized,
     C: Clock + ?Sized,
 {
-    run(machine, transport, clock, futures_util::stream::empty::<fn(&mut M)>(), |_| {}).await
+    run(
+        machine,
+        transport,
+        clock,
+        futures_util::stream::empty::<fn(&mut M)>(),
+        |_| {},
+    )
+    .await
 }
 
 /// The long-running form of [`drive`], for adapters that serve many concurrent callers.
@@ -201,14 +209,26 @@ mod tests {
         fired: bool,
     }
     fn req(id: u64) -> HttpRequest {
-        HttpRequest { id: RequestId(id), method: Method::Get, url: format!("u{id}"), headers: vec![], body: vec![] }
+        HttpRequest {
+            id: RequestId(id),
+            method: Method::Get,
+            url: format!("u{id}"),
+            headers: vec![],
+            body: vec![],
+        }
     }
     impl SansIo for M {
         fn poll_request(&mut self) -> Option<HttpRequest> {
             self.queue.pop()
         }
-        fn handle_response(&mut self, id: RequestId, r: Result<HttpResponse, TransportError>, now: u64) {
-            self.got.push((id.0, String::from_utf8(r.unwrap().body).unwrap(), now));
+        fn handle_response(
+            &mut self,
+            id: RequestId,
+            r: Result<HttpResponse, TransportError>,
+            now: u64,
+        ) {
+            self.got
+                .push((id.0, String::from_utf8(r.unwrap().body).unwrap(), now));
             if self.got.len() == 2 && !self.fired {
                 self.timer = Some(now + 500);
             }
@@ -225,7 +245,10 @@ mod tests {
 
     #[test]
     fn drive_runs_until_idle_with_timers() {
-        let mut m = M { queue: vec![req(1), req(2)], ..Default::default() };
+        let mut m = M {
+            queue: vec![req(1), req(2)],
+            ..Default::default()
+        };
         let clock = Clk(Cell::new(1000));
         futures_executor::block_on(drive(&mut m, &Echo, &clock));
         assert_eq!(m.got.len(), 3);
@@ -236,10 +259,18 @@ mod tests {
     fn run_applies_commands_then_ends_when_inbox_closes() {
         let mut m = M::default();
         let clock = Clk(Cell::new(0));
-        let cmds: Vec<Box<dyn FnOnce(&mut M)>> =
-            vec![Box::new(|m: &mut M| m.queue.push(req(7))), Box::new(|m: &mut M| m.queue.push(req(8)))];
+        let cmds: Vec<Box<dyn FnOnce(&mut M)>> = vec![
+            Box::new(|m: &mut M| m.queue.push(req(7))),
+            Box::new(|m: &mut M| m.queue.push(req(8))),
+        ];
         let mut steps = 0;
-        futures_executor::block_on(run(&mut m, &Echo, &clock, futures_util::stream::iter(cmds), |_| steps += 1));
+        futures_executor::block_on(run(
+            &mut m,
+            &Echo,
+            &clock,
+            futures_util::stream::iter(cmds),
+            |_| steps += 1,
+        ));
         assert!(m.got.iter().any(|g| g.0 == 7) && m.got.iter().any(|g| g.0 == 8));
         assert!(steps >= 4);
     }

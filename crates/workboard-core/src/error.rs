@@ -389,7 +389,11 @@ impl Error {
 
     /// The flat form for bindings.
     pub fn info(&self) -> ErrorInfo {
-        ErrorInfo { code: self.code().to_string(), message: self.to_string(), hint: self.hint() }
+        ErrorInfo {
+            code: self.code().to_string(),
+            message: self.to_string(),
+            hint: self.hint(),
+        }
     }
 }
 
@@ -439,7 +443,15 @@ mod tests {
 
     #[test]
     fn unauthorized_hint_names_environment() {
-        let e = Error::Unauthorized { url: "u".into(), error: None, environment: "EU".into() };
-        assert!(e.info().hint.unwrap_or_default().contains("wrong environment"));
+        let e = Error::Unauthorized {
+            url: "u".into(),
+            error: None,
+            environment: "EU".into(),
+        };
+        assert!(e
+            .info()
+            .hint
+            .unwrap_or_default()
+            .contains("wrong environment"));
     }
 }

@@ -106,7 +106,11 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// A response with a status, headers and body.
     pub fn new(status: u16, headers: Vec<(String, String)>, body: impl Into<Vec<u8>>) -> Self {
-        HttpResponse { status, headers, body: body.into() }
+        HttpResponse {
+            status,
+            headers,
+            body: body.into(),
+        }
     }
 
     /// A JSON response (`Content-Type: application/json`).
@@ -133,8 +137,13 @@ impl HttpResponse {
 
     /// The media type of `Content-Type`, lower-cased, without parameters.
     pub fn media_type(&self) -> Option<String> {
-        self.header("content-type")
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        self.header("content-type").map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
     }
 
     /// 2xx status.
@@ -175,8 +184,13 @@ pub enum TransportError {
 }
 
 /// Header names whose values are credentials and never shown.
-pub(crate) const SECRET_HEADERS: &[&str] =
-    &["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"];
+pub(crate) const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+];
 
 pub(crate) fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
@@ -219,7 +233,11 @@ pub(crate) const SECRET_PARAMS: &[&str] = &[
 pub fn redact_url(raw: &str) -> String {
     let Ok(mut url) = url::Url::parse(raw) else {
         let cut = raw.find(['?', '#']).unwrap_or(raw.len());
-        return format!("{}{}", &raw[..cut], if cut < raw.len() { "?<redacted>" } else { "" });
+        return format!(
+            "{}{}",
+            &raw[..cut],
+            if cut < raw.len() { "?<redacted>" } else { "" }
+        );
     };
     let _ = url.set_password(None);
     if url.query().is_some() {
@@ -227,7 +245,14 @@ pub fn redact_url(raw: &str) -> String {
             .query_pairs()
             .map(|(k, v)| {
                 let secret = SECRET_PARAMS.iter().any(|s| k.eq_ignore_ascii_case(s));
-                (k.into_owned(), if secret { "<redacted>".to_string() } else { v.into_owned() })
+                (
+                    k.into_owned(),
+                    if secret {
+                        "<redacted>".to_string()
+                    } else {
+                        v.into_owned()
+                    },
+                )
             })
             .collect();
         url.query_pairs_mut().clear().extend_pairs(pairs);

@@ -115,11 +115,11 @@ pub mod http;
 pub mod random;
 pub mod secret;
 
-pub mod oauth;
-pub mod mcp;
-pub mod connection;
 pub mod aiconfig;
+pub mod connection;
 pub mod diagnose;
+pub mod mcp;
+pub mod oauth;
 pub mod rest;
 
 pub use credentials::{Credentials, Dialect, TokenSet};

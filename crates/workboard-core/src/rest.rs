@@ -26,7 +26,11 @@ pub fn get_request(
     id: RequestId,
 ) -> Result<HttpRequest, Error> {
     let path = path.trim();
-    if path.is_empty() || path.contains("://") || path.contains('#') || path.chars().any(char::is_whitespace) {
+    if path.is_empty()
+        || path.contains("://")
+        || path.contains('#')
+        || path.chars().any(char::is_whitespace)
+    {
         return Err(Error::InvalidInput {
             what: "REST path".into(),
             reason: "expected a path such as `goal/123` or `/wb/goal/123`".into(),
@@ -35,9 +39,16 @@ pub fn get_request(
     let url = if path.starts_with("/wb/") {
         format!("{}{}", environment.base_url(), path)
     } else {
-        format!("{}/{}", environment.api_root(), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            environment.api_root(),
+            path.trim_start_matches('/')
+        )
     };
-    let parsed = url::Url::parse(&url).map_err(|e| Error::InvalidUrl { what: "REST URL".into(), reason: e.to_string() })?;
+    let parsed = url::Url::parse(&url).map_err(|e| Error::InvalidUrl {
+        what: "REST URL".into(),
+        reason: e.to_string(),
+    })?;
     if parsed
         .query_pairs()
         .any(|(k, _)| matches!(k.to_ascii_lowercase().as_str(), "access_token" | "token"))
@@ -53,7 +64,10 @@ pub fn get_request(
         url,
         headers: vec![
             ("Accept".into(), "application/json".into()),
-            ("Authorization".into(), credentials.authorization_header().expose().to_string()),
+            (
+                "Authorization".into(),
+                credentials.authorization_header().expose().to_string(),
+            ),
         ],
         body: Vec::new(),
     })
@@ -61,13 +75,24 @@ pub fn get_request(
 
 /// Parses a REST response: the `data` of a success envelope (or the whole body when it
 /// carries no envelope).
-pub fn parse_response(url: &str, environment: &Environment, resp: &HttpResponse) -> Result<Value, Error> {
+pub fn parse_response(
+    url: &str,
+    environment: &Environment,
+    resp: &HttpResponse,
+) -> Result<Value, Error> {
     if resp.body.len() > MAX_REST_BODY {
-        return Err(Error::ResponseTooLarge { what: "REST response".into(), limit: MAX_REST_BODY });
+        return Err(Error::ResponseTooLarge {
+            what: "REST response".into(),
+            limit: MAX_REST_BODY,
+        });
     }
     let url = redact_url(url);
     if resp.status == 401 {
-        return Err(Error::Unauthorized { url, error: None, environment: environment.label() });
+        return Err(Error::Unauthorized {
+            url,
+            error: None,
+            environment: environment.label(),
+        });
     }
     if resp.status == 403 {
         return Err(Error::Forbidden { url });
@@ -75,9 +100,16 @@ pub fn parse_response(url: &str, environment: &Environment, resp: &HttpResponse)
     let json: Option<Value> = serde_json::from_slice(&resp.body).ok();
     let Some(json) = json else {
         return Err(if resp.is_success() {
-            Error::InvalidResponse { what: "REST response".into(), reason: "body is not JSON".into() }
+            Error::InvalidResponse {
+                what: "REST response".into(),
+                reason: "body is not JSON".into(),
+            }
         } else {
-            Error::HttpStatus { status: resp.status, url, detail: None }
+            Error::HttpStatus {
+                status: resp.status,
+                url,
+                detail: None,
+            }
         });
     };
     let success = json.get("success").and_then(Value::as_bool);
@@ -126,7 +158,12 @@ mod tests {
     #[test]
     fn refuses_token_in_query_and_bad_paths() {
         let env = Environment::Us;
-        assert_eq!(get_request(&env, &creds(), "goal/1?access_token=x", RequestId(1)).unwrap_err().code(), "invalid_input");
+        assert_eq!(
+            get_request(&env, &creds(), "goal/1?access_token=x", RequestId(1))
+                .unwrap_err()
+                .code(),
+            "invalid_input"
+        );
         assert!(get_request(&env, &creds(), "https://evil/x", RequestId(1)).is_err());
         assert!(get_request(&env, &creds(), "", RequestId(1)).is_err());
     }
@@ -134,9 +171,18 @@ mod tests {
     #[test]
     fn parses_envelopes_and_errors() {
         let env = Environment::Eu;
-        let ok = HttpResponse::json(200, &serde_json::json!({"success":true,"message":"ok","data":{"id":123}}));
-        assert_eq!(parse_response("u", &env, &ok).unwrap(), serde_json::json!({"id":123}));
-        let bad = HttpResponse::json(400, &serde_json::json!({"success":false,"error":"not_found","error_description":"no goal"}));
+        let ok = HttpResponse::json(
+            200,
+            &serde_json::json!({"success":true,"message":"ok","data":{"id":123}}),
+        );
+        assert_eq!(
+            parse_response("u", &env, &ok).unwrap(),
+            serde_json::json!({"id":123})
+        );
+        let bad = HttpResponse::json(
+            400,
+            &serde_json::json!({"success":false,"error":"not_found","error_description":"no goal"}),
+        );
         let e = parse_response("u", &env, &bad).unwrap_err();
         assert!(e.to_string().contains("not_found: no goal"));
         let e = parse_response("u", &env, &HttpResponse::new(401, vec![], "")).unwrap_err();

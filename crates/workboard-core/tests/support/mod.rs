@@ -94,7 +94,10 @@ impl Transport for ScriptedTransport {
             body: String::from_utf8_lossy(&request.body).into_owned(),
         };
         let Some(next) = self.script.borrow_mut().pop_front() else {
-            self.failures.borrow_mut().push(format!("unexpected extra request: {}", serde_json::to_string(&got).unwrap()));
+            self.failures.borrow_mut().push(format!(
+                "unexpected extra request: {}",
+                serde_json::to_string(&got).unwrap()
+            ));
             return Err(TransportError::Other("no scripted response".into()));
         };
         if next.request != got {
@@ -145,8 +148,8 @@ pub fn load_vectors(prefix: &str) -> Vec<(PathBuf, Vector)> {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if name.starts_with(prefix) && name.ends_with(".json") {
             let text = std::fs::read_to_string(&path).unwrap();
-            let v: Vector = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let v: Vector =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             out.push((path, v));
         }
     }
@@ -160,7 +163,8 @@ pub fn json_matches(expected: &Value, actual: &Value) -> bool {
         (Value::String(s), _) if s == "*" => true,
         (Value::Object(e), Value::Object(a)) => {
             e.len() == a.len()
-                && e.iter().all(|(k, v)| a.get(k).is_some_and(|av| json_matches(v, av)))
+                && e.iter()
+                    .all(|(k, v)| a.get(k).is_some_and(|av| json_matches(v, av)))
         }
         (Value::Array(e), Value::Array(a)) => {
             e.len() == a.len() && e.iter().zip(a).all(|(x, y)| json_matches(x, y))
@@ -206,7 +210,9 @@ pub fn replay_all<S: Default>(
             }
             let left = ctx.transport.script.borrow().len();
             if left > 0 {
-                failures.push(format!("{where_}: {left} scripted exchange(s) never requested"));
+                failures.push(format!(
+                    "{where_}: {left} scripted exchange(s) never requested"
+                ));
             }
             let actual = match &result {
                 Ok(v) => serde_json::json!({ "ok": v }),
@@ -222,7 +228,12 @@ pub fn replay_all<S: Default>(
             }
         }
     }
-    assert!(failures.is_empty(), "{} vector failure(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} vector failure(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     vectors.len()
 }
 
