@@ -487,6 +487,29 @@ pub enum ContentBlock {
 }
 
 impl ContentBlock {
+    /// The block in MCP's wire form (`{"type": "text", "text": ..}`, ...).
+    pub fn to_value(&self) -> Value {
+        match self {
+            ContentBlock::Text { text } => serde_json::json!({"type": "text", "text": text}),
+            ContentBlock::Image { data, mime_type } => {
+                serde_json::json!({"type": "image", "data": data, "mimeType": mime_type})
+            }
+            ContentBlock::Audio { data, mime_type } => {
+                serde_json::json!({"type": "audio", "data": data, "mimeType": mime_type})
+            }
+            ContentBlock::Resource { resource } => {
+                serde_json::json!({"type": "resource", "resource": resource})
+            }
+            ContentBlock::ResourceLink { uri, name: Some(n) } => {
+                serde_json::json!({"type": "resource_link", "uri": uri, "name": n})
+            }
+            ContentBlock::ResourceLink { uri, name: None } => {
+                serde_json::json!({"type": "resource_link", "uri": uri})
+            }
+            ContentBlock::Other(v) => v.clone(),
+        }
+    }
+
     fn from_value(v: Value) -> ContentBlock {
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
         match v.get("type").and_then(Value::as_str) {
@@ -531,6 +554,19 @@ pub struct CallToolResult {
 }
 
 impl CallToolResult {
+    /// The result in MCP's wire form: `content`, `isError`, and `structuredContent` when
+    /// present.
+    pub fn to_value(&self) -> Value {
+        let mut v = serde_json::json!({
+            "content": self.content.iter().map(ContentBlock::to_value).collect::<Vec<_>>(),
+            "isError": self.is_error,
+        });
+        if let (Some(s), Some(obj)) = (&self.structured_content, v.as_object_mut()) {
+            obj.insert("structuredContent".into(), s.clone());
+        }
+        v
+    }
+
     /// All text blocks joined by `\n`.
     pub fn text(&self) -> String {
         let texts: Vec<&str> = self
@@ -653,5 +689,26 @@ mod tests {
         assert_eq!(r.text(), "boom");
         assert!(matches!(r.content[1], ContentBlock::Image { .. }));
         assert!(matches!(r.content[2], ContentBlock::Other(_)));
+    }
+}
+
+#[cfg(test)]
+mod wire_form_tests {
+    use super::*;
+
+    #[test]
+    fn call_tool_results_round_trip_through_their_wire_form() {
+        let wire = serde_json::json!({
+            "content": [
+                {"type": "text", "text": "hi"},
+                {"type": "image", "data": "AA==", "mimeType": "image/png"},
+                {"type": "resource_link", "uri": "wb://goal/1"},
+                {"type": "future_block", "x": 1}
+            ],
+            "structuredContent": {"n": 1},
+            "isError": true
+        });
+        let parsed = parse_call_tool_result(wire.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.to_value(), wire);
     }
 }
