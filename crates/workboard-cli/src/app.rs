@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use workboard_core::{Credentials, Environment};
 use workboard_native::{CredentialStore, FileStore};
 
-use crate::output::{exit, CliError};
+use crate::output::CliError;
 
 /// Connect to WorkBoard's MCP server and API.
 #[derive(Debug, Parser)]
@@ -158,15 +158,17 @@ pub struct SimArgs {
 pub struct Ctx {
     pub environment: Environment,
     pub mcp_url: String,
+    /// `--server`, when given.
+    pub server_override: Option<String>,
     pub store: Arc<dyn CredentialStore>,
     pub store_path: PathBuf,
     pub json: bool,
     pub quiet: bool,
 }
 
-pub const KEY_CREDENTIALS: &str = "credentials";
-pub const KEY_AUTH_CONTEXT: &str = "auth_context";
-pub const KEY_SESSION: &str = "session";
+use workboard_native::store::keys::{
+    AUTH_CONTEXT as KEY_AUTH_CONTEXT, CREDENTIALS as KEY_CREDENTIALS, SESSION as KEY_SESSION,
+};
 
 impl Ctx {
     fn new(cli: &Cli) -> Result<Ctx, CliError> {
@@ -174,7 +176,13 @@ impl Ctx {
         let mcp_url = match &cli.server {
             Some(s) => {
                 let url = url::Url::parse(s).map_err(|e| {
-                    CliError::usage(format!("invalid --server URL: {e}"), Some("Pass an absolute URL such as https://www.myworkboard.com/wb/mcp".into()))
+                    CliError::usage(
+                        format!("invalid --server URL: {e}"),
+                        Some(
+                            "Pass an absolute URL such as https://www.myworkboard.com/wb/mcp"
+                                .into(),
+                        ),
+                    )
                 })?;
                 workboard_core::env::check_secure_url(&url, "MCP server URL")?;
                 s.clone()
@@ -185,6 +193,7 @@ impl Ctx {
         Ok(Ctx {
             environment,
             mcp_url,
+            server_override: cli.server.clone(),
             store: Arc::new(FileStore::new(store_path.clone())),
             store_path,
             json: cli.json,
@@ -200,15 +209,16 @@ impl Ctx {
     }
 
     pub fn require_credentials(&self) -> Result<Credentials, CliError> {
-        self.load_credentials()?.ok_or_else(|| workboard_core::Error::NotSignedIn.into())
+        self.load_credentials()?
+            .ok_or_else(|| workboard_core::Error::NotSignedIn.into())
     }
 
     /// Prints a result: JSON when --json, else the human text.
     pub fn print(&self, json: serde_json::Value, human: impl FnOnce() -> String) {
         if self.json {
-            println!("{}", serde_json::json!({ "ok": true, "result": json }));
+            crate::outln!("{}", serde_json::json!({ "ok": true, "result": json }));
         } else {
-            println!("{}", human());
+            crate::outln!("{}", human());
         }
     }
 }
@@ -218,26 +228,35 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Token(TokenCommand::Set { file }) => token_set(&ctx, file),
         Command::Status => status(&ctx),
-        other => Err(CliError::new(
-            "unavailable",
-            format!("{other:?} is not available in this build"),
-            None,
-            exit::OTHER,
-        )),
+        Command::Config(cmd) => crate::cmd_config::run(&ctx, cmd).await,
+        Command::Doctor => crate::cmd_doctor::run(&ctx).await,
+        Command::Tools => crate::cmd_mcp::tools(&ctx).await,
+        Command::Call { name, args } => crate::cmd_mcp::call(&ctx, &name, &args).await,
+        Command::Rest { path } => crate::cmd_mcp::rest(&ctx, &path).await,
+        Command::Login(args) => crate::cmd_auth::login(&ctx, args).await,
+        Command::Logout => crate::cmd_auth::logout(&ctx).await,
+        Command::Demo => crate::cmd_demo::run(&ctx).await,
+        Command::Sim(args) => crate::cmd_demo::sim(&ctx, args).await,
     }
 }
 
 fn read_secret_input(file: Option<&PathBuf>, what: &str) -> Result<String, CliError> {
     let raw = match file {
         Some(p) => std::fs::read_to_string(p).map_err(|e| {
-            CliError::usage(format!("cannot read {what} from {}: {e}", p.display()), None)
+            CliError::usage(
+                format!("cannot read {what} from {}: {e}", p.display()),
+                None,
+            )
         })?,
         None => {
             use std::io::Read;
             let mut s = String::new();
-            std::io::stdin().take(64 * 1024).read_to_string(&mut s).map_err(|e| {
-                CliError::usage(format!("cannot read {what} from stdin: {e}"), None)
-            })?;
+            std::io::stdin()
+                .take(64 * 1024)
+                .read_to_string(&mut s)
+                .map_err(|e| {
+                    CliError::usage(format!("cannot read {what} from stdin: {e}"), None)
+                })?;
             s
         }
     };
@@ -245,11 +264,16 @@ fn read_secret_input(file: Option<&PathBuf>, what: &str) -> Result<String, CliEr
     if t.is_empty() {
         return Err(CliError::usage(
             format!("no {what} given"),
-            Some(format!("Pipe the {what} on stdin (e.g. `pbpaste | workboard token set`) or pass --file.")),
+            Some(format!(
+                "Pipe the {what} on stdin (e.g. `pbpaste | workboard token set`) or pass --file."
+            )),
         ));
     }
     if t.chars().any(char::is_whitespace) && !t.to_ascii_lowercase().starts_with("bearer ") {
-        return Err(CliError::usage(format!("the {what} contains whitespace"), Some("Copy the token exactly as WorkBoard shows it, on one line.".into())));
+        return Err(CliError::usage(
+            format!("the {what} contains whitespace"),
+            Some("Copy the token exactly as WorkBoard shows it, on one line.".into()),
+        ));
     }
     Ok(t)
 }
@@ -260,9 +284,15 @@ fn token_set(ctx: &Ctx, file: Option<PathBuf>) -> Result<(), CliError> {
     ctx.store.save(KEY_CREDENTIALS, &creds.to_json())?;
     ctx.store.remove(KEY_AUTH_CONTEXT)?;
     ctx.store.remove(KEY_SESSION)?;
-    ctx.print(serde_json::json!({ "stored": "personal_token", "store": ctx.store_path }), || {
-        format!("Personal token stored in {} (mode 0600).", ctx.store_path.display())
-    });
+    ctx.print(
+        serde_json::json!({ "stored": "personal_token", "store": ctx.store_path }),
+        || {
+            format!(
+                "Personal token stored in {} (mode 0600).",
+                ctx.store_path.display()
+            )
+        },
+    );
     Ok(())
 }
 

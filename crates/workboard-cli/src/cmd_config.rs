@@ -182,7 +182,8 @@ fn lint_file(ctx: &Ctx, path: &Path) -> Result<(), CliError> {
                 path.display()
             )),
             exit::FINDINGS,
-        ));
+        )
+        .already_reported());
     }
     Ok(())
 }

@@ -128,7 +128,8 @@ pub async fn run(ctx: &Ctx) -> Result<(), CliError> {
             format!("doctor found {errors} problem(s): {}", codes.join(", ")),
             None,
             exit::FINDINGS,
-        ));
+        )
+        .already_reported());
     }
     Ok(())
 }

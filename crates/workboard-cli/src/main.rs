@@ -2,6 +2,11 @@
 //! diagnose problems, and run a local WorkBoard simulator. Run `workboard --help`.
 
 mod app;
+mod cmd_auth;
+mod cmd_config;
+mod cmd_demo;
+mod cmd_doctor;
+mod cmd_mcp;
 mod output;
 
 use std::process::ExitCode;
@@ -10,7 +15,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = app::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -9,6 +9,8 @@ use workboard_core::ErrorInfo;
 pub struct CliError {
     pub info: ErrorInfo,
     pub exit: u8,
+    /// The outcome was already printed as the command's result (`--json` prints nothing more).
+    pub reported: bool,
 }
 
 /// Exit codes (documented in the README).
@@ -33,7 +35,21 @@ impl CliError {
     }
 
     pub fn new(code: &str, message: impl Into<String>, hint: Option<String>, exit: u8) -> Self {
-        CliError { info: ErrorInfo { code: code.into(), message: message.into(), hint }, exit }
+        CliError {
+            info: ErrorInfo {
+                code: code.into(),
+                message: message.into(),
+                hint,
+            },
+            exit,
+            reported: false,
+        }
+    }
+
+    /// Marks an error whose details the command already printed as its result (findings).
+    pub fn already_reported(mut self) -> Self {
+        self.reported = true;
+        self
     }
 
     pub fn usage(message: impl Into<String>, hint: Option<String>) -> Self {
@@ -44,31 +60,65 @@ impl CliError {
 impl From<workboard_core::Error> for CliError {
     fn from(e: workboard_core::Error) -> Self {
         let exit = match e.code() {
-            "unauthorized" | "not_signed_in" | "state_mismatch" | "state_missing"
-            | "authorization_denied" | "authorization_expired" | "authorization_reused"
-            | "redirect_uri_mismatch" | "token_endpoint_error" | "insufficient_scope"
-            | "forbidden" | "secret_in_browser" | "no_client_identity" => exit::AUTH,
+            "unauthorized"
+            | "not_signed_in"
+            | "state_mismatch"
+            | "state_missing"
+            | "authorization_denied"
+            | "authorization_expired"
+            | "authorization_reused"
+            | "redirect_uri_mismatch"
+            | "token_endpoint_error"
+            | "insufficient_scope"
+            | "forbidden"
+            | "secret_in_browser"
+            | "no_client_identity" => exit::AUTH,
             "transport" | "retries_exhausted" => exit::NETWORK,
-            "invalid_input" | "invalid_url" | "insecure_url" | "invalid_config" | "wrong_state" => exit::USAGE,
-            "http_status" | "rate_limited" | "protocol_error" | "invalid_response"
-            | "jsonrpc_error" | "session_expired" | "discovery_failed" | "issuer_mismatch"
-            | "resource_mismatch" | "unsupported_protocol_version" | "response_too_large" => exit::SERVER,
+            "invalid_input"
+            | "invalid_url"
+            | "insecure_url"
+            | "invalid_config"
+            | "invalid_config_json"
+            | "wrong_state" => exit::USAGE,
+            "http_status"
+            | "rate_limited"
+            | "protocol_error"
+            | "invalid_response"
+            | "jsonrpc_error"
+            | "session_expired"
+            | "discovery_failed"
+            | "issuer_mismatch"
+            | "resource_mismatch"
+            | "unsupported_protocol_version"
+            | "response_too_large" => exit::SERVER,
             _ => exit::OTHER,
         };
-        CliError { info: e.info(), exit }
+        CliError {
+            info: e.info(),
+            exit,
+            reported: false,
+        }
     }
 }
 
 impl From<workboard_native::StoreError> for CliError {
     fn from(e: workboard_native::StoreError) -> Self {
-        CliError::new("credential_store", e.to_string(), Some("Check the file's permissions, or pass --store PATH.".into()), exit::OTHER)
+        CliError::new(
+            "credential_store",
+            e.to_string(),
+            Some("Check the file's permissions, or pass --store PATH.".into()),
+            exit::OTHER,
+        )
     }
 }
 
 pub fn print_error(e: &CliError, json: bool) {
     if json {
+        if e.reported {
+            return;
+        }
         let v = serde_json::json!({ "ok": false, "error": e.info });
-        println!("{v}");
+        crate::outln!("{v}");
         return;
     }
     eprintln!("error: {} [{}]", e.info.message, e.info.code);
@@ -77,6 +127,19 @@ pub fn print_error(e: &CliError, json: bool) {
             eprintln!("{}{line}", if i == 0 { "hint: " } else { "      " });
         }
     }
+}
+
+/// Writes a line to stdout. A closed stdout (`workboard tools | head -1`) ends the process
+/// quietly instead of panicking.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, $($arg)*).and_then(|_| out.flush()).is_err() {
+            std::process::exit(0);
+        }
+    }};
 }
 
 /// Prints a progress line to stderr (never to stdout, which carries results).
@@ -88,13 +151,14 @@ pub fn progress(quiet: bool, msg: &str) {
 
 /// Times a step.
 pub struct Step {
-    pub name: String,
     pub started: Instant,
 }
 
 impl Step {
-    pub fn start(name: &str) -> Self {
-        Step { name: name.into(), started: Instant::now() }
+    pub fn start() -> Self {
+        Step {
+            started: Instant::now(),
+        }
     }
     pub fn ms(&self) -> f64 {
         self.started.elapsed().as_secs_f64() * 1000.0

@@ -11,10 +11,10 @@
 use std::time::Duration;
 
 use workboard_core::oauth::flow::{AuthContext, McpAuthConfig, McpAuthEvent, McpAuthFlow};
-use workboard_core::oauth::v1::{RevokeOutcome, V1Config, V1Outcome, V1SignIn};
+use workboard_core::oauth::v1::{self, RevokeOutcome, V1Config, V1Outcome, V1SignIn};
 use workboard_core::{
-    drive, Clock, Credentials, Error, HttpRequest, Method, RequestId, SecretString, Transport,
-    TransportError,
+    drive, Clock, Credentials, Dialect, Environment, Error, HttpRequest, Method, RequestId,
+    SecretString, Transport, TransportError,
 };
 
 use crate::loopback::{LoopbackError, LoopbackListener};
@@ -71,23 +71,22 @@ pub async fn sign_in_v1(
     }
 }
 
-/// Revokes WorkBoard v1 credentials at `/wb/oauth/revoke/`.
+/// Revokes WorkBoard v1 credentials at `/wb/oauth/revoke/` (the token authenticates the
+/// call; no Client Hash is needed).
 pub async fn revoke_v1(
     transport: &ReqwestTransport,
-    config: V1Config,
-    client_hash: SecretString,
+    environment: &Environment,
     credentials: &Credentials,
 ) -> Result<RevokeOutcome, Error> {
-    let mut machine = V1SignIn::new(config, client_hash)?;
-    machine.revoke(credentials)?;
-    drive(&mut machine, transport, &SystemClock).await;
-    match machine.poll_result() {
-        Some(Ok(V1Outcome::Revoked(outcome))) => Ok(outcome),
-        Some(Err(e)) => Err(e),
-        _ => Err(Error::Protocol {
-            reason: "the revocation did not complete".into(),
-        }),
+    if !matches!(credentials, Credentials::OAuth(t) if t.dialect == Dialect::WorkboardV1) {
+        return Err(Error::InvalidInput {
+            what: "credentials to revoke".into(),
+            reason: "only WorkBoard v1 OAuth tokens are revoked at /wb/oauth/revoke/".into(),
+        });
     }
+    let request = v1::revoke_request(environment, credentials, RequestId(1));
+    let response = transport.send(request).await?;
+    v1::handle_revoke_response(&response)
 }
 
 /// What an OAuth 2.1 sign-in produced: the credentials and the context to refresh and

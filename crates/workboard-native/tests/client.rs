@@ -143,7 +143,7 @@ async fn v1_sign_in_headless_then_revoke() {
     let config = V1Config::new(env(&sim), DEMO_CLIENT_ID, DEMO_REDIRECT_URI);
     let creds = sign_in_v1(
         &transport,
-        config.clone(),
+        config,
         SecretString::new(DEMO_CLIENT_HASH),
         Approver::Headless,
     )
@@ -171,14 +171,12 @@ async fn v1_sign_in_headless_then_revoke() {
             .code(),
         "invalid_input"
     );
-    let outcome = revoke_v1(
-        &transport,
-        config,
-        SecretString::new(DEMO_CLIENT_HASH),
-        &creds,
-    )
-    .await
-    .unwrap();
+    let outcome = revoke_v1(&transport, &env(&sim), &creds).await.unwrap();
+    let personal = Credentials::personal("p");
+    let e = revoke_v1(&transport, &env(&sim), &personal)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
     assert_eq!(outcome, RevokeOutcome::Revoked);
     let after = Client::builder()
         .environment(env(&sim))

@@ -1,0 +1,110 @@
+//! `workboard tools`, `call`, `rest`: MCP and REST through the native [`Client`], with the
+//! credentials, OAuth context and session kept in the store.
+
+use workboard_native::{Client, Reactor};
+
+use crate::app::Ctx;
+use crate::output::{progress, CliError};
+
+/// A client on the stored credentials (refreshed credentials are saved back to the store).
+pub fn client(ctx: &Ctx) -> Result<Client, CliError> {
+    ctx.require_credentials()?;
+    // One short-lived reactor thread for this process (the CLI makes one client).
+    let reactor = Reactor::new(1)?;
+    Ok(Client::builder()
+        .environment(ctx.environment.clone())
+        .server_url(ctx.mcp_url.clone())
+        .store(ctx.store.clone())
+        .reactor(reactor)
+        .client_info("workboard-cli", env!("CARGO_PKG_VERSION"))
+        .build()?)
+}
+
+/// `workboard tools`.
+pub async fn tools(ctx: &Ctx) -> Result<(), CliError> {
+    let client = client(ctx)?;
+    progress(ctx.quiet, &format!("listing tools of {}", ctx.mcp_url));
+    let tools = client.list_tools().await?;
+    let json = serde_json::to_value(&tools).unwrap_or_default();
+    ctx.print(serde_json::json!({ "tools": json }), || {
+        if tools.is_empty() {
+            return "No tools listed. Your WorkBoard role may lack access to OKRs/Scorecards: ask an admin to check your role.".into();
+        }
+        let width = tools.iter().map(|t| t.name.len()).max().unwrap_or(0);
+        let mut out: Vec<String> = tools
+            .iter()
+            .map(|t| {
+                let about = t.title.as_deref().or(t.description.as_deref()).unwrap_or("");
+                let about = about.lines().next().unwrap_or("");
+                format!("{:width$}  {about}", t.name)
+            })
+            .collect();
+        out.push(format!("{} tool(s)", tools.len()));
+        out.join("\n")
+    });
+    Ok(())
+}
+
+/// `workboard call NAME --args JSON`.
+pub async fn call(ctx: &Ctx, name: &str, args: &str) -> Result<(), CliError> {
+    let arguments: serde_json::Value = serde_json::from_str(args).map_err(|e| {
+        CliError::usage(
+            format!("--args is not JSON: {e}"),
+            Some(r#"Pass a JSON object, e.g. --args '{"team_id": 201}'"#.into()),
+        )
+    })?;
+    if !arguments.is_object() {
+        return Err(CliError::usage(
+            "--args must be a JSON object",
+            Some(r#"e.g. --args '{}'"#.into()),
+        ));
+    }
+    let client = client(ctx)?;
+    progress(ctx.quiet, &format!("calling {name}"));
+    let result = client.call_tool(name, arguments).await?;
+    let json = result.to_value();
+    ctx.print(json, || {
+        let text = result.text();
+        let body = match (&result.structured_content, text.is_empty()) {
+            (Some(s), true) => serde_json::to_string_pretty(s).unwrap_or_default(),
+            _ => text,
+        };
+        if result.is_error {
+            format!("The tool reported an error:\n{body}")
+        } else {
+            body
+        }
+    });
+    if result.is_error {
+        return Err(CliError::new(
+            "tool_error",
+            format!("{name} reported an error"),
+            None,
+            crate::output::exit::SERVER,
+        )
+        .already_reported());
+    }
+    Ok(())
+}
+
+/// `workboard rest PATH`.
+pub async fn rest(ctx: &Ctx, path: &str) -> Result<(), CliError> {
+    let client = client(ctx)?;
+    progress(ctx.quiet, &format!("GET {path}"));
+    let personal = matches!(
+        ctx.load_credentials()?,
+        Some(workboard_core::Credentials::Personal { .. })
+    );
+    let data = match client.rest_get(path).await {
+        Err(e) if personal && e.code() == "forbidden" => {
+            let mut err = CliError::from(e);
+            err.info.hint = Some("Personal tokens are scoped to MCP only; the REST API needs an OAuth sign-in (`workboard login`).".into());
+            return Err(err);
+        }
+        other => other?,
+    };
+    ctx.print(data.clone(), || {
+        serde_json::to_string_pretty(&data).unwrap_or_default()
+    });
+    Ok(())
+}
