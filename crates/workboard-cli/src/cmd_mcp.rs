@@ -28,13 +28,17 @@ pub async fn tools(ctx: &Ctx) -> Result<(), CliError> {
     let json = serde_json::to_value(&tools).unwrap_or_default();
     ctx.print(serde_json::json!({ "tools": json }), || {
         if tools.is_empty() {
-            return "No tools listed. Your WorkBoard role may lack access to OKRs/Scorecards: ask an admin to check your role.".into();
+            return format!("No tools listed. {}", workboard_core::error::HINT_NO_TOOLS);
         }
         let width = tools.iter().map(|t| t.name.len()).max().unwrap_or(0);
         let mut out: Vec<String> = tools
             .iter()
             .map(|t| {
-                let about = t.title.as_deref().or(t.description.as_deref()).unwrap_or("");
+                let about = t
+                    .title
+                    .as_deref()
+                    .or(t.description.as_deref())
+                    .unwrap_or("");
                 let about = about.lines().next().unwrap_or("");
                 format!("{:width$}  {about}", t.name)
             })

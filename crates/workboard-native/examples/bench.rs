@@ -14,7 +14,7 @@
 //!   [--calls 2000] [--sessions 10000]
 //! ```
 //! The first `--server` is used for parts 2 and 3.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
