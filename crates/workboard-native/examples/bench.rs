@@ -225,6 +225,17 @@ async fn main() {
         ours.push(t.elapsed().as_secs_f64() * 1e6);
         assert!(!r.is_error);
     }
+    // The same machine driven inline on this thread (no reactor hop): separates the core's
+    // cost from the handle's cross-thread wake-ups.
+    let mut inline = Vec::with_capacity(args.calls);
+    for _ in 0..args.calls {
+        let t = Instant::now();
+        let h = conn.call_tool("get_current_user", serde_json::json!({}), 0);
+        drive(&mut conn, &http, &SystemClock).await;
+        assert!(matches!(conn.poll_result(h), Some(Ok(_))));
+        inline.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let mi = median(&mut inline);
     let (mo, mb) = (median(&mut ours), median(&mut base));
     println!(
         "[2] tool call, median of {} sequential calls on loopback: Client::call_tool {mo:.1} µs, raw reqwest POST of the same {} bytes {mb:.1} µs → ratio {:.2} ({:+.1} µs per call)",
@@ -233,9 +244,14 @@ async fn main() {
         mo / mb,
         mo - mb
     );
+    println!(
+        "[2] the same call through the core Connection driven inline (no reactor thread): {mi:.1} µs → ratio {:.2} ({:+.1} µs)",
+        mi / mb,
+        mi - mb
+    );
     report.insert(
         "tool_call".into(),
-        serde_json::json!({ "calls": args.calls, "ours_median_us": mo, "raw_median_us": mb, "ratio": mo / mb, "body_bytes": template.body.len() }),
+        serde_json::json!({ "calls": args.calls, "ours_median_us": mo, "inline_median_us": mi, "raw_median_us": mb, "ratio": mo / mb, "inline_ratio": mi / mb, "body_bytes": template.body.len() }),
     );
     client.close().await.ok();
     drop(client);
