@@ -1,0 +1,1228 @@
+//! End to end: the built `workboard` binary's sign-in, MCP and REST commands against an
+//! in-process WorkBoard simulator (consent, denial, state and expiry errors, refresh with
+//! rotation, wrong environment, revocation, a role without tools, every injected fault), and
+//! against an independent MCP server built on the official TypeScript SDK
+//! (`tests/ts-sdk/server.mjs`).
+//!
+//! Every run of the binary is bounded ([`TIMEOUT`]: killed and failed after it), asserts that
+//! nothing panicked, and is recorded by its [`Case`]: when the case ends, no output of any of its
+//! runs may contain one of the secrets the case learned (tokens, client hash, codes).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::cell::RefCell;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use workboard_sim::{
+    ClientConfig, ResponseMode, Role, SimConfig, SimHandle, Simulator, DEMO_CLIENT_HASH,
+    DEMO_CLIENT_ID, DEMO_PERSONAL_TOKEN, DEMO_REDIRECT_URI,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_workboard");
+
+/// Longest time any child process may run.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Environment variables the binary reads; removed from every child so the machine running
+/// the tests cannot change them.
+const CLI_ENV: &[&str] = &[
+    "WORKBOARD_ENV",
+    "WORKBOARD_SERVER",
+    "WORKBOARD_STORE",
+    "WORKBOARD_CLIENT_ID",
+    "WORKBOARD_CLIENT_HASH",
+    "WORKBOARD_CONFIG_DIR",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Simulator
+// ---------------------------------------------------------------------------------------------
+
+/// A simulator with the (multi-threaded) runtime serving it while the test waits on a child.
+struct Sim {
+    handle: SimHandle,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    fn start() -> Sim {
+        Sim::start_with(SimConfig::default())
+    }
+    fn start_with(config: SimConfig) -> Sim {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let handle = rt.block_on(Simulator::start(config)).unwrap();
+        Sim { handle, rt }
+    }
+    fn base(&self) -> String {
+        self.handle.base_url().to_string()
+    }
+    fn count(&self, key: &str) -> u64 {
+        self.handle.counters().get(key)
+    }
+}
+
+impl std::ops::Deref for Sim {
+    type Target = SimHandle;
+    fn deref(&self) -> &SimHandle {
+        &self.handle
+    }
+}
+
+/// A port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary
+// ---------------------------------------------------------------------------------------------
+
+/// A finished run.
+#[derive(Debug)]
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// The last stdout line as JSON (the `--json` result or error).
+    fn json(&self) -> Value {
+        let line = self.stdout.lines().last().unwrap_or_default();
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {self:?}"))
+    }
+
+    /// The `result` of a successful `--json` run.
+    fn result(&self) -> Value {
+        assert_eq!(self.code, 0, "{self:?}");
+        let v = self.json();
+        assert_eq!(v["ok"], true, "{v}");
+        v["result"].clone()
+    }
+
+    /// The `error` of a failed `--json` run, checking its exit code and stable code.
+    fn error(&self, exit: i32, code: &str) -> Value {
+        let v = self.json();
+        assert_eq!(v["ok"], false, "{self:?}");
+        assert_eq!(v["error"]["code"], code, "{self:?}");
+        assert_eq!(self.code, exit, "{self:?}");
+        v["error"].clone()
+    }
+}
+
+enum Line {
+    Stdout(String),
+    Stderr(String),
+    StdoutEnd,
+    StderrEnd,
+}
+
+/// A child process whose output is read line by line on two threads.
+struct Running {
+    child: Child,
+    lines: Receiver<Line>,
+    stdout: String,
+    stderr: String,
+    open: u8,
+    deadline: Instant,
+    what: String,
+}
+
+fn read_lines(
+    pipe: impl Read + Send + 'static,
+    tx: std::sync::mpsc::Sender<Line>,
+    line: fn(String) -> Line,
+    end: Line,
+) {
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(pipe);
+        loop {
+            let mut s = String::new();
+            match r.read_line(&mut s) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx.send(line(s)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = tx.send(end);
+    });
+}
+
+impl Running {
+    fn spawn(mut cmd: Command, stdin: Option<&str>, what: String) -> Running {
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(input) = stdin {
+            let mut pipe = child.stdin.take().unwrap();
+            pipe.write_all(input.as_bytes()).unwrap();
+        }
+        let (tx, rx) = channel();
+        read_lines(
+            child.stdout.take().unwrap(),
+            tx.clone(),
+            Line::Stdout,
+            Line::StdoutEnd,
+        );
+        read_lines(
+            child.stderr.take().unwrap(),
+            tx,
+            Line::Stderr,
+            Line::StderrEnd,
+        );
+        Running {
+            child,
+            lines: rx,
+            stdout: String::new(),
+            stderr: String::new(),
+            open: 2,
+            deadline: Instant::now() + TIMEOUT,
+            what,
+        }
+    }
+
+    /// Takes the next output line (both streams are collected); `None` once both ended.
+    fn next(&mut self) -> Option<Line> {
+        if self.open == 0 {
+            return None;
+        }
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        match self.lines.recv_timeout(left) {
+            Ok(line) => {
+                match &line {
+                    Line::Stdout(s) => self.stdout.push_str(s),
+                    Line::Stderr(s) => self.stderr.push_str(s),
+                    Line::StdoutEnd | Line::StderrEnd => self.open -= 1,
+                }
+                Some(line)
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "`{}` did not finish within {TIMEOUT:?} (killed)\nstdout: {}\nstderr: {}",
+                    self.what, self.stdout, self.stderr
+                );
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                self.open = 0;
+                None
+            }
+        }
+    }
+
+    /// Waits for a stderr line satisfying `want` and returns it (trimmed).
+    fn stderr_line(&mut self, want: impl Fn(&str) -> bool) -> String {
+        loop {
+            match self.next() {
+                Some(Line::Stderr(s)) if want(s.trim()) => return s.trim().to_string(),
+                Some(_) => {}
+                None => panic!(
+                    "`{}` ended without the expected stderr line\nstdout: {}\nstderr: {}",
+                    self.what, self.stdout, self.stderr
+                ),
+            }
+        }
+    }
+
+    /// Waits for the process to end.
+    fn finish(mut self) -> Out {
+        while self.next().is_some() {}
+        let status = self.child.wait().unwrap();
+        let out = Out {
+            code: status.code().unwrap_or(-1),
+            stdout: std::mem::take(&mut self.stdout),
+            stderr: std::mem::take(&mut self.stderr),
+        };
+        assert!(
+            !out.stderr.contains("panicked"),
+            "`{}` panicked: {}",
+            self.what,
+            out.stderr
+        );
+        out
+    }
+}
+
+/// One test's runs of the binary: a private credential store, the global options every run
+/// gets, every output, and the secrets none of them may contain (checked when the case ends).
+struct Case {
+    dir: tempfile::TempDir,
+    global: Vec<String>,
+    outputs: RefCell<Vec<String>>,
+    secrets: RefCell<Vec<String>>,
+}
+
+impl Case {
+    /// A case whose runs get `--store <tmp> <global...>`.
+    fn new(global: &[&str]) -> Case {
+        Case {
+            dir: tempfile::tempdir().unwrap(),
+            global: global.iter().map(|s| s.to_string()).collect(),
+            outputs: RefCell::new(Vec::new()),
+            secrets: RefCell::new(vec![DEMO_CLIENT_HASH.to_string()]),
+        }
+    }
+
+    /// A case against a simulator (`--env <base>`).
+    fn sim(sim: &Sim) -> Case {
+        Case::new(&["--env", &sim.base()])
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path().join("credentials.json")
+    }
+
+    /// Records a value no output may ever contain.
+    fn secret(&self, s: &str) {
+        assert!(s.len() >= 8, "too short to check as a secret: {s:?}");
+        self.secrets.borrow_mut().push(s.to_string());
+    }
+
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--store").arg(self.store());
+        cmd.args(&self.global).args(args);
+        for k in CLI_ENV {
+            cmd.env_remove(k);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Running {
+        Running::spawn(self.command(args, env), None, args.join(" "))
+    }
+
+    /// Records a finished run.
+    fn finish(&self, running: Running) -> Out {
+        let out = running.finish();
+        self.outputs.borrow_mut().push(out.all());
+        out
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        self.run_with(args, None, &[])
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Out {
+        let running = Running::spawn(self.command(args, env), stdin, args.join(" "));
+        self.finish(running)
+    }
+
+    /// `token set` from stdin; the token becomes a secret of the case.
+    fn set_token(&self, token: &str) {
+        self.secret(token);
+        let o = self.run_with(&["token", "set"], Some(&format!("{token}\n")), &[]);
+        assert_eq!(o.code, 0, "{o:?}");
+    }
+
+    /// The store file as key → value (values are JSON strings themselves).
+    fn stored(&self) -> serde_json::Map<String, Value> {
+        match std::fs::read_to_string(self.store()) {
+            Ok(s) => serde_json::from_str(&s).unwrap(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::Map::new(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A stored value, parsed.
+    fn stored_json(&self, key: &str) -> Option<Value> {
+        self.stored()
+            .get(key)
+            .map(|v| serde_json::from_str(v.as_str().unwrap()).unwrap())
+    }
+
+    /// The stored credentials' (access token, refresh token), recorded as secrets.
+    fn stored_tokens(&self) -> (String, Option<String>) {
+        let c = self.stored_json("credentials").expect("credentials stored");
+        let access = c["access_token"]
+            .as_str()
+            .or_else(|| c["token"].as_str())
+            .unwrap()
+            .to_string();
+        let refresh = c["refresh_token"].as_str().map(str::to_string);
+        self.secret(&access);
+        if let Some(r) = &refresh {
+            self.secret(r);
+        }
+        (access, refresh)
+    }
+}
+
+impl Drop for Case {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let outputs = self.outputs.borrow();
+        assert!(!outputs.is_empty(), "the case ran nothing");
+        for secret in self.secrets.borrow().iter() {
+            for out in outputs.iter() {
+                assert!(
+                    !out.contains(secret.as_str()),
+                    "an output contains a secret ({} chars):\n{out}",
+                    secret.len()
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser (for loopback sign-in)
+// ---------------------------------------------------------------------------------------------
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// GET `url`: (status, Location, body).
+async fn get(url: &str) -> (u16, Option<String>, String) {
+    let r = browser().get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, location, r.text().await.unwrap())
+}
+
+/// The hidden `request_id` of the consent page.
+fn request_id(html: &str) -> String {
+    let marker = "name=\"request_id\" value=\"";
+    let start = html.find(marker).expect("request_id field") + marker.len();
+    let end = html[start..].find('"').expect("end quote") + start;
+    html[start..end].to_string()
+}
+
+/// Opens the consent page at `url` and answers it with `decision`; returns the redirect.
+async fn consent(base: &str, url: &str, decision: &str) -> String {
+    let (status, _, html) = get(url).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Demo App"), "{html}");
+    let rid = request_id(&html);
+    let r = browser()
+        .post(format!("{base}/wb/oauth/authorize/decision"))
+        .form(&[("request_id", rid.as_str()), ("decision", decision)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    r.headers()
+        .get("location")
+        .expect("Location")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn query(url: &str, key: &str) -> Option<String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A loopback sign-in in progress: the CLI waits on `redirect`, the URL was printed.
+struct Loopback {
+    running: Running,
+    url: String,
+    redirect: String,
+}
+
+/// Starts `login` (v1, `--no-browser`) on a fresh loopback redirect URI registered for the demo
+/// client, and waits until the authorization URL is printed.
+fn start_loopback_login(sim: &Sim, case: &Case) -> Loopback {
+    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    sim.add_client(ClientConfig::new(
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_HASH,
+        &redirect,
+    ));
+    let mut running = case.spawn(
+        &[
+            "--json",
+            "login",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--redirect-uri",
+            &redirect,
+            "--no-browser",
+            "--timeout",
+            "60",
+        ],
+        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
+    );
+    let prefix = format!("{}/wb/oauth/authorize?", sim.base());
+    let url = running.stderr_line(|l| l.starts_with(&prefix));
+    assert_eq!(
+        query(&url, "redirect_uri").as_deref(),
+        Some(redirect.as_str())
+    );
+    assert_eq!(query(&url, "client_id").as_deref(), Some(DEMO_CLIENT_ID));
+    assert!(query(&url, "state").is_some_and(|s| s.len() >= 16), "{url}");
+    Loopback {
+        running,
+        url,
+        redirect,
+    }
+}
+
+/// Delivers `location` to the CLI's loopback listener as the browser would.
+fn deliver(sim: &Sim, location: &str) {
+    let (status, _, body) = sim.rt.block_on(get(location));
+    assert_eq!(status, 200, "{body}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// demo
+// ---------------------------------------------------------------------------------------------
+
+const DEMO_STEPS: &[&str] = &[
+    "start simulator",
+    "v1 authorize URL",
+    "v1 consent page",
+    "v1 approve",
+    "v1 code exchange",
+    "MCP initialize",
+    "MCP list tools",
+    "MCP call get_current_user",
+    "REST GET /wb/apis/goal/301",
+    "v1 revoke",
+    "revoked token is refused",
+];
+
+#[test]
+fn demo_runs_every_step_in_text_and_json() {
+    let case = Case::new(&[]);
+    let text = case.run(&["demo"]);
+    assert_eq!(text.code, 0, "{text:?}");
+    for step in DEMO_STEPS {
+        assert!(
+            text.stdout
+                .lines()
+                .any(|l| l.starts_with("✓ ") && l.contains(step) && l.contains(" ms")),
+            "step `{step}` missing:\n{}",
+            text.stdout
+        );
+    }
+    assert!(text.stdout.contains("Demo complete in "), "{}", text.stdout);
+    assert!(text
+        .stdout
+        .contains(&format!("({} steps", DEMO_STEPS.len())));
+
+    let json = case.run(&["--json", "demo"]);
+    assert_eq!(json.stdout.lines().count(), 1, "{json:?}");
+    let result = json.result();
+    let steps = result["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(names, DEMO_STEPS);
+    for required in ["v1 code exchange", "MCP list tools", "v1 revoke"] {
+        assert!(names.contains(&required));
+    }
+    for s in steps {
+        assert!(s["ms"].as_f64().unwrap() >= 0.0, "{s}");
+        assert!(!s["detail"].as_str().unwrap().is_empty(), "{s}");
+    }
+    assert!(result["total_ms"].as_f64().unwrap() > 0.0);
+    assert!(result["server_requests"].as_u64().unwrap() >= 8);
+}
+
+// ---------------------------------------------------------------------------------------------
+// WorkBoard OAuth v1
+// ---------------------------------------------------------------------------------------------
+
+fn v1_login_headless(case: &Case) -> Out {
+    case.run_with(
+        &[
+            "--json",
+            "login",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--redirect-uri",
+            DEMO_REDIRECT_URI,
+            "--headless",
+        ],
+        None,
+        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
+    )
+}
+
+#[test]
+fn v1_headless_login_then_status_tools_call_rest_and_logout_revokes() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+
+    // A consent page cannot be followed headlessly: a typed error, nothing stored.
+    let refused = v1_login_headless(&case);
+    let err = refused.error(3, "authorization_denied");
+    assert!(
+        err["message"].as_str().unwrap().contains("--headless"),
+        "{err}"
+    );
+    assert!(case.stored_json("credentials").is_none());
+
+    sim.set_auto_approve(true);
+    let login = v1_login_headless(&case);
+    assert_eq!(login.result()["signed_in"], "workboard_v1");
+    assert_eq!(sim.count("token:v1"), 1);
+    let (access, refresh) = case.stored_tokens();
+    assert!(refresh.is_none());
+
+    let status = case.run(&["--json", "status"]);
+    let st = status.result();
+    assert_eq!(st["credentials"], "oauth", "{st}");
+    assert_eq!(st["oauth"]["dialect"], "workboard_v1", "{st}");
+    assert_eq!(st["oauth"]["expired"], false, "{st}");
+    assert_eq!(st["mcp_url"], sim.mcp_url(), "{st}");
+    let human = case.run(&["status"]);
+    assert_eq!(human.code, 0);
+    assert!(human.stdout.contains("Signed in with oauth"), "{human:?}");
+
+    let tools = case.run(&["tools"]);
+    assert_eq!(tools.code, 0, "{tools:?}");
+    assert!(tools.stdout.contains("get_current_user"), "{tools:?}");
+    assert!(tools.stdout.contains("tool(s)"), "{tools:?}");
+
+    let call = case.run(&["--json", "call", "get_current_user"]);
+    let r = call.result();
+    assert_ne!(r["isError"], true, "{r}");
+    assert!(r.to_string().contains("ada@example.com"), "{r}");
+
+    let rest = case.run(&["--json", "rest", "goal/301"]);
+    let goal = rest.result();
+    assert!(goal.to_string().contains("301"), "{goal}");
+    let seed_form = case.run(&["--json", "rest", "/wb/goal/301"]);
+    assert_eq!(seed_form.result(), goal);
+
+    let revokes = sim.count("revoke");
+    let logout = case.run(&["--json", "logout"]);
+    let lo = logout.result();
+    assert_eq!(lo["revoked"], true, "{lo}");
+    assert_eq!(lo["forgotten"], true, "{lo}");
+    assert_eq!(sim.count("revoke"), revokes + 1);
+    assert!(case.stored_json("credentials").is_none());
+
+    // Nothing stored any more.
+    let after = case.run(&["--json", "tools"]);
+    after.error(3, "not_signed_in");
+
+    // And the server no longer accepts the revoked token itself.
+    case.set_token(&access);
+    let revoked = case.run(&["--json", "tools"]);
+    revoked.error(3, "unauthorized");
+}
+
+#[test]
+fn v1_loopback_approved_signs_in() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    let lb = start_loopback_login(&sim, &case);
+    let location = sim.rt.block_on(consent(&sim.base(), &lb.url, "approve"));
+    assert!(location.starts_with(&lb.redirect), "{location}");
+    let code = query(&location, "code").expect("a code");
+    case.secret(&code);
+    deliver(&sim, &location);
+    let out = case.finish(lb.running);
+    assert_eq!(out.result()["signed_in"], "workboard_v1");
+    case.stored_tokens();
+    let tools = case.run(&["--json", "tools"]);
+    assert!(!tools.result()["tools"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn v1_loopback_consent_denied_is_authorization_denied() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    let lb = start_loopback_login(&sim, &case);
+    let location = sim.rt.block_on(consent(&sim.base(), &lb.url, "deny"));
+    assert!(location.starts_with(&lb.redirect), "{location}");
+    assert_eq!(query(&location, "error").as_deref(), Some("access_denied"));
+    deliver(&sim, &location);
+    let out = case.finish(lb.running);
+    let err = out.error(3, "authorization_denied");
+    assert!(
+        err["message"].as_str().unwrap().contains("access_denied"),
+        "{err}"
+    );
+    assert!(err["hint"].as_str().unwrap().contains("declined"), "{err}");
+    assert_eq!(sim.count("token"), 0);
+    assert!(case.stored_json("credentials").is_none());
+}
+
+#[test]
+fn v1_loopback_without_a_redirect_times_out_with_a_typed_error() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let out = case.run_with(
+        &[
+            "--json",
+            "login",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--redirect-uri",
+            &redirect,
+            "--no-browser",
+            "--timeout",
+            "1",
+        ],
+        None,
+        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
+    );
+    out.error(3, "authorization_expired");
+    assert!(out.stderr.contains("/wb/oauth/authorize?"), "{out:?}");
+    assert_eq!(sim.count("token"), 0);
+    assert!(case.stored_json("credentials").is_none());
+}
+
+#[test]
+fn v1_loopback_wrong_state_is_state_mismatch() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    let lb = start_loopback_login(&sim, &case);
+    deliver(&sim, &format!("{}?code=x&state=tampered", lb.redirect));
+    let out = case.finish(lb.running);
+    let err = out.error(3, "state_mismatch");
+    assert!(err["hint"].as_str().unwrap().contains("CSRF"), "{err}");
+    assert_eq!(
+        sim.count("token"),
+        0,
+        "no code exchange for a foreign state"
+    );
+    assert!(case.stored_json("credentials").is_none());
+}
+
+#[test]
+fn v1_loopback_expired_code_is_a_token_endpoint_error_and_nothing_is_stored() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    let lb = start_loopback_login(&sim, &case);
+    let location = sim.rt.block_on(consent(&sim.base(), &lb.url, "approve"));
+    let code = query(&location, "code").expect("a code");
+    case.secret(&code);
+    sim.advance_clock(Duration::from_secs(301));
+    deliver(&sim, &location);
+    let out = case.finish(lb.running);
+    let err = out.error(3, "token_endpoint_error");
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains("invalid_grant"), "{err}");
+    assert!(message.contains("expired"), "{err}");
+    assert!(
+        err["hint"].as_str().unwrap().contains("sign in again"),
+        "{err}"
+    );
+    assert_eq!(sim.count("token:v1"), 1);
+    assert!(case.stored_json("credentials").is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth 2.1 for MCP
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn mcp_oauth_login_refreshes_on_401_and_stores_the_rotated_tokens_before_using_them() {
+    let sim = Sim::start();
+    sim.set_auto_approve(true);
+    let case = Case::sim(&sim);
+    let login = case.run_with(
+        &[
+            "--json",
+            "login",
+            "--flow",
+            "mcp",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--headless",
+        ],
+        None,
+        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
+    );
+    let r = login.result();
+    assert_eq!(r["signed_in"], "oauth2", "{r}");
+    assert_eq!(r["refreshable"], true, "{r}");
+    assert_eq!(sim.count("token:authorization_code"), 1);
+    let creds = case.stored_json("credentials").unwrap();
+    assert_eq!(creds["kind"], "oauth", "{creds}");
+    assert_ne!(creds["dialect"], "workboard_v1", "{creds}");
+    assert!(case.stored_json("auth_context").is_some());
+    let (access1, refresh1) = case.stored_tokens();
+    let refresh1 = refresh1.expect("a refresh token");
+
+    let first = case.run(&["--json", "tools"]);
+    assert!(!first.result()["tools"].as_array().unwrap().is_empty());
+    assert_eq!(sim.count("token:refresh_token"), 0);
+
+    sim.faults().expire_tokens();
+    let refreshed = case.run(&["--json", "tools"]);
+    assert!(!refreshed.result()["tools"].as_array().unwrap().is_empty());
+    assert_eq!(sim.count("token:refresh_token"), 1);
+    let (access2, refresh2) = case.stored_tokens();
+    let refresh2 = refresh2.expect("the rotated refresh token is stored");
+    assert_ne!(access2, access1);
+    assert_ne!(refresh2, refresh1, "the refresh token rotates");
+    assert!(case.stored_json("auth_context").is_some());
+
+    // The next process uses the stored rotated token: no second refresh.
+    let again = case.run(&["--json", "tools"]);
+    assert!(!again.result()["tools"].as_array().unwrap().is_empty());
+    assert_eq!(sim.count("token:refresh_token"), 1);
+    assert_eq!(case.stored_tokens().0, access2);
+
+    // Once revoked, the refresh token cannot help: a typed 401, not a loop.
+    sim.faults().revoke_tokens();
+    let refreshes = sim.count("token:refresh_token");
+    let revoked = case.run(&["--json", "tools"]);
+    revoked.error(3, "unauthorized");
+    assert!(sim.count("token:refresh_token") <= refreshes + 1);
+
+    // WorkBoard's metadata has no revocation endpoint: logout forgets locally and says so.
+    let logout = case.run(&["--json", "logout"]);
+    let lo = logout.result();
+    assert_eq!(lo["revoked"], false, "{lo}");
+    assert_eq!(lo["forgotten"], true, "{lo}");
+    assert!(
+        lo["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("no revocation endpoint"),
+        "{lo}"
+    );
+    assert!(case.stored().is_empty(), "{:?}", case.stored());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wrong host, closed port, revoked token, role without tools
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_token_of_another_environment_is_unauthorized_with_the_environment_in_the_hint() {
+    let home = Sim::start();
+    let other = Sim::start();
+    let token = home.issue_personal_token("ada@example.com", Role::Member);
+    let case = Case::sim(&other);
+    case.set_token(&token);
+    let out = case.run(&["--json", "tools"]);
+    let err = out.error(3, "unauthorized");
+    let hint = err["hint"].as_str().unwrap();
+    assert!(hint.contains("wrong environment"), "{hint}");
+    assert!(
+        hint.contains(&format!("Environment in use: {}", other.base())),
+        "{hint}"
+    );
+    // Human form: the hint goes to stderr.
+    let text = case.run(&["tools"]);
+    assert_eq!(text.code, 3);
+    assert!(text.stderr.contains("[unauthorized]"), "{text:?}");
+    assert!(text.stderr.contains(&other.base()), "{text:?}");
+    // The same token works where it was issued.
+    let at_home = Case::sim(&home);
+    at_home.set_token(&token);
+    assert_eq!(at_home.run(&["tools"]).code, 0);
+}
+
+#[test]
+fn a_closed_port_is_a_transport_error() {
+    let base = format!("http://127.0.0.1:{}", free_port());
+    let case = Case::new(&["--env", &base]);
+    case.set_token(DEMO_PERSONAL_TOKEN);
+    let out = case.run(&["--json", "tools"]);
+    let err = out.error(4, "transport");
+    assert!(err["hint"].as_str().unwrap().contains("network"), "{err}");
+}
+
+#[test]
+fn a_revoked_personal_token_is_unauthorized() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    case.set_token(DEMO_PERSONAL_TOKEN);
+    assert_eq!(case.run(&["tools"]).code, 0);
+    sim.faults().revoke_tokens();
+    let out = case.run(&["--json", "tools"]);
+    out.error(3, "unauthorized");
+    let call = case.run(&["--json", "call", "get_current_user"]);
+    call.error(3, "unauthorized");
+}
+
+#[test]
+fn a_role_without_tools_lists_none_with_the_role_hint() {
+    let sim = Sim::start();
+    let token = sim.issue_personal_token("nora@example.com", Role::NoAccess);
+    let case = Case::sim(&sim);
+    case.set_token(&token);
+    let text = case.run(&["tools"]);
+    assert_eq!(text.code, 0, "{text:?}");
+    // The seed's troubleshooting row, word for word.
+    assert_eq!(
+        text.stdout.trim(),
+        format!("No tools listed. {}", workboard_core::error::HINT_NO_TOOLS),
+        "{text:?}"
+    );
+    assert!(text
+        .stdout
+        .contains("role may not have access to OKRs, Scorecards"));
+    let json = case.run(&["--json", "tools"]);
+    assert_eq!(json.result()["tools"], serde_json::json!([]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults: each recovered, or reported with a stable code and exit status
+// ---------------------------------------------------------------------------------------------
+
+/// A simulator in `mode` and a case signed in with the demo personal token, with one
+/// `tools` already run (the session is stored, so later runs restore it).
+fn fault_case(mode: ResponseMode) -> (Sim, Case) {
+    let sim = Sim::start();
+    sim.set_response_mode(mode);
+    let case = Case::sim(&sim);
+    case.set_token(DEMO_PERSONAL_TOKEN);
+    let first = case.run(&["--json", "tools"]);
+    assert!(!first.result()["tools"].as_array().unwrap().is_empty());
+    assert_eq!(sim.count("mcp:initialize"), 1);
+    assert!(case.stored().contains_key("session"));
+    (sim, case)
+}
+
+fn tools_ok(case: &Case) -> Out {
+    let out = case.run(&["--json", "tools"]);
+    assert!(
+        !out.result()["tools"].as_array().unwrap().is_empty(),
+        "{out:?}"
+    );
+    out
+}
+
+#[test]
+fn fault_latency_is_waited_out() {
+    let (sim, case) = fault_case(ResponseMode::Json);
+    sim.faults().set_latency(Duration::from_millis(300));
+    let started = Instant::now();
+    tools_ok(&case);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let call = case.run(&["--json", "call", "get_current_user"]);
+    assert_ne!(call.result()["isError"], true);
+}
+
+#[test]
+fn fault_503_without_retry_after_is_an_http_status_error_then_the_next_run_works() {
+    // The core retries 429/503 only when the server says when (Retry-After); the simulator's
+    // injected 503 carries none, so the call fails at once with a typed error.
+    let (sim, case) = fault_case(ResponseMode::Json);
+    sim.faults().fail_next(Some("mcp"), 1, 503);
+    let out = case.run(&["--json", "tools"]);
+    let err = out.error(5, "http_status");
+    assert!(err["message"].as_str().unwrap().contains("503"), "{err}");
+    assert_eq!(sim.count("fault:status"), 1);
+    tools_ok(&case);
+    assert_eq!(sim.count("mcp:initialize"), 1, "the session survived");
+}
+
+#[test]
+fn fault_dropped_connection_is_a_transport_error_then_the_next_run_works() {
+    // A POST whose connection closes without a response is not replayed (the request may
+    // have had effects): a typed transport error.
+    let (sim, case) = fault_case(ResponseMode::Json);
+    sim.faults().drop_next(Some("mcp"), 1);
+    let out = case.run(&["--json", "tools"]);
+    out.error(4, "transport");
+    assert_eq!(sim.count("fault:drop"), 1);
+    tools_ok(&case);
+}
+
+#[test]
+fn fault_429_with_retry_after_is_retried_and_too_many_are_rate_limited() {
+    let (sim, case) = fault_case(ResponseMode::Json);
+    sim.faults().rate_limit_next(Some("mcp"), 1, 1);
+    let started = Instant::now();
+    tools_ok(&case);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After is honoured"
+    );
+    assert_eq!(sim.count("fault:rate_limit"), 1);
+
+    // More 429s than the core's retry budget (2 retries): reported, not looped.
+    sim.faults().rate_limit_next(Some("mcp"), 3, 1);
+    let out = case.run(&["--json", "tools"]);
+    out.error(5, "rate_limited");
+    assert_eq!(sim.count("fault:rate_limit"), 4);
+}
+
+#[test]
+fn fault_truncated_sse_is_resumed() {
+    let (sim, case) = fault_case(ResponseMode::Sse);
+    sim.faults().truncate_sse_next(1);
+    tools_ok(&case);
+    assert_eq!(sim.count("fault:truncate_sse"), 1);
+    assert_eq!(sim.count("mcp:resume"), 1, "resumed with Last-Event-ID");
+}
+
+#[test]
+fn fault_session_expiry_reinitializes_once() {
+    let (sim, case) = fault_case(ResponseMode::Json);
+    tools_ok(&case);
+    assert_eq!(
+        sim.count("mcp:initialize"),
+        1,
+        "the stored session is restored"
+    );
+    sim.faults().expire_sessions();
+    tools_ok(&case);
+    assert_eq!(sim.count("mcp:initialize"), 2);
+    let call = case.run(&["--json", "call", "get_current_user"]);
+    assert_ne!(call.result()["isError"], true);
+    assert_eq!(sim.count("mcp:initialize"), 2, "the new session was stored");
+}
+
+// ---------------------------------------------------------------------------------------------
+// token set, status, bad input
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn token_set_refuses_empty_stdin_and_never_takes_the_token_from_argv() {
+    let case = Case::new(&["--env", "http://127.0.0.1:9"]);
+    for input in ["", "\n", "   \n"] {
+        let out = case.run_with(&["--json", "token", "set"], Some(input), &[]);
+        out.error(2, "usage");
+    }
+    // stdin closed without a byte (not a terminal): same.
+    let out = case.run(&["token", "set"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("no personal token given"), "{out:?}");
+
+    let argv_token = "wbp_token_on_the_command_line";
+    for args in [
+        vec!["token", "set", argv_token],
+        vec!["token", "set", "--token", argv_token],
+    ] {
+        let out = case.run(&args);
+        assert_eq!(out.code, 2, "{out:?}");
+    }
+    assert!(case.stored_json("credentials").is_none());
+
+    // --file works.
+    let file = case.dir.path().join("token.txt");
+    std::fs::write(&file, format!("{DEMO_PERSONAL_TOKEN}\n")).unwrap();
+    case.secret(DEMO_PERSONAL_TOKEN);
+    let out = case.run(&["token", "set", "--file", file.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        case.stored_json("credentials").unwrap()["token"],
+        DEMO_PERSONAL_TOKEN
+    );
+}
+
+#[test]
+fn status_never_prints_the_token() {
+    let case = Case::new(&["--env", "http://127.0.0.1:9"]);
+    let none = case.run(&["--json", "status"]);
+    assert_eq!(none.result()["credentials"], "none");
+    let token = "wbp_status_secret_0123456789";
+    case.set_token(token);
+    let json = case.run(&["--json", "status"]);
+    assert_eq!(json.result()["credentials"], "personal_token");
+    let text = case.run(&["status"]);
+    assert_eq!(text.code, 0);
+    assert!(text.stdout.contains("personal token"), "{text:?}");
+    // (the secret check when the case ends covers every output above)
+}
+
+#[test]
+fn bad_input_is_a_usage_error_without_panics() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    case.set_token(DEMO_PERSONAL_TOKEN);
+
+    let out = case.run(&["--json", "call", "x", "--args", "not json"]);
+    let err = out.error(2, "usage");
+    assert!(err["message"].as_str().unwrap().contains("--args"), "{err}");
+    let out = case.run(&["--json", "call", "x", "--args", "[1, 2]"]);
+    out.error(2, "usage");
+    assert_eq!(sim.count("mcp"), 0, "nothing was sent");
+
+    let ftp = Case::new(&["--env", "ftp://x"]);
+    let out = ftp.run(&["--json", "tools"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.json()["ok"], false);
+
+    let insecure = Case::new(&["--server", "http://example.com/mcp"]);
+    let out = insecure.run(&["--json", "tools"]);
+    out.error(2, "insecure_url");
+    let out = insecure.run(&["tools"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("[insecure_url]"), "{out:?}");
+
+    let garbage = Case::new(&["--server", "not a url"]);
+    garbage.run(&["--json", "tools"]).error(2, "usage");
+
+    let flow = case.run(&["--json", "login", "--flow", "saml", "--client-id", "x"]);
+    flow.error(2, "usage");
+    let unknown = case.run(&["frobnicate"]);
+    assert_eq!(unknown.code, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// An independent MCP server: the official TypeScript SDK
+// ---------------------------------------------------------------------------------------------
+
+/// `tests/ts-sdk/server.mjs`, running until dropped (its stdin is kept open).
+struct TsServer {
+    child: Child,
+    _stdin: ChildStdin,
+    url: String,
+    stats_url: String,
+}
+
+impl TsServer {
+    fn start(token: &str, json_response: bool) -> TsServer {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/ts-sdk");
+        let sdk = dir.join("node_modules/@modelcontextprotocol/sdk/package.json");
+        assert!(
+            sdk.is_file(),
+            "the TypeScript SDK peer is not installed ({} is missing): run `bash tests/ts-sdk/test.sh` \
+             (npm ci of the pinned @modelcontextprotocol/sdk) from the repository root, then rerun",
+            sdk.display()
+        );
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join("server.mjs"))
+            .args(["--port", "0", "--token", token]);
+        if json_response {
+            cmd.arg("--json-response");
+        }
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().unwrap_or_else(|e| {
+            panic!("cannot run `node` ({e}): Node.js 18+ is needed for the TypeScript SDK peer")
+        });
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(TIMEOUT) {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("server.mjs printed nothing within {TIMEOUT:?}");
+            }
+        };
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from server.mjs: {line:?}"))
+            .to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
+            "{url}"
+        );
+        let stats_url = url.replace("/mcp", "/__stats");
+        TsServer {
+            child,
+            _stdin: stdin,
+            url,
+            stats_url,
+        }
+    }
+
+    fn stats(&self, rt: &tokio::runtime::Runtime) -> Value {
+        let (status, _, body) = rt.block_on(get(&self.stats_url));
+        assert_eq!(status, 200);
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+impl Drop for TsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn typescript_sdk_server_initialize_list_and_call_in_sse_and_json_modes() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for json_response in [false, true] {
+        let token = "ts-peer-token-0123456789";
+        let server = TsServer::start(token, json_response);
+        let case = Case::new(&["--server", &server.url]);
+        let mode = if json_response { "json" } else { "sse" };
+
+        // Before a token is stored: not signed in, nothing sent.
+        case.run(&["--json", "tools"]).error(3, "not_signed_in");
+
+        case.set_token(token);
+        let tools = case.run(&["--json", "tools"]);
+        let list = tools.result()["tools"].clone();
+        let mut names: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["add", "echo", "fail", "notify"], "{mode}");
+        let stats = server.stats(&rt);
+        assert_eq!(stats["sessions_opened"], 1, "{mode}: {stats}");
+
+        let text = case.run(&["tools"]);
+        assert_eq!(text.code, 0, "{mode}: {text:?}");
+        assert!(text.stdout.contains("echo") && text.stdout.contains("4 tool(s)"));
+
+        let add = case.run(&["--json", "call", "add", "--args", r#"{"a": 2, "b": 40}"#]);
+        let r = add.result();
+        assert_eq!(r["structuredContent"]["sum"], 42, "{mode}: {r}");
+        assert_eq!(r["content"][0]["text"], "42", "{mode}: {r}");
+
+        let echo = case.run(&["call", "echo", "--args", r#"{"text": "hello from rust"}"#]);
+        assert_eq!(echo.code, 0, "{mode}: {echo:?}");
+        assert_eq!(echo.stdout.trim(), "hello from rust", "{mode}");
+
+        let notify = case.run(&["call", "notify", "--args", r#"{"count": 3}"#]);
+        assert_eq!(notify.code, 0, "{mode}: {notify:?}");
+        assert_eq!(notify.stdout.trim(), "done", "{mode}");
+
+        // A tool-level error is the tool's result, with a non-zero exit.
+        let fail = case.run(&["--json", "call", "fail", "--args", r#"{"message": "nope"}"#]);
+        assert_eq!(fail.code, 5, "{mode}: {fail:?}");
+        assert_eq!(fail.json()["result"]["isError"], true, "{mode}");
+
+        // Every run after the first reused the stored session.
+        let stats = server.stats(&rt);
+        assert_eq!(stats["sessions_opened"], 1, "{mode}: {stats}");
+
+        // A wrong token: a typed 401 naming the server's origin.
+        let wrong = Case::new(&["--server", &server.url]);
+        wrong.set_token("not-the-ts-peer-token");
+        let err = wrong.run(&["--json", "tools"]).error(3, "unauthorized");
+        let origin = server.url.trim_end_matches("/mcp");
+        assert!(err["hint"].as_str().unwrap().contains(origin), "{err}");
+    }
+}
