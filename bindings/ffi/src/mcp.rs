@@ -66,28 +66,6 @@ pub(crate) struct McpState {
     seen_generation: u64,
 }
 
-fn content_json(block: &ContentBlock) -> Value {
-    match block {
-        ContentBlock::Text { text } => serde_json::json!({"type": "text", "text": text}),
-        ContentBlock::Image { data, mime_type } => {
-            serde_json::json!({"type": "image", "data": data, "mimeType": mime_type})
-        }
-        ContentBlock::Audio { data, mime_type } => {
-            serde_json::json!({"type": "audio", "data": data, "mimeType": mime_type})
-        }
-        ContentBlock::Resource { resource } => {
-            serde_json::json!({"type": "resource", "resource": resource})
-        }
-        ContentBlock::ResourceLink { uri, name } => match name {
-            Some(n) => serde_json::json!({"type": "resource_link", "uri": uri, "name": n}),
-            None => serde_json::json!({"type": "resource_link", "uri": uri}),
-        },
-        ContentBlock::Other(v) => v.clone(),
-        #[allow(unreachable_patterns)]
-        _ => Value::Null,
-    }
-}
-
 fn tool(t: &Tool) -> McpTool {
     McpTool {
         name: t.name.clone(),
@@ -102,7 +80,8 @@ fn tool_result(r: &CallToolResult) -> McpToolResult {
     McpToolResult {
         is_error: r.is_error,
         text: r.text(),
-        content_json: Value::Array(r.content.iter().map(content_json).collect()).to_string(),
+        content_json: Value::Array(r.content.iter().map(ContentBlock::to_value).collect())
+            .to_string(),
         structured_content_json: r.structured_content.as_ref().map(Value::to_string),
     }
 }

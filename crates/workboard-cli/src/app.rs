@@ -213,6 +213,27 @@ impl Ctx {
             .ok_or_else(|| workboard_core::Error::NotSignedIn.into())
     }
 
+    /// Prints a result that may also be a failure (findings, a tool error): without a
+    /// failure as [`Ctx::print`]; with one, `--json` prints a single line
+    /// `{"ok":false,"error":..,"result":..}` and the human form prints the text, then the
+    /// error on stderr.
+    pub fn finish(
+        &self,
+        json: serde_json::Value,
+        human: impl FnOnce() -> String,
+        failure: Option<CliError>,
+    ) -> Result<(), CliError> {
+        let Some(failure) = failure else {
+            self.print(json, human);
+            return Ok(());
+        };
+        if self.json {
+            return Err(failure.with_result(json));
+        }
+        crate::outln!("{}", human());
+        Err(failure)
+    }
+
     /// Prints a result: JSON when --json, else the human text.
     pub fn print(&self, json: serde_json::Value, human: impl FnOnce() -> String) {
         if self.json {

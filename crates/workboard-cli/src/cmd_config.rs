@@ -152,7 +152,18 @@ fn lint_file(ctx: &Ctx, path: &Path) -> Result<(), CliError> {
         .filter(|f| f.severity == Severity::Error)
         .count();
     let warnings = findings.len() - errors;
-    ctx.print(
+    let failure = (errors > 0).then(|| {
+        CliError::new(
+            "findings",
+            format!("{}: {errors} error-level finding(s)", path.display()),
+            Some(format!(
+                "Fix them, or regenerate the entry with `workboard config <client> --merge {}`.",
+                path.display()
+            )),
+            exit::FINDINGS,
+        )
+    });
+    ctx.finish(
         json!({
             "file": path,
             "clean": findings.is_empty(),
@@ -172,18 +183,6 @@ fn lint_file(ctx: &Ctx, path: &Path) -> Result<(), CliError> {
             });
             lines.join("\n")
         },
-    );
-    if errors > 0 {
-        return Err(CliError::new(
-            "findings",
-            format!("{}: {errors} error-level finding(s)", path.display()),
-            Some(format!(
-                "Fix them, or regenerate the entry with `workboard config <client> --merge {}`.",
-                path.display()
-            )),
-            exit::FINDINGS,
-        )
-        .already_reported());
-    }
-    Ok(())
+        failure,
+    )
 }

@@ -88,7 +88,20 @@ pub async fn run(ctx: &Ctx) -> Result<(), CliError> {
             })
         })
         .collect();
-    ctx.print(
+    let failure = (errors > 0).then(|| {
+        let codes: Vec<&str> = diagnoses
+            .iter()
+            .filter(|d| d.severity == DiagnosisSeverity::Error)
+            .map(|d| d.code.as_str())
+            .collect();
+        CliError::new(
+            "findings",
+            format!("doctor found {errors} problem(s): {}", codes.join(", ")),
+            None,
+            exit::FINDINGS,
+        )
+    });
+    ctx.finish(
         json!({
             "server_url": ctx.mcp_url,
             "environment": obs.environment,
@@ -116,20 +129,6 @@ pub async fn run(ctx: &Ctx) -> Result<(), CliError> {
             });
             lines.join("\n")
         },
-    );
-    if errors > 0 {
-        let codes: Vec<&str> = diagnoses
-            .iter()
-            .filter(|d| d.severity == DiagnosisSeverity::Error)
-            .map(|d| d.code.as_str())
-            .collect();
-        return Err(CliError::new(
-            "findings",
-            format!("doctor found {errors} problem(s): {}", codes.join(", ")),
-            None,
-            exit::FINDINGS,
-        )
-        .already_reported());
-    }
-    Ok(())
+        failure,
+    )
 }

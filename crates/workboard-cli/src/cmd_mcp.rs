@@ -67,28 +67,30 @@ pub async fn call(ctx: &Ctx, name: &str, args: &str) -> Result<(), CliError> {
     progress(ctx.quiet, &format!("calling {name}"));
     let result = client.call_tool(name, arguments).await?;
     let json = result.to_value();
-    ctx.print(json, || {
-        let text = result.text();
-        let body = match (&result.structured_content, text.is_empty()) {
-            (Some(s), true) => serde_json::to_string_pretty(s).unwrap_or_default(),
-            _ => text,
-        };
-        if result.is_error {
-            format!("The tool reported an error:\n{body}")
-        } else {
-            body
-        }
-    });
-    if result.is_error {
-        return Err(CliError::new(
+    let failure = result.is_error.then(|| {
+        CliError::new(
             "tool_error",
             format!("{name} reported an error"),
             None,
             crate::output::exit::SERVER,
         )
-        .already_reported());
-    }
-    Ok(())
+    });
+    ctx.finish(
+        json,
+        || {
+            let text = result.text();
+            let body = match (&result.structured_content, text.is_empty()) {
+                (Some(s), true) => serde_json::to_string_pretty(s).unwrap_or_default(),
+                _ => text,
+            };
+            if result.is_error {
+                format!("The tool reported an error:\n{body}")
+            } else {
+                body
+            }
+        },
+        failure,
+    )
 }
 
 /// `workboard rest PATH`.

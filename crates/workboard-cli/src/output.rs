@@ -9,8 +9,8 @@ use workboard_core::ErrorInfo;
 pub struct CliError {
     pub info: ErrorInfo,
     pub exit: u8,
-    /// The outcome was already printed as the command's result (`--json` prints nothing more).
-    pub reported: bool,
+    /// The command's result, printed beside the error in `--json` (findings, a tool error).
+    pub result: Option<serde_json::Value>,
 }
 
 /// Exit codes (documented in the README).
@@ -42,13 +42,13 @@ impl CliError {
                 hint,
             },
             exit,
-            reported: false,
+            result: None,
         }
     }
 
-    /// Marks an error whose details the command already printed as its result (findings).
-    pub fn already_reported(mut self) -> Self {
-        self.reported = true;
+    /// Attaches the command's result (printed with the error in `--json`).
+    pub fn with_result(mut self, result: serde_json::Value) -> Self {
+        self.result = Some(result);
         self
     }
 
@@ -66,6 +66,7 @@ impl From<workboard_core::Error> for CliError {
             | "state_missing"
             | "authorization_denied"
             | "authorization_expired"
+            | "redirect_timeout"
             | "authorization_reused"
             | "redirect_uri_mismatch"
             | "token_endpoint_error"
@@ -96,7 +97,7 @@ impl From<workboard_core::Error> for CliError {
         CliError {
             info: e.info(),
             exit,
-            reported: false,
+            result: None,
         }
     }
 }
@@ -114,10 +115,10 @@ impl From<workboard_native::StoreError> for CliError {
 
 pub fn print_error(e: &CliError, json: bool) {
     if json {
-        if e.reported {
-            return;
-        }
-        let v = serde_json::json!({ "ok": false, "error": e.info });
+        let v = match &e.result {
+            Some(r) => serde_json::json!({ "ok": false, "error": e.info, "result": r }),
+            None => serde_json::json!({ "ok": false, "error": e.info }),
+        };
         crate::outln!("{v}");
         return;
     }

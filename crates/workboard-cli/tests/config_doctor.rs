@@ -390,7 +390,9 @@ fn lint_json(home: &Home, name: &str, content: &str) -> (i32, Value) {
     let f = home.file(name, content);
     let o = home.run(&["--json", "config", "lint", f.to_str().unwrap()]);
     let j = o.json();
-    assert_eq!(j["ok"], true, "{j}");
+    // One line: the result, and with error-level findings also the error.
+    assert_eq!(o.stdout.lines().count(), 1, "{}", o.stdout);
+    assert_eq!(j["ok"], o.code != 6, "{j}");
     if o.code == 6 {
         assert_eq!(o.json_error()["code"], "findings");
     }
@@ -619,7 +621,8 @@ fn lint_output_never_contains_the_token() {
 fn doctor(home: &Home, env: &str, path_env: &Path) -> (Out, Value) {
     let o = home.run_path(&["--env", env, "--json", "doctor"], path_env);
     let j = o.json();
-    assert_eq!(j["ok"], true, "{j}");
+    assert_eq!(o.stdout.lines().count(), 1, "{}", o.stdout);
+    assert_eq!(j["ok"], o.code != 6, "{j}");
     let r = j["result"].clone();
     if o.code == 6 {
         assert_eq!(r["healthy"], false);

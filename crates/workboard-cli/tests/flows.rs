@@ -693,7 +693,7 @@ fn v1_loopback_without_a_redirect_times_out_with_a_typed_error() {
         None,
         &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
     );
-    out.error(3, "authorization_expired");
+    out.error(3, "redirect_timeout");
     assert!(out.stderr.contains("/wb/oauth/authorize?"), "{out:?}");
     assert_eq!(sim.count("token"), 0);
     assert!(case.stored_json("credentials").is_none());

@@ -163,6 +163,7 @@ impl ClassifyName for serde_json::Error {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

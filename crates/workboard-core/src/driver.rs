@@ -178,7 +178,7 @@ pub async fn run<M, T, C, S, F>(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::type_complexity)]
     use super::*;
     use crate::http::Method;
     use std::cell::Cell;

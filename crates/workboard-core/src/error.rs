@@ -239,6 +239,12 @@ pub enum Error {
     /// The call was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// No browser redirect arrived while the app waited for the user to sign in.
+    #[error("no browser redirect arrived within {secs} s")]
+    RedirectTimeout {
+        /// How long the app waited.
+        secs: u64,
+    },
 
     // ---- configs ----
     /// A configuration file could not be read.
@@ -336,6 +342,7 @@ impl Error {
             Error::SessionExpired => "session_expired",
             Error::SseEventTooLarge { .. } => "sse_event_too_large",
             Error::Cancelled => "cancelled",
+            Error::RedirectTimeout { .. } => "redirect_timeout",
             Error::Config { .. } => "invalid_config",
             Error::ConfigSyntax { .. } => "invalid_config_json",
         }
@@ -377,6 +384,7 @@ impl Error {
             Error::IssuerMismatch { .. } => "The authorization server metadata does not belong to the server you contacted; refusing to continue protects your credentials.".into(),
             Error::SecretInBrowser => "Exchange the code on your own server (the client hash must never ship in a web or mobile app), or use a personal token or a public-client PKCE flow. Pass `dangerouslyAllowClientSecretInBrowser` only for local testing.".into(),
             Error::NotSignedIn => "Sign in first (OAuth) or set a personal token.".into(),
+            Error::RedirectTimeout { .. } => "Finish the sign-in in the browser sooner (or allow more time), and check that the browser can reach the redirect URI on this machine; start the sign-in again.".into(),
             Error::InsufficientScope { .. } => "Your token lacks a scope this call needs: sign in again granting it, or ask your WorkBoard admin for access.".into(),
             Error::Forbidden { .. } => HINT_NO_TOOLS.into(),
             Error::RateLimited { .. } => "Slow down and retry later.".into(),
@@ -425,6 +433,7 @@ pub fn check_redirect_uri(expected: &str, actual: &str) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -125,9 +125,19 @@ impl LoopbackListener {
                     .await;
                 continue;
             }
-            let page = "<!doctype html><meta charset=utf-8><title>WorkBoard sign-in</title>\
-                <body style=\"font-family:sans-serif\"><h1>Signed in</h1>\
-                <p>You can close this window and return to the application.</p></body>";
+            // The listener cannot know whether the sign-in succeeded (the application checks
+            // `state` and exchanges the code next): say only what is known.
+            let declined = target.contains("?error=") || target.contains("&error=");
+            let heading = if declined {
+                "Sign-in not completed"
+            } else {
+                "Redirect received"
+            };
+            let page = format!(
+                "<!doctype html><meta charset=utf-8><title>WorkBoard sign-in</title>\
+                <body style=\"font-family:sans-serif\"><h1>{heading}</h1>\
+                <p>You can close this window; the application shows the result.</p></body>"
+            );
             let resp = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncache-control: no-store\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
                 page.len()
@@ -170,7 +180,7 @@ mod tests {
             .unwrap();
         let mut out = Vec::new();
         s.read_to_end(&mut out).await.unwrap();
-        assert!(String::from_utf8_lossy(&out).contains("Signed in"));
+        assert!(String::from_utf8_lossy(&out).contains("Redirect received"));
         let url = task.await.unwrap().unwrap();
         assert_eq!(url, "http://127.0.0.1:0/callback?code=c&state=s");
     }

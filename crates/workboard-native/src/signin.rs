@@ -219,7 +219,7 @@ fn loopback_error(e: LoopbackError) -> Error {
             what: "redirect URI".into(),
             reason: format!("`{uri}` is not an http loopback URL with a port, so this program cannot receive the redirect (use --headless with an auto-approving server, or register a loopback redirect URI)"),
         },
-        LoopbackError::Timeout(s) => Error::AuthorizationExpired { age_secs: s, limit_secs: s },
+        LoopbackError::Timeout(secs) => Error::RedirectTimeout { secs },
         other => Error::Transport(TransportError::Other(other.to_string())),
     }
 }

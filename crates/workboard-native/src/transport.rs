@@ -130,8 +130,21 @@ impl Transport for ReqwestTransport {
                 )
             })
             .collect();
+        let sse = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(map_error)? {
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                // An event stream that breaks after the headers: hand back what arrived (the
+                // core drops the unfinished event and resumes from the last event id).
+                Err(_) if sse => break,
+                Err(e) => return Err(map_error(e)),
+            };
             if body.len() + chunk.len() > self.max_body {
                 return Err(TransportError::Other(format!(
                     "response body larger than {} bytes",

@@ -694,6 +694,7 @@ mod tests {
 
 #[cfg(test)]
 mod wire_form_tests {
+    #![allow(clippy::panic)]
     use super::*;
 
     #[test]
