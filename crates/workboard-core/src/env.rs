@@ -38,6 +38,26 @@ impl Environment {
             reason: e.to_string(),
         })?;
         check_secure_url(&url, "environment base URL")?;
+        if url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(Error::InvalidUrl {
+                what: "environment base URL".into(),
+                reason: "expected a base URL such as https://www.myworkboard.com (no query, fragment or user info)".into(),
+            });
+        }
+        if url.path().trim_end_matches('/').ends_with("/wb") || url.path().contains("/wb/") {
+            return Err(Error::InvalidUrl {
+                what: "environment base URL".into(),
+                reason: format!(
+                    "`{t}` contains WorkBoard's /wb path: pass the base URL ({}://{}), or give an MCP endpoint as the server URL instead",
+                    url.scheme(),
+                    url.host_str().unwrap_or("host")
+                ),
+            });
+        }
         let s = url.as_str().trim_end_matches('/').to_string();
         if s == US_BASE {
             return Ok(Environment::Us);
@@ -112,5 +132,51 @@ pub fn check_secure_url(url: &Url, what: &str) -> Result<(), Error> {
             what: what.into(),
             reason: format!("scheme `{other}` on a non-loopback host; https is required"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn parses_names_known_hosts_and_custom_base_urls() {
+        assert_eq!(Environment::parse(" US ").unwrap(), Environment::Us);
+        assert_eq!(Environment::parse("").unwrap(), Environment::Us);
+        assert_eq!(Environment::parse("eu").unwrap(), Environment::Eu);
+        assert_eq!(
+            Environment::parse("https://www.myworkboard.com/").unwrap(),
+            Environment::Us
+        );
+        assert_eq!(
+            Environment::parse("https://www.myworkboard.eu").unwrap(),
+            Environment::Eu
+        );
+        let sim = Environment::parse("http://127.0.0.1:8080/").unwrap();
+        assert_eq!(sim, Environment::Custom("http://127.0.0.1:8080".into()));
+        assert_eq!(sim.mcp_url(), "http://127.0.0.1:8080/wb/mcp");
+        assert_eq!(sim.revoke_url(), "http://127.0.0.1:8080/wb/oauth/revoke/");
+        let private = Environment::parse("https://okr.example.com").unwrap();
+        assert_eq!(private.api_root(), "https://okr.example.com/wb/apis");
+    }
+
+    #[test]
+    fn refuses_bad_base_urls_with_typed_errors() {
+        for (input, code) in [
+            ("not a url", "invalid_url"),
+            ("ftp://x.example", "insecure_url"),
+            ("http://okr.example.com", "insecure_url"),
+            ("https://www.myworkboard.com/wb/mcp", "invalid_url"),
+            ("https://www.myworkboard.com/wb", "invalid_url"),
+            ("https://x.example/?token=abc", "invalid_url"),
+            ("https://user:pw@x.example", "invalid_url"),
+        ] {
+            let e = Environment::parse(input).unwrap_err();
+            assert_eq!(e.code(), code, "{input}: {e}");
+            assert!(!e.to_string().contains("pw@"), "{e}");
+        }
+        let e = Environment::parse("https://www.myworkboard.com/wb/mcp").unwrap_err();
+        assert!(e.to_string().contains("https://www.myworkboard.com"), "{e}");
     }
 }
