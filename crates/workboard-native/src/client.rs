@@ -212,6 +212,8 @@ impl ClientBuilder {
 
 /// An async MCP + REST client. Cheap to clone; clones share the session. Dropping the last
 /// clone ends its loop (the session is not deleted: call [`Client::close`] for that).
+/// Dropping a call's future before it completes cancels the call (`notifications/cancelled`
+/// when its request is in flight), so `tokio::time::timeout` and `select!` work as expected.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -247,6 +249,8 @@ type Reply = oneshot::Sender<Result<CallOutput, Error>>;
 
 enum Command {
     Call(Submit, Reply),
+    /// A caller stopped waiting: cancel the calls whose caller is gone.
+    Sweep,
     SetCredentials(Box<(Option<Credentials>, Option<AuthContext>)>),
 }
 
@@ -386,7 +390,26 @@ impl Client {
             .tx
             .send(Command::Call(Box::new(submit), tx))
             .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        // Dropping this future (a timeout, `select!`, an aborted task) cancels the call: the
+        // guard wakes the loop, which cancels calls nobody waits for (`notifications/cancelled`).
+        let mut guard = CancelOnDrop {
+            tx: Some(self.inner.tx.clone()),
+        };
+        let result = rx.await.map_err(|_| stopped());
+        guard.tx = None;
+        result?
+    }
+}
+
+struct CancelOnDrop {
+    tx: Option<mpsc::UnboundedSender<Command>>,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Command::Sweep);
+        }
     }
 }
 
@@ -439,6 +462,20 @@ impl LoopTask {
                 Command::Call(submit, reply) => {
                     let handle = submit(conn, clock.now_ms());
                     waiters.borrow_mut().insert(handle, reply);
+                }
+                Command::Sweep => {
+                    let mut w = waiters.borrow_mut();
+                    let gone: Vec<CallHandle> = w
+                        .iter()
+                        .filter(|(_, r)| r.is_closed())
+                        .map(|(h, _)| *h)
+                        .collect();
+                    for h in gone {
+                        w.remove(&h);
+                        // Finished meanwhile: nothing to cancel.
+                        let _ = conn.cancel(h);
+                        let _ = conn.poll_result(h);
+                    }
                 }
                 Command::SetCredentials(b) => {
                     let (c, a) = *b;

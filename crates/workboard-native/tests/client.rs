@@ -344,3 +344,31 @@ fn bad_server_urls_are_refused_at_build() {
         .unwrap_err();
     assert_eq!(e.code(), "insecure_url");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_call_cancels_it_with_notifications_cancelled() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let client = personal_client(&sim, DEMO_PERSONAL_TOKEN);
+    client.connect().await.unwrap();
+    sim.faults().set_latency(Duration::from_millis(400));
+    let slow = tokio::time::timeout(
+        Duration::from_millis(100),
+        client.call_tool("get_current_user", serde_json::json!({})),
+    )
+    .await;
+    assert!(slow.is_err(), "the timeout fired first");
+    sim.faults().set_latency(Duration::ZERO);
+    // The loop has sent notifications/cancelled for the abandoned call; later calls work.
+    let me = client
+        .call_tool("get_current_user", serde_json::json!({}))
+        .await
+        .unwrap();
+    assert!(!me.is_error);
+    let mut waited = 0;
+    while sim.counters().get("mcp:notifications/cancelled") == 0 && waited < 100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+    }
+    assert_eq!(sim.counters().get("mcp:notifications/cancelled"), 1);
+    sim.shutdown().await;
+}
