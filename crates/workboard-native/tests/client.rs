@@ -372,3 +372,28 @@ async fn dropping_a_call_cancels_it_with_notifications_cancelled() {
     assert_eq!(sim.counters().get("mcp:notifications/cancelled"), 1);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_timeout_is_a_typed_transport_error() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.faults().set_latency(Duration::from_millis(1500));
+    let transport = ReqwestTransport::with_options(workboard_native::TransportOptions {
+        request_timeout: Duration::from_millis(200),
+        ..Default::default()
+    })
+    .unwrap();
+    let client = Client::builder()
+        .environment(env(&sim))
+        .credentials(Credentials::personal(DEMO_PERSONAL_TOKEN))
+        .transport(transport)
+        .build()
+        .unwrap();
+    // The server would answer after 1.5 s; the client gives up first.
+    let e = client.list_tools().await.unwrap_err();
+    assert!(
+        matches!(e.code(), "transport" | "retries_exhausted"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("timed out"), "{e}");
+    sim.shutdown().await;
+}
