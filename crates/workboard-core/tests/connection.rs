@@ -394,6 +394,41 @@ fn server_stream_405_is_not_fatal() {
 }
 
 #[test]
+fn server_stream_500_or_transport_failure_ends_that_stream_only() {
+    for failure in [Ok(status(500, &[])), Err(TransportError::Timeout)] {
+        let failure: Result<HttpResponse, TransportError> = failure;
+        let mut c = personal();
+        let s = c.open_server_stream(T0);
+        let after = initialize(&mut c, Some("s1"));
+        let get = after.iter().find(|r| r.method == Method::Get).unwrap();
+        c.handle_response(get.id, failure.clone(), T0);
+        // The stream's failure is the stream's typed error; the session goes on.
+        let outcome = take(&mut c, s).unwrap_err();
+        match failure {
+            Ok(_) => assert!(
+                matches!(
+                    outcome,
+                    workboard_core::Error::HttpStatus { status: 500, .. }
+                ),
+                "{outcome:?}"
+            ),
+            Err(_) => assert!(
+                matches!(
+                    outcome,
+                    workboard_core::Error::Transport(TransportError::Timeout)
+                ),
+                "{outcome:?}"
+            ),
+        }
+        let p = c.ping(T0);
+        let ping = drain(&mut c);
+        assert_eq!(ping.len(), 1, "{failure:?}: the session is still usable");
+        c.handle_response(ping[0].id, Ok(result(&ping[0], json!({}))), T0);
+        assert_eq!(take(&mut c, p).unwrap(), CallOutput::Pong);
+    }
+}
+
+#[test]
 fn server_stream_delivers_notifications() {
     let mut c = personal();
     let s = c.open_server_stream(T0);
