@@ -41,10 +41,10 @@ fi
 # 4. Chromium for the browser test (test tools must not download their own browser).
 [ -x /usr/bin/chromium ] || { log "installing chromium"; apt_install chromium chromium-driver; }
 
-# 5. Node test dependencies (playwright-core drives /usr/bin/chromium).
+# 5. Node test dependencies (playwright-core drives /usr/bin/chromium; vite for the bundler test).
 command -v node >/dev/null || { log "installing nodejs"; apt_install nodejs npm; }
 cd "$HERE/npm"
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/typescript ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/typescript ] || [ ! -d node_modules/vite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm install (test dependencies)"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
