@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The wasm binding's whole test run: setup, build, Node tests (vector replay, API, smoke test
-# against workboard-sim), the headless Chromium test of examples/web, and the size report.
+# against workboard-sim), the headless Chromium tests (examples/web, a Vite build), and the size
+# report.
 # Exits non-zero on any failure.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,11 +10,14 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 "$HERE/setup.sh"
 "$HERE/build.sh"
 
-# The simulator binary for the smoke and browser tests (the workspace's target dir, so the
-# `cargo test --workspace` build is reused).
+# The simulator binary for the smoke, browser and Vite tests, and examples/rust-service (the
+# v1 code exchange the browser test's page posts to), built in the workspace's target dir so
+# the `cargo test --workspace` build is reused.
 E2E_TARGET_DIR="${E2E_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}}"
-(cd "$ROOT" && CARGO_TARGET_DIR="$E2E_TARGET_DIR" cargo build -q -p workboard-sim --bin workboard-sim)
+(cd "$ROOT" && CARGO_TARGET_DIR="$E2E_TARGET_DIR" cargo build -q \
+  -p workboard-sim --bin workboard-sim -p example-rust-service --bin example-rust-service)
 export WORKBOARD_SIM_BIN="$E2E_TARGET_DIR/debug/workboard-sim"
+export EXAMPLE_RUST_SERVICE_BIN="$E2E_TARGET_DIR/debug/example-rust-service"
 
 cd "$HERE/npm"
 node --test --test-concurrency=1 test/*.test.mjs

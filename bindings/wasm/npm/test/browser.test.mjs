@@ -1,5 +1,7 @@
 // examples/web in real headless Chromium (playwright-core driving /usr/bin/chromium) against
-// workboard-sim: Connect → consent page → Approve → back on the page → tools listed.
+// workboard-sim: Connect → consent page → Approve → back on the page → tools listed. For
+// WorkBoard v1 the page sends the code to examples/rust-service (the app server's exchange,
+// which holds the Client Hash), on another loopback origin (the service allows CORS there).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -8,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { WorkboardClient } from '../node.js';
 import { startSim } from './support/sim.mjs';
+import { startRustService } from './support/rust-service.mjs';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const OUT = process.env.WASM_TEST_OUT || fileURLToPath(new URL('../test-results/', import.meta.url));
@@ -18,34 +20,14 @@ const SERVED = ['/examples/web/', '/bindings/wasm/npm/'];
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.ts': 'text/plain' };
 const V1_CLIENT = { id: 'web-v1', hash: 'web-hash' };
 
-let web; let webUrl; let sim; let browser;
+let web; let webUrl; let sim; let service; let browser;
 
-/** The app's own server: static files plus the v1 code exchange (POST /api/workboard/exchange
- * {code, redirect_uri} → {credentials}), which holds the Client Hash — here in server-side
- * JavaScript with the package; examples/rust-service offers the same endpoint in Rust. */
+/** The page's static files (the repository's examples/web and the package). */
 function startWeb() {
   return new Promise((resolve) => {
     const server = createServer(async (req, res) => {
       const url = new URL(req.url, 'http://x');
       try {
-        if (req.method === 'POST' && url.pathname === '/api/workboard/exchange') {
-          let body = '';
-          for await (const chunk of req) body += chunk;
-          const { code, redirect_uri: redirectUri } = JSON.parse(body);
-          const server = new WorkboardClient({ environment: sim.url, dangerouslyAllowClientSecretInBrowser: true });
-          try {
-            await server.exchangeV1Code({
-              code, redirectUri, clientId: V1_CLIENT.id, tokenEndpoint: `${sim.url}/wb/oauth/token`,
-              scopes: [], receivedAtMs: Date.now(),
-            }, V1_CLIENT.hash);
-            res.writeHead(200, { 'Content-Type': 'application/json' });
-            res.end(JSON.stringify({ credentials: JSON.parse(server.credentialsJson()) }));
-          } catch (e) {
-            res.writeHead(400, { 'Content-Type': 'application/json' });
-            res.end(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint } }));
-          }
-          return;
-        }
         const file = path.normalize(decodeURIComponent(url.pathname));
         if (req.method !== 'GET' || !SERVED.some((p) => file.startsWith(p)) || file.includes('node_modules')) {
           res.writeHead(404); res.end('not found'); return;
@@ -67,6 +49,7 @@ before(async () => {
   webUrl = `http://127.0.0.1:${web.address().port}`;
   const redirect = `${webUrl}/examples/web/index.html`;
   sim = await startSim(['--client', `web-public::${redirect}`, '--client', `${V1_CLIENT.id}:${V1_CLIENT.hash}:${redirect}`]);
+  service = await startRustService({ clientId: V1_CLIENT.id, clientHash: V1_CLIENT.hash, redirectUri: redirect, environment: sim.url });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -77,18 +60,24 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  await service?.stop();
   await sim?.stop();
   await new Promise((r) => (web ? web.close(r) : r()));
 });
 
-async function connectAndApprove(query, screenshot) {
+async function connectAndApprove(query, screenshot, { exchange } = {}) {
   // A fresh context: a fresh profile (storage, cookies) for each scenario.
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = [];
+  const exchanges = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('response', (r) => {
+    if (r.url() === exchange) exchanges.push(`${r.request().method()} ${r.status()} ${r.headers()['access-control-allow-origin'] ?? '-'}`);
+  });
   try {
     await page.goto(`${webUrl}/examples/web/index.html?wb=${encodeURIComponent(sim.url)}&${query}`);
+    if (exchange) await page.fill('#exchange', exchange);
     await page.click('#connect');
     // WorkBoard's consent page (the simulator's).
     await page.waitForURL((u) => u.href.startsWith(`${sim.url}/wb/oauth/authorize`), { timeout: 20000 });
@@ -104,7 +93,7 @@ async function connectAndApprove(query, screenshot) {
     assert.equal(new URL(page.url()).search, '');
     await mkdir(OUT, { recursive: true });
     await page.screenshot({ path: path.join(OUT, screenshot), fullPage: true });
-    return { names, statusText, errors };
+    return { names, statusText, errors, exchanges };
   } finally {
     await context.close();
   }
@@ -117,8 +106,11 @@ test('browser: OAuth 2.1 with PKCE as a public client — connect, consent, appr
   assert.deepEqual(errors, []);
 });
 
-test('browser: WorkBoard v1, code exchanged by the app server — connect, consent, approve, tools listed', async () => {
-  const { names, errors } = await connectAndApprove(`mode=v1&client_id=${V1_CLIENT.id}`, 'web-v1-tools.png');
+test('browser: WorkBoard v1, code exchanged by examples/rust-service — connect, consent, approve, tools listed', async () => {
+  const { names, errors, exchanges } = await connectAndApprove(`mode=v1&client_id=${V1_CLIENT.id}`, 'web-v1-tools.png', { exchange: service.exchangeUrl });
   assert.ok(names.includes('list_teams'), names.join(','));
   assert.deepEqual(errors, []);
+  // One cross-origin POST (JSON, so after a CORS preflight, which Playwright does not report),
+  // answered by the service and allowed for the page's loopback origin.
+  assert.deepEqual(exchanges, [`POST 200 ${webUrl}`]);
 });
