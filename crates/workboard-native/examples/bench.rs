@@ -128,7 +128,7 @@ fn args() -> Args {
     a
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = args();
     let http = ReqwestTransport::new().unwrap();

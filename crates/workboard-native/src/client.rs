@@ -193,6 +193,7 @@ impl ClientBuilder {
         let task = LoopTask {
             conn,
             transport: transport.clone(),
+            io: tokio::runtime::Handle::try_current().ok(),
             store: store.clone(),
             hook: self.hook,
             shared: shared.clone(),
@@ -431,10 +432,39 @@ fn store_error(e: crate::StoreError) -> Error {
     }
 }
 
+/// Sends on the client's home runtime when there is one (where reqwest's connection tasks
+/// live), else on the reactor thread itself.
+struct OnRuntime {
+    inner: ReqwestTransport,
+    io: Option<tokio::runtime::Handle>,
+}
+
+impl Transport for OnRuntime {
+    async fn send(
+        &self,
+        request: workboard_core::HttpRequest,
+    ) -> Result<workboard_core::HttpResponse, workboard_core::TransportError> {
+        let Some(io) = &self.io else {
+            return self.inner.send(request).await;
+        };
+        let inner = self.inner.clone();
+        let retry = request.clone();
+        match io.spawn(async move { inner.send(request).await }).await {
+            Ok(r) => r,
+            // The home runtime has shut down, so the request never ran there: send it from
+            // the reactor thread instead.
+            Err(_) => self.inner.send(retry).await,
+        }
+    }
+}
+
 /// The loop's state, moved onto the reactor thread.
 struct LoopTask {
     conn: Connection,
     transport: ReqwestTransport,
+    /// The runtime the client was built on: requests run there, beside the HTTP client's
+    /// connection tasks, instead of hopping to them from the reactor thread.
+    io: Option<tokio::runtime::Handle>,
     store: Option<Arc<dyn CredentialStore>>,
     hook: Option<CredentialsHook>,
     shared: Arc<Shared>,
@@ -445,6 +475,7 @@ impl LoopTask {
         let LoopTask {
             mut conn,
             transport,
+            io,
             store,
             hook,
             shared,
@@ -483,6 +514,10 @@ impl LoopTask {
                 }
             }
         });
+        let transport = OnRuntime {
+            inner: transport,
+            io,
+        };
         workboard_core::driver::run(&mut conn, &transport, &clock, inbox, |conn| {
             while let Some(event) = conn.poll_event() {
                 match event {
