@@ -6,16 +6,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './support/chromium.mjs';
 import { startSim } from './support/sim.mjs';
 import { startRustService } from './support/rust-service.mjs';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const OUT = process.env.WASM_TEST_OUT || fileURLToPath(new URL('../test-results/', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SERVED = ['/examples/web/', '/bindings/wasm/npm/'];
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.ts': 'text/plain' };
 const V1_CLIENT = { id: 'web-v1', hash: 'web-hash' };
@@ -44,18 +42,12 @@ function startWeb() {
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (bindings/wasm/setup.sh installs it)`);
   web = await startWeb();
   webUrl = `http://127.0.0.1:${web.address().port}`;
   const redirect = `${webUrl}/examples/web/index.html`;
   sim = await startSim(['--client', `web-public::${redirect}`, '--client', `${V1_CLIENT.id}:${V1_CLIENT.hash}:${redirect}`]);
   service = await startRustService({ clientId: V1_CLIENT.id, clientHash: V1_CLIENT.hash, redirectUri: redirect, environment: sim.url });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

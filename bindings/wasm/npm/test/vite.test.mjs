@@ -9,19 +9,17 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { build, createServer } from 'vite';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './support/chromium.mjs';
 import { WorkboardClient } from '../node.js';
 import { startSim } from './support/sim.mjs';
 
 const NPM_DIR = fileURLToPath(new URL('..', import.meta.url));
 const APP_SRC = fileURLToPath(new URL('./vite-app/', import.meta.url));
 const OUT = process.env.WASM_TEST_OUT || fileURLToPath(new URL('../test-results/', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TOKEN = 'wbp_vite_test_token';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 
@@ -63,7 +61,6 @@ function serveDist() {
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (bindings/wasm/setup.sh installs it)`);
   work = await mkdtemp(path.join(tmpdir(), 'workboard-vite-'));
   app = path.join(work, 'app');
   dist = path.join(app, 'dist');
@@ -76,12 +73,7 @@ before(async () => {
   sim = await startSim(['--seed-personal-token', TOKEN]);
   server = await serveDist();
   serverUrl = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
