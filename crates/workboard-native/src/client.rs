@@ -193,7 +193,11 @@ impl ClientBuilder {
         let task = LoopTask {
             conn,
             transport: transport.clone(),
-            io: tokio::runtime::Handle::try_current().ok(),
+            // Only a multi-thread runtime runs spawned work while its owner is busy elsewhere;
+            // a current-thread runtime would stall the requests until it is driven again.
+            io: tokio::runtime::Handle::try_current()
+                .ok()
+                .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread),
             store: store.clone(),
             hook: self.hook,
             shared: shared.clone(),
@@ -432,8 +436,8 @@ fn store_error(e: crate::StoreError) -> Error {
     }
 }
 
-/// Sends on the client's home runtime when there is one (where reqwest's connection tasks
-/// live), else on the reactor thread itself.
+/// Sends on the client's home runtime when it is a multi-thread runtime (where reqwest's
+/// connection tasks live), else on the reactor thread itself.
 struct OnRuntime {
     inner: ReqwestTransport,
     io: Option<tokio::runtime::Handle>,

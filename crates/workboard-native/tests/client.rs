@@ -397,3 +397,33 @@ async fn request_timeout_is_a_typed_transport_error() {
     assert!(e.to_string().contains("timed out"), "{e}");
     sim.shutdown().await;
 }
+
+#[test]
+fn a_client_built_on_a_current_thread_runtime_works_while_that_runtime_idles() {
+    let sim_rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = sim_rt
+        .block_on(Simulator::start(SimConfig::default()))
+        .unwrap();
+    // Built on a current-thread runtime that is not driven afterwards.
+    let idle = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = idle.block_on(async { personal_client(&sim, DEMO_PERSONAL_TOKEN) });
+    let caller = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tools = caller
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(20), client.list_tools()).await
+        })
+        .expect("the call must not wait for the idle runtime")
+        .unwrap();
+    assert!(!tools.is_empty());
+    drop(idle);
+    sim_rt.block_on(sim.shutdown());
+}
