@@ -343,7 +343,7 @@ fn status(ctx: &Ctx) -> Result<(), CliError> {
                 kind.replace('_', " "),
                 match c.expires_at_ms() {
                     Some(e) if e <= now => " (EXPIRED)".to_string(),
-                    Some(e) => format!(", expires in {} days", (e - now) / 86_400_000),
+                    Some(e) => format!(", expires in {}", human_duration(e - now)),
                     None => String::new(),
                 },
                 ctx.mcp_url,
@@ -352,4 +352,30 @@ fn status(ctx: &Ctx) -> Result<(), CliError> {
         },
     );
     Ok(())
+}
+
+/// `3 days`, `5 hours`, `12 minutes`, `40 seconds`.
+fn human_duration(ms: u64) -> String {
+    let s = ms / 1000;
+    let (n, unit) = match s {
+        0..=119 => (s, "second"),
+        120..=7_199 => (s / 60, "minute"),
+        7_200..=172_799 => (s / 3600, "hour"),
+        _ => (s / 86_400, "day"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_duration;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(1_000), "1 second");
+        assert_eq!(human_duration(90_000), "90 seconds");
+        assert_eq!(human_duration(3_600_000), "60 minutes");
+        assert_eq!(human_duration(5 * 3_600_000), "5 hours");
+        assert_eq!(human_duration(365 * 86_400_000), "365 days");
+    }
 }
