@@ -207,6 +207,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 tx,
                 shared,
+                store,
                 transport,
                 environment: self.environment,
                 server_url,
@@ -236,6 +237,7 @@ impl std::fmt::Debug for Client {
 struct Inner {
     tx: mpsc::UnboundedSender<Command>,
     shared: Arc<Shared>,
+    store: Option<Arc<dyn CredentialStore>>,
     transport: ReqwestTransport,
     environment: Environment,
     server_url: String,
@@ -334,15 +336,32 @@ impl Client {
         workboard_core::rest::parse_response(&url, &self.inner.environment, &resp)
     }
 
-    /// Replaces the credentials (after a new sign-in or step-up); waiting calls are sent.
-    pub fn set_credentials(&self, credentials: Option<Credentials>, auth: Option<AuthContext>) {
+    /// Replaces the credentials (after a new sign-in or step-up; `None` signs out); waiting
+    /// calls are sent. With a store, they (and the OAuth context, when given) are saved first.
+    pub fn set_credentials(
+        &self,
+        credentials: Option<Credentials>,
+        auth: Option<AuthContext>,
+    ) -> Result<(), Error> {
+        if let Some(store) = &self.inner.store {
+            match &credentials {
+                Some(c) => store.save(keys::CREDENTIALS, &c.to_json()),
+                None => store.remove(keys::CREDENTIALS),
+            }
+            .map_err(store_error)?;
+            if let Some(a) = &auth {
+                store
+                    .save(keys::AUTH_CONTEXT, &a.to_json())
+                    .map_err(store_error)?;
+            }
+        }
         if let Ok(mut c) = self.inner.shared.credentials.lock() {
             c.clone_from(&credentials);
         }
-        let _ = self
-            .inner
+        self.inner
             .tx
-            .send(Command::SetCredentials(Box::new((credentials, auth))));
+            .send(Command::SetCredentials(Box::new((credentials, auth))))
+            .map_err(|_| stopped())
     }
 
     /// The current credentials (after any refresh).

@@ -427,3 +427,29 @@ fn a_client_built_on_a_current_thread_runtime_works_while_that_runtime_idles() {
     drop(idle);
     sim_rt.block_on(sim.shutdown());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_credentials_saves_them_and_later_calls_use_them() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let store: Arc<dyn CredentialStore> = Arc::new(MemoryStore::new());
+    let client = Client::builder()
+        .environment(env(&sim))
+        .store(store.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.list_tools().await.unwrap_err().code(),
+        "unauthorized"
+    );
+    let creds = Credentials::personal(DEMO_PERSONAL_TOKEN);
+    client.set_credentials(Some(creds.clone()), None).unwrap();
+    assert_eq!(
+        store.load(keys::CREDENTIALS).unwrap().unwrap(),
+        creds.to_json()
+    );
+    assert!(!client.list_tools().await.unwrap().is_empty());
+    client.set_credentials(None, None).unwrap();
+    assert!(store.load(keys::CREDENTIALS).unwrap().is_none());
+    assert!(client.credentials().is_none());
+    sim.shutdown().await;
+}
