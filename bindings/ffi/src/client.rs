@@ -59,6 +59,8 @@ pub struct WorkboardClient {
     pub(crate) client_name: String,
     pub(crate) client_version: String,
     pub(crate) mcp: tokio::sync::Mutex<crate::mcp::McpState>,
+    /// Fired by `cancel_calls`.
+    pub(crate) cancel: crate::mcp::CancelSignal,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -148,6 +150,7 @@ impl WorkboardClient {
                 .client_version
                 .unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
             mcp: tokio::sync::Mutex::new(Default::default()),
+            cancel: Default::default(),
         }))
     }
 

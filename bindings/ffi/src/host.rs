@@ -208,16 +208,31 @@ where
     Fut: Future<Output = Result<T, WorkboardError>> + 'static,
     T: Send + 'static,
 {
+    spawn_on_runtime(make)?.await
+}
+
+/// Like [`on_runtime`], but the work starts at once and the returned future only waits for
+/// its output: dropping it lets the work run on to its end.
+pub(crate) fn spawn_on_runtime<F, Fut, T>(
+    make: F,
+) -> Result<impl Future<Output = Result<T, WorkboardError>> + Send + 'static, WorkboardError>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, WorkboardError>> + 'static,
+    T: Send + 'static,
+{
     let rt = runtime()?;
     let handle = rt.handle().clone();
     let join = rt.spawn_blocking(move || handle.block_on(make()));
-    match join.await {
-        Ok(r) => r,
-        Err(e) => Err(wb::Error::Protocol {
-            reason: format!("internal task failed: {e}"),
+    Ok(async move {
+        match join.await {
+            Ok(r) => r,
+            Err(e) => Err(wb::Error::Protocol {
+                reason: format!("internal task failed: {e}"),
+            }
+            .into()),
         }
-        .into()),
-    }
+    })
 }
 
 /// The app's transport, or the built-in one.

@@ -196,3 +196,180 @@ fn errors_never_carry_secrets() {
     let r = redact_url("https://h/cb?code=SECRETCODE&state=SECRETSTATE".into());
     assert!(!r.contains("SECRET"));
 }
+
+/// A minimal MCP server as a foreign transport: answers `initialize`, notifications (202),
+/// `ping` and `tools/list`, and never answers the methods in `hang` (their futures stay
+/// pending until dropped).
+#[derive(Default)]
+struct SlowServer {
+    hang: Mutex<Vec<String>>,
+    /// Every JSON-RPC message received, in order.
+    seen: Mutex<Vec<serde_json::Value>>,
+    /// Hanging requests whose future was dropped (the client stopped waiting).
+    dropped: std::sync::atomic::AtomicUsize,
+    /// Told the method of every request that starts hanging.
+    hanging: Mutex<Option<std::sync::mpsc::Sender<String>>>,
+}
+
+struct DropCount<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for DropCount<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for SlowServer {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HostError> {
+        use serde_json::json;
+        let msg: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        self.seen.lock().unwrap().push(msg.clone());
+        let method = msg["method"].as_str().unwrap_or_default().to_string();
+        let json_headers = vec![
+            HttpHeader {
+                name: "Content-Type".into(),
+                value: "application/json".into(),
+            },
+            HttpHeader {
+                name: "Mcp-Session-Id".into(),
+                value: "s1".into(),
+            },
+        ];
+        if msg.get("id").is_none() {
+            return Ok(HttpResponse {
+                status: 202,
+                headers: vec![],
+                body: vec![],
+            });
+        }
+        if self.hang.lock().unwrap().contains(&method) {
+            let _count = DropCount(&self.dropped);
+            if let Some(tx) = self.hanging.lock().unwrap().as_ref() {
+                let _ = tx.send(method.clone());
+            }
+            std::future::pending::<()>().await;
+        }
+        let result = match method.as_str() {
+            "initialize" => json!({
+                "protocolVersion": msg["params"]["protocolVersion"],
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "slow", "version": "1"}
+            }),
+            "tools/list" => json!({"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]}),
+            "tools/call" => json!({"content": [{"type": "text", "text": "done"}]}),
+            _ => json!({}),
+        };
+        let body = json!({"jsonrpc": "2.0", "id": msg["id"], "result": result});
+        Ok(HttpResponse {
+            status: 200,
+            headers: json_headers,
+            body: body.to_string().into_bytes(),
+        })
+    }
+}
+
+impl SlowServer {
+    fn cancelled_notifications(&self) -> Vec<serde_json::Value> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m["method"] == "notifications/cancelled")
+            .cloned()
+            .collect()
+    }
+
+    fn id_of(&self, method: &str) -> serde_json::Value {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|m| m["method"] == method)
+            .map(|m| m["id"].clone())
+            .unwrap()
+    }
+}
+
+#[test]
+fn cancel_calls_cancels_the_call_in_flight_and_the_waiting_ones() {
+    use futures_util::FutureExt;
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::time::Duration;
+
+    let server = Arc::new(SlowServer::default());
+    let (tx, hanging) = std::sync::mpsc::channel();
+    *server.hanging.lock().unwrap() = Some(tx);
+    server.hang.lock().unwrap().push("tools/call".into());
+    let c = WorkboardClient::new(
+        ClientOptions {
+            token: Some("tok".into()),
+            ..Default::default()
+        },
+        Some(server.clone()),
+        None,
+        None,
+    )
+    .unwrap();
+
+    // A tool call that the server never answers, awaited on another thread.
+    let caller = {
+        let c = c.clone();
+        std::thread::spawn(move || {
+            futures_executor::block_on(c.call_tool("slow".into(), "{}".into()))
+        })
+    };
+    assert_eq!(
+        hanging.recv_timeout(Duration::from_secs(10)).unwrap(),
+        "tools/call"
+    );
+    // A ping waiting for its turn behind it (polled once: it has started).
+    let mut queued = Box::pin(c.clone().ping());
+    assert!((&mut queued).now_or_never().is_none());
+
+    c.cancel_calls();
+    assert_eq!(code(caller.join().unwrap()), "cancelled");
+    assert_eq!(code(futures_executor::block_on(queued)), "cancelled");
+
+    // The client stays usable; by the time the next call runs, the notification went out
+    // and the client stopped waiting for the cancelled request.
+    let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
+    assert_eq!(tools[0].name, "echo");
+    let notes = server.cancelled_notifications();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["params"]["requestId"], server.id_of("tools/call"));
+    assert_eq!(server.dropped.load(SeqCst), 1);
+    let pings = server
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m["method"] == "ping")
+        .count();
+    assert_eq!(pings, 0, "the waiting ping was never sent");
+
+    // list_tools is cancellable the same way; calls made after the cancellation are not.
+    *server.hang.lock().unwrap() = vec!["tools/list".into()];
+    let caller = {
+        let c = c.clone();
+        std::thread::spawn(move || futures_executor::block_on(c.list_tools()))
+    };
+    assert_eq!(
+        hanging.recv_timeout(Duration::from_secs(10)).unwrap(),
+        "tools/list"
+    );
+    c.cancel_calls();
+    assert_eq!(code(caller.join().unwrap()), "cancelled");
+    server.hang.lock().unwrap().clear();
+    let r = futures_executor::block_on(c.clone().call_tool("echo".into(), "{}".into())).unwrap();
+    assert_eq!(r.text, "done");
+    let notes = server.cancelled_notifications();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(notes[1]["params"]["requestId"], server.id_of("tools/list"));
+    assert_eq!(server.dropped.load(SeqCst), 2);
+    futures_executor::block_on(c.clone().ping()).unwrap();
+    // Cancelling with nothing in progress does nothing.
+    c.cancel_calls();
+    futures_executor::block_on(c.clone().ping()).unwrap();
+}

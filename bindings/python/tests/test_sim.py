@@ -65,6 +65,48 @@ def test_personal_token_lists_and_calls_tools(sim):
     assert sim.stats()["counters"]["mcp:initialize"] == 1
 
 
+def test_cancel_calls_stops_a_call_in_flight_and_the_client_stays_usable(sim):
+    import time
+
+    c = wc.WorkboardClient(wc.ClientOptions(environment=sim.base_url, token="wbp_demo_personal_token"))
+
+    def counter(name):
+        return sim.stats()["counters"].get(name, 0)
+
+    async def wait_for(what, ok):
+        deadline = time.monotonic() + 10
+        while not ok():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            await asyncio.sleep(0.01)
+
+    async def flow():
+        await c.connect()
+        before = counter("mcp")
+        sim.control("faults", {"latency_ms": 1500})
+        call = asyncio.ensure_future(c.call_tool("get_current_user", "{}"))
+        # The tools/call request has reached the simulator (the route is counted on arrival;
+        # `mcp:tools/call` only once the latency has passed).
+        await wait_for("the tools/call request", lambda: counter("mcp") > before)
+        t0 = time.monotonic()
+        c.cancel_calls()
+        with pytest.raises(wc.WorkboardError.Failed) as e:
+            await call
+        elapsed = time.monotonic() - t0
+        assert e.value.code == "cancelled"
+        assert elapsed < 0.75, f"cancelled after {elapsed:.3f} s (latency 1.5 s)"
+        # The notification is counted once its own latency has passed.
+        await wait_for("notifications/cancelled", lambda: counter("mcp:notifications/cancelled") > 0)
+        assert counter("mcp:notifications/cancelled") == 1
+        sim.control("faults", {"latency_ms": 0})
+        r = await c.call_tool("get_current_user", "{}")
+        assert not r.is_error and "ada@example.com" in r.text
+        assert counter("mcp:notifications/cancelled") == 1
+        assert counter("mcp:initialize") == 1
+        await c.close()
+
+    run(flow())
+
+
 def test_wrong_token_is_unauthorized_with_hint(sim):
     c = wc.WorkboardClient(wc.ClientOptions(environment=sim.base_url, token="wbp_wrong"))
     with pytest.raises(wc.WorkboardError.Failed) as e:

@@ -456,6 +456,21 @@ impl Connection {
         self.calls.contains_key(&handle)
     }
 
+    /// Whether the response to request `id` is no longer wanted: it was sent for a call that
+    /// has since completed or been cancelled, so the response would be ignored. A run loop
+    /// that must not wait for it (a server need not answer a cancelled request) may feed
+    /// [`TransportError::Cancelled`] for it instead. `false` for requests that still matter
+    /// (other calls, `initialize`, a refresh, notifications) and for unknown ids.
+    pub fn is_request_abandoned(&self, id: RequestId) -> bool {
+        match self.flights.get(&id) {
+            Some(Flight::Call(h)) => !self
+                .calls
+                .get(h)
+                .is_some_and(|c| matches!(c.phase, Phase::Sent { http, .. } if http == id)),
+            _ => false,
+        }
+    }
+
     /// The current credentials.
     pub fn credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()

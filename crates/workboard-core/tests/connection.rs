@@ -335,16 +335,32 @@ fn cancel_sends_notifications_cancelled_and_ignores_the_late_answer() {
     let h = c.call_tool("slow", json!({}), T0);
     let after = initialize(&mut c, Some("s1"));
     let call = after[1].clone();
+    assert!(
+        !c.is_request_abandoned(call.id),
+        "the call still wants its answer"
+    );
     c.cancel(h).unwrap();
+    assert!(
+        c.is_request_abandoned(call.id),
+        "nobody wants the answer any more"
+    );
     assert_eq!(take(&mut c, h).unwrap_err().code(), "cancelled");
     let sent = drain(&mut c);
     assert_eq!(sent.len(), 1);
+    assert!(
+        !c.is_request_abandoned(sent[0].id),
+        "the notification is not abandoned"
+    );
     assert_eq!(
         body(&sent[0]),
         json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":rpc_id(&call),"reason":"cancelled by the application"}})
     );
     c.handle_response(call.id, Ok(result(&call, json!({"content": []}))), T0);
     assert!(c.poll_result(h).is_none(), "late answer dropped");
+    assert!(
+        !c.is_request_abandoned(call.id),
+        "answered: no longer in flight"
+    );
     assert_eq!(c.cancel(h).unwrap_err().code(), "invalid_input");
 }
 

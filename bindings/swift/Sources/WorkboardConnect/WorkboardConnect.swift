@@ -1659,8 +1659,24 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func callTool(name: String, argumentsJson: String) async throws  -> McpToolResult
     
     /**
+     * Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
+     * `call_tool`, `ping`, including those still waiting for their turn): each one fails
+     * with code `cancelled` at once, and the server is sent `notifications/cancelled` for
+     * a request it has already received. Calls made afterwards are not affected and the
+     * client stays usable (the next call may wait until the notification has been sent).
+     * Returns immediately; callable from any thread. `close` is not cancelled.
+     *
+     * Use this to cancel: cancelling the Kotlin coroutine, Swift task or Python task that
+     * awaits a call does not stop the call. Call it e.g. from `catch (e:
+     * CancellationException)` (Kotlin), `withTaskCancellationHandler` (Swift) or `except
+     * asyncio.CancelledError` (Python). It cancels every call of the client, not one.
+     */
+    func cancelCalls() 
+    
+    /**
      * Ends the MCP session (`DELETE` when the server gave a session id). A later call opens
-     * a new session. Closing a client that never connected does nothing.
+     * a new session. Closing a client that never connected does nothing. Not affected by
+     * `cancel_calls`.
      */
     func close() async throws 
     
@@ -2070,8 +2086,30 @@ open func callTool(name: String, argumentsJson: String)async throws  -> McpToolR
 }
     
     /**
+     * Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
+     * `call_tool`, `ping`, including those still waiting for their turn): each one fails
+     * with code `cancelled` at once, and the server is sent `notifications/cancelled` for
+     * a request it has already received. Calls made afterwards are not affected and the
+     * client stays usable (the next call may wait until the notification has been sent).
+     * Returns immediately; callable from any thread. `close` is not cancelled.
+     *
+     * Use this to cancel: cancelling the Kotlin coroutine, Swift task or Python task that
+     * awaits a call does not stop the call. Call it e.g. from `catch (e:
+     * CancellationException)` (Kotlin), `withTaskCancellationHandler` (Swift) or `except
+     * asyncio.CancelledError` (Python). It cancels every call of the client, not one.
+     */
+open func cancelCalls()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workboard_ffi_fn_method_workboardclient_cancel_calls(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Ends the MCP session (`DELETE` when the server gave a session id). A later call opens
-     * a new session. Closing a client that never connected does nothing.
+     * a new session. Closing a client that never connected does nothing. Not affected by
+     * `cancel_calls`.
      */
 open func close()async throws   {
     return
@@ -4189,7 +4227,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_call_tool() != 29640) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 15072) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_cancel_calls() != 34218) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 4377) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_connect() != 22090) {

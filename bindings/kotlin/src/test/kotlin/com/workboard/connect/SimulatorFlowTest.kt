@@ -1,7 +1,9 @@
 package com.workboard.connect
 
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import org.json.JSONObject
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -34,6 +36,45 @@ class SimulatorFlowTest {
             assertEquals(1, sim.stats().getJSONObject("counters").getInt("mcp:initialize"))
             c.disconnect()
             c.disconnect() // closing twice is fine
+        }
+    }
+
+    @Test
+    fun cancelCallsStopsACallInFlightAndTheClientStaysUsable(): Unit = runBlocking {
+        Sim().use { sim ->
+            val c = WorkboardClient(ClientOptions(environment = sim.baseUrl, token = "wbp_demo_personal_token"))
+            c.connect()
+            fun counter(name: String) = sim.stats().getJSONObject("counters").optInt(name, 0)
+            suspend fun waitFor(what: String, ok: () -> Boolean) {
+                val deadline = System.nanoTime() + 10_000_000_000L
+                while (!ok()) {
+                    check(System.nanoTime() < deadline) { "timed out waiting for $what" }
+                    delay(10)
+                }
+            }
+            val before = counter("mcp")
+            sim.control("faults", """{"latency_ms": 1500}""")
+            val call = async(Dispatchers.Default) { runCatching { c.callTool("get_current_user", "{}") } }
+            // The tools/call request has reached the simulator (the route is counted on
+            // arrival; `mcp:tools/call` only once the latency has passed).
+            waitFor("the tools/call request") { counter("mcp") > before }
+            val t0 = System.nanoTime()
+            c.cancelCalls()
+            val e = call.await().exceptionOrNull()
+            val ms = (System.nanoTime() - t0) / 1_000_000
+            assertTrue(e is WorkboardException.Failed, "$e")
+            assertEquals("cancelled", (e as WorkboardException.Failed).code)
+            assertTrue(ms < 750, "cancelled after $ms ms (latency 1500 ms)")
+            // The notification is counted once its own latency has passed.
+            waitFor("notifications/cancelled") { counter("mcp:notifications/cancelled") > 0 }
+            assertEquals(1, counter("mcp:notifications/cancelled"))
+            sim.control("faults", """{"latency_ms": 0}""")
+            val r = c.callTool("get_current_user", "{}")
+            assertFalse(r.isError)
+            assertTrue(r.text.contains("ada@example.com"), r.text)
+            assertEquals(1, counter("mcp:notifications/cancelled"))
+            assertEquals(1, counter("mcp:initialize"), "same session")
+            c.disconnect()
         }
     }
 
