@@ -87,13 +87,11 @@ def test_cancel_calls_stops_a_call_in_flight_and_the_client_stays_usable(sim):
         # The tools/call request has reached the simulator (the route is counted on arrival;
         # `mcp:tools/call` only once the latency has passed).
         await wait_for("the tools/call request", lambda: counter("mcp") > before)
-        t0 = time.monotonic()
         c.cancel_calls()
+        # Without the cancellation the call would succeed once the latency has passed.
         with pytest.raises(wc.WorkboardError.Failed) as e:
             await call
-        elapsed = time.monotonic() - t0
         assert e.value.code == "cancelled"
-        assert elapsed < 0.75, f"cancelled after {elapsed:.3f} s (latency 1.5 s)"
         # The notification is counted once its own latency has passed.
         await wait_for("notifications/cancelled", lambda: counter("mcp:notifications/cancelled") > 0)
         assert counter("mcp:notifications/cancelled") == 1

@@ -58,13 +58,11 @@ class SimulatorFlowTest {
             // The tools/call request has reached the simulator (the route is counted on
             // arrival; `mcp:tools/call` only once the latency has passed).
             waitFor("the tools/call request") { counter("mcp") > before }
-            val t0 = System.nanoTime()
             c.cancelCalls()
+            // Without the cancellation the call would succeed once the latency has passed.
             val e = call.await().exceptionOrNull()
-            val ms = (System.nanoTime() - t0) / 1_000_000
             assertTrue(e is WorkboardException.Failed, "$e")
             assertEquals("cancelled", (e as WorkboardException.Failed).code)
-            assertTrue(ms < 750, "cancelled after $ms ms (latency 1500 ms)")
             // The notification is counted once its own latency has passed.
             waitFor("notifications/cancelled") { counter("mcp:notifications/cancelled") > 0 }
             assertEquals(1, counter("mcp:notifications/cancelled"))
