@@ -781,10 +781,7 @@ fn doctor_reports_the_node_row_when_node_is_missing_or_too_old() {
 
 #[test]
 fn doctor_against_a_closed_port_reports_a_network_problem() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_socket, port) = closed_port();
     let home = Home::new();
     home.set_token(DEMO_PERSONAL_TOKEN);
     let env = format!("http://127.0.0.1:{port}");
@@ -808,4 +805,14 @@ fn doctor_against_a_closed_port_reports_a_network_problem() {
     assert_eq!(h.code, 6);
     assert!(h.stdout.contains("error[unreachable]"), "{}", h.stdout);
     assert!(!h.all().contains(DEMO_PERSONAL_TOKEN));
+}
+
+/// A loopback port that refuses connections for as long as the returned socket lives: bound,
+/// never listening, so no other test can take it meanwhile (a port freed by dropping a
+/// listener can be handed to the next simulator that starts).
+fn closed_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
 }

@@ -846,7 +846,8 @@ fn a_token_of_another_environment_is_unauthorized_with_the_environment_in_the_hi
 
 #[test]
 fn a_closed_port_is_a_transport_error() {
-    let base = format!("http://127.0.0.1:{}", free_port());
+    let (_socket, port) = closed_port();
+    let base = format!("http://127.0.0.1:{port}");
     let case = Case::new(&["--env", &base]);
     case.set_token(DEMO_PERSONAL_TOKEN);
     let out = case.run(&["--json", "tools"]);
@@ -1225,4 +1226,14 @@ fn typescript_sdk_server_initialize_list_and_call_in_sse_and_json_modes() {
         let origin = server.url.trim_end_matches("/mcp");
         assert!(err["hint"].as_str().unwrap().contains(origin), "{err}");
     }
+}
+
+/// A loopback port that refuses connections for as long as the returned socket lives: bound,
+/// never listening, so no other test can take it meanwhile (a port freed by dropping a
+/// listener can be handed to the next simulator that starts).
+fn closed_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
 }

@@ -314,11 +314,7 @@ async fn mcp_oauth_sign_in_refreshes_once_for_concurrent_calls_and_stores_before
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_server_is_a_transport_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (_socket, port) = closed_port();
     let client = Client::builder()
         .environment(Environment::parse(&format!("http://127.0.0.1:{port}")).unwrap())
         .credentials(Credentials::personal("t"))
@@ -452,4 +448,14 @@ async fn set_credentials_saves_them_and_later_calls_use_them() {
     assert!(store.load(keys::CREDENTIALS).unwrap().is_none());
     assert!(client.credentials().is_none());
     sim.shutdown().await;
+}
+
+/// A loopback port that refuses connections for as long as the returned socket lives: bound,
+/// never listening, so no other test can take it meanwhile (a port freed by dropping a
+/// listener can be handed to the next simulator that starts).
+fn closed_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
 }

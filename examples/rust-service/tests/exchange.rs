@@ -291,9 +291,10 @@ async fn malformed_or_incomplete_requests_are_invalid_input() {
 
 #[tokio::test]
 async fn unreachable_workboard_is_bad_gateway() {
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // Bound but never listening: refuses connections, and no other test can take the port.
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let base = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
     let url = serve(config_for(&base)).await;
     let (status, body) = post_json(
         &url,
