@@ -72,10 +72,15 @@ impl std::ops::Deref for Sim {
     }
 }
 
-/// A port nothing listens on (bound, then released).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+/// A port for a loopback redirect URI, reserved while the returned socket lives: bound with
+/// SO_REUSEADDR and never listening, so the CLI's listener (also SO_REUSEADDR) can bind it,
+/// while a simulator asking the kernel for any free port cannot be given it.
+fn reserved_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_reuseaddr(true).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -456,7 +461,8 @@ struct Loopback {
 /// Starts `login` (v1, `--no-browser`) on a fresh loopback redirect URI registered for the demo
 /// client, and waits until the authorization URL is printed.
 fn start_loopback_login(sim: &Sim, case: &Case) -> Loopback {
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let (_reserved, port) = reserved_port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
     sim.add_client(ClientConfig::new(
         DEMO_CLIENT_ID,
         DEMO_CLIENT_HASH,
@@ -677,7 +683,8 @@ fn v1_loopback_consent_denied_is_authorization_denied() {
 fn v1_loopback_without_a_redirect_times_out_with_a_typed_error() {
     let sim = Sim::start();
     let case = Case::sim(&sim);
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let (_reserved, port) = reserved_port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
     let out = case.run_with(
         &[
             "--json",

@@ -209,12 +209,13 @@ async fn headless_sign_in_against_a_consent_page_is_a_typed_error() {
 async fn v1_sign_in_through_the_loopback_listener() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_auto_approve(true);
-    // A free port for this test's redirect URI (the registered one may be in use).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port for this test's redirect URI (the registered one may be in use), reserved while
+    // the test runs: bound with SO_REUSEADDR and never listening, so the loopback listener can
+    // bind it and no simulator asking for any free port is given it.
+    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+    reserved.set_reuseaddr(true).unwrap();
+    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = reserved.local_addr().unwrap().port();
     let redirect = format!("http://127.0.0.1:{port}/callback");
     sim.add_client(workboard_sim::ClientConfig::new(
         DEMO_CLIENT_ID,
