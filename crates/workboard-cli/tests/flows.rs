@@ -72,9 +72,9 @@ impl std::ops::Deref for Sim {
     }
 }
 
-/// A port for a loopback redirect URI, reserved while the returned socket lives: bound with
-/// SO_REUSEADDR and never listening, so the CLI's listener (also SO_REUSEADDR) can bind it,
-/// while a simulator asking the kernel for any free port cannot be given it.
+/// A loopback port reserved while the returned socket lives: bound with SO_REUSEADDR and never
+/// listening. Connections to it are refused, the kernel gives it to no one asking for any free
+/// port, and the CLI's redirect listener (also SO_REUSEADDR) can still bind it.
 fn reserved_port() -> (tokio::net::TcpSocket, u16) {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_reuseaddr(true).unwrap();
@@ -853,7 +853,7 @@ fn a_token_of_another_environment_is_unauthorized_with_the_environment_in_the_hi
 
 #[test]
 fn a_closed_port_is_a_transport_error() {
-    let (_socket, port) = closed_port();
+    let (_socket, port) = reserved_port();
     let base = format!("http://127.0.0.1:{port}");
     let case = Case::new(&["--env", &base]);
     case.set_token(DEMO_PERSONAL_TOKEN);
@@ -1233,14 +1233,4 @@ fn typescript_sdk_server_initialize_list_and_call_in_sse_and_json_modes() {
         let origin = server.url.trim_end_matches("/mcp");
         assert!(err["hint"].as_str().unwrap().contains(origin), "{err}");
     }
-}
-
-/// A loopback port that refuses connections for as long as the returned socket lives: bound,
-/// never listening, so no other test can take it meanwhile (a port freed by dropping a
-/// listener can be handed to the next simulator that starts).
-fn closed_port() -> (tokio::net::TcpSocket, u16) {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let port = socket.local_addr().unwrap().port();
-    (socket, port)
 }

@@ -22,6 +22,21 @@ fn env(sim: &workboard_sim::SimHandle) -> Environment {
     Environment::parse(sim.base_url()).unwrap()
 }
 
+/// WorkBoard v1 sign-in of the demo client, approving headlessly.
+async fn sign_in_v1_headless(
+    sim: &workboard_sim::SimHandle,
+    transport: &ReqwestTransport,
+) -> Result<Credentials, workboard_core::Error> {
+    let config = V1Config::new(env(sim), DEMO_CLIENT_ID, DEMO_REDIRECT_URI);
+    sign_in_v1(
+        transport,
+        config,
+        SecretString::new(DEMO_CLIENT_HASH),
+        Approver::Headless,
+    )
+    .await
+}
+
 fn personal_client(sim: &workboard_sim::SimHandle, token: &str) -> Client {
     Client::builder()
         .environment(env(sim))
@@ -140,15 +155,7 @@ async fn v1_sign_in_headless_then_revoke() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     sim.set_auto_approve(true);
     let transport = ReqwestTransport::new().unwrap();
-    let config = V1Config::new(env(&sim), DEMO_CLIENT_ID, DEMO_REDIRECT_URI);
-    let creds = sign_in_v1(
-        &transport,
-        config,
-        SecretString::new(DEMO_CLIENT_HASH),
-        Approver::Headless,
-    )
-    .await
-    .unwrap();
+    let creds = sign_in_v1_headless(&sim, &transport).await.unwrap();
     let client = Client::builder()
         .environment(env(&sim))
         .credentials(creds.clone())
@@ -191,15 +198,7 @@ async fn v1_sign_in_headless_then_revoke() {
 async fn headless_sign_in_against_a_consent_page_is_a_typed_error() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let transport = ReqwestTransport::new().unwrap();
-    let config = V1Config::new(env(&sim), DEMO_CLIENT_ID, DEMO_REDIRECT_URI);
-    let e = sign_in_v1(
-        &transport,
-        config,
-        SecretString::new(DEMO_CLIENT_HASH),
-        Approver::Headless,
-    )
-    .await
-    .unwrap_err();
+    let e = sign_in_v1_headless(&sim, &transport).await.unwrap_err();
     assert_eq!(e.code(), "authorization_denied");
     assert!(e.to_string().contains("auto-approving"), "{e}");
     sim.shutdown().await;
@@ -212,10 +211,7 @@ async fn v1_sign_in_through_the_loopback_listener() {
     // A port for this test's redirect URI (the registered one may be in use), reserved while
     // the test runs: bound with SO_REUSEADDR and never listening, so the loopback listener can
     // bind it and no simulator asking for any free port is given it.
-    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
-    reserved.set_reuseaddr(true).unwrap();
-    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let port = reserved.local_addr().unwrap().port();
+    let (_reserved, port) = reserved_port();
     let redirect = format!("http://127.0.0.1:{port}/callback");
     sim.add_client(workboard_sim::ClientConfig::new(
         DEMO_CLIENT_ID,
@@ -315,7 +311,7 @@ async fn mcp_oauth_sign_in_refreshes_once_for_concurrent_calls_and_stores_before
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_server_is_a_transport_error() {
-    let (_socket, port) = closed_port();
+    let (_socket, port) = reserved_port();
     let client = Client::builder()
         .environment(Environment::parse(&format!("http://127.0.0.1:{port}")).unwrap())
         .credentials(Credentials::personal("t"))
@@ -451,11 +447,13 @@ async fn set_credentials_saves_them_and_later_calls_use_them() {
     sim.shutdown().await;
 }
 
-/// A loopback port that refuses connections for as long as the returned socket lives: bound,
-/// never listening, so no other test can take it meanwhile (a port freed by dropping a
-/// listener can be handed to the next simulator that starts).
-fn closed_port() -> (tokio::net::TcpSocket, u16) {
+/// A loopback port reserved while the returned socket lives: bound with SO_REUSEADDR and never
+/// listening. Connections to it are refused, the kernel gives it to no one asking for any free
+/// port (a port freed by dropping a listener can go to the next simulator that starts), and a
+/// listener of our own (also SO_REUSEADDR) can still bind it.
+fn reserved_port() -> (tokio::net::TcpSocket, u16) {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_reuseaddr(true).unwrap();
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let port = socket.local_addr().unwrap().port();
     (socket, port)
