@@ -292,7 +292,7 @@ impl WorkboardClient {
             js_sys::JSON::stringify(&args)
                 .ok()
                 .and_then(|s| s.as_string())
-                .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+                .and_then(|s| serde_json::from_slice::<Value>(s.as_bytes()).ok())
                 .ok_or_else(|| invalid_input("tool arguments", "not JSON-serializable"))
         };
         future_to_promise(async move {

@@ -305,7 +305,7 @@ impl Connection {
         };
         if let Some(state) = config.restored_state {
             let saved: SavedState =
-                serde_json::from_str(&state).map_err(|_| Error::InvalidInput {
+                crate::json::from_bytes(state.as_bytes()).map_err(|_| Error::InvalidInput {
                     what: "saved connection state".into(),
                     reason: "not the JSON written by Connection::save_state".into(),
                 })?;
@@ -1216,9 +1216,8 @@ fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
 }
 
 fn http_status(resp: &HttpResponse, url: &str) -> Error {
-    let detail = std::str::from_utf8(&resp.body)
+    let detail = serde_json::from_slice::<Value>(&resp.body)
         .ok()
-        .and_then(|b| serde_json::from_str::<Value>(b).ok())
         .and_then(|v| {
             v.pointer("/error/message")
                 .or_else(|| v.get("error_description"))

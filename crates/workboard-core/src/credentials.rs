@@ -130,7 +130,7 @@ impl Credentials {
 
     /// Parses what [`Credentials::to_json`] wrote.
     pub fn from_json(json: &str) -> Result<Credentials, crate::Error> {
-        serde_json::from_str(json).map_err(|e| crate::Error::InvalidInput {
+        crate::json::from_bytes(json.as_bytes()).map_err(|e| crate::Error::InvalidInput {
             what: "stored credentials".into(),
             reason: format!("not valid credentials JSON ({})", e.classify_name()),
         })

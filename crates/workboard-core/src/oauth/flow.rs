@@ -158,7 +158,7 @@ impl AuthContext {
 
     /// Parses what [`AuthContext::to_json`] wrote.
     pub fn from_json(json: &str) -> Result<AuthContext, Error> {
-        serde_json::from_str(json).map_err(|_| Error::InvalidInput {
+        crate::json::from_bytes(json.as_bytes()).map_err(|_| Error::InvalidInput {
             what: "stored OAuth context".into(),
             reason: "not valid AuthContext JSON".into(),
         })

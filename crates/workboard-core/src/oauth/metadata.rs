@@ -351,7 +351,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result
             limit: MAX_METADATA_BYTES,
         });
     }
-    serde_json::from_slice(body).map_err(|e| Error::InvalidResponse {
+    crate::json::from_bytes(body).map_err(|e| Error::InvalidResponse {
         what: what.into(),
         reason: short(&format!("not valid metadata JSON: {e}")),
     })

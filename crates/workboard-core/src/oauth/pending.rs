@@ -271,7 +271,7 @@ impl PendingAuthorization {
                 reason: "larger than 64 KiB".into(),
             });
         }
-        serde_json::from_str(json).map_err(|e| Error::InvalidInput {
+        crate::json::from_bytes(json.as_bytes()).map_err(|e| Error::InvalidInput {
             what: "saved pending authorization".into(),
             reason: format!(
                 "not valid pending-authorization JSON ({})",
@@ -577,10 +577,12 @@ impl fmt::Debug for AuthorizationResponse {
 
 /// A `json_code` body: an object whose values are strings (`success` a boolean).
 fn parse_json_code(input: &str) -> Result<AuthorizationResponse, Error> {
-    let pairs: JsonPairs = serde_json::from_str(input).map_err(|e| Error::InvalidResponse {
-        what: WHAT.into(),
-        reason: format!("not a JSON object ({})", json_error_kind(&e)),
-    })?;
+    // Straight from the bytes, not through a `Value`: a repeated key must stay visible here.
+    let pairs: JsonPairs =
+        serde_json::from_slice(input.as_bytes()).map_err(|e| Error::InvalidResponse {
+            what: WHAT.into(),
+            reason: format!("not a JSON object ({})", json_error_kind(&e)),
+        })?;
     let mut p = AuthorizationResponse::default();
     let mut seen_success = false;
     for (k, v) in pairs.0 {

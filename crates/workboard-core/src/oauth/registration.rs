@@ -286,7 +286,7 @@ pub fn parse_registration_response(resp: &HttpResponse) -> Result<ClientIdentity
             limit: MAX_REGISTRATION_BYTES,
         });
     }
-    let parsed: Result<RegistrationBody, _> = serde_json::from_slice(&resp.body);
+    let parsed: Result<RegistrationBody, _> = crate::json::from_bytes(&resp.body);
     if !resp.is_success() {
         let (error, desc) = match &parsed {
             Ok(b) => (b.error.clone(), b.error_description.clone()),
