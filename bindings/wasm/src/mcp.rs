@@ -4,7 +4,6 @@
 //! for many waiting calls, one session. The binding only converts values.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use futures_channel::mpsc::{unbounded, UnboundedSender};
@@ -25,7 +24,9 @@ use crate::types::CallOptions;
 use tsify::Ts;
 
 type Command = Box<dyn FnOnce(&mut Connection)>;
-type Waiters = Rc<RefCell<HashMap<CallHandle, oneshot::Sender<Result<CallOutput, Error>>>>>;
+type Waiters = Rc<
+    RefCell<workboard_core::vecmap::VecMap<CallHandle, oneshot::Sender<Result<CallOutput, Error>>>>,
+>;
 
 /// The running connection of a client: the inbox of its loop.
 pub(crate) struct Running {
@@ -207,7 +208,7 @@ impl Inner {
         }
         let mut conn = Connection::new(config).map_err(to_js)?;
         let (tx, rx) = unbounded::<Command>();
-        let waiters: Waiters = Rc::new(RefCell::new(HashMap::new()));
+        let waiters: Waiters = Rc::new(RefCell::new(workboard_core::vecmap::VecMap::new()));
         let running = Rc::new(Running {
             tx,
             waiters: waiters.clone(),

@@ -34,7 +34,8 @@
 //! - **Server requests** on any stream are answered: `ping` with `{}`, anything else with
 //!   JSON-RPC `-32601`, so the server never waits on this client.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use crate::vecmap::VecMap;
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -196,7 +197,7 @@ enum Op {
     ListTools {
         acc: Vec<Tool>,
         cursor: Option<String>,
-        seen: HashSet<String>,
+        seen: Vec<String>,
     },
     CallTool {
         name: String,
@@ -254,12 +255,12 @@ pub struct Connection {
     refresh_failed: bool,
     auth_required_emitted: bool,
     refresh: Option<RequestId>,
-    calls: BTreeMap<CallHandle, Call>,
-    rpc_index: HashMap<JsonRpcId, CallHandle>,
-    flights: HashMap<RequestId, Flight>,
+    calls: VecMap<CallHandle, Call>,
+    rpc_index: VecMap<JsonRpcId, CallHandle>,
+    flights: VecMap<RequestId, Flight>,
     outbox: VecDeque<HttpRequest>,
     events: VecDeque<ConnectionEvent>,
-    results: HashMap<CallHandle, Result<CallOutput, Error>>,
+    results: VecMap<CallHandle, Result<CallOutput, Error>>,
     next_handle: u64,
     next_http: u64,
     next_rpc: i64,
@@ -290,12 +291,12 @@ impl Connection {
             refresh_failed: false,
             auth_required_emitted: false,
             refresh: None,
-            calls: BTreeMap::new(),
-            rpc_index: HashMap::new(),
-            flights: HashMap::new(),
+            calls: VecMap::new(),
+            rpc_index: VecMap::new(),
+            flights: VecMap::new(),
             outbox: VecDeque::new(),
             events: VecDeque::new(),
-            results: HashMap::new(),
+            results: VecMap::new(),
             next_handle: 1,
             next_http: 0,
             next_rpc: 0,
@@ -327,7 +328,7 @@ impl Connection {
             Op::ListTools {
                 acc: Vec::new(),
                 cursor: None,
-                seen: HashSet::new(),
+                seen: Vec::new(),
             },
             now_ms,
         )
@@ -597,8 +598,7 @@ impl Connection {
         if !self.session.is_initialized() {
             let init = self
                 .calls
-                .entry(INIT)
-                .or_insert_with(|| new_call(Op::Initialize));
+                .get_or_insert_with(INIT, || new_call(Op::Initialize));
             if init.phase == Phase::Queued {
                 self.send_call(INIT);
             }
@@ -1066,7 +1066,7 @@ impl Connection {
                 self.finish(h, Ok(CallOutput::Tools(tools)));
             }
             Some(next) => {
-                if !seen.insert(next.clone()) || seen.len() > MAX_TOOL_PAGES {
+                if seen.contains(&next) || seen.len() >= MAX_TOOL_PAGES {
                     self.fail(
                         h,
                         Error::Protocol {
@@ -1075,6 +1075,7 @@ impl Connection {
                     );
                     return;
                 }
+                seen.push(next.clone());
                 *cursor = Some(next);
                 call.retries = 0;
                 call.resumes = 0;

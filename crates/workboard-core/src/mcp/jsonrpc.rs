@@ -26,7 +26,7 @@ pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_REQUEST: i64 = -32600;
 
 /// A JSON-RPC id: a number or a string.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum JsonRpcId {
     /// Numeric id.
