@@ -3,12 +3,19 @@
 #   WASM_TARGET_DIR  cargo target dir for the wasm build (default: $CARGO_TARGET_DIR/wasm-build,
 #                    or target/wasm-build in the repository)
 #   WASM_PROFILE     cargo profile (default: wasm = opt-level z, LTO, panic abort)
+#   WASM_PACKAGE     the crate to build (default workboard-wasm; floor.sh builds another)
+#   WASM_FEATURES    cargo features of that crate (default none)
+#   WASM_OUT         output directory (default npm/pkg)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 TARGET_DIR="${WASM_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/wasm-build}"
 PROFILE="${WASM_PROFILE:-wasm}"
-OUT="$HERE/npm/pkg"
+PACKAGE="${WASM_PACKAGE:-workboard-wasm}"
+NAME="${PACKAGE//-/_}"
+OUT="${WASM_OUT:-$HERE/npm/pkg}"
+CARGO_ARGS=(-p "$PACKAGE" --target wasm32-unknown-unknown --profile "$PROFILE" --target-dir "$TARGET_DIR")
+[ -z "${WASM_FEATURES:-}" ] || CARGO_ARGS+=(--features "$WASM_FEATURES")
 cd "$ROOT"
 # Keep the target_features section for wasm-bindgen; wasm-opt strips what is left.
 export CARGO_PROFILE_WASM_STRIP=false
@@ -26,7 +33,7 @@ if [ -z "$ROUTE" ]; then
 fi
 if [ "$ROUTE" = rustup ]; then
   # Ordinary route: rustup's precompiled std for the target.
-  cargo build -p workboard-wasm --target wasm32-unknown-unknown --profile "$PROFILE" --target-dir "$TARGET_DIR"
+  cargo build "${CARGO_ARGS[@]}"
 else
   # Debian rustc-web with std rebuilt for wasm32 (panic=abort, so no unwinding code at all).
   # panic=immediate-abort drops the panic machinery and messages (~13 KB gzipped); it needs
@@ -37,11 +44,11 @@ else
   RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
   RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
-    /usr/bin/cargo build -p workboard-wasm --target wasm32-unknown-unknown --profile "$PROFILE" \
-      -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size --target-dir "$TARGET_DIR"
+    /usr/bin/cargo build "${CARGO_ARGS[@]}" \
+      -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 fi
 
-WASM="$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/workboard_wasm.wasm"
+WASM="$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/$NAME.wasm"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 if [ "${WASM_OPT:-1}" = 1 ] && command -v wasm-opt >/dev/null; then
@@ -51,9 +58,9 @@ if [ "${WASM_OPT:-1}" = 1 ] && command -v wasm-opt >/dev/null; then
   wasm-opt -Oz --converge --strip-debug --strip-producers \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    -o "$OUT/workboard_wasm.wasm" "$WASM"
-  WASM="$OUT/workboard_wasm.wasm"
+    -o "$OUT/$NAME.wasm" "$WASM"
+  WASM="$OUT/$NAME.wasm"
 fi
 wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir "$OUT" "$WASM"
-rm -f "$OUT/workboard_wasm.wasm" "$OUT/.gitignore" "$OUT/package.json"
+rm -f "$OUT/$NAME.wasm" "$OUT/.gitignore" "$OUT/package.json"
 echo "built $OUT"
