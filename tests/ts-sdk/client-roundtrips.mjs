@@ -60,7 +60,7 @@ const token = opts.token ?? process.env.MCP_TOKEN;
 const requests = [];
 const t0 = performance.now();
 let recording = true;
-const countingFetch = async (input, init) => {
+const countingFetch = (input, init) => {
   const entry = { method: (init?.method ?? 'GET').toUpperCase(), start: performance.now() - t0, end: null, status: null };
   if (entry.method === 'POST' && typeof init?.body === 'string') {
     try {
@@ -71,10 +71,20 @@ const countingFetch = async (input, init) => {
     }
   }
   if (recording) requests.push(entry);
-  const response = await fetch(input, init);
-  entry.end = performance.now() - t0;
-  entry.status = response.status;
-  return response;
+  const done = (async () => {
+    const response = await fetch(input, init);
+    entry.end = performance.now() - t0;
+    entry.status = response.status;
+    return response;
+  })();
+  // Settles once this request's response headers are in (or it failed): the report waits
+  // for every request it lists, e.g. the standalone GET stream the SDK opens in the
+  // background, which can still be in flight when listTools() resolves.
+  entry.settled = done.then(
+    () => {},
+    () => {},
+  );
+  return done;
 };
 
 /** Longest chain where each request started after the previous one's response arrived. */
@@ -110,6 +120,7 @@ try {
   if (opts.call) call = await client.callTool({ name: opts.call, arguments: callArgs });
   const ms = performance.now() - start;
   recording = false;
+  await Promise.all(requests.map((r) => r.settled));
   const out = {
     http_requests: requests.length,
     sequential_round_trips: sequentialRoundTrips(requests),
