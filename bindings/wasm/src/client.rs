@@ -15,7 +15,7 @@ use workboard_core::{
     Transport,
 };
 
-use crate::error::{bad_arg, bad_result, to_js};
+use crate::error::{bad_arg, bad_result, opt_string_arg, string_arg, to_js};
 use crate::host::{entropy, FetchTransport, JsClock};
 use crate::types::{ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart};
 
@@ -259,15 +259,22 @@ impl WorkboardClient {
 
     /// Uses a personal token (a leading `Bearer ` is removed). Notifies listeners.
     #[wasm_bindgen(js_name = setToken)]
-    pub fn set_token(&self, token: String) -> Result<(), JsValue> {
-        let c = personal(&token)?;
+    pub fn set_token(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+    ) -> Result<(), JsValue> {
+        let c = personal(&string_arg(&token, "token")?)?;
         self.inner.set_credentials(Some(c));
         Ok(())
     }
 
     /// Restores credentials saved from `credentialsJson()` / `onCredentialsChanged`.
     #[wasm_bindgen(js_name = setCredentialsJson)]
-    pub fn set_credentials_json(&self, json: String) -> Result<(), JsValue> {
+    pub fn set_credentials_json(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] json: JsValue,
+    ) -> Result<(), JsValue> {
+        let json = string_arg(&json, "credentials JSON")?;
         let c = Credentials::from_json(&json).map_err(to_js)?;
         self.inner.set_credentials(Some(c));
         Ok(())
@@ -370,11 +377,16 @@ impl WorkboardClient {
     #[wasm_bindgen(js_name = completeMcpSignIn, unchecked_return_type = "Promise<CredentialsSummary>")]
     pub fn complete_mcp_sign_in(
         &self,
-        #[wasm_bindgen(js_name = pendingJson)] pending_json: Option<String>,
-        #[wasm_bindgen(js_name = redirectUrl)] redirect_url: String,
+        #[wasm_bindgen(js_name = pendingJson, unchecked_param_type = "string | null | undefined")]
+        pending_json: JsValue,
+        #[wasm_bindgen(js_name = redirectUrl, unchecked_param_type = "string")]
+        redirect_url: JsValue,
     ) -> Promise {
         let inner = self.inner.clone();
+        let args = opt_string_arg(&pending_json, "pending sign-in JSON")
+            .and_then(|p| Ok((p, string_arg(&redirect_url, "redirect URL")?)));
         future_to_promise(async move {
+            let (pending_json, redirect_url) = args?;
             let mut flow = match pending_json {
                 Some(p) => McpAuthFlow::resume(&p).map_err(to_js)?,
                 None => inner
@@ -418,7 +430,11 @@ impl WorkboardClient {
     /// Step-up after a 403 `insufficient_scope`: a new authorization URL asking for `scope` in
     /// addition to the scopes granted before. Complete it with `completeMcpSignIn`.
     #[wasm_bindgen(js_name = stepUpMcpSignIn, unchecked_return_type = "McpSignInStart")]
-    pub fn step_up_mcp_sign_in(&self, scope: String) -> Result<JsValue, JsValue> {
+    pub fn step_up_mcp_sign_in(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] scope: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let scope = string_arg(&scope, "scope")?;
         let inner = &self.inner;
         let mut slot = inner
             .mcp_flow

@@ -33,6 +33,28 @@ pub(crate) fn invalid_input(what: &str, reason: impl std::fmt::Display) -> JsVal
     })
 }
 
+/// A string argument. Anything else is an `invalid_input` error; wasm-bindgen's own `String`
+/// conversion would throw a bare `TypeError` (or turn a number into text) instead.
+pub(crate) fn string_arg(v: &JsValue, what: &str) -> Result<String, JsValue> {
+    v.as_string().ok_or_else(|| {
+        let kind = v.js_typeof().as_string().unwrap_or_default();
+        let kind = if v.is_null() {
+            "null".to_string()
+        } else {
+            kind
+        };
+        invalid_input(what, format!("expected a string, got {kind}"))
+    })
+}
+
+/// An optional string argument: `undefined` and `null` are `None`.
+pub(crate) fn opt_string_arg(v: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    string_arg(v, what).map(Some)
+}
+
 /// Converts a `serde_wasm_bindgen`/`tsify` conversion failure on an argument.
 pub(crate) fn bad_arg<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> JsValue {
     move |e| invalid_input(what, e)

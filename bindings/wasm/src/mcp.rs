@@ -18,7 +18,7 @@ use workboard_core::mcp::jsonrpc::{CallToolResult, ContentBlock, Tool};
 use workboard_core::{Clock, Credentials, Error};
 
 use crate::client::{Inner, WorkboardClient};
-use crate::error::{invalid_input, to_js};
+use crate::error::{invalid_input, string_arg, to_js};
 use crate::host::{FetchTransport, JsClock};
 use crate::types::CallOptions;
 use tsify::Ts;
@@ -280,15 +280,22 @@ impl WorkboardClient {
     #[wasm_bindgen(js_name = callTool, unchecked_return_type = "Promise<McpToolResult>")]
     pub fn call_tool(
         &self,
-        name: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         args: Option<js_sys::Object>,
         options: Option<Ts<CallOptions>>,
     ) -> js_sys::Promise {
         let inner = self.inner().clone();
         let signal = signal_of(options);
+        let name = string_arg(&name, "tool name");
+        // wasm-bindgen does not check that `args` is an object: checked here.
         let args: JsValue = args.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         let arguments = if args.is_undefined() || args.is_null() {
             Ok(Value::Null)
+        } else if !args.is_object() || js_sys::Array::is_array(&args) {
+            Err(invalid_input(
+                "tool arguments",
+                "expected an object of named arguments",
+            ))
         } else {
             js_sys::JSON::stringify(&args)
                 .ok()
@@ -297,6 +304,7 @@ impl WorkboardClient {
                 .ok_or_else(|| invalid_input("tool arguments", "not JSON-serializable"))
         };
         future_to_promise(async move {
+            let name = name?;
             let arguments = arguments?;
             let signal = signal?;
             let out = inner

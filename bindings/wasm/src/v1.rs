@@ -13,7 +13,7 @@ use workboard_core::oauth::v1::{
 use workboard_core::{Credentials, Dialect, Environment, Error, SecretString, Transport};
 
 use crate::client::WorkboardClient;
-use crate::error::{bad_arg, bad_result, to_js};
+use crate::error::{bad_arg, bad_result, opt_string_arg, string_arg, to_js};
 use crate::types::{CredentialsSummary, V1Code, V1SignInOptions, V1SignInStart};
 
 fn ms(v: f64) -> u64 {
@@ -73,9 +73,13 @@ impl WorkboardClient {
     #[wasm_bindgen(js_name = handleV1Redirect)]
     pub fn handle_v1_redirect(
         &self,
-        #[wasm_bindgen(js_name = pendingJson)] pending_json: Option<String>,
-        #[wasm_bindgen(js_name = redirectUrl)] redirect_url: String,
+        #[wasm_bindgen(js_name = pendingJson, unchecked_param_type = "string | null | undefined")]
+        pending_json: JsValue,
+        #[wasm_bindgen(js_name = redirectUrl, unchecked_param_type = "string")]
+        redirect_url: JsValue,
     ) -> Result<Ts<V1Code>, JsValue> {
+        let pending_json = opt_string_arg(&pending_json, "pending sign-in JSON")?;
+        let redirect_url = string_arg(&redirect_url, "redirect URL")?;
         let inner = self.inner();
         let mut slot = inner
             .v1_pending
@@ -119,12 +123,14 @@ impl WorkboardClient {
     pub fn exchange_v1_code(
         &self,
         code: Ts<V1Code>,
-        #[wasm_bindgen(js_name = clientHash)] client_hash: String,
+        #[wasm_bindgen(js_name = clientHash, unchecked_param_type = "string")] client_hash: JsValue,
     ) -> js_sys::Promise {
+        let client_hash = string_arg(&client_hash, "client hash");
         let inner = self.inner().clone();
         let code = code.to_rust().map_err(bad_arg("v1 code"));
         future_to_promise(async move {
             let code = code?;
+            let client_hash = client_hash?;
             inner.check_secret(Some(&client_hash))?;
             let hash = SecretString::new(client_hash);
             let ac = AuthorizationCode {
@@ -190,8 +196,9 @@ pub fn start_v1_sign_in(options: Ts<V1SignInOptions>) -> Result<Ts<V1SignInStart
 /// `new WorkboardClient().handleV1Redirect(pendingJson, redirectUrl)`.
 #[wasm_bindgen(js_name = handleV1Redirect)]
 pub fn handle_v1_redirect(
-    #[wasm_bindgen(js_name = pendingJson)] pending_json: String,
-    #[wasm_bindgen(js_name = redirectUrl)] redirect_url: String,
+    #[wasm_bindgen(js_name = pendingJson, unchecked_param_type = "string")] pending_json: JsValue,
+    #[wasm_bindgen(js_name = redirectUrl, unchecked_param_type = "string")] redirect_url: JsValue,
 ) -> Result<Ts<V1Code>, JsValue> {
-    WorkboardClient::new(None)?.handle_v1_redirect(Some(pending_json), redirect_url)
+    let pending_json = string_arg(&pending_json, "pending sign-in JSON")?;
+    WorkboardClient::new(None)?.handle_v1_redirect(JsValue::from_str(&pending_json), redirect_url)
 }

@@ -139,10 +139,12 @@ impl Credentials {
 
 /// Removes a leading `Bearer ` (any case) that users paste along with a token.
 pub fn strip_bearer(t: &str) -> &str {
-    if t.len() > 7 && t[..7].eq_ignore_ascii_case("bearer ") {
-        t[7..].trim_start()
-    } else {
-        t
+    // `get`, not indexing: byte 7 may fall inside a multi-byte character.
+    match (t.get(..7), t.get(7..)) {
+        (Some(p), Some(rest)) if !rest.is_empty() && p.eq_ignore_ascii_case("bearer ") => {
+            rest.trim_start()
+        }
+        _ => t,
     }
 }
 
@@ -191,5 +193,24 @@ mod tests {
         assert!(c.should_refresh(40_001));
         assert!(c.is_expired(100_000));
         assert!(Credentials::from_json("{\"kind\":").is_err());
+    }
+
+    #[test]
+    fn bearer_prefix_is_removed_and_other_text_never_splits_a_character() {
+        assert_eq!(strip_bearer("Bearer tok"), "tok");
+        assert_eq!(strip_bearer("bEaReR    tok"), "tok");
+        assert_eq!(strip_bearer("Bearer "), "Bearer ");
+        assert_eq!(strip_bearer("tok"), "tok");
+        // Byte 7 falls inside a multi-byte character: kept as it is, no panic.
+        for t in [
+            "a\u{FFFD}b\u{FFFD}c",
+            "ééééé",
+            "Beare\u{e9}x",
+            "\u{1F600}\u{1F600}x",
+        ] {
+            assert_eq!(strip_bearer(t), t);
+            assert_eq!(Credentials::personal(t).access_token().expose(), t);
+        }
+        assert_eq!(strip_bearer("Bearer \u{e9}t\u{e9}"), "\u{e9}t\u{e9}");
     }
 }

@@ -1,0 +1,173 @@
+// Every export and method called with hostile arguments: wrong types, garbage, huge and
+// oddly encoded strings, calls in the wrong state. Each call must return, or throw/reject a
+// WorkboardError with a code; none may trap the module (a Rust panic aborts the instance:
+// `RuntimeError: unreachable`), hang, or leave the instance unusable. Secrets given as
+// arguments never appear in what comes back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkboardClient, startV1SignIn, handleV1Redirect, version } from '../node.js';
+
+const SECRET = 'hostile-secret-0123456789';
+const HUGE = 'x'.repeat(2_000_000);
+const LONE_SURROGATE = 'a\uD800b\uDFFFc';
+
+// Values for any argument position.
+const ANY = [
+  undefined,
+  null,
+  0,
+  -1.5,
+  NaN,
+  true,
+  '',
+  '   ',
+  'not json {',
+  '{"kind":"oauth"}',
+  '[]',
+  'https://',
+  'http://[::1',
+  'https://www.myworkboard.com/wb/mcp?x=1#y',
+  LONE_SURROGATE,
+  HUGE,
+  SECRET,
+  [],
+  [1, 2],
+  {},
+  { redirectUri: 5 },
+  { redirectUri: 'javascript:alert(1)', clientId: SECRET },
+  { redirectUri: 'https://app.example/cb', clientSecret: SECRET },
+  { clientId: {}, scopes: 'all', redirectUri: [] },
+  { code: SECRET, state: 5 },
+  { signal: 'not a signal' },
+  () => {},
+  new Date(0),
+];
+
+// A fetch that fails at once, so that calls which reach the network end quickly.
+const failingFetch = async () => {
+  throw new TypeError('fetch failed (test)');
+};
+
+function freshClient() {
+  return new WorkboardClient({
+    environment: 'http://127.0.0.1:9',
+    fetch: failingFetch,
+    token: 'tok_hostile',
+    timeoutMs: 2000,
+  });
+}
+
+function check(label, outcome) {
+  if (outcome.ok) return;
+  const e = outcome.error;
+  assert.ok(!(e instanceof WebAssembly.RuntimeError), `${label}: the module trapped: ${e}`);
+  assert.ok(e instanceof Error, `${label}: threw a non-Error: ${String(e)}`);
+  assert.equal(e.name, 'WorkboardError', `${label}: not a WorkboardError: ${e.name}: ${e.message}`);
+  assert.equal(typeof e.code, 'string', `${label}: no code`);
+  assert.ok(e.code.length > 0, `${label}: empty code`);
+  const text = `${e.message} ${e.hint ?? ''}`;
+  assert.ok(!text.includes(SECRET), `${label}: the secret is in the error: ${text.slice(0, 200)}`);
+  assert.ok(text.length < 10_000, `${label}: an error of ${text.length} characters`);
+}
+
+async function attempt(fn) {
+  try {
+    const v = fn();
+    if (v && typeof v.then === 'function') await v;
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function assertHealthy(label) {
+  assert.match(version(), /^\d+\.\d+\.\d+/, `${label}: version() broke`);
+  const c = new WorkboardClient({ environment: 'eu', token: 'tok_after' });
+  assert.equal(c.credentialsSummary().kind, 'personal', `${label}: a new client broke`);
+  c.free();
+}
+
+const METHODS = [
+  ['authContextJson', 0],
+  ['callTool', 3],
+  ['clearCredentials', 0],
+  ['completeMcpSignIn', 2],
+  ['credentialsJson', 0],
+  ['credentialsSummary', 0],
+  ['exchangeV1Code', 2],
+  ['handleV1Redirect', 2],
+  ['listTools', 1],
+  ['offCredentialsChanged', 1],
+  ['onCredentialsChanged', 1],
+  ['ping', 0],
+  ['refreshMcpCredentials', 0],
+  ['revokeMcpCredentials', 0],
+  ['revokeV1Credentials', 0],
+  ['setCredentialsJson', 1],
+  ['setToken', 1],
+  ['startMcpSignIn', 1],
+  ['startV1SignIn', 1],
+  ['stepUpMcpSignIn', 1],
+];
+
+test('the constructor and the free functions take any argument without trapping', async () => {
+  for (const a of ANY) {
+    check(`new WorkboardClient(${describe(a)})`, await attempt(() => new WorkboardClient(a)));
+    check(`new WorkboardClient({environment: ${describe(a)}})`, await attempt(() => new WorkboardClient({ environment: a })));
+    check(`new WorkboardClient({credentials: ${describe(a)}})`, await attempt(() => new WorkboardClient({ credentials: a })));
+    check(`new WorkboardClient({authContext: ${describe(a)}})`, await attempt(() => new WorkboardClient({ authContext: a })));
+    check(`new WorkboardClient({mcpUrl: ${describe(a)}})`, await attempt(() => new WorkboardClient({ mcpUrl: a })));
+    check(`startV1SignIn(${describe(a)})`, await attempt(() => startV1SignIn(a)));
+    for (const b of [undefined, 'https://app.example/cb?code=c&state=s', a]) {
+      check(`handleV1Redirect(${describe(a)}, ${describe(b)})`, await attempt(() => handleV1Redirect(a, b)));
+    }
+  }
+  assertHealthy('after the constructor and free functions');
+});
+
+test('every method takes any argument in any position without trapping', async () => {
+  for (const [name, arity] of METHODS) {
+    for (let pos = 0; pos < Math.max(arity, 1); pos++) {
+      for (const a of ANY) {
+        const c = freshClient();
+        const args = Array.from({ length: arity }, (_, i) => (i === pos ? a : 'https://app.example/cb'));
+        const label = `${name}(${args.map(describe).join(', ')})`;
+        check(label, await attempt(() => c[name](...args)));
+        c.free();
+      }
+    }
+  }
+  assertHealthy('after every method');
+});
+
+test('methods in the wrong state and after close are typed errors; the client stays usable', async () => {
+  const c = freshClient();
+  // No sign-in was started.
+  check('completeMcpSignIn without a start', await attempt(() => c.completeMcpSignIn(null, 'https://app.example/cb?code=c&state=s')));
+  check('handleV1Redirect without a start', await attempt(() => c.handleV1Redirect(null, 'https://app.example/cb?code=c&state=s')));
+  check('stepUpMcpSignIn without a flow', await attempt(() => c.stepUpMcpSignIn('goals')));
+  check('refresh with a personal token', await attempt(() => c.refreshMcpCredentials()));
+  check('revokeV1 with a personal token', await attempt(() => c.revokeV1Credentials()));
+  c.clearCredentials();
+  check('listTools without credentials', await attempt(() => c.listTools()));
+  c.setToken('tok_again');
+  check('close', await attempt(() => c.close()));
+  check('close twice', await attempt(() => c.close()));
+  check('listTools after close', await attempt(() => c.listTools()));
+  check('callTool after close', await attempt(() => c.callTool('x', {})));
+  // Many calls at once, each failing at the transport, all settle.
+  const d = freshClient();
+  const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => attempt(() => (i % 2 ? d.listTools() : d.callTool('t', { i })))));
+  outcomes.forEach((o, i) => check(`concurrent call ${i}`, o));
+  assert.ok(outcomes.every((o) => !o.ok && o.error.code === 'transport'), 'every concurrent call is a transport error');
+  d.free();
+  assertHealthy('after wrong-state calls');
+});
+
+function describe(v) {
+  if (typeof v === 'string') return v.length > 40 ? `<string of ${v.length}>` : JSON.stringify(v);
+  if (typeof v === 'function') return '<function>';
+  if (Array.isArray(v)) return `[${v.length}]`;
+  if (v && typeof v === 'object') return v instanceof Date ? '<Date>' : `{${Object.keys(v).join(',')}}`;
+  return String(v);
+}
