@@ -109,6 +109,7 @@ impl<K: Ord, V> VecMap<K, V> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::VecMap;
 
     #[test]
