@@ -10,6 +10,7 @@ use workboard_core as wb;
 use workboard_native::{ReqwestTransport, SystemClock};
 
 use crate::error::{HostError, WorkboardError};
+use crate::exit::HandOver;
 
 /// One HTTP header.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -223,15 +224,18 @@ where
 {
     let rt = runtime()?;
     let handle = rt.handle().clone();
-    let join = rt.spawn_blocking(move || handle.block_on(make()));
+    // The result comes back through a `HandOver`, not the task's `JoinHandle`: tokio would
+    // wake the app's future from inside its own machinery, out of reach of the exit guard
+    // (see `exit`). A panic drops `tx` unsent: the error below.
+    let (tx, rx) = HandOver::channel();
+    rt.spawn_blocking(move || tx.send(handle.block_on(make())));
     Ok(async move {
-        match join.await {
-            Ok(r) => r,
-            Err(e) => Err(wb::Error::Protocol {
-                reason: format!("internal task failed: {e}"),
+        rx.await.unwrap_or_else(|_| {
+            Err(wb::Error::Protocol {
+                reason: "internal task failed".into(),
             }
-            .into()),
-        }
+            .into())
+        })
     })
 }
 

@@ -11,12 +11,14 @@ uniffi::setup_scaffolding!();
 
 mod client;
 mod error;
+mod exit;
 mod host;
 mod mcp;
 mod types;
 
 pub use client::WorkboardClient;
 pub use error::{HostError, WorkboardError};
+pub use exit::shutdown_for_exit;
 pub use host::{
     CredentialStore, CredentialsListener, HttpHeader, HttpRequest, HttpResponse, ManualClock,
     Transport,

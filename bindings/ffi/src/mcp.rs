@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::Notify;
 use workboard_core::connection::{
     CallHandle, CallOutput, Connection, ConnectionConfig, ConnectionEvent,
 };
@@ -22,6 +22,7 @@ use workboard_core::{driver, Clock, Error, Transport};
 
 use crate::client::WorkboardClient;
 use crate::error::{invalid, wrong_state, WorkboardError};
+use crate::exit::HandOver;
 use crate::host;
 
 type Res<T> = Result<T, WorkboardError>;
@@ -113,7 +114,7 @@ struct Cancel {
     seen: u64,
     /// Told `cancelled` as soon as the call is cancelled (the run loop then carries on in
     /// the background until idle).
-    early: oneshot::Sender<Res<CallOutput>>,
+    early: HandOver<Res<CallOutput>>,
 }
 
 /// The client's transport for one run of the loop: it stops waiting for responses the
@@ -276,7 +277,7 @@ impl WorkboardClient {
             if conn.cancel(handle).is_ok() {
                 cancelled.set(true);
                 if let Some(tx) = early.borrow_mut().take() {
-                    let _ = tx.send(Err(Error::Cancelled.into()));
+                    tx.send(Err(Error::Cancelled.into()));
                 }
             }
         };
@@ -341,7 +342,7 @@ impl WorkboardClient {
         call: impl FnOnce(&mut Connection, u64) -> CallHandle + Send + 'static,
     ) -> Res<CallOutput> {
         let seen = self.cancel.generation();
-        let (early, mut early_rx) = oneshot::channel();
+        let (early, mut early_rx) = HandOver::channel();
         let task = host::spawn_on_runtime(move || async move {
             self.submit(what, call, Some(Cancel { seen, early })).await
         })?;

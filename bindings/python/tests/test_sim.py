@@ -184,3 +184,21 @@ def test_example_reports_a_typed_error(sim):
     )
     assert out.returncode == 1
     assert "error unauthorized" in out.stderr and "hint:" in out.stderr
+
+
+def test_exit_while_a_library_thread_is_handing_over_a_result_is_clean(sim):
+    # tests/scripts/exit_during_wake.py holds a library thread inside its callback into the
+    # interpreter while the interpreter shuts down. Without the package's atexit guard
+    # (bindings/ffi/src/exit.rs) CPython 3.11 kills that thread and the process aborts with
+    # "FATAL: exception not rethrown" (exit -6) after printing its result; the example
+    # script hit that about once in 50 runs.
+    import subprocess
+    from pathlib import Path
+    script = Path(__file__).resolve().parent / "scripts" / "exit_during_wake.py"
+    out = subprocess.run(
+        [sys.executable, str(script), sim.base_url, "wbp_demo_personal_token"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, (out.returncode, out.stderr)
+    assert out.stdout.strip() == "13 tools"
+    assert "FATAL" not in out.stderr

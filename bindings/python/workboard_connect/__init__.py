@@ -9,6 +9,8 @@ Client Hash. It is refused unless the client is built with ``allow_client_secret
 ship the Client Hash inside a mobile, desktop or web app.
 """
 
+import atexit
+
 from .workboard_ffi import (  # noqa: F401
     ClientOptions,
     CredentialStore,
@@ -36,4 +38,10 @@ from .workboard_ffi import (  # noqa: F401
     version,
 )
 
-__all__ = [n for n in dir() if not n.startswith("_")]
+from .workboard_ffi import shutdown_for_exit as _shutdown_for_exit
+
+# Before the interpreter shuts down: stop the library's threads from handing results back
+# (a callback into a finalizing interpreter aborts the process; see bindings/ffi/src/exit.rs).
+atexit.register(_shutdown_for_exit)
+
+__all__ = [n for n in dir() if not n.startswith("_") and n != "atexit"]

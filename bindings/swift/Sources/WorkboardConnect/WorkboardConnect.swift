@@ -4145,6 +4145,17 @@ public func version() -> String  {
     )
 })
 }
+/**
+ * Stops handing results to the app and waits (at most 2 s) for the hand-overs in progress.
+ * For process exit only: afterwards no async call of this library completes. The Python
+ * package calls it from `atexit`; Kotlin and Swift apps do not need it.
+ */
+public func shutdownForExit()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workboard_ffi_fn_func_shutdown_for_exit(uniffiCallStatus
+    )
+}
+}
 
 private enum InitializationResult {
     case ok
@@ -4168,6 +4179,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_func_version() != 40156) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_func_shutdown_for_exit() != 59027) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_auth_context_json() != 10060) {

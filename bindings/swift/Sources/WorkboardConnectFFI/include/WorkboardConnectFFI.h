@@ -557,6 +557,12 @@ RustBuffer uniffi_workboard_ffi_fn_func_version(RustCallStatus *_Nonnull out_sta
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FUNC_SHUTDOWN_FOR_EXIT
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FUNC_SHUTDOWN_FOR_EXIT
+void uniffi_workboard_ffi_fn_func_shutdown_for_exit(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_WORKBOARD_FFI_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_WORKBOARD_FFI_RUSTBUFFER_ALLOC
 RustBuffer ffi_workboard_ffi_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -832,6 +838,12 @@ uint16_t uniffi_workboard_ffi_checksum_func_redact_url(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_FUNC_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_FUNC_VERSION
 uint16_t uniffi_workboard_ffi_checksum_func_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_FUNC_SHUTDOWN_FOR_EXIT
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_FUNC_SHUTDOWN_FOR_EXIT
+uint16_t uniffi_workboard_ffi_checksum_func_shutdown_for_exit(void
     
 );
 #endif
