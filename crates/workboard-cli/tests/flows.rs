@@ -935,29 +935,44 @@ fn fault_latency_is_waited_out() {
 }
 
 #[test]
-fn fault_503_without_retry_after_is_an_http_status_error_then_the_next_run_works() {
-    // The core retries 429/503 only when the server says when (Retry-After); the simulator's
-    // injected 503 carries none, so the call fails at once with a typed error.
+fn fault_503_without_retry_after_replays_a_list_once_but_never_a_tool_call() {
+    // The core replays a request without effects once after a 503 that says nothing of
+    // when to come back (after SAFE_REPLAY_DELAY_MS); a tool call fails with a typed error.
     let (sim, case) = fault_case(ResponseMode::Json);
     sim.faults().fail_next(Some("mcp"), 1, 503);
+    tools_ok(&case);
+    assert_eq!(sim.count("fault:status"), 1);
+
+    sim.faults().fail_next(Some("mcp"), 2, 503);
     let out = case.run(&["--json", "tools"]);
     let err = out.error(5, "http_status");
     assert!(err["message"].as_str().unwrap().contains("503"), "{err}");
-    assert_eq!(sim.count("fault:status"), 1);
-    tools_ok(&case);
+    assert_eq!(sim.count("fault:status"), 3, "one replay, not a loop");
+
+    sim.faults().fail_next(Some("mcp"), 1, 503);
+    let out = case.run(&["--json", "call", "get_current_user"]);
+    out.error(5, "http_status");
+    assert_eq!(sim.count("fault:status"), 4);
+    let call = case.run(&["--json", "call", "get_current_user"]);
+    assert_ne!(call.result()["isError"], true);
     assert_eq!(sim.count("mcp:initialize"), 1, "the session survived");
 }
 
 #[test]
-fn fault_dropped_connection_is_a_transport_error_then_the_next_run_works() {
-    // A POST whose connection closes without a response is not replayed (the request may
-    // have had effects): a typed transport error.
+fn fault_dropped_connection_replays_a_list_once_but_never_a_tool_call() {
+    // A connection closed without an answer: `tools/list` has no effects and is sent again;
+    // a `tools/call` may have run on the server, so it is a typed transport error.
     let (sim, case) = fault_case(ResponseMode::Json);
     sim.faults().drop_next(Some("mcp"), 1);
-    let out = case.run(&["--json", "tools"]);
-    out.error(4, "transport");
-    assert_eq!(sim.count("fault:drop"), 1);
     tools_ok(&case);
+    assert_eq!(sim.count("fault:drop"), 1);
+
+    sim.faults().drop_next(Some("mcp"), 1);
+    let out = case.run(&["--json", "call", "get_current_user"]);
+    out.error(4, "transport");
+    assert_eq!(sim.count("fault:drop"), 2);
+    let call = case.run(&["--json", "call", "get_current_user"]);
+    assert_ne!(call.result()["isError"], true);
 }
 
 #[test]

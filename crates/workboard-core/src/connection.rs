@@ -26,6 +26,12 @@
 //!   [`ConnectionEvent::StepUpRequired`] and fails the call with [`Error::InsufficientScope`].
 //! - **Back-off.** 429/503 with `Retry-After` (seconds, at most [`MAX_RETRY_AFTER_MS`]) are
 //!   retried at most [`MAX_RETRIES`] times, on the machine's timer ([`SansIo::poll_timeout`]).
+//! - **Safe replays.** A request without effects (`initialize`, `tools/list`, `ping`) is
+//!   replayed once ([`MAX_SAFE_REPLAYS`]) when its connection failed (refused, or closed
+//!   before the answer: a stale keep-alive connection, a restarting proxy) or when it was
+//!   answered 503 without `Retry-After` (after [`SAFE_REPLAY_DELAY_MS`]). A timeout is not
+//!   replayed (it already took the whole time limit), nor is a `tools/call`, which the server
+//!   may have run: those fail with a typed error for the app to decide.
 //! - **Resumption.** When an SSE response ends before the answer, the call is resumed with
 //!   `GET` + `Last-Event-ID` after the server's `retry` delay, at most [`MAX_RESUMES`] times.
 //!   Transports should therefore hand back what they read of a `text/event-stream` body that
@@ -52,6 +58,12 @@ use crate::oauth::www_authenticate::parse_bearer;
 
 /// Retries of a call answered 429/503 with `Retry-After`.
 pub const MAX_RETRIES: u32 = 2;
+/// Replays of a request without effects (`initialize`, `tools/list`, `ping`) whose connection
+/// failed, or that was answered 503 without `Retry-After`. A `tools/call` is never replayed:
+/// the server may have run it.
+pub const MAX_SAFE_REPLAYS: u32 = 1;
+/// Wait before the replay that follows a 503 without `Retry-After`.
+pub const SAFE_REPLAY_DELAY_MS: u64 = 500;
 /// Longest `Retry-After` honoured; longer waits fail the call at once.
 pub const MAX_RETRY_AFTER_MS: u64 = 60_000;
 /// Reconnections (`GET` + `Last-Event-ID`) of one call's broken stream.
@@ -221,6 +233,7 @@ struct Call {
     phase: Phase,
     rpc_id: Option<JsonRpcId>,
     retries: u32,
+    replays: u32,
     resumes: u32,
     last_event_id: Option<String>,
     retry_ms: Option<u64>,
@@ -788,6 +801,16 @@ impl Connection {
                     if let Some(c) = self.calls.get_mut(&h) {
                         c.phase = Phase::ResumeAt(at);
                     }
+                } else if !resume && call.may_replay() && replayable_failure(&e) {
+                    self.diag(format!(
+                        "replaying {} once: {}",
+                        call.op.method(),
+                        failure_kind(&e)
+                    ));
+                    if let Some(c) = self.calls.get_mut(&h) {
+                        c.replays += 1;
+                    }
+                    self.requeue(h);
                 } else {
                     self.fail(h, Error::Transport(e));
                 }
@@ -868,6 +891,16 @@ impl Connection {
                         if let Some(c) = self.calls.get_mut(&h) {
                             c.retries += 1;
                             c.phase = Phase::RetryAt(now_ms + ms);
+                        }
+                    }
+                    None if resp.status == 503 && call.may_replay() => {
+                        self.diag(format!(
+                            "replaying {} once: HTTP 503 without Retry-After",
+                            call.op.method()
+                        ));
+                        if let Some(c) = self.calls.get_mut(&h) {
+                            c.replays += 1;
+                            c.phase = Phase::RetryAt(now_ms + SAFE_REPLAY_DELAY_MS);
                         }
                     }
                     _ if resp.status == 429 => self.fail(
@@ -1179,12 +1212,51 @@ impl SansIo for Connection {
     }
 }
 
+impl Call {
+    /// Whether this call may be sent again after a failure: only requests without effects,
+    /// and only [`MAX_SAFE_REPLAYS`] times.
+    fn may_replay(&self) -> bool {
+        matches!(self.op, Op::Initialize | Op::ListTools { .. } | Op::Ping)
+            && self.replays < MAX_SAFE_REPLAYS
+    }
+}
+
+impl Op {
+    fn method(&self) -> &'static str {
+        match self {
+            Op::Initialize => "initialize",
+            Op::ListTools { .. } => "tools/list",
+            Op::CallTool { .. } => "tools/call",
+            Op::Ping => "ping",
+            Op::ServerStream => "the GET stream",
+        }
+    }
+}
+
+/// What went wrong, without the transport's text (which may quote the request).
+fn failure_kind(e: &TransportError) -> &'static str {
+    match e {
+        TransportError::Connect(_) => "could not connect",
+        TransportError::Interrupted(_) => "the connection closed before the answer",
+        _ => "the transport failed",
+    }
+}
+
+/// Transport failures after which a request without effects is sent again.
+fn replayable_failure(e: &TransportError) -> bool {
+    matches!(
+        e,
+        TransportError::Connect(_) | TransportError::Interrupted(_) | TransportError::Other(_)
+    )
+}
+
 fn new_call(op: Op) -> Call {
     Call {
         op,
         phase: Phase::Queued,
         rpc_id: None,
         retries: 0,
+        replays: 0,
         resumes: 0,
         last_event_id: None,
         retry_ms: None,

@@ -808,7 +808,7 @@ fn a_503_with_retry_after_then_success() {
 }
 
 #[test]
-fn transport_failure_is_a_typed_error() {
+fn transport_failure_is_a_typed_error_after_one_replay_of_a_request_without_effects() {
     let mut c = personal();
     let h = c.ping(T0);
     let reqs = drain(&mut c);
@@ -817,7 +817,106 @@ fn transport_failure_is_a_typed_error() {
         Err(TransportError::Connect("refused".into())),
         T0,
     );
+    // `initialize` has no effects: sent once more, at once (a new request: new ids).
+    assert!(c.poll_result(h).is_none());
+    let again = drain(&mut c);
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(method(&again[0]), "initialize");
+    assert_eq!(body(&again[0])["params"], body(&reqs[0])["params"]);
+    assert_ne!(again[0].id, reqs[0].id);
+    c.handle_response(
+        again[0].id,
+        Err(TransportError::Connect("refused".into())),
+        T0,
+    );
     assert_eq!(take(&mut c, h).unwrap_err().code(), "transport");
+    assert!(drain(&mut c).is_empty(), "one replay only");
+}
+
+#[test]
+fn a_list_whose_connection_closed_before_the_answer_is_replayed_once_and_succeeds() {
+    let mut c = personal();
+    let h = c.list_tools(T0);
+    let after = initialize(&mut c, Some("s-1"));
+    let list = after[1].clone();
+    assert_eq!(method(&list), "tools/list");
+    c.handle_response(
+        list.id,
+        Err(TransportError::Interrupted("connection closed".into())),
+        T0,
+    );
+    let again = drain(&mut c);
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(method(&again[0]), "tools/list");
+    assert_eq!(again[0].header("mcp-session-id"), Some("s-1"));
+    c.handle_response(
+        again[0].id,
+        Ok(result(&again[0], tools(&["a", "b"], None))),
+        T0,
+    );
+    assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a", "b"]);
+    let diag: Vec<String> = events(&mut c)
+        .into_iter()
+        .filter_map(|e| match e {
+            ConnectionEvent::Diagnostic(message) => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        diag.iter().any(|m| m.contains("replaying tools/list once")),
+        "{diag:?}"
+    );
+}
+
+#[test]
+fn a_tool_call_is_never_replayed_after_a_broken_connection_or_a_503() {
+    let mut c = personal();
+    let h = c.call_tool("create_goal", json!({"name": "x"}), T0);
+    let after = initialize(&mut c, None);
+    assert_eq!(method(&after[1]), "tools/call");
+    c.handle_response(
+        after[1].id,
+        Err(TransportError::Interrupted("connection closed".into())),
+        T0,
+    );
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "transport");
+    assert!(drain(&mut c).is_empty());
+
+    let h = c.call_tool("create_goal", json!({"name": "y"}), T0);
+    let reqs = drain(&mut c);
+    c.handle_response(reqs[0].id, Ok(status(503, &[])), T0);
+    assert_eq!(c.poll_timeout(), None, "no replay scheduled");
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "http_status");
+}
+
+#[test]
+fn a_503_without_retry_after_replays_a_request_without_effects_once_after_the_delay() {
+    use workboard_core::connection::SAFE_REPLAY_DELAY_MS;
+    let mut c = personal();
+    let h = c.ping(T0);
+    let after = initialize(&mut c, None);
+    c.handle_response(after[1].id, Ok(status(503, &[])), T0);
+    assert!(drain(&mut c).is_empty(), "waits");
+    assert_eq!(c.poll_timeout(), Some(T0 + SAFE_REPLAY_DELAY_MS));
+    c.handle_timeout(T0 + SAFE_REPLAY_DELAY_MS);
+    let again = drain(&mut c);
+    assert_eq!(method(&again[0]), "ping");
+    // A second 503: reported, not looped.
+    c.handle_response(again[0].id, Ok(status(503, &[])), T0 + SAFE_REPLAY_DELAY_MS);
+    assert_eq!(c.poll_timeout(), None);
+    let e = take(&mut c, h).unwrap_err();
+    assert_eq!(e.code(), "http_status");
+    assert!(e.to_string().contains("503"), "{e}");
+}
+
+#[test]
+fn a_timeout_is_not_replayed() {
+    let mut c = personal();
+    let h = c.list_tools(T0);
+    let after = initialize(&mut c, None);
+    c.handle_response(after[1].id, Err(TransportError::Timeout), T0);
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "transport");
+    assert!(drain(&mut c).is_empty());
 }
 
 #[test]
