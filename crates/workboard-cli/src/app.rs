@@ -72,7 +72,13 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Probe the server and map each failure to the troubleshooting table.
-    Doctor,
+    Doctor {
+        /// The AI client to check for (claude-desktop, cursor, vscode, generic). Node.js is
+        /// checked only for clients that run it (Claude Desktop's `npx mcp-remote`); without
+        /// this option it is always checked.
+        #[arg(long)]
+        client: Option<String>,
+    },
     /// Run the WorkBoard simulator until interrupted.
     Sim(SimArgs),
 }
@@ -250,7 +256,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(TokenCommand::Set { file }) => token_set(&ctx, file),
         Command::Status => status(&ctx),
         Command::Config(cmd) => crate::cmd_config::run(&ctx, cmd).await,
-        Command::Doctor => crate::cmd_doctor::run(&ctx).await,
+        Command::Doctor { client } => crate::cmd_doctor::run(&ctx, client.as_deref()).await,
         Command::Tools => crate::cmd_mcp::tools(&ctx).await,
         Command::Call { name, args } => crate::cmd_mcp::call(&ctx, &name, &args).await,
         Command::Rest { path } => crate::cmd_mcp::rest(&ctx, &path).await,

@@ -4,6 +4,7 @@
 //! transport, the clock, the stored token and `node --version`, then prints.
 
 use serde_json::json;
+use workboard_core::aiconfig::AiClient;
 use workboard_core::diagnose::{Diagnosis, DiagnosisSeverity, Doctor, DoctorParams};
 use workboard_native::{ReqwestTransport, SystemClock};
 
@@ -52,10 +53,14 @@ fn human(d: &Diagnosis) -> String {
     s
 }
 
-/// Runs `doctor`.
-pub async fn run(ctx: &Ctx) -> Result<(), CliError> {
+/// Runs `doctor`; `client` (an AI client name) limits the Node.js check to clients that run it.
+pub async fn run(ctx: &Ctx, client: Option<&str>) -> Result<(), CliError> {
+    let client = client.map(AiClient::parse).transpose()?;
     let token = ctx.load_credentials()?.map(|c| c.access_token().clone());
-    let (node_version, node_missing) = node_version();
+    let (node_version, node_missing) = match client {
+        Some(c) if !c.needs_node() => (None, false),
+        _ => node_version(),
+    };
     let label = (ctx.mcp_url == ctx.environment.mcp_url()).then(|| ctx.environment.label());
     let mut doctor = Doctor::new(DoctorParams {
         environment_label: label,
@@ -104,6 +109,7 @@ pub async fn run(ctx: &Ctx) -> Result<(), CliError> {
     ctx.finish(
         json!({
             "server_url": ctx.mcp_url,
+            "client": client.map(|c| c.name()),
             "environment": obs.environment,
             "healthy": errors == 0,
             "errors": errors,

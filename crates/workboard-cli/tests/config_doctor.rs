@@ -619,7 +619,14 @@ fn lint_output_never_contains_the_token() {
 
 /// Runs `doctor --json` against `env` with the fake node in `path_env`.
 fn doctor(home: &Home, env: &str, path_env: &Path) -> (Out, Value) {
-    let o = home.run_path(&["--env", env, "--json", "doctor"], path_env);
+    doctor_with(home, env, path_env, &[])
+}
+
+/// `doctor --json` with more arguments.
+fn doctor_with(home: &Home, env: &str, path_env: &Path, extra: &[&str]) -> (Out, Value) {
+    let mut args = vec!["--env", env, "--json", "doctor"];
+    args.extend_from_slice(extra);
+    let o = home.run_path(&args, path_env);
     let j = o.json();
     assert_eq!(o.stdout.lines().count(), 1, "{}", o.stdout);
     assert_eq!(j["ok"], o.code != 6, "{j}");
@@ -777,6 +784,30 @@ fn doctor_reports_the_node_row_when_node_is_missing_or_too_old() {
     let d = diag(&r, "node_too_old");
     assert_eq!(d["title"], "Claude Desktop won't connect");
     assert!(d["summary"].as_str().unwrap().contains("v16.20.2"));
+
+    // Clients that connect to the URL themselves do not need Node.js: not checked for them.
+    for client in ["cursor", "vscode", "generic"] {
+        let (o, r) = doctor_with(&home, sim.base(), &node_dirs().none, &["--client", client]);
+        assert_eq!(o.code, 0, "{client}: {}", o.all());
+        assert_eq!(r["healthy"], true, "{r}");
+        assert_eq!(r["client"], client);
+        assert_eq!(r["observation"]["node_missing"], false);
+    }
+    let (o, r) = doctor_with(
+        &home,
+        sim.base(),
+        &node_dirs().none,
+        &["--client", "claude"],
+    );
+    assert_eq!(o.code, 6, "{}", o.all());
+    diag(&r, "node_missing");
+    assert_eq!(r["client"], "claude-desktop");
+    let o = home.run_path(
+        &["--env", sim.base(), "doctor", "--client", "emacs"],
+        &node_dirs().none,
+    );
+    assert_eq!(o.code, 2, "{}", o.all());
+    assert!(o.stderr.contains("unknown client"), "{}", o.stderr);
 }
 
 #[test]

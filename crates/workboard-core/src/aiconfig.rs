@@ -88,6 +88,12 @@ impl AiClient {
         })
     }
 
+    /// Whether the generated configuration runs Node.js (`npx mcp-remote`): only Claude
+    /// Desktop's; the others connect to the URL themselves.
+    pub fn needs_node(&self) -> bool {
+        matches!(self, AiClient::ClaudeDesktop)
+    }
+
     /// Stable short name (`claude-desktop`, `cursor`, `vscode`, `generic`).
     pub fn name(&self) -> &'static str {
         match self {
