@@ -690,7 +690,7 @@ fn doctor_is_healthy_against_the_simulator_with_a_valid_token() {
     let d = diag(&r, "no_token");
     assert_eq!(
         (d["severity"].as_str(), d["row"].as_str()),
-        (Some("warning"), Some("unauthorized401"))
+        (Some("warning"), Some("unauthorized_401"))
     );
     assert_eq!(r["warnings"], 1);
 }
@@ -704,7 +704,7 @@ fn doctor_reports_the_401_row_for_unknown_and_revoked_tokens() {
     let (o, r) = doctor(&home, sim.base(), &node_dirs().v20);
     assert_eq!(o.code, 6, "{}", o.all());
     let d = diag(&r, "token_rejected");
-    assert_eq!(d["row"], "unauthorized401");
+    assert_eq!(d["row"], "unauthorized_401");
     assert_eq!(d["title"], "401 Unauthorized");
     assert_eq!(d["severity"], "error");
     assert!(d["fix"]
@@ -740,7 +740,7 @@ fn doctor_reports_the_401_row_for_unknown_and_revoked_tokens() {
     assert!(sim.handle.faults().revoke_token(&token));
     let (o, r) = doctor(&home, sim.base(), &node_dirs().v20);
     assert_eq!(o.code, 6, "{}", o.all());
-    assert_eq!(diag(&r, "token_rejected")["row"], "unauthorized401");
+    assert_eq!(diag(&r, "token_rejected")["row"], "unauthorized_401");
     assert!(!o.all().contains(&token));
 }
 

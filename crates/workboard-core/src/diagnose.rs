@@ -42,7 +42,8 @@ use crate::secret::SecretString;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TroubleshootingRow {
-    /// "401 Unauthorized".
+    /// "401 Unauthorized" (`unauthorized_401` in JSON).
+    #[serde(rename = "unauthorized_401")]
     Unauthorized401,
     /// "No tools listed".
     NoToolsListed,

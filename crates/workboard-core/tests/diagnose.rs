@@ -604,3 +604,17 @@ fn diagnoses_never_contain_the_token() {
         + &serde_json::to_string(doc.observation()).unwrap();
     assert!(!all.contains(TOKEN));
 }
+
+#[test]
+fn troubleshooting_rows_have_snake_case_names_in_json() {
+    assert_eq!(
+        serde_json::to_value(R::Unauthorized401).unwrap(),
+        "unauthorized_401"
+    );
+    assert_eq!(
+        serde_json::to_value(R::ClaudeDesktopWontConnect).unwrap(),
+        "claude_desktop_wont_connect"
+    );
+    let back: R = serde_json::from_value(serde_json::json!("unauthorized_401")).unwrap();
+    assert_eq!(back, R::Unauthorized401);
+}
