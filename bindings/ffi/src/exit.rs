@@ -136,6 +136,23 @@ mod tests {
         Box::leak(Box::new(ExitGuard::new()))
     }
 
+    /// A hand-over in progress on another thread: its delivery blocks until `release` is
+    /// sent. Returns once the delivery has started.
+    fn delivery_in_progress(
+        g: &'static ExitGuard,
+    ) -> (std::thread::JoinHandle<()>, std::sync::mpsc::Sender<()>) {
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let delivering = std::thread::spawn(move || {
+            g.guarded((), |()| {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+            })
+        });
+        started_rx.recv().unwrap();
+        (delivering, release_tx)
+    }
+
     #[test]
     fn hand_overs_deliver_a_value_or_tell_that_none_comes() {
         let g = guard();
@@ -151,16 +168,7 @@ mod tests {
     #[test]
     fn exit_waits_for_a_hand_over_in_progress_then_refuses_new_ones() {
         let g = guard();
-        // A hand-over in progress: its delivery blocks until released.
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-        let delivering = std::thread::spawn(move || {
-            g.guarded((), |()| {
-                started_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-            })
-        });
-        started_rx.recv().unwrap();
+        let (delivering, release_tx) = delivery_in_progress(g);
         let exiting = std::thread::spawn(move || g.shutdown(Duration::from_secs(600)));
         while !g.lock().exiting {
             std::thread::yield_now();
@@ -191,15 +199,7 @@ mod tests {
     #[test]
     fn exit_gives_up_waiting_after_its_limit() {
         let g = guard();
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-        let delivering = std::thread::spawn(move || {
-            g.guarded((), |()| {
-                started_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-            })
-        });
-        started_rx.recv().unwrap();
+        let (delivering, release_tx) = delivery_in_progress(g);
         // Returns although the delivery is still in progress: an exit never hangs.
         g.shutdown(Duration::from_millis(1));
         assert_eq!(g.lock().in_progress, 1);
