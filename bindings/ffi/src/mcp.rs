@@ -1,7 +1,8 @@
 //! MCP calls (`list_tools`, `call_tool`, `ping`, `close`) through the core's [`Connection`]
 //! machine. Calls on one client are run one after another on the library's runtime (one
 //! `initialize`, one session, refresh on 401 handled by the machine); refreshed credentials
-//! reach the store and the listener. The binding only converts values.
+//! reach the store and the listener after the step that received them, before the replayed
+//! request is sent. The binding only converts values.
 //!
 //! Cancellation is the library's own channel (`cancel_calls`), not the foreign executor's:
 //! UniFFI does not reliably drop a Rust future when a coroutine/task is cancelled.
@@ -295,7 +296,35 @@ impl WorkboardClient {
                 () = signal.fired_since(seen) => Some((cmd, None)),
             }
         });
+        // Events are drained after every step of the loop, so refreshed credentials reach
+        // the store (and the listener) before the replayed request is sent: an app killed
+        // in between keeps the rotated refresh token.
+        let server = RefCell::new(None);
+        let store_error = RefCell::new(None);
+        let drain = |conn: &mut Connection| {
+            while let Some(ev) = conn.poll_event() {
+                match ev {
+                    ConnectionEvent::CredentialsChanged(c) => {
+                        if let Err(e) = self.credentials_from_connection(c) {
+                            store_error.borrow_mut().get_or_insert(e);
+                        }
+                    }
+                    ConnectionEvent::Initialized {
+                        protocol_version,
+                        server_info,
+                    } => {
+                        *server.borrow_mut() = Some(McpServerInfo {
+                            name: server_info.name,
+                            version: server_info.version,
+                            protocol_version,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        };
         driver::run(conn, &transport, &self.clock, inbox, |conn| {
+            drain(conn);
             if cancelled.get() {
                 transport.sweep(conn);
             }
@@ -305,25 +334,11 @@ impl WorkboardClient {
             }
         })
         .await;
-
-        let mut server = None;
-        while let Some(ev) = conn.poll_event() {
-            match ev {
-                // Refreshed by the connection: persist and announce (the machine has them).
-                ConnectionEvent::CredentialsChanged(c) => self.credentials_from_connection(c)?,
-                ConnectionEvent::Initialized {
-                    protocol_version,
-                    server_info,
-                } => {
-                    server = Some(McpServerInfo {
-                        name: server_info.name,
-                        version: server_info.version,
-                        protocol_version,
-                    });
-                }
-                _ => {}
-            }
+        drain(conn);
+        if let Some(e) = store_error.into_inner() {
+            return Err(e);
         }
+        let server = server.into_inner();
         let result = conn.poll_result(handle);
         if server.is_some() {
             guard.server = server;

@@ -373,3 +373,168 @@ fn cancel_calls_cancels_the_call_in_flight_and_the_waiting_ones() {
     c.cancel_calls();
     futures_executor::block_on(c.clone().ping()).unwrap();
 }
+
+/// A store that keeps every saved value.
+#[derive(Default)]
+struct Saved(Mutex<Vec<String>>);
+
+impl CredentialStore for Saved {
+    fn load(&self) -> Result<Option<String>, HostError> {
+        Ok(self.0.lock().unwrap().last().cloned())
+    }
+    fn save(&self, credentials_json: String) -> Result<(), HostError> {
+        self.0.lock().unwrap().push(credentials_json);
+        Ok(())
+    }
+    fn clear(&self) -> Result<(), HostError> {
+        self.0.lock().unwrap().clear();
+        Ok(())
+    }
+}
+
+/// An MCP server that refuses the old access token and an authorization server that rotates
+/// the tokens; on the replayed request it notes what the store held at that moment.
+struct RotatingServer {
+    store: Arc<Saved>,
+    store_at_replay: Mutex<Option<String>>,
+    sent: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl Transport for RotatingServer {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HostError> {
+        use serde_json::json;
+        let auth = request
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("authorization"))
+            .map(|h| h.value.clone())
+            .unwrap_or_default();
+        let reply = |status: u16, body: serde_json::Value| HttpResponse {
+            status,
+            headers: vec![HttpHeader {
+                name: "Content-Type".into(),
+                value: "application/json".into(),
+            }],
+            body: body.to_string().into_bytes(),
+        };
+        if request.url == "https://auth.example.com/token" {
+            self.sent.lock().unwrap().push("token".into());
+            return Ok(reply(
+                200,
+                json!({"access_token": "new-access", "refresh_token": "new-refresh",
+                       "token_type": "Bearer", "expires_in": 3600}),
+            ));
+        }
+        let msg: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let method = msg["method"].as_str().unwrap_or_default().to_string();
+        self.sent.lock().unwrap().push(format!("{method} {auth}"));
+        if auth == "Bearer old-access" {
+            let mut r = reply(401, json!({}));
+            r.headers.push(HttpHeader {
+                name: "WWW-Authenticate".into(),
+                value: "Bearer error=\"invalid_token\"".into(),
+            });
+            return Ok(r);
+        }
+        if method == "initialize" {
+            *self.store_at_replay.lock().unwrap() = self.store.0.lock().unwrap().last().cloned();
+        }
+        if msg.get("id").is_none() {
+            return Ok(HttpResponse {
+                status: 202,
+                headers: vec![],
+                body: vec![],
+            });
+        }
+        let result = match method.as_str() {
+            "initialize" => json!({
+                "protocolVersion": msg["params"]["protocolVersion"],
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "rotating", "version": "1"}
+            }),
+            "tools/list" => json!({"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]}),
+            _ => json!({}),
+        };
+        Ok(reply(
+            200,
+            json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}),
+        ))
+    }
+}
+
+#[test]
+fn refreshed_credentials_are_stored_before_the_replayed_request_is_sent() {
+    use workboard_core::oauth::flow::AuthContext;
+    use workboard_core::oauth::registration::{IdentitySource, TokenEndpointAuth};
+    use workboard_core::{Dialect, TokenSet};
+
+    let url = "https://mcp.example.com/mcp";
+    let context = AuthContext {
+        server_url: url.into(),
+        resource: url.into(),
+        issuer: Some("https://auth.example.com".into()),
+        authorization_endpoint: "https://auth.example.com/authorize".into(),
+        token_endpoint: "https://auth.example.com/token".into(),
+        revocation_endpoint: None,
+        registration_endpoint: None,
+        token_endpoint_auth: TokenEndpointAuth::None,
+        client_id: "cid".into(),
+        client_secret: None,
+        identity_source: IdentitySource::PreRegistered,
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: None,
+        as_scopes_supported: None,
+        iss_parameter_supported: false,
+        allowance: None,
+        legacy_defaults: false,
+    };
+    let old = workboard_core::Credentials::OAuth(TokenSet {
+        access_token: "old-access".into(),
+        refresh_token: Some("old-refresh".into()),
+        token_type: "Bearer".into(),
+        scope: None,
+        issued_at_ms: 0,
+        expires_at_ms: None,
+        dialect: Dialect::OAuth2,
+    });
+    let store = Arc::new(Saved::default());
+    let server = Arc::new(RotatingServer {
+        store: store.clone(),
+        store_at_replay: Mutex::new(None),
+        sent: Mutex::new(Vec::new()),
+    });
+    let c = WorkboardClient::new(
+        ClientOptions {
+            mcp_url: Some(url.into()),
+            credentials_json: Some(old.to_json()),
+            auth_context_json: Some(context.to_json()),
+            ..Default::default()
+        },
+        Some(server.clone()),
+        Some(store.clone()),
+        None,
+    )
+    .unwrap();
+
+    let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
+    assert_eq!(tools[0].name, "echo");
+    let sent = server.sent.lock().unwrap().clone();
+    assert_eq!(
+        sent[..3],
+        [
+            "initialize Bearer old-access".to_string(),
+            "token".to_string(),
+            "initialize Bearer new-access".to_string()
+        ],
+        "{sent:?}"
+    );
+    let at_replay = server
+        .store_at_replay
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("stored");
+    assert!(at_replay.contains("new-refresh"), "{at_replay}");
+    assert!(at_replay.contains("new-access"), "{at_replay}");
+}
