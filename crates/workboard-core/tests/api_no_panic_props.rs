@@ -161,3 +161,22 @@ proptest! {
         let _ = Doctor::new(DoctorParams::for_url(&s));
     }
 }
+
+/// Found by `sign_in_inputs`: a host with an ASCII capital and a non-ASCII character reached a
+/// debug assertion of the ASCII-only IDNA backend (see the workspace Cargo.toml).
+#[test]
+fn a_host_mixing_capitals_and_non_ascii_is_an_invalid_url() {
+    for input in [
+        "https://A\u{a1}",
+        "https://WWW.b\u{e9}cher.example/wb/mcp",
+        "http://A\u{1F600}:8080",
+    ] {
+        let e = Environment::parse(input).unwrap_err();
+        assert!(
+            matches!(e.code(), "invalid_url" | "insecure_url" | "invalid_input"),
+            "{input}: {e}"
+        );
+        let mut p = pending_v1();
+        assert!(p.handle_redirect(input, T0).is_err(), "{input}");
+    }
+}
