@@ -58,7 +58,7 @@ pub struct WorkboardClient {
     creds_generation: AtomicU64,
     pub(crate) client_name: String,
     pub(crate) client_version: String,
-    pub(crate) mcp: tokio::sync::Mutex<crate::mcp::McpState>,
+    pub(crate) mcp: Mutex<crate::mcp::McpState>,
     /// Fired by `cancel_calls`.
     pub(crate) cancel: crate::mcp::CancelSignal,
 }
@@ -149,7 +149,7 @@ impl WorkboardClient {
             client_version: options
                 .client_version
                 .unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
-            mcp: tokio::sync::Mutex::new(Default::default()),
+            mcp: Mutex::new(Default::default()),
             cancel: Default::default(),
         }))
     }

@@ -239,6 +239,19 @@ where
     })
 }
 
+/// Runs a client's long-lived loop (`make()`'s future, not `Send`) on a blocking thread of
+/// the library's runtime until it ends.
+pub(crate) fn spawn_loop<F, Fut>(make: F) -> Result<(), WorkboardError>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let rt = runtime()?;
+    let handle = rt.handle().clone();
+    rt.spawn_blocking(move || handle.block_on(make()));
+    Ok(())
+}
+
 /// The app's transport, or the built-in one.
 pub(crate) fn transport(
     foreign: Option<Arc<dyn Transport>>,

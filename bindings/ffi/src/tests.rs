@@ -324,30 +324,45 @@ fn cancel_calls_cancels_the_call_in_flight_and_the_waiting_ones() {
         hanging.recv_timeout(Duration::from_secs(10)).unwrap(),
         "tools/call"
     );
-    // A ping waiting for its turn behind it (polled once: it has started).
+    // A ping that the server does not answer either (polled once: it has started; whether
+    // the loop has sent it yet or not, it is cancelled too).
+    server.hang.lock().unwrap().push("ping".into());
     let mut queued = Box::pin(c.clone().ping());
     assert!((&mut queued).now_or_never().is_none());
 
     c.cancel_calls();
     assert_eq!(code(caller.join().unwrap()), "cancelled");
     assert_eq!(code(futures_executor::block_on(queued)), "cancelled");
+    server.hang.lock().unwrap().retain(|m| m != "ping");
 
-    // The client stays usable; by the time the next call runs, the notification went out
-    // and the client stopped waiting for the cancelled request.
+    // The client stays usable; by the time the next call's answer is in, the notifications
+    // went out and the client stopped waiting for the cancelled requests.
     let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
     assert_eq!(tools[0].name, "echo");
-    let notes = server.cancelled_notifications();
-    assert_eq!(notes.len(), 1, "{notes:?}");
-    assert_eq!(notes[0]["params"]["requestId"], server.id_of("tools/call"));
-    assert_eq!(server.dropped.load(SeqCst), 1);
-    let pings = server
+    let sent_ping = server
         .seen
         .lock()
         .unwrap()
         .iter()
-        .filter(|m| m["method"] == "ping")
-        .count();
-    assert_eq!(pings, 0, "the waiting ping was never sent");
+        .any(|m| m["method"] == "ping");
+    if sent_ping {
+        // It had started hanging before it was cancelled.
+        assert_eq!(
+            hanging.recv_timeout(Duration::from_secs(10)).unwrap(),
+            "ping"
+        );
+    }
+    let notes = server.cancelled_notifications();
+    assert_eq!(notes.len(), 1 + usize::from(sent_ping), "{notes:?}");
+    let cancelled: Vec<_> = notes
+        .iter()
+        .map(|n| n["params"]["requestId"].clone())
+        .collect();
+    assert!(cancelled.contains(&server.id_of("tools/call")), "{notes:?}");
+    if sent_ping {
+        assert!(cancelled.contains(&server.id_of("ping")), "{notes:?}");
+    }
+    assert_eq!(server.dropped.load(SeqCst), 1 + usize::from(sent_ping));
 
     // list_tools is cancellable the same way; calls made after the cancellation are not.
     *server.hang.lock().unwrap() = vec!["tools/list".into()];
@@ -365,9 +380,12 @@ fn cancel_calls_cancels_the_call_in_flight_and_the_waiting_ones() {
     let r = futures_executor::block_on(c.clone().call_tool("echo".into(), "{}".into())).unwrap();
     assert_eq!(r.text, "done");
     let notes = server.cancelled_notifications();
-    assert_eq!(notes.len(), 2, "{notes:?}");
-    assert_eq!(notes[1]["params"]["requestId"], server.id_of("tools/list"));
-    assert_eq!(server.dropped.load(SeqCst), 2);
+    assert_eq!(notes.len(), 2 + usize::from(sent_ping), "{notes:?}");
+    assert_eq!(
+        notes.last().unwrap()["params"]["requestId"],
+        server.id_of("tools/list")
+    );
+    assert_eq!(server.dropped.load(SeqCst), 2 + usize::from(sent_ping));
     futures_executor::block_on(c.clone().ping()).unwrap();
     // Cancelling with nothing in progress does nothing.
     c.cancel_calls();
@@ -537,4 +555,63 @@ fn refreshed_credentials_are_stored_before_the_replayed_request_is_sent() {
         .expect("stored");
     assert!(at_replay.contains("new-refresh"), "{at_replay}");
     assert!(at_replay.contains("new-access"), "{at_replay}");
+}
+
+#[test]
+fn calls_run_concurrently_a_slow_call_does_not_hold_the_others() {
+    use std::time::Duration;
+
+    let server = Arc::new(SlowServer::default());
+    let (tx, hanging) = std::sync::mpsc::channel();
+    *server.hanging.lock().unwrap() = Some(tx);
+    server.hang.lock().unwrap().push("tools/call".into());
+    let c = WorkboardClient::new(
+        ClientOptions {
+            token: Some("tok".into()),
+            ..Default::default()
+        },
+        Some(server.clone()),
+        None,
+        None,
+    )
+    .unwrap();
+    let slow = {
+        let c = c.clone();
+        std::thread::spawn(move || {
+            futures_executor::block_on(c.call_tool("slow".into(), "{}".into()))
+        })
+    };
+    assert_eq!(
+        hanging.recv_timeout(Duration::from_secs(10)).unwrap(),
+        "tools/call"
+    );
+    // While the tool call hangs, other calls of the same client complete, on one session.
+    let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
+    assert_eq!(tools[0].name, "echo");
+    futures_executor::block_on(c.clone().ping()).unwrap();
+    let info = futures_executor::block_on(c.clone().connect()).unwrap();
+    assert_eq!(info.name, "slow");
+    assert!(!slow.is_finished());
+    let initializes = server
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m["method"] == "initialize")
+        .count();
+    assert_eq!(initializes, 1);
+
+    c.cancel_calls();
+    assert_eq!(code(slow.join().unwrap()), "cancelled");
+    futures_executor::block_on(c.clone().close()).unwrap();
+    // After close a call opens a new session.
+    futures_executor::block_on(c.clone().ping()).unwrap();
+    let initializes = server
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m["method"] == "initialize")
+        .count();
+    assert_eq!(initializes, 2);
 }

@@ -1660,11 +1660,10 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     
     /**
      * Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
-     * `call_tool`, `ping`, including those still waiting for their turn): each one fails
-     * with code `cancelled` at once, and the server is sent `notifications/cancelled` for
-     * a request it has already received. Calls made afterwards are not affected and the
-     * client stays usable (the next call may wait until the notification has been sent).
-     * Returns immediately; callable from any thread. `close` is not cancelled.
+     * `call_tool`, `ping`): each one fails with code `cancelled` at once, and the server is
+     * sent `notifications/cancelled` for a request it has already received. Calls made
+     * afterwards are not affected and the client stays usable. Returns immediately;
+     * callable from any thread. `close` is not cancelled.
      *
      * Use this to cancel: cancelling the Kotlin coroutine, Swift task or Python task that
      * awaits a call does not stop the call. Call it e.g. from `catch (e:
@@ -2087,11 +2086,10 @@ open func callTool(name: String, argumentsJson: String)async throws  -> McpToolR
     
     /**
      * Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
-     * `call_tool`, `ping`, including those still waiting for their turn): each one fails
-     * with code `cancelled` at once, and the server is sent `notifications/cancelled` for
-     * a request it has already received. Calls made afterwards are not affected and the
-     * client stays usable (the next call may wait until the notification has been sent).
-     * Returns immediately; callable from any thread. `close` is not cancelled.
+     * `call_tool`, `ping`): each one fails with code `cancelled` at once, and the server is
+     * sent `notifications/cancelled` for a request it has already received. Calls made
+     * afterwards are not affected and the client stays usable. Returns immediately;
+     * callable from any thread. `close` is not cancelled.
      *
      * Use this to cancel: cancelling the Kotlin coroutine, Swift task or Python task that
      * awaits a call does not stop the call. Call it e.g. from `catch (e:
@@ -4241,7 +4239,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_call_tool() != 29640) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_cancel_calls() != 34218) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_cancel_calls() != 815) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 4377) {
