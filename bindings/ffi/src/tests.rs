@@ -292,12 +292,16 @@ impl SlowServer {
     }
 }
 
-#[test]
-fn cancel_calls_cancels_the_call_in_flight_and_the_waiting_ones() {
-    use futures_util::FutureExt;
-    use std::sync::atomic::Ordering::SeqCst;
-    use std::time::Duration;
+type Caller<T> = std::thread::JoinHandle<Result<T, WorkboardError>>;
 
+/// A personal-token client of a `SlowServer` with a `tools/call` hanging on another thread
+/// (returned once the server has it); the receiver hears of later hanging requests.
+fn client_with_a_hanging_tool_call() -> (
+    Arc<SlowServer>,
+    Arc<WorkboardClient>,
+    std::sync::mpsc::Receiver<String>,
+    Caller<McpToolResult>,
+) {
     let server = Arc::new(SlowServer::default());
     let (tx, hanging) = std::sync::mpsc::channel();
     *server.hanging.lock().unwrap() = Some(tx);
@@ -312,8 +316,6 @@ fn cancel_calls_cancels_the_call_in_flight_and_the_waiting_ones() {
         None,
     )
     .unwrap();
-
-    // A tool call that the server never answers, awaited on another thread.
     let caller = {
         let c = c.clone();
         std::thread::spawn(move || {
@@ -321,9 +323,22 @@ fn cancel_calls_cancels_the_call_in_flight_and_the_waiting_ones() {
         })
     };
     assert_eq!(
-        hanging.recv_timeout(Duration::from_secs(10)).unwrap(),
+        hanging
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap(),
         "tools/call"
     );
+    (server, c, hanging, caller)
+}
+
+#[test]
+fn cancel_calls_cancels_the_call_in_flight_and_the_waiting_ones() {
+    use futures_util::FutureExt;
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::time::Duration;
+
+    // A tool call that the server never answers, awaited on another thread.
+    let (server, c, hanging, caller) = client_with_a_hanging_tool_call();
     // A ping that the server does not answer either (polled once: it has started; whether
     // the loop has sent it yet or not, it is cancelled too).
     server.hang.lock().unwrap().push("ping".into());
@@ -559,32 +574,7 @@ fn refreshed_credentials_are_stored_before_the_replayed_request_is_sent() {
 
 #[test]
 fn calls_run_concurrently_a_slow_call_does_not_hold_the_others() {
-    use std::time::Duration;
-
-    let server = Arc::new(SlowServer::default());
-    let (tx, hanging) = std::sync::mpsc::channel();
-    *server.hanging.lock().unwrap() = Some(tx);
-    server.hang.lock().unwrap().push("tools/call".into());
-    let c = WorkboardClient::new(
-        ClientOptions {
-            token: Some("tok".into()),
-            ..Default::default()
-        },
-        Some(server.clone()),
-        None,
-        None,
-    )
-    .unwrap();
-    let slow = {
-        let c = c.clone();
-        std::thread::spawn(move || {
-            futures_executor::block_on(c.call_tool("slow".into(), "{}".into()))
-        })
-    };
-    assert_eq!(
-        hanging.recv_timeout(Duration::from_secs(10)).unwrap(),
-        "tools/call"
-    );
+    let (server, c, _hanging, slow) = client_with_a_hanging_tool_call();
     // While the tool call hangs, other calls of the same client complete, on one session.
     let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
     assert_eq!(tools[0].name, "echo");
