@@ -407,15 +407,20 @@ fn cancel_calls_cancels_the_call_in_flight_and_the_waiting_ones() {
     futures_executor::block_on(c.clone().ping()).unwrap();
 }
 
-/// A store that keeps every saved value.
+/// A store that keeps every saved value (or refuses to save, with `.1` set).
 #[derive(Default)]
-struct Saved(Mutex<Vec<String>>);
+struct Saved(Mutex<Vec<String>>, std::sync::atomic::AtomicBool);
 
 impl CredentialStore for Saved {
     fn load(&self) -> Result<Option<String>, HostError> {
         Ok(self.0.lock().unwrap().last().cloned())
     }
     fn save(&self, credentials_json: String) -> Result<(), HostError> {
+        if self.1.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(HostError::Other {
+                reason: "keychain locked".into(),
+            });
+        }
         self.0.lock().unwrap().push(credentials_json);
         Ok(())
     }
@@ -496,8 +501,8 @@ impl Transport for RotatingServer {
     }
 }
 
-#[test]
-fn refreshed_credentials_are_stored_before_the_replayed_request_is_sent() {
+/// A client with expiring OAuth credentials (refreshable) of a `RotatingServer`.
+fn rotating_client() -> (Arc<RotatingServer>, Arc<Saved>, Arc<WorkboardClient>) {
     use workboard_core::oauth::flow::AuthContext;
     use workboard_core::oauth::registration::{IdentitySource, TokenEndpointAuth};
     use workboard_core::{Dialect, TokenSet};
@@ -549,7 +554,12 @@ fn refreshed_credentials_are_stored_before_the_replayed_request_is_sent() {
         None,
     )
     .unwrap();
+    (server, store, c)
+}
 
+#[test]
+fn refreshed_credentials_are_stored_before_the_replayed_request_is_sent() {
+    let (server, _store, c) = rotating_client();
     let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
     assert_eq!(tools[0].name, "echo");
     let sent = server.sent.lock().unwrap().clone();
@@ -604,4 +614,26 @@ fn calls_run_concurrently_a_slow_call_does_not_hold_the_others() {
         .filter(|m| m["method"] == "initialize")
         .count();
     assert_eq!(initializes, 2);
+}
+
+#[test]
+fn a_store_that_cannot_save_refreshed_credentials_fails_the_call_that_needed_them() {
+    let (server, store, c) = rotating_client();
+    store.1.store(true, std::sync::atomic::Ordering::SeqCst);
+    let e = futures_executor::block_on(c.clone().list_tools()).unwrap_err();
+    assert_eq!(e.code(), "credential_store_failed");
+    assert!(!format!("{e:?}").contains("new-refresh"), "{e:?}");
+    // The connection keeps the refreshed tokens in memory: the next call works (once the
+    // store works again it gets them with the next change).
+    store.1.store(false, std::sync::atomic::Ordering::SeqCst);
+    let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
+    assert_eq!(tools[0].name, "echo");
+    let tokens = server
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| *s == "token")
+        .count();
+    assert_eq!(tokens, 1, "no second refresh");
 }
