@@ -270,6 +270,16 @@ impl Transport for SlowServer {
 }
 
 impl SlowServer {
+    /// How many messages with `method` arrived.
+    fn count(&self, method: &str) -> usize {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m["method"] == method)
+            .count()
+    }
+
     fn cancelled_notifications(&self) -> Vec<serde_json::Value> {
         self.seen
             .lock()
@@ -592,28 +602,14 @@ fn calls_run_concurrently_a_slow_call_does_not_hold_the_others() {
     let info = futures_executor::block_on(c.clone().connect()).unwrap();
     assert_eq!(info.name, "slow");
     assert!(!slow.is_finished());
-    let initializes = server
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|m| m["method"] == "initialize")
-        .count();
-    assert_eq!(initializes, 1);
+    assert_eq!(server.count("initialize"), 1);
 
     c.cancel_calls();
     assert_eq!(code(slow.join().unwrap()), "cancelled");
     futures_executor::block_on(c.clone().close()).unwrap();
     // After close a call opens a new session.
     futures_executor::block_on(c.clone().ping()).unwrap();
-    let initializes = server
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|m| m["method"] == "initialize")
-        .count();
-    assert_eq!(initializes, 2);
+    assert_eq!(server.count("initialize"), 2);
 }
 
 #[test]

@@ -914,6 +914,12 @@ fn fault_case(mode: ResponseMode) -> (Sim, Case) {
     (sim, case)
 }
 
+fn call_ok(case: &Case) -> Out {
+    let out = case.run(&["--json", "call", "get_current_user"]);
+    assert_ne!(out.result()["isError"], true, "{out:?}");
+    out
+}
+
 fn tools_ok(case: &Case) -> Out {
     let out = case.run(&["--json", "tools"]);
     assert!(
@@ -930,8 +936,7 @@ fn fault_latency_is_waited_out() {
     let started = Instant::now();
     tools_ok(&case);
     assert!(started.elapsed() >= Duration::from_millis(300));
-    let call = case.run(&["--json", "call", "get_current_user"]);
-    assert_ne!(call.result()["isError"], true);
+    call_ok(&case);
 }
 
 #[test]
@@ -953,8 +958,7 @@ fn fault_503_without_retry_after_replays_a_list_once_but_never_a_tool_call() {
     let out = case.run(&["--json", "call", "get_current_user"]);
     out.error(5, "http_status");
     assert_eq!(sim.count("fault:status"), 4);
-    let call = case.run(&["--json", "call", "get_current_user"]);
-    assert_ne!(call.result()["isError"], true);
+    call_ok(&case);
     assert_eq!(sim.count("mcp:initialize"), 1, "the session survived");
 }
 
@@ -971,8 +975,7 @@ fn fault_dropped_connection_replays_a_list_once_but_never_a_tool_call() {
     let out = case.run(&["--json", "call", "get_current_user"]);
     out.error(4, "transport");
     assert_eq!(sim.count("fault:drop"), 2);
-    let call = case.run(&["--json", "call", "get_current_user"]);
-    assert_ne!(call.result()["isError"], true);
+    call_ok(&case);
 }
 
 #[test]
@@ -1015,8 +1018,7 @@ fn fault_session_expiry_reinitializes_once() {
     sim.faults().expire_sessions();
     tools_ok(&case);
     assert_eq!(sim.count("mcp:initialize"), 2);
-    let call = case.run(&["--json", "call", "get_current_user"]);
-    assert_ne!(call.result()["isError"], true);
+    call_ok(&case);
     assert_eq!(sim.count("mcp:initialize"), 2, "the new session was stored");
 }
 
