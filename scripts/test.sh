@@ -11,10 +11,13 @@ mkdir -p "$CARGO_TARGET_DIR"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 failed=()
+timings=()
 run() {
     local name="$1"; shift
     section "$name"
-    if "$@"; then echo "---- $name: ok"; else echo "---- $name: FAILED"; failed+=("$name"); fi
+    local start=$SECONDS
+    if "$@"; then echo "---- $name: ok ($((SECONDS - start)) s)"; else echo "---- $name: FAILED ($((SECONDS - start)) s)"; failed+=("$name"); fi
+    timings+=("$(printf '%6d s  %s' $((SECONDS - start)) "$name")")
 }
 
 run "rust toolchain" bash scripts/setup-rust.sh
@@ -25,6 +28,8 @@ for t in tests/ts-sdk/test.sh bindings/wasm/test.sh bindings/kotlin/test.sh bind
 done
 
 section "summary"
+printf '%s\n' "${timings[@]}"
+printf '%6d s  total\n' "$SECONDS"
 if [ ${#failed[@]} -gt 0 ]; then
     printf 'failed: %s\n' "${failed[@]}"
     exit 1
