@@ -256,6 +256,14 @@ impl PendingAuthorization {
         now_ms >= self.expires_at_ms
     }
 
+    /// Whether a redirect may still complete it at `now_ms`: not completed and not expired.
+    /// After [`PendingAuthorization::handle_redirect`] failed, `true` means the input was not
+    /// the answer to this authorization (forged, stale, malformed) and the genuine one can
+    /// still come: a redirect listener keeps waiting.
+    pub fn is_awaiting_redirect(&self, now_ms: u64) -> bool {
+        !self.completed && !self.is_expired(now_ms)
+    }
+
     /// Serializes for storage while the user is away (contains the `state` and PKCE
     /// verifier: store it like a credential).
     pub fn to_json(&self) -> String {
