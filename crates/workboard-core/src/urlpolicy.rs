@@ -88,14 +88,14 @@ fn ipv6_class(ip: Ipv6Addr) -> HostClass {
     // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d)
     // addresses reach the embedded IPv4 address.
     let embedded = match seg {
-        [0, 0, 0, 0, 0, 0xffff, _, _] | [0, 0, 0, 0, 0, 0, _, _] | [0x64, 0xff9b, 0, 0, 0, 0, _, _] => {
-            Some(Ipv4Addr::new(
-                (seg[6] >> 8) as u8,
-                seg[6] as u8,
-                (seg[7] >> 8) as u8,
-                seg[7] as u8,
-            ))
-        }
+        [0, 0, 0, 0, 0, 0xffff, _, _]
+        | [0, 0, 0, 0, 0, 0, _, _]
+        | [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(Ipv4Addr::new(
+            (seg[6] >> 8) as u8,
+            seg[6] as u8,
+            (seg[7] >> 8) as u8,
+            seg[7] as u8,
+        )),
         _ => None,
     };
     if let Some(v4) = embedded {
@@ -320,8 +320,8 @@ mod tests {
 
     #[test]
     fn follower_arrives_at_the_redirect_uri_without_checking_or_requesting_it() {
-        let mut f = RedirectFollower::new("https://auth.example.com/authorize?x=1", REDIRECT)
-            .unwrap();
+        let mut f =
+            RedirectFollower::new("https://auth.example.com/authorize?x=1", REDIRECT).unwrap();
         assert_eq!(f.start().as_str(), "https://auth.example.com/authorize?x=1");
         assert_eq!(
             f.handle_response(302, Some("/consent?y=2")).unwrap(),
@@ -348,7 +348,10 @@ mod tests {
         let start = "http://127.0.0.1:4000/authorize";
         for (loc, code) in [
             ("http://169.254.169.254/latest/meta-data/", "insecure_url"),
-            ("https://169.254.169.254/latest/meta-data/", "private_address"),
+            (
+                "https://169.254.169.254/latest/meta-data/",
+                "private_address",
+            ),
             ("https://[::ffff:a9fe:a9fe]/", "private_address"),
             ("https://10.0.0.1/admin", "private_address"),
             ("https://192.168.1.1/", "private_address"),

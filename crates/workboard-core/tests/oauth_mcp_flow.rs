@@ -619,10 +619,7 @@ fn hostile_metadata_naming_internal_addresses_is_refused_before_any_fetch_there(
             "registration_endpoint",
             "revocation_endpoint",
         ] {
-            let mut s = generic_server(
-                prm(None),
-                as_meta(json!({ field: format!("{host}/x") })),
-            );
+            let mut s = generic_server(prm(None), as_meta(json!({ field: format!("{host}/x") })));
             let (_, events) = start(generic_config(Some("Bearer")), &mut s);
             let e = failure(&events);
             assert_eq!(e.code(), "private_address", "{host} {field}: {e}");
@@ -632,9 +629,7 @@ fn hostile_metadata_naming_internal_addresses_is_refused_before_any_fetch_there(
         // 3. The 401's resource_metadata URL points inside.
         let mut s = Server::default();
         let (_, events) = start(
-            generic_config(Some(&format!(
-                r#"Bearer resource_metadata="{host}/prm""#
-            ))),
+            generic_config(Some(&format!(r#"Bearer resource_metadata="{host}/prm""#))),
             &mut s,
         );
         assert_eq!(failure(&events).code(), "private_address", "{host}");
@@ -660,7 +655,10 @@ fn internal_servers_may_use_addresses_of_their_own_kind() {
         let mut s = Server::default();
         s.on(
             "https://10.0.0.5/.well-known/oauth-protected-resource/v1/mcp",
-            HttpResponse::json(200, &json!({"resource": mcp, "authorization_servers": [asu]})),
+            HttpResponse::json(
+                200,
+                &json!({"resource": mcp, "authorization_servers": [asu]}),
+            ),
         )
         .on(
             &format!("{asu}/.well-known/oauth-authorization-server"),

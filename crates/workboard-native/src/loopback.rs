@@ -186,8 +186,10 @@ impl LoopbackListener {
 
 fn is_transient(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
-    matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
-        || e.raw_os_error().is_some_and(|c| c == 24 || c == 23) // EMFILE, ENFILE
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    ) || e.raw_os_error().is_some_and(|c| c == 24 || c == 23) // EMFILE, ENFILE
 }
 
 /// Reads one request head within [`READ_DEADLINE`] and [`MAX_HEAD_BYTES`]; returns the
@@ -207,7 +209,10 @@ async fn read_request_target(mut sock: TcpStream) -> Option<(TcpStream, String)>
         }
         true
     };
-    if !tokio::time::timeout(READ_DEADLINE, read).await.unwrap_or(false) {
+    if !tokio::time::timeout(READ_DEADLINE, read)
+        .await
+        .unwrap_or(false)
+    {
         return None;
     }
     let head = String::from_utf8_lossy(&buf);
@@ -339,7 +344,9 @@ mod tests {
         let mut out = Vec::new();
         s.read_to_end(&mut out).await.unwrap();
         assert!(out.is_empty());
-        assert!(get(port, "/callback?state=s").await.contains("Redirect received"));
+        assert!(get(port, "/callback?state=s")
+            .await
+            .contains("Redirect received"));
         assert_eq!(task.await.unwrap().unwrap(), Ok(()));
     }
 

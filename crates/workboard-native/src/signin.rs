@@ -4,9 +4,11 @@
 //!
 //! The redirect URI decides how the redirect comes back: a loopback URI
 //! (`http://127.0.0.1:8765/callback`, RFC 8252) is served by a [`LoopbackListener`] bound
-//! *before* the browser is opened. [`Approver::Headless`] instead follows the authorization
-//! URL itself and takes the redirect from the server's `Location` — only an auto-approving
-//! server (a simulator, a CI fixture) does that.
+//! *before* the browser is opened; it hands each redirect to the flow's `handle_redirect` and
+//! keeps waiting past forged ones (no or wrong `state`). [`Approver::Headless`] instead follows
+//! the authorization URL itself and takes the redirect from the server's `Location` — only an
+//! auto-approving server (a simulator, a CI fixture) does that; each hop is checked by the
+//! core's [`RedirectFollower`] before it is requested.
 
 use std::time::Duration;
 
@@ -66,7 +68,11 @@ pub async fn sign_in_v1(
             Ok(()) => Verdict::Accepted,
             // The pending authorization decides: still waiting means the input was not its
             // answer (forged, stale), so the genuine redirect can still come.
-            Err(e) if machine.pending().is_some_and(|p| p.is_awaiting_redirect(now)) => {
+            Err(e)
+                if machine
+                    .pending()
+                    .is_some_and(|p| p.is_awaiting_redirect(now)) =>
+            {
                 Verdict::Forged(e)
             }
             Err(e) => Verdict::Rejected(e),

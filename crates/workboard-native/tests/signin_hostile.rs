@@ -223,8 +223,8 @@ async fn a_slow_client_does_not_hold_the_loopback_listener() {
                 }
                 // Whatever the listener answered this connection (nothing expected).
                 let mut out = Vec::new();
-                let _ = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut out))
-                    .await;
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut out)).await;
                 out
             });
             let _ = slow_tx.send(slow_task);
@@ -250,7 +250,11 @@ async fn a_slow_client_does_not_hold_the_loopback_listener() {
     stop.store(true, Ordering::SeqCst);
     assert!(sent < MAX_DRIPS, "{sent}");
     let answered = slow_rx.await.unwrap().await.unwrap();
-    assert!(answered.is_empty(), "{}", String::from_utf8_lossy(&answered));
+    assert!(
+        answered.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&answered)
+    );
     sim.shutdown().await;
 }
 
@@ -292,7 +296,10 @@ async fn headless_sign_in_refuses_redirects_into_the_local_network() {
     let transport = ReqwestTransport::new().unwrap();
     for (location, code) in [
         ("http://169.254.169.254/latest/meta-data/", "insecure_url"),
-        ("https://169.254.169.254/latest/meta-data/", "private_address"),
+        (
+            "https://169.254.169.254/latest/meta-data/",
+            "private_address",
+        ),
         ("https://[fe80::1]/", "private_address"),
         ("https://10.0.0.1/admin", "private_address"),
         ("https://192.168.1.1/", "private_address"),

@@ -750,12 +750,28 @@ mod tests {
             "invalid_response"
         );
         assert!(!p.completed);
+        assert!(p.is_awaiting_redirect(T0));
         let ok = format!("code=x&state={}", p.state.expose());
         assert!(p.handle_redirect(&ok, T0).is_ok());
+        assert!(!p.is_awaiting_redirect(T0));
         assert_eq!(
             p.handle_redirect(&ok, T0).unwrap_err(),
             Error::AuthorizationReused
         );
+    }
+
+    #[test]
+    fn awaiting_redirect_ends_with_a_matching_error_redirect_or_expiry() {
+        let mut p = pending();
+        let declined = format!("error=access_denied&state={}", p.state.expose());
+        assert_eq!(
+            p.handle_redirect(&declined, T0).unwrap_err().code(),
+            "authorization_denied"
+        );
+        assert!(!p.is_awaiting_redirect(T0));
+        let p = pending();
+        assert!(p.is_awaiting_redirect(T0 + V1_CODE_LIFETIME_MS - 1));
+        assert!(!p.is_awaiting_redirect(T0 + V1_CODE_LIFETIME_MS));
     }
 
     #[test]
