@@ -133,20 +133,23 @@ impl LoopbackListener {
         // Connections whose request head is being read; dropped (and so closed) when the wait
         // ends.
         let mut reading: JoinSet<Option<(TcpStream, String)>> = JoinSet::new();
+        // Out of file descriptors: accept again once a connection of ours is done.
+        let mut paused = false;
         loop {
             tokio::select! {
-                accepted = self.listener.accept(), if reading.len() < MAX_CONNECTIONS => {
+                accepted = self.listener.accept(), if !paused && reading.len() < MAX_CONNECTIONS => {
                     match accepted {
                         Ok((sock, _)) => {
                             reading.spawn(read_request_target(sock));
                         }
-                        // A connection reset before it was accepted, or out of descriptors
-                        // for a moment: the listener itself is fine.
-                        Err(e) if is_transient(&e) => continue,
+                        // A connection reset before it was accepted: the listener is fine.
+                        Err(e) if is_per_connection(&e) => continue,
+                        Err(e) if is_out_of_descriptors(&e) && !reading.is_empty() => paused = true,
                         Err(e) => return Err(e.into()),
                     }
                 }
                 Some(joined) = reading.join_next() => {
+                    paused = false;
                     let Ok(Some((mut sock, target))) = joined else { continue };
                     let path = target.split('?').next().unwrap_or("");
                     if path != self.path {
@@ -184,12 +187,14 @@ impl LoopbackListener {
     }
 }
 
-fn is_transient(e: &std::io::Error) -> bool {
+fn is_per_connection(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
-    ) || e.raw_os_error().is_some_and(|c| c == 24 || c == 23) // EMFILE, ENFILE
+    matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted)
+}
+
+fn is_out_of_descriptors(e: &std::io::Error) -> bool {
+    // EMFILE, ENFILE (the same numbers on Linux and macOS).
+    e.raw_os_error().is_some_and(|c| c == 24 || c == 23)
 }
 
 /// Reads one request head within [`READ_DEADLINE`] and [`MAX_HEAD_BYTES`]; returns the
