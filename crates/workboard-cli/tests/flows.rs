@@ -706,21 +706,29 @@ fn v1_loopback_without_a_redirect_times_out_with_a_typed_error() {
     assert!(case.stored_json("credentials").is_none());
 }
 
+/// A wrong `state` (a forged or stale redirect) does not end the sign-in: the browser gets an
+/// error page, nothing is exchanged, and the genuine redirect still completes it.
 #[test]
-fn v1_loopback_wrong_state_is_state_mismatch() {
+fn v1_loopback_wrong_state_is_ignored_and_the_genuine_redirect_signs_in() {
     let sim = Sim::start();
     let case = Case::sim(&sim);
     let lb = start_loopback_login(&sim, &case);
-    deliver(&sim, &format!("{}?code=x&state=tampered", lb.redirect));
-    let out = case.finish(lb.running);
-    let err = out.error(3, "state_mismatch");
-    assert!(err["hint"].as_str().unwrap().contains("CSRF"), "{err}");
+    for forged in ["?code=x&state=tampered", "?error=access_denied", ""] {
+        let (status, _, body) = sim.rt.block_on(get(&format!("{}{forged}", lb.redirect)));
+        assert_eq!(status, 400, "{forged}: {body}");
+        assert!(body.contains("Not the sign-in"), "{body}");
+    }
     assert_eq!(
         sim.count("token"),
         0,
         "no code exchange for a foreign state"
     );
-    assert!(case.stored_json("credentials").is_none());
+    let location = sim.rt.block_on(consent(&sim.base(), &lb.url, "approve"));
+    case.secret(&query(&location, "code").expect("a code"));
+    deliver(&sim, &location);
+    let out = case.finish(lb.running);
+    assert_eq!(out.result()["signed_in"], "workboard_v1");
+    case.stored_tokens();
 }
 
 #[test]

@@ -239,6 +239,23 @@ pub enum Error {
     /// The call was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// A URL taken from server metadata or a redirect names an internal address (loopback,
+    /// private or link-local) while the server the user named is not on such an address.
+    #[error("refusing {what} on a {class} address ({host}): the server you named is not on such an address")]
+    PrivateAddress {
+        /// Which URL.
+        what: String,
+        /// Its host (bounded).
+        host: String,
+        /// `loopback`, `private` or `link-local`.
+        class: String,
+    },
+    /// An authorization endpoint redirected more times than the SDK follows.
+    #[error("more than {limit} redirects before the redirect URI")]
+    TooManyRedirects {
+        /// The bound.
+        limit: usize,
+    },
     /// No browser redirect arrived while the app waited for the user to sign in.
     #[error("no browser redirect arrived within {secs} s")]
     RedirectTimeout {
@@ -343,6 +360,8 @@ impl Error {
             Error::SseEventTooLarge { .. } => "sse_event_too_large",
             Error::Cancelled => "cancelled",
             Error::RedirectTimeout { .. } => "redirect_timeout",
+            Error::PrivateAddress { .. } => "private_address",
+            Error::TooManyRedirects { .. } => "too_many_redirects",
             Error::Config { .. } => "invalid_config",
             Error::ConfigSyntax { .. } => "invalid_config_json",
         }
@@ -384,6 +403,8 @@ impl Error {
             Error::IssuerMismatch { .. } => "The authorization server metadata does not belong to the server you contacted; refusing to continue protects your credentials.".into(),
             Error::SecretInBrowser => "Exchange the code on your own server (the client hash must never ship in a web or mobile app), or use a personal token or a public-client PKCE flow. Pass `dangerouslyAllowClientSecretInBrowser` only for local testing.".into(),
             Error::NotSignedIn => "Sign in first (OAuth) or set a personal token.".into(),
+            Error::PrivateAddress { .. } => "A server's metadata or redirect may not send this program into your own network (localhost, 10.x, 192.168.x, 169.254.x, ...). If the deployment really is internal, use its server URL on that network (then addresses of the same kind are allowed); otherwise report the server.".into(),
+            Error::TooManyRedirects { .. } => "The authorization server keeps redirecting: --headless works only with an auto-approving server; sign in with a browser instead.".into(),
             Error::RedirectTimeout { .. } => "Finish the sign-in in the browser sooner (or allow more time), and check that the browser can reach the redirect URI on this machine; start the sign-in again.".into(),
             Error::InsufficientScope { .. } => "Your token lacks a scope this call needs: sign in again granting it, or ask your WorkBoard admin for access.".into(),
             Error::Forbidden { .. } => HINT_NO_TOOLS.into(),

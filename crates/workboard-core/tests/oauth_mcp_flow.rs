@@ -581,6 +581,100 @@ fn non_https_endpoint_refused() {
     assert!(s.log.is_empty());
 }
 
+/// Issue 11 item 14: hostile metadata of a public server naming internal addresses.
+#[test]
+fn hostile_metadata_naming_internal_addresses_is_refused_before_any_fetch_there() {
+    let internal = [
+        "https://169.254.169.254",
+        "https://10.0.0.1",
+        "https://192.168.1.1",
+        "https://172.20.0.1",
+        "https://127.0.0.1:8443",
+        "https://localhost",
+        "https://admin.localhost",
+        "https://[::1]",
+        "https://[fd00::1]",
+        "https://[fe80::1]",
+        "https://[::ffff:169.254.169.254]",
+        "https://2852039166", // 169.254.169.254 as one number
+    ];
+    for host in internal {
+        // 1. The protected resource metadata names an internal authorization server.
+        let bad = json!({"resource": MCP, "authorization_servers": [format!("{host}/oauth")]});
+        let mut s = generic_server(bad, as_meta(json!({})));
+        let (_, events) = start(generic_config(Some("Bearer")), &mut s);
+        let e = failure(&events);
+        assert_eq!(e.code(), "private_address", "{host}: {e}");
+        assert!(e.hint().unwrap().contains("own network"), "{host}");
+        assert!(e.to_string().contains("authorization server URL"), "{e}");
+        assert!(
+            s.urls().iter().all(|u| u.contains("mcp.example.com")),
+            "{host}: {:?}",
+            s.urls()
+        );
+        // 2. The authorization server metadata names internal endpoints.
+        for field in [
+            "authorization_endpoint",
+            "token_endpoint",
+            "registration_endpoint",
+            "revocation_endpoint",
+        ] {
+            let mut s = generic_server(prm(None), as_meta(json!({ field: format!("{host}/x") })));
+            let (_, events) = start(generic_config(Some("Bearer")), &mut s);
+            let e = failure(&events);
+            assert_eq!(e.code(), "private_address", "{host} {field}: {e}");
+            assert!(e.to_string().contains(field), "{e}");
+            assert!(s.urls().iter().all(|u| !u.contains("/x")));
+        }
+        // 3. The 401's resource_metadata URL points inside.
+        let mut s = Server::default();
+        let (_, events) = start(
+            generic_config(Some(&format!(r#"Bearer resource_metadata="{host}/prm""#))),
+            &mut s,
+        );
+        assert_eq!(failure(&events).code(), "private_address", "{host}");
+        assert!(s.log.is_empty());
+    }
+}
+
+/// A server on an internal address may use addresses of the same kind (a simulator on
+/// 127.0.0.1, a deployment on 10.x), but not another kind.
+#[test]
+fn internal_servers_may_use_addresses_of_their_own_kind() {
+    let mcp = "https://10.0.0.5/v1/mcp";
+    let asu = "https://10.0.0.6";
+    let meta = |token: &str| {
+        json!({
+            "issuer": asu,
+            "authorization_endpoint": format!("{asu}/authorize"),
+            "token_endpoint": token,
+            "code_challenge_methods_supported": ["S256"],
+        })
+    };
+    let server = |token: &str| {
+        let mut s = Server::default();
+        s.on(
+            "https://10.0.0.5/.well-known/oauth-protected-resource/v1/mcp",
+            HttpResponse::json(
+                200,
+                &json!({"resource": mcp, "authorization_servers": [asu]}),
+            ),
+        )
+        .on(
+            &format!("{asu}/.well-known/oauth-authorization-server"),
+            HttpResponse::json(200, &meta(token)),
+        );
+        s
+    };
+    let mut cfg = McpAuthConfig::new(mcp, REDIRECT);
+    cfg.client.client_id = Some("pub-client".into());
+    cfg.www_authenticate = Some("Bearer".into());
+    let (_, events) = start(cfg.clone(), &mut server("https://10.0.0.6/token"));
+    authorize_url(&events);
+    let (_, events) = start(cfg, &mut server("https://169.254.169.254/token"));
+    assert_eq!(failure(&events).code(), "private_address");
+}
+
 #[test]
 fn pkce_unsupported_refused() {
     let mut meta = as_meta(json!({}));

@@ -4,20 +4,23 @@
 //!
 //! The redirect URI decides how the redirect comes back: a loopback URI
 //! (`http://127.0.0.1:8765/callback`, RFC 8252) is served by a [`LoopbackListener`] bound
-//! *before* the browser is opened. [`Approver::Headless`] instead follows the authorization
-//! URL itself and takes the redirect from the server's `Location` — only an auto-approving
-//! server (a simulator, a CI fixture) does that.
+//! *before* the browser is opened; it hands each redirect to the flow's `handle_redirect` and
+//! keeps waiting past forged ones (no or wrong `state`). [`Approver::Headless`] instead follows
+//! the authorization URL itself and takes the redirect from the server's `Location` — only an
+//! auto-approving server (a simulator, a CI fixture) does that; each hop is checked by the
+//! core's [`RedirectFollower`] before it is requested.
 
 use std::time::Duration;
 
 use workboard_core::oauth::flow::{AuthContext, McpAuthConfig, McpAuthEvent, McpAuthFlow};
 use workboard_core::oauth::v1::{self, RevokeOutcome, V1Config, V1Outcome, V1SignIn};
+use workboard_core::urlpolicy::{Hop, RedirectFollower};
 use workboard_core::{
     drive, Clock, Credentials, Dialect, Environment, Error, HttpRequest, Method, RequestId,
     SecretString, Transport, TransportError,
 };
 
-use crate::loopback::{LoopbackError, LoopbackListener};
+use crate::loopback::{LoopbackError, LoopbackListener, Verdict};
 use crate::{OsEntropy, ReqwestTransport, SystemClock};
 
 /// How the user approves the authorization URL.
@@ -59,8 +62,23 @@ pub async fn sign_in_v1(
     let redirect_uri = config.redirect_uri.clone();
     let mut machine = V1SignIn::new(config, client_hash)?;
     let url = machine.start(&mut OsEntropy, clock.now_ms())?;
-    let redirect = approve(transport, &url, &redirect_uri, approver).await?;
-    machine.handle_redirect(&redirect, clock.now_ms())?;
+    let mut check = |redirect: &str| {
+        let now = clock.now_ms();
+        match machine.handle_redirect(redirect, now) {
+            Ok(()) => Verdict::Accepted,
+            // The pending authorization decides: still waiting means the input was not its
+            // answer (forged, stale), so the genuine redirect can still come.
+            Err(e)
+                if machine
+                    .pending()
+                    .is_some_and(|p| p.is_awaiting_redirect(now)) =>
+            {
+                Verdict::Forged(e)
+            }
+            Err(e) => Verdict::Rejected(e),
+        }
+    };
+    approve(transport, &url, &redirect_uri, approver, &mut check).await?;
     drive(&mut machine, transport, &clock).await;
     match machine.poll_result() {
         Some(Ok(V1Outcome::SignedIn(creds))) => Ok(creds),
@@ -125,8 +143,13 @@ pub async fn sign_in_mcp(
     let url = url.ok_or_else(|| Error::Protocol {
         reason: "discovery ended without an authorization URL".into(),
     })?;
-    let redirect = approve(transport, &url, &redirect_uri, approver).await?;
-    flow.handle_redirect(&redirect, clock.now_ms())?;
+    let mut check = |redirect: &str| match flow.handle_redirect(redirect, clock.now_ms()) {
+        Ok(()) => Verdict::Accepted,
+        // Forged or malformed redirects leave the flow awaiting the genuine one.
+        Err(e) if flow.is_awaiting_redirect() => Verdict::Forged(e),
+        Err(e) => Verdict::Rejected(e),
+    };
+    approve(transport, &url, &redirect_uri, approver, &mut check).await?;
     drive(&mut flow, transport, &clock).await;
     let mut credentials = None;
     while let Some(event) = flow.poll_event() {
@@ -149,13 +172,16 @@ pub async fn sign_in_mcp(
     }
 }
 
-/// Turns the authorization URL into the redirect URL the user's approval leads to.
+/// Obtains the user's approval of the authorization URL and hands the redirect it leads to
+/// to `check` (the flow's `handle_redirect`). With a loopback listener, redirects `check`
+/// calls forged are answered with an error page and the listener keeps waiting.
 async fn approve(
     transport: &ReqwestTransport,
     url: &str,
     redirect_uri: &str,
     approver: Approver,
-) -> Result<String, Error> {
+    check: &mut dyn FnMut(&str) -> Verdict<Error>,
+) -> Result<(), Error> {
     match approver {
         Approver::Loopback { open, timeout } => {
             let listener = LoopbackListener::bind(redirect_uri)
@@ -163,54 +189,51 @@ async fn approve(
                 .map_err(loopback_error)?;
             open(url);
             listener
-                .wait_for_redirect(timeout)
+                .wait_for_redirect(timeout, check)
                 .await
-                .map_err(loopback_error)
+                .map_err(loopback_error)?
         }
-        Approver::Headless => follow_to_redirect(transport, url, redirect_uri).await,
+        Approver::Headless => {
+            let redirect = follow_to_redirect(transport, url, redirect_uri).await?;
+            match check(&redirect) {
+                Verdict::Accepted => Ok(()),
+                Verdict::Rejected(e) | Verdict::Forged(e) => Err(e),
+            }
+        }
     }
 }
 
-/// Follows `url` (at most 5 hops) until a `Location` starts with `redirect_uri`.
+/// Follows `url` until the server redirects to `redirect_uri`; returns that redirect.
+///
+/// Every hop is decided by the core's [`RedirectFollower`] *before* it is requested: https
+/// (or loopback http), no internal address unless `url` itself is on one of the same kind,
+/// at most [`workboard_core::urlpolicy::MAX_REDIRECT_HOPS`] hops. The transport follows no
+/// redirect itself, so nothing is sent anywhere the follower did not accept.
 pub async fn follow_to_redirect(
     transport: &ReqwestTransport,
     url: &str,
     redirect_uri: &str,
 ) -> Result<String, Error> {
-    let mut current = url.to_string();
-    for _ in 0..5 {
+    let mut follower = RedirectFollower::new(url, redirect_uri)?;
+    let mut current = follower.start().clone();
+    // The follower bounds the hops; this bound only makes the loop visibly finite.
+    for _ in 0..=workboard_core::urlpolicy::MAX_REDIRECT_HOPS {
         let request = HttpRequest {
             id: RequestId(1),
             method: Method::Get,
-            url: current.clone(),
+            url: current.to_string(),
             headers: vec![("Accept".into(), "text/html".into())],
             body: Vec::new(),
         };
         let response = transport.send(request).await?;
-        let location = match response.status {
-            300..=399 => response.header("location").map(str::to_string),
-            _ => None,
-        };
-        let Some(next) = location else {
-            return Err(Error::AuthorizationDenied {
-                error: "interaction_required".into(),
-                description: Some(
-                    "the server showed a page instead of redirecting; --headless works only with an auto-approving server (sign in with a browser instead)".into(),
-                ),
-            });
-        };
-        let next = url::Url::parse(&current)
-            .and_then(|base| base.join(&next))
-            .map(|u| u.to_string())
-            .unwrap_or(next);
-        if next.starts_with(redirect_uri) {
-            return Ok(next);
+        match follower.handle_response(response.status, response.header("location"))? {
+            Hop::Follow(next) => current = next,
+            Hop::Arrived(redirect) => return Ok(redirect),
         }
-        current = next;
     }
-    Err(Error::Transport(TransportError::Other(
-        "too many redirects before the redirect URI".into(),
-    )))
+    Err(Error::TooManyRedirects {
+        limit: workboard_core::urlpolicy::MAX_REDIRECT_HOPS,
+    })
 }
 
 fn loopback_error(e: LoopbackError) -> Error {

@@ -16,6 +16,7 @@ use url::Url;
 
 use crate::error::Error;
 use crate::oauth::metadata::{check_endpoint, parse_url};
+use crate::urlpolicy::check_reachable_from;
 
 /// Well-known suffix of protected resource metadata (RFC 9728).
 pub const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
@@ -37,7 +38,9 @@ pub enum MetadataKind {
 /// Protected resource metadata URLs to try, in order (duplicates removed).
 ///
 /// `resource_metadata` is the URL from `WWW-Authenticate`, if any; it must be https (or
-/// loopback http) — an insecure or unparseable one is an error, not silently skipped.
+/// loopback http) — an insecure or unparseable one is an error, not silently skipped — and
+/// not on an internal address unless `server_url` is on the same kind of address
+/// ([`Error::PrivateAddress`]).
 pub fn prm_candidates(
     server_url: &Url,
     resource_metadata: Option<&str>,
@@ -46,6 +49,7 @@ pub fn prm_candidates(
     if let Some(raw) = resource_metadata {
         let u = parse_url(raw.trim(), "resource_metadata URL")?;
         check_endpoint(&u, "resource_metadata URL")?;
+        check_reachable_from(&u, server_url, "resource_metadata URL")?;
         out.push(u);
     }
     let path = server_url.path().trim_end_matches('/');

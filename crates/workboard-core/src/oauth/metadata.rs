@@ -18,12 +18,16 @@
 //!   [`Error::InsecureUrl`] / [`Error::InvalidUrl`]. Endpoints on another origin than the issuer
 //!   are accepted (real servers put the token endpoint on another host, e.g. Google); the issuer
 //!   check is what binds the document to the server, and every endpoint still needs TLS.
+//! - **Internal addresses**: an authorization server URL or endpoint on a loopback, private or
+//!   link-local address is [`Error::PrivateAddress`] unless the server it was found through is
+//!   on the same kind of address (see [`crate::urlpolicy`]; no DNS is resolved).
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::env::{check_secure_url, Environment, EU_BASE, US_BASE};
 use crate::error::Error;
+use crate::urlpolicy::check_reachable_from;
 
 /// Metadata documents larger than this are refused.
 pub const MAX_METADATA_BYTES: usize = 256 * 1024;
@@ -71,6 +75,7 @@ impl ProtectedResourceMetadata {
             })?;
         let url = parse_url(first, "authorization server URL")?;
         check_endpoint(&url, "authorization server URL")?;
+        check_reachable_from(&url, server_url, "authorization server URL")?;
         Ok(url)
     }
 }
@@ -239,7 +244,10 @@ impl AuthorizationServerMetadata {
             ("revocation_endpoint", &self.revocation_endpoint),
         ] {
             if let Some(v) = value {
-                check_endpoint(&parse_url(v, name)?, name)?;
+                let url = parse_url(v, name)?;
+                check_endpoint(&url, name)?;
+                // `as_url` was itself checked against the MCP server's address.
+                check_reachable_from(&url, as_url, name)?;
             }
         }
         for (name, value) in [

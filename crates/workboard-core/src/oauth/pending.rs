@@ -256,6 +256,14 @@ impl PendingAuthorization {
         now_ms >= self.expires_at_ms
     }
 
+    /// Whether a redirect may still complete it at `now_ms`: not completed and not expired.
+    /// After [`PendingAuthorization::handle_redirect`] failed, `true` means the input was not
+    /// the answer to this authorization (forged, stale, malformed) and the genuine one can
+    /// still come: a redirect listener keeps waiting.
+    pub fn is_awaiting_redirect(&self, now_ms: u64) -> bool {
+        !self.completed && !self.is_expired(now_ms)
+    }
+
     /// Serializes for storage while the user is away (contains the `state` and PKCE
     /// verifier: store it like a credential).
     pub fn to_json(&self) -> String {
@@ -742,12 +750,28 @@ mod tests {
             "invalid_response"
         );
         assert!(!p.completed);
+        assert!(p.is_awaiting_redirect(T0));
         let ok = format!("code=x&state={}", p.state.expose());
         assert!(p.handle_redirect(&ok, T0).is_ok());
+        assert!(!p.is_awaiting_redirect(T0));
         assert_eq!(
             p.handle_redirect(&ok, T0).unwrap_err(),
             Error::AuthorizationReused
         );
+    }
+
+    #[test]
+    fn awaiting_redirect_ends_with_a_matching_error_redirect_or_expiry() {
+        let mut p = pending();
+        let declined = format!("error=access_denied&state={}", p.state.expose());
+        assert_eq!(
+            p.handle_redirect(&declined, T0).unwrap_err().code(),
+            "authorization_denied"
+        );
+        assert!(!p.is_awaiting_redirect(T0));
+        let p = pending();
+        assert!(p.is_awaiting_redirect(T0 + V1_CODE_LIFETIME_MS - 1));
+        assert!(!p.is_awaiting_redirect(T0 + V1_CODE_LIFETIME_MS));
     }
 
     #[test]
