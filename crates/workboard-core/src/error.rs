@@ -208,6 +208,15 @@ pub enum Error {
     /// No credentials are available for a call that needs them.
     #[error("not signed in")]
     NotSignedIn,
+    /// The credentials (or OAuth context) were issued or set for another server: they are
+    /// never sent to this one (see [`crate::credentials::bind_for_server`]).
+    #[error("the credentials belong to {bound_to}, not to {server}: refusing to send them there")]
+    CredentialsNotForServer {
+        /// The server they belong to (canonical resource URI, no secrets).
+        bound_to: String,
+        /// The server they were about to be sent to (redacted).
+        server: String,
+    },
 
     // ---- MCP ----
     /// A JSON-RPC error object from the server.
@@ -336,6 +345,7 @@ impl Error {
             Error::NoClientIdentity { .. } => "no_client_identity",
             Error::SecretInBrowser => "secret_in_browser",
             Error::NotSignedIn => "not_signed_in",
+            Error::CredentialsNotForServer { .. } => "credentials_not_for_server",
             Error::JsonRpc { .. } => "jsonrpc_error",
             Error::Protocol { .. } => "protocol_error",
             Error::UnsupportedProtocolVersion(_) => "unsupported_protocol_version",
@@ -384,6 +394,9 @@ impl Error {
             Error::IssuerMismatch { .. } => "The authorization server metadata does not belong to the server you contacted; refusing to continue protects your credentials.".into(),
             Error::SecretInBrowser => "Exchange the code on your own server (the client hash must never ship in a web or mobile app), or use a personal token or a public-client PKCE flow. Pass `dangerouslyAllowClientSecretInBrowser` only for local testing.".into(),
             Error::NotSignedIn => "Sign in first (OAuth) or set a personal token.".into(),
+            Error::CredentialsNotForServer { bound_to, server } => format!(
+                "These credentials were issued for {bound_to} and are only sent there. To use {server}, sign in to it (OAuth) or set a personal token for it (CLI: `workboard --server <url> login` or `workboard --server <url> token set`); to use the stored credentials, connect to {bound_to}."
+            ),
             Error::RedirectTimeout { .. } => "Finish the sign-in in the browser sooner (or allow more time), and check that the browser can reach the redirect URI on this machine; start the sign-in again.".into(),
             Error::InsufficientScope { .. } => "Your token lacks a scope this call needs: sign in again granting it, or ask your WorkBoard admin for access.".into(),
             Error::Forbidden { .. } => HINT_NO_TOOLS.into(),
@@ -408,6 +421,25 @@ impl Error {
 impl From<Error> for ErrorInfo {
     fn from(e: Error) -> Self {
         e.info()
+    }
+}
+
+impl Error {
+    /// [`Error::CredentialsNotForServer`] with both URLs redacted and bounded.
+    pub fn credentials_not_for_server(bound_to: &str, server: &str) -> Error {
+        let clip = |s: String| -> String {
+            if s.chars().count() > 200 {
+                let mut t: String = s.chars().take(200).collect();
+                t.push('…');
+                t
+            } else {
+                s
+            }
+        };
+        Error::CredentialsNotForServer {
+            bound_to: clip(crate::http::redact_url(bound_to)),
+            server: clip(crate::http::redact_url(server.trim())),
+        }
     }
 }
 

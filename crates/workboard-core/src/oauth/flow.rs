@@ -195,6 +195,11 @@ impl AuthContext {
         if set.scope.is_none() {
             set.scope = previous.scope.clone();
         }
+        // The refreshed token is for the same server as the one it replaces.
+        set.bound_to = match &previous.bound_to {
+            Some(b) => Some(b.clone()),
+            None => crate::credentials::binding_of(&self.resource).ok(),
+        };
         Ok(set)
     }
 
@@ -247,12 +252,15 @@ impl AuthContext {
     }
 
     /// Parses the code exchange response into a token set (OAuth 2 dialect).
+    /// The token set is bound to this context's `resource` (see [`Credentials`]).
     pub fn handle_code_response(
         &self,
         resp: &HttpResponse,
         now_ms: u64,
     ) -> Result<TokenSet, Error> {
-        parse_token_response(resp, Dialect::OAuth2, now_ms, None)
+        let mut set = parse_token_response(resp, Dialect::OAuth2, now_ms, None)?;
+        set.bound_to = Some(crate::credentials::binding_of(&self.resource)?);
+        Ok(set)
     }
 
     /// The authorization URL: `response_type=code`, `client_id`, `redirect_uri`, `state`,
@@ -1293,6 +1301,7 @@ mod tests {
             issued_at_ms: 0,
             expires_at_ms: Some(1000),
             dialect: Dialect::OAuth2,
+            bound_to: None,
         }
     }
 

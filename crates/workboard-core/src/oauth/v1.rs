@@ -561,9 +561,9 @@ impl SansIo for V1SignIn {
         let (_, op) = self.in_flight.remove(pos);
         let result = match (response, op) {
             (Err(e), _) => Err(Error::Transport(e)),
-            (Ok(resp), Op::Exchange) => {
-                handle_exchange_response(&resp, now_ms).map(V1Outcome::SignedIn)
-            }
+            (Ok(resp), Op::Exchange) => handle_exchange_response(&resp, now_ms)
+                .and_then(|c| c.bind_to(self.config.environment.base_url()))
+                .map(V1Outcome::SignedIn),
             (Ok(resp), Op::Revoke) => handle_revoke_response(&resp).map(V1Outcome::Revoked),
         };
         self.results.push_back(result);
