@@ -131,6 +131,13 @@ impl WorkboardClient {
         if let Some(j) = options.auth_context_json.as_deref() {
             state.auth_context = Some(AuthContext::from_json(j)?);
         }
+        // Credentials (or a context) of another server are refused here, before any request;
+        // unbound ones are bound to this client's MCP server (the core's rule).
+        state.credentials = wb::credentials::bind_for_server(
+            &mcp_url,
+            state.credentials.take(),
+            state.auth_context.as_ref(),
+        )?;
         Ok(Arc::new(WorkboardClient {
             env,
             mcp_url,
@@ -449,6 +456,8 @@ impl WorkboardClient {
                 return Err(Error::NotSignedIn.into());
             };
             let rt = prev.refresh_token.clone().ok_or(Error::NotSignedIn)?;
+            // Never refresh at another server's token endpoint.
+            wb::credentials::bind_for_server(&self.mcp_url, None, Some(&ctx))?;
             let req = ctx.refresh_request(self.next_request_id(), &rt);
             let resp = self.transport.send(req).await.map_err(Error::Transport)?;
             let set = ctx.handle_refresh_response(&resp, &prev, self.now())?;
@@ -528,7 +537,11 @@ impl WorkboardClient {
     }
 
     /// Replaces the credentials, persists them in the store and tells the listener.
+    /// Credentials bound to another server than this client's are refused
+    /// (`credentials_not_for_server`); unbound ones are bound to it.
     fn set_credentials(&self, creds: Option<Credentials>) -> Res<()> {
+        let auth = lock(&self.state).auth_context.clone();
+        let creds = wb::credentials::bind_for_server(&self.mcp_url, creds, auth.as_ref())?;
         self.creds_generation.fetch_add(1, Ordering::SeqCst);
         self.store_and_announce(creds)
     }

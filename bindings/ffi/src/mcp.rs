@@ -316,7 +316,9 @@ fn sync_credentials(client: &WorkboardClient, conn: &mut Connection, ls: &mut Lo
     let generation = client.credentials_generation();
     if generation != ls.seen_generation {
         let (creds, auth) = client.credentials_and_auth();
-        conn.set_credentials(creds, auth);
+        // Checked by `WorkboardClient::set_credentials` with the same rule; a refusal here
+        // changes nothing.
+        let _ = conn.set_credentials(creds, auth);
         ls.seen_generation = generation;
     }
 }

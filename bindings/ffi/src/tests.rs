@@ -545,6 +545,7 @@ fn rotating_client() -> (Arc<RotatingServer>, Arc<Saved>, Arc<WorkboardClient>) 
         issued_at_ms: 0,
         expires_at_ms: None,
         dialect: Dialect::OAuth2,
+        bound_to: None,
     });
     let store = Arc::new(Saved::default());
     let server = Arc::new(RotatingServer {

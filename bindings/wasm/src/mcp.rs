@@ -255,7 +255,11 @@ impl Inner {
         let auth = self.auth_context();
         if let Some(r) = self.connection.borrow().as_ref() {
             let cmd: Command =
-                Box::new(move |conn: &mut Connection| conn.set_credentials(creds, auth));
+                // Checked by `Inner::set_credentials` with the same rule; a refusal here
+                // changes nothing.
+                Box::new(move |conn: &mut Connection| {
+                    let _ = conn.set_credentials(creds, auth);
+                });
             let _ = r.tx.unbounded_send(cmd);
         }
     }

@@ -154,7 +154,7 @@ impl WorkboardClient {
                 .await
                 .map_err(|e| to_js(Error::Transport(e)))?;
             let creds = handle_exchange_response(&resp, inner.now()).map_err(to_js)?;
-            inner.set_credentials(Some(creds.clone()));
+            inner.set_credentials(Some(creds.clone())).map_err(to_js)?;
             Ok(Ts::from_rust(&CredentialsSummary::of(&creds))
                 .map_err(bad_result)?
                 .into())
@@ -177,7 +177,7 @@ impl WorkboardClient {
                 .await
                 .map_err(|e| to_js(Error::Transport(e)))?;
             let outcome = handle_revoke_response(&resp).map_err(to_js)?;
-            inner.set_credentials(None);
+            inner.set_credentials(None).map_err(to_js)?;
             Ok(JsValue::from_str(match outcome {
                 RevokeOutcome::Revoked => "revoked",
                 RevokeOutcome::AlreadyInvalid => "already_invalid",

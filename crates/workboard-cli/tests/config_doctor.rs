@@ -291,6 +291,7 @@ fn with_stored_token_writes_the_token_and_refuses_without_a_personal_token() {
         issued_at_ms: 0,
         expires_at_ms: None,
         dialect: Dialect::OAuth2,
+        bound_to: None,
     });
     FileStore::new(home.store())
         .save("credentials", &oauth.to_json())
