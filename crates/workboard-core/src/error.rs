@@ -302,6 +302,22 @@ pub const HINT_401: &str = "Token expired or wrong environment. Regenerate your 
 (WorkBoard → Settings → Custom Integrations → App → Instant Token) or sign in again via OAuth, \
 and check that the host is the one your account lives on (www.myworkboard.com for US, \
 www.myworkboard.eu for EU).";
+/// 401 from a server that is not WorkBoard (WorkBoard's personal tokens and environments do
+/// not apply there).
+pub const HINT_401_OTHER_SERVER: &str = "The server refused the credentials: they expired, \
+were revoked, or were not issued by this server. Sign in to this server again (OAuth) or use \
+a token it issued, and check the server URL.";
+
+/// The 401 hint for a server: [`HINT_401`] (WorkBoard personal tokens and environments) when
+/// it is WorkBoard ([`crate::env::is_workboard_server`]), else [`HINT_401_OTHER_SERVER`].
+pub fn hint_401(server_url: &str) -> &'static str {
+    if crate::env::is_workboard_server(server_url) {
+        HINT_401
+    } else {
+        HINT_401_OTHER_SERVER
+    }
+}
+
 /// Seed troubleshooting row: no tools listed.
 pub const HINT_NO_TOOLS: &str = "Your WorkBoard role may not have access to OKRs, Scorecards, or \
 other features. Contact your WorkBoard admin.";
@@ -311,6 +327,50 @@ higher: run `node --version` to check.";
 /// Seed troubleshooting row: redirect URL error.
 pub const HINT_REDIRECT: &str = "The redirect URI registered in WorkBoard (Settings → Custom \
 Integrations → App) must match exactly, character for character, the one the client uses.";
+
+/// Every stable code [`Error::code`] returns, so that bindings and the CLI can map each one
+/// deliberately (a test keeps this list equal to the codes `Error::code` returns).
+pub const ERROR_CODES: &[&str] = &[
+    "invalid_url",
+    "insecure_url",
+    "invalid_input",
+    "wrong_state",
+    "state_missing",
+    "state_mismatch",
+    "authorization_reused",
+    "authorization_expired",
+    "code_missing",
+    "authorization_denied",
+    "redirect_uri_mismatch",
+    "issuer_mismatch",
+    "token_endpoint_error",
+    "invalid_response",
+    "response_too_large",
+    "unsupported_token_type",
+    "unauthorized",
+    "insufficient_scope",
+    "forbidden",
+    "rate_limited",
+    "http_status",
+    "transport",
+    "retries_exhausted",
+    "discovery_failed",
+    "pkce_unsupported",
+    "resource_mismatch",
+    "no_client_identity",
+    "secret_in_browser",
+    "not_signed_in",
+    "credentials_not_for_server",
+    "jsonrpc_error",
+    "protocol_error",
+    "unsupported_protocol_version",
+    "session_expired",
+    "sse_event_too_large",
+    "cancelled",
+    "redirect_timeout",
+    "invalid_config",
+    "invalid_config_json",
+];
 
 impl Error {
     /// The stable code of this error.
@@ -361,8 +421,11 @@ impl Error {
     /// What to do about it.
     pub fn hint(&self) -> Option<String> {
         Some(match self {
-            Error::Unauthorized { environment, .. } => {
+            Error::Unauthorized { environment, url, .. } if crate::env::is_workboard_server(url) => {
                 format!("{HINT_401} Environment in use: {environment}.")
+            }
+            Error::Unauthorized { environment, .. } => {
+                format!("{HINT_401_OTHER_SERVER} Server: {environment}.")
             }
             Error::RedirectUriMismatch { expected, actual, differs_at } => {
                 format!("{HINT_REDIRECT}\n  registered: {expected}\n  used:       {actual}\n              {}^ differs here", " ".repeat(*differs_at))
@@ -483,9 +546,27 @@ mod tests {
     }
 
     #[test]
+    fn error_codes_lists_every_code() {
+        // The codes `Error::code` returns, read from its source.
+        let src = include_str!("error.rs");
+        let start = src.find("pub fn code(&self)").unwrap_or(0);
+        let end = start + src[start..].find("pub fn hint(&self)").unwrap_or(0);
+        let mut from_source: Vec<&str> = src[start..end]
+            .split("=> \"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        from_source.sort_unstable();
+        let mut listed = ERROR_CODES.to_vec();
+        listed.sort_unstable();
+        assert!(!listed.is_empty());
+        assert_eq!(from_source, listed);
+    }
+
+    #[test]
     fn unauthorized_hint_names_environment() {
         let e = Error::Unauthorized {
-            url: "u".into(),
+            url: "https://www.myworkboard.eu/wb/mcp".into(),
             error: None,
             environment: "EU".into(),
         };
