@@ -183,7 +183,9 @@ fn auth_and_url(client: &str, config: &Value) -> (String, String) {
             .collect();
         assert_eq!(&args[..2], &["-y", "mcp-remote"]);
         assert_eq!(args[3], "--header");
-        let auth = args[4].strip_prefix("Authorization: ").expect(args[4]);
+        // The token is never on mcp-remote's command line: it comes from `env`.
+        assert_eq!(args[4], "Authorization:${AUTH_HEADER}");
+        let auth = e["env"]["AUTH_HEADER"].as_str().unwrap();
         return (auth.to_string(), args[2].to_string());
     }
     let e = if client == "vscode" {
@@ -464,11 +466,18 @@ fn lint_flags_missing_bearer_and_wrong_host_and_path() {
     );
 
     // Claude Desktop's header argument without Bearer.
-    let claude = json!({"mcpServers": {"workboard": {"command": "npx", "args": ["-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp", "--header", format!("Authorization: {token}")]}}});
+    let claude = json!({"mcpServers": {"workboard": {"command": "npx", "args": ["-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp", "--header", "Authorization:${AUTH_HEADER}"], "env": {"AUTH_HEADER": token}}}});
     let (code, r) = lint_json(&home, "claude.json", &claude.to_string());
     assert_eq!(
         (code, codes(&r["findings"])),
         (6, vec!["bearer_missing".to_string()])
+    );
+    // The token on mcp-remote's command line (what older versions generated).
+    let in_args = json!({"mcpServers": {"workboard": {"command": "npx", "args": ["-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp", "--header", format!("Authorization: Bearer {token}")]}}});
+    let (code, r) = lint_json(&home, "claude-args.json", &in_args.to_string());
+    assert_eq!(
+        (code, codes(&r["findings"])),
+        (6, vec!["token_in_args".to_string()])
     );
 
     let wrong_host = json!({"mcpServers": {"workboard": {"url": "https://myworkboard.com/wb/mcp", "headers": {"Authorization": format!("Bearer {token}")}}}});
