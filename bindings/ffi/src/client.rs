@@ -10,7 +10,7 @@ use workboard_core::oauth::flow::{AuthContext, McpAuthConfig, McpAuthEvent, McpA
 use workboard_core::oauth::metadata::IssuerPolicy;
 use workboard_core::oauth::pending::{AuthorizationCode, PendingAuthorization};
 use workboard_core::oauth::v1::{
-    checked_exchange_request, handle_exchange_response, handle_revoke_response, revoke_request,
+    checked_exchange_request_for, handle_exchange_response, handle_revoke_response, revoke_request,
     start_authorization, RevokeOutcome, V1Config,
 };
 use workboard_core::{
@@ -279,30 +279,13 @@ impl WorkboardClient {
     /// with `secret_in_browser` unless the client was built with `allow_client_secret`.
     /// Codes older than 5 minutes fail with `authorization_expired` without a request.
     /// The Client Hash is only sent to this client's environment's token endpoint (a code
-    /// naming another one fails with `invalid_input`).
+    /// naming another one fails with `client_secret_not_for_server`).
     pub async fn exchange_v1_code(
         self: Arc<Self>,
         code: V1Code,
         client_hash: String,
     ) -> Res<CredentialsSummary> {
         self.check_secret(Some(&client_hash))?;
-        // The code usually comes from an app, i.e. from outside: never send the Client Hash
-        // to a token endpoint other than this client's environment's (or that of a v1
-        // sign-in this client started itself).
-        let own = lock(&self.state)
-            .v1_pending
-            .as_ref()
-            .map(|p| p.token_endpoint.clone());
-        if code.token_endpoint != self.env.token_url() && Some(&code.token_endpoint) != own.as_ref()
-        {
-            return Err(invalid(
-                "v1 code",
-                format!(
-                    "its token endpoint is not {} (the environment of this client); the Client Hash is sent nowhere else",
-                    self.env.token_url()
-                ),
-            ));
-        }
         host::on_runtime(move || async move {
             let ac = AuthorizationCode {
                 code: SecretString::new(code.code),
@@ -318,7 +301,18 @@ impl WorkboardClient {
                 extra: serde_json::Value::Null,
             };
             let hash = SecretString::new(client_hash);
-            let req = checked_exchange_request(&ac, &hash, self.next_request_id(), self.now())?;
+            // The code usually comes from an app, i.e. from outside: the core's rule sends the
+            // Client Hash only to this client's environment's token endpoint (or to that of a
+            // v1 sign-in this client started itself).
+            let started = lock(&self.state).v1_pending.clone();
+            let req = checked_exchange_request_for(
+                &self.env,
+                started.as_ref(),
+                &ac,
+                &hash,
+                self.next_request_id(),
+                self.now(),
+            )?;
             let resp = self.transport.send(req).await.map_err(Error::Transport)?;
             let creds = handle_exchange_response(&resp, self.now())?;
             let summary = CredentialsSummary::of(&creds);

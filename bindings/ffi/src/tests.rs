@@ -133,7 +133,7 @@ fn v1_exchange_and_revoke_through_a_foreign_transport() {
         code(futures_executor::block_on(
             app.clone().exchange_v1_code(forged, "hash".into())
         )),
-        "invalid_input"
+        "client_secret_not_for_server"
     );
     assert_eq!(t.sent.lock().unwrap().len(), 1);
     // Five minutes later the code is refused without a request.

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use workboard_core::oauth::pending::{AuthorizationCode, PendingAuthorization};
 use workboard_core::oauth::v1::{
-    checked_exchange_request, handle_exchange_response, handle_revoke_response, revoke_request,
+    checked_exchange_request_for, handle_exchange_response, handle_revoke_response, revoke_request,
     start_authorization, RevokeOutcome, V1Config,
 };
 use workboard_core::{Credentials, Dialect, Environment, Error, SecretString, Transport};
@@ -146,8 +146,18 @@ impl WorkboardClient {
                 expires_at_ms: code.expires_at_ms.map(ms),
                 extra: serde_json::Value::Null,
             };
-            let req = checked_exchange_request(&ac, &hash, inner.next_request_id(), inner.now())
-                .map_err(to_js)?;
+            // The code may come from anywhere: the core's rule sends the Client Hash only to
+            // this client's environment's token endpoint (or that of a v1 sign-in it started).
+            let started = inner.v1_pending.borrow().clone();
+            let req = checked_exchange_request_for(
+                &inner.env,
+                started.as_ref(),
+                &ac,
+                &hash,
+                inner.next_request_id(),
+                inner.now(),
+            )
+            .map_err(to_js)?;
             let resp = inner
                 .transport
                 .send(req)

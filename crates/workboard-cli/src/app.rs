@@ -95,6 +95,10 @@ pub struct LoginArgs {
     /// environment variable, else stdin. Never from the command line.
     #[arg(long)]
     pub client_hash_file: Option<PathBuf>,
+    /// `--flow mcp`: the token endpoint the client hash belongs to when it is not
+    /// WorkBoard's. Without it, the hash goes only to WorkBoard's token endpoints.
+    #[arg(long)]
+    pub client_hash_for: Option<String>,
     /// Redirect URI registered for the app (must match exactly); a loopback URI is served by
     /// this command.
     #[arg(long, default_value = "http://127.0.0.1:8765/callback")]

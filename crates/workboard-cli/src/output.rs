@@ -76,6 +76,7 @@ pub const EXIT_BY_CODE: &[(&str, u8)] = &[
     ("insufficient_scope", exit::AUTH),
     ("forbidden", exit::AUTH),
     ("secret_in_browser", exit::AUTH),
+    ("client_secret_not_for_server", exit::AUTH),
     ("no_client_identity", exit::AUTH),
     ("pkce_unsupported", exit::AUTH),
     // Network.

@@ -154,8 +154,13 @@ impl Home {
     fn run_path(&self, args: &[&str], path_env: &Path) -> Out {
         Out::run(&self.store(), args, None, Some(path_env))
     }
+    /// `token set` for the default environment (US).
     fn set_token(&self, token: &str) {
-        let o = Out::run(&self.store(), &["token", "set"], Some(token), None);
+        self.set_token_for("us", token);
+    }
+    /// `--env <env> token set`: the token is bound to that environment's server.
+    fn set_token_for(&self, env: &str, token: &str) {
+        let o = Out::run(&self.store(), &["--env", env, "token", "set"], Some(token), None);
         assert_eq!(o.code, 0, "{}", o.stderr);
         assert!(!o.all().contains(token));
     }
@@ -515,8 +520,8 @@ fn lint_flags_missing_bearer_and_wrong_host_and_path() {
 fn lint_passes_generated_configs() {
     let sim = Sim::start();
     let home = Home::new();
-    home.set_token(DEMO_PERSONAL_TOKEN);
     for env in ["us", "eu", sim.base()] {
+        home.set_token_for(env, DEMO_PERSONAL_TOKEN);
         for client in CLIENTS {
             let o = home.run(&["--env", env, "config", client, "--with-stored-token"]);
             assert_eq!(o.code, 0, "{}", o.stderr);
@@ -662,7 +667,7 @@ fn diag<'a>(r: &'a Value, code: &str) -> &'a Value {
 fn doctor_is_healthy_against_the_simulator_with_a_valid_token() {
     let sim = Sim::start();
     let home = Home::new();
-    home.set_token(DEMO_PERSONAL_TOKEN);
+    home.set_token_for(sim.base(), DEMO_PERSONAL_TOKEN);
     let (o, r) = doctor(&home, sim.base(), &node_dirs().v20);
     assert_eq!(o.code, 0, "{}", o.all());
     assert_eq!(r["healthy"], true);
@@ -710,7 +715,7 @@ fn doctor_is_healthy_against_the_simulator_with_a_valid_token() {
 fn doctor_reports_the_401_row_for_unknown_and_revoked_tokens() {
     let sim = Sim::start();
     let home = Home::new();
-    home.set_token("wbp_not_a_token_the_server_knows");
+    home.set_token_for(sim.base(), "wbp_not_a_token_the_server_knows");
     let (o, r) = doctor(&home, sim.base(), &node_dirs().v20);
     assert_eq!(o.code, 6, "{}", o.all());
     let d = diag(&r, "token_rejected");
@@ -744,7 +749,7 @@ fn doctor_reports_the_401_row_for_unknown_and_revoked_tokens() {
         .handle
         .issue_personal_token("grace@example.com", Role::Member);
     let home = Home::new();
-    home.set_token(&token);
+    home.set_token_for(sim.base(), &token);
     let (o, _) = doctor(&home, sim.base(), &node_dirs().v20);
     assert_eq!(o.code, 0, "{}", o.all());
     assert!(sim.handle.faults().revoke_token(&token));
@@ -762,7 +767,7 @@ fn doctor_reports_no_tools_listed_for_a_role_without_access() {
     let token = sim
         .handle
         .issue_personal_token("noaccess@example.com", Role::NoAccess);
-    home.set_token(&token);
+    home.set_token_for(sim.base(), &token);
     let (o, r) = doctor(&home, sim.base(), &node_dirs().v20);
     assert_eq!(o.code, 6, "{}", o.all());
     let d = diag(&r, "no_tools");
@@ -781,7 +786,7 @@ fn doctor_reports_no_tools_listed_for_a_role_without_access() {
 fn doctor_reports_the_node_row_when_node_is_missing_or_too_old() {
     let sim = Sim::start();
     let home = Home::new();
-    home.set_token(DEMO_PERSONAL_TOKEN);
+    home.set_token_for(sim.base(), DEMO_PERSONAL_TOKEN);
     let (o, r) = doctor(&home, sim.base(), &node_dirs().none);
     assert_eq!(o.code, 6, "{}", o.all());
     let d = diag(&r, "node_missing");
@@ -824,8 +829,8 @@ fn doctor_reports_the_node_row_when_node_is_missing_or_too_old() {
 fn doctor_against_a_closed_port_reports_a_network_problem() {
     let (_socket, port) = closed_port();
     let home = Home::new();
-    home.set_token(DEMO_PERSONAL_TOKEN);
     let env = format!("http://127.0.0.1:{port}");
+    home.set_token_for(&env, DEMO_PERSONAL_TOKEN);
     let (o, r) = doctor(&home, &env, &node_dirs().v20);
     assert_eq!(o.code, 6, "{}", o.all());
     let d = diag(&r, "unreachable");

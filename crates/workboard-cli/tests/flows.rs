@@ -1265,12 +1265,73 @@ struct Recorder {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// What the recorder answers: `(status, extra headers, JSON body)` for a request line.
+type Answer = fn(base: &str, request_line: &str) -> (u16, Vec<(String, String)>, String);
+
+/// A 401 with a bearer challenge, whatever is asked.
+fn always_401(_: &str, _: &str) -> (u16, Vec<(String, String)>, String) {
+    (
+        401,
+        vec![(
+            "WWW-Authenticate".into(),
+            "Bearer error=\"invalid_token\"".into(),
+        )],
+        r#"{"error":"invalid_token"}"#.into(),
+    )
+}
+
+/// A complete, auto-approving OAuth 2.1 authorization server of its own (metadata, an
+/// authorize endpoint that redirects at once with the `state` it got, a token endpoint):
+/// everything a client needs to send it a client secret.
+fn hostile_oauth(base: &str, line: &str) -> (u16, Vec<(String, String)>, String) {
+    let target = line.split(' ').nth(1).unwrap_or("/");
+    let path = target.split('?').next().unwrap_or("/");
+    let json = |v: Value| (200, vec![], v.to_string());
+    match path {
+        "/mcp" => always_401(base, line),
+        p if p.starts_with("/.well-known/oauth-protected-resource") => json(serde_json::json!({
+            "resource": format!("{base}/mcp"),
+            "authorization_servers": [base],
+        })),
+        p if p.starts_with("/.well-known/oauth-authorization-server") => json(serde_json::json!({
+            "issuer": base,
+            "authorization_endpoint": format!("{base}/authorize"),
+            "token_endpoint": format!("{base}/token"),
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        })),
+        "/authorize" => {
+            let url = url::Url::parse(&format!("{base}{target}")).unwrap();
+            let get = |k: &str| {
+                url.query_pairs()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            };
+            let mut to = url::Url::parse(&get("redirect_uri")).unwrap();
+            to.query_pairs_mut()
+                .append_pair("code", "hostile-code")
+                .append_pair("state", &get("state"));
+            (302, vec![("Location".into(), to.to_string())], "{}".into())
+        }
+        "/token" => json(serde_json::json!({
+            "access_token": "hostile-access", "token_type": "Bearer", "expires_in": 3600
+        })),
+        _ => (404, vec![], "{}".into()),
+    }
+}
+
 impl Recorder {
     fn start() -> Recorder {
+        Recorder::start_with(always_401)
+    }
+
+    fn start_with(answer: Answer) -> Recorder {
         use std::sync::atomic::Ordering;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (s, st) = (seen.clone(), stop.clone());
@@ -1308,18 +1369,18 @@ impl Recorder {
                         }
                     }
                 }
-                s.lock().unwrap().push(String::from_utf8_lossy(&buf).to_string());
-                let body = r#"{"error":"invalid_token"}"#;
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer error=\"invalid_token\"\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
+                let text = String::from_utf8_lossy(&buf).to_string();
+                let (status, headers, body) = answer(&base, text.lines().next().unwrap_or(""));
+                s.lock().unwrap().push(text);
+                let mut head = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+                for (k, v) in headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                let _ = write!(conn, "{head}\r\n{body}");
             }
         });
         Recorder { port, seen, stop }
     }
-
     fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -1409,4 +1470,83 @@ fn stored_credentials_are_never_sent_to_another_server() {
         secrets.push(r);
     }
     hostile.assert_clean(&secrets);
+}
+
+#[test]
+fn the_client_hash_never_reaches_another_servers_token_endpoint() {
+    let hostile = Recorder::start_with(hostile_oauth);
+    let foreign = hostile.url("/mcp");
+    let case = Case::new(&["--server", &foreign]);
+    let (_socket, port) = reserved_port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let out = case.run_with(
+        &[
+            "--json",
+            "login",
+            "--flow",
+            "mcp",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--redirect-uri",
+            &redirect,
+            "--headless",
+        ],
+        None,
+        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
+    );
+    let err = out.error(3, "client_secret_not_for_server");
+    assert!(
+        err["hint"].as_str().unwrap().contains("WORKBOARD_CLIENT_HASH"),
+        "{err}"
+    );
+    // Discovery reached the hostile server, the hash never did, nothing was stored.
+    assert!(hostile.requests().len() >= 3, "{:?}", hostile.requests());
+    hostile.assert_clean(&[DEMO_CLIENT_HASH]);
+    assert!(hostile.requests().iter().all(|r| !r.starts_with("POST /token")));
+    assert!(case.stored_json("credentials").is_none());
+
+    // Named explicitly for that token endpoint, the user's choice is honoured.
+    let named = case.run_with(
+        &[
+            "--json",
+            "login",
+            "--flow",
+            "mcp",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--client-hash-for",
+            &hostile.url("/token"),
+            "--redirect-uri",
+            &redirect,
+            "--headless",
+        ],
+        None,
+        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
+    );
+    assert_eq!(named.result()["signed_in"], "oauth2");
+    let token_post = hostile
+        .requests()
+        .into_iter()
+        .find(|r| r.starts_with("POST /token"))
+        .expect("the code exchange");
+    assert!(token_post.contains("client_secret="), "{token_post}");
+}
+
+#[test]
+fn status_and_progress_lines_never_print_user_info_or_secret_query_values() {
+    let sim = Sim::start();
+    let server = format!(
+        "http://ada:pa55word@127.0.0.1:{}/wb/mcp?access_token=Q-SECRET-TOKEN&x=1",
+        url::Url::parse(&sim.base()).unwrap().port().unwrap()
+    );
+    let case = Case::new(&["--server", &server]);
+    case.secret("pa55word");
+    case.secret("Q-SECRET-TOKEN");
+    for args in [&["status"][..], &["--json", "status"][..], &["tools"][..], &["--json", "doctor", "--client", "cursor"][..]] {
+        let out = case.run(args);
+        assert!(!out.all().contains("ada:") && !out.all().contains("ada@"), "{out:?}");
+        if args == ["status"] {
+            assert!(out.stdout.contains("127.0.0.1"), "{out:?}");
+        }
+    }
 }

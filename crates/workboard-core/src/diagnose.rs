@@ -477,7 +477,7 @@ impl Doctor {
             .environment_label
             .clone()
             .or_else(|| env.as_ref().map(Environment::label))
-            .unwrap_or_else(|| server_url.clone());
+            .unwrap_or_else(|| crate::http::redact_url(&server_url));
         let token = params
             .token
             .map(|t| {
@@ -491,7 +491,8 @@ impl Doctor {
             .filter(|t| !t.is_empty());
         let obs = Observation {
             environment: Some(label),
-            server_url: Some(server_url.clone()),
+            // Shown to users and logged: without user info or secret query values.
+            server_url: Some(crate::http::redact_url(&server_url)),
             token_present: token.is_some(),
             node_version: params.node_version,
             node_missing: params.node_missing,

@@ -202,6 +202,15 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A client secret (WorkBoard's Client Hash) would go to a token endpoint it does not
+    /// belong to: nothing was sent.
+    #[error("refusing to send the client secret to {token_endpoint}: it belongs to {belongs_to}")]
+    ClientSecretNotForServer {
+        /// The token endpoint it would have gone to (redacted).
+        token_endpoint: String,
+        /// Where it may go (WorkBoard's token endpoints, or the one named for it).
+        belongs_to: String,
+    },
     /// A client secret was given to a browser build without the explicit opt-in.
     #[error("a client secret must not be used in a browser")]
     SecretInBrowser,
@@ -359,6 +368,7 @@ pub const ERROR_CODES: &[&str] = &[
     "resource_mismatch",
     "no_client_identity",
     "secret_in_browser",
+    "client_secret_not_for_server",
     "not_signed_in",
     "credentials_not_for_server",
     "jsonrpc_error",
@@ -404,6 +414,7 @@ impl Error {
             Error::ResourceMismatch { .. } => "resource_mismatch",
             Error::NoClientIdentity { .. } => "no_client_identity",
             Error::SecretInBrowser => "secret_in_browser",
+            Error::ClientSecretNotForServer { .. } => "client_secret_not_for_server",
             Error::NotSignedIn => "not_signed_in",
             Error::CredentialsNotForServer { .. } => "credentials_not_for_server",
             Error::JsonRpc { .. } => "jsonrpc_error",
@@ -457,6 +468,7 @@ impl Error {
             Error::IssuerMismatch { .. } => "The authorization server metadata does not belong to the server you contacted; refusing to continue protects your credentials.".into(),
             Error::SecretInBrowser => "Exchange the code on your own server (the client hash must never ship in a web or mobile app), or use a personal token or a public-client PKCE flow. Pass `dangerouslyAllowClientSecretInBrowser` only for local testing.".into(),
             Error::NotSignedIn => "Sign in first (OAuth) or set a personal token.".into(),
+            Error::ClientSecretNotForServer { .. } => "WorkBoard's Client Hash goes only to the token endpoint of the WorkBoard environment it belongs to. Sign in to this server without it (unset WORKBOARD_CLIENT_HASH; the server may register the client or use PKCE alone), or name this token endpoint for the secret explicitly (ClientConfig::client_secret_for) if it really is the secret's owner.".into(),
             Error::CredentialsNotForServer { bound_to, server } => format!(
                 "These credentials were issued for {bound_to} and are only sent there. To use {server}, sign in to it (OAuth) or set a personal token for it (CLI: `workboard --server <url> login` or `workboard --server <url> token set`); to use the stored credentials, connect to {bound_to}."
             ),
@@ -488,6 +500,15 @@ impl From<Error> for ErrorInfo {
 }
 
 impl Error {
+    /// [`Error::ClientSecretNotForServer`] with the URLs redacted and bounded.
+    pub fn client_secret_not_for_server(token_endpoint: &str, belongs_to: &str) -> Error {
+        let clip = |s: &str| -> String { crate::http::redact_url(s).chars().take(300).collect() };
+        Error::ClientSecretNotForServer {
+            token_endpoint: clip(token_endpoint),
+            belongs_to: clip(belongs_to),
+        }
+    }
+
     /// [`Error::CredentialsNotForServer`] with both URLs redacted and bounded.
     pub fn credentials_not_for_server(bound_to: &str, server: &str) -> Error {
         let clip = |s: String| -> String {

@@ -653,3 +653,15 @@ fn the_401_hint_speaks_of_workboard_only_for_workboard_servers() {
     let wb = e("https://www.myworkboard.eu/wb/mcp").hint().unwrap();
     assert!(wb.starts_with(HINT_401) && wb.contains("Environment in use"), "{wb}");
 }
+
+#[test]
+fn the_observation_never_holds_user_info_or_secret_query_values() {
+    let d = workboard_core::diagnose::Doctor::new(workboard_core::diagnose::DoctorParams::for_url(
+        "https://ada:pa55word@mcp.example.com/mcp?access_token=QSECRET&x=1",
+    ))
+    .unwrap();
+    let o = d.observation();
+    let shown = format!("{:?} {:?}", o.server_url, o.environment);
+    assert!(!shown.contains("pa55word") && !shown.contains("ada") && !shown.contains("QSECRET"), "{shown}");
+    assert!(shown.contains("mcp.example.com/mcp"), "{shown}");
+}

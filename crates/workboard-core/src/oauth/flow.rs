@@ -1016,6 +1016,9 @@ impl McpAuthFlow {
                 )
             }
         };
+        if identity.source == IdentitySource::PreRegistered && identity.client_secret.is_some() {
+            self.check_secret_endpoint(&token)?;
+        }
         let mut ctx = AuthContext {
             server_url: self.server_url.to_string(),
             resource,
@@ -1037,6 +1040,33 @@ impl McpAuthFlow {
         };
         ctx.scopes = self.selected_scope();
         Ok(ctx)
+    }
+
+    /// The application's client secret (WorkBoard's Client Hash) goes only to a token
+    /// endpoint on a WorkBoard host of the issuer policy, or to the one named for it
+    /// ([`ClientConfig::client_secret_for`]): any other fails the flow before a request
+    /// carries it (no authorization is started, so no code exchange ever sends it).
+    fn check_secret_endpoint(&self, token_endpoint: &str) -> Result<(), Error> {
+        let url = parse_url(token_endpoint, "token_endpoint")?;
+        if self.config.issuer_policy.is_workboard_host(&url) {
+            return Ok(());
+        }
+        let named = self.config.client.client_secret_for.as_deref();
+        if let Some(n) = named.and_then(|n| Url::parse(n.trim()).ok()) {
+            if n.origin() == url.origin()
+                && n.path().trim_end_matches('/') == url.path().trim_end_matches('/')
+            {
+                return Ok(());
+            }
+        }
+        let belongs = match named {
+            Some(n) => n.to_string(),
+            None => format!(
+                "WorkBoard's token endpoints ({})",
+                self.config.issuer_policy.workboard_origins().join(", ")
+            ),
+        };
+        Err(Error::client_secret_not_for_server(token_endpoint, &belongs))
     }
 
     fn authorize(

@@ -254,6 +254,42 @@ pub fn checked_exchange_request(
     Ok(exchange_request(code, client_hash, id))
 }
 
+/// [`checked_exchange_request`] for a code that may come from outside (an app, a browser):
+/// the Client Hash goes only to `environment`'s token endpoint, or to that of `started`, a v1
+/// sign-in the caller started itself (its token endpoint came from the caller's own
+/// configuration). A code naming another token endpoint fails with
+/// [`Error::ClientSecretNotForServer`] and nothing is sent. Every platform's code exchange
+/// goes through this rule.
+pub fn checked_exchange_request_for(
+    environment: &Environment,
+    started: Option<&PendingAuthorization>,
+    code: &AuthorizationCode,
+    client_hash: &SecretString,
+    id: RequestId,
+    now_ms: u64,
+) -> Result<HttpRequest, Error> {
+    let own = environment.token_url();
+    let same = |allowed: &str| match (Url::parse(code.token_endpoint.trim()), Url::parse(allowed))
+    {
+        (Ok(a), Ok(b)) => {
+            a.origin() == b.origin()
+                && a.path() == b.path()
+                && a.query().is_none()
+                && a.fragment().is_none()
+        }
+        _ => false,
+    };
+    let ours = same(&own)
+        || started.is_some_and(|p| p.dialect == Dialect::WorkboardV1 && same(&p.token_endpoint));
+    if !ours {
+        return Err(Error::client_secret_not_for_server(
+            &code.token_endpoint,
+            &own,
+        ));
+    }
+    checked_exchange_request(code, client_hash, id, now_ms)
+}
+
 /// The code exchange from its parts, for a server that received the code from a browser or
 /// mobile app (stateless: the app already checked `state`). Check the code and redirect URI
 /// you received before calling this; the token endpoint checks them again.
@@ -507,7 +543,14 @@ impl V1SignIn {
             });
         }
         let id = self.alloc_id();
-        let req = checked_exchange_request(code, &self.client_hash, id, now_ms)?;
+        let req = checked_exchange_request_for(
+            &self.config.environment,
+            self.pending.as_ref(),
+            code,
+            &self.client_hash,
+            id,
+            now_ms,
+        )?;
         self.queue.push_back((req, Op::Exchange));
         Ok(())
     }
