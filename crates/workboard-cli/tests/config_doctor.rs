@@ -541,7 +541,8 @@ fn lint_passes_generated_configs() {
         (code, codes(&r["findings"])),
         (6, vec!["token_placeholder".to_string()])
     );
-    // Human form of a clean file.
+    // Human form of a clean file (the token set for the default environment again).
+    home.set_token(DEMO_PERSONAL_TOKEN);
     let o = home.run(&["config", "generic", "--with-stored-token"]);
     let f = home.file("clean.json", &o.stdout);
     let l = home.run(&["config", "lint", f.to_str().unwrap()]);
