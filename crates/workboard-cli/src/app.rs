@@ -146,7 +146,8 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Args)]
 pub struct GenArgs {
-    /// Put the stored personal token in the config instead of the YOUR_WB_TOKEN placeholder.
+    /// Put the stored personal token in the config instead of the YOUR_WB_TOKEN placeholder
+    /// (only a token set for this server: it is never written into another server's config).
     #[arg(long)]
     pub with_stored_token: bool,
     /// Merge into this existing config file (other servers are kept), printing the result.
@@ -366,7 +367,9 @@ fn status(ctx: &Ctx) -> Result<(), CliError> {
         ),
     };
     let shown = ctx.shown_url();
-    let bound_to = creds.as_ref().and_then(|c| c.bound_to().map(str::to_string));
+    let bound_to = creds
+        .as_ref()
+        .and_then(|c| c.bound_to().map(str::to_string));
     let usable = creds.as_ref().map(|c| c.check_server(&ctx.mcp_url).is_ok());
     ctx.print(
         serde_json::json!({ "credentials": kind, "oauth": detail, "mcp_url": shown, "bound_to": bound_to, "usable_for_server": usable, "store": ctx.store_path }),

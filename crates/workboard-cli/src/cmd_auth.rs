@@ -72,7 +72,10 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
             }
             progress(
                 ctx.quiet,
-                &format!("discovering the authorization server of {}", ctx.shown_url()),
+                &format!(
+                    "discovering the authorization server of {}",
+                    ctx.shown_url()
+                ),
             );
             match sign_in_mcp(&transport, config, approver).await? {
                 None => ctx.print(

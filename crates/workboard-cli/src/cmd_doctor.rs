@@ -62,10 +62,7 @@ pub async fn run(ctx: &Ctx, client: Option<&str>) -> Result<(), CliError> {
         Some(c) => match c.check_server(&ctx.mcp_url) {
             Ok(()) => Some(c.access_token().clone()),
             Err(e) => {
-                progress(
-                    ctx.quiet,
-                    &format!("{e}; probing without credentials"),
-                );
+                progress(ctx.quiet, &format!("{e}; probing without credentials"));
                 None
             }
         },
@@ -144,7 +141,10 @@ pub async fn run(ctx: &Ctx, client: Option<&str>) -> Result<(), CliError> {
                 .unwrap_or_default();
             lines.push(match (errors, warnings) {
                 (0, 0) => format!("Healthy: {}{tools}{node}.", ctx.shown_url()),
-                (0, w) => format!("Healthy with {w} warning(s): {}{tools}{node}.", ctx.shown_url()),
+                (0, w) => format!(
+                    "Healthy with {w} warning(s): {}{tools}{node}.",
+                    ctx.shown_url()
+                ),
                 (e, w) => format!("{e} problem(s), {w} warning(s): {}.", ctx.shown_url()),
             });
             lines.join("\n")

@@ -160,7 +160,12 @@ impl Home {
     }
     /// `--env <env> token set`: the token is bound to that environment's server.
     fn set_token_for(&self, env: &str, token: &str) {
-        let o = Out::run(&self.store(), &["--env", env, "token", "set"], Some(token), None);
+        let o = Out::run(
+            &self.store(),
+            &["--env", env, "token", "set"],
+            Some(token),
+            None,
+        );
         assert_eq!(o.code, 0, "{}", o.stderr);
         assert!(!o.all().contains(token));
     }

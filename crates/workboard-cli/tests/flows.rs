@@ -1425,26 +1425,46 @@ fn stored_credentials_are_never_sent_to_another_server() {
         args.extend_from_slice(cmd);
         let err = case.run(&args).error(3, "credentials_not_for_server");
         let hint = err["hint"].as_str().unwrap();
-        assert!(hint.contains(&sim.base()) && hint.contains("token set"), "{hint}");
+        assert!(
+            hint.contains(&sim.base()) && hint.contains("token set"),
+            "{hint}"
+        );
     }
     // Not written into a config for the other server either.
-    let cfg = case.run(&["--json", "--server", &foreign, "config", "generic", "--with-stored-token"]);
+    let cfg = case.run(&[
+        "--json",
+        "--server",
+        &foreign,
+        "config",
+        "generic",
+        "--with-stored-token",
+    ]);
     cfg.error(3, "credentials_not_for_server");
     // The doctor probes the other server without them.
-    let _ = case.run(&["--json", "--server", &foreign, "doctor", "--client", "cursor"]);
-    assert!(!hostile.requests().is_empty(), "the doctor probed the server");
+    let _ = case.run(&[
+        "--json", "--server", &foreign, "doctor", "--client", "cursor",
+    ]);
+    assert!(
+        !hostile.requests().is_empty(),
+        "the doctor probed the server"
+    );
     hostile.assert_clean(&[DEMO_PERSONAL_TOKEN]);
 
     // A legacy store (written before bindings): the token is the environment's.
     let legacy = Case::sim(&sim);
     legacy.secret(DEMO_PERSONAL_TOKEN);
-    let token_json = serde_json::json!({"kind": "personal", "token": DEMO_PERSONAL_TOKEN}).to_string();
+    let token_json =
+        serde_json::json!({"kind": "personal", "token": DEMO_PERSONAL_TOKEN}).to_string();
     std::fs::write(
         legacy.store(),
         serde_json::json!({ "credentials": token_json }).to_string(),
     )
     .unwrap();
-    assert_eq!(legacy.run(&["tools"]).code, 0, "nothing breaks where it was stored");
+    assert_eq!(
+        legacy.run(&["tools"]).code,
+        0,
+        "nothing breaks where it was stored"
+    );
     legacy
         .run(&["--json", "--server", &foreign, "tools"])
         .error(3, "credentials_not_for_server");
@@ -1453,7 +1473,15 @@ fn stored_credentials_are_never_sent_to_another_server() {
     // the simulator for it either.
     let oauth = Case::sim(&sim);
     let login = oauth.run_with(
-        &["--json", "login", "--flow", "mcp", "--client-id", DEMO_CLIENT_ID, "--headless"],
+        &[
+            "--json",
+            "login",
+            "--flow",
+            "mcp",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--headless",
+        ],
         None,
         &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
     );
@@ -1464,7 +1492,11 @@ fn stored_credentials_are_never_sent_to_another_server() {
     oauth
         .run(&["--json", "--server", &foreign, "tools"])
         .error(3, "credentials_not_for_server");
-    assert_eq!(sim.count("token:refresh_token"), refreshes, "no refresh for another server");
+    assert_eq!(
+        sim.count("token:refresh_token"),
+        refreshes,
+        "no refresh for another server"
+    );
     let mut secrets = vec![DEMO_PERSONAL_TOKEN, access.as_str()];
     if let Some(r) = &refresh {
         secrets.push(r);
@@ -1496,13 +1528,19 @@ fn the_client_hash_never_reaches_another_servers_token_endpoint() {
     );
     let err = out.error(3, "client_secret_not_for_server");
     assert!(
-        err["hint"].as_str().unwrap().contains("WORKBOARD_CLIENT_HASH"),
+        err["hint"]
+            .as_str()
+            .unwrap()
+            .contains("WORKBOARD_CLIENT_HASH"),
         "{err}"
     );
     // Discovery reached the hostile server, the hash never did, nothing was stored.
     assert!(hostile.requests().len() >= 3, "{:?}", hostile.requests());
     hostile.assert_clean(&[DEMO_CLIENT_HASH]);
-    assert!(hostile.requests().iter().all(|r| !r.starts_with("POST /token")));
+    assert!(hostile
+        .requests()
+        .iter()
+        .all(|r| !r.starts_with("POST /token")));
     assert!(case.stored_json("credentials").is_none());
 
     // Named explicitly for that token endpoint, the user's choice is honoured.
@@ -1542,9 +1580,17 @@ fn status_and_progress_lines_never_print_user_info_or_secret_query_values() {
     let case = Case::new(&["--server", &server]);
     case.secret("pa55word");
     case.secret("Q-SECRET-TOKEN");
-    for args in [&["status"][..], &["--json", "status"][..], &["tools"][..], &["--json", "doctor", "--client", "cursor"][..]] {
+    for args in [
+        &["status"][..],
+        &["--json", "status"][..],
+        &["tools"][..],
+        &["--json", "doctor", "--client", "cursor"][..],
+    ] {
         let out = case.run(args);
-        assert!(!out.all().contains("ada:") && !out.all().contains("ada@"), "{out:?}");
+        assert!(
+            !out.all().contains("ada:") && !out.all().contains("ada@"),
+            "{out:?}"
+        );
         if args == ["status"] {
             assert!(out.stdout.contains("127.0.0.1"), "{out:?}");
         }

@@ -238,7 +238,9 @@ pub fn redact_url(raw: &str) -> String {
         // `scheme://user:secret@host` that did not parse: drop what precedes the last `@`
         // of the authority.
         let head = match (head.find("://"), head.rfind('@')) {
-            (Some(s), Some(at)) if at > s => format!("{}<redacted>@{}", &head[..s + 3], &head[at + 1..]),
+            (Some(s), Some(at)) if at > s => {
+                format!("{}<redacted>@{}", &head[..s + 3], &head[at + 1..])
+            }
             _ => head.to_string(),
         };
         return format!(
@@ -318,7 +320,10 @@ mod tests {
             redact_url("https://user:pw@h.example:8443/wb/mcp?access_token=tok&x=1"),
             "https://h.example:8443/wb/mcp?access_token=%3Credacted%3E&x=1"
         );
-        assert_eq!(redact_url("https://user@h.example/p"), "https://h.example/p");
+        assert_eq!(
+            redact_url("https://user@h.example/p"),
+            "https://h.example/p"
+        );
         let bad = redact_url("https://us:pw@[bad/x?token=t");
         assert!(!bad.contains("pw") && !bad.contains("t=t"), "{bad}");
     }

@@ -84,10 +84,9 @@ fn oauth_credentials_and_context_of_a_are_refused_for_b_and_never_refreshed_at_a
 
     // A connection to B with its own token; A's credentials and context are refused, and
     // B's 401 then fails the call without any request to A's token endpoint.
-    let mut c = Connection::new(
-        ConnectionConfig::new(B).credentials(Credentials::personal("TOKEN-OF-B")),
-    )
-    .unwrap();
+    let mut c =
+        Connection::new(ConnectionConfig::new(B).credentials(Credentials::personal("TOKEN-OF-B")))
+            .unwrap();
     let e = c
         .set_credentials(Some(legacy), Some(auth_context()))
         .unwrap_err();
@@ -212,7 +211,9 @@ fn legacy_stored_credentials_are_bound_to_their_environment_or_context() {
     // Written before bindings existed: no `bound_to`.
     let personal = Credentials::from_json(r#"{"kind":"personal","token":"old"}"#).unwrap();
     assert_eq!(personal.bound_to(), None);
-    let eu = personal.clone().or_bound_to_environment(&Environment::Eu, None);
+    let eu = personal
+        .clone()
+        .or_bound_to_environment(&Environment::Eu, None);
     assert_eq!(eu.bound_to(), Some("https://www.myworkboard.eu"));
     assert!(eu.check_server(&Environment::Eu.mcp_url()).is_ok());
     for other in [Environment::Us.mcp_url(), B.to_string()] {

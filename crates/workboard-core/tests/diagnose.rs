@@ -651,7 +651,10 @@ fn the_401_hint_speaks_of_workboard_only_for_workboard_servers() {
     assert!(foreign.starts_with(HINT_401_OTHER_SERVER), "{foreign}");
     assert!(!foreign.contains("personal token"), "{foreign}");
     let wb = e("https://www.myworkboard.eu/wb/mcp").hint().unwrap();
-    assert!(wb.starts_with(HINT_401) && wb.contains("Environment in use"), "{wb}");
+    assert!(
+        wb.starts_with(HINT_401) && wb.contains("Environment in use"),
+        "{wb}"
+    );
 }
 
 #[test]
@@ -662,6 +665,9 @@ fn the_observation_never_holds_user_info_or_secret_query_values() {
     .unwrap();
     let o = d.observation();
     let shown = format!("{:?} {:?}", o.server_url, o.environment);
-    assert!(!shown.contains("pa55word") && !shown.contains("ada") && !shown.contains("QSECRET"), "{shown}");
+    assert!(
+        !shown.contains("pa55word") && !shown.contains("ada") && !shown.contains("QSECRET"),
+        "{shown}"
+    );
     assert!(shown.contains("mcp.example.com/mcp"), "{shown}");
 }

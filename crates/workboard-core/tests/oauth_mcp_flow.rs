@@ -733,7 +733,10 @@ fn a_client_secret_goes_only_to_workboard_or_the_token_endpoint_named_for_it() {
     let (flow, events) = start(cfg.clone(), &mut s);
     let e = failure(&events);
     assert_eq!(e.code(), "client_secret_not_for_server");
-    assert!(e.to_string().contains("https://auth.example.com/token"), "{e}");
+    assert!(
+        e.to_string().contains("https://auth.example.com/token"),
+        "{e}"
+    );
     assert!(e.hint().unwrap().contains("WORKBOARD_CLIENT_HASH"));
     assert!(flow.is_finished() && flow.pending_json().is_none());
     never_sent(&s);

@@ -1212,8 +1212,15 @@ fn the_client_hash_goes_only_to_the_environments_token_endpoint() {
         .handle_redirect(&redirect_with(&pending, "C"), T0 + 1_000)
         .unwrap();
     let hash = SecretString::new("HASH-MARKER");
-    let ok = checked_exchange_request_for(&Environment::Us, None, &code, &hash, RequestId(1), T0 + 2_000)
-        .unwrap();
+    let ok = checked_exchange_request_for(
+        &Environment::Us,
+        None,
+        &code,
+        &hash,
+        RequestId(1),
+        T0 + 2_000,
+    )
+    .unwrap();
     assert_eq!(ok.url, "https://www.myworkboard.com/wb/oauth/token");
     for forged in [
         "https://attacker.example/wb/oauth/token",
@@ -1224,8 +1231,15 @@ fn the_client_hash_goes_only_to_the_environments_token_endpoint() {
     ] {
         let mut c = code.clone();
         c.token_endpoint = forged.into();
-        let e = checked_exchange_request_for(&Environment::Us, None, &c, &hash, RequestId(1), T0 + 2_000)
-            .unwrap_err();
+        let e = checked_exchange_request_for(
+            &Environment::Us,
+            None,
+            &c,
+            &hash,
+            RequestId(1),
+            T0 + 2_000,
+        )
+        .unwrap_err();
         assert_eq!(e.code(), "client_secret_not_for_server", "{forged}");
         assert!(!format!("{e} {:?}", e.hint()).contains("HASH-MARKER"));
     }
@@ -1234,5 +1248,13 @@ fn the_client_hash_goes_only_to_the_environments_token_endpoint() {
     eu.token_endpoint = "https://www.myworkboard.eu/wb/oauth/token".into();
     let mut started = pending.clone();
     started.token_endpoint = eu.token_endpoint.clone();
-    assert!(checked_exchange_request_for(&Environment::Us, Some(&started), &eu, &hash, RequestId(1), T0 + 2_000).is_ok());
+    assert!(checked_exchange_request_for(
+        &Environment::Us,
+        Some(&started),
+        &eu,
+        &hash,
+        RequestId(1),
+        T0 + 2_000
+    )
+    .is_ok());
 }

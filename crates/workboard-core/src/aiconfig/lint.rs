@@ -914,7 +914,8 @@ fn header_arg_hint() -> String {
 fn env_reference(value: &str) -> Option<&str> {
     let v = value.trim();
     let name = v.strip_prefix("${")?.strip_suffix('}')?;
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some(name)
 }
 
 /// Whether an `Authorization` value written in `args` carries a real token (not empty, not a

@@ -1066,7 +1066,10 @@ impl McpAuthFlow {
                 self.config.issuer_policy.workboard_origins().join(", ")
             ),
         };
-        Err(Error::client_secret_not_for_server(token_endpoint, &belongs))
+        Err(Error::client_secret_not_for_server(
+            token_endpoint,
+            &belongs,
+        ))
     }
 
     fn authorize(

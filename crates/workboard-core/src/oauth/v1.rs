@@ -269,8 +269,7 @@ pub fn checked_exchange_request_for(
     now_ms: u64,
 ) -> Result<HttpRequest, Error> {
     let own = environment.token_url();
-    let same = |allowed: &str| match (Url::parse(code.token_endpoint.trim()), Url::parse(allowed))
-    {
+    let same = |allowed: &str| match (Url::parse(code.token_endpoint.trim()), Url::parse(allowed)) {
         (Ok(a), Ok(b)) => {
             a.origin() == b.origin()
                 && a.path() == b.path()
