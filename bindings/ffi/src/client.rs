@@ -131,13 +131,6 @@ impl WorkboardClient {
         if let Some(j) = options.auth_context_json.as_deref() {
             state.auth_context = Some(AuthContext::from_json(j)?);
         }
-        // Credentials (or a context) of another server are refused here, before any request;
-        // unbound ones are bound to this client's MCP server (the core's rule).
-        state.credentials = wb::credentials::bind_for_server(
-            &mcp_url,
-            state.credentials.take(),
-            state.auth_context.as_ref(),
-        )?;
         Ok(Arc::new(WorkboardClient {
             env,
             mcp_url,
@@ -450,8 +443,9 @@ impl WorkboardClient {
                 return Err(Error::NotSignedIn.into());
             };
             let rt = prev.refresh_token.clone().ok_or(Error::NotSignedIn)?;
-            // Never refresh at another server's token endpoint.
-            wb::credentials::bind_for_server(&self.mcp_url, None, Some(&ctx))?;
+            // The refresh token goes only to the token endpoint of the server it was issued
+            // for (a context of another server is refused).
+            Credentials::OAuth(prev.clone()).check_server(&ctx.server_url)?;
             let req = ctx.refresh_request(self.next_request_id(), &rt);
             let resp = self.transport.send(req).await.map_err(Error::Transport)?;
             let set = ctx.handle_refresh_response(&resp, &prev, self.now())?;
@@ -530,12 +524,10 @@ impl WorkboardClient {
         self.store_and_announce(Some(creds))
     }
 
-    /// Replaces the credentials, persists them in the store and tells the listener.
-    /// Credentials bound to another server than this client's are refused
-    /// (`credentials_not_for_server`); unbound ones are bound to it.
+    /// Replaces the credentials, persists them in the store and tells the listener. (The
+    /// MCP connection takes them only if they belong to its server: the core's
+    /// `bind_for_server`, applied by `Connection::new` / `set_credentials`.)
     fn set_credentials(&self, creds: Option<Credentials>) -> Res<()> {
-        let auth = lock(&self.state).auth_context.clone();
-        let creds = wb::credentials::bind_for_server(&self.mcp_url, creds, auth.as_ref())?;
         self.creds_generation.fetch_add(1, Ordering::SeqCst);
         self.store_and_announce(creds)
     }

@@ -634,3 +634,49 @@ fn a_store_that_cannot_save_refreshed_credentials_fails_the_call_that_needed_the
         .count();
     assert_eq!(tokens, 1, "no second refresh");
 }
+
+#[test]
+fn credentials_of_another_server_are_refused_by_the_core_rule_and_never_sent() {
+    let foreign = workboard_core::Credentials::personal("FOREIGN-TOKEN")
+        .bind_to("https://other.example/mcp")
+        .unwrap();
+    let server = Arc::new(SlowServer::default());
+    // Given at construction: the first call fails, nothing is sent.
+    let c = WorkboardClient::new(
+        ClientOptions {
+            credentials_json: Some(foreign.to_json()),
+            ..Default::default()
+        },
+        Some(server.clone()),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        code(futures_executor::block_on(c.clone().list_tools())),
+        "credentials_not_for_server"
+    );
+    assert!(server.seen.lock().unwrap().is_empty());
+    // Set while a connection runs with valid credentials: refused for every call until the
+    // app sets credentials for this server; none carries the foreign token.
+    let c = WorkboardClient::new(
+        ClientOptions {
+            token: Some("own-token".into()),
+            ..Default::default()
+        },
+        Some(server.clone()),
+        None,
+        None,
+    )
+    .unwrap();
+    assert!(futures_executor::block_on(c.clone().list_tools()).is_ok());
+    c.set_credentials_json(foreign.to_json()).unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            code(futures_executor::block_on(c.clone().list_tools())),
+            "credentials_not_for_server"
+        );
+    }
+    c.set_token("own-token".into()).unwrap();
+    assert!(futures_executor::block_on(c.clone().list_tools()).is_ok());
+}

@@ -93,14 +93,9 @@ impl Inner {
     }
 
     /// Replaces the credentials and tells every listener (with the JSON to persist, or null).
-    /// Credentials bound to another server than this client's are refused
-    /// (`credentials_not_for_server`); unbound ones are bound to it (the core's rule).
+    /// (The MCP connection takes them only if they belong to its server: the core's
+    /// `bind_for_server`; see `forward_credentials`.)
     pub(crate) fn set_credentials(&self, creds: Option<Credentials>) -> Result<(), Error> {
-        let creds = workboard_core::credentials::bind_for_server(
-            &self.mcp_url,
-            creds,
-            self.auth_context().as_ref(),
-        )?;
         self.forward_credentials(creds.clone());
         self.credentials_from_connection_or_app(creds);
         Ok(())
@@ -222,13 +217,6 @@ impl WorkboardClient {
         if let Some(j) = opts.auth_context.as_deref() {
             *inner.auth_context.borrow_mut() = Some(AuthContext::from_json(j).map_err(to_js)?);
         }
-        // Credentials (or a context) of another server are refused here, before any request.
-        let creds = workboard_core::credentials::bind_for_server(
-            &inner.mcp_url,
-            creds,
-            inner.auth_context().as_ref(),
-        )
-        .map_err(to_js)?;
         *inner.credentials.borrow_mut() = creds;
         Ok(WorkboardClient {
             inner: Rc::new(inner),
@@ -509,8 +497,10 @@ impl WorkboardClient {
                 .refresh_token
                 .clone()
                 .ok_or_else(|| to_js(Error::NotSignedIn))?;
-            // Never refresh at another server's token endpoint.
-            workboard_core::credentials::bind_for_server(&inner.mcp_url, None, Some(&ctx))
+            // The refresh token goes only to the token endpoint of the server it was issued
+            // for (a context of another server is refused).
+            Credentials::OAuth(prev.clone())
+                .check_server(&ctx.server_url)
                 .map_err(to_js)?;
             let req = ctx.refresh_request(inner.next_request_id(), &rt);
             let resp = inner
