@@ -10,8 +10,8 @@ use workboard_core::oauth::flow::{AuthContext, McpAuthConfig, McpAuthEvent, McpA
 use workboard_core::oauth::metadata::IssuerPolicy;
 use workboard_core::oauth::pending::{AuthorizationCode, PendingAuthorization};
 use workboard_core::oauth::v1::{
-    checked_exchange_request_for, handle_exchange_response, handle_revoke_response, revoke_request,
-    start_authorization, RevokeOutcome, V1Config,
+    checked_exchange_request_for, checked_revoke_request, handle_exchange_response,
+    handle_revoke_response, start_authorization, RevokeOutcome, V1Config,
 };
 use workboard_core::{
     drive, Clock, Credentials, Dialect, Entropy, Environment, Error, SecretString, Transport as _,
@@ -320,7 +320,7 @@ impl WorkboardClient {
     pub async fn revoke_v1_credentials(self: Arc<Self>) -> Res<String> {
         host::on_runtime(move || async move {
             let creds = self.credentials().ok_or(Error::NotSignedIn)?;
-            let req = revoke_request(&self.env, &creds, self.next_request_id());
+            let req = checked_revoke_request(&self.env, &creds, self.next_request_id())?;
             let resp = self.transport.send(req).await.map_err(Error::Transport)?;
             let outcome = handle_revoke_response(&resp)?;
             self.set_credentials(None)?;

@@ -7,8 +7,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use workboard_core::oauth::pending::{AuthorizationCode, PendingAuthorization};
 use workboard_core::oauth::v1::{
-    checked_exchange_request_for, handle_exchange_response, handle_revoke_response, revoke_request,
-    start_authorization, RevokeOutcome, V1Config,
+    checked_exchange_request_for, checked_revoke_request, handle_exchange_response,
+    handle_revoke_response, start_authorization, RevokeOutcome, V1Config,
 };
 use workboard_core::{Credentials, Dialect, Environment, Error, SecretString, Transport};
 
@@ -180,7 +180,8 @@ impl WorkboardClient {
             let creds: Credentials = inner
                 .credentials()
                 .ok_or_else(|| to_js(Error::NotSignedIn))?;
-            let req = revoke_request(&inner.env, &creds, inner.next_request_id());
+            let req = checked_revoke_request(&inner.env, &creds, inner.next_request_id())
+                .map_err(to_js)?;
             let resp = inner
                 .transport
                 .send(req)

@@ -131,6 +131,24 @@ impl Credentials {
         }
     }
 
+    /// Whether these credentials may be sent to another API of the deployment they belong to
+    /// (WorkBoard's REST API, v1 revocation at `url`): `Ok` when unbound or bound to a server
+    /// on `url`'s origin, else [`Error::CredentialsNotForServer`].
+    pub fn check_origin(&self, url: &str) -> Result<(), Error> {
+        let Some(bound) = self.bound_to() else {
+            return Ok(());
+        };
+        let same = match (url::Url::parse(bound), url::Url::parse(url.trim())) {
+            (Ok(b), Ok(u)) => b.origin() == u.origin(),
+            _ => false,
+        };
+        if same {
+            Ok(())
+        } else {
+            Err(Error::credentials_not_for_server(bound, url))
+        }
+    }
+
     /// What unbound credentials read from storage mean: bound to the stored OAuth context's
     /// `resource` (OAuth 2.1 tokens with a context), else to the WorkBoard environment the
     /// store belongs to (personal and v1 tokens: WorkBoard issued them). Bound credentials are

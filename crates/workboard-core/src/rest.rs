@@ -60,15 +60,7 @@ pub fn get_request(
             reason: "tokens are sent only in the Authorization header, never in the URL".into(),
         });
     }
-    if let Some(bound) = credentials.bound_to() {
-        let same_origin = url::Url::parse(bound).is_ok_and(|b| b.origin() == parsed.origin());
-        if !same_origin {
-            return Err(Error::credentials_not_for_server(
-                bound,
-                environment.base_url(),
-            ));
-        }
-    }
+    credentials.check_origin(environment.base_url())?;
     Ok(HttpRequest {
         id,
         method: Method::Get,

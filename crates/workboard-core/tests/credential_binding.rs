@@ -279,3 +279,18 @@ fn rest_requests_refuse_credentials_of_another_origin() {
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     futures_executor::block_on(f)
 }
+
+#[test]
+fn v1_revocation_refuses_credentials_of_another_deployment() {
+    use workboard_core::oauth::v1::checked_revoke_request;
+    let eu = Credentials::personal("t")
+        .bind_to(&Environment::Eu.mcp_url())
+        .unwrap();
+    assert!(checked_revoke_request(&Environment::Eu, &eu, RequestId(1)).is_ok());
+    assert_eq!(
+        checked_revoke_request(&Environment::Us, &eu, RequestId(1))
+            .unwrap_err()
+            .code(),
+        "credentials_not_for_server"
+    );
+}

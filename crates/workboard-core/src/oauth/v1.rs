@@ -338,8 +338,20 @@ pub fn handle_exchange_response(resp: &HttpResponse, now_ms: u64) -> Result<Cred
     parse_token_response(resp, Dialect::WorkboardV1, now_ms, None).map(Credentials::OAuth)
 }
 
+/// [`revoke_request`], refusing credentials that belong to another deployment than
+/// `environment` ([`Credentials::check_origin`]): a token is revoked only where it was issued.
+pub fn checked_revoke_request(
+    environment: &Environment,
+    credentials: &Credentials,
+    id: RequestId,
+) -> Result<HttpRequest, Error> {
+    credentials.check_origin(environment.base_url())?;
+    Ok(revoke_request(environment, credentials, id))
+}
+
 /// Revocation: `POST {base}/wb/oauth/revoke/` (trailing slash as documented) with the token in
-/// `Authorization: bearer <token>` — never in the URL or body.
+/// `Authorization: bearer <token>` — never in the URL or body. Does not check where the
+/// credentials belong: see [`checked_revoke_request`].
 pub fn revoke_request(
     environment: &Environment,
     credentials: &Credentials,
@@ -563,7 +575,7 @@ impl V1SignIn {
             });
         }
         let id = self.alloc_id();
-        let req = revoke_request(&self.config.environment, credentials, id);
+        let req = checked_revoke_request(&self.config.environment, credentials, id)?;
         self.queue.push_back((req, Op::Revoke));
         Ok(())
     }
