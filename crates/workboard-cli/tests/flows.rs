@@ -1596,3 +1596,17 @@ fn status_and_progress_lines_never_print_user_info_or_secret_query_values() {
         }
     }
 }
+
+#[test]
+fn a_401_from_another_server_gets_a_hint_without_workboard_personal_tokens() {
+    let other = Recorder::start();
+    let case = Case::new(&["--server", &other.url("/mcp")]);
+    case.set_token("token-for-the-other-server");
+    let err = case.run(&["--json", "tools"]).error(3, "unauthorized");
+    let hint = err["hint"].as_str().unwrap();
+    assert!(
+        !hint.contains("personal token") && !hint.contains("myworkboard"),
+        "{hint}"
+    );
+    assert!(hint.contains("this server"), "{hint}");
+}

@@ -148,7 +148,8 @@ pub struct ConnectionConfig {
     pub server_url: String,
     /// Sent as `clientInfo`.
     pub client_info: Implementation,
-    /// Credentials to attach (none: the server may answer 401, then sign in).
+    /// Credentials to attach (none: the server may answer 401, then sign in). Only
+    /// credentials of this server are accepted ([`crate::credentials::bind_for_server`]).
     pub credentials: Option<Credentials>,
     /// OAuth context used to refresh OAuth credentials.
     pub auth: Option<AuthContext>,
