@@ -10,8 +10,8 @@ use workboard_core::oauth::flow::{AuthContext, McpAuthConfig, McpAuthEvent, McpA
 use workboard_core::oauth::metadata::IssuerPolicy;
 use workboard_core::oauth::pending::{AuthorizationCode, PendingAuthorization};
 use workboard_core::oauth::v1::{
-    checked_exchange_request, handle_exchange_response, handle_revoke_response, revoke_request,
-    start_authorization, RevokeOutcome, V1Config,
+    checked_exchange_request_for, checked_revoke_request, handle_exchange_response,
+    handle_revoke_response, start_authorization, RevokeOutcome, V1Config,
 };
 use workboard_core::{
     drive, Clock, Credentials, Dialect, Entropy, Environment, Error, SecretString, Transport as _,
@@ -272,30 +272,13 @@ impl WorkboardClient {
     /// with `secret_in_browser` unless the client was built with `allow_client_secret`.
     /// Codes older than 5 minutes fail with `authorization_expired` without a request.
     /// The Client Hash is only sent to this client's environment's token endpoint (a code
-    /// naming another one fails with `invalid_input`).
+    /// naming another one fails with `client_secret_not_for_server`).
     pub async fn exchange_v1_code(
         self: Arc<Self>,
         code: V1Code,
         client_hash: String,
     ) -> Res<CredentialsSummary> {
         self.check_secret(Some(&client_hash))?;
-        // The code usually comes from an app, i.e. from outside: never send the Client Hash
-        // to a token endpoint other than this client's environment's (or that of a v1
-        // sign-in this client started itself).
-        let own = lock(&self.state)
-            .v1_pending
-            .as_ref()
-            .map(|p| p.token_endpoint.clone());
-        if code.token_endpoint != self.env.token_url() && Some(&code.token_endpoint) != own.as_ref()
-        {
-            return Err(invalid(
-                "v1 code",
-                format!(
-                    "its token endpoint is not {} (the environment of this client); the Client Hash is sent nowhere else",
-                    self.env.token_url()
-                ),
-            ));
-        }
         host::on_runtime(move || async move {
             let ac = AuthorizationCode {
                 code: SecretString::new(code.code),
@@ -311,7 +294,18 @@ impl WorkboardClient {
                 extra: serde_json::Value::Null,
             };
             let hash = SecretString::new(client_hash);
-            let req = checked_exchange_request(&ac, &hash, self.next_request_id(), self.now())?;
+            // The code usually comes from an app, i.e. from outside: the core's rule sends the
+            // Client Hash only to this client's environment's token endpoint (or to that of a
+            // v1 sign-in this client started itself).
+            let started = lock(&self.state).v1_pending.clone();
+            let req = checked_exchange_request_for(
+                &self.env,
+                started.as_ref(),
+                &ac,
+                &hash,
+                self.next_request_id(),
+                self.now(),
+            )?;
             let resp = self.transport.send(req).await.map_err(Error::Transport)?;
             let creds = handle_exchange_response(&resp, self.now())?;
             let summary = CredentialsSummary::of(&creds);
@@ -326,7 +320,7 @@ impl WorkboardClient {
     pub async fn revoke_v1_credentials(self: Arc<Self>) -> Res<String> {
         host::on_runtime(move || async move {
             let creds = self.credentials().ok_or(Error::NotSignedIn)?;
-            let req = revoke_request(&self.env, &creds, self.next_request_id());
+            let req = checked_revoke_request(&self.env, &creds, self.next_request_id())?;
             let resp = self.transport.send(req).await.map_err(Error::Transport)?;
             let outcome = handle_revoke_response(&resp)?;
             self.set_credentials(None)?;
@@ -449,6 +443,9 @@ impl WorkboardClient {
                 return Err(Error::NotSignedIn.into());
             };
             let rt = prev.refresh_token.clone().ok_or(Error::NotSignedIn)?;
+            // The refresh token goes only to the token endpoint of the server it was issued
+            // for (a context of another server is refused).
+            Credentials::OAuth(prev.clone()).check_server(&ctx.server_url)?;
             let req = ctx.refresh_request(self.next_request_id(), &rt);
             let resp = self.transport.send(req).await.map_err(Error::Transport)?;
             let set = ctx.handle_refresh_response(&resp, &prev, self.now())?;
@@ -527,7 +524,9 @@ impl WorkboardClient {
         self.store_and_announce(Some(creds))
     }
 
-    /// Replaces the credentials, persists them in the store and tells the listener.
+    /// Replaces the credentials, persists them in the store and tells the listener. (The
+    /// MCP connection takes them only if they belong to its server: the core's
+    /// `bind_for_server`, applied by `Connection::new` / `set_credentials`.)
     fn set_credentials(&self, creds: Option<Credentials>) -> Res<()> {
         self.creds_generation.fetch_add(1, Ordering::SeqCst);
         self.store_and_announce(creds)

@@ -300,7 +300,12 @@ impl WorkboardClient {
                 done.send(Err(Error::Cancelled.into()));
                 return;
             }
-            sync_credentials(&client, conn, ls);
+            // Credentials of another server are refused by the core: the call fails with
+            // `credentials_not_for_server` and nothing is sent with them.
+            if let Err(e) = sync_credentials(&client, conn, ls) {
+                done.send(Err(e.into()));
+                return;
+            }
             let h = make(conn, client.clock.now_ms());
             ls.waiters.insert(h, Waiter { done, seen });
         });
@@ -311,14 +316,21 @@ impl WorkboardClient {
     }
 }
 
-/// Gives the connection the credentials set since it last received them.
-fn sync_credentials(client: &WorkboardClient, conn: &mut Connection, ls: &mut LoopState) {
+/// Gives the connection the credentials set since it last received them. Credentials (or a
+/// context) of another server are refused and the connection keeps what it had; every call
+/// fails with the refusal until the app sets credentials for this server.
+fn sync_credentials(
+    client: &WorkboardClient,
+    conn: &mut Connection,
+    ls: &mut LoopState,
+) -> Result<(), Error> {
     let generation = client.credentials_generation();
     if generation != ls.seen_generation {
         let (creds, auth) = client.credentials_and_auth();
-        conn.set_credentials(creds, auth);
+        conn.set_credentials(creds, auth)?;
         ls.seen_generation = generation;
     }
+    Ok(())
 }
 
 /// The client's loop: runs until the client is gone (or closed) and nothing is in flight.

@@ -133,7 +133,7 @@ fn v1_exchange_and_revoke_through_a_foreign_transport() {
         code(futures_executor::block_on(
             app.clone().exchange_v1_code(forged, "hash".into())
         )),
-        "invalid_input"
+        "client_secret_not_for_server"
     );
     assert_eq!(t.sent.lock().unwrap().len(), 1);
     // Five minutes later the code is refused without a request.
@@ -545,6 +545,7 @@ fn rotating_client() -> (Arc<RotatingServer>, Arc<Saved>, Arc<WorkboardClient>) 
         issued_at_ms: 0,
         expires_at_ms: None,
         dialect: Dialect::OAuth2,
+        bound_to: None,
     });
     let store = Arc::new(Saved::default());
     let server = Arc::new(RotatingServer {
@@ -632,4 +633,50 @@ fn a_store_that_cannot_save_refreshed_credentials_fails_the_call_that_needed_the
         .filter(|s| *s == "token")
         .count();
     assert_eq!(tokens, 1, "no second refresh");
+}
+
+#[test]
+fn credentials_of_another_server_are_refused_by_the_core_rule_and_never_sent() {
+    let foreign = workboard_core::Credentials::personal("FOREIGN-TOKEN")
+        .bind_to("https://other.example/mcp")
+        .unwrap();
+    let server = Arc::new(SlowServer::default());
+    // Given at construction: the first call fails, nothing is sent.
+    let c = WorkboardClient::new(
+        ClientOptions {
+            credentials_json: Some(foreign.to_json()),
+            ..Default::default()
+        },
+        Some(server.clone()),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        code(futures_executor::block_on(c.clone().list_tools())),
+        "credentials_not_for_server"
+    );
+    assert!(server.seen.lock().unwrap().is_empty());
+    // Set while a connection runs with valid credentials: refused for every call until the
+    // app sets credentials for this server; none carries the foreign token.
+    let c = WorkboardClient::new(
+        ClientOptions {
+            token: Some("own-token".into()),
+            ..Default::default()
+        },
+        Some(server.clone()),
+        None,
+        None,
+    )
+    .unwrap();
+    assert!(futures_executor::block_on(c.clone().list_tools()).is_ok());
+    c.set_credentials_json(foreign.to_json()).unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            code(futures_executor::block_on(c.clone().list_tools())),
+            "credentials_not_for_server"
+        );
+    }
+    c.set_token("own-token".into()).unwrap();
+    assert!(futures_executor::block_on(c.clone().list_tools()).is_ok());
 }

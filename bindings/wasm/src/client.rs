@@ -93,9 +93,12 @@ impl Inner {
     }
 
     /// Replaces the credentials and tells every listener (with the JSON to persist, or null).
-    pub(crate) fn set_credentials(&self, creds: Option<Credentials>) {
+    /// (The MCP connection takes them only if they belong to its server: the core's
+    /// `bind_for_server`; see `forward_credentials`.)
+    pub(crate) fn set_credentials(&self, creds: Option<Credentials>) -> Result<(), Error> {
         self.forward_credentials(creds.clone());
         self.credentials_from_connection_or_app(creds);
+        Ok(())
     }
 
     /// Credentials the connection refreshed: stored and announced (the connection has them).
@@ -129,7 +132,11 @@ impl Inner {
                 McpAuthEvent::NotRequired => not_required = true,
                 McpAuthEvent::ContextChanged(ctx) => *self.auth_context.borrow_mut() = Some(ctx),
                 McpAuthEvent::AuthorizationUrl { url: u } => url = Some(u),
-                McpAuthEvent::CredentialsChanged(c) => self.set_credentials(Some(c)),
+                McpAuthEvent::CredentialsChanged(c) => {
+                    if let Err(e) = self.set_credentials(Some(c)) {
+                        failed = Some(e);
+                    }
+                }
                 McpAuthEvent::Failed(e) => failed = Some(e),
             }
         }
@@ -207,10 +214,10 @@ impl WorkboardClient {
         if let Some(t) = opts.token.as_deref() {
             creds = Some(personal(t)?);
         }
-        *inner.credentials.borrow_mut() = creds;
         if let Some(j) = opts.auth_context.as_deref() {
             *inner.auth_context.borrow_mut() = Some(AuthContext::from_json(j).map_err(to_js)?);
         }
+        *inner.credentials.borrow_mut() = creds;
         Ok(WorkboardClient {
             inner: Rc::new(inner),
         })
@@ -264,8 +271,7 @@ impl WorkboardClient {
         #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
     ) -> Result<(), JsValue> {
         let c = personal(&string_arg(&token, "token")?)?;
-        self.inner.set_credentials(Some(c));
-        Ok(())
+        self.inner.set_credentials(Some(c)).map_err(to_js)
     }
 
     /// Restores credentials saved from `credentialsJson()` / `onCredentialsChanged`.
@@ -276,14 +282,14 @@ impl WorkboardClient {
     ) -> Result<(), JsValue> {
         let json = string_arg(&json, "credentials JSON")?;
         let c = Credentials::from_json(&json).map_err(to_js)?;
-        self.inner.set_credentials(Some(c));
-        Ok(())
+        self.inner.set_credentials(Some(c)).map_err(to_js)
     }
 
     /// Forgets the credentials locally (no request; see `revoke`). Notifies listeners with null.
     #[wasm_bindgen(js_name = clearCredentials)]
     pub fn clear_credentials(&self) {
-        self.inner.set_credentials(None);
+        // Signing out is never refused.
+        let _ = self.inner.set_credentials(None);
     }
 
     /// Calls `callback(credentialsJson | null)` whenever the credentials change (sign-in,
@@ -491,6 +497,11 @@ impl WorkboardClient {
                 .refresh_token
                 .clone()
                 .ok_or_else(|| to_js(Error::NotSignedIn))?;
+            // The refresh token goes only to the token endpoint of the server it was issued
+            // for (a context of another server is refused).
+            Credentials::OAuth(prev.clone())
+                .check_server(&ctx.server_url)
+                .map_err(to_js)?;
             let req = ctx.refresh_request(inner.next_request_id(), &rt);
             let resp = inner
                 .transport
@@ -501,7 +512,7 @@ impl WorkboardClient {
                 .handle_refresh_response(&resp, &prev, inner.now())
                 .map_err(to_js)?;
             let creds = Credentials::OAuth(set);
-            inner.set_credentials(Some(creds.clone()));
+            inner.set_credentials(Some(creds.clone())).map_err(to_js)?;
             Ok(Ts::from_rust(&CredentialsSummary::of(&creds))
                 .map_err(bad_result)?
                 .into())
@@ -541,7 +552,7 @@ impl WorkboardClient {
                     }));
                 }
             }
-            inner.set_credentials(None);
+            inner.set_credentials(None).map_err(to_js)?;
             Ok(JsValue::from(n as u32))
         })
     }

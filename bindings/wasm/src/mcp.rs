@@ -250,12 +250,25 @@ impl Inner {
         Ok(running)
     }
 
-    /// Tells the running connection (if any) about credentials set by the app.
+    /// Tells the running connection (if any) about credentials set by the app. Credentials
+    /// (or a context) of another server than the connection's are refused by the core's rule:
+    /// the connection is then dropped, so the next call builds a new one and fails with
+    /// `credentials_not_for_server` (nothing is ever sent with them).
     pub(crate) fn forward_credentials(&self, creds: Option<Credentials>) {
         let auth = self.auth_context();
+        if workboard_core::credentials::bind_for_server(&self.mcp_url, creds.clone(), auth.as_ref())
+            .is_err()
+        {
+            self.connection.borrow_mut().take();
+            return;
+        }
         if let Some(r) = self.connection.borrow().as_ref() {
             let cmd: Command =
-                Box::new(move |conn: &mut Connection| conn.set_credentials(creds, auth));
+                // Checked by `Inner::set_credentials` with the same rule; a refusal here
+                // changes nothing.
+                Box::new(move |conn: &mut Connection| {
+                    let _ = conn.set_credentials(creds, auth);
+                });
             let _ = r.tx.unbounded_send(cmd);
         }
     }

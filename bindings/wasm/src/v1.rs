@@ -7,8 +7,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use workboard_core::oauth::pending::{AuthorizationCode, PendingAuthorization};
 use workboard_core::oauth::v1::{
-    checked_exchange_request, handle_exchange_response, handle_revoke_response, revoke_request,
-    start_authorization, RevokeOutcome, V1Config,
+    checked_exchange_request_for, checked_revoke_request, handle_exchange_response,
+    handle_revoke_response, start_authorization, RevokeOutcome, V1Config,
 };
 use workboard_core::{Credentials, Dialect, Environment, Error, SecretString, Transport};
 
@@ -146,15 +146,25 @@ impl WorkboardClient {
                 expires_at_ms: code.expires_at_ms.map(ms),
                 extra: serde_json::Value::Null,
             };
-            let req = checked_exchange_request(&ac, &hash, inner.next_request_id(), inner.now())
-                .map_err(to_js)?;
+            // The code may come from anywhere: the core's rule sends the Client Hash only to
+            // this client's environment's token endpoint (or that of a v1 sign-in it started).
+            let started = inner.v1_pending.borrow().clone();
+            let req = checked_exchange_request_for(
+                &inner.env,
+                started.as_ref(),
+                &ac,
+                &hash,
+                inner.next_request_id(),
+                inner.now(),
+            )
+            .map_err(to_js)?;
             let resp = inner
                 .transport
                 .send(req)
                 .await
                 .map_err(|e| to_js(Error::Transport(e)))?;
             let creds = handle_exchange_response(&resp, inner.now()).map_err(to_js)?;
-            inner.set_credentials(Some(creds.clone()));
+            inner.set_credentials(Some(creds.clone())).map_err(to_js)?;
             Ok(Ts::from_rust(&CredentialsSummary::of(&creds))
                 .map_err(bad_result)?
                 .into())
@@ -170,14 +180,15 @@ impl WorkboardClient {
             let creds: Credentials = inner
                 .credentials()
                 .ok_or_else(|| to_js(Error::NotSignedIn))?;
-            let req = revoke_request(&inner.env, &creds, inner.next_request_id());
+            let req = checked_revoke_request(&inner.env, &creds, inner.next_request_id())
+                .map_err(to_js)?;
             let resp = inner
                 .transport
                 .send(req)
                 .await
                 .map_err(|e| to_js(Error::Transport(e)))?;
             let outcome = handle_revoke_response(&resp).map_err(to_js)?;
-            inner.set_credentials(None);
+            inner.set_credentials(None).map_err(to_js)?;
             Ok(JsValue::from_str(match outcome {
                 RevokeOutcome::Revoked => "revoked",
                 RevokeOutcome::AlreadyInvalid => "already_invalid",

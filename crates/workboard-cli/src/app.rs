@@ -95,6 +95,10 @@ pub struct LoginArgs {
     /// environment variable, else stdin. Never from the command line.
     #[arg(long)]
     pub client_hash_file: Option<PathBuf>,
+    /// `--flow mcp`: the token endpoint the client hash belongs to when it is not
+    /// WorkBoard's. Without it, the hash goes only to WorkBoard's token endpoints.
+    #[arg(long)]
+    pub client_hash_for: Option<String>,
     /// Redirect URI registered for the app (must match exactly); a loopback URI is served by
     /// this command.
     #[arg(long, default_value = "http://127.0.0.1:8765/callback")]
@@ -142,7 +146,8 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Args)]
 pub struct GenArgs {
-    /// Put the stored personal token in the config instead of the YOUR_WB_TOKEN placeholder.
+    /// Put the stored personal token in the config instead of the YOUR_WB_TOKEN placeholder
+    /// (only a token set for this server: it is never written into another server's config).
     #[arg(long)]
     pub with_stored_token: bool,
     /// Merge into this existing config file (other servers are kept), printing the result.
@@ -207,11 +212,30 @@ impl Ctx {
         })
     }
 
+    /// The stored credentials. Credentials stored before bindings existed are taken as
+    /// bound to this environment (or to their stored OAuth context's resource): the core's
+    /// [`Credentials::or_bound_to_environment`].
     pub fn load_credentials(&self) -> Result<Option<Credentials>, CliError> {
-        match self.store.load(KEY_CREDENTIALS)? {
-            None => Ok(None),
-            Some(s) => Ok(Some(Credentials::from_json(&s)?)),
+        let Some(s) = self.store.load(KEY_CREDENTIALS)? else {
+            return Ok(None);
+        };
+        let creds = Credentials::from_json(&s)?;
+        if creds.bound_to().is_some() {
+            return Ok(Some(creds));
         }
+        let auth = self
+            .store
+            .load(KEY_AUTH_CONTEXT)?
+            .and_then(|j| workboard_core::oauth::flow::AuthContext::from_json(&j).ok());
+        Ok(Some(
+            creds.or_bound_to_environment(&self.environment, auth.as_ref()),
+        ))
+    }
+
+    /// `--server` (or the environment's MCP URL) for output: user info and secret query
+    /// values redacted.
+    pub fn shown_url(&self) -> String {
+        workboard_core::http::redact_url(&self.mcp_url)
     }
 
     pub fn require_credentials(&self) -> Result<Credentials, CliError> {
@@ -307,16 +331,18 @@ fn read_secret_input(file: Option<&PathBuf>, what: &str) -> Result<String, CliEr
 
 fn token_set(ctx: &Ctx, file: Option<PathBuf>) -> Result<(), CliError> {
     let token = read_secret_input(file.as_ref(), "personal token")?;
-    let creds = Credentials::personal(token);
+    // Bound to the server it is set for: never sent to another one.
+    let creds = Credentials::personal(token).bind_to(&ctx.mcp_url)?;
     ctx.store.save(KEY_CREDENTIALS, &creds.to_json())?;
     ctx.store.remove(KEY_AUTH_CONTEXT)?;
     ctx.store.remove(KEY_SESSION)?;
     ctx.print(
-        serde_json::json!({ "stored": "personal_token", "store": ctx.store_path }),
+        serde_json::json!({ "stored": "personal_token", "store": ctx.store_path, "bound_to": creds.bound_to() }),
         || {
             format!(
-                "Personal token stored in {} (mode 0600).",
-                ctx.store_path.display()
+                "Personal token stored in {} (mode 0600), for {}.",
+                ctx.store_path.display(),
+                creds.bound_to().unwrap_or_default()
             )
         },
     );
@@ -340,19 +366,29 @@ fn status(ctx: &Ctx) -> Result<(), CliError> {
             }),
         ),
     };
+    let shown = ctx.shown_url();
+    let bound_to = creds
+        .as_ref()
+        .and_then(|c| c.bound_to().map(str::to_string));
+    let usable = creds.as_ref().map(|c| c.check_server(&ctx.mcp_url).is_ok());
     ctx.print(
-        serde_json::json!({ "credentials": kind, "oauth": detail, "mcp_url": ctx.mcp_url, "store": ctx.store_path }),
+        serde_json::json!({ "credentials": kind, "oauth": detail, "mcp_url": shown, "bound_to": bound_to, "usable_for_server": usable, "store": ctx.store_path }),
         || match &creds {
-            None => format!("Not signed in. MCP server: {}\nStore: {}", ctx.mcp_url, ctx.store_path.display()),
+            None => format!("Not signed in. MCP server: {shown}\nStore: {}", ctx.store_path.display()),
             Some(c) => format!(
-                "Signed in with {}{}.\nMCP server: {}\nStore: {}",
+                "Signed in with {}{}.\nCredentials for: {}{}\nMCP server: {shown}\nStore: {}",
                 kind.replace('_', " "),
                 match c.expires_at_ms() {
                     Some(e) if e <= now => " (EXPIRED)".to_string(),
                     Some(e) => format!(", expires in {}", human_duration(e - now)),
                     None => String::new(),
                 },
-                ctx.mcp_url,
+                c.bound_to().unwrap_or("any server"),
+                if usable == Some(false) {
+                    " (not this MCP server: they are not sent to it)"
+                } else {
+                    ""
+                },
                 ctx.store_path.display()
             ),
         },

@@ -60,7 +60,9 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
                 None => McpAuthConfig::workboard(&ctx.environment, args.redirect_uri.clone()),
             };
             config.client.client_id = args.client_id.clone();
+            // The core sends it only to WorkBoard's token endpoints, or to the one named here.
             config.client.client_secret = client_hash(args.client_hash_file.as_ref(), false)?;
+            config.client.client_secret_for = args.client_hash_for.clone();
             config.client.client_name = "workboard-cli".into();
             if args.scope.is_some() {
                 return Err(CliError::usage(
@@ -70,7 +72,10 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
             }
             progress(
                 ctx.quiet,
-                &format!("discovering the authorization server of {}", ctx.mcp_url),
+                &format!(
+                    "discovering the authorization server of {}",
+                    ctx.shown_url()
+                ),
             );
             match sign_in_mcp(&transport, config, approver).await? {
                 None => ctx.print(

@@ -43,10 +43,15 @@ fn read_file(path: &Path) -> Result<String, CliError> {
     })
 }
 
-/// The stored personal token, or a clear refusal.
+/// The stored personal token, or a clear refusal. A token set for another server than the
+/// config's is refused (`credentials_not_for_server`): it is never written into a config that
+/// would send it there.
 fn stored_personal_token(ctx: &Ctx) -> Result<ConfigToken, CliError> {
     match ctx.load_credentials()? {
-        Some(Credentials::Personal { token }) => Ok(ConfigToken::Token(token)),
+        Some(c @ Credentials::Personal { .. }) => {
+            c.check_server(&ctx.mcp_url)?;
+            Ok(ConfigToken::Token(c.access_token().clone()))
+        }
         Some(Credentials::OAuth(_)) => Err(CliError::new(
             "not_a_personal_token",
             "the stored credentials come from an OAuth sign-in, not a personal token",
@@ -112,7 +117,7 @@ fn gen(ctx: &Ctx, client: AiClient, args: GenArgs) -> Result<(), CliError> {
     ctx.print(
         json!({
             "client": client.name(),
-            "server_url": ctx.mcp_url,
+            "server_url": workboard_core::http::redact_url(&ctx.mcp_url),
             "token": token_kind,
             "merged_into": args.merge,
             "config": config,

@@ -56,7 +56,18 @@ fn human(d: &Diagnosis) -> String {
 /// Runs `doctor`; `client` (an AI client name) limits the Node.js check to clients that run it.
 pub async fn run(ctx: &Ctx, client: Option<&str>) -> Result<(), CliError> {
     let client = client.map(AiClient::parse).transpose()?;
-    let token = ctx.load_credentials()?.map(|c| c.access_token().clone());
+    // Stored credentials go only to the server they belong to: for another one the probes
+    // run without them.
+    let token = match ctx.load_credentials()? {
+        Some(c) => match c.check_server(&ctx.mcp_url) {
+            Ok(()) => Some(c.access_token().clone()),
+            Err(e) => {
+                progress(ctx.quiet, &format!("{e}; probing without credentials"));
+                None
+            }
+        },
+        None => None,
+    };
     let (node_version, node_missing) = match client {
         Some(c) if !c.needs_node() => (None, false),
         _ => node_version(),
@@ -70,7 +81,7 @@ pub async fn run(ctx: &Ctx, client: Option<&str>) -> Result<(), CliError> {
         ..DoctorParams::for_url(&ctx.mcp_url)
     })?;
     let transport = ReqwestTransport::new().map_err(workboard_core::Error::from)?;
-    progress(ctx.quiet, &format!("probing {}", ctx.mcp_url));
+    progress(ctx.quiet, &format!("probing {}", ctx.shown_url()));
     workboard_core::drive(&mut doctor, &transport, &SystemClock).await;
 
     let obs = doctor.observation();
@@ -108,7 +119,7 @@ pub async fn run(ctx: &Ctx, client: Option<&str>) -> Result<(), CliError> {
     });
     ctx.finish(
         json!({
-            "server_url": ctx.mcp_url,
+            "server_url": ctx.shown_url(),
             "client": client.map(|c| c.name()),
             "environment": obs.environment,
             "healthy": errors == 0,
@@ -129,9 +140,12 @@ pub async fn run(ctx: &Ctx, client: Option<&str>) -> Result<(), CliError> {
                 .map(|v| format!(", Node.js {v}"))
                 .unwrap_or_default();
             lines.push(match (errors, warnings) {
-                (0, 0) => format!("Healthy: {}{tools}{node}.", ctx.mcp_url),
-                (0, w) => format!("Healthy with {w} warning(s): {}{tools}{node}.", ctx.mcp_url),
-                (e, w) => format!("{e} problem(s), {w} warning(s): {}.", ctx.mcp_url),
+                (0, 0) => format!("Healthy: {}{tools}{node}.", ctx.shown_url()),
+                (0, w) => format!(
+                    "Healthy with {w} warning(s): {}{tools}{node}.",
+                    ctx.shown_url()
+                ),
+                (e, w) => format!("{e} problem(s), {w} warning(s): {}.", ctx.shown_url()),
             });
             lines.join("\n")
         },

@@ -23,7 +23,7 @@ pub fn client(ctx: &Ctx) -> Result<Client, CliError> {
 /// `workboard tools`.
 pub async fn tools(ctx: &Ctx) -> Result<(), CliError> {
     let client = client(ctx)?;
-    progress(ctx.quiet, &format!("listing tools of {}", ctx.mcp_url));
+    progress(ctx.quiet, &format!("listing tools of {}", ctx.shown_url()));
     let tools = client.list_tools().await?;
     let json = serde_json::to_value(&tools).unwrap_or_default();
     ctx.print(serde_json::json!({ "tools": json }), || {

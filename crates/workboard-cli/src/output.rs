@@ -57,46 +57,71 @@ impl CliError {
     }
 }
 
+/// The exit code of every core error code, in one table (README: exit codes). A test checks
+/// that each code of [`workboard_core::error::ERROR_CODES`] is listed here.
+pub const EXIT_BY_CODE: &[(&str, u8)] = &[
+    // Authentication or authorization.
+    ("unauthorized", exit::AUTH),
+    ("not_signed_in", exit::AUTH),
+    ("credentials_not_for_server", exit::AUTH),
+    ("state_mismatch", exit::AUTH),
+    ("state_missing", exit::AUTH),
+    ("code_missing", exit::AUTH),
+    ("authorization_denied", exit::AUTH),
+    ("authorization_expired", exit::AUTH),
+    ("redirect_timeout", exit::AUTH),
+    ("authorization_reused", exit::AUTH),
+    ("redirect_uri_mismatch", exit::AUTH),
+    ("token_endpoint_error", exit::AUTH),
+    ("insufficient_scope", exit::AUTH),
+    ("forbidden", exit::AUTH),
+    ("secret_in_browser", exit::AUTH),
+    ("client_secret_not_for_server", exit::AUTH),
+    ("no_client_identity", exit::AUTH),
+    ("pkce_unsupported", exit::AUTH),
+    // Network.
+    ("transport", exit::NETWORK),
+    ("retries_exhausted", exit::NETWORK),
+    // Bad usage or input.
+    ("invalid_input", exit::USAGE),
+    ("invalid_url", exit::USAGE),
+    ("insecure_url", exit::USAGE),
+    ("invalid_config", exit::USAGE),
+    ("invalid_config_json", exit::USAGE),
+    ("wrong_state", exit::USAGE),
+    // The server misbehaved or refused.
+    ("http_status", exit::SERVER),
+    ("rate_limited", exit::SERVER),
+    ("protocol_error", exit::SERVER),
+    ("invalid_response", exit::SERVER),
+    ("jsonrpc_error", exit::SERVER),
+    ("session_expired", exit::SERVER),
+    ("discovery_failed", exit::SERVER),
+    ("issuer_mismatch", exit::SERVER),
+    ("resource_mismatch", exit::SERVER),
+    ("unsupported_protocol_version", exit::SERVER),
+    ("unsupported_token_type", exit::SERVER),
+    ("response_too_large", exit::SERVER),
+    ("sse_event_too_large", exit::SERVER),
+    ("private_address", exit::SERVER),
+    ("too_many_redirects", exit::SERVER),
+    // Anything else.
+    ("cancelled", exit::OTHER),
+];
+
+/// The exit code for a core error code ([`EXIT_BY_CODE`]; [`exit::OTHER`] if unlisted).
+pub fn exit_for(code: &str) -> u8 {
+    EXIT_BY_CODE
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(exit::OTHER, |(_, e)| *e)
+}
+
 impl From<workboard_core::Error> for CliError {
     fn from(e: workboard_core::Error) -> Self {
-        let exit = match e.code() {
-            "unauthorized"
-            | "not_signed_in"
-            | "state_mismatch"
-            | "state_missing"
-            | "authorization_denied"
-            | "authorization_expired"
-            | "redirect_timeout"
-            | "authorization_reused"
-            | "redirect_uri_mismatch"
-            | "token_endpoint_error"
-            | "insufficient_scope"
-            | "forbidden"
-            | "secret_in_browser"
-            | "no_client_identity" => exit::AUTH,
-            "transport" | "retries_exhausted" => exit::NETWORK,
-            "invalid_input"
-            | "invalid_url"
-            | "insecure_url"
-            | "invalid_config"
-            | "invalid_config_json"
-            | "wrong_state" => exit::USAGE,
-            "http_status"
-            | "rate_limited"
-            | "protocol_error"
-            | "invalid_response"
-            | "jsonrpc_error"
-            | "session_expired"
-            | "discovery_failed"
-            | "issuer_mismatch"
-            | "resource_mismatch"
-            | "unsupported_protocol_version"
-            | "response_too_large" => exit::SERVER,
-            _ => exit::OTHER,
-        };
         CliError {
+            exit: exit_for(e.code()),
             info: e.info(),
-            exit,
             result: None,
         }
     }
@@ -163,5 +188,30 @@ impl Step {
     }
     pub fn ms(&self) -> f64 {
         self.started.elapsed().as_secs_f64() * 1000.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_error_code_has_a_deliberate_exit_code() {
+        for code in workboard_core::error::ERROR_CODES {
+            assert!(
+                EXIT_BY_CODE.iter().any(|(c, _)| c == code),
+                "`{code}` has no exit code in EXIT_BY_CODE"
+            );
+        }
+        for (code, _) in EXIT_BY_CODE {
+            assert!(
+                workboard_core::error::ERROR_CODES.contains(code),
+                "`{code}` is not a core error code"
+            );
+            assert_eq!(EXIT_BY_CODE.iter().filter(|(c, _)| c == code).count(), 1);
+        }
+        assert_eq!(exit_for("pkce_unsupported"), exit::AUTH);
+        assert_eq!(exit_for("unsupported_token_type"), exit::SERVER);
+        assert_eq!(exit_for("credentials_not_for_server"), exit::AUTH);
     }
 }

@@ -154,8 +154,18 @@ impl Home {
     fn run_path(&self, args: &[&str], path_env: &Path) -> Out {
         Out::run(&self.store(), args, None, Some(path_env))
     }
+    /// `token set` for the default environment (US).
     fn set_token(&self, token: &str) {
-        let o = Out::run(&self.store(), &["token", "set"], Some(token), None);
+        self.set_token_for("us", token);
+    }
+    /// `--env <env> token set`: the token is bound to that environment's server.
+    fn set_token_for(&self, env: &str, token: &str) {
+        let o = Out::run(
+            &self.store(),
+            &["--env", env, "token", "set"],
+            Some(token),
+            None,
+        );
         assert_eq!(o.code, 0, "{}", o.stderr);
         assert!(!o.all().contains(token));
     }
@@ -183,7 +193,9 @@ fn auth_and_url(client: &str, config: &Value) -> (String, String) {
             .collect();
         assert_eq!(&args[..2], &["-y", "mcp-remote"]);
         assert_eq!(args[3], "--header");
-        let auth = args[4].strip_prefix("Authorization: ").expect(args[4]);
+        // The token is never on mcp-remote's command line: it comes from `env`.
+        assert_eq!(args[4], "Authorization:${AUTH_HEADER}");
+        let auth = e["env"]["AUTH_HEADER"].as_str().unwrap();
         return (auth.to_string(), args[2].to_string());
     }
     let e = if client == "vscode" {
@@ -291,6 +303,7 @@ fn with_stored_token_writes_the_token_and_refuses_without_a_personal_token() {
         issued_at_ms: 0,
         expires_at_ms: None,
         dialect: Dialect::OAuth2,
+        bound_to: None,
     });
     FileStore::new(home.store())
         .save("credentials", &oauth.to_json())
@@ -463,11 +476,18 @@ fn lint_flags_missing_bearer_and_wrong_host_and_path() {
     );
 
     // Claude Desktop's header argument without Bearer.
-    let claude = json!({"mcpServers": {"workboard": {"command": "npx", "args": ["-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp", "--header", format!("Authorization: {token}")]}}});
+    let claude = json!({"mcpServers": {"workboard": {"command": "npx", "args": ["-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp", "--header", "Authorization:${AUTH_HEADER}"], "env": {"AUTH_HEADER": token}}}});
     let (code, r) = lint_json(&home, "claude.json", &claude.to_string());
     assert_eq!(
         (code, codes(&r["findings"])),
         (6, vec!["bearer_missing".to_string()])
+    );
+    // The token on mcp-remote's command line (what older versions generated).
+    let in_args = json!({"mcpServers": {"workboard": {"command": "npx", "args": ["-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp", "--header", format!("Authorization: Bearer {token}")]}}});
+    let (code, r) = lint_json(&home, "claude-args.json", &in_args.to_string());
+    assert_eq!(
+        (code, codes(&r["findings"])),
+        (6, vec!["token_in_args".to_string()])
     );
 
     let wrong_host = json!({"mcpServers": {"workboard": {"url": "https://myworkboard.com/wb/mcp", "headers": {"Authorization": format!("Bearer {token}")}}}});
@@ -505,8 +525,8 @@ fn lint_flags_missing_bearer_and_wrong_host_and_path() {
 fn lint_passes_generated_configs() {
     let sim = Sim::start();
     let home = Home::new();
-    home.set_token(DEMO_PERSONAL_TOKEN);
     for env in ["us", "eu", sim.base()] {
+        home.set_token_for(env, DEMO_PERSONAL_TOKEN);
         for client in CLIENTS {
             let o = home.run(&["--env", env, "config", client, "--with-stored-token"]);
             assert_eq!(o.code, 0, "{}", o.stderr);
@@ -526,7 +546,8 @@ fn lint_passes_generated_configs() {
         (code, codes(&r["findings"])),
         (6, vec!["token_placeholder".to_string()])
     );
-    // Human form of a clean file.
+    // Human form of a clean file (the token set for the default environment again).
+    home.set_token(DEMO_PERSONAL_TOKEN);
     let o = home.run(&["config", "generic", "--with-stored-token"]);
     let f = home.file("clean.json", &o.stdout);
     let l = home.run(&["config", "lint", f.to_str().unwrap()]);
@@ -652,7 +673,7 @@ fn diag<'a>(r: &'a Value, code: &str) -> &'a Value {
 fn doctor_is_healthy_against_the_simulator_with_a_valid_token() {
     let sim = Sim::start();
     let home = Home::new();
-    home.set_token(DEMO_PERSONAL_TOKEN);
+    home.set_token_for(sim.base(), DEMO_PERSONAL_TOKEN);
     let (o, r) = doctor(&home, sim.base(), &node_dirs().v20);
     assert_eq!(o.code, 0, "{}", o.all());
     assert_eq!(r["healthy"], true);
@@ -700,7 +721,7 @@ fn doctor_is_healthy_against_the_simulator_with_a_valid_token() {
 fn doctor_reports_the_401_row_for_unknown_and_revoked_tokens() {
     let sim = Sim::start();
     let home = Home::new();
-    home.set_token("wbp_not_a_token_the_server_knows");
+    home.set_token_for(sim.base(), "wbp_not_a_token_the_server_knows");
     let (o, r) = doctor(&home, sim.base(), &node_dirs().v20);
     assert_eq!(o.code, 6, "{}", o.all());
     let d = diag(&r, "token_rejected");
@@ -734,7 +755,7 @@ fn doctor_reports_the_401_row_for_unknown_and_revoked_tokens() {
         .handle
         .issue_personal_token("grace@example.com", Role::Member);
     let home = Home::new();
-    home.set_token(&token);
+    home.set_token_for(sim.base(), &token);
     let (o, _) = doctor(&home, sim.base(), &node_dirs().v20);
     assert_eq!(o.code, 0, "{}", o.all());
     assert!(sim.handle.faults().revoke_token(&token));
@@ -752,7 +773,7 @@ fn doctor_reports_no_tools_listed_for_a_role_without_access() {
     let token = sim
         .handle
         .issue_personal_token("noaccess@example.com", Role::NoAccess);
-    home.set_token(&token);
+    home.set_token_for(sim.base(), &token);
     let (o, r) = doctor(&home, sim.base(), &node_dirs().v20);
     assert_eq!(o.code, 6, "{}", o.all());
     let d = diag(&r, "no_tools");
@@ -771,7 +792,7 @@ fn doctor_reports_no_tools_listed_for_a_role_without_access() {
 fn doctor_reports_the_node_row_when_node_is_missing_or_too_old() {
     let sim = Sim::start();
     let home = Home::new();
-    home.set_token(DEMO_PERSONAL_TOKEN);
+    home.set_token_for(sim.base(), DEMO_PERSONAL_TOKEN);
     let (o, r) = doctor(&home, sim.base(), &node_dirs().none);
     assert_eq!(o.code, 6, "{}", o.all());
     let d = diag(&r, "node_missing");
@@ -814,8 +835,8 @@ fn doctor_reports_the_node_row_when_node_is_missing_or_too_old() {
 fn doctor_against_a_closed_port_reports_a_network_problem() {
     let (_socket, port) = closed_port();
     let home = Home::new();
-    home.set_token(DEMO_PERSONAL_TOKEN);
     let env = format!("http://127.0.0.1:{port}");
+    home.set_token_for(&env, DEMO_PERSONAL_TOKEN);
     let (o, r) = doctor(&home, &env, &node_dirs().v20);
     assert_eq!(o.code, 6, "{}", o.all());
     let d = diag(&r, "unreachable");

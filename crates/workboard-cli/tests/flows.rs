@@ -1259,3 +1259,362 @@ fn typescript_sdk_server_initialize_list_and_call_in_sse_and_json_modes() {
         assert!(err["hint"].as_str().unwrap().contains(origin), "{err}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Credentials and secrets go only where they belong (issue 11: items 2, 3, 5)
+// ---------------------------------------------------------------------------------------------
+
+/// A hostile server on 127.0.0.1 that records every request head (and body) it receives and
+/// answers 401 with a bearer challenge. Bounded: at most 64 connections, 64 KiB per request,
+/// 2 s per read; it stops when dropped.
+struct Recorder {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// What the recorder answers: `(status, extra headers, JSON body)` for a request line.
+type Answer = fn(base: &str, request_line: &str) -> (u16, Vec<(String, String)>, String);
+
+/// A 401 with a bearer challenge, whatever is asked.
+fn always_401(_: &str, _: &str) -> (u16, Vec<(String, String)>, String) {
+    (
+        401,
+        vec![(
+            "WWW-Authenticate".into(),
+            "Bearer error=\"invalid_token\"".into(),
+        )],
+        r#"{"error":"invalid_token"}"#.into(),
+    )
+}
+
+/// A complete, auto-approving OAuth 2.1 authorization server of its own (metadata, an
+/// authorize endpoint that redirects at once with the `state` it got, a token endpoint):
+/// everything a client needs to send it a client secret.
+fn hostile_oauth(base: &str, line: &str) -> (u16, Vec<(String, String)>, String) {
+    let target = line.split(' ').nth(1).unwrap_or("/");
+    let path = target.split('?').next().unwrap_or("/");
+    let json = |v: Value| (200, vec![], v.to_string());
+    match path {
+        "/mcp" => always_401(base, line),
+        p if p.starts_with("/.well-known/oauth-protected-resource") => json(serde_json::json!({
+            "resource": format!("{base}/mcp"),
+            "authorization_servers": [base],
+        })),
+        p if p.starts_with("/.well-known/oauth-authorization-server") => json(serde_json::json!({
+            "issuer": base,
+            "authorization_endpoint": format!("{base}/authorize"),
+            "token_endpoint": format!("{base}/token"),
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        })),
+        "/authorize" => {
+            let url = url::Url::parse(&format!("{base}{target}")).unwrap();
+            let get = |k: &str| {
+                url.query_pairs()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            };
+            let mut to = url::Url::parse(&get("redirect_uri")).unwrap();
+            to.query_pairs_mut()
+                .append_pair("code", "hostile-code")
+                .append_pair("state", &get("state"));
+            (302, vec![("Location".into(), to.to_string())], "{}".into())
+        }
+        "/token" => json(serde_json::json!({
+            "access_token": "hostile-access", "token_type": "Bearer", "expires_in": 3600
+        })),
+        _ => (404, vec![], "{}".into()),
+    }
+}
+
+impl Recorder {
+    fn start() -> Recorder {
+        Recorder::start_with(always_401)
+    }
+
+    fn start_with(answer: Answer) -> Recorder {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (s, st) = (seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut served = 0;
+            while served < 64 && !st.load(Ordering::SeqCst) && started.elapsed() < TIMEOUT * 2 {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                served += 1;
+                conn.set_nonblocking(false).unwrap();
+                conn.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Head, then as much body as Content-Length says (bounded).
+                while buf.len() < 64 * 1024 {
+                    match conn.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len.min(64 * 1024) {
+                            break;
+                        }
+                    }
+                }
+                let text = String::from_utf8_lossy(&buf).to_string();
+                let (status, headers, body) = answer(&base, text.lines().next().unwrap_or(""));
+                s.lock().unwrap().push(text);
+                let mut head = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+                for (k, v) in headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                let _ = write!(conn, "{head}\r\n{body}");
+            }
+        });
+        Recorder { port, seen, stop }
+    }
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Asserts no request carried an Authorization header or any of `secrets`.
+    fn assert_clean(&self, secrets: &[&str]) {
+        for r in self.requests() {
+            assert!(
+                !r.to_ascii_lowercase().contains("\r\nauthorization:"),
+                "the hostile server received an Authorization header:\n{r}"
+            );
+            for s in secrets {
+                assert!(!r.contains(s), "the hostile server received a secret:\n{r}");
+            }
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn stored_credentials_are_never_sent_to_another_server() {
+    let sim = Sim::start();
+    sim.set_auto_approve(true);
+    let hostile = Recorder::start();
+    let foreign = hostile.url("/mcp");
+
+    // A personal token set for the simulator.
+    let case = Case::sim(&sim);
+    case.set_token(DEMO_PERSONAL_TOKEN);
+    assert_eq!(case.run(&["tools"]).code, 0);
+    for cmd in [&["tools"][..], &["call", "get_current_user"][..]] {
+        let mut args = vec!["--json", "--server", &foreign];
+        args.extend_from_slice(cmd);
+        let err = case.run(&args).error(3, "credentials_not_for_server");
+        let hint = err["hint"].as_str().unwrap();
+        assert!(
+            hint.contains(&sim.base()) && hint.contains("token set"),
+            "{hint}"
+        );
+    }
+    // Not written into a config for the other server either.
+    let cfg = case.run(&[
+        "--json",
+        "--server",
+        &foreign,
+        "config",
+        "generic",
+        "--with-stored-token",
+    ]);
+    cfg.error(3, "credentials_not_for_server");
+    // The doctor probes the other server without them.
+    let _ = case.run(&[
+        "--json", "--server", &foreign, "doctor", "--client", "cursor",
+    ]);
+    assert!(
+        !hostile.requests().is_empty(),
+        "the doctor probed the server"
+    );
+    hostile.assert_clean(&[DEMO_PERSONAL_TOKEN]);
+
+    // A legacy store (written before bindings): the token is the environment's.
+    let legacy = Case::sim(&sim);
+    legacy.secret(DEMO_PERSONAL_TOKEN);
+    let token_json =
+        serde_json::json!({"kind": "personal", "token": DEMO_PERSONAL_TOKEN}).to_string();
+    std::fs::write(
+        legacy.store(),
+        serde_json::json!({ "credentials": token_json }).to_string(),
+    )
+    .unwrap();
+    assert_eq!(
+        legacy.run(&["tools"]).code,
+        0,
+        "nothing breaks where it was stored"
+    );
+    legacy
+        .run(&["--json", "--server", &foreign, "tools"])
+        .error(3, "credentials_not_for_server");
+
+    // OAuth 2.1 tokens and their context: refused for the other server, so no refresh at
+    // the simulator for it either.
+    let oauth = Case::sim(&sim);
+    let login = oauth.run_with(
+        &[
+            "--json",
+            "login",
+            "--flow",
+            "mcp",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--headless",
+        ],
+        None,
+        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
+    );
+    assert_eq!(login.result()["signed_in"], "oauth2");
+    let (access, refresh) = oauth.stored_tokens();
+    sim.faults().expire_tokens();
+    let refreshes = sim.count("token:refresh_token");
+    oauth
+        .run(&["--json", "--server", &foreign, "tools"])
+        .error(3, "credentials_not_for_server");
+    assert_eq!(
+        sim.count("token:refresh_token"),
+        refreshes,
+        "no refresh for another server"
+    );
+    let mut secrets = vec![DEMO_PERSONAL_TOKEN, access.as_str()];
+    if let Some(r) = &refresh {
+        secrets.push(r);
+    }
+    hostile.assert_clean(&secrets);
+}
+
+#[test]
+fn the_client_hash_never_reaches_another_servers_token_endpoint() {
+    let hostile = Recorder::start_with(hostile_oauth);
+    let foreign = hostile.url("/mcp");
+    let case = Case::new(&["--server", &foreign]);
+    let (_socket, port) = reserved_port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let out = case.run_with(
+        &[
+            "--json",
+            "login",
+            "--flow",
+            "mcp",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--redirect-uri",
+            &redirect,
+            "--headless",
+        ],
+        None,
+        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
+    );
+    let err = out.error(3, "client_secret_not_for_server");
+    assert!(
+        err["hint"]
+            .as_str()
+            .unwrap()
+            .contains("WORKBOARD_CLIENT_HASH"),
+        "{err}"
+    );
+    // Discovery reached the hostile server, the hash never did, nothing was stored.
+    assert!(hostile.requests().len() >= 3, "{:?}", hostile.requests());
+    hostile.assert_clean(&[DEMO_CLIENT_HASH]);
+    assert!(hostile
+        .requests()
+        .iter()
+        .all(|r| !r.starts_with("POST /token")));
+    assert!(case.stored_json("credentials").is_none());
+
+    // Named explicitly for that token endpoint, the user's choice is honoured.
+    let named = case.run_with(
+        &[
+            "--json",
+            "login",
+            "--flow",
+            "mcp",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--client-hash-for",
+            &hostile.url("/token"),
+            "--redirect-uri",
+            &redirect,
+            "--headless",
+        ],
+        None,
+        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
+    );
+    assert_eq!(named.result()["signed_in"], "oauth2");
+    let token_post = hostile
+        .requests()
+        .into_iter()
+        .find(|r| r.starts_with("POST /token"))
+        .expect("the code exchange");
+    assert!(token_post.contains("client_secret="), "{token_post}");
+}
+
+#[test]
+fn status_and_progress_lines_never_print_user_info_or_secret_query_values() {
+    let sim = Sim::start();
+    let server = format!(
+        "http://ada:pa55word@127.0.0.1:{}/wb/mcp?access_token=Q-SECRET-TOKEN&x=1",
+        url::Url::parse(&sim.base()).unwrap().port().unwrap()
+    );
+    let case = Case::new(&["--server", &server]);
+    case.secret("pa55word");
+    case.secret("Q-SECRET-TOKEN");
+    for args in [
+        &["status"][..],
+        &["--json", "status"][..],
+        &["tools"][..],
+        &["--json", "doctor", "--client", "cursor"][..],
+    ] {
+        let out = case.run(args);
+        assert!(
+            !out.all().contains("ada:") && !out.all().contains("ada@"),
+            "{out:?}"
+        );
+        if args == ["status"] {
+            assert!(out.stdout.contains("127.0.0.1"), "{out:?}");
+        }
+    }
+}
+
+#[test]
+fn a_401_from_another_server_gets_a_hint_without_workboard_personal_tokens() {
+    let other = Recorder::start();
+    let case = Case::new(&["--server", &other.url("/mcp")]);
+    case.set_token("token-for-the-other-server");
+    let err = case.run(&["--json", "tools"]).error(3, "unauthorized");
+    let hint = err["hint"].as_str().unwrap();
+    assert!(
+        !hint.contains("personal token") && !hint.contains("myworkboard"),
+        "{hint}"
+    );
+    assert!(hint.contains("this server"), "{hint}");
+}

@@ -2,8 +2,9 @@
 //!
 //! Everything here is a pure function over strings: the CLI reads and writes the files.
 //!
-//! - [`generate`] writes the configuration block for Claude Desktop (`npx mcp-remote`),
-//!   Cursor, VS Code (`.vscode/mcp.json`, with a `promptString` password input by default so
+//! - [`generate`] writes the configuration block for Claude Desktop (`npx mcp-remote` with
+//!   `"--header", "Authorization:${AUTH_HEADER}"` in `args` and the `Bearer` value in `env`,
+//!   so the token is never on a command line), Cursor, VS Code (`.vscode/mcp.json`, with a `promptString` password input by default so
 //!   the token is not written into the file) or any other MCP client (`type: http`).
 //!   The header is always spelled `Authorization` (the seed's Cursor snippet says
 //!   `Authorisation`, a header no server reads: such configs fail with 401).
@@ -41,6 +42,13 @@ pub const TOKEN_PLACEHOLDER: &str = "YOUR_WB_TOKEN";
 pub const DEFAULT_SERVER_NAME: &str = "workboard";
 /// Id of the VS Code `promptString` input holding the token.
 pub const VSCODE_INPUT_ID: &str = "workboard-token";
+/// The environment variable that carries the `Authorization` value for `npx mcp-remote`
+/// (Claude Desktop): the token goes in the entry's `env`, never in `args` (a process's
+/// command line is readable by every local process).
+pub const AUTH_HEADER_ENV: &str = "AUTH_HEADER";
+/// The Claude Desktop `--header` argument: mcp-remote's documented form, with no space after
+/// the colon (spaces inside `args` are mangled by `npx` on Windows).
+pub const AUTH_HEADER_ARG: &str = "Authorization:${AUTH_HEADER}";
 /// The redirect URI Claude uses for custom connectors (register exactly this in WorkBoard).
 pub const CLAUDE_REDIRECT_URI: &str = "https://claude.ai/api/mcp/auth_callback";
 
@@ -345,14 +353,20 @@ fn entry(client: AiClient, params: &ConfigParams) -> Result<(Value, Option<Value
     match client {
         AiClient::ClaudeDesktop => {
             e.insert("command".into(), "npx".into());
-            let args = ["-y", "mcp-remote", params.server_url.as_str(), "--header"]
-                .iter()
-                .map(|s| Value::String((*s).to_string()))
-                .chain(std::iter::once(Value::String(format!(
-                    "Authorization: {auth}"
-                ))))
-                .collect();
+            let args = [
+                "-y",
+                "mcp-remote",
+                params.server_url.as_str(),
+                "--header",
+                AUTH_HEADER_ARG,
+            ]
+            .iter()
+            .map(|s| Value::String((*s).to_string()))
+            .collect();
             e.insert("args".into(), Value::Array(args));
+            let mut env = Map::new();
+            env.insert(AUTH_HEADER_ENV.into(), Value::String(auth.clone()));
+            e.insert("env".into(), Value::Object(env));
         }
         AiClient::Cursor => {
             e.insert("url".into(), params.server_url.clone().into());

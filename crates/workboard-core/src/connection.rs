@@ -13,6 +13,11 @@
 //!   pings) before the server has *responded* to `initialize`, and Streamable HTTP carries each
 //!   message in its own POST, so nothing orders them anyway. From valid credentials to the
 //!   first tool list: 3 requests in 2 round trips (no GET stream unless the app asks for one).
+//! - **Credentials bound to their server.** Credentials and an OAuth context issued or set
+//!   for another server are refused with [`Error::CredentialsNotForServer`] by
+//!   [`Connection::new`] and [`Connection::set_credentials`]
+//!   ([`crate::credentials::bind_for_server`]), so a token is never sent to a server it was
+//!   not issued for and a refresh never happens at another server's token endpoint.
 //! - **Credentials.** `Authorization: Bearer <token>` on every request. Refreshes proactively
 //!   when [`Credentials::should_refresh`] says so. On 401 with a refresh token and an
 //!   [`AuthContext`]: refresh once and replay — a single refresh for any number of calls
@@ -46,7 +51,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::credentials::Credentials;
+use crate::credentials::{bind_for_server, Credentials};
 use crate::driver::SansIo;
 use crate::env::{check_secure_url, Environment, EU_BASE, US_BASE};
 use crate::error::Error;
@@ -143,7 +148,8 @@ pub struct ConnectionConfig {
     pub server_url: String,
     /// Sent as `clientInfo`.
     pub client_info: Implementation,
-    /// Credentials to attach (none: the server may answer 401, then sign in).
+    /// Credentials to attach (none: the server may answer 401, then sign in). Only
+    /// credentials of this server are accepted ([`crate::credentials::bind_for_server`]).
     pub credentials: Option<Credentials>,
     /// OAuth context used to refresh OAuth credentials.
     pub auth: Option<AuthContext>,
@@ -284,6 +290,10 @@ pub struct Connection {
 
 impl Connection {
     /// A connection to `config.server_url` (validated: https, or http on loopback).
+    ///
+    /// Credentials or an OAuth context bound to another server fail with
+    /// [`Error::CredentialsNotForServer`]; unbound credentials are bound to this server (see
+    /// [`crate::credentials::bind_for_server`]).
     pub fn new(config: ConnectionConfig) -> Result<Connection, Error> {
         let parsed = url::Url::parse(config.server_url.trim()).map_err(|e| Error::InvalidUrl {
             what: "MCP server URL".into(),
@@ -291,12 +301,13 @@ impl Connection {
         })?;
         check_secure_url(&parsed, "MCP server URL")?;
         let url = parsed.to_string();
+        let credentials = bind_for_server(&url, config.credentials, config.auth.as_ref())?;
         let env_label = environment_label(&parsed);
         let mut conn = Connection {
             url,
             env_label,
             client_info: config.client_info,
-            credentials: config.credentials,
+            credentials,
             auth: config.auth,
             limits: config.limits,
             session: SessionInfo::default(),
@@ -442,8 +453,17 @@ impl Connection {
     }
 
     /// Replaces the credentials (after a new sign-in or a step-up), resets the refresh state
-    /// and sends the calls that were waiting.
-    pub fn set_credentials(&mut self, credentials: Option<Credentials>, auth: Option<AuthContext>) {
+    /// and sends the calls that were waiting. `auth: None` keeps the current OAuth context.
+    ///
+    /// Credentials or a context bound to another server are refused with
+    /// [`Error::CredentialsNotForServer`] and change nothing.
+    pub fn set_credentials(
+        &mut self,
+        credentials: Option<Credentials>,
+        auth: Option<AuthContext>,
+    ) -> Result<(), Error> {
+        let context = auth.as_ref().or(self.auth.as_ref());
+        let credentials = bind_for_server(&self.url, credentials, context)?;
         self.credentials = credentials;
         if auth.is_some() {
             self.auth = auth;
@@ -453,6 +473,7 @@ impl Connection {
         self.refresh_failed = false;
         self.auth_required_emitted = false;
         self.pump(self.last_now_ms);
+        Ok(())
     }
 
     /// The next event.

@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::env::Environment;
+use crate::error::Error;
+use crate::oauth::flow::AuthContext;
+use crate::oauth::metadata::{canonical_resource, resource_matches};
 use crate::secret::SecretString;
 
 /// One year in milliseconds: the documented lifetime of WorkBoard v1 access tokens.
@@ -23,6 +27,25 @@ pub enum Dialect {
 /// Credentials the connection attaches to requests.
 ///
 /// `Debug` never shows token values. Serde round-trips (credential stores need the values).
+///
+/// # Binding
+///
+/// Credentials are bound to the server they were issued or set for (`bound_to`: a canonical
+/// resource URI, RFC 8707 form: scheme, host, port and path, no query). They are only ever
+/// sent to that server (or a path below it): [`bind_for_server`] — used by
+/// [`crate::connection::Connection::new`], [`crate::connection::Connection::set_credentials`] and every adapter —
+/// refuses them anywhere else with [`Error::CredentialsNotForServer`].
+///
+/// - OAuth 2.1 tokens are bound to their [`AuthContext`]'s `resource` when issued.
+/// - WorkBoard v1 tokens from [`crate::oauth::v1::V1SignIn`] are bound to their environment.
+/// - A personal token made with [`Credentials::personal`] is unbound until it is paired with
+///   a server: an application that hands unbound credentials to a connection chose that
+///   server explicitly, so they are bound to it there (and stay bound: what the connection
+///   reports and persists carries the binding).
+/// - Unbound credentials read from storage (written before bindings existed) mean what
+///   [`Credentials::or_bound_to_environment`] says: bound to the WorkBoard environment they
+///   were stored for (or to the stored OAuth context's resource), never to whatever server a
+///   later run names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Credentials {
@@ -30,6 +53,9 @@ pub enum Credentials {
     Personal {
         /// The token.
         token: SecretString,
+        /// The server it was set for (canonical resource URI); `None`: not yet paired.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bound_to: Option<String>,
     },
     /// Tokens from an OAuth flow.
     #[serde(rename = "oauth")]
@@ -56,6 +82,10 @@ pub struct TokenSet {
     pub expires_at_ms: Option<u64>,
     /// Which flow issued it.
     pub dialect: Dialect,
+    /// The server it was issued for (canonical resource URI); `None`: legacy or not yet
+    /// paired (see [`Credentials`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_to: Option<String>,
 }
 
 impl Credentials {
@@ -66,13 +96,86 @@ impl Credentials {
         let t = strip_bearer(t);
         Credentials::Personal {
             token: SecretString::new(t),
+            bound_to: None,
         }
+    }
+
+    /// The server these credentials are bound to (canonical resource URI), if any.
+    pub fn bound_to(&self) -> Option<&str> {
+        match self {
+            Credentials::Personal { bound_to, .. } => bound_to.as_deref(),
+            Credentials::OAuth(set) => set.bound_to.as_deref(),
+        }
+    }
+
+    fn binding_mut(&mut self) -> &mut Option<String> {
+        match self {
+            Credentials::Personal { bound_to, .. } => bound_to,
+            Credentials::OAuth(set) => &mut set.bound_to,
+        }
+    }
+
+    /// Binds the credentials to `server_url` (replacing any binding): use it where a token
+    /// is set for a server (e.g. a personal token the user pasted for that server).
+    pub fn bind_to(mut self, server_url: &str) -> Result<Credentials, Error> {
+        *self.binding_mut() = Some(binding_of(server_url)?);
+        Ok(self)
+    }
+
+    /// Whether these credentials may be sent to `server_url`: `Ok` when bound to it (or to a
+    /// resource it lies under) or unbound, else [`Error::CredentialsNotForServer`].
+    pub fn check_server(&self, server_url: &str) -> Result<(), Error> {
+        match self.bound_to() {
+            None => Ok(()),
+            Some(bound) => check_bound(bound, server_url),
+        }
+    }
+
+    /// Whether these credentials may be sent to another API of the deployment they belong to
+    /// (WorkBoard's REST API, v1 revocation at `url`): `Ok` when unbound or bound to a server
+    /// on `url`'s origin, else [`Error::CredentialsNotForServer`].
+    pub fn check_origin(&self, url: &str) -> Result<(), Error> {
+        let Some(bound) = self.bound_to() else {
+            return Ok(());
+        };
+        let same = match (url::Url::parse(bound), url::Url::parse(url.trim())) {
+            (Ok(b), Ok(u)) => b.origin() == u.origin(),
+            _ => false,
+        };
+        if same {
+            Ok(())
+        } else {
+            Err(Error::credentials_not_for_server(bound, url))
+        }
+    }
+
+    /// What unbound credentials read from storage mean: bound to the stored OAuth context's
+    /// `resource` (OAuth 2.1 tokens with a context), else to the WorkBoard environment the
+    /// store belongs to (personal and v1 tokens: WorkBoard issued them). Bound credentials are
+    /// returned as they are. Stores apply this to what they load, so a legacy file keeps
+    /// working for its environment and is never sent to another server.
+    pub fn or_bound_to_environment(
+        mut self,
+        environment: &Environment,
+        auth: Option<&AuthContext>,
+    ) -> Credentials {
+        if self.bound_to().is_some() {
+            return self;
+        }
+        let oauth2 = matches!(&self, Credentials::OAuth(s) if s.dialect == Dialect::OAuth2);
+        let target = match auth {
+            Some(a) if oauth2 => binding_of(&a.resource).ok(),
+            _ => None,
+        }
+        .or_else(|| binding_of(environment.base_url()).ok());
+        *self.binding_mut() = target;
+        self
     }
 
     /// The access token.
     pub fn access_token(&self) -> &SecretString {
         match self {
-            Credentials::Personal { token } => token,
+            Credentials::Personal { token, .. } => token,
             Credentials::OAuth(set) => &set.access_token,
         }
     }
@@ -137,6 +240,77 @@ impl Credentials {
     }
 }
 
+/// The binding form of a server URL: canonical resource URI (lower-case scheme and host,
+/// explicit non-default port, path without trailing `/`), without user info, query or
+/// fragment (a binding never holds a secret).
+pub fn binding_of(server_url: &str) -> Result<String, Error> {
+    let mut u = url::Url::parse(server_url.trim()).map_err(|e| Error::InvalidUrl {
+        what: "server URL".into(),
+        reason: e.to_string(),
+    })?;
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.set_fragment(None);
+    Ok(canonical_resource(&u))
+}
+
+/// `Ok` when `server_url` is the bound resource or lies under it (same origin, path equal or
+/// below at a `/` boundary; query ignored), else [`Error::CredentialsNotForServer`].
+fn check_bound(bound: &str, server_url: &str) -> Result<(), Error> {
+    let refused = || Error::credentials_not_for_server(bound, server_url);
+    let mut server = url::Url::parse(server_url.trim()).map_err(|_| refused())?;
+    server.set_query(None);
+    server.set_fragment(None);
+    if resource_matches(&server, bound) {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
+/// Checks credentials and an OAuth context against the MCP server `server_url` and returns
+/// the credentials bound to it — the one rule every platform applies before a credential
+/// is attached to a request (see [`Credentials`] for what a binding is).
+///
+/// - An `auth` context whose `resource` does not cover `server_url` is refused: its
+///   refresh token must never be used for another server's connection.
+/// - Bound credentials must be bound to `server_url` (or a resource it lies under).
+/// - Unbound credentials are bound here: to `auth`'s resource for OAuth 2.1 tokens with a
+///   context, else to `server_url` (the application paired them explicitly).
+///
+/// Refusals are [`Error::CredentialsNotForServer`]; a bad URL is [`Error::InvalidUrl`].
+pub fn bind_for_server(
+    server_url: &str,
+    credentials: Option<Credentials>,
+    auth: Option<&AuthContext>,
+) -> Result<Option<Credentials>, Error> {
+    let server = url::Url::parse(server_url.trim()).map_err(|e| Error::InvalidUrl {
+        what: "MCP server URL".into(),
+        reason: e.to_string(),
+    })?;
+    if let Some(a) = auth {
+        if !resource_matches(&server, &a.resource) {
+            return Err(Error::credentials_not_for_server(&a.resource, server_url));
+        }
+    }
+    let Some(mut creds) = credentials else {
+        return Ok(None);
+    };
+    match creds.bound_to() {
+        Some(bound) => check_bound(bound, server_url)?,
+        None => {
+            let oauth2 = matches!(&creds, Credentials::OAuth(s) if s.dialect == Dialect::OAuth2);
+            let target = match auth {
+                Some(a) if oauth2 => binding_of(&a.resource)?,
+                _ => binding_of(server_url)?,
+            };
+            *creds.binding_mut() = Some(target);
+        }
+    }
+    Ok(Some(creds))
+}
+
 /// Removes a leading `Bearer ` (any case) that users paste along with a token.
 pub fn strip_bearer(t: &str) -> &str {
     // `get`, not indexing: byte 7 may fall inside a multi-byte character.
@@ -188,6 +362,7 @@ mod tests {
             issued_at_ms: 0,
             expires_at_ms: Some(100_000),
             dialect: Dialect::OAuth2,
+            bound_to: None,
         });
         assert!(!c.should_refresh(0));
         assert!(c.should_refresh(40_001));

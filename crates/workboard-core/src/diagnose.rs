@@ -31,7 +31,9 @@ use serde::{Deserialize, Serialize};
 use crate::aiconfig::CLAUDE_REDIRECT_URI;
 use crate::driver::SansIo;
 use crate::env::{check_secure_url, Environment, EU_BASE, US_BASE};
-use crate::error::{first_difference, Error, HINT_401, HINT_NODE, HINT_NO_TOOLS, HINT_REDIRECT};
+use crate::error::{
+    first_difference, hint_401, Error, HINT_401, HINT_NODE, HINT_NO_TOOLS, HINT_REDIRECT,
+};
 use crate::http::{HttpRequest, HttpResponse, Method, RequestId, TransportError};
 use crate::mcp::jsonrpc::{self, Implementation, JsonRpcId, Message};
 use crate::mcp::session::{decode_body, Limits, SessionInfo, SESSION_HEADER};
@@ -133,6 +135,8 @@ pub struct Observation {
 /// Turns observed facts into diagnoses (empty = nothing wrong was observed).
 pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
     let mut out = Vec::new();
+    // WorkBoard's hint (personal tokens, US/EU) only for WorkBoard; unknown: WorkBoard.
+    let h401 = o.server_url.as_deref().map_or(HINT_401, hint_401);
     let env = o
         .environment
         .clone()
@@ -182,7 +186,7 @@ pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
             W,
             "no_token",
             "no token was given, so only the unauthenticated probes ran".into(),
-            format!("Pass a personal token (or sign in) to test the connection. {HINT_401}"),
+            format!("Pass a personal token (or sign in) to test the connection. {h401}"),
         );
     }
     match o.initialize_status {
@@ -194,14 +198,14 @@ pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
                 format!(
                     "the token is rejected on {env} but accepted on {other}: wrong environment"
                 ),
-                format!("Use {other}. {HINT_401}"),
+                format!("Use {other}. {h401}"),
             ),
             None => d(
                 R::Unauthorized401,
                 E,
                 "token_rejected",
                 format!("the token was rejected (401) on {env}"),
-                HINT_401.into(),
+                h401.into(),
             ),
         },
         Some(403) => d(
@@ -473,7 +477,7 @@ impl Doctor {
             .environment_label
             .clone()
             .or_else(|| env.as_ref().map(Environment::label))
-            .unwrap_or_else(|| server_url.clone());
+            .unwrap_or_else(|| crate::http::redact_url(&server_url));
         let token = params
             .token
             .map(|t| {
@@ -487,7 +491,8 @@ impl Doctor {
             .filter(|t| !t.is_empty());
         let obs = Observation {
             environment: Some(label),
-            server_url: Some(server_url.clone()),
+            // Shown to users and logged: without user info or secret query values.
+            server_url: Some(crate::http::redact_url(&server_url)),
             token_present: token.is_some(),
             node_version: params.node_version,
             node_missing: params.node_missing,

@@ -112,6 +112,17 @@ impl Environment {
     }
 }
 
+/// Whether an MCP server URL is WorkBoard's: on WorkBoard US or EU, or WorkBoard's MCP path
+/// `/wb/mcp` on another host (a private deployment, the simulator). Decides which 401 hint
+/// applies (WorkBoard's personal tokens and environments mean nothing to other servers).
+pub fn is_workboard_server(server_url: &str) -> bool {
+    let Ok(u) = Url::parse(server_url.trim()) else {
+        return false;
+    };
+    let origin = u.origin().ascii_serialization();
+    origin == US_BASE || origin == EU_BASE || u.path().trim_end_matches('/').ends_with("/wb/mcp")
+}
+
 /// Whether a URL is on the loopback interface (`localhost`, 127.0.0.0/8, `[::1]`).
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {

@@ -202,12 +202,30 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A client secret (WorkBoard's Client Hash) would go to a token endpoint it does not
+    /// belong to: nothing was sent.
+    #[error("refusing to send the client secret to {token_endpoint}: it belongs to {belongs_to}")]
+    ClientSecretNotForServer {
+        /// The token endpoint it would have gone to (redacted).
+        token_endpoint: String,
+        /// Where it may go (WorkBoard's token endpoints, or the one named for it).
+        belongs_to: String,
+    },
     /// A client secret was given to a browser build without the explicit opt-in.
     #[error("a client secret must not be used in a browser")]
     SecretInBrowser,
     /// No credentials are available for a call that needs them.
     #[error("not signed in")]
     NotSignedIn,
+    /// The credentials (or OAuth context) were issued or set for another server: they are
+    /// never sent to this one (see [`crate::credentials::bind_for_server`]).
+    #[error("the credentials belong to {bound_to}, not to {server}: refusing to send them there")]
+    CredentialsNotForServer {
+        /// The server they belong to (canonical resource URI, no secrets).
+        bound_to: String,
+        /// The server they were about to be sent to (redacted).
+        server: String,
+    },
 
     // ---- MCP ----
     /// A JSON-RPC error object from the server.
@@ -310,6 +328,22 @@ pub const HINT_401: &str = "Token expired or wrong environment. Regenerate your 
 (WorkBoard → Settings → Custom Integrations → App → Instant Token) or sign in again via OAuth, \
 and check that the host is the one your account lives on (www.myworkboard.com for US, \
 www.myworkboard.eu for EU).";
+/// 401 from a server that is not WorkBoard (WorkBoard's personal tokens and environments do
+/// not apply there).
+pub const HINT_401_OTHER_SERVER: &str = "The server refused the credentials: they expired, \
+were revoked, or were not issued by this server. Sign in to this server again (OAuth) or use \
+a token it issued, and check the server URL.";
+
+/// The 401 hint for a server: [`HINT_401`] (WorkBoard personal tokens and environments) when
+/// it is WorkBoard ([`crate::env::is_workboard_server`]), else [`HINT_401_OTHER_SERVER`].
+pub fn hint_401(server_url: &str) -> &'static str {
+    if crate::env::is_workboard_server(server_url) {
+        HINT_401
+    } else {
+        HINT_401_OTHER_SERVER
+    }
+}
+
 /// Seed troubleshooting row: no tools listed.
 pub const HINT_NO_TOOLS: &str = "Your WorkBoard role may not have access to OKRs, Scorecards, or \
 other features. Contact your WorkBoard admin.";
@@ -319,6 +353,53 @@ higher: run `node --version` to check.";
 /// Seed troubleshooting row: redirect URL error.
 pub const HINT_REDIRECT: &str = "The redirect URI registered in WorkBoard (Settings → Custom \
 Integrations → App) must match exactly, character for character, the one the client uses.";
+
+/// Every stable code [`Error::code`] returns, so that bindings and the CLI can map each one
+/// deliberately (a test keeps this list equal to the codes `Error::code` returns).
+pub const ERROR_CODES: &[&str] = &[
+    "invalid_url",
+    "insecure_url",
+    "invalid_input",
+    "wrong_state",
+    "state_missing",
+    "state_mismatch",
+    "authorization_reused",
+    "authorization_expired",
+    "code_missing",
+    "authorization_denied",
+    "redirect_uri_mismatch",
+    "issuer_mismatch",
+    "token_endpoint_error",
+    "invalid_response",
+    "response_too_large",
+    "unsupported_token_type",
+    "unauthorized",
+    "insufficient_scope",
+    "forbidden",
+    "rate_limited",
+    "http_status",
+    "transport",
+    "retries_exhausted",
+    "discovery_failed",
+    "pkce_unsupported",
+    "resource_mismatch",
+    "no_client_identity",
+    "secret_in_browser",
+    "client_secret_not_for_server",
+    "not_signed_in",
+    "credentials_not_for_server",
+    "jsonrpc_error",
+    "protocol_error",
+    "unsupported_protocol_version",
+    "session_expired",
+    "sse_event_too_large",
+    "cancelled",
+    "redirect_timeout",
+    "invalid_config",
+    "invalid_config_json",
+    "private_address",
+    "too_many_redirects",
+];
 
 impl Error {
     /// The stable code of this error.
@@ -352,7 +433,9 @@ impl Error {
             Error::ResourceMismatch { .. } => "resource_mismatch",
             Error::NoClientIdentity { .. } => "no_client_identity",
             Error::SecretInBrowser => "secret_in_browser",
+            Error::ClientSecretNotForServer { .. } => "client_secret_not_for_server",
             Error::NotSignedIn => "not_signed_in",
+            Error::CredentialsNotForServer { .. } => "credentials_not_for_server",
             Error::JsonRpc { .. } => "jsonrpc_error",
             Error::Protocol { .. } => "protocol_error",
             Error::UnsupportedProtocolVersion(_) => "unsupported_protocol_version",
@@ -370,8 +453,11 @@ impl Error {
     /// What to do about it.
     pub fn hint(&self) -> Option<String> {
         Some(match self {
-            Error::Unauthorized { environment, .. } => {
+            Error::Unauthorized { environment, url, .. } if crate::env::is_workboard_server(url) => {
                 format!("{HINT_401} Environment in use: {environment}.")
+            }
+            Error::Unauthorized { environment, .. } => {
+                format!("{HINT_401_OTHER_SERVER} Server: {environment}.")
             }
             Error::RedirectUriMismatch { expected, actual, differs_at } => {
                 format!("{HINT_REDIRECT}\n  registered: {expected}\n  used:       {actual}\n              {}^ differs here", " ".repeat(*differs_at))
@@ -405,6 +491,10 @@ impl Error {
             Error::NotSignedIn => "Sign in first (OAuth) or set a personal token.".into(),
             Error::PrivateAddress { .. } => "A server's metadata or redirect may not send this program into your own network (localhost, 10.x, 192.168.x, 169.254.x, ...). If the deployment really is internal, use its server URL on that network (then addresses of the same kind are allowed); otherwise report the server.".into(),
             Error::TooManyRedirects { .. } => "The authorization server keeps redirecting: --headless works only with an auto-approving server; sign in with a browser instead.".into(),
+            Error::ClientSecretNotForServer { .. } => "WorkBoard's Client Hash goes only to the token endpoint of the WorkBoard environment it belongs to. Sign in to this server without it (unset WORKBOARD_CLIENT_HASH; the server may register the client or use PKCE alone), or name this token endpoint for the secret explicitly (ClientConfig::client_secret_for) if it really is the secret's owner.".into(),
+            Error::CredentialsNotForServer { bound_to, server } => format!(
+                "These credentials were issued for {bound_to} and are only sent there. To use {server}, sign in to it (OAuth) or set a personal token for it (CLI: `workboard --server <url> login` or `workboard --server <url> token set`); to use the stored credentials, connect to {bound_to}."
+            ),
             Error::RedirectTimeout { .. } => "Finish the sign-in in the browser sooner (or allow more time), and check that the browser can reach the redirect URI on this machine; start the sign-in again.".into(),
             Error::InsufficientScope { .. } => "Your token lacks a scope this call needs: sign in again granting it, or ask your WorkBoard admin for access.".into(),
             Error::Forbidden { .. } => HINT_NO_TOOLS.into(),
@@ -429,6 +519,34 @@ impl Error {
 impl From<Error> for ErrorInfo {
     fn from(e: Error) -> Self {
         e.info()
+    }
+}
+
+impl Error {
+    /// [`Error::ClientSecretNotForServer`] with the URLs redacted and bounded.
+    pub fn client_secret_not_for_server(token_endpoint: &str, belongs_to: &str) -> Error {
+        let clip = |s: &str| -> String { crate::http::redact_url(s).chars().take(300).collect() };
+        Error::ClientSecretNotForServer {
+            token_endpoint: clip(token_endpoint),
+            belongs_to: clip(belongs_to),
+        }
+    }
+
+    /// [`Error::CredentialsNotForServer`] with both URLs redacted and bounded.
+    pub fn credentials_not_for_server(bound_to: &str, server: &str) -> Error {
+        let clip = |s: String| -> String {
+            if s.chars().count() > 200 {
+                let mut t: String = s.chars().take(200).collect();
+                t.push('…');
+                t
+            } else {
+                s
+            }
+        };
+        Error::CredentialsNotForServer {
+            bound_to: clip(crate::http::redact_url(bound_to)),
+            server: clip(crate::http::redact_url(server.trim())),
+        }
     }
 }
 
@@ -472,9 +590,27 @@ mod tests {
     }
 
     #[test]
+    fn error_codes_lists_every_code() {
+        // The codes `Error::code` returns, read from its source.
+        let src = include_str!("error.rs");
+        let start = src.find("pub fn code(&self)").unwrap_or(0);
+        let end = start + src[start..].find("pub fn hint(&self)").unwrap_or(0);
+        let mut from_source: Vec<&str> = src[start..end]
+            .split("=> \"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        from_source.sort_unstable();
+        let mut listed = ERROR_CODES.to_vec();
+        listed.sort_unstable();
+        assert!(!listed.is_empty());
+        assert_eq!(from_source, listed);
+    }
+
+    #[test]
     fn unauthorized_hint_names_environment() {
         let e = Error::Unauthorized {
-            url: "u".into(),
+            url: "https://www.myworkboard.eu/wb/mcp".into(),
             error: None,
             environment: "EU".into(),
         };

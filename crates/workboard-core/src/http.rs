@@ -228,17 +228,28 @@ pub(crate) const SECRET_PARAMS: &[&str] = &[
     "id_token",
 ];
 
-/// A URL with the values of secret query parameters replaced by `<redacted>`, for
-/// messages and `Debug`. Unparseable input is cut to its scheme and host-looking prefix.
+/// A URL for messages, output and `Debug`: user info (name and password) removed, the values
+/// of secret query parameters replaced by `<redacted>`, a fragment redacted. Unparseable
+/// input is cut before its query and user info.
 pub fn redact_url(raw: &str) -> String {
     let Ok(mut url) = url::Url::parse(raw) else {
         let cut = raw.find(['?', '#']).unwrap_or(raw.len());
+        let head = &raw[..cut];
+        // `scheme://user:secret@host` that did not parse: drop what precedes the last `@`
+        // of the authority.
+        let head = match (head.find("://"), head.rfind('@')) {
+            (Some(s), Some(at)) if at > s => {
+                format!("{}<redacted>@{}", &head[..s + 3], &head[at + 1..])
+            }
+            _ => head.to_string(),
+        };
         return format!(
             "{}{}",
-            &raw[..cut],
+            head,
             if cut < raw.len() { "?<redacted>" } else { "" }
         );
     };
+    let _ = url.set_username("");
     let _ = url.set_password(None);
     if url.query().is_some() {
         let pairs: Vec<(String, String)> = url
@@ -305,5 +316,15 @@ mod tests {
     fn redact_url_handles_garbage() {
         assert_eq!(redact_url("not a url?code=abc"), "not a url?<redacted>");
         assert!(!redact_url("https://a/b#access_token=zzz").contains("zzz"));
+        assert_eq!(
+            redact_url("https://user:pw@h.example:8443/wb/mcp?access_token=tok&x=1"),
+            "https://h.example:8443/wb/mcp?access_token=%3Credacted%3E&x=1"
+        );
+        assert_eq!(
+            redact_url("https://user@h.example/p"),
+            "https://h.example/p"
+        );
+        let bad = redact_url("https://us:pw@[bad/x?token=t");
+        assert!(!bad.contains("pw") && !bad.contains("t=t"), "{bad}");
     }
 }

@@ -18,7 +18,9 @@ pub const MAX_REST_BODY: usize = 8 * 1024 * 1024;
 /// A GET of `path` under the environment. `path` is either relative to `/wb/apis`
 /// (`goal/123`, `/user`) or absolute from the host when it starts with `/wb/`
 /// (`/wb/goal/123`, the seed's sample form). Query strings are allowed but may not carry
-/// a token.
+/// a token. Credentials bound to a server on another origin than the environment's are
+/// refused with [`Error::CredentialsNotForServer`] (a token is sent to the WorkBoard
+/// deployment it belongs to, whichever of its APIs).
 pub fn get_request(
     environment: &Environment,
     credentials: &Credentials,
@@ -58,6 +60,7 @@ pub fn get_request(
             reason: "tokens are sent only in the Authorization header, never in the URL".into(),
         });
     }
+    credentials.check_origin(environment.base_url())?;
     Ok(HttpRequest {
         id,
         method: Method::Get,

@@ -30,8 +30,56 @@ fn claude_desktop_matches_seed() {
         v,
         json!({"mcpServers": {"workboard": {"command": "npx", "args": [
             "-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp", "--header",
-            "Authorization: Bearer YOUR_WB_TOKEN"]}}})
+            "Authorization:${AUTH_HEADER}"],
+            "env": {"AUTH_HEADER": "Bearer YOUR_WB_TOKEN"}}}})
     );
+}
+
+#[test]
+fn claude_desktop_keeps_the_token_out_of_args() {
+    let text = generate(
+        AiClient::ClaudeDesktop,
+        &us().with_token(SecretString::new(TOKEN)),
+    )
+    .unwrap();
+    let v = parse(&text);
+    let e = &v["mcpServers"]["workboard"];
+    assert!(!e["args"].to_string().contains(TOKEN), "{text}");
+    assert_eq!(e["args"][4], "Authorization:${AUTH_HEADER}");
+    assert_eq!(e["env"]["AUTH_HEADER"], format!("Bearer {TOKEN}"));
+    assert!(lint(&text).unwrap().is_empty(), "{:?}", lint(&text));
+
+    // A real token in `args` (what older versions generated) is an error, masked.
+    let in_args = claude_literal(&format!("Authorization: Bearer {TOKEN}"));
+    let f = only(&in_args, "token_in_args");
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.path, "/mcpServers/workboard/args/4");
+    assert!(!f.message.contains(TOKEN) && f.hint.unwrap().contains("AUTH_HEADER"));
+
+    // The env form is checked through `env`.
+    let with_env = |env: Value| {
+        json!({"mcpServers": {"workboard": {"command": "npx", "args": [
+            "-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp", "--header",
+            "Authorization:${AUTH_HEADER}"], "env": env}}})
+        .to_string()
+    };
+    let f = only(&with_env(json!({})), "header_env_undefined");
+    assert_eq!(f.path, "/mcpServers/workboard/args/4");
+    only(&with_env(json!({"AUTH_HEADER": 5})), "header_env_undefined");
+    let f = only(
+        &with_env(json!({"AUTH_HEADER": "Bearer YOUR_WB_TOKEN"})),
+        "token_placeholder",
+    );
+    assert_eq!(f.path, "/mcpServers/workboard/env/AUTH_HEADER");
+    let f = only(&with_env(json!({"AUTH_HEADER": TOKEN})), "bearer_missing");
+    assert!(!f.message.contains(TOKEN));
+    only(&with_env(json!({"AUTH_HEADER": "Bearer"})), "token_empty");
+}
+
+fn claude_literal(header: &str) -> String {
+    json!({"mcpServers": {"workboard": {"command": "npx", "args": [
+        "-y", "mcp-remote", "https://www.myworkboard.com/wb/mcp", "--header", header]}}})
+    .to_string()
 }
 
 #[test]
@@ -300,8 +348,11 @@ fn cursor_url(url: &str) -> String {
         .to_string()
 }
 
+/// A Claude Desktop entry with these `args` and the token in `env` (`AUTH_HEADER`).
 fn claude_args(args: Value) -> String {
-    json!({"mcpServers": {"workboard": {"command": "npx", "args": args}}}).to_string()
+    json!({"mcpServers": {"workboard": {"command": "npx", "args": args,
+        "env": {"AUTH_HEADER": format!("Bearer {TOKEN}")}}}})
+    .to_string()
 }
 
 fn only(text: &str, code: &str) -> Finding {
@@ -519,7 +570,7 @@ fn type_rules_for_the_generic_format() {
 #[test]
 fn mcp_remote_rules() {
     let url = "https://www.myworkboard.com/wb/mcp";
-    let auth = format!("Authorization: Bearer {TOKEN}");
+    let auth = "Authorization:${AUTH_HEADER}";
     only(
         &claude_args(json!(["mcp-remote", url, "--header", auth])),
         "npx_missing_yes",
@@ -560,7 +611,7 @@ fn mcp_remote_rules() {
         format!("Authorization:Bearer {TOKEN}")
     ])))
     .unwrap();
-    assert_eq!(codes(&f), vec!["header_arg_spacing"]);
+    assert_eq!(codes(&f), vec!["header_arg_spacing", "token_in_args"]);
     only(
         &claude_args(json!([
             "-y",
@@ -572,15 +623,17 @@ fn mcp_remote_rules() {
         ])),
         "header_arg_split",
     );
-    only(
-        &claude_args(json!([
-            "-y",
-            "mcp-remote",
-            url,
-            "--header",
-            format!("Authorisation: Bearer {TOKEN}")
-        ])),
-        "authorization_header_misspelled",
+    let f = lint(&claude_args(json!([
+        "-y",
+        "mcp-remote",
+        url,
+        "--header",
+        format!("Authorisation: Bearer {TOKEN}")
+    ])))
+    .unwrap();
+    assert_eq!(
+        codes(&f),
+        vec!["authorization_header_misspelled", "token_in_args"]
     );
     only(
         &claude_args(json!([
@@ -614,7 +667,8 @@ fn mcp_remote_rules() {
     only(&claude_args(json!(["-y", 5])), "args_invalid");
     // A pinned version and a path to npx are fine.
     let ok = json!({"mcpServers": {"workboard": {"command": "/usr/local/bin/npx",
-        "args": ["--yes", "mcp-remote@0.1.29", url, "--header", auth]}}});
+        "args": ["--yes", "mcp-remote@0.1.29", url, "--header", auth],
+        "env": {"AUTH_HEADER": format!("Bearer {TOKEN}")}}}});
     assert!(lint(&ok.to_string()).unwrap().is_empty());
 }
 

@@ -1152,7 +1152,8 @@ fn credentials_set_during_a_refresh_win_over_its_result() {
     let after = initialize(&mut c, None);
     c.handle_response(after[1].id, Ok(status(401, &[])), T0);
     let refresh = drain(&mut c);
-    c.set_credentials(Some(Credentials::personal("signed-in-again")), None);
+    c.set_credentials(Some(Credentials::personal("signed-in-again")), None)
+        .unwrap();
     let replay = drain(&mut c);
     assert_eq!(replay.len(), 1);
     assert_eq!(

@@ -618,3 +618,56 @@ fn troubleshooting_rows_have_snake_case_names_in_json() {
     let back: R = serde_json::from_value(serde_json::json!("unauthorized_401")).unwrap();
     assert_eq!(back, R::Unauthorized401);
 }
+
+#[test]
+fn the_401_hint_speaks_of_workboard_only_for_workboard_servers() {
+    use workboard_core::error::HINT_401_OTHER_SERVER;
+    let other = one(&Observation {
+        environment: Some("https://mcp.example.com".into()),
+        server_url: Some("https://mcp.example.com/mcp".into()),
+        initialize_status: Some(401),
+        tools_list_status: None,
+        tools_count: None,
+        ..healthy()
+    });
+    assert_eq!(other.fix, HINT_401_OTHER_SERVER);
+    assert!(!other.fix.contains("WorkBoard") && !other.fix.contains("myworkboard"));
+    // WorkBoard's MCP path on another host (a private deployment, the simulator): WorkBoard.
+    let private = one(&Observation {
+        server_url: Some("http://127.0.0.1:8080/wb/mcp".into()),
+        initialize_status: Some(401),
+        tools_list_status: None,
+        tools_count: None,
+        ..healthy()
+    });
+    assert_eq!(private.fix, HINT_401);
+    // The error's own hint follows the same rule.
+    let e = |url: &str| workboard_core::Error::Unauthorized {
+        url: url.into(),
+        error: None,
+        environment: "label".into(),
+    };
+    let foreign = e("https://mcp.example.com/mcp").hint().unwrap();
+    assert!(foreign.starts_with(HINT_401_OTHER_SERVER), "{foreign}");
+    assert!(!foreign.contains("personal token"), "{foreign}");
+    let wb = e("https://www.myworkboard.eu/wb/mcp").hint().unwrap();
+    assert!(
+        wb.starts_with(HINT_401) && wb.contains("Environment in use"),
+        "{wb}"
+    );
+}
+
+#[test]
+fn the_observation_never_holds_user_info_or_secret_query_values() {
+    let d = workboard_core::diagnose::Doctor::new(workboard_core::diagnose::DoctorParams::for_url(
+        "https://ada:pa55word@mcp.example.com/mcp?access_token=QSECRET&x=1",
+    ))
+    .unwrap();
+    let o = d.observation();
+    let shown = format!("{:?} {:?}", o.server_url, o.environment);
+    assert!(
+        !shown.contains("pa55word") && !shown.contains("ada") && !shown.contains("QSECRET"),
+        "{shown}"
+    );
+    assert!(shown.contains("mcp.example.com/mcp"), "{shown}");
+}

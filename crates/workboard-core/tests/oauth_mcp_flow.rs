@@ -768,6 +768,8 @@ fn pre_registered_basic_and_post_and_public() {
     let mut s = generic_server(prm(None), as_meta(json!({})));
     let mut cfg = generic_config(Some("Bearer"));
     cfg.client.client_secret = Some("S3CRET".into());
+    // Not WorkBoard's: the secret's token endpoint is named explicitly.
+    cfg.client.client_secret_for = Some(format!("{AS}/token"));
     let (mut flow, events) = start(cfg.clone(), &mut s);
     assert_eq!(
         flow.context().unwrap().token_endpoint_auth,
@@ -800,6 +802,53 @@ fn pre_registered_basic_and_post_and_public() {
     complete(&mut flow, &mut s, &events);
     assert!(s.log.last().unwrap().header("authorization").is_none());
     assert_eq!(form(&s.last_body())["client_id"], "pub-client");
+}
+
+#[test]
+fn a_client_secret_goes_only_to_workboard_or_the_token_endpoint_named_for_it() {
+    const HASH: &str = "WB-CLIENT-HASH-MARKER";
+    let never_sent = |s: &Server| {
+        for r in &s.log {
+            let text = format!(
+                "{} {:?} {}",
+                r.url,
+                r.headers,
+                String::from_utf8_lossy(&r.body)
+            );
+            assert!(!text.contains(HASH), "the secret was sent: {text}");
+            // Basic auth would carry it base64-encoded.
+            assert!(r.header("authorization").is_none(), "{text}");
+        }
+    };
+    // A foreign MCP server whose authorization server is not WorkBoard's.
+    let mut s = generic_server(prm(None), as_meta(json!({})));
+    let mut cfg = generic_config(Some("Bearer"));
+    cfg.client.client_secret = Some(HASH.into());
+    let (flow, events) = start(cfg.clone(), &mut s);
+    let e = failure(&events);
+    assert_eq!(e.code(), "client_secret_not_for_server");
+    assert!(
+        e.to_string().contains("https://auth.example.com/token"),
+        "{e}"
+    );
+    assert!(e.hint().unwrap().contains("WORKBOARD_CLIENT_HASH"));
+    assert!(flow.is_finished() && flow.pending_json().is_none());
+    never_sent(&s);
+    // Naming another endpoint than the one discovered does not help.
+    let mut s = generic_server(prm(None), as_meta(json!({})));
+    cfg.client.client_secret_for = Some("https://auth.example.com/other-token".into());
+    let (_, events) = start(cfg.clone(), &mut s);
+    assert_eq!(failure(&events).code(), "client_secret_not_for_server");
+    never_sent(&s);
+    // WorkBoard (and a registered WorkBoard environment) get it.
+    let mut s = wb_server(WB);
+    let (mut flow, events) = start(wb_config(WB), &mut s);
+    complete(&mut flow, &mut s, &events);
+    assert_eq!(form(&s.last_body())["client_secret"], "HASH-SECRET-MARKER");
+    // Without a secret, the foreign server signs in as a public client.
+    let mut s = generic_server(prm(None), as_meta(json!({})));
+    let (mut flow, events) = start(generic_config(Some("Bearer")), &mut s);
+    complete(&mut flow, &mut s, &events);
 }
 
 #[test]

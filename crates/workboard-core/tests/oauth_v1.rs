@@ -1203,3 +1203,58 @@ fn pending_construction_is_validated_and_lifetime_configurable() {
         "invalid_input"
     );
 }
+
+#[test]
+fn the_client_hash_goes_only_to_the_environments_token_endpoint() {
+    use workboard_core::oauth::v1::checked_exchange_request_for;
+    let (_, mut pending) = start(&config());
+    let code = pending
+        .handle_redirect(&redirect_with(&pending, "C"), T0 + 1_000)
+        .unwrap();
+    let hash = SecretString::new("HASH-MARKER");
+    let ok = checked_exchange_request_for(
+        &Environment::Us,
+        None,
+        &code,
+        &hash,
+        RequestId(1),
+        T0 + 2_000,
+    )
+    .unwrap();
+    assert_eq!(ok.url, "https://www.myworkboard.com/wb/oauth/token");
+    for forged in [
+        "https://attacker.example/wb/oauth/token",
+        "https://www.myworkboard.com.attacker.example/wb/oauth/token",
+        "https://www.myworkboard.com/wb/oauth/token?x=1",
+        "https://www.myworkboard.eu/wb/oauth/token",
+        "http://www.myworkboard.com/wb/oauth/token",
+    ] {
+        let mut c = code.clone();
+        c.token_endpoint = forged.into();
+        let e = checked_exchange_request_for(
+            &Environment::Us,
+            None,
+            &c,
+            &hash,
+            RequestId(1),
+            T0 + 2_000,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "client_secret_not_for_server", "{forged}");
+        assert!(!format!("{e} {:?}", e.hint()).contains("HASH-MARKER"));
+    }
+    // A sign-in the caller started itself (another environment) names its own endpoint.
+    let mut eu = code.clone();
+    eu.token_endpoint = "https://www.myworkboard.eu/wb/oauth/token".into();
+    let mut started = pending.clone();
+    started.token_endpoint = eu.token_endpoint.clone();
+    assert!(checked_exchange_request_for(
+        &Environment::Us,
+        Some(&started),
+        &eu,
+        &hash,
+        RequestId(1),
+        T0 + 2_000
+    )
+    .is_ok());
+}

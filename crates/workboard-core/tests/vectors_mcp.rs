@@ -58,6 +58,7 @@ fn run_op(state: &mut State, ctx: &mut Ctx, step: &Step) -> Result<Value, ErrorI
                 issued_at_ms: now,
                 expires_at_ms: step.args.get("expires_at_ms").and_then(Value::as_u64),
                 dialect: Dialect::OAuth2,
+                bound_to: None,
             }));
             let mut auth = mcp_common::auth_context();
             auth.server_url = url.into();

@@ -108,6 +108,9 @@ impl ClientBuilder {
 
     /// A store: credentials, OAuth context and session state are loaded from it (unless
     /// given explicitly) and refreshed credentials are saved to it before they are used.
+    /// Stored credentials written before bindings existed are bound to this builder's
+    /// environment (or their OAuth context's resource):
+    /// [`Credentials::or_bound_to_environment`].
     pub fn store(mut self, store: Arc<dyn CredentialStore>) -> Self {
         self.store = Some(store);
         self
@@ -150,24 +153,25 @@ impl ClientBuilder {
                 Some(s) => s.load(key).map_err(store_error),
             }
         };
-        let credentials = match self.credentials {
-            Some(c) => Some(c),
-            None => load(keys::CREDENTIALS)?
-                .map(|s| Credentials::from_json(&s))
-                .transpose()?,
-        };
         let auth = match self.auth {
             Some(a) => Some(a),
             None => load(keys::AUTH_CONTEXT)?
                 .map(|s| AuthContext::from_json(&s))
                 .transpose()?,
         };
+        let credentials = match self.credentials {
+            Some(c) => Some(c),
+            None => load(keys::CREDENTIALS)?
+                .map(|s| Credentials::from_json(&s))
+                .transpose()?
+                .map(|c| c.or_bound_to_environment(&self.environment, auth.as_ref())),
+        };
         let server_url = self
             .server_url
             .unwrap_or_else(|| self.environment.mcp_url());
         let mut config = ConnectionConfig::new(server_url.clone()).client_info(self.client_info);
-        config.credentials = credentials.clone();
-        config.auth = auth;
+        config.credentials = credentials;
+        config.auth = auth.clone();
         config.restored_state = load(keys::SESSION)?;
         let conn = match Connection::new(config.clone()) {
             Ok(c) => c,
@@ -183,7 +187,9 @@ impl ClientBuilder {
             None => ReqwestTransport::new()?,
         };
         let shared = Arc::new(Shared {
-            credentials: Mutex::new(credentials),
+            // As the connection bound them (credentials for another server failed above).
+            credentials: Mutex::new(conn.credentials().cloned()),
+            auth: Mutex::new(auth),
             server: Mutex::new(None),
             session: Mutex::new(conn.save_state()),
             store_error: Mutex::new(None),
@@ -246,6 +252,7 @@ struct Inner {
 /// What the loop publishes for the handles.
 struct Shared {
     credentials: Mutex<Option<Credentials>>,
+    auth: Mutex<Option<AuthContext>>,
     server: Mutex<Option<ServerInfo>>,
     session: Mutex<String>,
     store_error: Mutex<Option<String>>,
@@ -338,11 +345,19 @@ impl Client {
 
     /// Replaces the credentials (after a new sign-in or step-up; `None` signs out); waiting
     /// calls are sent. With a store, they (and the OAuth context, when given) are saved first.
+    /// Credentials or a context bound to another server than this client's fail with
+    /// `credentials_not_for_server` and change nothing.
     pub fn set_credentials(
         &self,
         credentials: Option<Credentials>,
         auth: Option<AuthContext>,
     ) -> Result<(), Error> {
+        let current = self.inner.shared.auth.lock().ok().and_then(|a| a.clone());
+        let credentials = workboard_core::credentials::bind_for_server(
+            &self.inner.server_url,
+            credentials,
+            auth.as_ref().or(current.as_ref()),
+        )?;
         if let Some(store) = &self.inner.store {
             match &credentials {
                 Some(c) => store.save(keys::CREDENTIALS, &c.to_json()),
@@ -357,6 +372,9 @@ impl Client {
         }
         if let Ok(mut c) = self.inner.shared.credentials.lock() {
             c.clone_from(&credentials);
+        }
+        if let (Some(a), Ok(mut slot)) = (&auth, self.inner.shared.auth.lock()) {
+            *slot = Some(a.clone());
         }
         self.inner
             .tx
@@ -533,7 +551,9 @@ impl LoopTask {
                 }
                 Command::SetCredentials(b) => {
                     let (c, a) = *b;
-                    conn.set_credentials(c, a)
+                    // Checked by `Client::set_credentials` with the same rule; a refusal
+                    // here changes nothing.
+                    let _ = conn.set_credentials(c, a);
                 }
             }
         });

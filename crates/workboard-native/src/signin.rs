@@ -102,7 +102,7 @@ pub async fn revoke_v1(
             reason: "only WorkBoard v1 OAuth tokens are revoked at /wb/oauth/revoke/".into(),
         });
     }
-    let request = v1::revoke_request(environment, credentials, RequestId(1));
+    let request = v1::checked_revoke_request(environment, credentials, RequestId(1))?;
     let response = transport.send(request).await?;
     v1::handle_revoke_response(&response)
 }

@@ -434,11 +434,24 @@ async fn set_credentials_saves_them_and_later_calls_use_them() {
         client.list_tools().await.unwrap_err().code(),
         "unauthorized"
     );
+    // Credentials of another server are refused and nothing is saved.
+    let foreign = Credentials::personal(DEMO_PERSONAL_TOKEN)
+        .bind_to("https://other.example/mcp")
+        .unwrap();
+    assert_eq!(
+        client
+            .set_credentials(Some(foreign), None)
+            .unwrap_err()
+            .code(),
+        "credentials_not_for_server"
+    );
+    assert!(store.load(keys::CREDENTIALS).unwrap().is_none());
+    // Unbound ones are bound to this client's server, and saved so.
     let creds = Credentials::personal(DEMO_PERSONAL_TOKEN);
     client.set_credentials(Some(creds.clone()), None).unwrap();
     assert_eq!(
         store.load(keys::CREDENTIALS).unwrap().unwrap(),
-        creds.to_json()
+        creds.bind_to(client.server_url()).unwrap().to_json()
     );
     assert!(!client.list_tools().await.unwrap().is_empty());
     client.set_credentials(None, None).unwrap();

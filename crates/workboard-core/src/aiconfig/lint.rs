@@ -34,6 +34,8 @@
 //! | `header_arg_malformed` | error | the `--header` value has no `Name: value` colon |
 //! | `header_arg_split` | error | `Authorization:` and `Bearer ...` given as two arguments |
 //! | `header_arg_spacing` | warning | no space after the colon (`Authorization:Bearer ...`) |
+//! | `token_in_args` | error | a real token in `args`: the command line, readable by every local process |
+//! | `header_env_undefined` | error | `Authorization:${VAR}` without a string `VAR` in the entry's `env` |
 //! | `redirect_uri_mismatch` | error | a redirect URI field that is not exactly Claude's callback |
 //!
 //! Findings never contain a real token: at most its last four characters.
@@ -239,7 +241,7 @@ impl Linter {
 
     fn entry_map(&mut self, path: &str, e: &Map<String, Value>, vscode: bool) {
         if let Some(cmd) = e.get("command") {
-            self.stdio(path, cmd, e.get("args"));
+            self.stdio(path, cmd, e.get("args"), e.get("env"));
             return;
         }
         let url_key = ["url", "serverUrl"]
@@ -591,7 +593,7 @@ impl Linter {
     }
 
     /// `command` + `args` (Claude Desktop with `npx -y mcp-remote <url> --header ...`).
-    fn stdio(&mut self, path: &str, cmd: &Value, args: Option<&Value>) {
+    fn stdio(&mut self, path: &str, cmd: &Value, args: Option<&Value>, env: Option<&Value>) {
         let cmd = cmd.as_str().unwrap_or("").trim();
         let base = cmd
             .rsplit(['/', '\\'])
@@ -636,7 +638,7 @@ impl Linter {
             (None, true) => 0,
             (None, false) => {
                 if is_npx {
-                    self.push(Severity::Error, "mcp_remote_missing", "`npx` is not given `mcp-remote`".into(), &apath, Some("Use `\"args\": [\"-y\", \"mcp-remote\", \"https://www.myworkboard.com/wb/mcp\", \"--header\", \"Authorization: Bearer <token>\"]`.".into()));
+                    self.push(Severity::Error, "mcp_remote_missing", "`npx` is not given `mcp-remote`".into(), &apath, Some("Use `\"args\": [\"-y\", \"mcp-remote\", \"https://www.myworkboard.com/wb/mcp\", \"--header\", \"Authorization:${AUTH_HEADER}\"]` with `\"env\": {\"AUTH_HEADER\": \"Bearer <token>\"}`.".into()));
                 }
                 return;
             }
@@ -700,11 +702,44 @@ impl Linter {
                         continue;
                     }
                 }
+                // mcp-remote's documented form: `Authorization:${AUTH_HEADER}` with the value
+                // in the entry's `env` (the token stays off the command line).
+                if let Some(var) = env_reference(value) {
+                    match env.and_then(|e| e.get(var)).and_then(Value::as_str) {
+                        Some(v) => {
+                            let ep = format!("{path}/env/{}", pointer_escape(var));
+                            self.auth_value(v, &ep);
+                        }
+                        None => self.push(
+                            Severity::Error,
+                            "header_env_undefined",
+                            format!(
+                                "`--header` uses `${{{}}}` but the entry's `env` sets no such string",
+                                short(var)
+                            ),
+                            &vp,
+                            Some(format!("Add `\"env\": {{\"{}\": \"Bearer <token>\"}}` to the entry.", short(var))),
+                        ),
+                    }
+                    continue;
+                }
                 if !value.starts_with(' ') && !value.is_empty() {
                     self.push(
                         Severity::Warning,
                         "header_arg_spacing",
                         "no space after the colon (`Authorization:Bearer …`)".into(),
+                        &vp,
+                        Some(header_arg_hint()),
+                    );
+                }
+                if holds_real_token(value) {
+                    self.push(
+                        Severity::Error,
+                        "token_in_args",
+                        format!(
+                            "the token (`{}`) is in `args`: the command line of `npx mcp-remote`, which every local process can read",
+                            mask_value(value)
+                        ),
                         &vp,
                         Some(header_arg_hint()),
                     );
@@ -872,7 +907,27 @@ fn bearer_hint() -> String {
 }
 
 fn header_arg_hint() -> String {
-    "Pass the header as two arguments: `\"--header\", \"Authorization: Bearer <token>\"`.".into()
+    "Pass the header as mcp-remote documents it: `\"--header\", \"Authorization:${AUTH_HEADER}\"` in `args` (no space after the colon) and `\"env\": {\"AUTH_HEADER\": \"Bearer <token>\"}` in the entry, so the token is not on the command line.".into()
+}
+
+/// `${NAME}` (the whole value, trimmed): the environment variable it names.
+fn env_reference(value: &str) -> Option<&str> {
+    let v = value.trim();
+    let name = v.strip_prefix("${")?.strip_suffix('}')?;
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some(name)
+}
+
+/// Whether an `Authorization` value written in `args` carries a real token (not empty, not a
+/// placeholder, not a `${...}` reference).
+fn holds_real_token(value: &str) -> bool {
+    let v = value.trim();
+    let t = if v.len() >= 6 && v[..6].eq_ignore_ascii_case("bearer") {
+        v[6..].trim()
+    } else {
+        v
+    };
+    !t.is_empty() && !is_placeholder(t) && !t.contains("${")
 }
 
 fn short(s: &str) -> String {

@@ -195,6 +195,11 @@ impl AuthContext {
         if set.scope.is_none() {
             set.scope = previous.scope.clone();
         }
+        // The refreshed token is for the same server as the one it replaces.
+        set.bound_to = match &previous.bound_to {
+            Some(b) => Some(b.clone()),
+            None => crate::credentials::binding_of(&self.resource).ok(),
+        };
         Ok(set)
     }
 
@@ -247,12 +252,15 @@ impl AuthContext {
     }
 
     /// Parses the code exchange response into a token set (OAuth 2 dialect).
+    /// The token set is bound to this context's `resource` (see [`Credentials`]).
     pub fn handle_code_response(
         &self,
         resp: &HttpResponse,
         now_ms: u64,
     ) -> Result<TokenSet, Error> {
-        parse_token_response(resp, Dialect::OAuth2, now_ms, None)
+        let mut set = parse_token_response(resp, Dialect::OAuth2, now_ms, None)?;
+        set.bound_to = Some(crate::credentials::binding_of(&self.resource)?);
+        Ok(set)
     }
 
     /// The authorization URL: `response_type=code`, `client_id`, `redirect_uri`, `state`,
@@ -1008,6 +1016,9 @@ impl McpAuthFlow {
                 )
             }
         };
+        if identity.source == IdentitySource::PreRegistered && identity.client_secret.is_some() {
+            self.check_secret_endpoint(&token)?;
+        }
         let mut ctx = AuthContext {
             server_url: self.server_url.to_string(),
             resource,
@@ -1029,6 +1040,36 @@ impl McpAuthFlow {
         };
         ctx.scopes = self.selected_scope();
         Ok(ctx)
+    }
+
+    /// The application's client secret (WorkBoard's Client Hash) goes only to a token
+    /// endpoint on a WorkBoard host of the issuer policy, or to the one named for it
+    /// ([`ClientConfig::client_secret_for`]): any other fails the flow before a request
+    /// carries it (no authorization is started, so no code exchange ever sends it).
+    fn check_secret_endpoint(&self, token_endpoint: &str) -> Result<(), Error> {
+        let url = parse_url(token_endpoint, "token_endpoint")?;
+        if self.config.issuer_policy.is_workboard_host(&url) {
+            return Ok(());
+        }
+        let named = self.config.client.client_secret_for.as_deref();
+        if let Some(n) = named.and_then(|n| Url::parse(n.trim()).ok()) {
+            if n.origin() == url.origin()
+                && n.path().trim_end_matches('/') == url.path().trim_end_matches('/')
+            {
+                return Ok(());
+            }
+        }
+        let belongs = match named {
+            Some(n) => n.to_string(),
+            None => format!(
+                "WorkBoard's token endpoints ({})",
+                self.config.issuer_policy.workboard_origins().join(", ")
+            ),
+        };
+        Err(Error::client_secret_not_for_server(
+            token_endpoint,
+            &belongs,
+        ))
     }
 
     fn authorize(
@@ -1293,6 +1334,7 @@ mod tests {
             issued_at_ms: 0,
             expires_at_ms: Some(1000),
             dialect: Dialect::OAuth2,
+            bound_to: None,
         }
     }
 

@@ -179,6 +179,11 @@ impl IssuerPolicy {
         self
     }
 
+    /// The registered WorkBoard origins (`https://www.myworkboard.com`, ...).
+    pub fn workboard_origins(&self) -> &[String] {
+        &self.workboard_origins
+    }
+
     /// Whether `url` is on a registered WorkBoard host.
     pub fn is_workboard_host(&self, url: &Url) -> bool {
         let o = url.origin().ascii_serialization();

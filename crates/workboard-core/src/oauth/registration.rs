@@ -120,8 +120,16 @@ pub struct ClientConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Its secret (WorkBoard's Client Hash). Only for confidential clients on a server.
+    /// Sent only to a token endpoint on a WorkBoard host of the flow's
+    /// [`crate::oauth::metadata::IssuerPolicy`] (US, EU, the configured environment), or to
+    /// [`ClientConfig::client_secret_for`]: the flow fails with
+    /// [`Error::ClientSecretNotForServer`] before anything is sent elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<SecretString>,
+    /// The token endpoint `client_secret` belongs to, when it is not WorkBoard's (named
+    /// explicitly by the user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_for: Option<String>,
     /// An https URL of this app's client ID metadata document, used as `client_id` where the
     /// authorization server supports CIMD.
     #[serde(default, skip_serializing_if = "Option::is_none")]

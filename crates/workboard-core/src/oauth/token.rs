@@ -133,6 +133,7 @@ pub fn parse_token_body(
         issued_at_ms: now_ms,
         expires_at_ms,
         dialect,
+        bound_to: None,
     })
 }
 

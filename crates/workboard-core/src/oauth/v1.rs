@@ -254,6 +254,41 @@ pub fn checked_exchange_request(
     Ok(exchange_request(code, client_hash, id))
 }
 
+/// [`checked_exchange_request`] for a code that may come from outside (an app, a browser):
+/// the Client Hash goes only to `environment`'s token endpoint, or to that of `started`, a v1
+/// sign-in the caller started itself (its token endpoint came from the caller's own
+/// configuration). A code naming another token endpoint fails with
+/// [`Error::ClientSecretNotForServer`] and nothing is sent. Every platform's code exchange
+/// goes through this rule.
+pub fn checked_exchange_request_for(
+    environment: &Environment,
+    started: Option<&PendingAuthorization>,
+    code: &AuthorizationCode,
+    client_hash: &SecretString,
+    id: RequestId,
+    now_ms: u64,
+) -> Result<HttpRequest, Error> {
+    let own = environment.token_url();
+    let same = |allowed: &str| match (Url::parse(code.token_endpoint.trim()), Url::parse(allowed)) {
+        (Ok(a), Ok(b)) => {
+            a.origin() == b.origin()
+                && a.path() == b.path()
+                && a.query().is_none()
+                && a.fragment().is_none()
+        }
+        _ => false,
+    };
+    let ours = same(&own)
+        || started.is_some_and(|p| p.dialect == Dialect::WorkboardV1 && same(&p.token_endpoint));
+    if !ours {
+        return Err(Error::client_secret_not_for_server(
+            &code.token_endpoint,
+            &own,
+        ));
+    }
+    checked_exchange_request(code, client_hash, id, now_ms)
+}
+
 /// The code exchange from its parts, for a server that received the code from a browser or
 /// mobile app (stateless: the app already checked `state`). Check the code and redirect URI
 /// you received before calling this; the token endpoint checks them again.
@@ -303,8 +338,20 @@ pub fn handle_exchange_response(resp: &HttpResponse, now_ms: u64) -> Result<Cred
     parse_token_response(resp, Dialect::WorkboardV1, now_ms, None).map(Credentials::OAuth)
 }
 
+/// [`revoke_request`], refusing credentials that belong to another deployment than
+/// `environment` ([`Credentials::check_origin`]): a token is revoked only where it was issued.
+pub fn checked_revoke_request(
+    environment: &Environment,
+    credentials: &Credentials,
+    id: RequestId,
+) -> Result<HttpRequest, Error> {
+    credentials.check_origin(environment.base_url())?;
+    Ok(revoke_request(environment, credentials, id))
+}
+
 /// Revocation: `POST {base}/wb/oauth/revoke/` (trailing slash as documented) with the token in
-/// `Authorization: bearer <token>` — never in the URL or body.
+/// `Authorization: bearer <token>` — never in the URL or body. Does not check where the
+/// credentials belong: see [`checked_revoke_request`].
 pub fn revoke_request(
     environment: &Environment,
     credentials: &Credentials,
@@ -507,7 +554,14 @@ impl V1SignIn {
             });
         }
         let id = self.alloc_id();
-        let req = checked_exchange_request(code, &self.client_hash, id, now_ms)?;
+        let req = checked_exchange_request_for(
+            &self.config.environment,
+            self.pending.as_ref(),
+            code,
+            &self.client_hash,
+            id,
+            now_ms,
+        )?;
         self.queue.push_back((req, Op::Exchange));
         Ok(())
     }
@@ -521,7 +575,7 @@ impl V1SignIn {
             });
         }
         let id = self.alloc_id();
-        let req = revoke_request(&self.config.environment, credentials, id);
+        let req = checked_revoke_request(&self.config.environment, credentials, id)?;
         self.queue.push_back((req, Op::Revoke));
         Ok(())
     }
@@ -561,9 +615,9 @@ impl SansIo for V1SignIn {
         let (_, op) = self.in_flight.remove(pos);
         let result = match (response, op) {
             (Err(e), _) => Err(Error::Transport(e)),
-            (Ok(resp), Op::Exchange) => {
-                handle_exchange_response(&resp, now_ms).map(V1Outcome::SignedIn)
-            }
+            (Ok(resp), Op::Exchange) => handle_exchange_response(&resp, now_ms)
+                .and_then(|c| c.bind_to(self.config.environment.base_url()))
+                .map(V1Outcome::SignedIn),
             (Ok(resp), Op::Revoke) => handle_revoke_response(&resp).map(V1Outcome::Revoked),
         };
         self.results.push_back(result);

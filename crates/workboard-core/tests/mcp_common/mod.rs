@@ -48,6 +48,7 @@ pub fn oauth(access: &str, refresh: Option<&str>, expires_at_ms: Option<u64>) ->
         issued_at_ms: T0,
         expires_at_ms,
         dialect: Dialect::OAuth2,
+        bound_to: None,
     })
 }
 
