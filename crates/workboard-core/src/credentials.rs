@@ -197,7 +197,10 @@ mod tests {
             dialect: Dialect::OAuth2,
         });
         assert!(!c.should_refresh(0));
-        assert!(c.should_refresh(40_001));
+        // A 100 s token: refreshed in the second half of its life (the margin is 60 s for
+        // tokens that live two minutes or more).
+        assert!(!c.should_refresh(49_999));
+        assert!(c.should_refresh(50_000));
         // A 1-second token is not refreshed again as soon as it is issued.
         let short = Credentials::OAuth(TokenSet {
             access_token: "a".into(),
