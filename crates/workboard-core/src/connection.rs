@@ -918,14 +918,18 @@ impl Connection {
         let mut needy: Vec<(CallHandle, u32)> = Vec::new();
         for (h, c) in self.calls.iter_mut() {
             let refused = c.refresh_used && c.sent_generation == generation;
-            if *h != INIT && c.phase == Phase::Queued && (expired || refused) {
+            if c.phase == Phase::Queued && (expired || refused) {
                 c.refresh_attempts = c.refresh_attempts.saturating_add(1);
                 needy.push((*h, c.refresh_attempts));
             }
         }
         let mut still_waiting = false;
         for (h, attempts) in needy {
+            if !self.calls.contains_key(&h) {
+                continue; // failed with `initialize`, which it waited for
+            }
             if attempts >= MAX_REFRESH_ATTEMPTS {
+                // For `initialize` this fails every call waiting for it.
                 self.fail(
                     h,
                     Error::TokenEndpointUnreachable {

@@ -208,6 +208,31 @@ fn a_still_valid_token_is_used_when_its_proactive_refresh_cannot_reach_the_endpo
         .all(|r| r.header("Authorization") == Some("Bearer at-0")));
 }
 
+/// Found by the connection driver (`tests/conn_driver`): an `initialize` refused with 401,
+/// whose refresh could not reach the token endpoint, asked for a new refresh at once, forever.
+#[test]
+fn an_initialize_refused_with_401_and_an_unreachable_token_endpoint_end_in_a_typed_error() {
+    let clock = SimClock(Cell::new(T0));
+    let server = Hostile::new(
+        &clock,
+        |_, _| Err(TransportError::Timeout),
+        |_, _| Ok(status(401, &[("WWW-Authenticate", "Bearer error=\"invalid_token\"")])),
+    );
+    // Valid for another hour as far as the client knows.
+    let mut c = connection(oauth_config(oauth_at(T0 + 3_600_000)));
+    let a = c.list_tools(T0);
+    let b = c.ping(T0);
+    futures_executor::block_on(drive(&mut c, &server, &clock));
+    assert_eq!(server.token_requests.get(), MAX_REFRESH_ATTEMPTS);
+    assert_eq!(server.mcp_methods(), ["initialize"]);
+    for h in [a, b] {
+        assert_eq!(
+            take(&mut c, h).unwrap_err().code(),
+            "token_endpoint_unreachable"
+        );
+    }
+}
+
 fn short_token_endpoint(
     expires_in: u64,
 ) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> {
