@@ -75,6 +75,8 @@ impl From<workboard_core::Error> for CliError {
             | "secret_in_browser"
             | "no_client_identity" => exit::AUTH,
             "transport" | "retries_exhausted" => exit::NETWORK,
+            "token_endpoint_unreachable" | "timeout" => exit::NETWORK,
+            "too_many_tools" => exit::SERVER,
             "invalid_input"
             | "invalid_url"
             | "insecure_url"

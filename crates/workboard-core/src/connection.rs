@@ -20,6 +20,14 @@
 //!   with [`Error::Unauthorized`] and emits [`ConnectionEvent::AuthorizationRequired`]: never a
 //!   loop. [`ConnectionEvent::CredentialsChanged`] is emitted as soon as a refresh succeeds,
 //!   before the rotated refresh token can ever be used, so the app persists it first.
+//!   A token fresh from a refresh is used by at least one request before it is refreshed
+//!   again, whatever its lifetime (a token endpoint issuing 1-second tokens cannot cause a
+//!   refresh loop).
+//! - **Unreachable token endpoint.** A refresh that fails in transport is not a verdict on
+//!   the credentials: calls that need a new token (it expired, or the server refused it) wait
+//!   for another attempt after [`REFRESH_BACKOFF_MS`] (doubled each time), and a call that has
+//!   waited for [`MAX_REFRESH_ATTEMPTS`] fails with [`Error::TokenEndpointUnreachable`]. A
+//!   token that has not expired yet is used meanwhile.
 //! - **Session expiry.** A 404 on a request that carried a session id re-initializes once and
 //!   replays the call; a second 404 fails with [`Error::SessionExpired`].
 //! - **Step-up.** 403 with `error="insufficient_scope"` emits
@@ -33,10 +41,22 @@
 //!   replayed (it already took the whole time limit), nor is a `tools/call`, which the server
 //!   may have run: those fail with a typed error for the app to decide.
 //! - **Resumption.** When an SSE response ends before the answer, the call is resumed with
-//!   `GET` + `Last-Event-ID` after the server's `retry` delay, at most [`MAX_RESUMES`] times.
+//!   `GET` + `Last-Event-ID` after the server's `retry` delay (at most
+//!   [`MAX_RESUME_DELAY_MS`]), at most [`MAX_RESUMES`] times per call.
 //!   Transports should therefore hand back what they read of a `text/event-stream` body that
 //!   broke after the headers as `Ok` (the decoder drops the unfinished event; the last event
 //!   id drives the resumption); an `Err` loses the event ids and fails the call.
+//! - **Deadlines.** Every call but the GET stream has a whole-call deadline, from submission
+//!   to result, whatever retries, refreshes and resumptions happen in between:
+//!   [`ConnectionConfig::call_timeout_ms`] for `tools/call` (default 5 minutes),
+//!   [`ConnectionConfig::request_timeout_ms`] for the others (default 2 minutes). A call past
+//!   it fails with [`Error::Timeout`] (and `notifications/cancelled` if its request is in
+//!   flight). All time arithmetic saturates: no input or clock value can overflow it.
+//! - **Limits.** `tools/list` stops with [`Error::ToolListTooLarge`] beyond
+//!   [`ConnectionConfig::max_tools`] tools, [`ConnectionConfig::max_tool_list_bytes`] response
+//!   bytes or [`MAX_TOOL_PAGES`] pages. A body the transport refused as too large
+//!   ([`TransportError::BodyTooLarge`]) fails the call as `response_too_large`, never replayed
+//!   or resumed (the answer would be as large again).
 //! - **Server requests** on any stream are answered: `ping` with `{}`, anything else with
 //!   JSON-RPC `-32601`, so the server never waits on this client.
 
@@ -703,7 +723,11 @@ impl Connection {
             .any(|(h, c)| *h != INIT && c.phase == Phase::Queued);
         if !waiting {
             // Nobody waits: no initialize and no refresh on their behalf.
-            if self.calls.get(&INIT).is_some_and(|c| c.phase == Phase::Queued) {
+            if self
+                .calls
+                .get(&INIT)
+                .is_some_and(|c| c.phase == Phase::Queued)
+            {
                 self.calls.remove(&INIT);
             }
             self.reset_refresh_backoff();
@@ -983,7 +1007,8 @@ impl Connection {
             Err(e) => {
                 let too_large = matches!(e, TransportError::BodyTooLarge { .. });
                 if resume && call.resumes < MAX_RESUMES && !too_large {
-                    let at = now_ms.saturating_add(call.retry_ms.unwrap_or(DEFAULT_RESUME_DELAY_MS));
+                    let at =
+                        now_ms.saturating_add(call.retry_ms.unwrap_or(DEFAULT_RESUME_DELAY_MS));
                     if let Some(c) = self.calls.get_mut(&h) {
                         c.phase = Phase::ResumeAt(at);
                     }

@@ -1075,14 +1075,20 @@ fn unreachable_token_endpoint_is_retried_with_back_off_then_a_typed_error_not_a_
         refreshes.push(now);
         c.handle_response(r[0].id, Err(TransportError::Timeout), now);
         if attempt < MAX_REFRESH_ATTEMPTS {
-            assert!(drain(&mut c).is_empty(), "no new attempt before the back-off");
+            assert!(
+                drain(&mut c).is_empty(),
+                "no new attempt before the back-off"
+            );
             let t = c.poll_timeout().expect("a back-off timer");
             assert!(t > now, "the next attempt waits");
             now = t;
             c.handle_timeout(now);
         }
     }
-    assert_eq!(refreshes, [T0, T0 + REFRESH_BACKOFF_MS, T0 + 3 * REFRESH_BACKOFF_MS]);
+    assert_eq!(
+        refreshes,
+        [T0, T0 + REFRESH_BACKOFF_MS, T0 + 3 * REFRESH_BACKOFF_MS]
+    );
     let e = take(&mut c, h).unwrap_err();
     assert_eq!(e.code(), "token_endpoint_unreachable");
     assert!(e.hint().unwrap().contains("network"));

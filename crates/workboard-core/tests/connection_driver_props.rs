@@ -31,7 +31,14 @@ fn http(status: Status, headers: Vec<Header>, body: Body) -> Answer {
 }
 
 fn init() -> Step {
-    Step::Answer(0, http(Status::Ok, vec![Header::SessionId("s1".into())], Body::Json(Msg::InitResult { version: 0 })))
+    Step::Answer(
+        0,
+        http(
+            Status::Ok,
+            vec![Header::SessionId("s1".into())],
+            Body::Json(Msg::InitResult { version: 0 }),
+        ),
+    )
 }
 
 fn setup(creds: Creds) -> Setup {
@@ -59,55 +66,153 @@ fn extreme_values_named_in_the_issue() {
     let sse_max_retry = http(
         Status::Ok,
         vec![],
-        Body::Sse(vec![SseField::Retry(Num::Max), SseField::NumericId(1), SseField::Blank]),
+        Body::Sse(vec![
+            SseField::Retry(Num::Max),
+            SseField::NumericId(1),
+            SseField::Blank,
+        ]),
     );
     let inputs = vec![
         // SSE retry: u64::MAX, then the timer and a jump to the end of time.
         Input {
             setup: setup(Creds::Personal),
-            steps: vec![Step::CallTool { valid: true }, init(), Step::Answer(1, sse_max_retry.clone()),
-                        Step::Timer, Step::Answer(1, sse_max_retry.clone()), Step::JumpTo(Num::Max),
-                        Step::Timer, Step::TimerNow],
+            steps: vec![
+                Step::CallTool { valid: true },
+                init(),
+                Step::Answer(1, sse_max_retry.clone()),
+                Step::Timer,
+                Step::Answer(1, sse_max_retry.clone()),
+                Step::JumpTo(Num::Max),
+                Step::Timer,
+                Step::TimerNow,
+            ],
         },
         // Retry-After: u64::MAX and near it, on a clock near the end of time.
         Input {
-            setup: Setup { start: Num::NearMax(3), ..setup(Creds::Personal) },
-            steps: vec![Step::ListTools, init(),
-                        Step::Answer(1, http(Status::TooMany, vec![Header::RetryAfter(Num::Max)], Body::Empty)),
-                        Step::Ping,
-                        Step::Answer(1, http(Status::Unavailable, vec![Header::RetryAfter(Num::NearMax(1))], Body::Empty)),
-                        Step::Timer, Step::Advance(Num::Max), Step::Timer],
+            setup: Setup {
+                start: Num::NearMax(3),
+                ..setup(Creds::Personal)
+            },
+            steps: vec![
+                Step::ListTools,
+                init(),
+                Step::Answer(
+                    1,
+                    http(
+                        Status::TooMany,
+                        vec![Header::RetryAfter(Num::Max)],
+                        Body::Empty,
+                    ),
+                ),
+                Step::Ping,
+                Step::Answer(
+                    1,
+                    http(
+                        Status::Unavailable,
+                        vec![Header::RetryAfter(Num::NearMax(1))],
+                        Body::Empty,
+                    ),
+                ),
+                Step::Timer,
+                Step::Advance(Num::Max),
+                Step::Timer,
+            ],
         },
         // expires_in: u64::MAX from the token endpoint, then clock jumps back and forth.
         Input {
             setup: setup(expired_oauth.clone()),
-            steps: vec![Step::Ping,
-                        Step::Answer(0, http(Status::Ok, vec![], Body::Token { expires_in: Some(Num::Max), rotate: true, token_type_bearer: true })),
-                        init(), Step::JumpTo(Num::Zero), Step::Ping, Step::JumpTo(Num::Max), Step::Ping,
-                        Step::Answer(1, http(Status::Unauthorized, vec![Header::WwwInvalidToken], Body::Empty)),
-                        Step::Timer],
+            steps: vec![
+                Step::Ping,
+                Step::Answer(
+                    0,
+                    http(
+                        Status::Ok,
+                        vec![],
+                        Body::Token {
+                            expires_in: Some(Num::Max),
+                            rotate: true,
+                            token_type_bearer: true,
+                        },
+                    ),
+                ),
+                init(),
+                Step::JumpTo(Num::Zero),
+                Step::Ping,
+                Step::JumpTo(Num::Max),
+                Step::Ping,
+                Step::Answer(
+                    1,
+                    http(
+                        Status::Unauthorized,
+                        vec![Header::WwwInvalidToken],
+                        Body::Empty,
+                    ),
+                ),
+                Step::Timer,
+            ],
         },
         // Deadlines of u64::MAX and 0, an unreachable token endpoint, timers fired early.
         Input {
-            setup: Setup { call_timeout: Some(Num::Max), request_timeout: Some(Num::Zero), ..setup(expired_oauth) },
-            steps: vec![Step::CallTool { valid: true }, Step::ListTools,
-                        Step::Answer(0, Answer::Fail(Failure::Connect)), Step::TimerNow, Step::Timer,
-                        Step::Answer(0, Answer::Fail(Failure::BodyTooLarge(Num::Max))), Step::Timer,
-                        Step::Answer(0, Answer::Fail(Failure::Timeout)), Step::Timer],
+            setup: Setup {
+                call_timeout: Some(Num::Max),
+                request_timeout: Some(Num::Zero),
+                ..setup(expired_oauth)
+            },
+            steps: vec![
+                Step::CallTool { valid: true },
+                Step::ListTools,
+                Step::Answer(0, Answer::Fail(Failure::Connect)),
+                Step::TimerNow,
+                Step::Timer,
+                Step::Answer(0, Answer::Fail(Failure::BodyTooLarge(Num::Max))),
+                Step::Timer,
+                Step::Answer(0, Answer::Fail(Failure::Timeout)),
+                Step::Timer,
+            ],
         },
         // Tool-list caps of zero and one-second tokens.
         Input {
-            setup: Setup { max_tools: Some(0), max_tool_list_bytes: Some(0), ..setup(Creds::OAuth {
-                expires_in: Some(Num::One), expired: false, lifetime: Num::One, refresh: true }) },
-            steps: vec![Step::ListTools,
-                        Step::Answer(0, http(Status::Ok, vec![], Body::Token { expires_in: Some(Num::Zero), rotate: false, token_type_bearer: true })),
-                        init(), Step::Answer(1, http(Status::Ok, vec![], Body::Json(Msg::ToolsPage { count: 3, cursor: Some(1) }))),
-                        Step::Timer],
+            setup: Setup {
+                max_tools: Some(0),
+                max_tool_list_bytes: Some(0),
+                ..setup(Creds::OAuth {
+                    expires_in: Some(Num::One),
+                    expired: false,
+                    lifetime: Num::One,
+                    refresh: true,
+                })
+            },
+            steps: vec![
+                Step::ListTools,
+                Step::Answer(
+                    0,
+                    http(
+                        Status::Ok,
+                        vec![],
+                        Body::Token {
+                            expires_in: Some(Num::Zero),
+                            rotate: false,
+                            token_type_bearer: true,
+                        },
+                    ),
+                ),
+                init(),
+                Step::Answer(
+                    1,
+                    http(
+                        Status::Ok,
+                        vec![],
+                        Body::Json(Msg::ToolsPage {
+                            count: 3,
+                            cursor: Some(1),
+                        }),
+                    ),
+                ),
+                Step::Timer,
+            ],
         },
     ];
     for input in &inputs {
         run(input);
     }
 }
-
-

@@ -216,7 +216,12 @@ fn an_initialize_refused_with_401_and_an_unreachable_token_endpoint_end_in_a_typ
     let server = Hostile::new(
         &clock,
         |_, _| Err(TransportError::Timeout),
-        |_, _| Ok(status(401, &[("WWW-Authenticate", "Bearer error=\"invalid_token\"")])),
+        |_, _| {
+            Ok(status(
+                401,
+                &[("WWW-Authenticate", "Bearer error=\"invalid_token\"")],
+            ))
+        },
     );
     // Valid for another hour as far as the client knows.
     let mut c = connection(oauth_config(oauth_at(T0 + 3_600_000)));
@@ -307,7 +312,12 @@ fn sse_retry_is_clamped_and_never_overflows() {
         let after = drain(&mut c);
         c.handle_response(after[1].id, Ok(sse_without_answer(retry)), now);
         let due = c.poll_timeout().expect("a resume timer");
-        let wanted = now.saturating_add(retry.parse::<u64>().unwrap_or(u64::MAX).min(MAX_RESUME_DELAY_MS));
+        let wanted = now.saturating_add(
+            retry
+                .parse::<u64>()
+                .unwrap_or(u64::MAX)
+                .min(MAX_RESUME_DELAY_MS),
+        );
         assert_eq!(due, wanted, "retry {retry} at {now}");
         assert!(due.saturating_sub(now) <= MAX_RESUME_DELAY_MS);
         c.handle_timeout(due);
@@ -428,7 +438,10 @@ fn the_tool_list_is_capped_by_count_with_its_own_error() {
     let (res, lists) = list_against(personal_config(), 1_000, 100_000);
     let e = res.unwrap_err();
     assert_eq!(e.code(), "too_many_tools", "{e}");
-    assert!(e.to_string().contains(&DEFAULT_MAX_TOOLS.to_string()), "{e}");
+    assert!(
+        e.to_string().contains(&DEFAULT_MAX_TOOLS.to_string()),
+        "{e}"
+    );
     assert!(!e.to_string().contains("cursor"), "{e}");
     assert_eq!(lists, DEFAULT_MAX_TOOLS / 1_000 + 1);
     // The cap is configurable, and a list within it is returned whole.
@@ -607,8 +620,5 @@ fn an_oversized_resumed_stream_is_not_resumed_again() {
         T0 + 1_000,
     );
     assert!(drain(&mut c).is_empty());
-    assert_eq!(
-        take(&mut c, h).unwrap_err().code(),
-        "response_too_large"
-    );
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "response_too_large");
 }

@@ -228,7 +228,9 @@ pub enum Step {
     /// Answers the n-th outstanding request plausibly.
     Serve(u8, Serve),
     ListTools,
-    CallTool { valid: bool },
+    CallTool {
+        valid: bool,
+    },
     Ping,
     OpenStream,
     Cancel(u8),
@@ -290,9 +292,7 @@ fn credentials(c: &Creds, now: u64) -> Option<Credentials> {
                     now.saturating_add(n.get())
                 }
             });
-            let issued_at_ms = expires_at_ms
-                .unwrap_or(now)
-                .saturating_sub(lifetime.get());
+            let issued_at_ms = expires_at_ms.unwrap_or(now).saturating_sub(lifetime.get());
             Some(Credentials::OAuth(TokenSet {
                 access_token: AT.into(),
                 refresh_token: refresh.then(|| RT.into()),
@@ -348,7 +348,11 @@ fn msg_json(m: &Msg, id: &Value) -> Value {
             json!({"jsonrpc": "2.0", "method": method, "params": {}})
         }
         Msg::ServerRequest { ping } => {
-            let method = if *ping { "ping" } else { "sampling/createMessage" };
+            let method = if *ping {
+                "ping"
+            } else {
+                "sampling/createMessage"
+            };
             json!({"jsonrpc": "2.0", "id": "srv-1", "method": method})
         }
         Msg::Garbage(s) => Value::String(s.clone()),
@@ -376,14 +380,13 @@ fn body_bytes(b: &Body, id: &Value) -> Vec<u8> {
                     SseField::RetryText(s) => {
                         out.extend_from_slice(format!("retry: {s}\n").as_bytes())
                     }
-                    SseField::Data(m) => out
-                        .extend_from_slice(format!("data: {}\n\n", msg_json(m, id)).as_bytes()),
+                    SseField::Data(m) => {
+                        out.extend_from_slice(format!("data: {}\n\n", msg_json(m, id)).as_bytes())
+                    }
                     SseField::DataText(s) => {
                         out.extend_from_slice(format!("data: {s}\n").as_bytes())
                     }
-                    SseField::Event(s) => {
-                        out.extend_from_slice(format!("event: {s}\n").as_bytes())
-                    }
+                    SseField::Event(s) => out.extend_from_slice(format!("event: {s}\n").as_bytes()),
                     SseField::Comment => out.extend_from_slice(b": keep-alive\n"),
                     SseField::Blank => out.push(b'\n'),
                     SseField::Raw(r) => out.extend_from_slice(r),
@@ -437,10 +440,12 @@ fn response(
         Body::Sse(_) => "text/event-stream",
         _ => "application/json",
     };
-    if !headers
-        .iter()
-        .any(|h| matches!(h, Header::ContentJson | Header::ContentSse | Header::ContentOther(_)))
-    {
+    if !headers.iter().any(|h| {
+        matches!(
+            h,
+            Header::ContentJson | Header::ContentSse | Header::ContentOther(_)
+        )
+    }) {
         hs.push(("Content-Type".into(), default_ct.into()));
     }
     for h in headers {
@@ -483,14 +488,26 @@ fn serve(s: &Serve, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
             rotate: s.answer,
             token_type_bearer: true,
         };
-        return response(&Answer::Http { status, headers, body, other_id: None }, req, &[]);
+        return response(
+            &Answer::Http {
+                status,
+                headers,
+                body,
+                other_id: None,
+            },
+            req,
+            &[],
+        );
     }
     let msg = match method.as_str() {
         "initialize" => {
             headers.push(Header::SessionId("s1".into()));
             Some(Msg::InitResult { version: 0 })
         }
-        "tools/list" => Some(Msg::ToolsPage { count: 2, cursor: s.next_page }),
+        "tools/list" => Some(Msg::ToolsPage {
+            count: 2,
+            cursor: s.next_page,
+        }),
         "tools/call" => Some(Msg::CallResult { is_error: false }),
         "ping" => Some(Msg::EmptyResult),
         _ if req.method == Method::Get => Some(Msg::Notification { list_changed: true }),
@@ -505,7 +522,9 @@ fn serve(s: &Serve, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
                 fields.push(SseField::Retry(r));
             }
             fields.push(SseField::NumericId(1));
-            fields.push(SseField::Data(Msg::Notification { list_changed: false }));
+            fields.push(SseField::Data(Msg::Notification {
+                list_changed: false,
+            }));
             if s.answer {
                 fields.push(SseField::NumericId(2));
                 fields.push(SseField::Data(m));
@@ -519,7 +538,16 @@ fn serve(s: &Serve, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         status
     };
     let _ = id;
-    response(&Answer::Http { status, headers, body, other_id: None }, req, &[])
+    response(
+        &Answer::Http {
+            status,
+            headers,
+            body,
+            other_id: None,
+        },
+        req,
+        &[],
+    )
 }
 
 /// Simulated clock for the final `drive`.
@@ -588,7 +616,10 @@ impl Run {
                 _ => assert_no_secret(&text),
             }
             if let ConnectionEvent::CallCompleted(h) = e {
-                let res = self.conn.poll_result(h).expect("a completed call has a result");
+                let res = self
+                    .conn
+                    .poll_result(h)
+                    .expect("a completed call has a result");
                 if let Err(err) = &res {
                     assert_no_secret(&err.to_string());
                     assert_no_secret(&format!("{:?}", err.info()));
