@@ -297,6 +297,8 @@ struct Call {
     sent_session: Option<String>,
     /// Failed refresh attempts (token endpoint unreachable) this call waited for.
     refresh_attempts: u32,
+    /// Its last request was answered 401: it waits for new credentials.
+    refused: bool,
     /// When the whole call times out (unix ms), if ever.
     deadline: Option<u64>,
 }
@@ -782,7 +784,7 @@ impl Connection {
     }
 
     fn refused_with_current_token(&self, c: &Call) -> bool {
-        c.refresh_used && c.sent_generation == self.generation
+        c.refused && c.sent_generation == self.generation
     }
 
     fn reset_refresh_backoff(&mut self) {
@@ -812,6 +814,7 @@ impl Connection {
         let rpc = JsonRpcId::Number(self.next_rpc);
         call.sent_generation = generation;
         call.sent_session = session_id;
+        call.refused = false;
         self.fresh_unused = false;
         let body = match &call.op {
             Op::Initialize => Some(jsonrpc::initialize_body(&rpc, &self.client_info)),
@@ -852,6 +855,7 @@ impl Connection {
             return;
         };
         call.resumes += 1;
+        call.refused = false;
         self.fresh_unused = false;
         let req =
             self.session
@@ -908,7 +912,7 @@ impl Connection {
                 let refused: Vec<CallHandle> = self
                     .calls
                     .iter()
-                    .filter(|(_, c)| c.phase == Phase::Queued && c.refresh_used)
+                    .filter(|(_, c)| c.phase == Phase::Queued && c.refused)
                     .map(|(h, _)| *h)
                     .collect();
                 if !refused.is_empty() {
@@ -941,7 +945,7 @@ impl Connection {
         let generation = self.generation;
         let mut needy: Vec<(CallHandle, u32)> = Vec::new();
         for (h, c) in self.calls.iter_mut() {
-            let refused = c.refresh_used && c.sent_generation == generation;
+            let refused = c.refused && c.sent_generation == generation;
             if c.phase == Phase::Queued && (expired || refused) {
                 c.refresh_attempts = c.refresh_attempts.saturating_add(1);
                 needy.push((*h, c.refresh_attempts));
@@ -1038,6 +1042,7 @@ impl Connection {
                 } else if !refresh_used && self.can_refresh() {
                     if let Some(c) = self.calls.get_mut(&h) {
                         c.refresh_used = true;
+                        c.refused = true;
                     }
                     // `pump` (after every response) starts the refresh, or the back-off
                     // timer does when the token endpoint just failed.
@@ -1513,6 +1518,7 @@ fn new_call(op: Op) -> Call {
         sent_generation: 0,
         sent_session: None,
         refresh_attempts: 0,
+        refused: false,
         deadline: None,
     }
 }

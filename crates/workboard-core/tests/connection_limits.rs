@@ -622,3 +622,37 @@ fn an_oversized_resumed_stream_is_not_resumed_again() {
     assert!(drain(&mut c).is_empty());
     assert_eq!(take(&mut c, h).unwrap_err().code(), "response_too_large");
 }
+
+/// A call refused once and replayed after the refresh asks for its next page with the new
+/// token: it is not "refused" any more (found by the native end-to-end test with 5
+/// concurrent lists: 3 refreshes instead of 1).
+#[test]
+fn the_next_page_of_a_list_replayed_after_a_refresh_needs_no_new_refresh() {
+    let mut c = with_refresh("old-at", "rt-1");
+    let h = c.list_tools(T0);
+    let after = initialize(&mut c, Some("s1"));
+    c.handle_response(after[1].id, Ok(status(401, &[])), T0);
+    let refresh = drain(&mut c);
+    assert_eq!(refresh[0].url, TOKEN_URL);
+    c.handle_response(
+        refresh[0].id,
+        Ok(json(
+            200,
+            json!({"access_token":"new-at","token_type":"bearer","expires_in":3600}),
+        )),
+        T0,
+    );
+    let replay = drain(&mut c);
+    assert_eq!(method(&replay[0]), "tools/list");
+    c.handle_response(
+        replay[0].id,
+        Ok(result(&replay[0], tools(&["a"], Some("c2")))),
+        T0,
+    );
+    let next = drain(&mut c);
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert_eq!(method(&next[0]), "tools/list", "the next page, not a refresh");
+    assert_eq!(next[0].header("Authorization"), Some("Bearer new-at"));
+    c.handle_response(next[0].id, Ok(result(&next[0], tools(&["b"], None))), T0);
+    assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a", "b"]);
+}
