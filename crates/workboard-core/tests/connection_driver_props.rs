@@ -9,7 +9,7 @@ use conn_driver::*;
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 384, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     /// Whatever the sequence, the machine never panics, never spins, bounds its refreshes and
     /// gives every call exactly one result.
