@@ -131,7 +131,7 @@ fn an_expired_token_and_an_unreachable_token_endpoint_fail_the_call_after_bounde
     let clock = SimClock(Cell::new(T0));
     let server = Hostile::new(
         &clock,
-        |_, _| Err(TransportError::Connect("connection refused".into())),
+        unreachable_for_a_while(|| TransportError::Connect("connection refused".into())),
         basic_mcp,
     );
     let mut c = connection(oauth_config(oauth_at(T0 - 1)));
@@ -162,7 +162,7 @@ fn every_waiting_call_is_failed_once_and_later_calls_try_again() {
     let clock = SimClock(Cell::new(T0));
     let server = Hostile::new(
         &clock,
-        |_, _| Err(TransportError::Interrupted("closed".into())),
+        unreachable_for_a_while(|| TransportError::Interrupted("closed".into())),
         basic_mcp,
     );
     let mut c = connection(oauth_config(oauth_at(T0 - 1)));
@@ -192,7 +192,7 @@ fn a_still_valid_token_is_used_when_its_proactive_refresh_cannot_reach_the_endpo
     let clock = SimClock(Cell::new(T0));
     let server = Hostile::new(
         &clock,
-        |_, _| Err(TransportError::Connect("refused".into())),
+        unreachable_for_a_while(|| TransportError::Connect("refused".into())),
         basic_mcp,
     );
     // 30 s left of an hour-long token: refreshed proactively, but still good.
@@ -215,7 +215,7 @@ fn an_initialize_refused_with_401_and_an_unreachable_token_endpoint_end_in_a_typ
     let clock = SimClock(Cell::new(T0));
     let server = Hostile::new(
         &clock,
-        |_, _| Err(TransportError::Timeout),
+        unreachable_for_a_while(|| TransportError::Timeout),
         |_, _| {
             Ok(status(
                 401,
@@ -235,6 +235,21 @@ fn an_initialize_refused_with_401_and_an_unreachable_token_endpoint_end_in_a_typ
             take(&mut c, h).unwrap_err().code(),
             "token_endpoint_unreachable"
         );
+    }
+}
+
+/// A token endpoint that fails in transport, then — so that a client that loops still ends
+/// and the test fails on its count instead of hanging — answers `invalid_grant`.
+fn unreachable_for_a_while(
+    failure: impl Fn() -> TransportError + 'static,
+) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> {
+    let mut n = 0;
+    move |_, _| {
+        n += 1;
+        if n > ENDPOINT_PATIENCE {
+            return Ok(json(400, json!({"error": "invalid_grant"})));
+        }
+        Err(failure())
     }
 }
 
@@ -651,7 +666,11 @@ fn the_next_page_of_a_list_replayed_after_a_refresh_needs_no_new_refresh() {
     );
     let next = drain(&mut c);
     assert_eq!(next.len(), 1, "{next:?}");
-    assert_eq!(method(&next[0]), "tools/list", "the next page, not a refresh");
+    assert_eq!(
+        method(&next[0]),
+        "tools/list",
+        "the next page, not a refresh"
+    );
     assert_eq!(next[0].header("Authorization"), Some("Bearer new-at"));
     c.handle_response(next[0].id, Ok(result(&next[0], tools(&["b"], None))), T0);
     assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a", "b"]);
