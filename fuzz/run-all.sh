@@ -14,7 +14,7 @@ TARGET_DIR="${FUZZ_TARGET_DIR:-/work/target-fuzz}"
 SECS="${SECONDS_PER_TARGET:-75}"
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(redirect token_response www_authenticate metadata sse jsonrpc aiconfig doctor responses)
+  TARGETS=(redirect token_response www_authenticate metadata sse jsonrpc aiconfig doctor responses connection)
 fi
 cargo fuzz build --target-dir "$TARGET_DIR" || exit 1
 mkdir -p logs

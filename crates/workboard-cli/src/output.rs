@@ -82,6 +82,8 @@ pub const EXIT_BY_CODE: &[(&str, u8)] = &[
     // Network.
     ("transport", exit::NETWORK),
     ("retries_exhausted", exit::NETWORK),
+    ("token_endpoint_unreachable", exit::NETWORK),
+    ("timeout", exit::NETWORK),
     // Bad usage or input.
     ("invalid_input", exit::USAGE),
     ("invalid_url", exit::USAGE),
@@ -105,6 +107,7 @@ pub const EXIT_BY_CODE: &[(&str, u8)] = &[
     ("sse_event_too_large", exit::SERVER),
     ("private_address", exit::SERVER),
     ("too_many_redirects", exit::SERVER),
+    ("too_many_tools", exit::SERVER),
     // Anything else.
     ("cancelled", exit::OTHER),
 ];

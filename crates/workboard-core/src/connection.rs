@@ -25,6 +25,14 @@
 //!   with [`Error::Unauthorized`] and emits [`ConnectionEvent::AuthorizationRequired`]: never a
 //!   loop. [`ConnectionEvent::CredentialsChanged`] is emitted as soon as a refresh succeeds,
 //!   before the rotated refresh token can ever be used, so the app persists it first.
+//!   A token fresh from a refresh is used by at least one request before it is refreshed
+//!   again, whatever its lifetime (a token endpoint issuing 1-second tokens cannot cause a
+//!   refresh loop).
+//! - **Unreachable token endpoint.** A refresh that fails in transport is not a verdict on
+//!   the credentials: calls that need a new token (it expired, or the server refused it) wait
+//!   for another attempt after [`REFRESH_BACKOFF_MS`] (doubled each time), and a call that has
+//!   waited for [`MAX_REFRESH_ATTEMPTS`] fails with [`Error::TokenEndpointUnreachable`]. A
+//!   token that has not expired yet is used meanwhile.
 //! - **Session expiry.** A 404 on a request that carried a session id re-initializes once and
 //!   replays the call; a second 404 fails with [`Error::SessionExpired`].
 //! - **Step-up.** 403 with `error="insufficient_scope"` emits
@@ -38,10 +46,22 @@
 //!   replayed (it already took the whole time limit), nor is a `tools/call`, which the server
 //!   may have run: those fail with a typed error for the app to decide.
 //! - **Resumption.** When an SSE response ends before the answer, the call is resumed with
-//!   `GET` + `Last-Event-ID` after the server's `retry` delay, at most [`MAX_RESUMES`] times.
+//!   `GET` + `Last-Event-ID` after the server's `retry` delay (at most
+//!   [`MAX_RESUME_DELAY_MS`]), at most [`MAX_RESUMES`] times per call.
 //!   Transports should therefore hand back what they read of a `text/event-stream` body that
 //!   broke after the headers as `Ok` (the decoder drops the unfinished event; the last event
 //!   id drives the resumption); an `Err` loses the event ids and fails the call.
+//! - **Deadlines.** Every call but the GET stream has a whole-call deadline, from submission
+//!   to result, whatever retries, refreshes and resumptions happen in between:
+//!   [`ConnectionConfig::call_timeout_ms`] for `tools/call` (default 5 minutes),
+//!   [`ConnectionConfig::request_timeout_ms`] for the others (default 2 minutes). A call past
+//!   it fails with [`Error::Timeout`] (and `notifications/cancelled` if its request is in
+//!   flight). All time arithmetic saturates: no input or clock value can overflow it.
+//! - **Limits.** `tools/list` stops with [`Error::ToolListTooLarge`] beyond
+//!   [`ConnectionConfig::max_tools`] tools, [`ConnectionConfig::max_tool_list_bytes`] response
+//!   bytes or [`MAX_TOOL_PAGES`] pages. A body the transport refused as too large
+//!   ([`TransportError::BodyTooLarge`]) fails the call as `response_too_large`, never replayed
+//!   or resumed (the answer would be as large again).
 //! - **Server requests** on any stream are answered: `ping` with `{}`, anything else with
 //!   JSON-RPC `-32601`, so the server never waits on this client.
 
@@ -77,6 +97,22 @@ pub const MAX_RESUMES: u32 = 3;
 pub const DEFAULT_RESUME_DELAY_MS: u64 = 1_000;
 /// Pages of `tools/list` followed before giving up.
 pub const MAX_TOOL_PAGES: usize = 1_000;
+/// Longest reconnection delay taken from an SSE `retry` field; longer values are clamped.
+pub const MAX_RESUME_DELAY_MS: u64 = 30_000;
+/// Refresh requests one call waits for while the token endpoint cannot be reached; then the
+/// call fails with [`Error::TokenEndpointUnreachable`].
+pub const MAX_REFRESH_ATTEMPTS: u32 = 3;
+/// Wait after the first failed refresh attempt; doubled after each further one.
+pub const REFRESH_BACKOFF_MS: u64 = 1_000;
+/// Default [`ConnectionConfig::max_tools`].
+pub const DEFAULT_MAX_TOOLS: usize = 10_000;
+/// Default [`ConnectionConfig::max_tool_list_bytes`]: 32 MiB.
+pub const DEFAULT_MAX_TOOL_LIST_BYTES: usize = 32 * 1024 * 1024;
+/// Default [`ConnectionConfig::call_timeout_ms`] (`tools/call`): 5 minutes.
+pub const DEFAULT_CALL_TIMEOUT_MS: u64 = 5 * 60 * 1000;
+/// Default [`ConnectionConfig::request_timeout_ms`] (`initialize`, `tools/list`, `ping`):
+/// 2 minutes.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 2 * 60 * 1000;
 
 /// Identifies one call submitted by the app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -157,6 +193,18 @@ pub struct ConnectionConfig {
     pub restored_state: Option<String>,
     /// Body limits.
     pub limits: Limits,
+    /// Most tools `list_tools` accepts across all pages (then [`Error::ToolListTooLarge`]).
+    pub max_tools: usize,
+    /// Most response bytes `list_tools` accepts across all pages (then
+    /// [`Error::ToolListTooLarge`]).
+    pub max_tool_list_bytes: usize,
+    /// Whole-call deadline of a `tools/call`, from submission to result, whatever the
+    /// retries, refreshes and stream resumptions in between (then [`Error::Timeout`]).
+    /// `u64::MAX`: none.
+    pub call_timeout_ms: u64,
+    /// Whole-call deadline of `initialize`, `tools/list` (all pages) and `ping`.
+    /// `u64::MAX`: none. The GET stream ([`Connection::open_server_stream`]) has none.
+    pub request_timeout_ms: u64,
 }
 
 impl ConnectionConfig {
@@ -169,6 +217,10 @@ impl ConnectionConfig {
             auth: None,
             restored_state: None,
             limits: Limits::default(),
+            max_tools: DEFAULT_MAX_TOOLS,
+            max_tool_list_bytes: DEFAULT_MAX_TOOL_LIST_BYTES,
+            call_timeout_ms: DEFAULT_CALL_TIMEOUT_MS,
+            request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
         }
     }
 
@@ -216,6 +268,8 @@ enum Op {
         acc: Vec<Tool>,
         cursor: Option<String>,
         seen: Vec<String>,
+        /// Response bytes read for this call so far (all pages).
+        bytes: usize,
     },
     CallTool {
         name: String,
@@ -247,6 +301,12 @@ struct Call {
     reinit_used: bool,
     sent_generation: u64,
     sent_session: Option<String>,
+    /// Failed refresh attempts (token endpoint unreachable) this call waited for.
+    refresh_attempts: u32,
+    /// Its last request was answered 401: it waits for new credentials.
+    refused: bool,
+    /// When the whole call times out (unix ms), if ever.
+    deadline: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -269,9 +329,23 @@ pub struct Connection {
     credentials: Option<Credentials>,
     auth: Option<AuthContext>,
     limits: Limits,
+    max_tools: usize,
+    max_tool_list_bytes: usize,
+    call_timeout_ms: u64,
+    request_timeout_ms: u64,
     session: SessionInfo,
     generation: u64,
     refresh_failed: bool,
+    /// Refresh attempts in a row that could not reach the token endpoint.
+    refresh_failures: u32,
+    /// Back-off after such a failure: the next refresh attempt waits until then.
+    refresh_retry_at: Option<u64>,
+    /// The token came from a refresh and no call has used it yet: never refreshed again
+    /// before one has, whatever its lifetime.
+    fresh_unused: bool,
+    /// A proactive refresh of a still valid token could not reach the token endpoint: the
+    /// token is used until it expires (or is refused).
+    proactive_failed: bool,
     auth_required_emitted: bool,
     refresh: Option<RequestId>,
     calls: VecMap<CallHandle, Call>,
@@ -310,9 +384,17 @@ impl Connection {
             credentials,
             auth: config.auth,
             limits: config.limits,
+            max_tools: config.max_tools,
+            max_tool_list_bytes: config.max_tool_list_bytes,
+            call_timeout_ms: config.call_timeout_ms,
+            request_timeout_ms: config.request_timeout_ms,
             session: SessionInfo::default(),
             generation: 0,
             refresh_failed: false,
+            refresh_failures: 0,
+            refresh_retry_at: None,
+            fresh_unused: false,
+            proactive_failed: false,
             auth_required_emitted: false,
             refresh: None,
             calls: VecMap::new(),
@@ -353,6 +435,7 @@ impl Connection {
                 acc: Vec::new(),
                 cursor: None,
                 seen: Vec::new(),
+                bytes: 0,
             },
             now_ms,
         )
@@ -418,6 +501,36 @@ impl Connection {
         Ok(())
     }
 
+    fn expire_deadlines(&mut self, now_ms: u64) {
+        let expired: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.deadline.is_some_and(|d| d <= now_ms))
+            .map(|(h, _)| *h)
+            .collect();
+        for h in expired {
+            self.time_out(h);
+        }
+    }
+
+    /// The whole-call deadline passed: the call fails with [`Error::Timeout`] (and, if its
+    /// request is in flight, `notifications/cancelled` tells the server).
+    fn time_out(&mut self, h: CallHandle) {
+        let Some(call) = self.calls.get(&h) else {
+            return;
+        };
+        let after_ms = match call.op {
+            Op::CallTool { .. } => self.call_timeout_ms,
+            _ => self.request_timeout_ms,
+        };
+        let what = call.op.method().to_string();
+        if let (Phase::Sent { .. } | Phase::ResumeAt(_), Some(rpc)) = (&call.phase, &call.rpc_id) {
+            let body = jsonrpc::cancelled_body(rpc, "timed out");
+            self.post(Flight::Notification, body);
+        }
+        self.fail(h, Error::Timeout { what, after_ms });
+    }
+
     /// Ends the session: pending calls are cancelled and the session is deleted (`DELETE`;
     /// 405 is fine). Later calls fail with [`Error::WrongState`].
     pub fn close(&mut self) -> CallHandle {
@@ -439,6 +552,7 @@ impl Connection {
             }
         }
         self.calls.remove(&INIT);
+        self.reset_refresh_backoff();
         self.closing = Some(h);
         if self.session.session_id.is_some() {
             let id = self.http_id();
@@ -471,6 +585,9 @@ impl Connection {
         self.generation += 1;
         self.refresh = None;
         self.refresh_failed = false;
+        self.reset_refresh_backoff();
+        self.fresh_unused = false;
+        self.proactive_failed = false;
         self.auth_required_emitted = false;
         self.pump(self.last_now_ms);
         Ok(())
@@ -566,7 +683,14 @@ impl Connection {
             );
             return h;
         }
-        self.calls.insert(h, new_call(op));
+        let timeout = match op {
+            Op::CallTool { .. } => self.call_timeout_ms,
+            Op::ServerStream => u64::MAX,
+            _ => self.request_timeout_ms,
+        };
+        let mut call = new_call(op);
+        call.deadline = (timeout != u64::MAX).then(|| now_ms.saturating_add(timeout));
+        self.calls.insert(h, call);
         self.pump(now_ms);
         h
     }
@@ -616,16 +740,28 @@ impl Connection {
         if self.closed || self.closing.is_some() || self.refresh.is_some() {
             return;
         }
-        let any_queued = self.calls.values().any(|c| c.phase == Phase::Queued);
-        if !any_queued {
+        let waiting = self
+            .calls
+            .iter()
+            .any(|(h, c)| *h != INIT && c.phase == Phase::Queued);
+        if !waiting {
+            // Nobody waits: no initialize and no refresh on their behalf.
+            if self
+                .calls
+                .get(&INIT)
+                .is_some_and(|c| c.phase == Phase::Queued)
+            {
+                self.calls.remove(&INIT);
+            }
+            self.reset_refresh_backoff();
             return;
         }
-        if self.can_refresh()
-            && self
-                .credentials
-                .as_ref()
-                .is_some_and(|c| c.should_refresh(now_ms))
-        {
+        match self.refresh_retry_at {
+            Some(t) if now_ms < t => return, // backing off: the timer resumes
+            Some(_) => self.refresh_retry_at = None,
+            None => {}
+        }
+        if self.needs_refresh(now_ms) {
             self.start_refresh();
             return;
         }
@@ -647,6 +783,34 @@ impl Connection {
         for h in queued {
             self.send_call(h);
         }
+    }
+
+    /// Whether the queued calls must wait for a refresh: one of them was refused with the
+    /// current token, or the token expired, or it is about to (unless a refresh of it could
+    /// not reach the token endpoint). A token fresh from a refresh is used at least once.
+    fn needs_refresh(&self, now_ms: u64) -> bool {
+        let Some(creds) = self.credentials.as_ref() else {
+            return false;
+        };
+        if !self.can_refresh() || self.fresh_unused {
+            return false;
+        }
+        let refused = self
+            .calls
+            .values()
+            .any(|c| c.phase == Phase::Queued && self.refused_with_current_token(c));
+        refused
+            || creds.is_expired(now_ms)
+            || (!self.proactive_failed && creds.should_refresh(now_ms))
+    }
+
+    fn refused_with_current_token(&self, c: &Call) -> bool {
+        c.refused && c.sent_generation == self.generation
+    }
+
+    fn reset_refresh_backoff(&mut self) {
+        self.refresh_failures = 0;
+        self.refresh_retry_at = None;
     }
 
     fn post(&mut self, flight: Flight, body: Vec<u8>) -> RequestId {
@@ -671,6 +835,8 @@ impl Connection {
         let rpc = JsonRpcId::Number(self.next_rpc);
         call.sent_generation = generation;
         call.sent_session = session_id;
+        call.refused = false;
+        self.fresh_unused = false;
         let body = match &call.op {
             Op::Initialize => Some(jsonrpc::initialize_body(&rpc, &self.client_info)),
             Op::ListTools { cursor, .. } => Some(jsonrpc::list_tools_body(&rpc, cursor.as_deref())),
@@ -710,6 +876,8 @@ impl Connection {
             return;
         };
         call.resumes += 1;
+        call.refused = false;
+        self.fresh_unused = false;
         let req =
             self.session
                 .get_stream(id, &self.url, call.last_event_id.as_deref(), auth.as_ref());
@@ -749,39 +917,84 @@ impl Connection {
                 self.credentials = Some(creds.clone());
                 self.generation += 1;
                 self.auth_required_emitted = false;
+                self.reset_refresh_backoff();
+                self.fresh_unused = true;
+                self.proactive_failed = false;
                 self.events
                     .push_back(ConnectionEvent::CredentialsChanged(creds));
             }
+            Err(Error::Transport(t)) => self.refresh_unreachable(&t, now_ms),
             Err(e) => {
                 self.refresh_failed = true;
+                self.reset_refresh_backoff();
                 self.diag(format!("token refresh failed: {e}"));
                 // Calls that were refused with the current token fail now; others go out
                 // with it (a 401 then fails them without another refresh).
                 let refused: Vec<CallHandle> = self
                     .calls
                     .iter()
-                    .filter(|(_, c)| c.phase == Phase::Queued && c.refresh_used)
+                    .filter(|(_, c)| c.phase == Phase::Queued && c.refused)
                     .map(|(h, _)| *h)
                     .collect();
-                if let Error::Transport(t) = &e {
-                    // The token endpoint was unreachable: not a verdict on the credentials.
-                    self.refresh_failed = false;
-                    let t = t.clone();
-                    for h in refused {
-                        self.fail(h, Error::Transport(t.clone()));
-                    }
-                } else {
-                    if !refused.is_empty() {
-                        self.authorization_required(None);
-                    }
-                    for h in refused {
-                        let err = self.unauthorized(None);
-                        self.fail(h, err);
-                    }
+                if !refused.is_empty() {
+                    self.authorization_required(None);
+                }
+                for h in refused {
+                    let err = self.unauthorized(None);
+                    self.fail(h, err);
                 }
             }
         }
         self.pump(now_ms);
+    }
+
+    /// The token endpoint could not be reached (not a verdict on the credentials). Calls that
+    /// need a new token wait for another attempt after a back-off; one that has waited for
+    /// [`MAX_REFRESH_ATTEMPTS`] fails with [`Error::TokenEndpointUnreachable`]. A token that
+    /// has not expired yet is used meanwhile by the calls it was not refused for.
+    fn refresh_unreachable(&mut self, t: &TransportError, now_ms: u64) {
+        self.refresh_failures = self.refresh_failures.saturating_add(1);
+        let reason: String = t.to_string().chars().take(200).collect();
+        self.diag(format!("token refresh failed: {reason}"));
+        let expired = self
+            .credentials
+            .as_ref()
+            .is_none_or(|c| c.is_expired(now_ms));
+        if !expired {
+            self.proactive_failed = true;
+        }
+        let generation = self.generation;
+        let mut needy: Vec<(CallHandle, u32)> = Vec::new();
+        for (h, c) in self.calls.iter_mut() {
+            let refused = c.refused && c.sent_generation == generation;
+            if c.phase == Phase::Queued && (expired || refused) {
+                c.refresh_attempts = c.refresh_attempts.saturating_add(1);
+                needy.push((*h, c.refresh_attempts));
+            }
+        }
+        let mut still_waiting = false;
+        for (h, attempts) in needy {
+            if !self.calls.contains_key(&h) {
+                continue; // failed with `initialize`, which it waited for
+            }
+            if attempts >= MAX_REFRESH_ATTEMPTS {
+                // For `initialize` this fails every call waiting for it.
+                self.fail(
+                    h,
+                    Error::TokenEndpointUnreachable {
+                        attempts,
+                        reason: reason.clone(),
+                    },
+                );
+            } else {
+                still_waiting = true;
+            }
+        }
+        if still_waiting {
+            let shift = self.refresh_failures.saturating_sub(1).min(16);
+            let wait = REFRESH_BACKOFF_MS.saturating_mul(1 << shift);
+            self.refresh_retry_at = Some(now_ms.saturating_add(wait));
+        }
     }
 
     fn unauthorized(&self, www: Option<&str>) -> Error {
@@ -817,8 +1030,10 @@ impl Connection {
         let resp = match response {
             Ok(r) => r,
             Err(e) => {
-                if resume && call.resumes < MAX_RESUMES {
-                    let at = now_ms + call.retry_ms.unwrap_or(DEFAULT_RESUME_DELAY_MS);
+                let too_large = matches!(e, TransportError::BodyTooLarge { .. });
+                if resume && call.resumes < MAX_RESUMES && !too_large {
+                    let at =
+                        now_ms.saturating_add(call.retry_ms.unwrap_or(DEFAULT_RESUME_DELAY_MS));
                     if let Some(c) = self.calls.get_mut(&h) {
                         c.phase = Phase::ResumeAt(at);
                     }
@@ -848,11 +1063,11 @@ impl Connection {
                 } else if !refresh_used && self.can_refresh() {
                     if let Some(c) = self.calls.get_mut(&h) {
                         c.refresh_used = true;
+                        c.refused = true;
                     }
+                    // `pump` (after every response) starts the refresh, or the back-off
+                    // timer does when the token endpoint just failed.
                     self.requeue(h);
-                    if self.refresh.is_none() {
-                        self.start_refresh();
-                    }
                 } else {
                     let err = self.unauthorized(www.as_deref());
                     self.authorization_required(www);
@@ -911,7 +1126,7 @@ impl Connection {
                     Some(ms) if retries < MAX_RETRIES && ms <= MAX_RETRY_AFTER_MS => {
                         if let Some(c) = self.calls.get_mut(&h) {
                             c.retries += 1;
-                            c.phase = Phase::RetryAt(now_ms + ms);
+                            c.phase = Phase::RetryAt(now_ms.saturating_add(ms));
                         }
                     }
                     None if resp.status == 503 && call.may_replay() => {
@@ -921,7 +1136,7 @@ impl Connection {
                         ));
                         if let Some(c) = self.calls.get_mut(&h) {
                             c.replays += 1;
-                            c.phase = Phase::RetryAt(now_ms + SAFE_REPLAY_DELAY_MS);
+                            c.phase = Phase::RetryAt(now_ms.saturating_add(SAFE_REPLAY_DELAY_MS));
                         }
                     }
                     _ if resp.status == 429 => self.fail(
@@ -959,6 +1174,19 @@ impl Connection {
                 }
             }
         }
+        let max_bytes = self.max_tool_list_bytes;
+        if let Some(Call {
+            op: Op::ListTools { bytes, .. },
+            ..
+        }) = self.calls.get_mut(&h)
+        {
+            *bytes = bytes.saturating_add(resp.body.len());
+            if *bytes > max_bytes {
+                let reason = format!("more than {max_bytes} response bytes across its pages");
+                self.fail(h, Error::ToolListTooLarge { reason });
+                return;
+            }
+        }
         let decoded = match session::decode_body(&resp, self.limits) {
             Ok(d) => d,
             Err(e) => {
@@ -985,11 +1213,11 @@ impl Connection {
         if decoded.last_event_id.is_some() {
             call.last_event_id = decoded.last_event_id;
         }
-        if decoded.retry_ms.is_some() {
-            call.retry_ms = decoded.retry_ms;
+        if let Some(ms) = decoded.retry_ms {
+            call.retry_ms = Some(ms.min(MAX_RESUME_DELAY_MS));
         }
         if (decoded.sse || resume) && call.last_event_id.is_some() && call.resumes < MAX_RESUMES {
-            let at = now_ms + call.retry_ms.unwrap_or(DEFAULT_RESUME_DELAY_MS);
+            let at = now_ms.saturating_add(call.retry_ms.unwrap_or(DEFAULT_RESUME_DELAY_MS));
             call.phase = Phase::ResumeAt(at);
             self.diag(
                 "the response stream ended before the answer: resuming with Last-Event-ID".into(),
@@ -1104,9 +1332,17 @@ impl Connection {
         let Some(call) = self.calls.get_mut(&h) else {
             return;
         };
-        let Op::ListTools { acc, cursor, seen } = &mut call.op else {
+        let Op::ListTools {
+            acc, cursor, seen, ..
+        } = &mut call.op
+        else {
             return;
         };
+        if acc.len().saturating_add(page.tools.len()) > self.max_tools {
+            let reason = format!("more than {} tools", self.max_tools);
+            self.fail(h, Error::ToolListTooLarge { reason });
+            return;
+        }
         acc.extend(page.tools);
         match page.next_cursor.filter(|c| !c.is_empty()) {
             None => {
@@ -1120,7 +1356,7 @@ impl Connection {
                 self.finish(h, Ok(CallOutput::Tools(tools)));
             }
             Some(next) => {
-                if seen.contains(&next) || seen.len() >= MAX_TOOL_PAGES {
+                if seen.contains(&next) {
                     self.fail(
                         h,
                         Error::Protocol {
@@ -1129,10 +1365,15 @@ impl Connection {
                     );
                     return;
                 }
+                if seen.len() >= MAX_TOOL_PAGES {
+                    let reason = format!("more than {MAX_TOOL_PAGES} pages");
+                    self.fail(h, Error::ToolListTooLarge { reason });
+                    return;
+                }
                 seen.push(next.clone());
                 *cursor = Some(next);
+                // Retries are per page; resumptions per call (MAX_RESUMES in all).
                 call.retries = 0;
-                call.resumes = 0;
                 call.last_event_id = None;
                 self.requeue(h);
                 self.pump(now_ms);
@@ -1199,20 +1440,32 @@ impl SansIo for Connection {
                 self.closed_done(h);
             }
         }
+        // Deadlines are checked on every input, not only on the timer: a run loop whose
+        // responses are always ready first must still see them pass.
+        self.expire_deadlines(now_ms);
         self.pump(now_ms);
     }
 
     fn poll_timeout(&self) -> Option<u64> {
         self.calls
             .values()
-            .filter_map(|c| match c.phase {
-                Phase::RetryAt(t) | Phase::ResumeAt(t) => Some(t),
-                _ => None,
+            .flat_map(|c| {
+                let timer = match c.phase {
+                    Phase::RetryAt(t) | Phase::ResumeAt(t) => Some(t),
+                    _ => None,
+                };
+                [timer, c.deadline]
             })
+            .chain([self.refresh_retry_at])
+            .flatten()
             .min()
     }
 
     fn handle_timeout(&mut self, now_ms: u64) {
+        self.expire_deadlines(now_ms);
+        if self.refresh_retry_at.is_some_and(|t| t <= now_ms) {
+            self.refresh_retry_at = None;
+        }
         let due: Vec<(CallHandle, bool)> = self
             .calls
             .iter()
@@ -1285,6 +1538,9 @@ fn new_call(op: Op) -> Call {
         reinit_used: false,
         sent_generation: 0,
         sent_session: None,
+        refresh_attempts: 0,
+        refused: false,
+        deadline: None,
     }
 }
 

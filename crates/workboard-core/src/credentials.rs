@@ -209,13 +209,20 @@ impl Credentials {
         self.expires_at_ms().is_some_and(|e| now_ms >= e)
     }
 
-    /// Should be refreshed before use at `now_ms` (expired or within [`REFRESH_MARGIN_MS`])
-    /// and can be.
+    /// Should be refreshed before use at `now_ms` and can be: expired, or within
+    /// [`REFRESH_MARGIN_MS`] of expiry — or within half its lifetime of expiry when it was
+    /// issued for less than twice the margin, so a short-lived token is not refreshed again
+    /// the moment it arrives.
     pub fn should_refresh(&self, now_ms: u64) -> bool {
-        self.can_refresh()
-            && self
-                .expires_at_ms()
-                .is_some_and(|e| now_ms.saturating_add(REFRESH_MARGIN_MS) >= e)
+        let Credentials::OAuth(set) = self else {
+            return false;
+        };
+        let Some(expires) = set.expires_at_ms else {
+            return false;
+        };
+        let lifetime = expires.saturating_sub(set.issued_at_ms);
+        let margin = REFRESH_MARGIN_MS.min(lifetime / 2);
+        self.can_refresh() && now_ms.saturating_add(margin) >= expires
     }
 
     /// Granted scope, if known.
@@ -365,7 +372,26 @@ mod tests {
             bound_to: None,
         });
         assert!(!c.should_refresh(0));
-        assert!(c.should_refresh(40_001));
+        // A 100 s token: refreshed in the second half of its life (the margin is 60 s for
+        // tokens that live two minutes or more).
+        assert!(!c.should_refresh(49_999));
+        assert!(c.should_refresh(50_000));
+        // A 1-second token is not refreshed again as soon as it is issued.
+        let short = Credentials::OAuth(TokenSet {
+            access_token: "a".into(),
+            refresh_token: Some("r".into()),
+            token_type: "bearer".into(),
+            scope: None,
+            issued_at_ms: 5_000,
+            expires_at_ms: Some(6_000),
+            dialect: Dialect::OAuth2,
+            bound_to: None,
+        });
+        assert!(!short.should_refresh(5_000));
+        assert!(!short.should_refresh(5_499));
+        assert!(short.should_refresh(5_500));
+        // Extreme values never overflow.
+        assert!(c.should_refresh(u64::MAX));
         assert!(c.is_expired(100_000));
         assert!(Credentials::from_json("{\"kind\":").is_err());
     }

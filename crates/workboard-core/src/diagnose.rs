@@ -343,7 +343,9 @@ pub fn diagnose_error(e: &Error) -> Option<Diagnosis> {
         Error::TokenEndpoint { error, .. } if error == "invalid_grant" => mk(R::Unauthorized401, "token_rejected", HINT_401.into()),
         Error::Forbidden { .. } | Error::InsufficientScope { .. } => mk(R::NoToolsListed, "forbidden", HINT_NO_TOOLS.into()),
         Error::RedirectUriMismatch { .. } => mk(R::RedirectUrlError, "redirect_uri_mismatch", e.hint().unwrap_or_else(|| HINT_REDIRECT.into())),
+        Error::Transport(TransportError::BodyTooLarge { .. }) => return None,
         Error::Transport(_) | Error::RetriesExhausted { .. } => mk(R::Other, "unreachable", "Check the network connection and the server URL.".into()),
+        Error::TokenEndpointUnreachable { .. } | Error::Timeout { .. } => mk(R::Other, "unreachable", e.hint().unwrap_or_default()),
         Error::HttpStatus { status: 404, .. } => mk(R::Other, "not_mcp_endpoint", "Use https://www.myworkboard.com/wb/mcp (US) or https://www.myworkboard.eu/wb/mcp (EU), exactly.".into()),
         _ => return None,
     })

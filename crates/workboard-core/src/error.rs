@@ -166,6 +166,25 @@ pub enum Error {
     /// The host's transport failed.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// The token endpoint could not be reached to refresh an expired or refused token, after
+    /// the bounded attempts (with back-off) a call waits for.
+    #[error("could not reach the token endpoint to refresh the access token ({attempts} attempts): {reason}")]
+    TokenEndpointUnreachable {
+        /// Refresh attempts the call waited for.
+        attempts: u32,
+        /// The last transport failure (bounded, no request content).
+        reason: String,
+    },
+    /// A call did not complete within its whole-call deadline
+    /// ([`crate::connection::ConnectionConfig::call_timeout_ms`] /
+    /// [`crate::connection::ConnectionConfig::request_timeout_ms`]).
+    #[error("{what} did not complete within {} s", after_ms / 1000)]
+    Timeout {
+        /// Which call (`tools/call`, `tools/list`, ...).
+        what: String,
+        /// The deadline that passed, in ms after the call was made.
+        after_ms: u64,
+    },
     /// The retry budget is exhausted.
     #[error("gave up after {attempts} attempts: {last}")]
     RetriesExhausted {
@@ -245,6 +264,14 @@ pub enum Error {
     /// No protocol version both sides support.
     #[error("the server speaks MCP protocol version `{0}`, which this SDK does not support")]
     UnsupportedProtocolVersion(String),
+    /// `tools/list` returned more tools, pages or bytes than the connection accepts
+    /// ([`crate::connection::ConnectionConfig::max_tools`],
+    /// [`crate::connection::ConnectionConfig::max_tool_list_bytes`]).
+    #[error("the server's tool list is larger than this client accepts: {reason}")]
+    ToolListTooLarge {
+        /// Which limit was exceeded.
+        reason: String,
+    },
     /// The MCP session expired and could not be re-established.
     #[error("the MCP session expired")]
     SessionExpired,
@@ -399,6 +426,9 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_config_json",
     "private_address",
     "too_many_redirects",
+    "token_endpoint_unreachable",
+    "timeout",
+    "too_many_tools",
 ];
 
 impl Error {
@@ -426,7 +456,11 @@ impl Error {
             Error::Forbidden { .. } => "forbidden",
             Error::RateLimited { .. } => "rate_limited",
             Error::HttpStatus { .. } => "http_status",
+            Error::Transport(TransportError::BodyTooLarge { .. }) => "response_too_large",
             Error::Transport(_) => "transport",
+            Error::TokenEndpointUnreachable { .. } => "token_endpoint_unreachable",
+            Error::Timeout { .. } => "timeout",
+            Error::ToolListTooLarge { .. } => "too_many_tools",
             Error::RetriesExhausted { .. } => "retries_exhausted",
             Error::Discovery { .. } => "discovery_failed",
             Error::PkceUnsupported { .. } => "pkce_unsupported",
@@ -499,7 +533,11 @@ impl Error {
             Error::InsufficientScope { .. } => "Your token lacks a scope this call needs: sign in again granting it, or ask your WorkBoard admin for access.".into(),
             Error::Forbidden { .. } => HINT_NO_TOOLS.into(),
             Error::RateLimited { .. } => "Slow down and retry later.".into(),
+            Error::Transport(TransportError::BodyTooLarge { .. }) => "The server sent a larger response than this client reads; check the server (or raise the transport's body limit).".into(),
             Error::Transport(_) => "Check the network connection and the server URL.".into(),
+            Error::TokenEndpointUnreachable { .. } => "The access token needs a refresh but the authorization server's token endpoint cannot be reached: check the network connection (proxy, VPN, firewall) and try again; sign in again if it persists.".into(),
+            Error::Timeout { .. } => "The server did not answer in time (a slow tool or a stream that never delivered the result): try again later, or allow more time (ConnectionConfig call_timeout_ms / request_timeout_ms).".into(),
+            Error::ToolListTooLarge { .. } => "The server lists more tools than this client accepts; if that many are expected, raise ConnectionConfig max_tools / max_tool_list_bytes, otherwise check the server.".into(),
             Error::NoClientIdentity { .. } => "This server has no dynamic registration: create an app in WorkBoard → Settings → Custom Integrations → App and pass its client_id (and, on a server, its client hash).".into(),
             Error::UnsupportedTokenType(_) => "The server issued a token type this SDK cannot use; only bearer tokens are supported.".into(),
             _ => return None,
@@ -601,6 +639,9 @@ mod tests {
             .filter_map(|s| s.split('"').next())
             .collect();
         from_source.sort_unstable();
+        // Two variants may share a code (a body over the transport's cap and one over a
+        // parser's are both `response_too_large`).
+        from_source.dedup();
         let mut listed = ERROR_CODES.to_vec();
         listed.sort_unstable();
         assert!(!listed.is_empty());

@@ -181,6 +181,13 @@ pub enum TransportError {
     /// Any other transport failure.
     #[error("transport failure: {0}")]
     Other(String),
+    /// The response body exceeded the transport's limit (it was not read further). Not a
+    /// network failure: never replayed (the next answer would be as large).
+    #[error("response body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
 }
 
 /// Header names whose values are credentials and never shown.

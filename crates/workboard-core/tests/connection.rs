@@ -6,7 +6,8 @@ mod mcp_common;
 use mcp_common::*;
 use serde_json::{json, Value};
 use workboard_core::connection::{
-    CallOutput, Connection, ConnectionConfig, ConnectionEvent, MAX_RESUMES,
+    CallOutput, Connection, ConnectionConfig, ConnectionEvent, MAX_REFRESH_ATTEMPTS, MAX_RESUMES,
+    REFRESH_BACKOFF_MS,
 };
 use workboard_core::mcp::jsonrpc::ContentBlock;
 use workboard_core::{drive, Credentials, HttpResponse, Method, SansIo, TransportError};
@@ -683,7 +684,11 @@ fn failed_refresh_fails_refused_calls_once() {
 
 #[test]
 fn proactive_refresh_before_an_expiring_token_is_used() {
-    let creds = oauth("old-at", Some("rt-1"), Some(T0 + 30_000));
+    // An hour-long token with 30 s left.
+    let mut creds = oauth("old-at", Some("rt-1"), Some(T0 + 30_000));
+    if let Credentials::OAuth(set) = &mut creds {
+        set.issued_at_ms = T0 - 3_570_000;
+    }
     let mut c = Connection::new(
         ConnectionConfig::new(URL)
             .credentials(creds)
@@ -1056,21 +1061,45 @@ fn rotated_refresh_token_is_used_for_the_next_refresh() {
 }
 
 #[test]
-fn unreachable_token_endpoint_is_a_transport_error_not_a_sign_in() {
+fn unreachable_token_endpoint_is_retried_with_back_off_then_a_typed_error_not_a_sign_in() {
     let mut c = with_refresh("at-1", "rt-1");
     let h = c.ping(T0);
     let after = initialize(&mut c, None);
     c.handle_response(after[1].id, Ok(status(401, &[])), T0);
-    let r1 = drain(&mut c);
-    c.handle_response(r1[0].id, Err(TransportError::Timeout), T0);
-    assert_eq!(take(&mut c, h).unwrap_err().code(), "transport");
+    let mut now = T0;
+    let mut refreshes = Vec::new();
+    for attempt in 1..=MAX_REFRESH_ATTEMPTS {
+        let r = drain(&mut c);
+        assert_eq!(r.len(), 1, "attempt {attempt}: {r:?}");
+        assert_eq!(r[0].url, "https://auth.example.com/token");
+        refreshes.push(now);
+        c.handle_response(r[0].id, Err(TransportError::Timeout), now);
+        if attempt < MAX_REFRESH_ATTEMPTS {
+            assert!(
+                drain(&mut c).is_empty(),
+                "no new attempt before the back-off"
+            );
+            let t = c.poll_timeout().expect("a back-off timer");
+            assert!(t > now, "the next attempt waits");
+            now = t;
+            c.handle_timeout(now);
+        }
+    }
+    assert_eq!(
+        refreshes,
+        [T0, T0 + REFRESH_BACKOFF_MS, T0 + 3 * REFRESH_BACKOFF_MS]
+    );
+    let e = take(&mut c, h).unwrap_err();
+    assert_eq!(e.code(), "token_endpoint_unreachable");
+    assert!(e.hint().unwrap().contains("network"));
+    assert!(drain(&mut c).is_empty());
     assert!(!events(&mut c)
         .iter()
         .any(|e| matches!(e, ConnectionEvent::AuthorizationRequired { .. })));
-    // The next 401 may try again (one refresh per call, so still no loop).
-    let h2 = c.ping(T0);
+    // The next 401 may try again (a bounded number of refreshes per call, so no loop).
+    let h2 = c.ping(now);
     let sent = drain(&mut c);
-    c.handle_response(sent[0].id, Ok(status(401, &[])), T0);
+    c.handle_response(sent[0].id, Ok(status(401, &[])), now);
     assert_eq!(drain(&mut c)[0].url, "https://auth.example.com/token");
     assert!(c.is_pending(h2));
 }

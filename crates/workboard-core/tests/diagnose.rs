@@ -305,6 +305,18 @@ fn errors_map_to_rows() {
         "unreachable"
     );
     assert_eq!(diagnose_error(&Error::StateMismatch), None);
+    // An oversized body is no network problem; an unreachable token endpoint is.
+    assert_eq!(
+        diagnose_error(&Error::Transport(TransportError::BodyTooLarge { limit: 1 })),
+        None
+    );
+    let d = diagnose_error(&Error::TokenEndpointUnreachable {
+        attempts: 3,
+        reason: "could not connect".into(),
+    })
+    .unwrap();
+    assert_eq!(d.code, "unreachable");
+    assert!(d.fix.contains("network"), "{}", d.fix);
 }
 
 // ---------------------------------------------------------------- the doctor

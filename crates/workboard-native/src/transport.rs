@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use workboard_core::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 
-/// Largest response body read (bytes); larger bodies fail with a transport error.
+/// Largest response body read (bytes); larger bodies fail with
+/// [`TransportError::BodyTooLarge`] (error code `response_too_large`), read no further.
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Options for [`ReqwestTransport`].
@@ -119,6 +120,15 @@ impl Transport for ReqwestTransport {
             builder = builder.body(request.body);
         }
         let mut response = builder.send().await.map_err(map_error)?;
+        let too_large = TransportError::BodyTooLarge {
+            limit: u64::try_from(self.max_body).unwrap_or(u64::MAX),
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > u64::try_from(self.max_body).unwrap_or(u64::MAX))
+        {
+            return Err(too_large);
+        }
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -145,11 +155,8 @@ impl Transport for ReqwestTransport {
                 Err(_) if sse => break,
                 Err(e) => return Err(map_error(e)),
             };
-            if body.len() + chunk.len() > self.max_body {
-                return Err(TransportError::Other(format!(
-                    "response body larger than {} bytes",
-                    self.max_body
-                )));
+            if body.len().saturating_add(chunk.len()) > self.max_body {
+                return Err(too_large);
             }
             body.extend_from_slice(&chunk);
         }

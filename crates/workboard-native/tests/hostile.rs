@@ -1,0 +1,175 @@
+//! The native `Client` end to end against hostile servers on 127.0.0.1
+//! (`tests/support/hostile.rs`): unreachable or hostile token endpoints, oversized bodies.
+//! Each test counts what the server received, so a loop or a replay fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+use support::hostile::{mcp_basics, reserved_port, HostileServer, Reply};
+use workboard_core::connection::MAX_REFRESH_ATTEMPTS;
+use workboard_core::oauth::flow::AuthContext;
+use workboard_core::oauth::registration::{IdentitySource, TokenEndpointAuth};
+use workboard_core::{Credentials, Dialect, TokenSet};
+use workboard_native::Client;
+
+/// Every server here stops by itself after this long.
+const LIFETIME: Duration = Duration::from_secs(60);
+/// A guard against a hang (not a performance figure): the calls end within a few seconds.
+const GUARD: Duration = Duration::from_secs(45);
+
+fn now_ms() -> u64 {
+    u64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+fn auth_context(server_url: &str, token_endpoint: &str) -> AuthContext {
+    AuthContext {
+        server_url: server_url.into(),
+        resource: server_url.into(),
+        issuer: None,
+        authorization_endpoint: token_endpoint.replace("/token", "/authorize"),
+        token_endpoint: token_endpoint.into(),
+        revocation_endpoint: None,
+        registration_endpoint: None,
+        token_endpoint_auth: TokenEndpointAuth::None,
+        client_id: "cid".into(),
+        client_secret: None,
+        identity_source: IdentitySource::PreRegistered,
+        redirect_uri: "http://127.0.0.1:9/cb".into(),
+        scopes: None,
+        as_scopes_supported: None,
+        iss_parameter_supported: false,
+        allowance: None,
+        legacy_defaults: false,
+    }
+}
+
+/// An OAuth token that expired a minute ago (issued an hour before that).
+fn expired_token() -> Credentials {
+    let now = now_ms();
+    Credentials::OAuth(TokenSet {
+        access_token: "expired-at".into(),
+        refresh_token: Some("rt-0".into()),
+        token_type: "Bearer".into(),
+        scope: None,
+        issued_at_ms: now - 3_660_000,
+        expires_at_ms: Some(now - 60_000),
+        dialect: Dialect::OAuth2,
+        bound_to: None,
+    })
+}
+
+fn client(mcp_url: &str, token_endpoint: &str) -> Client {
+    Client::builder()
+        .server_url(mcp_url)
+        .credentials(expired_token())
+        .auth_context(auth_context(mcp_url, token_endpoint))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_token_endpoint_ends_the_call_with_a_typed_error() {
+    let mcp = HostileServer::start(16, LIFETIME, mcp_basics).await;
+    let (_reserved, port) = reserved_port();
+    let c = client(&mcp.url("/mcp"), &format!("http://127.0.0.1:{port}/token"));
+    let e = tokio::time::timeout(GUARD, c.list_tools())
+        .await
+        .expect("the call ends")
+        .unwrap_err();
+    assert_eq!(e.code(), "token_endpoint_unreachable", "{e}");
+    assert!(e.hint().unwrap().contains("network"));
+    assert!(mcp.requests().is_empty(), "the expired token is never sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_that_hangs_up_is_tried_a_bounded_number_of_times() {
+    let mcp = HostileServer::start(16, LIFETIME, mcp_basics).await;
+    let auth = HostileServer::start(1_000, LIFETIME, |_| Reply::HangUp).await;
+    let c = client(&mcp.url("/mcp"), &auth.url("/token"));
+    let e = tokio::time::timeout(GUARD, c.list_tools())
+        .await
+        .expect("the call ends")
+        .unwrap_err();
+    assert_eq!(e.code(), "token_endpoint_unreachable", "{e}");
+    assert_eq!(auth.count_path("/token"), MAX_REFRESH_ATTEMPTS as usize);
+    assert!(mcp.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_issuing_one_second_tokens_does_not_cause_a_refresh_loop() {
+    let mcp = HostileServer::start(64, LIFETIME, mcp_basics).await;
+    let auth = HostileServer::start(1_000, LIFETIME, |_| {
+        Reply::json(
+            200,
+            &json!({"access_token": "short-at", "token_type": "Bearer", "expires_in": 1,
+                    "refresh_token": "rt-1"}),
+        )
+    })
+    .await;
+    let c = client(&mcp.url("/mcp"), &auth.url("/token"));
+    let tools = tokio::time::timeout(GUARD, c.list_tools())
+        .await
+        .expect("the call ends")
+        .unwrap();
+    assert_eq!(tools[0].name, "echo");
+    // One refresh (the expired token); a second only if the machine took over half a second
+    // between two requests. Before the fix: thousands.
+    let refreshes = auth.count_path("/token");
+    assert!((1..=3).contains(&refreshes), "{refreshes} refreshes");
+    assert!(mcp
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization") == Some("Bearer short-at")));
+}
+
+const OVERSIZED: usize = workboard_native::transport::DEFAULT_MAX_BODY + 1024 * 1024;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_is_response_too_large_and_read_once() {
+    let big = std::sync::Arc::new(vec![b' '; OVERSIZED]);
+    let mcp = HostileServer::start(32, LIFETIME, move |req| match req.rpc_method().as_deref() {
+        // Close-delimited: the client reads up to its cap, then stops.
+        Some("tools/list") => Reply::Respond {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: big.to_vec(),
+            content_length: false,
+        },
+        // Announced: refused before reading.
+        Some("ping") => Reply::Respond {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: big.to_vec(),
+            content_length: true,
+        },
+        _ => mcp_basics(req),
+    })
+    .await;
+    let c = Client::builder()
+        .server_url(mcp.url("/mcp"))
+        .credentials(Credentials::personal("tok"))
+        .build()
+        .unwrap();
+    let e = tokio::time::timeout(GUARD, c.list_tools())
+        .await
+        .expect("the call ends")
+        .unwrap_err();
+    assert_eq!(e.code(), "response_too_large", "{e}");
+    assert!(!e.hint().unwrap_or_default().contains("network"), "{e:?}");
+    assert_eq!(mcp.count_rpc("tools/list"), 1, "read once, never replayed");
+    let e = tokio::time::timeout(GUARD, c.ping())
+        .await
+        .expect("the call ends")
+        .unwrap_err();
+    assert_eq!(e.code(), "response_too_large", "{e}");
+    assert_eq!(mcp.count_rpc("ping"), 1);
+}
