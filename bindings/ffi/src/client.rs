@@ -312,8 +312,12 @@ impl WorkboardClient {
             };
             let hash = SecretString::new(client_hash);
             let req = checked_exchange_request(&ac, &hash, self.next_request_id(), self.now())?;
-            let resp = self.transport.send(req).await.map_err(Error::Transport)?;
-            let creds = handle_exchange_response(&resp, self.now())?;
+            let resp = self
+                .transport
+                .send(req.clone())
+                .await
+                .map_err(Error::Transport)?;
+            let creds = handle_exchange_response(&req, &resp, self.now())?;
             let summary = CredentialsSummary::of(&creds);
             self.set_credentials(Some(creds))?;
             Ok(summary)
@@ -327,8 +331,12 @@ impl WorkboardClient {
         host::on_runtime(move || async move {
             let creds = self.credentials().ok_or(Error::NotSignedIn)?;
             let req = revoke_request(&self.env, &creds, self.next_request_id());
-            let resp = self.transport.send(req).await.map_err(Error::Transport)?;
-            let outcome = handle_revoke_response(&resp)?;
+            let resp = self
+                .transport
+                .send(req.clone())
+                .await
+                .map_err(Error::Transport)?;
+            let outcome = handle_revoke_response(&req, &resp)?;
             self.set_credentials(None)?;
             Ok(match outcome {
                 RevokeOutcome::Revoked => "revoked".to_string(),

@@ -543,7 +543,15 @@ impl WorkboardClient {
             Value::Object(Default::default())
         } else {
             serde_json::from_str(&arguments_json)
-                .map_err(|e| invalid("tool arguments", format!("not JSON: {e}")))?
+                .map_err(|e| {
+                    invalid(
+                        "tool arguments",
+                        format!(
+                            "not JSON: {}",
+                            workboard_core::untrusted::describe_json_error(&e)
+                        ),
+                    )
+                })?
         };
         if !arguments.is_object() {
             return Err(invalid("tool arguments", "must be a JSON object"));

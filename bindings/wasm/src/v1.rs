@@ -150,10 +150,10 @@ impl WorkboardClient {
                 .map_err(to_js)?;
             let resp = inner
                 .transport
-                .send(req)
+                .send(req.clone())
                 .await
                 .map_err(|e| to_js(Error::Transport(e)))?;
-            let creds = handle_exchange_response(&resp, inner.now()).map_err(to_js)?;
+            let creds = handle_exchange_response(&req, &resp, inner.now()).map_err(to_js)?;
             inner.set_credentials(Some(creds.clone()));
             Ok(Ts::from_rust(&CredentialsSummary::of(&creds))
                 .map_err(bad_result)?
@@ -173,10 +173,10 @@ impl WorkboardClient {
             let req = revoke_request(&inner.env, &creds, inner.next_request_id());
             let resp = inner
                 .transport
-                .send(req)
+                .send(req.clone())
                 .await
                 .map_err(|e| to_js(Error::Transport(e)))?;
-            let outcome = handle_revoke_response(&resp).map_err(to_js)?;
+            let outcome = handle_revoke_response(&req, &resp).map_err(to_js)?;
             inner.set_credentials(None);
             Ok(JsValue::from_str(match outcome {
                 RevokeOutcome::Revoked => "revoked",

@@ -7,13 +7,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::http::TransportError;
+use crate::secret::SecretString;
+use crate::untrusted::{excerpt, scrub, Clip, MAX_HINT_BYTES, MAX_MESSAGE_BYTES};
 
 /// Everything that can go wrong in the core. Converted to [`ErrorInfo`] in one place.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A URL could not be parsed.
-    #[error("invalid {what}: {reason}")]
+    #[error("invalid {}: {}", Clip(what), Clip(reason))]
     InvalidUrl {
         /// Which URL.
         what: String,
@@ -21,7 +23,7 @@ pub enum Error {
         reason: String,
     },
     /// A URL that would receive credentials is not https (and not loopback).
-    #[error("refusing insecure {what}: {reason}")]
+    #[error("refusing insecure {}: {}", Clip(what), Clip(reason))]
     InsecureUrl {
         /// Which URL.
         what: String,
@@ -29,7 +31,7 @@ pub enum Error {
         reason: String,
     },
     /// Bad argument from the application.
-    #[error("invalid {what}: {reason}")]
+    #[error("invalid {}: {}", Clip(what), Clip(reason))]
     InvalidInput {
         /// Which input.
         what: String,
@@ -37,7 +39,7 @@ pub enum Error {
         reason: String,
     },
     /// An operation was called in a state that does not allow it.
-    #[error("wrong state: cannot {action} while {state}")]
+    #[error("wrong state: cannot {} while {}", Clip(action), Clip(state))]
     WrongState {
         /// What was attempted.
         action: String,
@@ -67,7 +69,7 @@ pub enum Error {
     #[error("the authorization response carries neither a code nor an error")]
     CodeMissing,
     /// The authorization server refused (redirect with `error`).
-    #[error("authorization refused: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    #[error("authorization refused: {}{}", Clip(error), description.as_deref().map(|d| format!(" ({})", Clip(d))).unwrap_or_default())]
     AuthorizationDenied {
         /// Error code (`access_denied`, `invalid_client_id`, `invalid_scope`, ...).
         error: String,
@@ -75,7 +77,7 @@ pub enum Error {
         description: Option<String>,
     },
     /// The redirect URI used does not equal the registered one.
-    #[error("redirect URI mismatch: expected `{expected}`, got `{actual}` (first difference at character {differs_at})")]
+    #[error("redirect URI mismatch: expected `{}`, got `{}` (first difference at character {differs_at})", Clip(expected), Clip(actual))]
     RedirectUriMismatch {
         /// The registered / configured redirect URI.
         expected: String,
@@ -85,7 +87,7 @@ pub enum Error {
         differs_at: usize,
     },
     /// RFC 9207 `iss` or metadata issuer did not match.
-    #[error("issuer mismatch: expected `{expected}`, got `{actual}`")]
+    #[error("issuer mismatch: expected `{}`, got `{}`", Clip(expected), Clip(actual))]
     IssuerMismatch {
         /// Expected issuer.
         expected: String,
@@ -95,7 +97,7 @@ pub enum Error {
 
     // ---- token endpoint and responses ----
     /// The token endpoint returned an OAuth error (or `success:false`).
-    #[error("token endpoint error {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("token endpoint error {}{}", Clip(error), description.as_deref().map(|d| format!(": {}", Clip(d))).unwrap_or_default())]
     TokenEndpoint {
         /// HTTP status.
         status: u16,
@@ -105,7 +107,7 @@ pub enum Error {
         description: Option<String>,
     },
     /// A response could not be understood (not JSON, truncated, HTML error page, missing field).
-    #[error("invalid {what}: {reason}")]
+    #[error("invalid {}: {}", Clip(what), Clip(reason))]
     InvalidResponse {
         /// Which response.
         what: String,
@@ -113,7 +115,7 @@ pub enum Error {
         reason: String,
     },
     /// A response body exceeded the SDK's limit.
-    #[error("{what} is larger than the limit of {limit} bytes")]
+    #[error("{} is larger than the limit of {limit} bytes", Clip(what))]
     ResponseTooLarge {
         /// Which response.
         what: String,
@@ -121,12 +123,12 @@ pub enum Error {
         limit: usize,
     },
     /// The token type is not bearer.
-    #[error("unsupported token type `{0}` (only bearer tokens are supported)")]
+    #[error("unsupported token type `{}` (only bearer tokens are supported)", Clip(.0))]
     UnsupportedTokenType(String),
 
     // ---- HTTP outcomes ----
     /// 401 from the resource (after any refresh the policy allows).
-    #[error("401 Unauthorized from {url}")]
+    #[error("401 Unauthorized from {}", Clip(url))]
     Unauthorized {
         /// Redacted URL.
         url: String,
@@ -136,13 +138,13 @@ pub enum Error {
         environment: String,
     },
     /// 403 with `insufficient_scope` and the step-up limit reached, or step-up impossible.
-    #[error("403 insufficient scope{}", scope.as_deref().map(|s| format!(" (needs `{s}`)")).unwrap_or_default())]
+    #[error("403 insufficient scope{}", scope.as_deref().map(|s| format!(" (needs `{}`)", Clip(s))).unwrap_or_default())]
     InsufficientScope {
         /// Scope the server asked for.
         scope: Option<String>,
     },
     /// 403 otherwise.
-    #[error("403 Forbidden from {url}")]
+    #[error("403 Forbidden from {}", Clip(url))]
     Forbidden {
         /// Redacted URL.
         url: String,
@@ -154,7 +156,7 @@ pub enum Error {
         retry_after_ms: Option<u64>,
     },
     /// Any other unexpected HTTP status.
-    #[error("unexpected HTTP {status} from {url}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("unexpected HTTP {status} from {}{}", Clip(url), detail.as_deref().map(|d| format!(": {}", Clip(d))).unwrap_or_default())]
     HttpStatus {
         /// Status code.
         status: u16,
@@ -164,10 +166,10 @@ pub enum Error {
         detail: Option<String>,
     },
     /// The host's transport failed.
-    #[error(transparent)]
-    Transport(#[from] TransportError),
+    #[error("{}", Clip(.0))]
+    Transport(TransportError),
     /// The retry budget is exhausted.
-    #[error("gave up after {attempts} attempts: {last}")]
+    #[error("gave up after {attempts} attempts: {}", Clip(last))]
     RetriesExhausted {
         /// Attempts made.
         attempts: u32,
@@ -177,19 +179,19 @@ pub enum Error {
 
     // ---- discovery (OAuth 2.1 for MCP) ----
     /// Metadata discovery failed.
-    #[error("OAuth discovery failed: {reason}")]
+    #[error("OAuth discovery failed: {}", Clip(reason))]
     Discovery {
         /// Why.
         reason: String,
     },
     /// The authorization server does not advertise PKCE `S256` (MCP clients must refuse).
-    #[error("the authorization server `{issuer}` does not advertise PKCE S256 in code_challenge_methods_supported")]
+    #[error("the authorization server `{}` does not advertise PKCE S256 in code_challenge_methods_supported", Clip(issuer))]
     PkceUnsupported {
         /// The server's issuer.
         issuer: String,
     },
     /// Protected resource metadata names another resource.
-    #[error("protected resource metadata is for `{actual}`, not `{expected}`")]
+    #[error("protected resource metadata is for `{}`, not `{}`", Clip(actual), Clip(expected))]
     ResourceMismatch {
         /// Our server URL.
         expected: String,
@@ -197,7 +199,7 @@ pub enum Error {
         actual: String,
     },
     /// No way to identify the client (no client id, no CIMD, no registration endpoint).
-    #[error("no client identity: {reason}")]
+    #[error("no client identity: {}", Clip(reason))]
     NoClientIdentity {
         /// Why.
         reason: String,
@@ -211,7 +213,7 @@ pub enum Error {
 
     // ---- MCP ----
     /// A JSON-RPC error object from the server.
-    #[error("JSON-RPC error {code}: {message}")]
+    #[error("JSON-RPC error {code}: {}", Clip(message))]
     JsonRpc {
         /// JSON-RPC error code.
         code: i64,
@@ -219,13 +221,13 @@ pub enum Error {
         message: String,
     },
     /// The server broke the MCP or JSON-RPC protocol.
-    #[error("MCP protocol error: {reason}")]
+    #[error("MCP protocol error: {}", Clip(reason))]
     Protocol {
         /// Why.
         reason: String,
     },
     /// No protocol version both sides support.
-    #[error("the server speaks MCP protocol version `{0}`, which this SDK does not support")]
+    #[error("the server speaks MCP protocol version `{}`, which this SDK does not support", Clip(.0))]
     UnsupportedProtocolVersion(String),
     /// The MCP session expired and could not be re-established.
     #[error("the MCP session expired")]
@@ -248,13 +250,13 @@ pub enum Error {
 
     // ---- configs ----
     /// A configuration file could not be read.
-    #[error("invalid config: {reason}")]
+    #[error("invalid config: {}", Clip(reason))]
     Config {
         /// Why.
         reason: String,
     },
     /// A configuration file is not valid JSON (or JSONC).
-    #[error("invalid JSON in config at line {line}, column {column}: {reason}")]
+    #[error("invalid JSON in config at line {line}, column {column}: {}", Clip(reason))]
     ConfigSyntax {
         /// 1-based line.
         line: usize,
@@ -263,6 +265,23 @@ pub enum Error {
         /// Parser message (never the file's content).
         reason: String,
     },
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::Transport(e)
+    }
+}
+
+/// `Debug` shows the code and the (bounded) message: the fields may hold foreign text of any
+/// length, and nothing in an error is worth more than its message for debugging.
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Error")
+            .field("code", &self.code())
+            .field("message", &format_args!("{self}"))
+            .finish()
+    }
 }
 
 /// The flat error every binding exposes: stable `code`, human `message`, optional `hint`.
@@ -352,10 +371,17 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Error::Unauthorized { environment, .. } => {
-                format!("{HINT_401} Environment in use: {environment}.")
+                format!("{HINT_401} Environment in use: {}.", Clip(environment))
             }
             Error::RedirectUriMismatch { expected, actual, differs_at } => {
-                format!("{HINT_REDIRECT}\n  registered: {expected}\n  used:       {actual}\n              {}^ differs here", " ".repeat(*differs_at))
+                let (e, a) = (excerpt(expected, 200), excerpt(actual, 200));
+                // The caret only where both excerpts reach the difference.
+                let caret = if *differs_at < e.chars().count().min(a.chars().count()) {
+                    format!("              {}^ differs here", " ".repeat(*differs_at))
+                } else {
+                    format!("              (they differ at character {differs_at})")
+                };
+                format!("{HINT_REDIRECT}\n  registered: {e}\n  used:       {a}\n{caret}")
             }
             Error::AuthorizationDenied { error, .. } if error == "invalid_client_id" => {
                 "Check the Client ID from WorkBoard → Settings → Custom Integrations → App, and that you use the right environment (US or EU).".into()
@@ -395,14 +421,77 @@ impl Error {
         })
     }
 
-    /// The flat form for bindings.
+    /// The flat form for bindings. The message is at most
+    /// [`MAX_MESSAGE_BYTES`](crate::untrusted::MAX_MESSAGE_BYTES) and the hint at most
+    /// [`MAX_HINT_BYTES`](crate::untrusted::MAX_HINT_BYTES) bytes, whatever the input.
     pub fn info(&self) -> ErrorInfo {
         ErrorInfo {
             code: self.code().to_string(),
-            message: self.to_string(),
-            hint: self.hint(),
+            message: excerpt(&self.to_string(), MAX_MESSAGE_BYTES),
+            hint: self.hint().map(|h| bounded_hint(&h)),
         }
     }
+
+    /// This error with every occurrence of `secrets` (4 bytes or longer) in its text replaced
+    /// by `<redacted>`. Used wherever server-provided text comes back for a request that
+    /// carried secrets ([`crate::untrusted::request_secrets`]): servers echo the code, the
+    /// PKCE verifier or the refresh token in their error descriptions.
+    pub fn redact<S: AsRef<str>>(self, secrets: &[S]) -> Error {
+        self.redact_text(secrets)
+    }
+
+    /// [`Error::redact`] for secrets kept as [`SecretString`]s.
+    pub fn redact_secrets(self, secrets: &[SecretString]) -> Error {
+        let exposed: Vec<&str> = secrets.iter().map(SecretString::expose).collect();
+        self.redact_text(&exposed)
+    }
+
+    fn redact_text<S: AsRef<str>>(self, secrets: &[S]) -> Error {
+        if secrets.iter().all(|s| s.as_ref().len() < 4) {
+            return self;
+        }
+        let r = |t: String| scrub(&t, secrets);
+        let ro = |t: Option<String>| t.map(|t| scrub(&t, secrets));
+        match self {
+            Error::InvalidUrl { what, reason } => Error::InvalidUrl { what: r(what), reason: r(reason) },
+            Error::InsecureUrl { what, reason } => Error::InsecureUrl { what: r(what), reason: r(reason) },
+            Error::InvalidInput { what, reason } => Error::InvalidInput { what: r(what), reason: r(reason) },
+            Error::WrongState { action, state } => Error::WrongState { action: r(action), state: r(state) },
+            Error::AuthorizationDenied { error, description } => Error::AuthorizationDenied { error: r(error), description: ro(description) },
+            Error::RedirectUriMismatch { expected, actual, differs_at } => Error::RedirectUriMismatch { expected: r(expected), actual: r(actual), differs_at },
+            Error::IssuerMismatch { expected, actual } => Error::IssuerMismatch { expected: r(expected), actual: r(actual) },
+            Error::TokenEndpoint { status, error, description } => Error::TokenEndpoint { status, error: r(error), description: ro(description) },
+            Error::InvalidResponse { what, reason } => Error::InvalidResponse { what: r(what), reason: r(reason) },
+            Error::ResponseTooLarge { what, limit } => Error::ResponseTooLarge { what: r(what), limit },
+            Error::UnsupportedTokenType(t) => Error::UnsupportedTokenType(r(t)),
+            Error::Unauthorized { url, error, environment } => Error::Unauthorized { url: r(url), error: ro(error), environment: r(environment) },
+            Error::InsufficientScope { scope } => Error::InsufficientScope { scope: ro(scope) },
+            Error::Forbidden { url } => Error::Forbidden { url: r(url) },
+            Error::HttpStatus { status, url, detail } => Error::HttpStatus { status, url: r(url), detail: ro(detail) },
+            Error::Transport(t) => Error::Transport(match t {
+                TransportError::Connect(m) => TransportError::Connect(r(m)),
+                TransportError::Interrupted(m) => TransportError::Interrupted(r(m)),
+                TransportError::Other(m) => TransportError::Other(r(m)),
+                other => other,
+            }),
+            Error::RetriesExhausted { attempts, last } => Error::RetriesExhausted { attempts, last: r(last) },
+            Error::Discovery { reason } => Error::Discovery { reason: r(reason) },
+            Error::PkceUnsupported { issuer } => Error::PkceUnsupported { issuer: r(issuer) },
+            Error::ResourceMismatch { expected, actual } => Error::ResourceMismatch { expected: r(expected), actual: r(actual) },
+            Error::NoClientIdentity { reason } => Error::NoClientIdentity { reason: r(reason) },
+            Error::JsonRpc { code, message } => Error::JsonRpc { code, message: r(message) },
+            Error::Protocol { reason } => Error::Protocol { reason: r(reason) },
+            Error::UnsupportedProtocolVersion(v) => Error::UnsupportedProtocolVersion(r(v)),
+            Error::Config { reason } => Error::Config { reason: r(reason) },
+            Error::ConfigSyntax { line, column, reason } => Error::ConfigSyntax { line, column, reason: r(reason) },
+            other => other,
+        }
+    }
+}
+
+/// A hint cut to [`MAX_HINT_BYTES`], keeping its lines (a hint may draw a caret under a line).
+fn bounded_hint(h: &str) -> String {
+    crate::untrusted::cut(h, MAX_HINT_BYTES)
 }
 
 impl From<Error> for ErrorInfo {

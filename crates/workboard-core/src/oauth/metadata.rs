@@ -353,7 +353,10 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result
     }
     crate::json::from_bytes(body).map_err(|e| Error::InvalidResponse {
         what: what.into(),
-        reason: short(&format!("not valid metadata JSON: {e}")),
+        reason: format!(
+            "not valid metadata JSON: {}",
+            crate::untrusted::describe_json_error(&e)
+        ),
     })
 }
 
