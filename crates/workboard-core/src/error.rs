@@ -376,7 +376,7 @@ impl Error {
             Error::RedirectUriMismatch { expected, actual, differs_at } => {
                 let (e, a) = (excerpt(expected, 200), excerpt(actual, 200));
                 // The caret only where both excerpts reach the difference.
-                let caret = if *differs_at < e.chars().count().min(a.chars().count()) {
+                let caret = if *differs_at <= e.chars().count().min(a.chars().count()) {
                     format!("              {}^ differs here", " ".repeat(*differs_at))
                 } else {
                     format!("              (they differ at character {differs_at})")

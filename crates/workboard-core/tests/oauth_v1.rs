@@ -1227,3 +1227,72 @@ fn pending_construction_is_validated_and_lifetime_configurable() {
         "invalid_input"
     );
 }
+
+/// WorkBoard's token endpoint echoing the code (and the client hash, and on revocation the
+/// token) in its error text: the error shows none of them, through the machine and through
+/// the stateless handlers.
+#[test]
+fn token_endpoint_error_text_never_echoes_the_request_secrets() {
+    fn assert_clean(e: &Error, secrets: &[&str]) {
+        let info = e.info();
+        let text = format!("{e} {e:?} {} {:?} {info:?}", info.message, info.hint);
+        for s in secrets {
+            assert!(!text.contains(s), "`{s}` in the error: {text}");
+        }
+        assert!(text.contains("<redacted>"), "{text}");
+    }
+    let mut m = V1SignIn::new(config(), SecretString::new("HASH-ECHO-5678")).unwrap();
+    m.start(&mut entropy(), T0).unwrap();
+    let state = m.pending().unwrap().state.expose().to_string();
+    m.handle_redirect(
+        &format!("{REDIRECT}?code=CODE-ECHO-1234&state={state}"),
+        T0 + 10_000,
+    )
+    .unwrap();
+    let server = Script::new(vec![
+        Ok(HttpResponse::json(
+            400,
+            &json!({"success": false, "error": "invalid_code", "error_message": "code CODE-ECHO-1234 rejected for client_hash HASH-ECHO-5678"}),
+        )),
+        Ok(HttpResponse::json(
+            400,
+            &json!({"success": false, "error": "invalid_request", "error_message": format!("token {MARKER}-token unknown")}),
+        )),
+    ]);
+    let clock = SimClock(std::cell::Cell::new(T0 + 11_000));
+    futures_executor::block_on(drive(&mut m, &server, &clock));
+    let Some(Err(e)) = m.poll_result() else {
+        panic!("an error expected")
+    };
+    assert_eq!(e.code(), "token_endpoint_error");
+    assert_clean(&e, &["CODE-ECHO-1234", "HASH-ECHO-5678"]);
+    let creds = handle_exchange_response(&sent_exchange(), &ok_token("bearer"), T0).unwrap();
+    m.revoke(&creds).unwrap();
+    futures_executor::block_on(drive(&mut m, &server, &clock));
+    let Some(Err(e)) = m.poll_result() else {
+        panic!("an error expected")
+    };
+    assert_clean(&e, &[MARKER]);
+
+    // Stateless: the request that was sent names the secrets.
+    let e = handle_exchange_response(
+        &sent_exchange(),
+        &HttpResponse::new(
+            502,
+            vec![],
+            "<html><title>CODE-0000 / HASH-0000 refused</title></html>",
+        ),
+        T0,
+    )
+    .unwrap_err();
+    assert_clean(&e, &["CODE-0000", "HASH-0000"]);
+    let e = handle_revoke_response(
+        &sent_revoke(),
+        &HttpResponse::json(
+            400,
+            &json!({"success": false, "error": "x", "error_message": "TOKEN-0000?"}),
+        ),
+    )
+    .unwrap_err();
+    assert_clean(&e, &["TOKEN-0000"]);
+}
