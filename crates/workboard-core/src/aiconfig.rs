@@ -83,7 +83,7 @@ impl AiClient {
                     // wrong place included.
                     reason: "unknown client (expected claude-desktop, cursor, vscode or generic)"
                         .into(),
-                })
+                });
             }
         })
     }

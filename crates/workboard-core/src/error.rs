@@ -87,7 +87,11 @@ pub enum Error {
         differs_at: usize,
     },
     /// RFC 9207 `iss` or metadata issuer did not match.
-    #[error("issuer mismatch: expected `{}`, got `{}`", Clip(expected), Clip(actual))]
+    #[error(
+        "issuer mismatch: expected `{}`, got `{}`",
+        Clip(expected),
+        Clip(actual)
+    )]
     IssuerMismatch {
         /// Expected issuer.
         expected: String,
@@ -191,7 +195,11 @@ pub enum Error {
         issuer: String,
     },
     /// Protected resource metadata names another resource.
-    #[error("protected resource metadata is for `{}`, not `{}`", Clip(actual), Clip(expected))]
+    #[error(
+        "protected resource metadata is for `{}`, not `{}`",
+        Clip(actual),
+        Clip(expected)
+    )]
     ResourceMismatch {
         /// Our server URL.
         expected: String,
@@ -256,7 +264,10 @@ pub enum Error {
         reason: String,
     },
     /// A configuration file is not valid JSON (or JSONC).
-    #[error("invalid JSON in config at line {line}, column {column}: {}", Clip(reason))]
+    #[error(
+        "invalid JSON in config at line {line}, column {column}: {}",
+        Clip(reason)
+    )]
     ConfigSyntax {
         /// 1-based line.
         line: usize,
@@ -453,37 +464,110 @@ impl Error {
         let r = |t: String| scrub(&t, secrets);
         let ro = |t: Option<String>| t.map(|t| scrub(&t, secrets));
         match self {
-            Error::InvalidUrl { what, reason } => Error::InvalidUrl { what: r(what), reason: r(reason) },
-            Error::InsecureUrl { what, reason } => Error::InsecureUrl { what: r(what), reason: r(reason) },
-            Error::InvalidInput { what, reason } => Error::InvalidInput { what: r(what), reason: r(reason) },
-            Error::WrongState { action, state } => Error::WrongState { action: r(action), state: r(state) },
-            Error::AuthorizationDenied { error, description } => Error::AuthorizationDenied { error: r(error), description: ro(description) },
-            Error::RedirectUriMismatch { expected, actual, differs_at } => Error::RedirectUriMismatch { expected: r(expected), actual: r(actual), differs_at },
-            Error::IssuerMismatch { expected, actual } => Error::IssuerMismatch { expected: r(expected), actual: r(actual) },
-            Error::TokenEndpoint { status, error, description } => Error::TokenEndpoint { status, error: r(error), description: ro(description) },
-            Error::InvalidResponse { what, reason } => Error::InvalidResponse { what: r(what), reason: r(reason) },
-            Error::ResponseTooLarge { what, limit } => Error::ResponseTooLarge { what: r(what), limit },
+            Error::InvalidUrl { what, reason } => Error::InvalidUrl {
+                what: r(what),
+                reason: r(reason),
+            },
+            Error::InsecureUrl { what, reason } => Error::InsecureUrl {
+                what: r(what),
+                reason: r(reason),
+            },
+            Error::InvalidInput { what, reason } => Error::InvalidInput {
+                what: r(what),
+                reason: r(reason),
+            },
+            Error::WrongState { action, state } => Error::WrongState {
+                action: r(action),
+                state: r(state),
+            },
+            Error::AuthorizationDenied { error, description } => Error::AuthorizationDenied {
+                error: r(error),
+                description: ro(description),
+            },
+            Error::RedirectUriMismatch {
+                expected,
+                actual,
+                differs_at,
+            } => Error::RedirectUriMismatch {
+                expected: r(expected),
+                actual: r(actual),
+                differs_at,
+            },
+            Error::IssuerMismatch { expected, actual } => Error::IssuerMismatch {
+                expected: r(expected),
+                actual: r(actual),
+            },
+            Error::TokenEndpoint {
+                status,
+                error,
+                description,
+            } => Error::TokenEndpoint {
+                status,
+                error: r(error),
+                description: ro(description),
+            },
+            Error::InvalidResponse { what, reason } => Error::InvalidResponse {
+                what: r(what),
+                reason: r(reason),
+            },
+            Error::ResponseTooLarge { what, limit } => Error::ResponseTooLarge {
+                what: r(what),
+                limit,
+            },
             Error::UnsupportedTokenType(t) => Error::UnsupportedTokenType(r(t)),
-            Error::Unauthorized { url, error, environment } => Error::Unauthorized { url: r(url), error: ro(error), environment: r(environment) },
+            Error::Unauthorized {
+                url,
+                error,
+                environment,
+            } => Error::Unauthorized {
+                url: r(url),
+                error: ro(error),
+                environment: r(environment),
+            },
             Error::InsufficientScope { scope } => Error::InsufficientScope { scope: ro(scope) },
             Error::Forbidden { url } => Error::Forbidden { url: r(url) },
-            Error::HttpStatus { status, url, detail } => Error::HttpStatus { status, url: r(url), detail: ro(detail) },
+            Error::HttpStatus {
+                status,
+                url,
+                detail,
+            } => Error::HttpStatus {
+                status,
+                url: r(url),
+                detail: ro(detail),
+            },
             Error::Transport(t) => Error::Transport(match t {
                 TransportError::Connect(m) => TransportError::Connect(r(m)),
                 TransportError::Interrupted(m) => TransportError::Interrupted(r(m)),
                 TransportError::Other(m) => TransportError::Other(r(m)),
                 other => other,
             }),
-            Error::RetriesExhausted { attempts, last } => Error::RetriesExhausted { attempts, last: r(last) },
+            Error::RetriesExhausted { attempts, last } => Error::RetriesExhausted {
+                attempts,
+                last: r(last),
+            },
             Error::Discovery { reason } => Error::Discovery { reason: r(reason) },
             Error::PkceUnsupported { issuer } => Error::PkceUnsupported { issuer: r(issuer) },
-            Error::ResourceMismatch { expected, actual } => Error::ResourceMismatch { expected: r(expected), actual: r(actual) },
+            Error::ResourceMismatch { expected, actual } => Error::ResourceMismatch {
+                expected: r(expected),
+                actual: r(actual),
+            },
             Error::NoClientIdentity { reason } => Error::NoClientIdentity { reason: r(reason) },
-            Error::JsonRpc { code, message } => Error::JsonRpc { code, message: r(message) },
+            Error::JsonRpc { code, message } => Error::JsonRpc {
+                code,
+                message: r(message),
+            },
             Error::Protocol { reason } => Error::Protocol { reason: r(reason) },
             Error::UnsupportedProtocolVersion(v) => Error::UnsupportedProtocolVersion(r(v)),
             Error::Config { reason } => Error::Config { reason: r(reason) },
-            Error::ConfigSyntax { line, column, reason } => Error::ConfigSyntax { line, column, reason: r(reason) },
+            Error::ConfigSyntax {
+                line,
+                column,
+                reason,
+            } => Error::ConfigSyntax {
+                line,
+                column,
+                reason: r(reason),
+            },
             other => other,
         }
     }

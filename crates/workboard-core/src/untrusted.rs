@@ -35,7 +35,11 @@ impl<T: fmt::Display + ?Sized> fmt::Display for Clip<'_, T> {
     }
 }
 
-fn clip_fmt(f: &mut fmt::Formatter<'_>, v: &(impl fmt::Display + ?Sized), max: usize) -> fmt::Result {
+fn clip_fmt(
+    f: &mut fmt::Formatter<'_>,
+    v: &(impl fmt::Display + ?Sized),
+    max: usize,
+) -> fmt::Result {
     let mut w = Bounded {
         out: f,
         left: max,
@@ -289,7 +293,10 @@ mod tests {
         let text = format!("{}{secret}", "x".repeat(95));
         let out = server_text(&text, &[secret], 100);
         assert!(!out.contains("SECRET"), "{out}");
-        assert_eq!(server_text(&format!("code {secret} rejected"), &[secret], 100), "code <redacted> rejected");
+        assert_eq!(
+            server_text(&format!("code {secret} rejected"), &[secret], 100),
+            "code <redacted> rejected"
+        );
     }
 
     #[test]
@@ -318,13 +325,25 @@ mod tests {
             assert!(!d.contains("tok_live"), "{d} (from {e})");
             assert!(d.contains("expected") || d.contains("missing"), "{d}");
         }
-        let e = serde_json::from_str::<Opts>(&format!("{{\"environment\": 5, \"x\": \"{secret}")).unwrap_err();
+        let e = serde_json::from_str::<Opts>(&format!("{{\"environment\": 5, \"x\": \"{secret}"))
+            .unwrap_err();
         let d = describe_json_error(&e);
-        assert!(d.contains("line 1 column") && !d.contains("tok_live"), "{d}");
-        let d = describe_serde_error(&format!("invalid type: string {secret:?}, expected struct Opts"));
+        assert!(
+            d.contains("line 1 column") && !d.contains("tok_live"),
+            "{d}"
+        );
+        let d = describe_serde_error(&format!(
+            "invalid type: string {secret:?}, expected struct Opts"
+        ));
         assert_eq!(d, "invalid type: string, expected struct Opts");
-        assert_eq!(describe_serde_error("unknown variant `tok_live`, expected `a`"), "unknown variant, expected `a`");
-        assert_eq!(describe_serde_error("missing field `environment`"), "missing field `environment`");
+        assert_eq!(
+            describe_serde_error("unknown variant `tok_live`, expected `a`"),
+            "unknown variant, expected `a`"
+        );
+        assert_eq!(
+            describe_serde_error("missing field `environment`"),
+            "missing field `environment`"
+        );
         assert!(describe_serde_error(&"x".repeat(2_000_000)).len() < 100);
     }
 
@@ -354,7 +373,13 @@ mod tests {
             .iter()
             .map(|s| s.expose().to_string())
             .collect();
-        for want in ["CODE-123", "VERIFIER-456", "s3cr%2Bt", "s3cr+t", basic.as_str()] {
+        for want in [
+            "CODE-123",
+            "VERIFIER-456",
+            "s3cr%2Bt",
+            "s3cr+t",
+            basic.as_str(),
+        ] {
             assert!(s.iter().any(|x| x == want), "{want} not in the list");
         }
         assert!(!s

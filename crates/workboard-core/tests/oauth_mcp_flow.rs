@@ -1280,8 +1280,11 @@ fn token_endpoint_errors_never_echo_request_secrets() {
     let mut server = wb_server(WB);
     let mut flow = McpAuthFlow::new(wb_config(WB), &mut entropy(), T0).unwrap();
     let events = run(&mut flow, &mut server, T0);
-    flow.handle_redirect(&redirect_for(&authorize_url(&events), "CODE-1"), T0 + 30_000)
-        .unwrap();
+    flow.handle_redirect(
+        &redirect_for(&authorize_url(&events), "CODE-1"),
+        T0 + 30_000,
+    )
+    .unwrap();
     let set = credentials(&run(&mut flow, &mut server, T0 + 31_000));
     let ctx = flow.context().unwrap();
     let e = ctx

@@ -240,7 +240,8 @@ fn happy_path_redirect_exchange_and_credentials() {
         "client_id=cid&client_hash=HASH&code=CODE1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
     );
 
-    let creds = handle_exchange_response(&sent_exchange(), &ok_token("bearer"), T0 + 22_000).unwrap();
+    let creds =
+        handle_exchange_response(&sent_exchange(), &ok_token("bearer"), T0 + 22_000).unwrap();
     let Credentials::OAuth(set) = &creds else {
         panic!("oauth credentials expected")
     };
@@ -324,7 +325,8 @@ fn token_type_is_case_insensitive_and_defaults_to_bearer() {
         );
     }
     let no_type = HttpResponse::json(200, &json!({"success": true, "access_token": "A"}));
-    let Credentials::OAuth(set) = handle_exchange_response(&sent_exchange(), &no_type, T0).unwrap() else {
+    let Credentials::OAuth(set) = handle_exchange_response(&sent_exchange(), &no_type, T0).unwrap()
+    else {
         panic!()
     };
     assert_eq!(set.token_type, "bearer");
@@ -352,7 +354,9 @@ fn expires_in_wins_over_the_one_year_default() {
         &json!({"success": true, "access_token": "A", "expires_in": 7200}),
     );
     assert_eq!(
-        handle_exchange_response(&sent_exchange(), &r, T0).unwrap().expires_at_ms(),
+        handle_exchange_response(&sent_exchange(), &r, T0)
+            .unwrap()
+            .expires_at_ms(),
         Some(T0 + 7_200_000)
     );
     let r = HttpResponse::json(
@@ -360,7 +364,9 @@ fn expires_in_wins_over_the_one_year_default() {
         &json!({"success": true, "access_token": "A", "expires_in": "soon"}),
     );
     assert_eq!(
-        handle_exchange_response(&sent_exchange(), &r, T0).unwrap_err().code(),
+        handle_exchange_response(&sent_exchange(), &r, T0)
+            .unwrap_err()
+            .code(),
         "invalid_response"
     );
 }
@@ -745,17 +751,23 @@ fn truncated_empty_and_non_object_json() {
     );
     let missing = HttpResponse::json(200, &json!({"success": true, "scope": "all"}));
     assert_eq!(
-        handle_exchange_response(&sent_exchange(), &missing, T0).unwrap_err().code(),
+        handle_exchange_response(&sent_exchange(), &missing, T0)
+            .unwrap_err()
+            .code(),
         "invalid_response"
     );
     let empty = HttpResponse::json(200, &json!({"success": true, "access_token": " "}));
     assert_eq!(
-        handle_exchange_response(&sent_exchange(), &empty, T0).unwrap_err().code(),
+        handle_exchange_response(&sent_exchange(), &empty, T0)
+            .unwrap_err()
+            .code(),
         "invalid_response"
     );
     let wrong = HttpResponse::json(200, &json!({"success": true, "access_token": 12}));
     assert_eq!(
-        handle_exchange_response(&sent_exchange(), &wrong, T0).unwrap_err().code(),
+        handle_exchange_response(&sent_exchange(), &wrong, T0)
+            .unwrap_err()
+            .code(),
         "invalid_response"
     );
 }
@@ -766,7 +778,8 @@ fn huge_body_is_refused() {
         r#"{{"success":true,"access_token":"A","pad":"{}"}}"#,
         "x".repeat(1024 * 1024)
     );
-    let e = handle_exchange_response(&sent_exchange(), &HttpResponse::new(200, vec![], body), T0).unwrap_err();
+    let e = handle_exchange_response(&sent_exchange(), &HttpResponse::new(200, vec![], body), T0)
+        .unwrap_err();
     assert_eq!(
         e,
         Error::ResponseTooLarge {
@@ -841,8 +854,9 @@ fn revoke_request_puts_the_token_in_the_header_only() {
 
 #[test]
 fn revoke_responses() {
-    let r =
-        |status: u16, body: &str| handle_revoke_response(&sent_revoke(), &HttpResponse::new(status, vec![], body));
+    let r = |status: u16, body: &str| {
+        handle_revoke_response(&sent_revoke(), &HttpResponse::new(status, vec![], body))
+    };
     assert_eq!(
         r(200, r#"{"success":true,"message":"Token revoked"}"#),
         Ok(RevokeOutcome::Revoked)

@@ -618,7 +618,9 @@ fn v1_token(sh: &Shared, form: &HashMap<String, String>) -> Resp {
         // must scrub it before showing the message.
         return v1_error(
             "invalid_grant",
-            &format!("code {code} rejected: the authorization code expired (codes are valid 5 minutes)"),
+            &format!(
+                "code {code} rejected: the authorization code expired (codes are valid 5 minutes)"
+            ),
         );
     }
     if record.code_challenge.is_some() {

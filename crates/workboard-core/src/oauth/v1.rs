@@ -369,8 +369,7 @@ pub fn handle_revoke_response(
     request: &HttpRequest,
     resp: &HttpResponse,
 ) -> Result<RevokeOutcome, Error> {
-    revoke_response(resp)
-        .map_err(|e| e.redact_secrets(&crate::untrusted::request_secrets(request)))
+    revoke_response(resp).map_err(|e| e.redact_secrets(&crate::untrusted::request_secrets(request)))
 }
 
 fn revoke_response(resp: &HttpResponse) -> Result<RevokeOutcome, Error> {
