@@ -372,15 +372,7 @@ fn origin_of(base: &str) -> String {
 
 /// Cuts untrusted text for messages.
 pub(crate) fn short(s: &str) -> String {
-    const MAX: usize = 200;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+    crate::untrusted::excerpt(s, crate::untrusted::MAX_FIELD_BYTES)
 }
 
 #[cfg(test)]
