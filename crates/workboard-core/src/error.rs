@@ -457,118 +457,82 @@ impl Error {
         self.redact_text(&exposed)
     }
 
-    fn redact_text<S: AsRef<str>>(self, secrets: &[S]) -> Error {
+    fn redact_text<S: AsRef<str>>(mut self, secrets: &[S]) -> Error {
         if secrets.iter().all(|s| s.as_ref().len() < 4) {
             return self;
         }
-        let r = |t: String| scrub(&t, secrets);
-        let ro = |t: Option<String>| t.map(|t| scrub(&t, secrets));
+        self.for_each_text(&mut |t: &mut String| {
+            if secrets
+                .iter()
+                .any(|s| s.as_ref().len() >= 4 && t.contains(s.as_ref()))
+            {
+                *t = scrub(t, secrets);
+            }
+        });
+        self
+    }
+
+    /// Calls `f` on every text field (a visitor, not a rebuilt value: less code in the wasm
+    /// package).
+    fn for_each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
         match self {
-            Error::InvalidUrl { what, reason } => Error::InvalidUrl {
-                what: r(what),
-                reason: r(reason),
-            },
-            Error::InsecureUrl { what, reason } => Error::InsecureUrl {
-                what: r(what),
-                reason: r(reason),
-            },
-            Error::InvalidInput { what, reason } => Error::InvalidInput {
-                what: r(what),
-                reason: r(reason),
-            },
-            Error::WrongState { action, state } => Error::WrongState {
-                action: r(action),
-                state: r(state),
-            },
-            Error::AuthorizationDenied { error, description } => Error::AuthorizationDenied {
-                error: r(error),
-                description: ro(description),
-            },
+            Error::InvalidUrl { what, reason }
+            | Error::InsecureUrl { what, reason }
+            | Error::InvalidInput { what, reason }
+            | Error::InvalidResponse { what, reason } => {
+                f(what);
+                f(reason);
+            }
+            Error::WrongState { action, state } => {
+                f(action);
+                f(state);
+            }
+            Error::AuthorizationDenied { error, description }
+            | Error::TokenEndpoint {
+                error, description, ..
+            } => {
+                f(error);
+                description.iter_mut().for_each(|d| f(d));
+            }
             Error::RedirectUriMismatch {
-                expected,
-                actual,
-                differs_at,
-            } => Error::RedirectUriMismatch {
-                expected: r(expected),
-                actual: r(actual),
-                differs_at,
-            },
-            Error::IssuerMismatch { expected, actual } => Error::IssuerMismatch {
-                expected: r(expected),
-                actual: r(actual),
-            },
-            Error::TokenEndpoint {
-                status,
-                error,
-                description,
-            } => Error::TokenEndpoint {
-                status,
-                error: r(error),
-                description: ro(description),
-            },
-            Error::InvalidResponse { what, reason } => Error::InvalidResponse {
-                what: r(what),
-                reason: r(reason),
-            },
-            Error::ResponseTooLarge { what, limit } => Error::ResponseTooLarge {
-                what: r(what),
-                limit,
-            },
-            Error::UnsupportedTokenType(t) => Error::UnsupportedTokenType(r(t)),
+                expected, actual, ..
+            }
+            | Error::IssuerMismatch { expected, actual }
+            | Error::ResourceMismatch { expected, actual } => {
+                f(expected);
+                f(actual);
+            }
+            Error::ResponseTooLarge { what, .. } => f(what),
+            Error::UnsupportedTokenType(t) | Error::UnsupportedProtocolVersion(t) => f(t),
             Error::Unauthorized {
                 url,
                 error,
                 environment,
-            } => Error::Unauthorized {
-                url: r(url),
-                error: ro(error),
-                environment: r(environment),
-            },
-            Error::InsufficientScope { scope } => Error::InsufficientScope { scope: ro(scope) },
-            Error::Forbidden { url } => Error::Forbidden { url: r(url) },
-            Error::HttpStatus {
-                status,
-                url,
-                detail,
-            } => Error::HttpStatus {
-                status,
-                url: r(url),
-                detail: ro(detail),
-            },
-            Error::Transport(t) => Error::Transport(match t {
-                TransportError::Connect(m) => TransportError::Connect(r(m)),
-                TransportError::Interrupted(m) => TransportError::Interrupted(r(m)),
-                TransportError::Other(m) => TransportError::Other(r(m)),
-                other => other,
-            }),
-            Error::RetriesExhausted { attempts, last } => Error::RetriesExhausted {
-                attempts,
-                last: r(last),
-            },
-            Error::Discovery { reason } => Error::Discovery { reason: r(reason) },
-            Error::PkceUnsupported { issuer } => Error::PkceUnsupported { issuer: r(issuer) },
-            Error::ResourceMismatch { expected, actual } => Error::ResourceMismatch {
-                expected: r(expected),
-                actual: r(actual),
-            },
-            Error::NoClientIdentity { reason } => Error::NoClientIdentity { reason: r(reason) },
-            Error::JsonRpc { code, message } => Error::JsonRpc {
-                code,
-                message: r(message),
-            },
-            Error::Protocol { reason } => Error::Protocol { reason: r(reason) },
-            Error::UnsupportedProtocolVersion(v) => Error::UnsupportedProtocolVersion(r(v)),
-            Error::Config { reason } => Error::Config { reason: r(reason) },
-            Error::ConfigSyntax {
-                line,
-                column,
-                reason,
-            } => Error::ConfigSyntax {
-                line,
-                column,
-                reason: r(reason),
-            },
-            other => other,
+            } => {
+                f(url);
+                error.iter_mut().for_each(|e| f(e));
+                f(environment);
+            }
+            Error::InsufficientScope { scope } => scope.iter_mut().for_each(|s| f(s)),
+            Error::Forbidden { url } => f(url),
+            Error::HttpStatus { url, detail, .. } => {
+                f(url);
+                detail.iter_mut().for_each(|d| f(d));
+            }
+            Error::Transport(
+                TransportError::Connect(m)
+                | TransportError::Interrupted(m)
+                | TransportError::Other(m),
+            ) => f(m),
+            Error::RetriesExhausted { last, .. } => f(last),
+            Error::Discovery { reason }
+            | Error::NoClientIdentity { reason }
+            | Error::Protocol { reason }
+            | Error::Config { reason }
+            | Error::ConfigSyntax { reason, .. } => f(reason),
+            Error::PkceUnsupported { issuer } => f(issuer),
+            Error::JsonRpc { message, .. } => f(message),
+            _ => {}
         }
     }
 }
