@@ -492,7 +492,7 @@ impl Error {
                 error, description, ..
             } => {
                 f(error);
-                description.iter_mut().for_each(|d| f(d));
+                description.iter_mut().for_each(&mut *f);
             }
             Error::RedirectUriMismatch {
                 expected, actual, ..
@@ -510,14 +510,14 @@ impl Error {
                 environment,
             } => {
                 f(url);
-                error.iter_mut().for_each(|e| f(e));
+                error.iter_mut().for_each(&mut *f);
                 f(environment);
             }
-            Error::InsufficientScope { scope } => scope.iter_mut().for_each(|s| f(s)),
+            Error::InsufficientScope { scope } => scope.iter_mut().for_each(&mut *f),
             Error::Forbidden { url } => f(url),
             Error::HttpStatus { url, detail, .. } => {
                 f(url);
-                detail.iter_mut().for_each(|d| f(d));
+                detail.iter_mut().for_each(&mut *f);
             }
             Error::Transport(
                 TransportError::Connect(m)
@@ -585,6 +585,102 @@ mod tests {
         assert!(hint.contains("registered: https://claude.ai/api/mcp/auth_callback\n"));
         let caret_line = hint.lines().last().unwrap_or_default();
         assert_eq!(caret_line.find('^'), Some(14 + 39));
+    }
+
+    #[test]
+    fn redact_reaches_every_text_field() {
+        let x = || "a S3CRET-X b".to_string();
+        let t = |m: String| TransportError::Other(m);
+        let all = vec![
+            Error::InvalidUrl {
+                what: x(),
+                reason: x(),
+            },
+            Error::InsecureUrl {
+                what: x(),
+                reason: x(),
+            },
+            Error::InvalidInput {
+                what: x(),
+                reason: x(),
+            },
+            Error::WrongState {
+                action: x(),
+                state: x(),
+            },
+            Error::AuthorizationDenied {
+                error: x(),
+                description: Some(x()),
+            },
+            Error::RedirectUriMismatch {
+                expected: x(),
+                actual: x(),
+                differs_at: 0,
+            },
+            Error::IssuerMismatch {
+                expected: x(),
+                actual: x(),
+            },
+            Error::TokenEndpoint {
+                status: 400,
+                error: x(),
+                description: Some(x()),
+            },
+            Error::InvalidResponse {
+                what: x(),
+                reason: x(),
+            },
+            Error::ResponseTooLarge {
+                what: x(),
+                limit: 1,
+            },
+            Error::UnsupportedTokenType(x()),
+            Error::Unauthorized {
+                url: x(),
+                error: Some(x()),
+                environment: x(),
+            },
+            Error::InsufficientScope { scope: Some(x()) },
+            Error::Forbidden { url: x() },
+            Error::HttpStatus {
+                status: 500,
+                url: x(),
+                detail: Some(x()),
+            },
+            Error::Transport(t(x())),
+            Error::Transport(TransportError::Connect(x())),
+            Error::Transport(TransportError::Interrupted(x())),
+            Error::RetriesExhausted {
+                attempts: 1,
+                last: x(),
+            },
+            Error::Discovery { reason: x() },
+            Error::PkceUnsupported { issuer: x() },
+            Error::ResourceMismatch {
+                expected: x(),
+                actual: x(),
+            },
+            Error::NoClientIdentity { reason: x() },
+            Error::JsonRpc {
+                code: 1,
+                message: x(),
+            },
+            Error::Protocol { reason: x() },
+            Error::UnsupportedProtocolVersion(x()),
+            Error::Config { reason: x() },
+            Error::ConfigSyntax {
+                line: 1,
+                column: 1,
+                reason: x(),
+            },
+        ];
+        for e in all {
+            let before = format!("{e} {:?}", e.hint());
+            assert!(before.contains("S3CRET-X"), "{before}");
+            let e = e.redact(&["S3CRET-X"]);
+            let after = format!("{e} {e:?} {:?} {:?}", e.hint(), e.info());
+            assert!(!after.contains("S3CRET-X"), "{after}");
+        }
     }
 
     #[test]
