@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the wasm module and the JS glue into npm/pkg/ (git-ignored build output).
-#   WASM_TARGET_DIR  cargo target dir for the wasm build (default: $CARGO_TARGET_DIR/wasm-build,
-#                    or target/wasm-build in the repository)
+#   WASM_ROUTE       rustup | build-std (default: route.sh's choice, the route a fresh machine
+#                    takes: rustup whenever rustup has the wasm32 target)
+#   WASM_TARGET_DIR  cargo target dir for the wasm build (default: $CARGO_TARGET_DIR/wasm-build-<route>,
+#                    or target/wasm-build-<route> in the repository: the two routes' compilers
+#                    never share a target dir)
 #   WASM_PROFILE     cargo profile (default: wasm = opt-level z, LTO, panic abort)
 #   WASM_PACKAGE     the crate to build (default workboard-wasm; floor.sh builds another)
 #   WASM_FEATURES    cargo features of that crate (default none)
@@ -9,7 +12,8 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-TARGET_DIR="${WASM_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/wasm-build}"
+ROUTE="$("$HERE/route.sh")"
+TARGET_DIR="${WASM_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/wasm-build-$ROUTE}"
 PROFILE="${WASM_PROFILE:-wasm}"
 PACKAGE="${WASM_PACKAGE:-workboard-wasm}"
 NAME="${PACKAGE//-/_}"
@@ -20,21 +24,18 @@ cd "$ROOT"
 # Keep the target_features section for wasm-bindgen; wasm-opt strips what is left.
 export CARGO_PROFILE_WASM_STRIP=false
 
-# Route: the Debian rustc-web build-std route when its tools are installed (smaller output: std
-# rebuilt with the size flags below), else rustup's precompiled std. WASM_ROUTE=rustup|build-std
-# forces one.
-ROUTE="${WASM_ROUTE:-}"
-if [ -z "$ROUTE" ]; then
-  if [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ] && command -v wasm-ld-16 >/dev/null; then
-    ROUTE=build-std
-  else
-    ROUTE=rustup
-  fi
-fi
+# Route (route.sh): rustup's precompiled std whenever rustup has the wasm32 target, as on a
+# fresh machine; the Debian rustc-web build-std route (smaller output: std rebuilt with the
+# size flags below) only where rustup cannot provide it, or with WASM_ROUTE=build-std.
+echo "build: route $ROUTE, target dir $TARGET_DIR, output $OUT"
 if [ "$ROUTE" = rustup ]; then
   # Ordinary route: rustup's precompiled std for the target.
   cargo build "${CARGO_ARGS[@]}"
 else
+  if ! { [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ] && command -v wasm-ld-16 >/dev/null; }; then
+    echo "build: the build-std route needs rustc-web, cargo-web, rust-web-src and lld-16 (WASM_ROUTE=build-std $HERE/setup.sh installs them)" >&2
+    exit 1
+  fi
   # Debian rustc-web with std rebuilt for wasm32 (panic=abort, so no unwinding code at all).
   # panic=immediate-abort drops the panic machinery and messages (~13 KB gzipped); it needs
   # the std rebuilt, so only this route can use it. -Zfmt-debug=none makes `{:?}` print

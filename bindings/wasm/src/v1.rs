@@ -160,10 +160,10 @@ impl WorkboardClient {
             .map_err(to_js)?;
             let resp = inner
                 .transport
-                .send(req)
+                .send(req.clone())
                 .await
                 .map_err(|e| to_js(Error::Transport(e)))?;
-            let creds = handle_exchange_response(&resp, inner.now()).map_err(to_js)?;
+            let creds = handle_exchange_response(&req, &resp, inner.now()).map_err(to_js)?;
             inner.set_credentials(Some(creds.clone())).map_err(to_js)?;
             Ok(Ts::from_rust(&CredentialsSummary::of(&creds))
                 .map_err(bad_result)?
@@ -184,10 +184,10 @@ impl WorkboardClient {
                 .map_err(to_js)?;
             let resp = inner
                 .transport
-                .send(req)
+                .send(req.clone())
                 .await
                 .map_err(|e| to_js(Error::Transport(e)))?;
-            let outcome = handle_revoke_response(&resp).map_err(to_js)?;
+            let outcome = handle_revoke_response(&req, &resp).map_err(to_js)?;
             inner.set_credentials(None).map_err(to_js)?;
             Ok(JsValue::from_str(match outcome {
                 RevokeOutcome::Revoked => "revoked",

@@ -93,7 +93,10 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
         }
         other => {
             return Err(CliError::usage(
-                format!("unknown --flow `{other}`"),
+                format!(
+                    "unknown --flow `{}`",
+                    workboard_core::untrusted::excerpt(other, 20)
+                ),
                 Some("Use --flow v1 (WorkBoard OAuth) or --flow mcp (OAuth 2.1 for MCP).".into()),
             ))
         }

@@ -53,7 +53,10 @@ pub async fn tools(ctx: &Ctx) -> Result<(), CliError> {
 pub async fn call(ctx: &Ctx, name: &str, args: &str) -> Result<(), CliError> {
     let arguments: serde_json::Value = serde_json::from_str(args).map_err(|e| {
         CliError::usage(
-            format!("--args is not JSON: {e}"),
+            format!(
+                "--args is not JSON: {}",
+                workboard_core::untrusted::describe_json_error(&e)
+            ),
             Some(r#"Pass a JSON object, e.g. --args '{"team_id": 201}'"#.into()),
         )
     })?;

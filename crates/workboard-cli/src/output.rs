@@ -34,12 +34,15 @@ impl CliError {
         self.exit
     }
 
+    /// Messages may hold arguments and file paths: bounded like the core's
+    /// (`workboard_core::untrusted`).
     pub fn new(code: &str, message: impl Into<String>, hint: Option<String>, exit: u8) -> Self {
+        use workboard_core::untrusted::{cut, MAX_HINT_BYTES, MAX_MESSAGE_BYTES};
         CliError {
             info: ErrorInfo {
                 code: code.into(),
-                message: message.into(),
-                hint,
+                message: cut(&message.into(), MAX_MESSAGE_BYTES),
+                hint: hint.map(|h| cut(&h, MAX_HINT_BYTES)),
             },
             exit,
             result: None,

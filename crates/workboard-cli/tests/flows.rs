@@ -746,6 +746,9 @@ fn v1_loopback_expired_code_is_a_token_endpoint_error_and_nothing_is_stored() {
     let message = err["message"].as_str().unwrap();
     assert!(message.contains("invalid_grant"), "{err}");
     assert!(message.contains("expired"), "{err}");
+    // The simulator echoes the code in its error text, as WorkBoard does: the CLI shows it
+    // scrubbed (the case checks that the code appears in no output).
+    assert!(message.contains("code <redacted> rejected"), "{err}");
     assert!(
         err["hint"].as_str().unwrap().contains("sign in again"),
         "{err}"

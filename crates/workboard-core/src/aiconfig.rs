@@ -87,11 +87,11 @@ impl AiClient {
             _ => {
                 return Err(Error::InvalidInput {
                     what: "AI client".into(),
-                    reason: format!(
-                        "unknown client `{}` (expected claude-desktop, cursor, vscode or generic)",
-                        name.chars().take(40).collect::<String>()
-                    ),
-                })
+                    // Not echoed: the argument may be anything, a token pasted in the
+                    // wrong place included.
+                    reason: "unknown client (expected claude-desktop, cursor, vscode or generic)"
+                        .into(),
+                });
             }
         })
     }

@@ -39,6 +39,7 @@ use crate::mcp::jsonrpc::{self, Implementation, JsonRpcId, Message};
 use crate::mcp::session::{decode_body, Limits, SessionInfo, SESSION_HEADER};
 use crate::oauth::www_authenticate::bearer_from_response;
 use crate::secret::SecretString;
+use crate::untrusted::Clip;
 
 /// A row of the seed's troubleshooting table (or `Other`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -146,8 +147,10 @@ pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
             row,
             severity,
             code: code.into(),
-            summary,
-            fix,
+            // Observations hold foreign text (server URLs, transport errors, `node
+            // --version`, redirect URIs): every diagnosis is bounded.
+            summary: crate::untrusted::cut(&summary, crate::untrusted::MAX_HINT_BYTES),
+            fix: crate::untrusted::cut(&fix, crate::untrusted::MAX_HINT_BYTES),
         })
     };
     use DiagnosisSeverity::{Error as E, Warning as W};
@@ -298,7 +301,7 @@ pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
         let expected = o.redirect_uri_configured.as_deref();
         if let Some(expected) = expected.filter(|e| *e != used) {
             let at = first_difference(expected, used);
-            d(R::RedirectUrlError, E, "redirect_uri_mismatch", format!("the redirect URI registered in WorkBoard differs from the one the client uses, at character {at}\n  registered: {expected}\n  used:       {used}\n              {}^", " ".repeat(at)), HINT_REDIRECT.into());
+            d(R::RedirectUrlError, E, "redirect_uri_mismatch", format!("the redirect URI registered in WorkBoard differs from the one the client uses, at character {at}\n  registered: {}\n  used:       {}{}", Clip(expected), Clip(used), if at < 100 { format!("\n              {}^", " ".repeat(at)) } else { String::new() }), HINT_REDIRECT.into());
         }
     }
     if let Some(conf) = &o.redirect_uri_configured {
@@ -335,7 +338,7 @@ pub fn diagnose_error(e: &Error) -> Option<Diagnosis> {
         row,
         severity: E,
         code: code.into(),
-        summary: e.to_string(),
+        summary: e.info().message,
         fix,
     };
     Some(match e {

@@ -7,13 +7,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::http::TransportError;
+use crate::secret::SecretString;
+use crate::untrusted::{excerpt, scrub, Clip, MAX_HINT_BYTES, MAX_MESSAGE_BYTES};
 
 /// Everything that can go wrong in the core. Converted to [`ErrorInfo`] in one place.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A URL could not be parsed.
-    #[error("invalid {what}: {reason}")]
+    #[error("invalid {}: {}", Clip(what), Clip(reason))]
     InvalidUrl {
         /// Which URL.
         what: String,
@@ -21,7 +23,7 @@ pub enum Error {
         reason: String,
     },
     /// A URL that would receive credentials is not https (and not loopback).
-    #[error("refusing insecure {what}: {reason}")]
+    #[error("refusing insecure {}: {}", Clip(what), Clip(reason))]
     InsecureUrl {
         /// Which URL.
         what: String,
@@ -29,7 +31,7 @@ pub enum Error {
         reason: String,
     },
     /// Bad argument from the application.
-    #[error("invalid {what}: {reason}")]
+    #[error("invalid {}: {}", Clip(what), Clip(reason))]
     InvalidInput {
         /// Which input.
         what: String,
@@ -37,7 +39,7 @@ pub enum Error {
         reason: String,
     },
     /// An operation was called in a state that does not allow it.
-    #[error("wrong state: cannot {action} while {state}")]
+    #[error("wrong state: cannot {} while {}", Clip(action), Clip(state))]
     WrongState {
         /// What was attempted.
         action: String,
@@ -67,7 +69,7 @@ pub enum Error {
     #[error("the authorization response carries neither a code nor an error")]
     CodeMissing,
     /// The authorization server refused (redirect with `error`).
-    #[error("authorization refused: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    #[error("authorization refused: {}{}", Clip(error), description.as_deref().map(|d| format!(" ({})", Clip(d))).unwrap_or_default())]
     AuthorizationDenied {
         /// Error code (`access_denied`, `invalid_client_id`, `invalid_scope`, ...).
         error: String,
@@ -75,7 +77,7 @@ pub enum Error {
         description: Option<String>,
     },
     /// The redirect URI used does not equal the registered one.
-    #[error("redirect URI mismatch: expected `{expected}`, got `{actual}` (first difference at character {differs_at})")]
+    #[error("redirect URI mismatch: expected `{}`, got `{}` (first difference at character {differs_at})", Clip(expected), Clip(actual))]
     RedirectUriMismatch {
         /// The registered / configured redirect URI.
         expected: String,
@@ -85,7 +87,11 @@ pub enum Error {
         differs_at: usize,
     },
     /// RFC 9207 `iss` or metadata issuer did not match.
-    #[error("issuer mismatch: expected `{expected}`, got `{actual}`")]
+    #[error(
+        "issuer mismatch: expected `{}`, got `{}`",
+        Clip(expected),
+        Clip(actual)
+    )]
     IssuerMismatch {
         /// Expected issuer.
         expected: String,
@@ -95,7 +101,7 @@ pub enum Error {
 
     // ---- token endpoint and responses ----
     /// The token endpoint returned an OAuth error (or `success:false`).
-    #[error("token endpoint error {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("token endpoint error {}{}", Clip(error), description.as_deref().map(|d| format!(": {}", Clip(d))).unwrap_or_default())]
     TokenEndpoint {
         /// HTTP status.
         status: u16,
@@ -105,7 +111,7 @@ pub enum Error {
         description: Option<String>,
     },
     /// A response could not be understood (not JSON, truncated, HTML error page, missing field).
-    #[error("invalid {what}: {reason}")]
+    #[error("invalid {}: {}", Clip(what), Clip(reason))]
     InvalidResponse {
         /// Which response.
         what: String,
@@ -113,7 +119,7 @@ pub enum Error {
         reason: String,
     },
     /// A response body exceeded the SDK's limit.
-    #[error("{what} is larger than the limit of {limit} bytes")]
+    #[error("{} is larger than the limit of {limit} bytes", Clip(what))]
     ResponseTooLarge {
         /// Which response.
         what: String,
@@ -121,12 +127,12 @@ pub enum Error {
         limit: usize,
     },
     /// The token type is not bearer.
-    #[error("unsupported token type `{0}` (only bearer tokens are supported)")]
+    #[error("unsupported token type `{}` (only bearer tokens are supported)", Clip(.0))]
     UnsupportedTokenType(String),
 
     // ---- HTTP outcomes ----
     /// 401 from the resource (after any refresh the policy allows).
-    #[error("401 Unauthorized from {url}")]
+    #[error("401 Unauthorized from {}", Clip(url))]
     Unauthorized {
         /// Redacted URL.
         url: String,
@@ -136,13 +142,13 @@ pub enum Error {
         environment: String,
     },
     /// 403 with `insufficient_scope` and the step-up limit reached, or step-up impossible.
-    #[error("403 insufficient scope{}", scope.as_deref().map(|s| format!(" (needs `{s}`)")).unwrap_or_default())]
+    #[error("403 insufficient scope{}", scope.as_deref().map(|s| format!(" (needs `{}`)", Clip(s))).unwrap_or_default())]
     InsufficientScope {
         /// Scope the server asked for.
         scope: Option<String>,
     },
     /// 403 otherwise.
-    #[error("403 Forbidden from {url}")]
+    #[error("403 Forbidden from {}", Clip(url))]
     Forbidden {
         /// Redacted URL.
         url: String,
@@ -154,7 +160,7 @@ pub enum Error {
         retry_after_ms: Option<u64>,
     },
     /// Any other unexpected HTTP status.
-    #[error("unexpected HTTP {status} from {url}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("unexpected HTTP {status} from {}{}", Clip(url), detail.as_deref().map(|d| format!(": {}", Clip(d))).unwrap_or_default())]
     HttpStatus {
         /// Status code.
         status: u16,
@@ -163,12 +169,12 @@ pub enum Error {
         /// Short, secret-free detail from the body.
         detail: Option<String>,
     },
-    /// The host's transport failed.
-    #[error(transparent)]
-    Transport(#[from] TransportError),
     /// The token endpoint could not be reached to refresh an expired or refused token, after
     /// the bounded attempts (with back-off) a call waits for.
-    #[error("could not reach the token endpoint to refresh the access token ({attempts} attempts): {reason}")]
+    #[error(
+        "could not reach the token endpoint to refresh the access token ({attempts} attempts): {}",
+        Clip(reason)
+    )]
     TokenEndpointUnreachable {
         /// Refresh attempts the call waited for.
         attempts: u32,
@@ -178,15 +184,18 @@ pub enum Error {
     /// A call did not complete within its whole-call deadline
     /// ([`crate::connection::ConnectionConfig::call_timeout_ms`] /
     /// [`crate::connection::ConnectionConfig::request_timeout_ms`]).
-    #[error("{what} did not complete within {} s", after_ms / 1000)]
+    #[error("{} did not complete within {} s", Clip(what), after_ms / 1000)]
     Timeout {
         /// Which call (`tools/call`, `tools/list`, ...).
         what: String,
         /// The deadline that passed, in ms after the call was made.
         after_ms: u64,
     },
+    /// The host's transport failed.
+    #[error("{}", Clip(.0))]
+    Transport(TransportError),
     /// The retry budget is exhausted.
-    #[error("gave up after {attempts} attempts: {last}")]
+    #[error("gave up after {attempts} attempts: {}", Clip(last))]
     RetriesExhausted {
         /// Attempts made.
         attempts: u32,
@@ -196,19 +205,23 @@ pub enum Error {
 
     // ---- discovery (OAuth 2.1 for MCP) ----
     /// Metadata discovery failed.
-    #[error("OAuth discovery failed: {reason}")]
+    #[error("OAuth discovery failed: {}", Clip(reason))]
     Discovery {
         /// Why.
         reason: String,
     },
     /// The authorization server does not advertise PKCE `S256` (MCP clients must refuse).
-    #[error("the authorization server `{issuer}` does not advertise PKCE S256 in code_challenge_methods_supported")]
+    #[error("the authorization server `{}` does not advertise PKCE S256 in code_challenge_methods_supported", Clip(issuer))]
     PkceUnsupported {
         /// The server's issuer.
         issuer: String,
     },
     /// Protected resource metadata names another resource.
-    #[error("protected resource metadata is for `{actual}`, not `{expected}`")]
+    #[error(
+        "protected resource metadata is for `{}`, not `{}`",
+        Clip(actual),
+        Clip(expected)
+    )]
     ResourceMismatch {
         /// Our server URL.
         expected: String,
@@ -216,14 +229,18 @@ pub enum Error {
         actual: String,
     },
     /// No way to identify the client (no client id, no CIMD, no registration endpoint).
-    #[error("no client identity: {reason}")]
+    #[error("no client identity: {}", Clip(reason))]
     NoClientIdentity {
         /// Why.
         reason: String,
     },
     /// A client secret (WorkBoard's Client Hash) would go to a token endpoint it does not
     /// belong to: nothing was sent.
-    #[error("refusing to send the client secret to {token_endpoint}: it belongs to {belongs_to}")]
+    #[error(
+        "refusing to send the client secret to {}: it belongs to {}",
+        Clip(token_endpoint),
+        Clip(belongs_to)
+    )]
     ClientSecretNotForServer {
         /// The token endpoint it would have gone to (redacted).
         token_endpoint: String,
@@ -238,7 +255,11 @@ pub enum Error {
     NotSignedIn,
     /// The credentials (or OAuth context) were issued or set for another server: they are
     /// never sent to this one (see [`crate::credentials::bind_for_server`]).
-    #[error("the credentials belong to {bound_to}, not to {server}: refusing to send them there")]
+    #[error(
+        "the credentials belong to {}, not to {}: refusing to send them there",
+        Clip(bound_to),
+        Clip(server)
+    )]
     CredentialsNotForServer {
         /// The server they belong to (canonical resource URI, no secrets).
         bound_to: String,
@@ -248,7 +269,7 @@ pub enum Error {
 
     // ---- MCP ----
     /// A JSON-RPC error object from the server.
-    #[error("JSON-RPC error {code}: {message}")]
+    #[error("JSON-RPC error {code}: {}", Clip(message))]
     JsonRpc {
         /// JSON-RPC error code.
         code: i64,
@@ -256,18 +277,21 @@ pub enum Error {
         message: String,
     },
     /// The server broke the MCP or JSON-RPC protocol.
-    #[error("MCP protocol error: {reason}")]
+    #[error("MCP protocol error: {}", Clip(reason))]
     Protocol {
         /// Why.
         reason: String,
     },
     /// No protocol version both sides support.
-    #[error("the server speaks MCP protocol version `{0}`, which this SDK does not support")]
+    #[error("the server speaks MCP protocol version `{}`, which this SDK does not support", Clip(.0))]
     UnsupportedProtocolVersion(String),
     /// `tools/list` returned more tools, pages or bytes than the connection accepts
     /// ([`crate::connection::ConnectionConfig::max_tools`],
     /// [`crate::connection::ConnectionConfig::max_tool_list_bytes`]).
-    #[error("the server's tool list is larger than this client accepts: {reason}")]
+    #[error(
+        "the server's tool list is larger than this client accepts: {}",
+        Clip(reason)
+    )]
     ToolListTooLarge {
         /// Which limit was exceeded.
         reason: String,
@@ -286,7 +310,12 @@ pub enum Error {
     Cancelled,
     /// A URL taken from server metadata or a redirect names an internal address (loopback,
     /// private or link-local) while the server the user named is not on such an address.
-    #[error("refusing {what} on a {class} address ({host}): the server you named is not on such an address")]
+    #[error(
+        "refusing {} on a {} address ({}): the server you named is not on such an address",
+        Clip(what),
+        Clip(class),
+        Clip(host)
+    )]
     PrivateAddress {
         /// Which URL.
         what: String,
@@ -310,13 +339,16 @@ pub enum Error {
 
     // ---- configs ----
     /// A configuration file could not be read.
-    #[error("invalid config: {reason}")]
+    #[error("invalid config: {}", Clip(reason))]
     Config {
         /// Why.
         reason: String,
     },
     /// A configuration file is not valid JSON (or JSONC).
-    #[error("invalid JSON in config at line {line}, column {column}: {reason}")]
+    #[error(
+        "invalid JSON in config at line {line}, column {column}: {}",
+        Clip(reason)
+    )]
     ConfigSyntax {
         /// 1-based line.
         line: usize,
@@ -325,6 +357,23 @@ pub enum Error {
         /// Parser message (never the file's content).
         reason: String,
     },
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::Transport(e)
+    }
+}
+
+/// `Debug` shows the code and the (bounded) message: the fields may hold foreign text of any
+/// length, and nothing in an error is worth more than its message for debugging.
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Error")
+            .field("code", &self.code())
+            .field("message", &format_args!("{self}"))
+            .finish()
+    }
 }
 
 /// The flat error every binding exposes: stable `code`, human `message`, optional `hint`.
@@ -488,13 +537,20 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Error::Unauthorized { environment, url, .. } if crate::env::is_workboard_server(url) => {
-                format!("{HINT_401} Environment in use: {environment}.")
+                format!("{HINT_401} Environment in use: {}.", Clip(environment))
             }
             Error::Unauthorized { environment, .. } => {
                 format!("{HINT_401_OTHER_SERVER} Server: {environment}.")
             }
             Error::RedirectUriMismatch { expected, actual, differs_at } => {
-                format!("{HINT_REDIRECT}\n  registered: {expected}\n  used:       {actual}\n              {}^ differs here", " ".repeat(*differs_at))
+                let (e, a) = (excerpt(expected, 200), excerpt(actual, 200));
+                // The caret only where both excerpts reach the difference.
+                let caret = if *differs_at <= e.chars().count().min(a.chars().count()) {
+                    format!("              {}^ differs here", " ".repeat(*differs_at))
+                } else {
+                    format!("              (they differ at character {differs_at})")
+                };
+                format!("{HINT_REDIRECT}\n  registered: {e}\n  used:       {a}\n{caret}")
             }
             Error::AuthorizationDenied { error, .. } if error == "invalid_client_id" => {
                 "Check the Client ID from WorkBoard → Settings → Custom Integrations → App, and that you use the right environment (US or EU).".into()
@@ -544,14 +600,151 @@ impl Error {
         })
     }
 
-    /// The flat form for bindings.
+    /// The flat form for bindings. The message is at most
+    /// [`MAX_MESSAGE_BYTES`](crate::untrusted::MAX_MESSAGE_BYTES) and the hint at most
+    /// [`MAX_HINT_BYTES`](crate::untrusted::MAX_HINT_BYTES) bytes, whatever the input.
     pub fn info(&self) -> ErrorInfo {
         ErrorInfo {
             code: self.code().to_string(),
-            message: self.to_string(),
-            hint: self.hint(),
+            message: excerpt(&self.to_string(), MAX_MESSAGE_BYTES),
+            hint: self.hint().map(|h| bounded_hint(&h)),
         }
     }
+
+    /// This error with every occurrence of `secrets` (4 bytes or longer) in its text replaced
+    /// by `<redacted>`. Used wherever server-provided text comes back for a request that
+    /// carried secrets ([`crate::untrusted::request_secrets`]): servers echo the code, the
+    /// PKCE verifier or the refresh token in their error descriptions.
+    pub fn redact<S: AsRef<str>>(self, secrets: &[S]) -> Error {
+        self.redact_text(secrets)
+    }
+
+    /// [`Error::redact`] for secrets kept as [`SecretString`]s.
+    pub fn redact_secrets(self, secrets: &[SecretString]) -> Error {
+        let exposed: Vec<&str> = secrets.iter().map(SecretString::expose).collect();
+        self.redact_text(&exposed)
+    }
+
+    fn redact_text<S: AsRef<str>>(mut self, secrets: &[S]) -> Error {
+        if secrets.iter().all(|s| s.as_ref().len() < 4) {
+            return self;
+        }
+        self.for_each_text(&mut |t: &mut String| {
+            if secrets
+                .iter()
+                .any(|s| s.as_ref().len() >= 4 && t.contains(s.as_ref()))
+            {
+                *t = scrub(t, secrets);
+            }
+        });
+        self
+    }
+
+    /// Calls `f` on every text field (a visitor, not a rebuilt value: less code in the wasm
+    /// package).
+    fn for_each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
+        match self {
+            Error::InvalidUrl { what, reason }
+            | Error::InsecureUrl { what, reason }
+            | Error::InvalidInput { what, reason }
+            | Error::InvalidResponse { what, reason } => {
+                f(what);
+                f(reason);
+            }
+            Error::WrongState { action, state } => {
+                f(action);
+                f(state);
+            }
+            Error::AuthorizationDenied { error, description }
+            | Error::TokenEndpoint {
+                error, description, ..
+            } => {
+                f(error);
+                description.iter_mut().for_each(&mut *f);
+            }
+            Error::RedirectUriMismatch {
+                expected, actual, ..
+            }
+            | Error::IssuerMismatch { expected, actual }
+            | Error::ResourceMismatch { expected, actual } => {
+                f(expected);
+                f(actual);
+            }
+            Error::ResponseTooLarge { what, .. } => f(what),
+            Error::UnsupportedTokenType(t) | Error::UnsupportedProtocolVersion(t) => f(t),
+            Error::Unauthorized {
+                url,
+                error,
+                environment,
+            } => {
+                f(url);
+                error.iter_mut().for_each(&mut *f);
+                f(environment);
+            }
+            Error::InsufficientScope { scope } => scope.iter_mut().for_each(&mut *f),
+            Error::Forbidden { url } => f(url),
+            Error::HttpStatus { url, detail, .. } => {
+                f(url);
+                detail.iter_mut().for_each(&mut *f);
+            }
+            Error::Transport(
+                TransportError::Connect(m)
+                | TransportError::Interrupted(m)
+                | TransportError::Other(m),
+            ) => f(m),
+            Error::RetriesExhausted { last, .. } => f(last),
+            Error::Discovery { reason }
+            | Error::NoClientIdentity { reason }
+            | Error::Protocol { reason }
+            | Error::Config { reason }
+            | Error::ConfigSyntax { reason, .. } => f(reason),
+            Error::PkceUnsupported { issuer } => f(issuer),
+            Error::JsonRpc { message, .. } => f(message),
+            Error::TokenEndpointUnreachable { reason, .. } | Error::ToolListTooLarge { reason } => {
+                f(reason)
+            }
+            Error::Timeout { what, .. } => f(what),
+            Error::PrivateAddress { what, host, class } => {
+                f(what);
+                f(host);
+                f(class);
+            }
+            Error::ClientSecretNotForServer {
+                token_endpoint,
+                belongs_to,
+            } => {
+                f(token_endpoint);
+                f(belongs_to);
+            }
+            Error::CredentialsNotForServer { bound_to, server } => {
+                f(bound_to);
+                f(server);
+            }
+            Error::Transport(
+                TransportError::Timeout
+                | TransportError::Cancelled
+                | TransportError::BodyTooLarge { .. },
+            )
+            | Error::StateMissing
+            | Error::StateMismatch
+            | Error::AuthorizationReused
+            | Error::AuthorizationExpired { .. }
+            | Error::CodeMissing
+            | Error::RateLimited { .. }
+            | Error::SecretInBrowser
+            | Error::NotSignedIn
+            | Error::SessionExpired
+            | Error::SseEventTooLarge { .. }
+            | Error::Cancelled
+            | Error::TooManyRedirects { .. }
+            | Error::RedirectTimeout { .. } => {}
+        }
+    }
+}
+
+/// A hint cut to [`MAX_HINT_BYTES`], keeping its lines (a hint may draw a caret under a line).
+fn bounded_hint(h: &str) -> String {
+    crate::untrusted::cut(h, MAX_HINT_BYTES)
 }
 
 impl From<Error> for ErrorInfo {
@@ -646,6 +839,102 @@ mod tests {
         listed.sort_unstable();
         assert!(!listed.is_empty());
         assert_eq!(from_source, listed);
+    }
+
+    #[test]
+    fn redact_reaches_every_text_field() {
+        let x = || "a S3CRET-X b".to_string();
+        let t = |m: String| TransportError::Other(m);
+        let all = vec![
+            Error::InvalidUrl {
+                what: x(),
+                reason: x(),
+            },
+            Error::InsecureUrl {
+                what: x(),
+                reason: x(),
+            },
+            Error::InvalidInput {
+                what: x(),
+                reason: x(),
+            },
+            Error::WrongState {
+                action: x(),
+                state: x(),
+            },
+            Error::AuthorizationDenied {
+                error: x(),
+                description: Some(x()),
+            },
+            Error::RedirectUriMismatch {
+                expected: x(),
+                actual: x(),
+                differs_at: 0,
+            },
+            Error::IssuerMismatch {
+                expected: x(),
+                actual: x(),
+            },
+            Error::TokenEndpoint {
+                status: 400,
+                error: x(),
+                description: Some(x()),
+            },
+            Error::InvalidResponse {
+                what: x(),
+                reason: x(),
+            },
+            Error::ResponseTooLarge {
+                what: x(),
+                limit: 1,
+            },
+            Error::UnsupportedTokenType(x()),
+            Error::Unauthorized {
+                url: x(),
+                error: Some(x()),
+                environment: x(),
+            },
+            Error::InsufficientScope { scope: Some(x()) },
+            Error::Forbidden { url: x() },
+            Error::HttpStatus {
+                status: 500,
+                url: x(),
+                detail: Some(x()),
+            },
+            Error::Transport(t(x())),
+            Error::Transport(TransportError::Connect(x())),
+            Error::Transport(TransportError::Interrupted(x())),
+            Error::RetriesExhausted {
+                attempts: 1,
+                last: x(),
+            },
+            Error::Discovery { reason: x() },
+            Error::PkceUnsupported { issuer: x() },
+            Error::ResourceMismatch {
+                expected: x(),
+                actual: x(),
+            },
+            Error::NoClientIdentity { reason: x() },
+            Error::JsonRpc {
+                code: 1,
+                message: x(),
+            },
+            Error::Protocol { reason: x() },
+            Error::UnsupportedProtocolVersion(x()),
+            Error::Config { reason: x() },
+            Error::ConfigSyntax {
+                line: 1,
+                column: 1,
+                reason: x(),
+            },
+        ];
+        for e in all {
+            let before = format!("{e} {:?}", e.hint());
+            assert!(before.contains("S3CRET-X"), "{before}");
+            let e = e.redact(&["S3CRET-X"]);
+            let after = format!("{e} {e:?} {:?} {:?}", e.hint(), e.info());
+            assert!(!after.contains("S3CRET-X"), "{after}");
+        }
     }
 
     #[test]

@@ -115,6 +115,7 @@ pub mod http;
 mod json;
 pub mod random;
 pub mod secret;
+pub mod untrusted;
 pub mod urlpolicy;
 pub mod vecmap;
 

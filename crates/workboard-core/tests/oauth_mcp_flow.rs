@@ -1274,7 +1274,17 @@ fn secrets_never_in_debug_or_errors() {
     let ok = McpAuthEvent::CredentialsChanged(Credentials::OAuth(
         AuthContext::from_json(&flow.context().unwrap().to_json())
             .unwrap()
-            .handle_code_response(&token_json(), T0)
+            .handle_code_response(
+                &workboard_core::HttpRequest {
+                    id: workboard_core::RequestId(1),
+                    method: workboard_core::Method::Post,
+                    url: "https://as.example/token".into(),
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                },
+                &token_json(),
+                T0,
+            )
             .unwrap(),
     ));
     dumps.push(format!("{ok:?}"));
@@ -1361,4 +1371,91 @@ fn starts_from_a_received_401() {
     // A response without challenges leaves the config as it was (the flow will probe).
     let cfg = generic_config(None).with_challenge_from(&HttpResponse::new(401, vec![], ""));
     assert_eq!(cfg.www_authenticate, None);
+}
+
+/// Every text a token endpoint sends back (error_description, an HTML page's title) may echo
+/// the request's secrets: the code, the PKCE verifier, the refresh token, the client secret.
+/// None of them reaches the error's message, hint, Display or Debug.
+#[test]
+fn token_endpoint_errors_never_echo_request_secrets() {
+    fn assert_clean(e: &Error, secrets: &[&str]) {
+        let info = e.info();
+        let text = format!("{e} {e:?} {} {:?} {info:?}", info.message, info.hint);
+        for s in secrets {
+            assert!(!text.contains(s), "`{s}` in the error: {text}");
+        }
+        assert!(text.contains("<redacted>"), "{text}");
+    }
+    // The code exchange of a flow: the server's error echoes everything it was sent.
+    for status in [400u16, 502] {
+        let mut server = wb_server(WB);
+        let mut flow = McpAuthFlow::new(wb_config(WB), &mut entropy(), T0).unwrap();
+        let events = run(&mut flow, &mut server, T0);
+        let url = authorize_url(&events);
+        flow.handle_redirect(&redirect_for(&url, "CODE-ECHOED-1234"), T0 + 30_000)
+            .unwrap();
+        let req = flow.poll_request().unwrap();
+        let body = form(&String::from_utf8(req.body.clone()).unwrap());
+        let echo = format!(
+            "code {} rejected (verifier {}, client_secret {})",
+            body["code"], body["code_verifier"], body["client_secret"]
+        );
+        let resp = if status == 400 {
+            HttpResponse::json(
+                400,
+                &json!({"error": "invalid_grant", "error_description": echo}),
+            )
+        } else {
+            HttpResponse::new(502, vec![], format!("<html><title>{echo}</title></html>"))
+        };
+        flow.handle_response(req.id, Ok(resp), T0 + 31_000);
+        let events: Vec<_> = std::iter::from_fn(|| flow.poll_event()).collect();
+        let e = failure(&events);
+        let secrets = [
+            "CODE-ECHOED-1234",
+            body["code_verifier"].as_str(),
+            "HASH-SECRET-MARKER",
+        ];
+        assert_clean(e, &secrets);
+        assert!(!format!("{events:?} {flow:?}").contains("CODE-ECHOED-1234"));
+    }
+    // A refresh: the refresh token, the access token and the client secret.
+    let mut server = wb_server(WB);
+    let mut flow = McpAuthFlow::new(wb_config(WB), &mut entropy(), T0).unwrap();
+    let events = run(&mut flow, &mut server, T0);
+    flow.handle_redirect(
+        &redirect_for(&authorize_url(&events), "CODE-1"),
+        T0 + 30_000,
+    )
+    .unwrap();
+    let set = credentials(&run(&mut flow, &mut server, T0 + 31_000));
+    let ctx = flow.context().unwrap();
+    let e = ctx
+        .handle_refresh_response(
+            &HttpResponse::json(
+                400,
+                &json!({"error": "invalid_grant", "error_description": "refresh token RT-SECRET-1 for AT-SECRET-1 (client HASH-SECRET-MARKER) revoked"}),
+            ),
+            &set,
+            T0 + 60_000,
+        )
+        .unwrap_err();
+    assert_clean(&e, &["RT-SECRET-1", "AT-SECRET-1", "HASH-SECRET-MARKER"]);
+    // The stateless handler, with the request that was sent (client_secret_basic).
+    let req = ctx.code_exchange_request(
+        RequestId(9),
+        &SecretString::new("CODE-STATELESS-9"),
+        &SecretString::new("VERIFIER-STATELESS-9"),
+    );
+    let e = ctx
+        .handle_code_response(
+            &req,
+            &HttpResponse::json(
+                400,
+                &json!({"error": "invalid_grant", "error_description": "CODE-STATELESS-9 / VERIFIER-STATELESS-9"}),
+            ),
+            T0,
+        )
+        .unwrap_err();
+    assert_clean(&e, &["CODE-STATELESS-9", "VERIFIER-STATELESS-9"]);
 }

@@ -26,6 +26,27 @@ const T0: u64 = 1_764_000_000_000;
 const REDIRECT: &str = "https://app.example/cb";
 const MARKER: &str = "SECRETMARKER";
 
+/// An exchange request as sent (for the stateless response handlers).
+fn sent_exchange() -> HttpRequest {
+    exchange_request_from_parts(
+        &Environment::Us,
+        "cid",
+        &SecretString::new("HASH-0000"),
+        &SecretString::new("CODE-0000"),
+        REDIRECT,
+        RequestId(1),
+    )
+}
+
+/// A revocation request as sent.
+fn sent_revoke() -> HttpRequest {
+    revoke_request(
+        &Environment::Us,
+        &Credentials::personal("TOKEN-0000"),
+        RequestId(1),
+    )
+}
+
 fn config() -> V1Config {
     V1Config::new(Environment::Us, "cid", REDIRECT)
 }
@@ -219,7 +240,8 @@ fn happy_path_redirect_exchange_and_credentials() {
         "client_id=cid&client_hash=HASH&code=CODE1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
     );
 
-    let creds = handle_exchange_response(&ok_token("bearer"), T0 + 22_000).unwrap();
+    let creds =
+        handle_exchange_response(&sent_exchange(), &ok_token("bearer"), T0 + 22_000).unwrap();
     let Credentials::OAuth(set) = &creds else {
         panic!("oauth credentials expected")
     };
@@ -296,14 +318,15 @@ fn json_code_success_and_error_bodies() {
 #[test]
 fn token_type_is_case_insensitive_and_defaults_to_bearer() {
     for t in ["bearer", "Bearer", "BEARER"] {
-        let c = handle_exchange_response(&ok_token(t), T0).unwrap();
+        let c = handle_exchange_response(&sent_exchange(), &ok_token(t), T0).unwrap();
         assert!(
             matches!(c, Credentials::OAuth(ref s) if s.token_type == t),
             "{t}"
         );
     }
     let no_type = HttpResponse::json(200, &json!({"success": true, "access_token": "A"}));
-    let Credentials::OAuth(set) = handle_exchange_response(&no_type, T0).unwrap() else {
+    let Credentials::OAuth(set) = handle_exchange_response(&sent_exchange(), &no_type, T0).unwrap()
+    else {
         panic!()
     };
     assert_eq!(set.token_type, "bearer");
@@ -313,7 +336,7 @@ fn token_type_is_case_insensitive_and_defaults_to_bearer() {
         &json!({"success": true, "access_token": "A", "token_type": "mac"}),
     );
     assert_eq!(
-        handle_exchange_response(&mac, T0).unwrap_err(),
+        handle_exchange_response(&sent_exchange(), &mac, T0).unwrap_err(),
         Error::UnsupportedTokenType("mac".into())
     );
 }
@@ -324,14 +347,16 @@ fn expires_in_wins_over_the_one_year_default() {
         200,
         &json!({"success": true, "access_token": "A", "expires_in": "3600"}),
     );
-    let c = handle_exchange_response(&r, T0).unwrap();
+    let c = handle_exchange_response(&sent_exchange(), &r, T0).unwrap();
     assert_eq!(c.expires_at_ms(), Some(T0 + 3_600_000));
     let r = HttpResponse::json(
         200,
         &json!({"success": true, "access_token": "A", "expires_in": 7200}),
     );
     assert_eq!(
-        handle_exchange_response(&r, T0).unwrap().expires_at_ms(),
+        handle_exchange_response(&sent_exchange(), &r, T0)
+            .unwrap()
+            .expires_at_ms(),
         Some(T0 + 7_200_000)
     );
     let r = HttpResponse::json(
@@ -339,7 +364,9 @@ fn expires_in_wins_over_the_one_year_default() {
         &json!({"success": true, "access_token": "A", "expires_in": "soon"}),
     );
     assert_eq!(
-        handle_exchange_response(&r, T0).unwrap_err().code(),
+        handle_exchange_response(&sent_exchange(), &r, T0)
+            .unwrap_err()
+            .code(),
         "invalid_response"
     );
 }
@@ -646,7 +673,7 @@ fn success_false_is_a_token_endpoint_error() {
         200,
         &json!({"success": false, "error": "invalid_grant", "error_message": "The code expired"}),
     );
-    let e = handle_exchange_response(&r, T0).unwrap_err();
+    let e = handle_exchange_response(&sent_exchange(), &r, T0).unwrap_err();
     assert_eq!(
         e,
         Error::TokenEndpoint {
@@ -660,12 +687,12 @@ fn success_false_is_a_token_endpoint_error() {
         400,
         &json!({"success": false, "error": "invalid_client", "error_description": "bad hash"}),
     );
-    let e = handle_exchange_response(&r, T0).unwrap_err();
+    let e = handle_exchange_response(&sent_exchange(), &r, T0).unwrap_err();
     assert_eq!(e.code(), "token_endpoint_error");
     assert!(e.hint().unwrap().contains("Client Hash"));
     let r = HttpResponse::json(200, &json!({"success": false}));
     assert!(
-        matches!(handle_exchange_response(&r, T0).unwrap_err(), Error::TokenEndpoint { ref error, .. } if error == "unknown_error")
+        matches!(handle_exchange_response(&sent_exchange(), &r, T0).unwrap_err(), Error::TokenEndpoint { ref error, .. } if error == "unknown_error")
     );
 }
 
@@ -679,7 +706,7 @@ fn html_error_page_is_described_not_echoed() {
         vec![("Content-Type".into(), "text/html".into())],
         page.clone(),
     );
-    let e = handle_exchange_response(&r, T0).unwrap_err();
+    let e = handle_exchange_response(&sent_exchange(), &r, T0).unwrap_err();
     assert_eq!(e.code(), "http_status");
     let msg = e.to_string();
     assert!(
@@ -689,12 +716,12 @@ fn html_error_page_is_described_not_echoed() {
     assert_no_marker("error", &msg);
     // The same page with a 200 status.
     let r = HttpResponse::new(200, vec![], page);
-    let e = handle_exchange_response(&r, T0).unwrap_err();
+    let e = handle_exchange_response(&sent_exchange(), &r, T0).unwrap_err();
     assert_eq!(e.code(), "invalid_response");
     assert_no_marker("error", &e.to_string());
     // Plain text.
     let r = HttpResponse::new(500, vec![], format!("internal error {MARKER}"));
-    let e = handle_exchange_response(&r, T0).unwrap_err();
+    let e = handle_exchange_response(&sent_exchange(), &r, T0).unwrap_err();
     assert_eq!(e.code(), "http_status");
     assert_no_marker("error", &e.to_string());
 }
@@ -706,35 +733,41 @@ fn truncated_empty_and_non_object_json() {
         vec![],
         format!(r#"{{"success":true,"access_token":"{MARKER}"#),
     );
-    let e = handle_exchange_response(&r, T0).unwrap_err();
+    let e = handle_exchange_response(&sent_exchange(), &r, T0).unwrap_err();
     assert_eq!(e.code(), "invalid_response");
     assert!(e.to_string().contains("truncated"), "{e}");
     assert_no_marker("error", &e.to_string());
     assert_eq!(
-        handle_exchange_response(&HttpResponse::new(200, vec![], ""), T0)
+        handle_exchange_response(&sent_exchange(), &HttpResponse::new(200, vec![], ""), T0)
             .unwrap_err()
             .code(),
         "invalid_response"
     );
     assert_eq!(
-        handle_exchange_response(&HttpResponse::new(200, vec![], "[]"), T0)
+        handle_exchange_response(&sent_exchange(), &HttpResponse::new(200, vec![], "[]"), T0)
             .unwrap_err()
             .code(),
         "invalid_response"
     );
     let missing = HttpResponse::json(200, &json!({"success": true, "scope": "all"}));
     assert_eq!(
-        handle_exchange_response(&missing, T0).unwrap_err().code(),
+        handle_exchange_response(&sent_exchange(), &missing, T0)
+            .unwrap_err()
+            .code(),
         "invalid_response"
     );
     let empty = HttpResponse::json(200, &json!({"success": true, "access_token": " "}));
     assert_eq!(
-        handle_exchange_response(&empty, T0).unwrap_err().code(),
+        handle_exchange_response(&sent_exchange(), &empty, T0)
+            .unwrap_err()
+            .code(),
         "invalid_response"
     );
     let wrong = HttpResponse::json(200, &json!({"success": true, "access_token": 12}));
     assert_eq!(
-        handle_exchange_response(&wrong, T0).unwrap_err().code(),
+        handle_exchange_response(&sent_exchange(), &wrong, T0)
+            .unwrap_err()
+            .code(),
         "invalid_response"
     );
 }
@@ -745,7 +778,8 @@ fn huge_body_is_refused() {
         r#"{{"success":true,"access_token":"A","pad":"{}"}}"#,
         "x".repeat(1024 * 1024)
     );
-    let e = handle_exchange_response(&HttpResponse::new(200, vec![], body), T0).unwrap_err();
+    let e = handle_exchange_response(&sent_exchange(), &HttpResponse::new(200, vec![], body), T0)
+        .unwrap_err();
     assert_eq!(
         e,
         Error::ResponseTooLarge {
@@ -801,7 +835,7 @@ fn oauth2_dialect_rotation_and_error_description() {
 // ---------------------------------------------------------------- revocation
 
 fn v1_credentials() -> Credentials {
-    handle_exchange_response(&ok_token("bearer"), T0).unwrap()
+    handle_exchange_response(&sent_exchange(), &ok_token("bearer"), T0).unwrap()
 }
 
 #[test]
@@ -820,8 +854,9 @@ fn revoke_request_puts_the_token_in_the_header_only() {
 
 #[test]
 fn revoke_responses() {
-    let r =
-        |status: u16, body: &str| handle_revoke_response(&HttpResponse::new(status, vec![], body));
+    let r = |status: u16, body: &str| {
+        handle_revoke_response(&sent_revoke(), &HttpResponse::new(status, vec![], body))
+    };
     assert_eq!(
         r(200, r#"{"success":true,"message":"Token revoked"}"#),
         Ok(RevokeOutcome::Revoked)
@@ -992,7 +1027,7 @@ fn secrets_never_appear_in_debug_or_errors() {
     assert_no_marker("exchange Debug", &format!("{req:?}"));
     assert_no_marker("exchange URL", &req.url);
 
-    let creds = handle_exchange_response(&ok_token("bearer"), T0).unwrap();
+    let creds = handle_exchange_response(&sent_exchange(), &ok_token("bearer"), T0).unwrap();
     assert_no_marker("credentials Debug", &format!("{creds:?}"));
 
     // Errors produced while handling inputs that carry secrets.
@@ -1001,16 +1036,19 @@ fn secrets_never_appear_in_debug_or_errors() {
             .handle_redirect(&format!("{REDIRECT}?code={MARKER}&state={state}"), T0)
             .unwrap_err(),
         handle_exchange_response(
+            &sent_exchange(),
             &HttpResponse::new(200, vec![], format!("{{\"access_token\":\"{MARKER}\"")),
             T0,
         )
         .unwrap_err(),
         handle_exchange_response(
+            &sent_exchange(),
             &HttpResponse::new(502, vec![], format!("<html>{MARKER}</html>")),
             T0,
         )
         .unwrap_err(),
         handle_exchange_response(
+            &sent_exchange(),
             &HttpResponse::json(200, &json!({"access_token": MARKER, "token_type": "pop"})),
             T0,
         )
@@ -1257,4 +1295,73 @@ fn the_client_hash_goes_only_to_the_environments_token_endpoint() {
         T0 + 2_000
     )
     .is_ok());
+}
+
+/// WorkBoard's token endpoint echoing the code (and the client hash, and on revocation the
+/// token) in its error text: the error shows none of them, through the machine and through
+/// the stateless handlers.
+#[test]
+fn token_endpoint_error_text_never_echoes_the_request_secrets() {
+    fn assert_clean(e: &Error, secrets: &[&str]) {
+        let info = e.info();
+        let text = format!("{e} {e:?} {} {:?} {info:?}", info.message, info.hint);
+        for s in secrets {
+            assert!(!text.contains(s), "`{s}` in the error: {text}");
+        }
+        assert!(text.contains("<redacted>"), "{text}");
+    }
+    let mut m = V1SignIn::new(config(), SecretString::new("HASH-ECHO-5678")).unwrap();
+    m.start(&mut entropy(), T0).unwrap();
+    let state = m.pending().unwrap().state.expose().to_string();
+    m.handle_redirect(
+        &format!("{REDIRECT}?code=CODE-ECHO-1234&state={state}"),
+        T0 + 10_000,
+    )
+    .unwrap();
+    let server = Script::new(vec![
+        Ok(HttpResponse::json(
+            400,
+            &json!({"success": false, "error": "invalid_code", "error_message": "code CODE-ECHO-1234 rejected for client_hash HASH-ECHO-5678"}),
+        )),
+        Ok(HttpResponse::json(
+            400,
+            &json!({"success": false, "error": "invalid_request", "error_message": format!("token {MARKER}-token unknown")}),
+        )),
+    ]);
+    let clock = SimClock(std::cell::Cell::new(T0 + 11_000));
+    futures_executor::block_on(drive(&mut m, &server, &clock));
+    let Some(Err(e)) = m.poll_result() else {
+        panic!("an error expected")
+    };
+    assert_eq!(e.code(), "token_endpoint_error");
+    assert_clean(&e, &["CODE-ECHO-1234", "HASH-ECHO-5678"]);
+    let creds = handle_exchange_response(&sent_exchange(), &ok_token("bearer"), T0).unwrap();
+    m.revoke(&creds).unwrap();
+    futures_executor::block_on(drive(&mut m, &server, &clock));
+    let Some(Err(e)) = m.poll_result() else {
+        panic!("an error expected")
+    };
+    assert_clean(&e, &[MARKER]);
+
+    // Stateless: the request that was sent names the secrets.
+    let e = handle_exchange_response(
+        &sent_exchange(),
+        &HttpResponse::new(
+            502,
+            vec![],
+            "<html><title>CODE-0000 / HASH-0000 refused</title></html>",
+        ),
+        T0,
+    )
+    .unwrap_err();
+    assert_clean(&e, &["CODE-0000", "HASH-0000"]);
+    let e = handle_revoke_response(
+        &sent_revoke(),
+        &HttpResponse::json(
+            400,
+            &json!({"success": false, "error": "x", "error_message": "TOKEN-0000?"}),
+        ),
+    )
+    .unwrap_err();
+    assert_clean(&e, &["TOKEN-0000"]);
 }

@@ -10,6 +10,14 @@ use workboard_core::{Dialect, Environment, Error, HttpResponse, SecretString, Se
 
 const T0: u64 = 1_764_000_000_000;
 
+fn sent_revoke() -> workboard_core::HttpRequest {
+    workboard_core::oauth::v1::revoke_request(
+        &Environment::Us,
+        &workboard_core::Credentials::personal("TOKEN-0000"),
+        workboard_core::RequestId(1),
+    )
+}
+
 fn pending() -> PendingAuthorization {
     let cfg = V1Config::new(Environment::Us, "cid", "https://app.example/cb");
     start_authorization(&cfg, &mut SeededEntropy::new([3; 32]), T0)
@@ -123,7 +131,7 @@ proptest! {
     fn parse_token_body_never_panics(status in 100u16..600, body in prop::collection::vec(any::<u8>(), 0..256), v1 in any::<bool>()) {
         let d = if v1 { Dialect::WorkboardV1 } else { Dialect::OAuth2 };
         let _ = parse_token_body(status, &body, d, T0, None);
-        let _ = handle_revoke_response(&HttpResponse::new(status, vec![], body));
+        let _ = handle_revoke_response(&sent_revoke(), &HttpResponse::new(status, vec![], body));
     }
 
     #[test]
@@ -146,7 +154,7 @@ proptest! {
                 prop_assert!(!text.contains("PREVIOUS"));
             }
         }
-        let _ = handle_revoke_response(&HttpResponse::new(status, vec![], body));
+        let _ = handle_revoke_response(&sent_revoke(), &HttpResponse::new(status, vec![], body));
     }
 
     #[test]

@@ -90,8 +90,8 @@ fn run(s: &mut V1State, ctx: &mut Ctx, step: &Step) -> Result<Value, Error> {
             let hash = SecretString::new(arg_str(step, "client_hash")?);
             let id = ctx.next_id();
             let request = checked_exchange_request(code, &hash, id, now)?;
-            let response = block_on(ctx.transport.send(request))?;
-            let credentials = handle_exchange_response(&response, ctx.clock.now_ms())?;
+            let response = block_on(ctx.transport.send(request.clone()))?;
+            let credentials = handle_exchange_response(&request, &response, ctx.clock.now_ms())?;
             let Credentials::OAuth(set) = &credentials else {
                 return Err(wrong_state(
                     "summarize credentials",
@@ -113,8 +113,8 @@ fn run(s: &mut V1State, ctx: &mut Ctx, step: &Step) -> Result<Value, Error> {
             };
             let id = ctx.next_id();
             let request = revoke_request(&cfg.environment, credentials, id);
-            let response = block_on(ctx.transport.send(request))?;
-            let outcome = handle_revoke_response(&response)?;
+            let response = block_on(ctx.transport.send(request.clone()))?;
+            let outcome = handle_revoke_response(&request, &response)?;
             s.credentials = None;
             Ok(json!({ "outcome": match outcome {
                 RevokeOutcome::Revoked => "revoked",

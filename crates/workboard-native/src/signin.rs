@@ -103,8 +103,8 @@ pub async fn revoke_v1(
         });
     }
     let request = v1::checked_revoke_request(environment, credentials, RequestId(1))?;
-    let response = transport.send(request).await?;
-    v1::handle_revoke_response(&response)
+    let response = transport.send(request.clone()).await?;
+    v1::handle_revoke_response(&request, &response)
 }
 
 /// What an OAuth 2.1 sign-in produced: the credentials and the context to refresh and

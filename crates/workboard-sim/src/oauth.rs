@@ -614,9 +614,13 @@ fn v1_token(sh: &Shared, form: &HashMap<String, String>) -> Resp {
         );
     }
     if record.expires_at_ms <= now {
+        // Echoes the code, as WorkBoard's own error text does ("code … rejected"): clients
+        // must scrub it before showing the message.
         return v1_error(
             "invalid_grant",
-            "the authorization code expired (codes are valid 5 minutes)",
+            &format!(
+                "code {code} rejected: the authorization code expired (codes are valid 5 minutes)"
+            ),
         );
     }
     if record.code_challenge.is_some() {

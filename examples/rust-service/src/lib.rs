@@ -133,8 +133,8 @@ pub async fn exchange_code(
         redirect_uri,
         RequestId(1),
     );
-    let response = transport.send(request).await?;
-    v1::handle_exchange_response(&response, SystemClock.now_ms())
+    let response = transport.send(request.clone()).await?;
+    v1::handle_exchange_response(&request, &response, SystemClock.now_ms())
 }
 
 async fn exchange(

@@ -67,7 +67,12 @@ function check(label, outcome) {
   assert.ok(e.code.length > 0, `${label}: empty code`);
   const text = `${e.message} ${e.hint ?? ''}`;
   assert.ok(!text.includes(SECRET), `${label}: the secret is in the error: ${text.slice(0, 200)}`);
-  assert.ok(text.length < 10_000, `${label}: an error of ${text.length} characters`);
+  // The core bounds every message built from input (crates/workboard-core/src/untrusted.rs):
+  // at most 512 bytes of message and 1024 of hint, so at most as many UTF-16 units; never
+  // more than a short excerpt of an argument.
+  assert.ok(e.message.length <= 512, `${label}: a message of ${e.message.length} characters`);
+  assert.ok((e.hint ?? '').length <= 1024, `${label}: a hint of ${(e.hint ?? '').length} characters`);
+  assert.ok(!text.includes('x'.repeat(300)), `${label}: the error echoes the 2 MB argument`);
 }
 
 async function attempt(fn) {

@@ -383,8 +383,12 @@ pub struct InitializeResult {
 
 /// Parses an `initialize` result and checks the version the server chose.
 pub fn parse_initialize_result(result: Value) -> Result<InitializeResult, Error> {
-    let r: InitializeResult = serde_json::from_value(result)
-        .map_err(|e| protocol(format!("malformed initialize result: {e}")))?;
+    let r: InitializeResult = serde_json::from_value(result).map_err(|e| {
+        protocol(format!(
+            "malformed initialize result: {}",
+            crate::untrusted::describe_json_error(&e)
+        ))
+    })?;
     negotiate(&r.protocol_version)?;
     Ok(r)
 }
@@ -444,8 +448,12 @@ pub struct ListToolsResult {
 
 /// Parses one `tools/list` page.
 pub fn parse_list_tools_result(result: Value) -> Result<ListToolsResult, Error> {
-    serde_json::from_value(result)
-        .map_err(|e| protocol(format!("malformed tools/list result: {e}")))
+    serde_json::from_value(result).map_err(|e| {
+        protocol(format!(
+            "malformed tools/list result: {}",
+            crate::untrusted::describe_json_error(&e)
+        ))
+    })
 }
 
 /// A content block of a tool result.

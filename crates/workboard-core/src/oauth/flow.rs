@@ -186,12 +186,24 @@ impl AuthContext {
         previous: &TokenSet,
         now_ms: u64,
     ) -> Result<TokenSet, Error> {
+        // Servers echo what they refused: no refresh token, access token or client secret
+        // in the error.
+        let secrets: Vec<SecretString> = [
+            previous.refresh_token.as_ref(),
+            Some(&previous.access_token),
+            self.client_secret.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
         let mut set = parse_token_response(
             resp,
             Dialect::OAuth2,
             now_ms,
             previous.refresh_token.as_ref(),
-        )?;
+        )
+        .map_err(|e| e.redact_secrets(&secrets))?;
         if set.scope.is_none() {
             set.scope = previous.scope.clone();
         }
@@ -251,14 +263,30 @@ impl AuthContext {
         self.token_post(id, &self.token_endpoint, form)
     }
 
-    /// Parses the code exchange response into a token set (OAuth 2 dialect).
-    /// The token set is bound to this context's `resource` (see [`Credentials`]).
+    /// Parses the code exchange response into a token set (OAuth 2 dialect), bound to this
+    /// context's `resource` (see [`Credentials`]). `request` is
+    /// the exchange request that was sent ([`AuthContext::code_exchange_request`]): every
+    /// secret it carried (the code, the PKCE verifier, the client secret) is scrubbed from
+    /// the server's error text.
     pub fn handle_code_response(
         &self,
+        request: &HttpRequest,
         resp: &HttpResponse,
         now_ms: u64,
     ) -> Result<TokenSet, Error> {
-        let mut set = parse_token_response(resp, Dialect::OAuth2, now_ms, None)?;
+        self.code_response(resp, now_ms, &crate::untrusted::request_secrets(request))
+    }
+
+    fn code_response(
+        &self,
+        resp: &HttpResponse,
+        now_ms: u64,
+        secrets: &[SecretString],
+    ) -> Result<TokenSet, Error> {
+        let mut secrets = secrets.to_vec();
+        secrets.extend(self.client_secret.iter().cloned());
+        let mut set = parse_token_response(resp, Dialect::OAuth2, now_ms, None)
+            .map_err(|e| e.redact_secrets(&secrets))?;
         set.bound_to = Some(crate::credentials::binding_of(&self.resource)?);
         Ok(set)
     }
@@ -461,6 +489,8 @@ pub struct McpAuthFlow {
     context: Option<AuthContext>,
     pending: Option<PendingAuthorization>,
     first_secrets: Option<Secrets>,
+    /// The secrets of the code exchange in flight, scrubbed from the server's error text.
+    exchange_secrets: Vec<SecretString>,
     attempts: u32,
     last_now: u64,
 }
@@ -615,10 +645,9 @@ impl McpAuthFlow {
             Ok(code) => {
                 let verifier = code.pkce_verifier.clone().unwrap_or_default();
                 let id = self.alloc_id();
-                self.send(
-                    ctx.code_exchange_request(id, &code.code, &verifier),
-                    Phase::Exchange,
-                );
+                let req = ctx.code_exchange_request(id, &code.code, &verifier);
+                self.exchange_secrets = crate::untrusted::request_secrets(&req);
+                self.send(req, Phase::Exchange);
                 Ok(())
             }
             Err(e) => {
@@ -685,6 +714,7 @@ impl McpAuthFlow {
             context: None,
             pending: None,
             first_secrets: None,
+            exchange_secrets: Vec::new(),
             attempts: 0,
             last_now: 0,
         }
@@ -1128,7 +1158,8 @@ impl McpAuthFlow {
 
     fn on_exchange(&mut self, resp: HttpResponse, now_ms: u64) {
         let Some(ctx) = &self.context else { return };
-        match ctx.handle_code_response(&resp, now_ms) {
+        let secrets = std::mem::take(&mut self.exchange_secrets);
+        match ctx.code_response(&resp, now_ms, &secrets) {
             Ok(mut set) => {
                 if set.scope.is_none() {
                     set.scope = self

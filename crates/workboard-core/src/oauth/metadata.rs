@@ -366,7 +366,10 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result
     }
     crate::json::from_bytes(body).map_err(|e| Error::InvalidResponse {
         what: what.into(),
-        reason: short(&format!("not valid metadata JSON: {e}")),
+        reason: format!(
+            "not valid metadata JSON: {}",
+            crate::untrusted::describe_json_error(&e)
+        ),
     })
 }
 
@@ -382,15 +385,7 @@ fn origin_of(base: &str) -> String {
 
 /// Cuts untrusted text for messages.
 pub(crate) fn short(s: &str) -> String {
-    const MAX: usize = 200;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+    crate::untrusted::excerpt(s, crate::untrusted::MAX_FIELD_BYTES)
 }
 
 #[cfg(test)]

@@ -333,9 +333,25 @@ fn exchange_to(
 
 /// Parses the token endpoint's answer to a code exchange into v1 [`Credentials`] issued at
 /// `now_ms` (one-year expiry when the server gives none). See
-/// [`crate::oauth::token::parse_token_response`] for the errors.
-pub fn handle_exchange_response(resp: &HttpResponse, now_ms: u64) -> Result<Credentials, Error> {
-    parse_token_response(resp, Dialect::WorkboardV1, now_ms, None).map(Credentials::OAuth)
+/// [`crate::oauth::token::parse_token_response`] for the errors. `request` is the exchange
+/// request that was sent: the secrets it carried (the code, the client hash) are scrubbed
+/// from the server's error text, which may echo them.
+pub fn handle_exchange_response(
+    request: &HttpRequest,
+    resp: &HttpResponse,
+    now_ms: u64,
+) -> Result<Credentials, Error> {
+    exchange_response(resp, now_ms, &crate::untrusted::request_secrets(request))
+}
+
+fn exchange_response(
+    resp: &HttpResponse,
+    now_ms: u64,
+    secrets: &[SecretString],
+) -> Result<Credentials, Error> {
+    parse_token_response(resp, Dialect::WorkboardV1, now_ms, None)
+        .map(Credentials::OAuth)
+        .map_err(|e| e.redact_secrets(secrets))
 }
 
 /// [`revoke_request`], refusing credentials that belong to another deployment than
@@ -393,7 +409,17 @@ pub enum RevokeOutcome {
 ///   success. The app can then forget the credentials safely.
 /// - Anything else → an error ([`Error::TokenEndpoint`], [`Error::HttpStatus`],
 ///   [`Error::ResponseTooLarge`]); the token may still be valid, so keep it and retry later.
-pub fn handle_revoke_response(resp: &HttpResponse) -> Result<RevokeOutcome, Error> {
+///
+/// `request` is the revocation request that was sent: its token is scrubbed from the server's
+/// error text.
+pub fn handle_revoke_response(
+    request: &HttpRequest,
+    resp: &HttpResponse,
+) -> Result<RevokeOutcome, Error> {
+    revoke_response(resp).map_err(|e| e.redact_secrets(&crate::untrusted::request_secrets(request)))
+}
+
+fn revoke_response(resp: &HttpResponse) -> Result<RevokeOutcome, Error> {
     const WHAT: &str = "revocation response";
     if resp.status == 401 {
         return Ok(RevokeOutcome::AlreadyInvalid);
@@ -436,10 +462,11 @@ pub enum V1Outcome {
     Revoked(RevokeOutcome),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Op {
-    Exchange,
-    Revoke,
+    /// With the secrets the request carried, scrubbed from the server's error text.
+    Exchange(Vec<SecretString>),
+    Revoke(Vec<SecretString>),
 }
 
 /// WorkBoard v1 sign-in and revocation as a sans-IO machine for [`crate::drive`].
@@ -562,7 +589,8 @@ impl V1SignIn {
             id,
             now_ms,
         )?;
-        self.queue.push_back((req, Op::Exchange));
+        let secrets = crate::untrusted::request_secrets(&req);
+        self.queue.push_back((req, Op::Exchange(secrets)));
         Ok(())
     }
 
@@ -576,7 +604,8 @@ impl V1SignIn {
         }
         let id = self.alloc_id();
         let req = checked_revoke_request(&self.config.environment, credentials, id)?;
-        self.queue.push_back((req, Op::Revoke));
+        let secrets = crate::untrusted::request_secrets(&req);
+        self.queue.push_back((req, Op::Revoke(secrets)));
         Ok(())
     }
 
@@ -615,10 +644,12 @@ impl SansIo for V1SignIn {
         let (_, op) = self.in_flight.remove(pos);
         let result = match (response, op) {
             (Err(e), _) => Err(Error::Transport(e)),
-            (Ok(resp), Op::Exchange) => handle_exchange_response(&resp, now_ms)
+            (Ok(resp), Op::Exchange(secrets)) => exchange_response(&resp, now_ms, &secrets)
                 .and_then(|c| c.bind_to(self.config.environment.base_url()))
                 .map(V1Outcome::SignedIn),
-            (Ok(resp), Op::Revoke) => handle_revoke_response(&resp).map(V1Outcome::Revoked),
+            (Ok(resp), Op::Revoke(secrets)) => revoke_response(&resp)
+                .map(V1Outcome::Revoked)
+                .map_err(|e| e.redact_secrets(&secrets)),
         };
         self.results.push_back(result);
     }

@@ -4,7 +4,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WorkboardClient } from '../../node.js';
 
-export const VECTOR_DIR = fileURLToPath(new URL('../../../../../tests/vectors/', import.meta.url));
+// WORKBOARD_VECTOR_DIR: for a copy of these tests run against another build (test.sh's
+// second wasm route).
+export const VECTOR_DIR =
+  process.env.WORKBOARD_VECTOR_DIR ?? fileURLToPath(new URL('../../../../../tests/vectors/', import.meta.url));
 
 export function loadVectors() {
   return readdirSync(VECTOR_DIR)
