@@ -927,6 +927,28 @@ mod tests {
                 column: 1,
                 reason: x(),
             },
+            Error::TokenEndpointUnreachable {
+                attempts: 3,
+                reason: x(),
+            },
+            Error::Timeout {
+                what: x(),
+                after_ms: 1,
+            },
+            Error::ToolListTooLarge { reason: x() },
+            Error::PrivateAddress {
+                what: x(),
+                host: x(),
+                class: x(),
+            },
+            Error::ClientSecretNotForServer {
+                token_endpoint: x(),
+                belongs_to: x(),
+            },
+            Error::CredentialsNotForServer {
+                bound_to: x(),
+                server: x(),
+            },
         ];
         for e in all {
             let before = format!("{e} {:?}", e.hint());
