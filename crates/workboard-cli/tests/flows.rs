@@ -577,6 +577,22 @@ fn v1_login_headless(case: &Case) -> Out {
     )
 }
 
+/// `login --flow mcp --headless` with the demo client id (and the client hash in the
+/// environment), plus `extra` arguments before `--headless`.
+fn mcp_login_headless(case: &Case, extra: &[&str]) -> Out {
+    let mut args = vec![
+        "--json",
+        "login",
+        "--flow",
+        "mcp",
+        "--client-id",
+        DEMO_CLIENT_ID,
+    ];
+    args.extend_from_slice(extra);
+    args.push("--headless");
+    case.run_with(&args, None, &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)])
+}
+
 #[test]
 fn v1_headless_login_then_status_tools_call_rest_and_logout_revokes() {
     let sim = Sim::start();
@@ -766,19 +782,7 @@ fn mcp_oauth_login_refreshes_on_401_and_stores_the_rotated_tokens_before_using_t
     let sim = Sim::start();
     sim.set_auto_approve(true);
     let case = Case::sim(&sim);
-    let login = case.run_with(
-        &[
-            "--json",
-            "login",
-            "--flow",
-            "mcp",
-            "--client-id",
-            DEMO_CLIENT_ID,
-            "--headless",
-        ],
-        None,
-        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
-    );
+    let login = mcp_login_headless(&case, &[]);
     let r = login.result();
     assert_eq!(r["signed_in"], "oauth2", "{r}");
     assert_eq!(r["refreshable"], true, "{r}");
@@ -1483,19 +1487,7 @@ fn stored_credentials_are_never_sent_to_another_server() {
     // OAuth 2.1 tokens and their context: refused for the other server, so no refresh at
     // the simulator for it either.
     let oauth = Case::sim(&sim);
-    let login = oauth.run_with(
-        &[
-            "--json",
-            "login",
-            "--flow",
-            "mcp",
-            "--client-id",
-            DEMO_CLIENT_ID,
-            "--headless",
-        ],
-        None,
-        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
-    );
+    let login = mcp_login_headless(&oauth, &[]);
     assert_eq!(login.result()["signed_in"], "oauth2");
     let (access, refresh) = oauth.stored_tokens();
     sim.faults().expire_tokens();
@@ -1522,21 +1514,7 @@ fn the_client_hash_never_reaches_another_servers_token_endpoint() {
     let case = Case::new(&["--server", &foreign]);
     let (_socket, port) = reserved_port();
     let redirect = format!("http://127.0.0.1:{port}/callback");
-    let out = case.run_with(
-        &[
-            "--json",
-            "login",
-            "--flow",
-            "mcp",
-            "--client-id",
-            DEMO_CLIENT_ID,
-            "--redirect-uri",
-            &redirect,
-            "--headless",
-        ],
-        None,
-        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
-    );
+    let out = mcp_login_headless(&case, &["--redirect-uri", &redirect]);
     let err = out.error(3, "client_secret_not_for_server");
     assert!(
         err["hint"]
@@ -1555,22 +1533,14 @@ fn the_client_hash_never_reaches_another_servers_token_endpoint() {
     assert!(case.stored_json("credentials").is_none());
 
     // Named explicitly for that token endpoint, the user's choice is honoured.
-    let named = case.run_with(
+    let named = mcp_login_headless(
+        &case,
         &[
-            "--json",
-            "login",
-            "--flow",
-            "mcp",
-            "--client-id",
-            DEMO_CLIENT_ID,
             "--client-hash-for",
             &hostile.url("/token"),
             "--redirect-uri",
             &redirect,
-            "--headless",
         ],
-        None,
-        &[("WORKBOARD_CLIENT_HASH", DEMO_CLIENT_HASH)],
     );
     assert_eq!(named.result()["signed_in"], "oauth2");
     let token_post = hostile

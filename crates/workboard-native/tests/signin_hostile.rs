@@ -306,19 +306,7 @@ async fn headless_sign_in_refuses_redirects_into_the_local_network() {
         ("http://192.168.1.1/", "insecure_url"),
     ] {
         let (base, count) = redirecting_server(location.into()).await;
-        let config = V1Config::new(
-            Environment::parse(&base).unwrap(),
-            DEMO_CLIENT_ID,
-            "http://127.0.0.1:8765/callback",
-        );
-        let e = sign_in_v1(
-            &transport,
-            config,
-            SecretString::new(DEMO_CLIENT_HASH),
-            Approver::Headless,
-        )
-        .await
-        .unwrap_err();
+        let e = headless_v1_error(&transport, &base).await;
         assert_eq!(e.code(), code, "{location}: {e}");
         assert!(e.hint().is_some(), "{location}");
         // Only the authorization endpoint itself was asked.
@@ -326,24 +314,29 @@ async fn headless_sign_in_refuses_redirects_into_the_local_network() {
     }
 }
 
-/// Issue 11 item 13: an endpoint that keeps redirecting is asked a bounded number of times.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn headless_sign_in_follows_a_bounded_number_of_hops() {
-    let transport = ReqwestTransport::new().unwrap();
-    let (base, count) = redirecting_server("/wb/oauth/authorize?again=1".into()).await;
+/// A headless v1 sign-in at `base` (the demo client), which must fail.
+async fn headless_v1_error(transport: &ReqwestTransport, base: &str) -> workboard_core::Error {
     let config = V1Config::new(
-        Environment::parse(&base).unwrap(),
+        Environment::parse(base).unwrap(),
         DEMO_CLIENT_ID,
         "http://127.0.0.1:8765/callback",
     );
-    let e = sign_in_v1(
-        &transport,
+    sign_in_v1(
+        transport,
         config,
         SecretString::new(DEMO_CLIENT_HASH),
         Approver::Headless,
     )
     .await
-    .unwrap_err();
+    .unwrap_err()
+}
+
+/// Issue 11 item 13: an endpoint that keeps redirecting is asked a bounded number of times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_sign_in_follows_a_bounded_number_of_hops() {
+    let transport = ReqwestTransport::new().unwrap();
+    let (base, count) = redirecting_server("/wb/oauth/authorize?again=1".into()).await;
+    let e = headless_v1_error(&transport, &base).await;
     assert_eq!(e.code(), "too_many_redirects");
     assert_eq!(
         count.load(Ordering::SeqCst),
