@@ -53,6 +53,10 @@ fn host_errors_map_to_transport_errors() {
         T::from(HostError::Connect { reason: "x".into() }),
         T::Connect("x".into())
     );
+    assert_eq!(
+        T::from(HostError::BodyTooLarge { limit: 7 }),
+        T::BodyTooLarge { limit: 7 }
+    );
     let e: HostError = uniffi::UnexpectedUniFFICallbackError {
         reason: "boom".into(),
     }
@@ -176,6 +180,42 @@ fn a_failing_foreign_transport_is_a_typed_error() {
     );
     // Closing a connection that never opened a session sends nothing.
     futures_executor::block_on(c.clone().close()).unwrap();
+}
+
+/// Refuses every response as larger than it reads, counting the requests.
+#[derive(Default)]
+struct Oversized {
+    sends: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Transport for Oversized {
+    async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, HostError> {
+        self.sends.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(HostError::BodyTooLarge { limit: 1 << 20 })
+    }
+}
+
+#[test]
+fn a_foreign_transport_refusing_an_oversized_body_fails_the_call_once_not_replayed() {
+    let t = Arc::new(Oversized::default());
+    let c = WorkboardClient::new(
+        ClientOptions {
+            token: Some("tok".into()),
+            ..Default::default()
+        },
+        Some(t.clone()),
+        None,
+        None,
+    )
+    .unwrap();
+    // `initialize` (the first request of `list_tools`) is one the core replays after a
+    // network failure: an oversized body is not one.
+    let e = futures_executor::block_on(c.clone().list_tools()).unwrap_err();
+    let WorkboardError::Failed { code, message, .. } = &e;
+    assert_eq!(code, "response_too_large");
+    assert!(message.contains("1048576"), "{message}");
+    assert_eq!(t.sends.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 #[test]
