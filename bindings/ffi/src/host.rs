@@ -104,7 +104,8 @@ pub trait CredentialsListener: Send + Sync {
 }
 
 /// A clock that moves only when told, for tests and transcript replay. Waiting on it
-/// (retry delays) advances it instantly.
+/// (retry delays, call deadlines) advances it instantly once every request sent has its
+/// answer (so a call with a request in flight is never timed out by it).
 #[derive(Debug, uniffi::Object)]
 pub struct ManualClock {
     now: AtomicU64,

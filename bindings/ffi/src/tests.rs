@@ -218,6 +218,39 @@ fn a_foreign_transport_refusing_an_oversized_body_fails_the_call_once_not_replay
     assert_eq!(t.sends.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
+/// Answers after giving the runtime a turn, as a foreign transport answering from its own
+/// executor does.
+struct Later(Arc<SlowServer>);
+
+#[async_trait::async_trait]
+impl Transport for Later {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HostError> {
+        tokio::task::yield_now().await;
+        self.0.send(request).await
+    }
+}
+
+#[test]
+fn a_manual_clock_does_not_time_out_a_call_whose_answer_is_on_its_way() {
+    let clock = ManualClock::new(1_764_000_000_000);
+    let server = Arc::new(SlowServer::default());
+    let c = WorkboardClient::new(
+        ClientOptions {
+            token: Some("tok".into()),
+            ..Default::default()
+        },
+        Some(Arc::new(Later(server.clone()))),
+        None,
+        Some(clock.clone()),
+    )
+    .unwrap();
+    let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
+    assert_eq!(tools.len(), 1);
+    assert_eq!(server.count("notifications/cancelled"), 0);
+    // No timer fired while the answers were on their way: the clock did not move.
+    assert_eq!(clock.now_ms(), 1_764_000_000_000);
+}
+
 #[test]
 fn errors_never_carry_secrets() {
     let c = WorkboardClient::new(
