@@ -97,6 +97,16 @@ pub enum HostError {
         /// Why.
         reason: String,
     },
+    /// The response body is larger than the transport accepts (it stopped reading at
+    /// `limit` bytes). Throw this, not `Other`, when the app's HTTP client refuses a body
+    /// for its size: the call then fails with `response_too_large` and is not sent again
+    /// (the next answer would be as large), where `Other` would be replayed as a network
+    /// failure.
+    #[error("response body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for HostError {
@@ -115,6 +125,7 @@ impl From<HostError> for TransportError {
             HostError::Interrupted { reason } => TransportError::Interrupted(reason),
             HostError::Cancelled => TransportError::Cancelled,
             HostError::Other { reason } => TransportError::Other(reason),
+            HostError::BodyTooLarge { limit } => TransportError::BodyTooLarge { limit },
         }
     }
 }

@@ -77,7 +77,9 @@ impl From<HttpResponse> for wb::HttpResponse {
 #[async_trait::async_trait]
 pub trait Transport: Send + Sync {
     /// Sends `request` and returns the whole response (any status). Throw a [`HostError`]
-    /// only when no response was received.
+    /// only when no response was received; [`HostError::BodyTooLarge`] when the body is
+    /// larger than the app reads (stop reading it: the call fails with `response_too_large`
+    /// and is not replayed; the built-in transport's limit is 16 MiB).
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HostError>;
 }
 
@@ -102,7 +104,8 @@ pub trait CredentialsListener: Send + Sync {
 }
 
 /// A clock that moves only when told, for tests and transcript replay. Waiting on it
-/// (retry delays) advances it instantly.
+/// (retry delays, call deadlines) advances it instantly once every request sent has its
+/// answer (so a call with a request in flight is never timed out by it).
 #[derive(Debug, uniffi::Object)]
 pub struct ManualClock {
     now: AtomicU64,

@@ -53,6 +53,10 @@ fn host_errors_map_to_transport_errors() {
         T::from(HostError::Connect { reason: "x".into() }),
         T::Connect("x".into())
     );
+    assert_eq!(
+        T::from(HostError::BodyTooLarge { limit: 7 }),
+        T::BodyTooLarge { limit: 7 }
+    );
     let e: HostError = uniffi::UnexpectedUniFFICallbackError {
         reason: "boom".into(),
     }
@@ -176,6 +180,75 @@ fn a_failing_foreign_transport_is_a_typed_error() {
     );
     // Closing a connection that never opened a session sends nothing.
     futures_executor::block_on(c.clone().close()).unwrap();
+}
+
+/// Refuses every response as larger than it reads, counting the requests.
+#[derive(Default)]
+struct Oversized {
+    sends: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Transport for Oversized {
+    async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, HostError> {
+        self.sends.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(HostError::BodyTooLarge { limit: 1 << 20 })
+    }
+}
+
+#[test]
+fn a_foreign_transport_refusing_an_oversized_body_fails_the_call_once_not_replayed() {
+    let t = Arc::new(Oversized::default());
+    let c = WorkboardClient::new(
+        ClientOptions {
+            token: Some("tok".into()),
+            ..Default::default()
+        },
+        Some(t.clone()),
+        None,
+        None,
+    )
+    .unwrap();
+    // `initialize` (the first request of `list_tools`) is one the core replays after a
+    // network failure: an oversized body is not one.
+    let e = futures_executor::block_on(c.clone().list_tools()).unwrap_err();
+    let WorkboardError::Failed { code, message, .. } = &e;
+    assert_eq!(code, "response_too_large");
+    assert!(message.contains("1048576"), "{message}");
+    assert_eq!(t.sends.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// Answers after giving the runtime a turn, as a foreign transport answering from its own
+/// executor does.
+struct Later(Arc<SlowServer>);
+
+#[async_trait::async_trait]
+impl Transport for Later {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HostError> {
+        tokio::task::yield_now().await;
+        self.0.send(request).await
+    }
+}
+
+#[test]
+fn a_manual_clock_does_not_time_out_a_call_whose_answer_is_on_its_way() {
+    let clock = ManualClock::new(1_764_000_000_000);
+    let server = Arc::new(SlowServer::default());
+    let c = WorkboardClient::new(
+        ClientOptions {
+            token: Some("tok".into()),
+            ..Default::default()
+        },
+        Some(Arc::new(Later(server.clone()))),
+        None,
+        Some(clock.clone()),
+    )
+    .unwrap();
+    let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
+    assert_eq!(tools.len(), 1);
+    assert_eq!(server.count("notifications/cancelled"), 0);
+    // No timer fired while the answers were on their way: the clock did not move.
+    assert_eq!(clock.now_ms(), 1_764_000_000_000);
 }
 
 #[test]

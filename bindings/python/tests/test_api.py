@@ -202,3 +202,28 @@ def test_a_transport_raising_anything_is_a_transport_error():
 
     c = wc.WorkboardClient(wc.ClientOptions(token="tok"), transport=Broken())
     assert code_of(lambda: run(c.list_tools())) == "transport"
+
+
+class Capped(wc.Transport):
+    """The app's transport with its own body limit: a larger body is refused as too large."""
+
+    def __init__(self, limit, inner):
+        self.limit, self.inner, self.sent = limit, inner, 0
+
+    async def send(self, request):
+        self.sent += 1
+        r = await self.inner.send(request)
+        if len(r.body) > self.limit:
+            raise wc.HostError.BodyTooLarge(limit=self.limit)
+        return r
+
+
+def test_a_transport_refusing_an_oversized_body_is_response_too_large_not_replayed():
+    t = Capped(1024, Fixed(200, "application/json", "x" * 4096))
+    c = wc.WorkboardClient(wc.ClientOptions(token="tok"), transport=t)
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        run(c.list_tools())
+    assert e.value.code == "response_too_large"
+    assert "1024" in e.value.message
+    # `initialize` is replayed after a network failure; an oversized body is not one.
+    assert t.sent == 1

@@ -1114,7 +1114,8 @@ public func FfiConverterTypeCredentialsListener_lower(_ value: CredentialsListen
 
 /**
  * A clock that moves only when told, for tests and transcript replay. Waiting on it
- * (retry delays) advances it instantly.
+ * (retry delays, call deadlines) advances it instantly once every request sent has its
+ * answer (so a call with a request in flight is never timed out by it).
  */
 public protocol ManualClockProtocol: AnyObject, Sendable {
     
@@ -1136,7 +1137,8 @@ public protocol ManualClockProtocol: AnyObject, Sendable {
 }
 /**
  * A clock that moves only when told, for tests and transcript replay. Waiting on it
- * (retry delays) advances it instantly.
+ * (retry delays, call deadlines) advances it instantly once every request sent has its
+ * answer (so a call with a request in flight is never timed out by it).
  */
 open class ManualClock: ManualClockProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1297,7 +1299,9 @@ public protocol Transport: AnyObject, Sendable {
     
     /**
      * Sends `request` and returns the whole response (any status). Throw a [`HostError`]
-     * only when no response was received.
+     * only when no response was received; [`HostError::BodyTooLarge`] when the body is
+     * larger than the app reads (stop reading it: the call fails with `response_too_large`
+     * and is not replayed; the built-in transport's limit is 16 MiB).
      */
     func send(request: HttpRequest) async throws  -> HttpResponse
     
@@ -1361,7 +1365,9 @@ open class TransportImpl: Transport, @unchecked Sendable {
     
     /**
      * Sends `request` and returns the whole response (any status). Throw a [`HostError`]
-     * only when no response was received.
+     * only when no response was received; [`HostError::BodyTooLarge`] when the body is
+     * larger than the app reads (stop reading it: the call fails with `response_too_large`
+     * and is not replayed; the built-in transport's limit is 16 MiB).
      */
 open func send(request: HttpRequest)async throws  -> HttpResponse  {
     return
@@ -1579,7 +1585,7 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
      * with `secret_in_browser` unless the client was built with `allow_client_secret`.
      * Codes older than 5 minutes fail with `authorization_expired` without a request.
      * The Client Hash is only sent to this client's environment's token endpoint (a code
-     * naming another one fails with `invalid_input`).
+     * naming another one fails with `client_secret_not_for_server`).
      */
     func exchangeV1Code(code: V1Code, clientHash: String) async throws  -> CredentialsSummary
     
@@ -1868,7 +1874,7 @@ open func credentialsSummary() -> CredentialsSummary?  {
      * with `secret_in_browser` unless the client was built with `allow_client_secret`.
      * Codes older than 5 minutes fail with `authorization_expired` without a request.
      * The Client Hash is only sent to this client's environment's token endpoint (a code
-     * naming another one fails with `invalid_input`).
+     * naming another one fails with `client_secret_not_for_server`).
      */
 open func exchangeV1Code(code: V1Code, clientHash: String)async throws  -> CredentialsSummary  {
     return
@@ -3538,6 +3544,18 @@ enum HostError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * Why.
          */reason: String
     )
+    /**
+     * The response body is larger than the transport accepts (it stopped reading at
+     * `limit` bytes). Throw this, not `Other`, when the app's HTTP client refuses a body
+     * for its size: the call then fails with `response_too_large` and is not sent again
+     * (the next answer would be as large), where `Other` would be replayed as a network
+     * failure.
+     */
+    case BodyTooLarge(
+        /**
+         * The limit, in bytes.
+         */limit: UInt64
+    )
 
     
 
@@ -3578,6 +3596,9 @@ public struct FfiConverterTypeHostError: FfiConverterRustBuffer {
         case 5: return .Other(
             reason: try FfiConverterString.read(from: &buf)
             )
+        case 6: return .BodyTooLarge(
+            limit: try FfiConverterUInt64.read(from: &buf)
+            )
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3611,6 +3632,11 @@ public struct FfiConverterTypeHostError: FfiConverterRustBuffer {
         case let .Other(reason):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .BodyTooLarge(limit):
+            writeInt(&buf, Int32(6))
+            FfiConverterUInt64.write(limit, into: &buf)
             
         }
     }
@@ -4200,7 +4226,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_credentials_summary() != 29343) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_exchange_v1_code() != 27365) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_exchange_v1_code() != 59026) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_handle_v1_redirect() != 15234) {
@@ -4275,7 +4301,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_manualclock_set_ms() != 35879) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_transport_send() != 11210) {
+    if (uniffi_workboard_ffi_checksum_method_transport_send() != 10858) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_constructor_workboardclient_new() != 22030) {

@@ -172,5 +172,35 @@ final class ClientTests: XCTestCase {
             XCTAssertEqual(got, expected)
         }
     }
-}
 
+    /// The app's transport with its own body limit: a larger body is refused as too large.
+    final class Capped: Transport, @unchecked Sendable {
+        let limit: Int
+        let inner: Transport
+        private let lock = NSLock()
+        private var count = 0
+        init(_ limit: Int, _ inner: Transport) { self.limit = limit; self.inner = inner }
+        var sent: Int { lock.lock(); defer { lock.unlock() }; return count }
+        private func bump() { lock.lock(); count += 1; lock.unlock() }
+        func send(request: HttpRequest) async throws -> HttpResponse {
+            bump()
+            let r = try await inner.send(request: request)
+            if r.body.count > limit { throw HostError.BodyTooLarge(limit: UInt64(limit)) }
+            return r
+        }
+    }
+
+    func testATransportRefusingAnOversizedBodyIsResponseTooLargeNotReplayed() async throws {
+        let t = Capped(1024, Fixed(200, "application/json", String(repeating: "x", count: 4096)))
+        let c = try WorkboardClient(options: ClientOptions(token: "tok"), transport: t)
+        do {
+            _ = try await c.listTools()
+            XCTFail("no error")
+        } catch WorkboardError.Failed(let code, let message, _) {
+            XCTAssertEqual(code, "response_too_large")
+            XCTAssertTrue(message.contains("1024"), message)
+        }
+        // `initialize` is replayed after a network failure; an oversized body is not one.
+        XCTAssertEqual(t.sent, 1)
+    }
+}

@@ -175,6 +175,27 @@ class ClientTest {
             HttpResponse(status.toUShort(), listOf(HttpHeader("Content-Type", contentType)), body.toByteArray())
     }
 
+    /** The app's transport with its own body limit: a larger body is refused as too large. */
+    class Capped(private val limit: Int, private val inner: Transport) : Transport {
+        val sent = java.util.concurrent.atomic.AtomicInteger()
+        override suspend fun send(request: HttpRequest): HttpResponse {
+            sent.incrementAndGet()
+            val r = inner.send(request)
+            if (r.body.size > limit) throw HostException.BodyTooLarge(limit.toULong())
+            return r
+        }
+    }
+
+    @Test
+    fun aTransportRefusingAnOversizedBodyIsResponseTooLargeNotReplayed(): Unit = runBlocking {
+        val t = Capped(1024, Fixed(200, "application/json", "x".repeat(4096)))
+        val e = assertThrows<WorkboardException.Failed> { runBlocking { WorkboardClient(ClientOptions(token = "tok"), transport = t).listTools() } }
+        assertEquals("response_too_large", e.code)
+        assertTrue(e.detail.contains("1024"), e.detail)
+        // `initialize` is replayed after a network failure; an oversized body is not one.
+        assertEquals(1, t.sent.get())
+    }
+
     @Test
     fun garbageFromTheServerIsATypedError(): Unit = runBlocking {
         val cases = listOf(
