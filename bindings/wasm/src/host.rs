@@ -166,7 +166,9 @@ impl Clock for JsClock {
     }
 
     async fn sleep_ms(&self, ms: u64) {
-        let ms = JsValue::from(ms.min(u64::from(u32::MAX)) as f64);
+        // setTimeout takes at most 2^31 - 1 ms; a larger delay fires at once (a spin).
+        let ms = JsValue::from(ms.min(MAX_TIMEOUT_MS) as f64);
+        let mut timer = TimerGuard(None);
         let promise = match &self.sleep {
             Some(f) => f
                 .call1(&JsValue::UNDEFINED, &ms)
@@ -176,17 +178,39 @@ impl Clock for JsClock {
                 let mut out = Err(JsValue::UNDEFINED);
                 if let Some(st) = set_timeout.dyn_ref::<Function>() {
                     let mut cb = |resolve: Function, _reject: Function| {
-                        out = st.call2(&JsValue::UNDEFINED, &resolve, &ms).map(|_| ());
+                        out = st.call2(&JsValue::UNDEFINED, &resolve, &ms);
                     };
                     let p = Promise::new(&mut cb);
-                    out.map(|_| p)
+                    out.map(|id| {
+                        timer.0 = Some(id);
+                        p
+                    })
                 } else {
-                    out.map(|_: ()| Promise::resolve(&JsValue::UNDEFINED))
+                    out.map(|_| Promise::resolve(&JsValue::UNDEFINED))
                 }
             }
         };
         if let Ok(p) = promise {
             let _ = JsFuture::from(p).await;
+        }
+        drop(timer);
+    }
+}
+
+/// The longest delay `setTimeout` honours.
+const MAX_TIMEOUT_MS: u64 = 0x7FFF_FFFF;
+
+/// Clears its `setTimeout` timer when dropped. The run loop drops a sleep whose deadline moved
+/// or went away (every call has a whole-call deadline): left running, each such timer would
+/// keep a Node process alive for minutes after its last call.
+struct TimerGuard(Option<JsValue>);
+
+impl Drop for TimerGuard {
+    fn drop(&mut self) {
+        if let Some(id) = self.0.take() {
+            if let Some(clear) = get(&global(), "clearTimeout").dyn_ref::<Function>() {
+                let _ = clear.call1(&JsValue::UNDEFINED, &id);
+            }
         }
     }
 }

@@ -140,3 +140,28 @@ test('the replayer notices a request that differs by one header', async () => {
   const failures = await replay(file, tampered);
   assert.ok(failures.some((f) => f.includes('request mismatch')), failures.join('\n'));
 });
+
+test('finished and abandoned calls leave no timer behind (a Node process exits at once)', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const fetch = async (url, init) => {
+    const body = JSON.parse(new TextDecoder().decode(init.body));
+    if (body.method === 'initialize') {
+      return new Response(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {
+        protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'mock', version: '1' } } }),
+      { headers: { 'Content-Type': 'application/json', 'Mcp-Session-Id': 's1' } });
+    }
+    if (body.method.startsWith('notifications/')) return new Response(null, { status: 202 });
+    if (body.method === 'tools/list') {
+      return new Response(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { tools: [] } }),
+        { headers: { 'Content-Type': 'application/json' } });
+    }
+    throw new TypeError('fetch failed');
+  };
+  const c = new WorkboardClient({ token: 't', fetch });
+  // Calls in flight together (each with its own whole-call deadline), some failing.
+  const outcomes = await Promise.allSettled([c.listTools(), c.callTool('a', {}), c.listTools(), c.callTool('b', {})]);
+  assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+  assert.equal(timers(), before, 'a timer outlived the calls');
+  c.free();
+});
