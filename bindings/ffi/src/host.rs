@@ -178,6 +178,10 @@ impl wb::Clock for HostClock {
             HostClock::Manual(c) => c.advance_ms(ms),
         }
     }
+
+    fn is_simulated(&self) -> bool {
+        matches!(self, HostClock::Manual(_))
+    }
 }
 
 /// The tokio runtime the core's run loop executes on (the built-in transport and the system

@@ -218,37 +218,6 @@ impl Transport for Abandoning<'_> {
     }
 }
 
-/// The loop's clock. A [`crate::ManualClock`] (tests, transcript replay) moves only when
-/// the loop waits for nothing but time: its timers fire once every request sent has its
-/// answer. Otherwise the call deadlines (a timer whenever a call is in flight) would jump it
-/// ahead while the app's transport is still answering, and time every call out at once.
-struct LoopClock<'a, 't> {
-    clock: &'a host::HostClock,
-    transport: &'a Abandoning<'t>,
-}
-
-impl Clock for LoopClock<'_, '_> {
-    fn now_ms(&self) -> u64 {
-        self.clock.now_ms()
-    }
-
-    async fn sleep_ms(&self, ms: u64) {
-        if matches!(self.clock, host::HostClock::Manual(_)) {
-            // No waker needed: requests finish only inside the loop's own task, which polls
-            // this timer again after every step.
-            std::future::poll_fn(|_| {
-                if self.transport.unfinished.borrow().is_empty() {
-                    std::task::Poll::Ready(())
-                } else {
-                    std::task::Poll::Pending
-                }
-            })
-            .await;
-        }
-        self.clock.sleep_ms(ms).await
-    }
-}
-
 /// Removes a request from the unfinished ones when dropped.
 struct Finished<'a>(&'a RefCell<HashSet<RequestId>>, RequestId);
 
@@ -387,10 +356,6 @@ async fn run_loop(
         nudge: Some(nudge),
     });
     let transport = Abandoning::new(&transport);
-    let clock = LoopClock {
-        clock: &clock,
-        transport: &transport,
-    };
     let ls_ref = &ls;
     let inbox =
         futures_util::stream::unfold(

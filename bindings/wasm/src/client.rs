@@ -189,7 +189,11 @@ impl WorkboardClient {
             .transpose()?;
         let inner = Inner {
             transport: Rc::new(FetchTransport::new(&opts.fetch, opts.timeout_ms)?),
-            clock: Rc::new(JsClock::new(&opts.now, &opts.sleep)),
+            clock: Rc::new(JsClock::new(
+                &opts.now,
+                &opts.sleep,
+                opts.simulated_clock == Some(true),
+            )),
             entropy: RefCell::new(entropy(seed.as_deref())?),
             allow_secret: opts.dangerously_allow_client_secret_in_browser,
             client_info: opts.client_info.clone().map(|ci| {

@@ -133,13 +133,15 @@ impl Transport for FetchTransport {
 pub(crate) struct JsClock {
     now: Option<Function>,
     sleep: Option<Function>,
+    simulated: bool,
 }
 
 impl JsClock {
-    pub(crate) fn new(now: &JsValue, sleep: &JsValue) -> JsClock {
+    pub(crate) fn new(now: &JsValue, sleep: &JsValue, simulated: bool) -> JsClock {
         JsClock {
             now: now.dyn_ref::<Function>().cloned(),
             sleep: sleep.dyn_ref::<Function>().cloned(),
+            simulated,
         }
     }
 }
@@ -153,6 +155,10 @@ fn to_ms(v: f64) -> u64 {
 }
 
 impl Clock for JsClock {
+    fn is_simulated(&self) -> bool {
+        self.simulated
+    }
+
     fn now_ms(&self) -> u64 {
         match &self.now {
             Some(f) => to_ms(

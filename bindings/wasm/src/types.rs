@@ -42,6 +42,11 @@ pub struct ClientOptions {
     #[tsify(optional, type = "(ms: number) => Promise<void>")]
     #[serde(with = "serde_wasm_bindgen::preserve")]
     pub sleep: JsValue,
+    /// Tests and transcript replay only: `now` and `sleep` are a simulated clock (`sleep`
+    /// advances `now` at once). Time then passes only while no request is in flight, so a
+    /// response on its way always arrives before a timer (a call's deadline) fires.
+    #[tsify(optional)]
+    pub simulated_clock: Option<bool>,
     /// Time limit of one HTTP request in ms (default 30000).
     #[tsify(optional)]
     pub timeout_ms: Option<u32>,

@@ -34,6 +34,14 @@ pub trait Clock {
     fn now_ms(&self) -> u64;
     /// Waits `ms` milliseconds.
     async fn sleep_ms(&self, ms: u64);
+    /// A simulated clock (tests, transcript replay) whose time moves only when the run loop
+    /// sleeps on it. The run loop then lets time pass only while nothing is in flight, as in
+    /// a discrete-event simulation: a response on its way always arrives before a timer
+    /// fires (otherwise the whole-call deadline, a timer whenever a call is in flight, would
+    /// jump the clock ahead and time every call out while the transport is still answering).
+    fn is_simulated(&self) -> bool {
+        false
+    }
 }
 
 impl<C: Clock + ?Sized> Clock for &C {
@@ -42,6 +50,9 @@ impl<C: Clock + ?Sized> Clock for &C {
     }
     async fn sleep_ms(&self, ms: u64) {
         (**self).sleep_ms(ms).await
+    }
+    fn is_simulated(&self) -> bool {
+        (**self).is_simulated()
     }
 }
 
@@ -125,6 +136,7 @@ pub async fn run<M, T, C, S, F>(
     let mut inbox_open = true;
     let mut in_flight: FuturesUnordered<Pending<'_>> = FuturesUnordered::new();
     let mut sleep: Option<(u64, Sleep<'_>)> = None;
+    let simulated = clock.is_simulated();
     loop {
         while let Some(req) = machine.poll_request() {
             let id = req.id;
@@ -155,7 +167,10 @@ pub async fn run<M, T, C, S, F>(
                     Poll::Pending => {}
                 }
             }
-            if let Some((_, s)) = sleep.as_mut() {
+            // Simulated time does not pass while a request is in flight (see
+            // `Clock::is_simulated`): its response wakes the loop first.
+            let time_may_pass = !simulated || in_flight.is_empty();
+            if let (Some((_, s)), true) = (sleep.as_mut(), time_may_pass) {
                 if s.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(Wake::Timer);
                 }
@@ -273,5 +288,84 @@ mod tests {
         ));
         assert!(m.got.iter().any(|g| g.0 == 7) && m.got.iter().any(|g| g.0 == 8));
         assert!(steps >= 4);
+    }
+
+    /// A simulated clock (time moves only when slept on).
+    struct SimClk(Cell<u64>);
+    impl Clock for SimClk {
+        fn now_ms(&self) -> u64 {
+            self.0.get()
+        }
+        async fn sleep_ms(&self, ms: u64) {
+            self.0.set(self.0.get() + ms)
+        }
+        fn is_simulated(&self) -> bool {
+            true
+        }
+    }
+
+    /// Answers after yielding a few times, as a JavaScript or foreign transport does.
+    struct Later;
+    impl Transport for Later {
+        async fn send(&self, r: HttpRequest) -> Result<HttpResponse, TransportError> {
+            let mut yields = 0;
+            future::poll_fn(|cx| {
+                if yields == 3 {
+                    std::task::Poll::Ready(())
+                } else {
+                    yields += 1;
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
+            Ok(HttpResponse::new(200, vec![], r.url.into_bytes()))
+        }
+    }
+
+    /// A deadline pending while the request is in flight (a call's whole-call deadline).
+    #[derive(Default)]
+    struct Deadline {
+        queue: Vec<HttpRequest>,
+        answered_at: Option<u64>,
+        timed_out: bool,
+    }
+    impl SansIo for Deadline {
+        fn poll_request(&mut self) -> Option<HttpRequest> {
+            self.queue.pop()
+        }
+        fn handle_response(
+            &mut self,
+            _: RequestId,
+            _: Result<HttpResponse, TransportError>,
+            now: u64,
+        ) {
+            self.answered_at = Some(now);
+        }
+        fn poll_timeout(&self) -> Option<u64> {
+            (self.answered_at.is_none() && !self.timed_out).then_some(120_000)
+        }
+        fn handle_timeout(&mut self, _now: u64) {
+            self.timed_out = true;
+        }
+    }
+
+    #[test]
+    fn simulated_time_does_not_pass_while_a_request_is_in_flight() {
+        let mut m = Deadline {
+            queue: vec![req(1)],
+            ..Default::default()
+        };
+        let clock = SimClk(Cell::new(0));
+        futures_executor::block_on(drive(&mut m, &Later, &clock));
+        assert!(!m.timed_out);
+        assert_eq!(m.answered_at, Some(0));
+        // A real clock's timer races the response as it should (here an instant one wins).
+        let mut m = Deadline {
+            queue: vec![req(1)],
+            ..Default::default()
+        };
+        futures_executor::block_on(drive(&mut m, &Later, &Clk(Cell::new(0))));
+        assert!(m.timed_out);
     }
 }

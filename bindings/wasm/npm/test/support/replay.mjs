@@ -174,6 +174,7 @@ export async function replay(file, v) {
     fetch: scripted.fetch,
     now: () => now,
     sleep: async (ms) => { now += ms; },
+    simulatedClock: true,
     entropySeedHex: v.seed,
     dangerouslyAllowClientSecretInBrowser: true,
   };
