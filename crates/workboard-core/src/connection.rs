@@ -255,6 +255,38 @@ impl ConnectionConfig {
         self.client_info = info;
         self
     }
+
+    /// With a whole-call deadline for `tools/call` ([`ConnectionConfig::call_timeout_ms`];
+    /// whole milliseconds, saturating: `Duration::MAX` means none).
+    pub fn call_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call_timeout_ms = duration_ms(timeout);
+        self
+    }
+
+    /// With a whole-call deadline for `initialize`, `tools/list` and `ping`
+    /// ([`ConnectionConfig::request_timeout_ms`]; `Duration::MAX` means none).
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.request_timeout_ms = duration_ms(timeout);
+        self
+    }
+
+    /// With a cap on the tools `list_tools` accepts ([`ConnectionConfig::max_tools`]).
+    pub fn max_tools(mut self, max_tools: usize) -> Self {
+        self.max_tools = max_tools;
+        self
+    }
+
+    /// With a cap on the response bytes `list_tools` accepts across its pages
+    /// ([`ConnectionConfig::max_tool_list_bytes`]).
+    pub fn max_tool_list_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_tool_list_bytes = max_bytes;
+        self
+    }
+}
+
+/// A duration in whole milliseconds, saturating at `u64::MAX` (no deadline).
+fn duration_ms(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[derive(Serialize, Deserialize)]
