@@ -837,3 +837,18 @@ fn the_next_page_of_a_list_replayed_after_a_refresh_needs_no_new_refresh() {
     c.handle_response(next[0].id, Ok(result(&next[0], tools(&["b"], None))), T0);
     assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a", "b"]);
 }
+
+/// The builder methods adapters pass their settings through (`workboard-native`'s
+/// `ClientBuilder`): whole milliseconds, saturating (`Duration::MAX`: no deadline).
+#[test]
+fn config_builder_methods_set_the_limits_and_saturate() {
+    use std::time::Duration;
+    let c = ConnectionConfig::new(URL)
+        .call_timeout(Duration::MAX)
+        .request_timeout(Duration::from_micros(1_500_999))
+        .max_tools(7)
+        .max_tool_list_bytes(1234);
+    assert_eq!(c.call_timeout_ms, u64::MAX);
+    assert_eq!(c.request_timeout_ms, 1_500);
+    assert_eq!((c.max_tools, c.max_tool_list_bytes), (7, 1234));
+}
