@@ -1,9 +1,11 @@
-//! Host capabilities for the core: a `fetch` transport, a JS clock (`Date.now` and
+//! Host capabilities for the core: a `fetch` transport (bodies capped at the core's
+//! [`MAX_BODY_BYTES`], read incrementally), a JS clock (`Date.now` and
 //! `setTimeout`, or injected functions) and entropy from `crypto.getRandomValues`.
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use workboard_core::http::MAX_BODY_BYTES;
 use workboard_core::{
     Clock, Error, HttpRequest, HttpResponse, SeededEntropy, Transport, TransportError,
 };
@@ -111,21 +113,86 @@ impl Transport for FetchTransport {
             }
         }
         let status = resp.status();
-        let buf = resp
-            .array_buffer()
-            .map_err(|e| TransportError::Interrupted(describe_js(&e)))?;
-        let buf = JsFuture::from(buf)
-            .await
-            .map_err(|e| match transport_error(&e) {
-                TransportError::Connect(m) => TransportError::Interrupted(m),
-                other => other,
-            })?;
-        let body = Uint8Array::new(&buf).to_vec();
+        let body = read_body(&resp, &headers).await?;
         Ok(HttpResponse {
             status,
             headers,
             body,
         })
+    }
+}
+
+/// Calls `target[method]()`.
+fn call(target: &JsValue, method: &str) -> Result<JsValue, JsValue> {
+    get(target, method)
+        .dyn_into::<Function>()
+        .and_then(|f| f.call0(target))
+}
+
+/// Cancels a body stream (or its reader) without waiting; a rejection of its promise is
+/// handled (never an unhandled rejection) by the built-in `Boolean`, a function without
+/// effects (no closure, no code from a string).
+fn cancel(stream: &JsValue) {
+    if let Ok(p) = call(stream, "cancel") {
+        if let Ok(catch) = get(&p, "catch").dyn_into::<Function>() {
+            let _ = catch.call1(&p, &get(&global(), "Boolean"));
+        }
+    }
+}
+
+/// Reads a response body of at most [`MAX_BODY_BYTES`]: refused at once when its
+/// `Content-Length` says more, otherwise read chunk by chunk from `response.body` and
+/// cancelled as soon as it goes over ([`TransportError::BodyTooLarge`]). Needs
+/// `Response.body` (a `ReadableStream`: every current browser, Node 18+); `null` is an empty
+/// body.
+async fn read_body(
+    resp: &web_sys::Response,
+    headers: &[(String, String)],
+) -> Result<Vec<u8>, TransportError> {
+    let too_large = TransportError::BodyTooLarge {
+        limit: MAX_BODY_BYTES as u64,
+    };
+    let interrupted = |e: JsValue| match transport_error(&e) {
+        TransportError::Connect(m) => TransportError::Interrupted(m),
+        other => other,
+    };
+    let stream = get(resp, "body");
+    let announced = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        cancel(&stream);
+        return Err(too_large);
+    }
+    let mut body = Vec::new();
+    if stream.is_null() {
+        return Ok(body);
+    }
+    let reader = call(&stream, "getReader")
+        .map_err(|_| TransportError::Other("the Response has no body stream".into()))?;
+    loop {
+        let read = call(&reader, "read").map_err(interrupted)?;
+        let chunk = JsFuture::from(Promise::resolve(&read))
+            .await
+            .map_err(interrupted)?;
+        if get(&chunk, "done").is_truthy() {
+            return Ok(body);
+        }
+        let Ok(bytes) = get(&chunk, "value").dyn_into::<Uint8Array>() else {
+            cancel(&reader);
+            return Err(TransportError::Interrupted(
+                "the body stream gave a chunk that is not bytes".into(),
+            ));
+        };
+        let start = body.len();
+        let end = start.saturating_add(bytes.length() as usize);
+        if end > MAX_BODY_BYTES {
+            cancel(&reader);
+            return Err(too_large);
+        }
+        body.resize(end, 0);
+        bytes.copy_to(&mut body[start..]);
     }
 }
 

@@ -28,11 +28,14 @@
 //!   A token fresh from a refresh is used by at least one request before it is refreshed
 //!   again, whatever its lifetime (a token endpoint issuing 1-second tokens cannot cause a
 //!   refresh loop).
-//! - **Unreachable token endpoint.** A refresh that fails in transport is not a verdict on
-//!   the credentials: calls that need a new token (it expired, or the server refused it) wait
-//!   for another attempt after [`REFRESH_BACKOFF_MS`] (doubled each time), and a call that has
-//!   waited for [`MAX_REFRESH_ATTEMPTS`] fails with [`Error::TokenEndpointUnreachable`]. A
-//!   token that has not expired yet is used meanwhile.
+//! - **Unreachable token endpoint.** A refresh that fails in transport, or that the token
+//!   endpoint answers with a transient failure (HTTP 5xx, 429 or 408, whatever the body), is
+//!   not a verdict on the credentials: calls that need a new token (it expired, or the server
+//!   refused it) wait for another attempt after [`REFRESH_BACKOFF_MS`] (doubled each time; at
+//!   least the endpoint's `Retry-After` on 429/503, clamped to [`MAX_RETRY_AFTER_MS`]), and a
+//!   call that has waited for [`MAX_REFRESH_ATTEMPTS`] fails with
+//!   [`Error::TokenEndpointUnreachable`] — not a sign-in. A token that has not expired yet is
+//!   used meanwhile. A refusal (400 `invalid_grant`, ...) needs a new sign-in.
 //! - **Session expiry.** A 404 on a request that carried a session id re-initializes once and
 //!   replays the call; a second 404 fails with [`Error::SessionExpired`].
 //! - **Step-up.** 403 with `error="insufficient_scope"` emits
@@ -99,8 +102,8 @@ pub const DEFAULT_RESUME_DELAY_MS: u64 = 1_000;
 pub const MAX_TOOL_PAGES: usize = 1_000;
 /// Longest reconnection delay taken from an SSE `retry` field; longer values are clamped.
 pub const MAX_RESUME_DELAY_MS: u64 = 30_000;
-/// Refresh requests one call waits for while the token endpoint cannot be reached; then the
-/// call fails with [`Error::TokenEndpointUnreachable`].
+/// Refresh requests one call waits for while the token endpoint cannot be reached (or
+/// answers 5xx, 429 or 408); then the call fails with [`Error::TokenEndpointUnreachable`].
 pub const MAX_REFRESH_ATTEMPTS: u32 = 3;
 /// Wait after the first failed refresh attempt; doubled after each further one.
 pub const REFRESH_BACKOFF_MS: u64 = 1_000;
@@ -252,6 +255,38 @@ impl ConnectionConfig {
         self.client_info = info;
         self
     }
+
+    /// With a whole-call deadline for `tools/call` ([`ConnectionConfig::call_timeout_ms`];
+    /// whole milliseconds, saturating: `Duration::MAX` means none).
+    pub fn call_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.call_timeout_ms = duration_ms(timeout);
+        self
+    }
+
+    /// With a whole-call deadline for `initialize`, `tools/list` and `ping`
+    /// ([`ConnectionConfig::request_timeout_ms`]; `Duration::MAX` means none).
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.request_timeout_ms = duration_ms(timeout);
+        self
+    }
+
+    /// With a cap on the tools `list_tools` accepts ([`ConnectionConfig::max_tools`]).
+    pub fn max_tools(mut self, max_tools: usize) -> Self {
+        self.max_tools = max_tools;
+        self
+    }
+
+    /// With a cap on the response bytes `list_tools` accepts across its pages
+    /// ([`ConnectionConfig::max_tool_list_bytes`]).
+    pub fn max_tool_list_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_tool_list_bytes = max_bytes;
+        self
+    }
+}
+
+/// A duration in whole milliseconds, saturating at `u64::MAX` (no deadline).
+fn duration_ms(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -904,6 +939,22 @@ impl Connection {
 
     fn handle_refresh(&mut self, response: Result<HttpResponse, TransportError>, now_ms: u64) {
         self.refresh = None;
+        // A busy or failing token endpoint (5xx, 429, 408, whatever the body: often an HTML
+        // page) has not judged the credentials: back off as if it could not be reached.
+        if let Ok(resp) = &response {
+            if matches!(resp.status, 408 | 429 | 500..=599) {
+                let after = retry_after_ms(resp)
+                    .filter(|_| matches!(resp.status, 429 | 503))
+                    .map(|ms| ms.min(MAX_RETRY_AFTER_MS));
+                let reason = format!(
+                    "the token endpoint answered HTTP {} (temporarily unavailable)",
+                    resp.status
+                );
+                self.refresh_unreachable(reason, after, now_ms);
+                self.pump(now_ms);
+                return;
+            }
+        }
         let outcome = match (&self.auth, &self.credentials, response) {
             (Some(auth), Some(Credentials::OAuth(prev)), Ok(resp)) => {
                 auth.handle_refresh_response(&resp, prev, now_ms)
@@ -923,7 +974,10 @@ impl Connection {
                 self.events
                     .push_back(ConnectionEvent::CredentialsChanged(creds));
             }
-            Err(Error::Transport(t)) => self.refresh_unreachable(&t, now_ms),
+            Err(Error::Transport(t)) => {
+                let reason = t.to_string().chars().take(200).collect();
+                self.refresh_unreachable(reason, None, now_ms);
+            }
             Err(e) => {
                 self.refresh_failed = true;
                 self.reset_refresh_backoff();
@@ -948,13 +1002,13 @@ impl Connection {
         self.pump(now_ms);
     }
 
-    /// The token endpoint could not be reached (not a verdict on the credentials). Calls that
-    /// need a new token wait for another attempt after a back-off; one that has waited for
-    /// [`MAX_REFRESH_ATTEMPTS`] fails with [`Error::TokenEndpointUnreachable`]. A token that
-    /// has not expired yet is used meanwhile by the calls it was not refused for.
-    fn refresh_unreachable(&mut self, t: &TransportError, now_ms: u64) {
+    /// The token endpoint could not be reached, or answered with a transient failure (not a
+    /// verdict on the credentials). Calls that need a new token wait for another attempt after
+    /// a back-off (at least `retry_after_ms`, the endpoint's clamped `Retry-After`); one that
+    /// has waited for [`MAX_REFRESH_ATTEMPTS`] fails with [`Error::TokenEndpointUnreachable`].
+    /// A token that has not expired yet is used meanwhile by the calls it was not refused for.
+    fn refresh_unreachable(&mut self, reason: String, retry_after_ms: Option<u64>, now_ms: u64) {
         self.refresh_failures = self.refresh_failures.saturating_add(1);
-        let reason: String = t.to_string().chars().take(200).collect();
         self.diag(format!("token refresh failed: {reason}"));
         let expired = self
             .credentials
@@ -992,7 +1046,9 @@ impl Connection {
         }
         if still_waiting {
             let shift = self.refresh_failures.saturating_sub(1).min(16);
-            let wait = REFRESH_BACKOFF_MS.saturating_mul(1 << shift);
+            let wait = REFRESH_BACKOFF_MS
+                .saturating_mul(1 << shift)
+                .max(retry_after_ms.unwrap_or(0));
             self.refresh_retry_at = Some(now_ms.saturating_add(wait));
         }
     }

@@ -169,16 +169,18 @@ pub enum Error {
         /// Short, secret-free detail from the body.
         detail: Option<String>,
     },
-    /// The token endpoint could not be reached to refresh an expired or refused token, after
-    /// the bounded attempts (with back-off) a call waits for.
+    /// The token endpoint could not be reached, or kept answering with a transient failure
+    /// (HTTP 5xx, 429, 408), to refresh an expired or refused token, after the bounded attempts
+    /// (with back-off) a call waits for. Not a verdict on the credentials.
     #[error(
-        "could not reach the token endpoint to refresh the access token ({attempts} attempts): {}",
+        "could not refresh the access token: the token endpoint was unreachable or unavailable ({attempts} attempts): {}",
         Clip(reason)
     )]
     TokenEndpointUnreachable {
         /// Refresh attempts the call waited for.
         attempts: u32,
-        /// The last transport failure (bounded, no request content).
+        /// The last failure: transport failure or HTTP status (bounded, no request or
+        /// response content).
         reason: String,
     },
     /// A call did not complete within its whole-call deadline
@@ -591,7 +593,7 @@ impl Error {
             Error::RateLimited { .. } => "Slow down and retry later.".into(),
             Error::Transport(TransportError::BodyTooLarge { .. }) => "The server sent a larger response than this client reads; check the server (or raise the transport's body limit).".into(),
             Error::Transport(_) => "Check the network connection and the server URL.".into(),
-            Error::TokenEndpointUnreachable { .. } => "The access token needs a refresh but the authorization server's token endpoint cannot be reached: check the network connection (proxy, VPN, firewall) and try again; sign in again if it persists.".into(),
+            Error::TokenEndpointUnreachable { .. } => "The access token needs a refresh but the authorization server's token endpoint cannot be reached or is temporarily unavailable (HTTP 5xx/429): check the network connection (proxy, VPN, firewall) and try again later; sign in again if it persists.".into(),
             Error::Timeout { .. } => "The server did not answer in time (a slow tool or a stream that never delivered the result): try again later, or allow more time (ConnectionConfig call_timeout_ms / request_timeout_ms).".into(),
             Error::ToolListTooLarge { .. } => "The server lists more tools than this client accepts; if that many are expected, raise ConnectionConfig max_tools / max_tool_list_bytes, otherwise check the server.".into(),
             Error::NoClientIdentity { .. } => "This server has no dynamic registration: create an app in WorkBoard → Settings → Custom Integrations → App and pass its client_id (and, on a server, its client hash).".into(),

@@ -8,6 +8,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// Largest response body the SDK's transports read: 16 MiB (the native `ReqwestTransport`,
+/// hence ffi's built-in transport, and the wasm `fetch` transport). A larger body fails with
+/// [`TransportError::BodyTooLarge`] (error code `response_too_large`) and is read no further.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
 /// Identifies one outgoing request so that its response can be matched to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -156,7 +156,7 @@ fn extreme_values_named_in_the_issue() {
             setup: Setup {
                 call_timeout: Some(Num::Max),
                 request_timeout: Some(Num::Zero),
-                ..setup(expired_oauth)
+                ..setup(expired_oauth.clone())
             },
             steps: vec![
                 Step::CallTool { valid: true },
@@ -167,6 +167,41 @@ fn extreme_values_named_in_the_issue() {
                 Step::Answer(0, Answer::Fail(Failure::BodyTooLarge(Num::Max))),
                 Step::Timer,
                 Step::Answer(0, Answer::Fail(Failure::Timeout)),
+                Step::Timer,
+            ],
+        },
+        // A token endpoint answering 503/429 with Retry-After: u64::MAX (and near it) and an
+        // HTML 502, near the end of time: backed off like an unreachable endpoint.
+        Input {
+            setup: Setup {
+                start: Num::NearMax(5),
+                ..setup(expired_oauth.clone())
+            },
+            steps: vec![
+                Step::ListTools,
+                Step::CallTool { valid: true },
+                Step::Answer(
+                    0,
+                    http(
+                        Status::Unavailable,
+                        vec![Header::RetryAfter(Num::Max)],
+                        Body::Empty,
+                    ),
+                ),
+                Step::Timer,
+                Step::Answer(
+                    0,
+                    http(
+                        Status::TooMany,
+                        vec![Header::RetryAfter(Num::NearMax(1))],
+                        Body::Raw(b"<html><title>busy</title></html>".to_vec()),
+                    ),
+                ),
+                Step::TimerNow,
+                Step::Timer,
+                Step::Answer(0, http(Status::Raw(502), vec![], Body::Empty)),
+                Step::Timer,
+                Step::Advance(Num::Max),
                 Step::Timer,
             ],
         },

@@ -12,7 +12,7 @@ use mcp_common::*;
 use serde_json::{json, Value};
 use workboard_core::connection::{
     CallOutput, Connection, ConnectionConfig, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_TOOLS,
-    MAX_REFRESH_ATTEMPTS, MAX_RESUMES, MAX_RESUME_DELAY_MS, MAX_TOOL_PAGES,
+    MAX_REFRESH_ATTEMPTS, MAX_RESUMES, MAX_RESUME_DELAY_MS, MAX_RETRY_AFTER_MS, MAX_TOOL_PAGES,
 };
 use workboard_core::{
     drive, Credentials, Dialect, HttpRequest, HttpResponse, Method, SansIo, TokenSet, Transport,
@@ -237,6 +237,167 @@ fn an_initialize_refused_with_401_and_an_unreachable_token_endpoint_end_in_a_typ
             "token_endpoint_unreachable"
         );
     }
+}
+
+/// A token endpoint that answers every refresh with `answer` (a transient failure), then —
+/// so that a client that loops still ends — `invalid_grant`.
+fn unavailable_for_a_while(
+    answer: impl Fn() -> HttpResponse + 'static,
+) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> {
+    let mut n = 0;
+    move |_, _| {
+        n += 1;
+        if n > ENDPOINT_PATIENCE {
+            return Ok(json(400, json!({"error": "invalid_grant"})));
+        }
+        Ok(answer())
+    }
+}
+
+fn html_error_page(code: u16) -> HttpResponse {
+    HttpResponse::new(
+        code,
+        vec![("Content-Type".into(), "text/html".into())],
+        "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+    )
+}
+
+fn auth_required(c: &mut Connection) -> bool {
+    events(c).iter().any(|e| {
+        matches!(
+            e,
+            workboard_core::connection::ConnectionEvent::AuthorizationRequired { .. }
+        )
+    })
+}
+
+/// A busy or failing token endpoint has not judged the refresh token: 5xx (JSON or an HTML
+/// error page), 429 and 408 are backed off like an unreachable endpoint and end in
+/// `token_endpoint_unreachable`, never in a sign-in prompt.
+#[test]
+fn a_token_endpoint_answering_5xx_429_or_408_is_backed_off_and_never_asks_for_a_sign_in() {
+    type Transient = fn() -> HttpResponse;
+    let answers: Vec<(&str, Transient)> = vec![
+        ("500 JSON", || {
+            json(
+                500,
+                json!({"error": "server_error", "error_description": "db down"}),
+            )
+        }),
+        ("502 HTML", || html_error_page(502)),
+        ("503 HTML", || html_error_page(503)),
+        ("503 temporarily_unavailable", || {
+            json(503, json!({"error": "temporarily_unavailable"}))
+        }),
+        ("504 empty", || status(504, &[])),
+        ("429", || status(429, &[])),
+        ("408", || status(408, &[])),
+    ];
+    for (what, answer) in answers {
+        // An expired token (refreshed before any request) and a token the server refuses
+        // (401, then a refresh).
+        for refused in [false, true] {
+            let clock = SimClock(Cell::new(T0));
+            let mcp = move |r: &HttpRequest, c: &SimClock| {
+                if refused {
+                    Ok(status(
+                        401,
+                        &[("WWW-Authenticate", "Bearer error=\"invalid_token\"")],
+                    ))
+                } else {
+                    basic_mcp(r, c)
+                }
+            };
+            let server = Hostile::new(&clock, unavailable_for_a_while(answer), mcp);
+            let expires = if refused { T0 + 3_600_000 } else { T0 - 1 };
+            let mut c = connection(oauth_config(oauth_at(expires)));
+            let h = c.list_tools(T0);
+            futures_executor::block_on(drive(&mut c, &server, &clock));
+            let case = format!("{what}, refused: {refused}");
+            assert_eq!(
+                server.token_requests.get(),
+                MAX_REFRESH_ATTEMPTS,
+                "refresh attempts for one call ({case})"
+            );
+            let e = take(&mut c, h).unwrap_err();
+            assert_eq!(e.code(), "token_endpoint_unreachable", "{case}: {e}");
+            assert!(e.to_string().contains("HTTP"), "{case}: {e}");
+            assert!(!e.to_string().contains("nginx") && !e.to_string().contains("db down"));
+            // Back-off 1 s then 2 s on the simulated clock.
+            assert_eq!(clock.0.get(), T0 + 3_000, "{case}");
+            assert!(!auth_required(&mut c), "{case}: no sign-in prompt");
+            let expected: &[&str] = if refused { &["initialize"] } else { &[] };
+            assert_eq!(server.mcp_methods(), expected, "{case}");
+        }
+    }
+}
+
+#[test]
+fn a_token_endpoint_retry_after_is_honoured_and_clamped() {
+    for (retry_after, code, waits) in [
+        ("10", 503, [10_000, 10_000]),
+        ("10", 429, [10_000, 10_000]),
+        // Shorter than the back-off: the back-off wins.
+        ("0", 503, [1_000, 2_000]),
+        // Clamped to MAX_RETRY_AFTER_MS.
+        ("3600", 429, [MAX_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS]),
+        (
+            "18446744073709551615",
+            503,
+            [MAX_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS],
+        ),
+    ] {
+        let clock = SimClock(Cell::new(T0));
+        let attempts_at = std::rc::Rc::new(RefCell::new(Vec::new()));
+        let seen = attempts_at.clone();
+        let mut n = 0;
+        let token = move |_: &HttpRequest, c: &SimClock| {
+            n += 1;
+            seen.borrow_mut().push(c.0.get());
+            if n > ENDPOINT_PATIENCE {
+                return Ok(json(400, json!({"error": "invalid_grant"})));
+            }
+            Ok(status(code, &[("Retry-After", retry_after)]))
+        };
+        let server = Hostile::new(&clock, token, basic_mcp);
+        let mut c = connection(oauth_config(oauth_at(T0 - 1)));
+        // A tools/call: its 5-minute deadline leaves room for the longest waits.
+        let h = c.call_tool("x", json!({}), T0);
+        futures_executor::block_on(drive(&mut c, &server, &clock));
+        assert_eq!(
+            *attempts_at.borrow(),
+            [T0, T0 + waits[0], T0 + waits[0] + waits[1]],
+            "Retry-After {retry_after} on {code}"
+        );
+        assert_eq!(
+            take(&mut c, h).unwrap_err().code(),
+            "token_endpoint_unreachable"
+        );
+    }
+}
+
+/// A refusal stays a refusal: 400 `invalid_grant` needs a new sign-in, at once.
+#[test]
+fn invalid_grant_from_the_token_endpoint_still_asks_for_a_sign_in() {
+    let clock = SimClock(Cell::new(T0));
+    let server = Hostile::new(
+        &clock,
+        |_, _| Ok(json(400, json!({"error": "invalid_grant"}))),
+        |_, _| {
+            Ok(status(
+                401,
+                &[("WWW-Authenticate", "Bearer error=\"invalid_token\"")],
+            ))
+        },
+    );
+    let mut c = connection(oauth_config(oauth_at(T0 + 3_600_000)));
+    let h = c.list_tools(T0);
+    futures_executor::block_on(drive(&mut c, &server, &clock));
+    assert_eq!(server.token_requests.get(), 1);
+    assert_eq!(clock.0.get(), T0, "no back-off");
+    let e = take(&mut c, h).unwrap_err();
+    assert_eq!(e.code(), "unauthorized", "{e}");
+    assert!(auth_required(&mut c));
 }
 
 /// A token endpoint that fails in transport, then — so that a client that loops still ends
@@ -675,4 +836,19 @@ fn the_next_page_of_a_list_replayed_after_a_refresh_needs_no_new_refresh() {
     assert_eq!(next[0].header("Authorization"), Some("Bearer new-at"));
     c.handle_response(next[0].id, Ok(result(&next[0], tools(&["b"], None))), T0);
     assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a", "b"]);
+}
+
+/// The builder methods adapters pass their settings through (`workboard-native`'s
+/// `ClientBuilder`): whole milliseconds, saturating (`Duration::MAX`: no deadline).
+#[test]
+fn config_builder_methods_set_the_limits_and_saturate() {
+    use std::time::Duration;
+    let c = ConnectionConfig::new(URL)
+        .call_timeout(Duration::MAX)
+        .request_timeout(Duration::from_micros(1_500_999))
+        .max_tools(7)
+        .max_tool_list_bytes(1234);
+    assert_eq!(c.call_timeout_ms, u64::MAX);
+    assert_eq!(c.request_timeout_ms, 1_500);
+    assert_eq!((c.max_tools, c.max_tool_list_bytes), (7, 1234));
 }

@@ -26,6 +26,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
@@ -67,6 +68,10 @@ pub struct ClientBuilder {
     reactor: Option<Reactor>,
     client_info: Implementation,
     hook: Option<CredentialsHook>,
+    call_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    max_tools: Option<usize>,
+    max_tool_list_bytes: Option<usize>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -77,6 +82,10 @@ impl std::fmt::Debug for ClientBuilder {
             .field("credentials", &self.credentials)
             .field("auth", &self.auth)
             .field("store", &self.store.is_some())
+            .field("call_timeout", &self.call_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_tools", &self.max_tools)
+            .field("max_tool_list_bytes", &self.max_tool_list_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +143,41 @@ impl ClientBuilder {
         self
     }
 
+    /// Whole-call deadline of [`Client::call_tool`], from the call to its result whatever
+    /// the retries, refreshes and stream resumptions in between; then the call fails with
+    /// `timeout`. Default 5 minutes
+    /// ([`workboard_core::connection::DEFAULT_CALL_TIMEOUT_MS`]); `Duration::MAX`: none.
+    /// (The transport's per-request timeout, [`crate::TransportOptions`], still applies to
+    /// each HTTP request.)
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = Some(timeout);
+        self
+    }
+
+    /// Whole-call deadline of [`Client::list_tools`] (all pages), [`Client::connect`] /
+    /// [`Client::ping`] and `initialize`; then `timeout`. Default 2 minutes
+    /// ([`workboard_core::connection::DEFAULT_REQUEST_TIMEOUT_MS`]); `Duration::MAX`: none.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// Most tools [`Client::list_tools`] accepts across all pages; more fail with
+    /// `too_many_tools`. Default 10,000
+    /// ([`workboard_core::connection::DEFAULT_MAX_TOOLS`]).
+    pub fn max_tools(mut self, max_tools: usize) -> Self {
+        self.max_tools = Some(max_tools);
+        self
+    }
+
+    /// Most response bytes [`Client::list_tools`] accepts across all pages; more fail with
+    /// `too_many_tools`. Default 32 MiB
+    /// ([`workboard_core::connection::DEFAULT_MAX_TOOL_LIST_BYTES`]).
+    pub fn max_tool_list_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_tool_list_bytes = Some(max_bytes);
+        self
+    }
+
     /// Called after every credentials change (refresh), after the store has saved them.
     pub fn on_credentials_changed(
         mut self,
@@ -170,6 +214,18 @@ impl ClientBuilder {
             .server_url
             .unwrap_or_else(|| self.environment.mcp_url());
         let mut config = ConnectionConfig::new(server_url.clone()).client_info(self.client_info);
+        if let Some(t) = self.call_timeout {
+            config = config.call_timeout(t);
+        }
+        if let Some(t) = self.request_timeout {
+            config = config.request_timeout(t);
+        }
+        if let Some(n) = self.max_tools {
+            config = config.max_tools(n);
+        }
+        if let Some(n) = self.max_tool_list_bytes {
+            config = config.max_tool_list_bytes(n);
+        }
         config.credentials = credentials;
         config.auth = auth.clone();
         config.restored_state = load(keys::SESSION)?;
@@ -281,6 +337,10 @@ impl Client {
             reactor: None,
             client_info: Implementation::new("workboard-connect", env!("CARGO_PKG_VERSION")),
             hook: None,
+            call_timeout: None,
+            request_timeout: None,
+            max_tools: None,
+            max_tool_list_bytes: None,
         }
     }
 

@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use workboard_core::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 
-/// Largest response body read (bytes); larger bodies fail with
-/// [`TransportError::BodyTooLarge`] (error code `response_too_large`), read no further.
-pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+/// Largest response body read (bytes) by default: the core's
+/// [`workboard_core::http::MAX_BODY_BYTES`] (16 MiB, shared with the wasm transport); larger
+/// bodies fail with [`TransportError::BodyTooLarge`] (error code `response_too_large`), read
+/// no further.
+pub const DEFAULT_MAX_BODY: usize = workboard_core::http::MAX_BODY_BYTES;
 
 /// Options for [`ReqwestTransport`].
 #[derive(Clone, Debug)]

@@ -1,5 +1,6 @@
 //! The native `Client` end to end against hostile servers on 127.0.0.1
-//! (`tests/support/hostile.rs`): unreachable or hostile token endpoints, oversized bodies.
+//! (`tests/support/hostile.rs`): unreachable or hostile token endpoints, oversized bodies,
+//! servers that never answer (the builder's deadlines) and long tool lists (its caps).
 //! Each test counts what the server received, so a loop or a replay fails it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -172,4 +173,86 @@ async fn an_oversized_body_is_response_too_large_and_read_once() {
         .unwrap_err();
     assert_eq!(e.code(), "response_too_large", "{e}");
     assert_eq!(mcp.count_rpc("ping"), 1);
+}
+
+fn personal_client(
+    mcp: &HostileServer,
+    tune: impl FnOnce(workboard_native::ClientBuilder) -> workboard_native::ClientBuilder,
+) -> Client {
+    tune(
+        Client::builder()
+            .server_url(mcp.url("/mcp"))
+            .credentials(Credentials::personal("tok")),
+    )
+    .build()
+    .unwrap()
+}
+
+/// The builder's `call_timeout` reaches the core: a tool call the server never answers ends
+/// as `timeout` after it (the defaults, 5 minutes and the transport's 60 s, would outlast the
+/// guard).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builder_call_timeout_ends_a_tool_call_the_server_never_answers() {
+    let mcp = HostileServer::start(16, LIFETIME, |req| match req.rpc_method().as_deref() {
+        Some("tools/call") => Reply::Hang,
+        _ => mcp_basics(req),
+    })
+    .await;
+    let c = personal_client(&mcp, |b| b.call_timeout(Duration::from_secs(1)));
+    let e = tokio::time::timeout(GUARD, c.call_tool("echo", json!({})))
+        .await
+        .expect("the call ends")
+        .unwrap_err();
+    assert!(
+        matches!(&e, workboard_core::Error::Timeout { what, after_ms: 1_000 } if what == "tools/call"),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), "timeout");
+    assert_eq!(
+        mcp.count_rpc("tools/call"),
+        1,
+        "a timed-out call is not replayed"
+    );
+}
+
+/// Likewise `request_timeout` for `tools/list`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builder_request_timeout_ends_a_tool_list_the_server_never_answers() {
+    let mcp = HostileServer::start(16, LIFETIME, |req| match req.rpc_method().as_deref() {
+        Some("tools/list") => Reply::Hang,
+        _ => mcp_basics(req),
+    })
+    .await;
+    let c = personal_client(&mcp, |b| b.request_timeout(Duration::from_secs(1)));
+    let e = tokio::time::timeout(GUARD, c.list_tools())
+        .await
+        .expect("the call ends")
+        .unwrap_err();
+    assert!(
+        matches!(&e, workboard_core::Error::Timeout { what, after_ms: 1_000 } if what == "tools/list"),
+        "{e:?}"
+    );
+}
+
+/// The builder's tool-list caps reach the core: the one tool of `mcp_basics` is over a cap of
+/// zero tools, and its page over a cap of 16 bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builder_tool_list_caps_reach_the_core() {
+    let mcp = HostileServer::start(16, LIFETIME, mcp_basics).await;
+    for c in [
+        personal_client(&mcp, |b| b.max_tools(0)),
+        personal_client(&mcp, |b| b.max_tool_list_bytes(16)),
+    ] {
+        let e = tokio::time::timeout(GUARD, c.list_tools())
+            .await
+            .expect("the call ends")
+            .unwrap_err();
+        assert_eq!(e.code(), "too_many_tools", "{e}");
+    }
+    let c = personal_client(&mcp, |b| b.max_tools(1).max_tool_list_bytes(4096));
+    let tools = tokio::time::timeout(GUARD, c.list_tools())
+        .await
+        .expect("the call ends")
+        .unwrap();
+    assert_eq!(tools.len(), 1);
 }

@@ -165,3 +165,55 @@ test('finished and abandoned calls leave no timer behind (a Node process exits a
   assert.equal(timers(), before, 'a timer outlived the calls');
   c.free();
 });
+
+// The fetch transport reads at most the core's MAX_BODY_BYTES (16 MiB, as the native
+// transport): a larger body is refused at once when Content-Length says so, otherwise read
+// chunk by chunk and cancelled as soon as it goes over. Never read to its end.
+const MiB = 1024 * 1024;
+
+// A body of `total` bytes in 1 MiB chunks, pulled only when read; records what was pulled,
+// whether it ended and whether it was cancelled.
+function countedBody(total) {
+  const seen = { pulled: 0, ended: false, cancelled: false };
+  const stream = new ReadableStream({
+    pull(controller) {
+      if (seen.pulled >= total) {
+        seen.ended = true;
+        controller.close();
+        return;
+      }
+      const n = Math.min(MiB, total - seen.pulled);
+      seen.pulled += n;
+      controller.enqueue(new Uint8Array(n).fill(0x20));
+    },
+    cancel() {
+      seen.cancelled = true;
+    },
+  }, { highWaterMark: 0 });
+  return { stream, seen };
+}
+
+test('a body over 16 MiB is response_too_large and its stream is cancelled, not read to the end', async () => {
+  const cases = [
+    { label: '17 MiB with its Content-Length', total: 17 * MiB, length: String(17 * MiB) },
+    { label: '17 MiB without Content-Length', total: 17 * MiB, length: null },
+    { label: '64 MiB with a lying Content-Length', total: 64 * MiB, length: '100' },
+  ];
+  for (const { label, total, length } of cases) {
+    const { stream, seen } = countedBody(total);
+    let requests = 0;
+    const fetch = async () => {
+      requests += 1;
+      const headers = { 'Content-Type': 'application/json' };
+      if (length !== null) headers['Content-Length'] = length;
+      return new Response(stream, { headers });
+    };
+    const c = new WorkboardClient({ token: 't', fetch });
+    await assert.rejects(c.listTools(), (e) => assertWorkboardError(e, 'response_too_large'), label);
+    assert.equal(requests, 1, `${label}: not replayed`);
+    assert.ok(seen.cancelled, `${label}: the stream was cancelled`);
+    assert.ok(!seen.ended, `${label}: the stream was not read to its end`);
+    assert.ok(seen.pulled <= 17 * MiB, `${label}: ${seen.pulled} bytes pulled`);
+    if (length === String(total)) assert.equal(seen.pulled, 0, `${label}: refused before reading`);
+  }
+});

@@ -1,6 +1,7 @@
 //! A hostile HTTP/1.1 server on 127.0.0.1 for end-to-end tests: each test gives it a handler
 //! that decides, per request, what to answer — a status with a body (of any size, with or
-//! without `Content-Length`) or a hang-up without an answer. It records every request.
+//! without `Content-Length`), a hang-up without an answer, or no answer at all (the connection
+//! held open). It records every request.
 //!
 //! Bounded by construction: it accepts at most `max_connections` connections, one request
 //! each (`Connection: close`), reads at most 64 KiB of headers and 1 MiB of body, and stops
@@ -69,6 +70,8 @@ pub enum Reply {
     },
     /// Closes the connection without answering.
     HangUp,
+    /// Keeps the connection open without answering, until the server's lifetime ends.
+    Hang,
 }
 
 impl Reply {
@@ -186,6 +189,8 @@ async fn serve_one(mut socket: TcpStream, log: &Mutex<Vec<Request>>, handler: &H
     log.lock().unwrap().push(req.clone());
     match handler(&req) {
         Reply::HangUp => {}
+        // Bounded: `serve_one` runs under the server's lifetime deadline.
+        Reply::Hang => std::future::pending::<()>().await,
         Reply::Respond {
             status,
             headers,
