@@ -202,11 +202,7 @@ fn a_still_valid_token_is_used_when_its_proactive_refresh_cannot_reach_the_endpo
     futures_executor::block_on(drive(&mut c, &server, &clock));
     assert_eq!(server.token_requests.get(), 1);
     assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a"]);
-    assert!(server
-        .mcp_requests
-        .borrow()
-        .iter()
-        .all(|r| r.header("Authorization") == Some("Bearer at-0")));
+    assert_every_mcp_request_carries(&server, "Bearer at-0");
 }
 
 /// Found by the connection driver (`tests/conn_driver`): an `initialize` refused with 401,
@@ -445,11 +441,7 @@ fn a_token_endpoint_issuing_one_second_tokens_is_not_asked_again_and_again() {
         1,
         "the fresh 1-second token is used"
     );
-    assert!(server
-        .mcp_requests
-        .borrow()
-        .iter()
-        .all(|r| r.header("Authorization") == Some("Bearer at-1")));
+    assert_every_mcp_request_carries(&server, "Bearer at-1");
 }
 
 #[test]
@@ -851,4 +843,15 @@ fn config_builder_methods_set_the_limits_and_saturate() {
     assert_eq!(c.call_timeout_ms, u64::MAX);
     assert_eq!(c.request_timeout_ms, 1_500);
     assert_eq!((c.max_tools, c.max_tool_list_bytes), (7, 1234));
+}
+
+/// Every MCP request the server saw carried `authorization`.
+fn assert_every_mcp_request_carries(server: &Hostile<'_>, authorization: &str) {
+    let requests = server.mcp_requests.borrow();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header("Authorization") == Some(authorization)),
+        "an MCP request without {authorization}"
+    );
 }
