@@ -1,6 +1,7 @@
 //! Terminal output: progress lines on stderr, results on stdout, errors with hints.
 
 use std::time::Instant;
+use workboard_core::ErrorKind;
 
 use workboard_core::ErrorInfo;
 
@@ -60,73 +61,25 @@ impl CliError {
     }
 }
 
-/// The exit code of every core error code, in one table (README: exit codes). A test checks
-/// that each code of [`workboard_core::error::ERROR_CODES`] is listed here.
-pub const EXIT_BY_CODE: &[(&str, u8)] = &[
-    // Authentication or authorization.
-    ("unauthorized", exit::AUTH),
-    ("not_signed_in", exit::AUTH),
-    ("credentials_not_for_server", exit::AUTH),
-    ("state_mismatch", exit::AUTH),
-    ("state_missing", exit::AUTH),
-    ("code_missing", exit::AUTH),
-    ("authorization_denied", exit::AUTH),
-    ("authorization_expired", exit::AUTH),
-    ("redirect_timeout", exit::AUTH),
-    ("authorization_reused", exit::AUTH),
-    ("redirect_uri_mismatch", exit::AUTH),
-    ("token_endpoint_error", exit::AUTH),
-    ("insufficient_scope", exit::AUTH),
-    ("forbidden", exit::AUTH),
-    ("secret_in_browser", exit::AUTH),
-    ("client_secret_not_for_server", exit::AUTH),
-    ("no_client_identity", exit::AUTH),
-    ("pkce_unsupported", exit::AUTH),
-    // Network.
-    ("transport", exit::NETWORK),
-    ("retries_exhausted", exit::NETWORK),
-    ("token_endpoint_unreachable", exit::NETWORK),
-    ("timeout", exit::NETWORK),
-    // Bad usage or input.
-    ("invalid_input", exit::USAGE),
-    ("invalid_url", exit::USAGE),
-    ("insecure_url", exit::USAGE),
-    ("invalid_config", exit::USAGE),
-    ("invalid_config_json", exit::USAGE),
-    ("wrong_state", exit::USAGE),
-    // The server misbehaved or refused.
-    ("http_status", exit::SERVER),
-    ("rate_limited", exit::SERVER),
-    ("protocol_error", exit::SERVER),
-    ("invalid_response", exit::SERVER),
-    ("jsonrpc_error", exit::SERVER),
-    ("session_expired", exit::SERVER),
-    ("discovery_failed", exit::SERVER),
-    ("issuer_mismatch", exit::SERVER),
-    ("resource_mismatch", exit::SERVER),
-    ("unsupported_protocol_version", exit::SERVER),
-    ("unsupported_token_type", exit::SERVER),
-    ("response_too_large", exit::SERVER),
-    ("sse_event_too_large", exit::SERVER),
-    ("private_address", exit::SERVER),
-    ("too_many_redirects", exit::SERVER),
-    ("too_many_tools", exit::SERVER),
-    // Anything else.
-    ("cancelled", exit::OTHER),
-];
-
-/// The exit code for a core error code ([`EXIT_BY_CODE`]; [`exit::OTHER`] if unlisted).
-pub fn exit_for(code: &str) -> u8 {
-    EXIT_BY_CODE
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or(exit::OTHER, |(_, e)| *e)
+/// The exit code of an error, from its kind (the core classifies every error once:
+/// [`workboard_core::Error::kind`]; README: exit codes).
+pub fn exit_for(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::NeedsSignIn
+        | ErrorKind::StepUpRequired
+        | ErrorKind::Unauthorized
+        | ErrorKind::SignInFailed => exit::AUTH,
+        ErrorKind::Network | ErrorKind::Timeout => exit::NETWORK,
+        ErrorKind::InvalidInput | ErrorKind::WrongState => exit::USAGE,
+        ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Protocol => exit::SERVER,
+        _ => exit::OTHER,
+    }
 }
 
 impl From<workboard_core::Error> for CliError {
     fn from(e: workboard_core::Error) -> Self {
         CliError {
-            exit: exit_for(e.code()),
+            exit: exit_for(e.kind()),
             info: e.info(),
             result: None,
         }
@@ -202,22 +155,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_core_error_code_has_a_deliberate_exit_code() {
-        for code in workboard_core::error::ERROR_CODES {
-            assert!(
-                EXIT_BY_CODE.iter().any(|(c, _)| c == code),
-                "`{code}` has no exit code in EXIT_BY_CODE"
-            );
+    fn exit_codes_follow_the_core_error_kind() {
+        use workboard_core::Error;
+        let cases = [
+            (Error::PkceUnsupported { issuer: "i".into() }, exit::AUTH),
+            (Error::UnsupportedTokenType("mac".into()), exit::SERVER),
+            (
+                Error::CredentialsNotForServer {
+                    bound_to: "a".into(),
+                    server: "b".into(),
+                },
+                exit::AUTH,
+            ),
+            (Error::NotSignedIn, exit::AUTH),
+            (Error::InsufficientScope { scope: None }, exit::AUTH),
+            (
+                Error::TokenEndpointUnreachable {
+                    attempts: 3,
+                    reason: "r".into(),
+                },
+                exit::NETWORK,
+            ),
+            (
+                Error::Timeout {
+                    what: "tools/call".into(),
+                    after_ms: 1,
+                },
+                exit::NETWORK,
+            ),
+            (
+                Error::InvalidUrl {
+                    what: "u".into(),
+                    reason: "r".into(),
+                },
+                exit::USAGE,
+            ),
+            (
+                Error::RateLimited {
+                    retry_after_ms: None,
+                },
+                exit::SERVER,
+            ),
+            (
+                Error::PrivateAddress {
+                    what: "w".into(),
+                    host: "h".into(),
+                    class: "private".into(),
+                },
+                exit::SERVER,
+            ),
+            (Error::Cancelled, exit::OTHER),
+        ];
+        for (e, want) in cases {
+            assert_eq!(CliError::from(e.clone()).exit_code(), want, "{}", e.code());
         }
-        for (code, _) in EXIT_BY_CODE {
-            assert!(
-                workboard_core::error::ERROR_CODES.contains(code),
-                "`{code}` is not a core error code"
-            );
-            assert_eq!(EXIT_BY_CODE.iter().filter(|(c, _)| c == code).count(), 1);
-        }
-        assert_eq!(exit_for("pkce_unsupported"), exit::AUTH);
-        assert_eq!(exit_for("unsupported_token_type"), exit::SERVER);
-        assert_eq!(exit_for("credentials_not_for_server"), exit::AUTH);
+        assert_eq!(exit_for(ErrorKind::Storage), exit::OTHER);
+        assert_eq!(exit_for(ErrorKind::Internal), exit::OTHER);
     }
 }

@@ -378,6 +378,97 @@ impl std::fmt::Debug for Error {
     }
 }
 
+/// What an app does about an error: a small, stable classification of every [`Error`]
+/// (its `code` stays the precise reason). Adapters and the CLI derive their own mapping from
+/// it (the CLI's exit codes), so the classification lives here once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No usable credentials: sign in (again) or set a personal token.
+    NeedsSignIn,
+    /// The token lacks a scope this call needs: sign in again granting it.
+    StepUpRequired,
+    /// Refused by policy: forbidden, or credentials/secrets that belong elsewhere.
+    Unauthorized,
+    /// An interactive sign-in failed (state, code, consent, token endpoint, client identity).
+    SignInFailed,
+    /// The network or a transport failed (retrying later may work).
+    Network,
+    /// A call passed its deadline.
+    Timeout,
+    /// The server asked to slow down.
+    RateLimited,
+    /// The server refused or failed (HTTP status, session, discovery, oversized answers).
+    Server,
+    /// The server broke the protocol or sent something this SDK must refuse.
+    Protocol,
+    /// The caller's input (argument, URL, config file) is invalid.
+    InvalidInput,
+    /// The call does not fit the current state.
+    WrongState,
+    /// The call was cancelled.
+    Cancelled,
+    /// The credential store failed (adapters' stores; the core itself never reports it).
+    Storage,
+    /// A defect of this SDK or its host (adapters; the core itself never reports it).
+    Internal,
+}
+
+impl Error {
+    /// The kind of this error (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        use ErrorKind as K;
+        match self {
+            Error::NotSignedIn | Error::Unauthorized { .. } => K::NeedsSignIn,
+            Error::InsufficientScope { .. } => K::StepUpRequired,
+            Error::Forbidden { .. }
+            | Error::CredentialsNotForServer { .. }
+            | Error::ClientSecretNotForServer { .. }
+            | Error::SecretInBrowser => K::Unauthorized,
+            Error::StateMissing
+            | Error::StateMismatch
+            | Error::AuthorizationReused
+            | Error::AuthorizationExpired { .. }
+            | Error::CodeMissing
+            | Error::AuthorizationDenied { .. }
+            | Error::RedirectUriMismatch { .. }
+            | Error::RedirectTimeout { .. }
+            | Error::TokenEndpoint { .. }
+            | Error::NoClientIdentity { .. }
+            | Error::PkceUnsupported { .. } => K::SignInFailed,
+            Error::Transport(TransportError::BodyTooLarge { .. }) => K::Server,
+            Error::Transport(_)
+            | Error::RetriesExhausted { .. }
+            | Error::TokenEndpointUnreachable { .. } => K::Network,
+            Error::Timeout { .. } => K::Timeout,
+            Error::RateLimited { .. } => K::RateLimited,
+            Error::HttpStatus { .. }
+            | Error::SessionExpired
+            | Error::Discovery { .. }
+            | Error::ResponseTooLarge { .. }
+            | Error::ToolListTooLarge { .. }
+            | Error::JsonRpc { .. } => K::Server,
+            Error::Protocol { .. }
+            | Error::InvalidResponse { .. }
+            | Error::IssuerMismatch { .. }
+            | Error::ResourceMismatch { .. }
+            | Error::UnsupportedProtocolVersion(_)
+            | Error::UnsupportedTokenType(_)
+            | Error::SseEventTooLarge { .. }
+            | Error::PrivateAddress { .. }
+            | Error::TooManyRedirects { .. } => K::Protocol,
+            Error::InvalidInput { .. }
+            | Error::InvalidUrl { .. }
+            | Error::InsecureUrl { .. }
+            | Error::Config { .. }
+            | Error::ConfigSyntax { .. } => K::InvalidInput,
+            Error::WrongState { .. } => K::WrongState,
+            Error::Cancelled => K::Cancelled,
+        }
+    }
+}
+
 /// The flat error every binding exposes: stable `code`, human `message`, optional `hint`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorInfo {

@@ -129,7 +129,7 @@ pub mod rest;
 pub use credentials::{Credentials, Dialect, TokenSet};
 pub use driver::{drive, Clock, SansIo, Transport};
 pub use env::Environment;
-pub use error::{Error, ErrorInfo};
+pub use error::{Error, ErrorInfo, ErrorKind};
 pub use http::{HttpRequest, HttpResponse, Method, RequestId, TransportError};
 pub use random::{Entropy, SeededEntropy};
 pub use secret::SecretString;
