@@ -97,17 +97,21 @@ fn assert_forged_pages(pages: &[String]) {
     }
 }
 
+/// The demo v1 client at the simulator, redirected to the loopback listener on `port`.
+fn loopback_v1_config(sim: &workboard_sim::SimHandle, port: u16) -> V1Config {
+    V1Config::new(
+        Environment::parse(sim.base_url()).unwrap(),
+        DEMO_CLIENT_ID,
+        format!("http://127.0.0.1:{port}/callback"),
+    )
+}
+
 /// Issue 11 item 11: forged GETs to `/callback` do not end a v1 sign-in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_redirects_do_not_end_a_v1_loopback_sign_in() {
     let (sim, _reserved, port) = sim_with_loopback_client().await;
     let transport = ReqwestTransport::new().unwrap();
-    let env = Environment::parse(sim.base_url()).unwrap();
-    let config = V1Config::new(
-        env,
-        DEMO_CLIENT_ID,
-        format!("http://127.0.0.1:{port}/callback"),
-    );
+    let config = loopback_v1_config(&sim, port);
     let (tx, rx) = oneshot::channel();
     let creds = sign_in_v1(
         &transport,
@@ -147,12 +151,7 @@ async fn forged_redirects_do_not_end_an_mcp_loopback_sign_in() {
 async fn a_genuine_declined_redirect_ends_the_sign_in() {
     let (sim, _reserved, port) = sim_with_loopback_client().await;
     let transport = ReqwestTransport::new().unwrap();
-    let env = Environment::parse(sim.base_url()).unwrap();
-    let config = V1Config::new(
-        env,
-        DEMO_CLIENT_ID,
-        format!("http://127.0.0.1:{port}/callback"),
-    );
+    let config = loopback_v1_config(&sim, port);
     let (tx, rx) = oneshot::channel();
     let open = Box::new(move |url: &str| {
         let state = url::Url::parse(url)
@@ -194,12 +193,7 @@ async fn a_slow_client_does_not_hold_the_loopback_listener() {
     const MAX_DRIPS: usize = 300; // 30 s at most
     let (sim, _reserved, port) = sim_with_loopback_client().await;
     let transport = ReqwestTransport::new().unwrap();
-    let env = Environment::parse(sim.base_url()).unwrap();
-    let config = V1Config::new(
-        env,
-        DEMO_CLIENT_ID,
-        format!("http://127.0.0.1:{port}/callback"),
-    );
+    let config = loopback_v1_config(&sim, port);
     let drips = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let (slow_tx, slow_rx) = oneshot::channel();
