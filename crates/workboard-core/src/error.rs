@@ -310,6 +310,17 @@ pub enum Error {
     /// The call was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// The app's credential store failed to load or save (the client layer's store policy:
+    /// a failed save of refreshed credentials fails the call that caused it, the new
+    /// credentials stay in memory).
+    #[error("the credential store failed: {}", Clip(reason))]
+    Storage {
+        /// The store's own error text (bounded).
+        reason: String,
+    },
+    /// The client was closed (or its loop stopped): it takes no more calls.
+    #[error("the client is closed")]
+    ClientStopped,
     /// A URL taken from server metadata or a redirect names an internal address (loopback,
     /// private or link-local) while the server the user named is not on such an address.
     #[error(
@@ -409,6 +420,8 @@ pub enum ErrorKind {
     WrongState,
     /// The call was cancelled.
     Cancelled,
+    /// The client was closed (or its loop stopped): make a new one.
+    Stopped,
     /// The credential store failed (adapters' stores; the core itself never reports it).
     Storage,
     /// A defect of this SDK or its host (adapters; the core itself never reports it).
@@ -465,6 +478,8 @@ impl Error {
             | Error::ConfigSyntax { .. } => K::InvalidInput,
             Error::WrongState { .. } => K::WrongState,
             Error::Cancelled => K::Cancelled,
+            Error::Storage { .. } => K::Storage,
+            Error::ClientStopped => K::Stopped,
         }
     }
 }
@@ -571,6 +586,8 @@ pub const ERROR_CODES: &[&str] = &[
     "token_endpoint_unreachable",
     "timeout",
     "too_many_tools",
+    "credential_store_failed",
+    "client_stopped",
 ];
 
 impl Error {
@@ -618,6 +635,8 @@ impl Error {
             Error::SessionExpired => "session_expired",
             Error::SseEventTooLarge { .. } => "sse_event_too_large",
             Error::Cancelled => "cancelled",
+            Error::Storage { .. } => "credential_store_failed",
+            Error::ClientStopped => "client_stopped",
             Error::RedirectTimeout { .. } => "redirect_timeout",
             Error::PrivateAddress { .. } => "private_address",
             Error::TooManyRedirects { .. } => "too_many_redirects",
@@ -688,6 +707,8 @@ impl Error {
             Error::Timeout { .. } => "The server did not answer in time (a slow tool or a stream that never delivered the result): try again later, or allow more time (ConnectionConfig call_timeout_ms / request_timeout_ms).".into(),
             Error::ToolListTooLarge { .. } => "The server lists more tools than this client accepts; if that many are expected, raise ConnectionConfig max_tools / max_tool_list_bytes, otherwise check the server.".into(),
             Error::NoClientIdentity { .. } => "This server has no dynamic registration: create an app in WorkBoard → Settings → Custom Integrations → App and pass its client_id (and, on a server, its client hash).".into(),
+            Error::Storage { .. } => "Check the credential store (file permissions, disk space, Keychain/Keystore access, the app's CredentialStore implementation). The refreshed credentials are still used in memory; save them yourself if the store stays unavailable.".into(),
+            Error::ClientStopped => "This client was closed: create a new client to continue.".into(),
             Error::UnsupportedTokenType(_) => "The server issued a token type this SDK cannot use; only bearer tokens are supported.".into(),
             _ => return None,
         })
@@ -813,6 +834,7 @@ impl Error {
                 f(bound_to);
                 f(server);
             }
+            Error::Storage { reason } => f(reason),
             Error::Transport(
                 TransportError::Timeout
                 | TransportError::Cancelled
@@ -829,6 +851,7 @@ impl Error {
             | Error::SessionExpired
             | Error::SseEventTooLarge { .. }
             | Error::Cancelled
+            | Error::ClientStopped
             | Error::TooManyRedirects { .. }
             | Error::RedirectTimeout { .. } => {}
         }
