@@ -138,6 +138,9 @@ pub enum CallOutput {
         /// Whether the server offers a GET stream.
         supported: bool,
     },
+    /// `refresh` done: the new credentials were announced with
+    /// [`ConnectionEvent::CredentialsChanged`] before this result.
+    Refreshed,
 }
 
 /// What the app hears about, drained with [`Connection::poll_event`].
@@ -312,6 +315,8 @@ enum Op {
     },
     Ping,
     ServerStream,
+    /// A refresh the app asked for: joins the single flight (never sent as JSON-RPC).
+    Refresh,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -517,6 +522,40 @@ impl Connection {
     /// server-initiated messages (never needed for tools).
     pub fn open_server_stream(&mut self, now_ms: u64) -> CallHandle {
         self.submit(Op::ServerStream, now_ms)
+    }
+
+    /// Refreshes the OAuth credentials now, through the same single flight as the refreshes
+    /// the machine makes itself: while a refresh is in flight (a 401, an expiring token, or
+    /// another `refresh`), this call waits for it and completes with it instead of sending a
+    /// second one, so a rotating refresh token is never used twice. Completes with
+    /// [`CallOutput::Refreshed`] after [`ConnectionEvent::CredentialsChanged`]; fails with
+    /// the token endpoint's error, [`Error::TokenEndpointUnreachable`] after the usual
+    /// back-off, or [`Error::WrongState`] when the credentials cannot be refreshed (a
+    /// personal token, no refresh token or OAuth context, or a refresh token already
+    /// refused).
+    pub fn refresh(&mut self, now_ms: u64) -> CallHandle {
+        let refreshable = self.auth.is_some()
+            && self
+                .credentials
+                .as_ref()
+                .is_some_and(Credentials::can_refresh);
+        if !self.closed && self.closing.is_none() && (!refreshable || self.refresh_failed) {
+            let h = self.new_handle();
+            let state = if self.refresh_failed {
+                "the refresh token was refused: sign in again"
+            } else {
+                "no refreshable OAuth credentials (a personal token, or no refresh token or OAuth context)"
+            };
+            self.finish(
+                h,
+                Err(Error::WrongState {
+                    action: "refresh credentials".into(),
+                    state: state.into(),
+                }),
+            );
+            return h;
+        }
+        self.submit(Op::Refresh, now_ms)
     }
 
     /// Cancels a call: its result becomes [`Error::Cancelled`] and, if its request is in
@@ -775,10 +814,25 @@ impl Connection {
         if self.closed || self.closing.is_some() || self.refresh.is_some() {
             return;
         }
+        if self.calls.values().any(|c| matches!(c.op, Op::Refresh)) {
+            match self.refresh_retry_at {
+                Some(t) if now_ms < t => return, // backing off: the timer resumes
+                _ => self.refresh_retry_at = None,
+            }
+            if self.can_refresh_now() {
+                self.start_refresh();
+                return;
+            }
+            // Credentials replaced meanwhile by ones that cannot be refreshed.
+            self.fail_asked_refreshes(&Error::WrongState {
+                action: "refresh credentials".into(),
+                state: "the credentials changed and cannot be refreshed".into(),
+            });
+        }
         let waiting = self
             .calls
             .iter()
-            .any(|(h, c)| *h != INIT && c.phase == Phase::Queued);
+            .any(|(h, c)| *h != INIT && c.phase == Phase::Queued && !matches!(c.op, Op::Refresh));
         if !waiting {
             // Nobody waits: no initialize and no refresh on their behalf.
             if self
@@ -812,12 +866,39 @@ impl Connection {
         let queued: Vec<CallHandle> = self
             .calls
             .iter()
-            .filter(|(_, c)| c.phase == Phase::Queued)
+            .filter(|(_, c)| c.phase == Phase::Queued && !matches!(c.op, Op::Refresh))
             .map(|(h, _)| *h)
             .collect();
         for h in queued {
             self.send_call(h);
         }
+    }
+
+    fn can_refresh_now(&self) -> bool {
+        self.auth.is_some()
+            && !self.refresh_failed
+            && matches!(&self.credentials, Some(Credentials::OAuth(t)) if t.refresh_token.is_some())
+    }
+
+    /// The refreshes the app asked for ([`Connection::refresh`]) end with the single flight.
+    fn finish_asked_refreshes(&mut self) {
+        for h in self.asked_refreshes() {
+            self.finish(h, Ok(CallOutput::Refreshed));
+        }
+    }
+
+    fn fail_asked_refreshes(&mut self, e: &Error) {
+        for h in self.asked_refreshes() {
+            self.finish(h, Err(e.clone()));
+        }
+    }
+
+    fn asked_refreshes(&self) -> Vec<CallHandle> {
+        self.calls
+            .iter()
+            .filter(|(_, c)| matches!(c.op, Op::Refresh))
+            .map(|(h, _)| *h)
+            .collect()
     }
 
     /// Whether the queued calls must wait for a refresh: one of them was refused with the
@@ -863,6 +944,9 @@ impl Connection {
         let Some(call) = self.calls.get_mut(&h) else {
             return;
         };
+        if matches!(call.op, Op::Refresh) {
+            return; // never a request of its own: it waits for the refresh
+        }
         if let Some(old) = call.rpc_id.take() {
             self.rpc_index.remove(&old);
         }
@@ -879,7 +963,7 @@ impl Connection {
                 Some(jsonrpc::call_tool_body(&rpc, name, arguments))
             }
             Op::Ping => Some(jsonrpc::ping_body(&rpc)),
-            Op::ServerStream => None,
+            Op::ServerStream | Op::Refresh => None,
         };
         let id = match body {
             Some(body) => {
@@ -973,6 +1057,7 @@ impl Connection {
                 self.proactive_failed = false;
                 self.events
                     .push_back(ConnectionEvent::CredentialsChanged(creds));
+                self.finish_asked_refreshes();
             }
             Err(Error::Transport(t)) => {
                 let reason = t.to_string().chars().take(200).collect();
@@ -982,6 +1067,7 @@ impl Connection {
                 self.refresh_failed = true;
                 self.reset_refresh_backoff();
                 self.diag(format!("token refresh failed: {e}"));
+                self.fail_asked_refreshes(&e);
                 // Calls that were refused with the current token fail now; others go out
                 // with it (a 401 then fails them without another refresh).
                 let refused: Vec<CallHandle> = self
@@ -1021,7 +1107,8 @@ impl Connection {
         let mut needy: Vec<(CallHandle, u32)> = Vec::new();
         for (h, c) in self.calls.iter_mut() {
             let refused = c.refused && c.sent_generation == generation;
-            if c.phase == Phase::Queued && (expired || refused) {
+            let asked = matches!(c.op, Op::Refresh);
+            if c.phase == Phase::Queued && (expired || refused || asked) {
                 c.refresh_attempts = c.refresh_attempts.saturating_add(1);
                 needy.push((*h, c.refresh_attempts));
             }
@@ -1380,7 +1467,7 @@ impl Connection {
                 self.finish(h, r);
             }
             Op::Ping => self.finish(h, Ok(CallOutput::Pong)),
-            Op::ServerStream => {}
+            Op::ServerStream | Op::Refresh => {}
         }
     }
 
@@ -1559,6 +1646,7 @@ impl Op {
             Op::CallTool { .. } => "tools/call",
             Op::Ping => "ping",
             Op::ServerStream => "the GET stream",
+            Op::Refresh => "token refresh",
         }
     }
 }

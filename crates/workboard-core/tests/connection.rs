@@ -1207,3 +1207,88 @@ fn credentials_set_during_a_refresh_win_over_its_result() {
     c.handle_response(replay[0].id, Ok(result(&replay[0], json!({}))), T0);
     assert_eq!(take(&mut c, h).unwrap(), CallOutput::Pong);
 }
+
+#[test]
+fn refresh_asked_by_the_app_joins_the_single_flight_of_401s() {
+    let mut c = with_refresh("old-at", "rt-1");
+    let call = c.ping(T0);
+    let after = initialize(&mut c, Some("s1"));
+    let ping = after.into_iter().nth(1).unwrap();
+    c.handle_response(
+        ping.id,
+        Ok(status(
+            401,
+            &[("WWW-Authenticate", "Bearer error=\"invalid_token\"")],
+        )),
+        T0,
+    );
+    // The 401's refresh is in flight; the app asks for one too, twice.
+    let refresh = drain(&mut c);
+    assert_eq!(refresh.len(), 1);
+    let asked = [c.refresh(T0), c.refresh(T0)];
+    assert!(
+        drain(&mut c).is_empty(),
+        "no second refresh while one is in flight"
+    );
+    c.handle_response(
+        refresh[0].id,
+        Ok(json(200, json!({"access_token":"new-at","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-2"}))),
+        T0 + 10,
+    );
+    for h in asked {
+        assert_eq!(take(&mut c, h).unwrap(), CallOutput::Refreshed);
+    }
+    let replay = drain(&mut c);
+    assert_eq!(replay.len(), 1, "only the ping is replayed: {replay:?}");
+    assert_eq!(replay[0].header("Authorization"), Some("Bearer new-at"));
+    c.handle_response(replay[0].id, Ok(result(&replay[0], json!({}))), T0 + 20);
+    assert!(take(&mut c, call).is_ok());
+    // Asked alone (nothing else waiting): exactly one refresh request, with the rotated token,
+    // and no initialize or other MCP request on its behalf.
+    let h = c.refresh(T0 + 30);
+    let reqs = drain(&mut c);
+    assert_eq!(reqs.len(), 1);
+    let form = String::from_utf8(reqs[0].body.clone()).unwrap();
+    assert!(form.contains("refresh_token=rt-2"), "{form}");
+    c.handle_response(
+        reqs[0].id,
+        Ok(json(400, json!({"error":"invalid_grant"}))),
+        T0 + 40,
+    );
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "token_endpoint_error");
+    assert!(drain(&mut c).is_empty());
+    // A refused refresh token is not tried again.
+    let h = c.refresh(T0 + 50);
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "wrong_state");
+}
+
+#[test]
+fn refresh_of_unrefreshable_credentials_is_wrong_state_without_a_request() {
+    let mut c = personal();
+    let h = c.refresh(T0);
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "wrong_state");
+    assert!(drain(&mut c).is_empty());
+}
+
+#[test]
+fn refresh_asked_while_the_token_endpoint_is_down_backs_off_then_fails() {
+    let mut c = with_refresh("old-at", "rt-1");
+    let h = c.refresh(T0);
+    let mut now = T0;
+    for attempt in 1..=MAX_REFRESH_ATTEMPTS {
+        let reqs = drain(&mut c);
+        assert_eq!(reqs.len(), 1, "attempt {attempt}");
+        c.handle_response(reqs[0].id, Ok(status(503, &[])), now);
+        if attempt < MAX_REFRESH_ATTEMPTS {
+            assert!(c.is_pending(h));
+            let at = c.poll_timeout().unwrap();
+            assert!(at > now);
+            now = at;
+            c.handle_timeout(now);
+        }
+    }
+    assert_eq!(
+        take(&mut c, h).unwrap_err().code(),
+        "token_endpoint_unreachable"
+    );
+}
