@@ -155,16 +155,19 @@ pub async fn run<M, T, C, S, F>(
             Some(_) => {}
         }
         let wake = future::poll_fn(|cx| {
-            if !in_flight.is_empty() {
-                if let Poll::Ready(Some((id, res))) = in_flight.poll_next_unpin(cx) {
-                    return Poll::Ready(Wake::Response(id, res));
-                }
-            }
+            // Commands first: what callers asked for before a response arrived is applied
+            // before it (an app's refresh joins the refresh in flight; a cancel beats the
+            // answer it cancels).
             if inbox_open {
                 match inbox.as_mut().poll_next(cx) {
                     Poll::Ready(Some(cmd)) => return Poll::Ready(Wake::Command(cmd)),
                     Poll::Ready(None) => return Poll::Ready(Wake::InboxClosed),
                     Poll::Pending => {}
+                }
+            }
+            if !in_flight.is_empty() {
+                if let Poll::Ready(Some((id, res))) = in_flight.poll_next_unpin(cx) {
+                    return Poll::Ready(Wake::Response(id, res));
                 }
             }
             // Simulated time does not pass while a request is in flight (see

@@ -125,6 +125,8 @@ pub mod diagnose;
 pub mod mcp;
 pub mod oauth;
 pub mod rest;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use credentials::{Credentials, Dialect, TokenSet};
 pub use driver::{drive, Clock, SansIo, Transport};

@@ -1,0 +1,381 @@
+//! The client's loop: the core's [`driver::run`] over the connection, with the client
+//! layer's commands, result hand-over and credential persistence.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::task::{Poll, Waker};
+
+use futures_util::future::{self, Either};
+use futures_util::StreamExt;
+use workboard_core::connection::{CallHandle, CallOutput, Connection, ConnectionEvent};
+use workboard_core::http::{HttpRequest, HttpResponse, RequestId, TransportError};
+use workboard_core::{driver, Credentials, Error, SansIo, Transport};
+
+use crate::client::{storage, Command, Driver, Op, Reply, ServerInfo, Shared};
+use crate::host::{keys, Host};
+
+struct Waiter {
+    token: u64,
+    reply: Reply,
+    close: bool,
+}
+
+/// A finished call whose result waits until the requests emitted by the step that finished
+/// it, ids `(lo, hi]`, are done (`hi` is `None` until they are all emitted): a caller sees
+/// its call complete after everything it made the client send (an app's async transport
+/// may need the app's executor until then: an asyncio loop closed after the last await
+/// would orphan them).
+struct Ready {
+    waiter: Waiter,
+    result: Result<CallOutput, Error>,
+    lo: u64,
+    hi: Option<u64>,
+}
+
+#[derive(Default)]
+struct LoopState {
+    waiters: BTreeMap<CallHandle, Waiter>,
+    tokens: BTreeMap<u64, CallHandle>,
+    ready: Vec<Ready>,
+    /// The highest request id the connection has emitted.
+    emitted: u64,
+    /// Hand-overs became due without anything left to wake the loop: turn once more.
+    nudge: bool,
+    /// `close` was submitted: later calls fail with `client_stopped`.
+    closing: bool,
+}
+
+impl<H: Host> Driver<H> {
+    /// Runs the client until every [`crate::Client`] clone (and every call) is gone and
+    /// nothing is in flight.
+    pub async fn run(self) {
+        let Driver {
+            shared,
+            rx,
+            mut conn,
+        } = self;
+        let transport = Abandoning::new(shared.host.transport());
+        let ls = RefCell::new(LoopState::default());
+        let mut rx = rx;
+        let ls_ref = &ls;
+        // The inbox: commands, and a nudge when hand-overs are due (checked first).
+        let inbox = futures_util::stream::poll_fn(move |cx| {
+            if std::mem::take(&mut ls_ref.borrow_mut().nudge) {
+                return Poll::Ready(Some(None));
+            }
+            rx.poll_next_unpin(cx).map(|c| c.map(Some))
+        })
+        .map(|cmd: Option<Command>| move |m: &mut Machine<'_, '_, H>| m.apply(cmd));
+        let mut machine = Machine {
+            conn: &mut conn,
+            ls: &ls,
+            shared: &shared,
+            transport: &transport,
+        };
+        driver::run(&mut machine, &transport, shared.host.clock(), inbox, |m| {
+            m.after_step()
+        })
+        .await;
+        // Every sender is gone: hand over what is left.
+        let left = std::mem::take(&mut ls.borrow_mut().ready);
+        for r in left {
+            deliver(&shared.host, r.waiter.reply, r.result);
+        }
+    }
+}
+
+fn deliver<H: Host>(host: &H, reply: Reply, result: Result<CallOutput, Error>) {
+    let mut slot = Some((reply, result));
+    host.hand_over(&mut || {
+        if let Some((reply, result)) = slot.take() {
+            let _ = reply.send(result);
+        }
+    });
+}
+
+struct Machine<'a, 't, H: Host> {
+    conn: &'a mut Connection,
+    ls: &'a RefCell<LoopState>,
+    shared: &'a Shared<H>,
+    transport: &'a Abandoning<'t, H::Transport>,
+}
+
+impl<H: Host> Machine<'_, '_, H> {
+    fn apply(&mut self, cmd: Option<Command>) {
+        let Some(cmd) = cmd else { return };
+        let now = self.shared.now();
+        match cmd {
+            Command::Call { token, op, reply } => {
+                let mut ls = self.ls.borrow_mut();
+                if ls.closing {
+                    drop(ls);
+                    deliver(&self.shared.host, reply, Err(Error::ClientStopped));
+                    return;
+                }
+                let close = matches!(op, Op::Close);
+                let h = match op {
+                    Op::ListTools => self.conn.list_tools(now),
+                    Op::CallTool(name, args) => self.conn.call_tool(&name, args, now),
+                    Op::Ping => self.conn.ping(now),
+                    Op::Refresh => self.conn.refresh(now),
+                    Op::Close => {
+                        ls.closing = true;
+                        // Calls still waiting are cancelled by the connection (`cancelled`).
+                        self.conn.close()
+                    }
+                };
+                ls.tokens.insert(token, h);
+                ls.waiters.insert(
+                    h,
+                    Waiter {
+                        token,
+                        reply,
+                        close,
+                    },
+                );
+            }
+            Command::Cancel(token) => {
+                let h = self.ls.borrow_mut().tokens.get(&token).copied();
+                if let Some(h) = h {
+                    // Its result (`cancelled`) goes to the caller if it still waits.
+                    let _ = self.conn.cancel(h);
+                }
+            }
+            Command::CancelAll => {
+                let calls: Vec<CallHandle> = self
+                    .ls
+                    .borrow()
+                    .waiters
+                    .iter()
+                    .filter(|(_, w)| !w.close)
+                    .map(|(h, _)| *h)
+                    .collect();
+                for h in calls {
+                    let _ = self.conn.cancel(h);
+                }
+            }
+            Command::SetCredentials(set) => {
+                let (credentials, auth) = *set;
+                // Checked by the handle with the same rule; a refusal here changes nothing.
+                let _ = self.conn.set_credentials(credentials, auth);
+                let mut st = self.shared.state();
+                st.pending_sets = st.pending_sets.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Drains the connection's events: refreshed credentials are saved and announced before
+    /// the loop sends anything else (the replayed request), the session is saved, finished
+    /// calls are handed back once their step's requests are done.
+    fn after_step(&mut self) {
+        let host = &self.shared.host;
+        while let Some(ev) = self.conn.poll_event() {
+            match ev {
+                ConnectionEvent::CredentialsChanged(c) => self.refreshed(&c),
+                ConnectionEvent::Initialized {
+                    protocol_version,
+                    server_info,
+                } => {
+                    let session = self.conn.save_state();
+                    let saved = host.save(keys::SESSION, &session).map_err(storage);
+                    let mut st = self.shared.state();
+                    st.server = Some(ServerInfo {
+                        name: server_info.name,
+                        version: server_info.version,
+                        protocol_version,
+                    });
+                    st.session = session;
+                    if let Err(e) = saved {
+                        st.store_error = Some(e);
+                    }
+                }
+                ConnectionEvent::CallCompleted(h) => {
+                    let result = self.conn.poll_result(h);
+                    let mut ls = self.ls.borrow_mut();
+                    let Some(w) = ls.waiters.remove(&h) else {
+                        continue;
+                    };
+                    ls.tokens.remove(&w.token);
+                    let mut result = result.unwrap_or(Err(Error::Cancelled));
+                    if w.close {
+                        // The session is gone (or was never opened): forget it.
+                        let _ = host.remove(keys::SESSION);
+                        self.shared.state().session = self.conn.save_state();
+                        if matches!(result, Err(Error::WrongState { .. })) {
+                            result = Ok(CallOutput::Closed);
+                        }
+                    }
+                    if matches!(result, Err(Error::Cancelled)) {
+                        // A cancelled caller hears it at once (not after the
+                        // `notifications/cancelled` its cancellation sends).
+                        drop(ls);
+                        deliver(host, w.reply, result);
+                        continue;
+                    }
+                    let lo = ls.emitted;
+                    ls.ready.push(Ready {
+                        waiter: w,
+                        result,
+                        lo,
+                        hi: None,
+                    });
+                }
+                _ => {}
+            }
+        }
+        let due: Vec<Ready> = {
+            let mut ls = self.ls.borrow_mut();
+            let (due, waiting): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut ls.ready).into_iter().partition(|r| {
+                    r.hi.is_some_and(|hi| self.transport.finished_between(r.lo, hi))
+                });
+            ls.ready = waiting;
+            due
+        };
+        for r in due {
+            deliver(host, r.waiter.reply, r.result);
+        }
+        self.transport.sweep(self.conn);
+    }
+
+    /// Credentials the connection refreshed: saved (the one store policy) and announced,
+    /// unless the app set newer ones meanwhile (the connection drops this refresh for them).
+    fn refreshed(&self, c: &Credentials) {
+        if self.shared.state().pending_sets > 0 {
+            return;
+        }
+        // A failed save is kept for `Client::store_error`; the call that waited for the
+        // refresh still gets its result (the work is done; nothing is lost).
+        let _ = self.shared.persist_credentials(Some(c));
+    }
+}
+
+impl<H: Host> SansIo for Machine<'_, '_, H> {
+    fn poll_request(&mut self) -> Option<HttpRequest> {
+        let next = self.conn.poll_request();
+        let mut ls = self.ls.borrow_mut();
+        match &next {
+            Some(r) => {
+                ls.emitted = ls.emitted.max(r.id.0);
+                self.transport.state.borrow_mut().unfinished.insert(r.id);
+            }
+            // Every request of the last step is out: the calls it finished wait for those.
+            None => {
+                let emitted = ls.emitted;
+                let mut nudge = false;
+                for r in ls.ready.iter_mut().filter(|r| r.hi.is_none()) {
+                    r.hi = Some(emitted);
+                    nudge |= self.transport.finished_between(r.lo, emitted);
+                }
+                ls.nudge |= nudge;
+            }
+        }
+        next
+    }
+
+    fn handle_response(
+        &mut self,
+        id: RequestId,
+        response: Result<HttpResponse, TransportError>,
+        now_ms: u64,
+    ) {
+        self.conn.handle_response(id, response, now_ms);
+    }
+
+    fn poll_timeout(&self) -> Option<u64> {
+        self.conn.poll_timeout()
+    }
+
+    fn handle_timeout(&mut self, now_ms: u64) {
+        self.conn.handle_timeout(now_ms);
+    }
+}
+
+#[derive(Default)]
+struct AbandonState {
+    /// Requests being sent, with the waker of the one waiting to hear it is abandoned.
+    in_flight: BTreeMap<RequestId, Option<Waker>>,
+    abandoned: BTreeSet<RequestId>,
+    /// Requests the connection emitted that have not finished (answered, failed, dropped).
+    unfinished: BTreeSet<RequestId>,
+}
+
+/// The loop's transport: stops waiting for responses the connection no longer wants (the
+/// request of a cancelled call; a server need not answer it) and drops the host
+/// transport's future for them (the app's transport sees its task cancelled).
+struct Abandoning<'t, T> {
+    inner: &'t T,
+    state: RefCell<AbandonState>,
+}
+
+impl<'t, T: Transport> Abandoning<'t, T> {
+    fn new(inner: &'t T) -> Self {
+        Abandoning {
+            inner,
+            state: RefCell::default(),
+        }
+    }
+
+    /// Whether every emitted request with an id in `(lo, hi]` has finished.
+    fn finished_between(&self, lo: u64, hi: u64) -> bool {
+        self.state
+            .borrow()
+            .unfinished
+            .range(RequestId(lo + 1)..)
+            .next()
+            .is_none_or(|r| r.0 > hi)
+    }
+
+    /// Stops waiting for the requests in flight that `conn` has abandoned.
+    fn sweep(&self, conn: &Connection) {
+        let mut s = self.state.borrow_mut();
+        let gone: Vec<RequestId> = s
+            .in_flight
+            .keys()
+            .copied()
+            .filter(|id| conn.is_request_abandoned(*id) && !s.abandoned.contains(id))
+            .collect();
+        for id in gone {
+            s.abandoned.insert(id);
+            if let Some(Some(w)) = s.in_flight.get_mut(&id).map(Option::take) {
+                w.wake();
+            }
+        }
+    }
+}
+
+/// Marks a request finished when its future ends, whichever way.
+struct Finished<'a>(&'a RefCell<AbandonState>, RequestId);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        let mut s = self.0.borrow_mut();
+        s.unfinished.remove(&self.1);
+        s.in_flight.remove(&self.1);
+        s.abandoned.remove(&self.1);
+    }
+}
+
+impl<T: Transport> Transport for Abandoning<'_, T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let id = request.id;
+        let _finished = Finished(&self.state, id);
+        self.state.borrow_mut().in_flight.insert(id, None);
+        let abandoned = future::poll_fn(|cx| {
+            let mut s = self.state.borrow_mut();
+            if s.abandoned.contains(&id) {
+                Poll::Ready(())
+            } else {
+                s.in_flight.insert(id, Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        });
+        let send = self.inner.send(request);
+        futures_util::pin_mut!(send);
+        futures_util::pin_mut!(abandoned);
+        match future::select(send, abandoned).await {
+            Either::Left((r, _)) => r,
+            Either::Right(_) => Err(TransportError::Cancelled),
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! Sign-in, step-up and revocation on the [`Client`]: WorkBoard OAuth v1 and OAuth 2.1 for
+//! MCP. The flows are the core's machines, run with the host's transport and clock; the
+//! client keeps the pending sign-in (single use), applies the secret rules and stores what
+//! a sign-in produced through the same path as every credentials change.
+
+use workboard_core::oauth::flow::{McpAuthConfig, McpAuthEvent, McpAuthFlow};
+use workboard_core::oauth::metadata::IssuerPolicy;
+use workboard_core::oauth::pending::{AuthorizationCode, PendingAuthorization};
+use workboard_core::oauth::v1::{self, RevokeOutcome, V1Config, V1Outcome, V1SignIn};
+use workboard_core::{drive, Credentials, Dialect, Environment, Error, SecretString, Transport};
+
+use crate::client::Client;
+use crate::host::{Host, HostEntropy};
+
+/// What a WorkBoard v1 sign-in starts with: open `url`; persist `pending_json` (it holds the
+/// `state`: store it like a credential) until the redirect comes back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct V1SignInStart {
+    /// The authorize URL.
+    pub url: String,
+    /// The pending authorization, for [`Client::resume_v1_sign_in`] after a restart.
+    pub pending_json: String,
+}
+
+/// A v1 authorization code checked against its pending authorization (see
+/// [`Client::handle_v1_redirect`]).
+pub type V1Code = AuthorizationCode;
+
+/// Options of an OAuth 2.1 sign-in to an MCP server.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct McpSignInOptions {
+    /// The MCP server (default: the client's).
+    pub server_url: Option<String>,
+    /// The redirect URI (exact, as registered).
+    pub redirect_uri: String,
+    /// A pre-registered client id (else CIMD or dynamic registration).
+    pub client_id: Option<String>,
+    /// Its secret (server code only: needs [`crate::ClientConfig::allow_client_secret`]).
+    pub client_secret: Option<SecretString>,
+    /// The token endpoint the secret belongs to, when it is not WorkBoard's.
+    pub client_secret_for: Option<String>,
+    /// This app's client ID metadata document URL (CIMD).
+    pub client_metadata_url: Option<String>,
+    /// The `WWW-Authenticate` of a 401 already received (else the server is probed).
+    pub www_authenticate: Option<String>,
+    /// A custom WorkBoard base URL whose issuer quirk is allowed (besides US and EU and the
+    /// client's environment).
+    pub workboard_environment: Option<Environment>,
+}
+
+impl McpSignInOptions {
+    /// Options with this redirect URI.
+    pub fn new(redirect_uri: impl Into<String>) -> McpSignInOptions {
+        McpSignInOptions {
+            redirect_uri: redirect_uri.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// An OAuth 2.1 sign-in in progress: open `url`; persist `pending_json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct McpSignInStart {
+    /// The authorization URL (PKCE S256, `state`, `resource`).
+    pub url: String,
+    /// The pending authorization with its discovery context (holds the PKCE verifier and
+    /// any client secret: store it like a credential).
+    pub pending_json: String,
+    /// The client id in use (pre-registered, CIMD URL or registered).
+    pub client_id: String,
+    /// How the client authenticates at the token endpoint.
+    pub token_endpoint_auth: String,
+    /// A named issuer allowance in use (`workboard_wb_issuer`), if any.
+    pub allowance: Option<String>,
+}
+
+/// Whether a redirect was the sign-in's answer.
+#[derive(Debug)]
+pub enum RedirectVerdict {
+    /// Accepted: finish the sign-in.
+    Accepted,
+    /// Not this sign-in's answer (no or wrong `state`, malformed): keep waiting.
+    Forged(Error),
+    /// The sign-in failed (denied, expired): stop waiting.
+    Rejected(Error),
+}
+
+impl<H: Host> Client<H> {
+    // ------------------------------------------------------------------ WorkBoard v1
+
+    /// WorkBoard v1 sign-in, step 1: the authorize URL and the pending authorization. A
+    /// sign-in started earlier on this client is replaced.
+    pub fn start_v1_sign_in(&self, config: &V1Config) -> Result<V1SignInStart, Error> {
+        let now = self.shared.now();
+        let (url, pending) =
+            v1::start_authorization(config, &mut HostEntropy(&self.shared.host), now)?;
+        let pending_json = pending.to_json();
+        self.shared.state().v1_pending = Some(pending);
+        Ok(V1SignInStart { url, pending_json })
+    }
+
+    /// Adopts a v1 sign-in persisted before a restart ([`V1SignInStart::pending_json`]).
+    /// Single use: one this client already completed fails with `authorization_reused`;
+    /// JSON of another dialect fails with `invalid_input`. Adopting the sign-in already
+    /// pending here changes nothing.
+    pub fn resume_v1_sign_in(&self, pending_json: &str) -> Result<(), Error> {
+        let p = PendingAuthorization::from_json(pending_json)?;
+        if p.dialect != Dialect::WorkboardV1 {
+            return Err(Error::InvalidInput {
+                what: "pending sign-in".into(),
+                reason: "not a WorkBoard v1 sign-in".into(),
+            });
+        }
+        let mut st = self.shared.state();
+        if p.completed || st.completed.iter().any(|s| s == p.state.expose()) {
+            return Err(Error::AuthorizationReused);
+        }
+        if st
+            .v1_pending
+            .as_ref()
+            .is_some_and(|mine| mine.state == p.state)
+        {
+            return Ok(());
+        }
+        st.v1_pending = Some(p);
+        Ok(())
+    }
+
+    /// WorkBoard v1 sign-in, step 2 (app side): checks the redirect (URL, query string or
+    /// `json_code` body) against the pending authorization (state, expiry, redirect URI) and
+    /// returns the code, for the app's server to exchange with the Client Hash. Single use.
+    pub fn handle_v1_redirect(&self, redirect: &str) -> Result<V1Code, Error> {
+        let now = self.shared.now();
+        let mut st = self.shared.state();
+        let pending = st.v1_pending.as_mut().ok_or_else(|| Error::WrongState {
+            action: "handle a redirect".into(),
+            state: "no v1 sign-in was started".into(),
+        })?;
+        let code = pending.handle_redirect(redirect, now)?;
+        let state = pending.state.expose().to_string();
+        remember_completed(&mut st.completed, state);
+        Ok(code)
+    }
+
+    /// Whether a v1 sign-in waits for its redirect (a loopback listener keeps waiting past
+    /// redirects refused while this holds: they were not the answer).
+    pub fn is_awaiting_v1_redirect(&self) -> bool {
+        let now = self.shared.now();
+        self.shared
+            .state()
+            .v1_pending
+            .as_ref()
+            .is_some_and(|p| p.is_awaiting_redirect(now))
+    }
+
+    /// SERVER SIDE: exchanges a v1 code with the Client Hash (the core's `V1SignIn`: the
+    /// hash goes only to this client's environment's token endpoint, or to that of a v1
+    /// sign-in this client started; a code 5 minutes old fails without a request), then
+    /// stores and returns the credentials. Needs `allow_client_secret`.
+    pub async fn exchange_v1_code(
+        &self,
+        code: &V1Code,
+        client_hash: SecretString,
+    ) -> Result<Credentials, Error> {
+        self.shared.check_secret(Some(client_hash.expose()))?;
+        let config = V1Config::new(
+            self.shared.environment.clone(),
+            code.client_id.clone(),
+            code.redirect_uri.clone(),
+        );
+        let started = self.shared.state().v1_pending.clone();
+        let mut machine = match started {
+            Some(p) if p.client_id == code.client_id && p.redirect_uri == code.redirect_uri => {
+                V1SignIn::resume(config, client_hash, &p.to_json())?
+            }
+            _ => V1SignIn::new(config, client_hash)?,
+        };
+        machine.exchange_code(code, self.shared.now())?;
+        drive(
+            &mut machine,
+            self.shared.host.transport(),
+            self.shared.host.clock(),
+        )
+        .await;
+        match machine.poll_result() {
+            Some(Ok(V1Outcome::SignedIn(c))) => {
+                self.set_credentials(Some(c.clone()), None)?;
+                Ok(c)
+            }
+            Some(Err(e)) => Err(e),
+            _ => Err(Error::Protocol {
+                reason: "the v1 code exchange did not complete".into(),
+            }),
+        }
+    }
+
+    /// SERVER SIDE (tools, services): step 2 and the exchange in one.
+    pub async fn complete_v1_sign_in(
+        &self,
+        redirect: &str,
+        client_hash: SecretString,
+    ) -> Result<Credentials, Error> {
+        self.shared.check_secret(Some(client_hash.expose()))?;
+        let code = self.handle_v1_redirect(redirect)?;
+        self.exchange_v1_code(&code, client_hash).await
+    }
+
+    /// Revokes the current WorkBoard v1 credentials at `/wb/oauth/revoke/` and forgets them.
+    pub async fn revoke_v1(&self) -> Result<RevokeOutcome, Error> {
+        let creds = self.credentials().ok_or(Error::NotSignedIn)?;
+        let req =
+            v1::checked_revoke_request(&self.shared.environment, &creds, self.shared.request_id())?;
+        let resp = self.shared.host.transport().send(req.clone()).await?;
+        let outcome = v1::handle_revoke_response(&req, &resp)?;
+        self.set_credentials(None, None)?;
+        Ok(outcome)
+    }
+
+    // ------------------------------------------------------------------ OAuth 2.1 for MCP
+
+    /// OAuth 2.1 for MCP, step 1: discovery, client identity (pre-registered, metadata
+    /// document or dynamic registration) and the PKCE authorization URL. `Ok(None)` when the
+    /// server asks for no authorization.
+    pub async fn start_mcp_sign_in(
+        &self,
+        options: McpSignInOptions,
+    ) -> Result<Option<McpSignInStart>, Error> {
+        let o = options;
+        self.shared
+            .check_secret(o.client_secret.as_ref().map(SecretString::expose))?;
+        let server = o
+            .server_url
+            .clone()
+            .unwrap_or_else(|| self.shared.server_url.clone());
+        let mut cfg = McpAuthConfig::new(server, o.redirect_uri);
+        cfg.client.client_id = o.client_id;
+        cfg.client.client_secret = o.client_secret;
+        cfg.client.client_secret_for = o.client_secret_for;
+        cfg.client.client_metadata_url = o.client_metadata_url;
+        cfg.www_authenticate = o.www_authenticate;
+        let mut policy = IssuerPolicy::default().with_environment(&self.shared.environment);
+        if let Some(env) = &o.workboard_environment {
+            policy = policy.with_environment(env);
+        }
+        cfg.issuer_policy = policy;
+        let now = self.shared.now();
+        let mut flow = McpAuthFlow::new(cfg, &mut HostEntropy(&self.shared.host), now)?;
+        drive(
+            &mut flow,
+            self.shared.host.transport(),
+            self.shared.host.clock(),
+        )
+        .await;
+        let (url, not_required) = self.absorb(&mut flow)?;
+        if not_required {
+            return Ok(None);
+        }
+        let start = sign_in_start(&flow, url)?;
+        self.shared.state().mcp_flow = Some(flow);
+        Ok(Some(start))
+    }
+
+    /// Adopts an MCP sign-in persisted before a restart ([`McpSignInStart::pending_json`]).
+    /// Single use, as [`Client::resume_v1_sign_in`].
+    pub fn resume_mcp_sign_in(&self, pending_json: &str) -> Result<(), Error> {
+        let p = PendingAuthorization::from_json(pending_json)?;
+        let mut st = self.shared.state();
+        if p.completed || st.completed.iter().any(|s| s == p.state.expose()) {
+            return Err(Error::AuthorizationReused);
+        }
+        let flow = McpAuthFlow::resume(pending_json)?;
+        if let Some(ctx) = flow.context() {
+            self.shared
+                .check_secret(ctx.client_secret.as_ref().map(SecretString::expose))?;
+        }
+        st.mcp_flow = Some(flow);
+        Ok(())
+    }
+
+    /// Checks a redirect against the pending MCP sign-in without finishing it (a loopback
+    /// listener's check): a forged redirect leaves it waiting for the genuine one.
+    pub fn accept_mcp_redirect(&self, redirect: &str) -> RedirectVerdict {
+        let now = self.shared.now();
+        let mut st = self.shared.state();
+        let Some(flow) = st.mcp_flow.as_mut() else {
+            return RedirectVerdict::Rejected(Error::WrongState {
+                action: "complete sign-in".into(),
+                state: "no sign-in was started".into(),
+            });
+        };
+        let state = flow
+            .pending_json()
+            .and_then(|j| PendingAuthorization::from_json(&j).ok())
+            .map(|p| p.state.expose().to_string());
+        match flow.handle_redirect(redirect, now) {
+            Ok(()) => {
+                if let Some(s) = state {
+                    remember_completed(&mut st.completed, s);
+                }
+                RedirectVerdict::Accepted
+            }
+            Err(e) if flow.is_awaiting_redirect() => RedirectVerdict::Forged(e),
+            Err(e) => RedirectVerdict::Rejected(e),
+        }
+    }
+
+    /// Finishes an MCP sign-in whose redirect was accepted: the code exchange; stores the
+    /// credentials and the OAuth context (the client uses them at once).
+    pub async fn finish_mcp_sign_in(&self) -> Result<Credentials, Error> {
+        let mut flow = self
+            .shared
+            .state()
+            .mcp_flow
+            .take()
+            .ok_or_else(|| Error::WrongState {
+                action: "complete sign-in".into(),
+                state: "no sign-in was started".into(),
+            })?;
+        drive(
+            &mut flow,
+            self.shared.host.transport(),
+            self.shared.host.clock(),
+        )
+        .await;
+        let absorbed = self.absorb(&mut flow);
+        // Kept for a later step-up (it holds the discovery context).
+        self.shared.state().mcp_flow = Some(flow);
+        absorbed?;
+        self.credentials().ok_or(Error::NotSignedIn)
+    }
+
+    /// Completes an MCP sign-in with the URL (or query string) the browser came back to.
+    /// `pending_json`: a persisted [`McpSignInStart::pending_json`] after a restart (single
+    /// use), or `None` for this client's own pending sign-in.
+    pub async fn complete_mcp_sign_in(
+        &self,
+        pending_json: Option<&str>,
+        redirect: &str,
+    ) -> Result<Credentials, Error> {
+        if let Some(p) = pending_json {
+            self.resume_mcp_sign_in(p)?;
+        }
+        match self.accept_mcp_redirect(redirect) {
+            RedirectVerdict::Accepted => self.finish_mcp_sign_in().await,
+            RedirectVerdict::Forged(e) | RedirectVerdict::Rejected(e) => Err(e),
+        }
+    }
+
+    /// Step-up after a 403 `insufficient_scope`: a new authorization URL asking for `scope`
+    /// besides those granted. Complete it like a sign-in.
+    pub fn step_up_mcp_sign_in(&self, scope: &str) -> Result<McpSignInStart, Error> {
+        let mut flow = self
+            .shared
+            .state()
+            .mcp_flow
+            .take()
+            .ok_or_else(|| Error::WrongState {
+                action: "step up".into(),
+                state: "no MCP sign-in on this client".into(),
+            })?;
+        let now = self.shared.now();
+        let result = flow
+            .step_up(scope, &mut HostEntropy(&self.shared.host), now)
+            .and_then(|()| self.absorb(&mut flow))
+            .and_then(|(url, _)| sign_in_start(&flow, url));
+        self.shared.state().mcp_flow = Some(flow);
+        result
+    }
+
+    /// Revokes the OAuth 2.1 credentials at the server (RFC 7009: refresh token, then access
+    /// token) and forgets them. Returns the number of revocation requests (0 when the server
+    /// has no revocation endpoint). Credentials of another server than the context's are
+    /// refused (`credentials_not_for_server`) before anything is sent.
+    pub async fn revoke_mcp(&self) -> Result<usize, Error> {
+        let ctx = self.auth_context().ok_or(Error::NotSignedIn)?;
+        let creds = self.credentials().ok_or(Error::NotSignedIn)?;
+        creds.check_server(&ctx.server_url)?;
+        let mut ids = || self.shared.request_id();
+        let requests = ctx.revoke_requests(&mut ids, &creds);
+        let n = requests.len();
+        for r in requests {
+            let url = workboard_core::http::redact_url(&r.url);
+            let resp = self.shared.host.transport().send(r).await?;
+            if !resp.is_success() {
+                return Err(Error::HttpStatus {
+                    status: resp.status,
+                    url,
+                    detail: None,
+                });
+            }
+        }
+        self.set_credentials(None, None)?;
+        Ok(n)
+    }
+
+    /// Drains the MCP OAuth flow's events: the authorization URL (if any) and whether the
+    /// server required no authorization; credentials it produced are stored with its
+    /// context.
+    fn absorb(&self, flow: &mut McpAuthFlow) -> Result<(Option<String>, bool), Error> {
+        let mut url = None;
+        let mut not_required = false;
+        let mut failed = None;
+        let mut credentials = None;
+        while let Some(ev) = flow.poll_event() {
+            match ev {
+                McpAuthEvent::NotRequired => not_required = true,
+                McpAuthEvent::ContextChanged(_) => {}
+                McpAuthEvent::AuthorizationUrl { url: u } => url = Some(u),
+                McpAuthEvent::CredentialsChanged(c) => credentials = Some(c),
+                McpAuthEvent::Failed(e) => failed = Some(e),
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match credentials {
+            Some(c) => self.set_credentials(Some(c), flow.context().cloned())?,
+            None => {
+                if let Some(ctx) = flow.context() {
+                    self.shared.state().auth.get_or_insert_with(|| ctx.clone());
+                }
+            }
+        }
+        Ok((url, not_required))
+    }
+}
+
+fn sign_in_start(flow: &McpAuthFlow, url: Option<String>) -> Result<McpSignInStart, Error> {
+    match (url, flow.pending_json(), flow.context()) {
+        (Some(url), Some(pending_json), Some(ctx)) => Ok(McpSignInStart {
+            url,
+            pending_json,
+            client_id: ctx.client_id.clone(),
+            token_endpoint_auth: ctx.token_endpoint_auth.as_str().to_string(),
+            allowance: ctx.allowance.map(|a| a.name().to_string()),
+        }),
+        _ => Err(Error::WrongState {
+            action: "start sign-in".into(),
+            state: "no authorization URL was produced".into(),
+        }),
+    }
+}
+
+/// Remembers a completed sign-in's `state` (the last 32).
+fn remember_completed(completed: &mut Vec<String>, state: String) {
+    if completed.len() >= 32 {
+        completed.remove(0);
+    }
+    completed.push(state);
+}
