@@ -18,7 +18,7 @@ for f in WorkboardConnect/WorkboardConnect.swift WorkboardConnectFFI/include/Wor
 done
 # The XCTest files must use only API that exists in the generated sources.
 for sym in WorkboardClient ClientOptions V1SignInOptions McpSignInOptions ManualClock Transport \
-           CredentialStore CredentialsListener HttpResponse HttpHeader WorkboardError HostError \
+           CredentialStore CredentialsListener HttpResponse HttpHeader WorkboardError ErrorKind HostError \
            listTools callTool startV1SignIn handleV1Redirect exchangeV1Code startMcpSignIn \
            completeMcpSignIn refreshMcpCredentials revokeMcpCredentials stepUpMcpSignIn \
            revokeV1Credentials credentialsJson parseCredentials version; do

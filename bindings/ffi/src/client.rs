@@ -76,17 +76,11 @@ fn personal(token: &str) -> Res<Credentials> {
 }
 
 fn store_failed(e: crate::error::HostError) -> WorkboardError {
-    WorkboardError::Failed {
-        code: "credential_store_failed".into(),
-        // The app's own error text: bounded like every message of the core.
-        message: format!(
-            "the credential store failed: {}",
-            workboard_core::untrusted::Clip(&e)
-        ),
-        hint: Some(
-            "Check the app's CredentialStore implementation (Keychain/Keystore access).".into(),
-        ),
+    // The app's own error text: bounded like every message of the core.
+    Error::Storage {
+        reason: e.to_string(),
     }
+    .into()
 }
 
 #[uniffi::export]

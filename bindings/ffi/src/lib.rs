@@ -17,7 +17,7 @@ mod mcp;
 mod types;
 
 pub use client::WorkboardClient;
-pub use error::{HostError, WorkboardError};
+pub use error::{ErrorKind, HostError, WorkboardError};
 pub use exit::shutdown_for_exit;
 pub use host::{
     CredentialStore, CredentialsListener, HttpHeader, HttpRequest, HttpResponse, ManualClock,

@@ -692,6 +692,7 @@ fn a_store_that_cannot_save_refreshed_credentials_fails_the_call_that_needed_the
     store.1.store(true, std::sync::atomic::Ordering::SeqCst);
     let e = futures_executor::block_on(c.clone().list_tools()).unwrap_err();
     assert_eq!(e.code(), "credential_store_failed");
+    assert_eq!(e.kind(), ErrorKind::Storage);
     assert!(!format!("{e:?}").contains("new-refresh"), "{e:?}");
     // The connection keeps the refreshed tokens in memory: the next call works (once the
     // store works again it gets them with the next change).
@@ -752,4 +753,82 @@ fn credentials_of_another_server_are_refused_by_the_core_rule_and_never_sent() {
     }
     c.set_token("own-token".into()).unwrap();
     assert!(futures_executor::block_on(c.clone().list_tools()).is_ok());
+}
+
+/// Every kind of the core, by hand.
+const ALL_CORE_KINDS: [workboard_core::ErrorKind; 15] = {
+    use workboard_core::ErrorKind as K;
+    [
+        K::NeedsSignIn,
+        K::StepUpRequired,
+        K::Unauthorized,
+        K::SignInFailed,
+        K::Network,
+        K::Timeout,
+        K::RateLimited,
+        K::Server,
+        K::Protocol,
+        K::InvalidInput,
+        K::WrongState,
+        K::Cancelled,
+        K::Stopped,
+        K::Storage,
+        K::Internal,
+    ]
+};
+
+/// The variants of the core's `ErrorKind`, read from its source (the enum is
+/// `#[non_exhaustive]`, so no match outside the core can prove the list complete).
+fn core_kind_variants() -> Vec<String> {
+    let src = include_str!("../../../crates/workboard-core/src/error.rs");
+    let start = src
+        .find("pub enum ErrorKind {")
+        .expect("the core's ErrorKind");
+    let body = &src[start..];
+    body[..body.find("\n}").expect("its end")]
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with("#["))
+        .map(|l| l.trim_end_matches(',').to_string())
+        .collect()
+}
+
+#[test]
+fn every_core_error_kind_has_its_ffi_variant() {
+    let listed: Vec<String> = ALL_CORE_KINDS.iter().map(|k| format!("{k:?}")).collect();
+    assert_eq!(
+        listed,
+        core_kind_variants(),
+        "the list is every core ErrorKind"
+    );
+    for k in ALL_CORE_KINDS {
+        // Same name, so no kind falls through to the `Internal` fallback.
+        assert_eq!(format!("{:?}", ErrorKind::from(k)), format!("{k:?}"));
+    }
+}
+
+#[test]
+fn errors_carry_the_core_kind_of_their_code() {
+    let e = parse_credentials("{\"kind\":".into()).unwrap_err();
+    assert_eq!(
+        (e.code(), e.kind()),
+        ("invalid_input", ErrorKind::InvalidInput)
+    );
+    let e = parse_seed("abc").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    let c = WorkboardClient::new(ClientOptions::default(), None, None, None).unwrap();
+    let Err(e) = c.step_up_mcp_sign_in("write".into()) else {
+        panic!("step-up without a sign-in")
+    };
+    assert_eq!((e.code(), e.kind()), ("wrong_state", ErrorKind::WrongState));
+    let e = WorkboardError::from(workboard_core::Error::Unauthorized {
+        url: "https://www.myworkboard.com/wb/mcp".into(),
+        error: None,
+        environment: "US".into(),
+    });
+    assert_eq!(
+        (e.code(), e.kind()),
+        ("unauthorized", ErrorKind::NeedsSignIn)
+    );
 }

@@ -43,6 +43,52 @@ def test_errors_carry_code_message_hint():
     assert "declined" in e.value.hint
 
 
+def kind_of(fn):
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        fn()
+    return e.value.kind
+
+
+def test_errors_carry_their_kind():
+    assert kind_of(lambda: wc.parse_credentials('{"kind":')) == wc.ErrorKind.INVALID_INPUT
+    assert kind_of(lambda: wc.WorkboardClient(wc.ClientOptions(token="   "))) == wc.ErrorKind.INVALID_INPUT
+    c = client()
+    assert kind_of(lambda: c.step_up_mcp_sign_in("x")) == wc.ErrorKind.WRONG_STATE
+    assert kind_of(lambda: run(c.refresh_mcp_credentials())) == wc.ErrorKind.NEEDS_SIGN_IN
+    start = c.start_v1_sign_in(wc.V1SignInOptions(client_id="cid", redirect_uri=REDIRECT))
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        c.handle_v1_redirect(None, f"{REDIRECT}?error=access_denied&state={state_of(start.url)}")
+    assert (e.value.code, e.value.kind) == ("authorization_denied", wc.ErrorKind.SIGN_IN_FAILED)
+
+    # What an app does with it: `match` on the enum.
+    def action(kind):
+        match kind:
+            case wc.ErrorKind.NEEDS_SIGN_IN | wc.ErrorKind.STEP_UP_REQUIRED:
+                return "sign in"
+            case wc.ErrorKind.INVALID_INPUT | wc.ErrorKind.WRONG_STATE:
+                return "fix the call"
+            case _:
+                return "report"
+
+    assert action(e.value.kind) == "report"
+    assert action(kind_of(lambda: client().handle_v1_redirect(None, f"{REDIRECT}?code=x&state=y"))) == "fix the call"
+
+    class Failing(wc.CredentialStore):
+        def load(self):
+            raise wc.HostError.Other(reason="keyring locked")
+
+        def save(self, credentials_json):
+            raise wc.HostError.Other(reason="keyring locked")
+
+        def clear(self):
+            pass
+
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        wc.WorkboardClient(wc.ClientOptions(), store=Failing())
+    assert (e.value.code, e.value.kind) == ("credential_store_failed", wc.ErrorKind.STORAGE)
+    assert "keyring locked" in e.value.message
+
+
 def test_personal_token_summary_has_no_secret():
     c = wc.WorkboardClient(wc.ClientOptions(token="Bearer wbp_secret_123"))
     s = c.credentials_summary()

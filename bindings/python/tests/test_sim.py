@@ -92,6 +92,7 @@ def test_cancel_calls_stops_a_call_in_flight_and_the_client_stays_usable(sim):
         with pytest.raises(wc.WorkboardError.Failed) as e:
             await call
         assert e.value.code == "cancelled"
+        assert e.value.kind == wc.ErrorKind.CANCELLED
         # The notification is counted once its own latency has passed.
         await wait_for("notifications/cancelled", lambda: counter("mcp:notifications/cancelled") > 0)
         assert counter("mcp:notifications/cancelled") == 1
@@ -110,6 +111,7 @@ def test_wrong_token_is_unauthorized_with_hint(sim):
     with pytest.raises(wc.WorkboardError.Failed) as e:
         run(c.list_tools())
     assert e.value.code == "unauthorized"
+    assert e.value.kind == wc.ErrorKind.NEEDS_SIGN_IN  # the server's 401
     assert sim.base_url in e.value.hint
 
 

@@ -16,6 +16,7 @@ from .workboard_ffi import (  # noqa: F401
     CredentialStore,
     CredentialsListener,
     CredentialsSummary,
+    ErrorKind,
     HostError,
     HttpHeader,
     HttpRequest,

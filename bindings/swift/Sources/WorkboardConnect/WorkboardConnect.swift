@@ -3505,6 +3505,213 @@ public func FfiConverterTypeV1SignInStart_lower(_ value: V1SignInStart) -> RustB
 
 
 /**
+ * What an app does about an error: a small, stable classification of every error (its
+ * `code` stays the precise reason), the same on every platform. Kotlin `when`, Swift `switch`
+ * or Python `match` on it.
+ */
+
+public enum ErrorKind: Equatable, Hashable {
+    
+    /**
+     * No usable credentials: sign in (again) or set a personal token.
+     */
+    case needsSignIn
+    /**
+     * The token lacks a scope this call needs: sign in again granting it.
+     */
+    case stepUpRequired
+    /**
+     * Refused by policy: forbidden, or credentials/secrets that belong elsewhere.
+     */
+    case unauthorized
+    /**
+     * An interactive sign-in failed (state, code, consent, token endpoint, client identity).
+     */
+    case signInFailed
+    /**
+     * The network or a transport failed (retrying later may work).
+     */
+    case network
+    /**
+     * A call passed its deadline.
+     */
+    case timeout
+    /**
+     * The server asked to slow down.
+     */
+    case rateLimited
+    /**
+     * The server refused or failed (HTTP status, session, discovery, oversized answers).
+     */
+    case server
+    /**
+     * The server broke the protocol or sent something this SDK must refuse.
+     */
+    case `protocol`
+    /**
+     * The caller's input (argument, URL, JSON) is invalid.
+     */
+    case invalidInput
+    /**
+     * The call does not fit the current state.
+     */
+    case wrongState
+    /**
+     * The call was cancelled.
+     */
+    case cancelled
+    /**
+     * The client was closed (or its loop stopped): make a new one.
+     */
+    case stopped
+    /**
+     * The app's credential store failed (`credential_store_failed`).
+     */
+    case storage
+    /**
+     * A defect of this SDK or its host.
+     */
+    case `internal`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ErrorKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
+    typealias SwiftType = ErrorKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErrorKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .needsSignIn
+        
+        case 2: return .stepUpRequired
+        
+        case 3: return .unauthorized
+        
+        case 4: return .signInFailed
+        
+        case 5: return .network
+        
+        case 6: return .timeout
+        
+        case 7: return .rateLimited
+        
+        case 8: return .server
+        
+        case 9: return .`protocol`
+        
+        case 10: return .invalidInput
+        
+        case 11: return .wrongState
+        
+        case 12: return .cancelled
+        
+        case 13: return .stopped
+        
+        case 14: return .storage
+        
+        case 15: return .`internal`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ErrorKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .needsSignIn:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .stepUpRequired:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unauthorized:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .signInFailed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .network:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .timeout:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .rateLimited:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .server:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .`protocol`:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .invalidInput:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .wrongState:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .stopped:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .storage:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(15))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorKind_lift(_ buf: RustBuffer) throws -> ErrorKind {
+    return try FfiConverterTypeErrorKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorKind_lower(_ value: ErrorKind) -> RustBuffer {
+    return FfiConverterTypeErrorKind.lower(value)
+}
+
+
+
+/**
  * A failure reported by the app's own host implementation (transport, store, listener).
  */
 public 
@@ -3659,11 +3866,12 @@ public func FfiConverterTypeHostError_lower(_ value: HostError) -> RustBuffer {
 
 
 /**
- * Every failure of this library: a stable `code`, a `message` and a `hint`.
+ * Every failure of this library: a stable `code`, its `kind`, a `message` and a `hint`.
  *
- * Kotlin: `WorkboardException.Failed` (the message field is named `detail` there, because
- * `Throwable.message` is taken). Swift: `WorkboardError.Failed(code:message:hint:)`.
- * Python: `WorkboardError.Failed` with `.code`, `.message`, `.hint`.
+ * Kotlin: `WorkboardException.Failed` with `code`, `kind`, `detail` (the message field is
+ * named `detail` there, because `Throwable.message` is taken) and `hint`. Swift:
+ * `WorkboardError.Failed(code:kind:message:hint:)`. Python: `WorkboardError.Failed` with
+ * `.code`, `.kind`, `.message`, `.hint`.
  */
 public 
 enum WorkboardError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -3677,6 +3885,10 @@ enum WorkboardError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError
         /**
          * Stable snake_case code (`invalid_input`, `state_mismatch`, `unauthorized`, ...).
          */code: String, 
+        /**
+         * What kind of failure it is, i.e. what the app does about it (`unauthorized` and
+         * `not_signed_in` are both `NeedsSignIn`).
+         */kind: ErrorKind, 
         /**
          * What went wrong. Never contains a token, secret, code or `state`.
          */message: String, 
@@ -3715,6 +3927,7 @@ public struct FfiConverterTypeWorkboardError: FfiConverterRustBuffer {
         
         case 1: return .Failed(
             code: try FfiConverterString.read(from: &buf), 
+            kind: try FfiConverterTypeErrorKind.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf), 
             hint: try FfiConverterOptionString.read(from: &buf)
             )
@@ -3730,9 +3943,10 @@ public struct FfiConverterTypeWorkboardError: FfiConverterRustBuffer {
 
         
         
-        case let .Failed(code,message,hint):
+        case let .Failed(code,kind,message,hint):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(code, into: &buf)
+            FfiConverterTypeErrorKind.write(kind, into: &buf)
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionString.write(hint, into: &buf)
             

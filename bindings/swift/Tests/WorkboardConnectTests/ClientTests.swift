@@ -22,7 +22,7 @@ final class ClientTests: XCTestCase {
         do {
             try body()
             XCTFail("no error", file: file, line: line)
-        } catch WorkboardError.Failed(let code, _, _) {
+        } catch WorkboardError.Failed(let code, _, _, _) {
             return code
         } catch {
             XCTFail("not a WorkboardError: \(error)", file: file, line: line)
@@ -33,7 +33,7 @@ final class ClientTests: XCTestCase {
     func asyncCode(_ body: () async throws -> Void) async -> String? {
         do {
             try await body()
-        } catch WorkboardError.Failed(let code, _, _) {
+        } catch WorkboardError.Failed(let code, _, _, _) {
             return code
         } catch {
             return "not a WorkboardError: \(error)"
@@ -49,7 +49,7 @@ final class ClientTests: XCTestCase {
         do {
             _ = try parseCredentials(credentialsJson: "{\"kind\":")
             XCTFail("no error")
-        } catch WorkboardError.Failed(let code, let message, _) {
+        } catch WorkboardError.Failed(let code, _, let message, _) {
             XCTAssertEqual(code, "invalid_input")
             XCTAssertTrue(message.contains("stored credentials"))
         }
@@ -58,10 +58,48 @@ final class ClientTests: XCTestCase {
         do {
             _ = try c.handleV1Redirect(pendingJson: start.pendingJson, redirect: "\(redirect)?error=access_denied&state=\(state(of: start.url))")
             XCTFail("no error")
-        } catch WorkboardError.Failed(let code, _, let hint) {
+        } catch WorkboardError.Failed(let code, _, _, let hint) {
             XCTAssertEqual(code, "authorization_denied")
             XCTAssertTrue(hint?.contains("declined") ?? false)
         }
+    }
+
+    /// The kind of the WorkboardError thrown by `body`.
+    func kind(_ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) -> ErrorKind? {
+        do {
+            try body()
+            XCTFail("no error", file: file, line: line)
+        } catch WorkboardError.Failed(_, let kind, _, _) {
+            return kind
+        } catch {
+            XCTFail("not a WorkboardError: \(error)", file: file, line: line)
+        }
+        return nil
+    }
+
+    func testErrorsCarryTheirKind() async throws {
+        // What an app does with it: an exhaustive `switch` over the enum.
+        func action(_ k: ErrorKind) -> String {
+            switch k {
+            case .needsSignIn, .stepUpRequired, .signInFailed: return "sign in"
+            case .network, .timeout, .rateLimited, .server: return "retry later"
+            case .invalidInput, .wrongState: return "fix the call"
+            case .unauthorized, .`protocol`, .cancelled, .stopped, .storage, .`internal`: return "report"
+            }
+        }
+        XCTAssertEqual(kind { _ = try parseCredentials(credentialsJson: "{\"kind\":") }, .invalidInput)
+        let c = try client()
+        XCTAssertEqual(kind { _ = try c.stepUpMcpSignIn(scope: "x") }, .wrongState)
+        XCTAssertEqual(kind { _ = try c.handleV1Redirect(pendingJson: nil, redirect: "\(redirect)?code=x&state=y") }.map(action), "fix the call")
+        do {
+            _ = try await c.refreshMcpCredentials()
+            XCTFail("no error")
+        } catch WorkboardError.Failed(let code, let kind, _, _) {
+            XCTAssertEqual(code, "not_signed_in")
+            XCTAssertEqual(kind, .needsSignIn)
+        }
+        let start = try c.startV1SignIn(options: V1SignInOptions(clientId: "cid", redirectUri: redirect))
+        XCTAssertEqual(kind { _ = try c.handleV1Redirect(pendingJson: start.pendingJson, redirect: "\(redirect)?error=access_denied&state=\(state(of: start.url))") }, .signInFailed)
     }
 
     func testPersonalTokenIsParsedAndNeverShown() throws {
@@ -196,7 +234,7 @@ final class ClientTests: XCTestCase {
         do {
             _ = try await c.listTools()
             XCTFail("no error")
-        } catch WorkboardError.Failed(let code, let message, _) {
+        } catch WorkboardError.Failed(let code, _, let message, _) {
             XCTAssertEqual(code, "response_too_large")
             XCTAssertTrue(message.contains("1024"), message)
         }

@@ -186,7 +186,7 @@ final class VectorReplayTests: XCTestCase {
                 var got: [String: Any]
                 do {
                     got = ["ok": try await runOp(r, op, step["args"] as? [String: Any] ?? [:])]
-                } catch WorkboardError.Failed(let code, _, _) {
+                } catch WorkboardError.Failed(let code, _, _, _) {
                     got = ["error": code]
                 }
                 XCTAssertTrue(transport.failures.isEmpty, "\(where_): \(transport.failures)")

@@ -2,17 +2,30 @@
 // secret refusal, credential listeners, the fetch transport's error mapping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { WorkboardClient, version } from '../node.js';
 import { loadVectors, replay } from './support/replay.mjs';
 
-function assertWorkboardError(e, code) {
+// The `ErrorKind` union the package's .d.ts declares: every thrown `kind` is one of them.
+const DTS = readFileSync(new URL('../pkg/workboard_wasm.d.ts', import.meta.url), 'utf8');
+const KINDS = [...(DTS.match(/export type ErrorKind =([^;]*);/)?.[1] ?? '').matchAll(/"([a-z_]+)"/g)].map((m) => m[1]);
+
+function assertWorkboardError(e, code, kind) {
   assert.ok(e instanceof Error, `not an Error: ${e}`);
   assert.equal(e.name, 'WorkboardError');
   assert.equal(e.code, code, `code ${e.code}: ${e.message}`);
+  assert.ok(KINDS.includes(e.kind), `kind ${e.kind} of ${e.code}`);
+  if (kind !== undefined) assert.equal(e.kind, kind, `kind of ${e.code}`);
   assert.equal(typeof e.message, 'string');
   assert.ok(e.hint === null || typeof e.hint === 'string');
   return true;
 }
+
+test('the .d.ts declares the ErrorKind union, one snake_case name per kind', () => {
+  assert.equal(KINDS.length, 15, DTS);
+  assert.equal(new Set(KINDS).size, KINDS.length);
+  assert.match(DTS, /interface WorkboardError extends Error \{[^}]*\bkind: ErrorKind;/);
+});
 
 test('version is the crate version', () => {
   assert.match(version(), /^\d+\.\d+\.\d+/);
@@ -21,8 +34,8 @@ test('version is the crate version', () => {
 test('bad constructor input throws typed errors, and the instance keeps working', () => {
   assert.throws(() => new WorkboardClient({ environment: 'ftp://evil.example' }), (e) => assertWorkboardError(e, 'insecure_url'));
   assert.throws(() => new WorkboardClient({ environment: 'http://example.com' }), (e) => assertWorkboardError(e, 'insecure_url'));
-  assert.throws(() => new WorkboardClient({ environment: 'not a url' }), (e) => assertWorkboardError(e, 'invalid_url'));
-  assert.throws(() => new WorkboardClient({ token: 5 }), (e) => assertWorkboardError(e, 'invalid_input'));
+  assert.throws(() => new WorkboardClient({ environment: 'not a url' }), (e) => assertWorkboardError(e, 'invalid_url', 'invalid_input'));
+  assert.throws(() => new WorkboardClient({ token: 5 }), (e) => assertWorkboardError(e, 'invalid_input', 'invalid_input'));
   assert.throws(() => new WorkboardClient({ token: '   ' }), (e) => assertWorkboardError(e, 'invalid_input'));
   assert.throws(() => new WorkboardClient({ credentials: '{"kind":' }), (e) => assertWorkboardError(e, 'invalid_input'));
   assert.throws(() => new WorkboardClient({ entropySeedHex: 'zz' }), (e) => assertWorkboardError(e, 'invalid_input'));
@@ -48,7 +61,7 @@ test('a client secret is refused in the browser API without the loud opt-in', as
   const c = new WorkboardClient({ fetch: async () => { throw new Error('must not be called'); } });
   await assert.rejects(
     c.startMcpSignIn({ serverUrl: 'https://mcp.example.org/mcp', redirectUri: 'https://app.example/cb', clientId: 'x', clientSecret: 's3cret' }),
-    (e) => assertWorkboardError(e, 'secret_in_browser') && !e.message.includes('s3cret') && /server/.test(e.hint),
+    (e) => assertWorkboardError(e, 'secret_in_browser', 'unauthorized') && !e.message.includes('s3cret') && /server/.test(e.hint),
   );
 });
 
@@ -58,9 +71,9 @@ test('bad sign-in input is a typed error, not a crash', async () => {
   await assert.rejects(c.startMcpSignIn(null), (e) => assertWorkboardError(e, 'invalid_input'));
   await assert.rejects(c.startMcpSignIn({ serverUrl: 'http://evil.example/mcp', redirectUri: 'https://a/cb' }), (e) => assertWorkboardError(e, 'insecure_url'));
   await assert.rejects(c.completeMcpSignIn('{not json', 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'invalid_input'));
-  await assert.rejects(c.completeMcpSignIn(null, 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'wrong_state'));
+  await assert.rejects(c.completeMcpSignIn(null, 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'wrong_state', 'wrong_state'));
   assert.throws(() => c.stepUpMcpSignIn('write'), (e) => assertWorkboardError(e, 'wrong_state'));
-  await assert.rejects(c.refreshMcpCredentials(), (e) => assertWorkboardError(e, 'not_signed_in'));
+  await assert.rejects(c.refreshMcpCredentials(), (e) => assertWorkboardError(e, 'not_signed_in', 'needs_sign_in'));
   assert.throws(() => c.setToken(''), (e) => assertWorkboardError(e, 'invalid_input'));
   assert.throws(() => c.setCredentialsJson('[]'), (e) => assertWorkboardError(e, 'invalid_input'));
 });
@@ -87,7 +100,7 @@ test('fetch failures map to transport errors (connect, timeout) with no request 
   });
   await assert.rejects(
     refused.startMcpSignIn({ serverUrl: 'https://mcp.example.org/mcp', redirectUri: 'https://app.example/cb' }),
-    (e) => assertWorkboardError(e, 'transport') && /ECONNREFUSED/.test(e.message),
+    (e) => assertWorkboardError(e, 'transport', 'network') && /ECONNREFUSED/.test(e.message),
   );
   // AbortSignal.timeout's timer does not keep Node alive (a real socket would): hold the loop.
   const keepAlive = setInterval(() => {}, 1000);
@@ -125,7 +138,7 @@ test('an AbortSignal cancels a call: code cancelled, notifications/cancelled sen
   const ac = new AbortController();
   const call = c.callTool('slow_tool', {}, { signal: ac.signal });
   setTimeout(() => ac.abort(), 20);
-  await assert.rejects(call, (e) => assertWorkboardError(e, 'cancelled'));
+  await assert.rejects(call, (e) => assertWorkboardError(e, 'cancelled', 'cancelled'));
   assert.ok(methods.includes('notifications/cancelled'), methods.join(','));
   await assert.rejects(c.listTools('not options'), (e) => assertWorkboardError(e, 'invalid_input'));
   // Already aborted: rejected without waiting.

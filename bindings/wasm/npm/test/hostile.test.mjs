@@ -65,6 +65,7 @@ function check(label, outcome) {
   assert.equal(e.name, 'WorkboardError', `${label}: not a WorkboardError: ${e.name}: ${e.message}`);
   assert.equal(typeof e.code, 'string', `${label}: no code`);
   assert.ok(e.code.length > 0, `${label}: empty code`);
+  assert.ok(typeof e.kind === 'string' && e.kind.length > 0, `${label}: no kind`);
   const text = `${e.message} ${e.hint ?? ''}`;
   assert.ok(!text.includes(SECRET), `${label}: the secret is in the error: ${text.slice(0, 200)}`);
   // The core bounds every message built from input (crates/workboard-core/src/untrusted.rs):

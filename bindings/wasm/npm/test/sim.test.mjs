@@ -38,7 +38,8 @@ test('WorkBoard v1: start in the "browser", exchange on the "server", revoke', a
   assert.equal(changes.length, 1);
   assert.equal(JSON.parse(changes[0]).dialect, 'workboard_v1');
   // The same code cannot be exchanged twice.
-  await assert.rejects(server.exchangeV1Code(code, 'demo-hash'), (e) => e.name === 'WorkboardError' && e.code === 'token_endpoint_error');
+  await assert.rejects(server.exchangeV1Code(code, 'demo-hash'), (e) => e.name === 'WorkboardError' && e.code === 'token_endpoint_error' &&
+    e.kind === 'sign_in_failed');
 
   assert.equal(await server.revokeV1Credentials(), 'revoked');
   assert.equal(server.credentialsJson(), undefined);
@@ -111,9 +112,9 @@ test('personal token: list tools, call a tool, concurrent calls share one sessio
 test('personal token: a wrong token is a typed unauthorized error with the 401 hint; bad arguments are typed', async () => {
   const c = new WorkboardClient({ environment: sim.url, token: 'wbp_wrong' });
   await assert.rejects(c.listTools(), (e) => e.name === 'WorkboardError' && e.code === 'unauthorized' &&
-    /Regenerate your personal token/.test(e.hint) && !e.message.includes('wbp_wrong'));
+    e.kind === 'needs_sign_in' && /Regenerate your personal token/.test(e.hint) && !e.message.includes('wbp_wrong'));
   const ok = new WorkboardClient({ environment: sim.url, token: TOKEN });
-  await assert.rejects(ok.callTool('', {}), (e) => e.code === 'invalid_input');
+  await assert.rejects(ok.callTool('', {}), (e) => e.code === 'invalid_input' && e.kind === 'invalid_input');
   await assert.rejects(ok.callTool('get_current_user', [1, 2]), (e) => e.code === 'invalid_input');
   await assert.rejects(ok.callTool('get_current_user', { n: 10n }), (e) => e.code === 'invalid_input');
   await assert.rejects(ok.callTool('no_such_tool', {}), (e) => e.name === 'WorkboardError');

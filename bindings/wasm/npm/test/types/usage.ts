@@ -8,6 +8,8 @@ import {
   type McpToolResult,
   type CredentialsSummary,
   type V1Code,
+  type ErrorKind,
+  type WorkboardError,
 } from 'workboard-connect';
 
 async function app(): Promise<void> {
@@ -44,6 +46,27 @@ async function app(): Promise<void> {
   await client.close();
 }
 
+// A caught error: branch on its kind (an exhaustive switch over the union).
+function action(e: unknown): string {
+  const err = e as WorkboardError;
+  const code: string = err.code;
+  const hint: string | null = err.hint;
+  const kind: ErrorKind = err.kind;
+  switch (kind) {
+    case 'needs_sign_in': case 'step_up_required': case 'sign_in_failed': return 'sign in';
+    case 'network': case 'timeout': case 'rate_limited': case 'server': return 'retry later';
+    case 'invalid_input': case 'wrong_state': return 'fix the call';
+    case 'unauthorized': case 'protocol': case 'cancelled': case 'stopped': case 'storage': case 'internal':
+      return `report ${code} ${hint ?? ''}`;
+    default: {
+      const never: never = kind;
+      return never;
+    }
+  }
+}
+// @ts-expect-error: not a kind
+const notAKind: ErrorKind = 'needs_signin';
+
 // @ts-expect-error: redirectUri is required
 startV1SignIn({ clientId: 'cid' });
 // @ts-expect-error: the options object has no such field
@@ -52,3 +75,5 @@ new WorkboardClient({ enviroment: 'us' });
 new WorkboardClient().listTools({ signal: 5 });
 
 void app;
+void action;
+void notAKind;

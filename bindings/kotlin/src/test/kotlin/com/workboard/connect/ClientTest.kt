@@ -40,6 +40,37 @@ class ClientTest {
     }
 
     @Test
+    fun errorsCarryTheirKind(): Unit = runBlocking {
+        fun kind(block: () -> Unit) = assertThrows<WorkboardException.Failed> { block() }.kind
+        // What an app does with it: an exhaustive `when` over the enum.
+        fun action(k: ErrorKind): String = when (k) {
+            ErrorKind.NEEDS_SIGN_IN, ErrorKind.STEP_UP_REQUIRED, ErrorKind.SIGN_IN_FAILED -> "sign in"
+            ErrorKind.NETWORK, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED, ErrorKind.SERVER -> "retry later"
+            ErrorKind.INVALID_INPUT, ErrorKind.WRONG_STATE -> "fix the call"
+            ErrorKind.UNAUTHORIZED, ErrorKind.PROTOCOL, ErrorKind.CANCELLED, ErrorKind.STOPPED,
+            ErrorKind.STORAGE, ErrorKind.INTERNAL -> "report"
+        }
+        assertEquals(ErrorKind.INVALID_INPUT, kind { parseCredentials("{\"kind\":") })
+        assertEquals(ErrorKind.INVALID_INPUT, kind { WorkboardClient(ClientOptions(entropySeedHex = "zz")) })
+        val c = client()
+        assertEquals(ErrorKind.WRONG_STATE, kind { c.stepUpMcpSignIn("x") })
+        assertEquals("fix the call", action(kind { c.handleV1Redirect(null, "$redirect?code=x&state=y") }))
+        assertEquals(ErrorKind.NEEDS_SIGN_IN, kind { runBlocking { c.refreshMcpCredentials() } })
+        assertEquals(ErrorKind.UNAUTHORIZED, kind { runBlocking { c.startMcpSignIn(McpSignInOptions(redirectUri = redirect, clientSecret = "s")) } })
+        val start = c.startV1SignIn(V1SignInOptions(clientId = "cid", redirectUri = redirect))
+        val denied = assertThrows<WorkboardException.Failed> { c.handleV1Redirect(start.pendingJson, "$redirect?error=access_denied&state=${query(start.url)["state"]}") }
+        assertEquals("authorization_denied" to ErrorKind.SIGN_IN_FAILED, denied.code to denied.kind)
+        val failing = object : CredentialStore {
+            override fun load(): String? = throw HostException.Other("keychain locked")
+            override fun save(credentialsJson: String) = throw HostException.Other("keychain locked")
+            override fun clear() {}
+        }
+        val stored = assertThrows<WorkboardException.Failed> { client(store = failing) }
+        assertEquals("credential_store_failed" to ErrorKind.STORAGE, stored.code to stored.kind)
+        assertTrue(stored.detail.contains("keychain locked"), stored.detail)
+    }
+
+    @Test
     fun personalTokenIsParsedAndNeverShown() {
         val c = WorkboardClient(ClientOptions(token = "Bearer wbp_secret_123"))
         val s = c.credentialsSummary()!!

@@ -63,6 +63,7 @@ class SimulatorFlowTest {
             val e = call.await().exceptionOrNull()
             assertTrue(e is WorkboardException.Failed, "$e")
             assertEquals("cancelled", (e as WorkboardException.Failed).code)
+            assertEquals(ErrorKind.CANCELLED, e.kind)
             // The notification is counted once its own latency has passed.
             waitFor("notifications/cancelled") { counter("mcp:notifications/cancelled") > 0 }
             assertEquals(1, counter("mcp:notifications/cancelled"))
@@ -82,6 +83,7 @@ class SimulatorFlowTest {
             val c = WorkboardClient(ClientOptions(environment = sim.baseUrl, token = "wbp_wrong"))
             val e = assertThrows<WorkboardException.Failed> { runBlocking { c.listTools() } }
             assertEquals("unauthorized", e.code)
+            assertEquals(ErrorKind.NEEDS_SIGN_IN, e.kind) // the server's 401
             assertTrue(e.hint!!.contains(sim.baseUrl), e.hint)
         }
     }
