@@ -119,9 +119,7 @@ pub mod untrusted;
 pub mod urlpolicy;
 pub mod vecmap;
 
-pub mod aiconfig;
 pub mod connection;
-pub mod diagnose;
 pub mod mcp;
 pub mod oauth;
 pub mod rest;

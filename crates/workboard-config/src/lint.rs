@@ -47,8 +47,8 @@ use serde_json::{Map, Value};
 use super::{
     jsonc, mask_secret, AiClient, CLAUDE_REDIRECT_URI, DEFAULT_SERVER_NAME, TOKEN_PLACEHOLDER,
 };
-use crate::env::is_loopback;
-use crate::error::{first_difference, Error, HINT_401, HINT_REDIRECT};
+use workboard_core::env::is_loopback;
+use workboard_core::error::{first_difference, Error, HINT_401, HINT_REDIRECT};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -498,13 +498,16 @@ impl Linter {
             self.push(
                 Severity::Error,
                 "url_invalid",
-                format!("`{}` is not a URL", short(&crate::http::redact_url(raw))),
+                format!(
+                    "`{}` is not a URL",
+                    short(&workboard_core::http::redact_url(raw))
+                ),
                 path,
                 Some(fix.into()),
             );
             return;
         };
-        let shown = short(&crate::http::redact_url(u.as_str()));
+        let shown = short(&workboard_core::http::redact_url(u.as_str()));
         match u.scheme() {
             "https" => {}
             "http" if is_loopback(&u) => {}
@@ -816,7 +819,7 @@ impl Linter {
             return;
         }
         let at = first_difference(CLAUDE_REDIRECT_URI, actual);
-        let shown = crate::http::redact_url(actual);
+        let shown = workboard_core::http::redact_url(actual);
         self.push(
             Severity::Error,
             "redirect_uri_mismatch",

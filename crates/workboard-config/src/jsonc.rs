@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::error::Error;
+use workboard_core::Error;
 
 /// Largest config file accepted: 1 MiB.
 pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;

@@ -15,10 +15,10 @@
 //!   `notifications/initialized` + `tools/list`, and — after a 401 on WorkBoard US or EU —
 //!   the same `initialize` on the other environment), records what came back into an
 //!   [`Observation`], and returns the diagnoses. The CLI's `doctor` only runs it with
-//!   [`crate::drive`] and prints the result. [`probe_plan`] lists the first requests.
+//!   [`workboard_core::drive`] and prints the result. [`probe_plan`] lists the first requests.
 //!
 //! ```
-//! use workboard_core::diagnose::{diagnose, Observation, TroubleshootingRow};
+//! use workboard_config::diagnose::{diagnose, Observation, TroubleshootingRow};
 //! let obs = Observation { node_version: Some("v16.20.2".into()), ..Default::default() };
 //! let d = diagnose(&obs);
 //! assert_eq!(d[0].row, TroubleshootingRow::ClaudeDesktopWontConnect);
@@ -28,18 +28,18 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aiconfig::CLAUDE_REDIRECT_URI;
-use crate::driver::SansIo;
-use crate::env::{check_secure_url, Environment, EU_BASE, US_BASE};
-use crate::error::{
+use crate::CLAUDE_REDIRECT_URI;
+use workboard_core::driver::SansIo;
+use workboard_core::env::{check_secure_url, Environment, EU_BASE, US_BASE};
+use workboard_core::error::{
     first_difference, hint_401, Error, HINT_401, HINT_NODE, HINT_NO_TOOLS, HINT_REDIRECT,
 };
-use crate::http::{HttpRequest, HttpResponse, Method, RequestId, TransportError};
-use crate::mcp::jsonrpc::{self, Implementation, JsonRpcId, Message};
-use crate::mcp::session::{decode_body, Limits, SessionInfo, SESSION_HEADER};
-use crate::oauth::www_authenticate::bearer_from_response;
-use crate::secret::SecretString;
-use crate::untrusted::Clip;
+use workboard_core::http::{HttpRequest, HttpResponse, Method, RequestId, TransportError};
+use workboard_core::mcp::jsonrpc::{self, Implementation, JsonRpcId, Message};
+use workboard_core::mcp::session::{decode_body, Limits, SessionInfo, SESSION_HEADER};
+use workboard_core::oauth::www_authenticate::bearer_from_response;
+use workboard_core::secret::SecretString;
+use workboard_core::untrusted::Clip;
 
 /// A row of the seed's troubleshooting table (or `Other`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -149,8 +149,11 @@ pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
             code: code.into(),
             // Observations hold foreign text (server URLs, transport errors, `node
             // --version`, redirect URIs): every diagnosis is bounded.
-            summary: crate::untrusted::cut(&summary, crate::untrusted::MAX_HINT_BYTES),
-            fix: crate::untrusted::cut(&fix, crate::untrusted::MAX_HINT_BYTES),
+            summary: workboard_core::untrusted::cut(
+                &summary,
+                workboard_core::untrusted::MAX_HINT_BYTES,
+            ),
+            fix: workboard_core::untrusted::cut(&fix, workboard_core::untrusted::MAX_HINT_BYTES),
         })
     };
     use DiagnosisSeverity::{Error as E, Warning as W};
@@ -443,7 +446,7 @@ impl DoctorParams {
 
 /// The sans-IO doctor: emits probes, records the answers, diagnoses.
 ///
-/// Run it with [`crate::drive`] (or any loop honouring [`SansIo`]); when
+/// Run it with [`workboard_core::drive`] (or any loop honouring [`SansIo`]); when
 /// [`Doctor::is_done`], read [`Doctor::diagnoses`] and [`Doctor::observation`].
 #[derive(Debug)]
 pub struct Doctor {
@@ -482,7 +485,7 @@ impl Doctor {
             .environment_label
             .clone()
             .or_else(|| env.as_ref().map(Environment::label))
-            .unwrap_or_else(|| crate::http::redact_url(&server_url));
+            .unwrap_or_else(|| workboard_core::http::redact_url(&server_url));
         let token = params
             .token
             .map(|t| {
@@ -497,7 +500,7 @@ impl Doctor {
         let obs = Observation {
             environment: Some(label),
             // Shown to users and logged: without user info or secret query values.
-            server_url: Some(crate::http::redact_url(&server_url)),
+            server_url: Some(workboard_core::http::redact_url(&server_url)),
             token_present: token.is_some(),
             node_version: params.node_version,
             node_missing: params.node_missing,
@@ -522,7 +525,7 @@ impl Doctor {
             ProbeKind::UnauthenticatedPost,
             SessionInfo::default().post(RequestId(0), &d.server_url.clone(), body, None),
         );
-        d.prm_candidates = crate::oauth::discovery::prm_candidates(&url, None)
+        d.prm_candidates = workboard_core::oauth::discovery::prm_candidates(&url, None)
             .map(|c| c.into_iter().map(|u| u.to_string()).collect())
             .unwrap_or_default();
         d.next_prm();
@@ -617,7 +620,8 @@ impl Doctor {
             }
             ProbeKind::ProtectedResourceMetadata => {
                 let ok = (200..300).contains(&status)
-                    && crate::oauth::metadata::ProtectedResourceMetadata::parse(&r.body).is_ok();
+                    && workboard_core::oauth::metadata::ProtectedResourceMetadata::parse(&r.body)
+                        .is_ok();
                 let had_ok = self.obs.prm_status.is_some_and(|s| (200..300).contains(&s));
                 if !had_ok {
                     // A 2xx whose body is not metadata counts as a failure (502).
