@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = jsonc::strip(text);
+    let _ = jsonc::parse_detailed(text);
     let _ = lint(text);
     let _ = detect(text);
     let _ = lint_as(text, Some(AiClient::Generic));

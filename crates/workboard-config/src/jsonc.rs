@@ -1,7 +1,24 @@
-//! JSON with comments (JSONC, as VS Code reads `mcp.json`): `//` and `/* */` comments and
-//! trailing commas are blanked out (same length, newlines kept, so line and column numbers
-//! of errors stay right), then the text is parsed as JSON.
+//! JSON with comments (JSONC), as VS Code reads `settings.json` and `mcp.json`: `//` and
+//! `/* */` comments and trailing commas in objects and arrays, nothing else (no single-quoted
+//! strings, unquoted keys or hexadecimal numbers: a file that has them fails in the clients
+//! too).
+//!
+//! The reader is [`serde_json_lenient`], Google's maintained fork of `serde_json` (Chromium
+//! and the Zed editor read their JSONC settings with it), with exactly those two extensions
+//! switched on. Being `serde_json` underneath, it keeps what the hand-written comment stripper
+//! it replaced relied on: errors say what was expected and where (1-based line and column),
+//! never the text; nesting is limited to 128 levels (no stack overflow on `[[[[…`); and the
+//! result is a `serde_json::Value`. Other candidates did not fit: `jsonc-parser` has a nesting
+//! limit and reads escaped surrogate pairs (`"\ud83d\ude00"`) only from 0.30 on, which needs
+//! Rust 1.88 (the workspace builds with 1.85); `json5` accepts far more than the clients do
+//! (single quotes, unquoted keys, `Infinity`) and has no nesting limit; `serde_jsonrc` has not
+//! been updated since 2020 (`serde_json_lenient` is its continuation); `json_comments` keeps no
+//! line numbers across block comments and leaves trailing commas in.
+//!
+//! A file is first read as strict JSON, then (if that fails) as JSONC, so [`parse_detailed`]
+//! also tells which one the file is: Claude Desktop and Cursor read strict JSON only.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use workboard_core::Error;
@@ -9,102 +26,13 @@ use workboard_core::Error;
 /// Largest config file accepted: 1 MiB.
 pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 
-/// What [`strip`] removed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Stripped {
-    /// The text with comments and trailing commas replaced by spaces.
-    pub text: String,
-    /// Whether a comment was found.
-    pub had_comments: bool,
-    /// Whether a trailing comma was found.
-    pub had_trailing_commas: bool,
-    /// Whether a block comment was left open at the end of the text.
-    pub unterminated_comment: bool,
-}
-
-/// Blanks out comments and trailing commas. Strings (with escapes) are left untouched.
-pub fn strip(input: &str) -> Stripped {
-    let mut out: Vec<char> = Vec::with_capacity(input.len());
-    let chars: Vec<char> = input.chars().collect();
-    let mut s = Stripped::default();
-    let mut i = 0;
-    // Index in `out` of the last comma outside strings with only whitespace/comments after it.
-    let mut pending_comma: Option<usize> = None;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '"' => {
-                pending_comma = None;
-                out.push(c);
-                i += 1;
-                while i < chars.len() {
-                    let d = chars[i];
-                    out.push(d);
-                    i += 1;
-                    if d == '\\' {
-                        if i < chars.len() {
-                            out.push(chars[i]);
-                            i += 1;
-                        }
-                    } else if d == '"' || d == '\n' {
-                        break;
-                    }
-                }
-            }
-            '/' if chars.get(i + 1) == Some(&'/') => {
-                s.had_comments = true;
-                while i < chars.len() && chars[i] != '\n' {
-                    out.push(' ');
-                    i += 1;
-                }
-            }
-            '/' if chars.get(i + 1) == Some(&'*') => {
-                s.had_comments = true;
-                out.push(' ');
-                out.push(' ');
-                i += 2;
-                let mut closed = false;
-                while i < chars.len() {
-                    if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
-                        out.push(' ');
-                        out.push(' ');
-                        i += 2;
-                        closed = true;
-                        break;
-                    }
-                    out.push(if chars[i] == '\n' { '\n' } else { ' ' });
-                    i += 1;
-                }
-                if !closed {
-                    s.unterminated_comment = true;
-                }
-            }
-            ',' => {
-                pending_comma = Some(out.len());
-                out.push(c);
-                i += 1;
-            }
-            '}' | ']' => {
-                if let Some(p) = pending_comma.take() {
-                    out[p] = ' ';
-                    s.had_trailing_commas = true;
-                }
-                out.push(c);
-                i += 1;
-            }
-            c if c.is_whitespace() => {
-                out.push(c);
-                i += 1;
-            }
-            _ => {
-                pending_comma = None;
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    s.text = out.into_iter().collect();
-    s
+/// Which dialect a file needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Syntax {
+    /// Strict JSON (RFC 8259): every client reads it.
+    Json,
+    /// JSONC: the file has comments or trailing commas, which only VS Code accepts.
+    Jsonc,
 }
 
 /// Parses JSON or JSONC into a value.
@@ -115,26 +43,26 @@ pub fn parse(input: &str) -> Result<Value, Error> {
     Ok(parse_detailed(input)?.0)
 }
 
-/// Like [`parse`], and also returns what was stripped.
-pub fn parse_detailed(input: &str) -> Result<(Value, Stripped), Error> {
+/// Like [`parse`], and also tells whether the file needs JSONC. A leading byte order mark is
+/// skipped.
+pub fn parse_detailed(input: &str) -> Result<(Value, Syntax), Error> {
     if input.len() > MAX_CONFIG_BYTES {
         return Err(Error::Config {
             reason: format!("the file is larger than {MAX_CONFIG_BYTES} bytes"),
         });
     }
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
-    let stripped = strip(input);
-    if stripped.unterminated_comment {
-        let (line, column) = end_position(input);
-        return Err(Error::ConfigSyntax {
-            line,
-            column,
-            reason: "unterminated /* comment".into(),
-        });
+    if let Ok(v) = serde_json::from_str::<Value>(input) {
+        return Ok((v, Syntax::Json));
     }
-    match serde_json::from_str::<Value>(&stripped.text) {
-        Ok(v) => Ok((v, stripped)),
+    let mut de = serde_json_lenient::Deserializer::from_str(input);
+    de.set_allow_comments(true);
+    de.set_ignore_trailing_commas(true);
+    match Value::deserialize(&mut de).and_then(|v| de.end().map(|()| v)) {
+        Ok(v) => Ok((v, Syntax::Jsonc)),
         Err(e) => {
+            // serde_json's wording: "expected `,` or `}` at line 3 column 5"; the position
+            // goes into the error's fields, the rest names what was expected, never the text.
             let msg = e.to_string();
             let reason = msg
                 .split(" at line ")
@@ -150,31 +78,38 @@ pub fn parse_detailed(input: &str) -> Result<(Value, Stripped), Error> {
     }
 }
 
-fn end_position(input: &str) -> (usize, usize) {
-    let line = input.matches('\n').count() + 1;
-    let column = input
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, column)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     #[test]
-    fn strips_comments_and_trailing_commas_but_not_strings() {
+    fn comments_and_trailing_commas_but_not_inside_strings() {
         let text = "{\n // c\n \"a\": \"http://x//y /* z */\", /* b */\n \"b\": [1, 2,],\n}";
-        let s = strip(text);
-        assert!(s.had_comments && s.had_trailing_commas);
-        assert_eq!(s.text.len(), text.len());
-        let v: Value = serde_json::from_str(&s.text).unwrap();
+        let (v, syntax) = parse_detailed(text).unwrap();
+        assert_eq!(syntax, Syntax::Jsonc);
         assert_eq!(v["a"], "http://x//y /* z */");
         assert_eq!(v["b"][1], 2);
+        let (_, syntax) = parse_detailed("{\"a\": \"// not a comment\"}").unwrap();
+        assert_eq!(syntax, Syntax::Json);
+    }
+
+    #[test]
+    fn only_the_vscode_extensions() {
+        for text in [
+            "{'a': 1}",
+            "{a: 1}",
+            "{\"a\": 0x10}",
+            "{\"a\": Infinity}",
+            "# shell comment\n{}",
+            "{\"a\": \"\\v\"}",
+        ] {
+            assert_eq!(
+                parse(text).unwrap_err().code(),
+                "invalid_config_json",
+                "{text}"
+            );
+        }
     }
 
     #[test]
@@ -184,10 +119,26 @@ mod tests {
             Error::ConfigSyntax { line, column, .. } => assert_eq!((line, column), (3, 3)),
             other => panic!("{other:?}"),
         }
+        // Positions count the lines of comments before the error.
+        let err = parse("{\n /* one\n two */ \"a\": 1,\n // three\n \"b\" 2\n}").unwrap_err();
+        match err {
+            Error::ConfigSyntax { line, column, .. } => assert_eq!((line, column), (5, 6)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn unterminated_block_comment() {
         assert_eq!(parse("{ /* x").unwrap_err().code(), "invalid_config_json");
+    }
+
+    #[test]
+    fn escaped_surrogate_pairs_and_deep_nesting() {
+        let (v, _) = parse_detailed("{\"a\": \"\\ud83d\\ude00\", // smile\n}").unwrap();
+        assert_eq!(v["a"], "\u{1F600}");
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(parse(&deep).unwrap_err().code(), "invalid_config_json");
+        let deep = format!("// x\n{}", "{\"a\":".repeat(100_000));
+        assert_eq!(parse(&deep).unwrap_err().code(), "invalid_config_json");
     }
 }

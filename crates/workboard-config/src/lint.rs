@@ -85,7 +85,7 @@ pub fn lint(text: &str) -> Result<Vec<Finding>, Error> {
 /// checks stricter: e.g. `type` is required for [`AiClient::Generic`] and
 /// [`AiClient::VsCode`], and comments are fine only for VS Code).
 pub fn lint_as(text: &str, client: Option<AiClient>) -> Result<Vec<Finding>, Error> {
-    let (root, stripped) = jsonc::parse_detailed(text)?;
+    let (root, syntax) = jsonc::parse_detailed(text)?;
     let Value::Object(root) = root else {
         return Err(Error::Config {
             reason: format!(
@@ -100,7 +100,7 @@ pub fn lint_as(text: &str, client: Option<AiClient>) -> Result<Vec<Finding>, Err
         inputs: inputs_of(&root),
     };
     let vscode_file = root.contains_key("servers") || client == Some(AiClient::VsCode);
-    if (stripped.had_comments || stripped.had_trailing_commas) && !vscode_file {
+    if syntax == jsonc::Syntax::Jsonc && !vscode_file {
         l.push(
             Severity::Warning,
             "comments_in_strict_json",
