@@ -117,7 +117,7 @@ pub mod random;
 pub mod secret;
 pub mod untrusted;
 pub mod urlpolicy;
-pub mod vecmap;
+mod vecmap;
 
 pub mod connection;
 pub mod mcp;
