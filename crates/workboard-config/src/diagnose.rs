@@ -35,9 +35,9 @@ use workboard_core::error::{
     first_difference, hint_401, Error, HINT_401, HINT_NODE, HINT_NO_TOOLS, HINT_REDIRECT,
 };
 use workboard_core::http::{HttpRequest, HttpResponse, Method, RequestId, TransportError};
-use workboard_core::mcp::jsonrpc::{self, Implementation, JsonRpcId, Message};
-use workboard_core::mcp::session::{decode_body, Limits, SessionInfo, SESSION_HEADER};
-use workboard_core::oauth::www_authenticate::bearer_from_response;
+use workboard_core::mcp::jsonrpc::Implementation;
+use workboard_core::mcp::SessionInfo;
+use workboard_core::probe;
 use workboard_core::secret::SecretString;
 use workboard_core::untrusted::Clip;
 
@@ -520,21 +520,13 @@ impl Doctor {
             prm_candidates: VecDeque::new(),
             prm_tried: Vec::new(),
         };
-        let body = d.initialize_body();
-        d.push(
-            ProbeKind::UnauthenticatedPost,
-            SessionInfo::default().post(RequestId(0), &d.server_url.clone(), body, None),
-        );
-        d.prm_candidates = workboard_core::oauth::discovery::prm_candidates(&url, None)
-            .map(|c| c.into_iter().map(|u| u.to_string()).collect())
-            .unwrap_or_default();
+        let unauthenticated = probe::initialize_request(&d.server_url, None, &client_info());
+        d.push(ProbeKind::UnauthenticatedPost, unauthenticated);
+        d.prm_candidates = probe::protected_resource_metadata_urls(&url).into();
         d.next_prm();
         if let Some(auth) = d.auth() {
-            let body = d.initialize_body();
-            d.push(
-                ProbeKind::Initialize,
-                SessionInfo::default().post(RequestId(0), &d.server_url.clone(), body, Some(&auth)),
-            );
+            let initialize = probe::initialize_request(&d.server_url, Some(&auth), &client_info());
+            d.push(ProbeKind::Initialize, initialize);
         }
         Ok(d)
     }
@@ -581,13 +573,6 @@ impl Doctor {
             .map(|t| SecretString::new(format!("Bearer {}", t.expose())))
     }
 
-    fn initialize_body(&self) -> Vec<u8> {
-        jsonrpc::initialize_body(
-            &JsonRpcId::Number(1),
-            &Implementation::new("workboard-doctor", env!("CARGO_PKG_VERSION")),
-        )
-    }
-
     fn push(&mut self, kind: ProbeKind, mut req: HttpRequest) {
         req.id = RequestId(self.next_id);
         self.next_id += 1;
@@ -603,7 +588,7 @@ impl Doctor {
                 self.obs.www_authenticate = r
                     .header("www-authenticate")
                     .map(|w| w.chars().take(512).collect());
-                let rm = bearer_from_response(r).and_then(|b| b.resource_metadata);
+                let rm = probe::resource_metadata_url(r);
                 let usable = rm.filter(|rm| {
                     url::Url::parse(rm)
                         .is_ok_and(|u| check_secure_url(&u, "resource_metadata").is_ok())
@@ -619,9 +604,8 @@ impl Doctor {
                 }
             }
             ProbeKind::ProtectedResourceMetadata => {
-                let ok = (200..300).contains(&status)
-                    && workboard_core::oauth::metadata::ProtectedResourceMetadata::parse(&r.body)
-                        .is_ok();
+                let ok =
+                    (200..300).contains(&status) && probe::is_protected_resource_metadata(&r.body);
                 let had_ok = self.obs.prm_status.is_some_and(|s| (200..300).contains(&s));
                 if !had_ok {
                     // A 2xx whose body is not metadata counts as a failure (502).
@@ -639,46 +623,32 @@ impl Doctor {
                 self.obs.initialize_status = Some(status);
                 if status == 401 {
                     if let (Some(env), Some(auth)) = (self.other_env.clone(), self.auth()) {
-                        let body = self.initialize_body();
-                        self.push(
-                            ProbeKind::OtherEnvironment,
-                            SessionInfo::default().post(
-                                RequestId(0),
-                                &env.mcp_url(),
-                                body,
-                                Some(&auth),
-                            ),
-                        );
+                        let other =
+                            probe::initialize_request(&env.mcp_url(), Some(&auth), &client_info());
+                        self.push(ProbeKind::OtherEnvironment, other);
                     }
                     return;
                 }
                 if !(200..300).contains(&status) {
                     return;
                 }
-                match first_result(r) {
-                    Ok(v) => match jsonrpc::parse_initialize_result(v) {
-                        Ok(init) => {
-                            self.session.protocol_version = Some(init.protocol_version);
-                            self.session.session_id = r.header(SESSION_HEADER).map(str::to_string);
-                            let auth = self.auth();
-                            let url = self.server_url.clone();
-                            let n = self.session.post(
-                                RequestId(0),
-                                &url,
-                                jsonrpc::initialized_body(),
-                                auth.as_ref(),
-                            );
-                            self.push(ProbeKind::Initialized, n);
-                            let t = self.session.post(
-                                RequestId(0),
-                                &url,
-                                jsonrpc::list_tools_body(&JsonRpcId::Number(2), None),
-                                auth.as_ref(),
-                            );
-                            self.push(ProbeKind::ToolsList, t);
-                        }
-                        Err(e) => self.obs.initialize_problem = Some(e.to_string()),
-                    },
+                match probe::read_initialize(r) {
+                    Ok(session) => {
+                        self.session = session;
+                        let auth = self.auth();
+                        let n = probe::initialized_request(
+                            &self.session,
+                            &self.server_url,
+                            auth.as_ref(),
+                        );
+                        self.push(ProbeKind::Initialized, n);
+                        let t = probe::list_tools_request(
+                            &self.session,
+                            &self.server_url,
+                            auth.as_ref(),
+                        );
+                        self.push(ProbeKind::ToolsList, t);
+                    }
                     Err(e) => self.obs.initialize_problem = Some(e.to_string()),
                 }
             }
@@ -686,10 +656,7 @@ impl Doctor {
             ProbeKind::ToolsList => {
                 self.obs.tools_list_status = Some(status);
                 if (200..300).contains(&status) {
-                    self.obs.tools_count = first_result(r)
-                        .ok()
-                        .and_then(|v| jsonrpc::parse_list_tools_result(v).ok())
-                        .map(|l| l.tools.len());
+                    self.obs.tools_count = probe::read_tool_count(r).ok();
                 }
             }
             ProbeKind::OtherEnvironment => {
@@ -701,6 +668,11 @@ impl Doctor {
     }
 }
 
+/// Who the doctor says it is in `initialize`.
+fn client_info() -> Implementation {
+    Implementation::new("workboard-doctor", env!("CARGO_PKG_VERSION"))
+}
+
 fn get(url: &str) -> HttpRequest {
     HttpRequest {
         id: RequestId(0),
@@ -709,22 +681,6 @@ fn get(url: &str) -> HttpRequest {
         headers: vec![("Accept".into(), "application/json".into())],
         body: Vec::new(),
     }
-}
-
-/// The result of the first JSON-RPC response in a body (JSON or SSE).
-fn first_result(r: &HttpResponse) -> Result<serde_json::Value, Error> {
-    let d = decode_body(r, Limits::default())?;
-    for m in d.messages {
-        if let Message::Response { outcome, .. } = m {
-            return outcome.map_err(|e| Error::JsonRpc {
-                code: e.code,
-                message: e.message.chars().take(200).collect(),
-            });
-        }
-    }
-    Err(Error::Protocol {
-        reason: "no JSON-RPC response in the body".into(),
-    })
 }
 
 impl SansIo for Doctor {

@@ -122,7 +122,11 @@ mod vecmap;
 pub mod connection;
 pub mod mcp;
 pub mod oauth;
+pub mod probe;
 pub mod rest;
+
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use credentials::{Credentials, Dialect, TokenSet};
 pub use driver::{drive, Clock, SansIo, Transport};

@@ -9,15 +9,15 @@
 use proptest::prelude::*;
 use serde_json::json;
 use workboard_core::connection::{Connection, ConnectionConfig};
-use workboard_core::credentials::strip_bearer;
 use workboard_core::error::{check_redirect_uri, first_difference};
+use workboard_core::fuzzing::negotiate;
+use workboard_core::fuzzing::strip_bearer;
+use workboard_core::fuzzing::{parse_bearer, parse_challenges};
+use workboard_core::fuzzing::{validate_verifier, Pkce};
 use workboard_core::http::redact_url;
-use workboard_core::mcp::jsonrpc::negotiate;
 use workboard_core::oauth::flow::{AuthContext, McpAuthConfig, McpAuthFlow};
 use workboard_core::oauth::pending::PendingAuthorization;
-use workboard_core::oauth::pkce::{validate_verifier, Pkce};
 use workboard_core::oauth::v1::{start_authorization, V1Config};
-use workboard_core::oauth::www_authenticate::{parse_bearer, parse_challenges};
 use workboard_core::{rest, Credentials, Environment, RequestId, SecretString, SeededEntropy};
 
 const T0: u64 = 1_764_000_000_000;
@@ -110,10 +110,10 @@ fn a_host_mixing_capitals_and_non_ascii_is_an_invalid_url() {
 /// short, as excerpts).
 #[test]
 fn every_public_entry_point_bounds_its_error_messages() {
-    use workboard_core::mcp::jsonrpc::{parse_initialize_result, parse_list_tools_result};
-    use workboard_core::oauth::metadata::{AuthorizationServerMetadata, ProtectedResourceMetadata};
-    use workboard_core::oauth::registration::parse_registration_response;
-    use workboard_core::oauth::token::parse_token_body;
+    use workboard_core::fuzzing::parse_registration_response;
+    use workboard_core::fuzzing::parse_token_body;
+    use workboard_core::fuzzing::{parse_initialize_result, parse_list_tools_result};
+    use workboard_core::fuzzing::{AuthorizationServerMetadata, ProtectedResourceMetadata};
     use workboard_core::{Dialect, Error, HttpResponse};
 
     const SECRET: &str = "tok_live_S3CR3T0123456789abcdefXYZ";
