@@ -1,17 +1,17 @@
-//! AI-client config files (`aiconfig`): JSONC parsing, lint, format detection and merge.
+//! AI-client config files (`workboard-config`): JSONC parsing, lint, format detection and merge.
 //! A merged file must lint without a syntax error, and keep the WorkBoard entry.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workboard_core::aiconfig::lint::{detect, lint, lint_as};
-use workboard_core::aiconfig::{jsonc, merge_into, AiClient, ConfigParams};
+use workboard_config::lint::{detect, lint, lint_as};
+use workboard_config::{jsonc, merge_into, AiClient, ConfigParams};
 use workboard_core::SecretString;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = jsonc::strip(text);
+    let _ = jsonc::parse_detailed(text);
     let _ = lint(text);
     let _ = detect(text);
     let _ = lint_as(text, Some(AiClient::Generic));

@@ -1,9 +1,9 @@
-//! The sans-IO doctor (`diagnose.rs`) answered by an arbitrary server: it must finish in a
+//! The sans-IO doctor (`workboard-config`, `diagnose.rs`) answered by an arbitrary server: it must finish in a
 //! bounded number of requests and never put the token in a diagnosis or observation.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workboard_core::diagnose::{Doctor, DoctorParams};
+use workboard_config::diagnose::{Doctor, DoctorParams};
 use workboard_core::{Environment, HttpResponse, SansIo, SecretString, TransportError};
 
 const TOKEN: &str = "fuzzdoctortoken0123456789";

@@ -3,10 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workboard_core::mcp::jsonrpc::{
+use workboard_core::fuzzing::{
     parse_call_tool_result, parse_initialize_result, parse_list_tools_result, parse_messages, Message,
 };
-use workboard_core::mcp::session::{decode_body, Limits};
+use workboard_core::fuzzing::{decode_body, Limits};
 use workboard_core::HttpResponse;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,7 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use url::Url;
-use workboard_core::oauth::metadata::{AuthorizationServerMetadata, IssuerPolicy, ProtectedResourceMetadata};
+use workboard_core::fuzzing::{AuthorizationServerMetadata, ProtectedResourceMetadata};
+use workboard_core::oauth::metadata::IssuerPolicy;
 use workboard_core::Environment;
 
 fuzz_target!(|data: &[u8]| {

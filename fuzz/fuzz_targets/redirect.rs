@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workboard_core::oauth::pending::{parse_authorization_response, PendingAuthorization};
+use workboard_core::fuzzing::parse_authorization_response;
+use workboard_core::oauth::pending::PendingAuthorization;
 
 const STATE: &str = "fuzzSTATEfuzzSTATEfuzzSTATE0123456789abcdef";
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";

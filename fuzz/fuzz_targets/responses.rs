@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workboard_core::oauth::{registration, v1};
+use workboard_core::fuzzing::parse_registration_response;
+use workboard_core::oauth::v1;
 use workboard_core::{rest, Credentials, Environment, HttpResponse};
 
 fuzz_target!(|data: &[u8]| {
@@ -20,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let sent = v1::exchange_request_from_parts(&Environment::Us, "cid", &code, &code, "https://app.example/cb", workboard_core::RequestId(1));
     let _ = v1::handle_exchange_response(&sent, &resp, 1_700_000_000_000);
     let _ = v1::handle_revoke_response(&sent, &resp);
-    let _ = registration::parse_registration_response(&resp);
+    let _ = parse_registration_response(&resp);
     if let Ok(s) = std::str::from_utf8(body) {
         if let Ok(c) = Credentials::from_json(s) {
             let _ = (format!("{c:?}"), c.to_json(), c.is_expired(0), c.should_refresh(0));

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workboard_core::mcp::session::{decode_sse, Limits};
-use workboard_core::mcp::sse::SseDecoder;
+use workboard_core::fuzzing::{decode_sse, Limits};
+use workboard_core::fuzzing::SseDecoder;
 
 fuzz_target!(|data: &[u8]| {
     if data.is_empty() {

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workboard_core::oauth::token::parse_token_body;
+use workboard_core::fuzzing::parse_token_body;
 use workboard_core::{Dialect, SecretString};
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workboard_core::oauth::www_authenticate::{bearer_from_response, parse_bearer, parse_challenges, MAX_PARAMS};
+use workboard_core::fuzzing::{bearer_from_response, parse_bearer, parse_challenges, MAX_PARAMS};
 use workboard_core::HttpResponse;
 
 fuzz_target!(|data: &[u8]| {

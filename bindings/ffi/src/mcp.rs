@@ -16,13 +16,13 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use futures_util::StreamExt;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use tokio::sync::{mpsc, Notify};
 use workboard_core::connection::{
     CallHandle, CallOutput, Connection, ConnectionConfig, ConnectionEvent,
 };
 use workboard_core::http::{HttpRequest, HttpResponse, RequestId, TransportError};
 use workboard_core::mcp::jsonrpc::{CallToolResult, ContentBlock, Implementation, Tool};
-use workboard_core::vecmap::VecMap;
 use workboard_core::{driver, Clock, Error, Transport};
 
 use crate::client::WorkboardClient;
@@ -86,7 +86,7 @@ type Command = Box<dyn FnOnce(&mut Connection, &mut LoopState) + Send>;
 struct LoopState {
     /// Callers waiting for a call: the result goes back through the hand-over; `seen` is the
     /// cancel generation the call was made under.
-    waiters: VecMap<CallHandle, Waiter>,
+    waiters: BTreeMap<CallHandle, Waiter>,
     /// The client's credentials generation the connection last received.
     seen_generation: u64,
     /// A failure of the app's credential store, reported to the next call that completes.
@@ -348,7 +348,7 @@ async fn run_loop(
         return;
     };
     let ls = RefCell::new(LoopState {
-        waiters: VecMap::new(),
+        waiters: BTreeMap::new(),
         seen_generation: generation,
         store_error: None,
         ready: Vec::new(),

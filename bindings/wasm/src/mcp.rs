@@ -24,9 +24,8 @@ use crate::types::CallOptions;
 use tsify::Ts;
 
 type Command = Box<dyn FnOnce(&mut Connection)>;
-type Waiters = Rc<
-    RefCell<workboard_core::vecmap::VecMap<CallHandle, oneshot::Sender<Result<CallOutput, Error>>>>,
->;
+type Waiters =
+    Rc<RefCell<std::collections::BTreeMap<CallHandle, oneshot::Sender<Result<CallOutput, Error>>>>>;
 
 /// The running connection of a client: the inbox of its loop.
 pub(crate) struct Running {
@@ -208,7 +207,7 @@ impl Inner {
         }
         let mut conn = Connection::new(config).map_err(to_js)?;
         let (tx, rx) = unbounded::<Command>();
-        let waiters: Waiters = Rc::new(RefCell::new(workboard_core::vecmap::VecMap::new()));
+        let waiters: Waiters = Rc::new(RefCell::new(std::collections::BTreeMap::new()));
         let running = Rc::new(Running {
             tx,
             waiters: waiters.clone(),

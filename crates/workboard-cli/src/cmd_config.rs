@@ -1,13 +1,13 @@
 //! `workboard config ...`: generate and lint AI-client configurations.
 //!
-//! All logic lives in `workboard_core::aiconfig`; this module reads files, prints and maps
+//! All logic lives in `workboard_config`; this module reads files, prints and maps
 //! outcomes to exit codes.
 
 use std::path::Path;
 
 use serde_json::{json, Value};
-use workboard_core::aiconfig::lint::{lint, Finding, Severity};
-use workboard_core::aiconfig::{generate, merge_into, AiClient, ConfigParams, ConfigToken, Os};
+use workboard_config::lint::{lint, Finding, Severity};
+use workboard_config::{generate, merge_into, AiClient, ConfigParams, ConfigToken, Os};
 use workboard_core::Credentials;
 
 use crate::app::{ConfigCommand, Ctx, GenArgs};

@@ -1,11 +1,11 @@
 //! `workboard doctor`: probe the server and map each failure to the troubleshooting table.
 //!
-//! The probes and the diagnosis are the core's sans-IO `Doctor`; this module supplies the
+//! The probes and the diagnosis are `workboard_config`'s sans-IO `Doctor`; this module supplies the
 //! transport, the clock, the stored token and `node --version`, then prints.
 
 use serde_json::json;
-use workboard_core::aiconfig::AiClient;
-use workboard_core::diagnose::{Diagnosis, DiagnosisSeverity, Doctor, DoctorParams};
+use workboard_config::diagnose::{Diagnosis, DiagnosisSeverity, Doctor, DoctorParams};
+use workboard_config::AiClient;
 use workboard_native::{ReqwestTransport, SystemClock};
 
 use crate::app::Ctx;

@@ -5,8 +5,8 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::json;
 use workboard_core::connection::{CallOutput, Connection, ConnectionConfig};
-use workboard_core::mcp::jsonrpc::parse_messages;
-use workboard_core::mcp::sse::SseDecoder;
+use workboard_core::fuzzing::parse_messages;
+use workboard_core::fuzzing::SseDecoder;
 use workboard_core::{Credentials, HttpResponse, SansIo};
 
 fn tools_list_json(n: usize) -> String {

@@ -250,7 +250,7 @@ impl Credentials {
 /// The binding form of a server URL: canonical resource URI (lower-case scheme and host,
 /// explicit non-default port, path without trailing `/`), without user info, query or
 /// fragment (a binding never holds a secret).
-pub fn binding_of(server_url: &str) -> Result<String, Error> {
+pub(crate) fn binding_of(server_url: &str) -> Result<String, Error> {
     let mut u = url::Url::parse(server_url.trim()).map_err(|e| Error::InvalidUrl {
         what: "server URL".into(),
         reason: e.to_string(),
@@ -319,7 +319,7 @@ pub fn bind_for_server(
 }
 
 /// Removes a leading `Bearer ` (any case) that users paste along with a token.
-pub fn strip_bearer(t: &str) -> &str {
+pub(crate) fn strip_bearer(t: &str) -> &str {
     // `get`, not indexing: byte 7 may fall inside a multi-byte character.
     match (t.get(..7), t.get(7..)) {
         (Some(p), Some(rest)) if !rest.is_empty() && p.eq_ignore_ascii_case("bearer ") => {

@@ -115,7 +115,7 @@ impl Environment {
 /// Whether an MCP server URL is WorkBoard's: on WorkBoard US or EU, or WorkBoard's MCP path
 /// `/wb/mcp` on another host (a private deployment, the simulator). Decides which 401 hint
 /// applies (WorkBoard's personal tokens and environments mean nothing to other servers).
-pub fn is_workboard_server(server_url: &str) -> bool {
+pub(crate) fn is_workboard_server(server_url: &str) -> bool {
     let Ok(u) = Url::parse(server_url.trim()) else {
         return false;
     };

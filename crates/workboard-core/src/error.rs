@@ -519,7 +519,7 @@ were revoked, or were not issued by this server. Sign in to this server again (O
 a token it issued, and check the server URL.";
 
 /// The 401 hint for a server: [`HINT_401`] (WorkBoard personal tokens and environments) when
-/// it is WorkBoard ([`crate::env::is_workboard_server`]), else [`HINT_401_OTHER_SERVER`].
+/// it is WorkBoard (`env::is_workboard_server`), else [`HINT_401_OTHER_SERVER`].
 pub fn hint_401(server_url: &str) -> &'static str {
     if crate::env::is_workboard_server(server_url) {
         HINT_401
@@ -715,8 +715,8 @@ impl Error {
     }
 
     /// The flat form for bindings. The message is at most
-    /// [`MAX_MESSAGE_BYTES`](crate::untrusted::MAX_MESSAGE_BYTES) and the hint at most
-    /// [`MAX_HINT_BYTES`](crate::untrusted::MAX_HINT_BYTES) bytes, whatever the input.
+    /// [`MAX_MESSAGE_BYTES`] and the hint at most
+    /// [`MAX_HINT_BYTES`] bytes, whatever the input.
     pub fn info(&self) -> ErrorInfo {
         ErrorInfo {
             code: self.code().to_string(),
@@ -727,7 +727,7 @@ impl Error {
 
     /// This error with every occurrence of `secrets` (4 bytes or longer) in its text replaced
     /// by `<redacted>`. Used wherever server-provided text comes back for a request that
-    /// carried secrets ([`crate::untrusted::request_secrets`]): servers echo the code, the
+    /// carried secrets (as the machines list them): servers echo the code, the
     /// PKCE verifier or the refresh token in their error descriptions.
     pub fn redact<S: AsRef<str>>(self, secrets: &[S]) -> Error {
         self.redact_text(secrets)

@@ -23,6 +23,17 @@
 //!
 //! [`drive`] is that loop, written once; [`driver::run`] is its long-running form.
 //!
+//! ## What is public
+//!
+//! Machines ([`connection::Connection`], [`oauth::flow::McpAuthFlow`], [`oauth::v1`],
+//! [`urlpolicy::RedirectFollower`], [`rest`]), the values they take and give (requests and
+//! responses, [`Credentials`], [`Environment`], [`oauth::pending::PendingAuthorization`],
+//! [`oauth::flow::AuthContext`], the MCP values of [`mcp::jsonrpc`]), errors ([`Error`],
+//! [`ErrorInfo`], [`ErrorKind`], [`untrusted`]'s bounds) and the host traits ([`Transport`],
+//! [`Clock`], [`Entropy`], [`SansIo`]). The parsers and builders behind the machines (SSE,
+//! JSON-RPC framing, discovery, metadata, token responses, `WWW-Authenticate`, PKCE) are
+//! internal. [`probe`] builds and reads single MCP requests for diagnostic tools.
+//!
 //! ## A complete run loop
 //!
 //! A fake transport stands in for the network (a host would use HTTP); it answers
@@ -117,16 +128,18 @@ pub mod random;
 pub mod secret;
 pub mod untrusted;
 pub mod urlpolicy;
-pub mod vecmap;
+mod vecmap;
 
-pub mod aiconfig;
 pub mod connection;
-pub mod diagnose;
 pub mod mcp;
 pub mod oauth;
+pub mod probe;
 pub mod rest;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use credentials::{Credentials, Dialect, TokenSet};
 pub use driver::{drive, Clock, SansIo, Transport};

@@ -59,7 +59,7 @@ impl Entropy for SeededEntropy {
 }
 
 /// `n` random bytes as unpadded base64url (for `state`, PKCE verifiers, nonces).
-pub fn random_token(entropy: &mut dyn Entropy, n: usize) -> String {
+pub(crate) fn random_token(entropy: &mut dyn Entropy, n: usize) -> String {
     let mut bytes = vec![0u8; n];
     entropy.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

@@ -8,9 +8,9 @@
 //! - A serde error never echoes the value it refused: [`describe_serde_error`] keeps what was
 //!   expected (and [`describe_json_error`] the line and column) and drops the value, because a
 //!   value in the wrong place may be a secret (a token passed as the environment, say).
-//! - Server-provided text never shows a secret the request carried: [`request_secrets`] lists
-//!   them and [`crate::Error::redact`] replaces them (codes, PKCE verifiers, refresh tokens,
-//!   client secrets, bearer tokens).
+//! - Server-provided text never shows a secret the request carried: the machines list the
+//!   request's secrets and [`crate::Error::redact`] replaces them (codes, PKCE verifiers,
+//!   refresh tokens, client secrets, bearer tokens).
 
 use std::fmt::{self, Write as _};
 
@@ -103,7 +103,7 @@ pub fn cut(s: &str, max: usize) -> String {
 
 /// `text` with every occurrence of the given secrets (those of 4 bytes or more) replaced by
 /// `<redacted>`.
-pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
+pub(crate) fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
     let mut out = text.to_string();
     for s in secrets.iter().map(AsRef::as_ref).filter(|s| s.len() >= 4) {
         if out.contains(s) {
@@ -113,26 +113,13 @@ pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
     out
 }
 
-/// Server- or attacker-supplied text made safe to show: the secrets scrubbed first, then cut
-/// to `max` bytes without control characters.
-pub fn server_text<S: AsRef<str>>(text: &str, secrets: &[S], max: usize) -> String {
-    // Cut generously first so a huge text is not copied whole; a secret straddling this first
-    // cut starts beyond `max` and disappears with the final cut.
-    let longest = secrets.iter().map(|s| s.as_ref().len()).max().unwrap_or(0);
-    let head = match text.char_indices().nth(max + longest + 1) {
-        Some((i, _)) => &text[..i],
-        None => text,
-    };
-    excerpt(&scrub(head, secrets), max)
-}
-
 /// The form fields and headers of a request that carry secrets: `code`, `code_verifier`,
 /// `refresh_token`, `client_secret`, `client_hash`, `token`, `access_token`, `assertion`,
 /// `password`, and the credentials of an `Authorization` header (a bearer token, Basic's
 /// encoded pair). Longest first, so a secret containing another is replaced whole. (The
 /// client secret inside a Basic pair is added by its owner, [`crate::oauth::flow::AuthContext`],
 /// which knows it: no base64 decoder in the wasm package for this.)
-pub fn request_secrets(request: &HttpRequest) -> Vec<SecretString> {
+pub(crate) fn request_secrets(request: &HttpRequest) -> Vec<SecretString> {
     const SECRET_FIELDS: &[&str] = &[
         "code",
         "code_verifier",
@@ -270,18 +257,6 @@ mod tests {
         assert_eq!(excerpt("aé", 2), "a…");
         assert_eq!(excerpt("abc", 3), "abc");
         assert_eq!(excerpt("a\r\nb", 3), "ab");
-    }
-
-    #[test]
-    fn server_text_scrubs_before_cutting() {
-        let secret = "SECRET-abcdefgh";
-        let text = format!("{}{secret}", "x".repeat(95));
-        let out = server_text(&text, &[secret], 100);
-        assert!(!out.contains("SECRET"), "{out}");
-        assert_eq!(
-            server_text(&format!("code {secret} rejected"), &[secret], 100),
-            "code <redacted> rejected"
-        );
     }
 
     #[test]

@@ -6,12 +6,12 @@
 //! redirects are foreign input. If the SDK fetched whatever they name, any public server could
 //! make it reach the user's own network (cloud metadata at `169.254.169.254`, a router on
 //! `192.168.1.1`, a service on `localhost`). So a URL from such input is refused when its host
-//! is an *internal* address ([`HostClass`]) unless the server the user named is on the same
+//! is an *internal* address (loopback, private or link-local) unless the server the user named is on the same
 //! kind of address (a simulator on 127.0.0.1 may point at 127.0.0.1; a deployment on
 //! `10.0.0.5` may point at `10.0.0.7`).
 //!
 //! Only literal IP hosts and `localhost` / `*.localhost` are classified: the core does no DNS
-//! (a hostname is [`HostClass::Public`]). The `url` crate normalizes numeric forms first
+//! (a hostname counts as public). The `url` crate normalizes numeric forms first
 //! (`http://2130706433/`, `0x7f.1`, `[::ffff:7f00:1]` are all seen as loopback here).
 //!
 //! [`RedirectFollower`] is the sans-IO decision for following an authorization endpoint's
@@ -27,7 +27,7 @@ use crate::oauth::metadata::{check_endpoint, short};
 
 /// What kind of address a URL's host is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum HostClass {
+pub(crate) enum HostClass {
     /// A hostname (not resolved) or a globally routable address.
     Public,
     /// `localhost`, `*.localhost`, `127.0.0.0/8`, `0.0.0.0/8`, `::1`, `::`.
@@ -53,7 +53,7 @@ impl HostClass {
 
 /// The class of `url`'s host (see [`HostClass`]); a URL without a host is `Public` (it fails
 /// the URL checks elsewhere).
-pub fn host_class(url: &Url) -> HostClass {
+pub(crate) fn host_class(url: &Url) -> HostClass {
     match url.host() {
         Some(Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
@@ -112,7 +112,7 @@ fn ipv6_class(ip: Ipv6Addr) -> HostClass {
 /// Refuses `target` (a URL taken from foreign input, named `what` in the error) when its host
 /// is internal and `origin` (the server the user named) is not on the same kind of address.
 /// Fails with [`Error::PrivateAddress`].
-pub fn check_reachable_from(target: &Url, origin: &Url, what: &str) -> Result<(), Error> {
+pub(crate) fn check_reachable_from(target: &Url, origin: &Url, what: &str) -> Result<(), Error> {
     let class = host_class(target);
     if class == HostClass::Public || class == host_class(origin) {
         return Ok(());
@@ -140,7 +140,7 @@ pub enum Hop {
 /// Follows an authorization URL's redirects without a browser, deciding each hop before any
 /// request goes to it: `https` (or `http` on loopback), no user information, not an internal
 /// address unless the authorization URL itself is on the same kind of address
-/// ([`check_reachable_from`]), at most [`MAX_REDIRECT_HOPS`] hops.
+/// (the rule of this module), at most [`MAX_REDIRECT_HOPS`] hops.
 ///
 /// ```text
 /// let mut f = RedirectFollower::new(authorize_url, redirect_uri)?;

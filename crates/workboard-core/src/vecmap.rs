@@ -97,16 +97,19 @@ impl<K: Ord, V> VecMap<K, V> {
     }
 
     /// The number of entries.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether the map is empty.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Removes every entry.
+    #[cfg(test)]
     pub fn clear(&mut self) {
         self.entries.clear();
     }

@@ -8,88 +8,22 @@
 
 use proptest::prelude::*;
 use serde_json::json;
-use workboard_core::aiconfig::{self, lint::lint, AiClient};
 use workboard_core::connection::{Connection, ConnectionConfig};
-use workboard_core::credentials::strip_bearer;
-use workboard_core::diagnose::{parse_node_version, probe_plan, Doctor, DoctorParams};
 use workboard_core::error::{check_redirect_uri, first_difference};
+use workboard_core::fuzzing::negotiate;
+use workboard_core::fuzzing::strip_bearer;
+use workboard_core::fuzzing::{parse_bearer, parse_challenges};
+use workboard_core::fuzzing::{validate_verifier, Pkce};
 use workboard_core::http::redact_url;
-use workboard_core::mcp::jsonrpc::negotiate;
 use workboard_core::oauth::flow::{AuthContext, McpAuthConfig, McpAuthFlow};
 use workboard_core::oauth::pending::PendingAuthorization;
-use workboard_core::oauth::pkce::{validate_verifier, Pkce};
 use workboard_core::oauth::v1::{start_authorization, V1Config};
-use workboard_core::oauth::www_authenticate::{parse_bearer, parse_challenges};
 use workboard_core::{rest, Credentials, Environment, RequestId, SecretString, SeededEntropy};
 
 const T0: u64 = 1_764_000_000_000;
 
-/// Text made of pieces that steer parsers into their deeper paths.
-fn tricky() -> impl Strategy<Value = String> {
-    let piece = prop_oneof![
-        prop::sample::select(vec![
-            "Bearer ",
-            "bearer",
-            "https://",
-            "http://",
-            "127.0.0.1",
-            "localhost",
-            ":8080",
-            "/",
-            "/wb/mcp",
-            "/wb",
-            "?",
-            "#",
-            "&",
-            "=",
-            "%",
-            "%zz",
-            "%C3%A9",
-            "@",
-            "[::1]",
-            "\"",
-            "{",
-            "}",
-            "[",
-            "]",
-            ",",
-            ":",
-            "\\",
-            "code=",
-            "state=",
-            "error=",
-            "realm=",
-            "scope=\"",
-            "resource_metadata=",
-            "us",
-            "eu",
-            "\u{e9}",
-            "\u{FFFD}",
-            "\u{1F600}",
-            "\u{200B}",
-            "\0",
-            "\r\n",
-            " ",
-            "\t",
-            "{\"kind\":\"oauth\"",
-            "{\"kind\":\"personal\",\"token\":",
-            "true",
-            "null",
-            "2025-11-25",
-            "mcpServers",
-            "Authorization",
-            "Authorisation",
-            "npx",
-            "mcp-remote",
-            "v18.",
-            "1.2.3",
-        ])
-        .prop_map(str::to_string),
-        any::<char>().prop_map(String::from),
-        "[a-z0-9]{1,8}",
-    ];
-    prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
-}
+mod tricky;
+use tricky::tricky;
 
 fn pending_v1() -> PendingAuthorization {
     let cfg = V1Config::new(Environment::Us, "cid", "https://app.example/cb");
@@ -147,19 +81,6 @@ proptest! {
         let _ = conn.call_tool(&s, serde_json::Value::Null, T0);
         let _ = negotiate(&s);
     }
-
-    #[test]
-    fn config_and_doctor_inputs(s in tricky()) {
-        let _ = AiClient::parse(&s);
-        let _ = aiconfig::mask_secret(&s);
-        let _ = lint(&s);
-        let _ = aiconfig::lint::detect(&s);
-        let _ = aiconfig::jsonc::parse(&s);
-        let _ = parse_node_version(&s);
-        let _ = probe_plan(&s, None);
-        let _ = probe_plan(&s, Some(&SecretString::new(s.as_str())));
-        let _ = Doctor::new(DoctorParams::for_url(&s));
-    }
 }
 
 /// Found by `sign_in_inputs`: a host with an ASCII capital and a non-ASCII character reached a
@@ -189,10 +110,10 @@ fn a_host_mixing_capitals_and_non_ascii_is_an_invalid_url() {
 /// short, as excerpts).
 #[test]
 fn every_public_entry_point_bounds_its_error_messages() {
-    use workboard_core::mcp::jsonrpc::{parse_initialize_result, parse_list_tools_result};
-    use workboard_core::oauth::metadata::{AuthorizationServerMetadata, ProtectedResourceMetadata};
-    use workboard_core::oauth::registration::parse_registration_response;
-    use workboard_core::oauth::token::parse_token_body;
+    use workboard_core::fuzzing::parse_registration_response;
+    use workboard_core::fuzzing::parse_token_body;
+    use workboard_core::fuzzing::{parse_initialize_result, parse_list_tools_result};
+    use workboard_core::fuzzing::{AuthorizationServerMetadata, ProtectedResourceMetadata};
     use workboard_core::{Dialect, Error, HttpResponse};
 
     const SECRET: &str = "tok_live_S3CR3T0123456789abcdefXYZ";
@@ -357,14 +278,6 @@ fn every_public_entry_point_bounds_its_error_messages() {
             sf,
         );
         ck("negotiate", s, negotiate(s).map(drop), false);
-        ck("AiClient::parse", s, AiClient::parse(s).map(drop), true);
-        ck("jsonc::parse", s, aiconfig::jsonc::parse(s).map(drop), true);
-        ck(
-            "Doctor::new",
-            s,
-            Doctor::new(DoctorParams::for_url(s)).map(drop),
-            sf,
-        );
         ck(
             "rest::get_request",
             s,

@@ -2,9 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
-use workboard_core::mcp::jsonrpc::parse_messages;
-use workboard_core::mcp::session::{decode_sse, Limits};
-use workboard_core::mcp::sse::{SseDecoder, SseEvent};
+use workboard_core::fuzzing::parse_messages;
+use workboard_core::fuzzing::{decode_sse, Limits};
+use workboard_core::fuzzing::{SseDecoder, SseEvent};
 
 fn decode_all(chunks: &[&[u8]]) -> Vec<SseEvent> {
     let mut d = SseDecoder::new(1 << 20);

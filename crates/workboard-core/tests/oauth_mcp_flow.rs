@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use url::Url;
 use workboard_core::env::Environment;
+use workboard_core::fuzzing::challenge_s256;
 use workboard_core::oauth::flow::{
     AuthContext, McpAuthConfig, McpAuthEvent, McpAuthFlow, MAX_AUTHORIZATION_ATTEMPTS,
     PENDING_LIFETIME_MS,
 };
 use workboard_core::oauth::metadata::KnownIssuerQuirk;
-use workboard_core::oauth::pkce::challenge_s256;
 use workboard_core::oauth::registration::{IdentitySource, TokenEndpointAuth};
 use workboard_core::{
     Credentials, Error, HttpRequest, HttpResponse, Method, RequestId, SansIo, SecretString,

@@ -3,15 +3,14 @@
 
 use proptest::prelude::*;
 use url::Url;
-use workboard_core::oauth::discovery::{as_metadata_candidates, prm_candidates};
+use workboard_core::fuzzing::parse_registration_response;
+use workboard_core::fuzzing::{as_metadata_candidates, prm_candidates};
+use workboard_core::fuzzing::{parse_bearer, parse_challenges, MAX_CHALLENGES, MAX_PARAMS};
+use workboard_core::fuzzing::{
+    resource_matches, AuthorizationServerMetadata, ProtectedResourceMetadata,
+};
 use workboard_core::oauth::flow::{McpAuthConfig, McpAuthFlow};
-use workboard_core::oauth::metadata::{
-    resource_matches, AuthorizationServerMetadata, IssuerPolicy, ProtectedResourceMetadata,
-};
-use workboard_core::oauth::registration::parse_registration_response;
-use workboard_core::oauth::www_authenticate::{
-    parse_bearer, parse_challenges, MAX_CHALLENGES, MAX_PARAMS,
-};
+use workboard_core::oauth::metadata::IssuerPolicy;
 use workboard_core::{HttpResponse, SansIo, SeededEntropy};
 
 /// Strings made of the characters that matter to the WWW-Authenticate grammar.

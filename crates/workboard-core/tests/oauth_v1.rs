@@ -7,11 +7,11 @@ use std::collections::VecDeque;
 
 use serde_json::json;
 use workboard_core::credentials::V1_TOKEN_LIFETIME_MS;
+use workboard_core::fuzzing::parse_token_response;
 use workboard_core::oauth::pending::{
     AuthorizationCode, PendingAuthorization, PendingParams, DEFAULT_OAUTH2_LIFETIME_MS,
     V1_CODE_LIFETIME_MS,
 };
-use workboard_core::oauth::token::parse_token_response;
 use workboard_core::oauth::v1::{
     checked_exchange_request, exchange_request, exchange_request_from_parts,
     handle_exchange_response, handle_revoke_response, revoke_request, start_authorization,

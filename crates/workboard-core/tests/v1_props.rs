@@ -3,8 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
-use workboard_core::oauth::pending::{parse_authorization_response, PendingAuthorization};
-use workboard_core::oauth::token::parse_token_body;
+use workboard_core::fuzzing::parse_authorization_response;
+use workboard_core::fuzzing::parse_token_body;
+use workboard_core::oauth::pending::PendingAuthorization;
 use workboard_core::oauth::v1::{handle_revoke_response, start_authorization, V1Config};
 use workboard_core::{Dialect, Environment, Error, HttpResponse, SecretString, SeededEntropy};
 

@@ -22,8 +22,6 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
 /// JSON-RPC: method not found.
 pub const METHOD_NOT_FOUND: i64 = -32601;
-/// JSON-RPC: invalid request.
-pub const INVALID_REQUEST: i64 = -32600;
 
 /// A JSON-RPC id: a number or a string.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

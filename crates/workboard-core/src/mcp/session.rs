@@ -60,7 +60,7 @@ impl SessionInfo {
     }
 
     /// A `POST` of one JSON-RPC message. `auth` is the whole `Authorization` value.
-    pub fn post(
+    pub(crate) fn post(
         &self,
         id: RequestId,
         url: &str,
@@ -85,7 +85,7 @@ impl SessionInfo {
     }
 
     /// A `GET` that opens a server stream, or resumes one after `last_event_id`.
-    pub fn get_stream(
+    pub(crate) fn get_stream(
         &self,
         id: RequestId,
         url: &str,
@@ -107,7 +107,12 @@ impl SessionInfo {
     }
 
     /// The `DELETE` that ends the session.
-    pub fn delete(&self, id: RequestId, url: &str, auth: Option<&SecretString>) -> HttpRequest {
+    pub(crate) fn delete(
+        &self,
+        id: RequestId,
+        url: &str,
+        auth: Option<&SecretString>,
+    ) -> HttpRequest {
         let mut headers = Vec::new();
         self.common_headers(&mut headers, auth);
         HttpRequest {

@@ -14,7 +14,7 @@
 //! [`Error::SseEventTooLarge`] instead of growing without end; the decoder then stays failed.
 //!
 //! ```
-//! use workboard_core::mcp::sse::SseDecoder;
+//! use workboard_core::fuzzing::SseDecoder; // internal: reached through the fuzzing module
 //! let mut d = SseDecoder::new(1024);
 //! let mut events = d.push(b"id: 7\ndata: {\"a\"").unwrap();
 //! events.extend(d.push(b":1}\r\n\r\n").unwrap());

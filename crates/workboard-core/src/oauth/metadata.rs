@@ -1,26 +1,5 @@
-//! Protected resource metadata (RFC 9728) and authorization server metadata (RFC 8414 and
-//! OpenID Connect Discovery), with the validation OAuth for MCP needs.
-//!
-//! Parsing is lenient about unknown fields and strict about the types of known ones (a
-//! `scopes_supported` that is not an array of strings is an error, not "absent").
-//!
-//! Validation decisions:
-//! - **Resource** (RFC 9728 §3.3): the metadata's `resource` must identify the MCP server we
-//!   contacted. Compared after URL normalization (scheme/host case, default port, one trailing
-//!   `/`); a `resource` that is a same-origin parent of the server URL at a path-segment
-//!   boundary (`https://h/` for `https://h/mcp`) is also accepted, as the official MCP SDKs do.
-//!   Anything else is [`Error::ResourceMismatch`].
-//! - **Issuer** (RFC 8414 §3.3): `issuer` must equal the authorization server URL the metadata
-//!   URL was derived from (compared up to one trailing `/`), else [`Error::IssuerMismatch`] —
-//!   with one narrow, named exception, [`KnownIssuerQuirk::WorkboardWbIssuer`], allowed only for
-//!   WorkBoard hosts (see [`IssuerPolicy`]).
-//! - **Endpoints** must be `https` (or `http` on loopback), without userinfo or fragment, else
-//!   [`Error::InsecureUrl`] / [`Error::InvalidUrl`]. Endpoints on another origin than the issuer
-//!   are accepted (real servers put the token endpoint on another host, e.g. Google); the issuer
-//!   check is what binds the document to the server, and every endpoint still needs TLS.
-//! - **Internal addresses**: an authorization server URL or endpoint on a loopback, private or
-//!   link-local address is [`Error::PrivateAddress`] unless the server it was found through is
-//!   on the same kind of address (see [`crate::urlpolicy`]; no DNS is resolved).
+//! The implementation behind [`crate::oauth::metadata`] (its docs say what it does). Items
+//! not re-exported there are internal.
 
 use serde::{Deserialize, Serialize};
 use url::Url;

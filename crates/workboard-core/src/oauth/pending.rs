@@ -1,25 +1,5 @@
-//! The pending authorization shared by both OAuth dialects: what the app must remember while
-//! the user is at the authorization server, and the redirect check that turns the answer
-//! into an [`AuthorizationCode`].
-//!
-//! [`PendingAuthorization`] serializes ([`PendingAuthorization::to_json`]), so a browser
-//! redirect, a page reload or a killed mobile app can resume it. It is single use and expires
-//! (WorkBoard v1: 5 minutes, the code lifetime; OAuth 2: the caller's choice, 10 minutes by
-//! default).
-//!
-//! # What consumes a pending authorization
-//!
-//! [`PendingAuthorization::handle_redirect`] marks the authorization completed as soon as the
-//! response proves it belongs to it — that is, once its `state` matched — whatever the outcome
-//! after that (code, `error` redirect, RFC 9207 issuer mismatch, missing code). A second call
-//! then fails with [`Error::AuthorizationReused`].
-//!
-//! Everything that happens *before* the state matched leaves it untouched: an oversized or
-//! malformed input, a redirect to another URI, a missing or wrong `state`. Anyone can make a
-//! browser open the app's redirect URI with made-up parameters; if such a forged redirect
-//! consumed the pending authorization, an attacker could burn every legitimate sign-in. The
-//! genuine redirect can still arrive and complete it. Expiry does not consume it either (an
-//! expired authorization is refused forever anyway).
+//! The implementation behind [`crate::oauth::pending`] (its docs say what it does). Items
+//! not re-exported there are internal.
 
 use std::fmt;
 

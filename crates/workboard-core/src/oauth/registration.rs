@@ -1,6 +1,5 @@
-//! Client identity for OAuth for MCP: a pre-registered client, a client ID metadata document
-//! (CIMD, MCP 2025-11-25), or dynamic client registration (RFC 7591) — in that order — and the
-//! token endpoint client authentication method (RFC 6749 §2.3, RFC 8414).
+//! The implementation behind [`crate::oauth::registration`] (its docs say what it does). Items
+//! not re-exported there are internal.
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use serde_json::json;
-use workboard_core::diagnose::{
+use workboard_config::diagnose::{
     diagnose, diagnose_error, parse_node_version, probe_plan, Diagnosis, DiagnosisSeverity, Doctor,
     DoctorParams, Observation, ProbeKind, TroubleshootingRow as R,
 };
@@ -671,10 +671,11 @@ fn the_401_hint_speaks_of_workboard_only_for_workboard_servers() {
 
 #[test]
 fn the_observation_never_holds_user_info_or_secret_query_values() {
-    let d = workboard_core::diagnose::Doctor::new(workboard_core::diagnose::DoctorParams::for_url(
-        "https://ada:pa55word@mcp.example.com/mcp?access_token=QSECRET&x=1",
-    ))
-    .unwrap();
+    let d =
+        workboard_config::diagnose::Doctor::new(workboard_config::diagnose::DoctorParams::for_url(
+            "https://ada:pa55word@mcp.example.com/mcp?access_token=QSECRET&x=1",
+        ))
+        .unwrap();
     let o = d.observation();
     let shown = format!("{:?} {:?}", o.server_url, o.environment);
     assert!(

@@ -47,8 +47,8 @@ use serde_json::{Map, Value};
 use super::{
     jsonc, mask_secret, AiClient, CLAUDE_REDIRECT_URI, DEFAULT_SERVER_NAME, TOKEN_PLACEHOLDER,
 };
-use crate::env::is_loopback;
-use crate::error::{first_difference, Error, HINT_401, HINT_REDIRECT};
+use workboard_core::env::is_loopback;
+use workboard_core::error::{first_difference, Error, HINT_401, HINT_REDIRECT};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -85,7 +85,7 @@ pub fn lint(text: &str) -> Result<Vec<Finding>, Error> {
 /// checks stricter: e.g. `type` is required for [`AiClient::Generic`] and
 /// [`AiClient::VsCode`], and comments are fine only for VS Code).
 pub fn lint_as(text: &str, client: Option<AiClient>) -> Result<Vec<Finding>, Error> {
-    let (root, stripped) = jsonc::parse_detailed(text)?;
+    let (root, syntax) = jsonc::parse_detailed(text)?;
     let Value::Object(root) = root else {
         return Err(Error::Config {
             reason: format!(
@@ -100,7 +100,7 @@ pub fn lint_as(text: &str, client: Option<AiClient>) -> Result<Vec<Finding>, Err
         inputs: inputs_of(&root),
     };
     let vscode_file = root.contains_key("servers") || client == Some(AiClient::VsCode);
-    if (stripped.had_comments || stripped.had_trailing_commas) && !vscode_file {
+    if syntax == jsonc::Syntax::Jsonc && !vscode_file {
         l.push(
             Severity::Warning,
             "comments_in_strict_json",
@@ -498,13 +498,16 @@ impl Linter {
             self.push(
                 Severity::Error,
                 "url_invalid",
-                format!("`{}` is not a URL", short(&crate::http::redact_url(raw))),
+                format!(
+                    "`{}` is not a URL",
+                    short(&workboard_core::http::redact_url(raw))
+                ),
                 path,
                 Some(fix.into()),
             );
             return;
         };
-        let shown = short(&crate::http::redact_url(u.as_str()));
+        let shown = short(&workboard_core::http::redact_url(u.as_str()));
         match u.scheme() {
             "https" => {}
             "http" if is_loopback(&u) => {}
@@ -816,7 +819,7 @@ impl Linter {
             return;
         }
         let at = first_difference(CLAUDE_REDIRECT_URI, actual);
-        let shown = crate::http::redact_url(actual);
+        let shown = workboard_core::http::redact_url(actual);
         self.push(
             Severity::Error,
             "redirect_uri_mismatch",

@@ -15,10 +15,10 @@
 //!   `notifications/initialized` + `tools/list`, and — after a 401 on WorkBoard US or EU —
 //!   the same `initialize` on the other environment), records what came back into an
 //!   [`Observation`], and returns the diagnoses. The CLI's `doctor` only runs it with
-//!   [`crate::drive`] and prints the result. [`probe_plan`] lists the first requests.
+//!   [`workboard_core::drive`] and prints the result. [`probe_plan`] lists the first requests.
 //!
 //! ```
-//! use workboard_core::diagnose::{diagnose, Observation, TroubleshootingRow};
+//! use workboard_config::diagnose::{diagnose, Observation, TroubleshootingRow};
 //! let obs = Observation { node_version: Some("v16.20.2".into()), ..Default::default() };
 //! let d = diagnose(&obs);
 //! assert_eq!(d[0].row, TroubleshootingRow::ClaudeDesktopWontConnect);
@@ -28,18 +28,18 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aiconfig::CLAUDE_REDIRECT_URI;
-use crate::driver::SansIo;
-use crate::env::{check_secure_url, Environment, EU_BASE, US_BASE};
-use crate::error::{
+use crate::CLAUDE_REDIRECT_URI;
+use workboard_core::driver::SansIo;
+use workboard_core::env::{check_secure_url, Environment, EU_BASE, US_BASE};
+use workboard_core::error::{
     first_difference, hint_401, Error, HINT_401, HINT_NODE, HINT_NO_TOOLS, HINT_REDIRECT,
 };
-use crate::http::{HttpRequest, HttpResponse, Method, RequestId, TransportError};
-use crate::mcp::jsonrpc::{self, Implementation, JsonRpcId, Message};
-use crate::mcp::session::{decode_body, Limits, SessionInfo, SESSION_HEADER};
-use crate::oauth::www_authenticate::bearer_from_response;
-use crate::secret::SecretString;
-use crate::untrusted::Clip;
+use workboard_core::http::{HttpRequest, HttpResponse, Method, RequestId, TransportError};
+use workboard_core::mcp::jsonrpc::Implementation;
+use workboard_core::mcp::SessionInfo;
+use workboard_core::probe;
+use workboard_core::secret::SecretString;
+use workboard_core::untrusted::Clip;
 
 /// A row of the seed's troubleshooting table (or `Other`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -149,8 +149,11 @@ pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
             code: code.into(),
             // Observations hold foreign text (server URLs, transport errors, `node
             // --version`, redirect URIs): every diagnosis is bounded.
-            summary: crate::untrusted::cut(&summary, crate::untrusted::MAX_HINT_BYTES),
-            fix: crate::untrusted::cut(&fix, crate::untrusted::MAX_HINT_BYTES),
+            summary: workboard_core::untrusted::cut(
+                &summary,
+                workboard_core::untrusted::MAX_HINT_BYTES,
+            ),
+            fix: workboard_core::untrusted::cut(&fix, workboard_core::untrusted::MAX_HINT_BYTES),
         })
     };
     use DiagnosisSeverity::{Error as E, Warning as W};
@@ -443,7 +446,7 @@ impl DoctorParams {
 
 /// The sans-IO doctor: emits probes, records the answers, diagnoses.
 ///
-/// Run it with [`crate::drive`] (or any loop honouring [`SansIo`]); when
+/// Run it with [`workboard_core::drive`] (or any loop honouring [`SansIo`]); when
 /// [`Doctor::is_done`], read [`Doctor::diagnoses`] and [`Doctor::observation`].
 #[derive(Debug)]
 pub struct Doctor {
@@ -482,7 +485,7 @@ impl Doctor {
             .environment_label
             .clone()
             .or_else(|| env.as_ref().map(Environment::label))
-            .unwrap_or_else(|| crate::http::redact_url(&server_url));
+            .unwrap_or_else(|| workboard_core::http::redact_url(&server_url));
         let token = params
             .token
             .map(|t| {
@@ -497,7 +500,7 @@ impl Doctor {
         let obs = Observation {
             environment: Some(label),
             // Shown to users and logged: without user info or secret query values.
-            server_url: Some(crate::http::redact_url(&server_url)),
+            server_url: Some(workboard_core::http::redact_url(&server_url)),
             token_present: token.is_some(),
             node_version: params.node_version,
             node_missing: params.node_missing,
@@ -517,21 +520,13 @@ impl Doctor {
             prm_candidates: VecDeque::new(),
             prm_tried: Vec::new(),
         };
-        let body = d.initialize_body();
-        d.push(
-            ProbeKind::UnauthenticatedPost,
-            SessionInfo::default().post(RequestId(0), &d.server_url.clone(), body, None),
-        );
-        d.prm_candidates = crate::oauth::discovery::prm_candidates(&url, None)
-            .map(|c| c.into_iter().map(|u| u.to_string()).collect())
-            .unwrap_or_default();
+        let unauthenticated = probe::initialize_request(&d.server_url, None, &client_info());
+        d.push(ProbeKind::UnauthenticatedPost, unauthenticated);
+        d.prm_candidates = probe::protected_resource_metadata_urls(&url).into();
         d.next_prm();
         if let Some(auth) = d.auth() {
-            let body = d.initialize_body();
-            d.push(
-                ProbeKind::Initialize,
-                SessionInfo::default().post(RequestId(0), &d.server_url.clone(), body, Some(&auth)),
-            );
+            let initialize = probe::initialize_request(&d.server_url, Some(&auth), &client_info());
+            d.push(ProbeKind::Initialize, initialize);
         }
         Ok(d)
     }
@@ -578,13 +573,6 @@ impl Doctor {
             .map(|t| SecretString::new(format!("Bearer {}", t.expose())))
     }
 
-    fn initialize_body(&self) -> Vec<u8> {
-        jsonrpc::initialize_body(
-            &JsonRpcId::Number(1),
-            &Implementation::new("workboard-doctor", env!("CARGO_PKG_VERSION")),
-        )
-    }
-
     fn push(&mut self, kind: ProbeKind, mut req: HttpRequest) {
         req.id = RequestId(self.next_id);
         self.next_id += 1;
@@ -600,7 +588,7 @@ impl Doctor {
                 self.obs.www_authenticate = r
                     .header("www-authenticate")
                     .map(|w| w.chars().take(512).collect());
-                let rm = bearer_from_response(r).and_then(|b| b.resource_metadata);
+                let rm = probe::resource_metadata_url(r);
                 let usable = rm.filter(|rm| {
                     url::Url::parse(rm)
                         .is_ok_and(|u| check_secure_url(&u, "resource_metadata").is_ok())
@@ -616,8 +604,8 @@ impl Doctor {
                 }
             }
             ProbeKind::ProtectedResourceMetadata => {
-                let ok = (200..300).contains(&status)
-                    && crate::oauth::metadata::ProtectedResourceMetadata::parse(&r.body).is_ok();
+                let ok =
+                    (200..300).contains(&status) && probe::is_protected_resource_metadata(&r.body);
                 let had_ok = self.obs.prm_status.is_some_and(|s| (200..300).contains(&s));
                 if !had_ok {
                     // A 2xx whose body is not metadata counts as a failure (502).
@@ -635,46 +623,32 @@ impl Doctor {
                 self.obs.initialize_status = Some(status);
                 if status == 401 {
                     if let (Some(env), Some(auth)) = (self.other_env.clone(), self.auth()) {
-                        let body = self.initialize_body();
-                        self.push(
-                            ProbeKind::OtherEnvironment,
-                            SessionInfo::default().post(
-                                RequestId(0),
-                                &env.mcp_url(),
-                                body,
-                                Some(&auth),
-                            ),
-                        );
+                        let other =
+                            probe::initialize_request(&env.mcp_url(), Some(&auth), &client_info());
+                        self.push(ProbeKind::OtherEnvironment, other);
                     }
                     return;
                 }
                 if !(200..300).contains(&status) {
                     return;
                 }
-                match first_result(r) {
-                    Ok(v) => match jsonrpc::parse_initialize_result(v) {
-                        Ok(init) => {
-                            self.session.protocol_version = Some(init.protocol_version);
-                            self.session.session_id = r.header(SESSION_HEADER).map(str::to_string);
-                            let auth = self.auth();
-                            let url = self.server_url.clone();
-                            let n = self.session.post(
-                                RequestId(0),
-                                &url,
-                                jsonrpc::initialized_body(),
-                                auth.as_ref(),
-                            );
-                            self.push(ProbeKind::Initialized, n);
-                            let t = self.session.post(
-                                RequestId(0),
-                                &url,
-                                jsonrpc::list_tools_body(&JsonRpcId::Number(2), None),
-                                auth.as_ref(),
-                            );
-                            self.push(ProbeKind::ToolsList, t);
-                        }
-                        Err(e) => self.obs.initialize_problem = Some(e.to_string()),
-                    },
+                match probe::read_initialize(r) {
+                    Ok(session) => {
+                        self.session = session;
+                        let auth = self.auth();
+                        let n = probe::initialized_request(
+                            &self.session,
+                            &self.server_url,
+                            auth.as_ref(),
+                        );
+                        self.push(ProbeKind::Initialized, n);
+                        let t = probe::list_tools_request(
+                            &self.session,
+                            &self.server_url,
+                            auth.as_ref(),
+                        );
+                        self.push(ProbeKind::ToolsList, t);
+                    }
                     Err(e) => self.obs.initialize_problem = Some(e.to_string()),
                 }
             }
@@ -682,10 +656,7 @@ impl Doctor {
             ProbeKind::ToolsList => {
                 self.obs.tools_list_status = Some(status);
                 if (200..300).contains(&status) {
-                    self.obs.tools_count = first_result(r)
-                        .ok()
-                        .and_then(|v| jsonrpc::parse_list_tools_result(v).ok())
-                        .map(|l| l.tools.len());
+                    self.obs.tools_count = probe::read_tool_count(r).ok();
                 }
             }
             ProbeKind::OtherEnvironment => {
@@ -697,6 +668,11 @@ impl Doctor {
     }
 }
 
+/// Who the doctor says it is in `initialize`.
+fn client_info() -> Implementation {
+    Implementation::new("workboard-doctor", env!("CARGO_PKG_VERSION"))
+}
+
 fn get(url: &str) -> HttpRequest {
     HttpRequest {
         id: RequestId(0),
@@ -705,22 +681,6 @@ fn get(url: &str) -> HttpRequest {
         headers: vec![("Accept".into(), "application/json".into())],
         body: Vec::new(),
     }
-}
-
-/// The result of the first JSON-RPC response in a body (JSON or SSE).
-fn first_result(r: &HttpResponse) -> Result<serde_json::Value, Error> {
-    let d = decode_body(r, Limits::default())?;
-    for m in d.messages {
-        if let Message::Response { outcome, .. } = m {
-            return outcome.map_err(|e| Error::JsonRpc {
-                code: e.code,
-                message: e.message.chars().take(200).collect(),
-            });
-        }
-    }
-    Err(Error::Protocol {
-        reason: "no JSON-RPC response in the body".into(),
-    })
 }
 
 impl SansIo for Doctor {

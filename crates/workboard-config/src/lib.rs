@@ -1,19 +1,29 @@
-//! AI-client configuration files: generation, merging into an existing file, and lint.
+//! # workboard-config
 //!
-//! Everything here is a pure function over strings: the CLI reads and writes the files.
+//! What a WorkBoard user's AI client needs around the connection itself, as pure functions
+//! and one sans-IO machine on top of `workboard-core` (no I/O, no clock, no OS randomness,
+//! no tokio or reqwest: the CLI reads and writes the files and runs the probes).
 //!
-//! - [`generate`] writes the configuration block for Claude Desktop (`npx mcp-remote` with
-//!   `"--header", "Authorization:${AUTH_HEADER}"` in `args` and the `Bearer` value in `env`,
-//!   so the token is never on a command line), Cursor, VS Code (`.vscode/mcp.json`, with a `promptString` password input by default so
-//!   the token is not written into the file) or any other MCP client (`type: http`).
-//!   The header is always spelled `Authorization` (the seed's Cursor snippet says
-//!   `Authorisation`, a header no server reads: such configs fail with 401).
-//! - [`merge_into`] adds or replaces the WorkBoard entry of an existing file and keeps every
-//!   other server and top-level key.
+//! - AI-client configuration files (this module): [`generate`] writes the configuration block
+//!   for Claude Desktop (`npx mcp-remote` with `"--header", "Authorization:${AUTH_HEADER}"` in
+//!   `args` and the `Bearer` value in `env`, so the token is never on a command line), Cursor,
+//!   VS Code (`.vscode/mcp.json`, with a `promptString` password input by default so the token
+//!   is not written into the file) or any other MCP client (`type: http`). The header is
+//!   always spelled `Authorization` (the seed's Cursor snippet says `Authorisation`, a header
+//!   no server reads: such configs fail with 401). [`merge_into`] adds or replaces the
+//!   WorkBoard entry of an existing file and keeps every other server and top-level key.
 //! - [`lint()`](lint::lint) finds the mistakes that make a connection fail (see [`lint`]).
+//! - [`jsonc`] reads the files (JSON, or JSON with comments and trailing commas as VS Code
+//!   writes them).
+//! - [`diagnose`]: the seed's troubleshooting table, automated — the sans-IO
+//!   [`diagnose::Doctor`] probes an MCP server and maps what it observed to rows of the table.
+//!
+//! Errors are the core's [`workboard_core::Error`] (`invalid_config_json`, `invalid_config`,
+//! `invalid_input`, `invalid_url`, `insecure_url`), so codes, kinds and hints are the same
+//! on every surface.
 //!
 //! ```
-//! use workboard_core::aiconfig::{generate, lint::lint, AiClient, ConfigParams};
+//! use workboard_config::{generate, lint::lint, AiClient, ConfigParams};
 //! use workboard_core::Environment;
 //!
 //! let params = ConfigParams::for_environment(&Environment::Eu);
@@ -26,15 +36,16 @@
 //! assert_eq!(findings[0].code, "token_placeholder");
 //! ```
 
+pub mod diagnose;
 pub mod jsonc;
 pub mod lint;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::env::{check_secure_url, Environment};
-use crate::error::Error;
-use crate::secret::SecretString;
+use workboard_core::env::{check_secure_url, Environment};
+use workboard_core::Error;
+use workboard_core::SecretString;
 
 /// The placeholder the seed uses for the personal token.
 pub const TOKEN_PLACEHOLDER: &str = "YOUR_WB_TOKEN";

@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{json, Value};
-use workboard_core::aiconfig::lint::{detect, lint, lint_as, Finding, Severity};
-use workboard_core::aiconfig::{
+use workboard_config::lint::{detect, lint, lint_as, Finding, Severity};
+use workboard_config::{
     generate, merge_into, AiClient, ConfigParams, ConfigToken, Os, CLAUDE_REDIRECT_URI,
     TOKEN_PLACEHOLDER,
 };
