@@ -1,7 +1,7 @@
 //! The Rust runner of the client-layer behaviour suite (`tests/behaviour/*.json`, format in
 //! its README). Generic over an [`Adapter`]: the client layer itself and the native adapter
 //! each implement it. Fails on an unknown operation or field.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::type_complexity, dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -66,10 +66,12 @@ impl Transport for ScenarioTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let (name, bearer) = log_name(&request);
         self.log.push(format!("http {name} {bearer}"));
-        // Counted (for `until_requests`) by the scripted transport, which answers at once.
-        let _ = self.scripted.send(request.clone()).await;
         let (reply, rule_held) = self.rules.lock().unwrap().answer(&request);
+        // Before the request counts as sent (`until_requests`): a release the scenario
+        // makes after seeing it is the one a held reply waits for.
         let seen = self.gate.lock().unwrap().releases;
+        // Counted by the scripted transport, which answers at once.
+        let _ = self.scripted.send(request.clone()).await;
         std::future::poll_fn(|cx| {
             let mut g = self.gate.lock().unwrap();
             if g.held || (rule_held && g.releases == seen) {
