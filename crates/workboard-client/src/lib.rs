@@ -37,6 +37,7 @@
 //! ```
 
 mod client;
+pub mod flows;
 mod host;
 mod run;
 mod signin;

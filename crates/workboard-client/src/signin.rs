@@ -7,7 +7,7 @@ use workboard_core::oauth::flow::{McpAuthConfig, McpAuthEvent, McpAuthFlow};
 use workboard_core::oauth::metadata::IssuerPolicy;
 use workboard_core::oauth::pending::{AuthorizationCode, PendingAuthorization};
 use workboard_core::oauth::v1::{self, RevokeOutcome, V1Config, V1Outcome, V1SignIn};
-use workboard_core::{drive, Credentials, Dialect, Environment, Error, SecretString, Transport};
+use workboard_core::{drive, Credentials, Dialect, Environment, Error, SecretString};
 
 use crate::client::Client;
 use crate::host::{Host, HostEntropy};
@@ -209,10 +209,14 @@ impl<H: Host> Client<H> {
     /// Revokes the current WorkBoard v1 credentials at `/wb/oauth/revoke/` and forgets them.
     pub async fn revoke_v1(&self) -> Result<RevokeOutcome, Error> {
         let creds = self.credentials().ok_or(Error::NotSignedIn)?;
-        let req =
-            v1::checked_revoke_request(&self.shared.environment, &creds, self.shared.request_id())?;
-        let resp = self.shared.host.transport().send(req.clone()).await?;
-        let outcome = v1::handle_revoke_response(&req, &resp)?;
+        let env = &self.shared.environment;
+        let outcome = crate::flows::revoke_v1(
+            self.shared.host.transport(),
+            env,
+            &creds,
+            self.shared.request_id(),
+        )
+        .await?;
         self.set_credentials(None, None)?;
         Ok(outcome)
     }
@@ -375,21 +379,9 @@ impl<H: Host> Client<H> {
     pub async fn revoke_mcp(&self) -> Result<usize, Error> {
         let ctx = self.auth_context().ok_or(Error::NotSignedIn)?;
         let creds = self.credentials().ok_or(Error::NotSignedIn)?;
-        creds.check_server(&ctx.server_url)?;
         let mut ids = || self.shared.request_id();
-        let requests = ctx.revoke_requests(&mut ids, &creds);
-        let n = requests.len();
-        for r in requests {
-            let url = workboard_core::http::redact_url(&r.url);
-            let resp = self.shared.host.transport().send(r).await?;
-            if !resp.is_success() {
-                return Err(Error::HttpStatus {
-                    status: resp.status,
-                    url,
-                    detail: None,
-                });
-            }
-        }
+        let n =
+            crate::flows::revoke_mcp(self.shared.host.transport(), &ctx, &creds, &mut ids).await?;
         self.set_credentials(None, None)?;
         Ok(n)
     }

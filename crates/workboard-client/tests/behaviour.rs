@@ -1,7 +1,12 @@
 //! The behaviour suite (`tests/behaviour/*.json`) run on the client layer itself, on a
 //! single-threaded executor with a simulated clock (as on WebAssembly), plus the Rust-only
 //! behaviours: cancel by drop, a stopped driver, `Send` handles.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::type_complexity)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::type_complexity
+)]
 
 #[path = "behaviour/runner.rs"]
 mod runner;

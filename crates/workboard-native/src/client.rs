@@ -24,24 +24,21 @@
 //! # Ok(()) }
 //! ```
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use workboard_client::{Call, ClientConfig, Host};
+use workboard_client::{Call, ClientConfig};
 use workboard_core::mcp::jsonrpc::{CallToolResult, Implementation, Tool};
 use workboard_core::oauth::flow::AuthContext;
-use workboard_core::{
-    Credentials, Environment, Error, HttpRequest, HttpResponse, Transport, TransportError,
-};
+use workboard_core::{Credentials, Environment, Error, Transport};
 
 pub use workboard_client::ServerInfo;
 
+use crate::host::{HostTransport, NativeHost, Via};
 use crate::reactor::Reactor;
 use crate::store::CredentialStore;
-use crate::{ReqwestTransport, SystemClock};
+use crate::ReqwestTransport;
 
 /// Called with the new credentials whenever they change (after a refresh). Persist them if
 /// the client has no store.
@@ -266,116 +263,5 @@ impl Client {
         auth: Option<AuthContext>,
     ) -> Result<(), Error> {
         self.inner.set_credentials(credentials, auth)
-    }
-}
-
-/// The native host capabilities: reqwest (or any transport), the system clock, the OS
-/// RNG, a [`CredentialStore`] and the credentials hook.
-pub struct NativeHost {
-    transport: HostTransport,
-    store: Option<Arc<dyn CredentialStore>>,
-    hook: Option<CredentialsHook>,
-}
-
-impl std::fmt::Debug for NativeHost {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("NativeHost")
-    }
-}
-
-impl Host for NativeHost {
-    type Transport = HostTransport;
-    type Clock = SystemClock;
-
-    fn transport(&self) -> &HostTransport {
-        &self.transport
-    }
-    fn clock(&self) -> &SystemClock {
-        &SystemClock
-    }
-    fn fill_random(&self, buf: &mut [u8]) {
-        workboard_core::Entropy::fill_bytes(&mut crate::OsEntropy, buf)
-    }
-    fn load(&self, key: &str) -> Result<Option<String>, String> {
-        self.store
-            .as_ref()
-            .map_or(Ok(None), |s| s.load(key).map_err(|e| e.to_string()))
-    }
-    fn save(&self, key: &str, value: &str) -> Result<(), String> {
-        self.store
-            .as_ref()
-            .map_or(Ok(()), |s| s.save(key, value).map_err(|e| e.to_string()))
-    }
-    fn remove(&self, key: &str) -> Result<(), String> {
-        self.store
-            .as_ref()
-            .map_or(Ok(()), |s| s.remove(key).map_err(|e| e.to_string()))
-    }
-    fn credentials_changed(&self, credentials: Option<&Credentials>) {
-        if let (Some(hook), Some(c)) = (&self.hook, credentials) {
-            hook(c);
-        }
-    }
-}
-
-/// An object-safe [`Transport`] for [`ClientBuilder::custom_transport`].
-trait DynTransport: Send + Sync {
-    fn send_dyn(
-        &self,
-        request: HttpRequest,
-    ) -> Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + '_>>;
-}
-
-impl<T: Transport + Send + Sync> DynTransport for T {
-    fn send_dyn(
-        &self,
-        request: HttpRequest,
-    ) -> Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + '_>> {
-        Box::pin(self.send(request))
-    }
-}
-
-/// The native client's transport: reqwest, sent on the client's home runtime when that is
-/// a multi-thread runtime (where reqwest's connection tasks live), or any app transport.
-#[derive(Clone)]
-pub struct HostTransport(Via);
-
-#[derive(Clone)]
-enum Via {
-    Reqwest(ReqwestTransport, Option<tokio::runtime::Handle>),
-    Custom(Arc<dyn DynTransport>),
-}
-
-impl std::fmt::Debug for HostTransport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HostTransport")
-    }
-}
-
-impl HostTransport {
-    fn on_runtime(self, io: Option<tokio::runtime::Handle>) -> Self {
-        match self.0 {
-            Via::Reqwest(t, _) => HostTransport(Via::Reqwest(t, io)),
-            other => HostTransport(other),
-        }
-    }
-}
-
-impl Transport for HostTransport {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        match &self.0 {
-            Via::Custom(t) => t.send_dyn(request).await,
-            Via::Reqwest(inner, None) => inner.send(request).await,
-            Via::Reqwest(inner, Some(io)) => {
-                let on_io = inner.clone();
-                let retry = request.clone();
-                match io.spawn(async move { on_io.send(request).await }).await {
-                    Ok(r) => r,
-                    // The home runtime has shut down, so the request never ran there: send
-                    // it from the reactor thread instead.
-                    Err(_) => inner.send(retry).await,
-                }
-            }
-        }
     }
 }

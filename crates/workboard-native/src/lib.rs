@@ -4,7 +4,9 @@
 //! core's host capabilities — [`ReqwestTransport`], [`SystemClock`], [`OsEntropy`] — plus
 //! credential stores, an RFC 8252 loopback redirect listener and an async [`Client`].
 
+mod approve;
 pub mod client;
+pub mod host;
 pub mod loopback;
 pub mod reactor;
 pub mod runtime;
@@ -13,9 +15,11 @@ pub mod store;
 pub mod transport;
 
 pub use client::{Client, ClientBuilder, CredentialsHook, ServerInfo};
+pub use host::{HostTransport, NativeHost};
 pub use reactor::Reactor;
 pub use runtime::{OsEntropy, SystemClock};
 pub use signin::{revoke_mcp, revoke_v1, sign_in_mcp, sign_in_v1, Approver, McpSignIn};
 pub use store::{CredentialStore, FileStore, MemoryStore, StoreError};
 pub use transport::{ReqwestTransport, TransportOptions};
+pub use workboard_client;
 pub use workboard_core;

@@ -1,7 +1,12 @@
 //! The behaviour suite (`tests/behaviour/*.json`) through the native adapter: the public
 //! `workboard_native::Client` on its reactor thread with a real clock, driven from a
 //! multi-thread Tokio runtime.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::type_complexity)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::type_complexity
+)]
 
 #[path = "../../workboard-client/tests/behaviour/runner.rs"]
 mod runner;

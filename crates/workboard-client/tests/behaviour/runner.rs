@@ -1,7 +1,13 @@
 //! The Rust runner of the client-layer behaviour suite (`tests/behaviour/*.json`, format in
 //! its README). Generic over an [`Adapter`]: the client layer itself and the native adapter
 //! each implement it. Fails on an unknown operation or field.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::type_complexity, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::type_complexity,
+    dead_code
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;

@@ -1,0 +1,124 @@
+//! The native host capabilities of a [`crate::Client`]: reqwest (or any transport), the
+//! system clock, the OS RNG, a [`CredentialStore`] and the credentials hook.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use workboard_client::Host;
+use workboard_core::{Credentials, HttpRequest, HttpResponse, Transport, TransportError};
+
+use crate::client::CredentialsHook;
+use crate::store::CredentialStore;
+use crate::{ReqwestTransport, SystemClock};
+
+/// The native host capabilities: reqwest (or any transport), the system clock, the OS
+/// RNG, a [`CredentialStore`] and the credentials hook.
+pub struct NativeHost {
+    pub(crate) transport: HostTransport,
+    pub(crate) store: Option<Arc<dyn CredentialStore>>,
+    pub(crate) hook: Option<CredentialsHook>,
+}
+
+impl std::fmt::Debug for NativeHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NativeHost")
+    }
+}
+
+impl Host for NativeHost {
+    type Transport = HostTransport;
+    type Clock = SystemClock;
+
+    fn transport(&self) -> &HostTransport {
+        &self.transport
+    }
+    fn clock(&self) -> &SystemClock {
+        &SystemClock
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        workboard_core::Entropy::fill_bytes(&mut crate::OsEntropy, buf)
+    }
+    fn load(&self, key: &str) -> Result<Option<String>, String> {
+        self.store
+            .as_ref()
+            .map_or(Ok(None), |s| s.load(key).map_err(|e| e.to_string()))
+    }
+    fn save(&self, key: &str, value: &str) -> Result<(), String> {
+        self.store
+            .as_ref()
+            .map_or(Ok(()), |s| s.save(key, value).map_err(|e| e.to_string()))
+    }
+    fn remove(&self, key: &str) -> Result<(), String> {
+        self.store
+            .as_ref()
+            .map_or(Ok(()), |s| s.remove(key).map_err(|e| e.to_string()))
+    }
+    fn credentials_changed(&self, credentials: Option<&Credentials>) {
+        if let (Some(hook), Some(c)) = (&self.hook, credentials) {
+            hook(c);
+        }
+    }
+}
+
+/// An object-safe [`Transport`] for [`ClientBuilder::custom_transport`].
+pub(crate) trait DynTransport: Send + Sync {
+    fn send_dyn(
+        &self,
+        request: HttpRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + '_>>;
+}
+
+impl<T: Transport + Send + Sync> DynTransport for T {
+    fn send_dyn(
+        &self,
+        request: HttpRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + '_>> {
+        Box::pin(self.send(request))
+    }
+}
+
+/// The native client's transport: reqwest, sent on the client's home runtime when that is
+/// a multi-thread runtime (where reqwest's connection tasks live), or any app transport.
+#[derive(Clone)]
+pub struct HostTransport(pub(crate) Via);
+
+#[derive(Clone)]
+pub(crate) enum Via {
+    Reqwest(ReqwestTransport, Option<tokio::runtime::Handle>),
+    Custom(Arc<dyn DynTransport>),
+}
+
+impl std::fmt::Debug for HostTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostTransport")
+    }
+}
+
+impl HostTransport {
+    pub(crate) fn on_runtime(self, io: Option<tokio::runtime::Handle>) -> Self {
+        match self.0 {
+            Via::Reqwest(t, _) => HostTransport(Via::Reqwest(t, io)),
+            other => HostTransport(other),
+        }
+    }
+}
+
+impl Transport for HostTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        match &self.0 {
+            Via::Custom(t) => t.send_dyn(request).await,
+            Via::Reqwest(inner, None) => inner.send(request).await,
+            Via::Reqwest(inner, Some(io)) => {
+                let on_io = inner.clone();
+                let retry = request.clone();
+                match io.spawn(async move { on_io.send(request).await }).await {
+                    Ok(r) => r,
+                    // The home runtime has shut down, so the request never ran there: send
+                    // it from the reactor thread instead.
+                    Err(_) => inner.send(retry).await,
+                }
+            }
+        }
+    }
+}

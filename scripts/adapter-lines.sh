@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Prints the size of the adapters' client code — what native `Client`, ffi `WorkboardClient`
+# and wasm `WorkboardClient` still hold besides host capabilities (transport, clock, entropy,
+# stores, loopback listener, reactor, exit guard), type conversion (types.rs, error.rs) and
+# generated code — and fails above the ceiling (issue 12: 900 lines for the three together).
+# Counted: code lines, i.e. neither blank nor comment-only (`//`, `///`, `//!`); test
+# modules (`#[cfg(test)]` to the end of the file) are not counted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CEILING=${ADAPTER_LINES_CEILING:-900}
+files=(
+  crates/workboard-native/src/client.rs
+  crates/workboard-native/src/signin.rs
+  bindings/ffi/src/client.rs
+  bindings/ffi/src/mcp.rs
+  bindings/wasm/src/client.rs
+  bindings/wasm/src/mcp.rs
+  bindings/wasm/src/v1.rs
+)
+total=0
+for f in "${files[@]}"; do
+  [ -f "$f" ] || continue
+  n=$(awk '/^#\[cfg\(test\)\]/{exit} { t=$0; sub(/^[ \t]+/, "", t); if (t != "" && t !~ /^\/\//) c++ } END { print c+0 }' "$f")
+  raw=$(wc -l < "$f")
+  printf '%6d code lines  (%5d lines)  %s\n' "$n" "$raw" "$f"
+  total=$((total + n))
+done
+printf '%6d code lines in the adapters'"'"' client code (ceiling %d)\n' "$total" "$CEILING"
+if [ "$total" -gt "$CEILING" ]; then
+  echo "adapter-lines: over the ceiling: move the logic into crates/workboard-client" >&2
+  exit 1
+fi
