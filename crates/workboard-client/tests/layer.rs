@@ -1,0 +1,193 @@
+//! Rust-only behaviours of the client layer: cancel by drop, a stopped driver, `Send`
+//! handles, session restore, sign-out, argument checks.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use futures_executor::LocalPool;
+use futures_util::task::LocalSpawnExt;
+use serde_json::json;
+use workboard_client::{tool_arguments_from_json, Client, ClientConfig, Host};
+use workboard_core::testing::{
+    auth_context, oauth_credentials, FakeMcpServer, ScriptedTransport, SimClock, MCP_URL, T0,
+};
+use workboard_core::{Credentials, ErrorKind};
+
+struct TestHost {
+    transport: ScriptedTransport,
+    clock: SimClock,
+    store: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+}
+
+impl Host for TestHost {
+    type Transport = ScriptedTransport;
+    type Clock = SimClock;
+    fn transport(&self) -> &ScriptedTransport {
+        &self.transport
+    }
+    fn clock(&self) -> &SimClock {
+        &self.clock
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        buf.fill(9)
+    }
+    fn load(&self, key: &str) -> Result<Option<String>, String> {
+        Ok(self.store.lock().unwrap().get(key).cloned())
+    }
+    fn save(&self, key: &str, value: &str) -> Result<(), String> {
+        self.store.lock().unwrap().insert(key.into(), value.into());
+        Ok(())
+    }
+    fn remove(&self, key: &str) -> Result<(), String> {
+        self.store.lock().unwrap().remove(key);
+        Ok(())
+    }
+}
+
+fn host(transport: ScriptedTransport) -> TestHost {
+    TestHost {
+        transport,
+        clock: SimClock::at(T0),
+        store: Default::default(),
+    }
+}
+
+fn personal() -> ClientConfig {
+    ClientConfig::for_server(MCP_URL).credentials(Credentials::personal("personal-token"))
+}
+
+fn start(config: ClientConfig, host: TestHost) -> (Client<TestHost>, LocalPool) {
+    let (client, driver) = Client::new(config, host).unwrap();
+    let pool = LocalPool::new();
+    pool.spawner().spawn_local(driver.run()).unwrap();
+    (client, pool)
+}
+
+#[test]
+fn dropping_a_call_cancels_it_and_tells_the_server() {
+    let server = FakeMcpServer::new();
+    let transport = server.transport();
+    let (client, mut pool) = start(personal(), host(transport.clone()));
+    pool.run_until(client.ping()).unwrap();
+    transport.hold();
+    let call = client.call_tool("echo", json!({"slow": true}));
+    pool.run_until(transport.until_requests(4));
+    assert_eq!(transport.in_flight(), 1);
+    drop(call);
+    transport.release();
+    pool.run_until_stalled();
+    let methods = transport.mcp_methods();
+    assert_eq!(
+        methods
+            .iter()
+            .filter(|m| *m == "notifications/cancelled")
+            .count(),
+        1,
+        "{methods:?}"
+    );
+    // The abandoned request's future was dropped; the client stays usable.
+    assert_eq!(transport.in_flight(), 0);
+    pool.run_until(client.ping()).unwrap();
+}
+
+#[test]
+fn a_client_whose_driver_is_gone_fails_calls_with_client_stopped() {
+    let server = FakeMcpServer::new();
+    let (client, driver) = Client::new(personal(), host(server.transport())).unwrap();
+    drop(driver);
+    let e = futures_executor::block_on(client.list_tools()).unwrap_err();
+    assert_eq!(e.code(), "client_stopped");
+    assert_eq!(e.kind(), ErrorKind::Stopped);
+    let e = futures_executor::block_on(client.refresh()).unwrap_err();
+    assert_eq!(e.code(), "client_stopped");
+}
+
+#[test]
+fn handles_and_calls_are_send_with_a_send_host() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let server = FakeMcpServer::new();
+    let (client, driver) = Client::new(personal(), host(server.transport())).unwrap();
+    send_sync(&client);
+    send(&driver);
+    let call = client.ping();
+    send(&call);
+    send(&client.refresh());
+}
+
+#[test]
+fn a_restarted_client_restores_the_session_from_the_store() {
+    let server = FakeMcpServer::new();
+    let transport = server.transport();
+    let h = host(transport.clone());
+    let (client, mut pool) = start(personal(), h);
+    pool.run_until(client.list_tools()).unwrap();
+    let saved = client.host().store.lock().unwrap().clone();
+    assert!(saved.contains_key("session"), "{saved:?}");
+    drop(client);
+    pool.run_until_stalled();
+    // A second process with the same store: no initialize.
+    let h2 = host(transport.clone());
+    *h2.store.lock().unwrap() = saved;
+    let (again, mut pool) = start(personal(), h2);
+    pool.run_until(again.list_tools()).unwrap();
+    let inits = transport
+        .mcp_methods()
+        .iter()
+        .filter(|m| *m == "initialize")
+        .count();
+    assert_eq!(inits, 1, "{:?}", transport.mcp_methods());
+}
+
+#[test]
+fn signing_out_clears_the_store_and_calls_fail_as_not_signed_in() {
+    let server = FakeMcpServer::new();
+    let config = ClientConfig::for_server(MCP_URL)
+        .credentials(oauth_credentials("at-0", Some("rt-0"), None))
+        .auth(auth_context());
+    let (client, mut pool) = start(config, host(server.transport()));
+    pool.run_until(client.ping()).unwrap();
+    client.set_credentials(None, None).unwrap();
+    assert!(client.credentials().is_none());
+    assert!(!client
+        .host()
+        .store
+        .lock()
+        .unwrap()
+        .contains_key("credentials"));
+    let e = pool.run_until(client.refresh()).unwrap_err();
+    assert_eq!(e.code(), "wrong_state");
+}
+
+#[test]
+fn tool_arguments_are_checked_once_before_anything_is_sent() {
+    assert_eq!(tool_arguments_from_json("  ").unwrap(), json!({}));
+    assert_eq!(
+        tool_arguments_from_json("{\"a\":1}").unwrap(),
+        json!({"a": 1})
+    );
+    let e = tool_arguments_from_json("[1]").unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    let secret = "sk-live-0123456789";
+    let e = tool_arguments_from_json(&format!("{{\"k\": \"{secret}\"")).unwrap_err();
+    assert!(!e.to_string().contains(secret), "{e}");
+    let server = FakeMcpServer::new();
+    let transport = server.transport();
+    let (client, mut pool) = start(personal(), host(transport.clone()));
+    let e = pool
+        .run_until(client.call_tool("echo", json!([1, 2])))
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(transport.requests().is_empty());
+}
+
+#[test]
+fn credentials_for_another_server_are_refused_and_change_nothing() {
+    let server = FakeMcpServer::new();
+    let (client, _pool) = start(personal(), host(server.transport()));
+    let foreign = Credentials::personal("other")
+        .bind_to("https://elsewhere.example/mcp")
+        .unwrap();
+    let e = client.set_credentials(Some(foreign), None).unwrap_err();
+    assert_eq!(e.code(), "credentials_not_for_server");
+    let now = client.credentials().unwrap();
+    assert_eq!(now.access_token().expose(), "personal-token");
+}
