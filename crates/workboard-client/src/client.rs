@@ -325,7 +325,7 @@ impl<H: Host> Client<H> {
         let shared = Arc::new(Shared {
             host,
             environment: config.environment,
-            server_url: conn_url(&conn),
+            server_url: conn.server_url().to_string(),
             allow_secret: config.allow_client_secret,
             state: Mutex::new(state),
             next_token: AtomicU64::new(0),
@@ -448,15 +448,13 @@ impl<H: Host> Client<H> {
     /// Credentials or a context bound to another server fail with
     /// `credentials_not_for_server` and change nothing. A store that fails to save them
     /// fails this call with `credential_store_failed`; the credentials are in use anyway
-    /// (save them yourself).
+    /// (save them yourself). Allowed after [`Client::close`] too (signing out of a closed
+    /// client clears the store).
     pub fn set_credentials(
         &self,
         credentials: Option<Credentials>,
         auth: Option<AuthContext>,
     ) -> Result<(), Error> {
-        if self.shared.state().closed {
-            return Err(Error::ClientStopped);
-        }
         let current = self.shared.state().auth.clone();
         let credentials = workboard_core::credentials::bind_for_server(
             &self.shared.server_url,
@@ -557,18 +555,6 @@ impl<H: Host> Client<H> {
             map,
         }
     }
-}
-
-fn conn_url(conn: &Connection) -> String {
-    // The connection's canonical URL, as saved in its state.
-    serde_json::from_str::<Value>(&conn.save_state())
-        .ok()
-        .and_then(|v| {
-            v.get("server_url")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .unwrap_or_default()
 }
 
 /// Tool arguments as sent: an object (`null` is `{}`); anything else is `invalid_input`.

@@ -10,8 +10,6 @@ pub mod keys {
     pub const AUTH_CONTEXT: &str = "auth_context";
     /// The MCP session state ([`workboard_core::connection::Connection::save_state`]).
     pub const SESSION: &str = "session";
-    /// A pending sign-in (resumable after a restart).
-    pub const PENDING: &str = "pending";
 }
 
 /// The host capabilities of one client: transport, clock, entropy, storage, and how results

@@ -2,7 +2,6 @@
 //! layer's commands, result hand-over and credential persistence.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::task::{Poll, Waker};
 
 use futures_util::future::{self, Either};
@@ -32,10 +31,12 @@ struct Ready {
     hi: Option<u64>,
 }
 
+/// Small linear maps (a few calls in flight): far less code in the wasm package than a
+/// `BTreeMap` per key type.
 #[derive(Default)]
 struct LoopState {
-    waiters: BTreeMap<CallHandle, Waiter>,
-    tokens: BTreeMap<u64, CallHandle>,
+    waiters: Vec<(CallHandle, Waiter)>,
+    tokens: Vec<(u64, CallHandle)>,
     ready: Vec<Ready>,
     /// The highest request id the connection has emitted.
     emitted: u64,
@@ -124,18 +125,24 @@ impl<H: Host> Machine<'_, '_, H> {
                         self.conn.close()
                     }
                 };
-                ls.tokens.insert(token, h);
-                ls.waiters.insert(
+                ls.tokens.push((token, h));
+                ls.waiters.push((
                     h,
                     Waiter {
                         token,
                         reply,
                         close,
                     },
-                );
+                ));
             }
             Command::Cancel(token) => {
-                let h = self.ls.borrow_mut().tokens.get(&token).copied();
+                let h = self
+                    .ls
+                    .borrow()
+                    .tokens
+                    .iter()
+                    .find(|(t, _)| *t == token)
+                    .map(|(_, h)| *h);
                 if let Some(h) = h {
                     // Its result (`cancelled`) goes to the caller if it still waits.
                     let _ = self.conn.cancel(h);
@@ -192,10 +199,11 @@ impl<H: Host> Machine<'_, '_, H> {
                 ConnectionEvent::CallCompleted(h) => {
                     let result = self.conn.poll_result(h);
                     let mut ls = self.ls.borrow_mut();
-                    let Some(w) = ls.waiters.remove(&h) else {
+                    let Some(i) = ls.waiters.iter().position(|(x, _)| *x == h) else {
                         continue;
                     };
-                    ls.tokens.remove(&w.token);
+                    let (_, w) = ls.waiters.swap_remove(i);
+                    ls.tokens.retain(|(t, _)| *t != w.token);
                     let mut result = result.unwrap_or(Err(Error::Cancelled));
                     if w.close {
                         // The session is gone (or was never opened): forget it.
@@ -257,7 +265,7 @@ impl<H: Host> SansIo for Machine<'_, '_, H> {
         match &next {
             Some(r) => {
                 ls.emitted = ls.emitted.max(r.id.0);
-                self.transport.state.borrow_mut().unfinished.insert(r.id);
+                self.transport.state.borrow_mut().unfinished.push(r.id);
             }
             // Every request of the last step is out: the calls it finished wait for those.
             None => {
@@ -294,10 +302,10 @@ impl<H: Host> SansIo for Machine<'_, '_, H> {
 #[derive(Default)]
 struct AbandonState {
     /// Requests being sent, with the waker of the one waiting to hear it is abandoned.
-    in_flight: BTreeMap<RequestId, Option<Waker>>,
-    abandoned: BTreeSet<RequestId>,
+    in_flight: Vec<(RequestId, Option<Waker>)>,
+    abandoned: Vec<RequestId>,
     /// Requests the connection emitted that have not finished (answered, failed, dropped).
-    unfinished: BTreeSet<RequestId>,
+    unfinished: Vec<RequestId>,
 }
 
 /// The loop's transport: stops waiting for responses the connection no longer wants (the
@@ -318,27 +326,28 @@ impl<'t, T: Transport> Abandoning<'t, T> {
 
     /// Whether every emitted request with an id in `(lo, hi]` has finished.
     fn finished_between(&self, lo: u64, hi: u64) -> bool {
-        self.state
+        !self
+            .state
             .borrow()
             .unfinished
-            .range(RequestId(lo + 1)..)
-            .next()
-            .is_none_or(|r| r.0 > hi)
+            .iter()
+            .any(|r| r.0 > lo && r.0 <= hi)
     }
 
     /// Stops waiting for the requests in flight that `conn` has abandoned.
     fn sweep(&self, conn: &Connection) {
         let mut s = self.state.borrow_mut();
-        let gone: Vec<RequestId> = s
-            .in_flight
-            .keys()
-            .copied()
-            .filter(|id| conn.is_request_abandoned(*id) && !s.abandoned.contains(id))
-            .collect();
-        for id in gone {
-            s.abandoned.insert(id);
-            if let Some(Some(w)) = s.in_flight.get_mut(&id).map(Option::take) {
-                w.wake();
+        let AbandonState {
+            in_flight,
+            abandoned,
+            ..
+        } = &mut *s;
+        for (id, waker) in in_flight.iter_mut() {
+            if conn.is_request_abandoned(*id) && !abandoned.contains(id) {
+                abandoned.push(*id);
+                if let Some(w) = waker.take() {
+                    w.wake();
+                }
             }
         }
     }
@@ -350,9 +359,10 @@ struct Finished<'a>(&'a RefCell<AbandonState>, RequestId);
 impl Drop for Finished<'_> {
     fn drop(&mut self) {
         let mut s = self.0.borrow_mut();
-        s.unfinished.remove(&self.1);
-        s.in_flight.remove(&self.1);
-        s.abandoned.remove(&self.1);
+        let id = self.1;
+        s.unfinished.retain(|r| *r != id);
+        s.in_flight.retain(|(r, _)| *r != id);
+        s.abandoned.retain(|r| *r != id);
     }
 }
 
@@ -360,15 +370,16 @@ impl<T: Transport> Transport for Abandoning<'_, T> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let id = request.id;
         let _finished = Finished(&self.state, id);
-        self.state.borrow_mut().in_flight.insert(id, None);
+        self.state.borrow_mut().in_flight.push((id, None));
         let abandoned = future::poll_fn(|cx| {
             let mut s = self.state.borrow_mut();
             if s.abandoned.contains(&id) {
-                Poll::Ready(())
-            } else {
-                s.in_flight.insert(id, Some(cx.waker().clone()));
-                Poll::Pending
+                return Poll::Ready(());
             }
+            if let Some((_, w)) = s.in_flight.iter_mut().find(|(r, _)| *r == id) {
+                *w = Some(cx.waker().clone());
+            }
+            Poll::Pending
         });
         let send = self.inner.send(request);
         futures_util::pin_mut!(send);

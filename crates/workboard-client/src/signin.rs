@@ -164,6 +164,11 @@ impl<H: Host> Client<H> {
         client_hash: SecretString,
     ) -> Result<Credentials, Error> {
         self.shared.check_secret(Some(client_hash.expose()))?;
+        // v1 tokens are bound to their environment: refuse before the code is spent when this
+        // client's server is elsewhere (it could not use them).
+        Credentials::personal("-")
+            .bind_to(self.shared.environment.base_url())?
+            .check_server(&self.shared.server_url)?;
         let config = V1Config::new(
             self.shared.environment.clone(),
             code.client_id.clone(),
@@ -260,6 +265,7 @@ impl<H: Host> Client<H> {
         if not_required {
             return Ok(None);
         }
+        self.check_context(&flow)?;
         let start = sign_in_start(&flow, url)?;
         self.shared.state().mcp_flow = Some(flow);
         Ok(Some(start))
@@ -278,6 +284,7 @@ impl<H: Host> Client<H> {
             self.shared
                 .check_secret(ctx.client_secret.as_ref().map(SecretString::expose))?;
         }
+        self.check_context(&flow)?;
         st.mcp_flow = Some(flow);
         Ok(())
     }
@@ -384,6 +391,20 @@ impl<H: Host> Client<H> {
             crate::flows::revoke_mcp(self.shared.host.transport(), &ctx, &creds, &mut ids).await?;
         self.set_credentials(None, None)?;
         Ok(n)
+    }
+
+    /// Refuses, before the user is sent to authorize (or a code is spent), a sign-in whose
+    /// credentials this client could not use: one for another server than its own.
+    fn check_context(&self, flow: &McpAuthFlow) -> Result<(), Error> {
+        match flow.context() {
+            Some(ctx) => workboard_core::credentials::bind_for_server(
+                &self.shared.server_url,
+                None,
+                Some(ctx),
+            )
+            .map(|_| ()),
+            None => Ok(()),
+        }
     }
 
     /// Drains the MCP OAuth flow's events: the authorization URL (if any) and whether the

@@ -154,7 +154,57 @@ fn signing_out_clears_the_store_and_calls_fail_as_not_signed_in() {
         .unwrap()
         .contains_key("credentials"));
     let e = pool.run_until(client.refresh()).unwrap_err();
-    assert_eq!(e.code(), "wrong_state");
+    assert_eq!(e.code(), "not_signed_in");
+    assert_eq!(e.kind(), ErrorKind::NeedsSignIn);
+    // Closing ends the session, not the credentials: signing out still clears the store.
+    pool.run_until(client.close()).unwrap();
+    client
+        .set_credentials(Some(Credentials::personal("personal-token")), None)
+        .unwrap();
+    assert!(client
+        .host()
+        .store
+        .lock()
+        .unwrap()
+        .contains_key("credentials"));
+    client.set_credentials(None, None).unwrap();
+    assert!(!client
+        .host()
+        .store
+        .lock()
+        .unwrap()
+        .contains_key("credentials"));
+}
+
+#[test]
+fn a_v1_code_is_not_spent_for_a_client_that_could_not_use_its_tokens() {
+    use workboard_core::oauth::pending::AuthorizationCode;
+    use workboard_core::{Dialect, Environment, SecretString};
+    let server = FakeMcpServer::new();
+    let transport = server.transport();
+    // An MCP server that is not the environment's: v1 tokens are bound to the environment.
+    let config = ClientConfig::new(Environment::Us)
+        .server_url(MCP_URL)
+        .allow_client_secret(true);
+    let (client, mut pool) = start(config, host(transport.clone()));
+    let code = AuthorizationCode {
+        code: SecretString::new("code-1"),
+        dialect: Dialect::WorkboardV1,
+        redirect_uri: "https://app.example/cb".into(),
+        client_id: "cid".into(),
+        pkce_verifier: None,
+        resource: None,
+        token_endpoint: Environment::Us.token_url(),
+        scopes: vec![],
+        received_at_ms: T0,
+        expires_at_ms: None,
+        extra: serde_json::Value::Null,
+    };
+    let e = pool
+        .run_until(client.exchange_v1_code(&code, SecretString::new("hash-1234")))
+        .unwrap_err();
+    assert_eq!(e.code(), "credentials_not_for_server");
+    assert!(transport.requests().is_empty(), "the code was not sent");
 }
 
 #[test]

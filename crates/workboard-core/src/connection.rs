@@ -530,15 +530,20 @@ impl Connection {
     /// second one, so a rotating refresh token is never used twice. Completes with
     /// [`CallOutput::Refreshed`] after [`ConnectionEvent::CredentialsChanged`]; fails with
     /// the token endpoint's error, [`Error::TokenEndpointUnreachable`] after the usual
-    /// back-off, or [`Error::WrongState`] when the credentials cannot be refreshed (a
-    /// personal token, no refresh token or OAuth context, or a refresh token already
-    /// refused).
+    /// back-off, [`Error::NotSignedIn`] without credentials, or [`Error::WrongState`] when
+    /// the credentials cannot be refreshed (a personal token, no refresh token or OAuth
+    /// context, or a refresh token already refused).
     pub fn refresh(&mut self, now_ms: u64) -> CallHandle {
         let refreshable = self.auth.is_some()
             && self
                 .credentials
                 .as_ref()
                 .is_some_and(Credentials::can_refresh);
+        if !self.closed && self.closing.is_none() && self.credentials.is_none() {
+            let h = self.new_handle();
+            self.finish(h, Err(Error::NotSignedIn));
+            return h;
+        }
         if !self.closed && self.closing.is_none() && (!refreshable || self.refresh_failed) {
             let h = self.new_handle();
             let state = if self.refresh_failed {
@@ -710,6 +715,11 @@ impl Connection {
     /// Whether `close` completed.
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// The MCP endpoint (canonical form).
+    pub fn server_url(&self) -> &str {
+        &self.url
     }
 
     /// Session id, negotiated version and server info as JSON (no credentials), for
