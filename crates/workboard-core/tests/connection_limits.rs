@@ -116,7 +116,7 @@ fn connection(config: ConnectionConfig) -> Connection {
 }
 
 fn oauth_config(creds: Credentials) -> ConnectionConfig {
-    ConnectionConfig::new(URL)
+    ConnectionConfig::new(MCP_URL)
         .credentials(creds)
         .auth(auth_context())
 }
@@ -598,7 +598,7 @@ fn list_against(
 }
 
 fn personal_config() -> ConnectionConfig {
-    ConnectionConfig::new(URL).credentials(Credentials::personal("tok-1"))
+    ConnectionConfig::new(MCP_URL).credentials(Credentials::personal("tok-1"))
 }
 
 #[test]
@@ -835,7 +835,7 @@ fn the_next_page_of_a_list_replayed_after_a_refresh_needs_no_new_refresh() {
 #[test]
 fn config_builder_methods_set_the_limits_and_saturate() {
     use std::time::Duration;
-    let c = ConnectionConfig::new(URL)
+    let c = ConnectionConfig::new(MCP_URL)
         .call_timeout(Duration::MAX)
         .request_timeout(Duration::from_micros(1_500_999))
         .max_tools(7)
