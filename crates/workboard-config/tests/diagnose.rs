@@ -2,17 +2,15 @@
 //! against a scripted server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::cell::RefCell;
-
 use serde_json::json;
 use workboard_config::diagnose::{
     diagnose, diagnose_error, parse_node_version, probe_plan, Diagnosis, DiagnosisSeverity, Doctor,
     DoctorParams, Observation, ProbeKind, TroubleshootingRow as R,
 };
 use workboard_core::error::{HINT_401, HINT_NODE, HINT_NO_TOOLS, HINT_REDIRECT};
+use workboard_core::testing::{rpc_method, ScriptedTransport, SimClock};
 use workboard_core::{
-    drive, Clock, Environment, Error, HttpRequest, HttpResponse, Method, SecretString, Transport,
-    TransportError,
+    drive, Environment, Error, HttpRequest, HttpResponse, Method, SecretString, TransportError,
 };
 
 const TOKEN: &str = "wbtok_SECRET_0123456789abcd";
@@ -321,35 +319,7 @@ fn errors_map_to_rows() {
 
 // ---------------------------------------------------------------- the doctor
 
-struct Clk;
-impl Clock for Clk {
-    fn now_ms(&self) -> u64 {
-        1_700_000_000_000
-    }
-    async fn sleep_ms(&self, _ms: u64) {}
-}
-
-type Handler = Box<dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError>>;
-
-/// A scripted WorkBoard: records requests, answers with `handler`.
-struct Server {
-    handler: Handler,
-    seen: RefCell<Vec<HttpRequest>>,
-}
-
-impl Transport for Server {
-    async fn send(&self, r: HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.seen.borrow_mut().push(r.clone());
-        (self.handler)(&r)
-    }
-}
-
-fn rpc_method(r: &HttpRequest) -> String {
-    serde_json::from_slice::<serde_json::Value>(&r.body)
-        .ok()
-        .and_then(|v| v["method"].as_str().map(str::to_string))
-        .unwrap_or_default()
-}
+type Handler = Box<dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError> + Send>;
 
 /// WorkBoard-like: `valid_on` lists the hosts where TOKEN is accepted.
 fn workboard(valid_on: &'static [&'static str], tools: usize, sse: bool) -> Handler {
@@ -419,15 +389,12 @@ fn workboard(valid_on: &'static [&'static str], tools: usize, sse: bool) -> Hand
 }
 
 fn run(params: DoctorParams, handler: Handler) -> (Doctor, Vec<HttpRequest>) {
-    let server = Server {
-        handler,
-        seen: RefCell::new(Vec::new()),
-    };
+    // A scripted WorkBoard: records requests, answers with `handler`.
+    let server = ScriptedTransport::new(move |r| handler(r));
     let mut doc = Doctor::new(params).unwrap();
-    futures_executor::block_on(drive(&mut doc, &server, &Clk));
+    futures_executor::block_on(drive(&mut doc, &server, &SimClock::at(1_700_000_000_000)));
     assert!(doc.is_done());
-    let seen = server.seen.into_inner();
-    (doc, seen)
+    (doc, server.requests())
 }
 
 fn us_with_token() -> DoctorParams {

@@ -28,7 +28,8 @@ pub const TOKEN_URL: &str = "https://auth.example.com/token";
 /// A start time for simulated clocks (2025-11-24).
 pub const T0: u64 = 1_764_000_000_000;
 
-/// A simulated clock: time moves only when something sleeps on it (or [`SimClock::advance`]).
+/// A simulated clock: time moves only when something sleeps on it (or [`SimClock::advance`],
+/// [`SimClock::set`]), saturating at `u64::MAX`. Clones share the time.
 #[derive(Debug, Default, Clone)]
 pub struct SimClock(Arc<AtomicU64>);
 
@@ -37,9 +38,17 @@ impl SimClock {
     pub fn at(start_ms: u64) -> SimClock {
         SimClock(Arc::new(AtomicU64::new(start_ms)))
     }
-    /// Moves time forward.
+    /// Moves time forward (saturating).
     pub fn advance(&self, ms: u64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
+        let _ = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                Some(t.saturating_add(ms))
+            });
+    }
+    /// Sets the time, forward or back (a clock jump).
+    pub fn set(&self, now_ms: u64) {
+        self.0.store(now_ms, Ordering::SeqCst);
     }
 }
 

@@ -18,9 +18,8 @@ use workboard_core::http::redact_url;
 use workboard_core::oauth::flow::{AuthContext, McpAuthConfig, McpAuthFlow};
 use workboard_core::oauth::pending::PendingAuthorization;
 use workboard_core::oauth::v1::{start_authorization, V1Config};
+use workboard_core::testing::T0;
 use workboard_core::{rest, Credentials, Environment, RequestId, SecretString, SeededEntropy};
-
-const T0: u64 = 1_764_000_000_000;
 
 mod tricky;
 use tricky::tricky;

@@ -10,20 +10,11 @@ use workboard_core::connection::{
     REFRESH_BACKOFF_MS,
 };
 use workboard_core::mcp::jsonrpc::ContentBlock;
-use workboard_core::{drive, Credentials, HttpResponse, Method, SansIo, TransportError};
+use workboard_core::testing::SimClock;
+use workboard_core::{drive, Clock, Credentials, HttpResponse, Method, SansIo, TransportError};
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     futures_executor::block_on(f)
-}
-
-struct Clock(std::cell::Cell<u64>);
-impl workboard_core::Clock for Clock {
-    fn now_ms(&self) -> u64 {
-        self.0.get()
-    }
-    async fn sleep_ms(&self, ms: u64) {
-        self.0.set(self.0.get() + ms)
-    }
 }
 
 #[test]
@@ -34,7 +25,7 @@ fn initialize_request_shape_and_latest_version() {
     assert_eq!(reqs.len(), 1);
     let r = &reqs[0];
     assert_eq!(r.method, Method::Post);
-    assert_eq!(r.url, URL);
+    assert_eq!(r.url, MCP_URL);
     assert_eq!(
         r.header("Accept"),
         Some("application/json, text/event-stream")
@@ -129,8 +120,8 @@ fn session_id_is_captured_and_echoed_with_protocol_version() {
 
 #[test]
 fn minimal_round_trips_three_requests_to_first_tool_list() {
-    let server = FakeServer::basic();
-    let clock = Clock(std::cell::Cell::new(T0));
+    let server = basic_server();
+    let clock = SimClock::at(T0);
     let mut c = personal();
     let h = c.list_tools(T0);
     block_on(drive(&mut c, &server, &clock));
@@ -138,7 +129,7 @@ fn minimal_round_trips_three_requests_to_first_tool_list() {
         tool_names(take(&mut c, h).unwrap()),
         ["get_current_user", "search"]
     );
-    let seen = server.seen.borrow();
+    let seen = server.requests();
     let methods: Vec<String> = seen.iter().map(method).collect();
     assert_eq!(
         methods,
@@ -685,12 +676,12 @@ fn failed_refresh_fails_refused_calls_once() {
 #[test]
 fn proactive_refresh_before_an_expiring_token_is_used() {
     // An hour-long token with 30 s left.
-    let mut creds = oauth("old-at", Some("rt-1"), Some(T0 + 30_000));
+    let mut creds = oauth_credentials("old-at", Some("rt-1"), Some(T0 + 30_000));
     if let Credentials::OAuth(set) = &mut creds {
         set.issued_at_ms = T0 - 3_570_000;
     }
     let mut c = Connection::new(
-        ConnectionConfig::new(URL)
+        ConnectionConfig::new(MCP_URL)
             .credentials(creds)
             .auth(auth_context()),
     )
@@ -939,7 +930,7 @@ fn saved_state_skips_initialize_and_holds_no_token() {
     assert_eq!(v["server_info"]["name"], "srv");
 
     let mut r = Connection::new(
-        ConnectionConfig::new(URL)
+        ConnectionConfig::new(MCP_URL)
             .credentials(Credentials::personal("tok-1"))
             .restored_state(state),
     )
@@ -953,10 +944,11 @@ fn saved_state_skips_initialize_and_holds_no_token() {
 
 #[test]
 fn restored_session_gone_reinitializes() {
-    let state = json!({"server_url": URL, "session_id": "gone", "protocol_version": "2025-06-18"})
-        .to_string();
+    let state =
+        json!({"server_url": MCP_URL, "session_id": "gone", "protocol_version": "2025-06-18"})
+            .to_string();
     let mut c = Connection::new(
-        ConnectionConfig::new(URL)
+        ConnectionConfig::new(MCP_URL)
             .credentials(Credentials::personal("t"))
             .restored_state(state),
     )
@@ -986,7 +978,7 @@ fn bad_config_is_a_typed_error() {
     );
     assert!(Connection::new(ConnectionConfig::new("http://127.0.0.1:8080/wb/mcp")).is_ok());
     assert_eq!(
-        Connection::new(ConnectionConfig::new(URL).restored_state("{"))
+        Connection::new(ConnectionConfig::new(MCP_URL).restored_state("{"))
             .unwrap_err()
             .code(),
         "invalid_input"
@@ -1119,7 +1111,7 @@ fn an_empty_tool_list_carries_the_role_hint() {
 #[test]
 fn back_off_runs_on_the_drive_clock() {
     let mut limited = 1;
-    let server = FakeServer::new(move |r| match method(r).as_str() {
+    let server = fake_server(move |r| match method(r).as_str() {
         "initialize" => init_response(r, Some("s1")),
         "tools/list" if limited > 0 => {
             limited -= 1;
@@ -1128,17 +1120,17 @@ fn back_off_runs_on_the_drive_clock() {
         "tools/list" => result(r, tools(&["a"], None)),
         _ => status(202, &[]),
     });
-    let clock = Clock(std::cell::Cell::new(T0));
+    let clock = SimClock::at(T0);
     let mut c = personal();
     let h = c.list_tools(T0);
     block_on(drive(&mut c, &server, &clock));
     assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a"]);
     assert_eq!(
-        clock.0.get(),
+        clock.now_ms(),
         T0 + 2000,
         "waited Retry-After on the injected clock"
     );
-    assert_eq!(server.seen.borrow().len(), 4);
+    assert_eq!(server.requests().len(), 4);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 mod mcp_common;
 
-use std::cell::{Cell, RefCell};
+use std::sync::{Arc, Mutex};
 
 use mcp_common::*;
 use serde_json::{json, Value};
@@ -14,76 +14,62 @@ use workboard_core::connection::{
     CallOutput, Connection, ConnectionConfig, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_TOOLS,
     MAX_REFRESH_ATTEMPTS, MAX_RESUMES, MAX_RESUME_DELAY_MS, MAX_RETRY_AFTER_MS, MAX_TOOL_PAGES,
 };
+use workboard_core::testing::{SimClock, TOKEN_URL};
 use workboard_core::{
-    drive, Credentials, Dialect, HttpRequest, HttpResponse, Method, SansIo, TokenSet, Transport,
+    drive, Clock, Credentials, Dialect, HttpRequest, HttpResponse, Method, SansIo, TokenSet,
     TransportError,
 };
 
-const TOKEN_URL: &str = "https://auth.example.com/token";
-
-/// Simulated clock: moves only when the run loop sleeps or the server takes time.
-struct SimClock(Cell<u64>);
-
-impl workboard_core::Clock for SimClock {
-    fn now_ms(&self) -> u64 {
-        self.0.get()
-    }
-    async fn sleep_ms(&self, ms: u64) {
-        self.0.set(self.0.get().saturating_add(ms));
-    }
-}
-
-type Answer = Box<dyn FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError>>;
-
-/// A scripted MCP server + token endpoint on the simulated clock, counting requests.
-struct Hostile<'a> {
-    clock: &'a SimClock,
-    token: RefCell<Answer>,
-    mcp: RefCell<Answer>,
-    token_requests: Cell<u32>,
-    mcp_requests: RefCell<Vec<HttpRequest>>,
-}
-
-impl<'a> Hostile<'a> {
-    fn new(
-        clock: &'a SimClock,
-        token: impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> + 'static,
-        mcp: impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> + 'static,
-    ) -> Self {
-        Hostile {
-            clock,
-            token: RefCell::new(Box::new(token)),
-            mcp: RefCell::new(Box::new(mcp)),
-            token_requests: Cell::new(0),
-            mcp_requests: RefCell::new(Vec::new()),
-        }
-    }
-
-    fn mcp_methods(&self) -> Vec<String> {
-        self.mcp_requests
-            .borrow()
-            .iter()
-            .map(|r| {
-                if r.method == Method::Get {
-                    "GET".to_string()
-                } else {
-                    method(r)
-                }
-            })
-            .collect()
-    }
-}
-
-impl Transport for Hostile<'_> {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        if request.url == TOKEN_URL {
-            self.token_requests.set(self.token_requests.get() + 1);
-            (self.token.borrow_mut())(&request, self.clock)
+/// A scripted MCP server + token endpoint on the simulated clock (a handler may let time
+/// pass). The transport records every request.
+fn hostile(
+    clock: &SimClock,
+    mut token: impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError>
+        + Send
+        + 'static,
+    mut mcp: impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError>
+        + Send
+        + 'static,
+) -> ScriptedTransport {
+    let clock = clock.clone();
+    ScriptedTransport::new(move |r| {
+        if r.url == TOKEN_URL {
+            token(r, &clock)
         } else {
-            self.mcp_requests.borrow_mut().push(request.clone());
-            (self.mcp.borrow_mut())(&request, self.clock)
+            mcp(r, &clock)
         }
-    }
+    })
+}
+
+/// Requests the token endpoint received.
+fn token_requests(server: &ScriptedTransport) -> u32 {
+    let n = server
+        .requests()
+        .iter()
+        .filter(|r| r.url == TOKEN_URL)
+        .count();
+    u32::try_from(n).unwrap()
+}
+
+/// Requests the MCP server received.
+fn mcp_requests(server: &ScriptedTransport) -> Vec<HttpRequest> {
+    let mut requests = server.requests();
+    requests.retain(|r| r.url != TOKEN_URL);
+    requests
+}
+
+/// The JSON-RPC methods the MCP server received (`GET` for a stream).
+fn mcp_methods(server: &ScriptedTransport) -> Vec<String> {
+    mcp_requests(server)
+        .iter()
+        .map(|r| {
+            if r.method == Method::Get {
+                "GET".to_string()
+            } else {
+                method(r)
+            }
+        })
+        .collect()
 }
 
 /// A well-behaved MCP server (one tool).
@@ -116,7 +102,7 @@ fn connection(config: ConnectionConfig) -> Connection {
 }
 
 fn oauth_config(creds: Credentials) -> ConnectionConfig {
-    ConnectionConfig::new(URL)
+    ConnectionConfig::new(MCP_URL)
         .credentials(creds)
         .auth(auth_context())
 }
@@ -129,8 +115,8 @@ const ENDPOINT_PATIENCE: u32 = 200;
 
 #[test]
 fn an_expired_token_and_an_unreachable_token_endpoint_fail_the_call_after_bounded_attempts() {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(
+    let clock = SimClock::at(T0);
+    let server = hostile(
         &clock,
         unreachable_for_a_while(|| TransportError::Connect("connection refused".into())),
         basic_mcp,
@@ -139,7 +125,7 @@ fn an_expired_token_and_an_unreachable_token_endpoint_fail_the_call_after_bounde
     let h = c.list_tools(T0);
     futures_executor::block_on(drive(&mut c, &server, &clock));
     assert_eq!(
-        server.token_requests.get(),
+        token_requests(&server),
         MAX_REFRESH_ATTEMPTS,
         "refresh attempts for one call"
     );
@@ -147,11 +133,11 @@ fn an_expired_token_and_an_unreachable_token_endpoint_fail_the_call_after_bounde
     assert_eq!(e.code(), "token_endpoint_unreachable", "{e}");
     assert!(e.hint().unwrap().contains("network"));
     assert!(
-        server.mcp_requests.borrow().is_empty(),
+        mcp_requests(&server).is_empty(),
         "an expired token is not sent"
     );
     // The attempts were spread by the back-off: 1 s then 2 s on the simulated clock.
-    assert_eq!(clock.0.get(), T0 + 3_000);
+    assert_eq!(clock.now_ms(), T0 + 3_000);
     assert!(!events(&mut c).iter().any(|e| matches!(
         e,
         workboard_core::connection::ConnectionEvent::AuthorizationRequired { .. }
@@ -160,8 +146,8 @@ fn an_expired_token_and_an_unreachable_token_endpoint_fail_the_call_after_bounde
 
 #[test]
 fn every_waiting_call_is_failed_once_and_later_calls_try_again() {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(
+    let clock = SimClock::at(T0);
+    let server = hostile(
         &clock,
         unreachable_for_a_while(|| TransportError::Interrupted("closed".into())),
         basic_mcp,
@@ -171,7 +157,7 @@ fn every_waiting_call_is_failed_once_and_later_calls_try_again() {
     let b = c.call_tool("x", json!({}), T0);
     let p = c.ping(T0);
     futures_executor::block_on(drive(&mut c, &server, &clock));
-    assert_eq!(server.token_requests.get(), MAX_REFRESH_ATTEMPTS);
+    assert_eq!(token_requests(&server), MAX_REFRESH_ATTEMPTS);
     for h in [a, b, p] {
         assert_eq!(
             take(&mut c, h).unwrap_err().code(),
@@ -179,9 +165,9 @@ fn every_waiting_call_is_failed_once_and_later_calls_try_again() {
         );
         assert!(c.poll_result(h).is_none(), "one result per call");
     }
-    let later = c.ping(clock.0.get());
+    let later = c.ping(clock.now_ms());
     futures_executor::block_on(drive(&mut c, &server, &clock));
-    assert_eq!(server.token_requests.get(), 2 * MAX_REFRESH_ATTEMPTS);
+    assert_eq!(token_requests(&server), 2 * MAX_REFRESH_ATTEMPTS);
     assert_eq!(
         take(&mut c, later).unwrap_err().code(),
         "token_endpoint_unreachable"
@@ -190,8 +176,8 @@ fn every_waiting_call_is_failed_once_and_later_calls_try_again() {
 
 #[test]
 fn a_still_valid_token_is_used_when_its_proactive_refresh_cannot_reach_the_endpoint() {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(
+    let clock = SimClock::at(T0);
+    let server = hostile(
         &clock,
         unreachable_for_a_while(|| TransportError::Connect("refused".into())),
         basic_mcp,
@@ -200,7 +186,7 @@ fn a_still_valid_token_is_used_when_its_proactive_refresh_cannot_reach_the_endpo
     let mut c = connection(oauth_config(oauth_at(T0 + 30_000)));
     let h = c.list_tools(T0);
     futures_executor::block_on(drive(&mut c, &server, &clock));
-    assert_eq!(server.token_requests.get(), 1);
+    assert_eq!(token_requests(&server), 1);
     assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a"]);
     assert_every_mcp_request_carries(&server, "Bearer at-0");
 }
@@ -209,8 +195,8 @@ fn a_still_valid_token_is_used_when_its_proactive_refresh_cannot_reach_the_endpo
 /// whose refresh could not reach the token endpoint, asked for a new refresh at once, forever.
 #[test]
 fn an_initialize_refused_with_401_and_an_unreachable_token_endpoint_end_in_a_typed_error() {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(
+    let clock = SimClock::at(T0);
+    let server = hostile(
         &clock,
         unreachable_for_a_while(|| TransportError::Timeout),
         |_, _| {
@@ -225,8 +211,8 @@ fn an_initialize_refused_with_401_and_an_unreachable_token_endpoint_end_in_a_typ
     let a = c.list_tools(T0);
     let b = c.ping(T0);
     futures_executor::block_on(drive(&mut c, &server, &clock));
-    assert_eq!(server.token_requests.get(), MAX_REFRESH_ATTEMPTS);
-    assert_eq!(server.mcp_methods(), ["initialize"]);
+    assert_eq!(token_requests(&server), MAX_REFRESH_ATTEMPTS);
+    assert_eq!(mcp_methods(&server), ["initialize"]);
     for h in [a, b] {
         assert_eq!(
             take(&mut c, h).unwrap_err().code(),
@@ -238,8 +224,8 @@ fn an_initialize_refused_with_401_and_an_unreachable_token_endpoint_end_in_a_typ
 /// A token endpoint that answers every refresh with `answer` (a transient failure), then —
 /// so that a client that loops still ends — `invalid_grant`.
 fn unavailable_for_a_while(
-    answer: impl Fn() -> HttpResponse + 'static,
-) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> {
+    answer: impl Fn() -> HttpResponse + Send + 'static,
+) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> + Send {
     let mut n = 0;
     move |_, _| {
         n += 1;
@@ -293,7 +279,7 @@ fn a_token_endpoint_answering_5xx_429_or_408_is_backed_off_and_never_asks_for_a_
         // An expired token (refreshed before any request) and a token the server refuses
         // (401, then a refresh).
         for refused in [false, true] {
-            let clock = SimClock(Cell::new(T0));
+            let clock = SimClock::at(T0);
             let mcp = move |r: &HttpRequest, c: &SimClock| {
                 if refused {
                     Ok(status(
@@ -304,14 +290,14 @@ fn a_token_endpoint_answering_5xx_429_or_408_is_backed_off_and_never_asks_for_a_
                     basic_mcp(r, c)
                 }
             };
-            let server = Hostile::new(&clock, unavailable_for_a_while(answer), mcp);
+            let server = hostile(&clock, unavailable_for_a_while(answer), mcp);
             let expires = if refused { T0 + 3_600_000 } else { T0 - 1 };
             let mut c = connection(oauth_config(oauth_at(expires)));
             let h = c.list_tools(T0);
             futures_executor::block_on(drive(&mut c, &server, &clock));
             let case = format!("{what}, refused: {refused}");
             assert_eq!(
-                server.token_requests.get(),
+                token_requests(&server),
                 MAX_REFRESH_ATTEMPTS,
                 "refresh attempts for one call ({case})"
             );
@@ -320,10 +306,10 @@ fn a_token_endpoint_answering_5xx_429_or_408_is_backed_off_and_never_asks_for_a_
             assert!(e.to_string().contains("HTTP"), "{case}: {e}");
             assert!(!e.to_string().contains("nginx") && !e.to_string().contains("db down"));
             // Back-off 1 s then 2 s on the simulated clock.
-            assert_eq!(clock.0.get(), T0 + 3_000, "{case}");
+            assert_eq!(clock.now_ms(), T0 + 3_000, "{case}");
             assert!(!auth_required(&mut c), "{case}: no sign-in prompt");
             let expected: &[&str] = if refused { &["initialize"] } else { &[] };
-            assert_eq!(server.mcp_methods(), expected, "{case}");
+            assert_eq!(mcp_methods(&server), expected, "{case}");
         }
     }
 }
@@ -343,25 +329,25 @@ fn a_token_endpoint_retry_after_is_honoured_and_clamped() {
             [MAX_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS],
         ),
     ] {
-        let clock = SimClock(Cell::new(T0));
-        let attempts_at = std::rc::Rc::new(RefCell::new(Vec::new()));
+        let clock = SimClock::at(T0);
+        let attempts_at = Arc::new(Mutex::new(Vec::new()));
         let seen = attempts_at.clone();
         let mut n = 0;
         let token = move |_: &HttpRequest, c: &SimClock| {
             n += 1;
-            seen.borrow_mut().push(c.0.get());
+            seen.lock().unwrap().push(c.now_ms());
             if n > ENDPOINT_PATIENCE {
                 return Ok(json(400, json!({"error": "invalid_grant"})));
             }
             Ok(status(code, &[("Retry-After", retry_after)]))
         };
-        let server = Hostile::new(&clock, token, basic_mcp);
+        let server = hostile(&clock, token, basic_mcp);
         let mut c = connection(oauth_config(oauth_at(T0 - 1)));
         // A tools/call: its 5-minute deadline leaves room for the longest waits.
         let h = c.call_tool("x", json!({}), T0);
         futures_executor::block_on(drive(&mut c, &server, &clock));
         assert_eq!(
-            *attempts_at.borrow(),
+            *attempts_at.lock().unwrap(),
             [T0, T0 + waits[0], T0 + waits[0] + waits[1]],
             "Retry-After {retry_after} on {code}"
         );
@@ -375,8 +361,8 @@ fn a_token_endpoint_retry_after_is_honoured_and_clamped() {
 /// A refusal stays a refusal: 400 `invalid_grant` needs a new sign-in, at once.
 #[test]
 fn invalid_grant_from_the_token_endpoint_still_asks_for_a_sign_in() {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(
+    let clock = SimClock::at(T0);
+    let server = hostile(
         &clock,
         |_, _| Ok(json(400, json!({"error": "invalid_grant"}))),
         |_, _| {
@@ -389,8 +375,8 @@ fn invalid_grant_from_the_token_endpoint_still_asks_for_a_sign_in() {
     let mut c = connection(oauth_config(oauth_at(T0 + 3_600_000)));
     let h = c.list_tools(T0);
     futures_executor::block_on(drive(&mut c, &server, &clock));
-    assert_eq!(server.token_requests.get(), 1);
-    assert_eq!(clock.0.get(), T0, "no back-off");
+    assert_eq!(token_requests(&server), 1);
+    assert_eq!(clock.now_ms(), T0, "no back-off");
     let e = take(&mut c, h).unwrap_err();
     assert_eq!(e.code(), "unauthorized", "{e}");
     assert!(auth_required(&mut c));
@@ -399,8 +385,8 @@ fn invalid_grant_from_the_token_endpoint_still_asks_for_a_sign_in() {
 /// A token endpoint that fails in transport, then — so that a client that loops still ends
 /// and the test fails on its count instead of hanging — answers `invalid_grant`.
 fn unreachable_for_a_while(
-    failure: impl Fn() -> TransportError + 'static,
-) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> {
+    failure: impl Fn() -> TransportError + Send + 'static,
+) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> + Send {
     let mut n = 0;
     move |_, _| {
         n += 1;
@@ -413,7 +399,7 @@ fn unreachable_for_a_while(
 
 fn short_token_endpoint(
     expires_in: u64,
-) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> {
+) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> + Send {
     let mut n = 0;
     move |_, _| {
         n += 1;
@@ -430,14 +416,14 @@ fn short_token_endpoint(
 
 #[test]
 fn a_token_endpoint_issuing_one_second_tokens_is_not_asked_again_and_again() {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(&clock, short_token_endpoint(1), basic_mcp);
+    let clock = SimClock::at(T0);
+    let server = hostile(&clock, short_token_endpoint(1), basic_mcp);
     let mut c = connection(oauth_config(oauth_at(T0 - 1)));
     let h = c.list_tools(T0);
     futures_executor::block_on(drive(&mut c, &server, &clock));
     assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a"]);
     assert_eq!(
-        server.token_requests.get(),
+        token_requests(&server),
         1,
         "the fresh 1-second token is used"
     );
@@ -446,16 +432,16 @@ fn a_token_endpoint_issuing_one_second_tokens_is_not_asked_again_and_again() {
 
 #[test]
 fn a_token_that_expires_as_it_is_issued_is_still_used_once_per_refresh() {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(&clock, short_token_endpoint(0), basic_mcp);
+    let clock = SimClock::at(T0);
+    let server = hostile(&clock, short_token_endpoint(0), basic_mcp);
     let mut c = connection(oauth_config(oauth_at(T0 - 1)));
     let h = c.list_tools(T0);
     futures_executor::block_on(drive(&mut c, &server, &clock));
     assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a"]);
     // One refresh before initialize, one before tools/list: each fresh token is used.
-    assert_eq!(server.token_requests.get(), 2);
+    assert_eq!(token_requests(&server), 2);
     assert_eq!(
-        server.mcp_methods(),
+        mcp_methods(&server),
         ["initialize", "notifications/initialized", "tools/list"]
     );
 }
@@ -520,8 +506,8 @@ fn retry_after_and_deadlines_near_the_end_of_time_never_overflow() {
 
 #[test]
 fn a_huge_expires_in_and_clock_jumps_are_handled() {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(
+    let clock = SimClock::at(T0);
+    let server = hostile(
         &clock,
         |_, _| {
             Ok(json(
@@ -535,11 +521,11 @@ fn a_huge_expires_in_and_clock_jumps_are_handled() {
     let h = c.ping(T0);
     futures_executor::block_on(drive(&mut c, &server, &clock));
     assert_eq!(take(&mut c, h).unwrap(), CallOutput::Pong);
-    assert_eq!(server.token_requests.get(), 1);
+    assert_eq!(token_requests(&server), 1);
     // The clock jumps to the end of time and back.
     for now in [u64::MAX, 0, T0] {
         let h = c.ping(now);
-        clock.0.set(now);
+        clock.set(now);
         futures_executor::block_on(drive(&mut c, &server, &clock));
         assert!(c.poll_result(h).is_some(), "ping at {now} completed");
     }
@@ -557,7 +543,7 @@ fn many_tools(prefix: &str, n: usize) -> Vec<Value> {
 fn endless_pages(
     per_page: usize,
     pages: usize,
-) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> {
+) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> + Send {
     let mut served = 0usize;
     move |r, _| {
         Ok(match method(r).as_str() {
@@ -580,8 +566,8 @@ fn list_against(
     per_page: usize,
     pages: usize,
 ) -> (Result<CallOutput, workboard_core::Error>, usize) {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(
+    let clock = SimClock::at(T0);
+    let server = hostile(
         &clock,
         |_, _| Err(TransportError::Other("unused".into())),
         endless_pages(per_page, pages),
@@ -598,7 +584,7 @@ fn list_against(
 }
 
 fn personal_config() -> ConnectionConfig {
-    ConnectionConfig::new(URL).credentials(Credentials::personal("tok-1"))
+    ConnectionConfig::new(MCP_URL).credentials(Credentials::personal("tok-1"))
 }
 
 #[test]
@@ -653,7 +639,7 @@ fn many_small_pages_are_capped_by_pages_not_reported_as_a_repeating_cursor() {
 /// stream of ids and no answer (an endless stream the transport gave up reading).
 fn endless_stream(
     took_ms: u64,
-) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> {
+) -> impl FnMut(&HttpRequest, &SimClock) -> Result<HttpResponse, TransportError> + Send {
     let mut id = 0u32;
     move |r, clock| {
         if method(r) == "initialize" {
@@ -662,7 +648,7 @@ fn endless_stream(
         if method(r).starts_with("notifications/") {
             return Ok(status(202, &[]));
         }
-        clock.0.set(clock.0.get() + took_ms);
+        clock.advance(took_ms);
         let mut body = String::new();
         for _ in 0..3 {
             id += 1;
@@ -674,8 +660,8 @@ fn endless_stream(
 
 #[test]
 fn an_endless_stream_with_ids_ends_at_the_call_deadline_as_a_timeout() {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(
+    let clock = SimClock::at(T0);
+    let server = hostile(
         &clock,
         |_, _| Err(TransportError::Other("unused".into())),
         endless_stream(60_000),
@@ -688,7 +674,7 @@ fn an_endless_stream_with_ids_ends_at_the_call_deadline_as_a_timeout() {
     let e = take(&mut c, h).unwrap_err();
     assert_eq!(e.code(), "timeout", "{e}");
     assert!(e.to_string().contains("tools/call"), "{e}");
-    let methods = server.mcp_methods();
+    let methods = mcp_methods(&server);
     let attempts = methods
         .iter()
         .filter(|m| *m == "tools/call" || *m == "GET")
@@ -696,13 +682,13 @@ fn an_endless_stream_with_ids_ends_at_the_call_deadline_as_a_timeout() {
     assert_eq!(attempts, 2, "{methods:?}");
     // The server is told the call was abandoned.
     assert!(methods.iter().any(|m| m == "notifications/cancelled"));
-    assert!(clock.0.get() < T0 + 2 * 90_000);
+    assert!(clock.now_ms() < T0 + 2 * 90_000);
 }
 
 #[test]
 fn the_default_call_deadline_bounds_resumes_of_a_slow_endless_stream() {
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(
+    let clock = SimClock::at(T0);
+    let server = hostile(
         &clock,
         |_, _| Err(TransportError::Other("unused".into())),
         endless_stream(100_000),
@@ -717,18 +703,18 @@ fn the_default_call_deadline_bounds_resumes_of_a_slow_endless_stream() {
         .filter(|m| *m == "tools/call" || *m == "GET")
         .count();
     assert!(attempts as u32 <= 1 + MAX_RESUMES);
-    assert!(clock.0.get() <= T0 + DEFAULT_CALL_TIMEOUT_MS + 100_000);
+    assert!(clock.now_ms() <= T0 + DEFAULT_CALL_TIMEOUT_MS + 100_000);
 }
 
 #[test]
 fn the_request_deadline_also_bounds_a_list_over_many_slow_pages() {
     let mut pages = endless_pages(1, 100_000);
-    let clock = SimClock(Cell::new(T0));
-    let server = Hostile::new(
+    let clock = SimClock::at(T0);
+    let server = hostile(
         &clock,
         |_, _| Err(TransportError::Other("unused".into())),
         move |r, clock| {
-            clock.0.set(clock.0.get() + 10_000);
+            clock.advance(10_000);
             pages(r, clock)
         },
     );
@@ -738,7 +724,7 @@ fn the_request_deadline_also_bounds_a_list_over_many_slow_pages() {
     let h = c.list_tools(T0);
     futures_executor::block_on(drive(&mut c, &server, &clock));
     assert_eq!(take(&mut c, h).unwrap_err().code(), "timeout");
-    assert!(server.mcp_requests.borrow().len() <= 10);
+    assert!(mcp_requests(&server).len() <= 10);
 }
 
 #[test]
@@ -835,7 +821,7 @@ fn the_next_page_of_a_list_replayed_after_a_refresh_needs_no_new_refresh() {
 #[test]
 fn config_builder_methods_set_the_limits_and_saturate() {
     use std::time::Duration;
-    let c = ConnectionConfig::new(URL)
+    let c = ConnectionConfig::new(MCP_URL)
         .call_timeout(Duration::MAX)
         .request_timeout(Duration::from_micros(1_500_999))
         .max_tools(7)
@@ -846,8 +832,8 @@ fn config_builder_methods_set_the_limits_and_saturate() {
 }
 
 /// Every MCP request the server saw carried `authorization`.
-fn assert_every_mcp_request_carries(server: &Hostile<'_>, authorization: &str) {
-    let requests = server.mcp_requests.borrow();
+fn assert_every_mcp_request_carries(server: &ScriptedTransport, authorization: &str) {
+    let requests = mcp_requests(server);
     assert!(
         requests
             .iter()

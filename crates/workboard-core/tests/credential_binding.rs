@@ -9,20 +9,11 @@ use serde_json::json;
 use workboard_core::connection::{Connection, ConnectionConfig, ConnectionEvent};
 use workboard_core::credentials::bind_for_server;
 use workboard_core::oauth::flow::AuthContext;
+use workboard_core::testing::SimClock;
 use workboard_core::{drive, Credentials, Environment, HttpRequest, RequestId, SansIo};
 
-/// Server A is [`URL`]; B is another server.
+/// Server A is [`MCP_URL`]; B is another server.
 const B: &str = "https://other.example.net/mcp";
-
-struct Clock(std::cell::Cell<u64>);
-impl workboard_core::Clock for Clock {
-    fn now_ms(&self) -> u64 {
-        self.0.get()
-    }
-    async fn sleep_ms(&self, ms: u64) {
-        self.0.set(self.0.get() + ms)
-    }
-}
 
 fn carries(r: &HttpRequest, secret: &str) -> bool {
     r.headers.iter().any(|(_, v)| v.contains(secret))
@@ -31,25 +22,27 @@ fn carries(r: &HttpRequest, secret: &str) -> bool {
 }
 
 fn oauth_for_a() -> Credentials {
-    oauth("AT-OF-A", Some("RT-OF-A"), Some(T0 + 3_600_000))
-        .bind_to(URL)
+    oauth_credentials("AT-OF-A", Some("RT-OF-A"), Some(T0 + 3_600_000))
+        .bind_to(MCP_URL)
         .unwrap()
 }
 
 #[test]
 fn a_personal_token_bound_to_a_is_refused_for_server_b_and_never_sent() {
-    let token = Credentials::personal("PERSONAL-A").bind_to(URL).unwrap();
+    let token = Credentials::personal("PERSONAL-A")
+        .bind_to(MCP_URL)
+        .unwrap();
     let e = Connection::new(ConnectionConfig::new(B).credentials(token.clone())).unwrap_err();
     assert_eq!(e.code(), "credentials_not_for_server");
     let info = e.info();
     let hint = info.hint.clone().unwrap();
-    assert!(hint.contains(URL) && hint.contains(B), "{hint}");
+    assert!(hint.contains(MCP_URL) && hint.contains(B), "{hint}");
     assert!(!format!("{info:?}").contains("PERSONAL-A"));
 
     // Replacing the credentials of a connection to B: refused, nothing changes, and the
     // calls that follow never carry the token.
-    let server = FakeServer::basic();
-    let clock = Clock(std::cell::Cell::new(T0));
+    let server = basic_server();
+    let clock = SimClock::at(T0);
     let mut c = Connection::new(ConnectionConfig::new(B)).unwrap();
     let e = c.set_credentials(Some(token), None).unwrap_err();
     assert_eq!(e.code(), "credentials_not_for_server");
@@ -57,7 +50,7 @@ fn a_personal_token_bound_to_a_is_refused_for_server_b_and_never_sent() {
     let h = c.list_tools(T0);
     block_on(drive(&mut c, &server, &clock));
     assert!(take(&mut c, h).is_ok());
-    let seen = server.seen.borrow();
+    let seen = server.requests();
     assert!(!seen.is_empty());
     assert!(seen.iter().all(|r| !carries(r, "PERSONAL-A")), "{seen:?}");
 }
@@ -73,7 +66,7 @@ fn oauth_credentials_and_context_of_a_are_refused_for_b_and_never_refreshed_at_a
     }
     // Legacy (unbound) credentials with A's context: the context is refused, so no
     // refresh can ever happen at A's token endpoint for B.
-    let legacy = oauth("AT-OF-A", Some("RT-OF-A"), Some(T0 + 3_600_000));
+    let legacy = oauth_credentials("AT-OF-A", Some("RT-OF-A"), Some(T0 + 3_600_000));
     let e = Connection::new(
         ConnectionConfig::new(B)
             .credentials(legacy.clone())
@@ -123,15 +116,15 @@ fn oauth_credentials_and_context_of_a_are_refused_for_b_and_never_refreshed_at_a
 #[test]
 fn unbound_credentials_are_bound_to_the_server_they_are_paired_with() {
     let c = personal();
-    assert_eq!(c.credentials().unwrap().bound_to(), Some(URL));
+    assert_eq!(c.credentials().unwrap().bound_to(), Some(MCP_URL));
     // OAuth 2.1 tokens with a context are bound to its resource.
     let c = Connection::new(
-        ConnectionConfig::new(URL)
-            .credentials(oauth("a", Some("r"), None))
+        ConnectionConfig::new(MCP_URL)
+            .credentials(oauth_credentials("a", Some("r"), None))
             .auth(auth_context()),
     )
     .unwrap();
-    assert_eq!(c.credentials().unwrap().bound_to(), Some(URL));
+    assert_eq!(c.credentials().unwrap().bound_to(), Some(MCP_URL));
 }
 
 #[test]
@@ -158,10 +151,10 @@ fn a_refreshed_token_keeps_its_binding() {
             _ => None,
         })
         .expect("credentials event");
-    assert_eq!(changed.bound_to(), Some(URL));
+    assert_eq!(changed.bound_to(), Some(MCP_URL));
     // What a store saves from the event parses back bound.
     let back = Credentials::from_json(&changed.to_json()).unwrap();
-    assert_eq!(back.bound_to(), Some(URL));
+    assert_eq!(back.bound_to(), Some(MCP_URL));
     assert!(c.is_pending(h));
 }
 
@@ -170,9 +163,9 @@ fn servers_compare_as_canonical_resource_uris() {
     let bound = Credentials::personal("t")
         .bind_to("HTTPS://MCP.Example.com:443/mcp/")
         .unwrap();
-    assert_eq!(bound.bound_to(), Some(URL));
+    assert_eq!(bound.bound_to(), Some(MCP_URL));
     for ok in [
-        URL,
+        MCP_URL,
         "https://mcp.example.com/mcp/",
         "https://mcp.example.com:443/mcp",
         "https://MCP.EXAMPLE.COM/mcp",
@@ -227,14 +220,14 @@ fn legacy_stored_credentials_are_bound_to_their_environment_or_context() {
     assert_eq!(e.code(), "credentials_not_for_server");
 
     // OAuth 2.1 tokens stored with their context: bound to its resource.
-    let oauth_json = oauth("a", Some("r"), None).to_json();
+    let oauth_json = oauth_credentials("a", Some("r"), None).to_json();
     assert!(!oauth_json.contains("bound_to"));
     let legacy = Credentials::from_json(&oauth_json).unwrap();
     let ctx: AuthContext = auth_context();
     let bound = legacy
         .clone()
         .or_bound_to_environment(&Environment::Us, Some(&ctx));
-    assert_eq!(bound.bound_to(), Some(URL));
+    assert_eq!(bound.bound_to(), Some(MCP_URL));
     // Without a context, an OAuth token is the environment's.
     let bound = legacy.or_bound_to_environment(&Environment::Us, None);
     assert_eq!(bound.bound_to(), Some("https://www.myworkboard.com"));
@@ -251,11 +244,11 @@ fn legacy_stored_credentials_are_bound_to_their_environment_or_context() {
 #[test]
 fn bind_for_server_is_the_one_rule_adapters_apply() {
     let ctx = auth_context();
-    let bound = bind_for_server(URL, Some(Credentials::personal("t")), Some(&ctx))
+    let bound = bind_for_server(MCP_URL, Some(Credentials::personal("t")), Some(&ctx))
         .unwrap()
         .unwrap();
-    assert_eq!(bound.bound_to(), Some(URL));
-    assert!(bind_for_server(URL, None, None).unwrap().is_none());
+    assert_eq!(bound.bound_to(), Some(MCP_URL));
+    assert!(bind_for_server(MCP_URL, None, None).unwrap().is_none());
     assert_eq!(
         bind_for_server(B, None, Some(&ctx)).unwrap_err().code(),
         "credentials_not_for_server"

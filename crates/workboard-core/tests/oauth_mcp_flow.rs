@@ -14,6 +14,7 @@ use workboard_core::oauth::flow::{
 };
 use workboard_core::oauth::metadata::KnownIssuerQuirk;
 use workboard_core::oauth::registration::{IdentitySource, TokenEndpointAuth};
+use workboard_core::testing::T0;
 use workboard_core::{
     Credentials, Error, HttpRequest, HttpResponse, Method, RequestId, SansIo, SecretString,
     SeededEntropy, TokenSet, TransportError,
@@ -22,7 +23,6 @@ use workboard_core::{
 const WB: &str = "https://www.myworkboard.com";
 const WB_MCP: &str = "https://www.myworkboard.com/wb/mcp";
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";
-const T0: u64 = 1_764_000_000_000;
 
 /// A scripted server: exact URL → queue of responses (the last one repeats); anything else 404.
 #[derive(Default)]

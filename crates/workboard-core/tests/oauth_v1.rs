@@ -2,7 +2,6 @@
 //! sign-in (authorize URL, redirect, code exchange, revocation) and its failures.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use serde_json::json;
@@ -17,12 +16,12 @@ use workboard_core::oauth::v1::{
     handle_exchange_response, handle_revoke_response, revoke_request, start_authorization,
     RevokeOutcome, V1Config, V1Outcome, V1SignIn,
 };
+use workboard_core::testing::{ScriptedTransport, SimClock, T0};
 use workboard_core::{
-    drive, Clock, Credentials, Dialect, Environment, Error, HttpRequest, HttpResponse, Method,
-    RequestId, SansIo, SecretString, SeededEntropy, Transport, TransportError,
+    drive, Credentials, Dialect, Environment, Error, HttpRequest, HttpResponse, Method, RequestId,
+    SansIo, SecretString, SeededEntropy, TransportError,
 };
 
-const T0: u64 = 1_764_000_000_000;
 const REDIRECT: &str = "https://app.example/cb";
 const MARKER: &str = "SECRETMARKER";
 
@@ -70,40 +69,15 @@ fn ok_token(token_type: &str) -> HttpResponse {
     )
 }
 
-/// A transport answering from a script and recording what was sent.
-#[derive(Default)]
-struct Script {
-    responses: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
-    sent: RefCell<Vec<HttpRequest>>,
-}
-
-impl Script {
-    fn new(responses: Vec<Result<HttpResponse, TransportError>>) -> Script {
-        Script {
-            responses: RefCell::new(responses.into()),
-            sent: RefCell::default(),
-        }
-    }
-}
-
-impl Transport for Script {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.sent.borrow_mut().push(request);
-        self.responses
-            .borrow_mut()
+/// A transport answering with `responses` in order (then a transport error), recording
+/// what was sent.
+fn script(responses: Vec<Result<HttpResponse, TransportError>>) -> ScriptedTransport {
+    let mut responses = VecDeque::from(responses);
+    ScriptedTransport::new(move |_| {
+        responses
             .pop_front()
             .unwrap_or(Err(TransportError::Other("unscripted".into())))
-    }
-}
-
-struct SimClock(std::cell::Cell<u64>);
-impl Clock for SimClock {
-    fn now_ms(&self) -> u64 {
-        self.0.get()
-    }
-    async fn sleep_ms(&self, ms: u64) {
-        self.0.set(self.0.get() + ms)
-    }
+    })
 }
 
 fn assert_no_marker(what: &str, text: &str) {
@@ -921,11 +895,11 @@ fn machine_signs_in_and_revokes_through_the_run_loop() {
     );
     assert_no_marker("machine Debug", &format!("{m:?}"));
 
-    let server = Script::new(vec![
+    let server = script(vec![
         Ok(ok_token("bearer")),
         Ok(HttpResponse::json(200, &json!({"success": true}))),
     ]);
-    let clock = SimClock(std::cell::Cell::new(T0 + 11_000));
+    let clock = SimClock::at(T0 + 11_000);
     futures_executor::block_on(drive(&mut m, &server, &clock));
     let Some(Ok(V1Outcome::SignedIn(creds))) = m.poll_result() else {
         panic!("signed in expected")
@@ -935,7 +909,7 @@ fn machine_signs_in_and_revokes_through_the_run_loop() {
         Some(T0 + 11_000 + V1_TOKEN_LIFETIME_MS)
     );
     assert!(m.poll_result().is_none());
-    let body = String::from_utf8(server.sent.borrow()[0].body.clone()).unwrap();
+    let body = String::from_utf8(server.requests()[0].body.clone()).unwrap();
     assert!(
         body.contains(&format!("client_hash={MARKER}-hash"))
             && body.contains(&format!("code={MARKER}-code"))
@@ -947,11 +921,10 @@ fn machine_signs_in_and_revokes_through_the_run_loop() {
         m.poll_result(),
         Some(Ok(V1Outcome::Revoked(RevokeOutcome::Revoked)))
     );
-    let sent = server.sent.borrow();
+    let sent = server.requests();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[1].url, "https://www.myworkboard.com/wb/oauth/revoke/");
     // Replaying the redirect fails: single use.
-    drop(sent);
     let e = m
         .handle_redirect(&format!("{REDIRECT}?code=X&state={state}"), T0 + 12_000)
         .unwrap_err();
@@ -1318,7 +1291,7 @@ fn token_endpoint_error_text_never_echoes_the_request_secrets() {
         T0 + 10_000,
     )
     .unwrap();
-    let server = Script::new(vec![
+    let server = script(vec![
         Ok(HttpResponse::json(
             400,
             &json!({"success": false, "error": "invalid_code", "error_message": "code CODE-ECHO-1234 rejected for client_hash HASH-ECHO-5678"}),
@@ -1328,7 +1301,7 @@ fn token_endpoint_error_text_never_echoes_the_request_secrets() {
             &json!({"success": false, "error": "invalid_request", "error_message": format!("token {MARKER}-token unknown")}),
         )),
     ]);
-    let clock = SimClock(std::cell::Cell::new(T0 + 11_000));
+    let clock = SimClock::at(T0 + 11_000);
     futures_executor::block_on(drive(&mut m, &server, &clock));
     let Some(Err(e)) = m.poll_result() else {
         panic!("an error expected")

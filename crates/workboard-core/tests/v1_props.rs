@@ -7,9 +7,8 @@ use workboard_core::fuzzing::parse_authorization_response;
 use workboard_core::fuzzing::parse_token_body;
 use workboard_core::oauth::pending::PendingAuthorization;
 use workboard_core::oauth::v1::{handle_revoke_response, start_authorization, V1Config};
+use workboard_core::testing::T0;
 use workboard_core::{Dialect, Environment, Error, HttpResponse, SecretString, SeededEntropy};
-
-const T0: u64 = 1_764_000_000_000;
 
 fn sent_revoke() -> workboard_core::HttpRequest {
     workboard_core::oauth::v1::revoke_request(

@@ -12,7 +12,6 @@ use serde_json::json;
 use support::hostile::{mcp_basics, reserved_port, HostileServer, Reply};
 use workboard_core::connection::MAX_REFRESH_ATTEMPTS;
 use workboard_core::oauth::flow::AuthContext;
-use workboard_core::oauth::registration::{IdentitySource, TokenEndpointAuth};
 use workboard_core::{Credentials, Dialect, TokenSet};
 use workboard_native::Client;
 
@@ -31,6 +30,7 @@ fn now_ms() -> u64 {
     .unwrap()
 }
 
+/// The core's fixture context, on the local servers (no issuer, a loopback redirect).
 fn auth_context(server_url: &str, token_endpoint: &str) -> AuthContext {
     AuthContext {
         server_url: server_url.into(),
@@ -38,18 +38,8 @@ fn auth_context(server_url: &str, token_endpoint: &str) -> AuthContext {
         issuer: None,
         authorization_endpoint: token_endpoint.replace("/token", "/authorize"),
         token_endpoint: token_endpoint.into(),
-        revocation_endpoint: None,
-        registration_endpoint: None,
-        token_endpoint_auth: TokenEndpointAuth::None,
-        client_id: "cid".into(),
-        client_secret: None,
-        identity_source: IdentitySource::PreRegistered,
         redirect_uri: "http://127.0.0.1:9/cb".into(),
-        scopes: None,
-        as_scopes_supported: None,
-        iss_parameter_supported: false,
-        allowance: None,
-        legacy_defaults: false,
+        ..workboard_core::testing::auth_context()
     }
 }
 

@@ -16,25 +16,20 @@
 //! - no access or refresh token appears in a diagnostic, an error or `Debug` output.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use arbitrary::Arbitrary;
 use serde_json::{json, Value};
 use workboard_core::connection::{
     CallHandle, Connection, ConnectionConfig, ConnectionEvent, MAX_REFRESH_ATTEMPTS,
 };
-use workboard_core::oauth::flow::AuthContext;
-use workboard_core::oauth::registration::{IdentitySource, TokenEndpointAuth};
+use workboard_core::testing::{auth_context, ScriptedTransport, SimClock, MCP_URL, TOKEN_URL};
 use workboard_core::{
-    Credentials, Dialect, HttpRequest, HttpResponse, Method, SansIo, TokenSet, Transport,
-    TransportError,
+    Credentials, Dialect, HttpRequest, HttpResponse, Method, SansIo, TokenSet, TransportError,
 };
 
-pub const URL: &str = "https://mcp.example.com/mcp";
-const TOKEN_URL: &str = "https://auth.example.com/token";
 const AT: &str = "drv-secret-access-token-0123";
 const RT: &str = "drv-secret-refresh-token-4567";
-const T0: u64 = 1_764_000_000_000;
 
 /// A number, biased to the values that break arithmetic.
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -251,28 +246,6 @@ pub enum Step {
 pub struct Input {
     pub setup: Setup,
     pub steps: Vec<Step>,
-}
-
-fn auth_context() -> AuthContext {
-    AuthContext {
-        server_url: URL.into(),
-        resource: URL.into(),
-        issuer: Some("https://auth.example.com".into()),
-        authorization_endpoint: "https://auth.example.com/authorize".into(),
-        token_endpoint: TOKEN_URL.into(),
-        revocation_endpoint: None,
-        registration_endpoint: None,
-        token_endpoint_auth: TokenEndpointAuth::None,
-        client_id: "cid".into(),
-        client_secret: None,
-        identity_source: IdentitySource::PreRegistered,
-        redirect_uri: "https://app.example/cb".into(),
-        scopes: None,
-        as_scopes_supported: None,
-        iss_parameter_supported: false,
-        allowance: None,
-        legacy_defaults: false,
-    }
 }
 
 fn credentials(c: &Creds, now: u64) -> Option<Credentials> {
@@ -551,41 +524,19 @@ fn serve(s: &Serve, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
     )
 }
 
-/// Simulated clock for the final `drive`.
-struct Clock(Cell<u64>);
-
-impl workboard_core::Clock for Clock {
-    fn now_ms(&self) -> u64 {
-        self.0.get()
-    }
-    async fn sleep_ms(&self, ms: u64) {
-        self.0.set(self.0.get().saturating_add(ms));
-    }
-}
-
-/// Every request fails: the connection must wind down.
-struct Failing {
-    sent: Cell<u32>,
-    token: Cell<u32>,
-    mcp: Cell<u32>,
-}
-
 const FINAL_DRIVE_LIMIT: u32 = 500;
 
-impl Transport for Failing {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.sent.set(self.sent.get() + 1);
+/// Every request fails: the connection must wind down (within `FINAL_DRIVE_LIMIT` requests).
+fn failing() -> ScriptedTransport {
+    let mut sent = 0u32;
+    ScriptedTransport::new(move |_| {
+        sent += 1;
         assert!(
-            self.sent.get() <= FINAL_DRIVE_LIMIT,
+            sent <= FINAL_DRIVE_LIMIT,
             "the connection keeps sending requests to a server that always fails"
         );
-        if request.url == TOKEN_URL {
-            self.token.set(self.token.get() + 1);
-        } else {
-            self.mcp.set(self.mcp.get() + 1);
-        }
         Err(TransportError::Connect("down".into()))
-    }
+    })
 }
 
 /// The bookkeeping of one run.
@@ -665,7 +616,7 @@ fn assert_no_secret(text: &str) {
 /// Runs one input. Panics (an assertion) on a broken invariant.
 pub fn run(input: &Input) {
     let now = input.setup.start.get();
-    let mut config = ConnectionConfig::new(URL);
+    let mut config = ConnectionConfig::new(MCP_URL);
     config.credentials = credentials(&input.setup.creds, now);
     if input.setup.with_auth {
         config.auth = Some(auth_context());
@@ -786,12 +737,8 @@ pub fn run(input: &Input) {
         run.outstanding.is_empty(),
         "requests keep coming while every one fails"
     );
-    let failing = Failing {
-        sent: Cell::new(0),
-        token: Cell::new(0),
-        mcp: Cell::new(0),
-    };
-    let clock = Clock(Cell::new(run.now));
+    let failing = failing();
+    let clock = SimClock::at(run.now);
     let mut drained = Vec::new();
     futures_executor::block_on(workboard_core::driver::run(
         &mut run.conn,

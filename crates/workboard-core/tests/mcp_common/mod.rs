@@ -1,65 +1,29 @@
-//! Helpers for the connection tests: a hand-driven machine and a fake MCP server.
+//! Helpers for the connection tests: a hand-driven machine and a fake MCP server (on the
+//! core's test doubles, `workboard_core::testing`).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use std::cell::RefCell;
 
 use serde_json::{json, Value};
 use workboard_core::connection::{
     CallHandle, CallOutput, Connection, ConnectionConfig, ConnectionEvent,
 };
-use workboard_core::oauth::flow::AuthContext;
-use workboard_core::oauth::registration::{IdentitySource, TokenEndpointAuth};
-use workboard_core::{
-    Credentials, Dialect, Error, HttpRequest, HttpResponse, SansIo, TokenSet, Transport,
-    TransportError,
+pub use workboard_core::testing::{
+    auth_context, oauth_credentials, status_response as status, ScriptedTransport, MCP_URL, T0,
 };
-
-pub const URL: &str = "https://mcp.example.com/mcp";
-pub const T0: u64 = 1_764_000_000_000;
-
-pub fn auth_context() -> AuthContext {
-    AuthContext {
-        server_url: URL.into(),
-        resource: URL.into(),
-        issuer: Some("https://auth.example.com".into()),
-        authorization_endpoint: "https://auth.example.com/authorize".into(),
-        token_endpoint: "https://auth.example.com/token".into(),
-        revocation_endpoint: None,
-        registration_endpoint: None,
-        token_endpoint_auth: TokenEndpointAuth::None,
-        client_id: "cid".into(),
-        client_secret: None,
-        identity_source: IdentitySource::PreRegistered,
-        redirect_uri: "https://app.example/cb".into(),
-        scopes: None,
-        as_scopes_supported: None,
-        iss_parameter_supported: false,
-        allowance: None,
-        legacy_defaults: false,
-    }
-}
-
-pub fn oauth(access: &str, refresh: Option<&str>, expires_at_ms: Option<u64>) -> Credentials {
-    Credentials::OAuth(TokenSet {
-        access_token: access.into(),
-        refresh_token: refresh.map(Into::into),
-        token_type: "Bearer".into(),
-        scope: None,
-        issued_at_ms: T0,
-        expires_at_ms,
-        dialect: Dialect::OAuth2,
-        bound_to: None,
-    })
-}
+use workboard_core::{Credentials, Error, HttpRequest, HttpResponse, SansIo};
 
 pub fn personal() -> Connection {
-    Connection::new(ConnectionConfig::new(URL).credentials(Credentials::personal("tok-1"))).unwrap()
+    Connection::new(ConnectionConfig::new(MCP_URL).credentials(Credentials::personal("tok-1")))
+        .unwrap()
 }
 
 pub fn with_refresh(access: &str, refresh: &str) -> Connection {
     Connection::new(
-        ConnectionConfig::new(URL)
-            .credentials(oauth(access, Some(refresh), Some(T0 + 3_600_000)))
+        ConnectionConfig::new(MCP_URL)
+            .credentials(oauth_credentials(
+                access,
+                Some(refresh),
+                Some(T0 + 3_600_000),
+            ))
             .auth(auth_context()),
     )
     .unwrap()
@@ -108,17 +72,6 @@ pub fn sse(body: &str) -> HttpResponse {
     )
 }
 
-pub fn status(code: u16, headers: &[(&str, &str)]) -> HttpResponse {
-    HttpResponse::new(
-        code,
-        headers
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect(),
-        Vec::new(),
-    )
-}
-
 pub fn init_result(version: &str) -> Value {
     json!({"protocolVersion": version, "capabilities": {"tools": {"listChanged": true}}, "serverInfo": {"name": "srv", "version": "1"}})
 }
@@ -162,37 +115,21 @@ pub fn tool_names(out: CallOutput) -> Vec<String> {
     }
 }
 
-/// A fake MCP server for `drive`: answers by method; records every request.
-pub type Handler = Box<dyn FnMut(&HttpRequest) -> HttpResponse>;
-
-pub struct FakeServer {
-    pub seen: RefCell<Vec<HttpRequest>>,
-    pub handler: RefCell<Handler>,
+/// A fake MCP server for `drive`: answers by method with `handler`; records every request
+/// (`ScriptedTransport::requests`).
+pub fn fake_server(
+    mut handler: impl FnMut(&HttpRequest) -> HttpResponse + Send + 'static,
+) -> ScriptedTransport {
+    ScriptedTransport::new(move |r| Ok(handler(r)))
 }
 
-impl FakeServer {
-    pub fn new(handler: impl FnMut(&HttpRequest) -> HttpResponse + 'static) -> Self {
-        FakeServer {
-            seen: RefCell::new(Vec::new()),
-            handler: RefCell::new(Box::new(handler)),
-        }
-    }
-
-    /// Answers initialize (session `s1`), notifications (202), tools/list (one page), ping.
-    pub fn basic() -> Self {
-        FakeServer::new(|r| match method(r).as_str() {
-            "initialize" => init_response(r, Some("s1")),
-            "tools/list" => result(r, tools(&["get_current_user", "search"], None)),
-            "ping" => result(r, json!({})),
-            "tools/call" => result(r, json!({"content": [{"type": "text", "text": "ok"}]})),
-            _ => status(202, &[]),
-        })
-    }
-}
-
-impl Transport for FakeServer {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.seen.borrow_mut().push(request.clone());
-        Ok((self.handler.borrow_mut())(&request))
-    }
+/// Answers initialize (session `s1`), notifications (202), tools/list (one page), ping.
+pub fn basic_server() -> ScriptedTransport {
+    fake_server(|r| match method(r).as_str() {
+        "initialize" => init_response(r, Some("s1")),
+        "tools/list" => result(r, tools(&["get_current_user", "search"], None)),
+        "ping" => result(r, json!({})),
+        "tools/call" => result(r, json!({"content": [{"type": "text", "text": "ok"}]})),
+        _ => status(202, &[]),
+    })
 }

@@ -5,13 +5,14 @@
 //! results.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use serde_json::Value;
+use workboard_core::testing::SimClock;
 use workboard_core::{
-    Clock, ErrorInfo, HttpRequest, HttpResponse, Method, RequestId, SeededEntropy, Transport,
+    ErrorInfo, HttpRequest, HttpResponse, Method, RequestId, SeededEntropy, Transport,
     TransportError,
 };
 
@@ -55,36 +56,21 @@ pub struct ExpectedRequest {
     pub body: String,
 }
 
-/// Simulated clock: `now` moves only when told; `sleep_ms` advances it instantly.
+/// Transport that checks each request against the vector's script and answers from it.
 #[derive(Default)]
-pub struct SimClock {
-    pub now: Cell<u64>,
-}
-
-impl Clock for SimClock {
-    fn now_ms(&self) -> u64 {
-        self.now.get()
-    }
-    async fn sleep_ms(&self, ms: u64) {
-        self.now.set(self.now.get() + ms);
-    }
-}
-
-/// Transport that checks each request against the script and answers from it.
-#[derive(Default)]
-pub struct ScriptedTransport {
+pub struct ReplayTransport {
     pub script: RefCell<VecDeque<Exchange>>,
     pub failures: RefCell<Vec<String>>,
     pub sent: RefCell<Vec<HttpRequest>>,
 }
 
-impl ScriptedTransport {
+impl ReplayTransport {
     pub fn load(&self, exchanges: &[Exchange]) {
         *self.script.borrow_mut() = exchanges.iter().cloned().collect();
     }
 }
 
-impl Transport for ScriptedTransport {
+impl Transport for ReplayTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         self.sent.borrow_mut().push(request.clone());
         let got = ExpectedRequest {
@@ -126,7 +112,7 @@ pub fn response_from_json(v: &Value) -> Result<HttpResponse, TransportError> {
 
 /// Everything an op runner gets.
 pub struct Ctx {
-    pub transport: ScriptedTransport,
+    pub transport: ReplayTransport,
     pub clock: SimClock,
     pub entropy: SeededEntropy,
     pub next_id: u64,
@@ -192,15 +178,14 @@ pub fn replay_all<S: Default>(
     let mut failures = Vec::new();
     for (path, v) in &vectors {
         let mut ctx = Ctx {
-            transport: ScriptedTransport::default(),
-            clock: SimClock::default(),
+            transport: ReplayTransport::default(),
+            clock: SimClock::at(v.start_ms),
             entropy: SeededEntropy::new(hex32(&v.seed)),
             next_id: 0,
         };
-        ctx.clock.now.set(v.start_ms);
         let mut state = S::default();
         for (i, step) in v.steps.iter().enumerate() {
-            ctx.clock.now.set(ctx.clock.now.get() + step.advance_ms);
+            ctx.clock.advance(step.advance_ms);
             ctx.transport.load(&step.exchanges);
             ctx.transport.failures.borrow_mut().clear();
             let result = run_op(&mut state, &mut ctx, step);
