@@ -73,7 +73,8 @@ test('bad sign-in input is a typed error, not a crash', async () => {
   await assert.rejects(c.completeMcpSignIn('{not json', 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'invalid_input'));
   await assert.rejects(c.completeMcpSignIn(null, 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'wrong_state', 'wrong_state'));
   assert.throws(() => c.stepUpMcpSignIn('write'), (e) => assertWorkboardError(e, 'wrong_state'));
-  await assert.rejects(c.refreshMcpCredentials(), (e) => assertWorkboardError(e, 'not_signed_in', 'needs_sign_in'));
+  // Nothing to refresh (no OAuth credentials): the connection's refresh refuses it.
+  await assert.rejects(c.refreshMcpCredentials(), (e) => assertWorkboardError(e, 'wrong_state', 'wrong_state'));
   assert.throws(() => c.setToken(''), (e) => assertWorkboardError(e, 'invalid_input'));
   assert.throws(() => c.setCredentialsJson('[]'), (e) => assertWorkboardError(e, 'invalid_input'));
 });
@@ -89,7 +90,8 @@ test('credential listeners hear set, clear; a throwing listener does not break t
   c.offCredentialsChanged(listener);
   c.setToken('def');
   assert.equal(seen.length, 2);
-  assert.deepEqual(JSON.parse(seen[0]), { kind: 'personal', token: 'abc' });
+  // Bound to the client's server (the client layer's rule for credentials set on a client).
+  assert.deepEqual(JSON.parse(seen[0]), { kind: 'personal', token: 'abc', bound_to: 'https://www.myworkboard.com/wb/mcp' });
   assert.equal(seen[1], null);
   assert.equal(c.credentialsSummary().kind, 'personal');
 });
