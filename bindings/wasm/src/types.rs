@@ -14,19 +14,14 @@ use workboard_core::{Credentials, Dialect, Environment, Error, SecretString};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** A synchronous store the client keeps its credentials, OAuth context, MCP session and
- * pending sign-in in (e.g. backed by `localStorage`). A method that throws is a store
- * failure: the client keeps working in memory and reports it (`storeError()`). */
+/** A synchronous store for the client's credentials, OAuth context and MCP session (keys
+ * `credentials`, `auth_context`, `session`; e.g. backed by `localStorage`). A method that
+ * throws is a store failure: the client keeps working in memory and reports it
+ * (`storeError()`). The values hold tokens: keep them like passwords. */
 export interface WorkboardStore {
     load(key: string): string | null | undefined;
     save(key: string, value: string): void;
     remove(key: string): void;
-}
-/** What the server said about itself in `initialize`. */
-export interface ServerInfo {
-    name: string;
-    version: string;
-    protocolVersion: string;
 }
 "#;
 
