@@ -118,7 +118,7 @@ impl WorkboardClient {
             Some(a) => js_sys::JSON::stringify(&a)
                 .ok()
                 .and_then(|s| s.as_string())
-                .and_then(|s| serde_json::from_str(&s).ok())
+                .and_then(|s| serde_json::from_slice(s.as_bytes()).ok())
                 .ok_or_else(|| invalid_input("tool arguments", "not JSON-serializable")),
         };
         let started = string_arg(&name, "tool name").and_then(|name| {
