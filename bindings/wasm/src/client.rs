@@ -11,9 +11,9 @@ use workboard_client::Client;
 use workboard_core::oauth::flow::AuthContext;
 use workboard_core::Credentials;
 
-use crate::error::{bad_arg, bad_result, string_arg, to_js};
+use crate::error::{bad_arg, string_arg, to_js};
 use crate::host::WasmHost;
-use crate::types::{personal, ClientOptions, CredentialsSummary};
+use crate::types::{personal, summary, ClientOptions};
 
 /// A WorkBoard connection for JavaScript (browsers, Node 18+, Deno, Vite apps).
 ///
@@ -23,13 +23,6 @@ use crate::types::{personal, ClientOptions, CredentialsSummary};
 #[wasm_bindgen]
 pub struct WorkboardClient {
     pub(crate) client: Client<WasmHost>,
-}
-
-/// The summary of credentials as a JS value.
-pub(crate) fn summary(c: &Credentials) -> Result<JsValue, JsValue> {
-    Ok(Ts::from_rust(&CredentialsSummary::of(c))
-        .map_err(bad_result)?
-        .into())
 }
 
 #[wasm_bindgen]

@@ -14,6 +14,9 @@ use workboard_core::{
     TransportError,
 };
 
+use wasm_bindgen::closure::Closure;
+use workboard_client::Canceller;
+
 use crate::error::{describe_js, invalid_input, js_error_name};
 use crate::types::ClientOptions;
 
@@ -408,5 +411,29 @@ impl workboard_client::Host for WasmHost {
             // A throwing listener must not break the client.
             let _ = l.call1(&JsValue::UNDEFINED, &arg);
         }
+    }
+}
+
+/// Cancels a call when its `AbortSignal`'s `abort` event fires; stops listening when dropped
+/// (the call finished).
+pub(crate) struct OnAbort(JsValue, Closure<dyn FnMut()>);
+
+impl OnAbort {
+    pub(crate) fn new(signal: JsValue, canceller: Canceller) -> OnAbort {
+        let listener = Closure::<dyn FnMut()>::new(move || canceller.cancel());
+        listen(&signal, "addEventListener", &listener);
+        OnAbort(signal, listener)
+    }
+}
+
+fn listen(signal: &JsValue, method: &str, listener: &Closure<dyn FnMut()>) {
+    if let Ok(f) = get(signal, method).dyn_into::<Function>() {
+        let _ = f.call2(signal, &"abort".into(), listener.as_ref());
+    }
+}
+
+impl Drop for OnAbort {
+    fn drop(&mut self) {
+        listen(&self.0, "removeEventListener", &self.1);
     }
 }

@@ -2,76 +2,20 @@
 //! revocation: each method converts its arguments, calls the client layer and converts the
 //! result. A call's `AbortSignal` cancels it through the layer's canceller.
 
-use js_sys::{Function, Promise, Reflect};
-use serde_json::Value;
+use js_sys::Promise;
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use workboard_client::Call;
 use workboard_core::Error;
 
-use crate::client::{summary, WorkboardClient};
-use crate::error::{bad_arg, bad_result, invalid_input, opt_string_arg, string_arg, to_js};
+use crate::client::WorkboardClient;
+use crate::error::{bad_arg, bad_result, opt_string_arg, string_arg, to_js};
+use crate::host::OnAbort;
 use crate::types::{
-    tool_result_to_js, tools_to_js, CallOptions, McpSignInOptions, McpSignInStart, ServerInfo,
+    json_arg, signal_of, summary, tool_result_to_js, tools_to_js, CallOptions, McpSignInOptions,
+    McpSignInStart, ServerInfo,
 };
-
-#[wasm_bindgen(typescript_custom_section)]
-const TS_MCP: &'static str = r#"
-/** An MCP tool as listed by the server (`tools/list`). */
-export interface McpTool {
-    name: string;
-    title?: string;
-    description?: string;
-    inputSchema: unknown;
-    outputSchema?: unknown;
-    annotations?: unknown;
-    [key: string]: unknown;
-}
-/** A content block of a tool result. */
-export type McpContentBlock =
-    | { type: "text"; text: string }
-    | { type: "image"; data: string; mimeType: string }
-    | { type: "audio"; data: string; mimeType: string }
-    | { type: "resource"; resource: unknown }
-    | { type: "resource_link"; uri: string; name?: string }
-    | { type: string; [key: string]: unknown };
-/** The result of `tools/call`. `isError: true` is a tool-level failure, not an exception. */
-export interface McpToolResult {
-    content: McpContentBlock[];
-    structuredContent?: unknown;
-    isError: boolean;
-}
-"#;
-
-/// The `signal` of call options (`undefined`/`null` options or signal: none). An aborted
-/// signal is `cancelled` before anything is submitted.
-fn signal_of(options: Option<Ts<CallOptions>>) -> Result<Option<JsValue>, JsValue> {
-    let Some(o) = options.filter(|o| !o.js_value().is_undefined() && !o.js_value().is_null())
-    else {
-        return Ok(None);
-    };
-    let s = o.to_rust().map_err(bad_arg("call options"))?.signal;
-    if Reflect::get(&s, &"aborted".into()).is_ok_and(|v| v.is_truthy()) {
-        return Err(to_js(Error::Cancelled));
-    }
-    Ok(Some(s).filter(|s| !s.is_undefined() && !s.is_null()))
-}
-
-/// Cancels a call when its signal's `abort` event fires; removes its listener when dropped.
-struct OnAbort(JsValue, Closure<dyn FnMut()>);
-
-fn listen(signal: &JsValue, method: &str, listener: &Closure<dyn FnMut()>) {
-    if let Ok(f) = Reflect::get(signal, &method.into()).and_then(|f| f.dyn_into::<Function>()) {
-        let _ = f.call2(signal, &"abort".into(), listener.as_ref());
-    }
-}
-
-impl Drop for OnAbort {
-    fn drop(&mut self) {
-        listen(&self.0, "removeEventListener", &self.1);
-    }
-}
 
 /// Converts the result of a call submitted with its signal (calls are submitted when made,
 /// so they are sent in the order they are made; the signal is listened to from then on).
@@ -80,11 +24,9 @@ fn submit<T: 'static>(
     done: impl FnOnce(T) -> Result<JsValue, JsValue> + 'static,
 ) -> Promise {
     let started = started.map(|(call, signal)| {
-        let on_abort = signal.zip(call.canceller()).map(|(s, c)| {
-            let listener = Closure::<dyn FnMut()>::new(move || c.cancel());
-            listen(&s, "addEventListener", &listener);
-            OnAbort(s, listener)
-        });
+        let on_abort = signal
+            .zip(call.canceller())
+            .map(|(s, c)| OnAbort::new(s, c));
         (call, on_abort)
     });
     future_to_promise(async move {
@@ -112,17 +54,12 @@ impl WorkboardClient {
         args: Option<js_sys::Object>,
         options: Option<Ts<CallOptions>>,
     ) -> Promise {
-        // JSON text to a value (the layer checks that it is an object).
-        let arguments = match args.filter(|a| !a.is_undefined() && !a.is_null()) {
-            None => Ok(Value::Null),
-            Some(a) => js_sys::JSON::stringify(&a)
-                .ok()
-                .and_then(|s| s.as_string())
-                .and_then(|s| serde_json::from_slice(s.as_bytes()).ok())
-                .ok_or_else(|| invalid_input("tool arguments", "not JSON-serializable")),
-        };
         let started = string_arg(&name, "tool name").and_then(|name| {
-            let (arguments, signal) = (arguments?, signal_of(options)?);
+            // Any JSON value: the layer checks that it is an object.
+            let (arguments, signal) = (
+                json_arg(args.as_deref(), "tool arguments")?,
+                signal_of(options)?,
+            );
             Ok((self.client.call_tool(&name, arguments), signal))
         });
         submit(started, |r| tool_result_to_js(&r))

@@ -10,9 +10,9 @@ use wasm_bindgen_futures::future_to_promise;
 use workboard_core::oauth::v1::{RevokeOutcome, V1Config};
 use workboard_core::{Environment, Error, SecretString};
 
-use crate::client::{summary, WorkboardClient};
+use crate::client::WorkboardClient;
 use crate::error::{bad_arg, bad_result, opt_string_arg, string_arg, to_js};
-use crate::types::{V1Code, V1SignInOptions, V1SignInStart};
+use crate::types::{summary, V1Code, V1SignInOptions, V1SignInStart};
 
 #[wasm_bindgen]
 impl WorkboardClient {
