@@ -53,10 +53,12 @@ class Server {
     const name = typeof rpc?.method === 'string' ? rpc.method
       : verb === 'POST' && url.endsWith('/token') ? 'token' : `${verb} ${url}`;
     this.log.push(`http ${name} ${bearer}`);
+    const { response, hold } = this.answer(name, bearer, url, rpc);
+    // Before the request counts as sent (`until_requests`): a release the scenario makes
+    // after seeing it is the one a held reply waits for.
+    const seen = this.releases;
     this.requests += 1;
     this.countWaiters = this.countWaiters.filter(({ n, resolve }) => (this.requests >= n ? (resolve(), false) : true));
-    const { response, hold } = this.answer(name, bearer, url, rpc);
-    const seen = this.releases;
     while (this.held || (hold && this.releases === seen)) {
       await new Promise((resolve) => this.gate.push(resolve));
     }
