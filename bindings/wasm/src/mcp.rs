@@ -7,14 +7,13 @@ use tsify::Ts;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use workboard_client::Call;
-use workboard_core::Error;
 
 use crate::client::WorkboardClient;
-use crate::error::{bad_arg, bad_result, opt_string_arg, string_arg, to_js};
+use crate::error::{bad_arg, opt_string_arg, string_arg, to_js};
 use crate::host::OnAbort;
 use crate::types::{
-    json_arg, signal_of, summary, tool_result_to_js, tools_to_js, CallOptions, McpSignInOptions,
-    McpSignInStart, ServerInfo,
+    json_arg, signal_of, summary, to_ts, tool_result_to_js, tools_to_js, CallOptions,
+    McpSignInOptions, McpSignInStart, ServerInfo,
 };
 
 /// Converts the result of a call submitted with its signal (calls are submitted when made,
@@ -79,9 +78,7 @@ impl WorkboardClient {
         let connect = self.client.connect();
         future_to_promise(async move {
             match connect.await.map_err(to_js)? {
-                Some(i) => Ok(Ts::from_rust(&ServerInfo::from(i))
-                    .map_err(bad_result)?
-                    .into()),
+                Some(i) => to_ts(&ServerInfo::from(i)),
                 None => Ok(JsValue::UNDEFINED),
             }
         })
@@ -95,16 +92,7 @@ impl WorkboardClient {
         let opts = options.to_rust().map_err(bad_arg("MCP sign-in options"));
         future_to_promise(async move {
             let o = opts?.into_layer().map_err(to_js)?;
-            let start = client.start_mcp_sign_in(o).await.map_err(to_js)?;
-            let start = start.ok_or_else(|| {
-                to_js(Error::WrongState {
-                    action: "start sign-in".into(),
-                    state: "the server did not ask for authorization".into(),
-                })
-            })?;
-            Ok(Ts::from_rust(&McpSignInStart::from(start))
-                .map_err(bad_result)?
-                .into())
+            McpSignInStart::to_js(client.start_mcp_sign_in(o).await.map_err(to_js)?)
         })
     }
 
@@ -139,11 +127,8 @@ impl WorkboardClient {
     ) -> Result<JsValue, JsValue> {
         let start = self
             .client
-            .step_up_mcp_sign_in(&string_arg(&scope, "scope")?)
-            .map_err(to_js)?;
-        Ok(Ts::from_rust(&McpSignInStart::from(start))
-            .map_err(bad_result)?
-            .into())
+            .step_up_mcp_sign_in(&string_arg(&scope, "scope")?);
+        McpSignInStart::to_js(Some(start.map_err(to_js)?))
     }
 
     /// Refreshes the OAuth 2.1 credentials now, joining a refresh already in flight (never a

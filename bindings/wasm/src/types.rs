@@ -11,6 +11,7 @@ use workboard_client::ClientConfig;
 use workboard_core::mcp::jsonrpc::{CallToolResult, ContentBlock, Implementation, Tool};
 use workboard_core::oauth::flow::AuthContext;
 use workboard_core::oauth::pending::AuthorizationCode;
+use workboard_core::oauth::v1::V1Config;
 use workboard_core::{Credentials, Dialect, Environment, Error, SecretString};
 
 use crate::error::{bad_arg, bad_result, invalid_input, to_js};
@@ -219,15 +220,25 @@ pub struct McpSignInStart {
     pub allowance: Option<String>,
 }
 
-impl From<workboard_client::McpSignInStart> for McpSignInStart {
-    fn from(s: workboard_client::McpSignInStart) -> Self {
-        McpSignInStart {
+impl McpSignInStart {
+    /// A sign-in start as a JS value; `None` (the server asks for no authorization) is
+    /// `wrong_state`.
+    pub(crate) fn to_js(
+        start: Option<workboard_client::McpSignInStart>,
+    ) -> Result<JsValue, JsValue> {
+        let s = start.ok_or_else(|| {
+            to_js(Error::WrongState {
+                action: "start sign-in".into(),
+                state: "the server did not ask for authorization".into(),
+            })
+        })?;
+        to_ts(&McpSignInStart {
             url: s.url,
             pending_json: s.pending_json,
             client_id: s.client_id,
             token_endpoint_auth: s.token_endpoint_auth,
             allowance: s.allowance,
-        }
+        })
     }
 }
 
@@ -248,11 +259,14 @@ pub struct CredentialsSummary {
     pub has_refresh_token: bool,
 }
 
+/// A result as a JS value of its declared type.
+pub(crate) fn to_ts<T: Tsify + Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    Ok(Ts::from_rust(v).map_err(bad_result)?.into())
+}
+
 /// The summary of credentials as a JS value.
 pub(crate) fn summary(c: &Credentials) -> Result<JsValue, JsValue> {
-    Ok(Ts::from_rust(&CredentialsSummary::of(c))
-        .map_err(bad_result)?
-        .into())
+    to_ts(&CredentialsSummary::of(c))
 }
 
 impl CredentialsSummary {
@@ -310,6 +324,24 @@ pub struct V1SignInOptions {
     pub client_hash: Option<String>,
 }
 
+impl V1SignInOptions {
+    /// The sign-in's configuration (`environment`: the client's unless given). A Client Hash
+    /// is refused (`secret_in_browser`): the exchange belongs on the app's server.
+    pub(crate) fn config(self, environment: &Environment) -> Result<V1Config, Error> {
+        if self.client_hash.as_deref().is_some_and(|h| !h.is_empty()) {
+            return Err(Error::SecretInBrowser);
+        }
+        let environment = match self.environment.as_deref() {
+            Some(e) => Environment::parse(e)?,
+            None => environment.clone(),
+        };
+        let mut config = V1Config::new(environment, self.client_id, self.redirect_uri);
+        config.scopes = self.scopes;
+        config.json_code = self.json_code;
+        Ok(config)
+    }
+}
+
 /// Result of `startV1SignIn`: open `url`; keep `pendingJson` (sessionStorage) until the
 /// redirect. `pendingJson` holds the `state`: never log it or put it in a URL.
 #[derive(Tsify, Serialize)]
@@ -319,6 +351,15 @@ pub struct V1SignInStart {
     pub url: String,
     /// The pending authorization (expires after 5 minutes, single use).
     pub pending_json: String,
+}
+
+impl From<workboard_client::V1SignInStart> for V1SignInStart {
+    fn from(s: workboard_client::V1SignInStart) -> Self {
+        V1SignInStart {
+            url: s.url,
+            pending_json: s.pending_json,
+        }
+    }
 }
 
 /// The checked authorization code from `handleV1Redirect`. Send `code` and `redirectUri` to

@@ -7,8 +7,8 @@ use js_sys::Promise;
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
-use workboard_core::oauth::v1::{RevokeOutcome, V1Config};
-use workboard_core::{Environment, Error, SecretString};
+use workboard_core::oauth::v1::RevokeOutcome;
+use workboard_core::SecretString;
 
 use crate::client::WorkboardClient;
 use crate::error::{bad_arg, bad_result, opt_string_arg, string_arg, to_js};
@@ -25,22 +25,9 @@ impl WorkboardClient {
         options: Ts<V1SignInOptions>,
     ) -> Result<Ts<V1SignInStart>, JsValue> {
         let o = options.to_rust().map_err(bad_arg("v1 sign-in options"))?;
-        if o.client_hash.as_deref().is_some_and(|h| !h.is_empty()) {
-            return Err(to_js(Error::SecretInBrowser));
-        }
-        let environment = match o.environment.as_deref() {
-            Some(e) => Environment::parse(e).map_err(to_js)?,
-            None => self.client.environment().clone(),
-        };
-        let mut config = V1Config::new(environment, o.client_id, o.redirect_uri);
-        config.scopes = o.scopes;
-        config.json_code = o.json_code;
-        let s = self.client.start_v1_sign_in(&config).map_err(to_js)?;
-        Ts::from_rust(&V1SignInStart {
-            url: s.url,
-            pending_json: s.pending_json,
-        })
-        .map_err(bad_result)
+        let config = o.config(self.client.environment()).map_err(to_js)?;
+        let start = self.client.start_v1_sign_in(&config).map_err(to_js)?;
+        Ts::from_rust(&V1SignInStart::from(start)).map_err(bad_result)
     }
 
     /// WorkBoard v1 sign-in, step 2: checks the URL (or query string, or `json_code` body)
