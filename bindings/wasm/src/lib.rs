@@ -1,8 +1,9 @@
 //! # workboard-wasm
 //!
 //! The WebAssembly binding of workboard-connect, published to npm as `workboard-connect`.
-//! It holds no flow logic: it converts types and supplies the host capabilities the
-//! sans-IO core needs (a `fetch` transport, a clock, entropy, storage callbacks).
+//! It holds no flow logic: it converts types and supplies the host capabilities the client
+//! layer (`workboard-client`) needs (a `fetch` transport, a clock, entropy, a store and the
+//! credential listeners), and runs the layer's loop on the JS event loop.
 #![allow(unsafe_code)] // wasm-bindgen's generated glue
 
 mod client;
@@ -14,8 +15,8 @@ mod v1;
 
 pub use client::WorkboardClient;
 pub use types::{
-    ClientInfo, ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, V1Code,
-    V1SignInOptions, V1SignInStart,
+    ClientInfo, ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, ServerInfo,
+    V1Code, V1SignInOptions, V1SignInStart,
 };
 pub use v1::{handle_v1_redirect, start_v1_sign_in};
 

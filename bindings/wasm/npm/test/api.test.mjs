@@ -73,7 +73,8 @@ test('bad sign-in input is a typed error, not a crash', async () => {
   await assert.rejects(c.completeMcpSignIn('{not json', 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'invalid_input'));
   await assert.rejects(c.completeMcpSignIn(null, 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'wrong_state', 'wrong_state'));
   assert.throws(() => c.stepUpMcpSignIn('write'), (e) => assertWorkboardError(e, 'wrong_state'));
-  await assert.rejects(c.refreshMcpCredentials(), (e) => assertWorkboardError(e, 'not_signed_in', 'needs_sign_in'));
+  // Nothing to refresh (no OAuth credentials): the connection's refresh refuses it.
+  await assert.rejects(c.refreshMcpCredentials(), (e) => assertWorkboardError(e, 'wrong_state', 'wrong_state'));
   assert.throws(() => c.setToken(''), (e) => assertWorkboardError(e, 'invalid_input'));
   assert.throws(() => c.setCredentialsJson('[]'), (e) => assertWorkboardError(e, 'invalid_input'));
 });
@@ -89,7 +90,8 @@ test('credential listeners hear set, clear; a throwing listener does not break t
   c.offCredentialsChanged(listener);
   c.setToken('def');
   assert.equal(seen.length, 2);
-  assert.deepEqual(JSON.parse(seen[0]), { kind: 'personal', token: 'abc' });
+  // Bound to the client's server (the client layer's rule for credentials set on a client).
+  assert.deepEqual(JSON.parse(seen[0]), { kind: 'personal', token: 'abc', bound_to: 'https://www.myworkboard.com/wb/mcp' });
   assert.equal(seen[1], null);
   assert.equal(c.credentialsSummary().kind, 'personal');
 });
@@ -229,4 +231,60 @@ test('a body over 16 MiB is response_too_large and its stream is cancelled, not 
     assert.ok(seen.pulled <= 17 * MiB, `${label}: ${seen.pulled} bytes pulled`);
     if (length === String(total)) assert.equal(seen.pulled, 0, `${label}: refused before reading`);
   }
+});
+
+// An MCP server answering initialize, notifications and ping; `hang` methods never answer.
+function mockMcp(methods, hang = []) {
+  return async (url, init) => {
+    const body = JSON.parse(new TextDecoder().decode(init.body ?? new Uint8Array()) || '{}');
+    methods.push(body.method ?? `${init.method} ${url}`);
+    if (body.method === 'initialize') {
+      return new Response(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {
+        protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'mock', version: '7' } } }),
+      { headers: { 'Content-Type': 'application/json', 'Mcp-Session-Id': 's1' } });
+    }
+    if (!body.method || body.method.startsWith('notifications/')) return new Response(null, { status: 202 });
+    if (hang.includes(body.method)) return new Promise(() => {});
+    return new Response(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {} }), { headers: { 'Content-Type': 'application/json' } });
+  };
+}
+
+test('a store keeps credentials and the session: a new client restores both (no second initialize)', async () => {
+  const saved = new Map();
+  const store = { load: (k) => saved.get(k), save: (k, v) => saved.set(k, v), remove: (k) => saved.delete(k) };
+  const methods = [];
+  const a = new WorkboardClient({ store, fetch: mockMcp(methods) });
+  a.setToken('tok_store');
+  assert.equal(JSON.parse(saved.get('credentials')).token, 'tok_store');
+  assert.deepEqual(await a.connect(), { name: 'mock', version: '7', protocolVersion: '2025-11-25' });
+  assert.ok(saved.has('session'));
+  const b = new WorkboardClient({ store, fetch: mockMcp(methods) });
+  assert.equal(JSON.parse(b.credentialsJson()).token, 'tok_store');
+  assert.equal(await b.connect(), undefined, 'a restored session');
+  assert.deepEqual(methods, ['initialize', 'notifications/initialized', 'ping', 'ping']);
+  assert.equal(b.storeError(), undefined);
+  b.clearCredentials();
+  assert.equal(saved.has('credentials'), false);
+  await b.close();
+  assert.equal(saved.has('session'), false);
+  assert.throws(() => new WorkboardClient({ store: { load() { throw new Error('locked'); }, save() {}, remove() {} } }),
+    (e) => assertWorkboardError(e, 'credential_store_failed', 'storage'));
+  assert.throws(() => new WorkboardClient({ store: { load() {} } }), (e) => assertWorkboardError(e, 'invalid_input'));
+});
+
+test('cancelAll cancels every call in progress; close is final', async () => {
+  const methods = [];
+  const c = new WorkboardClient({ token: 't', fetch: mockMcp(methods, ['tools/call', 'tools/list']) });
+  await c.ping();
+  const calls = [c.callTool('slow', {}), c.listTools(), c.callTool('slow', { n: 2 })];
+  while (methods.filter((m) => m === 'tools/call' || m === 'tools/list').length < 3) await new Promise((r) => setImmediate(r));
+  c.cancelAll();
+  for (const call of calls) await assert.rejects(call, (e) => assertWorkboardError(e, 'cancelled', 'cancelled'));
+  await c.ping();
+  await c.close();
+  await assert.rejects(c.ping(), (e) => assertWorkboardError(e, 'client_stopped', 'stopped'));
+  await assert.rejects(c.connect(), (e) => assertWorkboardError(e, 'client_stopped', 'stopped'));
+  assert.throws(() => c.setToken('t2'), (e) => assertWorkboardError(e, 'client_stopped', 'stopped'));
+  await c.close();
+  assert.equal(methods.filter((m) => m.startsWith('DELETE')).length, 1, methods.join(','));
 });

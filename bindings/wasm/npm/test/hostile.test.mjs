@@ -96,8 +96,11 @@ function assertHealthy(label) {
 const METHODS = [
   ['authContextJson', 0],
   ['callTool', 3],
+  ['cancelAll', 0],
   ['clearCredentials', 0],
+  ['close', 0],
   ['completeMcpSignIn', 2],
+  ['connect', 0],
   ['credentialsJson', 0],
   ['credentialsSummary', 0],
   ['exchangeV1Code', 2],
@@ -105,7 +108,7 @@ const METHODS = [
   ['listTools', 1],
   ['offCredentialsChanged', 1],
   ['onCredentialsChanged', 1],
-  ['ping', 0],
+  ['ping', 1],
   ['refreshMcpCredentials', 0],
   ['revokeMcpCredentials', 0],
   ['revokeV1Credentials', 0],
@@ -114,7 +117,18 @@ const METHODS = [
   ['startMcpSignIn', 1],
   ['startV1SignIn', 1],
   ['stepUpMcpSignIn', 1],
+  ['storeError', 0],
 ];
+
+test('the hostile calls cover every method of WorkboardClient, with its arity', () => {
+  const proto = WorkboardClient.prototype;
+  const methods = Object.getOwnPropertyNames(proto)
+    .filter((n) => !['constructor', 'free', '__destroy_into_raw'].includes(n))
+    .filter((n) => typeof Object.getOwnPropertyDescriptor(proto, n).value === 'function')
+    .sort()
+    .map((n) => [n, proto[n].length]);
+  assert.deepEqual(methods, [...METHODS].sort());
+});
 
 test('the constructor and the free functions take any argument without trapping', async () => {
   for (const a of ANY) {
@@ -123,6 +137,7 @@ test('the constructor and the free functions take any argument without trapping'
     check(`new WorkboardClient({credentials: ${describe(a)}})`, await attempt(() => new WorkboardClient({ credentials: a })));
     check(`new WorkboardClient({authContext: ${describe(a)}})`, await attempt(() => new WorkboardClient({ authContext: a })));
     check(`new WorkboardClient({mcpUrl: ${describe(a)}})`, await attempt(() => new WorkboardClient({ mcpUrl: a })));
+    check(`new WorkboardClient({store: ${describe(a)}})`, await attempt(() => new WorkboardClient({ store: a })));
     check(`startV1SignIn(${describe(a)})`, await attempt(() => startV1SignIn(a)));
     for (const b of [undefined, 'https://app.example/cb?code=c&state=s', a]) {
       check(`handleV1Redirect(${describe(a)}, ${describe(b)})`, await attempt(() => handleV1Redirect(a, b)));
@@ -159,8 +174,13 @@ test('methods in the wrong state and after close are typed errors; the client st
   c.setToken('tok_again');
   check('close', await attempt(() => c.close()));
   check('close twice', await attempt(() => c.close()));
-  check('listTools after close', await attempt(() => c.listTools()));
-  check('callTool after close', await attempt(() => c.callTool('x', {})));
+  // close is final: every call after it is a typed error or does nothing.
+  for (const [name, arity] of METHODS) {
+    const args = Array.from({ length: arity }, () => 'https://app.example/cb');
+    check(`${name} after close`, await attempt(() => c[name](...args)));
+  }
+  const stopped = await attempt(() => c.listTools());
+  assert.ok(!stopped.ok && stopped.error.code === 'client_stopped' && stopped.error.kind === 'stopped', 'listTools after close');
   // Many calls at once, each failing at the transport, all settle.
   const d = freshClient();
   const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => attempt(() => (i % 2 ? d.listTools() : d.callTool('t', { i })))));
@@ -168,6 +188,37 @@ test('methods in the wrong state and after close are typed errors; the client st
   assert.ok(outcomes.every((o) => !o.ok && o.error.code === 'transport'), 'every concurrent call is a transport error');
   d.free();
   assertHealthy('after wrong-state calls');
+});
+
+test('a hostile store (throwing, garbage, huge values) gives typed errors; the client keeps working in memory', async () => {
+  const hostile = [
+    () => { throw new Error(HUGE); },
+    () => { throw 'a string'; },
+    () => 5,
+    () => ({ toString: () => 'x' }),
+    () => HUGE,
+    () => 'not json {',
+    () => '{"kind":"oauth"}',
+    () => LONE_SURROGATE,
+  ];
+  for (const [i, f] of hostile.entries()) {
+    const store = { load: f, save: f, remove: f };
+    // Loading at construction: a typed error (or a client when the value is usable).
+    check(`store ${i}: construction`, await attempt(() => new WorkboardClient({ store, fetch: failingFetch })));
+    // Given credentials are not loaded; saves and removes fail.
+    const c = new WorkboardClient({ store: { ...store, load: () => null }, fetch: failingFetch, token: 'tok' });
+    for (const fn of [() => c.setToken('tok_2'), () => c.clearCredentials(), () => c.setCredentialsJson('{"kind":"personal","token":"t3"}')]) {
+      const o = await attempt(fn);
+      check(`store ${i}: a write`, o);
+    }
+    check(`store ${i}: storeError`, await attempt(() => c.storeError()));
+    const stored = c.storeError();
+    if (stored !== undefined) check(`store ${i}: the stored error`, { ok: false, error: stored });
+    assert.equal(JSON.parse(c.credentialsJson()).token, 't3', `store ${i}: the credentials are in use anyway`);
+    check(`store ${i}: close`, await attempt(() => c.close()));
+    c.free();
+  }
+  assertHealthy('after hostile stores');
 });
 
 function describe(v) {

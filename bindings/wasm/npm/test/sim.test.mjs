@@ -105,8 +105,9 @@ test('personal token: list tools, call a tool, concurrent calls share one sessio
   assert.equal(teams.isError, false);
   await c.ping();
   await c.close();
-  // A call after close opens a new session.
-  assert.ok((await c.listTools()).length > 0);
+  // close is final: later calls are refused (kind stopped), closing again does nothing.
+  await assert.rejects(c.listTools(), (e) => e.code === 'client_stopped' && e.kind === 'stopped');
+  await c.close();
 });
 
 test('personal token: a wrong token is a typed unauthorized error with the 401 hint; bad arguments are typed', async () => {

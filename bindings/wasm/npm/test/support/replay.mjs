@@ -81,6 +81,10 @@ const drop = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !==
 /** op name → async (state, args) => ok value. `state.client` is the per-file client. */
 export const OPS = {
   async mcp_oauth_start(s, a) {
+    // A client signs in to its own MCP server (the credentials are bound to it).
+    if (a.server_url && s.client.mcpUrl !== new URL(a.server_url).href) {
+      s.client = new WorkboardClient({ ...s.hostOptions, mcpUrl: a.server_url });
+    }
     const r = await s.client.startMcpSignIn(drop({
       serverUrl: a.server_url, redirectUri: a.redirect_uri, clientId: a.client_id,
       clientSecret: a.client_secret, clientMetadataUrl: a.client_metadata_url,

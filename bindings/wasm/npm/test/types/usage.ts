@@ -10,6 +10,8 @@ import {
   type V1Code,
   type ErrorKind,
   type WorkboardError,
+  type WorkboardStore,
+  type ServerInfo,
 } from 'workboard-connect';
 
 async function app(): Promise<void> {
@@ -21,6 +23,18 @@ async function app(): Promise<void> {
     now: () => Date.now(),
     timeoutMs: 10_000,
   });
+  const store: WorkboardStore = {
+    load: (key) => localStorage.getItem(key),
+    save: (key, value) => localStorage.setItem(key, value),
+    remove: (key) => localStorage.removeItem(key),
+  };
+  const stored = new WorkboardClient({ store });
+  const info: ServerInfo | undefined = await stored.connect();
+  console.log(info?.name, info?.protocolVersion);
+  const failure: WorkboardError | undefined = stored.storeError();
+  console.log(failure?.code);
+  stored.cancelAll();
+  await stored.ping({ signal: AbortSignal.timeout(1000) });
   client.onCredentialsChanged((json: string | null) => { if (json) sessionStorage.setItem('c', json); });
   const tools: McpTool[] = await client.listTools();
   const first: string = tools[0].name;
@@ -73,6 +87,8 @@ startV1SignIn({ clientId: 'cid' });
 new WorkboardClient({ enviroment: 'us' });
 // @ts-expect-error: a signal must be an AbortSignal
 new WorkboardClient().listTools({ signal: 5 });
+// @ts-expect-error: a store needs load, save and remove
+new WorkboardClient({ store: { load: () => null } });
 
 void app;
 void action;
