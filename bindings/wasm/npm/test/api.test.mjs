@@ -73,8 +73,8 @@ test('bad sign-in input is a typed error, not a crash', async () => {
   await assert.rejects(c.completeMcpSignIn('{not json', 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'invalid_input'));
   await assert.rejects(c.completeMcpSignIn(null, 'https://a/cb?code=1&state=2'), (e) => assertWorkboardError(e, 'wrong_state', 'wrong_state'));
   assert.throws(() => c.stepUpMcpSignIn('write'), (e) => assertWorkboardError(e, 'wrong_state'));
-  // Nothing to refresh (no OAuth credentials): the connection's refresh refuses it.
-  await assert.rejects(c.refreshMcpCredentials(), (e) => assertWorkboardError(e, 'wrong_state', 'wrong_state'));
+  // Nothing to refresh (no credentials at all): sign in first.
+  await assert.rejects(c.refreshMcpCredentials(), (e) => assertWorkboardError(e, 'not_signed_in', 'needs_sign_in'));
   assert.throws(() => c.setToken(''), (e) => assertWorkboardError(e, 'invalid_input'));
   assert.throws(() => c.setCredentialsJson('[]'), (e) => assertWorkboardError(e, 'invalid_input'));
 });
@@ -284,7 +284,10 @@ test('cancelAll cancels every call in progress; close is final', async () => {
   await c.close();
   await assert.rejects(c.ping(), (e) => assertWorkboardError(e, 'client_stopped', 'stopped'));
   await assert.rejects(c.connect(), (e) => assertWorkboardError(e, 'client_stopped', 'stopped'));
-  assert.throws(() => c.setToken('t2'), (e) => assertWorkboardError(e, 'client_stopped', 'stopped'));
+  // Closing ends the session, not the credentials: they can still be replaced or cleared.
+  c.setToken('t2');
+  c.clearCredentials();
+  assert.equal(c.credentialsJson(), undefined);
   await c.close();
   assert.equal(methods.filter((m) => m.startsWith('DELETE')).length, 1, methods.join(','));
 });
