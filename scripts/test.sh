@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite: installs what it needs (idempotently) and runs every test —
-# Rust (core, native, simulator, CLI end to end), wasm in Node and headless Chromium,
-# Kotlin, Python, the Swift sources check, and the independent TypeScript-SDK peer.
+# Rust (core, client layer and its behaviour suite, native, simulator, CLI end to end), wasm
+# in Node and headless Chromium, Kotlin, Python, the Swift sources check, the independent
+# TypeScript-SDK peer, and the adapters' client-code ceiling.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -23,6 +24,7 @@ run() {
 run "rust toolchain" bash scripts/setup-rust.sh
 run "independent MCP peer (TypeScript SDK) deps" bash -c 'test ! -f tests/ts-sdk/test.sh || (cd tests/ts-sdk && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund))'
 run "rust: cargo test --workspace" cargo test --workspace
+run "adapters' client code size (scripts/adapter-lines.sh)" bash scripts/adapter-lines.sh
 for t in tests/ts-sdk/test.sh bindings/wasm/test.sh bindings/kotlin/test.sh bindings/python/test.sh bindings/swift/check.sh; do
     if [ -f "$t" ]; then run "$t" bash "$t"; fi
 done
