@@ -66,13 +66,13 @@ impl ExitGuard {
     }
 
     /// Runs `deliver(value)` unless exiting (then `value` is leaked: dropping it could wake
-    /// the app too).
-    fn guarded<V>(&self, value: V, deliver: impl FnOnce(V)) {
+    /// the app too, and `false` is returned).
+    fn guarded<V>(&self, value: V, deliver: impl FnOnce(V)) -> bool {
         {
             let mut s = self.lock();
             if s.exiting {
                 std::mem::forget(value);
-                return;
+                return false;
             }
             s.in_progress += 1;
         }
@@ -81,6 +81,19 @@ impl ExitGuard {
         s.in_progress -= 1;
         if s.in_progress == 0 {
             self.done.notify_all();
+        }
+        true
+    }
+}
+
+/// The client layer's hand-over of a call's result ([`workboard_client::Host::hand_over`])
+/// under the process's guard. Once exiting, the result must be neither delivered nor dropped
+/// (either wakes the app), and the layer drops what `deliver` did not send: this thread (the
+/// client's loop) then waits for the process to end instead of returning.
+pub(crate) fn hand_over(deliver: &mut dyn FnMut()) {
+    if !GUARD.guarded((), |()| deliver()) {
+        loop {
+            std::thread::park();
         }
     }
 }
@@ -147,7 +160,7 @@ mod tests {
             g.guarded((), |()| {
                 started_tx.send(()).unwrap();
                 release_rx.recv().unwrap();
-            })
+            });
         });
         started_rx.recv().unwrap();
         (delivering, release_tx)

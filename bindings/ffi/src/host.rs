@@ -1,75 +1,18 @@
-//! Host capabilities: the HTTP transport (the app's own, or the built-in reqwest one), the
-//! clock (system, or a manual clock for tests), entropy, credential storage, and the
-//! runtime the core's run loop executes on.
+//! Host capabilities: [`FfiHost`], the client layer's [`workboard_client::Host`] — the HTTP
+//! transport (the app's own, or the built-in reqwest one), the clock (system, or a manual
+//! clock for tests), entropy, the app's credential store and listener, results handed over
+//! under the exit guard — and the runtime the client's loop and sign-in flows execute on.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use workboard_core as wb;
-use workboard_native::{ReqwestTransport, SystemClock};
+use workboard_native::{OsEntropy, ReqwestTransport, SystemClock};
 
 use crate::error::{HostError, WorkboardError};
 use crate::exit::HandOver;
-
-/// One HTTP header.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct HttpHeader {
-    /// Name as written.
-    pub name: String,
-    /// Value.
-    pub value: String,
-}
-
-/// A request the app's [`Transport`] must send exactly as given (method, URL, headers in
-/// order, body). Do not follow redirects: return 3xx responses as they are.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct HttpRequest {
-    /// `GET`, `POST` or `DELETE`.
-    pub method: String,
-    /// Absolute URL.
-    pub url: String,
-    /// Headers in sending order. `Authorization` values are secrets: never log them.
-    pub headers: Vec<HttpHeader>,
-    /// Body bytes (empty for none).
-    pub body: Vec<u8>,
-}
-
-/// The complete response.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct HttpResponse {
-    /// Status code.
-    pub status: u16,
-    /// Headers as received.
-    pub headers: Vec<HttpHeader>,
-    /// Body bytes.
-    pub body: Vec<u8>,
-}
-
-impl From<wb::HttpRequest> for HttpRequest {
-    fn from(r: wb::HttpRequest) -> Self {
-        HttpRequest {
-            method: r.method.as_str().to_string(),
-            url: r.url,
-            headers: r
-                .headers
-                .into_iter()
-                .map(|(name, value)| HttpHeader { name, value })
-                .collect(),
-            body: r.body,
-        }
-    }
-}
-
-impl From<HttpResponse> for wb::HttpResponse {
-    fn from(r: HttpResponse) -> Self {
-        wb::HttpResponse::new(
-            r.status,
-            r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
-            r.body,
-        )
-    }
-}
+use crate::types::{HttpRequest, HttpResponse};
 
 /// An HTTP client supplied by the app (OkHttp, URLSession, httpx...). When the app gives
 /// none, the built-in one (reqwest with rustls) is used.
@@ -83,16 +26,19 @@ pub trait Transport: Send + Sync {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HostError>;
 }
 
-/// Secure storage for the credentials JSON (Keychain, Android Keystore-backed storage...).
-/// The JSON contains tokens: store it encrypted, never log it.
+/// Secure storage (Keychain, Android Keystore-backed storage...) of what the client keeps
+/// between runs, by key: `credentials` (the credentials JSON: tokens), `auth_context` (the
+/// MCP OAuth context: endpoints, client identity, maybe a client secret) and `session` (the
+/// MCP session, so a restarted app skips `initialize`; no secrets). Store the values
+/// encrypted, never log them. A key never saved loads as `None`.
 #[uniffi::export(with_foreign)]
 pub trait CredentialStore: Send + Sync {
-    /// The stored credentials JSON, or `None`.
-    fn load(&self) -> Result<Option<String>, HostError>;
-    /// Replaces the stored credentials.
-    fn save(&self, credentials_json: String) -> Result<(), HostError>;
-    /// Removes the stored credentials.
-    fn clear(&self) -> Result<(), HostError>;
+    /// The value stored under `key`, or `None`.
+    fn load(&self, key: String) -> Result<Option<String>, HostError>;
+    /// Stores `value` under `key` (durably, before returning).
+    fn save(&self, key: String, value: String) -> Result<(), HostError>;
+    /// Removes `key`.
+    fn remove(&self, key: String) -> Result<(), HostError>;
 }
 
 /// Told whenever the client's credentials change (sign-in, refresh, sign-out): `None`
@@ -205,25 +151,10 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, WorkboardError> {
     })
 }
 
-/// Runs `make()`'s future on the library's runtime and returns a `Send` future of its
-/// output, awaitable from any executor (Kotlin coroutines, Swift tasks, asyncio).
-///
-/// The core's run loop is deliberately not `Send` (it also runs on single-threaded wasm), so
-/// it is driven to completion on one blocking thread of the runtime.
+/// Runs `make()`'s future on the library's runtime (on a blocking thread: the core's flows
+/// are deliberately not `Send`, they also run on single-threaded wasm) and waits for its
+/// output from any executor (Kotlin coroutines, Swift tasks, asyncio).
 pub(crate) async fn on_runtime<F, Fut, T>(make: F) -> Result<T, WorkboardError>
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<T, WorkboardError>> + 'static,
-    T: Send + 'static,
-{
-    spawn_on_runtime(make)?.await
-}
-
-/// Like [`on_runtime`], but the work starts at once and the returned future only waits for
-/// its output: dropping it lets the work run on to its end.
-pub(crate) fn spawn_on_runtime<F, Fut, T>(
-    make: F,
-) -> Result<impl Future<Output = Result<T, WorkboardError>> + Send + 'static, WorkboardError>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, WorkboardError>> + 'static,
@@ -236,13 +167,11 @@ where
     // (see `exit`). A panic drops `tx` unsent: the error below.
     let (tx, rx) = HandOver::channel();
     rt.spawn_blocking(move || tx.send(handle.block_on(make())));
-    Ok(async move {
-        rx.await.unwrap_or_else(|_| {
-            Err(wb::Error::Protocol {
-                reason: "internal task failed".into(),
-            }
-            .into())
-        })
+    rx.await.unwrap_or_else(|_| {
+        Err(wb::Error::Protocol {
+            reason: "internal task failed".into(),
+        }
+        .into())
     })
 }
 
@@ -271,6 +200,16 @@ pub(crate) fn transport(
     }
 }
 
+/// Seeded entropy (64 hex characters: tests and transcript replay), or the OS's.
+pub(crate) fn entropy(
+    seed_hex: Option<&str>,
+) -> Result<Box<dyn wb::Entropy + Send>, WorkboardError> {
+    Ok(match seed_hex {
+        Some(h) => Box::new(wb::SeededEntropy::new(parse_seed(h)?)),
+        None => Box::new(OsEntropy),
+    })
+}
+
 /// Parses 64 hex characters into a 32-byte seed.
 pub(crate) fn parse_seed(hex: &str) -> Result<[u8; 32], WorkboardError> {
     let s = hex.trim();
@@ -283,4 +222,72 @@ pub(crate) fn parse_seed(hex: &str) -> Result<[u8; 32], WorkboardError> {
         *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
     }
     Ok(out)
+}
+
+/// What a [`crate::WorkboardClient`] supplies to the client layer.
+pub(crate) struct FfiHost {
+    pub(crate) transport: HostTransport,
+    pub(crate) clock: HostClock,
+    pub(crate) entropy: Mutex<Box<dyn wb::Entropy + Send>>,
+    pub(crate) store: Option<Arc<dyn CredentialStore>>,
+    pub(crate) listener: Mutex<Option<Arc<dyn CredentialsListener>>>,
+}
+
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl FfiHost {
+    /// The store's answer, its error as the store's own text.
+    fn store<T>(
+        &self,
+        f: impl FnOnce(&dyn CredentialStore) -> Result<T, HostError>,
+    ) -> Result<Option<T>, String> {
+        self.store
+            .as_deref()
+            .map(f)
+            .transpose()
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl workboard_client::Host for FfiHost {
+    type Transport = HostTransport;
+    type Clock = HostClock;
+
+    fn transport(&self) -> &HostTransport {
+        &self.transport
+    }
+
+    fn clock(&self) -> &HostClock {
+        &self.clock
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        lock(&self.entropy).fill_bytes(buf)
+    }
+
+    fn load(&self, key: &str) -> Result<Option<String>, String> {
+        self.store(|s| s.load(key.into())).map(Option::flatten)
+    }
+
+    fn save(&self, key: &str, value: &str) -> Result<(), String> {
+        self.store(|s| s.save(key.into(), value.into())).map(drop)
+    }
+
+    fn remove(&self, key: &str) -> Result<(), String> {
+        self.store(|s| s.remove(key.into())).map(drop)
+    }
+
+    fn credentials_changed(&self, credentials: Option<&wb::Credentials>) {
+        let listener = lock(&self.listener).clone();
+        if let Some(l) = listener {
+            // A failing listener must not break the client.
+            let _ = l.on_credentials_changed(credentials.map(wb::Credentials::to_json));
+        }
+    }
+
+    fn hand_over(&self, deliver: &mut dyn FnMut()) {
+        crate::exit::hand_over(deliver)
+    }
 }
