@@ -92,13 +92,32 @@ pub(crate) enum HostTransport {
 
 impl wb::Transport for HostTransport {
     async fn send(&self, request: wb::HttpRequest) -> Result<wb::HttpResponse, wb::TransportError> {
-        match self {
-            HostTransport::Builtin(t) => t.send(request).await,
-            HostTransport::Foreign(t) => t
-                .send(request.into())
-                .await
-                .map(Into::into)
-                .map_err(Into::into),
+        let t = match self {
+            HostTransport::Builtin(t) => return t.send(request).await,
+            HostTransport::Foreign(t) => t.clone(),
+        };
+        // The app's transport is called from a task of the runtime, not from the client's
+        // loop: a call into the app can stall (a JVM safepoint, the GIL), and meanwhile the
+        // loop must keep taking commands in the order they come (an app's refresh made
+        // before the answer of the refresh in flight joins it). The app is always asked (the
+        // connection counts the request as sent); when this future is dropped, the app's
+        // call is dropped too (its task is cancelled).
+        let (_dropped, cancelled) = tokio::sync::oneshot::channel::<()>();
+        let task = runtime()
+            .map_err(|e| wb::TransportError::Other(e.to_string()))?
+            .spawn(async move {
+                tokio::select! {
+                    biased;
+                    r = t.send(request.into()) => Some(r),
+                    _ = cancelled => None,
+                }
+            });
+        match task.await {
+            Ok(Some(r)) => r.map(Into::into).map_err(Into::into),
+            Ok(None) => Err(wb::TransportError::Cancelled),
+            Err(e) => Err(wb::TransportError::Other(format!(
+                "the app's transport failed: {e}"
+            ))),
         }
     }
 }
