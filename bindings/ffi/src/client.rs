@@ -50,7 +50,7 @@ impl WorkboardClient {
             transport: host::transport(transport)?,
             clock: clock.map_or(host::HostClock::System, host::HostClock::Manual),
             entropy: host::entropy(options.entropy_seed_hex.as_deref())?.into(),
-            store,
+            store: store.map(host::App::new),
             listener: Default::default(),
         };
         let (client, driver) = Client::new(options.config()?, host)?;
@@ -70,7 +70,7 @@ impl WorkboardClient {
 
     /// Sets (or replaces) the listener told about every credentials change.
     pub fn set_credentials_listener(&self, listener: Option<Arc<dyn CredentialsListener>>) {
-        *lock(&self.client.host().listener) = listener;
+        *lock(&self.client.host().listener) = listener.map(host::App::new);
     }
 
     /// Uses a personal token (a leading `Bearer ` is removed).

@@ -11,7 +11,7 @@ use workboard_core as wb;
 use workboard_native::{OsEntropy, ReqwestTransport, SystemClock};
 
 use crate::error::{HostError, WorkboardError};
-use crate::exit::HandOver;
+use crate::exit::{Guarded, HandOver};
 use crate::types::{HttpRequest, HttpResponse};
 
 /// An HTTP client supplied by the app (OkHttp, URLSession, httpx...). When the app gives
@@ -87,7 +87,7 @@ impl ManualClock {
 #[derive(Clone)]
 pub(crate) enum HostTransport {
     Builtin(ReqwestTransport),
-    Foreign(Arc<dyn Transport>),
+    Foreign(App<dyn Transport>),
 }
 
 impl wb::Transport for HostTransport {
@@ -98,17 +98,17 @@ impl wb::Transport for HostTransport {
         };
         // The app's transport is called from a task of the runtime, not from the client's
         // loop: a call into the app can stall (a JVM safepoint, the GIL), and meanwhile the
-        // loop must keep taking commands in the order they come (an app's refresh made
-        // before the answer of the refresh in flight joins it). The app is always asked (the
-        // connection counts the request as sent); when this future is dropped, the app's
-        // call is dropped too (its task is cancelled).
+        // loop must keep taking commands. The app is always asked (the connection counts the
+        // request as sent); when this future is dropped, the app's call is dropped too (its
+        // task is cancelled).
         let (_dropped, cancelled) = tokio::sync::oneshot::channel::<()>();
         let task = runtime()
             .map_err(|e| wb::TransportError::Other(e.to_string()))?
             .spawn(async move {
+                let mut send = Guarded::new(t.get().send(request.into()));
                 tokio::select! {
                     biased;
-                    r = t.send(request.into()) => Some(r),
+                    r = &mut send => Some(r.unwrap_or(Err(HostError::Cancelled))),
                     _ = cancelled => None,
                 }
             });
@@ -118,6 +118,36 @@ impl wb::Transport for HostTransport {
             Err(e) => Err(wb::TransportError::Other(format!(
                 "the app's transport failed: {e}"
             ))),
+        }
+    }
+}
+
+/// An object of the app (transport, store, listener), released under the exit guard.
+pub(crate) struct App<T: ?Sized>(Option<Arc<T>>);
+
+impl<T: ?Sized> App<T> {
+    pub(crate) fn new(object: Arc<T>) -> Self {
+        App(Some(object))
+    }
+
+    fn get(&self) -> &T {
+        match &self.0 {
+            Some(o) => o,
+            None => unreachable!("only dropping takes the object"),
+        }
+    }
+}
+
+impl<T: ?Sized> Clone for App<T> {
+    fn clone(&self) -> Self {
+        App(self.0.clone())
+    }
+}
+
+impl<T: ?Sized> Drop for App<T> {
+    fn drop(&mut self) {
+        if let Some(o) = self.0.take() {
+            crate::exit::release(o);
         }
     }
 }
@@ -212,7 +242,7 @@ pub(crate) fn transport(
     foreign: Option<Arc<dyn Transport>>,
 ) -> Result<HostTransport, WorkboardError> {
     match foreign {
-        Some(t) => Ok(HostTransport::Foreign(t)),
+        Some(t) => Ok(HostTransport::Foreign(App::new(t))),
         None => ReqwestTransport::new()
             .map(HostTransport::Builtin)
             .map_err(|e| wb::Error::Transport(e).into()),
@@ -248,8 +278,8 @@ pub(crate) struct FfiHost {
     pub(crate) transport: HostTransport,
     pub(crate) clock: HostClock,
     pub(crate) entropy: Mutex<Box<dyn wb::Entropy + Send>>,
-    pub(crate) store: Option<Arc<dyn CredentialStore>>,
-    pub(crate) listener: Mutex<Option<Arc<dyn CredentialsListener>>>,
+    pub(crate) store: Option<App<dyn CredentialStore>>,
+    pub(crate) listener: Mutex<Option<App<dyn CredentialsListener>>>,
 }
 
 pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -257,16 +287,18 @@ pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl FfiHost {
-    /// The store's answer, its error as the store's own text.
+    /// The store's answer (under the exit guard), its error as the store's own text.
     fn store<T>(
         &self,
         f: impl FnOnce(&dyn CredentialStore) -> Result<T, HostError>,
     ) -> Result<Option<T>, String> {
-        self.store
-            .as_deref()
-            .map(f)
-            .transpose()
-            .map_err(|e| e.to_string())
+        let Some(store) = &self.store else {
+            return Ok(None);
+        };
+        match crate::exit::call(|| f(store.get())) {
+            Some(r) => r.map(Some).map_err(|e| e.to_string()),
+            None => Err("the process is exiting".into()),
+        }
     }
 }
 
@@ -302,7 +334,8 @@ impl workboard_client::Host for FfiHost {
         let listener = lock(&self.listener).clone();
         if let Some(l) = listener {
             // A failing listener must not break the client.
-            let _ = l.on_credentials_changed(credentials.map(wb::Credentials::to_json));
+            let json = credentials.map(wb::Credentials::to_json);
+            crate::exit::call(|| l.get().on_credentials_changed(json));
         }
     }
 
