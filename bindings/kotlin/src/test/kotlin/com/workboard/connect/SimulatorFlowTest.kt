@@ -36,6 +36,9 @@ class SimulatorFlowTest {
             assertEquals(1, sim.stats().getJSONObject("counters").getInt("mcp:initialize"))
             c.disconnect()
             c.disconnect() // closing twice is fine
+            // Closing is final.
+            val stopped = assertThrows<WorkboardException.Failed> { runBlocking { c.ping() } }
+            assertEquals("client_stopped" to ErrorKind.STOPPED, stopped.code to stopped.kind)
         }
     }
 
