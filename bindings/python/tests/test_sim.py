@@ -60,6 +60,11 @@ def test_personal_token_lists_and_calls_tools(sim):
         # Concurrent calls share one session.
         await asyncio.gather(c.list_tools(), c.list_tools(), c.call_tool("get_current_user", ""))
         await c.close()
+        await c.close()  # closing twice is fine
+        # Closing is final.
+        with pytest.raises(wc.WorkboardError.Failed) as e:
+            await c.ping()
+        assert (e.value.code, e.value.kind) == ("client_stopped", wc.ErrorKind.STOPPED)
 
     run(flow())
     assert sim.stats()["counters"]["mcp:initialize"] == 1
