@@ -1,16 +1,21 @@
-//! Results going back to the app, and the process exit.
+//! Calls into the app from this library's threads, and the process exit.
 //!
 //! An async call's result reaches the app by waking its future, and in Python that wake is a
-//! callback into the interpreter made from one of this library's threads. CPython kills any
-//! such thread that asks for the interpreter while it shuts down (`pthread_exit`), and the
-//! forced unwind through Rust frames aborts the process ("FATAL: exception not rethrown",
-//! exit 134) after the app's work was done — seen about once in 50 runs of a script whose
-//! last line awaited a call. So every result is handed over through [`HandOver`], which
-//! counts the hand-overs in progress, and [`shutdown_for_exit`] (registered with `atexit` by
-//! the Python package, before the interpreter starts shutting down) stops new hand-overs and
-//! waits for those in progress, while the interpreter is still whole.
+//! callback into the interpreter made from one of this library's threads; so are the calls
+//! of the app's transport, store and listener, and the release of those objects. CPython
+//! kills any such thread that asks for the interpreter while it shuts down (`pthread_exit`),
+//! and the forced unwind through Rust frames aborts the process ("FATAL: exception not
+//! rethrown", exit 134) after the app's work was done — seen about once in 50 runs of a
+//! script whose last line awaited a call. So every such call goes through the guard
+//! ([`HandOver`], [`hand_over`], [`call`], [`release`], [`Guarded`]), which counts those in
+//! progress, and [`shutdown_for_exit`] (registered with `atexit` by the Python package,
+//! before the interpreter starts shutting down) stops new ones and waits for those in
+//! progress, while the interpreter is still whole.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Condvar, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -66,13 +71,13 @@ impl ExitGuard {
     }
 
     /// Runs `deliver(value)` unless exiting (then `value` is leaked: dropping it could wake
-    /// the app too).
-    fn guarded<V>(&self, value: V, deliver: impl FnOnce(V)) {
+    /// the app too, and `false` is returned).
+    fn guarded<V>(&self, value: V, deliver: impl FnOnce(V)) -> bool {
         {
             let mut s = self.lock();
             if s.exiting {
                 std::mem::forget(value);
-                return;
+                return false;
             }
             s.in_progress += 1;
         }
@@ -81,6 +86,61 @@ impl ExitGuard {
         s.in_progress -= 1;
         if s.in_progress == 0 {
             self.done.notify_all();
+        }
+        true
+    }
+}
+
+/// The client layer's hand-over of a call's result ([`workboard_client::Host::hand_over`])
+/// under the process's guard. Once exiting, the result must be neither delivered nor dropped
+/// (either wakes the app), and the layer drops what `deliver` did not send: this thread (the
+/// client's loop) then waits for the process to end instead of returning.
+pub(crate) fn hand_over(deliver: &mut dyn FnMut()) {
+    if !GUARD.guarded((), |()| deliver()) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// Runs `f` (a call into the app) under the guard; `None` once the process exits.
+pub(crate) fn call<T>(f: impl FnOnce() -> T) -> Option<T> {
+    let mut out = None;
+    GUARD.guarded((), |()| out = Some(f()));
+    out
+}
+
+/// Drops `value` (an object of the app: its release calls into the app) under the guard, or
+/// leaks it once the process exits.
+pub(crate) fn release<V>(value: V) {
+    GUARD.guarded(value, drop);
+}
+
+/// A future of the app's code (the app's transport), polled and dropped under the guard:
+/// once the process exits it ends with `None` and is leaked rather than dropped.
+pub(crate) struct Guarded<F: Future + Unpin>(Option<F>);
+
+impl<F: Future + Unpin> Guarded<F> {
+    pub(crate) fn new(f: F) -> Self {
+        Guarded(Some(f))
+    }
+}
+
+impl<F: Future + Unpin> Future for Guarded<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(f) = self.0.as_mut() else {
+            return Poll::Ready(None);
+        };
+        call(|| Pin::new(f).poll(cx).map(Some)).unwrap_or(Poll::Ready(None))
+    }
+}
+
+impl<F: Future + Unpin> Drop for Guarded<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            release(f);
         }
     }
 }
@@ -147,7 +207,7 @@ mod tests {
             g.guarded((), |()| {
                 started_tx.send(()).unwrap();
                 release_rx.recv().unwrap();
-            })
+            });
         });
         started_rx.recv().unwrap();
         (delivering, release_tx)

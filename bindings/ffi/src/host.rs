@@ -1,75 +1,18 @@
-//! Host capabilities: the HTTP transport (the app's own, or the built-in reqwest one), the
-//! clock (system, or a manual clock for tests), entropy, credential storage, and the
-//! runtime the core's run loop executes on.
+//! Host capabilities: [`FfiHost`], the client layer's [`workboard_client::Host`] — the HTTP
+//! transport (the app's own, or the built-in reqwest one), the clock (system, or a manual
+//! clock for tests), entropy, the app's credential store and listener, results handed over
+//! under the exit guard — and the runtime the client's loop and sign-in flows execute on.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use workboard_core as wb;
-use workboard_native::{ReqwestTransport, SystemClock};
+use workboard_native::{OsEntropy, ReqwestTransport, SystemClock};
 
 use crate::error::{HostError, WorkboardError};
-use crate::exit::HandOver;
-
-/// One HTTP header.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct HttpHeader {
-    /// Name as written.
-    pub name: String,
-    /// Value.
-    pub value: String,
-}
-
-/// A request the app's [`Transport`] must send exactly as given (method, URL, headers in
-/// order, body). Do not follow redirects: return 3xx responses as they are.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct HttpRequest {
-    /// `GET`, `POST` or `DELETE`.
-    pub method: String,
-    /// Absolute URL.
-    pub url: String,
-    /// Headers in sending order. `Authorization` values are secrets: never log them.
-    pub headers: Vec<HttpHeader>,
-    /// Body bytes (empty for none).
-    pub body: Vec<u8>,
-}
-
-/// The complete response.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct HttpResponse {
-    /// Status code.
-    pub status: u16,
-    /// Headers as received.
-    pub headers: Vec<HttpHeader>,
-    /// Body bytes.
-    pub body: Vec<u8>,
-}
-
-impl From<wb::HttpRequest> for HttpRequest {
-    fn from(r: wb::HttpRequest) -> Self {
-        HttpRequest {
-            method: r.method.as_str().to_string(),
-            url: r.url,
-            headers: r
-                .headers
-                .into_iter()
-                .map(|(name, value)| HttpHeader { name, value })
-                .collect(),
-            body: r.body,
-        }
-    }
-}
-
-impl From<HttpResponse> for wb::HttpResponse {
-    fn from(r: HttpResponse) -> Self {
-        wb::HttpResponse::new(
-            r.status,
-            r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
-            r.body,
-        )
-    }
-}
+use crate::exit::{Guarded, HandOver};
+use crate::types::{HttpRequest, HttpResponse};
 
 /// An HTTP client supplied by the app (OkHttp, URLSession, httpx...). When the app gives
 /// none, the built-in one (reqwest with rustls) is used.
@@ -83,16 +26,19 @@ pub trait Transport: Send + Sync {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HostError>;
 }
 
-/// Secure storage for the credentials JSON (Keychain, Android Keystore-backed storage...).
-/// The JSON contains tokens: store it encrypted, never log it.
+/// Secure storage (Keychain, Android Keystore-backed storage...) of what the client keeps
+/// between runs, by key: `credentials` (the credentials JSON: tokens), `auth_context` (the
+/// MCP OAuth context: endpoints, client identity, maybe a client secret) and `session` (the
+/// MCP session, so a restarted app skips `initialize`; no secrets). Store the values
+/// encrypted, never log them. A key never saved loads as `None`.
 #[uniffi::export(with_foreign)]
 pub trait CredentialStore: Send + Sync {
-    /// The stored credentials JSON, or `None`.
-    fn load(&self) -> Result<Option<String>, HostError>;
-    /// Replaces the stored credentials.
-    fn save(&self, credentials_json: String) -> Result<(), HostError>;
-    /// Removes the stored credentials.
-    fn clear(&self) -> Result<(), HostError>;
+    /// The value stored under `key`, or `None`.
+    fn load(&self, key: String) -> Result<Option<String>, HostError>;
+    /// Stores `value` under `key` (durably, before returning).
+    fn save(&self, key: String, value: String) -> Result<(), HostError>;
+    /// Removes `key`.
+    fn remove(&self, key: String) -> Result<(), HostError>;
 }
 
 /// Told whenever the client's credentials change (sign-in, refresh, sign-out): `None`
@@ -141,18 +87,67 @@ impl ManualClock {
 #[derive(Clone)]
 pub(crate) enum HostTransport {
     Builtin(ReqwestTransport),
-    Foreign(Arc<dyn Transport>),
+    Foreign(App<dyn Transport>),
 }
 
 impl wb::Transport for HostTransport {
     async fn send(&self, request: wb::HttpRequest) -> Result<wb::HttpResponse, wb::TransportError> {
-        match self {
-            HostTransport::Builtin(t) => t.send(request).await,
-            HostTransport::Foreign(t) => t
-                .send(request.into())
-                .await
-                .map(Into::into)
-                .map_err(Into::into),
+        let t = match self {
+            HostTransport::Builtin(t) => return t.send(request).await,
+            HostTransport::Foreign(t) => t.clone(),
+        };
+        // The app's transport is called from a task of the runtime, not from the client's
+        // loop: a call into the app can stall (a JVM safepoint, the GIL), and meanwhile the
+        // loop must keep taking commands. The app is always asked (the connection counts the
+        // request as sent); when this future is dropped, the app's call is dropped too (its
+        // task is cancelled).
+        let (_dropped, cancelled) = tokio::sync::oneshot::channel::<()>();
+        let task = runtime()
+            .map_err(|e| wb::TransportError::Other(e.to_string()))?
+            .spawn(async move {
+                let mut send = Guarded::new(t.get().send(request.into()));
+                tokio::select! {
+                    biased;
+                    r = &mut send => Some(r.unwrap_or(Err(HostError::Cancelled))),
+                    _ = cancelled => None,
+                }
+            });
+        match task.await {
+            Ok(Some(r)) => r.map(Into::into).map_err(Into::into),
+            Ok(None) => Err(wb::TransportError::Cancelled),
+            Err(e) => Err(wb::TransportError::Other(format!(
+                "the app's transport failed: {e}"
+            ))),
+        }
+    }
+}
+
+/// An object of the app (transport, store, listener), released under the exit guard.
+pub(crate) struct App<T: ?Sized>(Option<Arc<T>>);
+
+impl<T: ?Sized> App<T> {
+    pub(crate) fn new(object: Arc<T>) -> Self {
+        App(Some(object))
+    }
+
+    fn get(&self) -> &T {
+        match &self.0 {
+            Some(o) => o,
+            None => unreachable!("only dropping takes the object"),
+        }
+    }
+}
+
+impl<T: ?Sized> Clone for App<T> {
+    fn clone(&self) -> Self {
+        App(self.0.clone())
+    }
+}
+
+impl<T: ?Sized> Drop for App<T> {
+    fn drop(&mut self) {
+        if let Some(o) = self.0.take() {
+            crate::exit::release(o);
         }
     }
 }
@@ -205,25 +200,10 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, WorkboardError> {
     })
 }
 
-/// Runs `make()`'s future on the library's runtime and returns a `Send` future of its
-/// output, awaitable from any executor (Kotlin coroutines, Swift tasks, asyncio).
-///
-/// The core's run loop is deliberately not `Send` (it also runs on single-threaded wasm), so
-/// it is driven to completion on one blocking thread of the runtime.
+/// Runs `make()`'s future on the library's runtime (on a blocking thread: the core's flows
+/// are deliberately not `Send`, they also run on single-threaded wasm) and waits for its
+/// output from any executor (Kotlin coroutines, Swift tasks, asyncio).
 pub(crate) async fn on_runtime<F, Fut, T>(make: F) -> Result<T, WorkboardError>
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<T, WorkboardError>> + 'static,
-    T: Send + 'static,
-{
-    spawn_on_runtime(make)?.await
-}
-
-/// Like [`on_runtime`], but the work starts at once and the returned future only waits for
-/// its output: dropping it lets the work run on to its end.
-pub(crate) fn spawn_on_runtime<F, Fut, T>(
-    make: F,
-) -> Result<impl Future<Output = Result<T, WorkboardError>> + Send + 'static, WorkboardError>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, WorkboardError>> + 'static,
@@ -236,13 +216,11 @@ where
     // (see `exit`). A panic drops `tx` unsent: the error below.
     let (tx, rx) = HandOver::channel();
     rt.spawn_blocking(move || tx.send(handle.block_on(make())));
-    Ok(async move {
-        rx.await.unwrap_or_else(|_| {
-            Err(wb::Error::Protocol {
-                reason: "internal task failed".into(),
-            }
-            .into())
-        })
+    rx.await.unwrap_or_else(|_| {
+        Err(wb::Error::Protocol {
+            reason: "internal task failed".into(),
+        }
+        .into())
     })
 }
 
@@ -264,11 +242,21 @@ pub(crate) fn transport(
     foreign: Option<Arc<dyn Transport>>,
 ) -> Result<HostTransport, WorkboardError> {
     match foreign {
-        Some(t) => Ok(HostTransport::Foreign(t)),
+        Some(t) => Ok(HostTransport::Foreign(App::new(t))),
         None => ReqwestTransport::new()
             .map(HostTransport::Builtin)
             .map_err(|e| wb::Error::Transport(e).into()),
     }
+}
+
+/// Seeded entropy (64 hex characters: tests and transcript replay), or the OS's.
+pub(crate) fn entropy(
+    seed_hex: Option<&str>,
+) -> Result<Box<dyn wb::Entropy + Send>, WorkboardError> {
+    Ok(match seed_hex {
+        Some(h) => Box::new(wb::SeededEntropy::new(parse_seed(h)?)),
+        None => Box::new(OsEntropy),
+    })
 }
 
 /// Parses 64 hex characters into a 32-byte seed.
@@ -283,4 +271,75 @@ pub(crate) fn parse_seed(hex: &str) -> Result<[u8; 32], WorkboardError> {
         *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
     }
     Ok(out)
+}
+
+/// What a [`crate::WorkboardClient`] supplies to the client layer.
+pub(crate) struct FfiHost {
+    pub(crate) transport: HostTransport,
+    pub(crate) clock: HostClock,
+    pub(crate) entropy: Mutex<Box<dyn wb::Entropy + Send>>,
+    pub(crate) store: Option<App<dyn CredentialStore>>,
+    pub(crate) listener: Mutex<Option<App<dyn CredentialsListener>>>,
+}
+
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl FfiHost {
+    /// The store's answer (under the exit guard), its error as the store's own text.
+    fn store<T>(
+        &self,
+        f: impl FnOnce(&dyn CredentialStore) -> Result<T, HostError>,
+    ) -> Result<Option<T>, String> {
+        let Some(store) = &self.store else {
+            return Ok(None);
+        };
+        match crate::exit::call(|| f(store.get())) {
+            Some(r) => r.map(Some).map_err(|e| e.to_string()),
+            None => Err("the process is exiting".into()),
+        }
+    }
+}
+
+impl workboard_client::Host for FfiHost {
+    type Transport = HostTransport;
+    type Clock = HostClock;
+
+    fn transport(&self) -> &HostTransport {
+        &self.transport
+    }
+
+    fn clock(&self) -> &HostClock {
+        &self.clock
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        lock(&self.entropy).fill_bytes(buf)
+    }
+
+    fn load(&self, key: &str) -> Result<Option<String>, String> {
+        self.store(|s| s.load(key.into())).map(Option::flatten)
+    }
+
+    fn save(&self, key: &str, value: &str) -> Result<(), String> {
+        self.store(|s| s.save(key.into(), value.into())).map(drop)
+    }
+
+    fn remove(&self, key: &str) -> Result<(), String> {
+        self.store(|s| s.remove(key.into())).map(drop)
+    }
+
+    fn credentials_changed(&self, credentials: Option<&wb::Credentials>) {
+        let listener = lock(&self.listener).clone();
+        if let Some(l) = listener {
+            // A failing listener must not break the client.
+            let json = credentials.map(wb::Credentials::to_json);
+            crate::exit::call(|| l.get().on_credentials_changed(json));
+        }
+    }
+
+    fn hand_over(&self, deliver: &mut dyn FnMut()) {
+        crate::exit::hand_over(deliver)
+    }
 }

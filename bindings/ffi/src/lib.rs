@@ -1,8 +1,9 @@
 //! # workboard-ffi
 //!
 //! UniFFI bindings of workboard-connect for Kotlin (Android/JVM), Swift (iOS/macOS) and
-//! Python. This crate holds no flow logic: it converts types and supplies host capabilities
-//! (transport, clock, entropy, credential storage) to the sans-IO core.
+//! Python. This crate holds no flow logic: it converts types (`types`, `error`) and supplies
+//! host capabilities (`host`: transport, clock, entropy, credential storage, the runtime) to
+//! the client layer (`workboard-client`), which runs every behaviour.
 //!
 //! Generate the bindings in library mode:
 //! `cargo run -p uniffi-bindgen -- generate --library <libworkboard_ffi.so> --language kotlin --out-dir out`.
@@ -13,19 +14,15 @@ mod client;
 mod error;
 mod exit;
 mod host;
-mod mcp;
 mod types;
 
 pub use client::WorkboardClient;
 pub use error::{ErrorKind, HostError, WorkboardError};
 pub use exit::shutdown_for_exit;
-pub use host::{
-    CredentialStore, CredentialsListener, HttpHeader, HttpRequest, HttpResponse, ManualClock,
-    Transport,
-};
-pub use mcp::{McpServerInfo, McpTool, McpToolResult};
+pub use host::{CredentialStore, CredentialsListener, ManualClock, Transport};
 pub use types::{
-    ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions,
+    ClientOptions, CredentialsSummary, HttpHeader, HttpRequest, HttpResponse, McpServerInfo,
+    McpSignInOptions, McpSignInStart, McpTool, McpToolResult, V1Code, V1SignInOptions,
     V1SignInStart,
 };
 

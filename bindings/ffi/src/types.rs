@@ -1,6 +1,17 @@
-//! Records (plain values) crossing the boundary.
+//! Records (plain values) crossing the boundary, and their conversions to and from the
+//! client layer's and the core's types.
 
+use serde_json::Value;
+use workboard_client as client;
 use workboard_core as wb;
+use workboard_core::mcp::jsonrpc::{CallToolResult, ContentBlock, Implementation, Tool};
+use workboard_core::oauth::flow::AuthContext;
+use workboard_core::oauth::pending::AuthorizationCode;
+use workboard_core::{Credentials, Dialect, Environment, SecretString};
+
+use crate::error::{invalid, WorkboardError};
+
+type Res<T> = Result<T, WorkboardError>;
 
 /// Options of [`crate::WorkboardClient::new`]. Every field is optional.
 #[derive(Debug, Clone, Default, uniffi::Record)]
@@ -163,4 +174,275 @@ pub struct McpSignInStart {
     pub token_endpoint_auth: String,
     /// A named issuer allowance in use (`workboard_wb_issuer`), if any.
     pub allowance: Option<String>,
+}
+
+/// One HTTP header.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    /// Name as written.
+    pub name: String,
+    /// Value.
+    pub value: String,
+}
+
+/// A request the app's [`Transport`] must send exactly as given (method, URL, headers in
+/// order, body). Do not follow redirects: return 3xx responses as they are.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpRequest {
+    /// `GET`, `POST` or `DELETE`.
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers in sending order. `Authorization` values are secrets: never log them.
+    pub headers: Vec<HttpHeader>,
+    /// Body bytes (empty for none).
+    pub body: Vec<u8>,
+}
+
+/// The complete response.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers as received.
+    pub headers: Vec<HttpHeader>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl From<wb::HttpRequest> for HttpRequest {
+    fn from(r: wb::HttpRequest) -> Self {
+        HttpRequest {
+            method: r.method.as_str().to_string(),
+            url: r.url,
+            headers: r
+                .headers
+                .into_iter()
+                .map(|(name, value)| HttpHeader { name, value })
+                .collect(),
+            body: r.body,
+        }
+    }
+}
+
+impl From<HttpResponse> for wb::HttpResponse {
+    fn from(r: HttpResponse) -> Self {
+        wb::HttpResponse::new(
+            r.status,
+            r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+            r.body,
+        )
+    }
+}
+
+/// An MCP tool as listed by the server (`tools/list`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpTool {
+    /// The tool's name (pass it to `call_tool`).
+    pub name: String,
+    /// Display title, if any.
+    pub title: Option<String>,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// The JSON Schema of the arguments, as JSON text.
+    pub input_schema_json: String,
+    /// The whole tool object as sent by the server, as JSON text.
+    pub json: String,
+}
+
+/// The result of `tools/call`. `is_error` is a tool-level failure (not an exception).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpToolResult {
+    /// Whether the tool reported a failure.
+    pub is_error: bool,
+    /// The text blocks joined by `\n`.
+    pub text: String,
+    /// Every content block, as a JSON array text (`[{"type":"text","text":..}, ...]`).
+    pub content_json: String,
+    /// `structuredContent` as JSON text, if any.
+    pub structured_content_json: Option<String>,
+}
+
+/// What `connect` learned about the MCP server.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpServerInfo {
+    /// `serverInfo.name`.
+    pub name: String,
+    /// `serverInfo.version`.
+    pub version: String,
+    /// The negotiated MCP protocol version.
+    pub protocol_version: String,
+}
+
+// ---------------------------------------------------------------- conversions
+
+impl ClientOptions {
+    /// The client layer's configuration.
+    pub(crate) fn config(&self) -> Res<client::ClientConfig> {
+        let environment = match self.environment.as_deref() {
+            Some(e) => Environment::parse(e)?,
+            None => Environment::Us,
+        };
+        let mut c = client::ClientConfig::new(environment);
+        c.server_url = self.mcp_url.clone();
+        c.credentials = match (&self.token, &self.credentials_json) {
+            (Some(t), _) => Some(personal(t)?),
+            (None, Some(j)) => Some(Credentials::from_json(j)?),
+            (None, None) => None,
+        };
+        c.auth = self
+            .auth_context_json
+            .as_deref()
+            .map(AuthContext::from_json)
+            .transpose()?;
+        c.client_info = Implementation::new(
+            self.client_name.as_deref().unwrap_or("workboard-connect"),
+            self.client_version
+                .as_deref()
+                .unwrap_or(env!("CARGO_PKG_VERSION")),
+        );
+        c.allow_client_secret = self.allow_client_secret;
+        Ok(c)
+    }
+}
+
+/// A personal token (a leading `Bearer ` is removed); empty is `invalid_input`.
+pub(crate) fn personal(token: &str) -> Res<Credentials> {
+    let c = Credentials::personal(token);
+    if c.access_token().is_empty() {
+        return Err(invalid("token", "empty"));
+    }
+    Ok(c)
+}
+
+impl V1SignInOptions {
+    /// The v1 configuration (`environment` defaults to the client's).
+    pub(crate) fn config(self, client_env: &Environment) -> Res<wb::oauth::v1::V1Config> {
+        let environment = match self.environment.as_deref() {
+            Some(e) => Environment::parse(e)?,
+            None => client_env.clone(),
+        };
+        let mut c = wb::oauth::v1::V1Config::new(environment, self.client_id, self.redirect_uri);
+        c.scopes = self.scopes;
+        c.json_code = self.json_code;
+        Ok(c)
+    }
+}
+
+impl From<client::V1SignInStart> for V1SignInStart {
+    fn from(s: client::V1SignInStart) -> Self {
+        V1SignInStart {
+            url: s.url,
+            pending_json: s.pending_json,
+        }
+    }
+}
+
+impl From<AuthorizationCode> for V1Code {
+    fn from(c: AuthorizationCode) -> Self {
+        V1Code {
+            code: c.code.expose().to_string(),
+            redirect_uri: c.redirect_uri,
+            client_id: c.client_id,
+            token_endpoint: c.token_endpoint,
+            scopes: c.scopes,
+            received_at_ms: c.received_at_ms,
+            expires_at_ms: c.expires_at_ms,
+        }
+    }
+}
+
+impl From<V1Code> for AuthorizationCode {
+    fn from(c: V1Code) -> Self {
+        AuthorizationCode {
+            code: SecretString::new(c.code),
+            dialect: Dialect::WorkboardV1,
+            redirect_uri: c.redirect_uri,
+            client_id: c.client_id,
+            pkce_verifier: None,
+            resource: None,
+            token_endpoint: c.token_endpoint,
+            scopes: c.scopes,
+            received_at_ms: c.received_at_ms,
+            expires_at_ms: c.expires_at_ms,
+            extra: Value::Null,
+        }
+    }
+}
+
+impl McpSignInOptions {
+    /// The client layer's options.
+    pub(crate) fn options(self) -> Res<client::McpSignInOptions> {
+        let mut o = client::McpSignInOptions::new(self.redirect_uri);
+        o.server_url = self.server_url;
+        o.client_id = self.client_id;
+        o.client_secret = self.client_secret.map(SecretString::new);
+        o.client_metadata_url = self.client_metadata_url;
+        o.www_authenticate = self.www_authenticate;
+        o.workboard_environment = self
+            .workboard_environment
+            .as_deref()
+            .map(Environment::parse)
+            .transpose()?;
+        Ok(o)
+    }
+}
+
+impl From<client::McpSignInStart> for McpSignInStart {
+    fn from(s: client::McpSignInStart) -> Self {
+        McpSignInStart {
+            url: s.url,
+            pending_json: s.pending_json,
+            client_id: s.client_id,
+            token_endpoint_auth: s.token_endpoint_auth,
+            allowance: s.allowance,
+        }
+    }
+}
+
+impl From<&Tool> for McpTool {
+    fn from(t: &Tool) -> Self {
+        McpTool {
+            name: t.name.clone(),
+            title: t.title.clone(),
+            description: t.description.clone(),
+            input_schema_json: t.input_schema.to_string(),
+            json: serde_json::to_string(t).unwrap_or_default(),
+        }
+    }
+}
+
+impl From<CallToolResult> for McpToolResult {
+    fn from(r: CallToolResult) -> Self {
+        McpToolResult {
+            is_error: r.is_error,
+            text: r.text(),
+            content_json: Value::Array(r.content.iter().map(ContentBlock::to_value).collect())
+                .to_string(),
+            structured_content_json: r.structured_content.as_ref().map(Value::to_string),
+        }
+    }
+}
+
+impl From<client::ServerInfo> for McpServerInfo {
+    fn from(s: client::ServerInfo) -> Self {
+        McpServerInfo {
+            name: s.name,
+            version: s.version,
+            protocol_version: s.protocol_version,
+        }
+    }
+}
+
+impl McpServerInfo {
+    /// The server's info in a saved session state (a session restored without `initialize`).
+    pub(crate) fn of_session(state_json: &str) -> Option<McpServerInfo> {
+        let v: Value = serde_json::from_str(state_json).ok()?;
+        let text = |v: &Value| v.as_str().map(str::to_string);
+        Some(McpServerInfo {
+            name: text(&v["server_info"]["name"])?,
+            version: text(&v["server_info"]["version"])?,
+            protocol_version: text(&v["protocol_version"])?,
+        })
+    }
 }

@@ -54,7 +54,8 @@ def test_errors_carry_their_kind():
     assert kind_of(lambda: wc.WorkboardClient(wc.ClientOptions(token="   "))) == wc.ErrorKind.INVALID_INPUT
     c = client()
     assert kind_of(lambda: c.step_up_mcp_sign_in("x")) == wc.ErrorKind.WRONG_STATE
-    assert kind_of(lambda: run(c.refresh_mcp_credentials())) == wc.ErrorKind.NEEDS_SIGN_IN
+    assert kind_of(lambda: run(c.refresh_mcp_credentials())) == wc.ErrorKind.WRONG_STATE
+    assert kind_of(lambda: run(c.revoke_mcp_credentials())) == wc.ErrorKind.NEEDS_SIGN_IN
     start = c.start_v1_sign_in(wc.V1SignInOptions(client_id="cid", redirect_uri=REDIRECT))
     with pytest.raises(wc.WorkboardError.Failed) as e:
         c.handle_v1_redirect(None, f"{REDIRECT}?error=access_denied&state={state_of(start.url)}")
@@ -74,13 +75,13 @@ def test_errors_carry_their_kind():
     assert action(kind_of(lambda: client().handle_v1_redirect(None, f"{REDIRECT}?code=x&state=y"))) == "fix the call"
 
     class Failing(wc.CredentialStore):
-        def load(self):
+        def load(self, key):
             raise wc.HostError.Other(reason="keyring locked")
 
-        def save(self, credentials_json):
+        def save(self, key, value):
             raise wc.HostError.Other(reason="keyring locked")
 
-        def clear(self):
+        def remove(self, key):
             pass
 
     with pytest.raises(wc.WorkboardError.Failed) as e:
@@ -143,7 +144,7 @@ def test_bad_input_is_a_typed_error_never_a_crash():
     assert code_of(lambda: c.step_up_mcp_sign_in("x")) == "wrong_state"
     assert code_of(lambda: run(c.call_tool("t", "{not json"))) == "invalid_input"
     assert code_of(lambda: run(c.complete_mcp_sign_in(None, f"{REDIRECT}?code=x&state=y"))) == "wrong_state"
-    assert code_of(lambda: run(c.refresh_mcp_credentials())) == "not_signed_in"
+    assert code_of(lambda: run(c.refresh_mcp_credentials())) == "wrong_state"
     assert code_of(lambda: run(c.revoke_v1_credentials())) == "not_signed_in"
     assert code_of(lambda: run(c.start_mcp_sign_in(wc.McpSignInOptions(redirect_uri=REDIRECT, client_secret="s")))) == "secret_in_browser"
     assert c.credentials_json() is None
@@ -163,20 +164,28 @@ def test_unreachable_server_is_a_transport_error():
 
 
 class MemoryStore(wc.CredentialStore):
-    def __init__(self, value=None):
-        self.value = value
+    """A keyed store in memory; `saves` records every change of the credentials (None: removed)."""
+
+    def __init__(self, credentials=None):
+        self.values = {} if credentials is None else {"credentials": credentials}
         self.saves = []
 
-    def load(self):
-        return self.value
+    @property
+    def value(self):
+        return self.values.get("credentials")
 
-    def save(self, credentials_json):
-        self.value = credentials_json
-        self.saves.append(credentials_json)
+    def load(self, key):
+        return self.values.get(key)
 
-    def clear(self):
-        self.value = None
-        self.saves.append(None)
+    def save(self, key, value):
+        self.values[key] = value
+        if key == "credentials":
+            self.saves.append(value)
+
+    def remove(self, key):
+        self.values.pop(key, None)
+        if key == "credentials":
+            self.saves.append(None)
 
 
 def test_store_and_listener_see_every_change():
@@ -194,18 +203,37 @@ def test_store_and_listener_see_every_change():
     c.clear_credentials()
     assert len(seen) == 2 and "tok-2" in seen[0] and seen[1] is None
     assert store.saves == [seen[0], None]
+    assert c.store_error() is None
 
-    class Failing(wc.CredentialStore):
-        def load(self):
+    # A store that cannot be read fails the construction; one that cannot save fails the
+    # change, which is in use anyway (and reported by store_error()).
+    class Unreadable(wc.CredentialStore):
+        def load(self, key):
             raise wc.HostError.Other(reason="keyring locked")
 
-        def save(self, credentials_json):
-            raise RuntimeError("boom")
-
-        def clear(self):
+        def save(self, key, value):
             pass
 
-    assert code_of(lambda: wc.WorkboardClient(wc.ClientOptions(), store=Failing())) == "credential_store_failed"
+        def remove(self, key):
+            pass
+
+    assert code_of(lambda: wc.WorkboardClient(wc.ClientOptions(), store=Unreadable())) == "credential_store_failed"
+
+    class Unwritable(wc.CredentialStore):
+        def load(self, key):
+            return None
+
+        def save(self, key, value):
+            raise RuntimeError("boom")
+
+        def remove(self, key):
+            pass
+
+    c2 = wc.WorkboardClient(wc.ClientOptions(token="t"), store=Unwritable())
+    assert code_of(lambda: c2.set_token("t2")) == "credential_store_failed"
+    assert "t2" in c2.credentials_json()
+    e = c2.store_error()
+    assert (e.code, e.kind) == ("credential_store_failed", wc.ErrorKind.STORAGE)
 
     class Bad(wc.CredentialsListener):
         def on_credentials_changed(self, credentials_json):

@@ -60,6 +60,11 @@ def test_personal_token_lists_and_calls_tools(sim):
         # Concurrent calls share one session.
         await asyncio.gather(c.list_tools(), c.list_tools(), c.call_tool("get_current_user", ""))
         await c.close()
+        await c.close()  # closing twice is fine
+        # Closing is final.
+        with pytest.raises(wc.WorkboardError.Failed) as e:
+            await c.ping()
+        assert (e.value.code, e.value.kind) == ("client_stopped", wc.ErrorKind.STOPPED)
 
     run(flow())
     assert sim.stats()["counters"]["mcp:initialize"] == 1
@@ -175,6 +180,21 @@ def test_example_lists_tools_against_the_simulator(sim):
     )
     assert out.returncode == 0, out.stderr
     assert "get_current_user:" in out.stdout and "ada@example.com" in out.stdout
+
+
+def test_example_keeps_its_credentials_in_a_keyed_store(sim, tmp_path):
+    import subprocess
+    from conftest import REPO
+    example = [sys.executable, str(REPO / "examples" / "python" / "list_tools.py"), "--env", sim.base_url,
+               "--store", str(tmp_path)]
+    out = subprocess.run([*example, "--token", "wbp_demo_personal_token"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "wbp_demo_personal_token" in (tmp_path / "credentials").read_text()
+    assert not (tmp_path / "session").exists()  # close() removed the stored session
+    # A later run finds the credentials the first one saved.
+    out = subprocess.run(example, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "ada@example.com" in out.stdout
 
 
 def test_example_reports_a_typed_error(sim):

@@ -75,6 +75,11 @@ def summary(client):
 async def run_op(st, op, a):
     c = st["client"]
     if op == "mcp_oauth_start":
+        if a.get("server_url"):
+            # A client is bound to one MCP server: the sign-in to another one is that server's client's.
+            c = st["client"] = wc.WorkboardClient(
+                wc.ClientOptions(mcp_url=a["server_url"], entropy_seed_hex=st["seed"], allow_client_secret=True),
+                transport=st["transport"], clock=st["clock"])
         s = await c.start_mcp_sign_in(wc.McpSignInOptions(
             redirect_uri=a["redirect_uri"], server_url=a.get("server_url"), client_id=a.get("client_id"),
             client_secret=a.get("client_secret"), client_metadata_url=a.get("client_metadata_url"),
@@ -182,9 +187,10 @@ def test_a_differing_request_is_caught():
     ex["request"]["url"] = "https://elsewhere.example/"
     transport = Scripted()
     transport.script = [ex]
+    clock = wc.ManualClock(v["start_ms"])
     c = wc.WorkboardClient(wc.ClientOptions(entropy_seed_hex=v["seed"], allow_client_secret=True),
-                           transport=transport, clock=wc.ManualClock(v["start_ms"]))
-    st = {"client": c}
+                           transport=transport, clock=clock)
+    st = {"client": c, "seed": v["seed"], "transport": transport, "clock": clock}
     with pytest.raises(wc.WorkboardError.Failed):
         run(run_op(st, "mcp_oauth_start", first["args"]))
     assert len(transport.failures) == 1

@@ -135,6 +135,8 @@ pub async fn run<M, T, C, S, F>(
     let mut inbox = Box::pin(inbox);
     let mut inbox_open = true;
     let mut in_flight: FuturesUnordered<Pending<'_>> = FuturesUnordered::new();
+    // A response read together with a command that came first: handled after it.
+    let mut held: Option<(RequestId, Result<HttpResponse, TransportError>)> = None;
     let mut sleep: Option<(u64, Sleep<'_>)> = None;
     let simulated = clock.is_simulated();
     loop {
@@ -143,7 +145,7 @@ pub async fn run<M, T, C, S, F>(
             in_flight.push(Box::pin(async move { (id, transport.send(req).await) }));
         }
         let deadline = machine.poll_timeout();
-        if !inbox_open && in_flight.is_empty() && deadline.is_none() {
+        if !inbox_open && in_flight.is_empty() && held.is_none() && deadline.is_none() {
             return;
         }
         match deadline {
@@ -158,15 +160,28 @@ pub async fn run<M, T, C, S, F>(
             // Commands first: what callers asked for before a response arrived is applied
             // before it (an app's refresh joins the refresh in flight; a cancel beats the
             // answer it cancels).
-            if inbox_open {
-                match inbox.as_mut().poll_next(cx) {
-                    Poll::Ready(Some(cmd)) => return Poll::Ready(Wake::Command(cmd)),
-                    Poll::Ready(None) => return Poll::Ready(Wake::InboxClosed),
-                    Poll::Pending => {}
-                }
+            let mut command = |cx: &mut std::task::Context<'_>| match inbox_open {
+                true => match inbox.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(cmd)) => Some(Wake::Command(cmd)),
+                    Poll::Ready(None) => Some(Wake::InboxClosed),
+                    Poll::Pending => None,
+                },
+                false => None,
+            };
+            if let Some(w) = command(cx) {
+                return Poll::Ready(w);
+            }
+            if let Some((id, res)) = held.take() {
+                return Poll::Ready(Wake::Response(id, res));
             }
             if !in_flight.is_empty() {
                 if let Poll::Ready(Some((id, res))) = in_flight.poll_next_unpin(cx) {
+                    // The thread may have paused between the two polls (preempted, or in a
+                    // foreign call): a command that came meanwhile still goes first.
+                    if let Some(w) = command(cx) {
+                        held = Some((id, res));
+                        return Poll::Ready(w);
+                    }
                     return Poll::Ready(Wake::Response(id, res));
                 }
             }
@@ -351,6 +366,63 @@ mod tests {
         fn handle_timeout(&mut self, _now: u64) {
             self.timed_out = true;
         }
+    }
+
+    /// Records what reached it, in order.
+    #[derive(Default)]
+    struct Order {
+        queue: Vec<HttpRequest>,
+        seen: Vec<&'static str>,
+    }
+    impl SansIo for Order {
+        fn poll_request(&mut self) -> Option<HttpRequest> {
+            self.queue.pop()
+        }
+        fn handle_response(
+            &mut self,
+            _: RequestId,
+            _: Result<HttpResponse, TransportError>,
+            _: u64,
+        ) {
+            self.seen.push("response");
+        }
+    }
+
+    /// Answers at once, and a command arrives while it does (as when the loop's thread
+    /// pauses between polling the inbox and polling the requests).
+    struct WithCommand(std::rc::Rc<Cell<u8>>);
+    impl Transport for WithCommand {
+        async fn send(&self, r: HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.0.set(1);
+            Ok(HttpResponse::new(200, vec![], r.url.into_bytes()))
+        }
+    }
+
+    #[test]
+    fn a_command_that_arrives_with_a_response_is_applied_before_it() {
+        // 0: nothing yet, 1: a command waits, 2: it was taken.
+        let inbox_state = std::rc::Rc::new(Cell::new(0u8));
+        let s = inbox_state.clone();
+        let inbox = futures_util::stream::poll_fn(move |_| match s.get() {
+            1 => {
+                s.set(2);
+                std::task::Poll::Ready(Some(|m: &mut Order| m.seen.push("command")))
+            }
+            2 => std::task::Poll::Ready(None),
+            _ => std::task::Poll::Pending,
+        });
+        let mut m = Order {
+            queue: vec![req(1)],
+            ..Default::default()
+        };
+        futures_executor::block_on(run(
+            &mut m,
+            &WithCommand(inbox_state),
+            &Clk(Cell::new(0)),
+            inbox,
+            |_| {},
+        ));
+        assert_eq!(m.seen, ["command", "response"]);
     }
 
     #[test]

@@ -608,30 +608,36 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
- * Secure storage for the credentials JSON (Keychain, Android Keystore-backed storage...).
- * The JSON contains tokens: store it encrypted, never log it.
+ * Secure storage (Keychain, Android Keystore-backed storage...) of what the client keeps
+ * between runs, by key: `credentials` (the credentials JSON: tokens), `auth_context` (the
+ * MCP OAuth context: endpoints, client identity, maybe a client secret) and `session` (the
+ * MCP session, so a restarted app skips `initialize`; no secrets). Store the values
+ * encrypted, never log them. A key never saved loads as `None`.
  */
 public protocol CredentialStore: AnyObject, Sendable {
     
     /**
-     * The stored credentials JSON, or `None`.
+     * The value stored under `key`, or `None`.
      */
-    func load() throws  -> String?
+    func load(key: String) throws  -> String?
     
     /**
-     * Replaces the stored credentials.
+     * Stores `value` under `key` (durably, before returning).
      */
-    func save(credentialsJson: String) throws 
+    func save(key: String, value: String) throws 
     
     /**
-     * Removes the stored credentials.
+     * Removes `key`.
      */
-    func clear() throws 
+    func remove(key: String) throws 
     
 }
 /**
- * Secure storage for the credentials JSON (Keychain, Android Keystore-backed storage...).
- * The JSON contains tokens: store it encrypted, never log it.
+ * Secure storage (Keychain, Android Keystore-backed storage...) of what the client keeps
+ * between runs, by key: `credentials` (the credentials JSON: tokens), `auth_context` (the
+ * MCP OAuth context: endpoints, client identity, maybe a client secret) and `session` (the
+ * MCP session, so a restarted app skips `initialize`; no secrets). Store the values
+ * encrypted, never log them. A key never saved loads as `None`.
  */
 open class CredentialStoreImpl: CredentialStore, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -687,36 +693,39 @@ open class CredentialStoreImpl: CredentialStore, @unchecked Sendable {
 
     
     /**
-     * The stored credentials JSON, or `None`.
+     * The value stored under `key`, or `None`.
      */
-open func load()throws  -> String?  {
+open func load(key: String)throws  -> String?  {
     return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeHostError_lift) {
         uniffiCallStatus in
     uniffi_workboard_ffi_fn_method_credentialstore_load(
-            self.uniffiCloneHandle(),uniffiCallStatus
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(key),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Replaces the stored credentials.
+     * Stores `value` under `key` (durably, before returning).
      */
-open func save(credentialsJson: String)throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
+open func save(key: String, value: String)throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
         uniffiCallStatus in
     uniffi_workboard_ffi_fn_method_credentialstore_save(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(credentialsJson),uniffiCallStatus
+        FfiConverterString.lower(key),
+        FfiConverterString.lower(value),uniffiCallStatus
     )
 }
 }
     
     /**
-     * Removes the stored credentials.
+     * Removes `key`.
      */
-open func clear()throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
+open func remove(key: String)throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
         uniffiCallStatus in
-    uniffi_workboard_ffi_fn_method_credentialstore_clear(
-            self.uniffiCloneHandle(),uniffiCallStatus
+    uniffi_workboard_ffi_fn_method_credentialstore_remove(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(key),uniffiCallStatus
     )
 }
 }
@@ -751,6 +760,7 @@ fileprivate struct UniffiCallbackInterfaceCredentialStore {
         },
         load: { (
             uniffiHandle: UInt64,
+            key: RustBuffer,
             uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
@@ -760,6 +770,7 @@ fileprivate struct UniffiCallbackInterfaceCredentialStore {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return try uniffiObj.load(
+                     key: try FfiConverterString.lift(key)
                 )
             }
 
@@ -774,7 +785,8 @@ fileprivate struct UniffiCallbackInterfaceCredentialStore {
         },
         save: { (
             uniffiHandle: UInt64,
-            credentialsJson: RustBuffer,
+            key: RustBuffer,
+            value: RustBuffer,
             uniffiOutReturn: UnsafeMutableRawPointer,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
@@ -784,7 +796,8 @@ fileprivate struct UniffiCallbackInterfaceCredentialStore {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return try uniffiObj.save(
-                     credentialsJson: try FfiConverterString.lift(credentialsJson)
+                     key: try FfiConverterString.lift(key),
+                     value: try FfiConverterString.lift(value)
                 )
             }
 
@@ -797,8 +810,9 @@ fileprivate struct UniffiCallbackInterfaceCredentialStore {
                 lowerError: FfiConverterTypeHostError_lower
             )
         },
-        clear: { (
+        remove: { (
             uniffiHandle: UInt64,
+            key: RustBuffer,
             uniffiOutReturn: UnsafeMutableRawPointer,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
@@ -807,7 +821,8 @@ fileprivate struct UniffiCallbackInterfaceCredentialStore {
                 guard let uniffiObj = try? FfiConverterTypeCredentialStore.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.clear(
+                return try uniffiObj.remove(
+                     key: try FfiConverterString.lift(key)
                 )
             }
 
@@ -1556,18 +1571,54 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func baseUrl()  -> String
     
     /**
+     * Calls a tool. `arguments_json` is a JSON object text (empty for none); anything else
+     * fails with `invalid_input` before anything is sent.
+     */
+    func callTool(name: String, argumentsJson: String) async throws  -> McpToolResult
+    
+    /**
+     * Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
+     * `call_tool`, `ping`, `refresh_mcp_credentials`): each fails with code `cancelled` at
+     * once, and the server is sent `notifications/cancelled` for a request it has already
+     * received. Calls made afterwards are not affected. Returns immediately; callable from
+     * any thread. `close` is not cancelled.
+     *
+     * Cancelling the Kotlin coroutine, Swift task or Python task that awaits a call may not
+     * reach the call (UniFFI does not reliably drop the Rust future): call this, e.g. from
+     * `catch (e: CancellationException)` (Kotlin), `withTaskCancellationHandler` (Swift) or
+     * `except asyncio.CancelledError` (Python). It cancels every call of the client.
+     */
+    func cancelCalls() 
+    
+    /**
      * Forgets the credentials locally (the store is cleared, listeners told). To also
      * invalidate them at the server, use the revoke methods.
      */
     func clearCredentials() throws 
     
     /**
+     * Ends the MCP session (`DELETE` when the server gave a session id; the stored session
+     * is removed) and stops the client for good: calls in progress fail with `cancelled`,
+     * later calls with `client_stopped` (kind `Stopped`). Closing again does nothing.
+     */
+    func close() async throws 
+    
+    /**
      * Completes MCP sign-in with the URL (or query string) the browser came back to:
-     * checks `state`, exchanges the code, stores the credentials and tells the listener.
-     * `pending_json`: what `start_mcp_sign_in` returned (after an app restart), or `None`
-     * to use this client's own pending sign-in.
+     * checks `state`, exchanges the code, stores the credentials and the OAuth context and
+     * tells the listener. `pending_json`: what `start_mcp_sign_in` returned (after an app
+     * restart), or `None` to use this client's own pending sign-in. Single use:
+     * `authorization_reused` afterwards, also through the persisted copy.
      */
     func completeMcpSignIn(pendingJson: String?, redirect: String) async throws  -> CredentialsSummary
+    
+    /**
+     * Opens the MCP session with the current credentials (personal token, stored or
+     * signed-in OAuth credentials): `initialize` (unless a stored session was restored),
+     * then a `ping`. Returns what the server said about itself. Optional: the first call
+     * of any kind connects too.
+     */
+    func connect() async throws  -> McpServerInfo
     
     /**
      * The credentials JSON to persist (contains tokens), or `None` when signed out.
@@ -1597,9 +1648,16 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
      *
      * `pending_json`: the persisted `V1SignInStart.pending_json` (after an app restart), or
      * `None` to use the sign-in this client started. The pending authorization is single
-     * use (`authorization_reused` afterwards); delete the persisted copy once this returns.
+     * use (`authorization_reused` afterwards, also through its persisted copy); delete the
+     * persisted copy once this returns.
      */
     func handleV1Redirect(pendingJson: String?, redirect: String) throws  -> V1Code
+    
+    /**
+     * Lists every tool of the MCP server (all pages). The first call opens the session
+     * (`initialize`); a 401 with a refreshable OAuth token is refreshed once and retried.
+     */
+    func listTools() async throws  -> [McpTool]
     
     /**
      * The MCP endpoint in use.
@@ -1607,7 +1665,14 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func mcpUrl()  -> String
     
     /**
-     * Refreshes OAuth 2.1 credentials now (rotation-aware); tells the listener.
+     * Sends an MCP `ping` (opening the session first if needed).
+     */
+    func ping() async throws 
+    
+    /**
+     * Refreshes OAuth 2.1 credentials now, through the connection's single flight (a
+     * refresh already in progress for a 401 is joined, never doubled); stores them and tells
+     * the listener. Credentials that cannot be refreshed fail with `wrong_state`.
      */
     func refreshMcpCredentials() async throws  -> CredentialsSummary
     
@@ -1625,7 +1690,8 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func revokeV1Credentials() async throws  -> String
     
     /**
-     * Uses credentials saved earlier. Malformed JSON fails with `invalid_input`.
+     * Uses credentials saved earlier. Malformed JSON fails with `invalid_input`,
+     * credentials of another server with `credentials_not_for_server` (nothing changes).
      */
     func setCredentialsJson(credentialsJson: String) throws 
     
@@ -1642,7 +1708,7 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     /**
      * OAuth 2.1 for MCP: discovery, client identity (pre-registered, metadata document or
      * dynamic registration) and the PKCE authorization URL. Open `url`; persist
-     * `pending_json`.
+     * `pending_json`. A server that asks for no authorization fails with `wrong_state`.
      */
     func startMcpSignIn(options: McpSignInOptions) async throws  -> McpSignInStart
     
@@ -1659,51 +1725,10 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func stepUpMcpSignIn(scope: String) throws  -> McpSignInStart
     
     /**
-     * Calls a tool. `arguments_json` is a JSON object text (`"{}"` for none); malformed
-     * JSON fails with `invalid_input` before anything is sent.
+     * The last store failure, if the last save failed (`credential_store_failed`): the
+     * credentials are still used in memory; save `credentials_json()` yourself.
      */
-    func callTool(name: String, argumentsJson: String) async throws  -> McpToolResult
-    
-    /**
-     * Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
-     * `call_tool`, `ping`): each one fails with code `cancelled` at once, and the server is
-     * sent `notifications/cancelled` for a request it has already received. Calls made
-     * afterwards are not affected and the client stays usable. Returns immediately;
-     * callable from any thread. `close` is not cancelled.
-     *
-     * Use this to cancel: cancelling the Kotlin coroutine, Swift task or Python task that
-     * awaits a call does not stop the call. Call it e.g. from `catch (e:
-     * CancellationException)` (Kotlin), `withTaskCancellationHandler` (Swift) or `except
-     * asyncio.CancelledError` (Python). It cancels every call of the client, not one.
-     */
-    func cancelCalls() 
-    
-    /**
-     * Ends the MCP session (`DELETE` when the server gave a session id). A later call opens
-     * a new session. Closing a client that never connected does nothing. Not affected by
-     * `cancel_calls`.
-     */
-    func close() async throws 
-    
-    /**
-     * Opens the MCP session with the current credentials (personal token, stored or
-     * signed-in OAuth credentials): `initialize`, then a `ping`. Returns what the server
-     * said about itself. Optional: the first call of any kind connects too. Fails with
-     * `unauthorized` (wrong token or environment), `not_signed_in`-style errors, or a
-     * transport error.
-     */
-    func connect() async throws  -> McpServerInfo
-    
-    /**
-     * Lists every tool of the MCP server (all pages). The first call opens the session
-     * (`initialize`); a 401 with a refreshable OAuth token is refreshed once and retried.
-     */
-    func listTools() async throws  -> [McpTool]
-    
-    /**
-     * Sends an MCP `ping` (opening the session first if needed).
-     */
-    func ping() async throws 
+    func storeError()  -> WorkboardError?
     
 }
 /**
@@ -1754,10 +1779,12 @@ open class WorkboardClient: WorkboardClientProtocol, @unchecked Sendable {
     }
     /**
      * A client. `transport`: the app's HTTP client (default: built-in). `store`: where
-     * credentials are persisted (read at construction when `options` carry no token or
-     * credentials; written on every change). `clock`: tests only.
+     * credentials, the OAuth context and the MCP session are kept (read at construction
+     * for what `options` do not give; written on every change). `clock`: tests only.
      *
-     * Fails with `invalid_url` / `insecure_url` / `invalid_input` for bad options.
+     * Fails with `invalid_url` / `insecure_url` / `invalid_input` for bad options,
+     * `credentials_not_for_server` for credentials of another server and
+     * `credential_store_failed` when the store cannot be read.
      */
 public convenience init(options: ClientOptions, transport: Transport? = nil, store: CredentialStore? = nil, clock: ManualClock? = nil)throws  {
     let handle =
@@ -1811,6 +1838,46 @@ open func baseUrl() -> String  {
 }
     
     /**
+     * Calls a tool. `arguments_json` is a JSON object text (empty for none); anything else
+     * fails with `invalid_input` before anything is sent.
+     */
+open func callTool(name: String, argumentsJson: String)async throws  -> McpToolResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_call_tool(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterString.lower(argumentsJson)
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMcpToolResult_lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
+     * Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
+     * `call_tool`, `ping`, `refresh_mcp_credentials`): each fails with code `cancelled` at
+     * once, and the server is sent `notifications/cancelled` for a request it has already
+     * received. Calls made afterwards are not affected. Returns immediately; callable from
+     * any thread. `close` is not cancelled.
+     *
+     * Cancelling the Kotlin coroutine, Swift task or Python task that awaits a call may not
+     * reach the call (UniFFI does not reliably drop the Rust future): call this, e.g. from
+     * `catch (e: CancellationException)` (Kotlin), `withTaskCancellationHandler` (Swift) or
+     * `except asyncio.CancelledError` (Python). It cancels every call of the client.
+     */
+open func cancelCalls()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workboard_ffi_fn_method_workboardclient_cancel_calls(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Forgets the credentials locally (the store is cleared, listeners told). To also
      * invalidate them at the server, use the revoke methods.
      */
@@ -1823,10 +1890,32 @@ open func clearCredentials()throws   {try rustCallWithError(FfiConverterTypeWork
 }
     
     /**
+     * Ends the MCP session (`DELETE` when the server gave a session id; the stored session
+     * is removed) and stops the client for good: calls in progress fail with `cancelled`,
+     * later calls with `client_stopped` (kind `Stopped`). Closing again does nothing.
+     */
+open func close()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_close(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_void,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_void,
+            freeFunc: ffi_workboard_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
      * Completes MCP sign-in with the URL (or query string) the browser came back to:
-     * checks `state`, exchanges the code, stores the credentials and tells the listener.
-     * `pending_json`: what `start_mcp_sign_in` returned (after an app restart), or `None`
-     * to use this client's own pending sign-in.
+     * checks `state`, exchanges the code, stores the credentials and the OAuth context and
+     * tells the listener. `pending_json`: what `start_mcp_sign_in` returned (after an app
+     * restart), or `None` to use this client's own pending sign-in. Single use:
+     * `authorization_reused` afterwards, also through the persisted copy.
      */
 open func completeMcpSignIn(pendingJson: String?, redirect: String)async throws  -> CredentialsSummary  {
     return
@@ -1840,6 +1929,28 @@ open func completeMcpSignIn(pendingJson: String?, redirect: String)async throws 
             completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeCredentialsSummary_lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
+     * Opens the MCP session with the current credentials (personal token, stored or
+     * signed-in OAuth credentials): `initialize` (unless a stored session was restored),
+     * then a `ping`. Returns what the server said about itself. Optional: the first call
+     * of any kind connects too.
+     */
+open func connect()async throws  -> McpServerInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_connect(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMcpServerInfo_lift,
             errorHandler: FfiConverterTypeWorkboardError_lift
         )
 }
@@ -1900,7 +2011,8 @@ open func exchangeV1Code(code: V1Code, clientHash: String)async throws  -> Crede
      *
      * `pending_json`: the persisted `V1SignInStart.pending_json` (after an app restart), or
      * `None` to use the sign-in this client started. The pending authorization is single
-     * use (`authorization_reused` afterwards); delete the persisted copy once this returns.
+     * use (`authorization_reused` afterwards, also through its persisted copy); delete the
+     * persisted copy once this returns.
      */
 open func handleV1Redirect(pendingJson: String?, redirect: String)throws  -> V1Code  {
     return try  FfiConverterTypeV1Code_lift(try rustCallWithError(FfiConverterTypeWorkboardError_lift) {
@@ -1911,6 +2023,26 @@ open func handleV1Redirect(pendingJson: String?, redirect: String)throws  -> V1C
         FfiConverterString.lower(redirect),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Lists every tool of the MCP server (all pages). The first call opens the session
+     * (`initialize`); a 401 with a refreshable OAuth token is refreshed once and retried.
+     */
+open func listTools()async throws  -> [McpTool]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_list_tools(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeMcpTool.lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
 }
     
     /**
@@ -1926,7 +2058,28 @@ open func mcpUrl() -> String  {
 }
     
     /**
-     * Refreshes OAuth 2.1 credentials now (rotation-aware); tells the listener.
+     * Sends an MCP `ping` (opening the session first if needed).
+     */
+open func ping()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_ping(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_void,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_void,
+            freeFunc: ffi_workboard_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
+     * Refreshes OAuth 2.1 credentials now, through the connection's single flight (a
+     * refresh already in progress for a 401 is joined, never doubled); stores them and tells
+     * the listener. Credentials that cannot be refreshed fail with `wrong_state`.
      */
 open func refreshMcpCredentials()async throws  -> CredentialsSummary  {
     return
@@ -1986,7 +2139,8 @@ open func revokeV1Credentials()async throws  -> String  {
 }
     
     /**
-     * Uses credentials saved earlier. Malformed JSON fails with `invalid_input`.
+     * Uses credentials saved earlier. Malformed JSON fails with `invalid_input`,
+     * credentials of another server with `credentials_not_for_server` (nothing changes).
      */
 open func setCredentialsJson(credentialsJson: String)throws   {try rustCallWithError(FfiConverterTypeWorkboardError_lift) {
         uniffiCallStatus in
@@ -2024,7 +2178,7 @@ open func setToken(token: String)throws   {try rustCallWithError(FfiConverterTyp
     /**
      * OAuth 2.1 for MCP: discovery, client identity (pre-registered, metadata document or
      * dynamic registration) and the PKCE authorization URL. Open `url`; persist
-     * `pending_json`.
+     * `pending_json`. A server that asks for no authorization fails with `wrong_state`.
      */
 open func startMcpSignIn(options: McpSignInOptions)async throws  -> McpSignInStart  {
     return
@@ -2071,126 +2225,16 @@ open func stepUpMcpSignIn(scope: String)throws  -> McpSignInStart  {
 }
     
     /**
-     * Calls a tool. `arguments_json` is a JSON object text (`"{}"` for none); malformed
-     * JSON fails with `invalid_input` before anything is sent.
+     * The last store failure, if the last save failed (`credential_store_failed`): the
+     * credentials are still used in memory; save `credentials_json()` yourself.
      */
-open func callTool(name: String, argumentsJson: String)async throws  -> McpToolResult  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_workboard_ffi_fn_method_workboardclient_call_tool(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterString.lower(argumentsJson)
-                )
-            },
-            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeMcpToolResult_lift,
-            errorHandler: FfiConverterTypeWorkboardError_lift
-        )
-}
-    
-    /**
-     * Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
-     * `call_tool`, `ping`): each one fails with code `cancelled` at once, and the server is
-     * sent `notifications/cancelled` for a request it has already received. Calls made
-     * afterwards are not affected and the client stays usable. Returns immediately;
-     * callable from any thread. `close` is not cancelled.
-     *
-     * Use this to cancel: cancelling the Kotlin coroutine, Swift task or Python task that
-     * awaits a call does not stop the call. Call it e.g. from `catch (e:
-     * CancellationException)` (Kotlin), `withTaskCancellationHandler` (Swift) or `except
-     * asyncio.CancelledError` (Python). It cancels every call of the client, not one.
-     */
-open func cancelCalls()  {try! rustCall() {
+open func storeError() -> WorkboardError?  {
+    return try!  FfiConverterOptionTypeWorkboardError.lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_workboard_ffi_fn_method_workboardclient_cancel_calls(
+    uniffi_workboard_ffi_fn_method_workboardclient_store_error(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
-}
-}
-    
-    /**
-     * Ends the MCP session (`DELETE` when the server gave a session id). A later call opens
-     * a new session. Closing a client that never connected does nothing. Not affected by
-     * `cancel_calls`.
-     */
-open func close()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_workboard_ffi_fn_method_workboardclient_close(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_workboard_ffi_rust_future_poll_void,
-            completeFunc: ffi_workboard_ffi_rust_future_complete_void,
-            freeFunc: ffi_workboard_ffi_rust_future_free_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeWorkboardError_lift
-        )
-}
-    
-    /**
-     * Opens the MCP session with the current credentials (personal token, stored or
-     * signed-in OAuth credentials): `initialize`, then a `ping`. Returns what the server
-     * said about itself. Optional: the first call of any kind connects too. Fails with
-     * `unauthorized` (wrong token or environment), `not_signed_in`-style errors, or a
-     * transport error.
-     */
-open func connect()async throws  -> McpServerInfo  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_workboard_ffi_fn_method_workboardclient_connect(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeMcpServerInfo_lift,
-            errorHandler: FfiConverterTypeWorkboardError_lift
-        )
-}
-    
-    /**
-     * Lists every tool of the MCP server (all pages). The first call opens the session
-     * (`initialize`); a 401 with a refreshable OAuth token is refreshed once and retried.
-     */
-open func listTools()async throws  -> [McpTool]  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_workboard_ffi_fn_method_workboardclient_list_tools(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterSequenceTypeMcpTool.lift,
-            errorHandler: FfiConverterTypeWorkboardError_lift
-        )
-}
-    
-    /**
-     * Sends an MCP `ping` (opening the session first if needed).
-     */
-open func ping()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_workboard_ffi_fn_method_workboardclient_ping(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_workboard_ffi_rust_future_poll_void,
-            completeFunc: ffi_workboard_ffi_rust_future_complete_void,
-            freeFunc: ffi_workboard_ffi_rust_future_free_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeWorkboardError_lift
-        )
+})
 }
     
 
@@ -4140,6 +4184,30 @@ fileprivate struct FfiConverterOptionTypeCredentialsSummary: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeWorkboardError: FfiConverterRustBuffer {
+    typealias SwiftType = WorkboardError?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWorkboardError.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWorkboardError.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -4428,10 +4496,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_base_url() != 24119) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_call_tool() != 17191) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_cancel_calls() != 44628) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_clear_credentials() != 16029) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_complete_mcp_sign_in() != 29833) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 3237) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_complete_mcp_sign_in() != 17182) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_connect() != 4801) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_credentials_json() != 27529) {
@@ -4443,13 +4523,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_exchange_v1_code() != 59026) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_handle_v1_redirect() != 15234) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_handle_v1_redirect() != 18543) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_list_tools() != 56040) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_mcp_url() != 49075) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_refresh_mcp_credentials() != 42061) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_ping() != 59999) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_refresh_mcp_credentials() != 61765) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_revoke_mcp_credentials() != 38551) {
@@ -4458,7 +4544,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_revoke_v1_credentials() != 57315) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_set_credentials_json() != 13231) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_set_credentials_json() != 33370) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_set_credentials_listener() != 2025) {
@@ -4467,7 +4553,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_set_token() != 60020) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_start_mcp_sign_in() != 64982) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_start_mcp_sign_in() != 23113) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_start_v1_sign_in() != 30092) {
@@ -4476,31 +4562,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_step_up_mcp_sign_in() != 13472) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_call_tool() != 29640) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_store_error() != 35456) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_cancel_calls() != 815) {
+    if (uniffi_workboard_ffi_checksum_method_credentialstore_load() != 9988) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 4377) {
+    if (uniffi_workboard_ffi_checksum_method_credentialstore_save() != 28743) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_connect() != 22090) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_list_tools() != 29045) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_ping() != 44618) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_workboard_ffi_checksum_method_credentialstore_load() != 38111) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_workboard_ffi_checksum_method_credentialstore_save() != 63248) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_workboard_ffi_checksum_method_credentialstore_clear() != 41184) {
+    if (uniffi_workboard_ffi_checksum_method_credentialstore_remove() != 57146) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_credentialslistener_on_credentials_changed() != 63367) {
@@ -4515,10 +4586,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_manualclock_set_ms() != 35879) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_transport_send() != 10858) {
+    if (uniffi_workboard_ffi_checksum_method_transport_send() != 44985) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_constructor_workboardclient_new() != 22030) {
+    if (uniffi_workboard_ffi_checksum_constructor_workboardclient_new() != 60480) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_constructor_manualclock_new() != 45374) {

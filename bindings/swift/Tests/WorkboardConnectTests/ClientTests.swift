@@ -95,8 +95,8 @@ final class ClientTests: XCTestCase {
             _ = try await c.refreshMcpCredentials()
             XCTFail("no error")
         } catch WorkboardError.Failed(let code, let kind, _, _) {
-            XCTAssertEqual(code, "not_signed_in")
-            XCTAssertEqual(kind, .needsSignIn)
+            XCTAssertEqual(code, "wrong_state")
+            XCTAssertEqual(kind, .wrongState)
         }
         let start = try c.startV1SignIn(options: V1SignInOptions(clientId: "cid", redirectUri: redirect))
         XCTAssertEqual(kind { _ = try c.handleV1Redirect(pendingJson: start.pendingJson, redirect: "\(redirect)?error=access_denied&state=\(state(of: start.url))") }, .signInFailed)
@@ -153,19 +153,21 @@ final class ClientTests: XCTestCase {
         let r1 = await asyncCode { _ = try await c.callTool(name: "t", argumentsJson: "{not json") }
         XCTAssertEqual(r1, "invalid_input")
         let r2 = await asyncCode { _ = try await c.refreshMcpCredentials() }
-        XCTAssertEqual(r2, "not_signed_in")
+        XCTAssertEqual(r2, "wrong_state")
         let r3 = await asyncCode { _ = try await c.startMcpSignIn(options: McpSignInOptions(redirectUri: self.redirect, clientSecret: "s")) }
         XCTAssertEqual(r3, "secret_in_browser")
         XCTAssertNil(c.credentialsJson())
     }
 
+    /// A keyed store in memory; `saves` records every change of the credentials (`nil`: removed).
     final class MemoryStore: CredentialStore, @unchecked Sendable {
-        var value: String?
+        var values: [String: String] = [:]
         var saves: [String?] = []
-        init(_ value: String? = nil) { self.value = value }
-        func load() throws -> String? { value }
-        func save(credentialsJson: String) throws { value = credentialsJson; saves.append(credentialsJson) }
-        func clear() throws { value = nil; saves.append(nil) }
+        init(_ credentials: String? = nil) { values["credentials"] = credentials }
+        var value: String? { values["credentials"] }
+        func load(key: String) throws -> String? { values[key] }
+        func save(key: String, value: String) throws { values[key] = value; if key == "credentials" { saves.append(value) } }
+        func remove(key: String) throws { values[key] = nil; if key == "credentials" { saves.append(nil) } }
     }
 
     final class Recorder: CredentialsListener, @unchecked Sendable {
@@ -185,6 +187,7 @@ final class ClientTests: XCTestCase {
         XCTAssertTrue(rec.seen[0]!.contains("tok-2"))
         XCTAssertNil(rec.seen[1])
         XCTAssertEqual(store.saves, [rec.seen[0], nil])
+        XCTAssertNil(c.storeError())
     }
 
     /// A server that answers every request with the same bytes.

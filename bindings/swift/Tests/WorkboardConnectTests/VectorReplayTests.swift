@@ -94,6 +94,13 @@ final class VectorReplayTests: XCTestCase {
         func s(_ k: String) -> String? { a[k] as? String }
         switch op {
         case "mcp_oauth_start":
+            // A client is bound to one MCP server: the sign-in to another one is that server's client's.
+            var c = c
+            if let url = s("server_url") {
+                c = try WorkboardClient(options: ClientOptions(mcpUrl: url, entropySeedHex: r.seed, allowClientSecret: true),
+                                        transport: r.transport, clock: r.clock)
+                r.client = c
+            }
             let st = try await c.startMcpSignIn(options: McpSignInOptions(
                 redirectUri: s("redirect_uri")!, serverUrl: s("server_url"), clientId: s("client_id"),
                 clientSecret: s("client_secret"), clientMetadataUrl: s("client_metadata_url"),

@@ -245,21 +245,21 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CREDENTIAL_STORE_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CREDENTIAL_STORE_METHOD0
-typedef void (*UniffiCallbackInterfaceCredentialStoreMethod0)(uint64_t, RustBuffer* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceCredentialStoreMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CREDENTIAL_STORE_METHOD1
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CREDENTIAL_STORE_METHOD1
-typedef void (*UniffiCallbackInterfaceCredentialStoreMethod1)(uint64_t, RustBuffer, void* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceCredentialStoreMethod1)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CREDENTIAL_STORE_METHOD2
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CREDENTIAL_STORE_METHOD2
-typedef void (*UniffiCallbackInterfaceCredentialStoreMethod2)(uint64_t, void* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceCredentialStoreMethod2)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -284,7 +284,7 @@ typedef struct UniffiVTableCallbackInterfaceCredentialStore {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceCredentialStoreMethod0 _Nonnull load;
     UniffiCallbackInterfaceCredentialStoreMethod1 _Nonnull save;
-    UniffiCallbackInterfaceCredentialStoreMethod2 _Nonnull clear;
+    UniffiCallbackInterfaceCredentialStoreMethod2 _Nonnull remove;
 } UniffiVTableCallbackInterfaceCredentialStore;
 
 #endif
@@ -331,14 +331,34 @@ RustBuffer uniffi_workboard_ffi_fn_method_workboardclient_auth_context_json(uint
 RustBuffer uniffi_workboard_ffi_fn_method_workboardclient_base_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CALL_TOOL
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CALL_TOOL
+uint64_t uniffi_workboard_ffi_fn_method_workboardclient_call_tool(uint64_t ptr, RustBuffer name, RustBuffer arguments_json
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CANCEL_CALLS
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CANCEL_CALLS
+void uniffi_workboard_ffi_fn_method_workboardclient_cancel_calls(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CLEAR_CREDENTIALS
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CLEAR_CREDENTIALS
 void uniffi_workboard_ffi_fn_method_workboardclient_clear_credentials(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CLOSE
+uint64_t uniffi_workboard_ffi_fn_method_workboardclient_close(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_COMPLETE_MCP_SIGN_IN
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_COMPLETE_MCP_SIGN_IN
 uint64_t uniffi_workboard_ffi_fn_method_workboardclient_complete_mcp_sign_in(uint64_t ptr, RustBuffer pending_json, RustBuffer redirect
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CONNECT
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CONNECT
+uint64_t uniffi_workboard_ffi_fn_method_workboardclient_connect(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CREDENTIALS_JSON
@@ -361,9 +381,19 @@ uint64_t uniffi_workboard_ffi_fn_method_workboardclient_exchange_v1_code(uint64_
 RustBuffer uniffi_workboard_ffi_fn_method_workboardclient_handle_v1_redirect(uint64_t ptr, RustBuffer pending_json, RustBuffer redirect, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_LIST_TOOLS
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_LIST_TOOLS
+uint64_t uniffi_workboard_ffi_fn_method_workboardclient_list_tools(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_MCP_URL
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_MCP_URL
 RustBuffer uniffi_workboard_ffi_fn_method_workboardclient_mcp_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_PING
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_PING
+uint64_t uniffi_workboard_ffi_fn_method_workboardclient_ping(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_REFRESH_MCP_CREDENTIALS
@@ -411,34 +441,9 @@ RustBuffer uniffi_workboard_ffi_fn_method_workboardclient_start_v1_sign_in(uint6
 RustBuffer uniffi_workboard_ffi_fn_method_workboardclient_step_up_mcp_sign_in(uint64_t ptr, RustBuffer scope, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CALL_TOOL
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CALL_TOOL
-uint64_t uniffi_workboard_ffi_fn_method_workboardclient_call_tool(uint64_t ptr, RustBuffer name, RustBuffer arguments_json
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CANCEL_CALLS
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CANCEL_CALLS
-void uniffi_workboard_ffi_fn_method_workboardclient_cancel_calls(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CLOSE
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CLOSE
-uint64_t uniffi_workboard_ffi_fn_method_workboardclient_close(uint64_t ptr
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CONNECT
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_CONNECT
-uint64_t uniffi_workboard_ffi_fn_method_workboardclient_connect(uint64_t ptr
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_LIST_TOOLS
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_LIST_TOOLS
-uint64_t uniffi_workboard_ffi_fn_method_workboardclient_list_tools(uint64_t ptr
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_PING
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_PING
-uint64_t uniffi_workboard_ffi_fn_method_workboardclient_ping(uint64_t ptr
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_STORE_ERROR
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_STORE_ERROR
+RustBuffer uniffi_workboard_ffi_fn_method_workboardclient_store_error(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_CREDENTIALSTORE
@@ -458,17 +463,17 @@ void uniffi_workboard_ffi_fn_init_callback_vtable_credentialstore(const UniffiVT
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_CREDENTIALSTORE_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_CREDENTIALSTORE_LOAD
-RustBuffer uniffi_workboard_ffi_fn_method_credentialstore_load(uint64_t ptr, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_workboard_ffi_fn_method_credentialstore_load(uint64_t ptr, RustBuffer key, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_CREDENTIALSTORE_SAVE
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_CREDENTIALSTORE_SAVE
-void uniffi_workboard_ffi_fn_method_credentialstore_save(uint64_t ptr, RustBuffer credentials_json, RustCallStatus *_Nonnull out_status
+void uniffi_workboard_ffi_fn_method_credentialstore_save(uint64_t ptr, RustBuffer key, RustBuffer value, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_CREDENTIALSTORE_CLEAR
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_CREDENTIALSTORE_CLEAR
-void uniffi_workboard_ffi_fn_method_credentialstore_clear(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_CREDENTIALSTORE_REMOVE
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_CREDENTIALSTORE_REMOVE
+void uniffi_workboard_ffi_fn_method_credentialstore_remove(uint64_t ptr, RustBuffer key, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_CREDENTIALSLISTENER
@@ -859,15 +864,39 @@ uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_base_url(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CALL_TOOL
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CALL_TOOL
+uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_call_tool(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CANCEL_CALLS
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CANCEL_CALLS
+uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_cancel_calls(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CLEAR_CREDENTIALS
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CLEAR_CREDENTIALS
 uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_clear_credentials(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CLOSE
+uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_close(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_COMPLETE_MCP_SIGN_IN
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_COMPLETE_MCP_SIGN_IN
 uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_complete_mcp_sign_in(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CONNECT
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CONNECT
+uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_connect(void
     
 );
 #endif
@@ -895,9 +924,21 @@ uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_handle_v1_redirect
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_LIST_TOOLS
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_LIST_TOOLS
+uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_list_tools(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_MCP_URL
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_MCP_URL
 uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_mcp_url(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_PING
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_PING
+uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_ping(void
     
 );
 #endif
@@ -955,39 +996,9 @@ uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_step_up_mcp_sign_i
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CALL_TOOL
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CALL_TOOL
-uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_call_tool(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CANCEL_CALLS
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CANCEL_CALLS
-uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_cancel_calls(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CLOSE
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CLOSE
-uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_close(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CONNECT
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_CONNECT
-uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_connect(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_LIST_TOOLS
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_LIST_TOOLS
-uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_list_tools(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_PING
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_PING
-uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_ping(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_STORE_ERROR
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_STORE_ERROR
+uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_store_error(void
     
 );
 #endif
@@ -1003,9 +1014,9 @@ uint16_t uniffi_workboard_ffi_checksum_method_credentialstore_save(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_CREDENTIALSTORE_CLEAR
-#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_CREDENTIALSTORE_CLEAR
-uint16_t uniffi_workboard_ffi_checksum_method_credentialstore_clear(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_CREDENTIALSTORE_REMOVE
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_CREDENTIALSTORE_REMOVE
+uint16_t uniffi_workboard_ffi_checksum_method_credentialstore_remove(void
     
 );
 #endif

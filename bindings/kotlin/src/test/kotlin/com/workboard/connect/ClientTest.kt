@@ -55,15 +55,16 @@ class ClientTest {
         val c = client()
         assertEquals(ErrorKind.WRONG_STATE, kind { c.stepUpMcpSignIn("x") })
         assertEquals("fix the call", action(kind { c.handleV1Redirect(null, "$redirect?code=x&state=y") }))
-        assertEquals(ErrorKind.NEEDS_SIGN_IN, kind { runBlocking { c.refreshMcpCredentials() } })
+        assertEquals(ErrorKind.WRONG_STATE, kind { runBlocking { c.refreshMcpCredentials() } })
+        assertEquals(ErrorKind.NEEDS_SIGN_IN, kind { runBlocking { c.revokeMcpCredentials() } })
         assertEquals(ErrorKind.UNAUTHORIZED, kind { runBlocking { c.startMcpSignIn(McpSignInOptions(redirectUri = redirect, clientSecret = "s")) } })
         val start = c.startV1SignIn(V1SignInOptions(clientId = "cid", redirectUri = redirect))
         val denied = assertThrows<WorkboardException.Failed> { c.handleV1Redirect(start.pendingJson, "$redirect?error=access_denied&state=${query(start.url)["state"]}") }
         assertEquals("authorization_denied" to ErrorKind.SIGN_IN_FAILED, denied.code to denied.kind)
         val failing = object : CredentialStore {
-            override fun load(): String? = throw HostException.Other("keychain locked")
-            override fun save(credentialsJson: String) = throw HostException.Other("keychain locked")
-            override fun clear() {}
+            override fun load(key: String): String? = throw HostException.Other("keychain locked")
+            override fun save(key: String, value: String) = throw HostException.Other("keychain locked")
+            override fun remove(key: String) {}
         }
         val stored = assertThrows<WorkboardException.Failed> { client(store = failing) }
         assertEquals("credential_store_failed" to ErrorKind.STORAGE, stored.code to stored.kind)
@@ -137,7 +138,7 @@ class ClientTest {
         assertEquals("invalid_input", code { runBlocking { c.callTool("t", "{not json") } })
         assertEquals("invalid_input", code { runBlocking { c.callTool("t", "[1]") } })
         assertEquals("wrong_state", code { runBlocking { c.completeMcpSignIn(null, "$redirect?code=x&state=y") } })
-        assertEquals("not_signed_in", code { runBlocking { c.refreshMcpCredentials() } })
+        assertEquals("wrong_state", code { runBlocking { c.refreshMcpCredentials() } })
         assertEquals("not_signed_in", code { runBlocking { c.revokeV1Credentials() } })
         assertEquals("not_signed_in", code { runBlocking { c.revokeMcpCredentials() } })
         // Garbage pending JSON for the MCP flow.
@@ -155,11 +156,15 @@ class ClientTest {
         assertTrue(e.code == "transport" || e.code == "retries_exhausted", e.code)
     }
 
-    class MemoryStore(var value: String? = null) : CredentialStore {
-        val saves = mutableListOf<String?>()
-        override fun load(): String? = value
-        override fun save(credentialsJson: String) { value = credentialsJson; saves.add(credentialsJson) }
-        override fun clear() { value = null; saves.add(null) }
+    /** A keyed store in memory; `saves` records every change of the credentials (`null`: removed). */
+    class MemoryStore(credentials: String? = null) : CredentialStore {
+        val values = java.util.concurrent.ConcurrentHashMap<String, String>()
+        val saves: MutableList<String?> = java.util.Collections.synchronizedList(mutableListOf())
+        init { credentials?.let { values["credentials"] = it } }
+        val value: String? get() = values["credentials"]
+        override fun load(key: String): String? = values[key]
+        override fun save(key: String, value: String) { values[key] = value; if (key == "credentials") saves.add(value) }
+        override fun remove(key: String) { values.remove(key); if (key == "credentials") saves.add(null) }
     }
 
     @Test
@@ -177,15 +182,25 @@ class ClientTest {
         assertTrue(seen[0]!!.contains("tok-2"))
         assertNull(seen[1])
         assertEquals(listOf(seen[0], null), store.saves)
-        // A throwing store is a typed error; a throwing listener is ignored.
-        val failing = object : CredentialStore {
-            override fun load(): String? = throw HostException.Other("keychain locked")
-            override fun save(credentialsJson: String) = throw IllegalStateException("boom")
-            override fun clear() {}
+        assertNull(c.storeError())
+        // A store that cannot be read fails the construction; one that cannot save fails the
+        // change, which is in use anyway (and reported by storeError); a throwing listener is
+        // ignored.
+        val unreadable = object : CredentialStore {
+            override fun load(key: String): String? = throw HostException.Other("keychain locked")
+            override fun save(key: String, value: String) {}
+            override fun remove(key: String) {}
         }
-        assertEquals("credential_store_failed", assertThrows<WorkboardException.Failed> { client(store = failing) }.code)
-        val c2 = WorkboardClient(ClientOptions(token = "t"), store = failing)
+        assertEquals("credential_store_failed", assertThrows<WorkboardException.Failed> { client(store = unreadable) }.code)
+        val unwritable = object : CredentialStore {
+            override fun load(key: String): String? = null
+            override fun save(key: String, value: String) = throw IllegalStateException("boom")
+            override fun remove(key: String) {}
+        }
+        val c2 = WorkboardClient(ClientOptions(token = "t"), store = unwritable)
         assertEquals("credential_store_failed", assertThrows<WorkboardException.Failed> { c2.setToken("t2") }.code)
+        assertTrue(c2.credentialsJson()!!.contains("t2"))
+        assertEquals("credential_store_failed" to ErrorKind.STORAGE, c2.storeError()!!.let { (it as WorkboardException.Failed).code to it.kind })
         c.setCredentialsListener(object : CredentialsListener {
             override fun onCredentialsChanged(credentialsJson: String?) = throw RuntimeException("listener bug")
         })

@@ -6,6 +6,7 @@ import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import org.json.JSONObject
+import java.io.File
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotEquals
@@ -36,6 +37,9 @@ class SimulatorFlowTest {
             assertEquals(1, sim.stats().getJSONObject("counters").getInt("mcp:initialize"))
             c.disconnect()
             c.disconnect() // closing twice is fine
+            // Closing is final.
+            val stopped = assertThrows<WorkboardException.Failed> { runBlocking { c.ping() } }
+            assertEquals("client_stopped" to ErrorKind.STOPPED, stopped.code to stopped.kind)
         }
     }
 
@@ -151,15 +155,29 @@ class SimulatorFlowTest {
 
     @Test
     fun theKotlinExampleRunsAgainstTheSimulator(): Unit = Sim().use { sim ->
-        val out = java.io.ByteArrayOutputStream()
-        val saved = System.out
-        System.setOut(java.io.PrintStream(out, true))
-        try {
-            com.workboard.connect.examples.ListTools.main(arrayOf("--env", sim.baseUrl, "--token", "wbp_demo_personal_token"))
-        } finally {
-            System.setOut(saved)
+        fun example(vararg args: String): String {
+            val out = java.io.ByteArrayOutputStream()
+            val saved = System.out
+            System.setOut(java.io.PrintStream(out, true))
+            try {
+                com.workboard.connect.examples.ListTools.main(arrayOf("--env", sim.baseUrl, *args))
+            } finally {
+                System.setOut(saved)
+            }
+            return out.toString()
         }
-        val text = out.toString()
+        val text = example("--token", "wbp_demo_personal_token")
         assertTrue(text.contains("get_current_user:") && text.contains("ada@example.com"), text)
+        // With a keyed store: the second run finds the credentials the first one saved.
+        val dir = kotlin.io.path.createTempDirectory("workboard-store").toFile()
+        try {
+            example("--store", dir.path, "--token", "wbp_demo_personal_token")
+            assertTrue(File(dir, "credentials").readText().contains("wbp_demo_personal_token"))
+            assertFalse(File(dir, "session").exists(), "disconnect removes the stored session")
+            val again = example("--store", dir.path)
+            assertTrue(again.contains("ada@example.com"), again)
+        } finally {
+            dir.deleteRecursively()
+        }
     }
 }

@@ -144,6 +144,11 @@ class VectorReplayTest {
         }
         "close" -> { client.disconnect(); JSONObject() }
         "mcp_oauth_start" -> {
+            // A client is bound to one MCP server: the sign-in to another one is that server's client's.
+            val client = arg(a, "server_url")?.let { url ->
+                WorkboardClient(ClientOptions(mcpUrl = url, entropySeedHex = r.seed, allowClientSecret = true), transport = r.transport, clock = r.clock)
+                    .also { r.client = it }
+            } ?: client
             val s = client.startMcpSignIn(
                 McpSignInOptions(
                     redirectUri = a.getString("redirect_uri"),
