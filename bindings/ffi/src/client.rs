@@ -219,7 +219,7 @@ impl WorkboardClient {
 
     /// Refreshes OAuth 2.1 credentials now, through the connection's single flight (a
     /// refresh already in progress for a 401 is joined, never doubled); stores them and tells
-    /// the listener. Credentials that cannot be refreshed fail with `wrong_state`.
+    /// the listener. No credentials: `not_signed_in`; credentials that cannot be refreshed: `wrong_state`.
     pub async fn refresh_mcp_credentials(self: Arc<Self>) -> Res<CredentialsSummary> {
         Ok(CredentialsSummary::of(&self.client.refresh().await?))
     }

@@ -54,7 +54,7 @@ def test_errors_carry_their_kind():
     assert kind_of(lambda: wc.WorkboardClient(wc.ClientOptions(token="   "))) == wc.ErrorKind.INVALID_INPUT
     c = client()
     assert kind_of(lambda: c.step_up_mcp_sign_in("x")) == wc.ErrorKind.WRONG_STATE
-    assert kind_of(lambda: run(c.refresh_mcp_credentials())) == wc.ErrorKind.WRONG_STATE
+    assert kind_of(lambda: run(c.refresh_mcp_credentials())) == wc.ErrorKind.NEEDS_SIGN_IN
     assert kind_of(lambda: run(c.revoke_mcp_credentials())) == wc.ErrorKind.NEEDS_SIGN_IN
     start = c.start_v1_sign_in(wc.V1SignInOptions(client_id="cid", redirect_uri=REDIRECT))
     with pytest.raises(wc.WorkboardError.Failed) as e:
@@ -144,7 +144,7 @@ def test_bad_input_is_a_typed_error_never_a_crash():
     assert code_of(lambda: c.step_up_mcp_sign_in("x")) == "wrong_state"
     assert code_of(lambda: run(c.call_tool("t", "{not json"))) == "invalid_input"
     assert code_of(lambda: run(c.complete_mcp_sign_in(None, f"{REDIRECT}?code=x&state=y"))) == "wrong_state"
-    assert code_of(lambda: run(c.refresh_mcp_credentials())) == "wrong_state"
+    assert code_of(lambda: run(c.refresh_mcp_credentials())) == "not_signed_in"
     assert code_of(lambda: run(c.revoke_v1_credentials())) == "not_signed_in"
     assert code_of(lambda: run(c.start_mcp_sign_in(wc.McpSignInOptions(redirect_uri=REDIRECT, client_secret="s")))) == "secret_in_browser"
     assert c.credentials_json() is None

@@ -95,8 +95,8 @@ final class ClientTests: XCTestCase {
             _ = try await c.refreshMcpCredentials()
             XCTFail("no error")
         } catch WorkboardError.Failed(let code, let kind, _, _) {
-            XCTAssertEqual(code, "wrong_state")
-            XCTAssertEqual(kind, .wrongState)
+            XCTAssertEqual(code, "not_signed_in")
+            XCTAssertEqual(kind, .needsSignIn)
         }
         let start = try c.startV1SignIn(options: V1SignInOptions(clientId: "cid", redirectUri: redirect))
         XCTAssertEqual(kind { _ = try c.handleV1Redirect(pendingJson: start.pendingJson, redirect: "\(redirect)?error=access_denied&state=\(state(of: start.url))") }, .signInFailed)
@@ -153,7 +153,7 @@ final class ClientTests: XCTestCase {
         let r1 = await asyncCode { _ = try await c.callTool(name: "t", argumentsJson: "{not json") }
         XCTAssertEqual(r1, "invalid_input")
         let r2 = await asyncCode { _ = try await c.refreshMcpCredentials() }
-        XCTAssertEqual(r2, "wrong_state")
+        XCTAssertEqual(r2, "not_signed_in")
         let r3 = await asyncCode { _ = try await c.startMcpSignIn(options: McpSignInOptions(redirectUri: self.redirect, clientSecret: "s")) }
         XCTAssertEqual(r3, "secret_in_browser")
         XCTAssertNil(c.credentialsJson())

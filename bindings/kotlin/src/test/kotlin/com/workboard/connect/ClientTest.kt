@@ -55,7 +55,7 @@ class ClientTest {
         val c = client()
         assertEquals(ErrorKind.WRONG_STATE, kind { c.stepUpMcpSignIn("x") })
         assertEquals("fix the call", action(kind { c.handleV1Redirect(null, "$redirect?code=x&state=y") }))
-        assertEquals(ErrorKind.WRONG_STATE, kind { runBlocking { c.refreshMcpCredentials() } })
+        assertEquals(ErrorKind.NEEDS_SIGN_IN, kind { runBlocking { c.refreshMcpCredentials() } })
         assertEquals(ErrorKind.NEEDS_SIGN_IN, kind { runBlocking { c.revokeMcpCredentials() } })
         assertEquals(ErrorKind.UNAUTHORIZED, kind { runBlocking { c.startMcpSignIn(McpSignInOptions(redirectUri = redirect, clientSecret = "s")) } })
         val start = c.startV1SignIn(V1SignInOptions(clientId = "cid", redirectUri = redirect))
@@ -138,7 +138,7 @@ class ClientTest {
         assertEquals("invalid_input", code { runBlocking { c.callTool("t", "{not json") } })
         assertEquals("invalid_input", code { runBlocking { c.callTool("t", "[1]") } })
         assertEquals("wrong_state", code { runBlocking { c.completeMcpSignIn(null, "$redirect?code=x&state=y") } })
-        assertEquals("wrong_state", code { runBlocking { c.refreshMcpCredentials() } })
+        assertEquals("not_signed_in", code { runBlocking { c.refreshMcpCredentials() } })
         assertEquals("not_signed_in", code { runBlocking { c.revokeV1Credentials() } })
         assertEquals("not_signed_in", code { runBlocking { c.revokeMcpCredentials() } })
         // Garbage pending JSON for the MCP flow.
