@@ -113,7 +113,7 @@ impl<H: Host> Client<H> {
             });
         }
         let mut st = self.shared.state();
-        if p.completed || st.completed.iter().any(|s| s == p.state.expose()) {
+        if p.is_completed() || st.completed.iter().any(|s| s == p.state.expose()) {
             return Err(Error::AuthorizationReused);
         }
         if st
@@ -276,7 +276,7 @@ impl<H: Host> Client<H> {
     pub fn resume_mcp_sign_in(&self, pending_json: &str) -> Result<(), Error> {
         let p = PendingAuthorization::from_json(pending_json)?;
         let mut st = self.shared.state();
-        if p.completed || st.completed.iter().any(|s| s == p.state.expose()) {
+        if p.is_completed() || st.completed.iter().any(|s| s == p.state.expose()) {
             return Err(Error::AuthorizationReused);
         }
         let flow = McpAuthFlow::resume(pending_json)?;

@@ -19,6 +19,10 @@ pub use crate::oauth::pending_impl::{parse_authorization_response, Authorization
 pub use crate::oauth::pkce::{challenge_s256, validate_verifier, Pkce};
 pub use crate::oauth::registration_impl::{parse_registration_response, ClientIdentity};
 pub use crate::oauth::token::{parse_token_body, parse_token_response};
+pub use crate::oauth::v1_impl::{
+    checked_exchange_request, checked_exchange_request_for, exchange_request,
+    exchange_request_from_parts, handle_exchange_response, revoke_request,
+};
 pub use crate::oauth::www_authenticate::{
     bearer_from_response, parse_bearer, parse_challenges, BearerChallenge, Challenge,
     MAX_CHALLENGES, MAX_PARAMS,

@@ -7,14 +7,16 @@ use std::collections::VecDeque;
 use serde_json::json;
 use workboard_core::credentials::V1_TOKEN_LIFETIME_MS;
 use workboard_core::fuzzing::parse_token_response;
+use workboard_core::fuzzing::{
+    checked_exchange_request, exchange_request, exchange_request_from_parts,
+    handle_exchange_response, revoke_request,
+};
 use workboard_core::oauth::pending::{
     AuthorizationCode, PendingAuthorization, PendingParams, DEFAULT_OAUTH2_LIFETIME_MS,
     V1_CODE_LIFETIME_MS,
 };
 use workboard_core::oauth::v1::{
-    checked_exchange_request, exchange_request, exchange_request_from_parts,
-    handle_exchange_response, handle_revoke_response, revoke_request, start_authorization,
-    RevokeOutcome, V1Config, V1Outcome, V1SignIn,
+    handle_revoke_response, start_authorization, RevokeOutcome, V1Config, V1Outcome, V1SignIn,
 };
 use workboard_core::testing::{ScriptedTransport, SimClock, T0};
 use workboard_core::{
@@ -284,7 +286,7 @@ fn json_code_success_and_error_bodies() {
         }
     );
     assert!(
-        pending.completed,
+        pending.is_completed(),
         "an authentic error ends the authorization"
     );
 }
@@ -375,7 +377,7 @@ fn tampered_and_missing_state_do_not_consume_the_pending_authorization() {
             .unwrap_err(),
         Error::StateMismatch
     );
-    assert!(!pending.completed);
+    assert!(!pending.is_completed());
     assert!(e.hint().unwrap().contains("CSRF"));
     // The genuine redirect still completes it.
     let code = pending
@@ -413,7 +415,7 @@ fn duplicate_parameters_are_refused_without_consuming() {
         let e = pending.handle_redirect(&input, T0).unwrap_err();
         assert_eq!(e.code(), "invalid_response", "{input}");
     }
-    assert!(!pending.completed);
+    assert!(!pending.is_completed());
 }
 
 #[test]
@@ -446,7 +448,7 @@ fn oversized_and_malformed_inputs_are_typed_errors() {
         pending.handle_redirect("", T0).unwrap_err().code(),
         "state_missing"
     );
-    assert!(!pending.completed);
+    assert!(!pending.is_completed());
     // Correct state but no code and no error.
     let s = pending.state.expose().to_string();
     assert_eq!(
@@ -568,7 +570,10 @@ fn redirect_to_another_uri_shows_both_and_where_they_differ() {
         .handle_redirect(&format!("https://evil.example/cb?code=C&state={s}"), T0)
         .unwrap_err();
     assert_eq!(e.code(), "redirect_uri_mismatch");
-    assert!(!pending.completed, "a redirect elsewhere does not consume");
+    assert!(
+        !pending.is_completed(),
+        "a redirect elsewhere does not consume"
+    );
     // Scheme and host case and default port are normalized by the browser: still the same URI.
     assert!(pending
         .handle_redirect(&format!("HTTPS://APP.EXAMPLE:443/cb?code=C&state={s}"), T0)
@@ -1130,7 +1135,7 @@ fn rfc9207_issuer_check_and_oauth2_fields() {
             actual: "https://evil.example".into()
         }
     );
-    assert!(p.completed, "a mix-up attempt ends the authorization");
+    assert!(p.is_completed(), "a mix-up attempt ends the authorization");
     let mut p = fresh();
     let s = p.state.expose().to_string();
     assert_eq!(
@@ -1217,7 +1222,7 @@ fn pending_construction_is_validated_and_lifetime_configurable() {
 
 #[test]
 fn the_client_hash_goes_only_to_the_environments_token_endpoint() {
-    use workboard_core::oauth::v1::checked_exchange_request_for;
+    use workboard_core::fuzzing::checked_exchange_request_for;
     let (_, mut pending) = start(&config());
     let code = pending
         .handle_redirect(&redirect_with(&pending, "C"), T0 + 1_000)

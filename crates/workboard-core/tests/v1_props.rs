@@ -11,7 +11,7 @@ use workboard_core::testing::T0;
 use workboard_core::{Dialect, Environment, Error, HttpResponse, SecretString, SeededEntropy};
 
 fn sent_revoke() -> workboard_core::HttpRequest {
-    workboard_core::oauth::v1::revoke_request(
+    workboard_core::fuzzing::revoke_request(
         &Environment::Us,
         &workboard_core::Credentials::personal("TOKEN-0000"),
         workboard_core::RequestId(1),
@@ -99,7 +99,7 @@ proptest! {
         let mut p = pending();
         let _ = p.handle_redirect(&input, T0 + dt);
         let _ = parse_authorization_response(&input, "https://app.example/cb");
-        prop_assert!(!p.completed || input.contains(p.state.expose()));
+        prop_assert!(!p.is_completed() || input.contains(p.state.expose()));
     }
 
     #[test]
@@ -111,18 +111,18 @@ proptest! {
         // Security properties: only an authentic response (right state) consumes it, and a
         // code is only ever returned for the right state, before expiry.
         if !input.contains(&state) {
-            prop_assert!(!p.completed);
+            prop_assert!(!p.is_completed());
             prop_assert!(result.is_err());
         }
         if result.is_ok() {
             prop_assert!(dt < 300_000);
-            prop_assert!(p.completed);
+            prop_assert!(p.is_completed());
         }
         if let Err(e) = &result {
             let text = format!("{e:?} {e} {:?}", e.hint());
             prop_assert!(!text.contains(&state));
             if matches!(e, Error::StateMismatch | Error::StateMissing | Error::RedirectUriMismatch { .. }) {
-                prop_assert!(!p.completed);
+                prop_assert!(!p.is_completed());
             }
         }
     }

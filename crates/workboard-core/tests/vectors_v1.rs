@@ -7,10 +7,10 @@ mod support;
 
 use serde_json::{json, Value};
 use support::{block_on, replay_all, Ctx, Step};
+use workboard_core::fuzzing::{checked_exchange_request, handle_exchange_response, revoke_request};
 use workboard_core::oauth::pending::{AuthorizationCode, PendingAuthorization};
 use workboard_core::oauth::v1::{
-    checked_exchange_request, handle_exchange_response, handle_revoke_response, revoke_request,
-    start_authorization, RevokeOutcome, V1Config,
+    handle_revoke_response, start_authorization, RevokeOutcome, V1Config,
 };
 use workboard_core::{Clock, Credentials, Environment, Error, ErrorInfo, SecretString, Transport};
 

@@ -25,9 +25,11 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use url::Url;
 use workboard_core::error::check_redirect_uri;
-use workboard_core::oauth::v1::{self, V1Config};
+use workboard_core::oauth::pending::AuthorizationCode;
+use workboard_core::oauth::v1::{V1Config, V1Outcome, V1SignIn};
+use workboard_core::SansIo;
 use workboard_core::{
-    Clock, Credentials, Environment, Error, ErrorInfo, RequestId, SecretString, Transport,
+    Clock, Credentials, Dialect, Environment, Error, ErrorInfo, SecretString, Transport,
 };
 use workboard_native::{ReqwestTransport, SystemClock};
 
@@ -125,16 +127,43 @@ pub async fn exchange_code(
             "must be 1 to 4096 bytes without control characters",
         ));
     }
-    let request = v1::exchange_request_from_parts(
-        &config.environment,
-        &config.client_id,
-        &config.client_hash,
-        &SecretString::new(code),
+    // The core's V1SignIn is the one route for the exchange: it checks the code's age and
+    // sends the Client Hash only to this environment's token endpoint.
+    let now = SystemClock.now_ms();
+    let v1_config = V1Config::new(
+        config.environment.clone(),
+        config.client_id.clone(),
         redirect_uri,
-        RequestId(1),
     );
-    let response = transport.send(request.clone()).await?;
-    v1::handle_exchange_response(&request, &response, SystemClock.now_ms())
+    let mut machine = V1SignIn::new(v1_config, config.client_hash.clone())?;
+    let code = AuthorizationCode {
+        code: SecretString::new(code),
+        dialect: Dialect::WorkboardV1,
+        redirect_uri: redirect_uri.to_string(),
+        client_id: config.client_id.clone(),
+        pkce_verifier: None,
+        resource: None,
+        token_endpoint: config.environment.token_url(),
+        scopes: Vec::new(),
+        received_at_ms: now,
+        expires_at_ms: None,
+        extra: Value::Null,
+    };
+    machine.exchange_code(&code, now)?;
+    // One request: stepped here rather than by `drive`, whose future is not `Send` (a web
+    // framework's handlers must be).
+    while let Some(request) = machine.poll_request() {
+        let id = request.id;
+        let response = transport.send(request).await;
+        machine.handle_response(id, response, SystemClock.now_ms());
+    }
+    match machine.poll_result() {
+        Some(Ok(V1Outcome::SignedIn(credentials))) => Ok(credentials),
+        Some(Err(e)) => Err(e),
+        _ => Err(Error::Protocol {
+            reason: "the v1 code exchange did not complete".into(),
+        }),
+    }
 }
 
 async fn exchange(

@@ -78,5 +78,88 @@ pub mod registration {
 #[path = "registration.rs"]
 pub(crate) mod registration_impl;
 pub(crate) mod token;
-pub mod v1;
+pub mod v1 {
+    //! WorkBoard OAuth v1: the dialect of WorkBoard's own API documentation.
+    //!
+    //! 1. [`start_authorization`] builds `GET {base}/wb/oauth/authorize?client_id=..&redirect_uri=..&scope=a,b&state=..`
+    //!    and a [`PendingAuthorization`](crate::oauth::pending::PendingAuthorization) (persist it with [`PendingAuthorization::to_json`](crate::oauth::pending::PendingAuthorization::to_json) while
+    //!    the user is away; it expires after 5 minutes).
+    //! 2. [`PendingAuthorization::handle_redirect`](crate::oauth::pending::PendingAuthorization::handle_redirect) checks what came back (redirect URL, query,
+    //!    or the `json_code` JSON body) and yields an [`AuthorizationCode`](crate::oauth::pending::AuthorizationCode).
+    //! 3. [`V1SignIn`] exchanges the code (its own, or one a browser forwarded to the server:
+    //!    [`V1SignIn::exchange_code`]): `POST {base}/wb/oauth/token` with `client_id`,
+    //!    `client_hash`, `code`, `redirect_uri`, sent only to the environment's token endpoint,
+    //!    and turns the answer into [`Credentials`](crate::Credentials) (one-year bearer token, no
+    //!    refresh token).
+    //! 4. [`checked_revoke_request`] / [`handle_revoke_response`] (or [`V1SignIn::revoke`])
+    //!    revoke the token at `{base}/wb/oauth/revoke/`.
+    //!
+    //! The exchange has one public route, [`V1SignIn`], so its checks (code age, where the
+    //! Client Hash may go) cannot be skipped.
+    //!
+    //! Decisions:
+    //! - The exchange does not send the optional `state` field: the state was already checked
+    //!   locally (constant time) and WorkBoard documents no server-side check of it, so sending
+    //!   it would only put one more secret on the wire.
+    //! - Codes are valid 5 minutes from the redirect: [`V1SignIn`] refuses an older code with [`Error::AuthorizationExpired`](crate::Error::AuthorizationExpired) without sending
+    //!   anything.
+    //! - The Client Hash is a confidential secret: in browser and mobile apps, forward the code to
+    //!   your server and exchange it there with [`V1SignIn::exchange_code`].
+    //!
+    //! # Example: sign in with the run loop
+    //!
+    //! ```
+    //! use workboard_core::oauth::v1::{V1Config, V1Outcome, V1SignIn};
+    //! use workboard_core::{
+    //!     drive, Clock, Environment, HttpRequest, HttpResponse, SecretString, SeededEntropy,
+    //!     Transport, TransportError,
+    //! };
+    //!
+    //! /// A stand-in for WorkBoard: answers the token request.
+    //! struct FakeWorkBoard;
+    //! impl Transport for FakeWorkBoard {
+    //!     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+    //!         assert_eq!(req.url, "https://www.myworkboard.com/wb/oauth/token");
+    //!         let body = String::from_utf8_lossy(&req.body).into_owned();
+    //!         assert!(body.contains("client_hash=the-hash") && body.contains("code=the-code"));
+    //!         Ok(HttpResponse::json(200, &serde_json::json!({
+    //!             "success": true, "access_token": "the-token", "scope": "all", "token_type": "bearer"
+    //!         })))
+    //!     }
+    //! }
+    //! struct FixedClock(u64);
+    //! impl Clock for FixedClock {
+    //!     fn now_ms(&self) -> u64 { self.0 }
+    //!     async fn sleep_ms(&self, _ms: u64) {}
+    //! }
+    //!
+    //! let now = 1_764_000_000_000;
+    //! let config = V1Config::new(Environment::Us, "my-client-id", "https://app.example/callback");
+    //! let mut sign_in = V1SignIn::new(config, SecretString::new("the-hash"))?;
+    //! let mut entropy = SeededEntropy::new([7; 32]); // hosts pass OS randomness
+    //! let url = sign_in.start(&mut entropy, now)?;
+    //! assert!(url.starts_with("https://www.myworkboard.com/wb/oauth/authorize?client_id=my-client-id&"));
+    //!
+    //! // ... the user signs in; the browser lands on the redirect URI:
+    //! let state = sign_in.pending().map(|p| p.state.expose().to_string()).unwrap_or_default();
+    //! sign_in.handle_redirect(&format!("https://app.example/callback?code=the-code&state={state}"), now + 30_000)?;
+    //!
+    //! futures_executor::block_on(drive(&mut sign_in, &FakeWorkBoard, &FixedClock(now + 31_000)));
+    //! match sign_in.poll_result() {
+    //!     Some(Ok(V1Outcome::SignedIn(credentials))) => {
+    //!         assert_eq!(credentials.access_token().expose(), "the-token");
+    //!         assert_eq!(credentials.scope(), Some("all"));
+    //!     }
+    //!     other => panic!("unexpected {other:?}"),
+    //! }
+    //! # Ok::<(), workboard_core::Error>(())
+    //! ```
+
+    pub use super::v1_impl::{
+        checked_revoke_request, handle_revoke_response, start_authorization, RevokeOutcome,
+        V1Config, V1Outcome, V1SignIn,
+    };
+}
+#[path = "v1.rs"]
+pub(crate) mod v1_impl;
 pub(crate) mod www_authenticate;

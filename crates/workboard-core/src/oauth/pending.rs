@@ -62,7 +62,7 @@ pub struct PendingAuthorization {
     pub scopes: Vec<String>,
     /// Set once a redirect carrying the right `state` was handled (single use).
     #[serde(default)]
-    pub completed: bool,
+    pub(crate) completed: bool,
     /// Opaque data for the flow that created it (the MCP flow keeps its context here).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub extra: serde_json::Value,
@@ -229,6 +229,12 @@ impl PendingAuthorization {
             scopes,
         );
         PendingAuthorization::new(params, entropy, now_ms)
+    }
+
+    /// Whether a redirect with its `state` was handled (single use: it is spent). Set only by
+    /// [`PendingAuthorization::handle_redirect`]; kept across [`PendingAuthorization::to_json`].
+    pub fn is_completed(&self) -> bool {
+        self.completed
     }
 
     /// Whether it has expired at `now_ms`.
