@@ -12,7 +12,6 @@ files=(
   crates/workboard-native/src/client.rs
   crates/workboard-native/src/signin.rs
   bindings/ffi/src/client.rs
-  bindings/ffi/src/mcp.rs
   bindings/wasm/src/client.rs
   bindings/wasm/src/mcp.rs
   bindings/wasm/src/v1.rs

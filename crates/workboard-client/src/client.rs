@@ -309,11 +309,21 @@ impl<H: Host> Client<H> {
             }
             Err(e) => return Err(e),
         };
+        // A restored session: what the server said when it was initialized.
+        let session = conn.session();
+        let server = match (&session.server_info, &session.protocol_version) {
+            (Some(info), Some(version)) => Some(ServerInfo {
+                name: info.name.clone(),
+                version: info.version.clone(),
+                protocol_version: version.clone(),
+            }),
+            _ => None,
+        };
         let state = State {
             // As the connection bound them.
             credentials: conn.credentials().cloned(),
             auth,
-            server: None,
+            server,
             session: conn.save_state(),
             store_error: None,
             pending_sets: 0,
@@ -369,8 +379,8 @@ impl<H: Host> Client<H> {
     }
 
     /// Opens the session (`initialize`, unless restored) and pings; returns the server's
-    /// info when this client initialized the session (`None` when it was restored). Like
-    /// every call, it is submitted when this returns.
+    /// info (from the saved session when it was restored; `None` only for a saved session
+    /// without it). Like every call, it is submitted when this returns.
     pub fn connect(&self) -> impl Future<Output = Result<Option<ServerInfo>, Error>> + use<H> {
         let ping = self.ping();
         let shared = self.shared.clone();
@@ -497,7 +507,8 @@ impl<H: Host> Client<H> {
         self.shared.state().auth.clone()
     }
 
-    /// The server's info, once this client initialized the session.
+    /// The server's info, once the session was initialized (by this client or, restored,
+    /// by an earlier one).
     pub fn server_info(&self) -> Option<ServerInfo> {
         self.shared.state().server.clone()
     }

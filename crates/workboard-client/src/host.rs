@@ -49,7 +49,8 @@ pub trait Host: 'static {
     fn credentials_changed(&self, _credentials: Option<&Credentials>) {}
 
     /// Delivers a result to a waiting caller: `deliver` wakes it. UniFFI wraps this in its
-    /// process-exit guard; everyone else just calls it.
+    /// process-exit guard; everyone else just calls it. A result not delivered is leaked,
+    /// not dropped (dropping it would wake the caller too).
     fn hand_over(&self, deliver: &mut dyn FnMut()) {
         deliver()
     }

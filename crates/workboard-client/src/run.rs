@@ -92,6 +92,11 @@ fn deliver<H: Host>(host: &H, reply: Reply, result: Result<CallOutput, Error>) {
             let _ = reply.send(result);
         }
     });
+    // The host declined (UniFFI at process exit): dropping the reply would wake the caller
+    // all the same, so it is leaked instead.
+    if let Some(undelivered) = slot.take() {
+        std::mem::forget(undelivered);
+    }
 }
 
 struct Machine<'a, 't, H: Host> {

@@ -128,6 +128,10 @@ fn a_restarted_client_restores_the_session_from_the_store() {
     let h2 = host(transport.clone());
     *h2.store.lock().unwrap() = saved;
     let (again, mut pool) = start(personal(), h2);
+    let info = again
+        .server_info()
+        .expect("the restored session's server info");
+    assert_eq!(info.name, "fake-mcp");
     pool.run_until(again.list_tools()).unwrap();
     let inits = transport
         .mcp_methods()

@@ -1672,7 +1672,7 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     /**
      * Refreshes OAuth 2.1 credentials now, through the connection's single flight (a
      * refresh already in progress for a 401 is joined, never doubled); stores them and tells
-     * the listener. Credentials that cannot be refreshed fail with `wrong_state`.
+     * the listener. No credentials: `not_signed_in`; credentials that cannot be refreshed: `wrong_state`.
      */
     func refreshMcpCredentials() async throws  -> CredentialsSummary
     
@@ -2079,7 +2079,7 @@ open func ping()async throws   {
     /**
      * Refreshes OAuth 2.1 credentials now, through the connection's single flight (a
      * refresh already in progress for a 401 is joined, never doubled); stores them and tells
-     * the listener. Credentials that cannot be refreshed fail with `wrong_state`.
+     * the listener. No credentials: `not_signed_in`; credentials that cannot be refreshed: `wrong_state`.
      */
 open func refreshMcpCredentials()async throws  -> CredentialsSummary  {
     return
@@ -4535,7 +4535,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_ping() != 59999) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_refresh_mcp_credentials() != 61765) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_refresh_mcp_credentials() != 53100) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_revoke_mcp_credentials() != 38551) {
