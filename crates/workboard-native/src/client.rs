@@ -1,12 +1,11 @@
 //! [`Client`]: an async WorkBoard / MCP client for Rust services and tools.
 //!
-//! The client is a handle (`Clone + Send + Sync`) to one core
-//! [`Connection`] machine run by the core's long-running loop
-//! ([`workboard_core::driver::run`]) on a [`Reactor`] thread. Concurrent calls share the
-//! machine: one `initialize`, one refresh for any number of calls waiting on a 401, one
-//! session. The client adds only the host side: it persists refreshed credentials to the
-//! [`CredentialStore`] (before the refreshed token is used), calls the credentials-changed
-//! hook, and keeps the session state so a restarted process skips `initialize`.
+//! The client is the client layer's handle ([`workboard_client::Client`], `Clone + Send +
+//! Sync`); its driver runs the core's connection machine on a [`Reactor`] thread. Concurrent
+//! calls share the machine: one `initialize`, one refresh for any number of calls waiting on
+//! a 401, one session. Every rule is the layer's; this adapter adds the host side: reqwest
+//! (or any transport), the [`CredentialStore`] (refreshed credentials are saved before the
+//! refreshed token is used), the credentials-changed hook and the reactor.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), workboard_core::Error> {
@@ -138,8 +137,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Whole-call deadline of [`Client::list_tools`] (all pages), [`Client::connect`] /
-    /// [`Client::ping`] and `initialize`; then `timeout`. Default 2 minutes
+    /// Whole-call deadline of [`Client::list_tools`] (all pages),
+    /// [`workboard_client::Client::connect`] / [`workboard_client::Client::ping`] and
+    /// `initialize`; then `timeout`. Default 2 minutes
     /// ([`workboard_core::connection::DEFAULT_REQUEST_TIMEOUT_MS`]); `Duration::MAX`: none.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.config.request_timeout_ms = Some(ms(timeout));
@@ -206,7 +206,8 @@ impl ClientBuilder {
 }
 
 /// An async MCP + REST client. Cheap to clone; clones share the session. Dropping the last
-/// clone ends its loop (the session is kept: call [`Client::close`] to delete it).
+/// clone ends its loop (the session is kept: call [`workboard_client::Client::close`] to
+/// delete it).
 /// Dropping a call's future before it completes cancels the call (`notifications/cancelled`
 /// when its request is in flight), so `tokio::time::timeout` and `select!` work as expected.
 ///

@@ -1,14 +1,17 @@
-//! Interactive sign-in for native apps and tools: the core's WorkBoard v1 and OAuth 2.1 for
-//! MCP machines, run with the [`ReqwestTransport`], the system clock and OS entropy, with the
-//! user's approval obtained through an [`Approver`].
+//! Interactive sign-in for native apps and tools: the client layer's
+//! [`workboard_client::flows`] (the core's WorkBoard v1 and OAuth 2.1 for MCP machines), run
+//! with the [`ReqwestTransport`], the system clock and OS entropy, with the user's approval
+//! obtained through an [`Approver`].
 //!
 //! The redirect URI decides how the redirect comes back: a loopback URI
-//! (`http://127.0.0.1:8765/callback`, RFC 8252) is served by a [`LoopbackListener`] bound
+//! (`http://127.0.0.1:8765/callback`, RFC 8252) is served by a
+//! [`LoopbackListener`](crate::loopback::LoopbackListener) bound
 //! *before* the browser is opened; it hands each redirect to the flow's `handle_redirect` and
 //! keeps waiting past forged ones (no or wrong `state`). [`Approver::Headless`] instead follows
 //! the authorization URL itself and takes the redirect from the server's `Location` — only an
 //! auto-approving server (a simulator, a CI fixture) does that; each hop is checked by the
-//! core's [`RedirectFollower`] before it is requested.
+//! core's [`RedirectFollower`](workboard_core::urlpolicy::RedirectFollower) before it is
+//! requested.
 
 use workboard_client::flows;
 use workboard_core::oauth::flow::{AuthContext, McpAuthConfig};
