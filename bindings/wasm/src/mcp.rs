@@ -72,7 +72,8 @@ impl WorkboardClient {
     }
 
     /// Opens the MCP session (`initialize`, unless restored from the store) and pings.
-    /// Resolves to what the server said about itself, or undefined for a restored session.
+    /// Resolves to what the server said about itself (from the stored session when it was
+    /// restored).
     #[wasm_bindgen(unchecked_return_type = "Promise<ServerInfo | undefined>")]
     pub fn connect(&self) -> Promise {
         let connect = self.client.connect();

@@ -260,7 +260,8 @@ test('a store keeps credentials and the session: a new client restores both (no 
   assert.ok(saved.has('session'));
   const b = new WorkboardClient({ store, fetch: mockMcp(methods) });
   assert.equal(JSON.parse(b.credentialsJson()).token, 'tok_store');
-  assert.equal(await b.connect(), undefined, 'a restored session');
+  // A restored session: what the server said when it was initialized, without initialize.
+  assert.deepEqual(await b.connect(), { name: 'mock', version: '7', protocolVersion: '2025-11-25' });
   assert.deepEqual(methods, ['initialize', 'notifications/initialized', 'ping', 'ping']);
   assert.equal(b.storeError(), undefined);
   b.clearCredentials();
