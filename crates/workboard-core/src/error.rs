@@ -707,7 +707,7 @@ impl Error {
             Error::Timeout { .. } => "The server did not answer in time (a slow tool or a stream that never delivered the result): try again later, or allow more time (ConnectionConfig call_timeout_ms / request_timeout_ms).".into(),
             Error::ToolListTooLarge { .. } => "The server lists more tools than this client accepts; if that many are expected, raise ConnectionConfig max_tools / max_tool_list_bytes, otherwise check the server.".into(),
             Error::NoClientIdentity { .. } => "This server has no dynamic registration: create an app in WorkBoard → Settings → Custom Integrations → App and pass its client_id (and, on a server, its client hash).".into(),
-            Error::Storage { .. } => "Check the credential store (file permissions, disk space, Keychain/Keystore access, the app's CredentialStore implementation). The refreshed credentials are still used in memory; save them yourself if the store stays unavailable.".into(),
+            Error::Storage { .. } => "Check the credential store (file permissions, disk space, Keychain/Keystore access, the app's CredentialStore implementation). Credentials that could not be saved are still used in memory; save them yourself if the store stays unavailable.".into(),
             Error::ClientStopped => "This client was closed: create a new client to continue.".into(),
             Error::UnsupportedTokenType(_) => "The server issued a token type this SDK cannot use; only bearer tokens are supported.".into(),
             _ => return None,
