@@ -397,6 +397,8 @@ pub struct Connection {
     next_handle: u64,
     next_http: u64,
     next_rpc: i64,
+    /// A restored session: JSON-RPC ids continue from a clock-based base (see `send_call`).
+    rpc_base_pending: bool,
     closing: Option<CallHandle>,
     closed: bool,
     last_now_ms: u64,
@@ -446,6 +448,7 @@ impl Connection {
             next_handle: 1,
             next_http: 0,
             next_rpc: 0,
+            rpc_base_pending: false,
             closing: None,
             closed: false,
             last_now_ms: 0,
@@ -461,6 +464,7 @@ impl Connection {
                     jsonrpc::negotiate(v)?;
                 }
                 conn.session = saved.session;
+                conn.rpc_base_pending = conn.session.is_initialized();
             } else {
                 conn.diag("saved state is for another server URL; ignoring it".into());
             }
@@ -960,6 +964,14 @@ impl Connection {
         if let Some(old) = call.rpc_id.take() {
             self.rpc_index.remove(&old);
         }
+        if std::mem::take(&mut self.rpc_base_pending) {
+            // Ids must not repeat within a session, and a restored session was used by an
+            // earlier process whose counter is lost: continue from the clock (ms × 1000), so
+            // a later process starts above every id an earlier one could have sent at up to
+            // 1000 requests per ms. Below 2^53 (JavaScript peers) for dates before 2248.
+            let base = i64::try_from(self.last_now_ms.min(1 << 43)).unwrap_or(0) * 1000;
+            self.next_rpc = self.next_rpc.max(base);
+        }
         self.next_rpc += 1;
         let rpc = JsonRpcId::Number(self.next_rpc);
         call.sent_generation = generation;
@@ -1436,6 +1448,11 @@ impl Connection {
     fn complete(&mut self, h: CallHandle, outcome: Result<Value, jsonrpc::RpcError>, now_ms: u64) {
         let value = match outcome {
             Ok(v) => v,
+            Err(e) if e.code == UNSUPPORTED_PROTOCOL_VERSION => {
+                let err = unsupported_version(e.data.as_ref());
+                self.fail(h, err);
+                return;
+            }
             Err(e) => {
                 self.fail(
                     h,
@@ -1720,18 +1737,60 @@ fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
 }
 
 fn http_status(resp: &HttpResponse, url: &str) -> Error {
-    let detail = serde_json::from_slice::<Value>(&resp.body)
-        .ok()
-        .and_then(|v| {
-            v.pointer("/error/message")
-                .or_else(|| v.get("error_description"))
-                .or_else(|| v.get("error"))
-                .and_then(Value::as_str)
-                .map(|s| s.chars().take(200).collect::<String>())
-        });
+    let json = serde_json::from_slice::<Value>(&resp.body).ok();
+    if let Some(e) = json.as_ref().and_then(|v| v.get("error")) {
+        if e.get("code").and_then(Value::as_i64) == Some(UNSUPPORTED_PROTOCOL_VERSION) {
+            return unsupported_version(e.get("data"));
+        }
+    }
+    let detail = match &json {
+        Some(v) => v
+            .pointer("/error/message")
+            .or_else(|| v.get("error_description"))
+            .or_else(|| v.get("error"))
+            .and_then(Value::as_str)
+            .map(|s| s.chars().take(200).collect::<String>()),
+        None => plain_text_detail(&resp.body),
+    };
     Error::HttpStatus {
         status: resp.status,
         url: redact_url(url),
         detail,
     }
+}
+
+/// MCP's `UnsupportedProtocolVersionError` (2026-07-28; also sent by dual-era servers to a
+/// legacy `initialize`).
+const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+
+/// The versions a server said it supports (`data.supported`), as an error that names them.
+fn unsupported_version(data: Option<&Value>) -> Error {
+    let supported: Vec<String> = data
+        .and_then(|d| d.get("supported"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .take(16)
+                .map(|s| s.chars().take(40).collect())
+                .collect()
+        })
+        .unwrap_or_default();
+    let named = if supported.is_empty() {
+        "(the server did not say which)".to_string()
+    } else {
+        supported.join(", ")
+    };
+    Error::UnsupportedProtocolVersion(named)
+}
+
+/// The first line of a short plain-text body (a proxy's or a server's own words), without
+/// control characters; none for HTML pages or binary bodies.
+fn plain_text_detail(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body.get(..body.len().min(1024))?).ok()?;
+    let line = text.trim().lines().next()?.trim();
+    if line.is_empty() || line.starts_with('<') {
+        return None;
+    }
+    Some(line.chars().filter(|c| !c.is_control()).take(200).collect())
 }

@@ -1284,3 +1284,105 @@ fn refresh_asked_while_the_token_endpoint_is_down_backs_off_then_fails() {
         "token_endpoint_unreachable"
     );
 }
+
+/// A modern-only server answers a legacy `initialize` with MCP's
+/// `UnsupportedProtocolVersionError` (-32022), as HTTP 400 or inside a 200.
+#[test]
+fn unsupported_protocol_version_error_names_the_servers_versions() {
+    for status in [400u16, 200] {
+        let mut c = personal();
+        let h = c.list_tools(T0);
+        let reqs = drain(&mut c);
+        assert_eq!(method(&reqs[0]), "initialize");
+        let id = rpc_id(&reqs[0]);
+        let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32022,
+            "message": "Unsupported protocol version",
+            "data": {"supported": ["2026-07-28"], "requested": "2025-11-25"}}});
+        c.handle_response(reqs[0].id, Ok(json(status, body)), T0);
+        let e = take(&mut c, h).unwrap_err();
+        assert_eq!(e.code(), "unsupported_protocol_version", "HTTP {status}");
+        let info = e.info();
+        assert!(info.message.contains("2026-07-28"), "{}", info.message);
+        let hint = info.hint.unwrap_or_default();
+        assert!(hint.contains("2025-11-25"), "{hint}");
+    }
+}
+
+#[test]
+fn a_plain_text_error_body_is_kept_as_the_detail_but_not_an_html_page() {
+    let mut c = personal();
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    let text = "Unsupported protocol version (supported versions: 2026-07-28)\n\u{7}more";
+    c.handle_response(
+        reqs[0].id,
+        Ok(HttpResponse::new(
+            400,
+            vec![("Content-Type".into(), "text/plain".into())],
+            text.as_bytes().to_vec(),
+        )),
+        T0,
+    );
+    let e = take(&mut c, h).unwrap_err();
+    assert_eq!(e.code(), "http_status");
+    let msg = e.to_string();
+    assert!(msg.contains("supported versions: 2026-07-28"), "{msg}");
+    assert!(!msg.contains("more"), "first line only: {msg}");
+    let mut c = personal();
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    c.handle_response(
+        reqs[0].id,
+        Ok(HttpResponse::new(
+            502,
+            vec![("Content-Type".into(), "text/html".into())],
+            b"<html><body>Bad gateway</body></html>".to_vec(),
+        )),
+        T0,
+    );
+    let msg = take(&mut c, h).unwrap_err().to_string();
+    assert!(!msg.contains("<html>"), "{msg}");
+}
+
+/// JSON-RPC ids must not repeat within a session: a restored session (used by an earlier
+/// process) continues from a clock-based base, and a later process starts above it.
+#[test]
+fn a_restored_session_never_reuses_an_earlier_process_s_request_ids() {
+    let state =
+        json!({"server_url": MCP_URL, "session_id": "shared", "protocol_version": "2025-11-25"})
+            .to_string();
+    let ids_at = |now: u64, calls: usize| -> Vec<i64> {
+        let mut c = Connection::new(
+            ConnectionConfig::new(MCP_URL)
+                .credentials(Credentials::personal("t"))
+                .restored_state(state.clone()),
+        )
+        .unwrap();
+        for _ in 0..calls {
+            c.ping(now);
+        }
+        drain(&mut c)
+            .iter()
+            .map(|r| rpc_id(r).as_i64().unwrap())
+            .collect()
+    };
+    let first = ids_at(T0, 3);
+    let second = ids_at(T0 + 1, 3);
+    assert!(first.windows(2).all(|w| w[0] < w[1]), "{first:?}");
+    assert!(
+        first.iter().all(|i| *i > 1),
+        "not restarting at 1: {first:?}"
+    );
+    assert!(
+        second[0] > *first.last().unwrap(),
+        "{first:?} then {second:?}"
+    );
+    assert!(
+        second.iter().all(|i| *i < (1_i64 << 53)),
+        "safe in JavaScript: {second:?}"
+    );
+    // A new session still numbers from 1 (transcripts keep their bodies).
+    let mut fresh = personal();
+    fresh.ping(T0);
+    assert_eq!(rpc_id(&drain(&mut fresh)[0]), json!(1));
+}
