@@ -41,6 +41,11 @@ use workboard_core::probe;
 use workboard_core::secret::SecretString;
 use workboard_core::untrusted::Clip;
 
+/// A server that accepts `initialize` and then refuses the session's requests (HTTP 4xx) most
+/// often speaks another MCP revision: a modern-only (2026-07-28) server rejects the legacy
+/// session this SDK opens.
+const HINT_PROTOCOL_REFUSED: &str = "The server accepted initialize but refuses the session's requests: it may speak only another MCP protocol revision (a 2026-07-28-only server rejects the 2025-11-25 session this version opens). Check the server's supported versions (or its legacy mode), or the server URL.";
+
 /// A row of the seed's troubleshooting table (or `Other`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,6 +120,9 @@ pub struct Observation {
     pub initialize_status: Option<u16>,
     /// A problem with the `initialize` response body (protocol error), if any.
     pub initialize_problem: Option<String>,
+    /// Status of `notifications/initialized` (a server that accepts the session answers 2xx).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initialized_status: Option<u16>,
     /// Status of `tools/list`.
     pub tools_list_status: Option<u16>,
     /// Number of tools on the first `tools/list` page.
@@ -261,14 +269,32 @@ pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
             "tools/list was forbidden (403)".into(),
             HINT_NO_TOOLS.into(),
         ),
-        (Some(s), None) if !(200..300).contains(&s) => d(
+        // Every tool call fails the same way: an error, not a warning; WorkBoard's role hint
+        // only where the server refused the token's access (401 after initialize).
+        (Some(401), None) => d(
             R::NoToolsListed,
-            W,
+            E,
             "tools_list_failed",
-            format!("tools/list answered HTTP {s}"),
+            "tools/list answered HTTP 401 after initialize".into(),
             HINT_NO_TOOLS.into(),
         ),
+        (Some(s), None) if !(200..300).contains(&s) => d(
+            R::Other,
+            E,
+            "tools_list_failed",
+            format!("tools/list answered HTTP {s}: every tool call will fail the same way"),
+            HINT_PROTOCOL_REFUSED.into(),
+        ),
         _ => {}
+    }
+    if let Some(s) = o.initialized_status.filter(|s| !(200..300).contains(s)) {
+        d(
+            R::Other,
+            E,
+            "initialized_refused",
+            format!("notifications/initialized answered HTTP {s}: the server does not accept this MCP session"),
+            HINT_PROTOCOL_REFUSED.into(),
+        );
     }
     if o.node_missing {
         d(
@@ -652,7 +678,7 @@ impl Doctor {
                     Err(e) => self.obs.initialize_problem = Some(e.to_string()),
                 }
             }
-            ProbeKind::Initialized => {}
+            ProbeKind::Initialized => self.obs.initialized_status = Some(status),
             ProbeKind::ToolsList => {
                 self.obs.tools_list_status = Some(status);
                 if (200..300).contains(&status) {

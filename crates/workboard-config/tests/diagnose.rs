@@ -122,15 +122,22 @@ fn row_no_tools() {
         ..healthy()
     });
     assert_eq!((d.row, d.code.as_str()), (R::NoToolsListed, "forbidden"));
+    // A 400 after initialize is not a WorkBoard role problem: every tool call fails the same
+    // way (a modern-only server refusing the legacy session), so it is an error.
     let d = one(&Observation {
         tools_list_status: Some(400),
         tools_count: None,
         ..healthy()
     });
-    assert_eq!(
-        (d.row, d.code.as_str()),
-        (R::NoToolsListed, "tools_list_failed")
-    );
+    assert_eq!((d.row, d.code.as_str()), (R::Other, "tools_list_failed"));
+    assert_eq!(d.severity, DiagnosisSeverity::Error);
+    assert!(d.fix.contains("2026-07-28"), "{}", d.fix);
+    let d = one(&Observation {
+        initialized_status: Some(400),
+        ..healthy()
+    });
+    assert_eq!((d.row, d.code.as_str()), (R::Other, "initialized_refused"));
+    assert_eq!(d.severity, DiagnosisSeverity::Error);
 }
 
 #[test]
