@@ -238,11 +238,6 @@ impl Ctx {
         workboard_core::http::redact_url(&self.mcp_url)
     }
 
-    pub fn require_credentials(&self) -> Result<Credentials, CliError> {
-        self.load_credentials()?
-            .ok_or_else(|| workboard_core::Error::NotSignedIn.into())
-    }
-
     /// Prints a result that may also be a failure (findings, a tool error): without a
     /// failure as [`Ctx::print`]; with one, `--json` prints a single line
     /// `{"ok":false,"error":..,"result":..}` and the human form prints the text, then the

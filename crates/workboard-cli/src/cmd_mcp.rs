@@ -7,8 +7,11 @@ use crate::app::Ctx;
 use crate::output::{progress, CliError};
 
 /// A client on the stored credentials (refreshed credentials are saved back to the store).
+/// Without any, it still talks to the server (one that needs no sign-in answers; one that
+/// does answers 401: `not_signed_in`).
 pub fn client(ctx: &Ctx) -> Result<Client, CliError> {
-    ctx.require_credentials()?;
+    // A store that cannot be read is an error here, before anything is sent.
+    ctx.load_credentials()?;
     // One short-lived reactor thread for this process (the CLI makes one client).
     let reactor = Reactor::new(1)?;
     Ok(Client::builder()

@@ -1215,7 +1215,7 @@ fn typescript_sdk_server_initialize_list_and_call_in_sse_and_json_modes() {
         let case = Case::new(&["--server", &server.url]);
         let mode = if json_response { "json" } else { "sse" };
 
-        // Before a token is stored: not signed in, nothing sent.
+        // Before a token is stored: the server answers 401 to a request without one.
         case.run(&["--json", "tools"]).error(3, "not_signed_in");
 
         case.set_token(token);

@@ -1163,6 +1163,10 @@ impl Connection {
     }
 
     fn unauthorized(&self, www: Option<&str>) -> Error {
+        // Nothing was presented: the server wants a sign-in, the token was not "wrong".
+        if self.credentials.is_none() {
+            return Error::NotSignedIn;
+        }
         Error::Unauthorized {
             url: redact_url(&self.url),
             error: www.and_then(parse_bearer).and_then(|b| b.error),

@@ -430,9 +430,10 @@ async fn set_credentials_saves_them_and_later_calls_use_them() {
         .store(store.clone())
         .build()
         .unwrap();
+    // No credentials yet: the server's 401 means "sign in", not a wrong token.
     assert_eq!(
         client.list_tools().await.unwrap_err().code(),
-        "unauthorized"
+        "not_signed_in"
     );
     // Credentials of another server are refused and nothing is saved.
     let foreign = Credentials::personal(DEMO_PERSONAL_TOKEN)

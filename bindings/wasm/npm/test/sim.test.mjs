@@ -130,7 +130,7 @@ test('personal token: a role without access lists no tools', async () => {
 
 test('OAuth 2.1 sign-in, then tools are listed with the issued token', async () => {
   const c = new WorkboardClient({ environment: sim.url });
-  await assert.rejects(c.listTools(), (e) => e.code === 'unauthorized');
+  await assert.rejects(c.listTools(), (e) => e.code === 'not_signed_in' && e.kind === 'needs_sign_in');
   const start = await c.startMcpSignIn({ redirectUri: 'http://127.0.0.1:9/cb', clientId: 'web-public' });
   await c.completeMcpSignIn(null, await consent(start.url));
   assert.ok((await c.listTools()).length > 0);
