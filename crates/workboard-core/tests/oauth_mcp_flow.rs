@@ -1459,3 +1459,70 @@ fn token_endpoint_errors_never_echo_request_secrets() {
         .unwrap_err();
     assert_clean(&e, &["CODE-STATELESS-9", "VERIFIER-STATELESS-9"]);
 }
+
+/// A server that opens a session to anyone and protects its tools: the probe's anonymous
+/// `initialize` succeeds, its `tools/list` on that session answers 401, and discovery starts
+/// from that challenge (was: "the server did not ask for authorization").
+#[test]
+fn a_session_open_to_anyone_with_protected_tools_still_asks_for_sign_in() {
+    let mut s = generic_server(prm(None), as_meta(json!({})));
+    s.routes.remove(MCP);
+    s.on(
+        MCP,
+        HttpResponse::new(
+            200,
+            vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Mcp-Session-Id".into(), "anon-1".into()),
+            ],
+            r#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"s","version":"1"}}}"#,
+        ),
+    )
+    .on(
+        MCP,
+        HttpResponse::new(
+            401,
+            vec![(
+                "WWW-Authenticate".into(),
+                "Bearer error=\"invalid_token\", scope=\"tools:read\"".into(),
+            )],
+            "",
+        ),
+    );
+    let (_, events) = start(generic_config(None), &mut s);
+    let url = authorize_url(&events);
+    let tools_probe = &s.log[1];
+    assert_eq!(tools_probe.url, MCP);
+    assert!(String::from_utf8_lossy(&tools_probe.body).contains("tools/list"));
+    assert_eq!(tools_probe.header("Mcp-Session-Id"), Some("anon-1"));
+    assert!(tools_probe.header("authorization").is_none());
+    let scope = url
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    assert!(
+        scope.contains("tools:read"),
+        "the challenge's scope is asked for: {scope}"
+    );
+}
+
+#[test]
+fn a_server_whose_tools_need_no_sign_in_is_not_required() {
+    let mut s = Server::default();
+    s.on(
+        MCP,
+        HttpResponse::json(200, &json!({"jsonrpc": "2.0", "id": 0, "result": {}})),
+    )
+    .on(
+        MCP,
+        HttpResponse::json(
+            200,
+            &json!({"jsonrpc": "2.0", "id": 1, "result": {"tools": []}}),
+        ),
+    );
+    let (flow, events) = start(generic_config(None), &mut s);
+    assert!(matches!(events[..], [McpAuthEvent::NotRequired]));
+    assert!(flow.is_finished());
+    assert_eq!(s.log.len(), 2, "initialize, then tools/list");
+}

@@ -353,7 +353,9 @@ pub struct McpAuthConfig {
     /// Client identity and redirect URI.
     pub client: ClientConfig,
     /// A `WWW-Authenticate` value from a 401 the app already received. When `None`, the flow
-    /// first probes the server (an unauthenticated `initialize`) to obtain one.
+    /// first probes the server to obtain one: an unauthenticated `initialize`, and when that is
+    /// accepted, `tools/list` on the session it opened (servers that open sessions to anyone
+    /// and protect their tools challenge there).
     pub www_authenticate: Option<String>,
     /// Which hosts may use named issuer allowances (default: WorkBoard US and EU).
     pub issuer_policy: IssuerPolicy,
@@ -450,6 +452,8 @@ type Secrets = (Vec<u8>, Pkce);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Probe,
+    /// The anonymous `initialize` was accepted: does `tools/list` need authorization?
+    ProbeTools,
     Prm,
     AsMeta,
     Register,
@@ -781,6 +785,47 @@ impl McpAuthFlow {
         self.send(req, Phase::Probe);
     }
 
+    /// `tools/list` on the session the anonymous `initialize` opened (its id, if any, and
+    /// the version this SDK asked for; the body of the answer is not needed).
+    fn send_tools_probe(&mut self, initialized: &HttpResponse) {
+        let id = self.alloc_id();
+        let mut headers = vec![
+            ("Content-Type".into(), "application/json".into()),
+            (
+                "Accept".into(),
+                "application/json, text/event-stream".into(),
+            ),
+            ("MCP-Protocol-Version".into(), MCP_PROTOCOL_VERSION.into()),
+        ];
+        if let Some(sid) = initialized
+            .header("mcp-session-id")
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| (0x21..=0x7e).contains(&b)))
+        {
+            headers.push(("Mcp-Session-Id".into(), sid.to_string()));
+        }
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+        let req = HttpRequest {
+            id,
+            method: Method::Post,
+            url: self.server_url.to_string(),
+            headers,
+            body: body.to_string().into_bytes(),
+        };
+        self.send(req, Phase::ProbeTools);
+    }
+
+    /// The tools probe: a 401/403 challenge starts discovery; anything else means the server
+    /// asks for no authorization (a failure there is not an authorization matter).
+    fn on_tools_probe(&mut self, resp: HttpResponse) {
+        if resp.status == 401 || resp.status == 403 {
+            self.challenge = crate::oauth::www_authenticate::bearer_from_response(&resp);
+            self.start_prm();
+            return;
+        }
+        self.phase = Phase::Done;
+        self.events.push_back(McpAuthEvent::NotRequired);
+    }
+
     fn start_prm(&mut self) {
         let rm = self
             .challenge
@@ -838,8 +883,8 @@ impl McpAuthFlow {
 
     fn on_probe(&mut self, resp: HttpResponse) {
         if resp.is_success() {
-            self.phase = Phase::Done;
-            self.events.push_back(McpAuthEvent::NotRequired);
+            // Many servers open a session to anyone and protect the tools: ask for them.
+            self.send_tools_probe(&resp);
             return;
         }
         if resp.status == 401 || resp.status == 403 {
@@ -1215,6 +1260,7 @@ impl SansIo for McpAuthFlow {
         .unwrap_or_default();
         match self.phase {
             Phase::Probe => self.on_probe(resp),
+            Phase::ProbeTools => self.on_tools_probe(resp),
             Phase::Prm => self.on_prm(resp, &url),
             Phase::AsMeta => self.on_as(resp, &url),
             Phase::Register => self.on_register(resp),
