@@ -240,8 +240,8 @@ impl WorkboardClient {
     /// of any kind connects too.
     pub async fn connect(self: Arc<Self>) -> Res<McpServerInfo> {
         let info = self.client.connect().await?;
+        // A restored session carries the info too (the layer restores it).
         info.map(McpServerInfo::from)
-            .or_else(|| McpServerInfo::of_session(&self.client.session_state()))
             .ok_or_else(|| wrong_state("connect", "the server's info is unknown"))
     }
 

@@ -433,16 +433,3 @@ impl From<client::ServerInfo> for McpServerInfo {
         }
     }
 }
-
-impl McpServerInfo {
-    /// The server's info in a saved session state (a session restored without `initialize`).
-    pub(crate) fn of_session(state_json: &str) -> Option<McpServerInfo> {
-        let v: Value = serde_json::from_str(state_json).ok()?;
-        let text = |v: &Value| v.as_str().map(str::to_string);
-        Some(McpServerInfo {
-            name: text(&v["server_info"]["name"])?,
-            version: text(&v["server_info"]["version"])?,
-            protocol_version: text(&v["protocol_version"])?,
-        })
-    }
-}
