@@ -359,18 +359,21 @@ impl<H: Host> Client<H> {
     }
 
     /// Step-up after a 403 `insufficient_scope`: a new authorization URL asking for `scope`
-    /// besides those granted. Complete it like a sign-in.
+    /// besides those granted. Complete it like a sign-in. Works from the sign-in this client
+    /// made or, after a restart, from the stored OAuth context.
     pub fn step_up_mcp_sign_in(&self, scope: &str) -> Result<McpSignInStart, Error> {
-        let mut flow = self
-            .shared
-            .state()
-            .mcp_flow
-            .take()
-            .ok_or_else(|| Error::WrongState {
-                action: "step up".into(),
-                state: "no MCP sign-in on this client".into(),
-            })?;
         let now = self.shared.now();
+        let held = self.shared.state().mcp_flow.take();
+        let mut flow = match held {
+            Some(f) => f,
+            None => {
+                let ctx = self.auth_context().ok_or_else(|| Error::WrongState {
+                    action: "step up".into(),
+                    state: "no MCP sign-in on this client and no stored OAuth context".into(),
+                })?;
+                McpAuthFlow::from_context(ctx, &mut HostEntropy(&self.shared.host), now)?
+            }
+        };
         let result = flow
             .step_up(scope, &mut HostEntropy(&self.shared.host), now)
             .and_then(|()| self.absorb(&mut flow))

@@ -245,3 +245,49 @@ fn credentials_for_another_server_are_refused_and_change_nothing() {
     let now = client.credentials().unwrap();
     assert_eq!(now.access_token().expose(), "personal-token");
 }
+
+/// A 403 `insufficient_scope` after a restart (no sign-in held by this client, only the stored
+/// OAuth context): step-up starts from the context and asks for the new scope too.
+#[test]
+fn step_up_after_a_restart_starts_from_the_stored_context() {
+    use workboard_core::testing::status_response;
+    let transport = ScriptedTransport::new(|r| {
+        let m = workboard_core::testing::rpc_method(r);
+        Ok(match m.as_str() {
+            "initialize" => workboard_core::testing::json_response(
+                200,
+                &json!({"jsonrpc": "2.0", "id": 1, "result": {"protocolVersion": "2025-11-25",
+                    "capabilities": {}, "serverInfo": {"name": "s", "version": "1"}}}),
+            ),
+            "tools/call" => status_response(
+                403,
+                &[(
+                    "WWW-Authenticate",
+                    "Bearer error=\"insufficient_scope\", scope=\"goals:write\"",
+                )],
+            ),
+            _ => status_response(202, &[]),
+        })
+    });
+    let mut ctx = auth_context();
+    ctx.scopes = Some("goals:read".into());
+    let config = ClientConfig::for_server(MCP_URL)
+        .credentials(oauth_credentials("at-0", Some("rt-0"), None))
+        .auth(ctx);
+    let (client, mut pool) = start(config, host(transport));
+    let e = pool
+        .run_until(client.call_tool("update_goal", json!({})))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::StepUpRequired);
+    let start = client.step_up_mcp_sign_in("goals:write").unwrap();
+    let url = url::Url::parse(&start.url).unwrap();
+    let scope: String = url
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert!(
+        scope.contains("goals:read") && scope.contains("goals:write"),
+        "{scope}"
+    );
+}
