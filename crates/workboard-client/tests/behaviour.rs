@@ -17,13 +17,12 @@ use std::pin::Pin;
 
 use futures_executor::LocalPool;
 use futures_util::task::LocalSpawnExt;
-use runner::{Adapter, BoxFut, Outcome, ScenarioStore, ScenarioTransport};
+use runner::{token_of, Adapter, BoxFut, Outcome, ScenarioStore, ScenarioTransport};
 use serde_json::{json, Value};
-use workboard_client::{Client, ClientConfig, Host, McpSignInOptions};
+use workboard_client::{Client, ClientConfig, Host};
 use workboard_core::oauth::flow::AuthContext;
-use workboard_core::oauth::pending::AuthorizationCode;
 use workboard_core::testing::{SimClock, T0};
-use workboard_core::{Credentials, Dialect, Error, SecretString};
+use workboard_core::{Credentials, Error, SecretString};
 
 struct TestHost {
     transport: ScenarioTransport,
@@ -60,29 +59,7 @@ struct Layer {
 }
 
 fn err(e: Error) -> (String, String) {
-    (e.code().to_string(), kind_name(&e))
-}
-
-/// The snake_case name of an error's kind (as the bindings spell it).
-fn kind_name(e: &Error) -> String {
-    let k = format!("{:?}", e.kind());
-    let mut out = String::new();
-    for (i, c) in k.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
-fn token_of(c: &Credentials) -> String {
-    let v: Value = serde_json::from_str(&c.to_json()).unwrap();
-    v.get("access_token")
-        .or_else(|| v.get("token"))
-        .and_then(Value::as_str)
-        .unwrap()
-        .to_string()
+    runner::outcome_error(e)
 }
 
 impl Adapter for Layer {
@@ -184,9 +161,7 @@ impl Adapter for Layer {
         o: &Value,
     ) -> Pin<Box<dyn Future<Output = Result<(String, String, String), (String, String)>> + 'a>>
     {
-        let mut opts = McpSignInOptions::new(o["redirect_uri"].as_str().unwrap());
-        opts.client_id = o["client_id"].as_str().map(str::to_string);
-        opts.www_authenticate = o["www_authenticate"].as_str().map(str::to_string);
+        let opts = runner::mcp_options(o);
         Box::pin(async move {
             match self.client.start_mcp_sign_in(opts).await {
                 Ok(Some(s)) => Ok((s.url, s.pending_json, s.client_id)),
@@ -207,20 +182,7 @@ impl Adapter for Layer {
     }
 
     fn exchange_v1_code<'a>(&'a self, code: &Value, client_hash: &str) -> BoxFut<'a> {
-        let received = code["received_at_ms"].as_u64().unwrap();
-        let ac = AuthorizationCode {
-            code: SecretString::new(code["code"].as_str().unwrap()),
-            dialect: Dialect::WorkboardV1,
-            redirect_uri: code["redirect_uri"].as_str().unwrap().into(),
-            client_id: code["client_id"].as_str().unwrap().into(),
-            pkce_verifier: None,
-            resource: None,
-            token_endpoint: code["token_endpoint"].as_str().unwrap().into(),
-            scopes: vec![],
-            received_at_ms: received,
-            expires_at_ms: Some(received + 300_000),
-            extra: Value::Null,
-        };
+        let ac = runner::v1_code(code, code["received_at_ms"].as_u64().unwrap());
         let hash = SecretString::new(client_hash);
         Box::pin(async move {
             self.client

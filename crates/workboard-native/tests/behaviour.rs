@@ -15,12 +15,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use runner::{Adapter, BoxFut, Outcome, ScenarioStore, ScenarioTransport};
+use runner::{token_of, Adapter, BoxFut, Outcome, ScenarioStore, ScenarioTransport};
 use serde_json::{json, Value};
-use workboard_client::McpSignInOptions;
 use workboard_core::oauth::flow::AuthContext;
-use workboard_core::oauth::pending::AuthorizationCode;
-use workboard_core::{Credentials, Dialect, Error, SecretString};
+use workboard_core::{Credentials, Error, SecretString};
 use workboard_native::{Client, CredentialStore, StoreError};
 
 struct Store(ScenarioStore);
@@ -50,24 +48,7 @@ struct Native {
 }
 
 fn err(e: Error) -> (String, String) {
-    let k = format!("{:?}", e.kind());
-    let mut kind = String::new();
-    for (i, c) in k.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            kind.push('_');
-        }
-        kind.push(c.to_ascii_lowercase());
-    }
-    (e.code().to_string(), kind)
-}
-
-fn token_of(c: &Credentials) -> String {
-    let v: Value = serde_json::from_str(&c.to_json()).unwrap();
-    v.get("access_token")
-        .or_else(|| v.get("token"))
-        .and_then(Value::as_str)
-        .unwrap()
-        .to_string()
+    runner::outcome_error(e)
 }
 
 impl Adapter for Native {
@@ -177,9 +158,7 @@ impl Adapter for Native {
         o: &Value,
     ) -> Pin<Box<dyn Future<Output = Result<(String, String, String), (String, String)>> + 'a>>
     {
-        let mut opts = McpSignInOptions::new(o["redirect_uri"].as_str().unwrap());
-        opts.client_id = o["client_id"].as_str().map(str::to_string);
-        opts.www_authenticate = o["www_authenticate"].as_str().map(str::to_string);
+        let opts = runner::mcp_options(o);
         Box::pin(async move {
             match self.client.start_mcp_sign_in(opts).await {
                 Ok(Some(s)) => Ok((s.url, s.pending_json, s.client_id)),
@@ -203,19 +182,7 @@ impl Adapter for Native {
         // A real clock: the code was received now (the README's rule for such runners).
         assert!(code["received_at_ms"].is_u64());
         let now = workboard_core::Clock::now_ms(&workboard_native::SystemClock);
-        let ac = AuthorizationCode {
-            code: SecretString::new(code["code"].as_str().unwrap()),
-            dialect: Dialect::WorkboardV1,
-            redirect_uri: code["redirect_uri"].as_str().unwrap().into(),
-            client_id: code["client_id"].as_str().unwrap().into(),
-            pkce_verifier: None,
-            resource: None,
-            token_endpoint: code["token_endpoint"].as_str().unwrap().into(),
-            scopes: vec![],
-            received_at_ms: now,
-            expires_at_ms: Some(now + 300_000),
-            extra: Value::Null,
-        };
+        let ac = runner::v1_code(code, now);
         let hash = SecretString::new(client_hash);
         Box::pin(async move {
             self.client

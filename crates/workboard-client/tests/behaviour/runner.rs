@@ -508,3 +508,54 @@ fn adapter_exchange<'a, A: Adapter>(a: &'a A, code: &Value, hash: &str) -> BoxFu
     );
     a.exchange_v1_code(code, hash)
 }
+
+/// An error as the suite compares it: its code and the snake_case name of its kind.
+pub fn outcome_error(e: workboard_core::Error) -> (String, String) {
+    let k = format!("{:?}", e.kind());
+    let mut kind = String::new();
+    for (i, c) in k.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            kind.push('_');
+        }
+        kind.push(c.to_ascii_lowercase());
+    }
+    (e.code().to_string(), kind)
+}
+
+/// The access token (or personal token) of credentials.
+pub fn token_of(c: &workboard_core::Credentials) -> String {
+    let v: Value = serde_json::from_str(&c.to_json()).unwrap();
+    v.get("access_token")
+        .or_else(|| v.get("token"))
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_string()
+}
+
+/// A step's `options` as the layer's sign-in options.
+pub fn mcp_options(o: &Value) -> workboard_client::McpSignInOptions {
+    let mut opts = workboard_client::McpSignInOptions::new(o["redirect_uri"].as_str().unwrap());
+    opts.client_id = o["client_id"].as_str().map(str::to_string);
+    opts.www_authenticate = o["www_authenticate"].as_str().map(str::to_string);
+    opts
+}
+
+/// A step's v1 `code`, received at `received_at_ms`.
+pub fn v1_code(
+    code: &Value,
+    received_at_ms: u64,
+) -> workboard_core::oauth::pending::AuthorizationCode {
+    workboard_core::oauth::pending::AuthorizationCode {
+        code: workboard_core::SecretString::new(code["code"].as_str().unwrap()),
+        dialect: workboard_core::Dialect::WorkboardV1,
+        redirect_uri: code["redirect_uri"].as_str().unwrap().into(),
+        client_id: code["client_id"].as_str().unwrap().into(),
+        pkce_verifier: None,
+        resource: None,
+        token_endpoint: code["token_endpoint"].as_str().unwrap().into(),
+        scopes: vec![],
+        received_at_ms,
+        expires_at_ms: Some(received_at_ms + 300_000),
+        extra: Value::Null,
+    }
+}
