@@ -80,6 +80,7 @@ use crate::env::{check_secure_url, Environment, EU_BASE, US_BASE};
 use crate::error::Error;
 use crate::http::{redact_url, HttpRequest, HttpResponse, RequestId, TransportError};
 use crate::mcp::jsonrpc::{self, CallToolResult, Implementation, JsonRpcId, Message, Tool};
+use crate::mcp::modern::{self, ParamHeader, ResultType, VersionEra};
 use crate::mcp::session::{self, Limits, SessionInfo, SESSION_HEADER};
 use crate::oauth::flow::AuthContext;
 use crate::oauth::www_authenticate::parse_bearer;
@@ -116,6 +117,29 @@ pub const DEFAULT_CALL_TIMEOUT_MS: u64 = 5 * 60 * 1000;
 /// Default [`ConnectionConfig::request_timeout_ms`] (`initialize`, `tools/list`, `ping`):
 /// 2 minutes.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 2 * 60 * 1000;
+/// Era or version changes one call may go through (a fallback to `initialize`, a retry with
+/// a version the server named): then the call fails with the server's answer.
+pub const MAX_ERA_SWITCHES: u32 = 2;
+/// Longest a `tools/list` result is cached, whatever `ttlMs` the server gave: 24 hours.
+pub const MAX_TOOLS_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+/// Largest tool list (serialized) kept in [`Connection::save_state`].
+pub const MAX_SAVED_TOOLS_BYTES: usize = 256 * 1024;
+
+/// Which MCP era a connection speaks (basic/versioning.mdx).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EraPolicy {
+    /// Dual-era (default): a modern request first; when the server answers it with a 4xx
+    /// without a modern error body, `initialize` (legacy) and the call again. The era found
+    /// is kept with the session state ([`Connection::save_state`]) and probed again when it
+    /// stops working.
+    #[default]
+    Auto,
+    /// Modern only (2026-07-28): a server that does not speak it is an error.
+    Modern,
+    /// Legacy only: always `initialize` (2025-11-25, then what the server offers down to
+    /// 2025-03-26).
+    Legacy,
+}
 
 /// Identifies one call submitted by the app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -141,6 +165,23 @@ pub enum CallOutput {
     /// `refresh` done: the new credentials were announced with
     /// [`ConnectionEvent::CredentialsChanged`] before this result.
     Refreshed,
+    /// `discover`: what the server speaks.
+    Discovered(Discovery),
+}
+
+/// What a server speaks ([`Connection::discover`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Discovery {
+    /// `true` for a modern (2026-07-28) server, `false` for a legacy (`initialize`) one.
+    pub modern: bool,
+    /// The protocol versions it said it supports (legacy: the negotiated one).
+    pub supported_versions: Vec<String>,
+    /// The version this connection speaks with it.
+    pub protocol_version: String,
+    /// Its name and version, when it said.
+    pub server_info: Option<Implementation>,
+    /// Its capabilities as sent.
+    pub capabilities: Value,
 }
 
 /// What the app hears about, drained with [`Connection::poll_event`].
@@ -170,6 +211,9 @@ pub enum ConnectionEvent {
         /// The 403's `WWW-Authenticate` header.
         www_authenticate: Option<String>,
     },
+    /// What [`Connection::save_state`] returns changed (the server's era was found, a session
+    /// began or ended, the tool list was cached): persist it now if you persist it at all.
+    StateChanged,
     /// A notification from the server.
     ServerNotification {
         /// Method.
@@ -211,6 +255,12 @@ pub struct ConnectionConfig {
     /// Whole-call deadline of `initialize`, `tools/list` (all pages) and `ping`.
     /// `u64::MAX`: none. The GET stream ([`Connection::open_server_stream`]) has none.
     pub request_timeout_ms: u64,
+    /// Which era to speak ([`EraPolicy::Auto`]: both).
+    pub era: EraPolicy,
+    /// The minimum level of log messages the server should send about each modern request
+    /// (`debug`, `info`, `notice`, `warning`, `error`, `critical`, `alert`, `emergency`);
+    /// they arrive as [`ConnectionEvent::ServerNotification`] (`notifications/message`).
+    pub log_level: Option<String>,
 }
 
 impl ConnectionConfig {
@@ -227,7 +277,21 @@ impl ConnectionConfig {
             max_tool_list_bytes: DEFAULT_MAX_TOOL_LIST_BYTES,
             call_timeout_ms: DEFAULT_CALL_TIMEOUT_MS,
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            era: EraPolicy::Auto,
+            log_level: None,
         }
+    }
+
+    /// With an era policy ([`ConnectionConfig::era`]).
+    pub fn era(mut self, era: EraPolicy) -> Self {
+        self.era = era;
+        self
+    }
+
+    /// With a per-request log level ([`ConnectionConfig::log_level`]).
+    pub fn log_level(mut self, level: impl Into<String>) -> Self {
+        self.log_level = Some(level.into());
+        self
     }
 
     /// The MCP endpoint of a WorkBoard environment.
@@ -297,6 +361,29 @@ struct SavedState {
     server_url: String,
     #[serde(flatten)]
     session: SessionInfo,
+    /// The last tool list while its `ttlMs` lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tools: Option<CachedTools>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct CachedTools {
+    tools: Vec<Tool>,
+    expires_at_ms: u64,
+}
+
+/// What is known of the server's era. The version of a known era is in
+/// `session.protocol_version` (modern: no session id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Era {
+    /// Nothing known: the next call goes out modern as the probe.
+    Unknown,
+    /// This call went out modern as the probe; the others wait for its verdict.
+    Probing(CallHandle),
+    /// Modern, with this version.
+    Modern(&'static str),
+    /// Legacy: `initialize` (asking for `legacy_version`) until the session is ready.
+    Legacy,
 }
 
 #[derive(Clone, Debug)]
@@ -308,12 +395,17 @@ enum Op {
         seen: Vec<String>,
         /// Response bytes read for this call so far (all pages).
         bytes: usize,
+        /// The smallest `ttlMs` of its pages so far (`u64::MAX` before the first; a page
+        /// without one counts as 0: the list is not cached).
+        ttl_ms: u64,
     },
     CallTool {
         name: String,
         arguments: Value,
     },
     Ping,
+    /// `server/discover` (modern), or what `initialize` said (legacy).
+    Discover,
     ServerStream,
     /// A refresh the app asked for: joins the single flight (never sent as JSON-RPC).
     Refresh,
@@ -347,6 +439,10 @@ struct Call {
     refused: bool,
     /// When the whole call times out (unix ms), if ever.
     deadline: Option<u64>,
+    /// The version of its last request when it went out modern.
+    sent_modern: Option<&'static str>,
+    /// Era or version changes it went through ([`MAX_ERA_SWITCHES`]).
+    era_switches: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -359,6 +455,12 @@ enum Flight {
 }
 
 const INIT: CallHandle = CallHandle(0);
+/// The era probe sent when only calls that cannot probe (a GET stream) wait.
+const PROBE: CallHandle = CallHandle(u64::MAX);
+
+fn internal(h: CallHandle) -> bool {
+    h == INIT || h == PROBE
+}
 
 /// The connection machine. See the module docs.
 #[derive(Debug)]
@@ -402,6 +504,20 @@ pub struct Connection {
     closing: Option<CallHandle>,
     closed: bool,
     last_now_ms: u64,
+    policy: EraPolicy,
+    era: Era,
+    /// The legacy version `initialize` asks for.
+    legacy_version: &'static str,
+    /// The modern version requests declare.
+    modern_version: &'static str,
+    log_level: Option<String>,
+    /// `clientCapabilities`: what this client can answer (none yet).
+    capabilities: Value,
+    /// `initialize`'s `capabilities` (legacy) or `server/discover`'s (modern).
+    server_capabilities: Value,
+    tools_cache: Option<CachedTools>,
+    /// `x-mcp-header` annotations of the tools last listed (modern).
+    tool_headers: VecMap<String, Vec<ParamHeader>>,
 }
 
 impl Connection {
@@ -419,6 +535,19 @@ impl Connection {
         let url = parsed.to_string();
         let credentials = bind_for_server(&url, config.credentials, config.auth.as_ref())?;
         let env_label = environment_label(&parsed);
+        if let Some(level) = &config.log_level {
+            if !modern::LOG_LEVELS.contains(&level.as_str()) {
+                return Err(Error::InvalidInput {
+                    what: "log level".into(),
+                    reason: format!("must be one of {}", modern::LOG_LEVELS.join(", ")),
+                });
+            }
+        }
+        let era = match config.era {
+            EraPolicy::Auto => Era::Unknown,
+            EraPolicy::Modern => Era::Modern(modern::MODERN_PROTOCOL_VERSIONS[0]),
+            EraPolicy::Legacy => Era::Legacy,
+        };
         let mut conn = Connection {
             url,
             env_label,
@@ -452,7 +581,19 @@ impl Connection {
             closing: None,
             closed: false,
             last_now_ms: 0,
+            policy: config.era,
+            era,
+            legacy_version: modern::LEGACY_PROTOCOL_VERSIONS[0],
+            modern_version: modern::MODERN_PROTOCOL_VERSIONS[0],
+            log_level: config.log_level,
+            capabilities: Value::Object(Default::default()),
+            server_capabilities: Value::Null,
+            tools_cache: None,
+            tool_headers: VecMap::new(),
         };
+        if let Era::Modern(v) = era {
+            conn.session.protocol_version = Some(v.to_string());
+        }
         if let Some(state) = config.restored_state {
             let saved: SavedState =
                 crate::json::from_bytes(state.as_bytes()).map_err(|_| Error::InvalidInput {
@@ -460,11 +601,42 @@ impl Connection {
                     reason: "not the JSON written by Connection::save_state".into(),
                 })?;
             if saved.server_url == conn.url {
-                if let Some(v) = &saved.session.protocol_version {
-                    jsonrpc::negotiate(v)?;
+                let era = match &saved.session.protocol_version {
+                    Some(v) => Some(modern::version_era(v).ok_or_else(|| {
+                        Error::UnsupportedProtocolVersion(v.chars().take(40).collect())
+                    })?),
+                    None => None,
+                };
+                let fits = match (conn.policy, era) {
+                    (_, None) => false,
+                    (EraPolicy::Auto, Some(_)) => true,
+                    (EraPolicy::Modern, Some(e)) => e == VersionEra::Modern,
+                    (EraPolicy::Legacy, Some(e)) => e == VersionEra::Legacy,
+                };
+                if fits {
+                    let mut session = saved.session;
+                    if era == Some(VersionEra::Modern) {
+                        let v = session.protocol_version.as_deref().unwrap_or_default();
+                        let v = modern::MODERN_PROTOCOL_VERSIONS
+                            .iter()
+                            .copied()
+                            .find(|m| *m == v)
+                            .unwrap_or(conn.modern_version);
+                        conn.modern_version = v;
+                        conn.era = Era::Modern(v);
+                        session.session_id = None;
+                    } else {
+                        conn.era = Era::Legacy;
+                        conn.rpc_base_pending = true;
+                    }
+                    conn.session = session;
+                    conn.tools_cache = saved.tools;
+                } else if era.is_some() {
+                    conn.diag(
+                        "saved state is for another MCP era than the one asked for; ignoring it"
+                            .into(),
+                    );
                 }
-                conn.session = saved.session;
-                conn.rpc_base_pending = conn.session.is_initialized();
             } else {
                 conn.diag("saved state is for another server URL; ignoring it".into());
             }
@@ -473,13 +645,24 @@ impl Connection {
     }
 
     /// Lists every tool, following `nextCursor` to the end (a repeated cursor fails the call).
+    /// While the `ttlMs` of the last list lasts (modern servers), the cached list is the
+    /// answer and no request is sent; `notifications/tools/list_changed` ends it.
     pub fn list_tools(&mut self, now_ms: u64) -> CallHandle {
+        if let Some(cache) = &self.tools_cache {
+            if now_ms < cache.expires_at_ms && !self.closed && self.closing.is_none() {
+                let tools = cache.tools.clone();
+                let h = self.new_handle();
+                self.finish(h, Ok(CallOutput::Tools(tools)));
+                return h;
+            }
+        }
         self.submit(
             Op::ListTools {
                 acc: Vec::new(),
                 cursor: None,
                 seen: Vec::new(),
                 bytes: 0,
+                ttl_ms: u64::MAX,
             },
             now_ms,
         )
@@ -512,9 +695,16 @@ impl Connection {
         )
     }
 
-    /// Sends `ping`.
+    /// Checks the server answers: `ping` (legacy); `server/discover` on a modern server,
+    /// which has no `ping`.
     pub fn ping(&mut self, now_ms: u64) -> CallHandle {
         self.submit(Op::Ping, now_ms)
+    }
+
+    /// What the server speaks: [`CallOutput::Discovered`]. Modern servers answer
+    /// `server/discover`; for a legacy server, what `initialize` said.
+    pub fn discover(&mut self, now_ms: u64) -> CallHandle {
+        self.submit(Op::Discover, now_ms)
     }
 
     /// Opens the optional GET stream for server-initiated messages (delivered as events).
@@ -570,13 +760,20 @@ impl Connection {
     /// Cancels a call: its result becomes [`Error::Cancelled`] and, if its request is in
     /// flight, `notifications/cancelled` is sent. Fails for unknown or finished handles.
     pub fn cancel(&mut self, handle: CallHandle) -> Result<(), Error> {
-        let Some(call) = (handle != INIT).then(|| self.calls.get(&handle)).flatten() else {
+        let Some(call) = (!internal(handle))
+            .then(|| self.calls.get(&handle))
+            .flatten()
+        else {
             return Err(Error::InvalidInput {
                 what: "call handle".into(),
                 reason: "no such pending call".into(),
             });
         };
-        if let (Phase::Sent { .. } | Phase::ResumeAt(_), Some(rpc)) = (&call.phase, &call.rpc_id) {
+        // Modern: the driver closes the request's stream (the response is abandoned), which
+        // is the cancellation. Legacy: `notifications/cancelled`.
+        if let (Phase::Sent { .. } | Phase::ResumeAt(_), Some(rpc), None) =
+            (&call.phase, &call.rpc_id, call.sent_modern)
+        {
             let body = jsonrpc::cancelled_body(rpc, "cancelled by the application");
             self.post(Flight::Notification, body);
         }
@@ -607,7 +804,9 @@ impl Connection {
             _ => self.request_timeout_ms,
         };
         let what = call.op.method().to_string();
-        if let (Phase::Sent { .. } | Phase::ResumeAt(_), Some(rpc)) = (&call.phase, &call.rpc_id) {
+        if let (Phase::Sent { .. } | Phase::ResumeAt(_), Some(rpc), None) =
+            (&call.phase, &call.rpc_id, call.sent_modern)
+        {
             let body = jsonrpc::cancelled_body(rpc, "timed out");
             self.post(Flight::Notification, body);
         }
@@ -630,11 +829,12 @@ impl Connection {
         }
         let pending: Vec<CallHandle> = self.calls.keys().copied().collect();
         for p in pending {
-            if p != INIT {
+            if !internal(p) {
                 self.fail(p, Error::Cancelled);
             }
         }
         self.calls.remove(&INIT);
+        self.calls.remove(&PROBE);
         self.reset_refresh_backoff();
         self.closing = Some(h);
         if self.session.session_id.is_some() {
@@ -729,9 +929,13 @@ impl Connection {
     /// Session id, negotiated version and server info as JSON (no credentials), for
     /// [`ConnectionConfig::restored_state`].
     pub fn save_state(&self) -> String {
+        let tools = self.tools_cache.clone().filter(|c| {
+            serde_json::to_vec(&c.tools).map_or(false, |b| b.len() <= MAX_SAVED_TOOLS_BYTES)
+        });
         serde_json::to_string(&SavedState {
             server_url: self.url.clone(),
             session: self.session.clone(),
+            tools,
         })
         .unwrap_or_default()
     }
@@ -789,7 +993,7 @@ impl Connection {
                 self.rpc_index.remove(&rpc);
             }
         }
-        if h == INIT {
+        if internal(h) {
             return;
         }
         self.results.insert(h, result);
@@ -797,8 +1001,9 @@ impl Connection {
     }
 
     fn fail(&mut self, h: CallHandle, e: Error) {
-        if h == INIT {
-            self.calls.remove(&INIT);
+        if internal(h) {
+            // The waiting calls fail with initialize (or the probe).
+            self.calls.remove(&h);
             let waiting: Vec<CallHandle> = self
                 .calls
                 .iter()
@@ -843,18 +1048,15 @@ impl Connection {
                 state: "the credentials changed and cannot be refreshed".into(),
             });
         }
-        let waiting = self
-            .calls
-            .iter()
-            .any(|(h, c)| *h != INIT && c.phase == Phase::Queued && !matches!(c.op, Op::Refresh));
+        let waiting = self.calls.iter().any(|(h, c)| {
+            !internal(*h) && c.phase == Phase::Queued && !matches!(c.op, Op::Refresh)
+        });
         if !waiting {
-            // Nobody waits: no initialize and no refresh on their behalf.
-            if self
-                .calls
-                .get(&INIT)
-                .is_some_and(|c| c.phase == Phase::Queued)
-            {
-                self.calls.remove(&INIT);
+            // Nobody waits: no initialize, probe or refresh on their behalf.
+            for i in [INIT, PROBE] {
+                if self.calls.get(&i).is_some_and(|c| c.phase == Phase::Queued) {
+                    self.calls.remove(&i);
+                }
             }
             self.reset_refresh_backoff();
             return;
@@ -868,13 +1070,7 @@ impl Connection {
             self.start_refresh();
             return;
         }
-        if !self.session.is_initialized() {
-            let init = self
-                .calls
-                .get_or_insert_with(INIT, || new_call(Op::Initialize));
-            if init.phase == Phase::Queued {
-                self.send_call(INIT);
-            }
+        if !self.era_ready() {
             return;
         }
         let queued: Vec<CallHandle> = self
@@ -952,17 +1148,87 @@ impl Connection {
         id
     }
 
+    /// Gets the era settled before calls go out: probes an unknown server with the first
+    /// waiting call (sent modern), waits for the probe's verdict, or initializes a legacy
+    /// session. `true` when the waiting calls may be sent.
+    fn era_ready(&mut self) -> bool {
+        loop {
+            match self.era {
+                Era::Modern(_) => return true,
+                Era::Legacy if self.session.is_initialized() => return true,
+                Era::Legacy => {
+                    let init = self
+                        .calls
+                        .get_or_insert_with(INIT, || new_call(Op::Initialize));
+                    if init.phase == Phase::Queued {
+                        self.send_call(INIT);
+                    }
+                    return false;
+                }
+                Era::Probing(p) => match self.calls.get(&p).map(|c| c.phase == Phase::Queued) {
+                    // The probe ended without a verdict (cancelled, timed out): the next
+                    // waiting call probes.
+                    None => self.era = Era::Unknown,
+                    Some(true) => {
+                        self.send_call(p);
+                        return false;
+                    }
+                    Some(false) => return false,
+                },
+                Era::Unknown => {
+                    let first = self
+                        .calls
+                        .iter()
+                        .filter(|(h, c)| {
+                            !internal(**h)
+                                && c.phase == Phase::Queued
+                                && !matches!(c.op, Op::Refresh | Op::ServerStream)
+                        })
+                        .map(|(h, _)| *h)
+                        .min();
+                    let probe = first.unwrap_or_else(|| {
+                        self.calls.insert(PROBE, new_call(Op::Discover));
+                        PROBE
+                    });
+                    self.era = Era::Probing(probe);
+                    self.send_call(probe);
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// The version a request of call `h` declares when it goes out modern.
+    fn modern_version_for(&self, h: CallHandle) -> Option<&'static str> {
+        match self.era {
+            Era::Modern(v) => Some(v),
+            Era::Probing(p) if p == h => Some(self.modern_version),
+            _ => None,
+        }
+    }
+
     fn send_call(&mut self, h: CallHandle) {
         let generation = self.generation;
         let session_id = self.session.session_id.clone();
-        let Some(call) = self.calls.get_mut(&h) else {
+        let modern_version = self.modern_version_for(h);
+        let Some(call) = self.calls.get(&h) else {
             return;
         };
-        if matches!(call.op, Op::Refresh) {
-            return; // never a request of its own: it waits for the refresh
-        }
-        if let Some(old) = call.rpc_id.take() {
-            self.rpc_index.remove(&old);
+        match (&call.op, modern_version) {
+            (Op::Refresh, _) => return, // never a request of its own: it waits for the refresh
+            (Op::ServerStream, Some(_)) => {
+                self.diag(
+                    "a modern MCP server has no GET stream (subscriptions replace it)".into(),
+                );
+                self.finish(h, Ok(CallOutput::ServerStreamEnded { supported: false }));
+                return;
+            }
+            (Op::Discover, None) => {
+                let d = self.legacy_discovery();
+                self.finish(h, Ok(CallOutput::Discovered(d)));
+                return;
+            }
+            _ => {}
         }
         if std::mem::take(&mut self.rpc_base_pending) {
             // Ids must not repeat within a session, and a restored session was used by an
@@ -974,32 +1240,80 @@ impl Connection {
         }
         self.next_rpc += 1;
         let rpc = JsonRpcId::Number(self.next_rpc);
+        let modern_parts = match modern_version {
+            Some(version) => {
+                let meta = modern::RequestMeta {
+                    version,
+                    client_info: &self.client_info,
+                    capabilities: &self.capabilities,
+                    log_level: self.log_level.as_deref(),
+                    progress_token: None,
+                };
+                match modern_request(&call.op, &rpc, &meta, &self.tool_headers) {
+                    Ok(parts) => Some(parts),
+                    Err(e) => {
+                        self.fail(h, e);
+                        return;
+                    }
+                }
+            }
+            None => None,
+        };
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if let Some(old) = call.rpc_id.take() {
+            self.rpc_index.remove(&old);
+        }
         call.sent_generation = generation;
-        call.sent_session = session_id;
+        call.sent_session = if modern_version.is_some() {
+            None
+        } else {
+            session_id
+        };
+        call.sent_modern = modern_version;
         call.refused = false;
         self.fresh_unused = false;
-        let body = match &call.op {
-            Op::Initialize => Some(jsonrpc::initialize_body(&rpc, &self.client_info)),
-            Op::ListTools { cursor, .. } => Some(jsonrpc::list_tools_body(&rpc, cursor.as_deref())),
-            Op::CallTool { name, arguments } => {
-                Some(jsonrpc::call_tool_body(&rpc, name, arguments))
-            }
-            Op::Ping => Some(jsonrpc::ping_body(&rpc)),
-            Op::ServerStream | Op::Refresh => None,
-        };
-        let id = match body {
-            Some(body) => {
-                call.rpc_id = Some(rpc.clone());
-                self.rpc_index.insert(rpc, h);
-                self.post(Flight::Call(h), body)
-            }
-            None => {
-                let id = self.http_id();
-                let auth = self.auth_header();
-                let req = self.session.get_stream(id, &self.url, None, auth.as_ref());
-                self.flights.insert(id, Flight::Call(h));
-                self.outbox.push_back(req);
-                id
+        let id = if let Some((body, headers)) = modern_parts {
+            call.rpc_id = Some(rpc.clone());
+            self.rpc_index.insert(rpc, h);
+            let id = self.http_id();
+            let auth = self.auth_header();
+            let req =
+                session::SessionInfo::post_modern(id, &self.url, body, auth.as_ref(), headers);
+            self.flights.insert(id, Flight::Call(h));
+            self.outbox.push_back(req);
+            id
+        } else {
+            let body = match &call.op {
+                Op::Initialize => Some(jsonrpc::initialize_body_for(
+                    &rpc,
+                    &self.client_info,
+                    self.legacy_version,
+                )),
+                Op::ListTools { cursor, .. } => {
+                    Some(jsonrpc::list_tools_body(&rpc, cursor.as_deref()))
+                }
+                Op::CallTool { name, arguments } => {
+                    Some(jsonrpc::call_tool_body(&rpc, name, arguments))
+                }
+                Op::Ping => Some(jsonrpc::ping_body(&rpc)),
+                Op::ServerStream | Op::Refresh | Op::Discover => None,
+            };
+            match body {
+                Some(body) => {
+                    call.rpc_id = Some(rpc.clone());
+                    self.rpc_index.insert(rpc, h);
+                    self.post(Flight::Call(h), body)
+                }
+                None => {
+                    let id = self.http_id();
+                    let auth = self.auth_header();
+                    let req = self.session.get_stream(id, &self.url, None, auth.as_ref());
+                    self.flights.insert(id, Flight::Call(h));
+                    self.outbox.push_back(req);
+                    id
+                }
             }
         };
         if let Some(call) = self.calls.get_mut(&h) {
@@ -1007,6 +1321,18 @@ impl Connection {
                 http: id,
                 resume: false,
             };
+        }
+    }
+
+    /// What `initialize` said, as a [`Discovery`] (legacy servers have no `server/discover`).
+    fn legacy_discovery(&self) -> Discovery {
+        let version = self.session.protocol_version.clone().unwrap_or_default();
+        Discovery {
+            modern: false,
+            supported_versions: vec![version.clone()],
+            protocol_version: version,
+            server_info: self.session.server_info.clone(),
+            capabilities: self.server_capabilities.clone(),
         }
     }
 
@@ -1326,6 +1652,9 @@ impl Connection {
                 return;
             }
             s if !(200..300).contains(&s) => {
+                if self.era_verdict_on_error(h, &resp) {
+                    return;
+                }
                 let err = http_status(&resp, &self.url);
                 self.fail(h, err);
                 return;
@@ -1385,6 +1714,26 @@ impl Connection {
         if let Some(ms) = decoded.retry_ms {
             call.retry_ms = Some(ms.min(MAX_RESUME_DELAY_MS));
         }
+        if call.sent_modern.is_some() && resp.status != 202 {
+            // Modern streams cannot be resumed: a request without effects goes again with a
+            // new id; one with effects fails (the server may have run it).
+            if call.may_replay() {
+                call.replays += 1;
+                let method = call.op.method();
+                self.diag(format!(
+                    "the response stream of {method} ended before the answer: sending it again"
+                ));
+                self.requeue(h);
+                return;
+            }
+            self.fail(
+                h,
+                Error::Protocol {
+                    reason: "the response stream ended before the answer (a modern MCP stream cannot be resumed; the tool may have run)".into(),
+                },
+            );
+            return;
+        }
         if (decoded.sse || resume) && call.last_event_id.is_some() && call.resumes < MAX_RESUMES {
             let at = now_ms.saturating_add(call.retry_ms.unwrap_or(DEFAULT_RESUME_DELAY_MS));
             call.phase = Phase::ResumeAt(at);
@@ -1399,6 +1748,140 @@ impl Connection {
             "the server closed the stream without answering the request".to_string()
         };
         self.fail(h, Error::Protocol { reason });
+    }
+
+    /// A non-2xx answer may say which era the server speaks (streamable-http.mdx, "Backward
+    /// Compatibility"): a modern JSON-RPC error in the body means modern (retry with a
+    /// version it named, or fail with its error); a 4xx without one to a modern request means
+    /// legacy: `initialize`, then the call again. `true` when the response was handled.
+    fn era_verdict_on_error(&mut self, h: CallHandle, resp: &HttpResponse) -> bool {
+        let Some(call) = self.calls.get(&h) else {
+            return false;
+        };
+        let sent_modern = call.sent_modern;
+        let switches = call.era_switches;
+        if let Some((code, message, data)) = modern::modern_error(resp.status, &resp.body) {
+            if code == modern::UNSUPPORTED_PROTOCOL_VERSION {
+                self.renegotiate(h, data.as_ref());
+                return true;
+            }
+            if sent_modern.is_none() {
+                return false;
+            }
+            self.confirm_modern(h, None);
+            self.fail(h, Error::JsonRpc { code, message });
+            return true;
+        }
+        let legacy_sign = matches!(resp.status, 400 | 404 | 405 | 406 | 415 | 422);
+        if sent_modern.is_none() || !legacy_sign {
+            return false;
+        }
+        if self.policy == EraPolicy::Modern || switches >= MAX_ERA_SWITCHES {
+            self.diag(format!(
+                "the server answered a modern (2026-07-28) request with HTTP {} and no modern error: it does not speak the modern era",
+                resp.status
+            ));
+            return false;
+        }
+        self.diag(format!(
+            "the server answered a modern request with HTTP {} without a modern error: it speaks a legacy MCP version; initializing",
+            resp.status
+        ));
+        self.switch_era(h, Era::Legacy);
+        true
+    }
+
+    /// The server named the versions it supports (`UnsupportedProtocolVersionError`): retry
+    /// with the best one both speak (a legacy one means `initialize`), or fail with an error
+    /// that names them.
+    fn renegotiate(&mut self, h: CallHandle, data: Option<&Value>) {
+        let Some(call) = self.calls.get(&h) else {
+            return;
+        };
+        let supported = modern::supported_versions(data);
+        let sent = call.sent_modern;
+        let switches = call.era_switches;
+        let choice = modern::choose_version(&supported).filter(|(v, era)| match era {
+            VersionEra::Modern => self.policy != EraPolicy::Legacy && sent != Some(*v),
+            VersionEra::Legacy => {
+                self.policy != EraPolicy::Modern
+                    && !(sent.is_none() && self.legacy_version == *v && h == INIT)
+            }
+        });
+        match choice {
+            Some((v, era)) if switches < MAX_ERA_SWITCHES => {
+                self.diag(format!(
+                    "the server does not support the requested MCP version; retrying with {v}"
+                ));
+                match era {
+                    VersionEra::Modern => {
+                        self.modern_version = v;
+                        self.switch_era(h, Era::Modern(v));
+                    }
+                    VersionEra::Legacy => {
+                        self.legacy_version = v;
+                        self.switch_era(h, Era::Legacy);
+                    }
+                }
+            }
+            _ => {
+                if matches!(self.era, Era::Probing(p) if p == h) {
+                    self.era = Era::Unknown;
+                }
+                self.fail(h, unsupported_version(data));
+            }
+        }
+    }
+
+    /// Moves to `era` and sends call `h` again in it (the waiting calls follow).
+    fn switch_era(&mut self, h: CallHandle, era: Era) {
+        self.era = era;
+        self.session = SessionInfo::default();
+        self.tool_headers = VecMap::new();
+        if let Era::Modern(v) = era {
+            self.session.protocol_version = Some(v.to_string());
+        }
+        self.events.push_back(ConnectionEvent::StateChanged);
+        if h == INIT {
+            // `initialize` itself was refused by a modern server: no initialize needed.
+            self.calls.remove(&INIT);
+            if let Era::Legacy = era {
+                self.calls.insert(INIT, new_call(Op::Initialize));
+            }
+            return;
+        }
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.era_switches += 1;
+        }
+        self.requeue(h);
+    }
+
+    /// A modern request of call `h` was answered by a modern server: the probe's verdict
+    /// (with the server's info from the result's `_meta`, when there).
+    fn confirm_modern(&mut self, h: CallHandle, result: Option<&Value>) {
+        let Some(version) = self.calls.get(&h).and_then(|c| c.sent_modern) else {
+            return;
+        };
+        let info = result.and_then(modern::server_info);
+        let newly = !matches!(self.era, Era::Modern(v) if v == version);
+        if newly {
+            self.era = Era::Modern(version);
+            self.session = SessionInfo {
+                protocol_version: Some(version.to_string()),
+                ..SessionInfo::default()
+            };
+        }
+        let info_changed = info.is_some() && info != self.session.server_info;
+        if let Some(info) = info.filter(|_| info_changed) {
+            self.session.server_info = Some(info.clone());
+            self.events.push_back(ConnectionEvent::Initialized {
+                protocol_version: version.to_string(),
+                server_info: info,
+            });
+        }
+        if newly || info_changed {
+            self.events.push_back(ConnectionEvent::StateChanged);
+        }
     }
 
     fn requeue(&mut self, h: CallHandle) {
@@ -1440,6 +1923,9 @@ impl Connection {
                 }
                 Message::Notification { method, params } => {
                     if method == "notifications/tools/list_changed" {
+                        if self.tools_cache.take().is_some() {
+                            self.events.push_back(ConnectionEvent::StateChanged);
+                        }
                         self.events.push_back(ConnectionEvent::ToolsListChanged);
                     }
                     self.events
@@ -1453,11 +1939,11 @@ impl Connection {
         let value = match outcome {
             Ok(v) => v,
             Err(e) if e.code == UNSUPPORTED_PROTOCOL_VERSION => {
-                let err = unsupported_version(e.data.as_ref());
-                self.fail(h, err);
+                self.renegotiate(h, e.data.as_ref());
                 return;
             }
             Err(e) => {
+                self.confirm_modern(h, None);
                 self.fail(
                     h,
                     Error::JsonRpc {
@@ -1468,15 +1954,41 @@ impl Connection {
                 return;
             }
         };
+        self.confirm_modern(h, Some(&value));
+        match modern::result_type(&value) {
+            Ok(ResultType::Complete) => {}
+            Ok(ResultType::InputRequired) => {
+                self.fail(
+                    h,
+                    Error::Protocol {
+                        reason: "the server asked for input (elicitation, sampling or roots) that this client did not declare it can give".into(),
+                    },
+                );
+                return;
+            }
+            Err(reason) => {
+                self.fail(
+                    h,
+                    Error::InvalidResponse {
+                        what: "MCP result".into(),
+                        reason,
+                    },
+                );
+                return;
+            }
+        }
         let Some(call) = self.calls.get(&h) else {
             return;
         };
+        let modern = call.sent_modern.is_some();
         match &call.op {
             Op::Initialize => match jsonrpc::parse_initialize_result(value) {
                 Ok(r) => {
                     self.finish(INIT, Ok(CallOutput::Pong));
                     self.session.protocol_version = Some(r.protocol_version.clone());
                     self.session.server_info = Some(r.server_info.clone());
+                    self.server_capabilities = r.capabilities.clone();
+                    self.events.push_back(ConnectionEvent::StateChanged);
                     self.events.push_back(ConnectionEvent::Initialized {
                         protocol_version: r.protocol_version,
                         server_info: r.server_info,
@@ -1489,20 +2001,58 @@ impl Connection {
                     self.fail(INIT, e);
                 }
             },
-            Op::ListTools { .. } => match jsonrpc::parse_list_tools_result(value) {
-                Ok(page) => self.tools_page(h, page, now_ms),
-                Err(e) => self.fail(h, e),
-            },
+            Op::ListTools { .. } => {
+                let ttl_ms = value.get("ttlMs").and_then(Value::as_u64);
+                match jsonrpc::parse_list_tools_result(value) {
+                    Ok(page) => self.tools_page(h, page, modern, ttl_ms, now_ms),
+                    Err(e) => self.fail(h, e),
+                }
+            }
             Op::CallTool { .. } => {
                 let r = jsonrpc::parse_call_tool_result(value).map(CallOutput::ToolResult);
                 self.finish(h, r);
             }
             Op::Ping => self.finish(h, Ok(CallOutput::Pong)),
+            Op::Discover => {
+                let d = discovery(&value, self.session.protocol_version.as_deref());
+                self.server_capabilities = d.capabilities.clone();
+                self.finish(h, Ok(CallOutput::Discovered(d)));
+            }
             Op::ServerStream | Op::Refresh => {}
         }
     }
 
-    fn tools_page(&mut self, h: CallHandle, page: jsonrpc::ListToolsResult, now_ms: u64) {
+    fn tools_page(
+        &mut self,
+        h: CallHandle,
+        mut page: jsonrpc::ListToolsResult,
+        modern: bool,
+        ttl_ms: Option<u64>,
+        now_ms: u64,
+    ) {
+        if modern {
+            // Tools whose `x-mcp-header` annotations break the rules are left out
+            // (streamable-http.mdx, "Schema Extension"); the others' are kept for the calls.
+            let mut kept = Vec::with_capacity(page.tools.len());
+            for tool in std::mem::take(&mut page.tools) {
+                match modern::param_headers(&tool) {
+                    Ok(a) => {
+                        if a.is_empty() {
+                            self.tool_headers.remove(&tool.name);
+                        } else {
+                            self.tool_headers.insert(tool.name.clone(), a);
+                        }
+                        kept.push(tool);
+                    }
+                    Err(reason) => self.diag(format!(
+                        "leaving out tool `{}`: {reason}",
+                        tool.name.chars().take(64).collect::<String>()
+                    )),
+                }
+            }
+            page.tools = kept;
+        }
+        let ttl = self.page_ttl(h, ttl_ms);
         let Some(call) = self.calls.get_mut(&h) else {
             return;
         };
@@ -1526,6 +2076,13 @@ impl Connection {
                         "the server lists no tools. {}",
                         crate::error::HINT_NO_TOOLS
                     ));
+                }
+                if let Some(ttl) = ttl.filter(|t| *t > 0) {
+                    self.tools_cache = Some(CachedTools {
+                        tools: tools.clone(),
+                        expires_at_ms: now_ms.saturating_add(ttl.min(MAX_TOOLS_TTL_MS)),
+                    });
+                    self.events.push_back(ConnectionEvent::StateChanged);
                 }
                 self.finish(h, Ok(CallOutput::Tools(tools)));
             }
@@ -1552,6 +2109,20 @@ impl Connection {
                 self.requeue(h);
                 self.pump(now_ms);
             }
+        }
+    }
+
+    /// Takes one page's `ttlMs` into the list's; returns the list's so far.
+    fn page_ttl(&mut self, h: CallHandle, page_ttl: Option<u64>) -> Option<u64> {
+        match self.calls.get_mut(&h) {
+            Some(Call {
+                op: Op::ListTools { ttl_ms, .. },
+                ..
+            }) => {
+                *ttl_ms = (*ttl_ms).min(page_ttl.unwrap_or(0));
+                Some(*ttl_ms)
+            }
+            _ => None,
         }
     }
 
@@ -1664,8 +2235,10 @@ impl Call {
     /// Whether this call may be sent again after a failure: only requests without effects,
     /// and only [`MAX_SAFE_REPLAYS`] times.
     fn may_replay(&self) -> bool {
-        matches!(self.op, Op::Initialize | Op::ListTools { .. } | Op::Ping)
-            && self.replays < MAX_SAFE_REPLAYS
+        matches!(
+            self.op,
+            Op::Initialize | Op::ListTools { .. } | Op::Ping | Op::Discover
+        ) && self.replays < MAX_SAFE_REPLAYS
     }
 }
 
@@ -1676,10 +2249,60 @@ impl Op {
             Op::ListTools { .. } => "tools/list",
             Op::CallTool { .. } => "tools/call",
             Op::Ping => "ping",
+            Op::Discover => "server/discover",
             Op::ServerStream => "the GET stream",
             Op::Refresh => "token refresh",
         }
     }
+}
+
+/// The body and the metadata headers of a call's modern request.
+fn modern_request(
+    op: &Op,
+    rpc: &JsonRpcId,
+    meta: &modern::RequestMeta<'_>,
+    tool_headers: &VecMap<String, Vec<ParamHeader>>,
+) -> Result<(Vec<u8>, Vec<(String, String)>), Error> {
+    let (method, body, name, params) = match op {
+        Op::ListTools {
+            cursor: Some(cursor),
+            ..
+        } => {
+            let p = jsonrpc::CursorParams { cursor };
+            let body = modern::request_body(rpc, "tools/list", &p, meta);
+            ("tools/list", body, None, Vec::new())
+        }
+        Op::ListTools { cursor: None, .. } => {
+            let body = modern::request_body(rpc, "tools/list", &modern::NoParams {}, meta);
+            ("tools/list", body, None, Vec::new())
+        }
+        Op::CallTool { name, arguments } => {
+            let params = match tool_headers.get(name) {
+                Some(a) => modern::param_header_values(a, arguments).map_err(|reason| {
+                    Error::InvalidInput {
+                        what: "tool arguments".into(),
+                        reason,
+                    }
+                })?,
+                None => Vec::new(),
+            };
+            let p = jsonrpc::CallParams { name, arguments };
+            let body = modern::request_body(rpc, "tools/call", &p, meta);
+            ("tools/call", body, Some(name.as_str()), params)
+        }
+        Op::Ping | Op::Discover => {
+            let body = modern::request_body(rpc, "server/discover", &modern::NoParams {}, meta);
+            ("server/discover", body, None, Vec::new())
+        }
+        Op::Initialize | Op::ServerStream | Op::Refresh => {
+            return Err(Error::Protocol {
+                reason: "internal: this call has no modern request".into(),
+            })
+        }
+    };
+    let mut headers = modern::request_headers(meta.version, method, name);
+    headers.extend(params);
+    Ok((body, headers))
 }
 
 /// What went wrong, without the transport's text (which may quote the request).
@@ -1716,6 +2339,8 @@ fn new_call(op: Op) -> Call {
         refresh_attempts: 0,
         refused: false,
         deadline: None,
+        sent_modern: None,
+        era_switches: 0,
     }
 }
 
@@ -1765,12 +2390,14 @@ fn http_status(resp: &HttpResponse, url: &str) -> Error {
 
 /// MCP's `UnsupportedProtocolVersionError` (2026-07-28; also sent by dual-era servers to a
 /// legacy `initialize`).
-const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+const UNSUPPORTED_PROTOCOL_VERSION: i64 = modern::UNSUPPORTED_PROTOCOL_VERSION;
 
-/// The versions a server said it supports (`data.supported`), as an error that names them.
-fn unsupported_version(data: Option<&Value>) -> Error {
-    let supported: Vec<String> = data
-        .and_then(|d| d.get("supported"))
+/// A `server/discover` result (server/discover.mdx), read leniently: what is missing or
+/// malformed is left empty.
+fn discovery(result: &Value, version: Option<&str>) -> Discovery {
+    let supported_versions = result
+        .get("supportedVersions")
+        .or_else(|| result.get("protocolVersions"))
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
@@ -1780,6 +2407,22 @@ fn unsupported_version(data: Option<&Value>) -> Error {
                 .collect()
         })
         .unwrap_or_default();
+    let server_info = result
+        .get("serverInfo")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .or_else(|| modern::server_info(result));
+    Discovery {
+        modern: true,
+        supported_versions,
+        protocol_version: version.unwrap_or_default().to_string(),
+        server_info,
+        capabilities: result.get("capabilities").cloned().unwrap_or(Value::Null),
+    }
+}
+
+/// The versions a server said it supports (`data.supported`), as an error that names them.
+fn unsupported_version(data: Option<&Value>) -> Error {
+    let supported = modern::supported_versions(data);
     let named = if supported.is_empty() {
         "(the server did not say which)".to_string()
     } else {

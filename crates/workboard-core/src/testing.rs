@@ -248,6 +248,19 @@ struct ServerState {
     session: Option<String>,
     sessions: u64,
     token_endpoint_down: bool,
+    era: FakeEra,
+}
+
+/// Which MCP era a [`FakeMcpServer`] speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FakeEra {
+    /// `initialize` and sessions only; a request without a session gets the 400 a legacy
+    /// server gives (a JSON-RPC -32000 "no valid session" without id).
+    Legacy,
+    /// 2026-07-28 only: `initialize` gets 400 `UnsupportedProtocolVersionError`.
+    Modern,
+    /// Both, chosen per request.
+    Dual,
 }
 
 impl Default for FakeMcpServer {
@@ -268,9 +281,16 @@ impl FakeMcpServer {
                 session: None,
                 sessions: 0,
                 token_endpoint_down: false,
+                era: FakeEra::Legacy,
             })),
             refreshes: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// The same server speaking `era` (default: [`FakeEra::Legacy`]).
+    pub fn with_era(self, era: FakeEra) -> FakeMcpServer {
+        self.state.lock().unwrap().era = era;
+        self
     }
 
     /// Makes every current access token invalid (as if they expired server-side).
@@ -324,6 +344,65 @@ impl FakeMcpServer {
         let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
         let method = body.get("method").and_then(Value::as_str).unwrap_or("");
         let id = body.get("id").cloned();
+        let modern_version = body
+            .pointer("/params/_meta")
+            .and_then(|m| m.get("io.modelcontextprotocol/protocolVersion"))
+            .and_then(Value::as_str);
+        let error = |status: u16, code: i64, message: &str, data: Value| {
+            json_response(
+                status,
+                &json!({"jsonrpc": "2.0", "id": id.clone().unwrap_or(Value::Null),
+                    "error": {"code": code, "message": message, "data": data}}),
+            )
+        };
+        match (s.era, modern_version) {
+            (FakeEra::Modern | FakeEra::Dual, Some(v)) => {
+                if v != "2026-07-28" {
+                    return error(
+                        400,
+                        -32022,
+                        "Unsupported protocol version",
+                        json!({"supported": ["2026-07-28"], "requested": v}),
+                    );
+                }
+                if r.header("MCP-Protocol-Version") != Some(v)
+                    || r.header("Mcp-Method") != Some(method)
+                {
+                    return error(400, -32020, "Header mismatch", Value::Null);
+                }
+                let result = match method {
+                    "tools/list" => json!({"tools": [
+                        {"name": "get_current_user", "inputSchema": {"type": "object"}},
+                        {"name": "echo", "inputSchema": {"type": "object"}}]}),
+                    "tools/call" => {
+                        let params = body.get("params").cloned().unwrap_or(Value::Null);
+                        let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+                        if r.header("Mcp-Name") != Some(name) {
+                            return error(400, -32020, "Header mismatch: Mcp-Name", Value::Null);
+                        }
+                        let args = params.get("arguments").cloned().unwrap_or(Value::Null);
+                        json!({"content": [{"type": "text", "text": format!("{name}: {args}")}]})
+                    }
+                    "server/discover" => json!({"supportedVersions": ["2026-07-28"],
+                        "capabilities": {"tools": {}}}),
+                    _ => return error(404, -32601, "Method not found", Value::Null),
+                };
+                let mut result = result;
+                result["resultType"] = json!("complete");
+                result["_meta"] = json!({"io.modelcontextprotocol/serverInfo":
+                    {"name": "fake-mcp", "version": "2.0"}});
+                return json_response(200, &json!({"jsonrpc": "2.0", "id": id, "result": result}));
+            }
+            (FakeEra::Modern, None) => {
+                return error(
+                    400,
+                    -32022,
+                    "Unsupported protocol version (supported versions: 2026-07-28)",
+                    json!({"supported": ["2026-07-28"]}),
+                );
+            }
+            _ => {}
+        }
         if method == "initialize" {
             s.sessions += 1;
             let sid = format!("session-{}", s.sessions);
@@ -339,6 +418,13 @@ impl FakeMcpServer {
             return status_response(202, &[]);
         };
         let sent_session = r.header("Mcp-Session-Id").map(str::to_string);
+        if sent_session.is_none() {
+            return json_response(
+                400,
+                &json!({"jsonrpc": "2.0", "id": null,
+                    "error": {"code": -32000, "message": "Bad Request: No valid session ID provided"}}),
+            );
+        }
         if s.session.is_none() || sent_session != s.session {
             return status_response(404, &[]);
         }

@@ -6,8 +6,8 @@ mod mcp_common;
 use mcp_common::*;
 use serde_json::{json, Value};
 use workboard_core::connection::{
-    CallOutput, Connection, ConnectionConfig, ConnectionEvent, MAX_REFRESH_ATTEMPTS, MAX_RESUMES,
-    REFRESH_BACKOFF_MS,
+    CallOutput, Connection, ConnectionConfig, ConnectionEvent, EraPolicy, MAX_REFRESH_ATTEMPTS,
+    MAX_RESUMES, REFRESH_BACKOFF_MS,
 };
 use workboard_core::mcp::jsonrpc::ContentBlock;
 use workboard_core::testing::SimClock;
@@ -682,6 +682,7 @@ fn proactive_refresh_before_an_expiring_token_is_used() {
     }
     let mut c = Connection::new(
         ConnectionConfig::new(MCP_URL)
+            .era(EraPolicy::Legacy)
             .credentials(creds)
             .auth(auth_context()),
     )
@@ -931,6 +932,7 @@ fn saved_state_skips_initialize_and_holds_no_token() {
 
     let mut r = Connection::new(
         ConnectionConfig::new(MCP_URL)
+            .era(EraPolicy::Legacy)
             .credentials(Credentials::personal("tok-1"))
             .restored_state(state),
     )
@@ -949,6 +951,7 @@ fn restored_session_gone_reinitializes() {
             .to_string();
     let mut c = Connection::new(
         ConnectionConfig::new(MCP_URL)
+            .era(EraPolicy::Legacy)
             .credentials(Credentials::personal("t"))
             .restored_state(state),
     )
@@ -978,9 +981,13 @@ fn bad_config_is_a_typed_error() {
     );
     assert!(Connection::new(ConnectionConfig::new("http://127.0.0.1:8080/wb/mcp")).is_ok());
     assert_eq!(
-        Connection::new(ConnectionConfig::new(MCP_URL).restored_state("{"))
-            .unwrap_err()
-            .code(),
+        Connection::new(
+            ConnectionConfig::new(MCP_URL)
+                .era(EraPolicy::Legacy)
+                .restored_state("{")
+        )
+        .unwrap_err()
+        .code(),
         "invalid_input"
     );
     let mut c = personal();
@@ -1354,6 +1361,7 @@ fn a_restored_session_never_reuses_an_earlier_process_s_request_ids() {
     let ids_at = |now: u64, calls: usize| -> Vec<i64> {
         let mut c = Connection::new(
             ConnectionConfig::new(MCP_URL)
+                .era(EraPolicy::Legacy)
                 .credentials(Credentials::personal("t"))
                 .restored_state(state.clone()),
         )

@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex};
 use mcp_common::*;
 use serde_json::{json, Value};
 use workboard_core::connection::{
-    CallOutput, Connection, ConnectionConfig, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_TOOLS,
-    MAX_REFRESH_ATTEMPTS, MAX_RESUMES, MAX_RESUME_DELAY_MS, MAX_RETRY_AFTER_MS, MAX_TOOL_PAGES,
+    CallOutput, Connection, ConnectionConfig, EraPolicy, DEFAULT_CALL_TIMEOUT_MS,
+    DEFAULT_MAX_TOOLS, MAX_REFRESH_ATTEMPTS, MAX_RESUMES, MAX_RESUME_DELAY_MS, MAX_RETRY_AFTER_MS,
+    MAX_TOOL_PAGES,
 };
 use workboard_core::testing::{SimClock, TOKEN_URL};
 use workboard_core::{
@@ -103,6 +104,7 @@ fn connection(config: ConnectionConfig) -> Connection {
 
 fn oauth_config(creds: Credentials) -> ConnectionConfig {
     ConnectionConfig::new(MCP_URL)
+        .era(EraPolicy::Legacy)
         .credentials(creds)
         .auth(auth_context())
 }
@@ -584,7 +586,9 @@ fn list_against(
 }
 
 fn personal_config() -> ConnectionConfig {
-    ConnectionConfig::new(MCP_URL).credentials(Credentials::personal("tok-1"))
+    ConnectionConfig::new(MCP_URL)
+        .era(EraPolicy::Legacy)
+        .credentials(Credentials::personal("tok-1"))
 }
 
 #[test]
@@ -822,6 +826,7 @@ fn the_next_page_of_a_list_replayed_after_a_refresh_needs_no_new_refresh() {
 fn config_builder_methods_set_the_limits_and_saturate() {
     use std::time::Duration;
     let c = ConnectionConfig::new(MCP_URL)
+        .era(EraPolicy::Legacy)
         .call_timeout(Duration::MAX)
         .request_timeout(Duration::from_micros(1_500_999))
         .max_tools(7)

@@ -6,7 +6,7 @@ mod mcp_common;
 
 use mcp_common::*;
 use serde_json::json;
-use workboard_core::connection::{Connection, ConnectionConfig, ConnectionEvent};
+use workboard_core::connection::{Connection, ConnectionConfig, ConnectionEvent, EraPolicy};
 use workboard_core::credentials::bind_for_server;
 use workboard_core::oauth::flow::AuthContext;
 use workboard_core::testing::SimClock;
@@ -77,9 +77,12 @@ fn oauth_credentials_and_context_of_a_are_refused_for_b_and_never_refreshed_at_a
 
     // A connection to B with its own token; A's credentials and context are refused, and
     // B's 401 then fails the call without any request to A's token endpoint.
-    let mut c =
-        Connection::new(ConnectionConfig::new(B).credentials(Credentials::personal("TOKEN-OF-B")))
-            .unwrap();
+    let mut c = Connection::new(
+        ConnectionConfig::new(B)
+            .era(EraPolicy::Legacy)
+            .credentials(Credentials::personal("TOKEN-OF-B")),
+    )
+    .unwrap();
     let e = c
         .set_credentials(Some(legacy), Some(auth_context()))
         .unwrap_err();

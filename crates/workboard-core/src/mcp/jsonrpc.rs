@@ -305,8 +305,13 @@ pub struct InitializeParams<'a> {
 
 /// The `initialize` request body.
 pub fn initialize_body(id: &JsonRpcId, client_info: &Implementation) -> Vec<u8> {
+    initialize_body_for(id, client_info, LATEST_PROTOCOL_VERSION)
+}
+
+/// The `initialize` request body asking for `version`.
+pub fn initialize_body_for(id: &JsonRpcId, client_info: &Implementation, version: &str) -> Vec<u8> {
     let params = InitializeParams {
-        protocol_version: LATEST_PROTOCOL_VERSION,
+        protocol_version: version,
         capabilities: ClientCapabilities::default(),
         client_info,
     };
@@ -319,8 +324,8 @@ pub fn initialized_body() -> Vec<u8> {
 }
 
 #[derive(Serialize)]
-struct CursorParams<'a> {
-    cursor: &'a str,
+pub(crate) struct CursorParams<'a> {
+    pub(crate) cursor: &'a str,
 }
 
 /// The `tools/list` body (with a pagination cursor after the first page).
@@ -332,9 +337,9 @@ pub fn list_tools_body(id: &JsonRpcId, cursor: Option<&str>) -> Vec<u8> {
 }
 
 #[derive(Serialize)]
-struct CallParams<'a> {
-    name: &'a str,
-    arguments: &'a Value,
+pub(crate) struct CallParams<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) arguments: &'a Value,
 }
 
 /// The `tools/call` body.

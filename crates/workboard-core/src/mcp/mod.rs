@@ -14,10 +14,12 @@ pub mod jsonrpc {
         CallToolResult, ContentBlock, Implementation, Tool, LATEST_PROTOCOL_VERSION,
         SUPPORTED_PROTOCOL_VERSIONS,
     };
+    pub use super::modern::{LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS};
 }
 #[path = "jsonrpc.rs"]
 pub(crate) mod jsonrpc_impl;
 
+pub(crate) mod modern;
 pub(crate) mod session;
 pub(crate) mod sse;
 

@@ -84,6 +84,35 @@ impl SessionInfo {
         }
     }
 
+    /// A modern `POST` (2026-07-28): no session; `MCP-Protocol-Version`, `Mcp-Method`,
+    /// `Mcp-Name` and the `Mcp-Param-*` headers come in `meta_headers`.
+    pub(crate) fn post_modern(
+        id: RequestId,
+        url: &str,
+        body: Vec<u8>,
+        auth: Option<&SecretString>,
+        meta_headers: Vec<(String, String)>,
+    ) -> HttpRequest {
+        let mut headers = vec![
+            (
+                "Accept".to_string(),
+                "application/json, text/event-stream".to_string(),
+            ),
+            ("Content-Type".to_string(), "application/json".to_string()),
+        ];
+        if let Some(a) = auth {
+            headers.push(("Authorization".into(), a.expose().to_string()));
+        }
+        headers.extend(meta_headers);
+        HttpRequest {
+            id,
+            method: Method::Post,
+            url: url.to_string(),
+            headers,
+            body,
+        }
+    }
+
     /// A `GET` that opens a server stream, or resumes one after `last_event_id`.
     pub(crate) fn get_stream(
         &self,

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 use workboard_core::connection::{
-    CallHandle, CallOutput, Connection, ConnectionConfig, ConnectionEvent,
+    CallHandle, CallOutput, Connection, ConnectionConfig, ConnectionEvent, EraPolicy,
 };
 pub use workboard_core::testing::{
     auth_context, oauth_credentials, status_response as status, ScriptedTransport, MCP_URL, T0,
@@ -12,13 +12,18 @@ pub use workboard_core::testing::{
 use workboard_core::{Credentials, Error, HttpRequest, HttpResponse, SansIo};
 
 pub fn personal() -> Connection {
-    Connection::new(ConnectionConfig::new(MCP_URL).credentials(Credentials::personal("tok-1")))
-        .unwrap()
+    Connection::new(
+        ConnectionConfig::new(MCP_URL)
+            .era(EraPolicy::Legacy)
+            .credentials(Credentials::personal("tok-1")),
+    )
+    .unwrap()
 }
 
 pub fn with_refresh(access: &str, refresh: &str) -> Connection {
     Connection::new(
         ConnectionConfig::new(MCP_URL)
+            .era(EraPolicy::Legacy)
             .credentials(oauth_credentials(
                 access,
                 Some(refresh),
