@@ -309,6 +309,18 @@ impl Transport for SlowServer {
                 value: "s1".into(),
             },
         ];
+        if request
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("mcp-method"))
+        {
+            // A legacy server: the dual-era probe (a modern request) is refused.
+            return Ok(HttpResponse {
+                status: 400,
+                headers: vec![],
+                body: br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Bad Request: no session"}}"#.to_vec(),
+            });
+        }
         if msg.get("id").is_none() {
             return Ok(HttpResponse {
                 status: 202,
@@ -573,7 +585,8 @@ impl Transport for RotatingServer {
             });
             return Ok(r);
         }
-        if method == "initialize" {
+        if self.store_at_replay.lock().unwrap().is_none() {
+            // The first request with the new token: the replay of the refused one.
             *self.store_at_replay.lock().unwrap() = self.store.0.lock().unwrap().last().cloned();
         }
         if msg.get("id").is_none() {
@@ -665,9 +678,9 @@ fn refreshed_credentials_are_stored_before_the_replayed_request_is_sent() {
     assert_eq!(
         sent[..3],
         [
-            "initialize Bearer old-access".to_string(),
+            "tools/list Bearer old-access".to_string(),
             "token".to_string(),
-            "initialize Bearer new-access".to_string()
+            "tools/list Bearer new-access".to_string()
         ],
         "{sent:?}"
     );

@@ -68,8 +68,10 @@ class ScenarioTransport(wc.Transport):
         for i, rule in enumerate(self.rules):
             check_keys(rule, {"match", "reply", "times", "hold"}, "server rule")
             m = rule.get("match", {})
-            check_keys(m, {"method", "auth", "url"}, "match")
-            fits = m.get("method", name) == name and m.get("auth", bearer) == bearer and m.get("url", r.url) == r.url
+            check_keys(m, {"method", "auth", "url", "era"}, "match")
+            era = "modern" if any(h.name.lower() == "mcp-method" for h in r.headers) else "legacy"
+            fits = (m.get("method", name) == name and m.get("auth", bearer) == bearer
+                    and m.get("url", r.url) == r.url and m.get("era", era) == era)
             if fits and ("times" not in rule or self.used[i] < rule["times"]):
                 self.used[i] += 1
                 return self.reply(rule["reply"], r), bool(rule.get("hold", False))

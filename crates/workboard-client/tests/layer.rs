@@ -66,10 +66,11 @@ fn dropping_a_call_cancels_it_and_tells_the_server() {
     let server = FakeMcpServer::new();
     let transport = server.transport();
     let (client, mut pool) = start(personal(), host(transport.clone()));
+    // probe (refused by this legacy server), initialize, initialized, ping
     pool.run_until(client.ping()).unwrap();
     transport.hold();
     let call = client.call_tool("echo", json!({"slow": true}));
-    pool.run_until(transport.until_requests(4));
+    pool.run_until(transport.until_requests(5));
     assert_eq!(transport.in_flight(), 1);
     drop(call);
     transport.release();

@@ -37,7 +37,8 @@
 //! ## A complete run loop
 //!
 //! A fake transport stands in for the network (a host would use HTTP); it answers
-//! `initialize`, `notifications/initialized` and `tools/list` as a WorkBoard MCP server would.
+//! `initialize`, `notifications/initialized` and `tools/list` as a WorkBoard MCP server would,
+//! and refuses the client's first, modern (2026-07-28) request as a legacy server does.
 //!
 //! ```
 //! use std::cell::{Cell, RefCell};
@@ -54,6 +55,10 @@
 //!         let method = msg["method"].as_str().unwrap_or("").to_string();
 //!         self.sent.borrow_mut().push(method.clone());
 //!         let id = msg["id"].clone();
+//!         if req.header("Mcp-Method").is_some() {
+//!             // A legacy (2025-11-25) server refuses modern requests: the client initializes.
+//!             return Ok(HttpResponse::new(400, vec![], b"Bad Request: no session".to_vec()));
+//!         }
 //!         Ok(match method.as_str() {
 //!             "initialize" => {
 //!                 let mut r = HttpResponse::json(200, &serde_json::json!({
@@ -108,8 +113,12 @@
 //!     }
 //!     other => panic!("unexpected {other:?}"),
 //! }
-//! // Three requests: initialize, then notifications/initialized and tools/list together.
-//! assert_eq!(*server.sent.borrow(), ["initialize", "notifications/initialized", "tools/list"]);
+//! // The modern probe (refused), initialize, then notifications/initialized and tools/list
+//! // together. The era is kept in the saved state, so the next start skips the probe.
+//! assert_eq!(
+//!     *server.sent.borrow(),
+//!     ["tools/list", "initialize", "notifications/initialized", "tools/list"]
+//! );
 //!
 //! // Keep the session for the next start (no tokens inside).
 //! let saved = conn.save_state();

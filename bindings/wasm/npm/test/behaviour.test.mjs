@@ -71,8 +71,10 @@ class Server {
       const { rule } = r;
       checkKeys(rule, ['match', 'reply', 'times', 'hold'], 'server rule');
       const m = rule.match ?? {};
-      checkKeys(m, ['method', 'auth', 'url'], 'match');
+      checkKeys(m, ['method', 'auth', 'url', 'era'], 'match');
+      const era = (init.headers ?? []).some(([n]) => n.toLowerCase() === 'mcp-method') ? 'modern' : 'legacy';
       const fits = (m.method === undefined || m.method === name) && (m.auth === undefined || m.auth === bearer) &&
+        (m.era === undefined || m.era === era) &&
         (m.url === undefined || m.url === url);
       if (!fits || (rule.times !== undefined && r.used >= rule.times)) continue;
       r.used += 1;

@@ -191,8 +191,14 @@ impl Rules {
         for (i, rule) in self.rules.iter().enumerate() {
             check_keys(rule, &["match", "reply", "times", "hold"], "server rule");
             let m = &rule["match"];
-            check_keys(m, &["method", "auth", "url"], "match");
+            check_keys(m, &["method", "auth", "url", "era"], "match");
+            let era = if r.header("Mcp-Method").is_some() {
+                "modern"
+            } else {
+                "legacy"
+            };
             let fits = m.get("method").is_none_or(|v| v == name.as_str())
+                && m.get("era").is_none_or(|v| v == era)
                 && m.get("auth").is_none_or(|v| v == bearer.as_str())
                 && m.get("url").is_none_or(|v| v == r.url.as_str());
             let left = rule

@@ -106,6 +106,10 @@ impl Reply {
 
 /// A minimal MCP server's answers (one tool, `echo`), for handlers to fall back on.
 pub fn mcp_basics(req: &Request) -> Reply {
+    if req.header("Mcp-Method").is_some() {
+        // A legacy server: the client's modern probe is refused, so it initializes.
+        return Reply::status(400);
+    }
     match req.rpc_method().as_deref() {
         Some("initialize") => Reply::rpc_result(
             req,

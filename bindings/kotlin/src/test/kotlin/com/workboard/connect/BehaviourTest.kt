@@ -110,9 +110,10 @@ private class ScenarioTransport(private val rules: JSONArray, private val log: M
             val rule = rules.getJSONObject(i)
             checkKeys(rule, setOf("match", "reply", "times", "hold"), "server rule")
             val m = rule.optJSONObject("match") ?: JSONObject()
-            checkKeys(m, setOf("method", "auth", "url"), "match")
+            checkKeys(m, setOf("method", "auth", "url", "era"), "match")
+            val era = if (r.headers.any { it.name.equals("mcp-method", ignoreCase = true) }) "modern" else "legacy"
             val fits = (str(m, "method") ?: name) == name && (str(m, "auth") ?: bearer) == bearer &&
-                (str(m, "url") ?: r.url) == r.url
+                (str(m, "url") ?: r.url) == r.url && (str(m, "era") ?: era) == era
             val left = !rule.has("times") || used[i] < rule.getInt("times")
             if (fits && left) {
                 used[i]++
