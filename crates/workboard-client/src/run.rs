@@ -188,14 +188,18 @@ impl<H: Host> Machine<'_, '_, H> {
                     protocol_version,
                     server_info,
                 } => {
-                    let session = self.conn.save_state();
-                    let saved = host.save(keys::SESSION, &session).map_err(storage);
-                    let mut st = self.shared.state();
-                    st.server = Some(ServerInfo {
+                    self.shared.state().server = Some(ServerInfo {
                         name: server_info.name,
                         version: server_info.version,
                         protocol_version,
                     });
+                }
+                ConnectionEvent::StateChanged => {
+                    // The era, the session or the cached tool list changed: keep it for the
+                    // next start (no credential inside).
+                    let session = self.conn.save_state();
+                    let saved = host.save(keys::SESSION, &session).map_err(storage);
+                    let mut st = self.shared.state();
                     st.session = session;
                     if let Err(e) = saved {
                         st.store_error = Some(e);

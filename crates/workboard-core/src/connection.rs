@@ -1839,9 +1839,10 @@ impl Connection {
         self.session = SessionInfo::default();
         self.tool_headers = VecMap::new();
         if let Era::Modern(v) = era {
+            // Settled (a legacy era is, once `initialize` answers).
             self.session.protocol_version = Some(v.to_string());
+            self.events.push_back(ConnectionEvent::StateChanged);
         }
-        self.events.push_back(ConnectionEvent::StateChanged);
         if h == INIT {
             // `initialize` itself was refused by a modern server: no initialize needed.
             self.calls.remove(&INIT);

@@ -709,7 +709,7 @@ impl Error {
             Error::NoClientIdentity { .. } => "This server has no dynamic registration: create an app in WorkBoard → Settings → Custom Integrations → App and pass its client_id (and, on a server, its client hash).".into(),
             Error::Storage { .. } => "Check the credential store (file permissions, disk space, Keychain/Keystore access, the app's CredentialStore implementation). Credentials that could not be saved are still used in memory; save them yourself if the store stays unavailable.".into(),
             Error::ClientStopped => "This client was closed: create a new client to continue.".into(),
-            Error::UnsupportedProtocolVersion(_) => format!("The server and this SDK share no MCP protocol version: the server speaks the version(s) named above, this SDK speaks {}. Use a server (or a server mode) that accepts one of these, or an SDK version that speaks the server's.", crate::mcp::jsonrpc_impl::SUPPORTED_PROTOCOL_VERSIONS.join(", ")),
+            Error::UnsupportedProtocolVersion(_) => format!("The server and this SDK share no MCP protocol version: the server speaks the version(s) named above, this SDK speaks {} (modern) and {} (legacy, with initialize). Use a server (or a server mode) that accepts one of these, or an SDK version that speaks the server's.", crate::mcp::modern::MODERN_PROTOCOL_VERSIONS.join(", "), crate::mcp::modern::LEGACY_PROTOCOL_VERSIONS.join(", ")),
             Error::UnsupportedTokenType(_) => "The server issued a token type this SDK cannot use; only bearer tokens are supported.".into(),
             _ => return None,
         })

@@ -1,0 +1,641 @@
+//! The dual-era connection (MCP 2026-07-28, basic/versioning.mdx): the modern probe, the
+//! fallback to `initialize`, version renegotiation, the era kept with the saved state, the
+//! modern request shape (`_meta`, headers, `x-mcp-header`), `resultType`, the tools cache,
+//! cancellation and broken streams in the modern era.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod mcp_common;
+
+use mcp_common::*;
+use serde_json::{json, Value};
+use workboard_core::connection::{
+    CallOutput, Connection, ConnectionConfig, ConnectionEvent, EraPolicy,
+};
+use workboard_core::{Credentials, HttpRequest, HttpResponse, SansIo};
+
+const MODERN: &str = "2026-07-28";
+
+fn auto() -> Connection {
+    Connection::new(ConnectionConfig::new(MCP_URL).credentials(Credentials::personal("tok-1")))
+        .unwrap()
+}
+
+fn with(config: ConnectionConfig) -> Connection {
+    Connection::new(config.credentials(Credentials::personal("tok-1"))).unwrap()
+}
+
+fn header<'a>(r: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    r.header(name)
+}
+
+/// A modern result: `resultType`, the server's info in `_meta`, and the given fields.
+fn modern_result(req: &HttpRequest, mut fields: Value) -> HttpResponse {
+    fields["resultType"] = json!("complete");
+    fields["_meta"] =
+        json!({"io.modelcontextprotocol/serverInfo": {"name": "modern-srv", "version": "2"}});
+    result(req, fields)
+}
+
+fn modern_error(req: &HttpRequest, status: u16, code: i64, data: Value) -> HttpResponse {
+    json(
+        status,
+        json!({"jsonrpc": "2.0", "id": rpc_id(req), "error": {"code": code, "message": "m", "data": data}}),
+    )
+}
+
+/// What a legacy server (TypeScript SDK 1.x) answers a request without a session.
+fn legacy_refusal() -> HttpResponse {
+    json(
+        400,
+        json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32000, "message": "Bad Request: No valid session ID provided"}}),
+    )
+}
+
+fn assert_modern(r: &HttpRequest, method_name: &str) {
+    assert_eq!(header(r, "MCP-Protocol-Version"), Some(MODERN), "{r:?}");
+    assert_eq!(header(r, "Mcp-Method"), Some(method_name));
+    assert!(header(r, "Mcp-Session-Id").is_none());
+    let meta = &body(r)["params"]["_meta"];
+    assert_eq!(meta["io.modelcontextprotocol/protocolVersion"], MODERN);
+    assert_eq!(
+        meta["io.modelcontextprotocol/clientInfo"]["name"],
+        "workboard-connect"
+    );
+    assert!(meta["io.modelcontextprotocol/clientCapabilities"].is_object());
+    assert_eq!(method(r), method_name);
+}
+
+#[test]
+fn a_modern_server_gives_the_first_tool_list_in_one_request() {
+    let mut c = auto();
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_modern(&reqs[0], "tools/list");
+    assert!(header(&reqs[0], "Mcp-Name").is_none());
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_result(&reqs[0], tools(&["a", "b"], None))),
+        T0,
+    );
+    assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a", "b"]);
+    let ev = events(&mut c);
+    assert!(ev.contains(&ConnectionEvent::StateChanged), "{ev:?}");
+    assert!(ev.iter().any(
+        |e| matches!(e, ConnectionEvent::Initialized { protocol_version, server_info }
+        if protocol_version == MODERN && server_info.name == "modern-srv")
+    ));
+    assert_eq!(c.session().protocol_version.as_deref(), Some(MODERN));
+    assert!(c.save_state().contains(MODERN));
+    // The next call goes out modern at once, no initialize ever.
+    let h = c.call_tool("a", json!({"x": 1}), T0);
+    let reqs = drain(&mut c);
+    assert_eq!(reqs.len(), 1);
+    assert_modern(&reqs[0], "tools/call");
+    assert_eq!(header(&reqs[0], "Mcp-Name"), Some("a"));
+    assert_eq!(body(&reqs[0])["params"]["arguments"], json!({"x": 1}));
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_result(
+            &reqs[0],
+            json!({"content": [{"type": "text", "text": "ok"}]}),
+        )),
+        T0,
+    );
+    assert!(matches!(take(&mut c, h), Ok(CallOutput::ToolResult(_))));
+}
+
+#[test]
+fn a_legacy_server_gets_initialize_after_refusing_the_modern_probe_and_keeps_it() {
+    for refusal in [
+        legacy_refusal(),
+        status(404, &[]),
+        status(405, &[]),
+        status(400, &[]),
+    ] {
+        let mut c = auto();
+        let a = c.list_tools(T0);
+        let b = c.ping(T0);
+        let reqs = drain(&mut c);
+        // One probe; the other call waits for its verdict.
+        assert_eq!(reqs.len(), 1, "{reqs:?}");
+        assert_modern(&reqs[0], "tools/list");
+        c.handle_response(reqs[0].id, Ok(refusal.clone()), T0);
+        let reqs = drain(&mut c);
+        assert_eq!(reqs.len(), 1);
+        assert_eq!(method(&reqs[0]), "initialize");
+        assert_eq!(body(&reqs[0])["params"]["protocolVersion"], "2025-11-25");
+        assert!(header(&reqs[0], "Mcp-Method").is_none());
+        c.handle_response(reqs[0].id, Ok(init_response(&reqs[0], Some("s1"))), T0);
+        let reqs = drain(&mut c);
+        let methods: Vec<String> = reqs.iter().map(method).collect();
+        assert_eq!(methods, ["notifications/initialized", "tools/list", "ping"]);
+        for r in &reqs {
+            assert_eq!(header(r, "Mcp-Session-Id"), Some("s1"));
+            assert!(header(r, "Mcp-Method").is_none());
+            assert!(body(r)["params"].get("_meta").is_none());
+        }
+        c.handle_response(reqs[1].id, Ok(result(&reqs[1], tools(&["t"], None))), T0);
+        c.handle_response(reqs[2].id, Ok(result(&reqs[2], json!({}))), T0);
+        assert_eq!(tool_names(take(&mut c, a).unwrap()), ["t"]);
+        assert!(matches!(take(&mut c, b), Ok(CallOutput::Pong)));
+        // Restored, the legacy session is used at once: no probe.
+        let mut c2 = Connection::new(
+            ConnectionConfig::new(MCP_URL)
+                .credentials(Credentials::personal("tok-1"))
+                .restored_state(c.save_state()),
+        )
+        .unwrap();
+        c2.ping(T0);
+        let reqs = drain(&mut c2);
+        assert_eq!(reqs.len(), 1);
+        assert_eq!(method(&reqs[0]), "ping");
+        assert_eq!(header(&reqs[0], "Mcp-Session-Id"), Some("s1"));
+    }
+}
+
+#[test]
+fn unsupported_version_retries_with_the_best_mutual_version() {
+    // The server speaks only older legacy versions: initialize asks for the best of them.
+    let mut c = auto();
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_error(
+            &reqs[0],
+            400,
+            -32022,
+            json!({"supported": ["2025-03-26", "2025-06-18"], "requested": MODERN}),
+        )),
+        T0,
+    );
+    let reqs = drain(&mut c);
+    assert_eq!(method(&reqs[0]), "initialize");
+    assert_eq!(body(&reqs[0])["params"]["protocolVersion"], "2025-06-18");
+    let mut init = result(&reqs[0], init_result("2025-06-18"));
+    init.headers.push(("Mcp-Session-Id".into(), "s".into()));
+    c.handle_response(reqs[0].id, Ok(init), T0);
+    let reqs = drain(&mut c);
+    let list = reqs.iter().find(|r| method(r) == "tools/list").unwrap();
+    assert_eq!(header(list, "MCP-Protocol-Version"), Some("2025-06-18"));
+    c.handle_response(list.id, Ok(result(list, tools(&["t"], None))), T0);
+    assert!(take(&mut c, h).is_ok());
+}
+
+#[test]
+fn no_mutual_version_fails_naming_the_servers_versions_and_the_next_call_probes_again() {
+    let mut c = auto();
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_error(
+            &reqs[0],
+            400,
+            -32022,
+            json!({"supported": ["2031-01-01"]}),
+        )),
+        T0,
+    );
+    let e = take(&mut c, h).unwrap_err();
+    assert_eq!(e.code(), "unsupported_protocol_version");
+    assert!(e.to_string().contains("2031-01-01"), "{e}");
+    assert!(e.hint().unwrap().contains(MODERN), "{:?}", e.hint());
+    c.list_tools(T0);
+    let reqs = drain(&mut c);
+    assert_modern(&reqs[0], "tools/list");
+}
+
+#[test]
+fn a_modern_only_server_refusing_a_restored_legacy_session_moves_the_client_to_modern() {
+    let saved =
+        json!({"server_url": MCP_URL, "session_id": "old", "protocol_version": "2025-11-25"});
+    let mut c = with(ConnectionConfig::new(MCP_URL).restored_state(saved.to_string()));
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    assert_eq!(header(&reqs[0], "Mcp-Session-Id"), Some("old"));
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_error(
+            &reqs[0],
+            400,
+            -32022,
+            json!({"supported": [MODERN]}),
+        )),
+        T0,
+    );
+    let reqs = drain(&mut c);
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_modern(&reqs[0], "tools/list");
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_result(&reqs[0], tools(&["m"], None))),
+        T0,
+    );
+    assert_eq!(tool_names(take(&mut c, h).unwrap()), ["m"]);
+    assert!(c.save_state().contains(MODERN) && !c.save_state().contains("old"));
+}
+
+#[test]
+fn initialize_refused_by_a_modern_only_server_moves_to_modern_without_initialize() {
+    let mut c = with(ConnectionConfig::new(MCP_URL).era(EraPolicy::Auto));
+    let h = c.ping(T0);
+    let reqs = drain(&mut c);
+    // The probe is refused as a legacy server would...
+    c.handle_response(reqs[0].id, Ok(status(400, &[])), T0);
+    let reqs = drain(&mut c);
+    assert_eq!(method(&reqs[0]), "initialize");
+    // ...but initialize is refused with the modern error naming 2026-07-28 (go-sdk, TS 2.x).
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_error(
+            &reqs[0],
+            400,
+            -32022,
+            json!({"supported": [MODERN]}),
+        )),
+        T0,
+    );
+    let reqs = drain(&mut c);
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_modern(&reqs[0], "server/discover");
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_result(
+            &reqs[0],
+            json!({"supportedVersions": [MODERN], "capabilities": {}}),
+        )),
+        T0,
+    );
+    assert!(matches!(take(&mut c, h), Ok(CallOutput::Pong)));
+}
+
+#[test]
+fn era_switches_are_bounded_for_a_server_that_contradicts_itself() {
+    let mut c = auto();
+    let h = c.list_tools(T0);
+    let mut sent = 0;
+    while let Some(r) = c.poll_request() {
+        sent += 1;
+        assert!(sent < 20, "the client keeps switching eras");
+        let reply = if header(&r, "Mcp-Method").is_some() {
+            legacy_refusal()
+        } else {
+            modern_error(&r, 400, -32022, json!({"supported": [MODERN]}))
+        };
+        c.handle_response(r.id, Ok(reply), T0);
+    }
+    assert!(take(&mut c, h).is_err());
+}
+
+#[test]
+fn a_cached_modern_era_skips_the_probe_and_is_probed_again_when_it_fails() {
+    let saved = json!({"server_url": MCP_URL, "protocol_version": MODERN});
+    let mut c = with(ConnectionConfig::new(MCP_URL).restored_state(saved.to_string()));
+    let h = c.list_tools(T0);
+    let b = c.ping(T0);
+    let reqs = drain(&mut c);
+    // Both go out at once: the era is known.
+    assert_eq!(reqs.len(), 2);
+    assert_modern(&reqs[0], "tools/list");
+    assert_modern(&reqs[1], "server/discover");
+    // The server was replaced by a legacy one: initialize, then both again.
+    c.handle_response(reqs[0].id, Ok(legacy_refusal()), T0);
+    c.handle_response(reqs[1].id, Ok(legacy_refusal()), T0);
+    let reqs = drain(&mut c);
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_eq!(method(&reqs[0]), "initialize");
+    c.handle_response(reqs[0].id, Ok(init_response(&reqs[0], Some("s"))), T0);
+    let more = drain(&mut c);
+    let list = more.iter().find(|r| method(r) == "tools/list").unwrap();
+    let ping = more.iter().find(|r| method(r) == "ping").unwrap();
+    c.handle_response(list.id, Ok(result(list, tools(&["t"], None))), T0);
+    c.handle_response(ping.id, Ok(result(ping, json!({}))), T0);
+    assert!(take(&mut c, h).is_ok());
+    assert!(take(&mut c, b).is_ok());
+}
+
+#[test]
+fn policies_pin_the_era() {
+    // Modern only: a legacy server is an HTTP error, never initialize.
+    let mut c = with(ConnectionConfig::new(MCP_URL).era(EraPolicy::Modern));
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    assert_modern(&reqs[0], "tools/list");
+    c.handle_response(reqs[0].id, Ok(legacy_refusal()), T0);
+    assert!(drain(&mut c).is_empty());
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "http_status");
+    // Legacy only: initialize first, never a modern request.
+    let mut c = with(ConnectionConfig::new(MCP_URL).era(EraPolicy::Legacy));
+    c.list_tools(T0);
+    let reqs = drain(&mut c);
+    assert_eq!(method(&reqs[0]), "initialize");
+}
+
+#[test]
+fn tool_parameters_marked_x_mcp_header_are_mirrored_and_invalid_tools_left_out() {
+    let mut c = auto();
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    let list = json!({"tools": [
+        {"name": "sql", "inputSchema": {"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "limit": {"type": "integer", "x-mcp-header": "Limit"},
+            "query": {"type": "string"}}}},
+        {"name": "bad", "inputSchema": {"type": "object", "properties": {
+            "n": {"type": "number", "x-mcp-header": "N"}}}},
+        {"name": "héllo wörld", "inputSchema": {"type": "object"}}]});
+    c.handle_response(reqs[0].id, Ok(modern_result(&reqs[0], list)), T0);
+    assert_eq!(tool_names(take(&mut c, h).unwrap()), ["sql", "héllo wörld"]);
+    let ev = events(&mut c);
+    assert!(
+        ev.iter().any(
+            |e| matches!(e, ConnectionEvent::Diagnostic(d) if d.contains("leaving out tool `bad`"))
+        ),
+        "{ev:?}"
+    );
+    c.call_tool(
+        "sql",
+        json!({"region": "日本", "limit": 5, "query": "select 1"}),
+        T0,
+    );
+    c.call_tool("héllo wörld", json!({}), T0);
+    let reqs = drain(&mut c);
+    assert_eq!(header(&reqs[0], "Mcp-Name"), Some("sql"));
+    assert_eq!(
+        header(&reqs[0], "Mcp-Param-Region"),
+        Some("=?base64?5pel5pys?=")
+    );
+    assert_eq!(header(&reqs[0], "Mcp-Param-Limit"), Some("5"));
+    assert!(reqs[0].headers.iter().all(|(n, _)| n != "Mcp-Param-query"));
+    assert_eq!(
+        header(&reqs[1], "Mcp-Name"),
+        Some("=?base64?aMOpbGxvIHfDtnJsZA==?=")
+    );
+    // An argument the header cannot carry fails the call before it is sent.
+    let h = c.call_tool("sql", json!({"region": {"nested": true}}), T0);
+    assert!(drain(&mut c).is_empty());
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "invalid_input");
+}
+
+#[test]
+fn a_tool_list_with_ttl_is_answered_from_the_cache_until_it_expires_or_changes() {
+    let mut c = auto();
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    let mut page = tools(&["a"], None);
+    page["ttlMs"] = json!(60_000);
+    page["cacheScope"] = json!("private");
+    c.handle_response(reqs[0].id, Ok(modern_result(&reqs[0], page)), T0);
+    assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a"]);
+    // Within the ttl: no request.
+    let h = c.list_tools(T0 + 59_999);
+    assert!(drain(&mut c).is_empty());
+    assert_eq!(tool_names(take(&mut c, h).unwrap()), ["a"]);
+    // Persisted: a restarted client lists its tools without a request.
+    let mut c2 = with(ConnectionConfig::new(MCP_URL).restored_state(c.save_state()));
+    let h2 = c2.list_tools(T0 + 1);
+    assert!(drain(&mut c2).is_empty());
+    assert_eq!(tool_names(take(&mut c2, h2).unwrap()), ["a"]);
+    // Expired: a request.
+    c.list_tools(T0 + 60_000);
+    assert_eq!(drain(&mut c).len(), 1);
+    // list_changed ends the cache.
+    c2.call_tool("a", json!({}), T0 + 2);
+    let reqs = drain(&mut c2);
+    let stream = format!(
+        "data: {}\n\ndata: {}\n\n",
+        json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}),
+        json!({"jsonrpc": "2.0", "id": rpc_id(&reqs[0]), "result": {"content": [], "resultType": "complete"}})
+    );
+    c2.handle_response(reqs[0].id, Ok(sse(&stream)), T0 + 3);
+    c2.list_tools(T0 + 4);
+    assert_eq!(drain(&mut c2).len(), 1);
+}
+
+#[test]
+fn a_page_without_ttl_is_not_cached() {
+    let mut c = auto();
+    c.list_tools(T0);
+    let reqs = drain(&mut c);
+    let mut page = tools(&["a"], Some("p2"));
+    page["ttlMs"] = json!(60_000);
+    c.handle_response(reqs[0].id, Ok(modern_result(&reqs[0], page)), T0);
+    let reqs = drain(&mut c);
+    assert_eq!(body(&reqs[0])["params"]["cursor"], "p2");
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_result(&reqs[0], tools(&["b"], None))),
+        T0,
+    );
+    c.list_tools(T0 + 1);
+    assert_eq!(drain(&mut c).len(), 1);
+}
+
+#[test]
+fn cancelling_a_modern_call_closes_its_stream_without_notifications_cancelled() {
+    let mut c = auto();
+    let h = c.call_tool("slow", json!({}), T0);
+    let reqs = drain(&mut c);
+    assert_modern(&reqs[0], "tools/call");
+    c.cancel(h).unwrap();
+    assert!(
+        drain(&mut c).is_empty(),
+        "no notifications/cancelled on Streamable HTTP"
+    );
+    // The run loop sees the request abandoned and closes it (the cancellation).
+    assert!(c.is_request_abandoned(reqs[0].id));
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "cancelled");
+}
+
+#[test]
+fn a_broken_modern_stream_is_sent_again_only_for_requests_without_effects() {
+    let mut c = auto();
+    let list = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    c.handle_response(reqs[0].id, Ok(sse("id: 1\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{}}\n\n")), T0);
+    let again = drain(&mut c);
+    assert_eq!(again.len(), 1, "re-issued, not resumed with GET");
+    assert_modern(&again[0], "tools/list");
+    assert_ne!(rpc_id(&again[0]), rpc_id(&reqs[0]), "a new id");
+    c.handle_response(
+        again[0].id,
+        Ok(modern_result(&again[0], tools(&["a"], None))),
+        T0,
+    );
+    assert!(take(&mut c, list).is_ok());
+    let call = c.call_tool("write", json!({}), T0);
+    let reqs = drain(&mut c);
+    c.handle_response(reqs[0].id, Ok(sse("id: 1\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{}}\n\n")), T0);
+    assert!(drain(&mut c).is_empty(), "a tool call is never sent twice");
+    let e = take(&mut c, call).unwrap_err();
+    assert_eq!(e.code(), "protocol_error");
+    assert!(e.to_string().contains("may have run"), "{e}");
+}
+
+#[test]
+fn result_types_are_checked() {
+    let mut c = auto();
+    let h = c.call_tool("ask", json!({}), T0);
+    let reqs = drain(&mut c);
+    let r = result(
+        &reqs[0],
+        json!({"resultType": "input_required", "inputRequests": {"a": {"method": "elicitation/create", "params": {}}}, "requestState": "s"}),
+    );
+    c.handle_response(reqs[0].id, Ok(r), T0);
+    let e = take(&mut c, h).unwrap_err();
+    assert_eq!(e.code(), "protocol_error");
+    assert!(e.to_string().contains("did not declare"), "{e}");
+    let h = c.call_tool("odd", json!({}), T0);
+    let reqs = drain(&mut c);
+    c.handle_response(
+        reqs[0].id,
+        Ok(result(
+            &reqs[0],
+            json!({"resultType": "later", "content": []}),
+        )),
+        T0,
+    );
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "invalid_response");
+}
+
+#[test]
+fn modern_errors_fail_the_call_with_their_code() {
+    let mut c = auto();
+    let h = c.call_tool("t", json!({}), T0);
+    let reqs = drain(&mut c);
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_error(&reqs[0], 400, -32020, Value::Null)),
+        T0,
+    );
+    let e = take(&mut c, h).unwrap_err();
+    assert_eq!(e.code(), "jsonrpc_error");
+    assert!(e.to_string().contains("-32020"), "{e}");
+    // A modern error identified the server as modern: no initialize.
+    c.list_tools(T0);
+    let reqs = drain(&mut c);
+    assert_modern(&reqs[0], "tools/list");
+}
+
+#[test]
+fn discover_and_ping_use_server_discover_on_a_modern_server() {
+    let mut c = auto();
+    let h = c.discover(T0);
+    let reqs = drain(&mut c);
+    assert_modern(&reqs[0], "server/discover");
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_result(
+            &reqs[0],
+            json!({"supportedVersions": [MODERN, "2025-11-25"], "capabilities": {"tools": {}}}),
+        )),
+        T0,
+    );
+    match take(&mut c, h).unwrap() {
+        CallOutput::Discovered(d) => {
+            assert!(d.modern);
+            assert_eq!(d.supported_versions, [MODERN, "2025-11-25"]);
+            assert_eq!(d.protocol_version, MODERN);
+            assert_eq!(d.server_info.unwrap().name, "modern-srv");
+            assert_eq!(d.capabilities, json!({"tools": {}}));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A GET stream does not exist in the modern era.
+    let s = c.open_server_stream(T0);
+    assert!(drain(&mut c).is_empty());
+    assert!(matches!(
+        take(&mut c, s),
+        Ok(CallOutput::ServerStreamEnded { supported: false })
+    ));
+}
+
+#[test]
+fn discover_on_a_legacy_server_reports_what_initialize_said() {
+    let mut c = with(ConnectionConfig::new(MCP_URL).era(EraPolicy::Legacy));
+    let h = c.discover(T0);
+    let after = initialize(&mut c, Some("s"));
+    assert!(after.iter().all(|r| method(r) != "server/discover"));
+    match take(&mut c, h).unwrap() {
+        CallOutput::Discovered(d) => {
+            assert!(!d.modern);
+            assert_eq!(d.supported_versions, ["2025-11-25"]);
+            assert_eq!(d.server_info.unwrap().name, "srv");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_get_stream_alone_probes_with_server_discover() {
+    let mut c = auto();
+    let s = c.open_server_stream(T0);
+    let reqs = drain(&mut c);
+    assert_eq!(reqs.len(), 1);
+    assert_modern(&reqs[0], "server/discover");
+    c.handle_response(reqs[0].id, Ok(legacy_refusal()), T0);
+    let after = initialize(&mut c, Some("s"));
+    assert!(
+        after
+            .iter()
+            .any(|r| r.method == workboard_core::Method::Get),
+        "{after:?}"
+    );
+    assert!(c.is_pending(s));
+}
+
+#[test]
+fn the_log_level_goes_in_every_modern_request_and_is_checked() {
+    let mut c = with(ConnectionConfig::new(MCP_URL).log_level("warning"));
+    c.list_tools(T0);
+    let reqs = drain(&mut c);
+    assert_eq!(
+        body(&reqs[0])["params"]["_meta"]["io.modelcontextprotocol/logLevel"],
+        "warning"
+    );
+    let e =
+        Connection::new(ConnectionConfig::new(MCP_URL).log_level("verbose\r\nX: y")).unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(!e.to_string().contains('\n'));
+}
+
+#[test]
+fn the_dual_era_fake_server_is_spoken_modern_and_the_legacy_one_through_initialize() {
+    use workboard_core::testing::{FakeEra, FakeMcpServer, SimClock};
+    for (era, expect) in [
+        (FakeEra::Dual, vec!["tools/list", "tools/call"]),
+        (FakeEra::Modern, vec!["tools/list", "tools/call"]),
+        (
+            FakeEra::Legacy,
+            vec![
+                "tools/list",
+                "initialize",
+                "notifications/initialized",
+                "tools/list",
+                "tools/call",
+            ],
+        ),
+    ] {
+        let server = FakeMcpServer::new().with_era(era);
+        let t = server.transport();
+        let clock = SimClock::at(T0);
+        let mut c = Connection::new(
+            ConnectionConfig::new(MCP_URL).credentials(Credentials::personal("personal-token")),
+        )
+        .unwrap();
+        let a = c.list_tools(T0);
+        futures_executor::block_on(workboard_core::drive(&mut c, &t, &clock));
+        let b = c.call_tool("echo", json!({"q": "é"}), T0);
+        futures_executor::block_on(workboard_core::drive(&mut c, &t, &clock));
+        assert!(take(&mut c, a).is_ok(), "{era:?}");
+        let out = take(&mut c, b).unwrap();
+        assert!(
+            matches!(out, CallOutput::ToolResult(r) if r.text().contains("echo")),
+            "{era:?}"
+        );
+        let methods: Vec<String> = t.requests().iter().map(method).collect();
+        assert_eq!(methods, expect, "{era:?}");
+    }
+}
