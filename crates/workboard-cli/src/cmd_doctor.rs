@@ -134,6 +134,17 @@ pub async fn run(ctx: &Ctx, client: Option<&str>) -> Result<(), CliError> {
                 .tools_count
                 .map(|n| format!(", {n} tool(s) listed"))
                 .unwrap_or_default();
+            let era = match (&obs.era, obs.server_versions.is_empty()) {
+                (Some(era), false) => {
+                    format!(
+                        ", MCP {era} era (server speaks {})",
+                        obs.server_versions.join(", ")
+                    )
+                }
+                (Some(era), true) => format!(", MCP {era} era"),
+                (None, _) => String::new(),
+            };
+            let tools = format!("{era}{tools}");
             let node = obs
                 .node_version
                 .as_deref()

@@ -127,6 +127,18 @@ pub struct Observation {
     pub tools_list_status: Option<u16>,
     /// Number of tools on the first `tools/list` page.
     pub tools_count: Option<usize>,
+    /// The server's MCP era: `modern` (2026-07-28: it answered a modern request, or refused
+    /// it with a modern error) or `legacy` (`initialize` worked and the modern request did
+    /// not); `None` when neither could tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub era: Option<String>,
+    /// The protocol versions the server said it speaks (`server/discover`, a modern error, or
+    /// the version `initialize` negotiated).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_versions: Vec<String>,
+    /// Status of the modern `server/discover` probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discover_status: Option<u16>,
     /// Output of `node --version` (e.g. `v20.11.1`), when the host ran it.
     pub node_version: Option<String>,
     /// The host looked for `node` and did not find it.
@@ -203,7 +215,10 @@ pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
             format!("Pass a personal token (or sign in) to test the connection. {h401}"),
         );
     }
+    let modern = o.era.as_deref() == Some("modern");
     match o.initialize_status {
+        // A modern-only server refuses `initialize` (4xx): that is its era, not a fault.
+        Some(s) if modern && (400..500).contains(&s) && s != 401 && s != 403 => {}
         Some(401) => match &o.token_accepted_in {
             Some(other) => d(
                 R::Unauthorized401,
@@ -245,7 +260,7 @@ pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
         ),
         _ => {}
     }
-    if let Some(p) = &o.initialize_problem {
+    if let Some(p) = o.initialize_problem.as_ref().filter(|_| !modern) {
         d(
             R::Other,
             E,
@@ -287,7 +302,10 @@ pub fn diagnose(o: &Observation) -> Vec<Diagnosis> {
         ),
         _ => {}
     }
-    if let Some(s) = o.initialized_status.filter(|s| !(200..300).contains(s)) {
+    if let Some(s) = o
+        .initialized_status
+        .filter(|s| !(200..300).contains(s) && !modern)
+    {
         d(
             R::Other,
             E,
@@ -397,6 +415,8 @@ pub enum ProbeKind {
     Initialized,
     /// `POST` `tools/list`.
     ToolsList,
+    /// `POST` `server/discover` as a modern (2026-07-28) request: tells the eras apart.
+    Discover,
     /// `POST` `initialize` with the token on the other WorkBoard environment (after a 401).
     OtherEnvironment,
 }
@@ -550,10 +570,13 @@ impl Doctor {
         d.push(ProbeKind::UnauthenticatedPost, unauthenticated);
         d.prm_candidates = probe::protected_resource_metadata_urls(&url).into();
         d.next_prm();
-        if let Some(auth) = d.auth() {
-            let initialize = probe::initialize_request(&d.server_url, Some(&auth), &client_info());
+        let auth = d.auth();
+        if let Some(auth) = &auth {
+            let initialize = probe::initialize_request(&d.server_url, Some(auth), &client_info());
             d.push(ProbeKind::Initialize, initialize);
         }
+        let discover = probe::discover_request(&d.server_url, auth.as_ref(), &client_info());
+        d.push(ProbeKind::Discover, discover);
         Ok(d)
     }
 
@@ -660,6 +683,11 @@ impl Doctor {
                 }
                 match probe::read_initialize(r) {
                     Ok(session) => {
+                        if self.obs.era.as_deref() != Some("modern") {
+                            self.obs.era = Some("legacy".into());
+                            self.obs.server_versions =
+                                session.protocol_version.clone().into_iter().collect();
+                        }
                         self.session = session;
                         let auth = self.auth();
                         let n = probe::initialized_request(
@@ -679,6 +707,25 @@ impl Doctor {
                 }
             }
             ProbeKind::Initialized => self.obs.initialized_status = Some(status),
+            ProbeKind::Discover => {
+                self.obs.discover_status = Some(status);
+                if let Some(versions) = probe::modern_versions(r) {
+                    self.obs.era = Some("modern".into());
+                    if !versions.is_empty() {
+                        self.obs.server_versions = versions;
+                    }
+                    // A modern server's tools are listed with a modern request.
+                    if (200..300).contains(&status) && self.token.is_some() {
+                        let auth = self.auth();
+                        let t = probe::modern_list_tools_request(
+                            &self.server_url,
+                            auth.as_ref(),
+                            &client_info(),
+                        );
+                        self.push(ProbeKind::ToolsList, t);
+                    }
+                }
+            }
             ProbeKind::ToolsList => {
                 self.obs.tools_list_status = Some(status);
                 if (200..300).contains(&status) {

@@ -431,16 +431,88 @@ fn doctor_healthy_run() {
             [
                 "initialize",
                 "initialize",
+                "server/discover",
                 "notifications/initialized",
                 "tools/list"
             ]
         );
+        // The modern probe was refused without a modern error: a legacy server.
+        assert_eq!(o.era.as_deref(), Some("legacy"));
+        assert_eq!(o.server_versions, ["2025-06-18"]);
+        assert_eq!(o.discover_status, Some(400));
         // The unauthenticated probe carries no credentials; the others do.
         assert!(seen[0].header("authorization").is_none());
         assert!(seen
             .iter()
             .all(|r| r.url.starts_with("https://www.myworkboard.com/")));
     }
+}
+
+/// A modern-only (2026-07-28) server: `initialize` is refused with the modern error naming its
+/// versions (as the TypeScript SDK 2.x and go-sdk do), modern requests are served.
+fn modern_only(tools: usize) -> Handler {
+    Box::new(move |r: &HttpRequest| {
+        if r.method == Method::Get {
+            return Ok(HttpResponse::new(405, vec![], ""));
+        }
+        if r.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
+            return Ok(HttpResponse::new(
+                401,
+                vec![("WWW-Authenticate".into(), "Bearer".into())],
+                "",
+            ));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        let id = v["id"].clone();
+        if r.header("mcp-method").is_none() {
+            return Ok(HttpResponse::json(
+                400,
+                &json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32022,
+                    "message": "Unsupported protocol version", "data": {"supported": ["2026-07-28"]}}}),
+            ));
+        }
+        let result = match rpc_method(r).as_str() {
+            "server/discover" => {
+                json!({"resultType": "complete", "supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}}})
+            }
+            "tools/list" => {
+                let list: Vec<_> = (0..tools)
+                    .map(|i| json!({"name": format!("t{i}"), "inputSchema": {"type": "object"}}))
+                    .collect();
+                json!({"resultType": "complete", "tools": list})
+            }
+            _ => return Ok(HttpResponse::new(404, vec![], "")),
+        };
+        Ok(HttpResponse::json(
+            200,
+            &json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        ))
+    })
+}
+
+#[test]
+fn doctor_on_a_modern_only_server_reports_its_era_and_does_not_blame_initialize() {
+    let params = DoctorParams {
+        token: Some(SecretString::new(TOKEN)),
+        ..DoctorParams::for_url("https://mcp.example.com/mcp")
+    };
+    let (doc, seen) = run(params.clone(), modern_only(2));
+    let o = doc.observation();
+    // Only the OAuth-discovery warnings of a server without metadata: nothing about the era.
+    assert_eq!(
+        codes(&doc.diagnoses()),
+        vec!["no_resource_metadata", "no_protected_resource_metadata"],
+        "{o:#?}"
+    );
+    assert_eq!(o.era.as_deref(), Some("modern"));
+    assert_eq!(o.server_versions, ["2026-07-28"]);
+    assert_eq!(o.initialize_status, Some(400));
+    assert_eq!(o.tools_count, Some(2));
+    let list = seen.iter().find(|r| rpc_method(r) == "tools/list").unwrap();
+    assert_eq!(list.header("mcp-method"), Some("tools/list"));
+    // Its tool list is still checked: none is the "No tools listed" row.
+    let (doc, _) = run(params, modern_only(0));
+    assert!(codes(&doc.diagnoses()).contains(&"no_tools"));
 }
 
 #[test]
@@ -549,8 +621,17 @@ fn probe_plan_lists_the_first_requests_without_leaking_the_token() {
         vec![
             ProbeKind::UnauthenticatedPost,
             ProbeKind::ProtectedResourceMetadata,
-            ProbeKind::Initialize
+            ProbeKind::Initialize,
+            ProbeKind::Discover
         ]
+    );
+    // The modern probe carries the token too, and the 2026-07-28 headers.
+    let discover = &plan[3].request;
+    assert_eq!(discover.header("mcp-method"), Some("server/discover"));
+    assert_eq!(discover.header("mcp-protocol-version"), Some("2026-07-28"));
+    assert_eq!(
+        discover.header("authorization").map(str::to_string),
+        Some(format!("Bearer {TOKEN}"))
     );
     assert_eq!(plan[0].request.header("authorization"), None);
     assert_eq!(
@@ -577,7 +658,8 @@ fn probe_plan_lists_the_first_requests_without_leaking_the_token() {
         "insecure_url"
     );
     assert_eq!(probe_plan("::", None).unwrap_err().code(), "invalid_url");
-    assert_eq!(probe_plan("https://h/wb/mcp", None).unwrap().len(), 2);
+    // Without a token: the unauthenticated POST, the metadata and the modern probe.
+    assert_eq!(probe_plan("https://h/wb/mcp", None).unwrap().len(), 3);
 }
 
 #[test]

@@ -5,8 +5,8 @@
 //! nothing here does: one request, one answer.
 //!
 //! The requests are what the connection sends (Streamable HTTP headers, JSON-RPC bodies with
-//! ids 1 for `initialize` and 2 for `tools/list`); their [`RequestId`] is 0, for the caller to
-//! replace. Bodies are read as the connection reads them (JSON or SSE, size-limited), and
+//! ids 1 for `initialize` and 2 for `tools/list`, and the modern (2026-07-28) `server/discover`
+//! (3) and `tools/list` (4)); their [`RequestId`] is 0, for the caller to replace. Bodies are read as the connection reads them (JSON or SSE, size-limited), and
 //! errors are the same [`Error`] values.
 //!
 //! ```
@@ -32,6 +32,7 @@ use url::Url;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, RequestId};
 use crate::mcp::jsonrpc::{self, Implementation, JsonRpcId, Message};
+use crate::mcp::modern;
 use crate::mcp::session::{decode_body, Limits, SESSION_HEADER};
 use crate::mcp::SessionInfo;
 use crate::oauth::metadata::ProtectedResourceMetadata;
@@ -85,6 +86,81 @@ pub fn list_tools_request(
 ) -> HttpRequest {
     let body = jsonrpc::list_tools_body(&JsonRpcId::Number(2), None);
     session.post(RequestId(0), server_url, body, authorization)
+}
+
+/// A modern (2026-07-28) `server/discover` `POST` (JSON-RPC id 3): `_meta` and the request
+/// metadata headers, no session.
+pub fn discover_request(
+    server_url: &str,
+    authorization: Option<&SecretString>,
+    client: &Implementation,
+) -> HttpRequest {
+    modern_request(server_url, authorization, client, "server/discover", 3)
+}
+
+/// A modern (2026-07-28) `tools/list` `POST` (JSON-RPC id 4, first page).
+pub fn modern_list_tools_request(
+    server_url: &str,
+    authorization: Option<&SecretString>,
+    client: &Implementation,
+) -> HttpRequest {
+    modern_request(server_url, authorization, client, "tools/list", 4)
+}
+
+fn modern_request(
+    server_url: &str,
+    authorization: Option<&SecretString>,
+    client: &Implementation,
+    method: &str,
+    id: i64,
+) -> HttpRequest {
+    let version = modern::MODERN_PROTOCOL_VERSIONS[0];
+    let caps = serde_json::Value::Object(Default::default());
+    let meta = modern::RequestMeta {
+        version,
+        client_info: client,
+        capabilities: &caps,
+        log_level: None,
+        progress_token: None,
+    };
+    let body = modern::request_body(&JsonRpcId::Number(id), method, &modern::NoParams {}, &meta);
+    SessionInfo::post_modern(
+        RequestId(0),
+        server_url,
+        body,
+        authorization,
+        modern::request_headers(version, method, None),
+    )
+}
+
+/// What an answer to a modern request says of the server's era: `Some(versions)` when the
+/// server is modern — a `server/discover` result (its `supportedVersions`) or a modern error
+/// (`UnsupportedProtocolVersionError` names them; others leave the list empty) —, `None` when
+/// the answer is not a modern one (a legacy server, or no answer worth reading).
+pub fn modern_versions(response: &HttpResponse) -> Option<Vec<String>> {
+    if !(200..300).contains(&response.status) {
+        let (code, _, data) = modern::modern_error(response.status, &response.body)?;
+        return Some(if code == modern::UNSUPPORTED_PROTOCOL_VERSION {
+            modern::supported_versions(data.as_ref())
+        } else {
+            Vec::new()
+        });
+    }
+    let d = decode_body(response, Limits::default()).ok()?;
+    d.messages.into_iter().find_map(|m| match m {
+        Message::Response {
+            outcome: Ok(result),
+            ..
+        } => Some(modern::supported_versions(Some(&serde_json::json!({
+            "supported": result.get("supportedVersions").cloned().unwrap_or_default()
+        })))),
+        Message::Response {
+            outcome: Err(e), ..
+        } if e.code == modern::UNSUPPORTED_PROTOCOL_VERSION => {
+            Some(modern::supported_versions(e.data.as_ref()))
+        }
+        _ => None,
+    })
 }
 
 /// The number of tools on the page a `tools/list` response holds; errors as
