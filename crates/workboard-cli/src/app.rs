@@ -27,6 +27,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "WORKBOARD_STORE")]
     pub store: Option<PathBuf>,
 
+    /// Which MCP era to speak: `auto` (modern 2026-07-28 first, `initialize` for a legacy
+    /// server; the era found is remembered with the session), `modern` or `legacy`.
+    #[arg(long, global = true, env = "WORKBOARD_MCP_ERA", value_enum, default_value_t = EraArg::Auto)]
+    pub era: EraArg,
+
     /// Machine-readable JSON output on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -37,6 +42,28 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--era`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EraArg {
+    /// Modern first, legacy fallback.
+    Auto,
+    /// 2026-07-28 only.
+    Modern,
+    /// `initialize` (2025-11-25 and older) only.
+    Legacy,
+}
+
+impl EraArg {
+    /// The client layer's policy.
+    pub fn policy(self) -> workboard_native::EraPolicy {
+        match self {
+            EraArg::Auto => workboard_native::EraPolicy::Auto,
+            EraArg::Modern => workboard_native::EraPolicy::Modern,
+            EraArg::Legacy => workboard_native::EraPolicy::Legacy,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,6 +202,7 @@ pub struct Ctx {
     pub store_path: PathBuf,
     pub json: bool,
     pub quiet: bool,
+    pub era: EraArg,
 }
 
 use workboard_native::store::keys::{
@@ -209,6 +237,7 @@ impl Ctx {
             store_path,
             json: cli.json,
             quiet: cli.quiet || cli.json,
+            era: cli.era,
         })
     }
 

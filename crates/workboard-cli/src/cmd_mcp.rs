@@ -20,6 +20,7 @@ pub fn client(ctx: &Ctx) -> Result<Client, CliError> {
         .store(ctx.store.clone())
         .reactor(reactor)
         .client_info("workboard-cli", env!("CARGO_PKG_VERSION"))
+        .era(ctx.era.policy())
         .build()?)
 }
 

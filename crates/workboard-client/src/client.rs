@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use futures_channel::{mpsc, oneshot};
 use serde_json::Value;
+pub use workboard_core::connection::EraPolicy;
 use workboard_core::connection::{CallOutput, Connection, ConnectionConfig};
 use workboard_core::mcp::jsonrpc::{CallToolResult, Implementation, Tool};
 use workboard_core::oauth::flow::{AuthContext, McpAuthFlow};
@@ -53,6 +54,11 @@ pub struct ClientConfig {
     /// Allows a client secret (v1 Client Hash, OAuth client secret) in this process: server
     /// code only. Otherwise passing one fails with `secret_in_browser`.
     pub allow_client_secret: bool,
+    /// Which MCP era to speak (default: both, modern first).
+    pub era: EraPolicy,
+    /// The minimum level of the log messages the server should send about each modern
+    /// request (`debug` … `emergency`); they arrive as server notifications.
+    pub log_level: Option<String>,
 }
 
 impl ClientConfig {
@@ -69,6 +75,8 @@ impl ClientConfig {
             max_tools: None,
             max_tool_list_bytes: None,
             allow_client_secret: false,
+            era: EraPolicy::Auto,
+            log_level: None,
         }
     }
 
@@ -297,6 +305,8 @@ impl<H: Host> Client<H> {
         if let Some(n) = config.max_tool_list_bytes {
             cc.max_tool_list_bytes = n;
         }
+        cc.era = config.era;
+        cc.log_level = config.log_level.clone();
         cc.credentials = credentials;
         cc.auth = auth.clone();
         cc.restored_state = load(keys::SESSION)?;

@@ -42,7 +42,7 @@ mod host;
 mod run;
 mod signin;
 
-pub use client::{Call, Canceller, Client, ClientConfig, Driver, ServerInfo};
+pub use client::{Call, Canceller, Client, ClientConfig, Driver, EraPolicy, ServerInfo};
 pub use host::{keys, Host};
 pub use signin::{McpSignInOptions, McpSignInStart, RedirectVerdict, V1Code, V1SignInStart};
 

@@ -169,6 +169,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Which MCP era to speak (default [`workboard_client::EraPolicy::Auto`]: modern first,
+    /// `initialize` for a legacy server).
+    pub fn era(mut self, era: workboard_client::EraPolicy) -> Self {
+        self.config.era = era;
+        self
+    }
+
+    /// The minimum level of the log messages the server should send about each modern
+    /// request (`debug`, `info`, `notice`, `warning`, `error`, `critical`, `alert`,
+    /// `emergency`; checked by `build`).
+    pub fn log_level(mut self, level: impl Into<String>) -> Self {
+        self.config.log_level = Some(level.into());
+        self
+    }
+
     /// Called after every credentials change (refresh), after the store has saved them.
     pub fn on_credentials_changed(
         mut self,

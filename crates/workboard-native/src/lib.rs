@@ -22,4 +22,5 @@ pub use signin::{revoke_mcp, revoke_v1, sign_in_mcp, sign_in_v1, Approver, McpSi
 pub use store::{CredentialStore, FileStore, MemoryStore, StoreError};
 pub use transport::{ReqwestTransport, TransportOptions};
 pub use workboard_client;
+pub use workboard_client::EraPolicy;
 pub use workboard_core;
