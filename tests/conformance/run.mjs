@@ -221,12 +221,12 @@ await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, worker));
 // ---- report ----
 const width = Math.max(...runs.map((r) => r.scenario.length), 8);
 const cell = (r) => (r ? `${r.pass ? 'pass' : 'FAIL'} ${r.checks}`.padEnd(14) : ''.padEnd(14));
-console.log(`\n${'scenario'.padEnd(width)}  revision    ${clients.map((c) => (c === 'ours' ? 'ours (workboard)' : 'theirs (TS 2.4)').padEnd(16)).join('')}note`);
+console.log(`\n${'scenario'.padEnd(width)}  revision    ${clients.map((c) => (c === 'ours' ? 'ours (workboard)' : 'theirs (TS 2.4)').padEnd(18)).join('')}note`);
 for (const r of runs) {
   const key = `${r.scenario} ${r.revision}`;
   let note = r.required ? '' : 'extension (not scored)';
   if (r.ours && !r.ours.pass && expected.has(key)) note = `expected: ${expected.get(key)}`;
-  console.log(`${r.scenario.padEnd(width)}  ${r.revision}  ${clients.map((c) => cell(r[c]).padEnd(16)).join('')}${note}`);
+  console.log(`${r.scenario.padEnd(width)}  ${r.revision}  ${clients.map((c) => cell(r[c]).padEnd(18)).join('')}${note}`);
 }
 console.log('');
 for (const revision of revisions) {
