@@ -126,9 +126,24 @@ for (const revision of revisions) {
   }
 }
 const expected = loadExpectedFailures();
+// The default results/ is ours to clear; a directory named with --out must be new or empty.
 const outRoot = opts.out ?? join(HERE, 'results');
-rmSync(outRoot, { recursive: true, force: true });
+if (opts.out === undefined) rmSync(outRoot, { recursive: true, force: true });
+else if (existsSync(outRoot) && readdirSync(outRoot).length > 0) {
+  console.error(`run.mjs: --out ${outRoot} is not empty`);
+  process.exit(2);
+}
 mkdirSync(outRoot, { recursive: true });
+// On a full run, every expected failure must name a scenario that ran (catches typos and
+// scenarios that left the requirement sets).
+if (!opts.scenario && !opts.revision) {
+  const ran = new Set(runs.map((r) => `${r.scenario} ${r.revision}`));
+  const stale = [...expected.keys()].filter((k) => !ran.has(k));
+  if (stale.length) {
+    console.error(`run.mjs: expected-failures.txt names runs that do not exist: ${stale.join('; ')}`);
+    process.exit(2);
+  }
+}
 
 const commands = {
   ours: `${process.execPath} ${join(HERE, 'workboard-adapter.mjs')}`,

@@ -46,6 +46,8 @@ try {
 }
 
 const store = mkdtempSync(join(tmpdir(), 'wb-conformance-'));
+// The CLI reads WORKBOARD_* settings from the environment: only what a scenario sets reaches it.
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WORKBOARD_')));
 const log = (msg) => process.stderr.write(`[adapter] ${msg}\n`);
 let failures = 0;
 
@@ -54,7 +56,7 @@ function workboard(args, { env = {}, quietLog = false, probe = false } = {}) {
   const argv = ['--server', serverUrl, '--store', join(store, 'credentials.json'), '--json', ...args];
   return new Promise((resolve) => {
     const child = spawn(bin, argv, {
-      env: { ...process.env, ...env, NO_COLOR: '1' },
+      env: { ...baseEnv, ...env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
