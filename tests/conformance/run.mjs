@@ -6,6 +6,7 @@
 // Usage (Node 22; tests/conformance/test.sh sets everything up):
 //   node run.mjs [--client ours|theirs|both] [--bin PATH] [--revision 2026-07-28|2025-11-25]…
 //                [--scenario NAME]… [--jobs N] [--timeout-ms N] [--out DIR] [--strict] [--json FILE]
+//                [--expected-failures FILE]
 //
 // Which scenarios: every client scenario the suite's frozen requirement set names as required for
 // each revision (node_modules/@modelcontextprotocol/conformance/requirements/<rev>.yaml, `client:`),
@@ -32,7 +33,7 @@ const SUITE = join(HERE, 'node_modules/@modelcontextprotocol/conformance');
 const REVISIONS = ['2026-07-28', '2025-11-25'];
 const EXTENSIONS = ['auth/client-credentials-basic', 'auth/client-credentials-jwt'];
 const USAGE =
-  'usage: node run.mjs [--client ours|theirs|both] [--bin PATH] [--revision REV]… [--scenario NAME]… [--jobs N] [--timeout-ms N] [--out DIR] [--strict] [--json FILE]';
+  'usage: node run.mjs [--client ours|theirs|both] [--bin PATH] [--revision REV]… [--scenario NAME]… [--jobs N] [--timeout-ms N] [--out DIR] [--strict] [--json FILE] [--expected-failures FILE]';
 
 let opts;
 try {
@@ -47,6 +48,7 @@ try {
       out: { type: 'string' },
       strict: { type: 'boolean', default: false },
       json: { type: 'string' },
+      'expected-failures': { type: 'string', default: join(HERE, 'expected-failures.txt') },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -99,8 +101,8 @@ function requiredClientScenarios(revision) {
 /** expected-failures.txt → Map("scenario revision" → reason). */
 function loadExpectedFailures() {
   const map = new Map();
-  const file = join(HERE, 'expected-failures.txt');
-  if (!existsSync(file)) return map;
+  const file = opts['expected-failures'];
+  if (!existsSync(file)) throw new Error(`no expected-failures file ${file}`);
   for (const [i, raw] of readFileSync(file, 'utf8').split('\n').entries()) {
     const line = raw.replace(/#.*$/, '').trim();
     if (!line) continue;
@@ -125,7 +127,13 @@ for (const revision of revisions) {
     runs.push({ scenario, revision, required: !EXTENSIONS.includes(scenario) });
   }
 }
-const expected = loadExpectedFailures();
+let expected;
+try {
+  expected = loadExpectedFailures();
+} catch (err) {
+  console.error(`run.mjs: ${err.message}`);
+  process.exit(2);
+}
 // The default results/ is ours to clear; a directory named with --out must be new or empty.
 const outRoot = opts.out ?? join(HERE, 'results');
 if (opts.out === undefined) rmSync(outRoot, { recursive: true, force: true });

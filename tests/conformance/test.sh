@@ -31,6 +31,10 @@ build() {
   WORKBOARD_BIN="$CARGO_TARGET_DIR/debug/workboard"
 }
 status=0
+selftest() {
+  # The harness itself: verdicts and expected-failures rules (test/harness.test.mjs).
+  WORKBOARD_BIN="$WORKBOARD_BIN" timeout 300 "$NODE22" --test "$HERE"/test/*.test.mjs || status=$?
+}
 run() {
   # Bounded: each scenario is bounded by the suite (--timeout-ms) and run.mjs; this bounds the whole.
   timeout 600 "$NODE22" "$HERE/run.mjs" --client "${CONFORMANCE_CLIENTS:-both}" --bin "$WORKBOARD_BIN" \
@@ -39,6 +43,7 @@ run() {
 
 step "install Node 22 + conformance suite (cached)" install
 step "build the workboard CLI" build
+step "harness self-test" selftest
 step "run the client scenarios" run "$@"
 echo "== timings"
 printf '%s\n' "${timings[@]}"
