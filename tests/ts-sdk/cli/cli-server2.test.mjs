@@ -117,6 +117,18 @@ for (const mode of ['modern', 'dual']) {
       assert.ok(stats.versions['2026-07-28'] >= 1, `no request carried MCP-Protocol-Version 2026-07-28: ${JSON.stringify(stats)}`);
     });
 
+    test('a second run reuses the era found by the first (no server/discover, no initialize)', async () => {
+      const first = await workboard(srv, store, ['tools']);
+      assert.equal(first.code, 0, show(first));
+      await srv.stats(true);
+      const second = await workboard(srv, store, ['tools']);
+      assert.equal(second.code, 0, show(second));
+      const stats = await srv.stats();
+      assert.equal(stats.rpc['server/discover'], undefined, JSON.stringify(stats));
+      assert.equal(stats.rpc.initialize, undefined, JSON.stringify(stats));
+      assert.ok(stats.POST <= 1, `more than tools/list was sent: ${JSON.stringify(stats)}`);
+    });
+
     test('call add returns structuredContent', async () => {
       const r = await workboard(srv, store, ['call', 'add', '--args', '{"a":2,"b":40}']);
       assert.equal(r.code, 0, show(r));
