@@ -14,9 +14,12 @@
 // Exits (status 0) when stdin reaches EOF (unless --ignore-stdin), and on SIGTERM / SIGINT.
 // Exit status 2 with a usage line on bad arguments.
 import { createServer } from 'node:http';
-import { parseArgs } from 'node:util';
+import { format, parseArgs } from 'node:util';
 import { McpServer, createMcpHandler, fromJsonSchema, inputRequired, inputResponse } from '@modelcontextprotocol/server';
 import * as z from 'zod/v4';
+
+// stdout carries only the listening line: the SDK's own console notices go to stderr.
+console.log = console.info = console.debug = (...a) => process.stderr.write(`${format(...a)}\n`);
 
 const USAGE = 'usage: node server2.mjs [--mode modern|dual] [--port N] [--token T] [--json-response] [--log] [--ignore-stdin]';
 let args;

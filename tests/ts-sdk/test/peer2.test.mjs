@@ -236,6 +236,30 @@ describe('server2.mjs --mode dual (default)', () => {
   });
 });
 
+describe('server2.mjs --mode modern --json-response', () => {
+  test('stdout stays the listening line alone; answers are application/json', async () => {
+    const srv = await startServer(['--mode', 'modern', '--json-response']);
+    let extra = '';
+    srv.child.stdout.on('data', (d) => (extra += d));
+    try {
+      const res = await rawPost(
+        srv.url,
+        { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: ENVELOPE } },
+        { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+      );
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type'), /^application\/json/);
+      assert.equal((await res.json()).result.tools.length, 5);
+      const c = await client2(srv.url);
+      await assert.rejects(c.callTool({ name: 'confirm', arguments: { action: 'x' } }), /capabilit/);
+      await c.close();
+    } finally {
+      await srv.stop();
+    }
+    assert.equal(extra, '', 'nothing after the listening line on stdout');
+  });
+});
+
 describe('server2.mjs lifecycle', () => {
   test('exits 0 when stdin closes', async () => {
     const srv = await startServer(['--mode', 'modern']);
