@@ -1833,6 +1833,34 @@ impl Connection {
         }
     }
 
+    /// The probe was answered with a result without `resultType`, which every modern result
+    /// carries: a legacy server served the modern request under legacy semantics (a stateless
+    /// one needs no session). The era is legacy: a request without effects goes again after
+    /// `initialize` (`true`: handled); a tool call's result stands (it ran), and the calls
+    /// after it initialize first.
+    /// `None`: not that case; `Some(true)`: handled (sent again); `Some(false)`: the result
+    /// stands, the era is now legacy.
+    fn served_as_legacy(&mut self, h: CallHandle, value: &Value) -> Option<bool> {
+        if !matches!(self.era, Era::Probing(p) if p == h) || value.get("resultType").is_some() {
+            return None;
+        }
+        let call = self.calls.get(&h)?;
+        let again = call.may_replay() && call.era_switches < MAX_ERA_SWITCHES;
+        if self.policy == EraPolicy::Modern {
+            return None;
+        }
+        self.diag(
+            "the server answered a modern request without resultType: it speaks a legacy MCP version; initializing".into(),
+        );
+        if again {
+            self.switch_era(h, Era::Legacy);
+            return Some(true);
+        }
+        self.era = Era::Legacy;
+        self.session = SessionInfo::default();
+        Some(false)
+    }
+
     /// Moves to `era` and sends call `h` again in it (the waiting calls follow).
     fn switch_era(&mut self, h: CallHandle, era: Era) {
         self.era = era;
@@ -1955,7 +1983,11 @@ impl Connection {
                 return;
             }
         };
-        self.confirm_modern(h, Some(&value));
+        match self.served_as_legacy(h, &value) {
+            Some(true) => return,
+            Some(false) => {}
+            None => self.confirm_modern(h, Some(&value)),
+        }
         match modern::result_type(&value) {
             Ok(ResultType::Complete) => {}
             Ok(ResultType::InputRequired) => {

@@ -639,3 +639,47 @@ fn the_dual_era_fake_server_is_spoken_modern_and_the_legacy_one_through_initiali
         assert_eq!(methods, expect, "{era:?}");
     }
 }
+
+#[test]
+fn a_stateless_legacy_server_that_answers_the_probe_without_result_type_is_taken_as_legacy() {
+    // tools/list (no effects): sent again in a legacy session.
+    let mut c = auto();
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    c.handle_response(reqs[0].id, Ok(result(&reqs[0], tools(&["x"], None))), T0);
+    let after = initialize(&mut c, None);
+    let list = after.iter().find(|r| method(r) == "tools/list").unwrap();
+    assert!(header(list, "Mcp-Method").is_none());
+    c.handle_response(list.id, Ok(result(list, tools(&["y"], None))), T0);
+    assert_eq!(tool_names(take(&mut c, h).unwrap()), ["y"]);
+    // tools/call (it ran): its result stands, and the next call initializes first.
+    let mut c = auto();
+    let h = c.call_tool("t", json!({}), T0);
+    let reqs = drain(&mut c);
+    c.handle_response(
+        reqs[0].id,
+        Ok(result(
+            &reqs[0],
+            json!({"content": [{"type": "text", "text": "ran"}]}),
+        )),
+        T0,
+    );
+    assert!(matches!(take(&mut c, h), Ok(CallOutput::ToolResult(r)) if r.text() == "ran"));
+    c.list_tools(T0);
+    let reqs = drain(&mut c);
+    assert_eq!(method(&reqs[0]), "initialize");
+    // A confirmed modern server may omit it: taken as complete.
+    let mut c = auto();
+    c.list_tools(T0);
+    let reqs = drain(&mut c);
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_result(&reqs[0], tools(&["a"], None))),
+        T0,
+    );
+    let h = c.call_tool("a", json!({}), T0);
+    let reqs = drain(&mut c);
+    c.handle_response(reqs[0].id, Ok(result(&reqs[0], json!({"content": []}))), T0);
+    assert!(take(&mut c, h).is_ok());
+    assert!(drain(&mut c).is_empty());
+}
