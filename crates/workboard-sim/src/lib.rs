@@ -32,11 +32,15 @@ mod config;
 mod control;
 mod data;
 mod faults;
+mod features;
+mod input;
 mod mcp;
+mod modern;
 mod oauth;
 mod rest;
 mod server;
 mod state;
+mod subs;
 mod tools;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -45,14 +49,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::{
-    ClientConfig, PersonalTokenConfig, ResponseMode, Role, SimConfig, DEMO_CLIENT_HASH,
+    ClientConfig, Era, PersonalTokenConfig, ResponseMode, Role, SimConfig, DEMO_CLIENT_HASH,
     DEMO_CLIENT_ID, DEMO_PERSONAL_TOKEN, DEMO_REDIRECT_URI, DEMO_USER,
 };
+pub use features::RESOURCES_PAGE_SIZE;
+pub use input::{INPUT_KEY_ELICIT, INPUT_KEY_SAMPLE, INPUT_STATE_TTL_MS, MAX_INPUT_STATES};
 pub use faults::{DropSpec, FailSpec, FaultSpec, Faults, RateLimitSpec};
-pub use mcp::{SSE_RETRY_MS, SUPPORTED_PROTOCOL_VERSIONS, TOOLS_PAGE_SIZE};
+pub use mcp::{
+    MODERN_PROTOCOL_VERSIONS, SSE_RETRY_MS, SUPPORTED_PROTOCOL_VERSIONS, TOOLS_PAGE_SIZE,
+};
+pub use modern::{HEADER_MISMATCH, MISSING_REQUIRED_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION};
+pub use subs::MAX_LISTENERS;
 pub use state::Counters;
 
-use state::{random_token, Shared};
+use state::{random_token, Change, Shared};
 
 /// Starts simulators.
 #[derive(Debug)]
@@ -156,6 +166,46 @@ impl SimHandle {
     /// A snapshot of the request counters (see [`Counters`] for the keys).
     pub fn counters(&self) -> Counters {
         self.shared.counters()
+    }
+
+    /// Which era(s) `/wb/mcp` speaks from now on (open streams are not touched).
+    pub fn set_era(&self, era: Era) {
+        self.shared.set_era(era);
+    }
+
+    /// The current era setting.
+    pub fn era(&self) -> Era {
+        self.shared.era()
+    }
+
+    /// Announces that the tool list changed: `notifications/tools/list_changed` on every
+    /// `subscriptions/listen` stream that opted in (`toolsListChanged`) and on every legacy
+    /// `GET` stream.
+    pub fn notify_tools_list_changed(&self) {
+        self.shared.announce(Change::ToolsList);
+    }
+
+    /// Announces that the prompt list changed (`notifications/prompts/list_changed`).
+    pub fn notify_prompts_list_changed(&self) {
+        self.shared.announce(Change::PromptsList);
+    }
+
+    /// Announces that the resource list changed (`notifications/resources/list_changed`).
+    pub fn notify_resources_list_changed(&self) {
+        self.shared.announce(Change::ResourcesList);
+    }
+
+    /// Announces that a resource changed: `notifications/resources/updated` on listen streams
+    /// that named `uri` in `resourceSubscriptions` and on `GET` streams of legacy sessions
+    /// that subscribed to it. (Successful `update_key_result` and `log_kpi_data` calls announce
+    /// their goal or KPI resource by themselves.)
+    pub fn notify_resource_updated(&self, uri: &str) {
+        self.shared.announce(Change::ResourceUpdated(uri.to_string()));
+    }
+
+    /// Open `subscriptions/listen` streams.
+    pub fn listener_count(&self) -> usize {
+        self.shared.listeners.load(Ordering::SeqCst)
     }
 
     /// Number of live MCP sessions.

@@ -150,7 +150,7 @@ async fn session_lifecycle_in_json_mode() {
     );
     let batch = mcp_raw(&sim, t, Some(&sid), &json!([ping])).await;
     assert_eq!(batch.status(), StatusCode::BAD_REQUEST);
-    let unknown_method = call(&sim, t, &sid, 8, "resources/list", json!({})).await;
+    let unknown_method = call(&sim, t, &sid, 8, "bogus/method", json!({})).await;
     assert_eq!(unknown_method["error"]["code"], -32601);
 
     // GET is not offered in JSON mode.
