@@ -8,7 +8,7 @@ use workboard_sim::{
     ClientConfig, Era, FaultSpec, PersonalTokenConfig, ResponseMode, Role, SimConfig, Simulator,
 };
 
-const HELP: &str = "workboard-sim: a local WorkBoard-compatible server (OAuth v1, OAuth 2.1, MCP, REST)
+const HELP: &str = r#"workboard-sim: a local WorkBoard-compatible server (OAuth v1, OAuth 2.1, MCP, REST)
 
 Usage: workboard-sim [options]
   --port N                          port on 127.0.0.1 (default 0 = any free port)
@@ -33,7 +33,17 @@ Usage: workboard-sim [options]
   --exit-on-stdin-close             exit when stdin reaches end of file
   --log-requests                    print METHOD PATH STATUS per request on stderr
   -h, --help                        this text
-";
+
+Control endpoints (for tests in other languages):
+  GET  /__sim/stats     counters, sessions, listeners, era, clock
+  POST /__sim/faults    a fault spec (JSON)
+  POST /__sim/clock     {"advance_secs": n}
+  POST /__sim/config    {"auto_approve"?, "issuer_quirk"?, "dcr"?, "response_mode"?: "json"|"sse",
+                         "era"?: "modern"|"legacy"|"dual"}
+  POST /__sim/tokens    {"user"?, "role"?} -> {"token": ...}
+  POST /__sim/notify    {"tools_list_changed"?, "prompts_list_changed"?, "resources_list_changed"?,
+                         "resource_updated"?: URI}: change notifications on listen/GET streams
+"#;
 
 struct Args {
     config: SimConfig,

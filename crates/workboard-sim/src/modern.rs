@@ -102,12 +102,30 @@ fn mirrored(headers: &HeaderMap, name: &str) -> Result<Option<String>, String> {
     let Some(raw) = headers.get(name) else {
         return Ok(None);
     };
+    let shown_name = display_name(name);
     let text = raw
         .to_str()
-        .map_err(|_| format!("{name} header has invalid characters"))?;
+        .map_err(|_| format!("{shown_name} header has invalid characters"))?;
     decode_header_value(text)
         .map(Some)
-        .ok_or_else(|| format!("{name} header has a malformed Base64 value"))
+        .ok_or_else(|| format!("{shown_name} header has a malformed Base64 value"))
+}
+
+/// `mcp-param-team-id` → `Mcp-Param-Team-Id` (`MCP-Protocol-Version` as the spec spells it).
+fn display_name(name: &str) -> String {
+    if name == "mcp-protocol-version" {
+        return "MCP-Protocol-Version".to_string();
+    }
+    name.split('-')
+        .map(|p| {
+            let mut c = p.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// `x-mcp-header` annotations of a tool: (header name, property path, JSON type).
