@@ -52,7 +52,11 @@ pub(crate) async fn notify(State(sh): State<Arc<Shared>>, body: Bytes) -> Resp {
         Ok(r) => r,
         Err(e) => return bad(&e.to_string()),
     };
-    if req.resource_updated.as_ref().is_some_and(|u| u.is_empty() || u.len() > 512) {
+    if req
+        .resource_updated
+        .as_ref()
+        .is_some_and(|u| u.is_empty() || u.len() > 512)
+    {
         return bad("resource_updated must be a URI of 1..512 bytes");
     }
     if req.tools_list_changed == Some(true) {

@@ -164,7 +164,9 @@ pub(crate) fn resources_read(
     let Some(content) = content else {
         return Err(not_found(uri, served));
     };
-    Ok(json!({"contents": [{"uri": uri, "mimeType": "application/json", "text": content.to_string()}]}))
+    Ok(
+        json!({"contents": [{"uri": uri, "mimeType": "application/json", "text": content.to_string()}]}),
+    )
 }
 
 fn prompt_defs() -> Vec<Value> {
@@ -332,7 +334,9 @@ pub(crate) fn complete(sh: &Shared, _caller: &Caller, params: &Value) -> Result<
                 ("workboard://team/{team_id}", "team_id") => {
                     ids(d.teams.iter().map(|t| t.id).collect())
                 }
-                ("workboard://kpi/{kpi_id}", "kpi_id") => ids(d.kpis.iter().map(|k| k.id).collect()),
+                ("workboard://kpi/{kpi_id}", "kpi_id") => {
+                    ids(d.kpis.iter().map(|k| k.id).collect())
+                }
                 ("workboard://key-result/{key_result_id}", "key_result_id") => {
                     ids(d.key_results.iter().map(|k| k.id).collect())
                 }

@@ -52,7 +52,11 @@ fn key_of(kind: InputKind) -> &'static str {
 }
 
 /// The subject of the call (a key result or an objective) as `(id, title)`, or a tool error.
-fn subject(sh: &Shared, kind: InputKind, args: &Map<String, Value>) -> Result<(u64, String), String> {
+fn subject(
+    sh: &Shared,
+    kind: InputKind,
+    args: &Map<String, Value>,
+) -> Result<(u64, String), String> {
     let store = sh.store();
     let d = &store.data;
     match kind {
@@ -80,7 +84,11 @@ fn subject(sh: &Shared, kind: InputKind, args: &Map<String, Value>) -> Result<(u
 }
 
 /// The input request's params (`elicitation/create` or `sampling/createMessage`).
-fn request_params(kind: InputKind, subject: &(u64, String), with_mode: bool) -> (&'static str, Value) {
+fn request_params(
+    kind: InputKind,
+    subject: &(u64, String),
+    with_mode: bool,
+) -> (&'static str, Value) {
     match kind {
         InputKind::Elicitation => {
             let mut p = json!({
@@ -125,7 +133,9 @@ fn finish(kind: InputKind, subject: &(u64, String), answer: &Value) -> Result<Va
                     .get("confidence")
                     .and_then(Value::as_u64)
                     .filter(|c| (1..=10).contains(c))
-                    .ok_or_else(|| bad("the check-in answer needs content.confidence, an integer 1..10"))?;
+                    .ok_or_else(|| {
+                        bad("the check-in answer needs content.confidence, an integer 1..10")
+                    })?;
                 let note = content.get("note").and_then(Value::as_str).unwrap_or("");
                 if note.chars().count() > 500 {
                     return Err(bad("content.note is longer than 500 characters"));
@@ -143,7 +153,9 @@ fn finish(kind: InputKind, subject: &(u64, String), answer: &Value) -> Result<Va
                 "drafted": false,
                 "action": action,
             })))),
-            _ => Err(bad("the elicitation answer needs action accept, decline or cancel")),
+            _ => Err(bad(
+                "the elicitation answer needs action accept, decline or cancel",
+            )),
         },
         InputKind::Sampling => {
             let text = answer
@@ -233,7 +245,9 @@ pub(crate) fn modern_call(sh: &Shared, caller: &Caller, params: &Value, id: &Val
         Err(msg) => return Outcome::Result(tool_result(Err(msg))),
     };
     if !has_capability(client_capabilities(params), kind) {
-        sh.count(&format!("mcp:rejected:{MISSING_REQUIRED_CLIENT_CAPABILITY}"));
+        sh.count(&format!(
+            "mcp:rejected:{MISSING_REQUIRED_CLIENT_CAPABILITY}"
+        ));
         let err = RpcError::new(
             MISSING_REQUIRED_CLIENT_CAPABILITY,
             format!(
@@ -408,7 +422,10 @@ pub(crate) async fn legacy_call(
     let n = next_stream(&sh);
     let head = vec![
         Ok::<Bytes, std::io::Error>(Bytes::from(priming(&format!("{n}-0")))),
-        Ok(Bytes::from(sse_event(&format!("{n}-1"), &request.to_string()))),
+        Ok(Bytes::from(sse_event(
+            &format!("{n}-1"),
+            &request.to_string(),
+        ))),
     ];
     let timeout = sh.input_timeout;
     let counter = sh.clone();
@@ -436,7 +453,10 @@ pub(crate) async fn legacy_call(
                     "no answer to {method} within {} ms", timeout.as_millis())))})
             }
         };
-        Ok(Bytes::from(sse_event(&format!("{n}-2"), &message.to_string())))
+        Ok(Bytes::from(sse_event(
+            &format!("{n}-2"),
+            &message.to_string(),
+        )))
     });
     sse_response(Body::from_stream(stream::iter(head).chain(tail)))
 }

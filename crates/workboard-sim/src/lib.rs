@@ -52,15 +52,17 @@ pub use config::{
     ClientConfig, Era, PersonalTokenConfig, ResponseMode, Role, SimConfig, DEMO_CLIENT_HASH,
     DEMO_CLIENT_ID, DEMO_PERSONAL_TOKEN, DEMO_REDIRECT_URI, DEMO_USER,
 };
+pub use faults::{DropSpec, FailSpec, FaultSpec, Faults, RateLimitSpec};
 pub use features::RESOURCES_PAGE_SIZE;
 pub use input::{INPUT_KEY_ELICIT, INPUT_KEY_SAMPLE, INPUT_STATE_TTL_MS, MAX_INPUT_STATES};
-pub use faults::{DropSpec, FailSpec, FaultSpec, Faults, RateLimitSpec};
 pub use mcp::{
     MODERN_PROTOCOL_VERSIONS, SSE_RETRY_MS, SUPPORTED_PROTOCOL_VERSIONS, TOOLS_PAGE_SIZE,
 };
-pub use modern::{HEADER_MISMATCH, MISSING_REQUIRED_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION};
-pub use subs::MAX_LISTENERS;
+pub use modern::{
+    HEADER_MISMATCH, MISSING_REQUIRED_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION,
+};
 pub use state::Counters;
+pub use subs::MAX_LISTENERS;
 
 use state::{random_token, Change, Shared};
 
@@ -200,7 +202,8 @@ impl SimHandle {
     /// that subscribed to it. (Successful `update_key_result` and `log_kpi_data` calls announce
     /// their goal or KPI resource by themselves.)
     pub fn notify_resource_updated(&self, uri: &str) {
-        self.shared.announce(Change::ResourceUpdated(uri.to_string()));
+        self.shared
+            .announce(Change::ResourceUpdated(uri.to_string()));
     }
 
     /// Open `subscriptions/listen` streams.

@@ -447,8 +447,7 @@ async fn legacy(
             subs::legacy_subscribe(sh, &session_id, method == "resources/subscribe", params)
         }
         "tools/call" if input::is_input_tool(params) => {
-            return input::legacy_call(sh.clone(), caller, &session_id, &version, id, params)
-                .await;
+            return input::legacy_call(sh.clone(), caller, &session_id, &version, id, params).await;
         }
         _ => match serve_common(sh, caller, method, params, &id, Served::Legacy) {
             Some(o) => o,

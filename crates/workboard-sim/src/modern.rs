@@ -14,8 +14,8 @@ use crate::config::ResponseMode;
 use crate::features;
 use crate::input;
 use crate::mcp::{
-    accepted, serve_common, shown, sse_response, truncated, Caller, Outcome, Resp,
-    RpcError, Served, MODERN_PROTOCOL_VERSIONS,
+    accepted, serve_common, shown, sse_response, truncated, Caller, Outcome, Resp, RpcError,
+    Served, MODERN_PROTOCOL_VERSIONS,
 };
 use crate::server::json_response;
 use crate::state::Shared;
@@ -130,11 +130,7 @@ fn display_name(name: &str) -> String {
 
 /// `x-mcp-header` annotations of a tool: (header name, property path, JSON type).
 pub(crate) fn header_params(tool: &tools::ToolDef) -> Vec<(String, Vec<String>, String)> {
-    fn walk(
-        schema: &Value,
-        path: &mut Vec<String>,
-        out: &mut Vec<(String, Vec<String>, String)>,
-    ) {
+    fn walk(schema: &Value, path: &mut Vec<String>, out: &mut Vec<(String, Vec<String>, String)>) {
         let Some(props) = schema.get("properties").and_then(Value::as_object) else {
             return;
         };
@@ -200,7 +196,8 @@ fn check_param_headers(
                         .is_some_and(|(a, b)| a == b),
                     ("boolean", Value::Bool(b)) => h == if *b { "true" } else { "false" },
                     (_, Value::String(s)) => h == *s,
-                    (_, other) => h == other.to_string(),
+                    (_, Value::Number(n)) => h.trim().parse::<f64>().ok() == n.as_f64(),
+                    _ => false,
                 };
                 if !same {
                     return Err(format!(
@@ -399,10 +396,10 @@ pub(crate) async fn post(
                     bad,
                     id,
                     mismatch(format!(
-                        "Header mismatch: Mcp-Name header value '{}' does not match body value '{}'",
-                        shown(&h),
-                        shown(body_value.unwrap_or(""))
-                    )),
+                    "Header mismatch: Mcp-Name header value '{}' does not match body value '{}'",
+                    shown(&h),
+                    shown(body_value.unwrap_or(""))
+                )),
                 )
             }
             Ok(None) => {
@@ -428,7 +425,9 @@ pub(crate) async fn post(
                 id,
                 RpcError::new(
                     -32602,
-                    format!("Invalid params: _meta.{LOG_LEVEL} must be a syslog level (debug .. emergency)"),
+                    format!(
+                    "Invalid params: _meta.{LOG_LEVEL} must be a syslog level (debug .. emergency)"
+                ),
                 ),
             )
         }
@@ -457,9 +456,7 @@ pub(crate) async fn post(
             Outcome::Result(discover())
         }
         "subscriptions/listen" => return subs::listen(sh.clone(), caller, id, params),
-        "tools/call" if input::is_input_tool(params) => {
-            input::modern_call(sh, caller, params, &id)
-        }
+        "tools/call" if input::is_input_tool(params) => input::modern_call(sh, caller, params, &id),
         _ => serve_common(sh, caller, method, params, &id, Served::Modern).unwrap_or_else(|| {
             Outcome::Error(RpcError::new(
                 -32601,
@@ -468,7 +465,9 @@ pub(crate) async fn post(
         }),
     };
     let message = match outcome {
-        Outcome::Result(r) => json!({"jsonrpc": "2.0", "id": id, "result": finish_result(method, r)}),
+        Outcome::Result(r) => {
+            json!({"jsonrpc": "2.0", "id": id, "result": finish_result(method, r)})
+        }
         Outcome::Error(e) => e.body(id),
         Outcome::Http(r) => return r,
     };

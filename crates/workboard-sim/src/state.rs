@@ -277,7 +277,8 @@ pub(crate) struct Shared {
     /// MRTR states by `requestState` (bounded by `MAX_INPUT_STATES`).
     pub input_states: Mutex<HashMap<String, InputState>>,
     /// Legacy server-initiated requests waiting for the client's answer, by request id.
-    pub pending_requests: Mutex<HashMap<String, (String, tokio::sync::oneshot::Sender<serde_json::Value>)>>,
+    pub pending_requests:
+        Mutex<HashMap<String, (String, tokio::sync::oneshot::Sender<serde_json::Value>)>>,
     pub keepalive: Duration,
     pub listen_max: Duration,
     pub input_timeout: Duration,

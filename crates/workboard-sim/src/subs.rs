@@ -101,7 +101,9 @@ impl Filter {
     /// The notification (method, params) for a change, if this filter wants it.
     fn notification(&self, change: &Change) -> Option<(&'static str, Value)> {
         match change {
-            Change::ToolsList if self.tools => Some(("notifications/tools/list_changed", json!({}))),
+            Change::ToolsList if self.tools => {
+                Some(("notifications/tools/list_changed", json!({})))
+            }
             Change::PromptsList if self.prompts => {
                 Some(("notifications/prompts/list_changed", json!({})))
             }
@@ -240,7 +242,9 @@ pub(crate) fn legacy_subscribe(
         if s.subscriptions.len() >= MAX_SESSION_SUBSCRIPTIONS && !s.subscriptions.contains(&uri) {
             return Outcome::Error(RpcError::new(
                 -32602,
-                format!("Invalid params: at most {MAX_SESSION_SUBSCRIPTIONS} subscriptions per session"),
+                format!(
+                    "Invalid params: at most {MAX_SESSION_SUBSCRIPTIONS} subscriptions per session"
+                ),
             ));
         }
         s.subscriptions.insert(uri);

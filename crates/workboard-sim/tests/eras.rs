@@ -124,7 +124,11 @@ async fn standard_headers_are_required_and_must_match_the_body() {
     let call = modern_body(1, "tools/call", json!({"name": "list_teams"}));
     let cases: Vec<(&str, Option<&str>, &str)> = vec![
         ("mcp-protocol-version", None, "MCP-Protocol-Version"),
-        ("mcp-protocol-version", Some("2025-11-25"), "MCP-Protocol-Version"),
+        (
+            "mcp-protocol-version",
+            Some("2025-11-25"),
+            "MCP-Protocol-Version",
+        ),
         ("mcp-method", None, "Mcp-Method"),
         ("mcp-method", Some("tools/list"), "Mcp-Method"),
         ("mcp-name", None, "Mcp-Name"),
@@ -161,9 +165,16 @@ async fn standard_headers_are_required_and_must_match_the_body() {
     )
     .await;
     let (s, m) = status_and_body(resp).await;
-    assert_eq!((s, m["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!(-32020)));
+    assert_eq!(
+        (s, m["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!(-32020))
+    );
     // ... and params.name of prompts/get.
-    let get = modern_body(3, "prompts/get", json!({"name": "weekly_update", "arguments": {"team": "Growth"}}));
+    let get = modern_body(
+        3,
+        "prompts/get",
+        json!({"name": "weekly_update", "arguments": {"team": "Growth"}}),
+    );
     let resp = post_with(&sim, T, &get, &headers_with(&get, "mcp-name", None)).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     // Mcp-Name is not required for other methods.
@@ -195,16 +206,32 @@ async fn x_mcp_header_arguments_are_mirrored_into_mcp_param_headers() {
         if let Some(w) = ws {
             args["workspace"] = json!(w);
         }
-        modern_body(2, "tools/call", json!({"name": "search", "arguments": args}))
+        modern_body(
+            2,
+            "tools/call",
+            json!({"name": "search", "arguments": args}),
+        )
     };
     // Present and equal.
-    let (s, m) = modern_extra(&sim, T, &body(Some("emea")), &[("Mcp-Param-Workspace", "emea")]).await;
+    let (s, m) = modern_extra(
+        &sim,
+        T,
+        &body(Some("emea")),
+        &[("Mcp-Param-Workspace", "emea")],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{m}");
     assert_eq!(m["result"]["isError"], false);
     // Non-ASCII value, sentinel-encoded.
     let zurich = header_value("Zürich");
     assert!(zurich.starts_with("=?base64?"));
-    let (s, _) = modern_extra(&sim, T, &body(Some("Zürich")), &[("mcp-param-workspace", &zurich)]).await;
+    let (s, _) = modern_extra(
+        &sim,
+        T,
+        &body(Some("Zürich")),
+        &[("mcp-param-workspace", &zurich)],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     // Missing, different, or present without the argument: 400 -32020.
     for (b, extra) in [
@@ -215,14 +242,21 @@ async fn x_mcp_header_arguments_are_mirrored_into_mcp_param_headers() {
         let (s, m) = modern_extra(&sim, T, &b, &extra).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{extra:?}");
         assert_eq!(m["error"]["code"], -32020);
-        assert!(m["error"]["message"].as_str().unwrap().contains("Mcp-Param-Workspace"));
+        assert!(m["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Mcp-Param-Workspace"));
     }
     // No argument, no header: fine.
     let (s, _) = modern_extra(&sim, T, &body(None), &[]).await;
     assert_eq!(s, StatusCode::OK);
     // Integers compare numerically.
     let team = |id: u64| {
-        modern_body(3, "tools/call", json!({"name": "get_team_objectives", "arguments": {"team_id": id}}))
+        modern_body(
+            3,
+            "tools/call",
+            json!({"name": "get_team_objectives", "arguments": {"team_id": id}}),
+        )
     };
     for (h, ok) in [("201", true), ("201.0", true), ("202", false), ("x", false)] {
         let (s, _) = modern_extra(&sim, T, &team(201), &[("Mcp-Param-Team-Id", h)]).await;
@@ -230,7 +264,15 @@ async fn x_mcp_header_arguments_are_mirrored_into_mcp_param_headers() {
     }
     // Legacy sessions do not need (or check) the headers.
     let sid = mcp_session(&sim, T).await;
-    let m = call(&sim, T, &sid, 9, "tools/call", json!({"name": "search", "arguments": {"query": "api", "workspace": "emea"}})).await;
+    let m = call(
+        &sim,
+        T,
+        &sid,
+        9,
+        "tools/call",
+        json!({"name": "search", "arguments": {"query": "api", "workspace": "emea"}}),
+    )
+    .await;
     assert_eq!(m["result"]["isError"], false);
 }
 
@@ -249,7 +291,10 @@ async fn version_envelope_and_method_rejections() {
     // A legacy version in _meta is not a per-request version either.
     body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2025-11-25");
     let (s, m) = modern_extra(&sim, T, &body, &[]).await;
-    assert_eq!((s, m["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!(-32022)));
+    assert_eq!(
+        (s, m["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!(-32022))
+    );
     // clientCapabilities is required: 400 + -32602.
     let mut body = modern_body(2, "tools/list", json!({}));
     body["params"]["_meta"]
@@ -257,7 +302,10 @@ async fn version_envelope_and_method_rejections() {
         .unwrap()
         .remove("io.modelcontextprotocol/clientCapabilities");
     let (s, m) = modern_extra(&sim, T, &body, &[]).await;
-    assert_eq!((s, m["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!(-32602)));
+    assert_eq!(
+        (s, m["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!(-32602))
+    );
     // A modern header without _meta (and without a session): the envelope is missing.
     let plain = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {}});
     let h = vec![
@@ -265,24 +313,45 @@ async fn version_envelope_and_method_rejections() {
         ("mcp-method".to_string(), "tools/list".to_string()),
     ];
     let (s, m) = status_and_body(post_with(&sim, T, &plain, &h).await).await;
-    assert_eq!((s, m["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!(-32602)));
+    assert_eq!(
+        (s, m["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!(-32602))
+    );
     // Unknown and removed methods: 404 + -32601.
-    for (i, method) in ["bogus/method", "ping", "logging/setLevel", "resources/subscribe"]
-        .iter()
-        .enumerate()
+    for (i, method) in [
+        "bogus/method",
+        "ping",
+        "logging/setLevel",
+        "resources/subscribe",
+    ]
+    .iter()
+    .enumerate()
     {
-        let (s, m) = modern(&sim, T, 10 + i as u64, method, json!({"level": "info", "uri": "x"})).await;
+        let (s, m) = modern(
+            &sim,
+            T,
+            10 + i as u64,
+            method,
+            json!({"level": "info", "uri": "x"}),
+        )
+        .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{method}");
         assert_eq!(m["error"]["code"], -32601, "{method}");
     }
     // Unknown tool: an in-band error (HTTP 200).
     let (s, m) = modern(&sim, T, 20, "tools/call", json!({"name": "nope"})).await;
-    assert_eq!((s, m["error"]["code"].clone()), (StatusCode::OK, json!(-32602)));
+    assert_eq!(
+        (s, m["error"]["code"].clone()),
+        (StatusCode::OK, json!(-32602))
+    );
     // A per-request log level that is not a syslog level.
     let mut body = modern_body(21, "tools/list", json!({}));
     body["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = json!("loud");
     let (s, m) = modern_extra(&sim, T, &body, &[]).await;
-    assert_eq!((s, m["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!(-32602)));
+    assert_eq!(
+        (s, m["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!(-32602))
+    );
     let c = sim.counters();
     assert_eq!(c.get("mcp:rejected:-32022"), 2);
     assert_eq!(c.get("mcp:rejected:-32602"), 3);
@@ -300,7 +369,10 @@ async fn modern_only_rejects_initialize_and_has_no_sessions() {
     assert_eq!(m["error"]["code"], -32022);
     assert_eq!(m["error"]["data"]["supported"], json!(["2026-07-28"]));
     assert_eq!(m["error"]["data"]["requested"], "2025-11-25");
-    assert!(m["error"]["message"].as_str().unwrap().contains("2026-07-28"));
+    assert!(m["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2026-07-28"));
     assert_eq!(sim.session_count(), 0);
     // GET and DELETE: 405.
     for req in [http().get(sim.mcp_url()), http().delete(sim.mcp_url())] {
@@ -321,9 +393,18 @@ async fn modern_only_rejects_initialize_and_has_no_sessions() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers().get("mcp-session-id").is_none());
     // A legacy-shaped request (no _meta) is a malformed modern request.
-    let r = mcp_raw(&sim, T, None, &json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"})).await;
+    let r = mcp_raw(
+        &sim,
+        T,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}),
+    )
+    .await;
     let (s, m) = status_and_body(r).await;
-    assert_eq!((s, m["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!(-32602)));
+    assert_eq!(
+        (s, m["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!(-32602))
+    );
     let c = sim.counters();
     assert_eq!(c.get("mcp:initialize"), 1);
     assert_eq!(c.get("mcp:rejected:-32022"), 1);
@@ -361,14 +442,28 @@ async fn dual_era_serves_both_eras_side_by_side() {
     let sim = start(SimConfig::default()).await;
     let sid = mcp_session(&sim, T).await;
     // Legacy semantics on the session: ping and logging/setLevel exist, no resultType.
-    assert_eq!(call(&sim, T, &sid, 2, "ping", json!({})).await["result"], json!({}));
-    let lvl = call(&sim, T, &sid, 3, "logging/setLevel", json!({"level": "debug"})).await;
+    assert_eq!(
+        call(&sim, T, &sid, 2, "ping", json!({})).await["result"],
+        json!({})
+    );
+    let lvl = call(
+        &sim,
+        T,
+        &sid,
+        3,
+        "logging/setLevel",
+        json!({"level": "debug"}),
+    )
+    .await;
     assert_eq!(lvl["result"], json!({}));
     let list = call(&sim, T, &sid, 4, "tools/list", json!({})).await;
     assert!(list["result"].get("resultType").is_none());
     // Modern semantics for requests that carry _meta, even beside the session.
     let (s, m) = modern(&sim, T, 5, "ping", json!({})).await;
-    assert_eq!((s, m["error"]["code"].clone()), (StatusCode::NOT_FOUND, json!(-32601)));
+    assert_eq!(
+        (s, m["error"]["code"].clone()),
+        (StatusCode::NOT_FOUND, json!(-32601))
+    );
     let body = modern_body(6, "tools/list", json!({}));
     let mut h = modern_headers(&body);
     h.push(("mcp-session-id".to_string(), sid.clone()));
@@ -376,7 +471,13 @@ async fn dual_era_serves_both_eras_side_by_side() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(m["result"]["resultType"], "complete");
     // A legacy request without a session keeps the legacy error.
-    let r = mcp_raw(&sim, T, None, &json!({"jsonrpc": "2.0", "id": 7, "method": "tools/list"})).await;
+    let r = mcp_raw(
+        &sim,
+        T,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 7, "method": "tools/list"}),
+    )
+    .await;
     let (s, m) = status_and_body(r).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(m["error"]["code"], -32600);
@@ -400,7 +501,11 @@ async fn the_control_endpoint_switches_the_era_at_runtime() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["era"], "modern");
     assert_eq!(sim.era(), Era::Modern);
-    let m: Value = mcp_raw(&sim, T, None, &init_body("2025-06-18")).await.json().await.unwrap();
+    let m: Value = mcp_raw(&sim, T, None, &init_body("2025-06-18"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(m["error"]["code"], -32022);
     set("legacy").await.unwrap();
     let body = modern_body(1, "tools/list", json!({}));
@@ -451,7 +556,13 @@ async fn auth_step_up_and_faults_work_in_every_era() {
         let args = json!({"name": "update_key_result", "arguments": {"key_result_id": 401, "value": 99.91}});
         let r = if e == Era::Legacy {
             let sid = mcp_session(&sim, &ro).await;
-            mcp_raw(&sim, &ro, Some(&sid), &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": args})).await
+            mcp_raw(
+                &sim,
+                &ro,
+                Some(&sid),
+                &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": args}),
+            )
+            .await
         } else {
             let b = modern_body(2, "tools/call", args);
             post_with(&sim, &ro, &b, &modern_headers(&b)).await
@@ -469,7 +580,12 @@ async fn log_level_in_meta_emits_messages_on_the_sse_response() {
         ..SimConfig::default()
     })
     .await;
-    for (level, expected) in [(Some("debug"), 2), (Some("info"), 1), (Some("error"), 0), (None, 0)] {
+    for (level, expected) in [
+        (Some("debug"), 2),
+        (Some("info"), 1),
+        (Some("error"), 0),
+        (None, 0),
+    ] {
         let mut body = modern_body(1, "tools/list", json!({}));
         if let Some(l) = level {
             body["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = json!(l);
@@ -530,7 +646,11 @@ fn binary_era_flag_selects_the_era_and_help_documents_it() {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let base = line.trim().strip_prefix("listening on ").unwrap().to_string();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_string();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -48,13 +48,27 @@ async fn elicitation_round_trip_completes_on_a_retry_with_the_exact_state() {
     let req = &r["inputRequests"]["check_in"];
     assert_eq!(req["method"], "elicitation/create");
     assert_eq!(req["params"]["mode"], "form");
-    assert_eq!(req["params"]["requestedSchema"]["required"], json!(["confidence"]));
-    assert!(req["params"]["message"].as_str().unwrap().contains("API availability"));
+    assert_eq!(
+        req["params"]["requestedSchema"]["required"],
+        json!(["confidence"])
+    );
+    assert!(req["params"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("API availability"));
     let state = r["requestState"].as_str().unwrap().to_string();
 
     // A retry with the answer under the same key and the exact state completes.
-    let answer = json!({"check_in": {"action": "accept", "content": {"confidence": 7, "note": "on track"}}});
-    let (s, m) = tool_call(&sim, T, 2, caps.clone(), retry(check_in(401), &state, answer.clone())).await;
+    let answer =
+        json!({"check_in": {"action": "accept", "content": {"confidence": 7, "note": "on track"}}});
+    let (s, m) = tool_call(
+        &sim,
+        T,
+        2,
+        caps.clone(),
+        retry(check_in(401), &state, answer.clone()),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(m["id"], 2);
     let r = &m["result"];
@@ -63,25 +77,75 @@ async fn elicitation_round_trip_completes_on_a_retry_with_the_exact_state() {
     assert_eq!(r["structuredContent"]["confidence"], 7);
     assert_eq!(r["structuredContent"]["note"], "on track");
     // The state is consumed.
-    let (_, m) = tool_call(&sim, T, 3, caps.clone(), retry(check_in(401), &state, answer.clone())).await;
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        3,
+        caps.clone(),
+        retry(check_in(401), &state, answer.clone()),
+    )
+    .await;
     assert_eq!(m["error"]["code"], -32602);
 
     // A new round: a tampered state, a state replayed on other arguments: rejected.
     let (_, m) = tool_call(&sim, T, 4, caps.clone(), check_in(402)).await;
     let state = m["result"]["requestState"].as_str().unwrap().to_string();
-    let (_, m) = tool_call(&sim, T, 5, caps.clone(), retry(check_in(402), &format!("{state}x"), answer.clone())).await;
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        5,
+        caps.clone(),
+        retry(check_in(402), &format!("{state}x"), answer.clone()),
+    )
+    .await;
     assert_eq!(m["error"]["code"], -32602);
-    let (_, m) = tool_call(&sim, T, 6, caps.clone(), retry(check_in(401), &state, answer.clone())).await;
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        6,
+        caps.clone(),
+        retry(check_in(401), &state, answer.clone()),
+    )
+    .await;
     assert_eq!(m["error"]["code"], -32602);
     // A retry without the answer asks again, with a new state.
-    let (_, m) = tool_call(&sim, T, 7, caps.clone(), retry(check_in(402), &state, json!({}))).await;
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        7,
+        caps.clone(),
+        retry(check_in(402), &state, json!({})),
+    )
+    .await;
     assert_eq!(m["result"]["resultType"], "input_required");
     let again = m["result"]["requestState"].as_str().unwrap().to_string();
     assert_ne!(again, state);
     // A malformed answer is a protocol error, and the state stays usable.
-    let (_, m) = tool_call(&sim, T, 8, caps.clone(), retry(check_in(402), &again, json!({"check_in": {"action": "accept", "content": {"confidence": 11}}}))).await;
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        8,
+        caps.clone(),
+        retry(
+            check_in(402),
+            &again,
+            json!({"check_in": {"action": "accept", "content": {"confidence": 11}}}),
+        ),
+    )
+    .await;
     assert_eq!(m["error"]["code"], -32602);
-    let (_, m) = tool_call(&sim, T, 9, caps.clone(), retry(check_in(402), &again, json!({"check_in": {"action": "decline"}}))).await;
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        9,
+        caps.clone(),
+        retry(
+            check_in(402),
+            &again,
+            json!({"check_in": {"action": "decline"}}),
+        ),
+    )
+    .await;
     assert_eq!(m["result"]["structuredContent"]["drafted"], false);
     assert_eq!(m["result"]["structuredContent"]["action"], "decline");
 
@@ -93,13 +157,24 @@ async fn elicitation_round_trip_completes_on_a_retry_with_the_exact_state() {
 #[tokio::test]
 async fn input_requests_need_the_declared_client_capability() {
     let sim = start(SimConfig::default()).await;
-    for caps in [json!({}), json!({"elicitation": {"url": {}}}), json!({"sampling": {}})] {
+    for caps in [
+        json!({}),
+        json!({"elicitation": {"url": {}}}),
+        json!({"sampling": {}}),
+    ] {
         let (s, m) = tool_call(&sim, T, 1, caps.clone(), check_in(401)).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{caps}");
         assert_eq!(m["error"]["code"], -32021);
         assert!(m["error"]["data"]["requiredCapabilities"]["elicitation"].is_object());
     }
-    let (s, _) = tool_call(&sim, T, 2, json!({"elicitation": {"form": {}, "url": {}}}), check_in(401)).await;
+    let (s, _) = tool_call(
+        &sim,
+        T,
+        2,
+        json!({"elicitation": {"form": {}, "url": {}}}),
+        check_in(401),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
 
     // Sampling.
@@ -113,8 +188,18 @@ async fn input_requests_need_the_declared_client_capability() {
     assert!(req["params"]["maxTokens"].is_u64());
     let state = m["result"]["requestState"].as_str().unwrap().to_string();
     let answer = json!({"suggestion": {"role": "assistant", "content": {"type": "text", "text": "Cut onboarding to 2 days"}, "model": "test-llm", "stopReason": "endTurn"}});
-    let (_, m) = tool_call(&sim, T, 5, json!({"sampling": {}}), retry(suggest, &state, answer)).await;
-    assert_eq!(m["result"]["structuredContent"]["suggestion"], "Cut onboarding to 2 days");
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        5,
+        json!({"sampling": {}}),
+        retry(suggest, &state, answer),
+    )
+    .await;
+    assert_eq!(
+        m["result"]["structuredContent"]["suggestion"],
+        "Cut onboarding to 2 days"
+    );
     assert_eq!(m["result"]["structuredContent"]["model"], "test-llm");
     // Bad arguments are a tool error before any input is asked for.
     let (_, m) = tool_call(&sim, T, 6, json!({"elicitation": {}}), check_in(999)).await;
@@ -130,10 +215,24 @@ async fn request_state_is_bound_to_the_user_and_expires() {
     let (_, m) = tool_call(&sim, T, 1, caps.clone(), check_in(401)).await;
     let state = m["result"]["requestState"].as_str().unwrap().to_string();
     let grace = sim.issue_personal_token("grace@example.com", workboard_sim::Role::Member);
-    let (_, m) = tool_call(&sim, &grace, 2, caps.clone(), retry(check_in(401), &state, answer.clone())).await;
+    let (_, m) = tool_call(
+        &sim,
+        &grace,
+        2,
+        caps.clone(),
+        retry(check_in(401), &state, answer.clone()),
+    )
+    .await;
     assert_eq!(m["error"]["code"], -32602, "another user's state");
     sim.advance_clock(Duration::from_millis(workboard_sim::INPUT_STATE_TTL_MS + 1));
-    let (_, m) = tool_call(&sim, T, 3, caps.clone(), retry(check_in(401), &state, answer)).await;
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        3,
+        caps.clone(),
+        retry(check_in(401), &state, answer),
+    )
+    .await;
     assert_eq!(m["error"]["code"], -32602, "expired");
     assert_eq!(sim.counters().get("mcp:input_state_rejected"), 2);
 }
@@ -155,7 +254,12 @@ async fn session_with(sim: &SimHandle, version: &str, caps: Value) -> String {
 #[tokio::test]
 async fn legacy_sessions_get_a_server_request_on_the_call_stream() {
     let sim = start(SimConfig::default()).await;
-    let sid = session_with(&sim, "2025-11-25", json!({"elicitation": {}, "sampling": {}})).await;
+    let sid = session_with(
+        &sim,
+        "2025-11-25",
+        json!({"elicitation": {}, "sampling": {}}),
+    )
+    .await;
     let body = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": check_in(403)});
     // JSON response mode, but this call needs a stream: the server picks SSE for it.
     let resp = mcp_raw(&sim, T, Some(&sid), &body).await;
@@ -170,9 +274,15 @@ async fn legacy_sessions_get_a_server_request_on_the_call_stream() {
     // A response on another session is not delivered.
     let other = session_with(&sim, "2025-11-25", json!({})).await;
     let answer = json!({"jsonrpc": "2.0", "id": rid, "result": {"action": "accept", "content": {"confidence": 9, "note": "ok"}}});
-    assert_eq!(mcp_raw(&sim, T, Some(&other), &answer).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        mcp_raw(&sim, T, Some(&other), &answer).await.status(),
+        StatusCode::ACCEPTED
+    );
     assert_eq!(sim.counters().get("mcp:client_response"), 0);
-    assert_eq!(mcp_raw(&sim, T, Some(&sid), &answer).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        mcp_raw(&sim, T, Some(&sid), &answer).await.status(),
+        StatusCode::ACCEPTED
+    );
     let done = sse.next_message().await.expect("the call's response");
     assert_eq!(done["id"], 5);
     assert_eq!(done["result"]["structuredContent"]["confidence"], 9);
@@ -186,21 +296,41 @@ async fn legacy_sessions_get_a_server_request_on_the_call_stream() {
     let request = sse.next_message().await.unwrap();
     assert_eq!(request["method"], "sampling/createMessage");
     let refuse = json!({"jsonrpc": "2.0", "id": request["id"], "error": {"code": -1, "message": "user rejected sampling"}});
-    assert_eq!(mcp_raw(&sim, T, Some(&sid), &refuse).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        mcp_raw(&sim, T, Some(&sid), &refuse).await.status(),
+        StatusCode::ACCEPTED
+    );
     let done = sse.next_message().await.unwrap();
     assert_eq!(done["result"]["isError"], true);
-    assert!(done["result"]["content"][0]["text"].as_str().unwrap().contains("user rejected sampling"));
+    assert!(done["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("user rejected sampling"));
 
     // 2025-06-18 sessions get no `mode`; a session without the capability gets a tool error.
     let old = session_with(&sim, "2025-06-18", json!({"elicitation": {}})).await;
-    let mut sse = SseReader::new(mcp_raw(&sim, T, Some(&old), &json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": check_in(401)})).await);
+    let mut sse = SseReader::new(
+        mcp_raw(
+            &sim,
+            T,
+            Some(&old),
+            &json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": check_in(401)}),
+        )
+        .await,
+    );
     let request = sse.next_message().await.unwrap();
     assert!(request["params"].get("mode").is_none());
     drop(sse);
     let m = call(&sim, T, &other, 8, "tools/call", check_in(401)).await;
     assert_eq!(m["result"]["isError"], true);
-    assert!(m["result"]["content"][0]["text"].as_str().unwrap().contains("elicitation"));
-    assert_eq!(sim.counters().get("mcp:server_request:elicitation/create"), 2);
+    assert!(m["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("elicitation"));
+    assert_eq!(
+        sim.counters().get("mcp:server_request:elicitation/create"),
+        2
+    );
 }
 
 #[tokio::test]
@@ -213,9 +343,15 @@ async fn legacy_server_requests_wait_a_bounded_time() {
     let sid = session_with(&sim, "2025-11-25", json!({"elicitation": {}})).await;
     let body = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": check_in(401)});
     let mut sse = SseReader::new(mcp_raw(&sim, T, Some(&sid), &body).await);
-    assert_eq!(sse.next_message().await.unwrap()["method"], "elicitation/create");
+    assert_eq!(
+        sse.next_message().await.unwrap()["method"],
+        "elicitation/create"
+    );
     let done = sse.next_message().await.unwrap();
     assert_eq!(done["result"]["isError"], true);
-    assert!(done["result"]["content"][0]["text"].as_str().unwrap().contains("no answer"));
+    assert!(done["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("no answer"));
     assert_eq!(sim.counters().get("mcp:server_request_timeout"), 1);
 }

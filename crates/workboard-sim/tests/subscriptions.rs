@@ -1,7 +1,7 @@
 //! Change notifications: `subscriptions/listen` (modern) and resources/subscribe + the GET
 //! stream (legacy).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -27,7 +27,10 @@ async fn wait_listeners(sim: &SimHandle, n: usize) {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("listener count stayed {} (wanted {n})", sim.listener_count());
+    panic!(
+        "listener count stayed {} (wanted {n})",
+        sim.listener_count()
+    );
 }
 
 #[tokio::test]
@@ -44,7 +47,10 @@ async fn listen_acknowledges_then_delivers_only_opted_in_notifications() {
     let mut sse = SseReader::new(resp);
     let ack = sse.next_message().await.unwrap();
     assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
-    assert_eq!(ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 42);
+    assert_eq!(
+        ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        42
+    );
     assert_eq!(
         ack["params"]["notifications"],
         json!({"toolsListChanged": true, "resourceSubscriptions": ["workboard://goal/301"]})
@@ -57,7 +63,10 @@ async fn listen_acknowledges_then_delivers_only_opted_in_notifications() {
     sim.notify_tools_list_changed();
     let n = sse.next_message().await.unwrap();
     assert_eq!(n["method"], "notifications/tools/list_changed");
-    assert_eq!(n["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 42);
+    assert_eq!(
+        n["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        42
+    );
     // A write through a tool announces the goal it changed.
     let (s, m) = modern(
         &sim,
@@ -67,24 +76,42 @@ async fn listen_acknowledges_then_delivers_only_opted_in_notifications() {
         json!({"name": "update_key_result", "arguments": {"key_result_id": 402, "value": 250}}),
     )
     .await;
-    assert_eq!((s, m["result"]["isError"].clone()), (StatusCode::OK, json!(false)));
+    assert_eq!(
+        (s, m["result"]["isError"].clone()),
+        (StatusCode::OK, json!(false))
+    );
     let n = sse.next_message().await.unwrap();
     assert_eq!(n["method"], "notifications/resources/updated");
     assert_eq!(n["params"]["uri"], "workboard://goal/301");
-    assert_eq!(n["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 42);
+    assert_eq!(
+        n["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        42
+    );
     // The control endpoint triggers the same.
     let r = http()
         .post(format!("{}/__sim/notify", sim.base_url()))
-        .body(json!({"resource_updated": "workboard://goal/301", "tools_list_changed": true}).to_string())
+        .body(
+            json!({"resource_updated": "workboard://goal/301", "tools_list_changed": true})
+                .to_string(),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let a = sse.next_message().await.unwrap();
     let b = sse.next_message().await.unwrap();
-    let mut methods = vec![a["method"].as_str().unwrap().to_string(), b["method"].as_str().unwrap().to_string()];
+    let mut methods = vec![
+        a["method"].as_str().unwrap().to_string(),
+        b["method"].as_str().unwrap().to_string(),
+    ];
     methods.sort();
-    assert_eq!(methods, ["notifications/resources/updated", "notifications/tools/list_changed"]);
+    assert_eq!(
+        methods,
+        [
+            "notifications/resources/updated",
+            "notifications/tools/list_changed"
+        ]
+    );
     let bad = http()
         .post(format!("{}/__sim/notify", sim.base_url()))
         .body(json!({"bogus": true}).to_string())
@@ -112,16 +139,24 @@ async fn listen_streams_keep_alive_end_gracefully_and_are_bounded() {
     .await;
     let mut sse = SseReader::new(open_listen(&sim, 7, json!({"promptsListChanged": true})).await);
     let ack = sse.next_message().await.unwrap();
-    assert_eq!(ack["params"]["notifications"], json!({"promptsListChanged": true}));
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"promptsListChanged": true})
+    );
     // Keep-alive comments, then (at listen_max) the response to the listen request.
     let mut comments = 0;
     let mut closing = None;
     for _ in 0..1000 {
-        let Some(block) = sse.next_block().await else { break };
+        let Some(block) = sse.next_block().await else {
+            break;
+        };
         if block.starts_with(':') {
             comments += 1;
         } else if block.contains("data:") {
-            let data = block.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+            let data = block
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .unwrap();
             closing = Some(serde_json::from_str::<Value>(data).unwrap());
         }
     }
@@ -129,7 +164,10 @@ async fn listen_streams_keep_alive_end_gracefully_and_are_bounded() {
     let closing = closing.expect("graceful closure");
     assert_eq!(closing["id"], 7);
     assert_eq!(closing["result"]["resultType"], "complete");
-    assert_eq!(closing["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 7);
+    assert_eq!(
+        closing["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        7
+    );
     wait_listeners(&sim, 0).await;
 
     // At most MAX_LISTENERS at once; the next one gets an in-band error.
@@ -161,7 +199,15 @@ async fn legacy_sessions_subscribe_and_hear_changes_on_the_get_stream() {
     let sid = mcp_session(&sim, T).await;
     let init_caps = sim.counters().get("mcp:initialize");
     assert_eq!(init_caps, 1);
-    let sub = call(&sim, T, &sid, 2, "resources/subscribe", json!({"uri": "workboard://goal/302"})).await;
+    let sub = call(
+        &sim,
+        T,
+        &sid,
+        2,
+        "resources/subscribe",
+        json!({"uri": "workboard://goal/302"}),
+    )
+    .await;
     assert_eq!(sub["result"], json!({}));
     let bad = call(&sim, T, &sid, 3, "resources/subscribe", json!({})).await;
     assert_eq!(bad["error"]["code"], -32602);
@@ -186,7 +232,15 @@ async fn legacy_sessions_subscribe_and_hear_changes_on_the_get_stream() {
     assert!(a["params"].get("_meta").is_none());
     let b = sse.next_message().await.unwrap();
     assert_eq!(b["method"], "notifications/tools/list_changed");
-    let un = call(&sim, T, &sid, 4, "resources/unsubscribe", json!({"uri": "workboard://goal/302"})).await;
+    let un = call(
+        &sim,
+        T,
+        &sid,
+        4,
+        "resources/unsubscribe",
+        json!({"uri": "workboard://goal/302"}),
+    )
+    .await;
     assert_eq!(un["result"], json!({}));
     sim.notify_resource_updated("workboard://goal/302");
     sim.notify_prompts_list_changed();
