@@ -272,7 +272,13 @@ pub(crate) async fn post(
     method: &str,
     params: &Value,
 ) -> Resp {
-    let rid = id.clone().unwrap_or(Value::Null);
+    let Some(rid) = id.clone() else {
+        // A notification (e.g. `notifications/cancelled` after closing a listen stream). The
+        // revision defines no client notification over HTTP and no header rules for them:
+        // accepted and ignored.
+        sh.count(&format!("mcp:modern:{method}"));
+        return accepted();
+    };
     let bad = StatusCode::BAD_REQUEST;
     // 1. The envelope: protocol version (supported?) and client capabilities.
     let meta = params.get("_meta").and_then(Value::as_object);
@@ -367,11 +373,7 @@ pub(crate) async fn post(
         }
         Err(e) => return reject(sh, bad, rid, mismatch(e)),
     }
-    let Some(id) = id else {
-        // No client notification is defined over HTTP in this revision: accepted, ignored.
-        sh.count(&format!("mcp:modern:{method}"));
-        return accepted();
-    };
+    let id = rid;
     // 3. The method.
     if !MODERN_METHODS.contains(&method) {
         return reject(

@@ -405,10 +405,18 @@ async fn modern_only_rejects_initialize_and_has_no_sessions() {
         (s, m["error"]["code"].clone()),
         (StatusCode::BAD_REQUEST, json!(-32602))
     );
+    // A notification (closing a listen stream sends notifications/cancelled) needs no
+    // headers: 202 Accepted.
+    let cancelled = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": with_meta(json!({"requestId": 9}), json!({}))});
+    let r = mcp_raw(&sim, T, None, &cancelled).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert!(r.text().await.unwrap().is_empty());
     let c = sim.counters();
     assert_eq!(c.get("mcp:initialize"), 1);
     assert_eq!(c.get("mcp:rejected:-32022"), 1);
     assert_eq!(c.get("mcp:rejected:405"), 2);
+    assert_eq!(c.get("mcp:modern:notifications/cancelled"), 1);
 }
 
 #[tokio::test]
