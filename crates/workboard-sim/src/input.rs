@@ -14,6 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
 use futures_util::{stream, StreamExt};
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
 
 use crate::mcp::{
     authorize_tool, call_args, find_tool, next_stream, priming, shown, sse_event, sse_response,
@@ -262,7 +263,12 @@ pub(crate) fn modern_call(sh: &Shared, caller: &Caller, params: &Value, id: &Val
         .with_data(json!({"requiredCapabilities": required_capability(kind)}));
         return Outcome::Http(json_response(StatusCode::BAD_REQUEST, err.body(id.clone())));
     }
-    let canonical = Value::Object(args).to_string();
+    // The arguments as a digest of their canonical JSON (serde_json sorts object keys), so a
+    // kept state is small whatever the call's size.
+    let canonical: String = Sha256::digest(Value::Object(args).to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let key = key_of(kind);
     match params.get("requestState") {
         None | Some(Value::Null) => {}

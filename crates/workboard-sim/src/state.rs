@@ -137,7 +137,7 @@ pub(crate) enum Change {
 pub(crate) struct InputState {
     pub user_id: u64,
     pub tool: String,
-    /// The call's arguments as canonical JSON (sorted keys).
+    /// SHA-256 (hex) of the call's arguments as canonical JSON (sorted keys).
     pub args: String,
     pub expires_at_ms: u64,
     pub created: u64,

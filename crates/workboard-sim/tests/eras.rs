@@ -625,6 +625,36 @@ async fn log_level_in_meta_emits_messages_on_the_sse_response() {
     assert_eq!(header(r.headers(), "content-type"), "application/json");
 }
 
+#[tokio::test]
+async fn browser_preflights_allow_the_modern_headers() {
+    let sim = start(SimConfig::default()).await;
+    let r = http()
+        .request(reqwest::Method::OPTIONS, sim.mcp_url())
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type, mcp-protocol-version, mcp-method, mcp-name, mcp-param-workspace, x-evil, mcp-param-a;b",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let allow = header(r.headers(), "access-control-allow-headers").to_ascii_lowercase();
+    for h in [
+        "mcp-protocol-version",
+        "mcp-method",
+        "mcp-name",
+        "mcp-param-workspace",
+    ] {
+        assert!(allow.contains(h), "{allow}");
+    }
+    assert!(
+        !allow.contains("x-evil") && !allow.contains("a;b"),
+        "{allow}"
+    );
+}
+
 #[test]
 fn binary_era_flag_selects_the_era_and_help_documents_it() {
     let help = Command::new(env!("CARGO_BIN_EXE_workboard-sim"))
