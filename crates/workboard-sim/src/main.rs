@@ -28,6 +28,8 @@ Usage: workboard-sim [options]
                                     dual = both, chosen per request
   --keepalive-ms N                  keep-alive comment interval of listen/GET streams (default 15000)
   --listen-max-secs N               longest subscriptions/listen stream (default 300)
+  --input-timeout-ms N              how long a legacy tool call waits for the client's answer to
+                                    its elicitation/sampling request (default 30000)
   --faults JSON|@FILE               fault spec armed at start (see FaultSpec)
   --allow-origin ORIGIN             extra browser origin besides loopback ones (* = any; repeatable)
   --exit-on-stdin-close             exit when stdin reaches end of file
@@ -107,6 +109,12 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
                     .parse()
                     .map_err(|_| "--keepalive-ms needs a number".to_string())?;
                 config.keepalive = std::time::Duration::from_millis(ms.max(10));
+            }
+            "--input-timeout-ms" => {
+                let ms: u64 = value("--input-timeout-ms")?
+                    .parse()
+                    .map_err(|_| "--input-timeout-ms needs a number".to_string())?;
+                config.input_timeout = std::time::Duration::from_millis(ms);
             }
             "--listen-max-secs" => {
                 let s: u64 = value("--listen-max-secs")?

@@ -671,10 +671,30 @@ fn binary_era_flag_selects_the_era_and_help_documents_it() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown era"));
+    for args in [
+        vec!["--era"],
+        vec!["--keepalive-ms", "x"],
+        vec!["--listen-max-secs", "-1"],
+        vec!["--input-timeout-ms", ""],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_workboard-sim"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
 
     for (flag, init_status) in [("modern", 400u16), ("legacy", 200), ("dual", 200)] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_workboard-sim"))
-            .args(["--era", flag, "--exit-on-stdin-close"])
+            .args([
+                "--era",
+                flag,
+                "--exit-on-stdin-close",
+                "--listen-max-secs",
+                "0",
+            ])
+            .args(["--keepalive-ms", "50", "--input-timeout-ms", "100"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -714,6 +734,24 @@ fn binary_era_flag_selects_the_era_and_help_documents_it() {
                 .await
                 .unwrap();
             assert_eq!(stats["era"], flag);
+            if flag == "modern" {
+                // --listen-max-secs 0: acknowledged, then closed gracefully at once.
+                let body = modern_body(3, "subscriptions/listen", json!({"notifications": {}}));
+                let mut req = http()
+                    .post(&url)
+                    .header("authorization", format!("Bearer {T}"))
+                    .header("accept", ACCEPT_BOTH)
+                    .header("content-type", "application/json")
+                    .body(body.to_string());
+                for (k, v) in modern_headers(&body) {
+                    req = req.header(k, v);
+                }
+                let text = req.send().await.unwrap().text().await.unwrap();
+                let events = sse_events(&text);
+                let last: Value = serde_json::from_str(&events.last().unwrap().2).unwrap();
+                assert_eq!(last["id"], 3);
+                assert_eq!(last["result"]["resultType"], "complete");
+            }
         });
         drop(child.stdin.take());
         assert!(child.wait().unwrap().success());
