@@ -111,6 +111,25 @@ fn mirrored(headers: &HeaderMap, name: &str) -> Result<Option<String>, String> {
         .ok_or_else(|| format!("{shown_name} header has a malformed Base64 value"))
 }
 
+/// Checks a required mirrored header against the body value (`None`: absent from the body).
+fn expect_header(
+    headers: &HeaderMap,
+    name: &str,
+    expected: Option<&str>,
+    source: &str,
+) -> Result<(), String> {
+    let shown_name = display_name(name);
+    match mirrored(headers, name)? {
+        Some(h) if Some(h.as_str()) == expected => Ok(()),
+        Some(h) => Err(format!(
+            "Header mismatch: {shown_name} header value '{}' does not match {source} value '{}'",
+            shown(&h),
+            shown(expected.unwrap_or(""))
+        )),
+        None => Err(format!("{shown_name} header is required")),
+    }
+}
+
 /// `mcp-param-team-id` → `Mcp-Param-Team-Id` (`MCP-Protocol-Version` as the spec spells it).
 fn display_name(name: &str) -> String {
     if name == "mcp-protocol-version" {
@@ -326,52 +345,10 @@ pub(crate) async fn post(
     }
     // 2. Standard headers.
     let mismatch = |m: String| RpcError::new(HEADER_MISMATCH, m);
-    match mirrored(headers, "mcp-protocol-version") {
-        Ok(Some(h)) if h == version => {}
-        Ok(Some(h)) => {
-            return reject(
-                sh,
-                bad,
-                rid,
-                mismatch(format!(
-                    "Header mismatch: MCP-Protocol-Version '{}' does not match _meta '{version}'",
-                    shown(&h)
-                )),
-            )
+    for (name, expected) in [("mcp-protocol-version", version), ("mcp-method", method)] {
+        if let Err(e) = expect_header(headers, name, Some(expected), "body") {
+            return reject(sh, bad, rid, mismatch(e));
         }
-        Ok(None) => {
-            return reject(
-                sh,
-                bad,
-                rid,
-                mismatch("MCP-Protocol-Version header is required".to_string()),
-            )
-        }
-        Err(e) => return reject(sh, bad, rid, mismatch(e)),
-    }
-    match mirrored(headers, "mcp-method") {
-        Ok(Some(h)) if h == method => {}
-        Ok(Some(h)) => {
-            return reject(
-                sh,
-                bad,
-                rid,
-                mismatch(format!(
-                    "Header mismatch: Mcp-Method '{}' does not match body method '{}'",
-                    shown(&h),
-                    shown(method)
-                )),
-            )
-        }
-        Ok(None) => {
-            return reject(
-                sh,
-                bad,
-                rid,
-                mismatch("Mcp-Method header is required".to_string()),
-            )
-        }
-        Err(e) => return reject(sh, bad, rid, mismatch(e)),
     }
     let id = rid;
     // 3. The method.
@@ -390,29 +367,8 @@ pub(crate) async fn post(
             "name"
         };
         let body_value = params.get(field).and_then(Value::as_str);
-        match mirrored(headers, "mcp-name") {
-            Ok(Some(h)) if Some(h.as_str()) == body_value => {}
-            Ok(Some(h)) => {
-                return reject(
-                    sh,
-                    bad,
-                    id,
-                    mismatch(format!(
-                    "Header mismatch: Mcp-Name header value '{}' does not match body value '{}'",
-                    shown(&h),
-                    shown(body_value.unwrap_or(""))
-                )),
-                )
-            }
-            Ok(None) => {
-                return reject(
-                    sh,
-                    bad,
-                    id,
-                    mismatch(format!("Mcp-Name header is required for {method}")),
-                )
-            }
-            Err(e) => return reject(sh, bad, id, mismatch(e)),
+        if let Err(e) = expect_header(headers, "mcp-name", body_value, &format!("params.{field}")) {
+            return reject(sh, bad, id, mismatch(e));
         }
     }
     let log_level = match meta.and_then(|m| m.get(LOG_LEVEL)) {

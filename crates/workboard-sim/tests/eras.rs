@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use common::*;
@@ -522,14 +521,7 @@ async fn the_control_endpoint_switches_the_era_at_runtime() {
     let bad = set("retro").await.unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert!(bad.text().await.unwrap().contains("modern, legacy or dual"));
-    let stats: Value = http()
-        .get(format!("{}/__sim/stats", sim.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = get_json(&format!("{}/__sim/stats", sim.base_url())).await;
     assert_eq!(stats["era"], "legacy");
     sim.set_era(Era::Dual);
     let (s, _) = modern(&sim, T, 2, "tools/list", json!({})).await;
@@ -542,15 +534,8 @@ async fn auth_step_up_and_faults_work_in_every_era() {
         let sim = start(era(e)).await;
         // No token: 401 with the resource metadata challenge, whatever the era.
         let body = modern_body(1, "tools/list", json!({}));
-        let mut req = http()
-            .post(sim.mcp_url())
-            .header("accept", ACCEPT_BOTH)
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        for (k, v) in modern_headers(&body) {
-            req = req.header(k, v);
-        }
-        let r = req.send().await.unwrap();
+        // (An empty bearer token is no token.)
+        let r = post_with(&sim, "", &body, &modern_headers(&body)).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{e:?}");
         assert!(header(r.headers(), "www-authenticate").contains("resource_metadata="));
         let r = mcp_raw(&sim, "wbp_unknown", None, &init_body("2025-11-25")).await;
@@ -686,69 +671,33 @@ fn binary_era_flag_selects_the_era_and_help_documents_it() {
     }
 
     for (flag, init_status) in [("modern", 400u16), ("legacy", 200), ("dual", 200)] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_workboard-sim"))
-            .args([
-                "--era",
-                flag,
-                "--exit-on-stdin-close",
-                "--listen-max-secs",
-                "0",
-            ])
-            .args(["--keepalive-ms", "50", "--input-timeout-ms", "100"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_string();
+        let (mut child, base) = spawn_binary(&[
+            "--era",
+            flag,
+            "--listen-max-secs",
+            "0",
+            "--keepalive-ms",
+            "50",
+            "--input-timeout-ms",
+            "100",
+        ]);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         rt.block_on(async {
             let url = format!("{base}/wb/mcp");
-            let r = http()
-                .post(&url)
-                .header("authorization", format!("Bearer {T}"))
-                .header("accept", ACCEPT_BOTH)
-                .header("content-type", "application/json")
-                .body(init_body("2025-11-25").to_string())
-                .send()
-                .await
-                .unwrap();
+            let r = post_to(&url, T, &init_body("2025-11-25"), &[]).await;
             assert_eq!(r.status().as_u16(), init_status, "--era {flag}");
-            let stats: Value = http()
-                .get(format!("{base}/__sim/stats"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let stats = get_json(&format!("{base}/__sim/stats")).await;
             assert_eq!(stats["era"], flag);
             if flag == "modern" {
                 // --listen-max-secs 0: acknowledged, then closed gracefully at once.
                 let body = modern_body(3, "subscriptions/listen", json!({"notifications": {}}));
-                let mut req = http()
-                    .post(&url)
-                    .header("authorization", format!("Bearer {T}"))
-                    .header("accept", ACCEPT_BOTH)
-                    .header("content-type", "application/json")
-                    .body(body.to_string());
-                for (k, v) in modern_headers(&body) {
-                    req = req.header(k, v);
-                }
-                let text = req.send().await.unwrap().text().await.unwrap();
-                let events = sse_events(&text);
-                let last: Value = serde_json::from_str(&events.last().unwrap().2).unwrap();
+                let r = post_to(&url, T, &body, &modern_headers(&body)).await;
+                let events = sse_events(&r.text().await.unwrap());
+                assert_eq!(events.len(), 2, "acknowledgment and closing response");
+                let last: Value = serde_json::from_str(&events[1].2).unwrap();
                 assert_eq!(last["id"], 3);
                 assert_eq!(last["result"]["resultType"], "complete");
             }

@@ -313,8 +313,48 @@ pub async fn post_with(
     body: &Value,
     headers: &[(String, String)],
 ) -> Response {
+    post_to(&sim.mcp_url(), token, body, headers).await
+}
+
+/// `GET url` as JSON (e.g. `/__sim/stats`).
+pub async fn get_json(url: &str) -> Value {
+    http().get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// Starts the `workboard-sim` binary with these arguments (plus `--exit-on-stdin-close`);
+/// returns the child and its base URL. Closing the child's stdin stops it.
+pub fn spawn_binary(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_workboard-sim"))
+        .args(args)
+        .arg("--exit-on-stdin-close")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("first line")
+        .to_string();
+    (child, base)
+}
+
+/// A POST of one JSON-RPC message to an MCP URL with a bearer token and extra headers.
+pub async fn post_to(
+    url: &str,
+    token: &str,
+    body: &Value,
+    headers: &[(String, String)],
+) -> Response {
     let mut req = http()
-        .post(sim.mcp_url())
+        .post(url)
         .header("authorization", format!("Bearer {token}"))
         .header("accept", ACCEPT_BOTH)
         .header("content-type", "application/json")
