@@ -301,47 +301,25 @@ pub(crate) async fn post(
     let bad = StatusCode::BAD_REQUEST;
     // 1. The envelope: protocol version (supported?) and client capabilities.
     let meta = params.get("_meta").and_then(Value::as_object);
+    let malformed = |what: String| RpcError::new(-32602, format!("Invalid params: _meta.{what}"));
     let version = match meta.and_then(|m| m.get(PROTOCOL_VERSION)) {
         Some(Value::String(v)) => v.as_str(),
         Some(_) => {
-            return reject(
-                sh,
-                bad,
-                rid,
-                RpcError::new(
-                    -32602,
-                    format!("Invalid params: _meta.{PROTOCOL_VERSION} must be a string"),
-                ),
-            )
+            let e = malformed(format!("{PROTOCOL_VERSION} must be a string"));
+            return reject(sh, bad, rid, e);
         }
         None => {
-            return reject(
-                sh,
-                bad,
-                rid,
-                RpcError::new(
-                    -32602,
-                    format!("Invalid params: _meta.{PROTOCOL_VERSION} is required"),
-                ),
-            )
+            let e = malformed(format!("{PROTOCOL_VERSION} is required"));
+            return reject(sh, bad, rid, e);
         }
     };
     if !MODERN_PROTOCOL_VERSIONS.contains(&version) {
         return reject(sh, bad, rid, unsupported_version(version));
     }
-    if !meta
-        .and_then(|m| m.get(CLIENT_CAPABILITIES))
-        .is_some_and(Value::is_object)
-    {
-        return reject(
-            sh,
-            bad,
-            rid,
-            RpcError::new(
-                -32602,
-                format!("Invalid params: _meta.{CLIENT_CAPABILITIES} (an object) is required"),
-            ),
-        );
+    let caps = meta.and_then(|m| m.get(CLIENT_CAPABILITIES));
+    if !caps.is_some_and(Value::is_object) {
+        let e = malformed(format!("{CLIENT_CAPABILITIES} (an object) is required"));
+        return reject(sh, bad, rid, e);
     }
     // 2. Standard headers.
     let mismatch = |m: String| RpcError::new(HEADER_MISMATCH, m);

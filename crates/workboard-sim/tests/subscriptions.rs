@@ -211,14 +211,7 @@ async fn legacy_sessions_subscribe_and_hear_changes_on_the_get_stream() {
     assert_eq!(sub["result"], json!({}));
     let bad = call(&sim, T, &sid, 3, "resources/subscribe", json!({})).await;
     assert_eq!(bad["error"]["code"], -32602);
-    let get = http()
-        .get(sim.mcp_url())
-        .header("authorization", format!("Bearer {T}"))
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &sid)
-        .send()
-        .await
-        .unwrap();
+    let get = get_stream(&sim, T, &sid).await;
     assert_eq!(get.status(), StatusCode::OK);
     let mut sse = SseReader::new(get);
     let prime = sse.next_block().await.unwrap();

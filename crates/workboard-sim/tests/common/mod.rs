@@ -316,6 +316,18 @@ pub async fn post_with(
     post_to(&sim.mcp_url(), token, body, headers).await
 }
 
+/// `GET /wb/mcp` of a legacy session (the standalone SSE stream).
+pub async fn get_stream(sim: &SimHandle, token: &str, sid: &str) -> Response {
+    http()
+        .get(sim.mcp_url())
+        .header("authorization", format!("Bearer {token}"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", sid)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// `GET url` as JSON (e.g. `/__sim/stats`).
 pub async fn get_json(url: &str) -> Value {
     http().get(url).send().await.unwrap().json().await.unwrap()
