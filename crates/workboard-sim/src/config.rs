@@ -27,6 +27,51 @@ pub enum ResponseMode {
     Sse,
 }
 
+/// Which MCP protocol era(s) `/wb/mcp` speaks (see the crate docs, "Eras").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Era {
+    /// Both: a request whose `params._meta` carries
+    /// `io.modelcontextprotocol/protocolVersion` is served statelessly as 2026-07-28; an
+    /// `initialize` request (or a request on an `Mcp-Session-Id`) is served as a legacy session.
+    #[default]
+    Dual,
+    /// 2026-07-28 only: no `initialize` (400 + `-32022` naming the supported versions), no
+    /// sessions (`Mcp-Session-Id` ignored), `GET`/`DELETE` answer 405.
+    Modern,
+    /// 2025-11-25, 2025-06-18 and 2025-03-26 only: `initialize` and sessions; a modern request
+    /// without a session gets what a legacy-only server gives (400, JSON-RPC `-32000`
+    /// "Bad Request: Server not initialized", id null).
+    Legacy,
+}
+
+impl Era {
+    /// The stable name used on the command line and in JSON (`dual`, `modern`, `legacy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Era::Dual => "dual",
+            Era::Modern => "modern",
+            Era::Legacy => "legacy",
+        }
+    }
+}
+
+impl FromStr for Era {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "dual" => Ok(Era::Dual),
+            "modern" => Ok(Era::Modern),
+            "legacy" => Ok(Era::Legacy),
+            other => {
+                let shown: String = other.chars().take(32).collect();
+                Err(format!(
+                    "unknown era `{shown}` (expected modern, legacy or dual)"
+                ))
+            }
+        }
+    }
+}
+
 /// A user's role: decides which tools the user sees and which scope personal tokens get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Role {
@@ -146,7 +191,7 @@ impl fmt::Debug for PersonalTokenConfig {
 
 /// Everything a simulator instance needs. [`Default`] gives the demo setup: client
 /// `demo-client` / `demo-hash` / `http://127.0.0.1:8765/callback`, personal token
-/// [`DEMO_PERSONAL_TOKEN`], issuer quirk on, DCR off, consent page, JSON responses.
+/// [`DEMO_PERSONAL_TOKEN`], issuer quirk on, DCR off, consent page, JSON responses, dual era.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     /// TCP port on 127.0.0.1; 0 picks a free one.
@@ -172,6 +217,17 @@ pub struct SimConfig {
     pub faults: Option<FaultSpec>,
     /// Print `METHOD PATH STATUS` per request on stderr (never a query string or header).
     pub log_requests: bool,
+    /// Which MCP era(s) `/wb/mcp` speaks (default [`Era::Dual`]).
+    pub era: Era,
+    /// Interval of the keep-alive comments (`:`) on `subscriptions/listen` and legacy `GET`
+    /// streams (default 15 s).
+    pub keepalive: std::time::Duration,
+    /// Longest life of a `subscriptions/listen` stream; at the end the server answers the
+    /// listen request (graceful closure) and closes the stream (default 300 s).
+    pub listen_max: std::time::Duration,
+    /// How long a legacy tool call waits for the client's answer to the server-initiated
+    /// `elicitation/create` or `sampling/createMessage` request (default 30 s).
+    pub input_timeout: std::time::Duration,
 }
 
 impl Default for SimConfig {
@@ -197,6 +253,10 @@ impl Default for SimConfig {
             extra_origins: Vec::new(),
             faults: None,
             log_requests: false,
+            era: Era::Dual,
+            keepalive: std::time::Duration::from_secs(15),
+            listen_max: std::time::Duration::from_secs(300),
+            input_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -228,6 +288,16 @@ mod tests {
         assert!(!dbg.contains(DEMO_CLIENT_HASH));
         assert!(!dbg.contains(DEMO_PERSONAL_TOKEN));
         assert!(dbg.contains(DEMO_CLIENT_ID));
+    }
+
+    #[test]
+    fn eras_parse() {
+        assert_eq!("modern".parse::<Era>().unwrap(), Era::Modern);
+        assert_eq!("legacy".parse::<Era>().unwrap(), Era::Legacy);
+        assert_eq!("dual".parse::<Era>().unwrap(), Era::Dual);
+        let long = "x".repeat(1000);
+        let e = long.parse::<Era>().unwrap_err();
+        assert!(e.len() < 120, "bounded: {e}");
     }
 
     #[test]

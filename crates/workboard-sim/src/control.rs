@@ -10,9 +10,9 @@ use axum::http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::config::{ResponseMode, Role};
+use crate::config::{Era, ResponseMode, Role};
 use crate::server::json_response;
-use crate::state::{random_token, Shared};
+use crate::state::{random_token, Change, Shared};
 
 type Resp = Response<Body>;
 
@@ -23,13 +23,55 @@ fn bad(msg: &str) -> Resp {
     )
 }
 
-/// `GET /__sim/stats`: `{"counters": {...}, "sessions": n, "now_ms": ...}`.
+/// `GET /__sim/stats`: `{"counters": {...}, "sessions": n, "listeners": n, "era": ..,
+/// "now_ms": ...}`.
 pub(crate) async fn stats(State(sh): State<Arc<Shared>>) -> Resp {
     let sessions = sh.store().sessions.len();
     json_response(
         StatusCode::OK,
-        json!({"counters": sh.counters(), "sessions": sessions, "now_ms": sh.now_ms()}),
+        json!({"counters": sh.counters(), "sessions": sessions,
+               "listeners": sh.listeners.load(Ordering::SeqCst),
+               "era": sh.era().as_str(), "now_ms": sh.now_ms()}),
     )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotifyReq {
+    tools_list_changed: Option<bool>,
+    prompts_list_changed: Option<bool>,
+    resources_list_changed: Option<bool>,
+    resource_updated: Option<String>,
+}
+
+/// `POST /__sim/notify` `{"tools_list_changed"?: true, "prompts_list_changed"?: true,
+/// "resources_list_changed"?: true, "resource_updated"?: uri}`: announces changes to open
+/// `subscriptions/listen` and legacy `GET` streams.
+pub(crate) async fn notify(State(sh): State<Arc<Shared>>, body: Bytes) -> Resp {
+    let req: NotifyReq = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return bad(&e.to_string()),
+    };
+    if req
+        .resource_updated
+        .as_ref()
+        .is_some_and(|u| u.is_empty() || u.len() > 512)
+    {
+        return bad("resource_updated must be a URI of 1..512 bytes");
+    }
+    if req.tools_list_changed == Some(true) {
+        sh.announce(Change::ToolsList);
+    }
+    if req.prompts_list_changed == Some(true) {
+        sh.announce(Change::PromptsList);
+    }
+    if req.resources_list_changed == Some(true) {
+        sh.announce(Change::ResourcesList);
+    }
+    if let Some(uri) = req.resource_updated {
+        sh.announce(Change::ResourceUpdated(uri));
+    }
+    json_response(StatusCode::OK, json!({"ok": true}))
 }
 
 /// `POST /__sim/faults` with a [`crate::FaultSpec`] as JSON.
@@ -65,9 +107,11 @@ struct ConfigReq {
     issuer_quirk: Option<bool>,
     dcr: Option<bool>,
     response_mode: Option<String>,
+    era: Option<String>,
 }
 
-/// `POST /__sim/config` `{"auto_approve"?, "issuer_quirk"?, "dcr"?, "response_mode"?: "json"|"sse"}`.
+/// `POST /__sim/config` `{"auto_approve"?, "issuer_quirk"?, "dcr"?, "response_mode"?: "json"|"sse",
+/// "era"?: "modern"|"legacy"|"dual"}`.
 pub(crate) async fn config(State(sh): State<Arc<Shared>>, body: Bytes) -> Resp {
     let req: ConfigReq = match serde_json::from_slice(&body) {
         Ok(r) => r,
@@ -78,6 +122,10 @@ pub(crate) async fn config(State(sh): State<Arc<Shared>>, body: Bytes) -> Resp {
         Some("json") => Some(ResponseMode::Json),
         Some("sse") => Some(ResponseMode::Sse),
         Some(_) => return bad("response_mode must be json or sse"),
+    };
+    let era = match req.era.as_deref().map(str::parse::<Era>).transpose() {
+        Ok(e) => e,
+        Err(e) => return bad(&e),
     };
     if let Some(v) = req.auto_approve {
         sh.auto_approve.store(v, Ordering::SeqCst);
@@ -91,7 +139,13 @@ pub(crate) async fn config(State(sh): State<Arc<Shared>>, body: Bytes) -> Resp {
     if let Some(m) = mode {
         sh.set_response_mode(m);
     }
-    json_response(StatusCode::OK, json!({"ok": true}))
+    if let Some(e) = era {
+        sh.set_era(e);
+    }
+    json_response(
+        StatusCode::OK,
+        json!({"ok": true, "era": sh.era().as_str()}),
+    )
 }
 
 #[derive(Deserialize)]

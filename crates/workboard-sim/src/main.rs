@@ -5,10 +5,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use workboard_sim::{
-    ClientConfig, FaultSpec, PersonalTokenConfig, ResponseMode, Role, SimConfig, Simulator,
+    ClientConfig, Era, FaultSpec, PersonalTokenConfig, ResponseMode, Role, SimConfig, Simulator,
 };
 
-const HELP: &str = "workboard-sim: a local WorkBoard-compatible server (OAuth v1, OAuth 2.1, MCP, REST)
+const HELP: &str = r#"workboard-sim: a local WorkBoard-compatible server (OAuth v1, OAuth 2.1, MCP, REST)
 
 Usage: workboard-sim [options]
   --port N                          port on 127.0.0.1 (default 0 = any free port)
@@ -22,12 +22,30 @@ Usage: workboard-sim [options]
   --issuer-quirk on|off             AS metadata issuer <base>/wb (on, default) or <base>/wb/oauth
   --dcr on|off                      dynamic client registration (default off)
   --json-only | --sse               MCP response mode (default JSON)
+  --era modern|legacy|dual          MCP protocol era(s) (default dual): modern = 2026-07-28 only
+                                    (per-request _meta, no initialize, no sessions); legacy =
+                                    2025-11-25/2025-06-18/2025-03-26 only (initialize + sessions);
+                                    dual = both, chosen per request
+  --keepalive-ms N                  keep-alive comment interval of listen/GET streams (default 15000)
+  --listen-max-secs N               longest subscriptions/listen stream (default 300)
+  --input-timeout-ms N              how long a legacy tool call waits for the client's answer to
+                                    its elicitation/sampling request (default 30000)
   --faults JSON|@FILE               fault spec armed at start (see FaultSpec)
   --allow-origin ORIGIN             extra browser origin besides loopback ones (* = any; repeatable)
   --exit-on-stdin-close             exit when stdin reaches end of file
   --log-requests                    print METHOD PATH STATUS per request on stderr
   -h, --help                        this text
-";
+
+Control endpoints (for tests in other languages):
+  GET  /__sim/stats     counters, sessions, listeners, era, clock
+  POST /__sim/faults    a fault spec (JSON)
+  POST /__sim/clock     {"advance_secs": n}
+  POST /__sim/config    {"auto_approve"?, "issuer_quirk"?, "dcr"?, "response_mode"?: "json"|"sse",
+                         "era"?: "modern"|"legacy"|"dual"}
+  POST /__sim/tokens    {"user"?, "role"?} -> {"token": ...}
+  POST /__sim/notify    {"tools_list_changed"?, "prompts_list_changed"?, "resources_list_changed"?,
+                         "resource_updated"?: URI}: change notifications on listen/GET streams
+"#;
 
 struct Args {
     config: SimConfig,
@@ -85,6 +103,25 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
             "--dcr" => config.dcr = on_off(&value("--dcr")?)?,
             "--json-only" => config.response_mode = ResponseMode::Json,
             "--sse" => config.response_mode = ResponseMode::Sse,
+            "--era" => config.era = value("--era")?.parse::<Era>()?,
+            "--keepalive-ms" => {
+                let ms: u64 = value("--keepalive-ms")?
+                    .parse()
+                    .map_err(|_| "--keepalive-ms needs a number".to_string())?;
+                config.keepalive = std::time::Duration::from_millis(ms.max(10));
+            }
+            "--input-timeout-ms" => {
+                let ms: u64 = value("--input-timeout-ms")?
+                    .parse()
+                    .map_err(|_| "--input-timeout-ms needs a number".to_string())?;
+                config.input_timeout = std::time::Duration::from_millis(ms);
+            }
+            "--listen-max-secs" => {
+                let s: u64 = value("--listen-max-secs")?
+                    .parse()
+                    .map_err(|_| "--listen-max-secs needs a number".to_string())?;
+                config.listen_max = std::time::Duration::from_secs(s);
+            }
             "--faults" => {
                 let v = value("--faults")?;
                 let text = match v.strip_prefix('@') {

@@ -65,6 +65,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/__sim/clock", post(control::clock))
         .route("/__sim/config", post(control::config))
         .route("/__sim/tokens", post(control::tokens))
+        .route("/__sim/notify", post(control::notify))
         .with_state(shared)
 }
 
@@ -105,7 +106,26 @@ pub(crate) fn origin_allowed(shared: &Shared, origin: &str) -> bool {
 
 const EXPOSE_HEADERS: &str = "Mcp-Session-Id, WWW-Authenticate, Retry-After, MCP-Protocol-Version";
 const ALLOW_HEADERS: &str =
-    "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID";
+    "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name";
+
+/// The allowed request headers of a preflight: the fixed list plus the `Mcp-Param-*` headers
+/// the browser asks for (their names depend on the tools).
+fn allow_headers(requested: Option<&HeaderValue>) -> HeaderValue {
+    let mut list = ALLOW_HEADERS.to_string();
+    if let Some(req) = requested.and_then(|v| v.to_str().ok()) {
+        for name in req.split(',').map(str::trim).take(32) {
+            let valid = name.len() <= 64
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if valid && name.to_ascii_lowercase().starts_with("mcp-param-") {
+                list.push_str(", ");
+                list.push_str(name);
+            }
+        }
+    }
+    HeaderValue::from_str(&list).unwrap_or(HeaderValue::from_static(ALLOW_HEADERS))
+}
 const ALLOW_METHODS: &str = "GET, POST, DELETE, OPTIONS";
 
 fn add_cors(headers: &mut HeaderMap, origin: &HeaderValue) {
@@ -143,6 +163,10 @@ async fn dispatch(
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     {
+        let requested_headers = req
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .cloned();
         shared.count("preflight");
         let mut resp = match &origin {
             Some(o) => {
@@ -155,7 +179,7 @@ async fn dispatch(
                 );
                 h.insert(
                     header::ACCESS_CONTROL_ALLOW_HEADERS,
-                    HeaderValue::from_static(ALLOW_HEADERS),
+                    allow_headers(requested_headers.as_ref()),
                 );
                 h.insert(
                     header::ACCESS_CONTROL_MAX_AGE,

@@ -1,13 +1,13 @@
 //! Server state: clock, counters, the store of clients, codes, tokens and sessions.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use crate::config::{ClientConfig, ResponseMode, Role, SimConfig};
+use crate::config::{ClientConfig, Era, ResponseMode, Role, SimConfig};
 use crate::data::Data;
 use crate::faults::Faults;
 
@@ -116,6 +116,31 @@ pub(crate) struct Session {
     pub protocol_version: String,
     /// Events of SSE response streams by stream number: (sequence, JSON-RPC message).
     pub stream_events: HashMap<u64, Vec<(u64, String)>>,
+    /// The client's `capabilities` from `initialize`.
+    pub capabilities: serde_json::Value,
+    /// Resource URIs subscribed with `resources/subscribe` (bounded).
+    pub subscriptions: std::collections::BTreeSet<String>,
+}
+
+/// A change the server announces: on `subscriptions/listen` streams (modern) and on legacy
+/// `GET` streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    ToolsList,
+    PromptsList,
+    ResourcesList,
+    ResourceUpdated(String),
+}
+
+/// An interim MRTR state (`requestState` is the key of a server-side table).
+#[derive(Debug, Clone)]
+pub(crate) struct InputState {
+    pub user_id: u64,
+    pub tool: String,
+    /// SHA-256 (hex) of the call's arguments as canonical JSON (sorted keys).
+    pub args: String,
+    pub expires_at_ms: u64,
+    pub created: u64,
 }
 
 /// Registered client with its kind.
@@ -209,7 +234,12 @@ impl Store {
 ///
 /// Keys: the route (`authorize`, `authorize_decision`, `token`, `revoke`, `register`,
 /// `resource_metadata`, `auth_server_metadata`, `mcp`, `rest`, `preflight`, `sim`, `other`),
-/// MCP methods as `mcp:<method>` (e.g. `mcp:initialize`, `mcp:tools/list`), token grants as
+/// MCP methods as `mcp:<method>` in every era (e.g. `mcp:initialize`, `mcp:tools/list`), modern
+/// requests also as `mcp:modern:<method>` (and `mcp:discover`), rejections of modern-era
+/// rules as `mcp:rejected:<code>` (e.g. `mcp:rejected:-32020`), MRTR rounds as
+/// `mcp:input_required` and `mcp:input_completed`, legacy server requests as
+/// `mcp:server_request:<method>`, `subscriptions/listen` streams as `mcp:listen:open` and
+/// `mcp:listen:closed`, announced changes as `notify:<kind>`, token grants as
 /// `token:v1`, `token:authorization_code`, `token:refresh_token`, and injected faults as
 /// `fault:<kind>`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -239,6 +269,21 @@ pub(crate) struct Shared {
     counters: Mutex<BTreeMap<String, u64>>,
     /// Bumped whenever sessions disappear; open GET streams re-check their session.
     pub sessions_epoch: tokio::sync::watch::Sender<u64>,
+    era: AtomicU8,
+    /// Change announcements (tool list, resource updates, ...).
+    pub changes: tokio::sync::broadcast::Sender<Change>,
+    /// Open `subscriptions/listen` streams.
+    pub listeners: AtomicUsize,
+    /// MRTR states by `requestState` (bounded by `MAX_INPUT_STATES`).
+    pub input_states: Mutex<HashMap<String, InputState>>,
+    /// Legacy server-initiated requests waiting for the client's answer, by request id.
+    pub pending_requests:
+        Mutex<HashMap<String, (String, tokio::sync::oneshot::Sender<serde_json::Value>)>>,
+    pub keepalive: Duration,
+    pub listen_max: Duration,
+    pub input_timeout: Duration,
+    /// Mints ids (MRTR states, server requests).
+    pub next_id: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -267,7 +312,17 @@ impl Shared {
             clock,
             counters: Mutex::new(BTreeMap::new()),
             sessions_epoch,
+            era: AtomicU8::new(0),
+            changes: tokio::sync::broadcast::channel(64).0,
+            listeners: AtomicUsize::new(0),
+            input_states: Mutex::new(HashMap::new()),
+            pending_requests: Mutex::new(HashMap::new()),
+            keepalive: config.keepalive.max(Duration::from_millis(10)),
+            listen_max: config.listen_max,
+            input_timeout: config.input_timeout,
+            next_id: std::sync::atomic::AtomicU64::new(1),
         };
+        shared.set_era(config.era);
         shared.set_response_mode(config.response_mode);
         if let Some(spec) = &config.faults {
             shared.faults.apply(spec);
@@ -288,6 +343,35 @@ impl Shared {
             ResponseMode::Sse => 1,
         };
         self.response_mode.store(v, Ordering::SeqCst);
+    }
+
+    pub fn era(&self) -> Era {
+        match self.era.load(Ordering::SeqCst) {
+            1 => Era::Modern,
+            2 => Era::Legacy,
+            _ => Era::Dual,
+        }
+    }
+
+    pub fn set_era(&self, era: Era) {
+        let v = match era {
+            Era::Dual => 0,
+            Era::Modern => 1,
+            Era::Legacy => 2,
+        };
+        self.era.store(v, Ordering::SeqCst);
+    }
+
+    /// Announces a change to open listen and GET streams.
+    pub fn announce(&self, change: Change) {
+        self.count(match &change {
+            Change::ToolsList => "notify:tools_list_changed",
+            Change::PromptsList => "notify:prompts_list_changed",
+            Change::ResourcesList => "notify:resources_list_changed",
+            Change::ResourceUpdated(_) => "notify:resource_updated",
+        });
+        // No receiver is not an error: nobody listens.
+        let _ = self.changes.send(change);
     }
 
     pub fn count(&self, key: &str) {

@@ -68,7 +68,8 @@ pub(crate) const TOOLS: &[ToolDef] = &[
                 "properties": {
                     "query": {"type": "string", "minLength": 1, "description": "Words to look for"},
                     "type": {"type": "string", "enum": ["objective", "key_result", "kpi", "team", "user"]},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 50}
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 50},
+                    "workspace": {"type": "string", "description": "Workspace to search (mirrored into the Mcp-Param-Workspace header)", "x-mcp-header": "Workspace"}
                 },
                 "required": ["query"],
                 "additionalProperties": false
@@ -87,7 +88,14 @@ pub(crate) const TOOLS: &[ToolDef] = &[
         title: "Team objectives",
         description: "Objectives of a team with their progress.",
         write: false,
-        schema: || id_arg("team_id", "WorkBoard team id"),
+        schema: || {
+            json!({
+                "type": "object",
+                "properties": {"team_id": {"type": "integer", "description": "WorkBoard team id (mirrored into the Mcp-Param-Team-Id header)", "x-mcp-header": "Team-Id"}},
+                "required": ["team_id"],
+                "additionalProperties": false
+            })
+        },
     },
     ToolDef {
         name: "get_objective_key_results",
@@ -195,7 +203,39 @@ pub(crate) const TOOLS: &[ToolDef] = &[
         write: false,
         schema: optional_team,
     },
+    ToolDef {
+        name: "draft_check_in",
+        title: "Draft a check-in",
+        description: "Drafts a weekly check-in of a key result; asks the user for a confidence and a note (elicitation: MRTR in 2026-07-28, a server request in legacy sessions).",
+        write: false,
+        schema: || id_arg("key_result_id", "Key result id"),
+    },
+    ToolDef {
+        name: "suggest_key_result",
+        title: "Suggest a key result",
+        description: "Suggests a new key result for an objective; asks the client's LLM (sampling: MRTR in 2026-07-28, a server request in legacy sessions).",
+        write: false,
+        schema: || id_arg("objective_id", "Objective (goal) id"),
+    },
 ];
+
+/// What a tool needs from the client before it can answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InputKind {
+    /// `elicitation/create` (form mode).
+    Elicitation,
+    /// `sampling/createMessage`.
+    Sampling,
+}
+
+/// The input a tool asks the client for, if any.
+pub(crate) fn input_kind(name: &str) -> Option<InputKind> {
+    match name {
+        "draft_check_in" => Some(InputKind::Elicitation),
+        "suggest_key_result" => Some(InputKind::Sampling),
+        _ => None,
+    }
+}
 
 pub(crate) fn find(name: &str) -> Option<&'static ToolDef> {
     TOOLS.iter().find(|t| t.name == name)

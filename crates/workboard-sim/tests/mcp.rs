@@ -150,18 +150,11 @@ async fn session_lifecycle_in_json_mode() {
     );
     let batch = mcp_raw(&sim, t, Some(&sid), &json!([ping])).await;
     assert_eq!(batch.status(), StatusCode::BAD_REQUEST);
-    let unknown_method = call(&sim, t, &sid, 8, "resources/list", json!({})).await;
+    let unknown_method = call(&sim, t, &sid, 8, "bogus/method", json!({})).await;
     assert_eq!(unknown_method["error"]["code"], -32601);
 
     // GET is not offered in JSON mode.
-    let get = http()
-        .get(sim.mcp_url())
-        .header("authorization", format!("Bearer {t}"))
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &sid)
-        .send()
-        .await
-        .unwrap();
+    let get = get_stream(&sim, t, &sid).await;
     assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
 
     // DELETE ends the session.
@@ -225,14 +218,7 @@ async fn sse_mode_primes_then_answers_last_and_get_stream_ends_with_the_session(
     assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 5);
 
     // Standalone GET stream: priming event, then open until the session is deleted.
-    let mut get = http()
-        .get(sim.mcp_url())
-        .header("authorization", format!("Bearer {t}"))
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &sid)
-        .send()
-        .await
-        .unwrap();
+    let mut get = get_stream(&sim, t, &sid).await;
     assert_eq!(get.status(), StatusCode::OK);
     let first = get.chunk().await.unwrap().expect("priming chunk");
     let first = String::from_utf8(first.to_vec()).unwrap();

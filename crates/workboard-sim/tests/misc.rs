@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -486,41 +485,25 @@ async fn shutdown_stops_the_server() {
 
 #[test]
 fn binary_prints_its_url_serves_and_exits_when_stdin_closes() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_workboard-sim"))
-        .args([
-            "--port",
-            "0",
-            "--host",
-            "127.0.0.1",
-            "--exit-on-stdin-close",
-            "--sse",
-            "--dcr",
-            "on",
-            "--issuer-quirk",
-            "off",
-            "--seed-personal-token",
-            "tok-123:no_access",
-            "--client",
-            "app:h:http://127.0.0.1:7/cb",
-            "--auto-approve",
-            "--faults",
-            r#"{"latency_ms": 0}"#,
-            "--log-requests",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("first line")
-        .to_string();
+    let (mut child, base) = spawn_binary(&[
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "--sse",
+        "--dcr",
+        "on",
+        "--issuer-quirk",
+        "off",
+        "--seed-personal-token",
+        "tok-123:no_access",
+        "--client",
+        "app:h:http://127.0.0.1:7/cb",
+        "--auto-approve",
+        "--faults",
+        r#"{"latency_ms": 0}"#,
+        "--log-requests",
+    ]);
     assert!(base.starts_with("http://127.0.0.1:"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -242,3 +242,212 @@ pub fn header(h: &HeaderMap, name: &str) -> String {
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default()
 }
+
+/// The modern protocol version.
+pub const MODERN: &str = "2026-07-28";
+
+/// `params` with the modern `_meta` (version, capabilities, client info) added.
+pub fn with_meta(mut params: Value, caps: Value) -> Value {
+    if params.is_null() {
+        params = json!({});
+    }
+    params.as_object_mut().unwrap().insert(
+        "_meta".to_string(),
+        json!({
+            "io.modelcontextprotocol/protocolVersion": MODERN,
+            "io.modelcontextprotocol/clientCapabilities": caps,
+            "io.modelcontextprotocol/clientInfo": {"name": "sim-tests", "version": "0"}
+        }),
+    );
+    params
+}
+
+/// A modern JSON-RPC request body (empty client capabilities).
+pub fn modern_body(id: u64, method: &str, params: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": with_meta(params, json!({}))})
+}
+
+/// Encodes a header value the way the spec's "Value Encoding" asks.
+pub fn header_value(v: &str) -> String {
+    let plain = v.bytes().all(|b| (0x20..=0x7e).contains(&b))
+        && v.trim() == v
+        && !(v.starts_with("=?base64?") && v.ends_with("?="));
+    if plain {
+        v.to_string()
+    } else {
+        format!(
+            "=?base64?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(v.as_bytes())
+        )
+    }
+}
+
+/// The standard headers a conforming client sends for a modern body.
+pub fn modern_headers(body: &Value) -> Vec<(String, String)> {
+    let method = body["method"].as_str().unwrap_or_default();
+    let mut h = vec![
+        (
+            "mcp-protocol-version".to_string(),
+            body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"]
+                .as_str()
+                .unwrap_or(MODERN)
+                .to_string(),
+        ),
+        ("mcp-method".to_string(), method.to_string()),
+    ];
+    let name = match method {
+        "tools/call" | "prompts/get" => body["params"]["name"].as_str(),
+        "resources/read" => body["params"]["uri"].as_str(),
+        _ => None,
+    };
+    if let Some(n) = name {
+        h.push(("mcp-name".to_string(), header_value(n)));
+    }
+    h
+}
+
+/// A POST with exactly these extra headers (no session).
+pub async fn post_with(
+    sim: &SimHandle,
+    token: &str,
+    body: &Value,
+    headers: &[(String, String)],
+) -> Response {
+    post_to(&sim.mcp_url(), token, body, headers).await
+}
+
+/// `GET /wb/mcp` of a legacy session (the standalone SSE stream).
+pub async fn get_stream(sim: &SimHandle, token: &str, sid: &str) -> Response {
+    http()
+        .get(sim.mcp_url())
+        .header("authorization", format!("Bearer {token}"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", sid)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `GET url` as JSON (e.g. `/__sim/stats`).
+pub async fn get_json(url: &str) -> Value {
+    http().get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// Starts the `workboard-sim` binary with these arguments (plus `--exit-on-stdin-close`);
+/// returns the child and its base URL. Closing the child's stdin stops it.
+pub fn spawn_binary(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_workboard-sim"))
+        .args(args)
+        .arg("--exit-on-stdin-close")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("first line")
+        .to_string();
+    (child, base)
+}
+
+/// A POST of one JSON-RPC message to an MCP URL with a bearer token and extra headers.
+pub async fn post_to(
+    url: &str,
+    token: &str,
+    body: &Value,
+    headers: &[(String, String)],
+) -> Response {
+    let mut req = http()
+        .post(url)
+        .header("authorization", format!("Bearer {token}"))
+        .header("accept", ACCEPT_BOTH)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    req.send().await.unwrap()
+}
+
+/// A conforming modern request plus `extra` headers: (status, JSON-RPC message).
+pub async fn modern_extra(
+    sim: &SimHandle,
+    token: &str,
+    body: &Value,
+    extra: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let mut h = modern_headers(body);
+    h.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let resp = post_with(sim, token, body, &h).await;
+    let status = resp.status();
+    (status, rpc_message(resp).await)
+}
+
+/// A conforming modern request with empty capabilities: (status, JSON-RPC message).
+pub async fn modern(
+    sim: &SimHandle,
+    token: &str,
+    id: u64,
+    method: &str,
+    params: Value,
+) -> (StatusCode, Value) {
+    modern_extra(sim, token, &modern_body(id, method, params), &[]).await
+}
+
+/// Reads SSE events off a streaming response, one at a time (each read bounded to 10 s so a
+/// broken server fails the test instead of hanging it).
+pub struct SseReader {
+    resp: Response,
+    buf: String,
+}
+
+impl SseReader {
+    pub fn new(resp: Response) -> Self {
+        SseReader {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    /// The next raw event block (comments included); `None` at the end of the stream.
+    pub async fn next_block(&mut self) -> Option<String> {
+        for _ in 0..10_000 {
+            if let Some(i) = self.buf.find("\n\n") {
+                let block = self.buf[..i].to_string();
+                self.buf.drain(..i + 2);
+                return Some(block);
+            }
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), self.resp.chunk())
+                .await
+                .expect("an SSE chunk within 10 s")
+                .ok()??;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        None
+    }
+
+    /// The next JSON-RPC message (comment-only and empty-data events skipped).
+    pub async fn next_message(&mut self) -> Option<Value> {
+        for _ in 0..10_000 {
+            let block = self.next_block().await?;
+            let data: Vec<&str> = block
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(|d| d.strip_prefix(' ').unwrap_or(d))
+                .collect();
+            let data = data.join("\n");
+            if !data.is_empty() {
+                return Some(serde_json::from_str(&data).expect("JSON event data"));
+            }
+        }
+        None
+    }
+}
