@@ -799,8 +799,9 @@ fn mcp_oauth_login_refreshes_on_401_and_stores_the_rotated_tokens_before_using_t
     assert_eq!(sim.count("token:refresh_token"), 0);
 
     sim.faults().expire_tokens();
-    let refreshed = case.run(&["--json", "tools"]);
-    assert!(!refreshed.result()["tools"].as_array().unwrap().is_empty());
+    // (A call: the tool list itself is cached for its ttl.)
+    let refreshed = case.run(&["--json", "call", "get_current_user"]);
+    assert_ne!(refreshed.result()["isError"], true);
     assert_eq!(sim.count("token:refresh_token"), 1);
     let (access2, refresh2) = case.stored_tokens();
     let refresh2 = refresh2.expect("the rotated refresh token is stored");
@@ -809,15 +810,15 @@ fn mcp_oauth_login_refreshes_on_401_and_stores_the_rotated_tokens_before_using_t
     assert!(case.stored_json("auth_context").is_some());
 
     // The next process uses the stored rotated token: no second refresh.
-    let again = case.run(&["--json", "tools"]);
-    assert!(!again.result()["tools"].as_array().unwrap().is_empty());
+    let again = case.run(&["--json", "call", "get_current_user"]);
+    assert_ne!(again.result()["isError"], true);
     assert_eq!(sim.count("token:refresh_token"), 1);
     assert_eq!(case.stored_tokens().0, access2);
 
     // Once revoked, the refresh token cannot help: a typed 401, not a loop.
     sim.faults().revoke_tokens();
     let refreshes = sim.count("token:refresh_token");
-    let revoked = case.run(&["--json", "tools"]);
+    let revoked = case.run(&["--json", "call", "get_current_user"]);
     revoked.error(3, "unauthorized");
     assert!(sim.count("token:refresh_token") <= refreshes + 1);
 
@@ -884,10 +885,60 @@ fn a_revoked_personal_token_is_unauthorized() {
     case.set_token(DEMO_PERSONAL_TOKEN);
     assert_eq!(case.run(&["tools"]).code, 0);
     sim.faults().revoke_tokens();
-    let out = case.run(&["--json", "tools"]);
-    out.error(3, "unauthorized");
     let call = case.run(&["--json", "call", "get_current_user"]);
     call.error(3, "unauthorized");
+    // Without the cached tool list (its ttl), listing asks the server: refused too.
+    let fresh = Case::sim(&sim);
+    fresh.set_token(DEMO_PERSONAL_TOKEN);
+    fresh.run(&["--json", "tools"]).error(3, "unauthorized");
+}
+
+#[test]
+fn the_modern_era_lists_tools_in_one_request_then_from_the_cache_and_mirrors_x_mcp_header() {
+    // The simulator is dual-era by default: the CLI speaks 2026-07-28 to it.
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    case.set_token(DEMO_PERSONAL_TOKEN);
+    let first = case.run(&["--json", "tools"]);
+    assert!(!first.result()["tools"].as_array().unwrap().is_empty());
+    assert_eq!(sim.count("mcp:initialize"), 0);
+    let pages = sim.count("mcp:modern:tools/list");
+    assert!(pages >= 1);
+    let session = case.stored_json("session").expect("the era is stored");
+    assert_eq!(session["protocol_version"], "2026-07-28", "{session}");
+    // A second process: the stored list is fresh (ttlMs), no request at all.
+    let again = case.run(&["--json", "tools"]);
+    assert_eq!(again.result()["tools"], first.result()["tools"]);
+    assert_eq!(sim.count("mcp:modern:tools/list"), pages);
+    // A call whose argument the tool marks x-mcp-header: the simulator checks the header.
+    let out = case.run(&[
+        "--json",
+        "call",
+        "search",
+        "--args",
+        r#"{"query":"growth","workspace":"Zürich"}"#,
+    ]);
+    assert_ne!(out.result()["isError"], true, "{out:?}");
+    assert_eq!(sim.count("mcp:modern:tools/call"), 1);
+    assert_eq!(sim.count("mcp:initialize"), 0);
+}
+
+#[test]
+fn a_modern_only_server_refuses_a_legacy_only_client_with_its_versions() {
+    let sim = Sim::start();
+    sim.set_era(workboard_sim::Era::Modern);
+    let case = Case::sim(&sim);
+    case.set_token(DEMO_PERSONAL_TOKEN);
+    let out = case.run(&["--json", "--era", "legacy", "tools"]);
+    let e = out.error(out.code, "unsupported_protocol_version");
+    assert!(e["message"].as_str().unwrap().contains("2026-07-28"), "{e}");
+    // In the default era it works, without initialize.
+    let refused = sim.count("mcp:initialize");
+    assert!(case.run(&["--json", "tools"]).result()["tools"]
+        .as_array()
+        .is_some());
+    assert!(sim.count("mcp:modern:tools/list") >= 1);
+    assert_eq!(sim.count("mcp:initialize"), refused);
 }
 
 #[test]
@@ -918,7 +969,9 @@ fn a_role_without_tools_lists_none_with_the_role_hint() {
 /// A simulator in `mode` and a case signed in with the demo personal token, with one
 /// `tools` already run (the session is stored, so later runs restore it).
 fn fault_case(mode: ResponseMode) -> (Sim, Case) {
+    // Sessions, their expiry and stream resumption are the legacy era's.
     let sim = Sim::start();
+    sim.set_era(workboard_sim::Era::Legacy);
     sim.set_response_mode(mode);
     let case = Case::sim(&sim);
     case.set_token(DEMO_PERSONAL_TOKEN);

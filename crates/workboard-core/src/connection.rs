@@ -414,9 +414,15 @@ enum Op {
 #[derive(Clone, Debug, PartialEq)]
 enum Phase {
     Queued,
-    Sent { http: RequestId, resume: bool },
+    Sent {
+        http: RequestId,
+        resume: bool,
+    },
     RetryAt(u64),
     ResumeAt(u64),
+    /// A tool call refused with `HeaderMismatch`: it waits for the tool list (`RELIST`) to
+    /// learn the tool's `x-mcp-header` annotations, then goes again.
+    AwaitingTools,
 }
 
 #[derive(Debug)]
@@ -443,6 +449,8 @@ struct Call {
     sent_modern: Option<&'static str>,
     /// Era or version changes it went through ([`MAX_ERA_SWITCHES`]).
     era_switches: u32,
+    /// It was sent again after a `HeaderMismatch` (once).
+    relisted: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -457,9 +465,11 @@ enum Flight {
 const INIT: CallHandle = CallHandle(0);
 /// The era probe sent when only calls that cannot probe (a GET stream) wait.
 const PROBE: CallHandle = CallHandle(u64::MAX);
+/// The tool list fetched for calls refused with `HeaderMismatch`.
+const RELIST: CallHandle = CallHandle(u64::MAX - 1);
 
 fn internal(h: CallHandle) -> bool {
-    h == INIT || h == PROBE
+    h == INIT || h == PROBE || h == RELIST
 }
 
 /// The connection machine. See the module docs.
@@ -630,6 +640,15 @@ impl Connection {
                         conn.rpc_base_pending = true;
                     }
                     conn.session = session;
+                    if let Some(cache) = &saved.tools {
+                        for tool in &cache.tools {
+                            if let Ok(a) = modern::param_headers(tool) {
+                                if !a.is_empty() {
+                                    conn.tool_headers.insert(tool.name.clone(), a);
+                                }
+                            }
+                        }
+                    }
                     conn.tools_cache = saved.tools;
                 } else if era.is_some() {
                     conn.diag(
@@ -835,6 +854,7 @@ impl Connection {
         }
         self.calls.remove(&INIT);
         self.calls.remove(&PROBE);
+        self.calls.remove(&RELIST);
         self.reset_refresh_backoff();
         self.closing = Some(h);
         if self.session.session_id.is_some() {
@@ -993,6 +1013,10 @@ impl Connection {
                 self.rpc_index.remove(&rpc);
             }
         }
+        if h == RELIST {
+            self.relisted(result.map(|_| ()));
+            return;
+        }
         if internal(h) {
             return;
         }
@@ -1001,6 +1025,10 @@ impl Connection {
     }
 
     fn fail(&mut self, h: CallHandle, e: Error) {
+        if h == RELIST {
+            self.finish(h, Err(e));
+            return;
+        }
         if internal(h) {
             // The waiting calls fail with initialize (or the probe).
             self.calls.remove(&h);
@@ -1049,7 +1077,9 @@ impl Connection {
             });
         }
         let waiting = self.calls.iter().any(|(h, c)| {
-            !internal(*h) && c.phase == Phase::Queued && !matches!(c.op, Op::Refresh)
+            (!internal(*h) || *h == RELIST)
+                && c.phase == Phase::Queued
+                && !matches!(c.op, Op::Refresh)
         });
         if !waiting {
             // Nobody waits: no initialize, probe or refresh on their behalf.
@@ -1769,6 +1799,9 @@ impl Connection {
                 return false;
             }
             self.confirm_modern(h, None);
+            if code == modern::HEADER_MISMATCH && self.relist_for(h) {
+                return true;
+            }
             self.fail(h, Error::JsonRpc { code, message });
             return true;
         }
@@ -1789,6 +1822,53 @@ impl Connection {
         ));
         self.switch_era(h, Era::Legacy);
         true
+    }
+
+    /// A tool call refused with `HeaderMismatch` (its `x-mcp-header` annotations were not
+    /// known, or changed): list the tools, then send it again, once (streamable-http.mdx,
+    /// "Client Behavior"). `false` when it already went again.
+    fn relist_for(&mut self, h: CallHandle) -> bool {
+        let Some(call) = self.calls.get_mut(&h) else {
+            return false;
+        };
+        if call.relisted || !matches!(call.op, Op::CallTool { .. }) {
+            return false;
+        }
+        call.relisted = true;
+        call.phase = Phase::AwaitingTools;
+        if let Some(rpc) = call.rpc_id.take() {
+            self.rpc_index.remove(&rpc);
+        }
+        self.diag("the server wants Mcp-Param headers this client did not know of: listing the tools, then calling again".into());
+        if !self.calls.contains_key(&RELIST) {
+            let mut list = new_call(Op::ListTools {
+                acc: Vec::new(),
+                cursor: None,
+                seen: Vec::new(),
+                bytes: 0,
+                ttl_ms: u64::MAX,
+            });
+            list.deadline = Some(self.last_now_ms.saturating_add(self.request_timeout_ms));
+            self.calls.insert(RELIST, list);
+        }
+        true
+    }
+
+    /// The tool list of `RELIST` arrived (or failed): the calls that waited for it go again
+    /// (or fail).
+    fn relisted(&mut self, outcome: Result<(), Error>) {
+        let parked: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.phase == Phase::AwaitingTools)
+            .map(|(h, _)| *h)
+            .collect();
+        for h in parked {
+            match &outcome {
+                Ok(()) => self.requeue(h),
+                Err(e) => self.finish(h, Err(e.clone())),
+            }
+        }
     }
 
     /// The server named the versions it supports (`UnsupportedProtocolVersionError`): retry
@@ -2374,6 +2454,7 @@ fn new_call(op: Op) -> Call {
         deadline: None,
         sent_modern: None,
         era_switches: 0,
+        relisted: false,
     }
 }
 

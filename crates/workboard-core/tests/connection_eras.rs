@@ -507,12 +507,17 @@ fn modern_errors_fail_the_call_with_their_code() {
     let reqs = drain(&mut c);
     c.handle_response(
         reqs[0].id,
-        Ok(modern_error(&reqs[0], 400, -32020, Value::Null)),
+        Ok(modern_error(
+            &reqs[0],
+            400,
+            -32021,
+            json!({"requiredCapabilities": {"sampling": {}}}),
+        )),
         T0,
     );
     let e = take(&mut c, h).unwrap_err();
     assert_eq!(e.code(), "jsonrpc_error");
-    assert!(e.to_string().contains("-32020"), "{e}");
+    assert!(e.to_string().contains("-32021"), "{e}");
     // A modern error identified the server as modern: no initialize.
     c.list_tools(T0);
     let reqs = drain(&mut c);
@@ -682,4 +687,52 @@ fn a_stateless_legacy_server_that_answers_the_probe_without_result_type_is_taken
     c.handle_response(reqs[0].id, Ok(result(&reqs[0], json!({"content": []}))), T0);
     assert!(take(&mut c, h).is_ok());
     assert!(drain(&mut c).is_empty());
+}
+
+#[test]
+fn a_header_mismatch_lists_the_tools_then_calls_again_once_with_the_headers() {
+    let saved = json!({"server_url": MCP_URL, "protocol_version": MODERN});
+    let mut c = with(ConnectionConfig::new(MCP_URL).restored_state(saved.to_string()));
+    let h = c.call_tool("sql", json!({"region": "eu", "q": "x"}), T0);
+    let reqs = drain(&mut c);
+    assert!(
+        header(&reqs[0], "Mcp-Param-Region").is_none(),
+        "the annotation is not known yet"
+    );
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_error(&reqs[0], 400, -32020, Value::Null)),
+        T0,
+    );
+    let reqs = drain(&mut c);
+    assert_eq!(reqs.len(), 1);
+    assert_modern(&reqs[0], "tools/list");
+    let list = json!({"tools": [{"name": "sql", "inputSchema": {"type": "object", "properties": {
+        "region": {"type": "string", "x-mcp-header": "Region"}}}}]});
+    c.handle_response(reqs[0].id, Ok(modern_result(&reqs[0], list)), T0);
+    let reqs = drain(&mut c);
+    assert_eq!(reqs.len(), 1);
+    assert_modern(&reqs[0], "tools/call");
+    assert_eq!(header(&reqs[0], "Mcp-Param-Region"), Some("eu"));
+    // Refused again: the server's error, no loop.
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_error(&reqs[0], 400, -32020, Value::Null)),
+        T0,
+    );
+    assert!(drain(&mut c).is_empty());
+    let e = take(&mut c, h).unwrap_err();
+    assert_eq!(e.code(), "jsonrpc_error");
+    // A restarted client knows the annotations from the cached list (when it has a ttl).
+    let mut c = auto();
+    c.list_tools(T0);
+    let reqs = drain(&mut c);
+    let mut list = json!({"tools": [{"name": "sql", "inputSchema": {"type": "object", "properties": {
+        "region": {"type": "string", "x-mcp-header": "Region"}}}}]});
+    list["ttlMs"] = json!(60_000);
+    c.handle_response(reqs[0].id, Ok(modern_result(&reqs[0], list)), T0);
+    let mut c2 = with(ConnectionConfig::new(MCP_URL).restored_state(c.save_state()));
+    c2.call_tool("sql", json!({"region": "us"}), T0 + 1);
+    let reqs = drain(&mut c2);
+    assert_eq!(header(&reqs[0], "Mcp-Param-Region"), Some("us"));
 }
