@@ -1879,14 +1879,12 @@ impl Connection {
             return;
         };
         let supported = modern::supported_versions(data);
-        let sent = call.sent_modern;
         let switches = call.era_switches;
-        let choice = modern::choose_version(&supported).filter(|(v, era)| match era {
-            VersionEra::Modern => self.policy != EraPolicy::Legacy && sent != Some(*v),
-            VersionEra::Legacy => {
-                self.policy != EraPolicy::Modern
-                    && !(sent.is_none() && self.legacy_version == *v && h == INIT)
-            }
+        // The version it names may be the one just sent (a server that refused it for the
+        // moment): that retry is bounded like the others, by MAX_ERA_SWITCHES.
+        let choice = modern::choose_version(&supported).filter(|(_, era)| match era {
+            VersionEra::Modern => self.policy != EraPolicy::Legacy,
+            VersionEra::Legacy => self.policy != EraPolicy::Modern,
         });
         match choice {
             Some((v, era)) if switches < MAX_ERA_SWITCHES => {
@@ -1951,12 +1949,9 @@ impl Connection {
             self.session.protocol_version = Some(v.to_string());
             self.events.push_back(ConnectionEvent::StateChanged);
         }
-        if h == INIT {
+        if h == INIT && matches!(era, Era::Modern(_)) {
             // `initialize` itself was refused by a modern server: no initialize needed.
             self.calls.remove(&INIT);
-            if let Era::Legacy = era {
-                self.calls.insert(INIT, new_call(Op::Initialize));
-            }
             return;
         }
         if let Some(c) = self.calls.get_mut(&h) {

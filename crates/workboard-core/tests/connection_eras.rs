@@ -736,3 +736,38 @@ fn a_header_mismatch_lists_the_tools_then_calls_again_once_with_the_headers() {
     let reqs = drain(&mut c2);
     assert_eq!(header(&reqs[0], "Mcp-Param-Region"), Some("us"));
 }
+
+#[test]
+fn an_initialize_refused_again_and_again_for_the_version_it_asks_ends() {
+    let mut c = with(ConnectionConfig::new(MCP_URL).era(EraPolicy::Legacy));
+    let h = c.list_tools(T0);
+    let mut sent = 0;
+    while let Some(r) = c.poll_request() {
+        sent += 1;
+        assert!(sent < 10, "initialize loops");
+        assert_eq!(method(&r), "initialize");
+        c.handle_response(
+            r.id,
+            Ok(modern_error(&r, 400, -32022, json!({"supported": ["2025-11-25"]}))),
+            T0,
+        );
+    }
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "unsupported_protocol_version");
+}
+
+#[test]
+fn a_version_refused_for_the_moment_is_asked_again() {
+    // The server names the very version it refused (conformance: request-metadata).
+    let mut c = auto();
+    let h = c.list_tools(T0);
+    let reqs = drain(&mut c);
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_error(&reqs[0], 400, -32022, json!({"supported": [MODERN]}))),
+        T0,
+    );
+    let reqs = drain(&mut c);
+    assert_modern(&reqs[0], "tools/list");
+    c.handle_response(reqs[0].id, Ok(modern_result(&reqs[0], tools(&["a"], None))), T0);
+    assert!(take(&mut c, h).is_ok());
+}
