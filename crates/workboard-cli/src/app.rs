@@ -88,6 +88,33 @@ pub enum Command {
         #[arg(long, default_value = "{}")]
         args: String,
     },
+    /// List the MCP server's resources (and resource templates).
+    Resources,
+    /// Read an MCP resource.
+    Read {
+        /// Resource URI (from `resources`).
+        uri: String,
+    },
+    /// List the MCP server's prompts.
+    Prompts,
+    /// Get an MCP prompt with its arguments.
+    Prompt {
+        /// Prompt name.
+        name: String,
+        /// Arguments as a JSON object of strings.
+        #[arg(long, default_value = "{}")]
+        args: String,
+    },
+    /// Completion suggestions for a prompt argument or a resource template variable.
+    Complete {
+        /// `prompt:NAME` or `resource:URI_TEMPLATE`.
+        reference: String,
+        /// The argument (or template variable) to complete.
+        argument: String,
+        /// What was typed so far.
+        #[arg(default_value = "")]
+        value: String,
+    },
     /// GET a WorkBoard REST resource (`goal/123`, `user`, or `/wb/goal/123`).
     Rest {
         /// Path under /wb/apis, or an absolute /wb/... path.
@@ -307,6 +334,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Doctor { client } => crate::cmd_doctor::run(&ctx, client.as_deref()).await,
         Command::Tools => crate::cmd_mcp::tools(&ctx).await,
         Command::Call { name, args } => crate::cmd_mcp::call(&ctx, &name, &args).await,
+        Command::Resources => crate::cmd_mcp::resources(&ctx).await,
+        Command::Read { uri } => crate::cmd_mcp::read(&ctx, &uri).await,
+        Command::Prompts => crate::cmd_mcp::prompts(&ctx).await,
+        Command::Prompt { name, args } => crate::cmd_mcp::prompt(&ctx, &name, &args).await,
+        Command::Complete {
+            reference,
+            argument,
+            value,
+        } => crate::cmd_mcp::complete(&ctx, &reference, &argument, &value).await,
         Command::Rest { path } => crate::cmd_mcp::rest(&ctx, &path).await,
         Command::Login(args) => crate::cmd_auth::login(&ctx, args).await,
         Command::Logout => crate::cmd_auth::logout(&ctx).await,

@@ -100,6 +100,179 @@ pub async fn call(ctx: &Ctx, name: &str, args: &str) -> Result<(), CliError> {
     )
 }
 
+/// A JSON object from `--args` (usage error otherwise).
+fn json_object(args: &str, example: &str) -> Result<serde_json::Value, CliError> {
+    let v: serde_json::Value = serde_json::from_str(args).map_err(|e| {
+        CliError::usage(
+            format!(
+                "--args is not JSON: {}",
+                workboard_core::untrusted::describe_json_error(&e)
+            ),
+            Some(format!("Pass a JSON object, e.g. --args '{example}'")),
+        )
+    })?;
+    if !v.is_object() {
+        return Err(CliError::usage(
+            "--args must be a JSON object",
+            Some(format!("e.g. --args '{example}'")),
+        ));
+    }
+    Ok(v)
+}
+
+/// `workboard resources`: resources, then resource templates (a server without templates,
+/// or without resources at all, lists none).
+pub async fn resources(ctx: &Ctx) -> Result<(), CliError> {
+    let client = client(ctx)?;
+    progress(
+        ctx.quiet,
+        &format!("listing resources of {}", ctx.shown_url()),
+    );
+    let resources = client.list_resources().await?;
+    let templates = match client.list_resource_templates().await {
+        Ok(t) => t,
+        // A server with resources but no templates may not know the method.
+        Err(e) if e.code() == "jsonrpc_error" => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let json = serde_json::json!({"resources": resources, "resourceTemplates": templates});
+    ctx.print(json, || {
+        let mut out: Vec<String> = resources
+            .iter()
+            .map(|r| format!("{}  {}", r.uri, r.title.as_deref().unwrap_or(&r.name)))
+            .collect();
+        out.extend(templates.iter().map(|t| {
+            format!(
+                "{}  {} (template)",
+                t.uri_template,
+                t.title.as_deref().unwrap_or(&t.name)
+            )
+        }));
+        out.push(format!(
+            "{} resource(s), {} template(s)",
+            resources.len(),
+            templates.len()
+        ));
+        out.join("\n")
+    });
+    Ok(())
+}
+
+/// `workboard read URI`.
+pub async fn read(ctx: &Ctx, uri: &str) -> Result<(), CliError> {
+    let client = client(ctx)?;
+    progress(ctx.quiet, &format!("reading {uri}"));
+    let contents = client.read_resource(uri).await?;
+    let json = serde_json::json!({ "contents": contents });
+    ctx.print(json, || {
+        contents
+            .iter()
+            .map(|c| match (&c.text, &c.blob) {
+                (Some(t), _) => t.clone(),
+                (None, Some(b)) => format!(
+                    "({} bytes of {} as base64)",
+                    b.len(),
+                    c.mime_type.as_deref().unwrap_or("binary data")
+                ),
+                (None, None) => String::new(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}
+
+/// `workboard prompts`.
+pub async fn prompts(ctx: &Ctx) -> Result<(), CliError> {
+    let client = client(ctx)?;
+    progress(
+        ctx.quiet,
+        &format!("listing prompts of {}", ctx.shown_url()),
+    );
+    let prompts = client.list_prompts().await?;
+    let json = serde_json::json!({ "prompts": prompts });
+    ctx.print(json, || {
+        let mut out: Vec<String> = prompts
+            .iter()
+            .map(|p| {
+                let args: Vec<String> = p
+                    .arguments
+                    .iter()
+                    .map(|a| {
+                        if a.required {
+                            a.name.clone()
+                        } else {
+                            format!("[{}]", a.name)
+                        }
+                    })
+                    .collect();
+                format!(
+                    "{} {}  {}",
+                    p.name,
+                    args.join(" "),
+                    p.description.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        out.push(format!("{} prompt(s)", prompts.len()));
+        out.join("\n")
+    });
+    Ok(())
+}
+
+/// `workboard prompt NAME --args JSON`.
+pub async fn prompt(ctx: &Ctx, name: &str, args: &str) -> Result<(), CliError> {
+    let arguments = json_object(args, r#"{"goal_id": "42"}"#)?;
+    let client = client(ctx)?;
+    progress(ctx.quiet, &format!("getting prompt {name}"));
+    let prompt = client.get_prompt(name, arguments).await?;
+    let json = serde_json::to_value(&prompt).unwrap_or_default();
+    ctx.print(json, || {
+        prompt
+            .messages
+            .iter()
+            .map(|m| {
+                let text = m
+                    .content
+                    .get("text")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| m.content.to_string());
+                format!("{}: {text}", m.role)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}
+
+/// `workboard complete prompt:NAME|resource:TEMPLATE ARGUMENT [VALUE]`.
+pub async fn complete(
+    ctx: &Ctx,
+    reference: &str,
+    argument: &str,
+    value: &str,
+) -> Result<(), CliError> {
+    use workboard_core::mcp::surface::CompletionRef;
+    let reference = match reference.split_once(':') {
+        Some(("prompt", name)) if !name.is_empty() => CompletionRef::Prompt(name.into()),
+        Some(("resource", uri)) if !uri.is_empty() => CompletionRef::ResourceTemplate(uri.into()),
+        _ => {
+            return Err(CliError::usage(
+                "the reference must be prompt:NAME or resource:URI_TEMPLATE",
+                Some("e.g. workboard complete prompt:objective_review goal_id 1".into()),
+            ))
+        }
+    };
+    let client = client(ctx)?;
+    let c = client
+        .complete(reference, argument, value, serde_json::Value::Null)
+        .await?;
+    let json = serde_json::to_value(&c).unwrap_or_default();
+    ctx.print(json, || c.values.join("\n"));
+    Ok(())
+}
+
 /// `workboard rest PATH`.
 pub async fn rest(ctx: &Ctx, path: &str) -> Result<(), CliError> {
     let client = client(ctx)?;

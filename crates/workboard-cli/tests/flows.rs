@@ -1644,3 +1644,59 @@ fn a_401_from_another_server_gets_a_hint_without_workboard_personal_tokens() {
     );
     assert!(hint.contains("this server"), "{hint}");
 }
+
+#[test]
+fn resources_prompts_and_completion_work_in_both_eras() {
+    for era in ["auto", "legacy"] {
+        let sim = Sim::start();
+        let case = Case::sim(&sim);
+        case.set_token(DEMO_PERSONAL_TOKEN);
+        let listed = case.run(&["--json", "--era", era, "resources"]).result();
+        let resources = listed["resources"].as_array().unwrap();
+        assert!(!resources.is_empty(), "{era}: {listed}");
+        assert!(!listed["resourceTemplates"].as_array().unwrap().is_empty());
+        let uri = resources[0]["uri"].as_str().unwrap();
+        let read = case.run(&["--json", "--era", era, "read", uri]).result();
+        assert_eq!(read["contents"][0]["uri"], uri, "{era}: {read}");
+        // An unknown resource is the server's typed refusal.
+        case.run(&["--json", "--era", era, "read", "workboard://goal/999999"])
+            .error(5, "jsonrpc_error");
+        let prompts = case.run(&["--json", "--era", era, "prompts"]).result();
+        let first = &prompts["prompts"][0];
+        let name = first["name"].as_str().unwrap();
+        let arg = first["arguments"][0]["name"].as_str().unwrap();
+        // An id the simulator knows: the first goal resource's.
+        let goal = resources
+            .iter()
+            .filter_map(|r| r["uri"].as_str()?.strip_prefix("workboard://goal/"))
+            .next()
+            .unwrap();
+        let args = serde_json::json!({ arg: goal }).to_string();
+        let got = case
+            .run(&["--json", "--era", era, "prompt", name, "--args", &args])
+            .result();
+        assert!(
+            !got["messages"].as_array().unwrap().is_empty(),
+            "{era}: {got}"
+        );
+        let done = case
+            .run(&[
+                "--json",
+                "--era",
+                era,
+                "complete",
+                &format!("prompt:{name}"),
+                arg,
+                "",
+            ])
+            .result();
+        assert!(done["values"].is_array(), "{era}: {done}");
+        // Bad input is a usage error before anything is sent.
+        case.run(&["--json", "prompt", name, "--args", "[1]"])
+            .error(2, "usage");
+        case.run(&["--json", "complete", "nothing", "x"])
+            .error(2, "usage");
+        let modern = sim.count("mcp:modern:resources/read");
+        assert_eq!(modern > 0, era == "auto", "{era}");
+    }
+}

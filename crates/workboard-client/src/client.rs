@@ -8,9 +8,14 @@ use std::task::{Context, Poll};
 
 use futures_channel::{mpsc, oneshot};
 use serde_json::Value;
+use workboard_core::connection::Discovery;
 pub use workboard_core::connection::EraPolicy;
 use workboard_core::connection::{CallOutput, Connection, ConnectionConfig};
 use workboard_core::mcp::jsonrpc::{CallToolResult, Implementation, Tool};
+use workboard_core::mcp::surface::{
+    Completion, CompletionRef, GetPromptResult, Prompt, Resource, ResourceContents,
+    ResourceTemplate,
+};
 use workboard_core::oauth::flow::{AuthContext, McpAuthFlow};
 use workboard_core::oauth::pending::PendingAuthorization;
 use workboard_core::{Clock, Credentials, Environment, Error, RequestId, Transport};
@@ -198,6 +203,13 @@ pub(crate) enum Op {
     Ping,
     Close,
     Refresh,
+    Discover,
+    ListResources,
+    ListResourceTemplates,
+    ReadResource(String),
+    ListPrompts,
+    GetPrompt(String, Value),
+    Complete(CompletionRef, String, String, Value),
 }
 
 pub(crate) type Reply = oneshot::Sender<Result<CallOutput, Error>>;
@@ -383,9 +395,80 @@ impl<H: Host> Client<H> {
         })
     }
 
-    /// MCP `ping` (opening the session first if needed).
+    /// Checks the server answers (opening the session first if needed): `ping` on a legacy
+    /// server, `server/discover` on a modern one (which has no `ping`).
     pub fn ping(&self) -> Call<()> {
         self.submit(Op::Ping, |_| Ok(()))
+    }
+
+    /// What the server speaks: its era, versions, info and capabilities (`server/discover`
+    /// on a modern server; what `initialize` said on a legacy one).
+    pub fn discover(&self) -> Call<Discovery> {
+        self.submit(Op::Discover, |out| match out {
+            CallOutput::Discovered(d) => Ok(d),
+            _ => Err(unexpected("server/discover")),
+        })
+    }
+
+    /// Lists every resource (all pages).
+    pub fn list_resources(&self) -> Call<Vec<Resource>> {
+        self.submit(Op::ListResources, |out| match out {
+            CallOutput::Resources(r) => Ok(r),
+            _ => Err(unexpected("resources/list")),
+        })
+    }
+
+    /// Lists every resource template (all pages).
+    pub fn list_resource_templates(&self) -> Call<Vec<ResourceTemplate>> {
+        self.submit(Op::ListResourceTemplates, |out| match out {
+            CallOutput::ResourceTemplates(r) => Ok(r),
+            _ => Err(unexpected("resources/templates/list")),
+        })
+    }
+
+    /// Reads a resource.
+    pub fn read_resource(&self, uri: &str) -> Call<Vec<ResourceContents>> {
+        self.submit(Op::ReadResource(uri.to_string()), |out| match out {
+            CallOutput::Contents(c) => Ok(c),
+            _ => Err(unexpected("resources/read")),
+        })
+    }
+
+    /// Lists every prompt (all pages).
+    pub fn list_prompts(&self) -> Call<Vec<Prompt>> {
+        self.submit(Op::ListPrompts, |out| match out {
+            CallOutput::Prompts(p) => Ok(p),
+            _ => Err(unexpected("prompts/list")),
+        })
+    }
+
+    /// Gets a prompt; `arguments` is an object of strings (or `null`): anything else fails
+    /// with `invalid_input` before anything is sent.
+    pub fn get_prompt(&self, name: &str, arguments: Value) -> Call<GetPromptResult> {
+        self.submit(
+            Op::GetPrompt(name.to_string(), arguments),
+            |out| match out {
+                CallOutput::Prompt(p) => Ok(p),
+                _ => Err(unexpected("prompts/get")),
+            },
+        )
+    }
+
+    /// Completion suggestions for `argument` of a prompt or resource template, given what
+    /// was typed (`value`) and the other arguments (`context`: an object of strings, or
+    /// `null`).
+    pub fn complete(
+        &self,
+        reference: CompletionRef,
+        argument: &str,
+        value: &str,
+        context: Value,
+    ) -> Call<Completion> {
+        let op = Op::Complete(reference, argument.to_string(), value.to_string(), context);
+        self.submit(op, |out| match out {
+            CallOutput::Completion(c) => Ok(c),
+            _ => Err(unexpected("completion/complete")),
+        })
     }
 
     /// Opens the session (`initialize`, unless restored) and pings; returns the server's

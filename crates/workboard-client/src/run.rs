@@ -123,6 +123,15 @@ impl<H: Host> Machine<'_, '_, H> {
                     Op::ListTools => self.conn.list_tools(now),
                     Op::CallTool(name, args) => self.conn.call_tool(&name, args, now),
                     Op::Ping => self.conn.ping(now),
+                    Op::Discover => self.conn.discover(now),
+                    Op::ListResources => self.conn.list_resources(now),
+                    Op::ListResourceTemplates => self.conn.list_resource_templates(now),
+                    Op::ReadResource(uri) => self.conn.read_resource(&uri, now),
+                    Op::ListPrompts => self.conn.list_prompts(now),
+                    Op::GetPrompt(name, args) => self.conn.get_prompt(&name, args, now),
+                    Op::Complete(reference, argument, value, context) => self
+                        .conn
+                        .complete(reference, &argument, &value, context, now),
                     Op::Refresh => self.conn.refresh(now),
                     Op::Close => {
                         ls.closing = true;

@@ -82,6 +82,10 @@ use crate::http::{redact_url, HttpRequest, HttpResponse, RequestId, TransportErr
 use crate::mcp::jsonrpc::{self, CallToolResult, Implementation, JsonRpcId, Message, Tool};
 use crate::mcp::modern::{self, ParamHeader, ResultType, VersionEra};
 use crate::mcp::session::{self, Limits, SessionInfo, SESSION_HEADER};
+use crate::mcp::surface::{
+    self, Completion, CompletionRef, GetPromptResult, ListKind, Prompt, Resource, ResourceContents,
+    ResourceTemplate,
+};
 use crate::oauth::flow::AuthContext;
 use crate::oauth::www_authenticate::parse_bearer;
 
@@ -167,6 +171,18 @@ pub enum CallOutput {
     Refreshed,
     /// `discover`: what the server speaks.
     Discovered(Discovery),
+    /// `list_resources`: every page, in order.
+    Resources(Vec<Resource>),
+    /// `list_resource_templates`: every page, in order.
+    ResourceTemplates(Vec<ResourceTemplate>),
+    /// `read_resource`: the contents.
+    Contents(Vec<ResourceContents>),
+    /// `list_prompts`: every page, in order.
+    Prompts(Vec<Prompt>),
+    /// `get_prompt`.
+    Prompt(GetPromptResult),
+    /// `complete`.
+    Completion(Completion),
 }
 
 /// What a server speaks ([`Connection::discover`]).
@@ -406,6 +422,26 @@ enum Op {
     Ping,
     /// `server/discover` (modern), or what `initialize` said (legacy).
     Discover,
+    /// A paginated list of the surface (resources, templates, prompts).
+    List {
+        kind: ListKind,
+        acc: Vec<Value>,
+        cursor: Option<String>,
+        seen: Vec<String>,
+    },
+    Read {
+        uri: String,
+    },
+    GetPrompt {
+        name: String,
+        arguments: serde_json::Map<String, Value>,
+    },
+    Complete {
+        reference: CompletionRef,
+        argument: String,
+        value: String,
+        context: Option<serde_json::Map<String, Value>>,
+    },
     ServerStream,
     /// A refresh the app asked for: joins the single flight (never sent as JSON-RPC).
     Refresh,
@@ -718,6 +754,120 @@ impl Connection {
     /// which has no `ping`.
     pub fn ping(&mut self, now_ms: u64) -> CallHandle {
         self.submit(Op::Ping, now_ms)
+    }
+
+    /// Lists every resource ([`CallOutput::Resources`]), following `nextCursor`.
+    pub fn list_resources(&mut self, now_ms: u64) -> CallHandle {
+        self.submit_list(ListKind::Resources, now_ms)
+    }
+
+    /// Lists every resource template ([`CallOutput::ResourceTemplates`]).
+    pub fn list_resource_templates(&mut self, now_ms: u64) -> CallHandle {
+        self.submit_list(ListKind::Templates, now_ms)
+    }
+
+    /// Lists every prompt ([`CallOutput::Prompts`]).
+    pub fn list_prompts(&mut self, now_ms: u64) -> CallHandle {
+        self.submit_list(ListKind::Prompts, now_ms)
+    }
+
+    fn submit_list(&mut self, kind: ListKind, now_ms: u64) -> CallHandle {
+        self.submit(
+            Op::List {
+                kind,
+                acc: Vec::new(),
+                cursor: None,
+                seen: Vec::new(),
+            },
+            now_ms,
+        )
+    }
+
+    /// Reads a resource ([`CallOutput::Contents`]). A URI that is empty or longer than 8 KiB
+    /// fails with [`Error::InvalidInput`].
+    pub fn read_resource(&mut self, uri: &str, now_ms: u64) -> CallHandle {
+        if uri.trim().is_empty() || uri.len() > 8 * 1024 {
+            return self.refuse("resource URI", "a URI of at most 8 KiB is required");
+        }
+        self.submit(
+            Op::Read {
+                uri: uri.to_string(),
+            },
+            now_ms,
+        )
+    }
+
+    /// Gets a prompt with its arguments (an object of strings, or `null`)
+    /// ([`CallOutput::Prompt`]).
+    pub fn get_prompt(&mut self, name: &str, arguments: Value, now_ms: u64) -> CallHandle {
+        let arguments = match arguments {
+            Value::Null => serde_json::Map::new(),
+            Value::Object(m) if m.values().all(Value::is_string) => m,
+            _ => {
+                return self.refuse(
+                    "prompt arguments",
+                    "an object whose values are strings is required",
+                )
+            }
+        };
+        if name.trim().is_empty() {
+            return self.refuse("prompt", "a prompt name is required");
+        }
+        self.submit(
+            Op::GetPrompt {
+                name: name.to_string(),
+                arguments,
+            },
+            now_ms,
+        )
+    }
+
+    /// Completion suggestions for `argument` (typed so far: `value`) of a prompt or a
+    /// resource template, with the other arguments already given as `context` (an object of
+    /// strings, or `null`) ([`CallOutput::Completion`]).
+    pub fn complete(
+        &mut self,
+        reference: CompletionRef,
+        argument: &str,
+        value: &str,
+        context: Value,
+        now_ms: u64,
+    ) -> CallHandle {
+        let context = match context {
+            Value::Null => None,
+            Value::Object(m) if m.values().all(Value::is_string) => Some(m),
+            _ => {
+                return self.refuse(
+                    "completion context",
+                    "an object whose values are strings is required",
+                )
+            }
+        };
+        if argument.trim().is_empty() {
+            return self.refuse("completion", "an argument name is required");
+        }
+        self.submit(
+            Op::Complete {
+                reference,
+                argument: argument.to_string(),
+                value: value.to_string(),
+                context,
+            },
+            now_ms,
+        )
+    }
+
+    /// A call refused before anything is sent.
+    fn refuse(&mut self, what: &str, reason: &str) -> CallHandle {
+        let h = self.new_handle();
+        self.finish(
+            h,
+            Err(Error::InvalidInput {
+                what: what.into(),
+                reason: reason.into(),
+            }),
+        );
+        h
     }
 
     /// What the server speaks: [`CallOutput::Discovered`]. Modern servers answer
@@ -1328,6 +1478,9 @@ impl Connection {
                     Some(jsonrpc::call_tool_body(&rpc, name, arguments))
                 }
                 Op::Ping => Some(jsonrpc::ping_body(&rpc)),
+                Op::List { .. } | Op::Read { .. } | Op::GetPrompt { .. } | Op::Complete { .. } => {
+                    Some(surface_body(&call.op, &rpc, None))
+                }
                 Op::ServerStream | Op::Refresh | Op::Discover => None,
             };
             match body {
@@ -2004,7 +2157,7 @@ impl Connection {
                     id: Some(id),
                     outcome,
                 } => match self.rpc_index.get(&id).copied() {
-                    Some(h) => self.complete(h, outcome, now_ms),
+                    Some(h) => self.on_result(h, outcome, now_ms),
                     None => self.diag(format!("ignoring a response to unknown request id {id}")),
                 },
                 Message::Response { id: None, outcome } => {
@@ -2039,7 +2192,7 @@ impl Connection {
         }
     }
 
-    fn complete(&mut self, h: CallHandle, outcome: Result<Value, jsonrpc::RpcError>, now_ms: u64) {
+    fn on_result(&mut self, h: CallHandle, outcome: Result<Value, jsonrpc::RpcError>, now_ms: u64) {
         let value = match outcome {
             Ok(v) => v,
             Err(e) if e.code == UNSUPPORTED_PROTOCOL_VERSION => {
@@ -2125,6 +2278,25 @@ impl Connection {
                 let d = discovery(&value, self.session.protocol_version.as_deref());
                 self.server_capabilities = d.capabilities.clone();
                 self.finish(h, Ok(CallOutput::Discovered(d)));
+            }
+            Op::List { kind, .. } => {
+                let kind = *kind;
+                match surface::page(kind, value) {
+                    Ok((items, next)) => self.surface_page(h, kind, items, next, now_ms),
+                    Err(e) => self.fail(h, e),
+                }
+            }
+            Op::Read { .. } => {
+                let r = surface::parse_read(value).map(CallOutput::Contents);
+                self.finish(h, r);
+            }
+            Op::GetPrompt { .. } => {
+                let r = surface::parse_prompt(value).map(CallOutput::Prompt);
+                self.finish(h, r);
+            }
+            Op::Complete { .. } => {
+                let r = surface::parse_completion(value).map(CallOutput::Completion);
+                self.finish(h, r);
             }
             Op::ServerStream | Op::Refresh => {}
         }
@@ -2214,6 +2386,64 @@ impl Connection {
                 // Retries are per page; resumptions per call (MAX_RESUMES in all).
                 call.retries = 0;
                 call.last_event_id = None;
+                self.requeue(h);
+                self.pump(now_ms);
+            }
+        }
+    }
+
+    /// One page of a surface list: the next one, or the whole list.
+    fn surface_page(
+        &mut self,
+        h: CallHandle,
+        kind: ListKind,
+        items: Vec<Value>,
+        next: Option<String>,
+        now_ms: u64,
+    ) {
+        let max = self.max_tools;
+        let Some(Call {
+            op: Op::List {
+                acc, cursor, seen, ..
+            },
+            retries,
+            last_event_id,
+            ..
+        }) = self.calls.get_mut(&h)
+        else {
+            return;
+        };
+        if acc.len().saturating_add(items.len()) > max {
+            let reason = format!("{} lists more than {max} items", kind.method());
+            self.fail(h, Error::Protocol { reason });
+            return;
+        }
+        acc.extend(items);
+        match next {
+            None => {
+                let all = std::mem::take(acc);
+                let out = match kind {
+                    ListKind::Resources => surface::items(kind, all).map(CallOutput::Resources),
+                    ListKind::Templates => {
+                        surface::items(kind, all).map(CallOutput::ResourceTemplates)
+                    }
+                    ListKind::Prompts => surface::items(kind, all).map(CallOutput::Prompts),
+                };
+                self.finish(h, out);
+            }
+            Some(next) => {
+                if seen.contains(&next) || seen.len() >= MAX_TOOL_PAGES {
+                    let reason = format!(
+                        "{} pagination repeats a cursor or never ends",
+                        kind.method()
+                    );
+                    self.fail(h, Error::Protocol { reason });
+                    return;
+                }
+                seen.push(next.clone());
+                *cursor = Some(next);
+                *retries = 0;
+                *last_event_id = None;
                 self.requeue(h);
                 self.pump(now_ms);
             }
@@ -2345,7 +2575,14 @@ impl Call {
     fn may_replay(&self) -> bool {
         matches!(
             self.op,
-            Op::Initialize | Op::ListTools { .. } | Op::Ping | Op::Discover
+            Op::Initialize
+                | Op::ListTools { .. }
+                | Op::Ping
+                | Op::Discover
+                | Op::List { .. }
+                | Op::Read { .. }
+                | Op::GetPrompt { .. }
+                | Op::Complete { .. }
         ) && self.replays < MAX_SAFE_REPLAYS
     }
 }
@@ -2358,9 +2595,73 @@ impl Op {
             Op::CallTool { .. } => "tools/call",
             Op::Ping => "ping",
             Op::Discover => "server/discover",
+            Op::List { kind, .. } => kind.method(),
+            Op::Read { .. } => "resources/read",
+            Op::GetPrompt { .. } => "prompts/get",
+            Op::Complete { .. } => "completion/complete",
             Op::ServerStream => "the GET stream",
             Op::Refresh => "token refresh",
         }
+    }
+}
+
+/// The body of a surface request (legacy without `meta`, modern with it).
+fn surface_body(op: &Op, rpc: &JsonRpcId, meta: Option<&modern::RequestMeta<'_>>) -> Vec<u8> {
+    fn body<P: serde::Serialize>(
+        rpc: &JsonRpcId,
+        method: &str,
+        params: Option<&P>,
+        meta: Option<&modern::RequestMeta<'_>>,
+    ) -> Vec<u8> {
+        match (meta, params) {
+            (Some(meta), Some(p)) => modern::request_body(rpc, method, p, meta),
+            (Some(meta), None) => modern::request_body(rpc, method, &modern::NoParams {}, meta),
+            (None, p) => jsonrpc::request_body(rpc, method, p),
+        }
+    }
+    match op {
+        Op::List { kind, cursor, .. } => match cursor {
+            Some(cursor) => body(
+                rpc,
+                kind.method(),
+                Some(&jsonrpc::CursorParams { cursor }),
+                meta,
+            ),
+            None => body::<modern::NoParams>(rpc, kind.method(), None, meta),
+        },
+        Op::Read { uri } => body(
+            rpc,
+            "resources/read",
+            Some(&surface::ReadParams { uri }),
+            meta,
+        ),
+        Op::GetPrompt { name, arguments } => body(
+            rpc,
+            "prompts/get",
+            Some(&surface::GetPromptParams { name, arguments }),
+            meta,
+        ),
+        Op::Complete {
+            reference,
+            argument,
+            value,
+            context,
+        } => body(
+            rpc,
+            "completion/complete",
+            Some(&surface::CompleteParams {
+                reference: reference.param(),
+                argument: surface::ArgumentParam {
+                    name: argument,
+                    value,
+                },
+                context: context
+                    .as_ref()
+                    .map(|arguments| surface::ContextParam { arguments }),
+            }),
+            meta,
+        ),
+        _ => Vec::new(),
     }
 }
 
@@ -2402,6 +2703,30 @@ fn modern_request(
             let body = modern::request_body(rpc, "server/discover", &modern::NoParams {}, meta);
             ("server/discover", body, None, Vec::new())
         }
+        Op::List { kind, .. } => (
+            kind.method(),
+            surface_body(op, rpc, Some(meta)),
+            None,
+            Vec::new(),
+        ),
+        Op::Read { uri } => (
+            "resources/read",
+            surface_body(op, rpc, Some(meta)),
+            Some(uri.as_str()),
+            Vec::new(),
+        ),
+        Op::GetPrompt { name, .. } => (
+            "prompts/get",
+            surface_body(op, rpc, Some(meta)),
+            Some(name.as_str()),
+            Vec::new(),
+        ),
+        Op::Complete { .. } => (
+            "completion/complete",
+            surface_body(op, rpc, Some(meta)),
+            None,
+            Vec::new(),
+        ),
         Op::Initialize | Op::ServerStream | Op::Refresh => {
             return Err(Error::Protocol {
                 reason: "internal: this call has no modern request".into(),

@@ -748,11 +748,19 @@ fn an_initialize_refused_again_and_again_for_the_version_it_asks_ends() {
         assert_eq!(method(&r), "initialize");
         c.handle_response(
             r.id,
-            Ok(modern_error(&r, 400, -32022, json!({"supported": ["2025-11-25"]}))),
+            Ok(modern_error(
+                &r,
+                400,
+                -32022,
+                json!({"supported": ["2025-11-25"]}),
+            )),
             T0,
         );
     }
-    assert_eq!(take(&mut c, h).unwrap_err().code(), "unsupported_protocol_version");
+    assert_eq!(
+        take(&mut c, h).unwrap_err().code(),
+        "unsupported_protocol_version"
+    );
 }
 
 #[test]
@@ -763,11 +771,20 @@ fn a_version_refused_for_the_moment_is_asked_again() {
     let reqs = drain(&mut c);
     c.handle_response(
         reqs[0].id,
-        Ok(modern_error(&reqs[0], 400, -32022, json!({"supported": [MODERN]}))),
+        Ok(modern_error(
+            &reqs[0],
+            400,
+            -32022,
+            json!({"supported": [MODERN]}),
+        )),
         T0,
     );
     let reqs = drain(&mut c);
     assert_modern(&reqs[0], "tools/list");
-    c.handle_response(reqs[0].id, Ok(modern_result(&reqs[0], tools(&["a"], None))), T0);
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_result(&reqs[0], tools(&["a"], None))),
+        T0,
+    );
     assert!(take(&mut c, h).is_ok());
 }

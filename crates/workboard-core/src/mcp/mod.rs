@@ -22,5 +22,6 @@ pub(crate) mod jsonrpc_impl;
 pub(crate) mod modern;
 pub(crate) mod session;
 pub(crate) mod sse;
+pub mod surface;
 
 pub use session::SessionInfo;
