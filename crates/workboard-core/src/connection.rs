@@ -79,7 +79,9 @@ use crate::driver::SansIo;
 use crate::env::{check_secure_url, Environment, EU_BASE, US_BASE};
 use crate::error::Error;
 use crate::http::{redact_url, HttpRequest, HttpResponse, RequestId, TransportError};
-use crate::mcp::jsonrpc::{self, CallToolResult, Implementation, JsonRpcId, Message, Tool};
+use crate::mcp::jsonrpc::{
+    self, CallToolResult, ClientCapabilities, Implementation, JsonRpcId, Message, Tool,
+};
 use crate::mcp::modern::{self, ParamHeader, ResultType, VersionEra};
 use crate::mcp::session::{self, Limits, SessionInfo, SESSION_HEADER};
 use crate::mcp::surface::{
@@ -126,6 +128,12 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 2 * 60 * 1000;
 pub const MAX_ERA_SWITCHES: u32 = 2;
 /// Longest a `tools/list` result is cached, whatever `ttlMs` the server gave: 24 hours.
 pub const MAX_TOOLS_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+/// Input rounds (MRTR) one call may go through; then it fails.
+pub const MAX_INPUT_ROUNDS: u32 = 8;
+/// Most input requests one round may carry.
+pub const MAX_INPUT_REQUESTS: usize = 16;
+/// Largest `requestState` echoed back (bytes).
+pub const MAX_REQUEST_STATE_BYTES: usize = 256 * 1024;
 /// Largest tool list (serialized) kept in [`Connection::save_state`].
 pub const MAX_SAVED_TOOLS_BYTES: usize = 256 * 1024;
 
@@ -185,6 +193,25 @@ pub enum CallOutput {
     Completion(Completion),
 }
 
+/// One request of a server for input: `elicitation/create`, `sampling/createMessage` or
+/// `roots/list`, with its params as sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputRequest {
+    /// The server's key for it (MRTR); empty for a legacy server request.
+    pub key: String,
+    /// The method.
+    pub method: String,
+    /// Its params.
+    pub params: Value,
+}
+
+/// The answers of one input round, and the state to echo.
+#[derive(Clone, Debug)]
+struct InputRound {
+    responses: serde_json::Map<String, Value>,
+    state: Option<String>,
+}
+
 /// What a server speaks ([`Connection::discover`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Discovery {
@@ -226,6 +253,24 @@ pub enum ConnectionEvent {
         scope: Option<String>,
         /// The 403's `WWW-Authenticate` header.
         www_authenticate: Option<String>,
+    },
+    /// The server needs input to go on with a call (a multi round-trip request,
+    /// 2026-07-28): obtain each answer (elicitation from the user, sampling from the app's
+    /// LLM, roots) and give them with [`Connection::provide_input`], or cancel the call.
+    /// Only requests the configured [`ClientCapabilities`] allow ever reach the app.
+    InputRequired {
+        /// The call that waits.
+        call: CallHandle,
+        /// What the server asks, by key.
+        requests: Vec<InputRequest>,
+    },
+    /// A legacy server asks for input with a request of its own (elicitation, sampling,
+    /// roots): answer with [`Connection::answer_server_request`].
+    ServerRequest {
+        /// The server's request id.
+        request_id: JsonRpcId,
+        /// What it asks.
+        request: InputRequest,
     },
     /// What [`Connection::save_state`] returns changed (the server's era was found, a session
     /// began or ended, the tool list was cached): persist it now if you persist it at all.
@@ -277,6 +322,8 @@ pub struct ConnectionConfig {
     /// (`debug`, `info`, `notice`, `warning`, `error`, `critical`, `alert`, `emergency`);
     /// they arrive as [`ConnectionEvent::ServerNotification`] (`notifications/message`).
     pub log_level: Option<String>,
+    /// The input this client can give (declared to servers; default: none).
+    pub capabilities: ClientCapabilities,
 }
 
 impl ConnectionConfig {
@@ -295,6 +342,7 @@ impl ConnectionConfig {
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             era: EraPolicy::Auto,
             log_level: None,
+            capabilities: ClientCapabilities::default(),
         }
     }
 
@@ -459,6 +507,8 @@ enum Phase {
     /// A tool call refused with `HeaderMismatch`: it waits for the tool list (`RELIST`) to
     /// learn the tool's `x-mcp-header` annotations, then goes again.
     AwaitingTools,
+    /// The server asked for input: the call waits for [`Connection::provide_input`].
+    AwaitingInput,
 }
 
 #[derive(Debug)]
@@ -487,6 +537,12 @@ struct Call {
     era_switches: u32,
     /// It was sent again after a `HeaderMismatch` (once).
     relisted: bool,
+    /// The answers its next request carries (MRTR).
+    input: Option<InputRound>,
+    /// Input rounds so far ([`MAX_INPUT_ROUNDS`]).
+    input_rounds: u32,
+    /// While it waits for input: the keys asked and the state to echo.
+    awaiting: Option<(Vec<String>, Option<String>)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -557,8 +613,9 @@ pub struct Connection {
     /// The modern version requests declare.
     modern_version: &'static str,
     log_level: Option<String>,
-    /// `clientCapabilities`: what this client can answer (none yet).
+    /// `clientCapabilities` as sent.
     capabilities: Value,
+    caps: ClientCapabilities,
     /// `initialize`'s `capabilities` (legacy) or `server/discover`'s (modern).
     server_capabilities: Value,
     tools_cache: Option<CachedTools>,
@@ -632,7 +689,8 @@ impl Connection {
             legacy_version: modern::LEGACY_PROTOCOL_VERSIONS[0],
             modern_version: modern::MODERN_PROTOCOL_VERSIONS[0],
             log_level: config.log_level,
-            capabilities: Value::Object(Default::default()),
+            capabilities: config.capabilities.to_value(),
+            caps: config.capabilities,
             server_capabilities: Value::Null,
             tools_cache: None,
             tool_headers: VecMap::new(),
@@ -1429,7 +1487,7 @@ impl Connection {
                     log_level: self.log_level.as_deref(),
                     progress_token: None,
                 };
-                match modern_request(&call.op, &rpc, &meta, &self.tool_headers) {
+                match modern_request(&call.op, call.input.as_ref(), &rpc, &meta, &self.tool_headers) {
                     Ok(parts) => Some(parts),
                     Err(e) => {
                         self.fail(h, e);
@@ -1470,6 +1528,7 @@ impl Connection {
                     &rpc,
                     &self.client_info,
                     self.legacy_version,
+                    &self.capabilities,
                 )),
                 Op::ListTools { cursor, .. } => {
                     Some(jsonrpc::list_tools_body(&rpc, cursor.as_deref()))
@@ -1479,7 +1538,7 @@ impl Connection {
                 }
                 Op::Ping => Some(jsonrpc::ping_body(&rpc)),
                 Op::List { .. } | Op::Read { .. } | Op::GetPrompt { .. } | Op::Complete { .. } => {
-                    Some(surface_body(&call.op, &rpc, None))
+                    Some(surface_body(&call.op, None, &rpc, None))
                 }
                 Op::ServerStream | Op::Refresh | Op::Discover => None,
             };
@@ -2606,7 +2665,22 @@ impl Op {
 }
 
 /// The body of a surface request (legacy without `meta`, modern with it).
-fn surface_body(op: &Op, rpc: &JsonRpcId, meta: Option<&modern::RequestMeta<'_>>) -> Vec<u8> {
+fn surface_body(
+    op: &Op,
+    input: Option<&InputRound>,
+    rpc: &JsonRpcId,
+    meta: Option<&modern::RequestMeta<'_>>,
+) -> Vec<u8> {
+    fn with<'a, P: serde::Serialize>(
+        p: &'a P,
+        input: Option<&'a InputRound>,
+    ) -> jsonrpc::WithInput<'a, P> {
+        jsonrpc::WithInput {
+            params: p,
+            responses: input.map(|i| &i.responses),
+            state: input.and_then(|i| i.state.as_deref()),
+        }
+    }
     fn body<P: serde::Serialize>(
         rpc: &JsonRpcId,
         method: &str,
@@ -2629,18 +2703,14 @@ fn surface_body(op: &Op, rpc: &JsonRpcId, meta: Option<&modern::RequestMeta<'_>>
             ),
             None => body::<modern::NoParams>(rpc, kind.method(), None, meta),
         },
-        Op::Read { uri } => body(
-            rpc,
-            "resources/read",
-            Some(&surface::ReadParams { uri }),
-            meta,
-        ),
-        Op::GetPrompt { name, arguments } => body(
-            rpc,
-            "prompts/get",
-            Some(&surface::GetPromptParams { name, arguments }),
-            meta,
-        ),
+        Op::Read { uri } => {
+            let p = surface::ReadParams { uri };
+            body(rpc, "resources/read", Some(&with(&p, input)), meta)
+        }
+        Op::GetPrompt { name, arguments } => {
+            let p = surface::GetPromptParams { name, arguments };
+            body(rpc, "prompts/get", Some(&with(&p, input)), meta)
+        }
         Op::Complete {
             reference,
             argument,
@@ -2668,6 +2738,7 @@ fn surface_body(op: &Op, rpc: &JsonRpcId, meta: Option<&modern::RequestMeta<'_>>
 /// The body and the metadata headers of a call's modern request.
 fn modern_request(
     op: &Op,
+    input: Option<&InputRound>,
     rpc: &JsonRpcId,
     meta: &modern::RequestMeta<'_>,
     tool_headers: &VecMap<String, Vec<ParamHeader>>,
@@ -2695,7 +2766,11 @@ fn modern_request(
                 })?,
                 None => Vec::new(),
             };
-            let p = jsonrpc::CallParams { name, arguments };
+            let p = jsonrpc::WithInput {
+                params: &jsonrpc::CallParams { name, arguments },
+                responses: input.map(|i| &i.responses),
+                state: input.and_then(|i| i.state.as_deref()),
+            };
             let body = modern::request_body(rpc, "tools/call", &p, meta);
             ("tools/call", body, Some(name.as_str()), params)
         }
@@ -2705,25 +2780,25 @@ fn modern_request(
         }
         Op::List { kind, .. } => (
             kind.method(),
-            surface_body(op, rpc, Some(meta)),
+            surface_body(op, None, rpc, Some(meta)),
             None,
             Vec::new(),
         ),
         Op::Read { uri } => (
             "resources/read",
-            surface_body(op, rpc, Some(meta)),
+            surface_body(op, input, rpc, Some(meta)),
             Some(uri.as_str()),
             Vec::new(),
         ),
         Op::GetPrompt { name, .. } => (
             "prompts/get",
-            surface_body(op, rpc, Some(meta)),
+            surface_body(op, input, rpc, Some(meta)),
             Some(name.as_str()),
             Vec::new(),
         ),
         Op::Complete { .. } => (
             "completion/complete",
-            surface_body(op, rpc, Some(meta)),
+            surface_body(op, None, rpc, Some(meta)),
             None,
             Vec::new(),
         ),
@@ -2775,6 +2850,9 @@ fn new_call(op: Op) -> Call {
         sent_modern: None,
         era_switches: 0,
         relisted: false,
+        input: None,
+        input_rounds: 0,
+        awaiting: None,
     }
 }
 

@@ -286,9 +286,57 @@ impl Default for Implementation {
     }
 }
 
-/// Client capabilities: this client declares none (no roots, sampling or elicitation).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ClientCapabilities {}
+/// What a client can answer when a server asks it for input (MCP client capabilities):
+/// declared only for the handlers an app gave.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientCapabilities {
+    /// Elicitation in form mode (`elicitation/create` with a schema).
+    pub elicitation_form: bool,
+    /// Elicitation in URL mode (the user is sent to a URL).
+    pub elicitation_url: bool,
+    /// `sampling/createMessage` (the app's LLM).
+    pub sampling: bool,
+    /// `roots/list`.
+    pub roots: bool,
+}
+
+impl ClientCapabilities {
+    /// The `capabilities` object (modern: `io.modelcontextprotocol/clientCapabilities`).
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        if self.elicitation_form || self.elicitation_url {
+            let mut e = Map::new();
+            if self.elicitation_form {
+                e.insert("form".into(), Value::Object(Map::new()));
+            }
+            if self.elicitation_url {
+                e.insert("url".into(), Value::Object(Map::new()));
+            }
+            m.insert("elicitation".into(), Value::Object(e));
+        }
+        if self.roots {
+            m.insert("roots".into(), Value::Object(Map::new()));
+        }
+        if self.sampling {
+            m.insert("sampling".into(), Value::Object(Map::new()));
+        }
+        Value::Object(m)
+    }
+
+    /// Whether a server may ask this client for `method` (an input request's method), given
+    /// its `params` (elicitation's `mode`: `form` unless said).
+    pub fn allows(&self, method: &str, params: &Value) -> bool {
+        match method {
+            "elicitation/create" => match params.get("mode").and_then(Value::as_str) {
+                Some("url") => self.elicitation_url,
+                _ => self.elicitation_form,
+            },
+            "sampling/createMessage" => self.sampling,
+            "roots/list" => self.roots,
+            _ => false,
+        }
+    }
+}
 
 /// `initialize` params.
 #[derive(Clone, Debug, Serialize)]
@@ -297,7 +345,7 @@ pub struct InitializeParams<'a> {
     #[serde(rename = "protocolVersion")]
     pub protocol_version: &'a str,
     /// Capabilities.
-    pub capabilities: ClientCapabilities,
+    pub capabilities: &'a Value,
     /// Who we are.
     #[serde(rename = "clientInfo")]
     pub client_info: &'a Implementation,
@@ -305,14 +353,24 @@ pub struct InitializeParams<'a> {
 
 /// The `initialize` request body.
 pub fn initialize_body(id: &JsonRpcId, client_info: &Implementation) -> Vec<u8> {
-    initialize_body_for(id, client_info, LATEST_PROTOCOL_VERSION)
+    initialize_body_for(
+        id,
+        client_info,
+        LATEST_PROTOCOL_VERSION,
+        &Value::Object(Map::new()),
+    )
 }
 
 /// The `initialize` request body asking for `version`.
-pub fn initialize_body_for(id: &JsonRpcId, client_info: &Implementation, version: &str) -> Vec<u8> {
+pub fn initialize_body_for(
+    id: &JsonRpcId,
+    client_info: &Implementation,
+    version: &str,
+    capabilities: &Value,
+) -> Vec<u8> {
     let params = InitializeParams {
         protocol_version: version,
-        capabilities: ClientCapabilities::default(),
+        capabilities,
         client_info,
     };
     request_body(id, "initialize", Some(&params))
@@ -340,6 +398,18 @@ pub fn list_tools_body(id: &JsonRpcId, cursor: Option<&str>) -> Vec<u8> {
 pub(crate) struct CallParams<'a> {
     pub(crate) name: &'a str,
     pub(crate) arguments: &'a Value,
+}
+
+/// A request's params with the answers of an input round (MRTR): `inputResponses` and the
+/// exact `requestState` the server sent (none when it sent none).
+#[derive(Serialize)]
+pub(crate) struct WithInput<'a, P: Serialize> {
+    #[serde(flatten)]
+    pub(crate) params: &'a P,
+    #[serde(rename = "inputResponses", skip_serializing_if = "Option::is_none")]
+    pub(crate) responses: Option<&'a Map<String, Value>>,
+    #[serde(rename = "requestState", skip_serializing_if = "Option::is_none")]
+    pub(crate) state: Option<&'a str>,
 }
 
 /// The `tools/call` body.
