@@ -920,7 +920,7 @@ fn rfc9207_iss() {
             T0,
         )
         .unwrap_err();
-    assert_eq!(e.code(), "issuer_mismatch");
+    assert_eq!(e.code(), "iss_mismatch");
     assert!(s.log.iter().all(|r| !r.url.ends_with("/token")));
     // Missing iss when promised: refused.
     let mut s = generic_server(prm(None), meta);
@@ -930,8 +930,26 @@ fn rfc9207_iss() {
         flow.handle_redirect(&redirect_for(&url, "C"), T0)
             .unwrap_err()
             .code(),
-        "issuer_mismatch"
+        "iss_mismatch"
     );
+    assert!(flow.poll_request().is_none(), "no code exchange");
+    // Not advertised: absent iss proceeds; a present one must still match, exactly.
+    let plain = as_meta(json!({}));
+    let mut s = generic_server(prm(None), plain.clone());
+    let (mut flow, events) = start(generic_config(Some("Bearer")), &mut s);
+    flow.handle_redirect(&redirect_for(&authorize_url(&events), "C"), T0)
+        .unwrap();
+    for wrong in ["https%3A%2F%2Fevil.example", &format!("{iss}%2F")] {
+        let mut s = generic_server(prm(None), plain.clone());
+        let (mut flow, events) = start(generic_config(Some("Bearer")), &mut s);
+        let url = authorize_url(&events);
+        let e = flow
+            .handle_redirect(&format!("{}&iss={wrong}", redirect_for(&url, "C")), T0)
+            .unwrap_err();
+        assert_eq!(e.code(), "iss_mismatch", "{wrong}");
+        assert!(flow.poll_request().is_none(), "no code exchange");
+        assert!(flow.is_finished());
+    }
     // WorkBoard: iss equal to the declared (quirky) issuer is accepted.
     let mut server = wb_server(WB);
     let mut flow = McpAuthFlow::new(wb_config(WB), &mut entropy(), T0).unwrap();

@@ -65,7 +65,7 @@ use crate::oauth::pending::{
 };
 use crate::oauth::pkce::Pkce;
 use crate::oauth::registration::{
-    apply_client_auth, choose_auth_method, parse_registration_response, plan_identity,
+    apply_client_auth, choose_auth_method, parse_registration_response_for, plan_identity,
     registration_request, ClientConfig, ClientIdentity, IdentityPlan, IdentitySource,
     TokenEndpointAuth,
 };
@@ -644,7 +644,6 @@ impl McpAuthFlow {
         };
         let result = pending.handle_redirect(input, now_ms);
         let consumed = pending.completed;
-        let result = result.and_then(|code| check_unadvertised_iss(&ctx, input).map(|()| code));
         match result {
             Ok(code) => {
                 let verifier = code.pkce_verifier.clone().unwrap_or_default();
@@ -978,7 +977,8 @@ impl McpAuthFlow {
     }
 
     fn on_register(&mut self, resp: HttpResponse) {
-        match parse_registration_response(&resp) {
+        let app_type = self.config.client.effective_application_type();
+        match parse_registration_response_for(&resp, Some(app_type)) {
             Ok(identity) => self.finish_discovery(identity),
             Err(e) => self.fail(e),
         }
@@ -1177,11 +1177,11 @@ impl McpAuthFlow {
         );
         params.pkce_verifier = Some(pkce.verifier().clone());
         params.resource = Some(ctx.resource.clone());
-        params.expected_issuer = if ctx.iss_parameter_supported {
-            ctx.issuer.clone()
-        } else {
-            None
-        };
+        // RFC 9207 (MCP 2026-07-28, authorization response validation): the issuer of the
+        // validated metadata is recorded with the PKCE verifier; a present `iss` is compared
+        // whatever the metadata says, an absent one refused only where it was advertised.
+        params.expected_issuer = ctx.issuer.clone();
+        params.iss_optional = !ctx.iss_parameter_supported;
         params.lifetime_ms = Some(PENDING_LIFETIME_MS);
         let saved = SavedFlow {
             version: 1,
@@ -1318,37 +1318,6 @@ fn check_redirect_uri_shape(raw: &str) -> Result<(), Error> {
         });
     }
     Ok(())
-}
-
-/// RFC 9207 when the server did not advertise `iss`: an `iss` that is present must still
-/// equal the issuer (when advertised, [`PendingAuthorization::handle_redirect`] checks it).
-fn check_unadvertised_iss(ctx: &AuthContext, input: &str) -> Result<(), Error> {
-    let Some(expected) = ctx
-        .issuer
-        .as_deref()
-        .filter(|_| !ctx.iss_parameter_supported)
-    else {
-        return Ok(());
-    };
-    let t = input.trim();
-    let query = match Url::parse(t) {
-        Ok(u) => [u.query(), u.fragment()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("&"),
-        Err(_) => t.trim_start_matches(['?', '#']).to_string(),
-    };
-    let iss = url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "iss")
-        .map(|(_, v)| v.into_owned());
-    match iss {
-        Some(actual) if actual != expected => Err(Error::IssuerMismatch {
-            expected: expected.to_string(),
-            actual: short(&actual),
-        }),
-        _ => Ok(()),
-    }
 }
 
 fn merge_scopes(previous: Option<&str>, extra: &str) -> Option<String> {

@@ -73,7 +73,9 @@ pub mod registration {
     //! token endpoint client authentication method (RFC 6749 §2.3, RFC 8414).
 
     pub(crate) use super::registration_impl::*;
-    pub use super::registration_impl::{ClientConfig, IdentitySource, TokenEndpointAuth};
+    pub use super::registration_impl::{
+        ApplicationType, ClientConfig, IdentitySource, TokenEndpointAuth,
+    };
 }
 #[path = "registration.rs"]
 pub(crate) mod registration_impl;
