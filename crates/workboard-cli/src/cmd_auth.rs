@@ -64,6 +64,11 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
             config.client.client_secret = client_hash(args.client_hash_file.as_ref(), false)?;
             config.client.client_secret_for = args.client_hash_for.clone();
             config.client.client_name = "workboard-cli".into();
+            // A client registered by an earlier login is used again at the same issuer only.
+            config.previous = match ctx.store.load(keys::AUTH_CONTEXT)? {
+                Some(json) => workboard_core::oauth::flow::AuthContext::from_json(&json).ok(),
+                None => None,
+            };
             if args.scope.is_some() {
                 return Err(CliError::usage(
                     "--scope applies to --flow v1 only",

@@ -248,6 +248,9 @@ impl<H: Host> Client<H> {
         cfg.client.client_secret_for = o.client_secret_for;
         cfg.client.client_metadata_url = o.client_metadata_url;
         cfg.www_authenticate = o.www_authenticate;
+        // The stored context's registration is used again at its own issuer only (the core
+        // registers anew when discovery finds another authorization server).
+        cfg.previous = self.auth_context();
         let mut policy = IssuerPolicy::default().with_environment(&self.shared.environment);
         if let Some(env) = &o.workboard_environment {
             policy = policy.with_environment(env);

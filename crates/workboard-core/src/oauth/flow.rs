@@ -291,6 +291,14 @@ impl AuthContext {
         Ok(set)
     }
 
+    /// The key its client registration is bound to: the issuer (for a 2025-03-26 server
+    /// without metadata, the token endpoint).
+    pub fn registration_key(&self) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| self.token_endpoint.clone())
+    }
+
     /// The authorization URL: `response_type=code`, `client_id`, `redirect_uri`, `state`,
     /// PKCE S256 challenge, `resource`, and `scope` when one was chosen. Query parameters
     /// already on the endpoint are kept.
@@ -359,6 +367,15 @@ pub struct McpAuthConfig {
     pub www_authenticate: Option<String>,
     /// Which hosts may use named issuer allowances (default: WorkBoard US and EU).
     pub issuer_policy: IssuerPolicy,
+    /// The context an earlier sign-in to this server stored (ignored when it is another
+    /// server's). Client registrations are bound to the authorization server that issued
+    /// them, keyed by its `issuer` (MCP 2026-07-28, authorization server binding): its
+    /// dynamically registered client is used again only when discovery finds the same
+    /// issuer (and redirect URI); at another one the flow registers anew, so the old
+    /// client's id and secret never reach the new server. A pre-registered `client_id` it
+    /// recorded at another issuer fails with [`Error::NoClientIdentity`] rather than being
+    /// tried there. A client ID metadata document URL is portable and needs neither.
+    pub previous: Option<AuthContext>,
 }
 
 impl McpAuthConfig {
@@ -374,6 +391,7 @@ impl McpAuthConfig {
             },
             www_authenticate: None,
             issuer_policy: IssuerPolicy::default(),
+            previous: None,
         }
     }
 
@@ -521,6 +539,14 @@ impl McpAuthFlow {
         let server_url = parse_url(config.server_url.trim(), "MCP server URL")?;
         check_endpoint(&server_url, "MCP server URL")?;
         check_redirect_uri_shape(&config.client.redirect_uri)?;
+        let mut config = config;
+        let same_server = |p: &AuthContext| {
+            crate::credentials::binding_of(&p.server_url).ok()
+                == crate::credentials::binding_of(server_url.as_str()).ok()
+        };
+        if !config.previous.as_ref().is_some_and(same_server) {
+            config.previous = None;
+        }
         let mut flow = McpAuthFlow::empty(config, server_url);
         flow.last_now = now_ms;
         flow.first_secrets = Some(fresh_secrets(entropy));
@@ -955,6 +981,17 @@ impl McpAuthFlow {
         }
     }
 
+    /// The key client registrations are bound to: the issuer of the authorization server
+    /// discovery found (for a 2025-03-26 server without metadata, its token endpoint).
+    fn registration_key(&self) -> String {
+        match &self.server {
+            Some(s) => s.metadata.issuer.clone(),
+            None => legacy_endpoints(&self.server_url)
+                .token_endpoint
+                .to_string(),
+        }
+    }
+
     fn choose_identity(&mut self) {
         let plan = self.registration_endpoint().and_then(|reg| {
             plan_identity(
@@ -963,6 +1000,39 @@ impl McpAuthFlow {
                 reg.as_ref(),
             )
         });
+        let key = self.registration_key();
+        let previous = self.config.previous.as_ref();
+        let plan = match (plan, previous) {
+            // A registration this server's issuer made earlier replaces a new one.
+            (Ok(IdentityPlan::Register(_)) | Err(Error::NoClientIdentity { .. }), Some(p))
+                if p.identity_source == IdentitySource::DynamicRegistration
+                    && p.registration_key() == key
+                    && p.redirect_uri == self.config.client.redirect_uri =>
+            {
+                Ok(IdentityPlan::Ready(ClientIdentity {
+                    client_id: p.client_id.clone(),
+                    client_secret: p.client_secret.clone(),
+                    source: IdentitySource::DynamicRegistration,
+                    registered_auth_method: Some(p.token_endpoint_auth),
+                }))
+            }
+            (Ok(IdentityPlan::Ready(id)), Some(p))
+                if id.source == IdentitySource::PreRegistered
+                    && p.identity_source == IdentitySource::PreRegistered
+                    && p.client_id == id.client_id
+                    && p.registration_key() != key =>
+            {
+                Err(Error::NoClientIdentity {
+                    reason: format!(
+                        "the pre-registered client `{}` belongs to the authorization server `{}`, but the server now names `{}` (client registrations are bound to their issuer)",
+                        short(&id.client_id),
+                        short(&p.registration_key()),
+                        short(&key)
+                    ),
+                })
+            }
+            (plan, _) => plan,
+        };
         match plan {
             Ok(IdentityPlan::Ready(identity)) => self.finish_discovery(identity),
             Ok(IdentityPlan::Register(endpoint)) => {
