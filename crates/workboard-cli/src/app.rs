@@ -99,6 +99,12 @@ pub struct LoginArgs {
     /// WorkBoard's. Without it, the hash goes only to WorkBoard's token endpoints.
     #[arg(long)]
     pub client_hash_for: Option<String>,
+    /// `--flow mcp`: the https URL of this client's ID metadata document (CIMD). Used as the
+    /// client_id where the authorization server advertises
+    /// `client_id_metadata_document_supported` (preferred over dynamic registration; a
+    /// `--client-id` still comes first).
+    #[arg(long, env = "WORKBOARD_CLIENT_METADATA_URL")]
+    pub client_metadata_url: Option<String>,
     /// Redirect URI registered for the app (must match exactly); a loopback URI is served by
     /// this command.
     #[arg(long, default_value = "http://127.0.0.1:8765/callback")]

@@ -64,6 +64,7 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
             config.client.client_secret = client_hash(args.client_hash_file.as_ref(), false)?;
             config.client.client_secret_for = args.client_hash_for.clone();
             config.client.client_name = "workboard-cli".into();
+            config.client.client_metadata_url = args.client_metadata_url.clone();
             // A client registered by an earlier login is used again at the same issuer only.
             config.previous = match ctx.store.load(keys::AUTH_CONTEXT)? {
                 Some(json) => workboard_core::oauth::flow::AuthContext::from_json(&json).ok(),

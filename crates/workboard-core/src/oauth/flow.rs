@@ -52,6 +52,7 @@ use crate::credentials::{Credentials, Dialect, TokenSet};
 use crate::driver::SansIo;
 use crate::error::Error;
 use crate::http::{redact_url, HttpRequest, HttpResponse, Method, RequestId, TransportError};
+use crate::oauth::client_credentials_impl::ClientAuthentication;
 use crate::oauth::discovery::{
     as_metadata_candidates, legacy_authorization_base, legacy_endpoints, prm_candidates,
     MetadataKind,
@@ -291,6 +292,74 @@ impl AuthContext {
         Ok(set)
     }
 
+    /// Whether `credentials` can be renewed without the user: a refresh token, or a
+    /// client credentials context (the grant runs again).
+    pub fn can_renew(&self, credentials: &Credentials) -> bool {
+        match credentials {
+            Credentials::OAuth(set) => {
+                set.refresh_token.is_some()
+                    || self.identity_source == IdentitySource::ClientCredentials
+            }
+            _ => false,
+        }
+    }
+
+    /// The request that renews `set`: the refresh grant when it has a refresh token, else,
+    /// for a client credentials context, the client credentials grant again (a
+    /// `private_key_jwt` assertion gets a `jti` derived from the previous access token and
+    /// `now_ms`). `None` when neither applies (sign in again). Its answer goes to
+    /// [`AuthContext::handle_refresh_response`].
+    pub fn refresh_request_for(
+        &self,
+        id: RequestId,
+        set: &TokenSet,
+        now_ms: u64,
+    ) -> Option<HttpRequest> {
+        if let Some(rt) = &set.refresh_token {
+            return Some(self.refresh_request(id, rt));
+        }
+        if self.identity_source != IdentitySource::ClientCredentials {
+            return None;
+        }
+        let jti = crate::oauth::client_credentials_impl::derived_jti(
+            &set.access_token,
+            now_ms,
+            &self.client_id,
+        );
+        self.client_credentials_request(id, now_ms, &jti).ok()
+    }
+
+    /// The client credentials token request of a client credentials context:
+    /// `grant_type=client_credentials`, `scope`, `resource`, and the client authentication
+    /// (a `private_key_jwt` assertion for the issuer, valid from `now_ms`, with `jti`).
+    pub fn client_credentials_request(
+        &self,
+        id: RequestId,
+        now_ms: u64,
+        jti: &str,
+    ) -> Result<HttpRequest, Error> {
+        if self.identity_source != IdentitySource::ClientCredentials {
+            return Err(Error::WrongState {
+                action: "run the client credentials grant".into(),
+                state: "the context is not a client credentials one".into(),
+            });
+        }
+        crate::oauth::client_credentials_impl::grant_request(
+            id,
+            &crate::oauth::client_credentials_impl::GrantRequest {
+                token_endpoint: &self.token_endpoint,
+                client_id: &self.client_id,
+                method: self.token_endpoint_auth,
+                credential: self.client_secret.as_ref(),
+                scope: self.scopes.as_deref(),
+                resource: &self.resource,
+                audience: self.issuer.as_deref().unwrap_or(&self.token_endpoint),
+                now_ms,
+                jti,
+            },
+        )
+    }
+
     /// The key its client registration is bound to: the issuer (for a 2025-03-26 server
     /// without metadata, the token endpoint).
     pub fn registration_key(&self) -> String {
@@ -416,6 +485,57 @@ impl McpAuthConfig {
     }
 }
 
+/// What a service supplies for the client credentials grant
+/// ([`McpAuthFlow::client_credentials`]; see [`crate::oauth::client_credentials`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCredentialsConfig {
+    /// The MCP server URL (https, or http on loopback).
+    pub server_url: String,
+    /// The client id the authorization server issued to the service.
+    pub client_id: String,
+    /// How it authenticates (secret or private key).
+    pub authentication: ClientAuthentication,
+    /// The scope to ask for; `None`: the server's challenge, else the resource metadata's
+    /// `scopes_supported`, else none.
+    pub scope: Option<String>,
+    /// A `WWW-Authenticate` value from a 401 the app already received (else the server is
+    /// probed).
+    pub www_authenticate: Option<String>,
+    /// Which hosts may use named issuer allowances (default: WorkBoard US and EU).
+    pub issuer_policy: IssuerPolicy,
+    /// The token endpoint a client secret belongs to when it is on another host than the MCP
+    /// server (and not WorkBoard's).
+    pub token_endpoint_for: Option<String>,
+}
+
+impl ClientCredentialsConfig {
+    /// A config for `server_url` with this client and authentication.
+    pub fn new(
+        server_url: impl Into<String>,
+        client_id: impl Into<String>,
+        authentication: ClientAuthentication,
+    ) -> ClientCredentialsConfig {
+        ClientCredentialsConfig {
+            server_url: server_url.into(),
+            client_id: client_id.into(),
+            authentication,
+            scope: None,
+            www_authenticate: None,
+            issuer_policy: IssuerPolicy::default(),
+            token_endpoint_for: None,
+        }
+    }
+}
+
+/// The client credentials grant a flow runs instead of an interactive authorization.
+#[derive(Clone, Debug)]
+struct Grant {
+    authentication: ClientAuthentication,
+    scope: Option<String>,
+    /// The assertion's `jti`, drawn from the host's entropy when the flow started.
+    jti: String,
+}
+
 /// Outputs of [`McpAuthFlow`], drained with [`McpAuthFlow::poll_event`].
 pub enum McpAuthEvent {
     /// The server answered the probe without asking for authorization.
@@ -513,6 +633,8 @@ pub struct McpAuthFlow {
     first_secrets: Option<Secrets>,
     /// The secrets of the code exchange in flight, scrubbed from the server's error text.
     exchange_secrets: Vec<SecretString>,
+    /// The client credentials grant, when the flow runs one (no user, no redirect).
+    grant: Option<Grant>,
     attempts: u32,
     last_now: u64,
 }
@@ -550,6 +672,59 @@ impl McpAuthFlow {
         let mut flow = McpAuthFlow::empty(config, server_url);
         flow.last_now = now_ms;
         flow.first_secrets = Some(fresh_secrets(entropy));
+        match flow.config.www_authenticate.clone() {
+            Some(h) => {
+                flow.challenge = parse_bearer(&h);
+                flow.start_prm();
+            }
+            None => flow.send_probe(),
+        }
+        Ok(flow)
+    }
+
+    /// The client credentials grant for a service (no user): discovery as in
+    /// [`McpAuthFlow::new`], then `grant_type=client_credentials` at the token endpoint.
+    /// Emits [`McpAuthEvent::ContextChanged`] (persist it: it holds the secret or key, and
+    /// renews the tokens) and [`McpAuthEvent::CredentialsChanged`]; never an authorization
+    /// URL. `entropy` supplies the assertion's `jti`.
+    pub fn client_credentials(
+        config: ClientCredentialsConfig,
+        entropy: &mut dyn Entropy,
+        now_ms: u64,
+    ) -> Result<McpAuthFlow, Error> {
+        let server_url = parse_url(config.server_url.trim(), "MCP server URL")?;
+        check_endpoint(&server_url, "MCP server URL")?;
+        let client_id = config.client_id.trim();
+        if client_id.is_empty() {
+            return Err(Error::InvalidInput {
+                what: "client id".into(),
+                reason: "the client credentials grant needs the client id the authorization server issued".into(),
+            });
+        }
+        if let ClientAuthentication::ClientSecretBasic(s)
+        | ClientAuthentication::ClientSecretPost(s) = &config.authentication
+        {
+            if s.is_empty() {
+                return Err(Error::InvalidInput {
+                    what: "client secret".into(),
+                    reason: "empty".into(),
+                });
+            }
+        }
+        let mut jti = [0u8; 18];
+        entropy.fill_bytes(&mut jti);
+        let mut auth_config = McpAuthConfig::new(config.server_url.clone(), "");
+        auth_config.client.client_id = Some(client_id.to_string());
+        auth_config.client.client_secret_for = config.token_endpoint_for.clone();
+        auth_config.www_authenticate = config.www_authenticate.clone();
+        auth_config.issuer_policy = config.issuer_policy.clone();
+        let mut flow = McpAuthFlow::empty(auth_config, server_url);
+        flow.last_now = now_ms;
+        flow.grant = Some(Grant {
+            authentication: config.authentication,
+            scope: config.scope.filter(|s| !s.trim().is_empty()),
+            jti: base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, jti),
+        });
         match flow.config.www_authenticate.clone() {
             Some(h) => {
                 flow.challenge = parse_bearer(&h);
@@ -744,6 +919,7 @@ impl McpAuthFlow {
             pending: None,
             first_secrets: None,
             exchange_secrets: Vec::new(),
+            grant: None,
             attempts: 0,
             last_now: 0,
         }
@@ -993,6 +1169,16 @@ impl McpAuthFlow {
     }
 
     fn choose_identity(&mut self) {
+        if let Some(grant) = &self.grant {
+            let identity = ClientIdentity {
+                client_id: self.config.client.client_id.clone().unwrap_or_default(),
+                client_secret: Some(grant.authentication.credential()),
+                source: IdentitySource::ClientCredentials,
+                registered_auth_method: Some(grant.authentication.method()),
+            };
+            self.finish_discovery(identity);
+            return;
+        }
         let plan = self.registration_endpoint().and_then(|reg| {
             plan_identity(
                 &self.config.client,
@@ -1058,6 +1244,15 @@ impl McpAuthFlow {
     /// `scopes_supported` joined by spaces, else none; plus `offline_access` when the
     /// authorization server lists it (and some scope was chosen).
     fn selected_scope(&self) -> Option<String> {
+        let as_scopes = self
+            .server
+            .as_ref()
+            .and_then(|s| s.metadata.scopes_supported.as_deref());
+        add_offline_access(self.challenged_scope(), as_scopes)
+    }
+
+    /// The challenge's `scope`, else the resource metadata's `scopes_supported`.
+    fn challenged_scope(&self) -> Option<String> {
         let from_challenge = self
             .challenge
             .as_ref()
@@ -1070,12 +1265,24 @@ impl McpAuthFlow {
                 .filter(|s| !s.is_empty())
                 .map(|s| s.join(" "))
         };
-        let scope = from_challenge.or_else(from_prm);
-        let as_scopes = self
-            .server
-            .as_ref()
-            .and_then(|s| s.metadata.scopes_supported.as_deref());
-        add_offline_access(scope, as_scopes)
+        from_challenge.or_else(from_prm)
+    }
+
+    /// The client credentials token request (discovery done).
+    fn send_grant(&mut self, grant: &Grant) {
+        let Some(ctx) = self.context.clone() else {
+            return;
+        };
+        let id = self.alloc_id();
+        match ctx.client_credentials_request(id, self.last_now, &grant.jti) {
+            Ok(req) => {
+                self.exchange_secrets = crate::untrusted::request_secrets(&req);
+                self.exchange_secrets
+                    .extend(form_value(&req, "client_assertion").map(SecretString::new));
+                self.send(req, Phase::Exchange);
+            }
+            Err(e) => self.fail(e),
+        }
     }
 
     fn finish_discovery(&mut self, identity: ClientIdentity) {
@@ -1084,6 +1291,10 @@ impl McpAuthFlow {
                 let scope = ctx.scopes.clone();
                 self.context = Some(ctx.clone());
                 self.events.push_back(McpAuthEvent::ContextChanged(ctx));
+                if let Some(grant) = self.grant.clone() {
+                    self.send_grant(&grant);
+                    return;
+                }
                 let Some(secrets) = self.first_secrets.take() else {
                     self.fail(Error::WrongState {
                         action: "authorize".into(),
@@ -1162,7 +1373,13 @@ impl McpAuthFlow {
             }
         };
         if identity.source == IdentitySource::PreRegistered && identity.client_secret.is_some() {
-            self.check_secret_endpoint(&token)?;
+            self.check_secret_endpoint(&token, false)?;
+        }
+        if identity.source == IdentitySource::ClientCredentials
+            && auth != TokenEndpointAuth::PrivateKeyJwt
+        {
+            // A client secret for the grant may also go to the MCP server's own host.
+            self.check_secret_endpoint(&token, true)?;
         }
         let mut ctx = AuthContext {
             server_url: self.server_url.to_string(),
@@ -1183,7 +1400,11 @@ impl McpAuthFlow {
             allowance,
             legacy_defaults: legacy,
         };
-        ctx.scopes = self.selected_scope();
+        ctx.scopes = match &self.grant {
+            // No refresh token in this grant: no `offline_access`.
+            Some(g) => g.scope.clone().or_else(|| self.challenged_scope()),
+            None => self.selected_scope(),
+        };
         Ok(ctx)
     }
 
@@ -1191,9 +1412,12 @@ impl McpAuthFlow {
     /// endpoint on a WorkBoard host of the issuer policy, or to the one named for it
     /// ([`ClientConfig::client_secret_for`]): any other fails the flow before a request
     /// carries it (no authorization is started, so no code exchange ever sends it).
-    fn check_secret_endpoint(&self, token_endpoint: &str) -> Result<(), Error> {
+    fn check_secret_endpoint(&self, token_endpoint: &str, same_host: bool) -> Result<(), Error> {
         let url = parse_url(token_endpoint, "token_endpoint")?;
         if self.config.issuer_policy.is_workboard_host(&url) {
+            return Ok(());
+        }
+        if same_host && url.host_str() == self.server_url.host_str() {
             return Ok(());
         }
         let named = self.config.client.client_secret_for.as_deref();
@@ -1206,6 +1430,10 @@ impl McpAuthFlow {
         }
         let belongs = match named {
             Some(n) => n.to_string(),
+            None if same_host => format!(
+                "the MCP server's host ({}) or WorkBoard's token endpoints",
+                self.server_url.host_str().unwrap_or_default()
+            ),
             None => format!(
                 "WorkBoard's token endpoints ({})",
                 self.config.issuer_policy.workboard_origins().join(", ")
@@ -1277,11 +1505,14 @@ impl McpAuthFlow {
         match ctx.code_response(&resp, now_ms, &secrets) {
             Ok(mut set) => {
                 if set.scope.is_none() {
-                    set.scope = self
-                        .pending
-                        .as_ref()
-                        .map(|p| p.scopes.join(" "))
-                        .filter(|s| !s.is_empty());
+                    set.scope = match &self.grant {
+                        Some(_) => ctx.scopes.clone(),
+                        None => self
+                            .pending
+                            .as_ref()
+                            .map(|p| p.scopes.join(" "))
+                            .filter(|s| !s.is_empty()),
+                    };
                 }
                 self.phase = Phase::Done;
                 self.awaiting = None;
@@ -1388,6 +1619,13 @@ fn check_redirect_uri_shape(raw: &str) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+/// A form field of a request this flow built.
+fn form_value(req: &HttpRequest, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(&req.body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 fn merge_scopes(previous: Option<&str>, extra: &str) -> Option<String> {

@@ -23,6 +23,9 @@ pub enum TokenEndpointAuth {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the form body.
     ClientSecretPost,
+    /// An RFC 7523 JWT assertion signed with the client's private key (the client
+    /// credentials grant only; the key never leaves the client).
+    PrivateKeyJwt,
 }
 
 impl TokenEndpointAuth {
@@ -32,6 +35,7 @@ impl TokenEndpointAuth {
             TokenEndpointAuth::None => "none",
             TokenEndpointAuth::ClientSecretBasic => "client_secret_basic",
             TokenEndpointAuth::ClientSecretPost => "client_secret_post",
+            TokenEndpointAuth::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -41,6 +45,7 @@ impl TokenEndpointAuth {
             "none" => Some(TokenEndpointAuth::None),
             "client_secret_basic" => Some(TokenEndpointAuth::ClientSecretBasic),
             "client_secret_post" => Some(TokenEndpointAuth::ClientSecretPost),
+            "private_key_jwt" => Some(TokenEndpointAuth::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -89,7 +94,9 @@ pub fn basic_auth_header(client_id: &str, secret: &SecretString) -> SecretString
 }
 
 /// Adds client authentication to a token/revocation request: a header for basic, form
-/// fields otherwise. A secret-based method without a secret degrades to `none`.
+/// fields otherwise. A secret-based method without a secret degrades to `none`;
+/// `private_key_jwt` (whose "secret" is the private key) sends `client_id` only here — the
+/// client credentials grant signs its own assertion.
 pub fn apply_client_auth(
     auth: TokenEndpointAuth,
     client_id: &str,
@@ -202,6 +209,10 @@ pub enum IdentitySource {
     MetadataDocument,
     /// Registered dynamically (RFC 7591).
     DynamicRegistration,
+    /// A service's own credentials for the client credentials grant (MCP extension
+    /// `io.modelcontextprotocol/oauth-client-credentials`): its tokens are renewed by
+    /// running the grant again.
+    ClientCredentials,
 }
 
 /// A client identity ready for use.
