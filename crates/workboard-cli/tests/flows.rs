@@ -836,6 +836,114 @@ fn mcp_oauth_login_refreshes_on_401_and_stores_the_rotated_tokens_before_using_t
     assert!(case.stored().is_empty(), "{:?}", case.stored());
 }
 
+/// `login --flow client-credentials`: the OAuth client credentials grant (MCP extension) with
+/// the secret read from a named environment variable, basic and post; the stored context
+/// serves later commands; bad input is a typed usage error before any request.
+#[test]
+fn client_credentials_login_with_basic_and_post_then_tools() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    let secret_env = [("SVC_SECRET", DEMO_CLIENT_HASH)];
+    for (n, method) in [(1, "basic"), (2, "post")] {
+        let login = case.run_with(
+            &[
+                "--json",
+                "login",
+                "--flow",
+                "client-credentials",
+                "--client-id",
+                DEMO_CLIENT_ID,
+                "--client-secret-env",
+                "SVC_SECRET",
+                "--auth-method",
+                method,
+            ],
+            None,
+            &secret_env,
+        );
+        let r = login.result();
+        assert_eq!(r["signed_in"], "client_credentials", "{r}");
+        assert_eq!(r["auth_method"], format!("client_secret_{method}"), "{r}");
+        assert!(!login.all().contains(DEMO_CLIENT_HASH));
+        assert_eq!(sim.count("token:client_credentials"), n);
+        let ctx = case.stored_json("auth_context").unwrap();
+        assert_eq!(ctx["identity_source"], "client_credentials", "{ctx}");
+        let tools = case.run(&["--json", "tools"]);
+        assert!(!tools.result()["tools"].as_array().unwrap().is_empty());
+    }
+    // A wrong secret: the token endpoint's typed error, secret not echoed.
+    let wrong = case.run_with(
+        &[
+            "--json",
+            "login",
+            "--flow",
+            "client-credentials",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--client-secret-env",
+            "SVC_SECRET",
+        ],
+        None,
+        &[("SVC_SECRET", "WRONG-SECRET-MARKER")],
+    );
+    case.secret("WRONG-SECRET-MARKER");
+    wrong.error(3, "token_endpoint_error");
+    assert!(!wrong.all().contains("WRONG-SECRET-MARKER"));
+    let before = sim.count("token:client_credentials");
+    // Missing variable, no credentials, both, a key file that is no key: usage errors.
+    for (args, env) in [
+        (vec!["--client-secret-env", "SVC_UNSET"], vec![]),
+        (vec![], vec![]),
+        (
+            vec![
+                "--client-secret-env",
+                "SVC_SECRET",
+                "--private-key",
+                "/nonexistent",
+            ],
+            secret_env.to_vec(),
+        ),
+        (
+            vec![
+                "--client-secret-env",
+                "SVC_SECRET",
+                "--auth-method",
+                "private_key_jwt",
+            ],
+            secret_env.to_vec(),
+        ),
+    ] {
+        let mut all = vec![
+            "--json",
+            "login",
+            "--flow",
+            "client-credentials",
+            "--client-id",
+            DEMO_CLIENT_ID,
+        ];
+        all.extend(args);
+        case.run_with(&all, None, &env).error(2, "usage");
+    }
+    let key = case.dir.path().join("not-a-key.pem");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    case.run(&[
+        "--json",
+        "login",
+        "--flow",
+        "client-credentials",
+        "--client-id",
+        DEMO_CLIENT_ID,
+        "--private-key",
+        key.to_str().unwrap(),
+    ])
+    .error(2, "invalid_input");
+    assert_eq!(sim.count("token:client_credentials"), before);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Wrong host, closed port, revoked token, role without tools
 // ---------------------------------------------------------------------------------------------

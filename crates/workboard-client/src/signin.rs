@@ -274,6 +274,44 @@ impl<H: Host> Client<H> {
         Ok(Some(start))
     }
 
+    /// OAuth client credentials for a service (MCP extension
+    /// `io.modelcontextprotocol/oauth-client-credentials`): discovers this client's server's
+    /// token endpoint and runs the grant ([`crate::flows::sign_in_client_credentials`]); stores
+    /// and uses the credentials and the context that renews them. `config.server_url` is
+    /// replaced by this client's server. Needs `allow_client_secret` (a client secret or a
+    /// private key is server-side material). `Ok(None)` when the server asks for no
+    /// authorization.
+    pub async fn sign_in_client_credentials(
+        &self,
+        mut config: workboard_core::oauth::client_credentials::ClientCredentialsConfig,
+    ) -> Result<Option<Credentials>, Error> {
+        use workboard_core::oauth::client_credentials::ClientAuthentication as A;
+        let material = match &config.authentication {
+            A::ClientSecretBasic(s) | A::ClientSecretPost(s) => s.expose(),
+            A::PrivateKeyJwt(_) => "private key",
+        };
+        self.shared.check_secret(Some(material))?;
+        config.server_url = self.shared.server_url.clone();
+        config.issuer_policy = config
+            .issuer_policy
+            .clone()
+            .with_environment(&self.shared.environment);
+        let signed_in = crate::flows::sign_in_client_credentials(
+            self.shared.host.transport(),
+            self.shared.host.clock(),
+            &mut HostEntropy(&self.shared.host),
+            config,
+        )
+        .await?;
+        match signed_in {
+            None => Ok(None),
+            Some((credentials, context)) => {
+                self.set_credentials(Some(credentials.clone()), Some(context))?;
+                Ok(Some(credentials))
+            }
+        }
+    }
+
     /// Adopts an MCP sign-in persisted before a restart ([`McpSignInStart::pending_json`]).
     /// Single use, as [`Client::resume_v1_sign_in`].
     pub fn resume_mcp_sign_in(&self, pending_json: &str) -> Result<(), Error> {
