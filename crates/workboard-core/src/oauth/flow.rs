@@ -1,4 +1,5 @@
-//! OAuth 2.1 for MCP (authorization spec 2025-11-25), client side, sans-IO.
+//! OAuth 2.1 for MCP (authorization spec 2025-11-25, with the 2026-07-28 rules below), client
+//! side, sans-IO.
 //!
 //! [`McpAuthFlow`] runs discovery and the interactive authorization; [`AuthContext`] holds
 //! what discovery found (endpoints, client identity, resource) and is what the connection
@@ -15,6 +16,16 @@
 //!   was chosen. Step-up requests the union of the previous scopes and the new ones.
 //! - Discovery moves to the next candidate URL on 404/410 only; any other status, a
 //!   transport error or an invalid document ends the flow with a typed error.
+//! - RFC 9207: the validated metadata's `issuer` is recorded with the PKCE verifier; an `iss`
+//!   in the authorization response must equal it exactly, and is required where the metadata
+//!   advertises `authorization_response_iss_parameter_supported` ([`Error::IssParameterMismatch`],
+//!   checked before an `error` in the response is read).
+//! - Dynamic registration sends `application_type` (`native` for loopback and private-scheme
+//!   redirect URIs, else `web`). Registrations are bound to their issuer
+//!   ([`McpAuthConfig::previous`]): a stored one is used again only where it was made.
+//! - [`McpAuthFlow::client_credentials`] runs the client credentials grant of the MCP auth
+//!   extension instead of an interactive authorization (see
+//!   [`crate::oauth::client_credentials`]).
 //! - With no resource metadata at all, the 2025-03-26 rules apply: metadata at the server
 //!   origin, else `/authorize`, `/token`, `/register` there (no PKCE check is possible then).
 //!
