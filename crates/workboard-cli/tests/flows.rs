@@ -836,6 +836,68 @@ fn mcp_oauth_login_refreshes_on_401_and_stores_the_rotated_tokens_before_using_t
     assert!(case.stored().is_empty(), "{:?}", case.stored());
 }
 
+/// `login --flow mcp --client-metadata-url`: where the authorization server advertises client
+/// ID metadata documents, the URL is the client_id (no dynamic registration, although the
+/// server offers it); where it does not, the CLI registers dynamically.
+#[test]
+fn mcp_login_uses_the_client_metadata_document_url_before_registration() {
+    const CIMD_URL: &str = "https://app.example/workboard-cli.json";
+    let mut config = SimConfig {
+        dcr: true,
+        auto_approve: true,
+        ..SimConfig::default()
+    };
+    config.clients.push(ClientConfig {
+        client_id: CIMD_URL.into(),
+        client_hash: None,
+        redirect_uris: vec!["http://127.0.0.1:8765/callback".into()],
+        name: "CIMD app".into(),
+    });
+    let sim = Sim::start_with(config);
+    let case = Case::sim(&sim);
+    let login = case.run(&[
+        "--json",
+        "login",
+        "--flow",
+        "mcp",
+        "--client-metadata-url",
+        CIMD_URL,
+        "--headless",
+    ]);
+    let r = login.result();
+    assert_eq!(r["signed_in"], "oauth2", "{r}");
+    let ctx = case.stored_json("auth_context").unwrap();
+    assert_eq!(ctx["client_id"], CIMD_URL, "{ctx}");
+    assert_eq!(ctx["identity_source"], "metadata_document", "{ctx}");
+    assert_eq!(sim.count("register"), 0, "no dynamic registration");
+    let tools = case.run(&["--json", "tools"]);
+    assert!(!tools.result()["tools"].as_array().unwrap().is_empty());
+
+    // Without CIMD support at the server, the URL is not used: dynamic registration.
+    let sim = Sim::start_with(SimConfig {
+        dcr: true,
+        auto_approve: true,
+        ..SimConfig::default()
+    });
+    let case = Case::sim(&sim);
+    let r = case
+        .run(&[
+            "--json",
+            "login",
+            "--flow",
+            "mcp",
+            "--client-metadata-url",
+            CIMD_URL,
+            "--headless",
+        ])
+        .result();
+    assert_eq!(r["signed_in"], "oauth2", "{r}");
+    let ctx = case.stored_json("auth_context").unwrap();
+    assert_eq!(ctx["identity_source"], "dynamic_registration", "{ctx}");
+    assert_ne!(ctx["client_id"], CIMD_URL);
+    assert_eq!(sim.count("register"), 1);
+}
+
 /// `login --flow client-credentials`: the OAuth client credentials grant (MCP extension) with
 /// the secret read from a named environment variable, basic and post; the stored context
 /// serves later commands; bad input is a typed usage error before any request.

@@ -1033,6 +1033,21 @@ pub(crate) async fn auth_server_metadata(State(sh): State<Arc<Shared>>) -> Resp 
             json!(format!("{base}/wb/oauth/register")),
         );
     }
+    // Client ID metadata documents: a configured client whose id is an https URL stands for
+    // a document the simulator already knows (its redirect URIs are the document's, as the
+    // conformance suite's server does; nothing is fetched). Such a client makes the
+    // simulator advertise CIMD.
+    let cimd = sh
+        .store()
+        .clients
+        .keys()
+        .any(|id| id.starts_with("https://"));
+    if let (true, Some(obj)) = (cimd, meta.as_object_mut()) {
+        obj.insert(
+            "client_id_metadata_document_supported".to_string(),
+            json!(true),
+        );
+    }
     json_response(StatusCode::OK, meta)
 }
 
