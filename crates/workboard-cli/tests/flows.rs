@@ -898,6 +898,31 @@ fn mcp_login_uses_the_client_metadata_document_url_before_registration() {
     assert_eq!(sim.count("register"), 1);
 }
 
+/// A client registered by one `login --flow mcp` is used again by the next at the same
+/// authorization server (registrations are keyed by issuer), instead of registering anew.
+#[test]
+fn a_second_mcp_login_reuses_the_registration_of_the_same_issuer() {
+    let sim = Sim::start_with(SimConfig {
+        dcr: true,
+        auto_approve: true,
+        ..SimConfig::default()
+    });
+    let case = Case::sim(&sim);
+    let login = || {
+        case.run(&["--json", "login", "--flow", "mcp", "--headless"])
+            .result()
+    };
+    assert_eq!(login()["signed_in"], "oauth2");
+    let first = case.stored_json("auth_context").unwrap();
+    assert_eq!(first["identity_source"], "dynamic_registration", "{first}");
+    assert_eq!(sim.count("register"), 1);
+    assert_eq!(login()["signed_in"], "oauth2");
+    let second = case.stored_json("auth_context").unwrap();
+    assert_eq!(second["client_id"], first["client_id"]);
+    assert_eq!(sim.count("register"), 1, "no second registration");
+    assert_eq!(sim.count("token:authorization_code"), 2);
+}
+
 /// `login --flow client-credentials`: the OAuth client credentials grant (MCP extension) with
 /// the secret read from a named environment variable, basic and post; the stored context
 /// serves later commands; bad input is a typed usage error before any request.
