@@ -92,8 +92,11 @@ pub struct LoginArgs {
     /// and --client-secret-env or --private-key).
     #[arg(long, default_value = "v1")]
     pub flow: String,
-    /// `--flow client-credentials`: the name of the environment variable holding the client
-    /// secret (the secret itself never goes on the command line).
+    /// The name of the environment variable holding the client secret (the secret itself
+    /// never goes on the command line). `--flow client-credentials`: the service's secret.
+    /// `--flow mcp`: a pre-registered client's secret given for this server, which may then
+    /// also go to a token endpoint on the server's host (WORKBOARD_CLIENT_HASH goes only to
+    /// WorkBoard's).
     #[arg(long, value_name = "VAR")]
     pub client_secret_env: Option<String>,
     /// `--flow client-credentials`: a PEM private key file (P-256 or RSA) that signs the

@@ -61,8 +61,25 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
                 None => McpAuthConfig::workboard(&ctx.environment, args.redirect_uri.clone()),
             };
             config.client.client_id = args.client_id.clone();
-            // The core sends it only to WorkBoard's token endpoints, or to the one named here.
-            config.client.client_secret = client_hash(args.client_hash_file.as_ref(), false)?;
+            match &args.client_secret_env {
+                // A secret named for this server: it may go to a token endpoint on its host.
+                Some(var) => {
+                    if args.client_hash_file.is_some() {
+                        return Err(CliError::usage(
+                            "give either --client-secret-env or --client-hash-file, not both",
+                            None,
+                        ));
+                    }
+                    config.client.client_secret = Some(secret_from_env(var)?);
+                    config.client.client_secret_for_server_host = true;
+                }
+                // The core sends it only to WorkBoard's token endpoints, or to the one named
+                // here.
+                None => {
+                    config.client.client_secret =
+                        client_hash(args.client_hash_file.as_ref(), false)?
+                }
+            }
             config.client.client_secret_for = args.client_hash_for.clone();
             config.client.client_name = "workboard-cli".into();
             config.client.client_metadata_url = args.client_metadata_url.clone();
@@ -137,19 +154,7 @@ async fn login_client_credentials(
             ))
         }
         (Some(var), None) => {
-            let secret = std::env::var(var)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| {
-                    CliError::usage(
-                        format!(
-                            "the environment variable `{}` is not set or empty",
-                            workboard_core::untrusted::excerpt(var, 64)
-                        ),
-                        Some("--client-secret-env names the variable that holds the secret (export it first).".into()),
-                    )
-                })?;
-            let secret = SecretString::new(secret.trim().to_string());
+            let secret = secret_from_env(var)?;
             match method {
                 None | Some("basic") | Some("client_secret_basic") => {
                     ClientAuthentication::ClientSecretBasic(secret)
@@ -224,6 +229,26 @@ async fn login_client_credentials(
         }
     }
     Ok(())
+}
+
+/// The secret in the environment variable `var` (`--client-secret-env`): never from argv.
+fn secret_from_env(var: &str) -> Result<SecretString, CliError> {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| SecretString::new(v.trim().to_string()))
+        .ok_or_else(|| {
+            CliError::usage(
+                format!(
+                    "the environment variable `{}` is not set or empty",
+                    workboard_core::untrusted::excerpt(var, 64)
+                ),
+                Some(
+                    "--client-secret-env names the variable that holds the secret (export it first)."
+                        .into(),
+                ),
+            )
+        })
 }
 
 fn auth_method_error(secret: bool) -> CliError {

@@ -40,6 +40,9 @@ pub struct McpSignInOptions {
     pub client_secret: Option<SecretString>,
     /// The token endpoint the secret belongs to, when it is not WorkBoard's.
     pub client_secret_for: Option<String>,
+    /// The secret was given for this server: it may also go to a token endpoint on the MCP
+    /// server's own host ([`workboard_core::oauth::registration::ClientConfig::client_secret_for_server_host`]).
+    pub client_secret_for_server_host: bool,
     /// This app's client ID metadata document URL (CIMD).
     pub client_metadata_url: Option<String>,
     /// The `WWW-Authenticate` of a 401 already received (else the server is probed).
@@ -246,6 +249,7 @@ impl<H: Host> Client<H> {
         cfg.client.client_id = o.client_id;
         cfg.client.client_secret = o.client_secret;
         cfg.client.client_secret_for = o.client_secret_for;
+        cfg.client.client_secret_for_server_host = o.client_secret_for_server_host;
         cfg.client.client_metadata_url = o.client_metadata_url;
         cfg.www_authenticate = o.www_authenticate;
         // The stored context's registration is used again at its own issuer only (the core

@@ -827,6 +827,52 @@ fn registrations_are_keyed_by_issuer() {
     );
 }
 
+/// A pre-registered secret goes to a token endpoint on the MCP server's own host only when
+/// the app gave it for this server (`client_secret_for_server_host`); never to another host.
+#[test]
+fn a_secret_given_for_the_server_may_go_to_its_host() {
+    let server_with_as = |asu: &str| {
+        let mut s = Server::default();
+        let mut meta = as_meta(json!({}));
+        meta["issuer"] = json!(asu);
+        meta["authorization_endpoint"] = json!(format!("{asu}/authorize"));
+        meta["token_endpoint"] = json!(format!("{asu}/token"));
+        let u = Url::parse(asu).unwrap();
+        s.on(
+            "https://mcp.example.com/.well-known/oauth-protected-resource/v1/mcp",
+            HttpResponse::json(
+                200,
+                &json!({"resource": MCP, "authorization_servers": [asu]}),
+            ),
+        )
+        .on(
+            &format!(
+                "{}/.well-known/oauth-authorization-server{}",
+                u.origin().ascii_serialization(),
+                u.path().trim_end_matches('/')
+            ),
+            HttpResponse::json(200, &meta),
+        );
+        s
+    };
+    let cfg = |for_host: bool| {
+        let mut c = generic_config(Some("Bearer"));
+        c.client.client_secret = Some(SecretString::new("PRE-SECRET-MARKER"));
+        c.client.client_secret_for_server_host = for_host;
+        c
+    };
+    let same_host = "https://mcp.example.com:8443/oauth";
+    // Not given for this server: refused before anything carries it.
+    let (_, events) = start(cfg(false), &mut server_with_as(same_host));
+    assert_eq!(failure(&events).code(), "client_secret_not_for_server");
+    // Given for it: the server's own host is fine (another port included).
+    let (_, events) = start(cfg(true), &mut server_with_as(same_host));
+    authorize_url(&events);
+    // ... but never another host.
+    let (_, events) = start(cfg(true), &mut server_with_as("https://auth.other.example"));
+    assert_eq!(failure(&events).code(), "client_secret_not_for_server");
+}
+
 #[test]
 fn registration_refused_and_no_identity() {
     let mut s = generic_server(

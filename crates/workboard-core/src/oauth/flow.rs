@@ -1384,7 +1384,7 @@ impl McpAuthFlow {
             }
         };
         if identity.source == IdentitySource::PreRegistered && identity.client_secret.is_some() {
-            self.check_secret_endpoint(&token, false)?;
+            self.check_secret_endpoint(&token, self.config.client.client_secret_for_server_host)?;
         }
         if identity.source == IdentitySource::ClientCredentials
             && auth != TokenEndpointAuth::PrivateKeyJwt

@@ -136,6 +136,11 @@ pub struct ClientConfig {
     /// explicitly by the user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret_for: Option<String>,
+    /// The app (its user) gave `client_secret` for this very server: it may also go to a token
+    /// endpoint on the MCP server's own host. Leave it off for a secret that may be set for
+    /// another server (such as WorkBoard's Client Hash in the environment).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub client_secret_for_server_host: bool,
     /// An https URL of this app's client ID metadata document, used as `client_id` where the
     /// authorization server supports CIMD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
