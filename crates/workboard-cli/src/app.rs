@@ -66,6 +66,8 @@ impl EraArg {
     }
 }
 
+// Parsed once per process: the size of the largest variant (login's options) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole flow against an embedded simulator on 127.0.0.1: v1 consent and code
@@ -139,9 +141,26 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
-    /// `v1` (WorkBoard OAuth, needs the client hash) or `mcp` (OAuth 2.1 discovery).
+    /// `v1` (WorkBoard OAuth, needs the client hash), `mcp` (OAuth 2.1 discovery, browser)
+    /// or `client-credentials` (a service's own credentials, no browser: needs --client-id
+    /// and --client-secret-env or --private-key).
     #[arg(long, default_value = "v1")]
     pub flow: String,
+    /// The name of the environment variable holding the client secret (the secret itself
+    /// never goes on the command line). `--flow client-credentials`: the service's secret.
+    /// `--flow mcp`: a pre-registered client's secret given for this server, which may then
+    /// also go to a token endpoint on the server's host (WORKBOARD_CLIENT_HASH goes only to
+    /// WorkBoard's).
+    #[arg(long, value_name = "VAR")]
+    pub client_secret_env: Option<String>,
+    /// `--flow client-credentials`: a PEM private key file (P-256 or RSA) that signs the
+    /// client assertion (private_key_jwt, RFC 7523).
+    #[arg(long, value_name = "FILE")]
+    pub private_key: Option<PathBuf>,
+    /// `--flow client-credentials`: `basic` (default with a secret), `post`, or
+    /// `private_key_jwt` (default with --private-key).
+    #[arg(long, value_name = "METHOD")]
+    pub auth_method: Option<String>,
     /// Client ID from WorkBoard → Settings → Custom Integrations → App.
     #[arg(long, env = "WORKBOARD_CLIENT_ID")]
     pub client_id: Option<String>,
@@ -151,13 +170,22 @@ pub struct LoginArgs {
     pub client_hash_file: Option<PathBuf>,
     /// `--flow mcp`: the token endpoint the client hash belongs to when it is not
     /// WorkBoard's. Without it, the hash goes only to WorkBoard's token endpoints.
+    /// `--flow client-credentials`: the token endpoint the client secret belongs to when it
+    /// is on another host than the server.
     #[arg(long)]
     pub client_hash_for: Option<String>,
+    /// `--flow mcp`: the https URL of this client's ID metadata document (CIMD). Used as the
+    /// client_id where the authorization server advertises
+    /// `client_id_metadata_document_supported` (preferred over dynamic registration; a
+    /// `--client-id` still comes first).
+    #[arg(long, env = "WORKBOARD_CLIENT_METADATA_URL")]
+    pub client_metadata_url: Option<String>,
     /// Redirect URI registered for the app (must match exactly); a loopback URI is served by
     /// this command.
     #[arg(long, default_value = "http://127.0.0.1:8765/callback")]
     pub redirect_uri: String,
-    /// Scopes (comma-separated for v1, space-separated for MCP OAuth).
+    /// Scopes (comma-separated for v1; space-separated for --flow client-credentials; with
+    /// --flow mcp they come from the server).
     #[arg(long)]
     pub scope: Option<String>,
     /// Don't open a browser: follow an auto-approving server's redirect directly (CI, tests).

@@ -9,7 +9,8 @@ use workboard_core::oauth::v1::{RevokeOutcome, V1Config};
 use workboard_core::{Credentials, Dialect, SecretString};
 use workboard_native::store::keys;
 use workboard_native::{
-    revoke_mcp, revoke_v1, sign_in_mcp, sign_in_v1, Approver, ReqwestTransport,
+    revoke_mcp, revoke_v1, sign_in_client_credentials, sign_in_mcp, sign_in_v1, Approver,
+    ReqwestTransport,
 };
 
 use crate::app::{Ctx, LoginArgs};
@@ -60,10 +61,33 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
                 None => McpAuthConfig::workboard(&ctx.environment, args.redirect_uri.clone()),
             };
             config.client.client_id = args.client_id.clone();
-            // The core sends it only to WorkBoard's token endpoints, or to the one named here.
-            config.client.client_secret = client_hash(args.client_hash_file.as_ref(), false)?;
+            match &args.client_secret_env {
+                // A secret named for this server: it may go to a token endpoint on its host.
+                Some(var) => {
+                    if args.client_hash_file.is_some() {
+                        return Err(CliError::usage(
+                            "give either --client-secret-env or --client-hash-file, not both",
+                            None,
+                        ));
+                    }
+                    config.client.client_secret = Some(secret_from_env(var)?);
+                    config.client.client_secret_for_server_host = true;
+                }
+                // The core sends it only to WorkBoard's token endpoints, or to the one named
+                // here.
+                None => {
+                    config.client.client_secret =
+                        client_hash(args.client_hash_file.as_ref(), false)?
+                }
+            }
             config.client.client_secret_for = args.client_hash_for.clone();
             config.client.client_name = "workboard-cli".into();
+            config.client.client_metadata_url = args.client_metadata_url.clone();
+            // A client registered by an earlier login is used again at the same issuer only.
+            config.previous = match ctx.store.load(keys::AUTH_CONTEXT)? {
+                Some(json) => workboard_core::oauth::flow::AuthContext::from_json(&json).ok(),
+                None => None,
+            };
             if args.scope.is_some() {
                 return Err(CliError::usage(
                     "--scope applies to --flow v1 only",
@@ -91,17 +115,151 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
                 }
             }
         }
+        "client-credentials" => login_client_credentials(ctx, &transport, &args).await?,
         other => {
             return Err(CliError::usage(
                 format!(
                     "unknown --flow `{}`",
                     workboard_core::untrusted::excerpt(other, 20)
                 ),
-                Some("Use --flow v1 (WorkBoard OAuth) or --flow mcp (OAuth 2.1 for MCP).".into()),
+                Some("Use --flow v1 (WorkBoard OAuth), --flow mcp (OAuth 2.1 for MCP) or --flow client-credentials (a service's own credentials).".into()),
             ))
         }
     }
     Ok(())
+}
+
+/// `login --flow client-credentials`: the OAuth client credentials grant (MCP extension), with
+/// the secret from an environment variable or a private key from a file — never from argv.
+async fn login_client_credentials(
+    ctx: &Ctx,
+    transport: &ReqwestTransport,
+    args: &LoginArgs,
+) -> Result<(), CliError> {
+    use workboard_core::oauth::client_credentials::{
+        AssertionKey, ClientAuthentication, ClientCredentialsConfig,
+    };
+    let client_id = args.client_id.clone().ok_or_else(|| {
+        CliError::usage(
+            "--client-id is required for --flow client-credentials",
+            Some("Pass the client id the authorization server issued to this service.".into()),
+        )
+    })?;
+    let method = args.auth_method.as_deref();
+    let authentication = match (&args.client_secret_env, &args.private_key) {
+        (Some(_), Some(_)) => {
+            return Err(CliError::usage(
+                "give either --client-secret-env or --private-key, not both",
+                None,
+            ))
+        }
+        (Some(var), None) => {
+            let secret = secret_from_env(var)?;
+            match method {
+                None | Some("basic") | Some("client_secret_basic") => {
+                    ClientAuthentication::ClientSecretBasic(secret)
+                }
+                Some("post") | Some("client_secret_post") => {
+                    ClientAuthentication::ClientSecretPost(secret)
+                }
+                Some(_) => return Err(auth_method_error(true)),
+            }
+        }
+        (None, Some(path)) => {
+            if !matches!(method, None | Some("private_key_jwt")) {
+                return Err(auth_method_error(false));
+            }
+            let meta = std::fs::metadata(path).map_err(|e| {
+                CliError::usage(format!("cannot read the private key {}: {e}", path.display()), None)
+            })?;
+            if meta.len() > workboard_core::oauth::client_credentials::MAX_KEY_PEM_BYTES as u64 {
+                return Err(CliError::usage(
+                    format!("{} is too large for a PEM private key", path.display()),
+                    None,
+                ));
+            }
+            let pem = std::fs::read_to_string(path).map_err(|e| {
+                CliError::usage(format!("cannot read the private key {}: {e}", path.display()), None)
+            })?;
+            ClientAuthentication::PrivateKeyJwt(AssertionKey::from_pem(&pem)?)
+        }
+        (None, None) => {
+            return Err(CliError::usage(
+                "--flow client-credentials needs --client-secret-env VAR or --private-key FILE",
+                Some("The secret is read from the named environment variable; the key from a PEM file. Neither is accepted on the command line.".into()),
+            ))
+        }
+    };
+    let server = ctx
+        .server_override
+        .clone()
+        .unwrap_or_else(|| ctx.environment.mcp_url());
+    let mut config = ClientCredentialsConfig::new(server, client_id, authentication);
+    config.scope = args.scope.clone();
+    config.token_endpoint_for = args.client_hash_for.clone();
+    config.issuer_policy =
+        workboard_core::oauth::metadata::IssuerPolicy::default().with_environment(&ctx.environment);
+    progress(
+        ctx.quiet,
+        &format!(
+            "discovering the authorization server of {} (client credentials)",
+            ctx.shown_url()
+        ),
+    );
+    match sign_in_client_credentials(transport, config).await? {
+        None => ctx.print(
+            serde_json::json!({ "signed_in": false, "reason": "not_required" }),
+            || "The server does not ask for authorization: nothing to sign in to.".into(),
+        ),
+        Some(signed) => {
+            save_signed_in(ctx, &signed.credentials, Some(&signed.context.to_json()))?;
+            ctx.print(
+                serde_json::json!({
+                    "signed_in": "client_credentials",
+                    "auth_method": signed.context.token_endpoint_auth.as_str(),
+                    "scope": signed.credentials.scope(),
+                }),
+                || {
+                    format!(
+                        "Signed in (OAuth client credentials). Credentials stored in {}.",
+                        ctx.store_path.display()
+                    )
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The secret in the environment variable `var` (`--client-secret-env`): never from argv.
+fn secret_from_env(var: &str) -> Result<SecretString, CliError> {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| SecretString::new(v.trim().to_string()))
+        .ok_or_else(|| {
+            CliError::usage(
+                format!(
+                    "the environment variable `{}` is not set or empty",
+                    workboard_core::untrusted::excerpt(var, 64)
+                ),
+                Some(
+                    "--client-secret-env names the variable that holds the secret (export it first)."
+                        .into(),
+                ),
+            )
+        })
+}
+
+fn auth_method_error(secret: bool) -> CliError {
+    CliError::usage(
+        "this --auth-method does not fit the credentials given",
+        Some(if secret {
+            "With --client-secret-env use --auth-method basic or post.".into()
+        } else {
+            "With --private-key the method is private_key_jwt.".into()
+        }),
+    )
 }
 
 /// `workboard logout`: revoke what can be revoked, then forget everything stored.

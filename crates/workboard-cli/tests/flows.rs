@@ -837,6 +837,201 @@ fn mcp_oauth_login_refreshes_on_401_and_stores_the_rotated_tokens_before_using_t
     assert!(case.stored().is_empty(), "{:?}", case.stored());
 }
 
+/// `login --flow mcp --client-metadata-url`: where the authorization server advertises client
+/// ID metadata documents, the URL is the client_id (no dynamic registration, although the
+/// server offers it); where it does not, the CLI registers dynamically.
+#[test]
+fn mcp_login_uses_the_client_metadata_document_url_before_registration() {
+    const CIMD_URL: &str = "https://app.example/workboard-cli.json";
+    let mut config = SimConfig {
+        dcr: true,
+        auto_approve: true,
+        ..SimConfig::default()
+    };
+    config.clients.push(ClientConfig {
+        client_id: CIMD_URL.into(),
+        client_hash: None,
+        redirect_uris: vec!["http://127.0.0.1:8765/callback".into()],
+        name: "CIMD app".into(),
+    });
+    let sim = Sim::start_with(config);
+    let case = Case::sim(&sim);
+    let login = case.run(&[
+        "--json",
+        "login",
+        "--flow",
+        "mcp",
+        "--client-metadata-url",
+        CIMD_URL,
+        "--headless",
+    ]);
+    let r = login.result();
+    assert_eq!(r["signed_in"], "oauth2", "{r}");
+    let ctx = case.stored_json("auth_context").unwrap();
+    assert_eq!(ctx["client_id"], CIMD_URL, "{ctx}");
+    assert_eq!(ctx["identity_source"], "metadata_document", "{ctx}");
+    assert_eq!(sim.count("register"), 0, "no dynamic registration");
+    let tools = case.run(&["--json", "tools"]);
+    assert!(!tools.result()["tools"].as_array().unwrap().is_empty());
+
+    // Without CIMD support at the server, the URL is not used: dynamic registration.
+    let sim = Sim::start_with(SimConfig {
+        dcr: true,
+        auto_approve: true,
+        ..SimConfig::default()
+    });
+    let case = Case::sim(&sim);
+    let r = case
+        .run(&[
+            "--json",
+            "login",
+            "--flow",
+            "mcp",
+            "--client-metadata-url",
+            CIMD_URL,
+            "--headless",
+        ])
+        .result();
+    assert_eq!(r["signed_in"], "oauth2", "{r}");
+    let ctx = case.stored_json("auth_context").unwrap();
+    assert_eq!(ctx["identity_source"], "dynamic_registration", "{ctx}");
+    assert_ne!(ctx["client_id"], CIMD_URL);
+    assert_eq!(sim.count("register"), 1);
+}
+
+/// A client registered by one `login --flow mcp` is used again by the next at the same
+/// authorization server (registrations are keyed by issuer), instead of registering anew.
+#[test]
+fn a_second_mcp_login_reuses_the_registration_of_the_same_issuer() {
+    let sim = Sim::start_with(SimConfig {
+        dcr: true,
+        auto_approve: true,
+        ..SimConfig::default()
+    });
+    let case = Case::sim(&sim);
+    let login = || {
+        case.run(&["--json", "login", "--flow", "mcp", "--headless"])
+            .result()
+    };
+    assert_eq!(login()["signed_in"], "oauth2");
+    let first = case.stored_json("auth_context").unwrap();
+    assert_eq!(first["identity_source"], "dynamic_registration", "{first}");
+    assert_eq!(sim.count("register"), 1);
+    assert_eq!(login()["signed_in"], "oauth2");
+    let second = case.stored_json("auth_context").unwrap();
+    assert_eq!(second["client_id"], first["client_id"]);
+    assert_eq!(sim.count("register"), 1, "no second registration");
+    assert_eq!(sim.count("token:authorization_code"), 2);
+}
+
+/// `login --flow client-credentials`: the OAuth client credentials grant (MCP extension) with
+/// the secret read from a named environment variable, basic and post; the stored context
+/// serves later commands; bad input is a typed usage error before any request.
+#[test]
+fn client_credentials_login_with_basic_and_post_then_tools() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    let secret_env = [("SVC_SECRET", DEMO_CLIENT_HASH)];
+    for (n, method) in [(1, "basic"), (2, "post")] {
+        let login = case.run_with(
+            &[
+                "--json",
+                "login",
+                "--flow",
+                "client-credentials",
+                "--client-id",
+                DEMO_CLIENT_ID,
+                "--client-secret-env",
+                "SVC_SECRET",
+                "--auth-method",
+                method,
+            ],
+            None,
+            &secret_env,
+        );
+        let r = login.result();
+        assert_eq!(r["signed_in"], "client_credentials", "{r}");
+        assert_eq!(r["auth_method"], format!("client_secret_{method}"), "{r}");
+        assert!(!login.all().contains(DEMO_CLIENT_HASH));
+        assert_eq!(sim.count("token:client_credentials"), n);
+        let ctx = case.stored_json("auth_context").unwrap();
+        assert_eq!(ctx["identity_source"], "client_credentials", "{ctx}");
+        let tools = case.run(&["--json", "tools"]);
+        assert!(!tools.result()["tools"].as_array().unwrap().is_empty());
+    }
+    // A wrong secret: the token endpoint's typed error, secret not echoed.
+    let wrong = case.run_with(
+        &[
+            "--json",
+            "login",
+            "--flow",
+            "client-credentials",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--client-secret-env",
+            "SVC_SECRET",
+        ],
+        None,
+        &[("SVC_SECRET", "WRONG-SECRET-MARKER")],
+    );
+    case.secret("WRONG-SECRET-MARKER");
+    wrong.error(3, "token_endpoint_error");
+    assert!(!wrong.all().contains("WRONG-SECRET-MARKER"));
+    let before = sim.count("token:client_credentials");
+    // Missing variable, no credentials, both, a key file that is no key: usage errors.
+    for (args, env) in [
+        (vec!["--client-secret-env", "SVC_UNSET"], vec![]),
+        (vec![], vec![]),
+        (
+            vec![
+                "--client-secret-env",
+                "SVC_SECRET",
+                "--private-key",
+                "/nonexistent",
+            ],
+            secret_env.to_vec(),
+        ),
+        (
+            vec![
+                "--client-secret-env",
+                "SVC_SECRET",
+                "--auth-method",
+                "private_key_jwt",
+            ],
+            secret_env.to_vec(),
+        ),
+    ] {
+        let mut all = vec![
+            "--json",
+            "login",
+            "--flow",
+            "client-credentials",
+            "--client-id",
+            DEMO_CLIENT_ID,
+        ];
+        all.extend(args);
+        case.run_with(&all, None, &env).error(2, "usage");
+    }
+    let key = case.dir.path().join("not-a-key.pem");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    case.run(&[
+        "--json",
+        "login",
+        "--flow",
+        "client-credentials",
+        "--client-id",
+        DEMO_CLIENT_ID,
+        "--private-key",
+        key.to_str().unwrap(),
+    ])
+    .error(2, "invalid_input");
+    assert_eq!(sim.count("token:client_credentials"), before);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Wrong host, closed port, revoked token, role without tools
 // ---------------------------------------------------------------------------------------------

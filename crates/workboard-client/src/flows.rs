@@ -2,6 +2,7 @@
 //! that sign in without a [`crate::Client`] (the CLI stores what they return itself). The
 //! [`crate::Client`] methods use the same functions, so each rule is written once.
 
+use workboard_core::oauth::client_credentials::ClientCredentialsConfig;
 use workboard_core::oauth::flow::{AuthContext, McpAuthConfig, McpAuthEvent, McpAuthFlow};
 use workboard_core::oauth::v1::{self, RevokeOutcome, V1Config, V1Outcome, V1SignIn};
 use workboard_core::{
@@ -104,6 +105,36 @@ pub async fn sign_in_mcp<T: Transport, C: Clock>(
         (Some(c), Some(ctx)) => Ok(Some((c, ctx))),
         _ => Err(Error::Protocol {
             reason: "the authorization did not produce credentials".into(),
+        }),
+    }
+}
+
+/// OAuth client credentials for a service (MCP extension
+/// `io.modelcontextprotocol/oauth-client-credentials`): discovery, then the grant with a
+/// client secret or a signed assertion — no user, no browser. Returns the credentials and
+/// the context that renews them (persist both; the context holds the secret or key).
+/// `Ok(None)` when the server needs no authorization.
+pub async fn sign_in_client_credentials<T: Transport, C: Clock>(
+    transport: &T,
+    clock: &C,
+    entropy: &mut dyn Entropy,
+    config: ClientCredentialsConfig,
+) -> Result<Option<(Credentials, AuthContext)>, Error> {
+    let mut flow = McpAuthFlow::client_credentials(config, entropy, clock.now_ms())?;
+    drive(&mut flow, transport, clock).await;
+    let mut credentials = None;
+    while let Some(event) = flow.poll_event() {
+        match event {
+            McpAuthEvent::NotRequired => return Ok(None),
+            McpAuthEvent::CredentialsChanged(c) => credentials = Some(c),
+            McpAuthEvent::Failed(e) => return Err(e),
+            _ => {}
+        }
+    }
+    match (credentials, flow.context().cloned()) {
+        (Some(c), Some(ctx)) => Ok(Some((c, ctx))),
+        _ => Err(Error::Protocol {
+            reason: "the client credentials grant did not produce credentials".into(),
         }),
     }
 }

@@ -40,6 +40,9 @@ pub struct McpSignInOptions {
     pub client_secret: Option<SecretString>,
     /// The token endpoint the secret belongs to, when it is not WorkBoard's.
     pub client_secret_for: Option<String>,
+    /// The secret was given for this server: it may also go to a token endpoint on the MCP
+    /// server's own host ([`workboard_core::oauth::registration::ClientConfig::client_secret_for_server_host`]).
+    pub client_secret_for_server_host: bool,
     /// This app's client ID metadata document URL (CIMD).
     pub client_metadata_url: Option<String>,
     /// The `WWW-Authenticate` of a 401 already received (else the server is probed).
@@ -246,8 +249,12 @@ impl<H: Host> Client<H> {
         cfg.client.client_id = o.client_id;
         cfg.client.client_secret = o.client_secret;
         cfg.client.client_secret_for = o.client_secret_for;
+        cfg.client.client_secret_for_server_host = o.client_secret_for_server_host;
         cfg.client.client_metadata_url = o.client_metadata_url;
         cfg.www_authenticate = o.www_authenticate;
+        // The stored context's registration is used again at its own issuer only (the core
+        // registers anew when discovery finds another authorization server).
+        cfg.previous = self.auth_context();
         let mut policy = IssuerPolicy::default().with_environment(&self.shared.environment);
         if let Some(env) = &o.workboard_environment {
             policy = policy.with_environment(env);
@@ -269,6 +276,44 @@ impl<H: Host> Client<H> {
         let start = sign_in_start(&flow, url)?;
         self.shared.state().mcp_flow = Some(flow);
         Ok(Some(start))
+    }
+
+    /// OAuth client credentials for a service (MCP extension
+    /// `io.modelcontextprotocol/oauth-client-credentials`): discovers this client's server's
+    /// token endpoint and runs the grant ([`crate::flows::sign_in_client_credentials`]); stores
+    /// and uses the credentials and the context that renews them. `config.server_url` is
+    /// replaced by this client's server. Needs `allow_client_secret` (a client secret or a
+    /// private key is server-side material). `Ok(None)` when the server asks for no
+    /// authorization.
+    pub async fn sign_in_client_credentials(
+        &self,
+        mut config: workboard_core::oauth::client_credentials::ClientCredentialsConfig,
+    ) -> Result<Option<Credentials>, Error> {
+        use workboard_core::oauth::client_credentials::ClientAuthentication as A;
+        let material = match &config.authentication {
+            A::ClientSecretBasic(s) | A::ClientSecretPost(s) => s.expose(),
+            A::PrivateKeyJwt(_) => "private key",
+        };
+        self.shared.check_secret(Some(material))?;
+        config.server_url = self.shared.server_url.clone();
+        config.issuer_policy = config
+            .issuer_policy
+            .clone()
+            .with_environment(&self.shared.environment);
+        let signed_in = crate::flows::sign_in_client_credentials(
+            self.shared.host.transport(),
+            self.shared.host.clock(),
+            &mut HostEntropy(&self.shared.host),
+            config,
+        )
+        .await?;
+        match signed_in {
+            None => Ok(None),
+            Some((credentials, context)) => {
+                self.set_credentials(Some(credentials.clone()), Some(context))?;
+                Ok(Some(credentials))
+            }
+        }
     }
 
     /// Adopts an MCP sign-in persisted before a restart ([`McpSignInStart::pending_json`]).

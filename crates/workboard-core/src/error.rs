@@ -98,6 +98,15 @@ pub enum Error {
         /// Issuer received.
         actual: String,
     },
+    /// RFC 9207: the authorization response's `iss` is not the issuer the authorization was
+    /// sent to (or is missing although the server advertises it). The code was not redeemed.
+    #[error("the authorization response {} (expected issuer `{}`); its code was not redeemed", actual.as_deref().map(|a| format!("names issuer `{}`", Clip(a))).unwrap_or_else(|| "carries no iss parameter although the authorization server advertises it".into()), Clip(expected))]
+    IssParameterMismatch {
+        /// The issuer recorded from the authorization server's metadata.
+        expected: String,
+        /// The `iss` received (`None`: absent).
+        actual: Option<String>,
+    },
 
     // ---- token endpoint and responses ----
     /// The token endpoint returned an OAuth error (or `success:false`).
@@ -446,6 +455,7 @@ impl Error {
             | Error::CodeMissing
             | Error::AuthorizationDenied { .. }
             | Error::RedirectUriMismatch { .. }
+            | Error::IssParameterMismatch { .. }
             | Error::RedirectTimeout { .. }
             | Error::TokenEndpoint { .. }
             | Error::NoClientIdentity { .. }
@@ -553,6 +563,7 @@ pub const ERROR_CODES: &[&str] = &[
     "authorization_denied",
     "redirect_uri_mismatch",
     "issuer_mismatch",
+    "iss_mismatch",
     "token_endpoint_error",
     "invalid_response",
     "response_too_large",
@@ -606,6 +617,7 @@ impl Error {
             Error::AuthorizationDenied { .. } => "authorization_denied",
             Error::RedirectUriMismatch { .. } => "redirect_uri_mismatch",
             Error::IssuerMismatch { .. } => "issuer_mismatch",
+            Error::IssParameterMismatch { .. } => "iss_mismatch",
             Error::TokenEndpoint { .. } => "token_endpoint_error",
             Error::InvalidResponse { .. } => "invalid_response",
             Error::ResponseTooLarge { .. } => "response_too_large",
@@ -688,6 +700,8 @@ impl Error {
             }
             Error::InsecureUrl { .. } => "Use an https URL (http is allowed only on localhost/127.0.0.1).".into(),
             Error::PkceUnsupported { .. } => "The MCP authorization spec requires PKCE with S256; this authorization server does not advertise it, so signing in there is refused. Ask the server's operator to enable S256.".into(),
+            Error::IssParameterMismatch { actual: None, .. } => "The authorization server promises (authorization_response_iss_parameter_supported) to name itself in every authorization response, but this one did not: it may come from another server (a mix-up attack, RFC 9207), so its code was not used. Start the sign-in again; if it keeps happening, report the server's missing `iss` to its operator.".into(),
+            Error::IssParameterMismatch { .. } => "The authorization response names another authorization server than the one this sign-in was sent to (a possible mix-up attack, RFC 9207), so its code was not used and any error it carried was ignored. Start the sign-in again; if it keeps happening, the server's `iss` differs from the `issuer` of its metadata: report it to the server's operator.".into(),
             Error::IssuerMismatch { .. } => "The authorization server metadata does not belong to the server you contacted; refusing to continue protects your credentials.".into(),
             Error::SecretInBrowser => "Exchange the code on your own server (the client hash must never ship in a web or mobile app), or use a personal token or a public-client PKCE flow. Pass `dangerouslyAllowClientSecretInBrowser` only for local testing.".into(),
             Error::NotSignedIn => "Sign in first (OAuth) or set a personal token.".into(),
@@ -706,6 +720,7 @@ impl Error {
             Error::TokenEndpointUnreachable { .. } => "The access token needs a refresh but the authorization server's token endpoint cannot be reached or is temporarily unavailable (HTTP 5xx/429): check the network connection (proxy, VPN, firewall) and try again later; sign in again if it persists.".into(),
             Error::Timeout { .. } => "The server did not answer in time (a slow tool or a stream that never delivered the result): try again later, or allow more time (ConnectionConfig call_timeout_ms / request_timeout_ms).".into(),
             Error::ToolListTooLarge { .. } => "The server lists more tools than this client accepts; if that many are expected, raise ConnectionConfig max_tools / max_tool_list_bytes, otherwise check the server.".into(),
+            Error::NoClientIdentity { reason } if reason.contains("bound to their issuer") => "The server's protected resource metadata now names another authorization server than the one your client ID was registered at. Register a client there (or drop --client-id / client_id so the SDK registers one or uses a client ID metadata document), then sign in again.".into(),
             Error::NoClientIdentity { .. } => "This server has no dynamic registration: create an app in WorkBoard → Settings → Custom Integrations → App and pass its client_id (and, on a server, its client hash).".into(),
             Error::Storage { .. } => "Check the credential store (file permissions, disk space, Keychain/Keystore access, the app's CredentialStore implementation). Credentials that could not be saved are still used in memory; save them yourself if the store stays unavailable.".into(),
             Error::ClientStopped => "This client was closed: create a new client to continue.".into(),
@@ -784,6 +799,10 @@ impl Error {
             | Error::ResourceMismatch { expected, actual } => {
                 f(expected);
                 f(actual);
+            }
+            Error::IssParameterMismatch { expected, actual } => {
+                f(expected);
+                actual.iter_mut().for_each(&mut *f);
             }
             Error::ResponseTooLarge { what, .. } => f(what),
             Error::UnsupportedTokenType(t) | Error::UnsupportedProtocolVersion(t) => f(t),
@@ -991,6 +1010,10 @@ mod tests {
             Error::IssuerMismatch {
                 expected: x(),
                 actual: x(),
+            },
+            Error::IssParameterMismatch {
+                expected: x(),
+                actual: Some(x()),
             },
             Error::TokenEndpoint {
                 status: 400,

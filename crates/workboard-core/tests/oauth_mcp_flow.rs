@@ -717,6 +717,162 @@ fn dynamic_registration() {
     assert!(s.log.last().unwrap().header("authorization").is_none());
 }
 
+/// MCP 2026-07-28, authorization server binding: a dynamically registered client is used
+/// again at the issuer that registered it, and never at another one.
+#[test]
+fn registrations_are_keyed_by_issuer() {
+    const AS2: &str = "https://auth2.example.com";
+    let server_at = |asu: &str, client: &str, secret: &str| {
+        let mut s = Server::default();
+        let mut meta = as_meta(json!({"registration_endpoint": format!("{asu}/register")}));
+        meta["issuer"] = json!(asu);
+        meta["authorization_endpoint"] = json!(format!("{asu}/authorize"));
+        meta["token_endpoint"] = json!(format!("{asu}/token"));
+        meta["revocation_endpoint"] = json!(format!("{asu}/revoke"));
+        s.on(
+            "https://mcp.example.com/.well-known/oauth-protected-resource/v1/mcp",
+            HttpResponse::json(200, &json!({"resource": MCP, "authorization_servers": [asu]})),
+        )
+        .on(
+            &format!("{asu}/.well-known/oauth-authorization-server"),
+            HttpResponse::json(200, &meta),
+        )
+        .on(&format!("{asu}/register"), HttpResponse::json(201, &json!({"client_id": client, "client_secret": secret, "token_endpoint_auth_method": "client_secret_post"})))
+        .on(&format!("{asu}/token"), token_json());
+        s
+    };
+    let mut cfg = generic_config(Some("Bearer"));
+    cfg.client.client_id = None;
+    // First sign-in: registers at AS.
+    let mut s1 = server_at(AS, "as1-client", "AS1-SECRET-MARKER");
+    let (mut flow, events) = start(cfg.clone(), &mut s1);
+    complete(&mut flow, &mut s1, &events);
+    let ctx1 = flow.context().unwrap().clone();
+    assert_eq!(ctx1.client_id, "as1-client");
+    assert_eq!(ctx1.registration_key(), AS);
+    // Again at the same issuer: the stored registration is used, no new one.
+    let mut again = server_at(AS, "as1-client-NEW", "unused");
+    let mut with_prev = cfg.clone();
+    with_prev.previous = Some(ctx1.clone());
+    let (mut flow, events) = start(with_prev.clone(), &mut again);
+    assert!(again.log.iter().all(|r| !r.url.ends_with("/register")));
+    assert_eq!(
+        q(&authorize_url(&events), "client_id").as_deref(),
+        Some("as1-client")
+    );
+    complete(&mut flow, &mut again, &events);
+    let f = form(&again.last_body());
+    assert_eq!(f["client_secret"], "AS1-SECRET-MARKER");
+    // The resource metadata now names AS2: register there; AS1's client never goes there.
+    let mut s2 = server_at(AS2, "as2-client", "AS2-SECRET");
+    let (mut flow, events) = start(with_prev.clone(), &mut s2);
+    assert!(s2.log.iter().any(|r| r.url == format!("{AS2}/register")));
+    assert_eq!(
+        q(&authorize_url(&events), "client_id").as_deref(),
+        Some("as2-client")
+    );
+    complete(&mut flow, &mut s2, &events);
+    assert_eq!(flow.context().unwrap().registration_key(), AS2);
+    for r in &s2.log {
+        let all = format!(
+            "{} {:?} {}",
+            r.url,
+            r.headers,
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(!all.contains("as1-client"), "{all}");
+        assert!(!all.contains("AS1-SECRET-MARKER"), "{all}");
+    }
+    // Another redirect URI: the old registration does not cover it, register anew.
+    let mut other_uri = with_prev.clone();
+    other_uri.client.redirect_uri = "http://127.0.0.1:9999/callback".into();
+    let mut s3 = server_at(AS, "as1-client-2", "x");
+    let (_, events) = start(other_uri, &mut s3);
+    assert_eq!(
+        q(&authorize_url(&events), "client_id").as_deref(),
+        Some("as1-client-2")
+    );
+    // A context of another MCP server is ignored.
+    let mut foreign = ctx1.clone();
+    foreign.server_url = "https://other.example.com/mcp".into();
+    let mut cfg_foreign = cfg.clone();
+    cfg_foreign.previous = Some(foreign);
+    let mut s4 = server_at(AS, "fresh-client", "x");
+    let (_, events) = start(cfg_foreign, &mut s4);
+    assert_eq!(
+        q(&authorize_url(&events), "client_id").as_deref(),
+        Some("fresh-client")
+    );
+    // A pre-registered client recorded at AS is not tried at AS2: a clear error instead.
+    let mut pre = ctx1;
+    pre.identity_source = IdentitySource::PreRegistered;
+    pre.client_id = "pub-client".into();
+    let mut cfg_pre = generic_config(Some("Bearer"));
+    cfg_pre.previous = Some(pre);
+    let mut s5 = server_at(AS2, "unused", "unused");
+    let (_, events) = start(cfg_pre.clone(), &mut s5);
+    let e = failure(&events);
+    assert_eq!(e.code(), "no_client_identity");
+    assert!(e.to_string().contains(AS2), "{e}");
+    assert!(e.hint().unwrap().contains("another authorization server"));
+    assert!(s5
+        .log
+        .iter()
+        .all(|r| !r.url.starts_with(AS2) || r.url.contains("/.well-known/")));
+    // ... while at its own issuer it is used as before.
+    let (_, events) = start(cfg_pre, &mut server_at(AS, "unused", "unused"));
+    assert_eq!(
+        q(&authorize_url(&events), "client_id").as_deref(),
+        Some("pub-client")
+    );
+}
+
+/// A pre-registered secret goes to a token endpoint on the MCP server's own host only when
+/// the app gave it for this server (`client_secret_for_server_host`); never to another host.
+#[test]
+fn a_secret_given_for_the_server_may_go_to_its_host() {
+    let server_with_as = |asu: &str| {
+        let mut s = Server::default();
+        let mut meta = as_meta(json!({}));
+        meta["issuer"] = json!(asu);
+        meta["authorization_endpoint"] = json!(format!("{asu}/authorize"));
+        meta["token_endpoint"] = json!(format!("{asu}/token"));
+        let u = Url::parse(asu).unwrap();
+        s.on(
+            "https://mcp.example.com/.well-known/oauth-protected-resource/v1/mcp",
+            HttpResponse::json(
+                200,
+                &json!({"resource": MCP, "authorization_servers": [asu]}),
+            ),
+        )
+        .on(
+            &format!(
+                "{}/.well-known/oauth-authorization-server{}",
+                u.origin().ascii_serialization(),
+                u.path().trim_end_matches('/')
+            ),
+            HttpResponse::json(200, &meta),
+        );
+        s
+    };
+    let cfg = |for_host: bool| {
+        let mut c = generic_config(Some("Bearer"));
+        c.client.client_secret = Some(SecretString::new("PRE-SECRET-MARKER"));
+        c.client.client_secret_for_server_host = for_host;
+        c
+    };
+    let same_host = "https://mcp.example.com:8443/oauth";
+    // Not given for this server: refused before anything carries it.
+    let (_, events) = start(cfg(false), &mut server_with_as(same_host));
+    assert_eq!(failure(&events).code(), "client_secret_not_for_server");
+    // Given for it: the server's own host is fine (another port included).
+    let (_, events) = start(cfg(true), &mut server_with_as(same_host));
+    authorize_url(&events);
+    // ... but never another host.
+    let (_, events) = start(cfg(true), &mut server_with_as("https://auth.other.example"));
+    assert_eq!(failure(&events).code(), "client_secret_not_for_server");
+}
+
 #[test]
 fn registration_refused_and_no_identity() {
     let mut s = generic_server(
@@ -920,7 +1076,7 @@ fn rfc9207_iss() {
             T0,
         )
         .unwrap_err();
-    assert_eq!(e.code(), "issuer_mismatch");
+    assert_eq!(e.code(), "iss_mismatch");
     assert!(s.log.iter().all(|r| !r.url.ends_with("/token")));
     // Missing iss when promised: refused.
     let mut s = generic_server(prm(None), meta);
@@ -930,8 +1086,26 @@ fn rfc9207_iss() {
         flow.handle_redirect(&redirect_for(&url, "C"), T0)
             .unwrap_err()
             .code(),
-        "issuer_mismatch"
+        "iss_mismatch"
     );
+    assert!(flow.poll_request().is_none(), "no code exchange");
+    // Not advertised: absent iss proceeds; a present one must still match, exactly.
+    let plain = as_meta(json!({}));
+    let mut s = generic_server(prm(None), plain.clone());
+    let (mut flow, events) = start(generic_config(Some("Bearer")), &mut s);
+    flow.handle_redirect(&redirect_for(&authorize_url(&events), "C"), T0)
+        .unwrap();
+    for wrong in ["https%3A%2F%2Fevil.example", &format!("{iss}%2F")] {
+        let mut s = generic_server(prm(None), plain.clone());
+        let (mut flow, events) = start(generic_config(Some("Bearer")), &mut s);
+        let url = authorize_url(&events);
+        let e = flow
+            .handle_redirect(&format!("{}&iss={wrong}", redirect_for(&url, "C")), T0)
+            .unwrap_err();
+        assert_eq!(e.code(), "iss_mismatch", "{wrong}");
+        assert!(flow.poll_request().is_none(), "no code exchange");
+        assert!(flow.is_finished());
+    }
     // WorkBoard: iss equal to the declared (quirky) issuer is accepted.
     let mut server = wb_server(WB);
     let mut flow = McpAuthFlow::new(wb_config(WB), &mut entropy(), T0).unwrap();

@@ -1130,9 +1130,9 @@ fn rfc9207_issuer_check_and_oauth2_fields() {
         .unwrap_err();
     assert_eq!(
         e,
-        Error::IssuerMismatch {
+        Error::IssParameterMismatch {
             expected: "https://as.example".into(),
-            actual: "https://evil.example".into()
+            actual: Some("https://evil.example".into())
         }
     );
     assert!(p.is_completed(), "a mix-up attempt ends the authorization");
@@ -1142,7 +1142,7 @@ fn rfc9207_issuer_check_and_oauth2_fields() {
         p.handle_redirect(&format!("code=C&state={s}"), T0)
             .unwrap_err()
             .code(),
-        "issuer_mismatch"
+        "iss_mismatch"
     );
     // Error responses carry iss too, and OAuth 2 uses error_description.
     let mut p = fresh();
@@ -1173,6 +1173,50 @@ fn rfc9207_issuer_check_and_oauth2_fields() {
     let mut p = PendingAuthorization::new(no_iss, &mut entropy(), T0).unwrap();
     let s = p.state.expose().to_string();
     assert!(p.handle_redirect(&format!("code=C&state={s}"), T0).is_ok());
+    // Not advertised (iss optional): absent proceeds, present is still compared exactly.
+    let mut optional = params.clone();
+    optional.iss_optional = true;
+    let mut p = PendingAuthorization::new(optional.clone(), &mut entropy(), T0).unwrap();
+    let s = p.state.expose().to_string();
+    assert!(p.handle_redirect(&format!("code=C&state={s}"), T0).is_ok());
+    for wrong in [
+        "https%3A%2F%2Fevil.example",
+        // No normalization (RFC 3986 §6.2.2-6.2.3 forbidden): trailing slash, case, port.
+        "https%3A%2F%2Fas.example%2F",
+        "https%3A%2F%2FAS.example",
+        "https%3A%2F%2Fas.example%3A443",
+    ] {
+        let mut p = PendingAuthorization::new(optional.clone(), &mut entropy(), T0).unwrap();
+        let s = p.state.expose().to_string();
+        let e = p
+            .handle_redirect(&format!("code=C&state={s}&iss={wrong}"), T0)
+            .unwrap_err();
+        assert_eq!(e.code(), "iss_mismatch", "{wrong}");
+        assert!(e.hint().is_some());
+    }
+    // A mismatched error response is not acted on: the error and its description are not
+    // shown (MCP 2026-07-28), the mismatch is.
+    let mut p = PendingAuthorization::new(optional, &mut entropy(), T0).unwrap();
+    let s = p.state.expose().to_string();
+    let e = p
+        .handle_redirect(
+            &format!("error=access_denied&error_description=PHISHING+TEXT&state={s}&iss=https://evil.example"),
+            T0,
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "iss_mismatch");
+    assert!(!e.to_string().contains("PHISHING"), "{e}");
+    // JSON saved before `iss_optional` existed keeps requiring iss.
+    let legacy = fresh().to_json();
+    assert!(!legacy.contains("iss_optional"));
+    let mut p = PendingAuthorization::from_json(&legacy).unwrap();
+    let s = p.state.expose().to_string();
+    assert_eq!(
+        p.handle_redirect(&format!("code=C&state={s}"), T0)
+            .unwrap_err()
+            .code(),
+        "iss_mismatch"
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@
 //! requested.
 
 use workboard_client::flows;
+use workboard_core::oauth::client_credentials::ClientCredentialsConfig;
 use workboard_core::oauth::flow::{AuthContext, McpAuthConfig};
 use workboard_core::oauth::v1::{RevokeOutcome, V1Config};
 use workboard_core::{Credentials, Environment, Error, RequestId, SecretString};
@@ -82,6 +83,21 @@ pub async fn sign_in_mcp(
     };
     let signed_in =
         flows::sign_in_mcp(transport, &SystemClock, &mut OsEntropy, config, approval).await?;
+    Ok(signed_in.map(|(credentials, context)| McpSignIn {
+        credentials,
+        context,
+    }))
+}
+
+/// OAuth client credentials for a service ([`workboard_client::flows::sign_in_client_credentials`]):
+/// discovery and the grant (client secret or `private_key_jwt`), no browser. Returns
+/// `Ok(None)` when the server needs no authorization.
+pub async fn sign_in_client_credentials(
+    transport: &ReqwestTransport,
+    config: ClientCredentialsConfig,
+) -> Result<Option<McpSignIn>, Error> {
+    let signed_in =
+        flows::sign_in_client_credentials(transport, &SystemClock, &mut OsEntropy, config).await?;
     Ok(signed_in.map(|(credentials, context)| McpSignIn {
         credentials,
         context,

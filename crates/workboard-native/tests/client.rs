@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use workboard_core::oauth::client_credentials::{ClientAuthentication, ClientCredentialsConfig};
 use workboard_core::oauth::flow::McpAuthConfig;
+use workboard_core::oauth::registration::IdentitySource;
 use workboard_core::oauth::v1::{RevokeOutcome, V1Config};
 use workboard_core::{Credentials, Environment, SecretString};
 use workboard_native::store::keys;
@@ -253,6 +255,44 @@ async fn v1_sign_in_through_the_loopback_listener() {
     .unwrap();
     assert!(matches!(creds, Credentials::OAuth(_)));
     sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_sign_in_on_the_client_stores_and_uses_the_tokens() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let store: Arc<MemoryStore> = Arc::new(MemoryStore::new());
+    let secret = || ClientAuthentication::ClientSecretPost(SecretString::new(DEMO_CLIENT_HASH));
+    // Client secrets are server-side material: refused unless the app allows them.
+    let browser_like = Client::builder().environment(env(&sim)).build().unwrap();
+    let e = browser_like
+        .sign_in_client_credentials(ClientCredentialsConfig::new("", DEMO_CLIENT_ID, secret()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "secret_in_browser");
+    assert_eq!(sim.counters().get("token:client_credentials"), 0);
+
+    let client = Client::builder()
+        .environment(env(&sim))
+        .allow_client_secret(true)
+        .store(store.clone())
+        .build()
+        .unwrap();
+    let creds = client
+        .sign_in_client_credentials(ClientCredentialsConfig::new("", DEMO_CLIENT_ID, secret()))
+        .await
+        .unwrap()
+        .expect("the simulator asks for authorization");
+    assert!(!creds.can_refresh(), "no refresh token in this grant");
+    assert_eq!(sim.counters().get("token:client_credentials"), 1);
+    assert!(!client.list_tools().await.unwrap().is_empty());
+    let ctx = client.auth_context().unwrap();
+    assert_eq!(ctx.identity_source, IdentitySource::ClientCredentials);
+    assert!(ctx.can_renew(&creds), "renewed by running the grant again");
+    assert_eq!(
+        store.load(keys::CREDENTIALS).unwrap().unwrap(),
+        creds.to_json()
+    );
+    assert!(store.load(keys::AUTH_CONTEXT).unwrap().is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

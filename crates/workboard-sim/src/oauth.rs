@@ -577,9 +577,13 @@ pub(crate) async fn token(State(sh): State<Arc<Shared>>, headers: HeaderMap, bod
             sh.count("token:refresh_token");
             refresh_grant(&sh, &headers, &form)
         }
+        Some("client_credentials") => {
+            sh.count("token:client_credentials");
+            client_credentials_grant(&sh, &headers, &form)
+        }
         Some(_) => oauth_error(
             "unsupported_grant_type",
-            "grant_type must be authorization_code or refresh_token",
+            "grant_type must be authorization_code, refresh_token or client_credentials",
         ),
     }
 }
@@ -738,6 +742,58 @@ fn code_grant(sh: &Shared, headers: &HeaderMap, form: &HashMap<String, String>) 
         record.user_id,
         record.scopes,
         grant,
+    )
+}
+
+/// RFC 6749 §4.4 for a confidential client (client_secret_basic or _post with its client
+/// hash): a token acting as the simulator's login user, no refresh token (not advertised in
+/// the metadata, as WorkBoard does not offer it).
+fn client_credentials_grant(
+    sh: &Shared,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Resp {
+    let now = sh.now_ms();
+    let mut store = sh.store();
+    let client_id = match authenticate_client(&store, headers, form) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    if store
+        .clients
+        .get(&client_id)
+        .is_none_or(|c| c.config.client_hash.is_none())
+    {
+        return oauth_error(
+            "unauthorized_client",
+            "the client credentials grant is for confidential clients",
+        );
+    }
+    if form.get("resource").is_some_and(|r| *r != sh.mcp_url()) {
+        return oauth_error("invalid_target", "resource must be the MCP server URL");
+    }
+    let scopes = match parse_scopes(form.get("scope").map(String::as_str)) {
+        Ok(s) => s,
+        Err(e) => return oauth_error("invalid_scope", &e),
+    };
+    let user_id = store.data.user_id_for(&sh.login_user);
+    let grant = store.new_grant();
+    let access = new_access_token(
+        &mut store,
+        TokenKind::OAuth2,
+        user_id,
+        scopes.clone(),
+        now + OAUTH2_TOKEN_TTL_SECS * 1000,
+        grant,
+    );
+    json_response(
+        StatusCode::OK,
+        json!({
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": OAUTH2_TOKEN_TTL_SECS,
+            "scope": scopes.join(" "),
+        }),
     )
 }
 
@@ -975,6 +1031,21 @@ pub(crate) async fn auth_server_metadata(State(sh): State<Arc<Shared>>) -> Resp 
         obj.insert(
             "registration_endpoint".to_string(),
             json!(format!("{base}/wb/oauth/register")),
+        );
+    }
+    // Client ID metadata documents: a configured client whose id is an https URL stands for
+    // a document the simulator already knows (its redirect URIs are the document's, as the
+    // conformance suite's server does; nothing is fetched). Such a client makes the
+    // simulator advertise CIMD.
+    let cimd = sh
+        .store()
+        .clients
+        .keys()
+        .any(|id| id.starts_with("https://"));
+    if let (true, Some(obj)) = (cimd, meta.as_object_mut()) {
+        obj.insert(
+            "client_id_metadata_document_supported".to_string(),
+            json!(true),
         );
     }
     json_response(StatusCode::OK, meta)

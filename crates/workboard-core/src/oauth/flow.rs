@@ -1,4 +1,5 @@
-//! OAuth 2.1 for MCP (authorization spec 2025-11-25), client side, sans-IO.
+//! OAuth 2.1 for MCP (authorization spec 2025-11-25, with the 2026-07-28 rules below), client
+//! side, sans-IO.
 //!
 //! [`McpAuthFlow`] runs discovery and the interactive authorization; [`AuthContext`] holds
 //! what discovery found (endpoints, client identity, resource) and is what the connection
@@ -15,6 +16,16 @@
 //!   was chosen. Step-up requests the union of the previous scopes and the new ones.
 //! - Discovery moves to the next candidate URL on 404/410 only; any other status, a
 //!   transport error or an invalid document ends the flow with a typed error.
+//! - RFC 9207: the validated metadata's `issuer` is recorded with the PKCE verifier; an `iss`
+//!   in the authorization response must equal it exactly, and is required where the metadata
+//!   advertises `authorization_response_iss_parameter_supported` ([`Error::IssParameterMismatch`],
+//!   checked before an `error` in the response is read).
+//! - Dynamic registration sends `application_type` (`native` for loopback and private-scheme
+//!   redirect URIs, else `web`). Registrations are bound to their issuer
+//!   ([`McpAuthConfig::previous`]): a stored one is used again only where it was made.
+//! - [`McpAuthFlow::client_credentials`] runs the client credentials grant of the MCP auth
+//!   extension instead of an interactive authorization (see
+//!   [`crate::oauth::client_credentials`]).
 //! - With no resource metadata at all, the 2025-03-26 rules apply: metadata at the server
 //!   origin, else `/authorize`, `/token`, `/register` there (no PKCE check is possible then).
 //!
@@ -52,6 +63,7 @@ use crate::credentials::{Credentials, Dialect, TokenSet};
 use crate::driver::SansIo;
 use crate::error::Error;
 use crate::http::{redact_url, HttpRequest, HttpResponse, Method, RequestId, TransportError};
+use crate::oauth::client_credentials_impl::ClientAuthentication;
 use crate::oauth::discovery::{
     as_metadata_candidates, legacy_authorization_base, legacy_endpoints, prm_candidates,
     MetadataKind,
@@ -65,7 +77,7 @@ use crate::oauth::pending::{
 };
 use crate::oauth::pkce::Pkce;
 use crate::oauth::registration::{
-    apply_client_auth, choose_auth_method, parse_registration_response, plan_identity,
+    apply_client_auth, choose_auth_method, parse_registration_response_for, plan_identity,
     registration_request, ClientConfig, ClientIdentity, IdentityPlan, IdentitySource,
     TokenEndpointAuth,
 };
@@ -291,6 +303,82 @@ impl AuthContext {
         Ok(set)
     }
 
+    /// Whether `credentials` can be renewed without the user: a refresh token, or a
+    /// client credentials context (the grant runs again).
+    pub fn can_renew(&self, credentials: &Credentials) -> bool {
+        match credentials {
+            Credentials::OAuth(set) => {
+                set.refresh_token.is_some()
+                    || self.identity_source == IdentitySource::ClientCredentials
+            }
+            _ => false,
+        }
+    }
+
+    /// The request that renews `set`: the refresh grant when it has a refresh token, else,
+    /// for a client credentials context, the client credentials grant again (a
+    /// `private_key_jwt` assertion gets a `jti` derived from the previous access token and
+    /// `now_ms`). `None` when neither applies (sign in again). Its answer goes to
+    /// [`AuthContext::handle_refresh_response`].
+    pub fn refresh_request_for(
+        &self,
+        id: RequestId,
+        set: &TokenSet,
+        now_ms: u64,
+    ) -> Option<HttpRequest> {
+        if let Some(rt) = &set.refresh_token {
+            return Some(self.refresh_request(id, rt));
+        }
+        if self.identity_source != IdentitySource::ClientCredentials {
+            return None;
+        }
+        let jti = crate::oauth::client_credentials_impl::derived_jti(
+            &set.access_token,
+            now_ms,
+            &self.client_id,
+        );
+        self.client_credentials_request(id, now_ms, &jti).ok()
+    }
+
+    /// The client credentials token request of a client credentials context:
+    /// `grant_type=client_credentials`, `scope`, `resource`, and the client authentication
+    /// (a `private_key_jwt` assertion for the issuer, valid from `now_ms`, with `jti`).
+    pub fn client_credentials_request(
+        &self,
+        id: RequestId,
+        now_ms: u64,
+        jti: &str,
+    ) -> Result<HttpRequest, Error> {
+        if self.identity_source != IdentitySource::ClientCredentials {
+            return Err(Error::WrongState {
+                action: "run the client credentials grant".into(),
+                state: "the context is not a client credentials one".into(),
+            });
+        }
+        crate::oauth::client_credentials_impl::grant_request(
+            id,
+            &crate::oauth::client_credentials_impl::GrantRequest {
+                token_endpoint: &self.token_endpoint,
+                client_id: &self.client_id,
+                method: self.token_endpoint_auth,
+                credential: self.client_secret.as_ref(),
+                scope: self.scopes.as_deref(),
+                resource: &self.resource,
+                audience: self.issuer.as_deref().unwrap_or(&self.token_endpoint),
+                now_ms,
+                jti,
+            },
+        )
+    }
+
+    /// The key its client registration is bound to: the issuer (for a 2025-03-26 server
+    /// without metadata, the token endpoint).
+    pub fn registration_key(&self) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| self.token_endpoint.clone())
+    }
+
     /// The authorization URL: `response_type=code`, `client_id`, `redirect_uri`, `state`,
     /// PKCE S256 challenge, `resource`, and `scope` when one was chosen. Query parameters
     /// already on the endpoint are kept.
@@ -359,6 +447,15 @@ pub struct McpAuthConfig {
     pub www_authenticate: Option<String>,
     /// Which hosts may use named issuer allowances (default: WorkBoard US and EU).
     pub issuer_policy: IssuerPolicy,
+    /// The context an earlier sign-in to this server stored (ignored when it is another
+    /// server's). Client registrations are bound to the authorization server that issued
+    /// them, keyed by its `issuer` (MCP 2026-07-28, authorization server binding): its
+    /// dynamically registered client is used again only when discovery finds the same
+    /// issuer (and redirect URI); at another one the flow registers anew, so the old
+    /// client's id and secret never reach the new server. A pre-registered `client_id` it
+    /// recorded at another issuer fails with [`Error::NoClientIdentity`] rather than being
+    /// tried there. A client ID metadata document URL is portable and needs neither.
+    pub previous: Option<AuthContext>,
 }
 
 impl McpAuthConfig {
@@ -374,6 +471,7 @@ impl McpAuthConfig {
             },
             www_authenticate: None,
             issuer_policy: IssuerPolicy::default(),
+            previous: None,
         }
     }
 
@@ -396,6 +494,57 @@ impl McpAuthConfig {
         c.issuer_policy = IssuerPolicy::default().with_environment(env);
         c
     }
+}
+
+/// What a service supplies for the client credentials grant
+/// ([`McpAuthFlow::client_credentials`]; see [`crate::oauth::client_credentials`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCredentialsConfig {
+    /// The MCP server URL (https, or http on loopback).
+    pub server_url: String,
+    /// The client id the authorization server issued to the service.
+    pub client_id: String,
+    /// How it authenticates (secret or private key).
+    pub authentication: ClientAuthentication,
+    /// The scope to ask for; `None`: the server's challenge, else the resource metadata's
+    /// `scopes_supported`, else none.
+    pub scope: Option<String>,
+    /// A `WWW-Authenticate` value from a 401 the app already received (else the server is
+    /// probed).
+    pub www_authenticate: Option<String>,
+    /// Which hosts may use named issuer allowances (default: WorkBoard US and EU).
+    pub issuer_policy: IssuerPolicy,
+    /// The token endpoint a client secret belongs to when it is on another host than the MCP
+    /// server (and not WorkBoard's).
+    pub token_endpoint_for: Option<String>,
+}
+
+impl ClientCredentialsConfig {
+    /// A config for `server_url` with this client and authentication.
+    pub fn new(
+        server_url: impl Into<String>,
+        client_id: impl Into<String>,
+        authentication: ClientAuthentication,
+    ) -> ClientCredentialsConfig {
+        ClientCredentialsConfig {
+            server_url: server_url.into(),
+            client_id: client_id.into(),
+            authentication,
+            scope: None,
+            www_authenticate: None,
+            issuer_policy: IssuerPolicy::default(),
+            token_endpoint_for: None,
+        }
+    }
+}
+
+/// The client credentials grant a flow runs instead of an interactive authorization.
+#[derive(Clone, Debug)]
+struct Grant {
+    authentication: ClientAuthentication,
+    scope: Option<String>,
+    /// The assertion's `jti`, drawn from the host's entropy when the flow started.
+    jti: String,
 }
 
 /// Outputs of [`McpAuthFlow`], drained with [`McpAuthFlow::poll_event`].
@@ -495,6 +644,8 @@ pub struct McpAuthFlow {
     first_secrets: Option<Secrets>,
     /// The secrets of the code exchange in flight, scrubbed from the server's error text.
     exchange_secrets: Vec<SecretString>,
+    /// The client credentials grant, when the flow runs one (no user, no redirect).
+    grant: Option<Grant>,
     attempts: u32,
     last_now: u64,
 }
@@ -521,9 +672,70 @@ impl McpAuthFlow {
         let server_url = parse_url(config.server_url.trim(), "MCP server URL")?;
         check_endpoint(&server_url, "MCP server URL")?;
         check_redirect_uri_shape(&config.client.redirect_uri)?;
+        let mut config = config;
+        let same_server = |p: &AuthContext| {
+            crate::credentials::binding_of(&p.server_url).ok()
+                == crate::credentials::binding_of(server_url.as_str()).ok()
+        };
+        if !config.previous.as_ref().is_some_and(same_server) {
+            config.previous = None;
+        }
         let mut flow = McpAuthFlow::empty(config, server_url);
         flow.last_now = now_ms;
         flow.first_secrets = Some(fresh_secrets(entropy));
+        match flow.config.www_authenticate.clone() {
+            Some(h) => {
+                flow.challenge = parse_bearer(&h);
+                flow.start_prm();
+            }
+            None => flow.send_probe(),
+        }
+        Ok(flow)
+    }
+
+    /// The client credentials grant for a service (no user): discovery as in
+    /// [`McpAuthFlow::new`], then `grant_type=client_credentials` at the token endpoint.
+    /// Emits [`McpAuthEvent::ContextChanged`] (persist it: it holds the secret or key, and
+    /// renews the tokens) and [`McpAuthEvent::CredentialsChanged`]; never an authorization
+    /// URL. `entropy` supplies the assertion's `jti`.
+    pub fn client_credentials(
+        config: ClientCredentialsConfig,
+        entropy: &mut dyn Entropy,
+        now_ms: u64,
+    ) -> Result<McpAuthFlow, Error> {
+        let server_url = parse_url(config.server_url.trim(), "MCP server URL")?;
+        check_endpoint(&server_url, "MCP server URL")?;
+        let client_id = config.client_id.trim();
+        if client_id.is_empty() {
+            return Err(Error::InvalidInput {
+                what: "client id".into(),
+                reason: "the client credentials grant needs the client id the authorization server issued".into(),
+            });
+        }
+        if let ClientAuthentication::ClientSecretBasic(s)
+        | ClientAuthentication::ClientSecretPost(s) = &config.authentication
+        {
+            if s.is_empty() {
+                return Err(Error::InvalidInput {
+                    what: "client secret".into(),
+                    reason: "empty".into(),
+                });
+            }
+        }
+        let mut jti = [0u8; 18];
+        entropy.fill_bytes(&mut jti);
+        let mut auth_config = McpAuthConfig::new(config.server_url.clone(), "");
+        auth_config.client.client_id = Some(client_id.to_string());
+        auth_config.client.client_secret_for = config.token_endpoint_for.clone();
+        auth_config.www_authenticate = config.www_authenticate.clone();
+        auth_config.issuer_policy = config.issuer_policy.clone();
+        let mut flow = McpAuthFlow::empty(auth_config, server_url);
+        flow.last_now = now_ms;
+        flow.grant = Some(Grant {
+            authentication: config.authentication,
+            scope: config.scope.filter(|s| !s.trim().is_empty()),
+            jti: base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, jti),
+        });
         match flow.config.www_authenticate.clone() {
             Some(h) => {
                 flow.challenge = parse_bearer(&h);
@@ -644,7 +856,6 @@ impl McpAuthFlow {
         };
         let result = pending.handle_redirect(input, now_ms);
         let consumed = pending.completed;
-        let result = result.and_then(|code| check_unadvertised_iss(&ctx, input).map(|()| code));
         match result {
             Ok(code) => {
                 let verifier = code.pkce_verifier.clone().unwrap_or_default();
@@ -719,6 +930,7 @@ impl McpAuthFlow {
             pending: None,
             first_secrets: None,
             exchange_secrets: Vec::new(),
+            grant: None,
             attempts: 0,
             last_now: 0,
         }
@@ -956,7 +1168,28 @@ impl McpAuthFlow {
         }
     }
 
+    /// The key client registrations are bound to: the issuer of the authorization server
+    /// discovery found (for a 2025-03-26 server without metadata, its token endpoint).
+    fn registration_key(&self) -> String {
+        match &self.server {
+            Some(s) => s.metadata.issuer.clone(),
+            None => legacy_endpoints(&self.server_url)
+                .token_endpoint
+                .to_string(),
+        }
+    }
+
     fn choose_identity(&mut self) {
+        if let Some(grant) = &self.grant {
+            let identity = ClientIdentity {
+                client_id: self.config.client.client_id.clone().unwrap_or_default(),
+                client_secret: Some(grant.authentication.credential()),
+                source: IdentitySource::ClientCredentials,
+                registered_auth_method: Some(grant.authentication.method()),
+            };
+            self.finish_discovery(identity);
+            return;
+        }
         let plan = self.registration_endpoint().and_then(|reg| {
             plan_identity(
                 &self.config.client,
@@ -964,6 +1197,39 @@ impl McpAuthFlow {
                 reg.as_ref(),
             )
         });
+        let key = self.registration_key();
+        let previous = self.config.previous.as_ref();
+        let plan = match (plan, previous) {
+            // A registration this server's issuer made earlier replaces a new one.
+            (Ok(IdentityPlan::Register(_)) | Err(Error::NoClientIdentity { .. }), Some(p))
+                if p.identity_source == IdentitySource::DynamicRegistration
+                    && p.registration_key() == key
+                    && p.redirect_uri == self.config.client.redirect_uri =>
+            {
+                Ok(IdentityPlan::Ready(ClientIdentity {
+                    client_id: p.client_id.clone(),
+                    client_secret: p.client_secret.clone(),
+                    source: IdentitySource::DynamicRegistration,
+                    registered_auth_method: Some(p.token_endpoint_auth),
+                }))
+            }
+            (Ok(IdentityPlan::Ready(id)), Some(p))
+                if id.source == IdentitySource::PreRegistered
+                    && p.identity_source == IdentitySource::PreRegistered
+                    && p.client_id == id.client_id
+                    && p.registration_key() != key =>
+            {
+                Err(Error::NoClientIdentity {
+                    reason: format!(
+                        "the pre-registered client `{}` belongs to the authorization server `{}`, but the server now names `{}` (client registrations are bound to their issuer)",
+                        short(&id.client_id),
+                        short(&p.registration_key()),
+                        short(&key)
+                    ),
+                })
+            }
+            (plan, _) => plan,
+        };
         match plan {
             Ok(IdentityPlan::Ready(identity)) => self.finish_discovery(identity),
             Ok(IdentityPlan::Register(endpoint)) => {
@@ -978,7 +1244,8 @@ impl McpAuthFlow {
     }
 
     fn on_register(&mut self, resp: HttpResponse) {
-        match parse_registration_response(&resp) {
+        let app_type = self.config.client.effective_application_type();
+        match parse_registration_response_for(&resp, Some(app_type)) {
             Ok(identity) => self.finish_discovery(identity),
             Err(e) => self.fail(e),
         }
@@ -988,6 +1255,15 @@ impl McpAuthFlow {
     /// `scopes_supported` joined by spaces, else none; plus `offline_access` when the
     /// authorization server lists it (and some scope was chosen).
     fn selected_scope(&self) -> Option<String> {
+        let as_scopes = self
+            .server
+            .as_ref()
+            .and_then(|s| s.metadata.scopes_supported.as_deref());
+        add_offline_access(self.challenged_scope(), as_scopes)
+    }
+
+    /// The challenge's `scope`, else the resource metadata's `scopes_supported`.
+    fn challenged_scope(&self) -> Option<String> {
         let from_challenge = self
             .challenge
             .as_ref()
@@ -1000,12 +1276,24 @@ impl McpAuthFlow {
                 .filter(|s| !s.is_empty())
                 .map(|s| s.join(" "))
         };
-        let scope = from_challenge.or_else(from_prm);
-        let as_scopes = self
-            .server
-            .as_ref()
-            .and_then(|s| s.metadata.scopes_supported.as_deref());
-        add_offline_access(scope, as_scopes)
+        from_challenge.or_else(from_prm)
+    }
+
+    /// The client credentials token request (discovery done).
+    fn send_grant(&mut self, grant: &Grant) {
+        let Some(ctx) = self.context.clone() else {
+            return;
+        };
+        let id = self.alloc_id();
+        match ctx.client_credentials_request(id, self.last_now, &grant.jti) {
+            Ok(req) => {
+                self.exchange_secrets = crate::untrusted::request_secrets(&req);
+                self.exchange_secrets
+                    .extend(form_value(&req, "client_assertion").map(SecretString::new));
+                self.send(req, Phase::Exchange);
+            }
+            Err(e) => self.fail(e),
+        }
     }
 
     fn finish_discovery(&mut self, identity: ClientIdentity) {
@@ -1014,6 +1302,10 @@ impl McpAuthFlow {
                 let scope = ctx.scopes.clone();
                 self.context = Some(ctx.clone());
                 self.events.push_back(McpAuthEvent::ContextChanged(ctx));
+                if let Some(grant) = self.grant.clone() {
+                    self.send_grant(&grant);
+                    return;
+                }
                 let Some(secrets) = self.first_secrets.take() else {
                     self.fail(Error::WrongState {
                         action: "authorize".into(),
@@ -1092,7 +1384,13 @@ impl McpAuthFlow {
             }
         };
         if identity.source == IdentitySource::PreRegistered && identity.client_secret.is_some() {
-            self.check_secret_endpoint(&token)?;
+            self.check_secret_endpoint(&token, self.config.client.client_secret_for_server_host)?;
+        }
+        if identity.source == IdentitySource::ClientCredentials
+            && auth != TokenEndpointAuth::PrivateKeyJwt
+        {
+            // A client secret for the grant may also go to the MCP server's own host.
+            self.check_secret_endpoint(&token, true)?;
         }
         let mut ctx = AuthContext {
             server_url: self.server_url.to_string(),
@@ -1113,7 +1411,11 @@ impl McpAuthFlow {
             allowance,
             legacy_defaults: legacy,
         };
-        ctx.scopes = self.selected_scope();
+        ctx.scopes = match &self.grant {
+            // No refresh token in this grant: no `offline_access`.
+            Some(g) => g.scope.clone().or_else(|| self.challenged_scope()),
+            None => self.selected_scope(),
+        };
         Ok(ctx)
     }
 
@@ -1121,9 +1423,12 @@ impl McpAuthFlow {
     /// endpoint on a WorkBoard host of the issuer policy, or to the one named for it
     /// ([`ClientConfig::client_secret_for`]): any other fails the flow before a request
     /// carries it (no authorization is started, so no code exchange ever sends it).
-    fn check_secret_endpoint(&self, token_endpoint: &str) -> Result<(), Error> {
+    fn check_secret_endpoint(&self, token_endpoint: &str, same_host: bool) -> Result<(), Error> {
         let url = parse_url(token_endpoint, "token_endpoint")?;
         if self.config.issuer_policy.is_workboard_host(&url) {
+            return Ok(());
+        }
+        if same_host && url.host_str() == self.server_url.host_str() {
             return Ok(());
         }
         let named = self.config.client.client_secret_for.as_deref();
@@ -1136,6 +1441,10 @@ impl McpAuthFlow {
         }
         let belongs = match named {
             Some(n) => n.to_string(),
+            None if same_host => format!(
+                "the MCP server's host ({}) or WorkBoard's token endpoints",
+                self.server_url.host_str().unwrap_or_default()
+            ),
             None => format!(
                 "WorkBoard's token endpoints ({})",
                 self.config.issuer_policy.workboard_origins().join(", ")
@@ -1177,11 +1486,11 @@ impl McpAuthFlow {
         );
         params.pkce_verifier = Some(pkce.verifier().clone());
         params.resource = Some(ctx.resource.clone());
-        params.expected_issuer = if ctx.iss_parameter_supported {
-            ctx.issuer.clone()
-        } else {
-            None
-        };
+        // RFC 9207 (MCP 2026-07-28, authorization response validation): the issuer of the
+        // validated metadata is recorded with the PKCE verifier; a present `iss` is compared
+        // whatever the metadata says, an absent one refused only where it was advertised.
+        params.expected_issuer = ctx.issuer.clone();
+        params.iss_optional = !ctx.iss_parameter_supported;
         params.lifetime_ms = Some(PENDING_LIFETIME_MS);
         let saved = SavedFlow {
             version: 1,
@@ -1207,11 +1516,14 @@ impl McpAuthFlow {
         match ctx.code_response(&resp, now_ms, &secrets) {
             Ok(mut set) => {
                 if set.scope.is_none() {
-                    set.scope = self
-                        .pending
-                        .as_ref()
-                        .map(|p| p.scopes.join(" "))
-                        .filter(|s| !s.is_empty());
+                    set.scope = match &self.grant {
+                        Some(_) => ctx.scopes.clone(),
+                        None => self
+                            .pending
+                            .as_ref()
+                            .map(|p| p.scopes.join(" "))
+                            .filter(|s| !s.is_empty()),
+                    };
                 }
                 self.phase = Phase::Done;
                 self.awaiting = None;
@@ -1320,35 +1632,11 @@ fn check_redirect_uri_shape(raw: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// RFC 9207 when the server did not advertise `iss`: an `iss` that is present must still
-/// equal the issuer (when advertised, [`PendingAuthorization::handle_redirect`] checks it).
-fn check_unadvertised_iss(ctx: &AuthContext, input: &str) -> Result<(), Error> {
-    let Some(expected) = ctx
-        .issuer
-        .as_deref()
-        .filter(|_| !ctx.iss_parameter_supported)
-    else {
-        return Ok(());
-    };
-    let t = input.trim();
-    let query = match Url::parse(t) {
-        Ok(u) => [u.query(), u.fragment()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("&"),
-        Err(_) => t.trim_start_matches(['?', '#']).to_string(),
-    };
-    let iss = url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "iss")
-        .map(|(_, v)| v.into_owned());
-    match iss {
-        Some(actual) if actual != expected => Err(Error::IssuerMismatch {
-            expected: expected.to_string(),
-            actual: short(&actual),
-        }),
-        _ => Ok(()),
-    }
+/// A form field of a request this flow built.
+fn form_value(req: &HttpRequest, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(&req.body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 fn merge_scopes(previous: Option<&str>, extra: &str) -> Option<String> {

@@ -2,6 +2,40 @@
 //! the pending-authorization state ([`pending`]). Discovery, metadata and token response
 //! parsing, PKCE and `WWW-Authenticate` are internal to the flows.
 
+pub mod client_credentials {
+    //! OAuth client credentials for services (MCP extension
+    //! `io.modelcontextprotocol/oauth-client-credentials`): no user, no browser. The service
+    //! authenticates with a client secret (`client_secret_basic`, `client_secret_post`) or a
+    //! JWT signed with its private key (`private_key_jwt`, RFC 7523: ES256 with a P-256 key,
+    //! RS256 with an RSA key; needs the `private-key-jwt` feature).
+    //!
+    //! [`McpAuthFlow::client_credentials`](crate::oauth::flow::McpAuthFlow::client_credentials)
+    //! discovers the token endpoint as the interactive flow does (the server's 401, protected
+    //! resource metadata, authorization server metadata) and runs the grant
+    //! (`grant_type=client_credentials`, `scope`, `resource`). Its
+    //! [`AuthContext`](crate::oauth::flow::AuthContext) (identity source `client_credentials`)
+    //! keeps the secret or the key's PEM, so the tokens — issued without a refresh token —
+    //! are renewed by running the grant again
+    //! ([`AuthContext::refresh_request_for`](crate::oauth::flow::AuthContext::refresh_request_for)).
+    //!
+    //! Decisions:
+    //! - The assertion's `aud` is the authorization server's issuer identifier (RFC 7523bis;
+    //!   the token endpoint only for a server without metadata), one string; `iss` = `sub` =
+    //!   the client id; `exp` = `iat` + 300 s; `jti` from the host's entropy (a renewal inside
+    //!   the connection derives it from the previous token and the time).
+    //! - A client secret goes only to a token endpoint on the MCP server's host, a WorkBoard
+    //!   host, or the one the app names (`token_endpoint_for`): a server's metadata cannot
+    //!   send it elsewhere. An assertion is bound to its audience and may go anywhere the
+    //!   metadata says.
+
+    pub use super::client_credentials_impl::{
+        AssertionAlgorithm, AssertionKey, ClientAuthentication, ASSERTION_LIFETIME_SECS,
+        CLIENT_ASSERTION_TYPE, MAX_KEY_PEM_BYTES,
+    };
+    pub use super::flow::ClientCredentialsConfig;
+}
+#[path = "client_credentials.rs"]
+pub(crate) mod client_credentials_impl;
 pub(crate) mod discovery;
 pub mod flow;
 pub mod metadata {
@@ -73,7 +107,9 @@ pub mod registration {
     //! token endpoint client authentication method (RFC 6749 §2.3, RFC 8414).
 
     pub(crate) use super::registration_impl::*;
-    pub use super::registration_impl::{ClientConfig, IdentitySource, TokenEndpointAuth};
+    pub use super::registration_impl::{
+        ApplicationType, ClientConfig, IdentitySource, TokenEndpointAuth,
+    };
 }
 #[path = "registration.rs"]
 pub(crate) mod registration_impl;

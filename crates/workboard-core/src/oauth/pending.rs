@@ -51,10 +51,17 @@ pub struct PendingAuthorization {
     /// RFC 8707 resource indicator, sent with the code exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
-    /// RFC 9207: the issuer whose `iss` the redirect must carry (set when the authorization
-    /// server advertises `authorization_response_iss_parameter_supported`).
+    /// RFC 9207: the issuer recorded from the authorization server's validated metadata. An
+    /// `iss` in the response must equal it exactly (no normalization); when
+    /// [`PendingAuthorization::iss_optional`] is false, `iss` must also be present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_issuer: Option<String>,
+    /// RFC 9207 with a server that does not advertise
+    /// `authorization_response_iss_parameter_supported`: a response without `iss` proceeds
+    /// (one with `iss` is still compared). `false` (also in JSON saved before this field
+    /// existed): `iss` is required whenever an issuer is expected.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub iss_optional: bool,
     /// Where the code is exchanged.
     pub token_endpoint: String,
     /// Scopes requested.
@@ -87,6 +94,9 @@ pub struct PendingParams {
     pub resource: Option<String>,
     /// RFC 9207 expected issuer.
     pub expected_issuer: Option<String>,
+    /// Whether a response may omit `iss` (the server did not advertise it); a present `iss`
+    /// is compared either way.
+    pub iss_optional: bool,
     /// Lifetime in ms; `None`: [`V1_CODE_LIFETIME_MS`] for v1, [`DEFAULT_OAUTH2_LIFETIME_MS`]
     /// for OAuth 2.
     pub lifetime_ms: Option<u64>,
@@ -112,6 +122,7 @@ impl PendingParams {
             pkce_verifier: None,
             resource: None,
             expected_issuer: None,
+            iss_optional: false,
             lifetime_ms: None,
             extra: serde_json::Value::Null,
         }
@@ -205,6 +216,7 @@ impl PendingAuthorization {
             pkce_verifier: params.pkce_verifier,
             resource: params.resource,
             expected_issuer: params.expected_issuer,
+            iss_optional: params.iss_optional,
             token_endpoint: params.token_endpoint,
             scopes: params.scopes,
             completed: false,
@@ -285,7 +297,9 @@ impl PendingAuthorization {
     /// redirect URI when a full URL is given ([`Error::RedirectUriMismatch`]), `state`
     /// ([`Error::StateMissing`], [`Error::StateMismatch`]; constant-time). From here the
     /// authorization is consumed (see the module docs), then: RFC 9207 `iss` when an issuer
-    /// is expected ([`Error::IssuerMismatch`], also when `iss` is absent), an `error`
+    /// is expected ([`Error::IssParameterMismatch`]: a present `iss` must equal it exactly,
+    /// and an absent one is refused unless [`PendingAuthorization::iss_optional`]) — before
+    /// an `error` is read, so a response from another server is never acted on — an `error`
     /// ([`Error::AuthorizationDenied`] with `error_message` (v1) or `error_description`), and
     /// finally the code ([`Error::CodeMissing`]).
     pub fn handle_redirect(
@@ -319,19 +333,22 @@ impl PendingAuthorization {
         // Server-supplied text is shown to users: it must not echo the state or the code.
         let secrets = [Some(state), params.code.as_deref()];
         let safe = |text: &str, max: usize| short(&scrub(text, &secrets), max);
+        // RFC 9207 §2.4 as MCP 2026-07-28 applies it: simple string comparison (no case
+        // folding, port elision, trailing-slash or percent-encoding normalization).
         if let Some(expected) = &self.expected_issuer {
             match params.iss.as_deref() {
                 Some(iss) if iss == expected => {}
                 Some(iss) => {
-                    return Err(Error::IssuerMismatch {
+                    return Err(Error::IssParameterMismatch {
                         expected: expected.clone(),
-                        actual: safe(iss, 200),
+                        actual: Some(safe(iss, 200)),
                     })
                 }
+                None if self.iss_optional => {}
                 None => {
-                    return Err(Error::IssuerMismatch {
+                    return Err(Error::IssParameterMismatch {
                         expected: expected.clone(),
-                        actual: "(no iss parameter in the authorization response)".into(),
+                        actual: None,
                     })
                 }
             }

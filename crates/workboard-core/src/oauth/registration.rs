@@ -23,6 +23,9 @@ pub enum TokenEndpointAuth {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the form body.
     ClientSecretPost,
+    /// An RFC 7523 JWT assertion signed with the client's private key (the client
+    /// credentials grant only; the key never leaves the client).
+    PrivateKeyJwt,
 }
 
 impl TokenEndpointAuth {
@@ -32,6 +35,7 @@ impl TokenEndpointAuth {
             TokenEndpointAuth::None => "none",
             TokenEndpointAuth::ClientSecretBasic => "client_secret_basic",
             TokenEndpointAuth::ClientSecretPost => "client_secret_post",
+            TokenEndpointAuth::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -41,6 +45,7 @@ impl TokenEndpointAuth {
             "none" => Some(TokenEndpointAuth::None),
             "client_secret_basic" => Some(TokenEndpointAuth::ClientSecretBasic),
             "client_secret_post" => Some(TokenEndpointAuth::ClientSecretPost),
+            "private_key_jwt" => Some(TokenEndpointAuth::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -89,7 +94,9 @@ pub fn basic_auth_header(client_id: &str, secret: &SecretString) -> SecretString
 }
 
 /// Adds client authentication to a token/revocation request: a header for basic, form
-/// fields otherwise. A secret-based method without a secret degrades to `none`.
+/// fields otherwise. A secret-based method without a secret degrades to `none`;
+/// `private_key_jwt` (whose "secret" is the private key) sends `client_id` only here — the
+/// client credentials grant signs its own assertion.
 pub fn apply_client_auth(
     auth: TokenEndpointAuth,
     client_id: &str,
@@ -129,6 +136,11 @@ pub struct ClientConfig {
     /// explicitly by the user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret_for: Option<String>,
+    /// The app (its user) gave `client_secret` for this very server: it may also go to a token
+    /// endpoint on the MCP server's own host. Leave it off for a secret that may be set for
+    /// another server (such as WorkBoard's Client Hash in the environment).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub client_secret_for_server_host: bool,
     /// An https URL of this app's client ID metadata document, used as `client_id` where the
     /// authorization server supports CIMD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,6 +150,54 @@ pub struct ClientConfig {
     /// `client_name` for dynamic registration.
     #[serde(default = "default_client_name")]
     pub client_name: String,
+    /// The OpenID Connect `application_type` sent in dynamic registration; `None`: derived
+    /// from the redirect URI ([`ApplicationType::for_redirect_uri`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<ApplicationType>,
+}
+
+/// The OpenID Connect Dynamic Client Registration `application_type`, which MCP clients must
+/// send (MCP 2026-07-28, client registration): an authorization server that implements OIDC
+/// defaults a registration without it to `web` and may then refuse a loopback redirect URI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationType {
+    /// Desktop and mobile apps, CLI tools, web apps served from `localhost`.
+    Native,
+    /// Browser apps served from a non-local host.
+    Web,
+}
+
+impl ApplicationType {
+    /// The registration value (`native` or `web`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ApplicationType::Native => "native",
+            ApplicationType::Web => "web",
+        }
+    }
+
+    /// What the redirect URI says about the app: a loopback URI (`http://127.0.0.1:…`,
+    /// `localhost`, `[::1]`; RFC 8252 §7.3) or a private-use scheme (`com.example.app:/cb`,
+    /// RFC 8252 §7.1) is a native app's; an `https` URI on any other host is a web app's.
+    /// Unparseable input counts as native (the flow refuses it before registering anyway).
+    pub fn for_redirect_uri(redirect_uri: &str) -> ApplicationType {
+        match Url::parse(redirect_uri.trim()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && !crate::env::is_loopback(&u) => {
+                ApplicationType::Web
+            }
+            _ => ApplicationType::Native,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The `application_type` this client registers with: the configured one, else the
+    /// redirect URI's.
+    pub fn effective_application_type(&self) -> ApplicationType {
+        self.application_type
+            .unwrap_or_else(|| ApplicationType::for_redirect_uri(&self.redirect_uri))
+    }
 }
 
 fn default_client_name() -> String {
@@ -154,6 +214,10 @@ pub enum IdentitySource {
     MetadataDocument,
     /// Registered dynamically (RFC 7591).
     DynamicRegistration,
+    /// A service's own credentials for the client credentials grant (MCP extension
+    /// `io.modelcontextprotocol/oauth-client-credentials`): its tokens are renewed by
+    /// running the grant again.
+    ClientCredentials,
 }
 
 /// A client identity ready for use.
@@ -235,6 +299,7 @@ pub fn plan_identity(
 struct RegistrationRequestBody<'a> {
     redirect_uris: [&'a str; 1],
     client_name: &'a str,
+    application_type: &'static str,
     grant_types: [&'static str; 2],
     response_types: [&'static str; 1],
     token_endpoint_auth_method: &'static str,
@@ -243,8 +308,9 @@ struct RegistrationRequestBody<'a> {
 }
 
 /// The RFC 7591 registration request for a public client: JSON with `redirect_uris`,
-/// `client_name`, `grant_types` (authorization_code, refresh_token), `response_types`
-/// (code), `token_endpoint_auth_method` `none`, and `scope` when one was chosen.
+/// `client_name`, `application_type` ([`ClientConfig::effective_application_type`]),
+/// `grant_types` (authorization_code, refresh_token), `response_types` (code),
+/// `token_endpoint_auth_method` `none`, and `scope` when one was chosen.
 pub fn registration_request(
     id: RequestId,
     endpoint: &Url,
@@ -254,6 +320,7 @@ pub fn registration_request(
     let body = RegistrationRequestBody {
         redirect_uris: [&cfg.redirect_uri],
         client_name: &cfg.client_name,
+        application_type: cfg.effective_application_type().as_str(),
         grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
         token_endpoint_auth_method: "none",
@@ -286,6 +353,15 @@ struct RegistrationBody {
 
 /// Parses the registration response (201/200 with `client_id`; errors per RFC 7591 §3.2.2).
 pub fn parse_registration_response(resp: &HttpResponse) -> Result<ClientIdentity, Error> {
+    parse_registration_response_for(resp, None)
+}
+
+/// [`parse_registration_response`], naming in a refusal the `application_type` that was
+/// registered (an OIDC server may refuse a redirect URI for it).
+pub fn parse_registration_response_for(
+    resp: &HttpResponse,
+    application_type: Option<ApplicationType>,
+) -> Result<ClientIdentity, Error> {
     let what = "client registration response";
     if resp.body.len() > MAX_REGISTRATION_BYTES {
         return Err(Error::ResponseTooLarge {
@@ -301,12 +377,15 @@ pub fn parse_registration_response(resp: &HttpResponse) -> Result<ClientIdentity
         };
         return Err(Error::NoClientIdentity {
             reason: format!(
-                "dynamic client registration failed with HTTP {}{}{}",
+                "dynamic client registration failed with HTTP {}{}{}{}",
                 resp.status,
                 error
                     .map(|e| format!(": {}", short(&e)))
                     .unwrap_or_default(),
                 desc.map(|d| format!(" ({})", short(&d)))
+                    .unwrap_or_default(),
+                application_type
+                    .map(|t| format!(" [registered as application_type `{}`]", t.as_str()))
                     .unwrap_or_default()
             ),
         });
@@ -494,6 +573,45 @@ mod tests {
     }
 
     #[test]
+    fn application_type_follows_the_redirect_uri() {
+        for (uri, want) in [
+            ("http://127.0.0.1:8765/callback", "native"),
+            ("http://localhost:3000/cb", "native"),
+            ("http://[::1]:9/cb", "native"),
+            ("com.example.app:/oauth2redirect", "native"),
+            ("https://app.example.com/callback", "web"),
+            ("https://LOCALHOST/cb", "native"),
+        ] {
+            let cfg = ClientConfig {
+                redirect_uri: uri.into(),
+                ..Default::default()
+            };
+            let req = registration_request(
+                RequestId(1),
+                &Url::parse("https://a.example/register").unwrap(),
+                &cfg,
+                None,
+            );
+            let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+            assert_eq!(v["application_type"], want, "{uri}");
+        }
+        // The app may say what it is (a web app on a loopback development server).
+        let cfg = ClientConfig {
+            redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            application_type: Some(ApplicationType::Web),
+            ..Default::default()
+        };
+        assert_eq!(cfg.effective_application_type(), ApplicationType::Web);
+        // A refusal names what was registered (OIDC servers constrain redirect URIs by it).
+        let e = parse_registration_response_for(
+            &HttpResponse::json(400, &json!({"error": "invalid_redirect_uri"})),
+            Some(ApplicationType::Native),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("application_type `native`"), "{e}");
+    }
+
+    #[test]
     fn registration_round_trip() {
         let cfg = ClientConfig {
             redirect_uri: "http://127.0.0.1:8765/callback".into(),
@@ -518,6 +636,8 @@ mod tests {
         );
         assert_eq!(v["response_types"], json!(["code"]));
         assert_eq!(v["scope"], "a b");
+        // MCP 2026-07-28: a loopback redirect URI registers a native app.
+        assert_eq!(v["application_type"], "native");
         let ok = parse_registration_response(&HttpResponse::json(
             201,
             &json!({"client_id": "dyn-1", "client_secret": "dyn-secret", "token_endpoint_auth_method": "client_secret_post"}),
