@@ -955,11 +955,10 @@ impl Connection {
     /// the credentials cannot be refreshed (a personal token, no refresh token or OAuth
     /// context, or a refresh token already refused).
     pub fn refresh(&mut self, now_ms: u64) -> CallHandle {
-        let refreshable = self.auth.is_some()
-            && self
-                .credentials
-                .as_ref()
-                .is_some_and(Credentials::can_refresh);
+        let refreshable = match (&self.auth, &self.credentials) {
+            (Some(auth), Some(c)) => auth.can_renew(c),
+            _ => false,
+        };
         if !self.closed && self.closing.is_none() && self.credentials.is_none() {
             let h = self.new_handle();
             self.finish(h, Err(Error::NotSignedIn));
@@ -1254,13 +1253,14 @@ impl Connection {
         self.finish(h, Err(e));
     }
 
+    /// Whether the credentials can be renewed: a refresh token, or a client credentials
+    /// context (the grant runs again).
     fn can_refresh(&self) -> bool {
-        self.auth.is_some()
-            && !self.refresh_failed
-            && self
-                .credentials
-                .as_ref()
-                .is_some_and(Credentials::can_refresh)
+        !self.refresh_failed
+            && match (&self.auth, &self.credentials) {
+                (Some(auth), Some(c)) => auth.can_renew(c),
+                _ => false,
+            }
     }
 
     /// Sends what can be sent.
@@ -1323,9 +1323,7 @@ impl Connection {
     }
 
     fn can_refresh_now(&self) -> bool {
-        self.auth.is_some()
-            && !self.refresh_failed
-            && matches!(&self.credentials, Some(Credentials::OAuth(t)) if t.refresh_token.is_some())
+        self.can_refresh()
     }
 
     /// The refreshes the app asked for ([`Connection::refresh`]) end with the single flight.
@@ -1487,7 +1485,13 @@ impl Connection {
                     log_level: self.log_level.as_deref(),
                     progress_token: None,
                 };
-                match modern_request(&call.op, call.input.as_ref(), &rpc, &meta, &self.tool_headers) {
+                match modern_request(
+                    &call.op,
+                    call.input.as_ref(),
+                    &rpc,
+                    &meta,
+                    &self.tool_headers,
+                ) {
                     Ok(parts) => Some(parts),
                     Err(e) => {
                         self.fail(h, e);
@@ -1602,10 +1606,20 @@ impl Connection {
         let (Some(auth), Some(Credentials::OAuth(set))) = (&self.auth, &self.credentials) else {
             return;
         };
-        let Some(rt) = &set.refresh_token else { return };
+        let id = RequestId(self.next_http.saturating_add(1));
+        let Some(req) = auth.refresh_request_for(id, set, self.last_now_ms) else {
+            // Nothing to renew with after all: the calls go with the current token (a 401
+            // then asks for a sign-in), the app's refreshes fail.
+            self.refresh_failed = true;
+            self.fail_asked_refreshes(&Error::WrongState {
+                action: "refresh credentials".into(),
+                state: "the credentials cannot be renewed: sign in again".into(),
+            });
+            let now = self.last_now_ms;
+            self.pump(now);
+            return;
+        };
         self.next_http += 1;
-        let id = RequestId(self.next_http);
-        let req = auth.refresh_request(id, rt);
         self.refresh = Some(id);
         self.flights.insert(id, Flight::Refresh(self.generation));
         self.outbox.push_back(req);

@@ -128,6 +128,7 @@ pub(crate) fn request_secrets(request: &HttpRequest) -> Vec<SecretString> {
         "client_hash",
         "token",
         "assertion",
+        "client_assertion",
         "password",
         "access_token",
     ];

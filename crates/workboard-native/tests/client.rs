@@ -293,6 +293,25 @@ async fn client_credentials_sign_in_on_the_client_stores_and_uses_the_tokens() {
         creds.to_json()
     );
     assert!(store.load(keys::AUTH_CONTEXT).unwrap().is_some());
+    // Expired: the grant runs again (once for concurrent calls), the new token is stored.
+    sim.faults().expire_tokens();
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(
+                async move { c.call_tool("get_current_user", serde_json::json!({})).await },
+            )
+        })
+        .collect();
+    for c in calls {
+        assert!(!c.await.unwrap().unwrap().is_error);
+    }
+    assert_eq!(sim.counters().get("token:client_credentials"), 2);
+    assert_ne!(
+        store.load(keys::CREDENTIALS).unwrap().unwrap(),
+        creds.to_json(),
+        "the renewed token is stored"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
