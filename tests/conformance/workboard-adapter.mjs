@@ -53,7 +53,9 @@ let failures = 0;
 
 /** Runs `workboard --server URL --store FILE --json ARGS…`; resolves {code, stdout, stderr}. */
 function workboard(args, { env = {}, quietLog = false, probe = false } = {}) {
-  const argv = ['--server', serverUrl, '--store', join(store, 'credentials.json'), '--json', ...args];
+  // `--step-up headless`: like `login --headless`, a step-up (403 insufficient_scope) is
+  // approved by following the scenario's auto-approving authorization server.
+  const argv = ['--server', serverUrl, '--store', join(store, 'credentials.json'), '--json', '--step-up', 'headless', ...args];
   return new Promise((resolve) => {
     const child = spawn(bin, argv, {
       env: { ...baseEnv, ...env, NO_COLOR: '1' },
@@ -119,9 +121,10 @@ async function login() {
   const args = ['login', '--flow', 'mcp', '--headless'];
   const env = {};
   if (context.client_id && context.client_secret) {
-    // A pre-registered client: the id on the command line, the secret only in the environment.
-    args.push('--client-id', context.client_id);
-    env.WORKBOARD_CLIENT_HASH = context.client_secret;
+    // A pre-registered client: the id on the command line, the secret only in the environment
+    // (named with --client-secret-env: this server's secret, not a WorkBoard Client Hash).
+    args.push('--client-id', context.client_id, '--client-secret-env', 'CONFORMANCE_CLIENT_SECRET');
+    env.CONFORMANCE_CLIENT_SECRET = context.client_secret;
   }
   // A user with a client metadata document (CIMD) passes its URL, when the CLI takes one.
   if (await offers(['login'], '--client-metadata-url')) args.push('--client-metadata-url', CLIENT_METADATA_URL);
@@ -132,12 +135,15 @@ async function login() {
 async function loginClientCredentials() {
   const args = ['login', '--flow', 'client-credentials', '--client-id', String(context.client_id ?? '')];
   const env = {};
-  if (context.client_secret) env.WORKBOARD_CLIENT_HASH = context.client_secret;
+  if (context.client_secret) {
+    args.push('--client-secret-env', 'CONFORMANCE_CLIENT_SECRET');
+    env.CONFORMANCE_CLIENT_SECRET = context.client_secret;
+  }
   if (context.private_key_pem) {
+    // The signing algorithm follows from the key (ES256 for P-256, RS256 for RSA).
     const keyFile = join(store, 'client-key.pem');
     writeFileSync(keyFile, context.private_key_pem, { mode: 0o600 });
-    args.push('--private-key-file', keyFile);
-    if (context.signing_algorithm) args.push('--signing-algorithm', context.signing_algorithm);
+    args.push('--private-key', keyFile);
   }
   return workboard(args, { env });
 }

@@ -32,6 +32,14 @@ pub struct Cli {
     #[arg(long, global = true, env = "WORKBOARD_MCP_ERA", value_enum, default_value_t = EraArg::Auto)]
     pub era: EraArg,
 
+    /// When a call needs a scope the token lacks (403 insufficient_scope) after an MCP OAuth
+    /// sign-in: `auto` (authorize again in the browser when run from a terminal, else
+    /// report it), `browser`, `print` (show the URL, wait for the redirect), `headless`
+    /// (follow an auto-approving server's redirect: CI, tests) or `never`. Then the call
+    /// is made once more.
+    #[arg(long, global = true, env = "WORKBOARD_STEP_UP", value_enum, default_value_t = StepUpArg::Auto)]
+    pub step_up: StepUpArg,
+
     /// Machine-readable JSON output on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -42,6 +50,21 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--step-up`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StepUpArg {
+    /// `browser` from a terminal, else `never`.
+    Auto,
+    /// Open the browser.
+    Browser,
+    /// Print the URL.
+    Print,
+    /// Follow the redirect without a browser.
+    Headless,
+    /// Report the missing scope.
+    Never,
 }
 
 /// `--era`.
@@ -258,6 +281,7 @@ pub struct Ctx {
     pub json: bool,
     pub quiet: bool,
     pub era: EraArg,
+    pub step_up: StepUpArg,
 }
 
 use workboard_native::store::keys::{
@@ -293,6 +317,7 @@ impl Ctx {
             json: cli.json,
             quiet: cli.quiet || cli.json,
             era: cli.era,
+            step_up: cli.step_up,
         })
     }
 

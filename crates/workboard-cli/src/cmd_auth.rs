@@ -364,7 +364,7 @@ fn approver(ctx: &Ctx, args: &LoginArgs) -> Approver {
     }
 }
 
-fn open_browser(url: &str) -> bool {
+pub(crate) fn open_browser(url: &str) -> bool {
     let candidates: &[&str] = if cfg!(target_os = "macos") {
         &["open"]
     } else if cfg!(windows) {

@@ -24,11 +24,70 @@ pub fn client(ctx: &Ctx) -> Result<Client, CliError> {
         .build()?)
 }
 
+/// Runs `op`; when it fails for a missing scope (403 `insufficient_scope`) and the client
+/// holds an MCP OAuth sign-in, authorizes again for that scope as `--step-up` says, then
+/// runs `op` once more.
+async fn with_step_up<T, F, Fut>(ctx: &Ctx, client: &Client, mut op: F) -> Result<T, CliError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, workboard_core::Error>>,
+{
+    let scope = match op().await {
+        Err(workboard_core::Error::InsufficientScope { scope })
+            if client.auth_context().is_some() =>
+        {
+            scope
+        }
+        other => return other.map_err(Into::into),
+    };
+    use crate::app::StepUpArg;
+    use std::io::IsTerminal;
+    let mode = match ctx.step_up {
+        StepUpArg::Auto if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+            StepUpArg::Browser
+        }
+        StepUpArg::Auto => StepUpArg::Never,
+        m => m,
+    };
+    let missing = workboard_core::Error::InsufficientScope {
+        scope: scope.clone(),
+    };
+    let approver = match mode {
+        StepUpArg::Never | StepUpArg::Auto => return Err(missing.into()),
+        StepUpArg::Headless => workboard_native::Approver::Headless,
+        StepUpArg::Browser | StepUpArg::Print => {
+            let launch = mode == StepUpArg::Browser;
+            workboard_native::Approver::Loopback {
+                open: Box::new(move |url: &str| {
+                    // The URL carries only `state` and the PKCE challenge: safe to show.
+                    eprintln!("This call needs more access. Open this URL to grant it:\n  {url}");
+                    if launch && !crate::cmd_auth::open_browser(url) {
+                        eprintln!("(could not start a browser; open the URL yourself)");
+                    }
+                }),
+                timeout: std::time::Duration::from_secs(300),
+            }
+        }
+    };
+    progress(
+        ctx.quiet,
+        &format!(
+            "authorizing again for scope `{}`",
+            scope.as_deref().unwrap_or("(unnamed)")
+        ),
+    );
+    let transport =
+        workboard_native::ReqwestTransport::new().map_err(workboard_core::Error::Transport)?;
+    workboard_native::step_up_mcp(client, &transport, scope.as_deref().unwrap_or(""), approver)
+        .await?;
+    op().await.map_err(Into::into)
+}
+
 /// `workboard tools`.
 pub async fn tools(ctx: &Ctx) -> Result<(), CliError> {
     let client = client(ctx)?;
     progress(ctx.quiet, &format!("listing tools of {}", ctx.shown_url()));
-    let tools = client.list_tools().await?;
+    let tools = with_step_up(ctx, &client, || client.list_tools()).await?;
     let json = serde_json::to_value(&tools).unwrap_or_default();
     ctx.print(serde_json::json!({ "tools": json }), || {
         if tools.is_empty() {
@@ -72,7 +131,7 @@ pub async fn call(ctx: &Ctx, name: &str, args: &str) -> Result<(), CliError> {
     }
     let client = client(ctx)?;
     progress(ctx.quiet, &format!("calling {name}"));
-    let result = client.call_tool(name, arguments).await?;
+    let result = with_step_up(ctx, &client, || client.call_tool(name, arguments.clone())).await?;
     let json = result.to_value();
     let failure = result.is_error.then(|| {
         CliError::new(
@@ -162,7 +221,7 @@ pub async fn resources(ctx: &Ctx) -> Result<(), CliError> {
 pub async fn read(ctx: &Ctx, uri: &str) -> Result<(), CliError> {
     let client = client(ctx)?;
     progress(ctx.quiet, &format!("reading {uri}"));
-    let contents = client.read_resource(uri).await?;
+    let contents = with_step_up(ctx, &client, || client.read_resource(uri)).await?;
     let json = serde_json::json!({ "contents": contents });
     ctx.print(json, || {
         contents
@@ -225,7 +284,7 @@ pub async fn prompt(ctx: &Ctx, name: &str, args: &str) -> Result<(), CliError> {
     let arguments = json_object(args, r#"{"goal_id": "42"}"#)?;
     let client = client(ctx)?;
     progress(ctx.quiet, &format!("getting prompt {name}"));
-    let prompt = client.get_prompt(name, arguments).await?;
+    let prompt = with_step_up(ctx, &client, || client.get_prompt(name, arguments.clone())).await?;
     let json = serde_json::to_value(&prompt).unwrap_or_default();
     ctx.print(json, || {
         prompt

@@ -419,8 +419,16 @@ impl<H: Host> Client<H> {
                 McpAuthFlow::from_context(ctx, &mut HostEntropy(&self.shared.host), now)?
             }
         };
+        // The scopes already granted stay asked for (SEP-2350: the union), besides the new one.
+        let granted = self
+            .credentials()
+            .and_then(|c| c.scope().map(|g| g.replace(',', " ")));
+        let wanted = match granted.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+            Some(g) => format!("{g} {scope}"),
+            None => scope.to_string(),
+        };
         let result = flow
-            .step_up(scope, &mut HostEntropy(&self.shared.host), now)
+            .step_up(&wanted, &mut HostEntropy(&self.shared.host), now)
             .and_then(|()| self.absorb(&mut flow))
             .and_then(|(url, _)| sign_in_start(&flow, url));
         self.shared.state().mcp_flow = Some(flow);

@@ -1700,3 +1700,49 @@ fn a_server_whose_tools_need_no_sign_in_is_not_required() {
     assert!(flow.is_finished());
     assert_eq!(s.log.len(), 2, "initialize, then tools/list");
 }
+
+#[test]
+fn the_probe_is_dual_era_and_a_modern_challenge_gives_the_scope() {
+    // A modern server: the anonymous modern tools/list gets the 401 with its scope.
+    let mut s = generic_server(prm(Some(json!(["a", "b"]))), as_meta(json!({})));
+    s.on(
+        MCP,
+        HttpResponse::new(
+            401,
+            vec![("WWW-Authenticate".into(), "Bearer scope=\"a\"".into())],
+            "",
+        ),
+    );
+    let (_flow, events) = start(generic_config(None), &mut s);
+    let probe = &s.log[0];
+    assert_eq!(probe.header("mcp-method"), Some("tools/list"));
+    assert_eq!(probe.header("mcp-protocol-version"), Some("2026-07-28"));
+    assert!(probe.header("authorization").is_none());
+    assert!(!s
+        .log
+        .iter()
+        .any(|r| String::from_utf8_lossy(&r.body).contains("initialize")));
+    assert_eq!(q(&authorize_url(&events), "scope").as_deref(), Some("a"));
+
+    // A legacy server refuses the modern request without a modern error: the initialize
+    // probe follows, and its 401 starts discovery.
+    let mut s = generic_server(prm(Some(json!(["a", "b"]))), as_meta(json!({})));
+    s.on(
+        MCP,
+        HttpResponse::json(
+            400,
+            &json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32000, "message": "Bad Request: No valid session ID provided"}}),
+        ),
+    )
+    .on(
+        MCP,
+        HttpResponse::new(
+            401,
+            vec![("WWW-Authenticate".into(), "Bearer scope=\"b\"".into())],
+            "",
+        ),
+    );
+    let (_flow, events) = start(generic_config(None), &mut s);
+    assert!(String::from_utf8_lossy(&s.log[1].body).contains("\"initialize\""));
+    assert_eq!(q(&authorize_url(&events), "scope").as_deref(), Some("b"));
+}

@@ -19,7 +19,8 @@ pub use host::{HostTransport, NativeHost};
 pub use reactor::Reactor;
 pub use runtime::{OsEntropy, SystemClock};
 pub use signin::{
-    revoke_mcp, revoke_v1, sign_in_client_credentials, sign_in_mcp, sign_in_v1, Approver, McpSignIn,
+    revoke_mcp, revoke_v1, sign_in_client_credentials, sign_in_mcp, sign_in_v1, step_up_mcp,
+    Approver, McpSignIn,
 };
 pub use store::{CredentialStore, FileStore, MemoryStore, StoreError};
 pub use transport::{ReqwestTransport, TransportOptions};

@@ -119,3 +119,28 @@ pub async fn revoke_mcp(
     };
     flows::revoke_mcp(transport, context, credentials, &mut ids).await
 }
+
+/// Step-up after a 403 `insufficient_scope` (the error's scope): authorizes again asking for
+/// `scope` besides those granted (from this client's sign-in, or the stored OAuth context),
+/// with the user's approval through `approver`, and stores the new credentials on `client`.
+/// The layer's [`workboard_client::Client::step_up_mcp_sign_in`] and
+/// [`workboard_client::Client::finish_mcp_sign_in`] with the native approval in between.
+pub async fn step_up_mcp(
+    client: &crate::Client,
+    transport: &ReqwestTransport,
+    scope: &str,
+    approver: Approver,
+) -> Result<Credentials, Error> {
+    let redirect_uri = client
+        .auth_context()
+        .map(|c| c.redirect_uri)
+        .ok_or(Error::NotSignedIn)?;
+    let start = client.step_up_mcp_sign_in(scope)?;
+    let approval = Approval {
+        approver,
+        transport,
+        redirect_uri,
+    };
+    flows::Approve::approve(approval, &start.url, &mut |r| client.accept_mcp_redirect(r)).await?;
+    client.finish_mcp_sign_in().await
+}

@@ -12,8 +12,8 @@ use workboard_core::oauth::v1::{RevokeOutcome, V1Config};
 use workboard_core::{Credentials, Environment, SecretString};
 use workboard_native::store::keys;
 use workboard_native::{
-    revoke_mcp, revoke_v1, sign_in_mcp, sign_in_v1, Approver, Client, CredentialStore, MemoryStore,
-    ReqwestTransport,
+    revoke_mcp, revoke_v1, sign_in_mcp, sign_in_v1, step_up_mcp, Approver, Client, CredentialStore,
+    MemoryStore, ReqwestTransport,
 };
 use workboard_sim::{
     Role, SimConfig, Simulator, DEMO_CLIENT_HASH, DEMO_CLIENT_ID, DEMO_PERSONAL_TOKEN,
@@ -311,6 +311,53 @@ async fn client_credentials_sign_in_on_the_client_stores_and_uses_the_tokens() {
         store.load(keys::CREDENTIALS).unwrap().unwrap(),
         creds.to_json(),
         "the renewed token is stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn step_up_authorizes_the_missing_scope_then_the_call_goes_through() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_auto_approve(true);
+    let transport = ReqwestTransport::new().unwrap();
+    let mut config = McpAuthConfig::workboard(&env(&sim), DEMO_REDIRECT_URI);
+    config.client.client_id = Some(DEMO_CLIENT_ID.into());
+    config.client.client_secret = Some(SecretString::new(DEMO_CLIENT_HASH));
+    // A challenge asking for `read` only: the token lacks `write`.
+    config.www_authenticate = Some("Bearer scope=\"read\"".into());
+    let signed = sign_in_mcp(&transport, config, Approver::Headless)
+        .await
+        .unwrap()
+        .unwrap();
+    let store: Arc<MemoryStore> = Arc::new(MemoryStore::new());
+    let client = Client::builder()
+        .environment(env(&sim))
+        .credentials(signed.credentials.clone())
+        .auth_context(signed.context.clone())
+        .store(store.clone())
+        .allow_client_secret(true)
+        .build()
+        .unwrap();
+    let write = || {
+        client.call_tool(
+            "create_activity",
+            serde_json::json!({"title": "step-up check"}),
+        )
+    };
+    let e = write().await.unwrap_err();
+    assert_eq!(e.code(), "insufficient_scope");
+    let scope = match &e {
+        workboard_core::Error::InsufficientScope { scope } => scope.clone().unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let creds = step_up_mcp(&client, &transport, &scope, Approver::Headless)
+        .await
+        .unwrap();
+    assert_ne!(creds, signed.credentials);
+    assert!(!write().await.unwrap().is_error);
+    // The stepped-up credentials are the stored ones.
+    assert_eq!(
+        store.load(keys::CREDENTIALS).unwrap().unwrap(),
+        creds.to_json()
     );
 }
 

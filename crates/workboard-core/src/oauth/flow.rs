@@ -600,7 +600,10 @@ type Secrets = (Vec<u8>, Pkce);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
+    /// An anonymous modern (2026-07-28) `tools/list`: its 401 challenge, if any.
     Probe,
+    /// The server did not take the modern request: an anonymous legacy `initialize`.
+    ProbeLegacy,
     /// The anonymous `initialize` was accepted: does `tools/list` need authorization?
     ProbeTools,
     Prm,
@@ -969,7 +972,39 @@ impl McpAuthFlow {
         self.send(req, phase);
     }
 
+    /// The dual-era probe: an anonymous modern `tools/list` (a modern server answers its
+    /// 401 with the challenge and scope; a legacy one refuses the request without a modern
+    /// error, and the legacy `initialize` probe follows).
     fn send_probe(&mut self) {
+        let id = self.alloc_id();
+        let version = crate::mcp::modern::MODERN_PROTOCOL_VERSIONS[0];
+        let info = crate::mcp::jsonrpc::Implementation::default();
+        let caps = serde_json::Value::Object(Default::default());
+        let meta = crate::mcp::modern::RequestMeta {
+            version,
+            client_info: &info,
+            capabilities: &caps,
+            log_level: None,
+            progress_token: None,
+        };
+        let body = crate::mcp::modern::request_body(
+            &crate::mcp::jsonrpc::JsonRpcId::Number(0),
+            "tools/list",
+            &crate::mcp::modern::NoParams {},
+            &meta,
+        );
+        let req = crate::mcp::session::SessionInfo::post_modern(
+            id,
+            self.server_url.as_str(),
+            body,
+            None,
+            crate::mcp::modern::request_headers(version, "tools/list", None),
+        );
+        self.send(req, Phase::Probe);
+    }
+
+    /// The legacy probe: an anonymous `initialize`.
+    fn send_legacy_probe(&mut self) {
         let id = self.alloc_id();
         let body = serde_json::json!({
             "jsonrpc": "2.0",
@@ -994,7 +1029,7 @@ impl McpAuthFlow {
             ],
             body: body.to_string().into_bytes(),
         };
-        self.send(req, Phase::Probe);
+        self.send(req, Phase::ProbeLegacy);
     }
 
     /// `tools/list` on the session the anonymous `initialize` opened (its id, if any, and
@@ -1091,6 +1126,24 @@ impl McpAuthFlow {
                 });
             }
         }
+    }
+
+    /// The modern probe's answer: a challenge (or another refusal that is not a legacy
+    /// server's) starts discovery; a result means no authorization is needed; a 4xx without
+    /// a modern error means a legacy server: probe it with `initialize`.
+    fn on_modern_probe(&mut self, resp: HttpResponse) {
+        if resp.is_success() {
+            self.phase = Phase::Done;
+            self.events.push_back(McpAuthEvent::NotRequired);
+            return;
+        }
+        let legacy = matches!(resp.status, 400 | 404 | 405 | 406 | 415 | 422)
+            && crate::mcp::modern::modern_error(resp.status, &resp.body).is_none();
+        if legacy {
+            self.send_legacy_probe();
+            return;
+        }
+        self.on_probe(resp);
     }
 
     fn on_probe(&mut self, resp: HttpResponse) {
@@ -1571,7 +1624,8 @@ impl SansIo for McpAuthFlow {
         }
         .unwrap_or_default();
         match self.phase {
-            Phase::Probe => self.on_probe(resp),
+            Phase::Probe => self.on_modern_probe(resp),
+            Phase::ProbeLegacy => self.on_probe(resp),
             Phase::ProbeTools => self.on_tools_probe(resp),
             Phase::Prm => self.on_prm(resp, &url),
             Phase::AsMeta => self.on_as(resp, &url),
