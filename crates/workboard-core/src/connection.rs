@@ -915,6 +915,64 @@ impl Connection {
         )
     }
 
+    /// Answers the input a call waits for ([`ConnectionEvent::InputRequired`]): one response
+    /// per requested key (an `ElicitResult` such as `{"action": "accept", "content": {...}}`,
+    /// a `CreateMessageResult`, a `ListRootsResult`). The call goes again with a new id, the
+    /// responses and the server's `requestState` as it was sent. Fails with
+    /// [`Error::WrongState`] when the call does not wait for input, and with
+    /// [`Error::InvalidInput`] when the keys are not exactly those asked (nothing is sent).
+    pub fn provide_input(
+        &mut self,
+        handle: CallHandle,
+        responses: serde_json::Map<String, Value>,
+    ) -> Result<(), Error> {
+        let Some(call) = self.calls.get_mut(&handle).filter(|_| !internal(handle)) else {
+            return Err(Error::WrongState {
+                action: "provide input".into(),
+                state: "no such pending call".into(),
+            });
+        };
+        let Some((keys, _)) = call.awaiting.as_ref().filter(|_| call.phase == Phase::AwaitingInput)
+        else {
+            return Err(Error::WrongState {
+                action: "provide input".into(),
+                state: "the call does not wait for input".into(),
+            });
+        };
+        if responses.len() != keys.len() || !keys.iter().all(|k| responses.contains_key(k)) {
+            return Err(Error::InvalidInput {
+                what: "input responses".into(),
+                reason: format!(
+                    "one response per requested key is needed ({} asked)",
+                    keys.len()
+                ),
+            });
+        }
+        let (_, state) = call.awaiting.take().unwrap_or_default();
+        call.input = Some(InputRound { responses, state });
+        self.requeue(handle);
+        let now = self.last_now_ms;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Answers a legacy server's request ([`ConnectionEvent::ServerRequest`]) with `result`,
+    /// or with a JSON-RPC error (`Err((code, message))`, e.g. the user declined to answer).
+    pub fn answer_server_request(
+        &mut self,
+        request_id: &JsonRpcId,
+        result: Result<Value, (i64, String)>,
+    ) {
+        let body = match result {
+            Ok(v) => jsonrpc::result_body(request_id, &v),
+            Err((code, message)) => {
+                let message: String = message.chars().take(500).collect();
+                jsonrpc::error_body(request_id, code, &message)
+            }
+        };
+        self.post(Flight::Notification, body);
+    }
+
     /// A call refused before anything is sent.
     fn refuse(&mut self, what: &str, reason: &str) -> CallHandle {
         let h = self.new_handle();
@@ -2242,6 +2300,16 @@ impl Connection {
                     };
                     self.diag(msg);
                 }
+                Message::Request { id, method, params } if self.caps.allows(&method, &params) => {
+                    self.events.push_back(ConnectionEvent::ServerRequest {
+                        request_id: id,
+                        request: InputRequest {
+                            key: String::new(),
+                            method,
+                            params,
+                        },
+                    });
+                }
                 Message::Request { id, method, .. } => {
                     if method != "ping" {
                         self.diag(format!(
@@ -2292,12 +2360,7 @@ impl Connection {
         match modern::result_type(&value) {
             Ok(ResultType::Complete) => {}
             Ok(ResultType::InputRequired) => {
-                self.fail(
-                    h,
-                    Error::Protocol {
-                        reason: "the server asked for input (elicitation, sampling or roots) that this client did not declare it can give".into(),
-                    },
-                );
+                self.input_required(h, value, now_ms);
                 return;
             }
             Err(reason) => {
@@ -2463,6 +2526,103 @@ impl Connection {
                 self.pump(now_ms);
             }
         }
+    }
+
+    /// A multi round-trip request (basic/patterns/mrtr.mdx): the server needs input before
+    /// it completes call `h`. Checked (bounded rounds and sizes; only input this client
+    /// declared; only on tools/call, resources/read, prompts/get), then handed to the app
+    /// ([`ConnectionEvent::InputRequired`]), or, with only a `requestState`, retried at once.
+    fn input_required(&mut self, h: CallHandle, value: Value, now_ms: u64) {
+        let Some(call) = self.calls.get(&h) else {
+            return;
+        };
+        let refuse = |reason: String| Error::Protocol { reason };
+        if !matches!(
+            call.op,
+            Op::CallTool { .. } | Op::Read { .. } | Op::GetPrompt { .. }
+        ) {
+            let e = refuse(format!(
+                "the server asked for input on {}, which cannot carry it",
+                call.op.method()
+            ));
+            self.fail(h, e);
+            return;
+        }
+        if call.input_rounds >= MAX_INPUT_ROUNDS {
+            let e = refuse(format!(
+                "the server asked for input more than {MAX_INPUT_ROUNDS} times"
+            ));
+            self.fail(h, e);
+            return;
+        }
+        let state = match value.get("requestState") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.len() <= MAX_REQUEST_STATE_BYTES => Some(s.clone()),
+            Some(_) => {
+                let e = refuse(format!(
+                    "requestState is not a string of at most {MAX_REQUEST_STATE_BYTES} bytes"
+                ));
+                self.fail(h, e);
+                return;
+            }
+        };
+        let requests: Vec<InputRequest> = match value.get("inputRequests") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(m)) if m.len() <= MAX_INPUT_REQUESTS => {
+                let mut out = Vec::with_capacity(m.len());
+                for (key, req) in m {
+                    let method = req.get("method").and_then(Value::as_str).unwrap_or("");
+                    let params = req.get("params").cloned().unwrap_or(Value::Null);
+                    if !self.caps.allows(method, &params) {
+                        let e = refuse(format!(
+                            "the server asked for `{}`, which this client did not declare it can answer",
+                            method.chars().take(64).collect::<String>()
+                        ));
+                        self.fail(h, e);
+                        return;
+                    }
+                    out.push(InputRequest {
+                        key: key.chars().take(256).collect(),
+                        method: method.to_string(),
+                        params,
+                    });
+                }
+                out
+            }
+            Some(_) => {
+                let e = refuse(format!(
+                    "inputRequests is not an object of at most {MAX_INPUT_REQUESTS} requests"
+                ));
+                self.fail(h, e);
+                return;
+            }
+        };
+        if requests.is_empty() && state.is_none() {
+            self.fail(h, refuse("the server asked for input without saying what".into()));
+            return;
+        }
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        call.input_rounds += 1;
+        if let Some(rpc) = call.rpc_id.take() {
+            self.rpc_index.remove(&rpc);
+        }
+        if requests.is_empty() {
+            // Only state to carry: the request goes again at once (a new id).
+            call.input = Some(InputRound {
+                responses: serde_json::Map::new(),
+                state,
+            });
+            self.requeue(h);
+            self.pump(now_ms);
+            return;
+        }
+        call.phase = Phase::AwaitingInput;
+        call.input = None;
+        call.awaiting = Some((requests.iter().map(|r| r.key.clone()).collect(), state));
+        self.events
+            .push_back(ConnectionEvent::InputRequired { call: h, requests });
     }
 
     /// One page of a surface list: the next one, or the whole list.

@@ -788,3 +788,173 @@ fn a_version_refused_for_the_moment_is_asked_again() {
     );
     assert!(take(&mut c, h).is_ok());
 }
+
+fn with_caps(caps: workboard_core::mcp::jsonrpc::ClientCapabilities) -> Connection {
+    let mut config = ConnectionConfig::new(MCP_URL);
+    config.capabilities = caps;
+    with(config)
+}
+
+fn elicitation() -> workboard_core::mcp::jsonrpc::ClientCapabilities {
+    workboard_core::mcp::jsonrpc::ClientCapabilities {
+        elicitation_form: true,
+        ..Default::default()
+    }
+}
+
+fn input_required(req: &HttpRequest, state: Option<&str>) -> HttpResponse {
+    let mut r = json!({"resultType": "input_required", "inputRequests": {
+        "confirm": {"method": "elicitation/create", "params": {"message": "ok?",
+            "requestedSchema": {"type": "object", "properties": {"ok": {"type": "boolean"}}}}}}});
+    if let Some(s) = state {
+        r["requestState"] = json!(s);
+    }
+    result(req, r)
+}
+
+#[test]
+fn an_input_round_is_answered_by_the_app_and_the_call_goes_again_with_a_new_id() {
+    let mut c = with_caps(elicitation());
+    let h = c.call_tool("ask", json!({"x": 1}), T0);
+    let reqs = drain(&mut c);
+    assert_eq!(
+        body(&reqs[0])["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"],
+        json!({"elicitation": {"form": {}}})
+    );
+    c.handle_response(reqs[0].id, Ok(input_required(&reqs[0], Some("opaque=1"))), T0);
+    assert!(drain(&mut c).is_empty(), "it waits for the app");
+    let ev = events(&mut c);
+    let requests = ev
+        .iter()
+        .find_map(|e| match e {
+            ConnectionEvent::InputRequired { call, requests } if *call == h => Some(requests.clone()),
+            _ => None,
+        })
+        .expect("InputRequired");
+    assert_eq!(requests[0].key, "confirm");
+    assert_eq!(requests[0].method, "elicitation/create");
+    // Wrong keys: refused, nothing sent.
+    let wrong: serde_json::Map<String, Value> =
+        serde_json::from_value(json!({"other": {"action": "accept"}})).unwrap();
+    assert_eq!(c.provide_input(h, wrong).unwrap_err().code(), "invalid_input");
+    assert!(drain(&mut c).is_empty());
+    let answer: serde_json::Map<String, Value> =
+        serde_json::from_value(json!({"confirm": {"action": "accept", "content": {"ok": true}}}))
+            .unwrap();
+    c.provide_input(h, answer.clone()).unwrap();
+    let again = drain(&mut c);
+    assert_eq!(again.len(), 1);
+    let p = &body(&again[0])["params"];
+    assert_eq!(p["name"], "ask");
+    assert_eq!(p["arguments"], json!({"x": 1}));
+    assert_eq!(p["inputResponses"], Value::Object(answer.clone()));
+    assert_eq!(p["requestState"], "opaque=1", "echoed exactly");
+    assert_ne!(rpc_id(&again[0]), rpc_id(&reqs[0]), "a new id");
+    assert_eq!(header(&again[0], "Mcp-Name"), Some("ask"));
+    // Asked again without state: the next retry carries none.
+    c.handle_response(again[0].id, Ok(input_required(&again[0], None)), T0);
+    let _ = events(&mut c);
+    c.provide_input(h, answer).unwrap();
+    let third = drain(&mut c);
+    assert!(body(&third[0])["params"].get("requestState").is_none());
+    c.handle_response(
+        third[0].id,
+        Ok(modern_result(&third[0], json!({"content": [{"type": "text", "text": "done"}]}))),
+        T0,
+    );
+    assert!(matches!(take(&mut c, h), Ok(CallOutput::ToolResult(r)) if r.text() == "done"));
+    // Another call carries nothing of that round.
+    c.call_tool("other", json!({}), T0);
+    let other = drain(&mut c);
+    assert!(body(&other[0])["params"].get("inputResponses").is_none());
+    // A provide_input for a call that does not wait: refused.
+    let m = serde_json::Map::new();
+    assert_eq!(c.provide_input(h, m).unwrap_err().code(), "wrong_state");
+}
+
+#[test]
+fn input_a_client_did_not_declare_or_endless_rounds_fail_the_call() {
+    // No capability: an elicitation request is a protocol error (never reaches the app).
+    let mut c = auto();
+    let h = c.call_tool("ask", json!({}), T0);
+    let reqs = drain(&mut c);
+    c.handle_response(reqs[0].id, Ok(input_required(&reqs[0], Some("s"))), T0);
+    let e = take(&mut c, h).unwrap_err();
+    assert_eq!(e.code(), "protocol_error");
+    assert!(e.to_string().contains("elicitation/create"), "{e}");
+    assert!(!events(&mut c).iter().any(|e| matches!(e, ConnectionEvent::InputRequired { .. })));
+    // A server that only ever asks: bounded.
+    let mut c = with_caps(elicitation());
+    let h = c.call_tool("ask", json!({}), T0);
+    let mut rounds = 0;
+    while let Some(r) = c.poll_request() {
+        rounds += 1;
+        assert!(rounds <= 20);
+        c.handle_response(r.id, Ok(input_required(&r, Some("s"))), T0);
+        let answer: serde_json::Map<String, Value> =
+            serde_json::from_value(json!({"confirm": {"action": "decline"}})).unwrap();
+        let _ = c.provide_input(h, answer);
+    }
+    let e = take(&mut c, h).unwrap_err();
+    assert!(e.to_string().contains("more than"), "{e}");
+    // State only: retried at once with it.
+    let mut c = with_caps(elicitation());
+    c.call_tool("ask", json!({}), T0);
+    let reqs = drain(&mut c);
+    c.handle_response(
+        reqs[0].id,
+        Ok(result(&reqs[0], json!({"resultType": "input_required", "requestState": "only"}))),
+        T0,
+    );
+    let again = drain(&mut c);
+    assert_eq!(body(&again[0])["params"]["requestState"], "only");
+}
+
+#[test]
+fn a_legacy_server_request_for_declared_input_goes_to_the_app_and_its_answer_to_the_server() {
+    let mut config = ConnectionConfig::new(MCP_URL).era(EraPolicy::Legacy);
+    config.capabilities = elicitation();
+    let mut c = with(config);
+    let h = c.call_tool("ask", json!({}), T0);
+    let reqs = drain(&mut c);
+    assert_eq!(
+        body(&reqs[0])["params"]["capabilities"],
+        json!({"elicitation": {"form": {}}})
+    );
+    c.handle_response(reqs[0].id, Ok(init_response(&reqs[0], Some("s"))), T0);
+    let after = drain(&mut c);
+    let call = after.iter().find(|r| method(r) == "tools/call").unwrap();
+    let stream = format!(
+        "data: {}\n\ndata: {}\n\n",
+        json!({"jsonrpc": "2.0", "id": "srv-1", "method": "elicitation/create", "params": {"message": "ok?"}}),
+        json!({"jsonrpc": "2.0", "id": rpc_id(call), "result": {"content": []}})
+    );
+    c.handle_response(call.id, Ok(sse(&stream)), T0);
+    let request_id = events(&mut c)
+        .into_iter()
+        .find_map(|e| match e {
+            ConnectionEvent::ServerRequest { request_id, request } => {
+                assert_eq!(request.method, "elicitation/create");
+                Some(request_id)
+            }
+            _ => None,
+        })
+        .expect("ServerRequest");
+    c.answer_server_request(&request_id, Ok(json!({"action": "decline"})));
+    let answer = drain(&mut c);
+    assert_eq!(body(&answer[0])["id"], "srv-1");
+    assert_eq!(body(&answer[0])["result"]["action"], "decline");
+    assert_eq!(header(&answer[0], "Mcp-Session-Id"), Some("s"));
+    assert!(take(&mut c, h).is_ok());
+    // An undeclared one (sampling) is still refused with -32601.
+    c.call_tool("ask", json!({}), T0);
+    let call = drain(&mut c);
+    let stream = format!(
+        "data: {}\n\ndata: {}\n\n",
+        json!({"jsonrpc": "2.0", "id": 7, "method": "sampling/createMessage", "params": {}}),
+        json!({"jsonrpc": "2.0", "id": rpc_id(&call[0]), "result": {"content": []}})
+    );
+    c.handle_response(call[0].id, Ok(sse(&stream)), T0);
+    let refusal = drain(&mut c);
+    assert_eq!(body(&refusal[0])["error"]["code"], -32601);
+}
