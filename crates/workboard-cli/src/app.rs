@@ -112,6 +112,11 @@ pub enum Command {
         /// Arguments as a JSON object.
         #[arg(long, default_value = "{}")]
         args: String,
+        /// Answers to a form the server may ask for (elicitation): a JSON object of field
+        /// values (the schema's defaults fill the rest), or a whole answer
+        /// (`{"action": "decline"}`). Without it, a form is asked in the terminal.
+        #[arg(long)]
+        input: Option<PathBuf>,
     },
     /// List the MCP server's resources (and resource templates).
     Resources,
@@ -386,7 +391,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Config(cmd) => crate::cmd_config::run(&ctx, cmd).await,
         Command::Doctor { client } => crate::cmd_doctor::run(&ctx, client.as_deref()).await,
         Command::Tools => crate::cmd_mcp::tools(&ctx).await,
-        Command::Call { name, args } => crate::cmd_mcp::call(&ctx, &name, &args).await,
+        Command::Call { name, args, input } => {
+            crate::cmd_mcp::call(&ctx, &name, &args, input.as_deref()).await
+        }
         Command::Resources => crate::cmd_mcp::resources(&ctx).await,
         Command::Read { uri } => crate::cmd_mcp::read(&ctx, &uri).await,
         Command::Prompts => crate::cmd_mcp::prompts(&ctx).await,

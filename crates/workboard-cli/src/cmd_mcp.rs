@@ -10,11 +10,20 @@ use crate::output::{progress, CliError};
 /// Without any, it still talks to the server (one that needs no sign-in answers; one that
 /// does answers 401: `not_signed_in`).
 pub fn client(ctx: &Ctx) -> Result<Client, CliError> {
+    client_with_input(ctx, None)
+}
+
+/// [`client`] with an input handler: elicitation forms from `--input` or the terminal.
+pub fn client_with_input(ctx: &Ctx, input: Option<&std::path::Path>) -> Result<Client, CliError> {
     // A store that cannot be read is an error here, before anything is sent.
     ctx.load_credentials()?;
     // One short-lived reactor thread for this process (the CLI makes one client).
     let reactor = Reactor::new(1)?;
-    Ok(Client::builder()
+    let mut builder = Client::builder();
+    if let Some(handler) = crate::input::CliInput::new(input)? {
+        builder = builder.input_handler(handler);
+    }
+    Ok(builder
         .environment(ctx.environment.clone())
         .server_url(ctx.mcp_url.clone())
         .store(ctx.store.clone())
@@ -113,7 +122,12 @@ pub async fn tools(ctx: &Ctx) -> Result<(), CliError> {
 }
 
 /// `workboard call NAME --args JSON`.
-pub async fn call(ctx: &Ctx, name: &str, args: &str) -> Result<(), CliError> {
+pub async fn call(
+    ctx: &Ctx,
+    name: &str,
+    args: &str,
+    input: Option<&std::path::Path>,
+) -> Result<(), CliError> {
     let arguments: serde_json::Value = serde_json::from_str(args).map_err(|e| {
         CliError::usage(
             format!(
@@ -129,7 +143,7 @@ pub async fn call(ctx: &Ctx, name: &str, args: &str) -> Result<(), CliError> {
             Some(r#"e.g. --args '{}'"#.into()),
         ));
     }
-    let client = client(ctx)?;
+    let client = client_with_input(ctx, input)?;
     progress(ctx.quiet, &format!("calling {name}"));
     let result = with_step_up(ctx, &client, || client.call_tool(name, arguments.clone())).await?;
     let json = result.to_value();

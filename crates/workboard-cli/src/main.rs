@@ -7,6 +7,7 @@ mod cmd_config;
 mod cmd_demo;
 mod cmd_doctor;
 mod cmd_mcp;
+mod input;
 mod output;
 
 use std::process::ExitCode;

@@ -1895,3 +1895,65 @@ fn resources_prompts_and_completion_work_in_both_eras() {
         assert_eq!(modern > 0, era == "auto", "{era}");
     }
 }
+
+#[test]
+fn a_form_the_server_asks_for_is_answered_from_input_and_undeclared_input_is_refused() {
+    let sim = Sim::start();
+    let case = Case::sim(&sim);
+    case.set_token(DEMO_PERSONAL_TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("answers.json");
+    std::fs::write(&answers, r#"{"confidence": 7, "note": "on track"}"#).unwrap();
+    let answers = answers.to_str().unwrap();
+    // 2026-07-28 (MRTR): the call comes back asking, the CLI answers, the call completes.
+    let out = case
+        .run(&[
+            "--json",
+            "call",
+            "draft_check_in",
+            "--args",
+            r#"{"key_result_id":401}"#,
+            "--input",
+            answers,
+        ])
+        .result();
+    let text = out["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("confidence 7/10"), "{out}");
+    assert_eq!(sim.count("mcp:input_required"), 1);
+    // Without --input (no terminal here): nothing is declared, the server says what it needs.
+    let refused = case.run(&[
+        "--json",
+        "call",
+        "draft_check_in",
+        "--args",
+        r#"{"key_result_id":401}"#,
+    ]);
+    let e = refused.error(5, "jsonrpc_error");
+    assert!(
+        e["message"].as_str().unwrap().contains("elicitation"),
+        "{e}"
+    );
+    // Sampling is never declared: refused the same way.
+    let refused = case.run(&[
+        "--json",
+        "call",
+        "suggest_key_result",
+        "--args",
+        r#"{"objective_id":301}"#,
+        "--input",
+        answers,
+    ]);
+    let e = refused.error(5, "jsonrpc_error");
+    assert!(e["message"].as_str().unwrap().contains("sampling"), "{e}");
+    // A bad --input is a usage error before anything is sent.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "[1, 2]").unwrap();
+    case.run(&[
+        "--json",
+        "call",
+        "draft_check_in",
+        "--input",
+        bad.to_str().unwrap(),
+    ])
+    .error(2, "usage");
+}

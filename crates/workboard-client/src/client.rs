@@ -305,6 +305,7 @@ impl<H: Host> Client<H> {
             .filter(|u| !u.trim().is_empty())
             .unwrap_or_else(|| config.environment.mcp_url());
         let mut cc = ConnectionConfig::new(server_url).client_info(config.client_info);
+        cc.capabilities = host.input_capabilities();
         if let Some(ms) = config.call_timeout_ms {
             cc.call_timeout_ms = ms;
         }

@@ -1,6 +1,15 @@
 //! [`Host`]: what an adapter supplies to the client layer.
 
-use workboard_core::{Clock, Credentials, Transport};
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+use workboard_core::connection::InputRequest;
+use workboard_core::mcp::jsonrpc::ClientCapabilities;
+use workboard_core::{Clock, Credentials, Error, Transport};
+
+/// The answer to one input request, computed by the app (see [`Host::answer_input`]).
+pub type InputAnswer = Pin<Box<dyn Future<Output = Result<Value, Error>>>>;
 
 /// Keys the client layer reads and writes in the host's store.
 pub mod keys {
@@ -47,6 +56,22 @@ pub trait Host: 'static {
     /// Told about every credentials change (sign-in, refresh, sign-out: `None`), after the
     /// store saved it (or failed to). A listener must not block.
     fn credentials_changed(&self, _credentials: Option<&Credentials>) {}
+
+    /// The input this host's app can give when a server asks (elicitation, sampling,
+    /// roots); declared to servers, so only these are ever asked. Default: none.
+    fn input_capabilities(&self) -> ClientCapabilities {
+        ClientCapabilities::default()
+    }
+
+    /// Answers one request for input of a declared kind: an `ElicitResult`
+    /// (`{"action": "accept", "content": {...}}`, or `decline` / `cancel`), a
+    /// `CreateMessageResult`, a `ListRootsResult`. An `Err` fails the call that waited for
+    /// it (MRTR) or answers the legacy server's request with a JSON-RPC error.
+    fn answer_input(&self, _request: InputRequest) -> InputAnswer {
+        Box::pin(std::future::ready(Err(Error::Protocol {
+            reason: "this client has no input handler".into(),
+        })))
+    }
 
     /// Delivers a result to a waiting caller: `deliver` wakes it. UniFFI wraps this in its
     /// process-exit guard; everyone else just calls it. A result not delivered is leaked,

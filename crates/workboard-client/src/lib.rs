@@ -43,8 +43,10 @@ mod run;
 mod signin;
 
 pub use client::{Call, Canceller, Client, ClientConfig, Driver, EraPolicy, ServerInfo};
-pub use host::{keys, Host};
+pub use host::{keys, Host, InputAnswer};
 pub use signin::{McpSignInOptions, McpSignInStart, RedirectVerdict, V1Code, V1SignInStart};
+pub use workboard_core::connection::InputRequest;
+pub use workboard_core::mcp::jsonrpc::ClientCapabilities;
 
 /// Parses tool arguments given as JSON text (UniFFI and other string-typed hosts): empty or
 /// blank text is `{}`; anything but a JSON object fails with `invalid_input` (the message

@@ -44,6 +44,29 @@ struct LoopState {
     nudge: bool,
     /// `close` was submitted: later calls fail with `client_stopped`.
     closing: bool,
+    /// The app's answers being computed for servers' input requests.
+    inputs: futures_util::stream::FuturesUnordered<
+        std::pin::Pin<Box<dyn std::future::Future<Output = InputDone>>>,
+    >,
+}
+
+/// The app's answers to one input request of a server.
+enum InputDone {
+    /// Every answer of a call's input round (MRTR), or the first failure.
+    Call(
+        CallHandle,
+        Result<serde_json::Map<String, serde_json::Value>, Error>,
+    ),
+    /// The answer to a legacy server's request.
+    Server(
+        workboard_core::mcp::jsonrpc::JsonRpcId,
+        Result<serde_json::Value, Error>,
+    ),
+}
+
+enum Inbox {
+    Command(Option<Command>),
+    Input(InputDone),
 }
 
 impl<H: Host> Driver<H> {
@@ -59,14 +82,35 @@ impl<H: Host> Driver<H> {
         let ls = RefCell::new(LoopState::default());
         let mut rx = rx;
         let ls_ref = &ls;
-        // The inbox: commands, and a nudge when hand-overs are due (checked first).
+        // The inbox: commands, the app's answers to input requests, and a nudge when
+        // hand-overs are due (checked first).
         let inbox = futures_util::stream::poll_fn(move |cx| {
             if std::mem::take(&mut ls_ref.borrow_mut().nudge) {
-                return Poll::Ready(Some(None));
+                return Poll::Ready(Some(Inbox::Command(None)));
             }
-            rx.poll_next_unpin(cx).map(|c| c.map(Some))
+            // Polled outside the borrow: an app's handler may do anything meanwhile.
+            let mut inputs = std::mem::take(&mut ls_ref.borrow_mut().inputs);
+            let answered = if inputs.is_empty() {
+                Poll::Pending
+            } else {
+                inputs.poll_next_unpin(cx)
+            };
+            let mut ls = ls_ref.borrow_mut();
+            let added = std::mem::replace(&mut ls.inputs, inputs);
+            ls.inputs.extend(added);
+            drop(ls);
+            if let Poll::Ready(Some(done)) = answered {
+                return Poll::Ready(Some(Inbox::Input(done)));
+            }
+            rx.poll_next_unpin(cx)
+                .map(|c| c.map(|c| Inbox::Command(Some(c))))
         })
-        .map(|cmd: Option<Command>| move |m: &mut Machine<'_, '_, H>| m.apply(cmd));
+        .map(|item: Inbox| {
+            move |m: &mut Machine<'_, '_, H>| match item {
+                Inbox::Command(cmd) => m.apply(cmd),
+                Inbox::Input(done) => m.answered(done),
+            }
+        });
         let mut machine = Machine {
             conn: &mut conn,
             ls: &ls,
@@ -99,14 +143,64 @@ fn deliver<H: Host>(host: &H, reply: Reply, result: Result<CallOutput, Error>) {
     }
 }
 
+/// A server's input request for the app.
+enum InputAsk {
+    Call(CallHandle, Vec<workboard_core::connection::InputRequest>),
+    Server(
+        workboard_core::mcp::jsonrpc::JsonRpcId,
+        workboard_core::connection::InputRequest,
+    ),
+}
+
 struct Machine<'a, 't, H: Host> {
     conn: &'a mut Connection,
     ls: &'a RefCell<LoopState>,
-    shared: &'a Shared<H>,
+    shared: &'a std::sync::Arc<Shared<H>>,
     transport: &'a Abandoning<'t, H::Transport>,
 }
 
 impl<H: Host> Machine<'_, '_, H> {
+    /// The app answered a server's input request: to the connection.
+    fn answered(&mut self, done: InputDone) {
+        match done {
+            InputDone::Call(h, Ok(responses)) => {
+                // A call cancelled meanwhile refuses it: nothing to do.
+                let _ = self.conn.provide_input(h, responses);
+            }
+            InputDone::Call(h, Err(e)) => self.conn.decline_input(h, e),
+            InputDone::Server(id, result) => {
+                let result = result.map_err(|e| (-32603, e.to_string()));
+                self.conn.answer_server_request(&id, result);
+            }
+        }
+    }
+
+    /// Asks the app for the answers of a server's input request.
+    fn ask_app(&self, ask: InputAsk) {
+        let shared = self.shared.clone();
+        let fut: std::pin::Pin<Box<dyn std::future::Future<Output = InputDone>>> = match ask {
+            InputAsk::Call(h, requests) => Box::pin(async move {
+                let mut answers = serde_json::Map::new();
+                for r in requests {
+                    let key = r.key.clone();
+                    match shared.host.answer_input(r).await {
+                        Ok(v) => {
+                            answers.insert(key, v);
+                        }
+                        Err(e) => return InputDone::Call(h, Err(e)),
+                    }
+                }
+                InputDone::Call(h, Ok(answers))
+            }),
+            InputAsk::Server(id, request) => Box::pin(async move {
+                let result = shared.host.answer_input(request).await;
+                InputDone::Server(id, result)
+            }),
+        };
+        self.ls.borrow_mut().inputs.push(fut);
+        self.ls.borrow_mut().nudge = true;
+    }
+
     fn apply(&mut self, cmd: Option<Command>) {
         let Some(cmd) = cmd else { return };
         let now = self.shared.now();
@@ -203,6 +297,13 @@ impl<H: Host> Machine<'_, '_, H> {
                         protocol_version,
                     });
                 }
+                ConnectionEvent::InputRequired { call, requests } => {
+                    self.ask_app(InputAsk::Call(call, requests));
+                }
+                ConnectionEvent::ServerRequest {
+                    request_id,
+                    request,
+                } => self.ask_app(InputAsk::Server(request_id, request)),
                 ConnectionEvent::StateChanged => {
                     // The era, the session or the cached tool list changed: keep it for the
                     // next start (no credential inside).

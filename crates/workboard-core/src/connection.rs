@@ -932,7 +932,10 @@ impl Connection {
                 state: "no such pending call".into(),
             });
         };
-        let Some((keys, _)) = call.awaiting.as_ref().filter(|_| call.phase == Phase::AwaitingInput)
+        let Some((keys, _)) = call
+            .awaiting
+            .as_ref()
+            .filter(|_| call.phase == Phase::AwaitingInput)
         else {
             return Err(Error::WrongState {
                 action: "provide input".into(),
@@ -954,6 +957,18 @@ impl Connection {
         let now = self.last_now_ms;
         self.pump(now);
         Ok(())
+    }
+
+    /// The app could not answer the input a call waits for: the call fails with `error`.
+    /// Nothing happens when the call does not wait for input.
+    pub fn decline_input(&mut self, handle: CallHandle, error: Error) {
+        let waiting = self
+            .calls
+            .get(&handle)
+            .is_some_and(|c| c.phase == Phase::AwaitingInput);
+        if waiting && !internal(handle) {
+            self.fail(handle, error);
+        }
     }
 
     /// Answers a legacy server's request ([`ConnectionEvent::ServerRequest`]) with `result`,
@@ -1215,7 +1230,7 @@ impl Connection {
     /// [`ConnectionConfig::restored_state`].
     pub fn save_state(&self) -> String {
         let tools = self.tools_cache.clone().filter(|c| {
-            serde_json::to_vec(&c.tools).map_or(false, |b| b.len() <= MAX_SAVED_TOOLS_BYTES)
+            serde_json::to_vec(&c.tools).is_ok_and(|b| b.len() <= MAX_SAVED_TOOLS_BYTES)
         });
         serde_json::to_string(&SavedState {
             server_url: self.url.clone(),
@@ -2598,7 +2613,10 @@ impl Connection {
             }
         };
         if requests.is_empty() && state.is_none() {
-            self.fail(h, refuse("the server asked for input without saying what".into()));
+            self.fail(
+                h,
+                refuse("the server asked for input without saying what".into()),
+            );
             return;
         }
         let Some(call) = self.calls.get_mut(&h) else {
@@ -2909,6 +2927,9 @@ fn surface_body(
     }
 }
 
+/// A modern request's body and metadata headers.
+type ModernRequest = (Vec<u8>, Vec<(String, String)>);
+
 /// The body and the metadata headers of a call's modern request.
 fn modern_request(
     op: &Op,
@@ -2916,7 +2937,7 @@ fn modern_request(
     rpc: &JsonRpcId,
     meta: &modern::RequestMeta<'_>,
     tool_headers: &VecMap<String, Vec<ParamHeader>>,
-) -> Result<(Vec<u8>, Vec<(String, String)>), Error> {
+) -> Result<ModernRequest, Error> {
     let (method, body, name, params) = match op {
         Op::ListTools {
             cursor: Some(cursor),

@@ -821,13 +821,19 @@ fn an_input_round_is_answered_by_the_app_and_the_call_goes_again_with_a_new_id()
         body(&reqs[0])["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"],
         json!({"elicitation": {"form": {}}})
     );
-    c.handle_response(reqs[0].id, Ok(input_required(&reqs[0], Some("opaque=1"))), T0);
+    c.handle_response(
+        reqs[0].id,
+        Ok(input_required(&reqs[0], Some("opaque=1"))),
+        T0,
+    );
     assert!(drain(&mut c).is_empty(), "it waits for the app");
     let ev = events(&mut c);
     let requests = ev
         .iter()
         .find_map(|e| match e {
-            ConnectionEvent::InputRequired { call, requests } if *call == h => Some(requests.clone()),
+            ConnectionEvent::InputRequired { call, requests } if *call == h => {
+                Some(requests.clone())
+            }
             _ => None,
         })
         .expect("InputRequired");
@@ -836,7 +842,10 @@ fn an_input_round_is_answered_by_the_app_and_the_call_goes_again_with_a_new_id()
     // Wrong keys: refused, nothing sent.
     let wrong: serde_json::Map<String, Value> =
         serde_json::from_value(json!({"other": {"action": "accept"}})).unwrap();
-    assert_eq!(c.provide_input(h, wrong).unwrap_err().code(), "invalid_input");
+    assert_eq!(
+        c.provide_input(h, wrong).unwrap_err().code(),
+        "invalid_input"
+    );
     assert!(drain(&mut c).is_empty());
     let answer: serde_json::Map<String, Value> =
         serde_json::from_value(json!({"confirm": {"action": "accept", "content": {"ok": true}}}))
@@ -859,7 +868,10 @@ fn an_input_round_is_answered_by_the_app_and_the_call_goes_again_with_a_new_id()
     assert!(body(&third[0])["params"].get("requestState").is_none());
     c.handle_response(
         third[0].id,
-        Ok(modern_result(&third[0], json!({"content": [{"type": "text", "text": "done"}]}))),
+        Ok(modern_result(
+            &third[0],
+            json!({"content": [{"type": "text", "text": "done"}]}),
+        )),
         T0,
     );
     assert!(matches!(take(&mut c, h), Ok(CallOutput::ToolResult(r)) if r.text() == "done"));
@@ -882,7 +894,9 @@ fn input_a_client_did_not_declare_or_endless_rounds_fail_the_call() {
     let e = take(&mut c, h).unwrap_err();
     assert_eq!(e.code(), "protocol_error");
     assert!(e.to_string().contains("elicitation/create"), "{e}");
-    assert!(!events(&mut c).iter().any(|e| matches!(e, ConnectionEvent::InputRequired { .. })));
+    assert!(!events(&mut c)
+        .iter()
+        .any(|e| matches!(e, ConnectionEvent::InputRequired { .. })));
     // A server that only ever asks: bounded.
     let mut c = with_caps(elicitation());
     let h = c.call_tool("ask", json!({}), T0);
@@ -903,7 +917,10 @@ fn input_a_client_did_not_declare_or_endless_rounds_fail_the_call() {
     let reqs = drain(&mut c);
     c.handle_response(
         reqs[0].id,
-        Ok(result(&reqs[0], json!({"resultType": "input_required", "requestState": "only"}))),
+        Ok(result(
+            &reqs[0],
+            json!({"resultType": "input_required", "requestState": "only"}),
+        )),
         T0,
     );
     let again = drain(&mut c);
@@ -933,7 +950,10 @@ fn a_legacy_server_request_for_declared_input_goes_to_the_app_and_its_answer_to_
     let request_id = events(&mut c)
         .into_iter()
         .find_map(|e| match e {
-            ConnectionEvent::ServerRequest { request_id, request } => {
+            ConnectionEvent::ServerRequest {
+                request_id,
+                request,
+            } => {
                 assert_eq!(request.method, "elicitation/create");
                 Some(request_id)
             }

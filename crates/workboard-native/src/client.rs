@@ -51,6 +51,7 @@ pub struct ClientBuilder {
     transport: Option<HostTransport>,
     reactor: Option<Reactor>,
     hook: Option<CredentialsHook>,
+    input: Option<Arc<dyn crate::host::InputHandler>>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -169,6 +170,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Answers servers' requests for input (elicitation, sampling, roots); declares the
+    /// capabilities it has. Without one, the client declares none and servers ask nothing.
+    pub fn input_handler(mut self, handler: Arc<dyn crate::host::InputHandler>) -> Self {
+        self.input = Some(handler);
+        self
+    }
+
     /// Which MCP era to speak (default [`workboard_client::EraPolicy::Auto`]: modern first,
     /// `initialize` for a legacy server).
     pub fn era(mut self, era: workboard_client::EraPolicy) -> Self {
@@ -211,6 +219,7 @@ impl ClientBuilder {
             transport,
             store: self.store,
             hook: self.hook,
+            input: self.input,
         };
         let (inner, driver) = workboard_client::Client::new(self.config, host)?;
         self.reactor
@@ -254,6 +263,7 @@ impl Client {
             transport: None,
             reactor: None,
             hook: None,
+            input: None,
         }
     }
 

@@ -18,6 +18,26 @@ pub struct NativeHost {
     pub(crate) transport: HostTransport,
     pub(crate) store: Option<Arc<dyn CredentialStore>>,
     pub(crate) hook: Option<CredentialsHook>,
+    pub(crate) input: Option<Arc<dyn InputHandler>>,
+}
+
+/// The app's answers when a server asks for input (elicitation from the user, sampling from
+/// the app's LLM, roots): declared to servers through [`InputHandler::capabilities`], so
+/// only those kinds are ever asked.
+pub trait InputHandler: Send + Sync + 'static {
+    /// What this handler answers.
+    fn capabilities(&self) -> workboard_client::ClientCapabilities;
+    /// The answer to one request: an `ElicitResult` (`{"action": "accept", "content": ...}`,
+    /// or `decline` / `cancel`), a `CreateMessageResult`, a `ListRootsResult`.
+    fn answer(
+        &self,
+        request: workboard_client::InputRequest,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<serde_json::Value, workboard_core::Error>>
+                + Send,
+        >,
+    >;
 }
 
 impl std::fmt::Debug for NativeHost {
@@ -53,6 +73,23 @@ impl Host for NativeHost {
         self.store
             .as_ref()
             .map_or(Ok(()), |s| s.remove(key).map_err(|e| e.to_string()))
+    }
+    fn input_capabilities(&self) -> workboard_client::ClientCapabilities {
+        self.input
+            .as_ref()
+            .map(|h| h.capabilities())
+            .unwrap_or_default()
+    }
+    fn answer_input(
+        &self,
+        request: workboard_client::InputRequest,
+    ) -> workboard_client::InputAnswer {
+        match &self.input {
+            Some(h) => h.answer(request),
+            None => Box::pin(std::future::ready(Err(workboard_core::Error::Protocol {
+                reason: "this client has no input handler".into(),
+            }))),
+        }
     }
     fn credentials_changed(&self, credentials: Option<&Credentials>) {
         if let (Some(hook), Some(c)) = (&self.hook, credentials) {

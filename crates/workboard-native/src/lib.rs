@@ -15,7 +15,7 @@ pub mod store;
 pub mod transport;
 
 pub use client::{Client, ClientBuilder, CredentialsHook, ServerInfo};
-pub use host::{HostTransport, NativeHost};
+pub use host::{HostTransport, InputHandler, NativeHost};
 pub use reactor::Reactor;
 pub use runtime::{OsEntropy, SystemClock};
 pub use signin::{

@@ -345,10 +345,10 @@ async fn step_up_authorizes_the_missing_scope_then_the_call_goes_through() {
     };
     let e = write().await.unwrap_err();
     assert_eq!(e.code(), "insufficient_scope");
-    let scope = match &e {
-        workboard_core::Error::InsufficientScope { scope } => scope.clone().unwrap(),
-        other => panic!("{other:?}"),
+    let workboard_core::Error::InsufficientScope { scope: Some(scope) } = &e else {
+        unreachable!("{e:?}")
     };
+    let scope = scope.clone();
     let creds = step_up_mcp(&client, &transport, &scope, Approver::Headless)
         .await
         .unwrap();

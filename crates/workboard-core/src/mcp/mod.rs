@@ -11,7 +11,7 @@ pub mod jsonrpc {
 
     pub(crate) use super::jsonrpc_impl::*;
     pub use super::jsonrpc_impl::{
-        CallToolResult, ClientCapabilities, ContentBlock, Implementation, Tool,
+        CallToolResult, ClientCapabilities, ContentBlock, Implementation, JsonRpcId, Tool,
         LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS,
     };
     pub use super::modern::{LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS};

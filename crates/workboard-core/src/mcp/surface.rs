@@ -301,8 +301,9 @@ mod tests {
     #[test]
     fn params_are_stable() {
         let args: Map<String, Value> = serde_json::from_value(json!({"team": "x"})).unwrap();
+        let reference = CompletionRef::Prompt("review".into());
         let p = CompleteParams {
-            reference: CompletionRef::Prompt("review".into()).param(),
+            reference: reference.param(),
             argument: ArgumentParam {
                 name: "goal",
                 value: "gr",
@@ -339,5 +340,44 @@ mod tests {
         let c = parse_completion(json!({"completion": {"values": many, "hasMore": true}})).unwrap();
         assert_eq!(c.values.len(), 100);
         assert!(c.has_more);
+    }
+}
+
+/// Fills the properties an elicitation answer leaves out with the defaults of the
+/// request's `requestedSchema` (SEP-1034: a client applies them), at most 64 properties.
+/// Values given are kept as they are.
+pub fn with_elicitation_defaults(
+    requested_schema: &Value,
+    mut content: Map<String, Value>,
+) -> Map<String, Value> {
+    if let Some(Value::Object(props)) = requested_schema.get("properties") {
+        for (name, schema) in props.iter().take(64) {
+            if content.contains_key(name) {
+                continue;
+            }
+            if let Some(default) = schema.get("default") {
+                content.insert(name.clone(), default.clone());
+            }
+        }
+    }
+    content
+}
+
+#[cfg(test)]
+mod defaults_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_fill_only_what_is_missing() {
+        let schema = json!({"type": "object", "properties": {
+            "name": {"type": "string", "default": "John Doe"},
+            "age": {"type": "integer", "default": 30},
+            "note": {"type": "string"}}});
+        let given: Map<String, Value> = serde_json::from_value(json!({"age": 41})).unwrap();
+        let out = with_elicitation_defaults(&schema, given);
+        assert_eq!(Value::Object(out), json!({"age": 41, "name": "John Doe"}));
+        assert!(with_elicitation_defaults(&json!("nonsense"), Map::new()).is_empty());
     }
 }
