@@ -1509,8 +1509,12 @@ fn probe_request_shape_and_parent_resource() {
     assert_eq!(probe.url, MCP);
     assert!(probe.header("authorization").is_none());
     let body: Value = serde_json::from_slice(&probe.body).unwrap();
-    assert_eq!(body["method"], "initialize");
-    assert_eq!(body["params"]["protocolVersion"], "2025-11-25");
+    // The dual-era probe: a modern (2026-07-28) tools/list.
+    assert_eq!(body["method"], "tools/list");
+    assert_eq!(
+        body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
     let url = authorize_url(&events);
     assert_eq!(
         q(&url, "resource").as_deref(),
@@ -1641,6 +1645,8 @@ fn token_endpoint_errors_never_echo_request_secrets() {
 fn a_session_open_to_anyone_with_protected_tools_still_asks_for_sign_in() {
     let mut s = generic_server(prm(None), as_meta(json!({})));
     s.routes.remove(MCP);
+    // A legacy server: the modern probe is refused, the legacy one opens a session.
+    s.on(MCP, legacy_refusal());
     s.on(
         MCP,
         HttpResponse::new(
@@ -1665,7 +1671,7 @@ fn a_session_open_to_anyone_with_protected_tools_still_asks_for_sign_in() {
     );
     let (_, events) = start(generic_config(None), &mut s);
     let url = authorize_url(&events);
-    let tools_probe = &s.log[1];
+    let tools_probe = &s.log[2];
     assert_eq!(tools_probe.url, MCP);
     assert!(String::from_utf8_lossy(&tools_probe.body).contains("tools/list"));
     assert_eq!(tools_probe.header("Mcp-Session-Id"), Some("anon-1"));
@@ -1684,21 +1690,35 @@ fn a_session_open_to_anyone_with_protected_tools_still_asks_for_sign_in() {
 #[test]
 fn a_server_whose_tools_need_no_sign_in_is_not_required() {
     let mut s = Server::default();
-    s.on(
-        MCP,
-        HttpResponse::json(200, &json!({"jsonrpc": "2.0", "id": 0, "result": {}})),
-    )
-    .on(
-        MCP,
-        HttpResponse::json(
-            200,
-            &json!({"jsonrpc": "2.0", "id": 1, "result": {"tools": []}}),
-        ),
-    );
+    s.on(MCP, legacy_refusal())
+        .on(
+            MCP,
+            HttpResponse::json(200, &json!({"jsonrpc": "2.0", "id": 0, "result": {}})),
+        )
+        .on(
+            MCP,
+            HttpResponse::json(
+                200,
+                &json!({"jsonrpc": "2.0", "id": 1, "result": {"tools": []}}),
+            ),
+        );
     let (flow, events) = start(generic_config(None), &mut s);
     assert!(matches!(events[..], [McpAuthEvent::NotRequired]));
     assert!(flow.is_finished());
-    assert_eq!(s.log.len(), 2, "initialize, then tools/list");
+    assert_eq!(
+        s.log.len(),
+        3,
+        "the modern probe, initialize, then tools/list"
+    );
+}
+
+/// What a legacy server (TypeScript SDK 1.x) answers a modern request: 400 without a
+/// modern error.
+fn legacy_refusal() -> HttpResponse {
+    HttpResponse::json(
+        400,
+        &json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32000, "message": "Bad Request: No valid session ID provided"}}),
+    )
 }
 
 #[test]
