@@ -1957,3 +1957,41 @@ fn a_form_the_server_asks_for_is_answered_from_input_and_undeclared_input_is_ref
     ])
     .error(2, "usage");
 }
+
+#[test]
+fn a_legacy_server_asking_on_its_open_stream_is_answered_before_the_stream_ends() {
+    // SSE responses, legacy sessions: the simulator sends elicitation/create on the call's
+    // stream and waits (30 s) for the answer before it ends the stream.
+    let sim = Sim::start();
+    sim.set_era(workboard_sim::Era::Legacy);
+    sim.set_response_mode(ResponseMode::Sse);
+    let case = Case::sim(&sim);
+    case.set_token(DEMO_PERSONAL_TOKEN);
+    // A session opened without the capability (a plain `tools`)...
+    assert!(case.run(&["--json", "tools"]).result()["tools"].is_array());
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("answers.json");
+    std::fs::write(&answers, r#"{"confidence": 4}"#).unwrap();
+    // ...is not reused by a call that can answer: a new one declares elicitation, and the
+    // form is answered while the stream is open (an answer after the simulator's wait would
+    // be a tool error, "no answer to elicitation/create").
+    let out = case
+        .run(&[
+            "--json",
+            "call",
+            "draft_check_in",
+            "--args",
+            r#"{"key_result_id":401}"#,
+            "--input",
+            answers.to_str().unwrap(),
+        ])
+        .result();
+    assert!(
+        out["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("confidence 4/10"),
+        "{out}"
+    );
+    assert_eq!(sim.count("mcp:initialize"), 2);
+}

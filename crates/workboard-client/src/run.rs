@@ -8,7 +8,7 @@ use futures_util::future::{self, Either};
 use futures_util::StreamExt;
 use workboard_core::connection::{CallHandle, CallOutput, Connection, ConnectionEvent};
 use workboard_core::http::{HttpRequest, HttpResponse, RequestId, TransportError};
-use workboard_core::{driver, Credentials, Error, SansIo, Transport};
+use workboard_core::{driver, BodySink, Credentials, Error, SansIo, Transport};
 
 use crate::client::{storage, Command, Driver, Op, Reply, ServerInfo, Shared};
 use crate::host::{keys, Host};
@@ -416,6 +416,10 @@ impl<H: Host> SansIo for Machine<'_, '_, H> {
     fn handle_timeout(&mut self, now_ms: u64) {
         self.conn.handle_timeout(now_ms);
     }
+
+    fn handle_response_part(&mut self, id: RequestId, part: workboard_core::BodyPart, now_ms: u64) {
+        self.conn.handle_response_part(id, part, now_ms);
+    }
 }
 
 #[derive(Default)]
@@ -472,6 +476,13 @@ impl<'t, T: Transport> Abandoning<'t, T> {
     }
 }
 
+/// A sink for a whole-body send.
+struct NoParts;
+
+impl BodySink for NoParts {
+    fn part(&self, _part: workboard_core::BodyPart) {}
+}
+
 /// Marks a request finished when its future ends, whichever way.
 struct Finished<'a>(&'a RefCell<AbandonState>, RequestId);
 
@@ -487,6 +498,14 @@ impl Drop for Finished<'_> {
 
 impl<T: Transport> Transport for Abandoning<'_, T> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.send_streaming(request, &NoParts).await
+    }
+
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+        parts: &dyn BodySink,
+    ) -> Result<HttpResponse, TransportError> {
         let id = request.id;
         let _finished = Finished(&self.state, id);
         self.state.borrow_mut().in_flight.push((id, None));
@@ -500,7 +519,7 @@ impl<T: Transport> Transport for Abandoning<'_, T> {
             }
             Poll::Pending
         });
-        let send = self.inner.send(request);
+        let send = self.inner.send_streaming(request, parts);
         futures_util::pin_mut!(send);
         futures_util::pin_mut!(abandoned);
         match future::select(send, abandoned).await {

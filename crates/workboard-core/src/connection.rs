@@ -428,6 +428,10 @@ struct SavedState {
     /// The last tool list while its `ttlMs` lasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tools: Option<CachedTools>,
+    /// The capabilities a legacy session was opened with (`initialize` declared them for
+    /// the session's lifetime).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    capabilities: Option<Value>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -559,9 +563,16 @@ const INIT: CallHandle = CallHandle(0);
 const PROBE: CallHandle = CallHandle(u64::MAX);
 /// The tool list fetched for calls refused with `HeaderMismatch`.
 const RELIST: CallHandle = CallHandle(u64::MAX - 1);
+/// The legacy GET stream opened while calls are in flight, for a server's requests.
+const LISTEN: CallHandle = CallHandle(u64::MAX - 2);
+/// Times the connection opens that stream at most.
+pub const MAX_LISTEN_STREAMS: u32 = 16;
+/// How long calls wait for that stream to open (its response head) before they go anyway
+/// (a whole-body transport never hands the head over).
+pub const LISTEN_WAIT_MS: u64 = 2_000;
 
 fn internal(h: CallHandle) -> bool {
-    h == INIT || h == PROBE || h == RELIST
+    h == INIT || h == PROBE || h == RELIST || h == LISTEN
 }
 
 /// The connection machine. See the module docs.
@@ -621,6 +632,14 @@ pub struct Connection {
     tools_cache: Option<CachedTools>,
     /// `x-mcp-header` annotations of the tools last listed (modern).
     tool_headers: VecMap<String, Vec<ParamHeader>>,
+    /// Event streams being read while they arrive (streaming transports), by request.
+    streams: VecMap<RequestId, session::SseStream>,
+    /// GET streams opened for the server's requests ([`MAX_LISTEN_STREAMS`]).
+    listens: u32,
+    /// The server answered the GET stream with 405: it has none.
+    no_get_stream: bool,
+    /// Calls wait until then for the GET stream to open (see [`LISTEN_WAIT_MS`]).
+    listen_wait: Option<u64>,
 }
 
 impl Connection {
@@ -694,6 +713,10 @@ impl Connection {
             server_capabilities: Value::Null,
             tools_cache: None,
             tool_headers: VecMap::new(),
+            streams: VecMap::new(),
+            listens: 0,
+            no_get_stream: false,
+            listen_wait: None,
         };
         if let Era::Modern(v) = era {
             conn.session.protocol_version = Some(v.to_string());
@@ -732,6 +755,16 @@ impl Connection {
                     } else {
                         conn.era = Era::Legacy;
                         conn.rpc_base_pending = true;
+                        // A legacy session knows only the capabilities its `initialize`
+                        // declared: with other ones, a new session declares them.
+                        let declared = saved
+                            .capabilities
+                            .clone()
+                            .unwrap_or_else(|| Value::Object(Default::default()));
+                        if declared != conn.capabilities {
+                            conn.diag("the saved MCP session was opened with other client capabilities: opening a new one".into());
+                            session = SessionInfo::default();
+                        }
                     }
                     conn.session = session;
                     if let Some(cache) = &saved.tools {
@@ -1135,6 +1168,7 @@ impl Connection {
         self.calls.remove(&INIT);
         self.calls.remove(&PROBE);
         self.calls.remove(&RELIST);
+        self.calls.remove(&LISTEN);
         self.reset_refresh_backoff();
         self.closing = Some(h);
         if self.session.session_id.is_some() {
@@ -1232,10 +1266,13 @@ impl Connection {
         let tools = self.tools_cache.clone().filter(|c| {
             serde_json::to_vec(&c.tools).is_ok_and(|b| b.len() <= MAX_SAVED_TOOLS_BYTES)
         });
+        let legacy_session = self.session.session_id.is_some()
+            || matches!(self.era, Era::Legacy) && self.session.is_initialized();
         serde_json::to_string(&SavedState {
             server_url: self.url.clone(),
             session: self.session.clone(),
             tools,
+            capabilities: legacy_session.then(|| self.capabilities.clone()),
         })
         .unwrap_or_default()
     }
@@ -1297,6 +1334,16 @@ impl Connection {
             self.relisted(result.map(|_| ()));
             return;
         }
+        if h == LISTEN {
+            if matches!(
+                result,
+                Ok(CallOutput::ServerStreamEnded { supported: false })
+            ) {
+                self.no_get_stream = true;
+            }
+            self.listen_wait = None;
+            return;
+        }
         if internal(h) {
             return;
         }
@@ -1305,7 +1352,7 @@ impl Connection {
     }
 
     fn fail(&mut self, h: CallHandle, e: Error) {
-        if h == RELIST {
+        if h == RELIST || h == LISTEN {
             self.finish(h, Err(e));
             return;
         }
@@ -1339,6 +1386,11 @@ impl Connection {
     /// Sends what can be sent.
     fn pump(&mut self, now_ms: u64) {
         self.last_now_ms = self.last_now_ms.max(now_ms);
+        if !self.calls.keys().any(|h| !internal(*h)) {
+            // No call left: the GET stream opened for them is no longer wanted.
+            self.calls.remove(&LISTEN);
+            self.listen_wait = None;
+        }
         if self.closed || self.closing.is_some() || self.refresh.is_some() {
             return;
         }
@@ -1384,6 +1436,11 @@ impl Connection {
         if !self.era_ready() {
             return;
         }
+        self.listen_while_busy(now_ms);
+        if self.listen_wait.is_some_and(|t| now_ms < t) {
+            return; // the GET stream first: its head (or the timer) lets the calls go
+        }
+        self.listen_wait = None;
         let queued: Vec<CallHandle> = self
             .calls
             .iter()
@@ -1392,6 +1449,30 @@ impl Connection {
             .collect();
         for h in queued {
             self.send_call(h);
+        }
+    }
+
+    /// A legacy server sends its requests (elicitation, sampling, roots) on the GET stream
+    /// unless it ties them to a request's own stream: while calls are in flight and the app
+    /// can answer such requests (it declared capabilities), the stream is open; it is
+    /// closed (abandoned) when the last call ends, so nothing outlives the calls.
+    fn listen_while_busy(&mut self, now_ms: u64) {
+        let busy = self.calls.keys().any(|h| !internal(*h));
+        let wanted = busy
+            && self.caps != ClientCapabilities::default()
+            && matches!(self.era, Era::Legacy)
+            && self.session.is_initialized()
+            && !self.no_get_stream;
+        let open = self.calls.contains_key(&LISTEN);
+        if wanted && !open && self.listens < MAX_LISTEN_STREAMS {
+            self.listens += 1;
+            self.calls.insert(LISTEN, new_call(Op::ServerStream));
+            // Open before the calls go: a server drops what it would send on a stream that
+            // is not open yet.
+            self.send_call(LISTEN);
+            self.listen_wait = Some(now_ms.saturating_add(LISTEN_WAIT_MS));
+        } else if !busy && open {
+            self.calls.remove(&LISTEN);
         }
     }
 
@@ -1844,6 +1925,7 @@ impl Connection {
         h: CallHandle,
         http_id: RequestId,
         response: Result<HttpResponse, TransportError>,
+        stream: Option<session::SseStream>,
         now_ms: u64,
     ) {
         let Some(call) = self.calls.get(&h) else {
@@ -1991,15 +2073,7 @@ impl Connection {
             _ => {}
         }
         if matches!(call.op, Op::Initialize) {
-            if let Some(sid) = resp.header(SESSION_HEADER) {
-                if !sid.is_empty() && sid.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-                    self.session.session_id = Some(sid.to_string());
-                } else {
-                    self.diag(
-                        "ignoring an Mcp-Session-Id with characters outside visible ASCII".into(),
-                    );
-                }
-            }
+            self.take_session_id(resp.header(SESSION_HEADER));
         }
         let max_bytes = self.max_tool_list_bytes;
         if let Some(Call {
@@ -2014,7 +2088,11 @@ impl Connection {
                 return;
             }
         }
-        let decoded = match session::decode_body(&resp, self.limits) {
+        let read = match stream {
+            Some(st) if resp.is_success() => st.finish(&resp.body),
+            _ => session::decode_body(&resp, self.limits),
+        };
+        let decoded = match read {
             Ok(d) => d,
             Err(e) => {
                 self.fail(h, e);
@@ -2715,6 +2793,16 @@ impl Connection {
         }
     }
 
+    /// The `Mcp-Session-Id` of an `initialize` answer (visible ASCII only).
+    fn take_session_id(&mut self, sid: Option<&str>) {
+        let Some(sid) = sid else { return };
+        if !sid.is_empty() && sid.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            self.session.session_id = Some(sid.to_string());
+        } else {
+            self.diag("ignoring an Mcp-Session-Id with characters outside visible ASCII".into());
+        }
+    }
+
     fn closed_done(&mut self, h: CallHandle) {
         self.closed = true;
         self.closing = None;
@@ -2734,6 +2822,7 @@ impl SansIo for Connection {
         response: Result<HttpResponse, TransportError>,
         now_ms: u64,
     ) {
+        let stream = self.streams.remove(&id);
         let Some(flight) = self.flights.remove(&id) else {
             return;
         };
@@ -2744,7 +2833,7 @@ impl SansIo for Connection {
                     .get(&h)
                     .is_some_and(|c| matches!(c.phase, Phase::Sent { http, .. } if http == id));
                 if current {
-                    self.handle_call_response(h, id, response, now_ms);
+                    self.handle_call_response(h, id, response, stream, now_ms);
                 }
             }
             Flight::Refresh(generation) if generation != self.generation => {
@@ -2780,6 +2869,81 @@ impl SansIo for Connection {
         self.pump(now_ms);
     }
 
+    /// Reads a call's event stream while it arrives (streaming transports): server
+    /// requests are answered, notifications announced and results delivered before the
+    /// stream ends — a server that waits on its own stream for an answer, or a result on a
+    /// stream that stays open (a resumed one), no longer waits for the end.
+    fn handle_response_part(&mut self, id: RequestId, part: crate::driver::BodyPart, now_ms: u64) {
+        let Some(Flight::Call(h)) = self.flights.get(&id).copied() else {
+            return;
+        };
+        let current = self
+            .calls
+            .get(&h)
+            .is_some_and(|c| matches!(c.phase, Phase::Sent { http, .. } if http == id));
+        if !current {
+            return;
+        }
+        if h == LISTEN && matches!(part, crate::driver::BodyPart::Head { .. }) {
+            // The GET stream is open (or refused): the waiting calls go.
+            self.listen_wait = None;
+            self.pump(now_ms);
+        }
+        match part {
+            crate::driver::BodyPart::Head { status, headers } => {
+                let sse = headers.iter().any(|(n, v)| {
+                    n.eq_ignore_ascii_case("content-type")
+                        && v.trim()
+                            .to_ascii_lowercase()
+                            .starts_with("text/event-stream")
+                });
+                if (200..300).contains(&status) && sse {
+                    // An `initialize` answered on a stream: its session id comes with the
+                    // head, before the result that lets the waiting calls go.
+                    if self
+                        .calls
+                        .get(&h)
+                        .is_some_and(|c| matches!(c.op, Op::Initialize))
+                    {
+                        let sid = headers
+                            .iter()
+                            .find(|(n, _)| n.eq_ignore_ascii_case(SESSION_HEADER))
+                            .map(|(_, v)| v.clone());
+                        self.take_session_id(sid.as_deref());
+                    }
+                    self.streams
+                        .insert(id, session::SseStream::new(self.limits));
+                }
+            }
+            crate::driver::BodyPart::Chunk(bytes) => {
+                let Some(st) = self.streams.get_mut(&id) else {
+                    return;
+                };
+                match st.push(&bytes) {
+                    Ok(messages) => {
+                        let last = st.last_event_id().map(str::to_string);
+                        let retry = st.retry_ms();
+                        if let Some(c) = self.calls.get_mut(&h) {
+                            if last.is_some() {
+                                c.last_event_id = last;
+                            }
+                            if let Some(ms) = retry {
+                                c.retry_ms = Some(ms.min(MAX_RESUME_DELAY_MS));
+                            }
+                        }
+                        self.process_messages(messages, now_ms);
+                    }
+                    Err(e) => {
+                        self.streams.remove(&id);
+                        self.fail(h, e);
+                    }
+                }
+                self.expire_deadlines(now_ms);
+                self.pump(now_ms);
+            }
+        }
+    }
+
     fn poll_timeout(&self) -> Option<u64> {
         self.calls
             .values()
@@ -2790,7 +2954,7 @@ impl SansIo for Connection {
                 };
                 [timer, c.deadline]
             })
-            .chain([self.refresh_retry_at])
+            .chain([self.refresh_retry_at, self.listen_wait])
             .flatten()
             .min()
     }

@@ -19,12 +19,56 @@ use crate::http::{HttpRequest, HttpResponse, RequestId, TransportError};
 pub trait Transport {
     /// Sends `request` and waits for the complete response.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Sends `request` and, when the response is an event stream (`text/event-stream`),
+    /// hands its head and then each piece of its body to `parts` as they arrive, before the
+    /// stream ends; then returns the complete response (the whole body) as [`send`] does.
+    /// A machine reads the stream from the parts (a server request it must answer while
+    /// the stream stays open, a result on a stream that never ends) and the rest from the
+    /// response. Default: [`send`], no parts (a whole-body transport).
+    ///
+    /// [`send`]: Transport::send
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+        parts: &dyn BodySink,
+    ) -> Result<HttpResponse, TransportError> {
+        let _ = parts;
+        self.send(request).await
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &T {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request).await
     }
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+        parts: &dyn BodySink,
+    ) -> Result<HttpResponse, TransportError> {
+        (**self).send_streaming(request, parts).await
+    }
+}
+
+/// A piece of a response handed over while it arrives ([`Transport::send_streaming`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyPart {
+    /// The status and headers (first).
+    Head {
+        /// HTTP status.
+        status: u16,
+        /// Headers as received.
+        headers: Vec<(String, String)>,
+    },
+    /// The next bytes of the body.
+    Chunk(Vec<u8>),
+}
+
+/// Where a streaming transport hands the parts of one response.
+pub trait BodySink {
+    /// The next part of the response being received.
+    fn part(&self, part: BodyPart);
 }
 
 /// Time, supplied by the host.
@@ -78,6 +122,31 @@ pub trait SansIo {
     }
     /// The deadline from [`SansIo::poll_timeout`] has passed.
     fn handle_timeout(&mut self, _now_ms: u64) {}
+    /// A part of the response to request `id` while it arrives (streaming transports:
+    /// [`Transport::send_streaming`]); [`SansIo::handle_response`] still gets the whole
+    /// response at the end. Default: ignored (the machine reads the whole response).
+    fn handle_response_part(&mut self, _id: RequestId, _part: BodyPart, _now_ms: u64) {}
+}
+
+/// The run loop's sink: parts queued for the loop, which is woken to hand them over.
+#[derive(Default)]
+struct Parts {
+    queue: std::cell::RefCell<std::collections::VecDeque<(RequestId, BodyPart)>>,
+    waker: std::cell::RefCell<Option<std::task::Waker>>,
+}
+
+struct PartSink<'a> {
+    parts: &'a Parts,
+    id: RequestId,
+}
+
+impl BodySink for PartSink<'_> {
+    fn part(&self, part: BodyPart) {
+        self.parts.queue.borrow_mut().push_back((self.id, part));
+        if let Some(w) = self.parts.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
 }
 
 type Pending<'a> =
@@ -126,12 +195,15 @@ pub async fn run<M, T, C, S, F>(
     use std::task::Poll;
 
     enum Wake<F> {
+        Part(RequestId, BodyPart),
         Response(RequestId, Result<HttpResponse, TransportError>),
         Command(F),
         InboxClosed,
         Timer,
     }
 
+    let parts = Parts::default();
+    let parts = &parts;
     let mut inbox = Box::pin(inbox);
     let mut inbox_open = true;
     let mut in_flight: FuturesUnordered<Pending<'_>> = FuturesUnordered::new();
@@ -142,7 +214,10 @@ pub async fn run<M, T, C, S, F>(
     loop {
         while let Some(req) = machine.poll_request() {
             let id = req.id;
-            in_flight.push(Box::pin(async move { (id, transport.send(req).await) }));
+            in_flight.push(Box::pin(async move {
+                let sink = PartSink { parts, id };
+                (id, transport.send_streaming(req, &sink).await)
+            }));
         }
         let deadline = machine.poll_timeout();
         if !inbox_open && in_flight.is_empty() && held.is_none() && deadline.is_none() {
@@ -171,11 +246,21 @@ pub async fn run<M, T, C, S, F>(
             if let Some(w) = command(cx) {
                 return Poll::Ready(w);
             }
+            // Parts before any response: a stream's parts come before its end.
+            if let Some((id, part)) = parts.queue.borrow_mut().pop_front() {
+                return Poll::Ready(Wake::Part(id, part));
+            }
+            *parts.waker.borrow_mut() = Some(cx.waker().clone());
             if let Some((id, res)) = held.take() {
                 return Poll::Ready(Wake::Response(id, res));
             }
             if !in_flight.is_empty() {
                 if let Poll::Ready(Some((id, res))) = in_flight.poll_next_unpin(cx) {
+                    // Parts the finished request handed over go first.
+                    if let Some((pid, part)) = parts.queue.borrow_mut().pop_front() {
+                        held = Some((id, res));
+                        return Poll::Ready(Wake::Part(pid, part));
+                    }
                     // The thread may have paused between the two polls (preempted, or in a
                     // foreign call): a command that came meanwhile still goes first.
                     if let Some(w) = command(cx) {
@@ -197,6 +282,7 @@ pub async fn run<M, T, C, S, F>(
         })
         .await;
         match wake {
+            Wake::Part(id, part) => machine.handle_response_part(id, part, clock.now_ms()),
             Wake::Response(id, res) => machine.handle_response(id, res, clock.now_ms()),
             Wake::Command(cmd) => cmd(machine),
             Wake::InboxClosed => inbox_open = false,
@@ -274,6 +360,59 @@ mod tests {
             self.fired = true;
             self.queue.push(req(3));
         }
+    }
+
+    /// Hands two parts over, then the whole response.
+    struct Streaming;
+    impl Transport for Streaming {
+        async fn send(&self, r: HttpRequest) -> Result<HttpResponse, TransportError> {
+            Ok(HttpResponse::new(200, vec![], r.url.into_bytes()))
+        }
+        async fn send_streaming(
+            &self,
+            r: HttpRequest,
+            parts: &dyn BodySink,
+        ) -> Result<HttpResponse, TransportError> {
+            parts.part(BodyPart::Head {
+                status: 200,
+                headers: vec![],
+            });
+            parts.part(BodyPart::Chunk(b"a".to_vec()));
+            Ok(HttpResponse::new(200, vec![], r.url.into_bytes()))
+        }
+    }
+
+    #[derive(Default)]
+    struct Log(Vec<String>, bool);
+    impl SansIo for Log {
+        fn poll_request(&mut self) -> Option<HttpRequest> {
+            (!std::mem::replace(&mut self.1, true)).then(|| req(1))
+        }
+        fn handle_response(
+            &mut self,
+            _id: RequestId,
+            _r: Result<HttpResponse, TransportError>,
+            _now: u64,
+        ) {
+            self.0.push("response".into());
+        }
+        fn handle_response_part(&mut self, _id: RequestId, part: BodyPart, _now: u64) {
+            self.0.push(match part {
+                BodyPart::Head { .. } => "head".into(),
+                BodyPart::Chunk(c) => format!("chunk {}", c.len()),
+            });
+        }
+    }
+
+    #[test]
+    fn parts_reach_the_machine_before_the_response() {
+        let mut m = Log::default();
+        futures_executor::block_on(drive(&mut m, &Streaming, &Clk(Cell::new(0))));
+        assert_eq!(m.0, ["head", "chunk 1", "response"]);
+        // A whole-body transport hands no parts over.
+        let mut m = Log::default();
+        futures_executor::block_on(drive(&mut m, &Echo, &Clk(Cell::new(0))));
+        assert_eq!(m.0, ["response"]);
     }
 
     #[test]

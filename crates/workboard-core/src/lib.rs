@@ -151,7 +151,7 @@ pub mod testing;
 pub mod fuzzing;
 
 pub use credentials::{Credentials, Dialect, TokenSet};
-pub use driver::{drive, Clock, SansIo, Transport};
+pub use driver::{drive, BodyPart, BodySink, Clock, SansIo, Transport};
 pub use env::Environment;
 pub use error::{Error, ErrorInfo, ErrorKind};
 pub use http::{HttpRequest, HttpResponse, Method, RequestId, TransportError};

@@ -929,6 +929,7 @@ fn input_a_client_did_not_declare_or_endless_rounds_fail_the_call() {
 
 #[test]
 fn a_legacy_server_request_for_declared_input_goes_to_the_app_and_its_answer_to_the_server() {
+    use workboard_core::BodyPart;
     let mut config = ConnectionConfig::new(MCP_URL).era(EraPolicy::Legacy);
     config.capabilities = elicitation();
     let mut c = with(config);
@@ -939,14 +940,29 @@ fn a_legacy_server_request_for_declared_input_goes_to_the_app_and_its_answer_to_
         json!({"elicitation": {"form": {}}})
     );
     c.handle_response(reqs[0].id, Ok(init_response(&reqs[0], Some("s"))), T0);
+    // The GET stream (where a legacy server may send its requests) opens first; the call
+    // waits for it to be open.
     let after = drain(&mut c);
-    let call = after.iter().find(|r| method(r) == "tools/call").unwrap();
-    let stream = format!(
-        "data: {}\n\ndata: {}\n\n",
-        json!({"jsonrpc": "2.0", "id": "srv-1", "method": "elicitation/create", "params": {"message": "ok?"}}),
-        json!({"jsonrpc": "2.0", "id": rpc_id(call), "result": {"content": []}})
+    let get = after
+        .iter()
+        .find(|r| r.method == workboard_core::Method::Get)
+        .expect("the GET stream");
+    assert!(after.iter().all(|r| method(r) != "tools/call"), "{after:?}");
+    let sse_head = || BodyPart::Head {
+        status: 200,
+        headers: vec![("Content-Type".into(), "text/event-stream".into())],
+    };
+    c.handle_response_part(get.id, sse_head(), T0);
+    let call = drain(&mut c);
+    assert_eq!(call.len(), 1);
+    assert_eq!(method(&call[0]), "tools/call");
+    // The server asks on the call's stream and waits: the parts reach the app at once.
+    c.handle_response_part(call[0].id, sse_head(), T0);
+    let ask = format!(
+        "data: {}\n\n",
+        json!({"jsonrpc": "2.0", "id": "srv-1", "method": "elicitation/create", "params": {"message": "ok?"}})
     );
-    c.handle_response(call.id, Ok(sse(&stream)), T0);
+    c.handle_response_part(call[0].id, BodyPart::Chunk(ask.clone().into_bytes()), T0);
     let request_id = events(&mut c)
         .into_iter()
         .find_map(|e| match e {
@@ -959,22 +975,108 @@ fn a_legacy_server_request_for_declared_input_goes_to_the_app_and_its_answer_to_
             }
             _ => None,
         })
-        .expect("ServerRequest");
+        .expect("ServerRequest before the stream ends");
     c.answer_server_request(&request_id, Ok(json!({"action": "decline"})));
     let answer = drain(&mut c);
     assert_eq!(body(&answer[0])["id"], "srv-1");
     assert_eq!(body(&answer[0])["result"]["action"], "decline");
     assert_eq!(header(&answer[0], "Mcp-Session-Id"), Some("s"));
+    // The result on the same stream completes the call before the stream's end; the GET
+    // stream is then no longer wanted (the run loop closes it).
+    let done = format!(
+        "data: {}\n\n",
+        json!({"jsonrpc": "2.0", "id": rpc_id(&call[0]), "result": {"content": []}})
+    );
+    c.handle_response_part(call[0].id, BodyPart::Chunk(done.clone().into_bytes()), T0);
     assert!(take(&mut c, h).is_ok());
+    assert!(c.is_request_abandoned(get.id));
+    // The whole body at the end is not read twice.
+    let whole = format!("{ask}{done}");
+    c.handle_response(call[0].id, Ok(sse(&whole)), T0);
+    assert!(!events(&mut c)
+        .iter()
+        .any(|e| matches!(e, ConnectionEvent::ServerRequest { .. })));
     // An undeclared one (sampling) is still refused with -32601.
     c.call_tool("ask", json!({}), T0);
-    let call = drain(&mut c);
+    let reqs = drain(&mut c);
+    let get2 = reqs
+        .iter()
+        .find(|r| r.method == workboard_core::Method::Get)
+        .expect("the GET stream again, for this call");
+    c.handle_response_part(get2.id, sse_head(), T0);
+    let reqs = drain(&mut c);
+    let call = reqs.iter().find(|r| method(r) == "tools/call").unwrap();
     let stream = format!(
         "data: {}\n\ndata: {}\n\n",
         json!({"jsonrpc": "2.0", "id": 7, "method": "sampling/createMessage", "params": {}}),
-        json!({"jsonrpc": "2.0", "id": rpc_id(&call[0]), "result": {"content": []}})
+        json!({"jsonrpc": "2.0", "id": rpc_id(call), "result": {"content": []}})
     );
-    c.handle_response(call[0].id, Ok(sse(&stream)), T0);
+    c.handle_response(call.id, Ok(sse(&stream)), T0);
     let refusal = drain(&mut c);
-    assert_eq!(body(&refusal[0])["error"]["code"], -32601);
+    assert!(
+        refusal.iter().any(|r| body(r)["error"]["code"] == -32601),
+        "{refusal:?}"
+    );
+}
+
+#[test]
+fn without_the_get_stream_s_head_the_calls_go_after_a_short_wait_and_405_means_none() {
+    let mut config = ConnectionConfig::new(MCP_URL).era(EraPolicy::Legacy);
+    config.capabilities = elicitation();
+    let mut c = with(config);
+    c.call_tool("ask", json!({}), T0);
+    let reqs = drain(&mut c);
+    c.handle_response(reqs[0].id, Ok(init_response(&reqs[0], Some("s"))), T0);
+    let after = drain(&mut c);
+    let get = after
+        .iter()
+        .find(|r| r.method == workboard_core::Method::Get)
+        .unwrap()
+        .clone();
+    assert!(after.iter().all(|r| method(r) != "tools/call"));
+    // A whole-body transport: no head ever; the timer lets the call go.
+    let t = c.poll_timeout().unwrap();
+    assert!(t <= T0 + workboard_core::connection::LISTEN_WAIT_MS);
+    c.handle_timeout(t);
+    let call = drain(&mut c);
+    assert_eq!(method(&call[0]), "tools/call");
+    // 405: the server has no GET stream; later calls do not ask for it again.
+    c.handle_response(get.id, Ok(status(405, &[])), T0 + 1);
+    c.handle_response(
+        call[0].id,
+        Ok(result(&call[0], json!({"content": []}))),
+        T0 + 2,
+    );
+    c.call_tool("again", json!({}), T0 + 3);
+    let next = drain(&mut c);
+    assert_eq!(next.len(), 1);
+    assert_eq!(method(&next[0]), "tools/call");
+}
+
+#[test]
+fn a_saved_legacy_session_opened_with_other_capabilities_is_not_reused() {
+    let mut c = with(ConnectionConfig::new(MCP_URL).era(EraPolicy::Legacy));
+    c.ping(T0);
+    let after = initialize(&mut c, Some("plain"));
+    let ping = after.iter().find(|r| method(r) == "ping").unwrap();
+    c.handle_response(ping.id, Ok(result(ping, json!({}))), T0);
+    let saved = c.save_state();
+    // The same capabilities: reused.
+    let mut same = with(ConnectionConfig::new(MCP_URL).restored_state(saved.clone()));
+    same.ping(T0);
+    assert_eq!(
+        header(&drain(&mut same)[0], "Mcp-Session-Id"),
+        Some("plain")
+    );
+    // With an input handler now: a new session declares it.
+    let mut config = ConnectionConfig::new(MCP_URL).restored_state(saved);
+    config.capabilities = elicitation();
+    let mut other = with(config);
+    other.ping(T0);
+    let reqs = drain(&mut other);
+    assert_eq!(method(&reqs[0]), "initialize");
+    assert_eq!(
+        body(&reqs[0])["params"]["capabilities"],
+        json!({"elicitation": {"form": {}}})
+    );
 }

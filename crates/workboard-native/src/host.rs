@@ -98,6 +98,15 @@ impl Host for NativeHost {
     }
 }
 
+/// Aborts a task on the home runtime when the future waiting for it is dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// An object-safe [`Transport`] for [`ClientBuilder::custom_transport`].
 pub(crate) trait DynTransport: Send + Sync {
     fn send_dyn(
@@ -142,6 +151,68 @@ impl HostTransport {
 }
 
 impl Transport for HostTransport {
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+        parts: &dyn workboard_core::BodySink,
+    ) -> Result<HttpResponse, TransportError> {
+        match &self.0 {
+            Via::Custom(t) => t.send_dyn(request).await,
+            Via::Reqwest(inner, None) => inner.send_streaming(request, parts).await,
+            Via::Reqwest(inner, Some(io)) => {
+                // Sent on the home runtime; its parts come back over a channel.
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let on_io = inner.clone();
+                let retry = request.clone();
+                let task = io.spawn(async move {
+                    on_io
+                        .send_with(request, move |p| {
+                            let _ = tx.send(p);
+                        })
+                        .await
+                });
+                // Dropped (the call was cancelled, or its stream is no longer wanted): the
+                // request stops on the home runtime too.
+                let _abort = AbortOnDrop(task.abort_handle());
+                let mut task = task;
+                use futures_util::future::Either;
+                let mut delivered = false;
+                let done = loop {
+                    let step = {
+                        let next = std::pin::pin!(rx.recv());
+                        match futures_util::future::select(next, &mut task).await {
+                            Either::Left((Some(p), _)) => Either::Left(Some(p)),
+                            Either::Left((None, _)) => Either::Left(None),
+                            Either::Right((r, _)) => Either::Right(r),
+                        }
+                    };
+                    match step {
+                        Either::Left(Some(p)) => {
+                            delivered = true;
+                            parts.part(p);
+                        }
+                        // Every part is in: the response follows.
+                        Either::Left(None) => break (&mut task).await,
+                        Either::Right(r) => break r,
+                    }
+                };
+                while let Ok(p) = rx.try_recv() {
+                    parts.part(p);
+                }
+                match done {
+                    Ok(r) => r,
+                    // The stream was cut with the home runtime: what arrived was handed over.
+                    Err(_) if delivered => Err(TransportError::Interrupted(
+                        "the runtime that read the stream shut down".into(),
+                    )),
+                    // The home runtime has shut down, so the request never ran there: send
+                    // it from the reactor thread instead.
+                    Err(_) => inner.send_streaming(retry, parts).await,
+                }
+            }
+        }
+    }
+
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         match &self.0 {
             Via::Custom(t) => t.send_dyn(request).await,

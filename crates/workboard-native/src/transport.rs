@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use workboard_core::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use workboard_core::{
+    BodyPart, BodySink, HttpRequest, HttpResponse, Method, Transport, TransportError,
+};
 
 /// Largest response body read (bytes) by default: the core's
 /// [`workboard_core::http::MAX_BODY_BYTES`] (16 MiB, shared with the wasm transport); larger
@@ -103,6 +105,28 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 impl Transport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.send_with(request, |_| {}).await
+    }
+
+    /// Event streams are handed over chunk by chunk as they arrive (the core answers a
+    /// server's request on an open stream, or takes a result from a stream that stays open).
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+        parts: &dyn BodySink,
+    ) -> Result<HttpResponse, TransportError> {
+        self.send_with(request, |p| parts.part(p)).await
+    }
+}
+
+impl ReqwestTransport {
+    /// Sends `request`; an event stream's head and chunks also go to `on_part` as they
+    /// arrive.
+    pub(crate) async fn send_with<F: FnMut(BodyPart)>(
+        &self,
+        request: HttpRequest,
+        mut on_part: F,
+    ) -> Result<HttpResponse, TransportError> {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -132,7 +156,7 @@ impl Transport for ReqwestTransport {
             return Err(too_large);
         }
         let status = response.status().as_u16();
-        let headers = response
+        let headers: Vec<(String, String)> = response
             .headers()
             .iter()
             .map(|(n, v)| {
@@ -147,6 +171,12 @@ impl Transport for ReqwestTransport {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
+        if sse {
+            on_part(BodyPart::Head {
+                status,
+                headers: headers.clone(),
+            });
+        }
         let mut body = Vec::new();
         loop {
             let chunk = match response.chunk().await {
@@ -159,6 +189,9 @@ impl Transport for ReqwestTransport {
             };
             if body.len().saturating_add(chunk.len()) > self.max_body {
                 return Err(too_large);
+            }
+            if sse {
+                on_part(BodyPart::Chunk(chunk.to_vec()));
             }
             body.extend_from_slice(&chunk);
         }

@@ -213,29 +213,75 @@ pub fn decode_body(resp: &HttpResponse, limits: Limits) -> Result<Decoded, Error
 
 /// Reads an event stream body (events with empty data — MCP priming events — are skipped).
 pub fn decode_sse(body: &[u8], limits: Limits) -> Result<Decoded, Error> {
-    let mut dec = SseDecoder::new(limits.max_event_bytes);
-    let events = dec.push(body)?;
-    let discarded = dec.finish();
-    let mut out = Decoded {
-        sse: true,
-        ..Default::default()
-    };
-    for ev in events {
-        if ev.data.trim().is_empty() || ev.event != "message" {
-            continue;
-        }
-        match jsonrpc::parse_messages(ev.data.as_bytes(), limits.max_message_bytes) {
-            Ok(msgs) => out.messages.extend(msgs),
-            Err(e) => out.skipped.push(format!("skipped SSE event: {e}")),
+    SseStream::new(limits).finish(body)
+}
+
+/// An event stream read while it arrives (a streaming transport's parts), then finished
+/// with the whole body: the messages of each part at once, the rest at the end.
+#[derive(Debug)]
+pub(crate) struct SseStream {
+    dec: SseDecoder,
+    limits: Limits,
+    /// Body bytes already read from parts.
+    consumed: usize,
+    skipped: Vec<String>,
+}
+
+impl SseStream {
+    pub(crate) fn new(limits: Limits) -> SseStream {
+        SseStream {
+            dec: SseDecoder::new(limits.max_event_bytes),
+            limits,
+            consumed: 0,
+            skipped: Vec::new(),
         }
     }
-    if discarded {
-        out.skipped
-            .push("the event stream ended inside an event (discarded)".into());
+
+    /// The messages the events completed by `bytes` carry.
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> Result<Vec<Message>, Error> {
+        self.consumed = self.consumed.saturating_add(bytes.len());
+        let events = self.dec.push(bytes)?;
+        let mut out = Vec::new();
+        for ev in events {
+            if ev.data.trim().is_empty() || ev.event != "message" {
+                continue;
+            }
+            match jsonrpc::parse_messages(ev.data.as_bytes(), self.limits.max_message_bytes) {
+                Ok(msgs) => out.extend(msgs),
+                Err(e) => self.skipped.push(format!("skipped SSE event: {e}")),
+            }
+        }
+        Ok(out)
     }
-    out.last_event_id = dec.last_event_id().map(str::to_string);
-    out.retry_ms = dec.retry_ms();
-    Ok(out)
+
+    /// The last event id so far.
+    pub(crate) fn last_event_id(&self) -> Option<&str> {
+        self.dec.last_event_id()
+    }
+
+    /// The server's `retry` so far.
+    pub(crate) fn retry_ms(&self) -> Option<u64> {
+        self.dec.retry_ms()
+    }
+
+    /// The end: reads what the parts did not carry of `whole_body`; the messages are those
+    /// of that rest only.
+    pub(crate) fn finish(mut self, whole_body: &[u8]) -> Result<Decoded, Error> {
+        let rest = whole_body.get(self.consumed..).unwrap_or_default();
+        let messages = self.push(rest)?;
+        let discarded = self.dec.finish();
+        let mut skipped = std::mem::take(&mut self.skipped);
+        if discarded {
+            skipped.push("the event stream ended inside an event (discarded)".into());
+        }
+        Ok(Decoded {
+            messages,
+            sse: true,
+            last_event_id: self.dec.last_event_id().map(str::to_string),
+            retry_ms: self.dec.retry_ms(),
+            skipped,
+        })
+    }
 }
 
 #[cfg(test)]
