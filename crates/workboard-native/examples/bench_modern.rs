@@ -6,9 +6,10 @@
 //! - `fresh`: from stored credentials alone (no era known) to the first `tools/list` result,
 //!   the HTTP requests the client sent, its sequential round trips, and the requests the
 //!   server counted (`server_requests`);
-//! - `cached`: a client restored from the state the first one saved (the era, and the tool
-//!   list while its `ttlMs` lasts): the requests of its first `tools/list`, and the requests
-//!   sent before its first `tools/call` went out (`before_first_call`);
+//! - `cached`: clients restored from the state the first one saved (the era, and the tool
+//!   list while its `ttlMs` lasts): the requests of a first `tools/list`
+//!   (`list_http_requests`), and, on another one, the requests sent before its first
+//!   `tools/call` went out (`before_first_call`);
 //! - `call`: tool-call overhead, `Client::call_tool` (the native client, through its reactor)
 //!   against a raw reqwest POST of the same bytes (the same headers and body as the client
 //!   sends), `--calls N` of each, interleaved after a warm-up: median and p95 in µs.
@@ -58,9 +59,8 @@ impl Counting {
             .borrow()
             .iter()
             .map(|e| {
-                format!("{:?} {}", e.request.method, e.rpc)
-                    .trim()
-                    .to_string()
+                let method = format!("{:?}", e.request.method).to_uppercase();
+                format!("{method} {}", e.rpc).trim().to_string()
             })
             .collect()
     }
@@ -219,47 +219,54 @@ async fn bench(
     };
     let seen = server_requests(stats, &t.stats).await - before;
     let state = conn.save_state();
-    let fresh_log = fresh.log.borrow();
-    let pages = fresh_log.iter().filter(|e| e.rpc == "tools/list").count();
-    let fresh_json = json!({
-        "http_requests": fresh_log.len(),
-        "sequential_round_trips": sequential_round_trips(&fresh_log),
-        "server_requests": seen,
-        "tools_list_pages": pages,
-        "tools": tools,
-        "requests": fresh.labels(),
-        "protocol_version": serde_json::from_str::<Value>(&state).ok().and_then(|s| s.get("protocol_version").cloned()),
-    });
+    let fresh_json = {
+        let log = fresh.log.borrow();
+        json!({
+            "http_requests": log.len(),
+            "sequential_round_trips": sequential_round_trips(&log),
+            "server_requests": seen,
+            "tools_list_pages": log.iter().filter(|e| e.rpc == "tools/list").count(),
+            "tools": tools,
+            "requests": fresh.labels(),
+            "protocol_version": serde_json::from_str::<Value>(&state)
+                .ok()
+                .and_then(|s| s.get("protocol_version").cloned()),
+        })
+    };
 
-    // Cached: restored from the saved state (era; tool list while its ttl lasts).
-    let cached = Counting::new(http);
+    // Cached: restored from the saved state (era; tool list while its ttl lasts). One
+    // restored client lists the tools; another calls the tool straight away.
+    let listed = Counting::new(http);
     let mut conn = connection(t, Some(&state));
     let h = conn.list_tools(now_ms());
-    drive(&mut conn, &cached, &SystemClock).await;
+    drive(&mut conn, &listed, &SystemClock).await;
     assert!(
         matches!(conn.poll_result(h), Some(Ok(CallOutput::Tools(_)))),
         "{}: cached tools/list failed",
         t.label
     );
-    let list_requests = cached.log.borrow().len();
+    let called = Counting::new(http);
+    let mut conn = connection(t, Some(&state));
     let h = conn.call_tool(&t.tool, t.args.clone(), now_ms());
-    drive(&mut conn, &cached, &SystemClock).await;
+    drive(&mut conn, &called, &SystemClock).await;
     match conn.poll_result(h) {
         Some(Ok(CallOutput::ToolResult(r))) if !r.is_error => {}
         other => panic!("{}: tools/call {} failed: {other:?}", t.label, t.tool),
     }
-    let log = cached.log.borrow();
-    let first_call = log
-        .iter()
-        .position(|e| e.rpc == "tools/call")
-        .expect("a tools/call request");
-    let template = log[first_call].request.clone();
+    let (first_call, template) = {
+        let log = called.log.borrow();
+        let i = log
+            .iter()
+            .position(|e| e.rpc == "tools/call")
+            .expect("a tools/call request");
+        (i, log[i].request.clone())
+    };
     let cached_json = json!({
-        "list_http_requests": list_requests,
+        "list_http_requests": listed.log.borrow().len(),
+        "list_requests": listed.labels(),
         "before_first_call": first_call,
-        "requests": cached.labels(),
+        "call_requests": called.labels(),
     });
-    drop(log);
 
     // Tool-call overhead: the native client vs a raw POST of the same bytes.
     let client = Client::builder()
