@@ -11,7 +11,7 @@
 #     requests before the first tools/call goes out (limit: 0) and those of a tools/list;
 #   - tool-call overhead: median and p95 over --modern-calls N calls, the client vs a raw POST
 #     of the same bytes (reqwest for ours, node fetch for the TypeScript client).
-# 2025-era figures (issue 4): the same against the SDK 1.x server and the default simulator,
+# 2025-era figures (issue 4): the same against the SDK 1.x server and workboard-sim --era legacy,
 # tool-call overhead against a raw reqwest POST, memory per initialized MCP session.
 #   scripts/bench.sh [--modern-calls N] [--calls N] [--sessions N] [--only modern|legacy]
 #   (defaults 200, 2000, 10000; both parts)
@@ -133,9 +133,10 @@ JS
 }
 
 legacy_part() {
-# The WorkBoard simulator in its own process (so memory figures are the client's alone).
+# The WorkBoard simulator, 2025 era only, in its own process (so memory figures are the
+# client's alone).
 mkfifo "$tmp/sim.in"
-"$BIN/workboard-sim" --port 0 --json-only --exit-on-stdin-close < "$tmp/sim.in" > "$tmp/sim.out" 2>"$tmp/sim.err" &
+"$BIN/workboard-sim" --port 0 --era legacy --json-only --exit-on-stdin-close < "$tmp/sim.in" > "$tmp/sim.out" 2>"$tmp/sim.err" &
 pids+=($!); exec 7>"$tmp/sim.in"
 SIM="$(listen_url "$tmp/sim.out")"
 SIM_MCP="$SIM/wb/mcp"

@@ -28,7 +28,9 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 use workboard_core::connection::{CallOutput, Connection, ConnectionConfig};
-use workboard_core::{drive, Credentials, HttpRequest, HttpResponse, Transport, TransportError};
+use workboard_core::{
+    drive, Clock, Credentials, HttpRequest, HttpResponse, Transport, TransportError,
+};
 use workboard_native::{Client, ReqwestTransport, SystemClock};
 
 /// Records when each request started and when its response arrived.
@@ -194,11 +196,9 @@ fn connection(t: &Target, state: Option<&str>) -> Connection {
     Connection::new(config).unwrap()
 }
 
+/// The time the calls are submitted at: the clock the driver runs on.
 fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemClock.now_ms()
 }
 
 async fn bench(
