@@ -18,7 +18,7 @@
 // Exit status 2 with a usage line on bad arguments.
 import { createServer } from 'node:http';
 import { format, parseArgs } from 'node:util';
-import { McpServer, createMcpHandler, fromJsonSchema, inputRequired, inputResponse } from '@modelcontextprotocol/server';
+import { McpServer, completable, createMcpHandler, fromJsonSchema, inputRequired, inputResponse } from '@modelcontextprotocol/server';
 import * as z from 'zod/v4';
 
 // stdout carries only the listening line: the SDK's own console notices go to stderr.
@@ -79,6 +79,8 @@ function resetStats() {
   stats.rpc = {};
   stats.versions = {};
 }
+
+const GREET_NAMES = ['Ann', 'Anna', 'Bob'];
 
 const CONFIRM_SCHEMA = {
   type: 'object',
@@ -155,7 +157,10 @@ function buildServer({ era }) {
   );
   server.registerPrompt(
     'greet',
-    { description: 'Greets someone by name', argsSchema: z.object({ name: z.string() }) },
+    {
+      description: 'Greets someone by name (the name completes from a fixed list)',
+      argsSchema: z.object({ name: completable(z.string(), (value) => GREET_NAMES.filter((n) => n.startsWith(value ?? ''))) }),
+    },
     ({ name }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Say hello to ${name}.` } }] }),
   );
   return server;

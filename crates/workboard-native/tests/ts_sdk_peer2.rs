@@ -2,7 +2,7 @@
 //! TypeScript SDK 2.x (`tests/ts-sdk/server2.mjs`, `@modelcontextprotocol/server` 2.4), in its
 //! modern-only (`legacy: 'reject'`) and dual-era modes: tools (list; a call with
 //! `structuredContent`; a tool error; an `x-mcp-header` argument, plain and Base64), a
-//! resource, a prompt, and elicitation answered by an [`InputHandler`] (MRTR on the modern
+//! resource, a prompt and the completion of its argument, and elicitation answered by an [`InputHandler`] (MRTR on the modern
 //! era, a server request on the legacy one). What was sent is read from the server's own
 //! counters (`GET /__stats`).
 //!
@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use workboard_core::mcp::surface::CompletionRef;
 use workboard_core::Credentials;
 use workboard_native::workboard_client::{ClientCapabilities, InputRequest};
 use workboard_native::{Client, EraPolicy, InputHandler};
@@ -261,6 +262,19 @@ async fn flows(srv: &Server2, era: EraPolicy, modern: bool) {
         json!({"type": "text", "text": "Say hello to Ann."}),
         "{ctx}"
     );
+
+    let completion = within(
+        "completion/complete",
+        c.complete(
+            CompletionRef::Prompt("greet".into()),
+            "name",
+            "An",
+            Value::Null,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(completion.values, ["Ann", "Anna"], "{ctx}: {completion:?}");
 
     // Nothing after the first tools/list opened a session or left the era.
     let stats = srv.stats(false).await;

@@ -7,7 +7,7 @@
 // They assert the behaviour a 2026-07-28 client owes a modern server (no `initialize`, the era
 // reused from the store, x-mcp-header mirroring, MRTR elicitation), through the CLI's own
 // commands: `tools`, `call NAME --args JSON [--input FILE]`, `resources`, `read URI`,
-// `prompts`, `prompt NAME --args JSON`, `doctor`.
+// `prompts`, `prompt NAME --args JSON`, `complete prompt:NAME ARG VALUE`, `doctor`, `--era`.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -29,6 +29,7 @@ async function startServer(args) {
   const child = spawn(process.execPath, [SERVER2, '--port', '0', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.on('error', () => {}); // a server that died: reported by its exit below
   const lines = createInterface({ input: child.stdout });
   const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
   const [first] = await Promise.race([
@@ -70,6 +71,9 @@ function workboard(srv, store, args, { stdin = '', env = {} } = {}) {
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    // A command that exits before reading its stdin closes the pipe: EPIPE here is not a
+    // failure of the command (its exit status and output are what the tests assert).
+    child.stdin.on('error', () => {});
     child.stdin.end(stdin);
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -185,6 +189,15 @@ for (const mode of ['modern', 'dual']) {
       const got = await workboard(srv, store, ['prompt', 'greet', '--args', '{"name":"Ann"}']);
       assert.equal(got.code, 0, show(got));
       assert.ok(JSON.stringify(got.json.result).includes('Say hello to Ann.'), show(got));
+    });
+
+    test('complete suggests the prompt argument values that match what was typed', async () => {
+      const r = await workboard(srv, store, ['complete', 'prompt:greet', 'name', 'An']);
+      assert.equal(r.code, 0, show(r));
+      assert.deepEqual(r.json.result.values, ['Ann', 'Anna'], show(r));
+      const none = await workboard(srv, store, ['complete', 'prompt:greet', 'name', 'Z']);
+      assert.equal(none.code, 0, show(none));
+      assert.deepEqual(none.json.result.values, [], show(none));
     });
 
     test('elicitation (input_required) answered from --input', async () => {
