@@ -4,24 +4,27 @@
 // workboard-connect's client against a modern (2026-07-28) server written by someone else.
 //
 // Usage: node server2.mjs [--mode modern|dual] [--port N] [--token T] [--json-response]
-//                         [--log] [--ignore-stdin]
+//                         [--tools-ttl MS] [--log] [--ignore-stdin]
 //   --mode modern  `legacy: 'reject'`: serves 2026-07-28 only (an `initialize` gets HTTP 400,
 //                  JSON-RPC -32022 with data.supported = ["2026-07-28"]).
 //   --mode dual    (default) the SDK's default: 2026-07-28, and 2025-era clients statelessly
 //                  (`initialize` answered; no sessions: legacy GET/DELETE answer 405).
+//
+//   --tools-ttl MS `ttlMs` of a 2026-07-28 tools/list result (the SDK's `cacheHints`; default:
+//                  the SDK's, 0 = not cacheable).
 //
 // First stdout line: `listening on http://127.0.0.1:PORT/mcp`; nothing else on stdout.
 // Exits (status 0) when stdin reaches EOF (unless --ignore-stdin), and on SIGTERM / SIGINT.
 // Exit status 2 with a usage line on bad arguments.
 import { createServer } from 'node:http';
 import { format, parseArgs } from 'node:util';
-import { McpServer, createMcpHandler, fromJsonSchema, inputRequired, inputResponse } from '@modelcontextprotocol/server';
+import { McpServer, completable, createMcpHandler, fromJsonSchema, inputRequired, inputResponse } from '@modelcontextprotocol/server';
 import * as z from 'zod/v4';
 
 // stdout carries only the listening line: the SDK's own console notices go to stderr.
 console.log = console.info = console.debug = (...a) => process.stderr.write(`${format(...a)}\n`);
 
-const USAGE = 'usage: node server2.mjs [--mode modern|dual] [--port N] [--token T] [--json-response] [--log] [--ignore-stdin]';
+const USAGE = 'usage: node server2.mjs [--mode modern|dual] [--port N] [--token T] [--json-response] [--tools-ttl MS] [--log] [--ignore-stdin]';
 let args;
 try {
   ({ values: args } = parseArgs({
@@ -30,6 +33,7 @@ try {
       port: { type: 'string', default: '0' },
       token: { type: 'string' },
       'json-response': { type: 'boolean', default: false },
+      'tools-ttl': { type: 'string' },
       log: { type: 'boolean', default: false },
       'ignore-stdin': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -58,6 +62,11 @@ if (args.token !== undefined && args.token.length === 0) {
   process.stderr.write(`--token must not be empty\n${USAGE}\n`);
   process.exit(2);
 }
+const toolsTtl = args['tools-ttl'] === undefined ? undefined : Number(args['tools-ttl']);
+if (toolsTtl !== undefined && !(Number.isSafeInteger(toolsTtl) && toolsTtl >= 0)) {
+  process.stderr.write(`invalid --tools-ttl (milliseconds, an integer >= 0)\n${USAGE}\n`);
+  process.exit(2);
+}
 const token = args.token;
 const MCP_PATH = '/mcp';
 const MAX_BODY = 4 * 1024 * 1024;
@@ -71,6 +80,8 @@ function resetStats() {
   stats.versions = {};
 }
 
+const GREET_NAMES = ['Ann', 'Anna', 'Bob'];
+
 const CONFIRM_SCHEMA = {
   type: 'object',
   properties: { confirm: { type: 'boolean', title: 'Go ahead?' } },
@@ -79,7 +90,10 @@ const CONFIRM_SCHEMA = {
 
 // ---- one McpServer per request (createMcpHandler's factory), told the request's era ----
 function buildServer({ era }) {
-  const server = new McpServer({ name: 'workboard-connect-ts-peer-2', version: '2.0.0' }, { capabilities: { logging: {} } });
+  const server = new McpServer({ name: 'workboard-connect-ts-peer-2', version: '2.0.0' }, {
+    capabilities: { logging: {} },
+    ...(toolsTtl === undefined ? {} : { cacheHints: { 'tools/list': { ttlMs: toolsTtl } } }),
+  });
   server.registerTool(
     'echo',
     { description: 'Returns the given text as text content', inputSchema: z.object({ text: z.string() }) },
@@ -143,7 +157,10 @@ function buildServer({ era }) {
   );
   server.registerPrompt(
     'greet',
-    { description: 'Greets someone by name', argsSchema: z.object({ name: z.string() }) },
+    {
+      description: 'Greets someone by name (the name completes from a fixed list)',
+      argsSchema: z.object({ name: completable(z.string(), (value) => GREET_NAMES.filter((n) => n.startsWith(value ?? ''))) }),
+    },
     ({ name }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Say hello to ${name}.` } }] }),
   );
   return server;

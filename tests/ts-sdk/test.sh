@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the pinned TypeScript MCP SDK (idempotently) and self-tests the
-# peer server + baseline client. Usage: tests/ts-sdk/test.sh
+# Installs the pinned TypeScript MCP SDK (idempotently), self-tests the peer servers + baseline
+# clients (test/), then runs the workboard CLI against the SDK 2.x server (cli-test.sh: builds
+# the CLI unless WORKBOARD_BIN names one). Usage: tests/ts-sdk/test.sh
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,4 +19,5 @@ else
   npm install --no-audit --no-fund
 fi
 
-exec node --test test/
+node --test test/
+exec bash ./cli-test.sh

@@ -20,7 +20,9 @@ use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use workboard_core::connection::{Connection, ConnectionConfig};
-use workboard_core::{drive, Credentials, HttpRequest, HttpResponse, Transport, TransportError};
+use workboard_core::{
+    drive, Clock, Credentials, HttpRequest, HttpResponse, Transport, TransportError,
+};
 use workboard_native::{Client, Reactor, ReqwestTransport, SystemClock};
 
 /// Records when each request started and when its response arrived.
@@ -146,7 +148,7 @@ async fn main() {
             ConnectionConfig::new(url.clone()).credentials(Credentials::personal(token.clone())),
         )
         .unwrap();
-        let h = conn.list_tools(0);
+        let h = conn.list_tools(SystemClock.now_ms());
         drive(&mut conn, &transport, &SystemClock).await;
         let tools = match conn.poll_result(h) {
             Some(Ok(workboard_core::connection::CallOutput::Tools(t))) => t.len(),
@@ -181,7 +183,11 @@ async fn main() {
             .restored_state(client.session_state()),
     )
     .unwrap();
-    let h = conn.call_tool("get_current_user", serde_json::json!({}), 0);
+    let h = conn.call_tool(
+        "get_current_user",
+        serde_json::json!({}),
+        SystemClock.now_ms(),
+    );
     drive(&mut conn, &capture, &SystemClock).await;
     assert!(matches!(conn.poll_result(h), Some(Ok(_))));
     let template = capture
@@ -230,7 +236,11 @@ async fn main() {
     let mut inline = Vec::with_capacity(args.calls);
     for _ in 0..args.calls {
         let t = Instant::now();
-        let h = conn.call_tool("get_current_user", serde_json::json!({}), 0);
+        let h = conn.call_tool(
+            "get_current_user",
+            serde_json::json!({}),
+            SystemClock.now_ms(),
+        );
         drive(&mut conn, &http, &SystemClock).await;
         assert!(matches!(conn.poll_result(h), Some(Ok(_))));
         inline.push(t.elapsed().as_secs_f64() * 1e6);

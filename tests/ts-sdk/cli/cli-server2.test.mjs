@@ -1,12 +1,13 @@
 // The workboard CLI against the TypeScript SDK 2.x server (server2.mjs), modern-only and
 // dual-era: real user flows, asserting the behaviour MCP 2026-07-28 asks of a client.
 //
-// Run: WORKBOARD_BIN=/path/to/workboard node --test cli/   (or ../cli-test.sh, which builds it)
+// Run: WORKBOARD_BIN=/path/to/workboard node --test cli/   (or ../cli-test.sh, which builds it;
+// ../test.sh runs it after the peer's self-tests, so it is part of scripts/test.sh)
 //
-// These assert the CORRECT behaviour, so against a CLI that speaks only the initialize-based
-// era many fail (issue 13: the dual-era client). Commands the CLI does not have yet (issue 13
-// item 9: `resources`, `read`, `prompts`, `prompt`, elicitation answers from `--input FILE`)
-// are used under the names the issue gives them.
+// They assert the behaviour a 2026-07-28 client owes a modern server (no `initialize`, the era
+// reused from the store, x-mcp-header mirroring, MRTR elicitation), through the CLI's own
+// commands: `tools`, `call NAME --args JSON [--input FILE]`, `resources`, `read URI`,
+// `prompts`, `prompt NAME --args JSON`, `complete prompt:NAME ARG VALUE`, `doctor`, `--era`.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -28,6 +29,7 @@ async function startServer(args) {
   const child = spawn(process.execPath, [SERVER2, '--port', '0', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.on('error', () => {}); // a server that died: reported by its exit below
   const lines = createInterface({ input: child.stdout });
   const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
   const [first] = await Promise.race([
@@ -61,13 +63,17 @@ function workboard(srv, store, args, { stdin = '', env = {} } = {}) {
   assert.ok(BIN, 'WORKBOARD_BIN must name the workboard binary (cli-test.sh builds it)');
   return new Promise((resolve) => {
     const child = spawn(BIN, ['--server', srv.url, '--store', join(store, 'credentials.json'), '--json', ...args], {
-      env: { ...process.env, NO_COLOR: '1', ...env },
+      // The machine's WORKBOARD_* settings (server, store, era...) must not change the run.
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WORKBOARD_'))), NO_COLOR: '1', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    // A command that exits before reading its stdin closes the pipe: EPIPE here is not a
+    // failure of the command (its exit status and output are what the tests assert).
+    child.stdin.on('error', () => {});
     child.stdin.end(stdin);
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -185,6 +191,15 @@ for (const mode of ['modern', 'dual']) {
       assert.ok(JSON.stringify(got.json.result).includes('Say hello to Ann.'), show(got));
     });
 
+    test('complete suggests the prompt argument values that match what was typed', async () => {
+      const r = await workboard(srv, store, ['complete', 'prompt:greet', 'name', 'An']);
+      assert.equal(r.code, 0, show(r));
+      assert.deepEqual(r.json.result.values, ['Ann', 'Anna'], show(r));
+      const none = await workboard(srv, store, ['complete', 'prompt:greet', 'name', 'Z']);
+      assert.equal(none.code, 0, show(none));
+      assert.deepEqual(none.json.result.values, [], show(none));
+    });
+
     test('elicitation (input_required) answered from --input', async () => {
       const input = join(store, 'answers.json');
       writeFileSync(input, JSON.stringify({ confirm: true }));
@@ -228,6 +243,45 @@ describe('workboard CLI against server2.mjs --mode modern, no token', () => {
       const r = await workboard(srv, store, ['call', 'add', '--args', '{"a":1,"b":1}']);
       assert.equal(r.code, 0, show(r));
       assert.deepEqual(r.json.result.structuredContent, { sum: 2 });
+    } finally {
+      await srv.stop();
+      rmSync(store, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('workboard CLI --era legacy against server2.mjs', () => {
+  test('dual mode: --era legacy speaks initialize (2025-era) and works', async () => {
+    const srv = await startServer(['--mode', 'dual', '--token', TOKEN]);
+    const store = mkdtempSync(join(tmpdir(), 'wb-peer2-legacy-'));
+    try {
+      const set = await workboard(srv, store, ['token', 'set'], { stdin: `${TOKEN}\n` });
+      assert.equal(set.code, 0, show(set));
+      await srv.stats(true);
+      const r = await workboard(srv, store, ['--era', 'legacy', 'call', 'add', '--args', '{"a":3,"b":4}']);
+      assert.equal(r.code, 0, show(r));
+      assert.deepEqual(r.json.result.structuredContent, { sum: 7 });
+      const stats = await srv.stats();
+      assert.equal(stats.rpc.initialize, 1, JSON.stringify(stats));
+      assert.equal(stats.versions['2026-07-28'], undefined, JSON.stringify(stats));
+    } finally {
+      await srv.stop();
+      rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  test('modern mode: --era legacy fails with an error naming the versions the server speaks', async () => {
+    const srv = await startServer(['--mode', 'modern', '--token', TOKEN]);
+    const store = mkdtempSync(join(tmpdir(), 'wb-peer2-legacy-'));
+    try {
+      const set = await workboard(srv, store, ['token', 'set'], { stdin: `${TOKEN}\n` });
+      assert.equal(set.code, 0, show(set));
+      const r = await workboard(srv, store, ['--era', 'legacy', 'tools']);
+      assert.equal(r.timedOut, false, show(r));
+      assert.notEqual(r.code, 0, show(r));
+      assert.match(JSON.stringify(r.json?.error ?? ''), /2026-07-28/, show(r));
+      const stats = await srv.stats();
+      assert.equal(stats.rpc['tools/list'], undefined, JSON.stringify(stats));
     } finally {
       await srv.stop();
       rmSync(store, { recursive: true, force: true });
