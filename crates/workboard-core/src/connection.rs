@@ -2283,7 +2283,14 @@ impl Connection {
                 if matches!(self.era, Era::Probing(p) if p == h) {
                     self.era = Era::Unknown;
                 }
-                self.fail(h, unsupported_version(data));
+                let mut e = unsupported_version(data);
+                // A version both speak, refused only by the era this connection is held to.
+                if self.policy != EraPolicy::Auto && modern::choose_version(&supported).is_some() {
+                    if let Error::UnsupportedProtocolVersion(named) = &mut e {
+                        named.push_str("; this SDK speaks it, but the connection is held to the other era (use the automatic era: EraPolicy::Auto, --era auto)");
+                    }
+                }
+                self.fail(h, e);
             }
         }
     }

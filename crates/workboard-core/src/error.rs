@@ -294,7 +294,7 @@ pub enum Error {
         reason: String,
     },
     /// No protocol version both sides support.
-    #[error("the server speaks MCP protocol version `{}`, which this SDK does not support", Clip(.0))]
+    #[error("the server speaks MCP protocol version(s) `{}`, none of which this connection can use", Clip(.0))]
     UnsupportedProtocolVersion(String),
     /// `tools/list` returned more tools, pages or bytes than the connection accepts
     /// ([`crate::connection::ConnectionConfig::max_tools`],
