@@ -153,12 +153,21 @@ async function control(path, body) {
   assert.equal(r.status, 200, await r.text());
 }
 
-test('concurrent first calls send a single initialize', async () => {
+test('concurrent first calls send a single initialize (legacy era), or none (2026-07-28)', async () => {
+  await control('config', { era: 'legacy' });
+  try {
+    const before = (await stats())['mcp:initialize'] ?? 0;
+    const c = new WorkboardClient({ environment: sim.url, token: TOKEN });
+    const results = await Promise.all([c.listTools(), c.callTool('get_current_user', {}), c.listTools()]);
+    assert.equal(results.length, 3);
+    assert.equal((await stats())['mcp:initialize'], before + 1);
+  } finally {
+    await control('config', { era: 'dual' });
+  }
   const before = (await stats())['mcp:initialize'] ?? 0;
   const c = new WorkboardClient({ environment: sim.url, token: TOKEN });
-  const results = await Promise.all([c.listTools(), c.callTool('get_current_user', {}), c.listTools()]);
-  assert.equal(results.length, 3);
-  assert.equal((await stats())['mcp:initialize'], before + 1);
+  await Promise.all([c.listTools(), c.callTool('get_current_user', {})]);
+  assert.equal((await stats())['mcp:initialize'] ?? 0, before, 'a modern server needs no initialize');
 });
 
 test('SSE responses from the server are read like JSON ones', async () => {
