@@ -272,6 +272,18 @@ pub enum ConnectionEvent {
         /// What it asks.
         request: InputRequest,
     },
+    /// A notification about one call, on that call's own stream: its progress
+    /// (`notifications/progress`) or a log message (`notifications/message`, at the
+    /// [`ConnectionConfig::log_level`] asked for). Other notifications are
+    /// [`ConnectionEvent::ServerNotification`].
+    CallNotification {
+        /// The call.
+        call: CallHandle,
+        /// Method.
+        method: String,
+        /// Params.
+        params: Value,
+    },
     /// What [`Connection::save_state`] returns changed (the server's era was found, a session
     /// began or ended, the tool list was cached): persist it now if you persist it at all.
     StateChanged,
@@ -2102,7 +2114,8 @@ impl Connection {
         for s in &decoded.skipped {
             self.diag(s.clone());
         }
-        self.process_messages(decoded.messages, now_ms);
+        let origin = (!is_stream).then_some(h);
+        self.process_messages(decoded.messages, now_ms, origin);
         if is_stream {
             if self.calls.contains_key(&h) {
                 self.finish(h, Ok(CallOutput::ServerStreamEnded { supported: true }));
@@ -2381,7 +2394,14 @@ impl Connection {
         }
     }
 
-    fn process_messages(&mut self, messages: Vec<Message>, now_ms: u64) {
+    /// Handles the messages of a body; `origin`: the call whose own stream carried them
+    /// (its progress and log notifications are announced with it).
+    fn process_messages(
+        &mut self,
+        messages: Vec<Message>,
+        now_ms: u64,
+        origin: Option<CallHandle>,
+    ) {
         for m in messages {
             match m {
                 Message::Response {
@@ -2426,8 +2446,20 @@ impl Connection {
                         }
                         self.events.push_back(ConnectionEvent::ToolsListChanged);
                     }
-                    self.events
-                        .push_back(ConnectionEvent::ServerNotification { method, params });
+                    let about_call = matches!(
+                        method.as_str(),
+                        "notifications/progress" | "notifications/message"
+                    );
+                    match origin.filter(|h| about_call && !internal(*h)) {
+                        Some(call) => self.events.push_back(ConnectionEvent::CallNotification {
+                            call,
+                            method,
+                            params,
+                        }),
+                        None => self
+                            .events
+                            .push_back(ConnectionEvent::ServerNotification { method, params }),
+                    }
                 }
             }
         }
@@ -2852,7 +2884,7 @@ impl SansIo for Connection {
             Flight::Initialized | Flight::Notification => match response {
                 Ok(r) if r.is_success() => {
                     if let Ok(d) = session::decode_body(&r, self.limits) {
-                        self.process_messages(d.messages, now_ms);
+                        self.process_messages(d.messages, now_ms, None);
                     }
                 }
                 Ok(r) => self.diag(format!(
@@ -2938,7 +2970,7 @@ impl SansIo for Connection {
                                 c.retry_ms = Some(ms.min(MAX_RESUME_DELAY_MS));
                             }
                         }
-                        self.process_messages(messages, now_ms);
+                        self.process_messages(messages, now_ms, Some(h));
                     }
                     Err(e) => {
                         self.streams.remove(&id);

@@ -1080,3 +1080,34 @@ fn a_saved_legacy_session_opened_with_other_capabilities_is_not_reused() {
         json!({"elicitation": {"form": {}}})
     );
 }
+
+#[test]
+fn progress_and_log_messages_on_a_call_s_stream_are_announced_with_that_call() {
+    let mut c = with(ConnectionConfig::new(MCP_URL).log_level("info"));
+    let h = c.call_tool("long", json!({}), T0);
+    let reqs = drain(&mut c);
+    let stream = format!(
+        "data: {}\n\ndata: {}\n\ndata: {}\n\ndata: {}\n\n",
+        json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progress": 1, "total": 2}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": "half way"}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}),
+        json!({"jsonrpc": "2.0", "id": rpc_id(&reqs[0]), "result": {"resultType": "complete", "content": []}})
+    );
+    c.handle_response(reqs[0].id, Ok(sse(&stream)), T0);
+    assert!(take(&mut c, h).is_ok());
+    let ev = events(&mut c);
+    let about: Vec<&str> = ev
+        .iter()
+        .filter_map(|e| match e {
+            ConnectionEvent::CallNotification { call, method, .. } if *call == h => {
+                Some(method.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(about, ["notifications/progress", "notifications/message"]);
+    assert!(ev.iter().any(
+        |e| matches!(e, ConnectionEvent::ServerNotification { method, .. }
+        if method == "notifications/tools/list_changed")
+    ));
+}
