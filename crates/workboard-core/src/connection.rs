@@ -191,6 +191,12 @@ pub enum CallOutput {
     Prompt(GetPromptResult),
     /// `complete`.
     Completion(Completion),
+    /// `subscribe`: the subscription ended (the server closed it; `graceful` when it said
+    /// so with a result, which a client may take as "do not reconnect at once").
+    SubscriptionEnded {
+        /// The server ended it with a result (not a dropped stream).
+        graceful: bool,
+    },
 }
 
 /// One request of a server for input: `elicitation/create`, `sampling/createMessage` or
@@ -210,6 +216,66 @@ pub struct InputRequest {
 struct InputRound {
     responses: serde_json::Map<String, Value>,
     state: Option<String>,
+}
+
+/// What a subscription asks for (basic/patterns/subscriptions.mdx).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SubscriptionFilter {
+    /// `notifications/tools/list_changed`.
+    #[serde(
+        rename = "toolsListChanged",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub tools_list_changed: bool,
+    /// `notifications/prompts/list_changed`.
+    #[serde(
+        rename = "promptsListChanged",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub prompts_list_changed: bool,
+    /// `notifications/resources/list_changed`.
+    #[serde(
+        rename = "resourcesListChanged",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub resources_list_changed: bool,
+    /// `notifications/resources/updated` for these URIs (at most
+    /// [`MAX_SUBSCRIBED_RESOURCES`]).
+    #[serde(
+        rename = "resourceSubscriptions",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub resource_subscriptions: Vec<String>,
+}
+
+/// Most resources one subscription follows.
+pub const MAX_SUBSCRIBED_RESOURCES: usize = 64;
+
+impl SubscriptionFilter {
+    /// Whether a notification is one this filter asked for (a legacy server's GET stream
+    /// carries every kind).
+    fn wants(&self, method: &str, params: &Value) -> bool {
+        match method {
+            "notifications/tools/list_changed" => self.tools_list_changed,
+            "notifications/prompts/list_changed" => self.prompts_list_changed,
+            "notifications/resources/list_changed" => self.resources_list_changed,
+            "notifications/resources/updated" => params
+                .get("uri")
+                .and_then(Value::as_str)
+                .is_some_and(|u| self.resource_subscriptions.iter().any(|r| r == u)),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ListenParams<'a> {
+    notifications: &'a SubscriptionFilter,
+}
+
+#[derive(Serialize)]
+struct UriParams<'a> {
+    uri: &'a str,
 }
 
 /// What a server speaks ([`Connection::discover`]).
@@ -486,6 +552,13 @@ enum Op {
     Ping,
     /// `server/discover` (modern), or what `initialize` said (legacy).
     Discover,
+    /// A subscription: `subscriptions/listen` (modern), or the GET stream after
+    /// `resources/subscribe` (legacy).
+    Listen {
+        filter: SubscriptionFilter,
+        /// Legacy: the `resources/subscribe` requests were sent.
+        subscribed: bool,
+    },
     /// A paginated list of the surface (resources, templates, prompts).
     List {
         kind: ListKind,
@@ -857,6 +930,42 @@ impl Connection {
     /// which has no `ping`.
     pub fn ping(&mut self, now_ms: u64) -> CallHandle {
         self.submit(Op::Ping, now_ms)
+    }
+
+    /// Subscribes to change notifications (basic/patterns/subscriptions.mdx): a modern
+    /// server's `subscriptions/listen` stream, or, on a legacy one, `resources/subscribe`
+    /// for each URI and the GET stream (filtered to what was asked). Each notification is a
+    /// [`ConnectionEvent::CallNotification`] of this handle (the modern acknowledgment too:
+    /// `notifications/subscriptions/acknowledged`, with what the server agreed to). It lasts
+    /// until [`Connection::cancel`] (which closes the stream) or the server ends it
+    /// ([`CallOutput::SubscriptionEnded`]); it has no deadline. Needs a streaming transport
+    /// to hear notifications before the stream ends.
+    pub fn subscribe(&mut self, filter: SubscriptionFilter, now_ms: u64) -> CallHandle {
+        let empty = !filter.tools_list_changed
+            && !filter.prompts_list_changed
+            && !filter.resources_list_changed
+            && filter.resource_subscriptions.is_empty();
+        if empty {
+            return self.refuse("subscription", "ask for at least one kind of notification");
+        }
+        if filter.resource_subscriptions.len() > MAX_SUBSCRIBED_RESOURCES
+            || filter
+                .resource_subscriptions
+                .iter()
+                .any(|u| u.trim().is_empty() || u.len() > 8 * 1024)
+        {
+            return self.refuse(
+                "subscription",
+                "at most 64 resource URIs, each non-empty and at most 8 KiB",
+            );
+        }
+        self.submit(
+            Op::Listen {
+                filter,
+                subscribed: false,
+            },
+            now_ms,
+        )
     }
 
     /// Lists every resource ([`CallOutput::Resources`]), following `nextCursor`.
@@ -1326,7 +1435,7 @@ impl Connection {
         }
         let timeout = match op {
             Op::CallTool { .. } => self.call_timeout_ms,
-            Op::ServerStream => u64::MAX,
+            Op::ServerStream | Op::Listen { .. } => u64::MAX,
             _ => self.request_timeout_ms,
         };
         let mut call = new_call(op);
@@ -1470,7 +1579,13 @@ impl Connection {
     /// closed (abandoned) when the last call ends, so nothing outlives the calls.
     fn listen_while_busy(&mut self, now_ms: u64) {
         let busy = self.calls.keys().any(|h| !internal(*h));
+        // A subscription's own GET stream serves as well (a server allows one per session).
+        let subscribed = self
+            .calls
+            .values()
+            .any(|c| matches!(c.op, Op::Listen { .. }));
         let wanted = busy
+            && !subscribed
             && self.caps != ClientCapabilities::default()
             && matches!(self.era, Era::Legacy)
             && self.session.is_initialized()
@@ -1584,7 +1699,10 @@ impl Connection {
                         .filter(|(h, c)| {
                             !internal(**h)
                                 && c.phase == Phase::Queued
-                                && !matches!(c.op, Op::Refresh | Op::ServerStream)
+                                && !matches!(
+                                    c.op,
+                                    Op::Refresh | Op::ServerStream | Op::Listen { .. }
+                                )
                         })
                         .map(|(h, _)| *h)
                         .min();
@@ -1710,7 +1828,30 @@ impl Connection {
                 Op::List { .. } | Op::Read { .. } | Op::GetPrompt { .. } | Op::Complete { .. } => {
                     Some(surface_body(&call.op, None, &rpc, None))
                 }
-                Op::ServerStream | Op::Refresh | Op::Discover => None,
+                Op::ServerStream | Op::Refresh | Op::Discover | Op::Listen { .. } => None,
+            };
+            if let Op::Listen {
+                filter,
+                subscribed: subscribed @ false,
+            } = &mut call.op
+            {
+                // Legacy: one `resources/subscribe` per resource, then the GET stream that
+                // carries the updates (answers to the subscribe requests are not awaited).
+                *subscribed = true;
+                let uris = filter.resource_subscriptions.clone();
+                for uri in &uris {
+                    self.next_rpc += 1;
+                    let sub_id = JsonRpcId::Number(self.next_rpc);
+                    let body = jsonrpc::request_body(
+                        &sub_id,
+                        "resources/subscribe",
+                        Some(&UriParams { uri }),
+                    );
+                    self.post(Flight::Notification, body);
+                }
+            }
+            let Some(call) = self.calls.get_mut(&h) else {
+                return;
             };
             match body {
                 Some(body) => {
@@ -1945,6 +2086,7 @@ impl Connection {
         };
         let resume = matches!(call.phase, Phase::Sent { resume: true, .. });
         let is_stream = matches!(call.op, Op::ServerStream);
+        let is_listen = matches!(call.op, Op::Listen { .. });
         let resp = match response {
             Ok(r) => r,
             Err(e) => {
@@ -2033,6 +2175,15 @@ impl Connection {
                 self.finish(h, Ok(CallOutput::ServerStreamEnded { supported: false }));
                 return;
             }
+            405 if is_listen => {
+                self.fail(
+                    h,
+                    Error::Protocol {
+                        reason: "the server offers no notification stream (405 on GET): it sends no change notifications".into(),
+                    },
+                );
+                return;
+            }
             405 if resume => {
                 self.fail(h, Error::Protocol { reason: "the stream broke and the server does not allow resuming it (405 on GET)".into() });
                 return;
@@ -2119,6 +2270,13 @@ impl Connection {
         if is_stream {
             if self.calls.contains_key(&h) {
                 self.finish(h, Ok(CallOutput::ServerStreamEnded { supported: true }));
+            }
+            return;
+        }
+        if is_listen {
+            // Ended without the server's closing result: dropped, not closed.
+            if self.calls.contains_key(&h) {
+                self.finish(h, Ok(CallOutput::SubscriptionEnded { graceful: false }));
             }
             return;
         }
@@ -2446,10 +2604,21 @@ impl Connection {
                         }
                         self.events.push_back(ConnectionEvent::ToolsListChanged);
                     }
-                    let about_call = matches!(
-                        method.as_str(),
-                        "notifications/progress" | "notifications/message"
-                    );
+                    let listen = origin.and_then(|h| match self.calls.get(&h).map(|c| &c.op) {
+                        Some(Op::Listen { filter, .. }) => Some(filter),
+                        _ => None,
+                    });
+                    let about_call = match listen {
+                        // A subscription's stream: what it asked for, and its acknowledgment.
+                        Some(filter) => {
+                            method == "notifications/subscriptions/acknowledged"
+                                || filter.wants(&method, &params)
+                        }
+                        None => matches!(
+                            method.as_str(),
+                            "notifications/progress" | "notifications/message"
+                        ),
+                    };
                     match origin.filter(|h| about_call && !internal(*h)) {
                         Some(call) => self.events.push_back(ConnectionEvent::CallNotification {
                             call,
@@ -2565,6 +2734,9 @@ impl Connection {
             Op::Complete { .. } => {
                 let r = surface::parse_completion(value).map(CallOutput::Completion);
                 self.finish(h, r);
+            }
+            Op::Listen { .. } => {
+                self.finish(h, Ok(CallOutput::SubscriptionEnded { graceful: true }))
             }
             Op::ServerStream | Op::Refresh => {}
         }
@@ -3054,6 +3226,7 @@ impl Op {
             Op::GetPrompt { .. } => "prompts/get",
             Op::Complete { .. } => "completion/complete",
             Op::ServerStream => "the GET stream",
+            Op::Listen { .. } => "subscriptions/listen",
             Op::Refresh => "token refresh",
         }
     }
@@ -3200,6 +3373,13 @@ fn modern_request(
             None,
             Vec::new(),
         ),
+        Op::Listen { filter, .. } => {
+            let p = ListenParams {
+                notifications: filter,
+            };
+            let body = modern::request_body(rpc, "subscriptions/listen", &p, meta);
+            ("subscriptions/listen", body, None, Vec::new())
+        }
         Op::Initialize | Op::ServerStream | Op::Refresh => {
             return Err(Error::Protocol {
                 reason: "internal: this call has no modern request".into(),

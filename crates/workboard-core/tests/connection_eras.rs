@@ -1111,3 +1111,126 @@ fn progress_and_log_messages_on_a_call_s_stream_are_announced_with_that_call() {
         if method == "notifications/tools/list_changed")
     ));
 }
+
+#[test]
+fn a_modern_subscription_hands_over_its_notifications_until_the_server_closes_it() {
+    use workboard_core::connection::SubscriptionFilter;
+    use workboard_core::BodyPart;
+    let mut c = auto();
+    let filter = SubscriptionFilter {
+        tools_list_changed: true,
+        resource_subscriptions: vec!["workboard://goal/1".into()],
+        ..Default::default()
+    };
+    // Nothing asked: refused before anything is sent.
+    let bad = c.subscribe(SubscriptionFilter::default(), T0);
+    assert_eq!(take(&mut c, bad).unwrap_err().code(), "invalid_input");
+    // The era is found first (a subscription is not a probe).
+    let h = c.subscribe(filter.clone(), T0);
+    let reqs = drain(&mut c);
+    assert_modern(&reqs[0], "server/discover");
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_result(
+            &reqs[0],
+            json!({"supportedVersions": [MODERN]}),
+        )),
+        T0,
+    );
+    let reqs = drain(&mut c);
+    assert_modern(&reqs[0], "subscriptions/listen");
+    assert_eq!(
+        body(&reqs[0])["params"]["notifications"],
+        json!({"toolsListChanged": true, "resourceSubscriptions": ["workboard://goal/1"]})
+    );
+    let id = reqs[0].id;
+    c.handle_response_part(
+        id,
+        BodyPart::Head {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/event-stream".into())],
+        },
+        T0,
+    );
+    let sub = rpc_id(&reqs[0]);
+    let events_of = |c: &mut Connection| -> Vec<String> {
+        events(c)
+            .into_iter()
+            .filter_map(|e| match e {
+                ConnectionEvent::CallNotification { call, method, .. } if call == h => Some(method),
+                _ => None,
+            })
+            .collect()
+    };
+    let chunk = format!(
+        ": keep-alive\n\ndata: {}\n\ndata: {}\n\n",
+        json!({"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
+            "params": {"_meta": {"io.modelcontextprotocol/subscriptionId": sub}, "notifications": {"toolsListChanged": true}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed",
+            "params": {"_meta": {"io.modelcontextprotocol/subscriptionId": sub}}})
+    );
+    c.handle_response_part(id, BodyPart::Chunk(chunk.clone().into_bytes()), T0);
+    assert_eq!(
+        events_of(&mut c),
+        [
+            "notifications/subscriptions/acknowledged",
+            "notifications/tools/list_changed"
+        ]
+    );
+    assert!(c.is_pending(h), "a subscription lasts");
+    assert_eq!(c.poll_timeout(), None, "and has no deadline");
+    // The server ends it with a result: graceful.
+    let end = format!(
+        "data: {}\n\n",
+        json!({"jsonrpc": "2.0", "id": sub, "result": {"resultType": "complete"}})
+    );
+    c.handle_response_part(id, BodyPart::Chunk(end.into_bytes()), T0);
+    assert!(matches!(
+        take(&mut c, h),
+        Ok(CallOutput::SubscriptionEnded { graceful: true })
+    ));
+}
+
+#[test]
+fn a_legacy_subscription_subscribes_each_resource_and_filters_the_get_stream() {
+    use workboard_core::connection::SubscriptionFilter;
+    let mut c = with(ConnectionConfig::new(MCP_URL).era(EraPolicy::Legacy));
+    let h = c.subscribe(
+        SubscriptionFilter {
+            resource_subscriptions: vec!["workboard://goal/1".into()],
+            ..Default::default()
+        },
+        T0,
+    );
+    let after = initialize(&mut c, Some("s"));
+    let subscribe = after
+        .iter()
+        .find(|r| method(r) == "resources/subscribe")
+        .expect("resources/subscribe");
+    assert_eq!(body(subscribe)["params"]["uri"], "workboard://goal/1");
+    let get = after
+        .iter()
+        .find(|r| r.method == workboard_core::Method::Get)
+        .expect("the GET stream");
+    let stream = format!(
+        "data: {}\n\ndata: {}\n\n",
+        json!({"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": "workboard://goal/1"}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": "workboard://goal/2"}})
+    );
+    c.handle_response(get.id, Ok(sse(&stream)), T0);
+    let ev = events(&mut c);
+    let mine: Vec<Value> = ev
+        .iter()
+        .filter_map(|e| match e {
+            ConnectionEvent::CallNotification { call, params, .. } if *call == h => {
+                Some(params["uri"].clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(mine, [json!("workboard://goal/1")], "only what was asked");
+    assert!(matches!(
+        take(&mut c, h),
+        Ok(CallOutput::SubscriptionEnded { graceful: false })
+    ));
+}
