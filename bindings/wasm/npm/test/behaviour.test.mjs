@@ -53,7 +53,8 @@ class Server {
     const name = typeof rpc?.method === 'string' ? rpc.method
       : verb === 'POST' && url.endsWith('/token') ? 'token' : `${verb} ${url}`;
     this.log.push(`http ${name} ${bearer}`);
-    const { response, hold } = this.answer(name, bearer, url, rpc);
+    const era = (init.headers ?? []).some(([n]) => n.toLowerCase() === 'mcp-method') ? 'modern' : 'legacy';
+    const { response, hold } = this.answer(name, bearer, url, rpc, era);
     // Before the request counts as sent (`until_requests`): a release the scenario makes
     // after seeing it is the one a held reply waits for.
     const seen = this.releases;
@@ -66,13 +67,12 @@ class Server {
   }
 
   /** The reply of the first fitting rule with uses left, and whether it is held. */
-  answer(name, bearer, url, rpc) {
+  answer(name, bearer, url, rpc, era) {
     for (const r of this.rules) {
       const { rule } = r;
       checkKeys(rule, ['match', 'reply', 'times', 'hold'], 'server rule');
       const m = rule.match ?? {};
       checkKeys(m, ['method', 'auth', 'url', 'era'], 'match');
-      const era = (init.headers ?? []).some(([n]) => n.toLowerCase() === 'mcp-method') ? 'modern' : 'legacy';
       const fits = (m.method === undefined || m.method === name) && (m.auth === undefined || m.auth === bearer) &&
         (m.era === undefined || m.era === era) &&
         (m.url === undefined || m.url === url);
