@@ -168,7 +168,7 @@ final class VectorReplayTests: XCTestCase {
             return [String: Any]()
         case "discover":
             let d = try await c.discover()
-            let info: Any = d.serverName.map { ["name": $0, "version": d.serverVersion ?? ""] as [String: Any] } ?? NSNull()
+            let info: Any = d.serverName.map { ["name": $0, "version": d.serverVersion ?? ""] as Any } ?? NSNull()
             return ["modern": d.modern, "supported_versions": d.supportedVersions, "protocol_version": d.protocolVersion,
                     "server_info": info, "capabilities": try JSONSerialization.jsonObject(with: Data(d.capabilitiesJson.utf8))]
         case "list_resources":
