@@ -2,6 +2,7 @@
 //! (Kotlin `suspend`, Swift `async`, Python coroutines). Every behaviour is the layer's; this
 //! file converts values and runs futures where they can run.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -14,8 +15,10 @@ use crate::host::{
     self, lock, CredentialStore, CredentialsListener, FfiHost, ManualClock, Transport,
 };
 use crate::types::{
-    personal, ClientOptions, CredentialsSummary, McpServerInfo, McpSignInOptions, McpSignInStart,
-    McpTool, McpToolResult, V1Code, V1SignInOptions, V1SignInStart,
+    personal, records, string_map, ClientOptions, CredentialsSummary, McpCompletion,
+    McpCompletionRef, McpDiscovery, McpPrompt, McpPromptResult, McpResource, McpResourceContents,
+    McpResourceTemplate, McpServerInfo, McpSignInOptions, McpSignInStart, McpTool, McpToolResult,
+    V1Code, V1SignInOptions, V1SignInStart,
 };
 
 type Res<T> = Result<T, WorkboardError>;
@@ -271,6 +274,57 @@ impl WorkboardClient {
     /// Sends an MCP `ping` (opening the session first if needed).
     pub async fn ping(self: Arc<Self>) -> Res<()> {
         Ok(self.client.ping().await?)
+    }
+
+    /// What the server speaks (`server/discover` on a 2026-07-28 server; what `initialize`
+    /// said on a legacy one): its era, versions, info and capabilities.
+    pub async fn discover(self: Arc<Self>) -> Res<McpDiscovery> {
+        Ok(self.client.discover().await?.into())
+    }
+
+    /// Lists every MCP resource (all pages).
+    pub async fn list_resources(self: Arc<Self>) -> Res<Vec<McpResource>> {
+        Ok(records(self.client.list_resources().await?))
+    }
+
+    /// Lists every resource template (all pages).
+    pub async fn list_resource_templates(self: Arc<Self>) -> Res<Vec<McpResourceTemplate>> {
+        Ok(records(self.client.list_resource_templates().await?))
+    }
+
+    /// Reads a resource by URI.
+    pub async fn read_resource(self: Arc<Self>, uri: String) -> Res<Vec<McpResourceContents>> {
+        Ok(records(self.client.read_resource(&uri).await?))
+    }
+
+    /// Lists every prompt (all pages).
+    pub async fn list_prompts(self: Arc<Self>) -> Res<Vec<McpPrompt>> {
+        Ok(records(self.client.list_prompts().await?))
+    }
+
+    /// Gets a prompt with its arguments (strings by name).
+    #[uniffi::method(default(arguments = None))]
+    pub async fn get_prompt(
+        self: Arc<Self>,
+        name: String,
+        arguments: Option<HashMap<String, String>>,
+    ) -> Res<McpPromptResult> {
+        let call = self.client.get_prompt(&name, string_map(arguments));
+        Ok(call.await?.into())
+    }
+
+    /// Completion suggestions for `argument` of a prompt or resource template, given what was
+    /// typed (`value`) and the other arguments already chosen (`context`).
+    #[uniffi::method(default(context = None))]
+    pub async fn complete(
+        self: Arc<Self>,
+        reference: McpCompletionRef,
+        argument: String,
+        value: String,
+        context: Option<HashMap<String, String>>,
+    ) -> Res<McpCompletion> {
+        let call = (self.client).complete(reference.into(), &argument, &value, string_map(context));
+        Ok(call.await?.into())
     }
 
     /// Cancels every MCP call of this client in progress now (`connect`, `list_tools`,

@@ -21,7 +21,9 @@ pub use error::{ErrorKind, HostError, WorkboardError};
 pub use exit::shutdown_for_exit;
 pub use host::{CredentialStore, CredentialsListener, ManualClock, Transport};
 pub use types::{
-    ClientOptions, CredentialsSummary, HttpHeader, HttpRequest, HttpResponse, McpServerInfo,
+    ClientOptions, CredentialsSummary, HttpHeader, HttpRequest, HttpResponse, McpCompletion,
+    McpCompletionRef, McpDiscovery, McpPrompt, McpPromptArgument, McpPromptMessage,
+    McpPromptResult, McpResource, McpResourceContents, McpResourceTemplate, McpServerInfo,
     McpSignInOptions, McpSignInStart, McpTool, McpToolResult, V1Code, V1SignInOptions,
     V1SignInStart,
 };

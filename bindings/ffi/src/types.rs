@@ -1,10 +1,17 @@
 //! Records (plain values) crossing the boundary, and their conversions to and from the
 //! client layer's and the core's types.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use workboard_client as client;
 use workboard_core as wb;
+use workboard_core::connection::Discovery;
 use workboard_core::mcp::jsonrpc::{CallToolResult, ContentBlock, Implementation, Tool};
+use workboard_core::mcp::surface::{
+    Completion, CompletionRef, GetPromptResult, Prompt, Resource, ResourceContents,
+    ResourceTemplate,
+};
 use workboard_core::oauth::flow::AuthContext;
 use workboard_core::oauth::pending::AuthorizationCode;
 use workboard_core::{Credentials, Dialect, Environment, SecretString};
@@ -274,6 +281,136 @@ pub struct McpServerInfo {
     pub protocol_version: String,
 }
 
+/// A resource as listed by the MCP server (`resources/list`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpResource {
+    /// Its URI (pass it to `read_resource`).
+    pub uri: String,
+    /// Name.
+    pub name: String,
+    /// Display title, if any.
+    pub title: Option<String>,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// MIME type, if known.
+    pub mime_type: Option<String>,
+    /// Size in bytes, when the server says.
+    pub size: Option<u64>,
+}
+
+/// A resource template (`resources/templates/list`; an RFC 6570 URI template).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpResourceTemplate {
+    /// The URI template.
+    pub uri_template: String,
+    /// Name.
+    pub name: String,
+    /// Display title, if any.
+    pub title: Option<String>,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// MIME type, if known.
+    pub mime_type: Option<String>,
+}
+
+/// One item of `resources/read`: `text`, or `blob` (base64).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpResourceContents {
+    /// The URI these contents are of.
+    pub uri: String,
+    /// MIME type, if known.
+    pub mime_type: Option<String>,
+    /// Text contents.
+    pub text: Option<String>,
+    /// Binary contents, base64.
+    pub blob: Option<String>,
+}
+
+/// An argument a prompt takes.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpPromptArgument {
+    /// Name.
+    pub name: String,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// Whether it must be given.
+    pub required: bool,
+}
+
+/// A prompt as listed by the MCP server (`prompts/list`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpPrompt {
+    /// Name (pass it to `get_prompt`).
+    pub name: String,
+    /// Display title, if any.
+    pub title: Option<String>,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// Its arguments.
+    pub arguments: Vec<McpPromptArgument>,
+}
+
+/// One message of a prompt.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpPromptMessage {
+    /// `user` or `assistant`.
+    pub role: String,
+    /// The content block as sent (text, image, audio, resource...), as JSON text.
+    pub content_json: String,
+}
+
+/// The result of `prompts/get`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpPromptResult {
+    /// Description, if any.
+    pub description: Option<String>,
+    /// The messages.
+    pub messages: Vec<McpPromptMessage>,
+}
+
+/// What a completion is for.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum McpCompletionRef {
+    /// A prompt's argument (`ref/prompt`).
+    Prompt {
+        /// The prompt's name.
+        name: String,
+    },
+    /// A resource template's variable (`ref/resource`).
+    ResourceTemplate {
+        /// The template's URI.
+        uri: String,
+    },
+}
+
+/// The result of `completion/complete` (at most 100 values).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpCompletion {
+    /// The suggested values.
+    pub values: Vec<String>,
+    /// How many there are in all, when the server says.
+    pub total: Option<u64>,
+    /// Whether there are more than `values`.
+    pub has_more: bool,
+}
+
+/// What an MCP server speaks (`discover`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpDiscovery {
+    /// `true` for a 2026-07-28 server, `false` for a legacy (`initialize`) one.
+    pub modern: bool,
+    /// The protocol versions it said it supports (legacy: the negotiated one).
+    pub supported_versions: Vec<String>,
+    /// The version this client speaks with it.
+    pub protocol_version: String,
+    /// Its `serverInfo.name`, when it said.
+    pub server_name: Option<String>,
+    /// Its `serverInfo.version`, when it said.
+    pub server_version: Option<String>,
+    /// Its capabilities as sent, as JSON text.
+    pub capabilities_json: String,
+}
+
 // ---------------------------------------------------------------- conversions
 
 impl ClientOptions {
@@ -430,6 +567,124 @@ impl From<client::ServerInfo> for McpServerInfo {
             name: s.name,
             version: s.version,
             protocol_version: s.protocol_version,
+        }
+    }
+}
+
+/// A list of the layer's values as records.
+pub(crate) fn records<T, R: From<T>>(v: Vec<T>) -> Vec<R> {
+    v.into_iter().map(R::from).collect()
+}
+
+/// Prompt arguments or completion context (strings by name) as JSON (`None`: none).
+pub(crate) fn string_map(m: Option<HashMap<String, String>>) -> Value {
+    m.map_or(Value::Null, |m| {
+        Value::Object(m.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    })
+}
+
+impl From<Resource> for McpResource {
+    fn from(r: Resource) -> Self {
+        McpResource {
+            uri: r.uri,
+            name: r.name,
+            title: r.title,
+            description: r.description,
+            mime_type: r.mime_type,
+            size: r.size,
+        }
+    }
+}
+
+impl From<ResourceTemplate> for McpResourceTemplate {
+    fn from(t: ResourceTemplate) -> Self {
+        McpResourceTemplate {
+            uri_template: t.uri_template,
+            name: t.name,
+            title: t.title,
+            description: t.description,
+            mime_type: t.mime_type,
+        }
+    }
+}
+
+impl From<ResourceContents> for McpResourceContents {
+    fn from(c: ResourceContents) -> Self {
+        McpResourceContents {
+            uri: c.uri,
+            mime_type: c.mime_type,
+            text: c.text,
+            blob: c.blob,
+        }
+    }
+}
+
+impl From<Prompt> for McpPrompt {
+    fn from(p: Prompt) -> Self {
+        McpPrompt {
+            name: p.name,
+            title: p.title,
+            description: p.description,
+            arguments: p
+                .arguments
+                .into_iter()
+                .map(|a| McpPromptArgument {
+                    name: a.name,
+                    description: a.description,
+                    required: a.required,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<GetPromptResult> for McpPromptResult {
+    fn from(p: GetPromptResult) -> Self {
+        McpPromptResult {
+            description: p.description,
+            messages: p
+                .messages
+                .into_iter()
+                .map(|m| McpPromptMessage {
+                    role: m.role,
+                    content_json: m.content.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<McpCompletionRef> for CompletionRef {
+    fn from(r: McpCompletionRef) -> Self {
+        match r {
+            McpCompletionRef::Prompt { name } => CompletionRef::Prompt(name),
+            McpCompletionRef::ResourceTemplate { uri } => CompletionRef::ResourceTemplate(uri),
+        }
+    }
+}
+
+impl From<Completion> for McpCompletion {
+    fn from(c: Completion) -> Self {
+        McpCompletion {
+            values: c.values,
+            total: c.total,
+            has_more: c.has_more,
+        }
+    }
+}
+
+impl From<Discovery> for McpDiscovery {
+    fn from(d: Discovery) -> Self {
+        let (server_name, server_version) = d
+            .server_info
+            .map_or((None, None), |i| (Some(i.name), Some(i.version)));
+        McpDiscovery {
+            modern: d.modern,
+            supported_versions: d.supported_versions,
+            protocol_version: d.protocol_version,
+            server_name,
+            server_version,
+            capabilities_json: d.capabilities.to_string(),
         }
     }
 }

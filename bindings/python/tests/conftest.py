@@ -88,6 +88,15 @@ def sim():
 
 
 @pytest.fixture
+def sim_legacy():
+    """A legacy-only simulator, for tests of the session (one initialize, notifications/cancelled,
+    a 401 on the next tools/list): the modern era is covered byte for byte by test_vectors.py."""
+    s = Sim("--era", "legacy")
+    yield s
+    s.close()
+
+
+@pytest.fixture
 def sim_dcr():
     s = Sim("--dcr", "on")
     yield s

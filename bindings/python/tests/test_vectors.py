@@ -13,7 +13,8 @@ from conftest import REPO, run
 SUPPORTED = {
     "mcp_oauth_start", "mcp_oauth_redirect", "mcp_refresh", "mcp_step_up", "mcp_revoke",
     "v1_authorize", "v1_handle_redirect", "v1_exchange_code", "v1_revoke",
-    "connect", "list_tools", "call_tool", "close",
+    "connect", "list_tools", "call_tool", "close", "ping", "discover",
+    "list_resources", "list_resource_templates", "read_resource", "list_prompts", "get_prompt", "complete",
 }
 FILES = sorted((REPO / "tests" / "vectors").glob("*.json"))
 
@@ -137,6 +138,33 @@ async def run_op(st, op, a):
     if op == "close":
         await c.close()
         return {}
+    if op == "ping":
+        await c.ping()
+        return {}
+    if op == "discover":
+        d = await c.discover()
+        info = {"name": d.server_name, "version": d.server_version} if d.server_name is not None else None
+        return {"modern": d.modern, "supported_versions": d.supported_versions, "protocol_version": d.protocol_version,
+                "server_info": info, "capabilities": json.loads(d.capabilities_json)}
+    if op == "list_resources":
+        return {"uris": [r.uri for r in await c.list_resources()]}
+    if op == "list_resource_templates":
+        return {"uri_templates": [t.uri_template for t in await c.list_resource_templates()]}
+    if op == "read_resource":
+        return {"contents": [{"uri": x.uri, "mime_type": x.mime_type, "text": x.text, "blob": x.blob}
+                             for x in await c.read_resource(a["uri"])]}
+    if op == "list_prompts":
+        return {"names": [p.name for p in await c.list_prompts()]}
+    if op == "get_prompt":
+        p = await c.get_prompt(a["name"], a.get("arguments"))
+        return {"description": p.description,
+                "messages": [{"role": m.role, "content": json.loads(m.content_json)} for m in p.messages]}
+    if op == "complete":
+        ref = a["ref"]
+        reference = (wc.McpCompletionRef.PROMPT(name=ref["name"]) if ref["type"] == "ref/prompt"
+                     else wc.McpCompletionRef.RESOURCE_TEMPLATE(uri=ref["uri"]))
+        r = await c.complete(reference, a["argument"], a["value"], a.get("context"))
+        return {"values": r.values, "total": r.total, "has_more": r.has_more}
     raise AssertionError(f"unsupported op {op}")
 
 

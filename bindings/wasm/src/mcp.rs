@@ -1,6 +1,7 @@
-//! MCP calls (`listTools`, `callTool`, `ping`, `connect`) and OAuth 2.1 sign-in, refresh and
-//! revocation: each method converts its arguments, calls the client layer and converts the
-//! result. A call's `AbortSignal` cancels it through the layer's canceller.
+//! MCP calls (`listTools`, `callTool`, `ping`, `connect`, `discover`, resources, prompts,
+//! completion) and OAuth 2.1 sign-in, refresh and revocation: each method converts its
+//! arguments, calls the client layer and converts the result. A call's `AbortSignal` cancels
+//! it through the layer's canceller.
 
 use js_sys::Promise;
 use tsify::Ts;
@@ -12,8 +13,8 @@ use crate::client::WorkboardClient;
 use crate::error::{bad_arg, opt_string_arg, string_arg, to_js};
 use crate::host::OnAbort;
 use crate::types::{
-    json_arg, signal_of, summary, to_ts, tool_result_to_js, tools_to_js, CallOptions,
-    McpSignInOptions, McpSignInStart, ServerInfo,
+    completion_ref, discovery_to_js, json_arg, mcp_to_js, signal_of, summary, to_ts,
+    tool_result_to_js, tools_to_js, CallOptions, McpSignInOptions, McpSignInStart, ServerInfo,
 };
 
 /// Converts the result of a call submitted with its signal (calls are submitted when made,
@@ -69,6 +70,95 @@ impl WorkboardClient {
     pub fn ping(&self, options: Option<Ts<CallOptions>>) -> Promise {
         let started = signal_of(options).map(|s| (self.client.ping(), s));
         submit(started, |()| Ok(JsValue::UNDEFINED))
+    }
+
+    /// What the server speaks (`server/discover` on a 2026-07-28 server; what `initialize`
+    /// said on a legacy one): its era, versions, info and capabilities.
+    #[wasm_bindgen(unchecked_return_type = "Promise<McpDiscovery>")]
+    pub fn discover(&self, options: Option<Ts<CallOptions>>) -> Promise {
+        let started = signal_of(options).map(|s| (self.client.discover(), s));
+        submit(started, |d| discovery_to_js(&d))
+    }
+
+    /// Lists every MCP resource (all pages).
+    #[wasm_bindgen(js_name = listResources, unchecked_return_type = "Promise<McpResource[]>")]
+    pub fn list_resources(&self, options: Option<Ts<CallOptions>>) -> Promise {
+        let started = signal_of(options).map(|s| (self.client.list_resources(), s));
+        submit(started, |r| mcp_to_js(&r))
+    }
+
+    /// Lists every resource template (all pages).
+    #[wasm_bindgen(js_name = listResourceTemplates, unchecked_return_type = "Promise<McpResourceTemplate[]>")]
+    pub fn list_resource_templates(&self, options: Option<Ts<CallOptions>>) -> Promise {
+        let started = signal_of(options).map(|s| (self.client.list_resource_templates(), s));
+        submit(started, |t| mcp_to_js(&t))
+    }
+
+    /// Reads a resource by URI.
+    #[wasm_bindgen(js_name = readResource, unchecked_return_type = "Promise<McpResourceContents[]>")]
+    pub fn read_resource(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] uri: JsValue,
+        options: Option<Ts<CallOptions>>,
+    ) -> Promise {
+        let started = string_arg(&uri, "resource URI")
+            .and_then(|uri| Ok((self.client.read_resource(&uri), signal_of(options)?)));
+        submit(started, |c| mcp_to_js(&c))
+    }
+
+    /// Lists every prompt (all pages).
+    #[wasm_bindgen(js_name = listPrompts, unchecked_return_type = "Promise<McpPrompt[]>")]
+    pub fn list_prompts(&self, options: Option<Ts<CallOptions>>) -> Promise {
+        let started = signal_of(options).map(|s| (self.client.list_prompts(), s));
+        submit(started, |p| mcp_to_js(&p))
+    }
+
+    /// Gets a prompt with its arguments (an object of strings).
+    #[wasm_bindgen(js_name = getPrompt, unchecked_return_type = "Promise<McpPromptResult>")]
+    pub fn get_prompt(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string> | null")]
+        args: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: Option<
+            Ts<CallOptions>,
+        >,
+    ) -> Promise {
+        let started = string_arg(&name, "prompt name").and_then(|name| {
+            let arguments = json_arg(args.as_deref(), "prompt arguments")?;
+            Ok((
+                self.client.get_prompt(&name, arguments),
+                signal_of(options)?,
+            ))
+        });
+        submit(started, |p| mcp_to_js(&p))
+    }
+
+    /// Completion suggestions for `argument` of a prompt or resource template, given what was
+    /// typed (`value`) and the other arguments already chosen (`context`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<McpCompletion>")]
+    pub fn complete(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "McpCompletionRef")] reference: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] argument: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string> | null")]
+        context: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: Option<
+            Ts<CallOptions>,
+        >,
+    ) -> Promise {
+        let started = (|| {
+            let reference = completion_ref(&json_arg(Some(&reference), "completion reference")?)?;
+            let (argument, value) = (
+                string_arg(&argument, "argument")?,
+                string_arg(&value, "value")?,
+            );
+            let context = json_arg(context.as_deref(), "completion context")?;
+            let call = self.client.complete(reference, &argument, &value, context);
+            Ok((call, signal_of(options)?))
+        })();
+        submit(started, |c| mcp_to_js(&c))
     }
 
     /// Opens the MCP session (`initialize`, unless restored from the store) and pings.

@@ -8,7 +8,9 @@ use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use workboard_client::ClientConfig;
+use workboard_core::connection::Discovery;
 use workboard_core::mcp::jsonrpc::{CallToolResult, ContentBlock, Implementation, Tool};
+use workboard_core::mcp::surface::CompletionRef;
 use workboard_core::oauth::flow::AuthContext;
 use workboard_core::oauth::pending::AuthorizationCode;
 use workboard_core::oauth::v1::V1Config;
@@ -50,6 +52,62 @@ export interface McpToolResult {
     content: McpContentBlock[];
     structuredContent?: unknown;
     isError: boolean;
+}
+/** A resource as listed by the server (`resources/list`). */
+export interface McpResource {
+    uri: string;
+    name: string;
+    title?: string;
+    description?: string;
+    mimeType?: string;
+    size?: number;
+}
+/** A resource template (`resources/templates/list`; an RFC 6570 URI template). */
+export interface McpResourceTemplate {
+    uriTemplate: string;
+    name: string;
+    title?: string;
+    description?: string;
+    mimeType?: string;
+}
+/** One item of `resources/read`: `text`, or `blob` (base64). */
+export interface McpResourceContents {
+    uri: string;
+    mimeType?: string;
+    text?: string;
+    blob?: string;
+}
+/** A prompt as listed by the server (`prompts/list`). */
+export interface McpPrompt {
+    name: string;
+    title?: string;
+    description?: string;
+    arguments: { name: string; description?: string; required: boolean }[];
+}
+/** The result of `prompts/get`: each message's `content` is a content block as sent. */
+export interface McpPromptResult {
+    description?: string;
+    messages: { role: string; content: McpContentBlock }[];
+}
+/** What a completion is for: a prompt's argument or a resource template's variable. */
+export type McpCompletionRef =
+    | { type: "ref/prompt"; name: string }
+    | { type: "ref/resource"; uri: string };
+/** The result of `completion/complete` (at most 100 values). */
+export interface McpCompletion {
+    values: string[];
+    total?: number;
+    hasMore: boolean;
+}
+/** What a server speaks (`discover`): its era, versions, info and capabilities. */
+export interface McpDiscovery {
+    /** `true` for a 2026-07-28 server, `false` for a legacy (`initialize`) one. */
+    modern: boolean;
+    supportedVersions: string[];
+    /** The version this client speaks with it. */
+    protocolVersion: string;
+    serverInfo?: { name: string; version: string; title?: string };
+    capabilities: Record<string, unknown>;
 }
 "#;
 
@@ -503,6 +561,46 @@ fn content_json(block: &ContentBlock) -> Value {
         ContentBlock::Other(v) => v.clone(),
         #[allow(unreachable_patterns)]
         _ => Value::Null,
+    }
+}
+
+/// A value of the MCP surface (resources, prompts, completions) as a plain JS value in MCP's
+/// own JSON shape (`McpResource[]`, `McpPromptResult`, ...).
+pub(crate) fn mcp_to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    to_js_value(&serde_json::to_value(v).map_err(bad_result)?)
+}
+
+/// What `discover` found, as a JS `McpDiscovery`.
+pub(crate) fn discovery_to_js(d: &Discovery) -> Result<JsValue, JsValue> {
+    let mut out = json!({
+        "modern": d.modern,
+        "supportedVersions": d.supported_versions,
+        "protocolVersion": d.protocol_version,
+        "capabilities": d.capabilities,
+    });
+    if let (Some(info), Some(obj)) = (&d.server_info, out.as_object_mut()) {
+        obj.insert(
+            "serverInfo".into(),
+            serde_json::to_value(info).unwrap_or(Value::Null),
+        );
+    }
+    to_js_value(&out)
+}
+
+/// A JS `McpCompletionRef` as the layer's [`CompletionRef`].
+pub(crate) fn completion_ref(v: &Value) -> Result<CompletionRef, JsValue> {
+    let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    match (
+        v.get("type").and_then(Value::as_str),
+        field("name"),
+        field("uri"),
+    ) {
+        (Some("ref/prompt"), Some(name), _) => Ok(CompletionRef::Prompt(name)),
+        (Some("ref/resource"), _, Some(uri)) => Ok(CompletionRef::ResourceTemplate(uri)),
+        _ => Err(invalid_input(
+            "completion reference",
+            "expected {type: \"ref/prompt\", name} or {type: \"ref/resource\", uri}",
+        )),
     }
 }
 

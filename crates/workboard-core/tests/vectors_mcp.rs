@@ -7,6 +7,13 @@
 //!   client info is `workboard-vectors` `1.0`.
 //! - `list_tools` {} → {names}
 //! - `call_tool` {name, arguments} → {is_error, text, structured}
+//! - `ping` {} → {}
+//! - `discover` {} → {modern, supported_versions, protocol_version, server_info, capabilities}
+//! - `list_resources` {} → {uris}; `list_resource_templates` {} → {uri_templates}
+//! - `read_resource` {uri} → {contents: [{uri, mime_type, text, blob}]}
+//! - `list_prompts` {} → {names}
+//! - `get_prompt` {name, arguments} → {description, messages: [{role, content}]}
+//! - `complete` {ref, argument, value, context} → {values, total, has_more}
 //! - `close` {} → {}
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -17,6 +24,7 @@ use serde_json::{json, Value};
 use support::{block_on, replay_all, Ctx, Step};
 use workboard_core::connection::{CallHandle, CallOutput, Connection, ConnectionConfig};
 use workboard_core::mcp::jsonrpc::Implementation;
+use workboard_core::mcp::surface::CompletionRef;
 use workboard_core::{drive, Credentials, Dialect, Error, ErrorInfo, TokenSet};
 
 #[derive(Default)]
@@ -95,6 +103,101 @@ fn run_op(state: &mut State, ctx: &mut Ctx, step: &Step) -> Result<Value, ErrorI
                 CallOutput::ToolResult(r) => Ok(
                     json!({ "is_error": r.is_error, "text": r.text(), "structured": r.structured_content }),
                 ),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "ping" => {
+            let h = conn.ping(now);
+            run(conn, ctx, h).map(|_| json!({}))
+        }
+        "discover" => {
+            let h = conn.discover(now);
+            match run(conn, ctx, h)? {
+                CallOutput::Discovered(d) => Ok(json!({
+                    "modern": d.modern,
+                    "supported_versions": d.supported_versions,
+                    "protocol_version": d.protocol_version,
+                    "server_info": d.server_info.map(|i| json!({"name": i.name, "version": i.version})),
+                    "capabilities": d.capabilities,
+                })),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "list_resources" => {
+            let h = conn.list_resources(now);
+            match run(conn, ctx, h)? {
+                CallOutput::Resources(r) => {
+                    Ok(json!({ "uris": r.into_iter().map(|r| r.uri).collect::<Vec<_>>() }))
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "list_resource_templates" => {
+            let h = conn.list_resource_templates(now);
+            match run(conn, ctx, h)? {
+                CallOutput::ResourceTemplates(t) => Ok(json!({
+                    "uri_templates": t.into_iter().map(|t| t.uri_template).collect::<Vec<_>>()
+                })),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "read_resource" => {
+            let h = conn.read_resource(s(step, "uri").unwrap_or_default(), now);
+            match run(conn, ctx, h)? {
+                CallOutput::Contents(c) => Ok(json!({ "contents": c.into_iter().map(|c| json!({
+                    "uri": c.uri, "mime_type": c.mime_type, "text": c.text, "blob": c.blob,
+                })).collect::<Vec<_>>() })),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "list_prompts" => {
+            let h = conn.list_prompts(now);
+            match run(conn, ctx, h)? {
+                CallOutput::Prompts(p) => {
+                    Ok(json!({ "names": p.into_iter().map(|p| p.name).collect::<Vec<_>>() }))
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "get_prompt" => {
+            let name = s(step, "name").unwrap_or_default();
+            let args = step.args.get("arguments").cloned().unwrap_or(Value::Null);
+            let h = conn.get_prompt(name, args, now);
+            match run(conn, ctx, h)? {
+                CallOutput::Prompt(p) => Ok(json!({
+                    "description": p.description,
+                    "messages": p.messages.into_iter().map(|m| json!({
+                        "role": m.role, "content": m.content,
+                    })).collect::<Vec<_>>(),
+                })),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "complete" => {
+            let r = &step.args["ref"];
+            let field = |k: &str| {
+                r.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let reference = match r.get("type").and_then(Value::as_str) {
+                Some("ref/prompt") => CompletionRef::Prompt(field("name")),
+                _ => CompletionRef::ResourceTemplate(field("uri")),
+            };
+            let context = step.args.get("context").cloned().unwrap_or(Value::Null);
+            let (argument, value) = (s(step, "argument"), s(step, "value"));
+            let h = conn.complete(
+                reference,
+                argument.unwrap_or_default(),
+                value.unwrap_or_default(),
+                context,
+                now,
+            );
+            match run(conn, ctx, h)? {
+                CallOutput::Completion(c) => Ok(json!({
+                    "values": c.values, "total": c.total, "has_more": c.has_more,
+                })),
                 other => panic!("unexpected {other:?}"),
             }
         }

@@ -62,7 +62,8 @@ final class VectorReplayTests: XCTestCase {
     static let supported: Set<String> = [
         "mcp_oauth_start", "mcp_oauth_redirect", "mcp_refresh", "mcp_step_up", "mcp_revoke",
         "v1_authorize", "v1_handle_redirect", "v1_exchange_code", "v1_revoke",
-        "connect", "list_tools", "call_tool", "close",
+        "connect", "list_tools", "call_tool", "close", "ping", "discover",
+        "list_resources", "list_resource_templates", "read_resource", "list_prompts", "get_prompt", "complete",
     ]
 
     var vectorsDir: URL {
@@ -162,6 +163,37 @@ final class VectorReplayTests: XCTestCase {
         case "close":
             try await c.close()
             return [String: Any]()
+        case "ping":
+            try await c.ping()
+            return [String: Any]()
+        case "discover":
+            let d = try await c.discover()
+            let info: Any = d.serverName.map { ["name": $0, "version": d.serverVersion ?? ""] as Any } ?? NSNull()
+            return ["modern": d.modern, "supported_versions": d.supportedVersions, "protocol_version": d.protocolVersion,
+                    "server_info": info, "capabilities": try JSONSerialization.jsonObject(with: Data(d.capabilitiesJson.utf8))]
+        case "list_resources":
+            return ["uris": try await c.listResources().map { $0.uri }]
+        case "list_resource_templates":
+            return ["uri_templates": try await c.listResourceTemplates().map { $0.uriTemplate }]
+        case "read_resource":
+            return ["contents": try await c.readResource(uri: s("uri")!).map { x -> [String: Any] in
+                ["uri": x.uri, "mime_type": x.mimeType as Any? ?? NSNull(), "text": x.text as Any? ?? NSNull(), "blob": x.blob as Any? ?? NSNull()]
+            }]
+        case "list_prompts":
+            return ["names": try await c.listPrompts().map { $0.name }]
+        case "get_prompt":
+            let p = try await c.getPrompt(name: s("name")!, arguments: a["arguments"] as? [String: String])
+            return ["description": p.description as Any? ?? NSNull(),
+                    "messages": try p.messages.map { m -> [String: Any] in
+                        ["role": m.role, "content": try JSONSerialization.jsonObject(with: Data(m.contentJson.utf8))]
+                    }]
+        case "complete":
+            let ref = a["ref"] as! [String: Any]
+            let reference: McpCompletionRef = ref["type"] as? String == "ref/prompt"
+                ? .prompt(name: ref["name"] as! String) : .resourceTemplate(uri: ref["uri"] as! String)
+            let r = try await c.complete(reference: reference, argument: s("argument")!, value: s("value")!,
+                                         context: a["context"] as? [String: String])
+            return ["values": r.values, "total": r.total.map { NSNumber(value: $0) as Any } ?? NSNull(), "has_more": r.hasMore]
         default:
             throw NSError(domain: "replay", code: 1, userInfo: [NSLocalizedDescriptionKey: "unsupported op \(op)"])
         }

@@ -137,6 +137,7 @@ test('an AbortSignal cancels a call: code cancelled, notifications/cancelled sen
     if (refused) return refused;
     const body = JSON.parse(new TextDecoder().decode(init.body));
     methods.push(body.method);
+    if (legacyRefusal(init)) return legacyRefusal(init);
     if (body.method === 'initialize') {
       return new Response(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {
         protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'mock', version: '1' } } }),
@@ -243,12 +244,22 @@ test('a body over 16 MiB is response_too_large and its stream is cancelled, not 
 });
 
 // An MCP server answering initialize, notifications and ping; `hang` methods never answer.
+/** What a legacy (2025-11-25) server answers the client's modern (2026-07-28) probe: 400
+ * without a modern error body, so the client initializes. `undefined` for other requests. */
+function legacyRefusal(init) {
+  if (!(init.headers ?? []).some(([n]) => n.toLowerCase() === 'mcp-method')) return undefined;
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Bad Request: No valid session ID provided' } }),
+    { status: 400, headers: { 'Content-Type': 'application/json' } });
+}
+
+/** A legacy MCP server: refuses the modern probe, then answers in a session. */
 function mockMcp(methods, hang = []) {
   return async (url, init) => {
     const refused = refusedAsLegacy(init);
     if (refused) return refused;
     const body = JSON.parse(new TextDecoder().decode(init.body ?? new Uint8Array()) || '{}');
     methods.push(body.method ?? `${init.method} ${url}`);
+    if (legacyRefusal(init)) return legacyRefusal(init);
     if (body.method === 'initialize') {
       return new Response(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {
         protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'mock', version: '7' } } }),
@@ -273,7 +284,9 @@ test('a store keeps credentials and the session: a new client restores both (no 
   assert.equal(JSON.parse(b.credentialsJson()).token, 'tok_store');
   // A restored session: what the server said when it was initialized, without initialize.
   assert.deepEqual(await b.connect(), { name: 'mock', version: '7', protocolVersion: '2025-11-25' });
-  assert.deepEqual(methods, ['initialize', 'notifications/initialized', 'ping', 'ping']);
+  // The first client's modern probe (ping is server/discover in the modern era) is refused;
+  // the restored session is legacy already, so the second client sends its ping at once.
+  assert.deepEqual(methods, ['server/discover', 'initialize', 'notifications/initialized', 'ping', 'ping']);
   assert.equal(b.storeError(), undefined);
   b.clearCredentials();
   assert.equal(saved.has('credentials'), false);

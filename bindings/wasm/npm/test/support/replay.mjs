@@ -160,6 +160,40 @@ export const OPS = {
       structured: r.structuredContent ?? null,
     };
   },
+  async ping(s) {
+    await s.client.ping();
+    return {};
+  },
+  async discover(s) {
+    const d = await s.client.discover();
+    return {
+      modern: d.modern, supported_versions: d.supportedVersions, protocol_version: d.protocolVersion,
+      server_info: d.serverInfo ?? null, capabilities: d.capabilities,
+    };
+  },
+  async list_resources(s) {
+    return { uris: (await s.client.listResources()).map((r) => r.uri) };
+  },
+  async list_resource_templates(s) {
+    return { uri_templates: (await s.client.listResourceTemplates()).map((t) => t.uriTemplate) };
+  },
+  async read_resource(s, a) {
+    const contents = await s.client.readResource(a.uri);
+    return {
+      contents: contents.map((c) => ({ uri: c.uri, mime_type: c.mimeType ?? null, text: c.text ?? null, blob: c.blob ?? null })),
+    };
+  },
+  async list_prompts(s) {
+    return { names: (await s.client.listPrompts()).map((p) => p.name) };
+  },
+  async get_prompt(s, a) {
+    const p = await s.client.getPrompt(a.name, a.arguments);
+    return { description: p.description ?? null, messages: p.messages.map((m) => ({ role: m.role, content: m.content })) };
+  },
+  async complete(s, a) {
+    const c = await s.client.complete(a.ref, a.argument, a.value, a.context);
+    return { values: c.values, total: c.total ?? null, has_more: c.hasMore };
+  },
   async close(s) {
     await s.client.close();
     return {};

@@ -12,6 +12,13 @@ import {
   type WorkboardError,
   type WorkboardStore,
   type ServerInfo,
+  type McpResource,
+  type McpResourceTemplate,
+  type McpResourceContents,
+  type McpPrompt,
+  type McpPromptResult,
+  type McpCompletion,
+  type McpDiscovery,
 } from 'workboard-connect';
 
 async function app(): Promise<void> {
@@ -46,6 +53,17 @@ async function app(): Promise<void> {
   for (const block of [...result.content, ...noArgs.content]) {
     if (block.type === 'text') console.log(block.text);
   }
+  const discovery: McpDiscovery = await client.discover();
+  const resources: McpResource[] = await client.listResources();
+  const templates: McpResourceTemplate[] = await client.listResourceTemplates({ signal: ac.signal });
+  const contents: McpResourceContents[] = await client.readResource(resources[0].uri);
+  const prompts: McpPrompt[] = await client.listPrompts();
+  const prompt: McpPromptResult = await client.getPrompt(prompts[0].name, { team: 'Platform' });
+  await client.getPrompt(prompts[0].name);
+  const completion: McpCompletion = await client.complete({ type: 'ref/prompt', name: prompts[0].name }, 'team', 'Pl', { quarter: 'Q3' });
+  await client.complete({ type: 'ref/resource', uri: templates[0].uriTemplate }, 'id', '4');
+  console.log(discovery.modern, discovery.serverInfo?.name, contents[0].text ?? contents[0].blob,
+    prompts[0].arguments[0]?.required, prompt.messages[0].content.type, completion.values, completion.hasMore);
   const summary: CredentialsSummary | undefined = client.credentialsSummary();
   const kind: 'personal' | 'oauth' | undefined = summary?.kind;
   console.log(kind, result.isError);

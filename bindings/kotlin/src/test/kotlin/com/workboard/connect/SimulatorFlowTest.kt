@@ -20,7 +20,10 @@ class SimulatorFlowTest {
 
     @Test
     fun personalTokenListsAndCallsToolsWithTheBuiltInTransport(): Unit = runBlocking {
-        Sim().use { sim ->
+        // A legacy-only simulator: this test checks the session (one initialize,
+        // notifications/cancelled, a 401 on the next tools/list); the modern era is covered
+        // byte for byte by tests/vectors (VectorReplayTest).
+        Sim("--era", "legacy").use { sim ->
             val c = WorkboardClient(ClientOptions(environment = sim.baseUrl, token = "wbp_demo_personal_token"))
             assertEquals("${sim.baseUrl}/wb/mcp", c.mcpUrl())
             val info = c.connect()
@@ -45,7 +48,10 @@ class SimulatorFlowTest {
 
     @Test
     fun cancelCallsStopsACallInFlightAndTheClientStaysUsable(): Unit = runBlocking {
-        Sim().use { sim ->
+        // A legacy-only simulator: this test checks the session (one initialize,
+        // notifications/cancelled, a 401 on the next tools/list); the modern era is covered
+        // byte for byte by tests/vectors (VectorReplayTest).
+        Sim("--era", "legacy").use { sim ->
             val c = WorkboardClient(ClientOptions(environment = sim.baseUrl, token = "wbp_demo_personal_token"))
             c.connect()
             fun counter(name: String) = sim.stats().getJSONObject("counters").optInt(name, 0)
@@ -95,7 +101,10 @@ class SimulatorFlowTest {
     @Test
     fun mcpOAuthPkceThroughAKotlinTransportWithRefreshAndRevoke(): Unit = runBlocking {
         // A public client registered dynamically (DCR), PKCE S256, the WorkBoard issuer quirk.
-        Sim("--dcr", "on").use { sim ->
+        // A legacy-only simulator: this test checks the session (one initialize,
+        // notifications/cancelled, a 401 on the next tools/list); the modern era is covered
+        // byte for byte by tests/vectors (VectorReplayTest).
+        Sim("--dcr", "on", "--era", "legacy").use { sim ->
             val transport = JdkTransport()
             val seen = mutableListOf<String?>()
             val store = ClientTest.MemoryStore()

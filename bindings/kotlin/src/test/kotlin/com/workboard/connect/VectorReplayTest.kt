@@ -21,7 +21,8 @@ class VectorReplayTest {
     private val supportedOps = setOf(
         "mcp_oauth_start", "mcp_oauth_redirect", "mcp_refresh", "mcp_step_up", "mcp_revoke",
         "v1_authorize", "v1_handle_redirect", "v1_exchange_code", "v1_revoke",
-        "connect", "list_tools", "call_tool", "close",
+        "connect", "list_tools", "call_tool", "close", "ping", "discover",
+        "list_resources", "list_resource_templates", "read_resource", "list_prompts", "get_prompt", "complete",
     )
 
     /** What carries from step to step within one vector. */
@@ -86,6 +87,9 @@ class VectorReplayTest {
 
     private fun arg(a: JSONObject, k: String): String? = if (a.has(k) && !a.isNull(k)) a.getString(k) else null
 
+    /** A JSON object of strings as a map (absent: null). */
+    private fun strings(o: JSONObject?): Map<String, String>? = o?.let { j -> j.keySet().associateWith { j.getString(it) } }
+
     private suspend fun runOp(r: Replay, op: String, a: JSONObject): Any {
         val client = r.client
         return when (op) {
@@ -143,6 +147,34 @@ class VectorReplayTest {
                 .put("structured", res.structuredContentJson?.let { JSONObject(it) } ?: JSONObject.NULL)
         }
         "close" -> { client.disconnect(); JSONObject() }
+        "ping" -> { client.ping(); JSONObject() }
+        "discover" -> {
+            val d = client.discover()
+            val info = d.serverName?.let { JSONObject().put("name", it).put("version", d.serverVersion) }
+            JSONObject().put("modern", d.modern).put("supported_versions", JSONArray(d.supportedVersions))
+                .put("protocol_version", d.protocolVersion).put("server_info", info ?: JSONObject.NULL)
+                .put("capabilities", JSONObject(d.capabilitiesJson))
+        }
+        "list_resources" -> JSONObject().put("uris", JSONArray(client.listResources().map { it.uri }))
+        "list_resource_templates" -> JSONObject().put("uri_templates", JSONArray(client.listResourceTemplates().map { it.uriTemplate }))
+        "read_resource" -> JSONObject().put("contents", JSONArray(client.readResource(a.getString("uri")).map {
+            JSONObject().put("uri", it.uri).put("mime_type", it.mimeType ?: JSONObject.NULL)
+                .put("text", it.text ?: JSONObject.NULL).put("blob", it.blob ?: JSONObject.NULL)
+        }))
+        "list_prompts" -> JSONObject().put("names", JSONArray(client.listPrompts().map { it.name }))
+        "get_prompt" -> {
+            val p = client.getPrompt(a.getString("name"), strings(a.optJSONObject("arguments")))
+            JSONObject().put("description", p.description ?: JSONObject.NULL).put("messages", JSONArray(p.messages.map {
+                JSONObject().put("role", it.role).put("content", JSONObject(it.contentJson))
+            }))
+        }
+        "complete" -> {
+            val ref = a.getJSONObject("ref")
+            val reference = if (ref.getString("type") == "ref/prompt") McpCompletionRef.Prompt(ref.getString("name"))
+            else McpCompletionRef.ResourceTemplate(ref.getString("uri"))
+            val c = client.complete(reference, a.getString("argument"), a.getString("value"), strings(a.optJSONObject("context")))
+            JSONObject().put("values", JSONArray(c.values)).put("total", c.total?.toLong() ?: JSONObject.NULL).put("has_more", c.hasMore)
+        }
         "mcp_oauth_start" -> {
             // A client is bound to one MCP server: the sign-in to another one is that server's client's.
             val client = arg(a, "server_url")?.let { url ->
