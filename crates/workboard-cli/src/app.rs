@@ -127,6 +127,26 @@ pub enum Command {
     },
     /// List the MCP server's prompts.
     Prompts,
+    /// Subscribe to change notifications and print them as they arrive (one JSON object per
+    /// line with --json), until the server ends the subscription, --count is reached, or
+    /// Ctrl-C.
+    Listen {
+        /// Tool list changes.
+        #[arg(long)]
+        tools: bool,
+        /// Prompt list changes.
+        #[arg(long)]
+        prompts: bool,
+        /// Resource list changes.
+        #[arg(long)]
+        resources: bool,
+        /// Updates of this resource (repeatable).
+        #[arg(long = "resource")]
+        resource: Vec<String>,
+        /// Stop after this many notifications (the server's acknowledgment not counted).
+        #[arg(long)]
+        count: Option<u64>,
+    },
     /// Get an MCP prompt with its arguments.
     Prompt {
         /// Prompt name.
@@ -397,6 +417,21 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Resources => crate::cmd_mcp::resources(&ctx).await,
         Command::Read { uri } => crate::cmd_mcp::read(&ctx, &uri).await,
         Command::Prompts => crate::cmd_mcp::prompts(&ctx).await,
+        Command::Listen {
+            tools,
+            prompts,
+            resources,
+            resource,
+            count,
+        } => {
+            let filter = workboard_native::workboard_client::SubscriptionFilter {
+                tools_list_changed: tools,
+                prompts_list_changed: prompts,
+                resources_list_changed: resources,
+                resource_subscriptions: resource,
+            };
+            crate::cmd_mcp::listen(&ctx, filter, count).await
+        }
         Command::Prompt { name, args } => crate::cmd_mcp::prompt(&ctx, &name, &args).await,
         Command::Complete {
             reference,

@@ -255,6 +255,59 @@ pub async fn read(ctx: &Ctx, uri: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `workboard listen`: notifications as they arrive.
+pub async fn listen(
+    ctx: &Ctx,
+    filter: workboard_native::workboard_client::SubscriptionFilter,
+    count: Option<u64>,
+) -> Result<(), CliError> {
+    use futures_util::StreamExt;
+    let client = client(ctx)?;
+    progress(ctx.quiet, &format!("listening to {}", ctx.shown_url()));
+    let mut sub = client.subscribe(filter);
+    let mut seen = 0u64;
+    loop {
+        if count.is_some_and(|n| seen >= n) {
+            return Ok(()); // dropping the subscription closes its stream
+        }
+        let next = futures_util::future::select(sub.notifications.next(), &mut sub.end).await;
+        match next {
+            futures_util::future::Either::Left((Some(n), _)) => {
+                if n.method != "notifications/subscriptions/acknowledged" {
+                    seen += 1;
+                }
+                if ctx.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"method": n.method, "params": n.params})
+                    );
+                } else {
+                    println!("{} {}", n.method, n.params);
+                }
+            }
+            futures_util::future::Either::Left((None, _)) => {
+                // The stream ended with the subscription: its result says how.
+                return match (&mut sub.end).await {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e.into()),
+                };
+            }
+            futures_util::future::Either::Right((end, _)) => {
+                let graceful = end?;
+                progress(
+                    ctx.quiet,
+                    if graceful {
+                        "the server closed the subscription"
+                    } else {
+                        "the subscription's stream ended"
+                    },
+                );
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// `workboard prompts`.
 pub async fn prompts(ctx: &Ctx) -> Result<(), CliError> {
     let client = client(ctx)?;

@@ -1995,3 +1995,66 @@ fn a_legacy_server_asking_on_its_open_stream_is_answered_before_the_stream_ends(
     );
     assert_eq!(sim.count("mcp:initialize"), 2);
 }
+
+#[test]
+fn listen_prints_the_notifications_of_a_subscription_as_they_arrive() {
+    for era in ["auto", "legacy"] {
+        let sim = Sim::start();
+        // A legacy session's notifications come on its GET stream (SSE mode).
+        sim.set_response_mode(ResponseMode::Sse);
+        let case = Case::sim(&sim);
+        case.set_token(DEMO_PERSONAL_TOKEN);
+        let args = [
+            "--json",
+            "--era",
+            era,
+            "listen",
+            "--tools",
+            "--resource",
+            "workboard://goal/301",
+            "--count",
+            "2",
+        ];
+        let mut running = Running::spawn(case.command(&args, &[]), None, args.join(" "));
+        // Established: the modern acknowledgment line, or (legacy) the simulator's GET stream.
+        if era == "auto" {
+            while let Some(line) = running.next() {
+                if matches!(&line, Line::Stdout(s) if s.contains("acknowledged")) {
+                    break;
+                }
+            }
+        } else {
+            let mut waited = 0;
+            while sim.count("mcp:get_stream:open") == 0 || sim.count("mcp:resources/subscribe") == 0
+            {
+                waited += 1;
+                assert!(waited < 500, "the legacy subscription never opened");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        sim.notify_tools_list_changed();
+        sim.notify_resource_updated("workboard://goal/302"); // not asked for
+        sim.notify_resource_updated("workboard://goal/301");
+        let out = case.finish(running);
+        assert_eq!(out.code, 0, "{era}: {out:?}");
+        let methods: Vec<String> = out
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|v| v["method"].as_str().unwrap_or_default().to_string())
+            .filter(|m| m != "notifications/subscriptions/acknowledged")
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                "notifications/tools/list_changed",
+                "notifications/resources/updated"
+            ],
+            "{era}: {out:?}"
+        );
+        assert!(
+            !out.stdout.contains("goal/302"),
+            "{era}: only what was asked"
+        );
+    }
+}

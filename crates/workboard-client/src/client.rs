@@ -8,9 +8,9 @@ use std::task::{Context, Poll};
 
 use futures_channel::{mpsc, oneshot};
 use serde_json::Value;
-use workboard_core::connection::Discovery;
 pub use workboard_core::connection::EraPolicy;
 use workboard_core::connection::{CallOutput, Connection, ConnectionConfig};
+use workboard_core::connection::{Discovery, SubscriptionFilter};
 use workboard_core::mcp::jsonrpc::{CallToolResult, Implementation, Tool};
 use workboard_core::mcp::surface::{
     Completion, CompletionRef, GetPromptResult, Prompt, Resource, ResourceContents,
@@ -210,6 +210,27 @@ pub(crate) enum Op {
     ListPrompts,
     GetPrompt(String, Value),
     Complete(CompletionRef, String, String, Value),
+    Subscribe(SubscriptionFilter, mpsc::UnboundedSender<Notification>),
+}
+
+/// A server notification of a subscription.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification {
+    /// Its method (`notifications/tools/list_changed`, `notifications/resources/updated`,
+    /// `notifications/subscriptions/acknowledged`, ...).
+    pub method: String,
+    /// Its params as sent.
+    pub params: Value,
+}
+
+/// A subscription ([`Client::subscribe`]): its notifications as they arrive, and its end.
+#[derive(Debug)]
+pub struct Subscription {
+    /// The notifications, in order; the stream ends with the subscription.
+    pub notifications: mpsc::UnboundedReceiver<Notification>,
+    /// Completes when the server ends the subscription (`true`: it closed it with a result,
+    /// `false`: the stream dropped); dropping it (or its `Canceller`) ends the subscription.
+    pub end: Call<bool>,
 }
 
 pub(crate) type Reply = oneshot::Sender<Result<CallOutput, Error>>;
@@ -409,6 +430,18 @@ impl<H: Host> Client<H> {
             CallOutput::Discovered(d) => Ok(d),
             _ => Err(unexpected("server/discover")),
         })
+    }
+
+    /// Subscribes to change notifications (a modern server's `subscriptions/listen`, or
+    /// `resources/subscribe` and the GET stream of a legacy one): see
+    /// [`workboard_core::connection::Connection::subscribe`].
+    pub fn subscribe(&self, filter: SubscriptionFilter) -> Subscription {
+        let (tx, notifications) = mpsc::unbounded();
+        let end = self.submit(Op::Subscribe(filter, tx), |out| match out {
+            CallOutput::SubscriptionEnded { graceful } => Ok(graceful),
+            _ => Err(unexpected("subscriptions/listen")),
+        });
+        Subscription { notifications, end }
     }
 
     /// Lists every resource (all pages).

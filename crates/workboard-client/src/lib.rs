@@ -42,10 +42,14 @@ mod host;
 mod run;
 mod signin;
 
-pub use client::{Call, Canceller, Client, ClientConfig, Driver, EraPolicy, ServerInfo};
+pub use client::{
+    Call, Canceller, Client, ClientConfig, Driver, EraPolicy, Notification, ServerInfo,
+    Subscription,
+};
 pub use host::{keys, Host, InputAnswer};
 pub use signin::{McpSignInOptions, McpSignInStart, RedirectVerdict, V1Code, V1SignInStart};
 pub use workboard_core::connection::InputRequest;
+pub use workboard_core::connection::SubscriptionFilter;
 pub use workboard_core::mcp::jsonrpc::ClientCapabilities;
 
 /// Parses tool arguments given as JSON text (UniFFI and other string-typed hosts): empty or

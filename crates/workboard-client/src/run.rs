@@ -44,6 +44,11 @@ struct LoopState {
     nudge: bool,
     /// `close` was submitted: later calls fail with `client_stopped`.
     closing: bool,
+    /// Subscriptions and where their notifications go.
+    subscriptions: Vec<(
+        CallHandle,
+        futures_channel::mpsc::UnboundedSender<crate::client::Notification>,
+    )>,
     /// The app's answers being computed for servers' input requests.
     inputs: futures_util::stream::FuturesUnordered<
         std::pin::Pin<Box<dyn std::future::Future<Output = InputDone>>>,
@@ -226,6 +231,11 @@ impl<H: Host> Machine<'_, '_, H> {
                     Op::Complete(reference, argument, value, context) => self
                         .conn
                         .complete(reference, &argument, &value, context, now),
+                    Op::Subscribe(filter, tx) => {
+                        let h = self.conn.subscribe(filter, now);
+                        ls.subscriptions.push((h, tx));
+                        h
+                    }
                     Op::Refresh => self.conn.refresh(now),
                     Op::Close => {
                         ls.closing = true;
@@ -297,6 +307,16 @@ impl<H: Host> Machine<'_, '_, H> {
                         protocol_version,
                     });
                 }
+                ConnectionEvent::CallNotification {
+                    call,
+                    method,
+                    params,
+                } => {
+                    let ls = self.ls.borrow();
+                    if let Some((_, tx)) = ls.subscriptions.iter().find(|(h, _)| *h == call) {
+                        let _ = tx.unbounded_send(crate::client::Notification { method, params });
+                    }
+                }
                 ConnectionEvent::InputRequired { call, requests } => {
                     self.ask_app(InputAsk::Call(call, requests));
                 }
@@ -318,6 +338,8 @@ impl<H: Host> Machine<'_, '_, H> {
                 ConnectionEvent::CallCompleted(h) => {
                     let result = self.conn.poll_result(h);
                     let mut ls = self.ls.borrow_mut();
+                    // A subscription's notifications end with it.
+                    ls.subscriptions.retain(|(s, _)| *s != h);
                     let Some(i) = ls.waiters.iter().position(|(x, _)| *x == h) else {
                         continue;
                     };

@@ -280,6 +280,8 @@ pub(crate) fn legacy_get_stream(sh: Arc<Shared>, session_id: String) -> Resp {
         seq: 0,
         primed: false,
     };
+    // Counted once the stream receives changes (tests wait for it before notifying).
+    st.sh.count("mcp:get_stream:open");
     let body = stream::unfold(st, |mut st| async move {
         if !st.primed {
             st.primed = true;
