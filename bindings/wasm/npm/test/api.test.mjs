@@ -123,18 +123,9 @@ test('a fetch that returns garbage or throws a non-Error is a transport error, n
   }
 });
 
-/** A legacy (2025-11-25) server refuses the client's first, modern request: it initializes. */
-function refusedAsLegacy(init) {
-  const modern = (init?.headers ?? []).some(([n]) => n.toLowerCase() === 'mcp-method');
-  return modern ? new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Bad Request: no session' } }),
-    { status: 400, headers: { 'Content-Type': 'application/json' } }) : null;
-}
-
 test('an AbortSignal cancels a call: code cancelled, notifications/cancelled sent', async () => {
   const methods = [];
   const fetch = async (url, init) => {
-    const refused = refusedAsLegacy(init);
-    if (refused) return refused;
     const body = JSON.parse(new TextDecoder().decode(init.body));
     methods.push(body.method);
     if (legacyRefusal(init)) return legacyRefusal(init);
@@ -255,8 +246,6 @@ function legacyRefusal(init) {
 /** A legacy MCP server: refuses the modern probe, then answers in a session. */
 function mockMcp(methods, hang = []) {
   return async (url, init) => {
-    const refused = refusedAsLegacy(init);
-    if (refused) return refused;
     const body = JSON.parse(new TextDecoder().decode(init.body ?? new Uint8Array()) || '{}');
     methods.push(body.method ?? `${init.method} ${url}`);
     if (legacyRefusal(init)) return legacyRefusal(init);
