@@ -1604,6 +1604,12 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func close() async throws 
     
     /**
+     * Completion suggestions for `argument` of a prompt or resource template, given what was
+     * typed (`value`) and the other arguments already chosen (`context`).
+     */
+    func complete(reference: McpCompletionRef, argument: String, value: String, context: [String: String]?) async throws  -> McpCompletion
+    
+    /**
      * Completes MCP sign-in with the URL (or query string) the browser came back to:
      * checks `state`, exchanges the code, stores the credentials and the OAuth context and
      * tells the listener. `pending_json`: what `start_mcp_sign_in` returned (after an app
@@ -1631,6 +1637,12 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func credentialsSummary()  -> CredentialsSummary?
     
     /**
+     * What the server speaks (`server/discover` on a 2026-07-28 server; what `initialize`
+     * said on a legacy one): its era, versions, info and capabilities.
+     */
+    func discover() async throws  -> McpDiscovery
+    
+    /**
      * SERVER-SIDE ONLY (e.g. a Python service that received the code from an app):
      * exchanges a v1 code with the Client Hash, stores and returns the credentials. Refused
      * with `secret_in_browser` unless the client was built with `allow_client_secret`.
@@ -1639,6 +1651,11 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
      * naming another one fails with `client_secret_not_for_server`).
      */
     func exchangeV1Code(code: V1Code, clientHash: String) async throws  -> CredentialsSummary
+    
+    /**
+     * Gets a prompt with its arguments (strings by name).
+     */
+    func getPrompt(name: String, arguments: [String: String]?) async throws  -> McpPromptResult
     
     /**
      * WorkBoard v1 sign-in, step 2: checks the redirect (URL, query string or `json_code`
@@ -1652,6 +1669,21 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
      * persisted copy once this returns.
      */
     func handleV1Redirect(pendingJson: String?, redirect: String) throws  -> V1Code
+    
+    /**
+     * Lists every prompt (all pages).
+     */
+    func listPrompts() async throws  -> [McpPrompt]
+    
+    /**
+     * Lists every resource template (all pages).
+     */
+    func listResourceTemplates() async throws  -> [McpResourceTemplate]
+    
+    /**
+     * Lists every MCP resource (all pages).
+     */
+    func listResources() async throws  -> [McpResource]
     
     /**
      * Lists every tool of the MCP server (all pages). The first call opens the session
@@ -1668,6 +1700,11 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
      * Sends an MCP `ping` (opening the session first if needed).
      */
     func ping() async throws 
+    
+    /**
+     * Reads a resource by URI.
+     */
+    func readResource(uri: String) async throws  -> [McpResourceContents]
     
     /**
      * Refreshes OAuth 2.1 credentials now, through the connection's single flight (a
@@ -1911,6 +1948,26 @@ open func close()async throws   {
 }
     
     /**
+     * Completion suggestions for `argument` of a prompt or resource template, given what was
+     * typed (`value`) and the other arguments already chosen (`context`).
+     */
+open func complete(reference: McpCompletionRef, argument: String, value: String, context: [String: String]? = nil)async throws  -> McpCompletion  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_complete(
+                        self.uniffiCloneHandle(),FfiConverterTypeMcpCompletionRef_lower(reference),FfiConverterString.lower(argument),FfiConverterString.lower(value),FfiConverterOptionDictionaryStringString.lower(context)
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMcpCompletion_lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
      * Completes MCP sign-in with the URL (or query string) the browser came back to:
      * checks `state`, exchanges the code, stores the credentials and the OAuth context and
      * tells the listener. `pending_json`: what `start_mcp_sign_in` returned (after an app
@@ -1980,6 +2037,26 @@ open func credentialsSummary() -> CredentialsSummary?  {
 }
     
     /**
+     * What the server speaks (`server/discover` on a 2026-07-28 server; what `initialize`
+     * said on a legacy one): its era, versions, info and capabilities.
+     */
+open func discover()async throws  -> McpDiscovery  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_discover(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMcpDiscovery_lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
      * SERVER-SIDE ONLY (e.g. a Python service that received the code from an app):
      * exchanges a v1 code with the Client Hash, stores and returns the credentials. Refused
      * with `secret_in_browser` unless the client was built with `allow_client_secret`.
@@ -2004,6 +2081,25 @@ open func exchangeV1Code(code: V1Code, clientHash: String)async throws  -> Crede
 }
     
     /**
+     * Gets a prompt with its arguments (strings by name).
+     */
+open func getPrompt(name: String, arguments: [String: String]? = nil)async throws  -> McpPromptResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_get_prompt(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterOptionDictionaryStringString.lower(arguments)
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMcpPromptResult_lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
      * WorkBoard v1 sign-in, step 2: checks the redirect (URL, query string or `json_code`
      * body) against the pending authorization (state, expiry, redirect URI) and returns
      * the code. Send the code to your server, which exchanges it with the Client Hash: the
@@ -2023,6 +2119,63 @@ open func handleV1Redirect(pendingJson: String?, redirect: String)throws  -> V1C
         FfiConverterString.lower(redirect),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Lists every prompt (all pages).
+     */
+open func listPrompts()async throws  -> [McpPrompt]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_list_prompts(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeMcpPrompt.lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
+     * Lists every resource template (all pages).
+     */
+open func listResourceTemplates()async throws  -> [McpResourceTemplate]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_list_resource_templates(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeMcpResourceTemplate.lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
+     * Lists every MCP resource (all pages).
+     */
+open func listResources()async throws  -> [McpResource]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_list_resources(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeMcpResource.lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
 }
     
     /**
@@ -2072,6 +2225,25 @@ open func ping()async throws   {
             completeFunc: ffi_workboard_ffi_rust_future_complete_void,
             freeFunc: ffi_workboard_ffi_rust_future_free_void,
             liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
+     * Reads a resource by URI.
+     */
+open func readResource(uri: String)async throws  -> [McpResourceContents]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_read_resource(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(uri)
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeMcpResourceContents.lift,
             errorHandler: FfiConverterTypeWorkboardError_lift
         )
 }
@@ -2766,6 +2938,797 @@ public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpR
 #endif
 public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
     return FfiConverterTypeHttpResponse.lower(value)
+}
+
+
+/**
+ * The result of `completion/complete` (at most 100 values).
+ */
+public struct McpCompletion: Equatable, Hashable {
+    /**
+     * The suggested values.
+     */
+    public var values: [String]
+    /**
+     * How many there are in all, when the server says.
+     */
+    public var total: UInt64?
+    /**
+     * Whether there are more than `values`.
+     */
+    public var hasMore: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The suggested values.
+         */values: [String], 
+        /**
+         * How many there are in all, when the server says.
+         */total: UInt64?, 
+        /**
+         * Whether there are more than `values`.
+         */hasMore: Bool) {
+        self.values = values
+        self.total = total
+        self.hasMore = hasMore
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpCompletion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpCompletion: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpCompletion {
+        return
+            try McpCompletion(
+                values: FfiConverterSequenceString.read(from: &buf), 
+                total: FfiConverterOptionUInt64.read(from: &buf), 
+                hasMore: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpCompletion, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.values, into: &buf)
+        FfiConverterOptionUInt64.write(value.total, into: &buf)
+        FfiConverterBool.write(value.hasMore, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpCompletion_lift(_ buf: RustBuffer) throws -> McpCompletion {
+    return try FfiConverterTypeMcpCompletion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpCompletion_lower(_ value: McpCompletion) -> RustBuffer {
+    return FfiConverterTypeMcpCompletion.lower(value)
+}
+
+
+/**
+ * What an MCP server speaks (`discover`).
+ */
+public struct McpDiscovery: Equatable, Hashable {
+    /**
+     * `true` for a 2026-07-28 server, `false` for a legacy (`initialize`) one.
+     */
+    public var modern: Bool
+    /**
+     * The protocol versions it said it supports (legacy: the negotiated one).
+     */
+    public var supportedVersions: [String]
+    /**
+     * The version this client speaks with it.
+     */
+    public var protocolVersion: String
+    /**
+     * Its `serverInfo.name`, when it said.
+     */
+    public var serverName: String?
+    /**
+     * Its `serverInfo.version`, when it said.
+     */
+    public var serverVersion: String?
+    /**
+     * Its capabilities as sent, as JSON text.
+     */
+    public var capabilitiesJson: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `true` for a 2026-07-28 server, `false` for a legacy (`initialize`) one.
+         */modern: Bool, 
+        /**
+         * The protocol versions it said it supports (legacy: the negotiated one).
+         */supportedVersions: [String], 
+        /**
+         * The version this client speaks with it.
+         */protocolVersion: String, 
+        /**
+         * Its `serverInfo.name`, when it said.
+         */serverName: String?, 
+        /**
+         * Its `serverInfo.version`, when it said.
+         */serverVersion: String?, 
+        /**
+         * Its capabilities as sent, as JSON text.
+         */capabilitiesJson: String) {
+        self.modern = modern
+        self.supportedVersions = supportedVersions
+        self.protocolVersion = protocolVersion
+        self.serverName = serverName
+        self.serverVersion = serverVersion
+        self.capabilitiesJson = capabilitiesJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpDiscovery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpDiscovery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpDiscovery {
+        return
+            try McpDiscovery(
+                modern: FfiConverterBool.read(from: &buf), 
+                supportedVersions: FfiConverterSequenceString.read(from: &buf), 
+                protocolVersion: FfiConverterString.read(from: &buf), 
+                serverName: FfiConverterOptionString.read(from: &buf), 
+                serverVersion: FfiConverterOptionString.read(from: &buf), 
+                capabilitiesJson: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpDiscovery, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.modern, into: &buf)
+        FfiConverterSequenceString.write(value.supportedVersions, into: &buf)
+        FfiConverterString.write(value.protocolVersion, into: &buf)
+        FfiConverterOptionString.write(value.serverName, into: &buf)
+        FfiConverterOptionString.write(value.serverVersion, into: &buf)
+        FfiConverterString.write(value.capabilitiesJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpDiscovery_lift(_ buf: RustBuffer) throws -> McpDiscovery {
+    return try FfiConverterTypeMcpDiscovery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpDiscovery_lower(_ value: McpDiscovery) -> RustBuffer {
+    return FfiConverterTypeMcpDiscovery.lower(value)
+}
+
+
+/**
+ * A prompt as listed by the MCP server (`prompts/list`).
+ */
+public struct McpPrompt: Equatable, Hashable {
+    /**
+     * Name (pass it to `get_prompt`).
+     */
+    public var name: String
+    /**
+     * Display title, if any.
+     */
+    public var title: String?
+    /**
+     * Description, if any.
+     */
+    public var description: String?
+    /**
+     * Its arguments.
+     */
+    public var arguments: [McpPromptArgument]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Name (pass it to `get_prompt`).
+         */name: String, 
+        /**
+         * Display title, if any.
+         */title: String?, 
+        /**
+         * Description, if any.
+         */description: String?, 
+        /**
+         * Its arguments.
+         */arguments: [McpPromptArgument]) {
+        self.name = name
+        self.title = title
+        self.description = description
+        self.arguments = arguments
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpPrompt: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpPrompt: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpPrompt {
+        return
+            try McpPrompt(
+                name: FfiConverterString.read(from: &buf), 
+                title: FfiConverterOptionString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                arguments: FfiConverterSequenceTypeMcpPromptArgument.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpPrompt, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterSequenceTypeMcpPromptArgument.write(value.arguments, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpPrompt_lift(_ buf: RustBuffer) throws -> McpPrompt {
+    return try FfiConverterTypeMcpPrompt.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpPrompt_lower(_ value: McpPrompt) -> RustBuffer {
+    return FfiConverterTypeMcpPrompt.lower(value)
+}
+
+
+/**
+ * An argument a prompt takes.
+ */
+public struct McpPromptArgument: Equatable, Hashable {
+    /**
+     * Name.
+     */
+    public var name: String
+    /**
+     * Description, if any.
+     */
+    public var description: String?
+    /**
+     * Whether it must be given.
+     */
+    public var required: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Name.
+         */name: String, 
+        /**
+         * Description, if any.
+         */description: String?, 
+        /**
+         * Whether it must be given.
+         */required: Bool) {
+        self.name = name
+        self.description = description
+        self.required = required
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpPromptArgument: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpPromptArgument: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpPromptArgument {
+        return
+            try McpPromptArgument(
+                name: FfiConverterString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                required: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpPromptArgument, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterBool.write(value.required, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpPromptArgument_lift(_ buf: RustBuffer) throws -> McpPromptArgument {
+    return try FfiConverterTypeMcpPromptArgument.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpPromptArgument_lower(_ value: McpPromptArgument) -> RustBuffer {
+    return FfiConverterTypeMcpPromptArgument.lower(value)
+}
+
+
+/**
+ * One message of a prompt.
+ */
+public struct McpPromptMessage: Equatable, Hashable {
+    /**
+     * `user` or `assistant`.
+     */
+    public var role: String
+    /**
+     * The content block as sent (text, image, audio, resource...), as JSON text.
+     */
+    public var contentJson: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `user` or `assistant`.
+         */role: String, 
+        /**
+         * The content block as sent (text, image, audio, resource...), as JSON text.
+         */contentJson: String) {
+        self.role = role
+        self.contentJson = contentJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpPromptMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpPromptMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpPromptMessage {
+        return
+            try McpPromptMessage(
+                role: FfiConverterString.read(from: &buf), 
+                contentJson: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpPromptMessage, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.role, into: &buf)
+        FfiConverterString.write(value.contentJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpPromptMessage_lift(_ buf: RustBuffer) throws -> McpPromptMessage {
+    return try FfiConverterTypeMcpPromptMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpPromptMessage_lower(_ value: McpPromptMessage) -> RustBuffer {
+    return FfiConverterTypeMcpPromptMessage.lower(value)
+}
+
+
+/**
+ * The result of `prompts/get`.
+ */
+public struct McpPromptResult: Equatable, Hashable {
+    /**
+     * Description, if any.
+     */
+    public var description: String?
+    /**
+     * The messages.
+     */
+    public var messages: [McpPromptMessage]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Description, if any.
+         */description: String?, 
+        /**
+         * The messages.
+         */messages: [McpPromptMessage]) {
+        self.description = description
+        self.messages = messages
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpPromptResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpPromptResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpPromptResult {
+        return
+            try McpPromptResult(
+                description: FfiConverterOptionString.read(from: &buf), 
+                messages: FfiConverterSequenceTypeMcpPromptMessage.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpPromptResult, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterSequenceTypeMcpPromptMessage.write(value.messages, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpPromptResult_lift(_ buf: RustBuffer) throws -> McpPromptResult {
+    return try FfiConverterTypeMcpPromptResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpPromptResult_lower(_ value: McpPromptResult) -> RustBuffer {
+    return FfiConverterTypeMcpPromptResult.lower(value)
+}
+
+
+/**
+ * A resource as listed by the MCP server (`resources/list`).
+ */
+public struct McpResource: Equatable, Hashable {
+    /**
+     * Its URI (pass it to `read_resource`).
+     */
+    public var uri: String
+    /**
+     * Name.
+     */
+    public var name: String
+    /**
+     * Display title, if any.
+     */
+    public var title: String?
+    /**
+     * Description, if any.
+     */
+    public var description: String?
+    /**
+     * MIME type, if known.
+     */
+    public var mimeType: String?
+    /**
+     * Size in bytes, when the server says.
+     */
+    public var size: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its URI (pass it to `read_resource`).
+         */uri: String, 
+        /**
+         * Name.
+         */name: String, 
+        /**
+         * Display title, if any.
+         */title: String?, 
+        /**
+         * Description, if any.
+         */description: String?, 
+        /**
+         * MIME type, if known.
+         */mimeType: String?, 
+        /**
+         * Size in bytes, when the server says.
+         */size: UInt64?) {
+        self.uri = uri
+        self.name = name
+        self.title = title
+        self.description = description
+        self.mimeType = mimeType
+        self.size = size
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpResource: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpResource: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpResource {
+        return
+            try McpResource(
+                uri: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                title: FfiConverterOptionString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                mimeType: FfiConverterOptionString.read(from: &buf), 
+                size: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpResource, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.uri, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterOptionString.write(value.mimeType, into: &buf)
+        FfiConverterOptionUInt64.write(value.size, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpResource_lift(_ buf: RustBuffer) throws -> McpResource {
+    return try FfiConverterTypeMcpResource.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpResource_lower(_ value: McpResource) -> RustBuffer {
+    return FfiConverterTypeMcpResource.lower(value)
+}
+
+
+/**
+ * One item of `resources/read`: `text`, or `blob` (base64).
+ */
+public struct McpResourceContents: Equatable, Hashable {
+    /**
+     * The URI these contents are of.
+     */
+    public var uri: String
+    /**
+     * MIME type, if known.
+     */
+    public var mimeType: String?
+    /**
+     * Text contents.
+     */
+    public var text: String?
+    /**
+     * Binary contents, base64.
+     */
+    public var blob: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The URI these contents are of.
+         */uri: String, 
+        /**
+         * MIME type, if known.
+         */mimeType: String?, 
+        /**
+         * Text contents.
+         */text: String?, 
+        /**
+         * Binary contents, base64.
+         */blob: String?) {
+        self.uri = uri
+        self.mimeType = mimeType
+        self.text = text
+        self.blob = blob
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpResourceContents: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpResourceContents: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpResourceContents {
+        return
+            try McpResourceContents(
+                uri: FfiConverterString.read(from: &buf), 
+                mimeType: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf), 
+                blob: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpResourceContents, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.uri, into: &buf)
+        FfiConverterOptionString.write(value.mimeType, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+        FfiConverterOptionString.write(value.blob, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpResourceContents_lift(_ buf: RustBuffer) throws -> McpResourceContents {
+    return try FfiConverterTypeMcpResourceContents.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpResourceContents_lower(_ value: McpResourceContents) -> RustBuffer {
+    return FfiConverterTypeMcpResourceContents.lower(value)
+}
+
+
+/**
+ * A resource template (`resources/templates/list`; an RFC 6570 URI template).
+ */
+public struct McpResourceTemplate: Equatable, Hashable {
+    /**
+     * The URI template.
+     */
+    public var uriTemplate: String
+    /**
+     * Name.
+     */
+    public var name: String
+    /**
+     * Display title, if any.
+     */
+    public var title: String?
+    /**
+     * Description, if any.
+     */
+    public var description: String?
+    /**
+     * MIME type, if known.
+     */
+    public var mimeType: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The URI template.
+         */uriTemplate: String, 
+        /**
+         * Name.
+         */name: String, 
+        /**
+         * Display title, if any.
+         */title: String?, 
+        /**
+         * Description, if any.
+         */description: String?, 
+        /**
+         * MIME type, if known.
+         */mimeType: String?) {
+        self.uriTemplate = uriTemplate
+        self.name = name
+        self.title = title
+        self.description = description
+        self.mimeType = mimeType
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpResourceTemplate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpResourceTemplate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpResourceTemplate {
+        return
+            try McpResourceTemplate(
+                uriTemplate: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                title: FfiConverterOptionString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                mimeType: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpResourceTemplate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.uriTemplate, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterOptionString.write(value.mimeType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpResourceTemplate_lift(_ buf: RustBuffer) throws -> McpResourceTemplate {
+    return try FfiConverterTypeMcpResourceTemplate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpResourceTemplate_lower(_ value: McpResourceTemplate) -> RustBuffer {
+    return FfiConverterTypeMcpResourceTemplate.lower(value)
 }
 
 
@@ -3910,6 +4873,93 @@ public func FfiConverterTypeHostError_lower(_ value: HostError) -> RustBuffer {
 
 
 /**
+ * What a completion is for.
+ */
+
+public enum McpCompletionRef: Equatable, Hashable {
+    
+    /**
+     * A prompt's argument (`ref/prompt`).
+     */
+    case prompt(
+        /**
+         * The prompt's name.
+         */name: String
+    )
+    /**
+     * A resource template's variable (`ref/resource`).
+     */
+    case resourceTemplate(
+        /**
+         * The template's URI.
+         */uri: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension McpCompletionRef: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpCompletionRef: FfiConverterRustBuffer {
+    typealias SwiftType = McpCompletionRef
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpCompletionRef {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .prompt(name: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .resourceTemplate(uri: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: McpCompletionRef, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .prompt(name):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(name, into: &buf)
+            
+        
+        case let .resourceTemplate(uri):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(uri, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpCompletionRef_lift(_ buf: RustBuffer) throws -> McpCompletionRef {
+    return try FfiConverterTypeMcpCompletionRef.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpCompletionRef_lower(_ value: McpCompletionRef) -> RustBuffer {
+    return FfiConverterTypeMcpCompletionRef.lower(value)
+}
+
+
+
+/**
  * Every failure of this library: a stable `code`, its `kind`, a `message` and a `hint`.
  *
  * Kotlin: `WorkboardException.Failed` with `code`, `kind`, `detail` (the message field is
@@ -4208,6 +5258,30 @@ fileprivate struct FfiConverterOptionTypeWorkboardError: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionDictionaryStringString: FfiConverterRustBuffer {
+    typealias SwiftType = [String: String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDictionaryStringString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDictionaryStringString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -4258,6 +5332,156 @@ fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeMcpPrompt: FfiConverterRustBuffer {
+    typealias SwiftType = [McpPrompt]
+
+    public static func write(_ value: [McpPrompt], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMcpPrompt.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [McpPrompt] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [McpPrompt]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMcpPrompt.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMcpPromptArgument: FfiConverterRustBuffer {
+    typealias SwiftType = [McpPromptArgument]
+
+    public static func write(_ value: [McpPromptArgument], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMcpPromptArgument.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [McpPromptArgument] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [McpPromptArgument]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMcpPromptArgument.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMcpPromptMessage: FfiConverterRustBuffer {
+    typealias SwiftType = [McpPromptMessage]
+
+    public static func write(_ value: [McpPromptMessage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMcpPromptMessage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [McpPromptMessage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [McpPromptMessage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMcpPromptMessage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMcpResource: FfiConverterRustBuffer {
+    typealias SwiftType = [McpResource]
+
+    public static func write(_ value: [McpResource], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMcpResource.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [McpResource] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [McpResource]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMcpResource.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMcpResourceContents: FfiConverterRustBuffer {
+    typealias SwiftType = [McpResourceContents]
+
+    public static func write(_ value: [McpResourceContents], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMcpResourceContents.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [McpResourceContents] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [McpResourceContents]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMcpResourceContents.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMcpResourceTemplate: FfiConverterRustBuffer {
+    typealias SwiftType = [McpResourceTemplate]
+
+    public static func write(_ value: [McpResourceTemplate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMcpResourceTemplate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [McpResourceTemplate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [McpResourceTemplate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMcpResourceTemplate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeMcpTool: FfiConverterRustBuffer {
     typealias SwiftType = [McpTool]
 
@@ -4277,6 +5501,32 @@ fileprivate struct FfiConverterSequenceTypeMcpTool: FfiConverterRustBuffer {
             seq.append(try FfiConverterTypeMcpTool.read(from: &buf))
         }
         return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringString: FfiConverterRustBuffer {
+    public static func write(_ value: [String: String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterString.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: String] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: String]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterString.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
     }
 }
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
@@ -4508,6 +5758,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 3237) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_complete() != 10058) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_complete_mcp_sign_in() != 17182) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4520,10 +5773,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_credentials_summary() != 29343) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_discover() != 56448) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_exchange_v1_code() != 59026) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_get_prompt() != 11886) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_handle_v1_redirect() != 18543) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_list_prompts() != 34123) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_list_resource_templates() != 40260) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_list_resources() != 20348) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_list_tools() != 56040) {
@@ -4533,6 +5801,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_ping() != 59999) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_read_resource() != 52537) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_refresh_mcp_credentials() != 53100) {
