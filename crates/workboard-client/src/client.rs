@@ -137,6 +137,8 @@ pub(crate) struct State {
     pub(crate) v1_pending: Option<PendingAuthorization>,
     /// `state` values of sign-ins this client completed (single use across resumes).
     pub(crate) completed: Vec<String>,
+    /// Where the server's notifications go ([`Client::notifications`]).
+    pub(crate) listeners: Vec<mpsc::UnboundedSender<Notification>>,
 }
 
 pub(crate) struct Shared<H> {
@@ -375,6 +377,7 @@ impl<H: Host> Client<H> {
             mcp_flow: None,
             v1_pending: None,
             completed: Vec::new(),
+            listeners: Vec::new(),
         };
         let shared = Arc::new(Shared {
             host,
@@ -430,6 +433,17 @@ impl<H: Host> Client<H> {
             CallOutput::Discovered(d) => Ok(d),
             _ => Err(unexpected("server/discover")),
         })
+    }
+
+    /// Every notification the server sends from now on, as it arrives: a call's progress
+    /// and log messages (`notifications/progress`, `notifications/message`, at
+    /// [`ClientConfig::log_level`]), and those outside any call (a legacy server's
+    /// `notifications/tools/list_changed`...). A subscription's own notifications go to its
+    /// [`Subscription`] instead. The stream ends with the client; dropping it unregisters.
+    pub fn notifications(&self) -> mpsc::UnboundedReceiver<Notification> {
+        let (tx, rx) = mpsc::unbounded();
+        self.shared.state().listeners.push(tx);
+        rx
     }
 
     /// Subscribes to change notifications (a modern server's `subscriptions/listen`, or

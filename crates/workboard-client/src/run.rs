@@ -180,6 +180,13 @@ impl<H: Host> Machine<'_, '_, H> {
         }
     }
 
+    /// Hands a notification to the app's listeners; drops the listeners that are gone.
+    fn tell_listeners(&self, n: crate::client::Notification) {
+        let mut st = self.shared.state();
+        st.listeners
+            .retain(|tx| tx.unbounded_send(n.clone()).is_ok());
+    }
+
     /// Asks the app for the answers of a server's input request.
     fn ask_app(&self, ask: InputAsk) {
         let shared = self.shared.clone();
@@ -312,10 +319,17 @@ impl<H: Host> Machine<'_, '_, H> {
                     method,
                     params,
                 } => {
+                    let n = crate::client::Notification { method, params };
                     let ls = self.ls.borrow();
-                    if let Some((_, tx)) = ls.subscriptions.iter().find(|(h, _)| *h == call) {
-                        let _ = tx.unbounded_send(crate::client::Notification { method, params });
+                    match ls.subscriptions.iter().find(|(h, _)| *h == call) {
+                        Some((_, tx)) => {
+                            let _ = tx.unbounded_send(n);
+                        }
+                        None => self.tell_listeners(n),
                     }
+                }
+                ConnectionEvent::ServerNotification { method, params } => {
+                    self.tell_listeners(crate::client::Notification { method, params });
                 }
                 ConnectionEvent::InputRequired { call, requests } => {
                     self.ask_app(InputAsk::Call(call, requests));

@@ -599,3 +599,28 @@ fn reserved_port() -> (tokio::net::TcpSocket, u16) {
     let port = socket.local_addr().unwrap().port();
     (socket, port)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_messages_of_a_call_reach_the_app_s_notification_stream() {
+    use futures_util::StreamExt;
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.set_response_mode(workboard_sim::ResponseMode::Sse);
+    let client = Client::builder()
+        .environment(env(&sim))
+        .credentials(Credentials::personal(DEMO_PERSONAL_TOKEN))
+        .log_level("info")
+        .build()
+        .unwrap();
+    let mut notifications = client.notifications();
+    let r = client
+        .call_tool("get_current_user", serde_json::json!({}))
+        .await
+        .unwrap();
+    assert!(!r.is_error);
+    // The log message came on the call's own stream, before its result.
+    let n = notifications.next().await.expect("a notification");
+    assert_eq!(n.method, "notifications/message");
+    assert_eq!(n.params["level"], "info");
+    assert!(sim.counters().get("mcp:log_message") >= 1);
+    sim.shutdown().await;
+}
