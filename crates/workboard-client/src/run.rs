@@ -17,13 +17,16 @@ struct Waiter {
     token: u64,
     reply: Reply,
     close: bool,
+    /// The highest request id emitted when the call was submitted.
+    since: u64,
 }
 
 /// A finished call whose result waits until the requests emitted by the step that finished
-/// it, ids `(lo, hi]`, are done (`hi` is `None` until they are all emitted): a caller sees
-/// its call complete after everything it made the client send (an app's async transport
-/// may need the app's executor until then: an asyncio loop closed after the last await
-/// would orphan them).
+/// it, ids `(lo, hi]`, are done (`hi` is `None` until they are all emitted), and the
+/// notifications emitted since it was submitted (`notifications/initialized` of the session
+/// it opened, a `notifications/cancelled`): a caller sees its call complete after everything
+/// it made the client send (an app's async transport may need the app's executor until then:
+/// an asyncio loop closed after the last await would orphan them).
 struct Ready {
     waiter: Waiter,
     result: Result<CallOutput, Error>,
@@ -251,12 +254,14 @@ impl<H: Host> Machine<'_, '_, H> {
                     }
                 };
                 ls.tokens.push((token, h));
+                let since = ls.emitted;
                 ls.waiters.push((
                     h,
                     Waiter {
                         token,
                         reply,
                         close,
+                        since,
                     },
                 ));
             }
@@ -390,7 +395,7 @@ impl<H: Host> Machine<'_, '_, H> {
             let mut ls = self.ls.borrow_mut();
             let (due, waiting): (Vec<_>, Vec<_>) =
                 std::mem::take(&mut ls.ready).into_iter().partition(|r| {
-                    r.hi.is_some_and(|hi| self.transport.finished_between(r.lo, hi))
+                    r.hi.is_some_and(|hi| self.transport.done(r.lo, r.waiter.since, hi))
                 });
             ls.ready = waiting;
             due
@@ -420,7 +425,11 @@ impl<H: Host> SansIo for Machine<'_, '_, H> {
         match &next {
             Some(r) => {
                 ls.emitted = ls.emitted.max(r.id.0);
-                self.transport.state.borrow_mut().unfinished.push(r.id);
+                let mut st = self.transport.state.borrow_mut();
+                st.unfinished.push(r.id);
+                if self.conn.is_notification_request(r.id) {
+                    st.notifications.push(r.id);
+                }
             }
             // Every request of the last step is out: the calls it finished wait for those.
             None => {
@@ -428,7 +437,7 @@ impl<H: Host> SansIo for Machine<'_, '_, H> {
                 let mut nudge = false;
                 for r in ls.ready.iter_mut().filter(|r| r.hi.is_none()) {
                     r.hi = Some(emitted);
-                    nudge |= self.transport.finished_between(r.lo, emitted);
+                    nudge |= self.transport.done(r.lo, r.waiter.since, emitted);
                 }
                 ls.nudge |= nudge;
             }
@@ -465,6 +474,8 @@ struct AbandonState {
     abandoned: Vec<RequestId>,
     /// Requests the connection emitted that have not finished (answered, failed, dropped).
     unfinished: Vec<RequestId>,
+    /// The notifications among them.
+    notifications: Vec<RequestId>,
 }
 
 /// The loop's transport: stops waiting for responses the connection no longer wants (the
@@ -483,14 +494,12 @@ impl<'t, T: Transport> Abandoning<'t, T> {
         }
     }
 
-    /// Whether every emitted request with an id in `(lo, hi]` has finished.
-    fn finished_between(&self, lo: u64, hi: u64) -> bool {
-        !self
-            .state
-            .borrow()
-            .unfinished
-            .iter()
-            .any(|r| r.0 > lo && r.0 <= hi)
+    /// Whether every emitted request with an id in `(lo, hi]` has finished, and every
+    /// notification with an id in `(since, hi]`.
+    fn done(&self, lo: u64, since: u64, hi: u64) -> bool {
+        let s = self.state.borrow();
+        !s.unfinished.iter().any(|r| r.0 > lo && r.0 <= hi)
+            && !s.notifications.iter().any(|r| r.0 > since && r.0 <= hi)
     }
 
     /// Stops waiting for the requests in flight that `conn` has abandoned.
@@ -527,6 +536,7 @@ impl Drop for Finished<'_> {
         let mut s = self.0.borrow_mut();
         let id = self.1;
         s.unfinished.retain(|r| *r != id);
+        s.notifications.retain(|r| *r != id);
         s.in_flight.retain(|(r, _)| *r != id);
         s.abandoned.retain(|r| *r != id);
     }

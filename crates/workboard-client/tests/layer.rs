@@ -292,3 +292,71 @@ fn step_up_after_a_restart_starts_from_the_stored_context() {
         "{scope}"
     );
 }
+
+/// Answers like `FakeMcpServer`, but holds `notifications/initialized` until released.
+struct GatedTransport {
+    server: FakeMcpServer,
+    gate: std::sync::Mutex<Option<futures_channel::oneshot::Receiver<()>>>,
+}
+
+impl workboard_core::Transport for GatedTransport {
+    async fn send(
+        &self,
+        request: workboard_core::HttpRequest,
+    ) -> Result<workboard_core::HttpResponse, workboard_core::TransportError> {
+        if String::from_utf8_lossy(&request.body).contains("notifications/initialized") {
+            let gate = self.gate.lock().unwrap().take();
+            if let Some(gate) = gate {
+                let _ = gate.await;
+            }
+        }
+        Ok(self.server.answer(&request))
+    }
+}
+
+struct GatedHost(GatedTransport, SimClock);
+
+impl Host for GatedHost {
+    type Transport = GatedTransport;
+    type Clock = SimClock;
+    fn transport(&self) -> &GatedTransport {
+        &self.0
+    }
+    fn clock(&self) -> &SimClock {
+        &self.1
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        buf.fill(9)
+    }
+}
+
+#[test]
+fn a_call_completes_after_the_notifications_sent_on_its_behalf() {
+    // The first call opens the session: its result waits for `notifications/initialized`
+    // (an app's transport may need the app's executor to send it: Python's loop, a JS page).
+    let (tx, rx) = futures_channel::oneshot::channel();
+    let transport = GatedTransport {
+        server: FakeMcpServer::new(),
+        gate: std::sync::Mutex::new(Some(rx)),
+    };
+    let (client, driver) = Client::new(personal(), GatedHost(transport, SimClock::at(T0))).unwrap();
+    let mut pool = LocalPool::new();
+    pool.spawner().spawn_local(driver.run()).unwrap();
+    let list = client.list_tools();
+    let done = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = done.clone();
+    pool.spawner()
+        .spawn_local(async move {
+            list.await.unwrap();
+            flag.set(true);
+        })
+        .unwrap();
+    pool.run_until_stalled();
+    assert!(
+        !done.get(),
+        "handed over before notifications/initialized went out"
+    );
+    tx.send(()).unwrap();
+    pool.run_until_stalled();
+    assert!(done.get());
+}

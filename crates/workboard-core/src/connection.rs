@@ -1361,6 +1361,16 @@ impl Connection {
         }
     }
 
+    /// Whether request `id` is a notification or an answer to the server (no response to
+    /// wait for beyond its 202): a run loop hands a call's result over once those sent on
+    /// its behalf (`notifications/initialized`, `notifications/cancelled`) are out.
+    pub fn is_notification_request(&self, id: RequestId) -> bool {
+        matches!(
+            self.flights.get(&id),
+            Some(Flight::Initialized | Flight::Notification)
+        )
+    }
+
     /// The current credentials.
     pub fn credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()
