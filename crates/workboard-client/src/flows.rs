@@ -93,9 +93,19 @@ pub async fn sign_in_mcp<T: Transport, C: Clock>(
     };
     approver.approve(&url, &mut check).await?;
     drive(&mut flow, transport, clock).await;
+    signed_in(&mut flow, "the authorization did not produce credentials")
+}
+
+/// The credentials and context a finished flow produced (`Ok(None)`: the server asked for
+/// no authorization), or its failure.
+fn signed_in(
+    flow: &mut McpAuthFlow,
+    none: &str,
+) -> Result<Option<(Credentials, AuthContext)>, Error> {
     let mut credentials = None;
     while let Some(event) = flow.poll_event() {
         match event {
+            McpAuthEvent::NotRequired => return Ok(None),
             McpAuthEvent::CredentialsChanged(c) => credentials = Some(c),
             McpAuthEvent::Failed(e) => return Err(e),
             _ => {}
@@ -104,7 +114,7 @@ pub async fn sign_in_mcp<T: Transport, C: Clock>(
     match (credentials, flow.context().cloned()) {
         (Some(c), Some(ctx)) => Ok(Some((c, ctx))),
         _ => Err(Error::Protocol {
-            reason: "the authorization did not produce credentials".into(),
+            reason: none.into(),
         }),
     }
 }
@@ -122,21 +132,10 @@ pub async fn sign_in_client_credentials<T: Transport, C: Clock>(
 ) -> Result<Option<(Credentials, AuthContext)>, Error> {
     let mut flow = McpAuthFlow::client_credentials(config, entropy, clock.now_ms())?;
     drive(&mut flow, transport, clock).await;
-    let mut credentials = None;
-    while let Some(event) = flow.poll_event() {
-        match event {
-            McpAuthEvent::NotRequired => return Ok(None),
-            McpAuthEvent::CredentialsChanged(c) => credentials = Some(c),
-            McpAuthEvent::Failed(e) => return Err(e),
-            _ => {}
-        }
-    }
-    match (credentials, flow.context().cloned()) {
-        (Some(c), Some(ctx)) => Ok(Some((c, ctx))),
-        _ => Err(Error::Protocol {
-            reason: "the client credentials grant did not produce credentials".into(),
-        }),
-    }
+    signed_in(
+        &mut flow,
+        "the client credentials grant did not produce credentials",
+    )
 }
 
 /// Revokes WorkBoard v1 credentials at `environment`'s `/wb/oauth/revoke/` (the token

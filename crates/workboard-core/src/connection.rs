@@ -3495,18 +3495,11 @@ const UNSUPPORTED_PROTOCOL_VERSION: i64 = modern::UNSUPPORTED_PROTOCOL_VERSION;
 /// A `server/discover` result (server/discover.mdx), read leniently: what is missing or
 /// malformed is left empty.
 fn discovery(result: &Value, version: Option<&str>) -> Discovery {
-    let supported_versions = result
-        .get("supportedVersions")
-        .or_else(|| result.get("protocolVersions"))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .take(16)
-                .map(|s| s.chars().take(40).collect())
-                .collect()
-        })
-        .unwrap_or_default();
+    let supported_versions = modern::version_list(
+        result
+            .get("supportedVersions")
+            .or_else(|| result.get("protocolVersions")),
+    );
     let server_info = result
         .get("serverInfo")
         .and_then(|v| serde_json::from_value(v.clone()).ok())

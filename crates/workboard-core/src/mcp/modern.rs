@@ -80,8 +80,13 @@ pub fn choose_version(supported: &[String]) -> Option<(&'static str, VersionEra)
 /// A server's `supported` versions from an `UnsupportedProtocolVersionError`'s `data`
 /// (at most 16, each at most 40 characters).
 pub fn supported_versions(data: Option<&Value>) -> Vec<String> {
-    data.and_then(|d| d.get("supported"))
-        .and_then(Value::as_array)
+    version_list(data.and_then(|d| d.get("supported")))
+}
+
+/// A list of protocol versions as sent (at most 16, each at most 40 characters; what is
+/// not a string is left out).
+pub fn version_list(list: Option<&Value>) -> Vec<String> {
+    list.and_then(Value::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(Value::as_str)

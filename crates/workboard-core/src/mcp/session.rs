@@ -67,13 +67,7 @@ impl SessionInfo {
         body: Vec<u8>,
         auth: Option<&SecretString>,
     ) -> HttpRequest {
-        let mut headers = vec![
-            (
-                "Accept".to_string(),
-                "application/json, text/event-stream".to_string(),
-            ),
-            ("Content-Type".to_string(), "application/json".to_string()),
-        ];
+        let mut headers = post_headers();
         self.common_headers(&mut headers, auth);
         HttpRequest {
             id,
@@ -93,13 +87,7 @@ impl SessionInfo {
         auth: Option<&SecretString>,
         meta_headers: Vec<(String, String)>,
     ) -> HttpRequest {
-        let mut headers = vec![
-            (
-                "Accept".to_string(),
-                "application/json, text/event-stream".to_string(),
-            ),
-            ("Content-Type".to_string(), "application/json".to_string()),
-        ];
+        let mut headers = post_headers();
         if let Some(a) = auth {
             headers.push(("Authorization".into(), a.expose().to_string()));
         }
@@ -152,6 +140,17 @@ impl SessionInfo {
             body: Vec::new(),
         }
     }
+}
+
+/// `Accept` and `Content-Type` of every `POST`.
+fn post_headers() -> Vec<(String, String)> {
+    vec![
+        (
+            "Accept".to_string(),
+            "application/json, text/event-stream".to_string(),
+        ),
+        ("Content-Type".to_string(), "application/json".to_string()),
+    ]
 }
 
 /// Limits applied when reading bodies.

@@ -686,13 +686,7 @@ impl McpAuthFlow {
         let mut flow = McpAuthFlow::empty(config, server_url);
         flow.last_now = now_ms;
         flow.first_secrets = Some(fresh_secrets(entropy));
-        match flow.config.www_authenticate.clone() {
-            Some(h) => {
-                flow.challenge = parse_bearer(&h);
-                flow.start_prm();
-            }
-            None => flow.send_probe(),
-        }
+        flow.start();
         Ok(flow)
     }
 
@@ -739,13 +733,7 @@ impl McpAuthFlow {
             scope: config.scope.filter(|s| !s.trim().is_empty()),
             jti: base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, jti),
         });
-        match flow.config.www_authenticate.clone() {
-            Some(h) => {
-                flow.challenge = parse_bearer(&h);
-                flow.start_prm();
-            }
-            None => flow.send_probe(),
-        }
+        flow.start();
         Ok(flow)
     }
 
@@ -970,6 +958,17 @@ impl McpAuthFlow {
             body: Vec::new(),
         };
         self.send(req, phase);
+    }
+
+    /// Discovery's first step: the challenge the app already has, else the probe.
+    fn start(&mut self) {
+        match self.config.www_authenticate.clone() {
+            Some(h) => {
+                self.challenge = parse_bearer(&h);
+                self.start_prm();
+            }
+            None => self.send_probe(),
+        }
     }
 
     /// The dual-era probe: an anonymous modern `tools/list` (a modern server answers its
