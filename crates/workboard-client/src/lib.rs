@@ -4,8 +4,11 @@
 //! machines and an application's call lives here, once: the call inbox and its waiters, a call
 //! future whose drop cancels the call (and explicit cancellation), one close behaviour,
 //! credentials persisted before any request uses them, one store-failure policy, session
-//! persistence, sign-in (WorkBoard v1 and OAuth 2.1 for MCP, with step-up), refresh through
-//! the connection's single flight, revocation and the tool-argument checks.
+//! persistence, sign-in (WorkBoard v1, OAuth 2.1 for MCP with step-up, client credentials),
+//! refresh through the connection's single flight, revocation, the tool-argument checks, the
+//! MCP surface of both eras (tools, resources, prompts, completion, [`Client::subscribe`],
+//! [`Client::notifications`]) and the app's answers to servers' input requests
+//! ([`Host::answer_input`]).
 //!
 //! The adapters (native Rust, UniFFI, WebAssembly) only supply a [`Host`] — transport, clock,
 //! entropy, storage and how a result reaches the app — and spawn the [`Driver`] on their

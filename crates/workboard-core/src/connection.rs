@@ -2,17 +2,30 @@
 //!
 //! [`Connection`] is sans-IO (it implements [`SansIo`], so [`crate::drive`] runs it). The app
 //! submits calls ([`Connection::list_tools`], [`Connection::call_tool`], [`Connection::ping`],
-//! [`Connection::open_server_stream`], [`Connection::close`]); each returns a [`CallHandle`]
+//! [`Connection::discover`], the resources, prompts and completion calls,
+//! [`Connection::subscribe`], [`Connection::open_server_stream`], [`Connection::close`]); each
+//! returns a [`CallHandle`]
 //! whose result is taken with [`Connection::poll_result`] once
 //! [`ConnectionEvent::CallCompleted`] was seen (or at any time: `None` means not yet).
 //!
 //! Policies, in one place for every platform:
-//! - **Lazy, single initialization.** The first call sends `initialize`; later calls queue
-//!   behind it. When the result arrives, `notifications/initialized` and the queued calls are
+//! - **Both MCP eras** ([`EraPolicy`], basic/versioning.mdx). The first call goes out as a
+//!   modern (2026-07-28) request while the others wait: a result or a modern error means a
+//!   modern server (no `initialize`, no session: from valid credentials to the first tool
+//!   list, 1 request in 1 round trip per page); a 4xx without a modern error, or a result
+//!   without `resultType`, means a legacy one, initialized as below. `-32022` retries with a
+//!   version both speak (bounded by [`MAX_ERA_SWITCHES`]). The era is kept in
+//!   [`Connection::save_state`] and probed again when it fails. The modern rules (request
+//!   `_meta` and headers, `x-mcp-header`, `resultType`, the `ttlMs` tools cache, input rounds,
+//!   stream cancellation) are described on [`ConnectionConfig`]'s fields and the methods.
+//! - **Lazy, single initialization (legacy era).** The first call sends `initialize`; later
+//!   calls queue behind it. When the result arrives, `notifications/initialized` and the queued calls are
 //!   sent *together*: the lifecycle only asks the client not to send requests (other than
 //!   pings) before the server has *responded* to `initialize`, and Streamable HTTP carries each
 //!   message in its own POST, so nothing orders them anyway. From valid credentials to the
-//!   first tool list: 3 requests in 2 round trips (no GET stream unless the app asks for one).
+//!   first tool list: the probe, then 3 requests in 2 round trips (the era is stored: the next
+//!   start sends the 3 at once); the GET stream opens only while calls run and the app can
+//!   answer server requests, or when the app asks for it.
 //! - **Credentials bound to their server.** Credentials and an OAuth context issued or set
 //!   for another server are refused with [`Error::CredentialsNotForServer`] by
 //!   [`Connection::new`] and [`Connection::set_credentials`]
@@ -48,7 +61,7 @@
 //!   answered 503 without `Retry-After` (after [`SAFE_REPLAY_DELAY_MS`]). A timeout is not
 //!   replayed (it already took the whole time limit), nor is a `tools/call`, which the server
 //!   may have run: those fail with a typed error for the app to decide.
-//! - **Resumption.** When an SSE response ends before the answer, the call is resumed with
+//! - **Resumption (legacy era).** When an SSE response ends before the answer, the call is resumed with
 //!   `GET` + `Last-Event-ID` after the server's `retry` delay (at most
 //!   [`MAX_RESUME_DELAY_MS`]), at most [`MAX_RESUMES`] times per call.
 //!   Transports should therefore hand back what they read of a `text/event-stream` body that
@@ -65,8 +78,11 @@
 //!   bytes or [`MAX_TOOL_PAGES`] pages. A body the transport refused as too large
 //!   ([`TransportError::BodyTooLarge`]) fails the call as `response_too_large`, never replayed
 //!   or resumed (the answer would be as large again).
-//! - **Server requests** on any stream are answered: `ping` with `{}`, anything else with
-//!   JSON-RPC `-32601`, so the server never waits on this client.
+//! - **Server requests** on any stream are answered: a request for input the app declared
+//!   ([`ConnectionConfig::capabilities`]) goes to the app ([`ConnectionEvent::ServerRequest`]),
+//!   `ping` gets `{}`, anything else JSON-RPC `-32601`, so the server never waits on this
+//!   client. With a streaming transport ([`crate::Transport::send_streaming`]) they are read
+//!   while the stream is open.
 
 use crate::vecmap::VecMap;
 use std::collections::VecDeque;
