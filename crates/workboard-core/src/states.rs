@@ -688,3 +688,87 @@ impl AuthInput {
         ]
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_refresh_backs_off_with_its_count_and_new_credentials_reset_everything() {
+        let s = AuthState::START
+            .step(&AuthInput::RefreshSent(RequestId(7)))
+            .unwrap();
+        assert_eq!(s.refreshing(), Some(RequestId(7)));
+        let s = s
+            .step(&AuthInput::Unreachable {
+                retry_at: Some(1_000),
+                expired: false,
+            })
+            .unwrap();
+        assert_eq!(s.backing_off(), Some(1_000));
+        assert!(s.proactive_failed(), "a valid token is used meanwhile");
+        let s = s.step(&AuthInput::BackoffElapsed).unwrap();
+        let s = s.step(&AuthInput::RefreshSent(RequestId(8))).unwrap();
+        assert!(matches!(s, AuthState::Refreshing { failures: 1, .. }));
+        // A refused refresh token: no refresh until new credentials, announced once.
+        let s = s.step(&AuthInput::Refused).unwrap();
+        assert!(s.refresh_refused() && !s.announced());
+        assert_eq!(s.step(&AuthInput::RefreshSent(RequestId(9))), None);
+        let s = s.step(&AuthInput::Rejected).unwrap();
+        assert!(s.announced());
+        assert_eq!(s.step(&AuthInput::Rejected), None, "announced once");
+        assert_eq!(s.step(&AuthInput::Replaced), Some(AuthState::START));
+        // A fresh token is never refreshed before its first use.
+        let fresh = AuthState::Valid {
+            fresh: true,
+            proactive_failed: false,
+            failures: 0,
+        };
+        assert!(fresh.fresh());
+        assert!(!fresh.step(&AuthInput::TokenUsed).unwrap().fresh());
+    }
+
+    #[test]
+    fn the_session_keeps_its_data_through_its_transitions() {
+        let s = SessionState::LegacyInitializing { session_id: None };
+        let s = s.step(&SessionInput::SessionId("abc".into())).unwrap();
+        let s = s
+            .step(&SessionInput::Initialized {
+                protocol_version: "2025-11-25".into(),
+                server_info: Implementation::default(),
+            })
+            .unwrap();
+        assert_eq!(s.info().session_id.as_deref(), Some("abc"));
+        assert_eq!(s.info().protocol_version.as_deref(), Some("2025-11-25"));
+        // A legacy answer to a modern probe opens a new session; a modern one keeps the
+        // server info while the version stays.
+        assert_eq!(
+            s.step(&SessionInput::SessionExpired),
+            Some(SessionState::LegacyInitializing { session_id: None })
+        );
+        let info = Implementation {
+            name: "srv".into(),
+            ..Implementation::default()
+        };
+        let m = SessionState::Unknown
+            .step(&SessionInput::Modern {
+                version: "2026-07-28",
+                info: Some(info.clone()),
+            })
+            .unwrap();
+        let again = m
+            .step(&SessionInput::Modern {
+                version: "2026-07-28",
+                info: None,
+            })
+            .unwrap();
+        assert_eq!(again.info().server_info.as_ref(), Some(&info));
+        assert_eq!(again.info().session_id, None, "modern: no session");
+        // Closed takes nothing more.
+        let closed = again.step(&SessionInput::Closed).unwrap();
+        assert!(closed.is_shut());
+        assert_eq!(closed.step(&SessionInput::Legacy), None);
+        assert_eq!(closed.step(&SessionInput::Closing(CallHandle(3))), None);
+    }
+}
