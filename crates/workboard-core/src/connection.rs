@@ -40,7 +40,11 @@
 //!   before the rotated refresh token can ever be used, so the app persists it first.
 //!   A token fresh from a refresh is used by at least one request before it is refreshed
 //!   again, whatever its lifetime (a token endpoint issuing 1-second tokens cannot cause a
-//!   refresh loop).
+//!   refresh loop). With [`ConnectionConfig::coordinate_refresh`] (credentials shared by
+//!   several holders through a store with a refresh lease) a due refresh first waits for the
+//!   app: [`ConnectionEvent::RefreshDue`], then [`Connection::refresh_with_lease`] or the
+//!   credentials another holder stored ([`Connection::set_credentials`]), and
+//!   [`ConnectionEvent::RefreshEnded`] when the lease can go.
 //! - **Unreachable token endpoint.** A refresh that fails in transport, or that the token
 //!   endpoint answers with a transient failure (HTTP 5xx, 429 or 408, whatever the body), is
 //!   not a verdict on the credentials: calls that need a new token (it expired, or the server
@@ -324,6 +328,14 @@ pub enum ConnectionEvent {
     },
     /// New credentials (after a refresh): persist them now. Contains secrets.
     CredentialsChanged(Credentials),
+    /// A refresh is due and [`ConnectionConfig::coordinate_refresh`] is on: take the store's
+    /// refresh lease, then call [`Connection::refresh_with_lease`] — or, when another holder
+    /// stored newer credentials meanwhile, hand them over with
+    /// [`Connection::set_credentials`] (no refresh then). Calls that need the new token wait.
+    RefreshDue,
+    /// The refresh this connection made ended (with new credentials, announced before, or
+    /// not): with [`ConnectionConfig::coordinate_refresh`], release the lease now.
+    RefreshEnded,
     /// The server refused the credentials and they cannot be refreshed: sign in again
     /// (pass `www_authenticate` to the OAuth flow).
     AuthorizationRequired {
@@ -419,6 +431,13 @@ pub struct ConnectionConfig {
     pub log_level: Option<String>,
     /// The input this client can give (declared to servers; default: none).
     pub capabilities: ClientCapabilities,
+    /// The credentials are shared with other holders (processes, machines) through a store
+    /// with a refresh lease: a due refresh waits for the app
+    /// ([`ConnectionEvent::RefreshDue`]) to take the lease and call
+    /// [`Connection::refresh_with_lease`], or to hand over the credentials another holder
+    /// stored meanwhile ([`Connection::set_credentials`]), so a rotating refresh token is
+    /// used once across all of them. Default: `false` (this connection refreshes alone).
+    pub coordinate_refresh: bool,
 }
 
 impl ConnectionConfig {
@@ -438,7 +457,15 @@ impl ConnectionConfig {
             era: EraPolicy::Auto,
             log_level: None,
             capabilities: ClientCapabilities::default(),
+            coordinate_refresh: false,
         }
+    }
+
+    /// With refreshes coordinated through the app's store
+    /// ([`ConnectionConfig::coordinate_refresh`]).
+    pub fn coordinate_refresh(mut self, coordinate: bool) -> Self {
+        self.coordinate_refresh = coordinate;
+        self
     }
 
     /// With an era policy ([`ConnectionConfig::era`]).
@@ -692,6 +719,8 @@ pub struct Connection {
     /// `clientCapabilities` as sent.
     capabilities: Value,
     caps: ClientCapabilities,
+    /// [`ConnectionConfig::coordinate_refresh`].
+    coordinate_refresh: bool,
     /// `initialize`'s `capabilities` (legacy) or `server/discover`'s (modern).
     server_capabilities: Value,
     tools_cache: Option<CachedTools>,
@@ -771,6 +800,7 @@ impl Connection {
             log_level: config.log_level,
             capabilities: config.capabilities.to_value(),
             caps: config.capabilities,
+            coordinate_refresh: config.coordinate_refresh,
             server_capabilities: Value::Null,
             tools_cache: None,
             tool_headers: VecMap::new(),
@@ -1518,7 +1548,10 @@ impl Connection {
             self.calls.remove(&Slot::Listen);
             self.listen_wait = None;
         }
-        if self.state.is_shut() || self.auth_state.refreshing().is_some() {
+        if self.state.is_shut()
+            || self.auth_state.refreshing().is_some()
+            || matches!(self.auth_state, AuthState::AwaitingLease { .. })
+        {
             return;
         }
         if self.calls.values().any(|c| matches!(c.op, Op::Refresh)) {
@@ -1928,7 +1961,49 @@ impl Connection {
         self.outbox.push_back(req);
     }
 
+    /// The store's refresh lease is held ([`ConnectionEvent::RefreshDue`]): the refresh goes
+    /// now. Fails with [`Error::WrongState`] when no refresh waits for the lease.
+    pub fn refresh_with_lease(&mut self, now_ms: u64) -> Result<(), Error> {
+        if !matches!(self.auth_state, AuthState::AwaitingLease { .. }) {
+            return Err(Error::WrongState {
+                action: "refresh with the lease".into(),
+                state: "no refresh waits for the lease".into(),
+            });
+        }
+        self.last_now_ms = self.last_now_ms.max(now_ms);
+        self.send_refresh();
+        self.pump(now_ms);
+        Ok(())
+    }
+
+    /// The store could not be reached for the refresh lease (`reason`, bounded here): as
+    /// when the token endpoint cannot be reached, the calls that need a new token wait for
+    /// another attempt after a back-off and fail after [`MAX_REFRESH_ATTEMPTS`] (the next
+    /// attempt emits [`ConnectionEvent::RefreshDue`] again). Nothing happens when no refresh
+    /// waits for the lease.
+    pub fn refresh_lease_failed(&mut self, reason: &str, now_ms: u64) {
+        if !matches!(self.auth_state, AuthState::AwaitingLease { .. }) {
+            return;
+        }
+        let reason: String = reason.chars().take(200).collect();
+        self.refresh_unreachable(
+            format!("the credential store could not be reached: {reason}"),
+            None,
+            now_ms,
+        );
+        self.pump(now_ms);
+    }
+
     fn start_refresh(&mut self) {
+        if self.coordinate_refresh {
+            self.auth_to(AuthInput::LeaseAsked);
+            self.events.push_back(ConnectionEvent::RefreshDue);
+            return;
+        }
+        self.send_refresh();
+    }
+
+    fn send_refresh(&mut self) {
         let (Some(auth), Some(Credentials::OAuth(set))) = (&self.auth, &self.credentials) else {
             return;
         };
@@ -1964,6 +2039,7 @@ impl Connection {
                     resp.status
                 );
                 self.refresh_unreachable(reason, after, now_ms);
+                self.refresh_ended();
                 self.pump(now_ms);
                 return;
             }
@@ -2010,7 +2086,15 @@ impl Connection {
                 }
             }
         }
+        self.refresh_ended();
         self.pump(now_ms);
+    }
+
+    /// The refresh this connection made is over: a coordinating app releases the lease.
+    fn refresh_ended(&mut self) {
+        if self.coordinate_refresh {
+            self.events.push_back(ConnectionEvent::RefreshEnded);
+        }
     }
 
     /// The token endpoint could not be reached, or answered with a transient failure (not a
@@ -2054,7 +2138,9 @@ impl Connection {
         }
         // Attempts in a row that failed so far, this one included.
         let failures = match self.auth_state {
-            AuthState::Refreshing { failures, .. } => failures.saturating_add(1),
+            AuthState::Refreshing { failures, .. } | AuthState::AwaitingLease { failures, .. } => {
+                failures.saturating_add(1)
+            }
             _ => 1,
         };
         let retry_at = still_waiting.then(|| {
@@ -3075,6 +3161,7 @@ impl SansIo for Connection {
                 self.diag(
                     "ignoring a refresh result: the credentials were replaced meanwhile".into(),
                 );
+                self.refresh_ended();
             }
             Flight::Refresh(_) => self.handle_refresh(response, now_ms),
             Flight::Initialized | Flight::Notification => match response {

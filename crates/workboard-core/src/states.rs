@@ -370,6 +370,14 @@ pub(crate) enum AuthState {
         /// Refresh attempts in a row that could not reach the token endpoint.
         failures: u32,
     },
+    /// A refresh is due, and the credentials are shared with other holders
+    /// (`ConnectionConfig::coordinate_refresh`): the app takes the store's lease, then lets
+    /// the refresh go (`Connection::refresh_with_lease`) or hands over what another holder
+    /// stored (`Connection::set_credentials`).
+    AwaitingLease {
+        proactive_failed: bool,
+        failures: u32,
+    },
     /// A refresh is in flight (one for every call that waits).
     Refreshing {
         /// Its request.
@@ -403,6 +411,8 @@ pub(crate) enum AuthState {
 /// What moves [`AuthState`].
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum AuthInput {
+    /// A refresh is due and waits for the app to take the store's lease.
+    LeaseAsked,
     /// A refresh request went out.
     RefreshSent(RequestId),
     /// New credentials from the refresh.
@@ -442,6 +452,7 @@ impl AuthState {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             AuthState::Valid { .. } => "Valid",
+            AuthState::AwaitingLease { .. } => "AwaitingLease",
             AuthState::Refreshing { .. } => "Refreshing",
             AuthState::BackingOff { .. } => "BackingOff",
             AuthState::NeedsAuthorization { .. } => "NeedsAuthorization",
@@ -502,6 +513,9 @@ impl AuthState {
             } | AuthState::Refreshing {
                 proactive_failed: true,
                 ..
+            } | AuthState::AwaitingLease {
+                proactive_failed: true,
+                ..
             } | AuthState::BackingOff {
                 proactive_failed: true,
                 ..
@@ -512,6 +526,7 @@ impl AuthState {
     fn failures(&self) -> u32 {
         match self {
             AuthState::Valid { failures, .. }
+            | AuthState::AwaitingLease { failures, .. }
             | AuthState::Refreshing { failures, .. }
             | AuthState::BackingOff { failures, .. } => *failures,
             _ => 0,
@@ -532,6 +547,19 @@ impl AuthState {
                     refresh_refused: false,
                     ..
                 },
+                I::LeaseAsked,
+            ) => S::AwaitingLease {
+                proactive_failed,
+                failures,
+            },
+            (
+                S::Valid { .. }
+                | S::AwaitingLease { .. }
+                | S::StepUp { .. }
+                | S::NeedsAuthorization {
+                    refresh_refused: false,
+                    ..
+                },
                 I::RefreshSent(request),
             ) => S::Refreshing {
                 request: *request,
@@ -543,7 +571,10 @@ impl AuthState {
                 proactive_failed: false,
                 failures: 0,
             },
-            (S::Refreshing { .. }, I::Unreachable { retry_at, expired }) => {
+            (
+                S::Refreshing { .. } | S::AwaitingLease { .. },
+                I::Unreachable { retry_at, expired },
+            ) => {
                 let proactive_failed = proactive_failed || !expired;
                 let failures = failures.saturating_add(1);
                 match retry_at {
@@ -561,6 +592,7 @@ impl AuthState {
             }
             (
                 S::Refreshing { .. }
+                | S::AwaitingLease { .. }
                 | S::Valid { .. }
                 | S::StepUp { .. }
                 | S::NeedsAuthorization {
@@ -632,6 +664,10 @@ impl AuthState {
                 proactive_failed: false,
                 failures: 0,
             },
+            AuthState::AwaitingLease {
+                proactive_failed: false,
+                failures: 0,
+            },
             AuthState::BackingOff {
                 until: 1,
                 proactive_failed: true,
@@ -653,6 +689,7 @@ impl AuthState {
 impl AuthInput {
     fn name(&self) -> &'static str {
         match self {
+            AuthInput::LeaseAsked => "lease_asked",
             AuthInput::RefreshSent(_) => "refresh_sent",
             AuthInput::Refreshed => "refreshed",
             AuthInput::Unreachable { .. } => "unreachable",
@@ -668,6 +705,7 @@ impl AuthInput {
 
     fn samples() -> Vec<AuthInput> {
         vec![
+            AuthInput::LeaseAsked,
             AuthInput::RefreshSent(RequestId(2)),
             AuthInput::Refreshed,
             AuthInput::Unreachable {
