@@ -212,6 +212,8 @@ pub enum CallOutput {
     Prompt(GetPromptResult),
     /// `complete`.
     Completion(Completion),
+    /// [`Connection::request`]: the server's result as sent.
+    Raw(Value),
     /// `subscribe`: the subscription ended (the server closed it; `graceful` when it said
     /// so with a result, which a client may take as "do not reconnect at once").
     SubscriptionEnded {
@@ -612,6 +614,11 @@ enum Op {
     ServerStream,
     /// A refresh the app asked for: joins the single flight (never sent as JSON-RPC).
     Refresh,
+    /// A request this machine does not interpret ([`Connection::request`]).
+    Raw {
+        method: String,
+        params: serde_json::Map<String, Value>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -1004,6 +1011,38 @@ impl Connection {
         )
     }
 
+    /// Sends a request this SDK does not model (a proxy forwarding what it does not need to
+    /// understand): `method` with `params` (an object, or `null`; a `_meta` in it is replaced
+    /// by the request's own in the modern era), through the same machine as every call (era,
+    /// credentials, retries, deadline: [`ConnectionConfig::call_timeout_ms`]). Its result is
+    /// [`CallOutput::Raw`], as the server sent it; it is never replayed (its effects are
+    /// unknown) and cannot carry input rounds. `initialize`, notifications and a method that
+    /// is not visible ASCII of at most 200 bytes fail with [`Error::InvalidInput`].
+    pub fn request(&mut self, method: &str, params: Value, now_ms: u64) -> CallHandle {
+        let ok_name = !method.is_empty()
+            && method.len() <= 200
+            && method.bytes().all(|b| (0x21..=0x7e).contains(&b));
+        if !ok_name || method == "initialize" || method.starts_with("notifications/") {
+            return self.refuse(
+                "request method",
+                "a method name of visible ASCII (at most 200 bytes), not `initialize` or a notification",
+            );
+        }
+        let mut params = match params {
+            Value::Null => serde_json::Map::new(),
+            Value::Object(m) => m,
+            _ => return self.refuse("request params", "an object (or null) is required"),
+        };
+        params.remove("_meta");
+        self.submit(
+            Op::Raw {
+                method: method.to_string(),
+                params,
+            },
+            now_ms,
+        )
+    }
+
     /// Reads a resource ([`CallOutput::Contents`]). A URI that is empty or longer than 8 KiB
     /// fails with [`Error::InvalidInput`].
     pub fn read_resource(&mut self, uri: &str, now_ms: u64) -> CallHandle {
@@ -1260,7 +1299,7 @@ impl Connection {
             return;
         };
         let after_ms = match call.op {
-            Op::CallTool { .. } => self.call_timeout_ms,
+            Op::CallTool { .. } | Op::Raw { .. } => self.call_timeout_ms,
             _ => self.request_timeout_ms,
         };
         let what = call.op.method().to_string();
@@ -1473,7 +1512,7 @@ impl Connection {
             return h;
         }
         let timeout = match op {
-            Op::CallTool { .. } => self.call_timeout_ms,
+            Op::CallTool { .. } | Op::Raw { .. } => self.call_timeout_ms,
             Op::ServerStream | Op::Listen { .. } => u64::MAX,
             _ => self.request_timeout_ms,
         };
@@ -1872,6 +1911,14 @@ impl Connection {
                 Op::Ping => Some(jsonrpc::ping_body(&rpc)),
                 Op::List { .. } | Op::Read { .. } | Op::GetPrompt { .. } | Op::Complete { .. } => {
                     Some(surface_body(&call.op, None, &rpc, None))
+                }
+                Op::Raw { method, params } if params.is_empty() => {
+                    Some(jsonrpc::request_body::<modern::NoParams>(
+                        &rpc, method, None,
+                    ))
+                }
+                Op::Raw { method, params } => {
+                    Some(jsonrpc::request_body(&rpc, method, Some(params)))
                 }
                 Op::ServerStream | Op::Refresh | Op::Discover | Op::Listen { .. } => None,
             };
@@ -2844,6 +2891,7 @@ impl Connection {
             Op::Listen { .. } => {
                 self.finish(h, Ok(CallOutput::SubscriptionEnded { graceful: true }))
             }
+            Op::Raw { .. } => self.finish(h, Ok(CallOutput::Raw(value))),
             Op::ServerStream | Op::Refresh => {}
         }
     }
@@ -3335,6 +3383,7 @@ impl Op {
             Op::GetPrompt { .. } => "prompts/get",
             Op::Complete { .. } => "completion/complete",
             Op::ServerStream => "the GET stream",
+            Op::Raw { .. } => "a forwarded request",
             Op::Listen { .. } => "subscriptions/listen",
             Op::Refresh => "token refresh",
         }
@@ -3488,6 +3537,10 @@ fn modern_request(
             };
             let body = modern::request_body(rpc, "subscriptions/listen", &p, meta);
             ("subscriptions/listen", body, None, Vec::new())
+        }
+        Op::Raw { method, params } => {
+            let body = modern::request_body(rpc, method, params, meta);
+            return Ok((body, modern::request_headers(meta.version, method, None)));
         }
         Op::Initialize | Op::ServerStream | Op::Refresh => {
             return Err(Error::Protocol {
