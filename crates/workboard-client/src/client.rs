@@ -477,7 +477,9 @@ impl<H: Host> Client<H> {
 
     /// Sends a request this SDK does not model (`method`, `params` an object or `null`) and
     /// returns the server's result as sent: for proxies that forward what they need not
-    /// understand (the core's `Connection::request`: never replayed, no input rounds).
+    /// understand (the core's `Connection::request`: the era, credentials, input rounds
+    /// through the host's handlers and, for tool calls, the `x-mcp-header` arguments, as for
+    /// the modelled calls; never replayed).
     pub fn request(&self, method: &str, params: Value) -> Call<Value> {
         self.submit(Op::Request(method.to_string(), params), |out| match out {
             CallOutput::Raw(v) => Ok(v),

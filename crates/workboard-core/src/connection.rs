@@ -1012,12 +1012,16 @@ impl Connection {
     }
 
     /// Sends a request this SDK does not model (a proxy forwarding what it does not need to
-    /// understand): `method` with `params` (an object, or `null`; a `_meta` in it is replaced
-    /// by the request's own in the modern era), through the same machine as every call (era,
-    /// credentials, retries, deadline: [`ConnectionConfig::call_timeout_ms`]). Its result is
+    /// understand): `method` with `params` (an object, or `null`; its `_meta`,
+    /// `inputResponses` and `requestState` are the connection's own), through the same
+    /// machine as every call: era, credentials, retries, the deadline
+    /// ([`ConnectionConfig::call_timeout_ms`]), input rounds (MRTR, answered through
+    /// [`ConnectionEvent::InputRequired`]), and for `tools/call`, `resources/read` and
+    /// `prompts/get` the headers the modelled calls send (`Mcp-Name`, `x-mcp-header`
+    /// arguments; a raw `tools/list` teaches the connection those annotations). Its result is
     /// [`CallOutput::Raw`], as the server sent it; it is never replayed (its effects are
-    /// unknown) and cannot carry input rounds. `initialize`, notifications and a method that
-    /// is not visible ASCII of at most 200 bytes fail with [`Error::InvalidInput`].
+    /// unknown). `initialize`, notifications and a method that is not visible ASCII of at
+    /// most 200 bytes fail with [`Error::InvalidInput`].
     pub fn request(&mut self, method: &str, params: Value, now_ms: u64) -> CallHandle {
         let ok_name = !method.is_empty()
             && method.len() <= 200
@@ -1033,7 +1037,10 @@ impl Connection {
             Value::Object(m) => m,
             _ => return self.refuse("request params", "an object (or null) is required"),
         };
-        params.remove("_meta");
+        // The connection owns these: its own `_meta`, and the answers of input rounds.
+        for owned in ["_meta", "inputResponses", "requestState"] {
+            params.remove(owned);
+        }
         self.submit(
             Op::Raw {
                 method: method.to_string(),
@@ -2531,7 +2538,12 @@ impl Connection {
         let Some(call) = self.calls.get_mut(&h) else {
             return false;
         };
-        if call.relisted || !matches!(call.op, Op::CallTool { .. }) {
+        let tool_call = match &call.op {
+            Op::CallTool { .. } => true,
+            Op::Raw { method, .. } => method == "tools/call",
+            _ => false,
+        };
+        if call.relisted || !tool_call {
             return false;
         }
         call.relisted = true;
@@ -2891,8 +2903,35 @@ impl Connection {
             Op::Listen { .. } => {
                 self.finish(h, Ok(CallOutput::SubscriptionEnded { graceful: true }))
             }
-            Op::Raw { .. } => self.finish(h, Ok(CallOutput::Raw(value))),
+            Op::Raw { method, .. } => {
+                if modern && method == "tools/list" {
+                    self.learn_tool_headers(&value);
+                }
+                self.finish(h, Ok(CallOutput::Raw(value)))
+            }
             Op::ServerStream | Op::Refresh => {}
+        }
+    }
+
+    /// The `x-mcp-header` annotations of a tool list forwarded as is ([`Connection::request`]),
+    /// kept for the tool calls that follow (a tool whose annotations break the rules keeps
+    /// none: the server then refuses its calls with `HeaderMismatch`, as it should).
+    fn learn_tool_headers(&mut self, value: &Value) {
+        let Some(tools) = value.get("tools").and_then(Value::as_array) else {
+            return;
+        };
+        for tool in tools.iter().take(self.max_tools) {
+            let Ok(tool) = serde_json::from_value::<Tool>(tool.clone()) else {
+                continue;
+            };
+            match modern::param_headers(&tool) {
+                Ok(a) if !a.is_empty() => {
+                    self.tool_headers.insert(tool.name.clone(), a);
+                }
+                _ => {
+                    self.tool_headers.remove(&tool.name);
+                }
+            }
         }
     }
 
@@ -2997,7 +3036,7 @@ impl Connection {
         let refuse = |reason: String| Error::Protocol { reason };
         if !matches!(
             call.op,
-            Op::CallTool { .. } | Op::Read { .. } | Op::GetPrompt { .. }
+            Op::CallTool { .. } | Op::Read { .. } | Op::GetPrompt { .. } | Op::Raw { .. }
         ) {
             let e = refuse(format!(
                 "the server asked for input on {}, which cannot carry it",
@@ -3539,8 +3578,42 @@ fn modern_request(
             ("subscriptions/listen", body, None, Vec::new())
         }
         Op::Raw { method, params } => {
-            let body = modern::request_body(rpc, method, params, meta);
-            return Ok((body, modern::request_headers(meta.version, method, None)));
+            // What the modelled calls send for these methods: `Mcp-Name`, the tool's
+            // `x-mcp-header` arguments, and the answers of an input round.
+            let str_param = |k: &str| params.get(k).and_then(Value::as_str);
+            let (name, mirrored) = match method.as_str() {
+                "tools/call" => {
+                    let tool = str_param("name");
+                    let arguments = params
+                        .get("arguments")
+                        .cloned()
+                        .unwrap_or_else(|| Value::Object(Default::default()));
+                    let mirrored = match tool.and_then(|t| tool_headers.get(&t.to_string())) {
+                        Some(a) => {
+                            modern::param_header_values(a, &arguments).map_err(|reason| {
+                                Error::InvalidInput {
+                                    what: "tool arguments".into(),
+                                    reason,
+                                }
+                            })?
+                        }
+                        None => Vec::new(),
+                    };
+                    (tool, mirrored)
+                }
+                "resources/read" => (str_param("uri"), Vec::new()),
+                "prompts/get" => (str_param("name"), Vec::new()),
+                _ => (None, Vec::new()),
+            };
+            let p = jsonrpc::WithInput {
+                params,
+                responses: input.map(|i| &i.responses),
+                state: input.and_then(|i| i.state.as_deref()),
+            };
+            let body = modern::request_body(rpc, method, &p, meta);
+            let mut headers = modern::request_headers(meta.version, method, name);
+            headers.extend(mirrored);
+            return Ok((body, headers));
         }
         Op::Initialize | Op::ServerStream | Op::Refresh => {
             return Err(Error::Protocol {

@@ -1310,3 +1310,53 @@ fn a_forwarded_request_refuses_what_the_connection_owns_or_cannot_send() {
     );
     assert!(drain(&mut c).is_empty(), "nothing was sent");
 }
+
+#[test]
+fn a_forwarded_tool_call_gets_the_headers_and_input_rounds_of_a_modelled_one() {
+    let mut c = with_caps(elicitation());
+    // A tool list forwarded as is teaches the connection the tool's annotations.
+    let h = c.request("tools/list", json!({"cursor": "c1"}), T0);
+    let reqs = drain(&mut c);
+    assert_eq!(body(&reqs[0])["params"]["cursor"], "c1");
+    let list = json!({"tools": [{"name": "sql", "inputSchema": {"type": "object",
+        "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}}}]});
+    c.handle_response(reqs[0].id, Ok(modern_result(&reqs[0], list)), T0);
+    assert!(matches!(take(&mut c, h).unwrap(), CallOutput::Raw(_)));
+    // The client's own input answers are the connection's to send: dropped.
+    let h = c.request(
+        "tools/call",
+        json!({"name": "sql", "arguments": {"region": "eu"},
+               "inputResponses": {"x": {}}, "requestState": "theirs"}),
+        T0,
+    );
+    let reqs = drain(&mut c);
+    assert_eq!(header(&reqs[0], "Mcp-Name"), Some("sql"));
+    assert_eq!(header(&reqs[0], "Mcp-Param-Region"), Some("eu"));
+    let p = &body(&reqs[0])["params"];
+    assert!(p.get("inputResponses").is_none() && p.get("requestState").is_none());
+    c.handle_response(reqs[0].id, Ok(input_required(&reqs[0], Some("s=1"))), T0);
+    let asked = events(&mut c)
+        .into_iter()
+        .any(|e| matches!(e, ConnectionEvent::InputRequired { call, .. } if call == h));
+    assert!(asked, "the app is asked, as for call_tool");
+    let answer: serde_json::Map<String, Value> =
+        serde_json::from_value(json!({"confirm": {"action": "decline"}})).unwrap();
+    c.provide_input(h, answer.clone()).unwrap();
+    let again = drain(&mut c);
+    let p = &body(&again[0])["params"];
+    assert_eq!(p["inputResponses"], Value::Object(answer));
+    assert_eq!(p["requestState"], "s=1");
+    assert_eq!(p["arguments"], json!({"region": "eu"}));
+    c.handle_response(
+        again[0].id,
+        Ok(modern_result(
+            &again[0],
+            json!({"content": [], "_meta": {"x": 1}}),
+        )),
+        T0,
+    );
+    match take(&mut c, h).unwrap() {
+        CallOutput::Raw(v) => assert_eq!(v["content"], json!([])),
+        other => panic!("{other:?}"),
+    }
+}
