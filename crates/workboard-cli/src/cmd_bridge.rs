@@ -366,6 +366,7 @@ impl Bridge {
                     builder = builder.input_handler(Arc::new(StdioInput {
                         out: self.out.clone(),
                         asked: self.asked.clone(),
+                        modern: self.era() == Some(StdioEra::Modern),
                         caps,
                     }));
                 }
@@ -403,6 +404,16 @@ impl Bridge {
                 return;
             }
             self.set_era(StdioEra::Modern);
+            // The first modern request says what the client can answer: declared upstream
+            // when the client is made (its input rounds come back to it as results).
+            if self.client.get().is_none() {
+                let declared = params
+                    .get("_meta")
+                    .and_then(|m| m.get("io.modelcontextprotocol/clientCapabilities"));
+                if let (Some(d), Ok(mut c)) = (declared, self.capabilities.lock()) {
+                    *c = declared_capabilities(Some(d));
+                }
+            }
         }
         let reply = match method.as_str() {
             "initialize" => self.initialize(&id, &params).await,
@@ -516,7 +527,13 @@ impl Bridge {
             Ok(c) => c,
             Err(e) => return sdk_error(id, &e),
         };
-        let call = client.request(method, params);
+        // A modern client runs its input rounds itself (they come back as results); for a
+        // legacy one the client layer runs them and asks it on stdio.
+        let call = if self.era() == Some(StdioEra::Modern) {
+            client.request_with_client_input(method, params)
+        } else {
+            client.request(method, params)
+        };
         if let (Some(c), Ok(mut m)) = (call.canceller(), self.in_flight.lock()) {
             m.insert(key.to_string(), c);
         }
@@ -736,6 +753,9 @@ struct StdioInput {
     out: mpsc::UnboundedSender<Value>,
     asked: Arc<Asked>,
     caps: ClientCapabilities,
+    /// A modern stdio client takes no requests from its server (stdio.mdx): a legacy
+    /// server's own input requests are declined for it.
+    modern: bool,
 }
 
 impl workboard_native::InputHandler for StdioInput {
@@ -747,6 +767,13 @@ impl workboard_native::InputHandler for StdioInput {
         &self,
         request: InputRequest,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, Error>> + Send>> {
+        if self.modern {
+            return Box::pin(std::future::ready(Err(Error::Protocol {
+                reason:
+                    "a modern stdio client cannot be asked by its server: the request is declined"
+                        .into(),
+            })));
+        }
         let (out, asked) = (self.out.clone(), self.asked.clone());
         Box::pin(async move { asked.ask(&out, request).await })
     }

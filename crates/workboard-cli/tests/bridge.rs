@@ -274,6 +274,31 @@ fn a_modern_stdio_client_discovers_and_calls_against_either_era() {
         params["arguments"] = json!({});
         let call = b.call(3, "tools/call", params);
         assert!(call["result"]["content"].is_array(), "{era:?}: {call}");
+        if era == Era::Modern {
+            // The client runs its input round itself (MRTR through the bridge).
+            let mut ask = modern_meta();
+            ask["_meta"]["io.modelcontextprotocol/clientCapabilities"] =
+                json!({"elicitation": {"form": {}}});
+            ask["name"] = json!("draft_check_in");
+            ask["arguments"] = json!({"key_result_id": 401});
+            let round = b.call(5, "tools/call", ask.clone());
+            let r = &round["result"];
+            assert_eq!(r["resultType"], "input_required", "{round}");
+            let (key, request) = r["inputRequests"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .next()
+                .unwrap();
+            assert_eq!(request["method"], "elicitation/create");
+            ask["inputResponses"] = json!({key.as_str(): {"action": "accept",
+                "content": {"confidence": 6, "note": "fine"}}});
+            ask["requestState"] = r["requestState"].clone();
+            let done = b.call(6, "tools/call", ask);
+            assert_eq!(done["result"]["resultType"], "complete", "{done}");
+            let text = done["result"]["content"][0]["text"].as_str().unwrap_or("");
+            assert!(text.contains("confidence 6/10"), "{done}");
+        }
         let mut old = modern_meta();
         old["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2099-01-01");
         let refused = b.call(4, "tools/list", old);
