@@ -40,6 +40,15 @@ pub const INPUT_TIMEOUT: Duration = Duration::from_secs(600);
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// The modern revision the bridge serves on stdio.
 const MODERN: &str = "2026-07-28";
+/// The methods whose modern results are cacheable (`ttlMs`, `cacheScope`).
+const CACHEABLE: [&str; 6] = [
+    "server/discover",
+    "tools/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+];
 /// The legacy revisions an `initialize` may select, newest first.
 const LEGACY: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
@@ -80,12 +89,35 @@ struct Bridge {
     asked: Arc<Asked>,
     /// Legacy `resources/subscribe`: the subscription serving each URI.
     subscriptions: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
+    /// A legacy server's input requests for a modern stdio client, which answers them as an
+    /// input round of the call that waits (see [`Bridge::drive_modern`]).
+    modern_asks: tokio::sync::Mutex<mpsc::UnboundedReceiver<ModernAsk>>,
+    modern_asks_tx: mpsc::UnboundedSender<ModernAsk>,
+    /// Calls waiting for the modern stdio client to send them again with its answers, by
+    /// the `requestState` it was given.
+    parked: Mutex<Vec<(String, Parked)>>,
 }
+
+/// A legacy server's input request for a modern stdio client, and where its answer goes.
+struct ModernAsk {
+    request: InputRequest,
+    answer: oneshot::Sender<Answer>,
+}
+
+/// A forwarded call whose input round went to the modern stdio client.
+struct Parked {
+    call: std::pin::Pin<Box<workboard_native::workboard_client::Call<Value>>>,
+    answer: oneshot::Sender<Answer>,
+}
+
+/// The key of the one input request of a round the bridge makes.
+const BRIDGE_INPUT_KEY: &str = "workboard-bridge";
 
 /// `workboard bridge`.
 pub async fn run(ctx: Ctx) -> Result<(), CliError> {
     let (out, rx) = mpsc::unbounded_channel::<Value>();
     let (stop, stopped) = oneshot::channel::<()>();
+    let (asks_tx, asks_rx) = mpsc::unbounded_channel::<ModernAsk>();
     let writer = tokio::spawn(write_stdout(rx, stopped));
     let bridge = Arc::new(Bridge {
         ctx,
@@ -95,6 +127,9 @@ pub async fn run(ctx: Ctx) -> Result<(), CliError> {
         capabilities: Mutex::new(ClientCapabilities::default()),
         in_flight: Mutex::new(HashMap::new()),
         cancelled: Mutex::new(Vec::new()),
+        modern_asks: tokio::sync::Mutex::new(asks_rx),
+        modern_asks_tx: asks_tx,
+        parked: Mutex::new(Vec::new()),
         asked: Arc::new(Asked::default()),
         subscriptions: Mutex::new(HashMap::new()),
     });
@@ -344,10 +379,21 @@ impl Bridge {
 
     /// A result for the stdio client's era: modern results carry `resultType`; a legacy
     /// client gets none.
-    fn result(&self, id: &Value, mut result: Value) -> Value {
+    fn result(&self, id: &Value, result: Value) -> Value {
+        self.result_of("", id, result)
+    }
+
+    /// [`Bridge::result`] of `method`: for a modern client, a cacheable result a legacy server
+    /// gave (no `ttlMs`) says "do not cache, private" (schema `CacheableResult`).
+    fn result_of(&self, method: &str, id: &Value, mut result: Value) -> Value {
         if let Some(obj) = result.as_object_mut() {
             if self.era() == Some(StdioEra::Modern) {
                 obj.entry("resultType").or_insert(json!("complete"));
+                let complete = obj.get("resultType") == Some(&json!("complete"));
+                if complete && CACHEABLE.contains(&method) {
+                    obj.entry("ttlMs").or_insert(json!(0));
+                    obj.entry("cacheScope").or_insert(json!("private"));
+                }
             } else {
                 obj.remove("resultType");
             }
@@ -366,7 +412,8 @@ impl Bridge {
                     builder = builder.input_handler(Arc::new(StdioInput {
                         out: self.out.clone(),
                         asked: self.asked.clone(),
-                        modern: self.era() == Some(StdioEra::Modern),
+                        modern: (self.era() == Some(StdioEra::Modern))
+                            .then(|| self.modern_asks_tx.clone()),
                         caps,
                     }));
                 }
@@ -507,7 +554,8 @@ impl Bridge {
         let (capabilities, server_info) = self.upstream_description().await;
         let mut versions = vec![MODERN];
         versions.extend(LEGACY);
-        self.result(
+        self.result_of(
+            "server/discover",
             id,
             json!({"supportedVersions": versions, "capabilities": capabilities,
                    "_meta": {"io.modelcontextprotocol/serverInfo": server_info}}),
@@ -529,22 +577,93 @@ impl Bridge {
         };
         // A modern client runs its input rounds itself (they come back as results); for a
         // legacy one the client layer runs them and asks it on stdio.
-        let call = if self.era() == Some(StdioEra::Modern) {
-            client.request_with_client_input(method, params)
-        } else {
-            client.request(method, params)
+        if self.era() != Some(StdioEra::Modern) {
+            let call = client.request(method, params);
+            if let (Some(c), Ok(mut m)) = (call.canceller(), self.in_flight.lock()) {
+                m.insert(key.to_string(), c);
+            }
+            let outcome = call.await;
+            if let Ok(mut m) = self.in_flight.lock() {
+                m.remove(key);
+            }
+            return match outcome {
+                Ok(v) => self.result_of(method, id, v),
+                Err(e) => sdk_error(id, &e),
+            };
+        }
+        // A call sent again with the answers of a round the bridge made goes on where it
+        // waited; any other goes out now.
+        let state = params.get("requestState").and_then(Value::as_str);
+        let parked = state.and_then(|s| {
+            let mut p = self.parked.lock().ok()?;
+            let i = p.iter().position(|(t, _)| t == s)?;
+            Some(p.remove(i).1)
+        });
+        let call = match parked {
+            Some(p) => {
+                let answer = params
+                    .get("inputResponses")
+                    .and_then(|r| r.get(BRIDGE_INPUT_KEY))
+                    .cloned()
+                    .ok_or((-32602, "no answer to the input request".to_string()));
+                let _ = p.answer.send(answer);
+                p.call
+            }
+            None => Box::pin(client.request_with_client_input(method, params)),
         };
+        self.drive_modern(id, key, method, call).await
+    }
+
+    /// Runs a modern stdio client's call to its result. A legacy server's input request
+    /// meanwhile (one the client layer hands to [`StdioInput`]) becomes an input round for
+    /// the client (modern stdio servers send no requests): an `input_required` result, and the
+    /// call waits ([`Bridge::parked`]) for the client to send it again with its answer.
+    async fn drive_modern(
+        self: &Arc<Self>,
+        id: &Value,
+        key: &str,
+        method: &str,
+        mut call: std::pin::Pin<Box<workboard_native::workboard_client::Call<Value>>>,
+    ) -> Value {
         if let (Some(c), Ok(mut m)) = (call.canceller(), self.in_flight.lock()) {
             m.insert(key.to_string(), c);
         }
-        let outcome = call.await;
+        let ask = tokio::select! {
+            outcome = &mut call => {
+                if let Ok(mut m) = self.in_flight.lock() {
+                    m.remove(key);
+                }
+                return match outcome {
+                    Ok(v) => self.result_of(method, id, v),
+                    Err(e) => sdk_error(id, &e),
+                };
+            }
+            ask = async { self.modern_asks.lock().await.recv().await } => ask,
+        };
         if let Ok(mut m) = self.in_flight.lock() {
             m.remove(key);
         }
-        match outcome {
-            Ok(v) => self.result(id, v),
-            Err(e) => sdk_error(id, &e),
+        let Some(ask) = ask else {
+            return sdk_error(id, &Error::ClientStopped);
+        };
+        let n = self.asked.next_id.fetch_add(1, Ordering::Relaxed);
+        let token = format!("workboard-bridge-{}-{n}", std::process::id());
+        let inputs =
+            json!({BRIDGE_INPUT_KEY: {"method": ask.request.method, "params": ask.request.params}});
+        if let Ok(mut p) = self.parked.lock() {
+            if p.len() >= MAX_IN_FLIGHT {
+                p.remove(0); // the oldest round is given up (its call fails when it times out)
+            }
+            p.push((
+                token.clone(),
+                Parked {
+                    call,
+                    answer: ask.answer,
+                },
+            ));
         }
+        json!({"jsonrpc": "2.0", "id": id, "result": {"resultType": "input_required",
+            "inputRequests": inputs, "requestState": token}})
     }
 
     /// Modern `subscriptions/listen`: the remote subscription's notifications, each marked
@@ -754,8 +873,9 @@ struct StdioInput {
     asked: Arc<Asked>,
     caps: ClientCapabilities,
     /// A modern stdio client takes no requests from its server (stdio.mdx): a legacy
-    /// server's own input requests are declined for it.
-    modern: bool,
+    /// server's input request goes to the call that waits, as an input round
+    /// ([`Bridge::drive_modern`]).
+    modern: Option<mpsc::UnboundedSender<ModernAsk>>,
 }
 
 impl workboard_native::InputHandler for StdioInput {
@@ -767,12 +887,23 @@ impl workboard_native::InputHandler for StdioInput {
         &self,
         request: InputRequest,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, Error>> + Send>> {
-        if self.modern {
-            return Box::pin(std::future::ready(Err(Error::Protocol {
-                reason:
-                    "a modern stdio client cannot be asked by its server: the request is declined"
-                        .into(),
-            })));
+        if let Some(asks) = &self.modern {
+            let (answer, rx) = oneshot::channel();
+            let sent = asks.send(ModernAsk { request, answer }).is_ok();
+            return Box::pin(async move {
+                if !sent {
+                    return Err(Error::ClientStopped);
+                }
+                match tokio::time::timeout(INPUT_TIMEOUT, rx).await {
+                    Ok(Ok(Ok(v))) => Ok(v),
+                    Ok(Ok(Err((code, message)))) => Err(Error::JsonRpc { code, message }),
+                    Ok(Err(_)) => Err(Error::Cancelled),
+                    Err(_) => Err(Error::Timeout {
+                        what: "the AI client's answer".into(),
+                        after_ms: u64::try_from(INPUT_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+                    }),
+                }
+            });
         }
         let (out, asked) = (self.out.clone(), self.asked.clone());
         Box::pin(async move { asked.ask(&out, request).await })
