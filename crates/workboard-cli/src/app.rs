@@ -177,11 +177,14 @@ pub enum Command {
     Config(ConfigCommand),
     /// Probe the server and map each failure to the troubleshooting table.
     Doctor {
-        /// The AI client to check for (claude-desktop, cursor, vscode, generic). Node.js is
-        /// checked only for clients that run it (Claude Desktop's `npx mcp-remote`); without
-        /// this option it is always checked.
+        /// The AI client to check for (claude-desktop, claude-code, codex, cursor, gemini,
+        /// vscode, windsurf, zed, generic).
         #[arg(long)]
         client: Option<String>,
+        /// How that client connects (`bridge`, `http`, `mcp-remote`; default: the client's
+        /// default form). Node.js is checked only for `mcp-remote` (`npx`).
+        #[arg(long)]
+        form: Option<String>,
     },
     /// Serve MCP on stdio for an AI client (Claude Desktop, ...), forwarding to the MCP
     /// server with the stored credentials: `"command": "workboard", "args": ["bridge"]`.
@@ -263,12 +266,23 @@ pub enum TokenCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Claude Desktop (`npx mcp-remote` with an Authorization header).
+    /// Claude Desktop (`workboard bridge`; `--form mcp-remote`: `npx mcp-remote` with an
+    /// Authorization header).
     ClaudeDesktop(GenArgs),
+    /// Claude Code (`.mcp.json`; the `claude mcp add` command is printed on stderr).
+    ClaudeCode(GenArgs),
+    /// OpenAI Codex CLI (`~/.codex/config.toml`).
+    Codex(GenArgs),
     /// Cursor (`url` + `headers`).
     Cursor(GenArgs),
+    /// Gemini CLI (`~/.gemini/settings.json`).
+    Gemini(GenArgs),
     /// VS Code (`.vscode/mcp.json`).
     Vscode(GenArgs),
+    /// Windsurf (`~/.codeium/windsurf/mcp_config.json`).
+    Windsurf(GenArgs),
+    /// Zed (`settings.json`, `context_servers`).
+    Zed(GenArgs),
     /// Any other MCP client (`type: http`).
     Generic(GenArgs),
     /// Check a config file: header spelling, Bearer, host, path, redirect URI.
@@ -280,6 +294,13 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Args)]
 pub struct GenArgs {
+    /// How the client connects: `bridge` (runs `workboard bridge`: no token in the file,
+    /// the CLI's sign-in and refresh; the default for Claude Desktop, Claude Code, Codex,
+    /// Gemini, Windsurf and Zed), `http` (the client sends the token itself; the default for
+    /// Cursor, VS Code and generic) or `mcp-remote` (Claude Desktop through `npx`, needs
+    /// Node.js).
+    #[arg(long)]
+    pub form: Option<String>,
     /// Put the stored personal token in the config instead of the YOUR_WB_TOKEN placeholder
     /// (only a token set for this server: it is never written into another server's config).
     #[arg(long)]
@@ -413,7 +434,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(TokenCommand::Set { file }) => token_set(&ctx, file),
         Command::Status => status(&ctx),
         Command::Config(cmd) => crate::cmd_config::run(&ctx, cmd).await,
-        Command::Doctor { client } => crate::cmd_doctor::run(&ctx, client.as_deref()).await,
+        Command::Doctor { client, form } => {
+            crate::cmd_doctor::run(&ctx, client.as_deref(), form.as_deref()).await
+        }
         Command::Tools => crate::cmd_mcp::tools(&ctx).await,
         Command::Call { name, args, input } => {
             crate::cmd_mcp::call(&ctx, &name, &args, input.as_deref()).await
