@@ -10,10 +10,12 @@ mod client;
 mod error;
 mod host;
 mod mcp;
+mod stream;
 mod types;
 mod v1;
 
 pub use client::WorkboardClient;
+pub use stream::NotificationStream;
 pub use types::{
     ClientInfo, ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, ServerInfo,
     V1Code, V1SignInOptions, V1SignInStart,

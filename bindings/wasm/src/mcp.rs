@@ -1,7 +1,7 @@
 //! MCP calls (`listTools`, `callTool`, `ping`, `connect`, `discover`, resources, prompts,
-//! completion) and OAuth 2.1 sign-in, refresh and revocation: each method converts its
-//! arguments, calls the client layer and converts the result. A call's `AbortSignal` cancels
-//! it through the layer's canceller.
+//! completion, `subscribe`, `notifications`) and OAuth 2.1 sign-in, refresh and revocation:
+//! each method converts its arguments, calls the client layer and converts the result. A
+//! call's `AbortSignal` cancels it through the layer's canceller.
 
 use js_sys::Promise;
 use tsify::Ts;
@@ -12,9 +12,11 @@ use workboard_client::Call;
 use crate::client::WorkboardClient;
 use crate::error::{bad_arg, opt_string_arg, string_arg, to_js};
 use crate::host::OnAbort;
+use crate::stream::NotificationStream;
 use crate::types::{
     completion_ref, discovery_to_js, json_arg, mcp_to_js, signal_of, summary, to_ts,
-    tool_result_to_js, tools_to_js, CallOptions, McpSignInOptions, McpSignInStart, ServerInfo,
+    tool_result_to_js, tools_to_js, CallOptions, McpSignInOptions, McpSignInStart,
+    McpSubscriptionFilter, ServerInfo,
 };
 
 /// Converts the result of a call submitted with its signal (calls are submitted when made,
@@ -78,6 +80,31 @@ impl WorkboardClient {
     pub fn discover(&self, options: Option<Ts<CallOptions>>) -> Promise {
         let started = signal_of(options).map(|s| (self.client.discover(), s));
         submit(started, |d| discovery_to_js(&d))
+    }
+
+    /// Subscribes to change notifications (`subscriptions/listen` on a 2026-07-28 server,
+    /// `resources/subscribe` and the session's stream on a legacy one): an async iterable of
+    /// them. Throws `invalid_input` for a bad filter, `cancelled` for an aborted signal.
+    pub fn subscribe(
+        &self,
+        filter: Ts<McpSubscriptionFilter>,
+        options: Option<Ts<CallOptions>>,
+    ) -> Result<NotificationStream, JsValue> {
+        let filter = filter.to_rust().map_err(bad_arg("subscription filter"))?;
+        let signal = signal_of(options)?;
+        let s = self.client.subscribe(filter.into_layer());
+        Ok(NotificationStream::subscription(s, signal))
+    }
+
+    /// Every notification the server sends from now on outside subscriptions (a call's
+    /// progress and log messages, a legacy server's list changes): an async iterable that
+    /// ends when the client is closed.
+    pub fn notifications(&self) -> NotificationStream {
+        let mut rx = self.client.notifications();
+        if self.client.is_closed() {
+            rx.close();
+        }
+        NotificationStream::new(rx, None, None, None)
     }
 
     /// Lists every MCP resource (all pages).
