@@ -423,16 +423,17 @@ const HANDLERS: [&str; 4] = ["elicitation", "elicitationUrl", "sampling", "roots
 
 /// A handler's failure as the client layer's error: an `AbortError` or a `WorkboardError`
 /// with code `cancelled` is `cancelled` (the user dismissed the form); anything else is the
-/// app's `invalid_input` (its message, bounded by the core).
+/// app's `invalid_input`, without the thrown message (a legacy server is told the error: the
+/// app's own text stays in the app).
 fn handler_error(e: &JsValue) -> Error {
     if js_error_name(e).as_deref() == Some("AbortError")
-        || get(e, "code").as_string().as_deref() == Some("cancelled")
+        || (e.is_object() && get(e, "code").as_string().as_deref() == Some("cancelled"))
     {
         return Error::Cancelled;
     }
     Error::InvalidInput {
         what: "input handler".into(),
-        reason: describe_js(e),
+        reason: "the app's handler threw or rejected".into(),
     }
 }
 

@@ -87,10 +87,12 @@ impl WorkboardClient {
     /// them. Throws `invalid_input` for a bad filter, `cancelled` for an aborted signal.
     pub fn subscribe(
         &self,
-        filter: Ts<McpSubscriptionFilter>,
+        #[wasm_bindgen(unchecked_param_type = "McpSubscriptionFilter")] filter: JsValue,
         options: Option<Ts<CallOptions>>,
     ) -> Result<NotificationStream, JsValue> {
-        let filter = filter.to_rust().map_err(bad_arg("subscription filter"))?;
+        let filter = json_arg(Some(&filter), "subscription filter")?;
+        let filter: McpSubscriptionFilter =
+            serde_json::from_value(filter).map_err(bad_arg("subscription filter"))?;
         let signal = signal_of(options)?;
         let s = self.client.subscribe(filter.into_layer());
         Ok(NotificationStream::subscription(s, signal))
