@@ -18,6 +18,7 @@ impl<H: Host> Client<H> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use futures_channel::mpsc::TryRecvError;
     use futures_util::StreamExt;
     use workboard_core::testing::{FakeMcpServer, ScriptedTransport, SimClock, MCP_URL, T0};
 
@@ -55,6 +56,9 @@ mod tests {
         assert_eq!(futures_executor::block_on(a.next()), None);
         assert_eq!(futures_executor::block_on(b.next()), None);
         // Asked for after: still open (nothing queued, not ended).
-        assert!(later.try_next().is_err(), "a later stream stays open");
+        assert!(
+            matches!(later.try_recv(), Err(TryRecvError::Empty)),
+            "a later stream stays open"
+        );
     }
 }
