@@ -19,7 +19,6 @@ impl<H: Host> Client<H> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use futures_channel::mpsc::TryRecvError;
-    use futures_util::StreamExt;
     use workboard_core::testing::{FakeMcpServer, ScriptedTransport, SimClock, MCP_URL, T0};
 
     use crate::{Client, ClientConfig, Host};
@@ -53,8 +52,9 @@ mod tests {
         let (mut a, mut b) = (client.notifications(), client.notifications());
         client.end_notifications();
         let mut later = client.notifications();
-        assert_eq!(futures_executor::block_on(a.next()), None);
-        assert_eq!(futures_executor::block_on(b.next()), None);
+        // Ended (not merely empty): no wait, so a regression fails instead of hanging.
+        assert!(matches!(a.try_recv(), Err(TryRecvError::Closed)));
+        assert!(matches!(b.try_recv(), Err(TryRecvError::Closed)));
         // Asked for after: still open (nothing queued, not ended).
         assert!(
             matches!(later.try_recv(), Err(TryRecvError::Empty)),
