@@ -9,6 +9,10 @@ import assert from 'node:assert/strict';
 import { WorkboardClient } from '../node.js';
 import { startSim } from './support/sim.mjs';
 
+// A bound, not a timed assertion: a regression that leaves an iteration waiting fails the
+// test instead of hanging the run.
+const GUARD = { timeout: 60_000 };
+
 const TOKEN = 'wbp_wasm_eras_token';
 const sims = {};
 
@@ -40,7 +44,7 @@ async function counter(era, name, n) {
 }
 
 for (const era of ['modern', 'legacy']) {
-  test(`${era} era: discover, connect, ping, tools, resources, prompts, completion`, async () => {
+  test(`${era} era: discover, connect, ping, tools, resources, prompts, completion`, GUARD, async () => {
     const c = new WorkboardClient({ environment: sims[era].url, token: TOKEN });
     const d = await c.discover();
     assert.equal(d.modern, era === 'modern');
@@ -82,7 +86,7 @@ for (const era of ['modern', 'legacy']) {
     await assert.rejects(c.discover(), (e) => e.code === 'client_stopped');
   });
 
-  test(`${era} era: a tool asks for input — the app's elicitation and sampling handlers answer`, async () => {
+  test(`${era} era: a tool asks for input — the app's elicitation and sampling handlers answer`, GUARD, async () => {
     const asked = [];
     const c = new WorkboardClient({
       environment: sims[era].url,
@@ -126,7 +130,7 @@ for (const era of ['modern', 'legacy']) {
     await Promise.all([c.close(), declining.close(), none.close()]);
   });
 
-  test(`${era} era: a subscription hears the changes the server announces; break closes it`, async () => {
+  test(`${era} era: a subscription hears the changes the server announces; break closes it`, GUARD, async () => {
     const c = new WorkboardClient({ environment: sims[era].url, token: TOKEN });
     const opened = era === 'modern' ? 'mcp:listen:open' : 'mcp:get_stream:open';
     const base = (await sim(era, 'stats')).counters[opened] ?? 0;
@@ -152,7 +156,7 @@ for (const era of ['modern', 'legacy']) {
   });
 }
 
-test('modern era: a call\'s log messages arrive on notifications(), which ends with close()', async () => {
+test('modern era: a call\'s log messages arrive on notifications(), which ends with close()', GUARD, async () => {
   const c = new WorkboardClient({ environment: sims.modern.url, token: TOKEN, logLevel: 'debug' });
   const notes = c.notifications();
   const r = await c.callTool('get_current_user', {});

@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { WorkboardClient, NotificationStream } from '../node.js';
 import { ModernServer } from './support/modern-server.mjs';
 
+// A bound, not a timed assertion: a regression that leaves an iteration waiting fails the
+// test instead of hanging the run.
+const GUARD = { timeout: 60_000 };
+
 const MCP = 'https://mcp.example.com/mcp';
 const CAPS = 'io.modelcontextprotocol/clientCapabilities';
 const FORM = { message: 'How confident?', requestedSchema: { type: 'object', properties: { confidence: { type: 'integer' } }, required: ['confidence'] } };
@@ -22,7 +26,7 @@ const isError = (code, kind) => (e) => {
   return true;
 };
 
-test('the client declares exactly the input capabilities whose handler the app gives', async () => {
+test('the client declares exactly the input capabilities whose handler the app gives', GUARD, async () => {
   const cases = [
     [undefined, {}],
     [{}, {}],
@@ -41,7 +45,7 @@ test('the client declares exactly the input capabilities whose handler the app g
   assert.throws(() => new WorkboardClient({ inputHandlers: 5 }), isError('invalid_input'));
 });
 
-test('an elicitation is answered by the app\'s async handler: the answer and the state go back', async () => {
+test('an elicitation is answered by the app\'s async handler: the answer and the state go back', GUARD, async () => {
   const server = new ModernServer();
   const asked = [];
   const c = client(server, {
@@ -59,7 +63,7 @@ test('an elicitation is answered by the app\'s async handler: the answer and the
   assert.equal(server.of('tools/call').length, 2);
 });
 
-test('sampling, roots and URL-mode elicitation reach their own handlers', async () => {
+test('sampling, roots and URL-mode elicitation reach their own handlers', GUARD, async () => {
   const server = new ModernServer();
   const seen = [];
   const c = client(server, {
@@ -78,7 +82,7 @@ test('sampling, roots and URL-mode elicitation reach their own handlers', async 
   assert.deepEqual(seen, ['url https://x.example/ok', 'sampling 5', 'roots', 'form']);
 });
 
-test('a handler that throws, rejects or answers garbage fails the call with a typed error', async () => {
+test('a handler that throws, rejects or answers garbage fails the call with a typed error', GUARD, async () => {
   const outcomes = [
     [() => { throw new Error('the form broke'); }, 'invalid_input'],
     [async () => { throw new DOMException('dismissed', 'AbortError'); }, 'cancelled'],
@@ -102,7 +106,7 @@ test('a handler that throws, rejects or answers garbage fails the call with a ty
   assert.equal(server.of('tools/call').length, 1);
 });
 
-test('notifications(): a call\'s log messages, in order, as an async iterable that ends with close()', async () => {
+test('notifications(): a call\'s log messages, in order, as an async iterable that ends with close()', GUARD, async () => {
   const server = new ModernServer();
   const c = client(server, { logLevel: 'debug' });
   const stream = c.notifications();
@@ -121,7 +125,7 @@ test('notifications(): a call\'s log messages, in order, as an async iterable th
   assert.throws(() => new WorkboardClient({ logLevel: 'loud', fetch: server.fetch }), isError('invalid_input'));
 });
 
-test('subscribe(): the notifications in order, then the server\'s end (ended: true)', async () => {
+test('subscribe(): the notifications in order, then the server\'s end (ended: true)', GUARD, async () => {
   const server = new ModernServer();
   const c = client(server);
   const sub = c.subscribe({ toolsListChanged: true, resourceSubscriptions: ['workboard://goal/1'] });
@@ -133,7 +137,7 @@ test('subscribe(): the notifications in order, then the server\'s end (ended: tr
   assert.deepEqual(await sub.next(), { value: undefined, done: true });
 });
 
-test('breaking out of `for await` closes the subscription: its stream is aborted, ended rejects cancelled', async () => {
+test('breaking out of `for await` closes the subscription: its stream is aborted, ended rejects cancelled', GUARD, async () => {
   const server = new ModernServer({ openListen: true });
   const c = client(server);
   const sub = c.subscribe({ toolsListChanged: true });
@@ -145,7 +149,7 @@ test('breaking out of `for await` closes the subscription: its stream is aborted
   assert.deepEqual(await sub.next(), { value: undefined, done: true });
 });
 
-test('a subscription ends with its AbortSignal, with close(), and throws when it fails', async () => {
+test('a subscription ends with its AbortSignal, with close(), and throws when it fails', GUARD, async () => {
   // Its signal.
   let server = new ModernServer({ openListen: true });
   let c = client(server);
@@ -181,7 +185,7 @@ test('a subscription ends with its AbortSignal, with close(), and throws when it
   assert.equal(server.of('subscriptions/listen').length, 1);
 });
 
-test('next() calls made at once are answered in order', async () => {
+test('next() calls made at once are answered in order', GUARD, async () => {
   const server = new ModernServer();
   const c = client(server);
   const sub = c.subscribe({ toolsListChanged: true });
