@@ -183,6 +183,10 @@ pub enum Command {
         #[arg(long)]
         client: Option<String>,
     },
+    /// Serve MCP on stdio for an AI client (Claude Desktop, ...), forwarding to the MCP
+    /// server with the stored credentials: `"command": "workboard", "args": ["bridge"]`.
+    /// stdout carries protocol messages only; logs go to stderr.
+    Bridge,
     /// Run the WorkBoard simulator until interrupted.
     Sim(SimArgs),
 }
@@ -442,6 +446,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Login(args) => crate::cmd_auth::login(&ctx, args).await,
         Command::Logout => crate::cmd_auth::logout(&ctx).await,
         Command::Demo => crate::cmd_demo::run(&ctx).await,
+        Command::Bridge => crate::cmd_bridge::run(ctx).await,
         Command::Sim(args) => crate::cmd_demo::sim(&ctx, args).await,
     }
 }
