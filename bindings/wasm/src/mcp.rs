@@ -1,5 +1,5 @@
 //! MCP calls (`listTools`, `callTool`, `ping`, `connect`, `discover`, resources, prompts,
-//! completion, `subscribe`, `notifications`) and OAuth 2.1 sign-in, refresh and revocation:
+//! completion, `subscribe`, `notifications`, `request`) and OAuth 2.1 sign-in, refresh and revocation:
 //! each method converts its arguments, calls the client layer and converts the result. A
 //! call's `AbortSignal` cancels it through the layer's canceller.
 
@@ -107,6 +107,26 @@ impl WorkboardClient {
             rx.close();
         }
         NotificationStream::new(rx, None, None, None)
+    }
+
+    /// Sends a request this SDK does not model (`params`: an object, or none) and resolves to
+    /// the server's result as sent (the era, credentials and input rounds as for the other
+    /// calls; never replayed).
+    #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
+    pub fn request(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] method: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
+        params: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: Option<
+            Ts<CallOptions>,
+        >,
+    ) -> Promise {
+        let started = string_arg(&method, "method").and_then(|method| {
+            let params = json_arg(params.as_deref(), "request params")?;
+            Ok((self.client.request(&method, params), signal_of(options)?))
+        });
+        submit(started, |v| mcp_to_js(&v))
     }
 
     /// Lists every MCP resource (all pages).

@@ -127,6 +127,7 @@ const METHODS = [
   ['ping', 1],
   ['readResource', 2],
   ['refreshMcpCredentials', 0],
+  ['request', 3],
   ['revokeMcpCredentials', 0],
   ['revokeV1Credentials', 0],
   ['setCredentialsJson', 1],
@@ -274,6 +275,8 @@ test('streams, and calls of the new surface against a server, take any argument 
     check(`complete(ref/resource ${describe(a)})`, await attempt(() => c.complete({ type: 'ref/resource', uri: a }, 'id', a, { x: a })));
     check(`callTool('other', ${describe(a)})`, await attempt(() => c.callTool('other', a)));
     check(`callTool(${describe(a)}, {})`, await attempt(() => c.callTool(a, {})));
+    check(`request(${describe(a)}, ${describe(a)})`, await attempt(() => c.request(a, a)));
+    check(`request('x/echo', {x: ${describe(a)}})`, await attempt(() => c.request('x/echo', { x: a })));
     check(`subscribe(${describe(a)})`, await attempt(() => c.subscribe(a)));
     check(`subscribe({resourceSubscriptions: [${describe(a)}]})`, await attempt(() => c.subscribe({ resourceSubscriptions: [a] })));
     check(`subscribe({toolsListChanged: true}, ${describe(a)})`, await attempt(() => c.subscribe({ toolsListChanged: true }, a)));

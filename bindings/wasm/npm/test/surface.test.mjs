@@ -192,3 +192,15 @@ test('next() calls made at once are answered in order', GUARD, async () => {
   const [a, b, d] = await Promise.all([sub.next(), sub.next(), sub.next()]);
   assert.deepEqual([a.value.method, b.value.method, d.done], ['notifications/subscriptions/acknowledged', 'notifications/tools/list_changed', true]);
 });
+
+test('request(): a method the SDK does not model, its result as sent; errors typed', GUARD, async () => {
+  const server = new ModernServer();
+  const c = client(server);
+  const r = await c.request('x/echo', { a: [1, 'two'] });
+  assert.deepEqual(r.echo.a, [1, 'two']);
+  assert.equal(server.of('x/echo')[0].headers['mcp-method'], 'x/echo');
+  await assert.rejects(c.request('x/unknown'), isError('jsonrpc_error'));
+  await assert.rejects(c.request('initialize', {}), (e) => e.name === 'WorkboardError' && e.kind === 'invalid_input');
+  await assert.rejects(c.request('x/echo', { a: 1 }, { signal: AbortSignal.abort() }), isError('cancelled'));
+  await assert.rejects(c.request(5), isError('invalid_input'));
+});

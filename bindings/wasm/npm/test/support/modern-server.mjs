@@ -8,7 +8,7 @@
 // before the result. tools/call other: a text result. subscriptions/listen: an event stream
 // with the acknowledgment, `notifications/tools/list_changed` and, unless `openListen`, the
 // closing result; with `openListen` it stays open until aborted. `failListen`: a JSON-RPC
-// error instead.
+// error instead. `x/echo` (a method the SDK does not model): its params back.
 
 const enc = new TextEncoder();
 const sse = (msgs) => msgs.map((m) => `event: message\ndata: ${JSON.stringify(m)}\n\n`).join('');
@@ -58,6 +58,8 @@ export class ModernServer {
           ]), init.signal, false);
         }
         return json(reply({ content: [{ type: 'text', text: 'ok' }] }));
+      case 'x/echo':
+        return json(reply({ echo: p }));
       case 'subscriptions/listen': {
         if (this.failListen) {
           return json({ jsonrpc: '2.0', id: body.id, error: { code: -32603, message: 'too many subscriptions' } });

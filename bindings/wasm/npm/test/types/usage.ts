@@ -93,6 +93,9 @@ async function app(): Promise<void> {
   new WorkboardClient({ era: 'legacy', inputHandlers: { elicitation: () => ({ action: 'decline' }) } });
   await asking.callTool('draft_check_in', { key_result_id: 401 }, { signal: ac.signal });
   await asking.ping();
+  const raw: unknown = await asking.request('x/custom', { a: 1 }, { signal: ac.signal });
+  await asking.request('x/custom');
+  console.log(raw);
   // Notifications (a call's log and progress messages) and subscriptions: async iterables.
   const notes: NotificationStream = asking.notifications();
   for await (const n of notes) {
