@@ -212,15 +212,16 @@ impl WorkboardClient {
 
     /// Opens the MCP session (`initialize`, unless restored from the store) and pings.
     /// Resolves to what the server said about itself (from the stored session when it was
-    /// restored).
+    /// restored): the layer's `connect`, as its ping with this call's signal.
     #[wasm_bindgen(unchecked_return_type = "Promise<ServerInfo | undefined>")]
-    pub fn connect(&self) -> Promise {
-        let connect = self.client.connect();
-        future_to_promise(async move {
-            match connect.await.map_err(to_js)? {
-                Some(i) => to_ts(&ServerInfo::from(i)),
-                None => Ok(JsValue::UNDEFINED),
-            }
+    pub fn connect(&self, options: Option<Ts<CallOptions>>) -> Promise {
+        let (started, client) = (
+            signal_of(options).map(|s| (self.client.ping(), s)),
+            self.client.clone(),
+        );
+        submit(started, move |()| match client.server_info() {
+            Some(i) => to_ts(&ServerInfo::from(i)),
+            None => Ok(JsValue::UNDEFINED),
         })
     }
 

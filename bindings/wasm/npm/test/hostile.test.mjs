@@ -110,7 +110,7 @@ const METHODS = [
   ['close', 0],
   ['complete', 5],
   ['completeMcpSignIn', 2],
-  ['connect', 0],
+  ['connect', 1],
   ['credentialsJson', 0],
   ['credentialsSummary', 0],
   ['discover', 1],

@@ -204,3 +204,17 @@ test('request(): a method the SDK does not model, its result as sent; errors typ
   await assert.rejects(c.request('x/echo', { a: 1 }, { signal: AbortSignal.abort() }), isError('cancelled'));
   await assert.rejects(c.request(5), isError('invalid_input'));
 });
+
+test('connect() takes a signal like the other calls', GUARD, async () => {
+  const server = new ModernServer();
+  const c = client(server);
+  await assert.rejects(c.connect({ signal: AbortSignal.abort() }), isError('cancelled'));
+  assert.equal(server.requests.length, 0, 'an aborted signal sends nothing');
+  const ac = new AbortController();
+  const pending = c.connect({ signal: ac.signal });
+  ac.abort();
+  await assert.rejects(pending, isError('cancelled'));
+  // The modern ping is server/discover; connect resolves once it is answered.
+  await c.connect();
+  assert.ok(server.of('server/discover').length >= 1);
+});

@@ -46,6 +46,7 @@ async function app(): Promise<void> {
   };
   const stored = new WorkboardClient({ store });
   const info: ServerInfo | undefined = await stored.connect();
+  await stored.connect({ signal: AbortSignal.timeout(1000) });
   console.log(info?.name, info?.protocolVersion);
   const failure: WorkboardError | undefined = stored.storeError();
   console.log(failure?.code);
