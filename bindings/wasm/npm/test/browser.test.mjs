@@ -49,7 +49,7 @@ before(async () => {
   const redirect = `${webUrl}/examples/web/index.html`;
   sim = await startSim(['--client', `web-public::${redirect}`, '--client', `${V1_CLIENT.id}:${V1_CLIENT.hash}:${redirect}`]);
   service = await startRustService({ clientId: V1_CLIENT.id, clientHash: V1_CLIENT.hash, redirectUri: redirect, environment: sim.url });
-  for (const era of ['modern', 'legacy']) eraSims[era] = await startSim(['--era', era, '--seed-personal-token', TOKEN]);
+  for (const era of ['modern', 'legacy']) eraSims[era] = await startSim(['--era', era, '--sse', '--seed-personal-token', TOKEN]);
   browser = await launchChromium();
 });
 
@@ -112,7 +112,7 @@ test('browser: WorkBoard v1, code exchanged by examples/rust-service — connect
 });
 
 for (const era of ['modern', 'legacy']) {
-  test(`browser (${era} era): a tool asks for input — the page renders the form, the user answers; a resource is shown`, async () => {
+  test(`browser (${era} era): a tool asks for input — the page renders the form, the user answers; a resource is shown; the page subscribes`, async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors = [];
@@ -151,8 +151,45 @@ for (const era of ['modern', 'legacy']) {
       console.log(`screenshots (${era} era): ${form} ${done}`);
       assert.deepEqual(errors, []);
       // The server saw the answer the way its era carries it.
-      const { counters } = await (await fetch(`${simUrl}/__sim/stats`)).json();
+      const stats = async () => (await (await fetch(`${simUrl}/__sim/stats`)).json()).counters;
+      const counters = await stats();
       assert.equal(counters[era === 'modern' ? 'mcp:input_completed' : 'mcp:client_response'], 1, JSON.stringify(counters));
+
+      // The rest of the surface from the page's own JavaScript: discover, prompts, completion,
+      // a subscription that hears a change the server announces (then break closes it).
+      const opened = era === 'modern' ? 'mcp:listen:open' : 'mcp:get_stream:open';
+      const before = counters[opened] ?? 0;
+      const surface = await page.evaluate(async ({ simUrl, token, era }) => {
+        const { WorkboardClient } = await import('workboard-connect');
+        const c = new WorkboardClient({ environment: simUrl, token, era });
+        const d = await c.discover();
+        const prompts = (await c.listPrompts()).map((p) => p.name).sort();
+        const prompt = await c.getPrompt('weekly_update', { team: 'Platform' });
+        const completion = await c.complete({ type: 'ref/prompt', name: 'weekly_update' }, 'team', 'Pl');
+        const sub = c.subscribe({ toolsListChanged: true });
+        window.heard = (async () => {
+          const got = [];
+          for await (const n of sub) {
+            got.push(n.method);
+            if (n.method === 'notifications/tools/list_changed') break;
+          }
+          const end = await sub.ended.then(String, (e) => e.code);
+          await c.close();
+          return { got, end };
+        })();
+        return { modern: d.modern, prompts, messages: prompt.messages.length, values: completion.values };
+      }, { simUrl, token: TOKEN, era });
+      assert.equal(surface.modern, era === 'modern');
+      assert.deepEqual(surface.prompts, ['objective_review', 'weekly_update']);
+      assert.ok(surface.messages > 0 && surface.values.length > 0, JSON.stringify(surface));
+      // Once the subscription's stream is open at the server, it announces a change.
+      for (let i = 0; i < 200 && ((await stats())[opened] ?? 0) <= before; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.ok(((await stats())[opened] ?? 0) > before, `${era}: the page's subscription never opened its stream`);
+      const notify = await fetch(`${simUrl}/__sim/notify`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"tools_list_changed":true}' });
+      assert.equal(notify.status, 200);
+      const heard = await page.evaluate(() => window.heard);
+      const expected = era === 'modern' ? ['notifications/subscriptions/acknowledged', 'notifications/tools/list_changed'] : ['notifications/tools/list_changed'];
+      assert.deepEqual(heard, { got: expected, end: 'cancelled' });
     } finally {
       await context.close();
     }
