@@ -55,6 +55,15 @@ enum StdioEra {
 /// The stdio client's answer to an input request: its result, or its error (code, message).
 type Answer = Result<Value, (i64, String)>;
 
+/// The bridge's own requests to the stdio client (input), waiting for its answers. Held by
+/// the upstream client's input handler too, never the bridge itself (the handler may outlive
+/// a request: the bridge must still be able to end).
+#[derive(Default)]
+struct Asked {
+    waiting: Mutex<HashMap<i64, oneshot::Sender<Answer>>>,
+    next_id: AtomicI64,
+}
+
 struct Bridge {
     ctx: Ctx,
     out: mpsc::UnboundedSender<Value>,
@@ -68,8 +77,7 @@ struct Bridge {
     /// Requests cancelled by the stdio client: no answer goes out for them.
     cancelled: Mutex<Vec<String>>,
     /// The bridge's own requests to the stdio client (input), by id.
-    asked: Mutex<HashMap<i64, oneshot::Sender<Answer>>>,
-    next_id: AtomicI64,
+    asked: Arc<Asked>,
     /// Legacy `resources/subscribe`: the subscription serving each URI.
     subscriptions: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
 }
@@ -77,7 +85,8 @@ struct Bridge {
 /// `workboard bridge`.
 pub async fn run(ctx: Ctx) -> Result<(), CliError> {
     let (out, rx) = mpsc::unbounded_channel::<Value>();
-    let writer = tokio::spawn(write_stdout(rx));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let writer = tokio::spawn(write_stdout(rx, stopped));
     let bridge = Arc::new(Bridge {
         ctx,
         out,
@@ -86,8 +95,7 @@ pub async fn run(ctx: Ctx) -> Result<(), CliError> {
         capabilities: Mutex::new(ClientCapabilities::default()),
         in_flight: Mutex::new(HashMap::new()),
         cancelled: Mutex::new(Vec::new()),
-        asked: Mutex::new(HashMap::new()),
-        next_id: AtomicI64::new(1),
+        asked: Arc::new(Asked::default()),
         subscriptions: Mutex::new(HashMap::new()),
     });
     log(&format!(
@@ -205,8 +213,12 @@ pub async fn run(ctx: Ctx) -> Result<(), CliError> {
     if let Some(client) = bridge.client.get() {
         let _ = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
     }
+    bridge.asked.abandon();
     drop(bridge);
-    let _ = writer.await;
+    // Whatever was queued goes out; senders still held by tasks being torn down do not
+    // keep the process alive.
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
     Ok(())
 }
 
@@ -223,9 +235,20 @@ fn valid_id(id: &Value) -> bool {
 }
 
 /// Writes each message on its own line (serde_json escapes every newline inside strings).
-async fn write_stdout(mut rx: mpsc::UnboundedReceiver<Value>) {
+async fn write_stdout(mut rx: mpsc::UnboundedReceiver<Value>, mut stop: oneshot::Receiver<()>) {
     let mut stdout = tokio::io::stdout();
-    while let Some(v) = rx.recv().await {
+    let mut stopping = false;
+    loop {
+        let v = tokio::select! {
+            v = rx.recv() => v,
+            _ = &mut stop, if !stopping => {
+                // Only what is queued now goes out.
+                stopping = true;
+                rx.close();
+                rx.recv().await
+            }
+        };
+        let Some(v) = v else { break };
         let mut line = serde_json::to_vec(&v).unwrap_or_default();
         line.push(b'\n');
         if stdout.write_all(&line).await.is_err() || stdout.flush().await.is_err() {
@@ -341,7 +364,9 @@ impl Bridge {
                 let mut builder = Client::builder();
                 if caps != ClientCapabilities::default() {
                     builder = builder.input_handler(Arc::new(StdioInput {
-                        bridge: Arc::downgrade(self),
+                        out: self.out.clone(),
+                        asked: self.asked.clone(),
+                        modern: self.era() == Some(StdioEra::Modern),
                         caps,
                     }));
                 }
@@ -379,6 +404,16 @@ impl Bridge {
                 return;
             }
             self.set_era(StdioEra::Modern);
+            // The first modern request says what the client can answer: declared upstream
+            // when the client is made (its input rounds come back to it as results).
+            if self.client.get().is_none() {
+                let declared = params
+                    .get("_meta")
+                    .and_then(|m| m.get("io.modelcontextprotocol/clientCapabilities"));
+                if let (Some(d), Ok(mut c)) = (declared, self.capabilities.lock()) {
+                    *c = declared_capabilities(Some(d));
+                }
+            }
         }
         let reply = match method.as_str() {
             "initialize" => self.initialize(&id, &params).await,
@@ -492,7 +527,13 @@ impl Bridge {
             Ok(c) => c,
             Err(e) => return sdk_error(id, &e),
         };
-        let call = client.request(method, params);
+        // A modern client runs its input rounds itself (they come back as results); for a
+        // legacy one the client layer runs them and asks it on stdio.
+        let call = if self.era() == Some(StdioEra::Modern) {
+            client.request_with_client_input(method, params)
+        } else {
+            client.request(method, params)
+        };
         if let (Some(c), Ok(mut m)) = (call.canceller(), self.in_flight.lock()) {
             m.insert(key.to_string(), c);
         }
@@ -639,7 +680,13 @@ impl Bridge {
         let Some(n) = id.as_i64() else {
             return;
         };
-        let Some(tx) = self.asked.lock().ok().and_then(|mut m| m.remove(&n)) else {
+        let Some(tx) = self
+            .asked
+            .waiting
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(&n))
+        else {
             log("ignoring a response to an unknown request");
             return;
         };
@@ -658,19 +705,28 @@ impl Bridge {
         };
         let _ = tx.send(answer);
     }
+}
 
+impl Asked {
     /// Asks the stdio client (a server request on stdout) and waits for its answer.
-    async fn ask(&self, request: InputRequest) -> Result<Value, Error> {
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+    async fn ask(
+        &self,
+        out: &mpsc::UnboundedSender<Value>,
+        request: InputRequest,
+    ) -> Result<Value, Error> {
+        let n = self
+            .next_id
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
         let (tx, rx) = oneshot::channel();
-        if let Ok(mut m) = self.asked.lock() {
+        if let Ok(mut m) = self.waiting.lock() {
             m.insert(n, tx);
         }
-        self.send(
+        let _ = out.send(
             json!({"jsonrpc": "2.0", "id": n, "method": request.method, "params": request.params}),
         );
         let answer = tokio::time::timeout(INPUT_TIMEOUT, rx).await;
-        if let Ok(mut m) = self.asked.lock() {
+        if let Ok(mut m) = self.waiting.lock() {
             m.remove(&n);
         }
         match answer {
@@ -683,12 +739,23 @@ impl Bridge {
             }),
         }
     }
+
+    /// The stdio client is gone: every question still waiting ends (`cancelled`).
+    fn abandon(&self) {
+        if let Ok(mut m) = self.waiting.lock() {
+            m.clear();
+        }
+    }
 }
 
 /// The input handler the upstream client uses: the stdio client answers.
 struct StdioInput {
-    bridge: std::sync::Weak<Bridge>,
+    out: mpsc::UnboundedSender<Value>,
+    asked: Arc<Asked>,
     caps: ClientCapabilities,
+    /// A modern stdio client takes no requests from its server (stdio.mdx): a legacy
+    /// server's own input requests are declined for it.
+    modern: bool,
 }
 
 impl workboard_native::InputHandler for StdioInput {
@@ -700,13 +767,15 @@ impl workboard_native::InputHandler for StdioInput {
         &self,
         request: InputRequest,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, Error>> + Send>> {
-        let bridge = self.bridge.upgrade();
-        Box::pin(async move {
-            match bridge {
-                Some(b) => b.ask(request).await,
-                None => Err(Error::ClientStopped),
-            }
-        })
+        if self.modern {
+            return Box::pin(std::future::ready(Err(Error::Protocol {
+                reason:
+                    "a modern stdio client cannot be asked by its server: the request is declined"
+                        .into(),
+            })));
+        }
+        let (out, asked) = (self.out.clone(), self.asked.clone());
+        Box::pin(async move { asked.ask(&out, request).await })
     }
 }
 
