@@ -189,7 +189,14 @@ pub enum Command {
     /// Serve MCP on stdio for an AI client (Claude Desktop, ...), forwarding to the MCP
     /// server with the stored credentials: `"command": "workboard", "args": ["bridge"]`.
     /// stdout carries protocol messages only; logs go to stderr.
-    Bridge,
+    Bridge {
+        /// A header for the server, as mcp-remote takes it: `Authorization: Bearer ${VAR}`
+        /// (or `Authorization:${VAR}`), the variable read from the environment so the token
+        /// is not on the command line. Used instead of the stored credentials. Only
+        /// Authorization is taken.
+        #[arg(long)]
+        header: Vec<String>,
+    },
     /// Run the WorkBoard simulator until interrupted.
     Sim(SimArgs),
 }
@@ -469,7 +476,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Login(args) => crate::cmd_auth::login(&ctx, args).await,
         Command::Logout => crate::cmd_auth::logout(&ctx).await,
         Command::Demo => crate::cmd_demo::run(&ctx).await,
-        Command::Bridge => crate::cmd_bridge::run(ctx).await,
+        Command::Bridge { header } => crate::cmd_bridge::run(ctx, header).await,
         Command::Sim(args) => crate::cmd_demo::sim(&ctx, args).await,
     }
 }

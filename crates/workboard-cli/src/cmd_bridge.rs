@@ -75,6 +75,10 @@ struct Asked {
 
 struct Bridge {
     ctx: Ctx,
+    /// Credentials from `--header Authorization: ...` (used instead of the store's).
+    header_credentials: Option<workboard_core::Credentials>,
+    /// Sign-ins this bridge ran ([`Bridge::sign_in`]), one at a time.
+    sign_ins: tokio::sync::Mutex<u32>,
     out: mpsc::UnboundedSender<Value>,
     client: OnceCell<Client>,
     /// The era chosen by the first message (an `initialize`, or a modern request).
@@ -110,17 +114,125 @@ struct Parked {
     answer: oneshot::Sender<Answer>,
 }
 
+/// What forwarding one request came to.
+enum Forwarded {
+    /// The answer for the stdio client.
+    Reply(Value),
+    /// The server wants a sign-in (a 401 nothing stored answers).
+    NeedsSignIn(Error),
+}
+
+fn needs_sign_in(e: &Error) -> bool {
+    matches!(e, Error::NotSignedIn | Error::Unauthorized { .. })
+}
+
+/// The redirect URI of a sign-in the bridge starts without a stored context (`login`'s).
+const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:8765/callback";
+
 /// The key of the one input request of a round the bridge makes.
 const BRIDGE_INPUT_KEY: &str = "workboard-bridge";
 
 /// `workboard bridge`.
-pub async fn run(ctx: Ctx) -> Result<(), CliError> {
+/// Sign-ins one bridge runs at most (a server that refuses every new token is not asked
+/// forever).
+pub const MAX_SIGN_INS: u32 = 2;
+
+/// The credentials of `--header` values (mcp-remote's form: `Authorization:${VAR}` or
+/// `Authorization: Bearer $VAR`, the variable read from the environment so the token is never
+/// on the command line). Only `Authorization` is taken.
+pub fn header_credentials(
+    headers: &[String],
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<workboard_core::Credentials>, CliError> {
+    let mut out = None;
+    for h in headers {
+        let Some((name, value)) = h.split_once(':') else {
+            return Err(CliError::usage(
+                "--header needs `Name: value`",
+                Some("Pass `--header \"Authorization: Bearer ${WORKBOARD_TOKEN}\"` and set WORKBOARD_TOKEN.".into()),
+            ));
+        };
+        if !name.trim().eq_ignore_ascii_case("authorization") {
+            return Err(CliError::usage(
+                format!(
+                    "--header `{}`: only Authorization is taken",
+                    workboard_core::untrusted::excerpt(name.trim(), 40)
+                ),
+                None,
+            ));
+        }
+        let expanded = expand_env(value.trim(), &env)?;
+        if !value.contains('$') {
+            log("a token written on the command line is visible to every local process: pass `Authorization: Bearer ${VAR}` instead");
+        }
+        let token = expanded
+            .strip_prefix("Bearer ")
+            .or_else(|| expanded.strip_prefix("bearer "))
+            .unwrap_or(&expanded)
+            .trim()
+            .to_string();
+        if token.is_empty() || token.chars().any(char::is_whitespace) {
+            return Err(CliError::usage(
+                "--header Authorization: the token is empty or has whitespace",
+                None,
+            ));
+        }
+        out = Some(workboard_core::Credentials::personal(token));
+    }
+    Ok(out)
+}
+
+/// `${VAR}` and `$VAR` replaced by the environment's value; an unset one is a usage error
+/// naming it (never its value).
+fn expand_env(s: &str, env: &impl Fn(&str) -> Option<String>) -> Result<String, CliError> {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, tail) = match after.strip_prefix('{') {
+            Some(b) => match b.find('}') {
+                Some(j) => (&b[..j], &b[j + 1..]),
+                None => return Err(CliError::usage("--header: `${` without `}`", None)),
+            },
+            None => {
+                let j = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..j], &after[j..])
+            }
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(CliError::usage(
+                "--header: a `$` that names no variable",
+                None,
+            ));
+        }
+        match env(name) {
+            Some(v) => out.push_str(&v),
+            None => {
+                return Err(CliError::usage(
+                    format!("--header: the environment variable {} is not set", workboard_core::untrusted::excerpt(name, 64)),
+                    Some("Set it in the AI client's config (`env`), or store the token with `workboard token set`.".into()),
+                ))
+            }
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+pub async fn run(ctx: Ctx, headers: Vec<String>) -> Result<(), CliError> {
+    let header_credentials = header_credentials(&headers, |k| std::env::var(k).ok())?;
     let (out, rx) = mpsc::unbounded_channel::<Value>();
     let (stop, stopped) = oneshot::channel::<()>();
     let (asks_tx, asks_rx) = mpsc::unbounded_channel::<ModernAsk>();
     let writer = tokio::spawn(write_stdout(rx, stopped));
     let bridge = Arc::new(Bridge {
         ctx,
+        header_credentials,
+        sign_ins: tokio::sync::Mutex::new(0),
         out,
         client: OnceCell::new(),
         era: Mutex::new(None),
@@ -417,13 +529,19 @@ impl Bridge {
                         caps,
                     }));
                 }
-                self.ctx.load_credentials().map_err(|e| Error::Protocol {
-                    reason: e.info.message.chars().take(300).collect(),
-                })?;
+                builder = match &self.header_credentials {
+                    // `--header`: those credentials, nothing from or to the store.
+                    Some(c) => builder.credentials(c.clone().bind_to(&self.ctx.mcp_url)?),
+                    None => {
+                        self.ctx.load_credentials().map_err(|e| Error::Protocol {
+                            reason: e.info.message.chars().take(300).collect(),
+                        })?;
+                        builder.store(self.ctx.store.clone())
+                    }
+                };
                 builder
                     .environment(self.ctx.environment.clone())
                     .server_url(self.ctx.mcp_url.clone())
-                    .store(self.ctx.store.clone())
                     .reactor(Reactor::new(1).map_err(|e| Error::Protocol {
                         reason: format!("cannot start the client: {e}"),
                     })?)
@@ -563,7 +681,8 @@ impl Bridge {
     }
 
     /// Anything else goes to the server as is (the connection gives tool calls their
-    /// headers and input rounds); the answer comes back as the server sent it.
+    /// headers and input rounds); the answer comes back as the server sent it. A server that
+    /// wants a sign-in gets one ([`Bridge::sign_in`]), then the request goes once more.
     async fn forward(
         self: &Arc<Self>,
         id: &Value,
@@ -571,9 +690,32 @@ impl Bridge {
         method: &str,
         params: Value,
     ) -> Value {
+        let seen = *self.sign_ins.lock().await;
+        match self.forward_once(id, key, method, params.clone()).await {
+            Forwarded::Reply(v) => v,
+            Forwarded::NeedsSignIn(e) => match self.sign_in(seen).await {
+                Ok(()) => match self.forward_once(id, key, method, params).await {
+                    Forwarded::Reply(v) => v,
+                    Forwarded::NeedsSignIn(e) => sdk_error(id, &e),
+                },
+                Err(why) => {
+                    log(&format!("no sign-in: {why}"));
+                    sdk_error(id, &e)
+                }
+            },
+        }
+    }
+
+    async fn forward_once(
+        self: &Arc<Self>,
+        id: &Value,
+        key: &str,
+        method: &str,
+        params: Value,
+    ) -> Forwarded {
         let client = match self.client().await {
             Ok(c) => c,
-            Err(e) => return sdk_error(id, &e),
+            Err(e) => return Forwarded::Reply(sdk_error(id, &e)),
         };
         // A modern client runs its input rounds itself (they come back as results); for a
         // legacy one the client layer runs them and asks it on stdio.
@@ -587,8 +729,9 @@ impl Bridge {
                 m.remove(key);
             }
             return match outcome {
-                Ok(v) => self.result_of(method, id, v),
-                Err(e) => sdk_error(id, &e),
+                Ok(v) => Forwarded::Reply(self.result_of(method, id, v)),
+                Err(e) if needs_sign_in(&e) => Forwarded::NeedsSignIn(e),
+                Err(e) => Forwarded::Reply(sdk_error(id, &e)),
             };
         }
         // A call sent again with the answers of a round the bridge made goes on where it
@@ -614,6 +757,89 @@ impl Bridge {
         self.drive_modern(id, key, method, call).await
     }
 
+    /// The server wants a sign-in and nothing usable is stored: an OAuth sign-in as `login
+    /// --flow mcp` runs it (the stored context's client, or the server's registration), with
+    /// the user's approval in the browser (`--step-up`: `auto`/`browser` open it, `print`
+    /// shows the URL on stderr, `headless` follows an auto-approving server, `never` does
+    /// none). One at a time; requests that failed meanwhile go again after it; at most
+    /// [`MAX_SIGN_INS`] per bridge.
+    async fn sign_in(self: &Arc<Self>, seen: u32) -> Result<(), Error> {
+        let mut attempts = self.sign_ins.lock().await;
+        if *attempts != seen {
+            return Ok(()); // another request signed in (or tried) meanwhile: go again
+        }
+        let refused = |state: &str| Error::WrongState {
+            action: "sign in".into(),
+            state: state.into(),
+        };
+        if self.header_credentials.is_some() {
+            return Err(refused("the --header credentials were refused"));
+        }
+        if *attempts >= MAX_SIGN_INS {
+            return Err(refused("this bridge already signed in twice"));
+        }
+        use crate::app::StepUpArg;
+        let approver = match self.ctx.step_up {
+            StepUpArg::Never => return Err(refused("--step-up never")),
+            StepUpArg::Headless => workboard_native::Approver::Headless,
+            mode => {
+                let launch = mode != StepUpArg::Print;
+                workboard_native::Approver::Loopback {
+                    open: Box::new(move |url: &str| {
+                        // The URL carries only `state` and the PKCE challenge: safe to show.
+                        log(&format!(
+                            "the server asks for a sign-in; open this URL:\n  {url}"
+                        ));
+                        if launch && !crate::cmd_auth::open_browser(url) {
+                            log("(could not start a browser; open the URL yourself)");
+                        }
+                    }),
+                    timeout: Duration::from_secs(300),
+                }
+            }
+        };
+        *attempts += 1;
+        let client = self.client().await?;
+        let stored = client.auth_context();
+        let redirect = stored
+            .as_ref()
+            .map(|c| c.redirect_uri.clone())
+            .unwrap_or_else(|| DEFAULT_REDIRECT_URI.to_string());
+        // As `login --flow mcp`: WorkBoard's environment (its issuer quirk known), or any
+        // server named with --server.
+        use workboard_core::oauth::flow::McpAuthConfig;
+        let mut config = match &self.ctx.server_override {
+            Some(url) => McpAuthConfig::new(url.clone(), redirect),
+            None => McpAuthConfig::workboard(&self.ctx.environment, redirect),
+        };
+        if let Some(c) = &stored {
+            config.client.client_id = Some(c.client_id.clone());
+        }
+        config.previous = stored;
+        config.client.client_name = "workboard-bridge".into();
+        // The sign-in machinery is not `Send` (it drives its flow on the task that awaits it):
+        // it runs on a thread of its own, like `workboard login`.
+        let signed = tokio::task::spawn_blocking(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::Protocol {
+                    reason: format!("cannot start the sign-in: {e}"),
+                })?;
+            rt.block_on(async {
+                let transport =
+                    workboard_native::ReqwestTransport::new().map_err(Error::Transport)?;
+                workboard_native::sign_in_mcp(&transport, config, approver).await
+            })
+        })
+        .await
+        .map_err(|_| refused("the sign-in stopped"))??
+        .ok_or_else(|| refused("the server asks for no authorization"))?;
+        client.set_credentials(Some(signed.credentials), Some(signed.context))?;
+        log("signed in");
+        Ok(())
+    }
+
     /// Runs a modern stdio client's call to its result. A legacy server's input request
     /// meanwhile (one the client layer hands to [`StdioInput`]) becomes an input round for
     /// the client (modern stdio servers send no requests): an `input_required` result, and the
@@ -624,7 +850,7 @@ impl Bridge {
         key: &str,
         method: &str,
         mut call: std::pin::Pin<Box<workboard_native::workboard_client::Call<Value>>>,
-    ) -> Value {
+    ) -> Forwarded {
         if let (Some(c), Ok(mut m)) = (call.canceller(), self.in_flight.lock()) {
             m.insert(key.to_string(), c);
         }
@@ -634,8 +860,9 @@ impl Bridge {
                     m.remove(key);
                 }
                 return match outcome {
-                    Ok(v) => self.result_of(method, id, v),
-                    Err(e) => sdk_error(id, &e),
+                    Ok(v) => Forwarded::Reply(self.result_of(method, id, v)),
+                    Err(e) if needs_sign_in(&e) => Forwarded::NeedsSignIn(e),
+                    Err(e) => Forwarded::Reply(sdk_error(id, &e)),
                 };
             }
             ask = async { self.modern_asks.lock().await.recv().await } => ask,
@@ -644,7 +871,7 @@ impl Bridge {
             m.remove(key);
         }
         let Some(ask) = ask else {
-            return sdk_error(id, &Error::ClientStopped);
+            return Forwarded::Reply(sdk_error(id, &Error::ClientStopped));
         };
         let n = self.asked.next_id.fetch_add(1, Ordering::Relaxed);
         let token = format!("workboard-bridge-{}-{n}", std::process::id());
@@ -662,8 +889,10 @@ impl Bridge {
                 },
             ));
         }
-        json!({"jsonrpc": "2.0", "id": id, "result": {"resultType": "input_required",
-            "inputRequests": inputs, "requestState": token}})
+        Forwarded::Reply(
+            json!({"jsonrpc": "2.0", "id": id, "result": {"resultType": "input_required",
+            "inputRequests": inputs, "requestState": token}}),
+        )
     }
 
     /// Modern `subscriptions/listen`: the remote subscription's notifications, each marked
@@ -967,6 +1196,33 @@ mod tests {
         ));
         assert!(matches!(read_line(&mut r, 50).await.unwrap(), Line::Text(t) if t == b"last"));
         assert!(matches!(read_line(&mut r, 50).await.unwrap(), Line::Eof));
+    }
+
+    #[test]
+    fn header_values_read_the_environment_and_never_echo_a_token() {
+        let env = |k: &str| (k == "T").then(|| "tok-123".to_string());
+        let c = header_credentials(&["Authorization: Bearer ${T}".into()], env)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.access_token().expose(), "tok-123");
+        let c = header_credentials(&["authorization:Bearer $T".into()], env)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.access_token().expose(), "tok-123");
+        assert!(header_credentials(&[], env).unwrap().is_none());
+        for bad in [
+            "Authorization",
+            "X-Api-Key: 1",
+            "Authorization: Bearer ${T",
+            "Authorization: Bearer ${}",
+            "Authorization: Bearer $",
+            "Authorization: Bearer ${NOPE}",
+            "Authorization: Bearer a b",
+        ] {
+            let e = header_credentials(&[bad.into()], env).unwrap_err();
+            assert!(!e.info.message.contains("tok-123"), "{bad}");
+            assert_eq!(e.exit, crate::output::exit::USAGE, "{bad}");
+        }
     }
 
     #[test]

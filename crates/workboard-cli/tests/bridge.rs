@@ -44,33 +44,30 @@ struct Bridge {
 
 impl Bridge {
     fn start(sim: &Sim) -> Bridge {
+        Bridge::start_with(sim, true, &[], &[])
+    }
+
+    /// A bridge with (`token`) or without the demo token in its store, more arguments after
+    /// `bridge`, and environment variables.
+    fn start_with(sim: &Sim, token: bool, args: &[&str], env: &[(&str, &str)]) -> Bridge {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("credentials.json");
         let base = sim.handle.base_url().to_string();
-        let mut set = Command::new(BIN)
-            .args([
-                "--store",
-                store.to_str().unwrap(),
-                "--env",
-                &base,
-                "token",
-                "set",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        set.stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{DEMO_PERSONAL_TOKEN}\n").as_bytes())
-            .unwrap();
-        assert!(set.wait().unwrap().success());
-        let mut child = Command::new(BIN)
-            .args(["--store", store.to_str().unwrap(), "--env", &base, "bridge"])
+        if token {
+            Bridge::set_token(&store, &base);
+        }
+        let mut cmd = Command::new(BIN);
+        cmd.args(["--store", store.to_str().unwrap(), "--env", &base]);
+        cmd.args(args.iter().take_while(|a| **a != "bridge"));
+        cmd.arg("bridge");
+        cmd.args(args.iter().skip_while(|a| **a != "bridge").skip(1));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .env_remove("WORKBOARD_ENV")
             .env_remove("WORKBOARD_SERVER")
+            .env_remove("WORKBOARD_STEP_UP")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -99,6 +96,29 @@ impl Bridge {
             stderr,
             _dir: dir,
         }
+    }
+
+    fn set_token(store: &std::path::Path, base: &str) {
+        let mut set = Command::new(BIN)
+            .args([
+                "--store",
+                store.to_str().unwrap(),
+                "--env",
+                base,
+                "token",
+                "set",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        set.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{DEMO_PERSONAL_TOKEN}\n").as_bytes())
+            .unwrap();
+        assert!(set.wait().unwrap().success());
     }
 
     fn write_raw(&mut self, bytes: &[u8]) {
@@ -375,4 +395,94 @@ fn a_cancelled_request_is_not_answered() {
         assert_ne!(v["id"], json!(2), "a cancelled request was answered: {v}");
     }
     b.finish();
+}
+
+/// Nothing stored and a server that wants OAuth: the bridge signs in (here headless, against
+/// an auto-approving simulator with dynamic registration) and the request goes once more;
+/// the sign-in is kept in the store for the next start.
+#[test]
+fn a_server_that_wants_a_sign_in_gets_one_then_the_request_goes_again() {
+    let sim = Sim::start(Era::Dual);
+    sim.handle.set_dcr(true);
+    sim.handle.set_auto_approve(true);
+    let mut b = Bridge::start_with(&sim, false, &["--step-up", "headless", "bridge"], &[]);
+    initialize(&mut b, json!({}));
+    let tools = b.call(2, "tools/list", json!({}));
+    if !tools["result"]["tools"].is_array() {
+        panic!("{tools}\nbridge stderr: {}", b.finish());
+    }
+    let again = b.call(3, "tools/list", json!({}));
+    assert!(again["result"]["tools"].is_array(), "{again}");
+    let counters = sim.handle.counters();
+    assert_eq!(
+        counters.get("token:authorization_code"),
+        1,
+        "one sign-in: {counters:?}"
+    );
+    let stderr = b.finish();
+    assert!(stderr.contains("signed in"), "{stderr}");
+    // Without a way to approve (--step-up never), the server's refusal is the answer.
+    let mut b = Bridge::start_with(&sim, false, &["--step-up", "never", "bridge"], &[]);
+    initialize(&mut b, json!({}));
+    let refused = b.call(2, "tools/list", json!({}));
+    assert_eq!(
+        refused["error"]["data"]["code"], "not_signed_in",
+        "{refused}"
+    );
+    b.finish();
+}
+
+/// `--header` as mcp-remote takes it: the variable is read from the environment (the token
+/// is never on the command line), nothing is stored; an unset variable is a usage error.
+#[test]
+fn a_header_from_the_environment_is_used_instead_of_the_store() {
+    let sim = Sim::start(Era::Dual);
+    let mut b = Bridge::start_with(
+        &sim,
+        false,
+        &[
+            "bridge",
+            "--header",
+            "Authorization: Bearer ${WB_TEST_TOKEN}",
+        ],
+        &[("WB_TEST_TOKEN", DEMO_PERSONAL_TOKEN)],
+    );
+    initialize(&mut b, json!({}));
+    let tools = b.call(2, "tools/list", json!({}));
+    assert!(tools["result"]["tools"].is_array(), "{tools}");
+    let stderr = b.finish();
+    assert!(
+        !stderr.contains("visible to every local process"),
+        "{stderr}"
+    );
+    // mcp-remote's other spelling, `Authorization:${VAR}` with the whole value in the variable.
+    let mut b = Bridge::start_with(
+        &sim,
+        false,
+        &["bridge", "--header", "Authorization:${WB_AUTH}"],
+        &[("WB_AUTH", &format!("Bearer {DEMO_PERSONAL_TOKEN}"))],
+    );
+    initialize(&mut b, json!({}));
+    assert!(b.call(2, "tools/list", json!({}))["result"]["tools"].is_array());
+    b.finish();
+    // Unset: exit 2 before anything is served, naming the variable.
+    let out = Command::new(BIN)
+        .args([
+            "--env",
+            sim.handle.base_url(),
+            "bridge",
+            "--header",
+            "Authorization: Bearer ${WB_UNSET_VAR}",
+        ])
+        .env_remove("WB_UNSET_VAR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("WB_UNSET_VAR"), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "stdout carries protocol messages only"
+    );
 }
