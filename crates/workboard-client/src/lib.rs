@@ -44,6 +44,7 @@ pub mod flows;
 mod host;
 mod run;
 mod signin;
+pub mod store;
 
 pub use client::{
     Call, Canceller, Client, ClientConfig, Driver, EraPolicy, Notification, ServerInfo,
