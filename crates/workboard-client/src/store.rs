@@ -539,6 +539,159 @@ impl<S: PlainStore> SharedStore for ProcessLocal<S> {
     }
 }
 
+/// The contract as a check any implementation can run against itself (each backend's tests
+/// do): `a` and `b` are two handles on the same data (two processes' views: two file stores
+/// on one path, two Redis connections), with no value under the keys `conformance-*` and no
+/// lease `conformance-*` in use. `sleep_ms` waits (the expiry check waits for a 50 ms TTL,
+/// polling at most 5 s). Returns the first broken rule.
+#[doc(hidden)]
+pub fn check_contract(
+    a: &dyn SharedStore,
+    b: &dyn SharedStore,
+    sleep_ms: &dyn Fn(u64),
+) -> Result<(), String> {
+    fn expect(ok: bool, what: &str) -> Result<(), String> {
+        if ok {
+            Ok(())
+        } else {
+            Err(what.to_string())
+        }
+    }
+    let e = |e: StoreError| format!("store error: {e}");
+    let key = "conformance-value";
+    let v0 = a.get(key).map_err(e)?;
+    expect(v0.value.is_none(), "a fresh key has no value")?;
+    let Swap::Done(v1) = a
+        .compare_and_swap(key, v0.version, Some("a"), None)
+        .map_err(e)?
+    else {
+        return Err("a write at the current version is done".into());
+    };
+    expect(v1 > v0.version, "a write makes the version larger")?;
+    let seen = b.get(key).map_err(e)?;
+    expect(
+        seen.value.as_deref() == Some("a") && seen.version == v1,
+        "the other handle reads the write and its version",
+    )?;
+    match b
+        .compare_and_swap(key, v0.version, Some("b"), None)
+        .map_err(e)?
+    {
+        Swap::Conflict(now) => expect(
+            now.value.as_deref() == Some("a") && now.version == v1,
+            "a conflict returns what is stored",
+        )?,
+        _ => return Err("a write at an old version is a conflict".into()),
+    }
+    let Swap::Done(v2) = b.compare_and_swap(key, v1, None, None).map_err(e)? else {
+        return Err("a removal at the current version is done".into());
+    };
+    let gone = a.get(key).map_err(e)?;
+    expect(
+        v2 > v1 && gone.value.is_none() && gone.version == v2,
+        "a removal is a write: no value, a larger version",
+    )?;
+
+    let lease = "conformance-lease";
+    let Acquire::Granted(g1) = a.try_acquire(lease, 60_000).map_err(e)? else {
+        return Err("a free lease is granted".into());
+    };
+    match b.try_acquire(lease, 60_000).map_err(e)? {
+        Acquire::Held { remaining_ms } => expect(
+            remaining_ms > 0 && remaining_ms <= 60_000,
+            "a held lease tells the time left on its TTL",
+        )?,
+        Acquire::Granted(_) => return Err("a held lease is not granted twice".into()),
+    }
+    let Swap::Done(v3) = a
+        .compare_and_swap(key, v2, Some("c"), Some(&g1))
+        .map_err(e)?
+    else {
+        return Err("the holder's fenced write is done".into());
+    };
+    let forged = Lease {
+        generation: g1.generation.wrapping_add(1_000),
+        ..g1.clone()
+    };
+    expect(
+        !b.renew(&forged, 60_000).map_err(e)?,
+        "renewing another generation fails",
+    )?;
+    expect(a.renew(&g1, 60_000).map_err(e)?, "the holder renews")?;
+    a.release(&g1).map_err(e)?;
+    let Acquire::Granted(g2) = b.try_acquire(lease, 60_000).map_err(e)? else {
+        return Err("a released lease is granted".into());
+    };
+    expect(g2.generation > g1.generation, "generations grow")?;
+    expect(
+        a.compare_and_swap(key, v3, Some("stale"), Some(&g1))
+            .map_err(e)?
+            == Swap::Fenced,
+        "a write fenced by an earlier generation is refused",
+    )?;
+    a.release(&g1).map_err(e)?;
+    expect(
+        matches!(a.try_acquire(lease, 60_000).map_err(e)?, Acquire::Held { .. }),
+        "releasing an earlier generation leaves the holder's lease",
+    )?;
+    expect(
+        matches!(
+            b.compare_and_swap(key, v3, Some("d"), Some(&g2)).map_err(e)?,
+            Swap::Done(_)
+        ),
+        "the new holder's fenced write is done",
+    )?;
+    b.release(&g2).map_err(e)?;
+
+    // TTL: an expired lease goes to the next caller; the old holder is fenced out.
+    let short = "conformance-ttl";
+    let Acquire::Granted(t1) = a.try_acquire(short, 50).map_err(e)? else {
+        return Err("a free lease is granted (50 ms)".into());
+    };
+    expect(
+        matches!(b.try_acquire(short, 50).map_err(e)?, Acquire::Held { .. }),
+        "a lease is held until its TTL ends",
+    )?;
+    let mut t2 = None;
+    for _ in 0..500 {
+        sleep_ms(10);
+        if let Acquire::Granted(l) = b.try_acquire(short, 60_000).map_err(e)? {
+            t2 = Some(l);
+            break;
+        }
+    }
+    let Some(t2) = t2 else {
+        return Err("a lease is granted again within 5 s of a 50 ms TTL".into());
+    };
+    expect(t2.generation > t1.generation, "a takeover has a larger generation")?;
+    expect(!a.renew(&t1, 60_000).map_err(e)?, "an expired holder cannot renew")?;
+    let now = a.get(key).map_err(e)?;
+    expect(
+        a.compare_and_swap(key, now.version, Some("late"), Some(&t1))
+            .map_err(e)?
+            == Swap::Fenced,
+        "an expired holder's fenced write is refused once another holder has the lease",
+    )?;
+    a.release(&t1).map_err(e)?;
+    expect(
+        matches!(a.try_acquire(short, 50).map_err(e)?, Acquire::Held { .. }),
+        "an expired holder's release leaves the new holder's lease",
+    )?;
+    b.release(&t2).map_err(e)?;
+
+    for bad in ["", ".x", "a b"] {
+        expect(
+            a.get(bad).map_err(|e| e.kind()) == Err(StoreErrorKind::InvalidInput),
+            "an invalid key is invalid_input",
+        )?;
+    }
+    expect(
+        a.try_acquire(lease, 0).map_err(|e| e.kind()) == Err(StoreErrorKind::InvalidInput),
+        "a zero TTL is invalid_input",
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -661,6 +814,14 @@ mod tests {
                 .len(),
             512
         );
+    }
+
+    #[test]
+    fn process_local_passes_the_contract_check() {
+        let clock = SimClock::at(0);
+        let s = local(&clock);
+        let c = clock.clone();
+        check_contract(&s, &s, &move |ms| c.advance(ms)).unwrap();
     }
 
     #[test]
