@@ -305,6 +305,26 @@ impl<S: SharedStore + ?Sized> SharedStore for &S {
     }
 }
 
+/// Writes `value` (`None` removes) whatever the stored version (last writer wins), by
+/// compare-and-swap so that the version moves: what a plain `save` or `remove` means on a
+/// shared store. Gives up after 64 conflicts in a row ([`StoreErrorKind::Unreachable`]).
+pub fn put<S: SharedStore + ?Sized>(
+    store: &S,
+    key: &str,
+    value: Option<&str>,
+) -> Result<Version, StoreError> {
+    for _ in 0..64 {
+        let current = store.get(key)?;
+        if let Swap::Done(version) = store.compare_and_swap(key, current.version, value, None)? {
+            return Ok(version);
+        }
+    }
+    Err(StoreError::new(
+        StoreErrorKind::Unreachable,
+        format!("the key '{key}' kept changing during 64 attempts to write it"),
+    ))
+}
+
 /// What [`lead_or_follow`] decided.
 #[derive(Debug)]
 pub enum Turn {

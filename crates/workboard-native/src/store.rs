@@ -154,6 +154,30 @@ where
     })
 }
 
+/// Any [`SharedStore`] (a Redis store, ...) used where a [`CredentialStore`] is expected
+/// (the native client's store): `load` reads the value, `save` and `remove` write it
+/// whatever its version ([`workboard_client::store::put`]), so the version moves and
+/// holders waiting on it see the change.
+#[derive(Debug)]
+pub struct Shared<S>(pub S);
+
+impl<S: SharedStore + Send + Sync> CredentialStore for Shared<S> {
+    fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.0.get(key)?.value)
+    }
+    fn save(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        workboard_client::store::put(&self.0, key, Some(value))?;
+        Ok(())
+    }
+    fn remove(&self, key: &str) -> Result<(), StoreError> {
+        workboard_client::store::put(&self.0, key, None)?;
+        Ok(())
+    }
+    fn kind(&self) -> &'static str {
+        self.0.backend()
+    }
+}
+
 /// In-memory store (lost at exit). Its [`SharedStore`] side coordinates the clients of this
 /// process that share it ([`Coordination::Process`]).
 pub struct MemoryStore {
@@ -201,24 +225,6 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
-
-    /// Writes whatever the version (last writer wins), through compare-and-swap so that the
-    /// version moves.
-    fn put(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
-        for _ in 0..64 {
-            let current = self.shared.get(key)?;
-            if let Swap::Done(_) =
-                self.shared
-                    .compare_and_swap(key, current.version, value, None)?
-            {
-                return Ok(());
-            }
-        }
-        Err(StoreError::Contract(workboard_client::store::StoreError::new(
-            StoreErrorKind::Unreachable,
-            "the memory store's key kept changing during 64 attempts to write it",
-        )))
-    }
 }
 
 impl CredentialStore for MemoryStore {
@@ -226,10 +232,12 @@ impl CredentialStore for MemoryStore {
         self.shared.inner().load(key).map_err(StoreError::Contract)
     }
     fn save(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.put(key, Some(value))
+        workboard_client::store::put(&self.shared, key, Some(value))?;
+        Ok(())
     }
     fn remove(&self, key: &str) -> Result<(), StoreError> {
-        self.put(key, None)
+        workboard_client::store::put(&self.shared, key, None)?;
+        Ok(())
     }
     fn kind(&self) -> &'static str {
         "memory"
