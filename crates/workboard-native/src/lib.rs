@@ -7,6 +7,8 @@
 mod approve;
 pub mod client;
 pub mod host;
+#[cfg(feature = "keychain")]
+pub mod keychain;
 pub mod loopback;
 pub mod reactor;
 pub mod runtime;
@@ -23,6 +25,8 @@ pub use signin::{
     Approver, McpSignIn,
 };
 pub use store::{CredentialStore, FileStore, MemoryStore, StoreError};
+#[cfg(feature = "keychain")]
+pub use keychain::{keychain_or_file, KeychainStore, StoreChoice};
 pub use transport::{ReqwestTransport, TransportOptions};
 pub use workboard_client;
 pub use workboard_client::EraPolicy;

@@ -394,6 +394,7 @@ impl FileStore {
         }
     }
 
+    #[cfg_attr(not(feature = "keychain"), allow(dead_code))]
     pub(crate) fn with_values(path: impl Into<PathBuf>, values: Box<dyn ValueBackend>) -> Self {
         FileStore {
             values: Some(values),
