@@ -23,10 +23,11 @@ redis_up() {
 
 redis_down() {
   if [ -n "${REDIS_DIR:-}" ] && [ -f "$REDIS_DIR/redis.pid" ]; then
-    kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true
-    local i
+    local pid i
+    pid="$(cat "$REDIS_DIR/redis.pid")"
+    kill "$pid" 2>/dev/null || true
     for i in $(seq 1 100); do
-      kill -0 "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.05
     done
   fi
