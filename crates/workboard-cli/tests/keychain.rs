@@ -56,7 +56,8 @@ fn cli(dir: &Path, args: &[&str], input: &str) -> (bool, String, String) {
 
 /// The `result` of `--json` output.
 fn json(text: &str) -> serde_json::Value {
-    let v: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or_default()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(text.lines().last().unwrap_or_default()).unwrap();
     assert_eq!(v["ok"], true, "{v}");
     v["result"].clone()
 }
@@ -153,7 +154,10 @@ fn the_keychain_store_on_a_real_secret_service() {
     let meta = dir.path().join("keychain.json");
     let a = KeychainStore::new("contract", &meta).unwrap();
     let b = KeychainStore::new("contract", &meta).unwrap();
-    check_contract(&*a, &*b, &|ms| std::thread::sleep(Duration::from_millis(ms))).unwrap();
+    check_contract(&*a, &*b, &|ms| {
+        std::thread::sleep(Duration::from_millis(ms))
+    })
+    .unwrap();
 
     let v = a.get("credentials").unwrap();
     let Swap::Done(_) = a

@@ -651,12 +651,16 @@ pub fn check_contract(
     )?;
     a.release(&g1).map_err(e)?;
     expect(
-        matches!(a.try_acquire(lease, 60_000).map_err(e)?, Acquire::Held { .. }),
+        matches!(
+            a.try_acquire(lease, 60_000).map_err(e)?,
+            Acquire::Held { .. }
+        ),
         "releasing an earlier generation leaves the holder's lease",
     )?;
     expect(
         matches!(
-            b.compare_and_swap(key, v3, Some("d"), Some(&g2)).map_err(e)?,
+            b.compare_and_swap(key, v3, Some("d"), Some(&g2))
+                .map_err(e)?,
             Swap::Done(_)
         ),
         "the new holder's fenced write is done",
@@ -683,8 +687,14 @@ pub fn check_contract(
     let Some(t2) = t2 else {
         return Err("a lease is granted again within 5 s of a 50 ms TTL".into());
     };
-    expect(t2.generation > t1.generation, "a takeover has a larger generation")?;
-    expect(!a.renew(&t1, 60_000).map_err(e)?, "an expired holder cannot renew")?;
+    expect(
+        t2.generation > t1.generation,
+        "a takeover has a larger generation",
+    )?;
+    expect(
+        !a.renew(&t1, 60_000).map_err(e)?,
+        "an expired holder cannot renew",
+    )?;
     let now = a.get(key).map_err(e)?;
     expect(
         a.compare_and_swap(key, now.version, Some("late"), Some(&t1))
@@ -714,7 +724,7 @@ pub fn check_contract(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use std::sync::Arc;
     use workboard_core::testing::SimClock;

@@ -18,6 +18,8 @@ pub mod transport;
 
 pub use client::{Client, ClientBuilder, CredentialsHook, ServerInfo};
 pub use host::{HostTransport, InputHandler, NativeHost};
+#[cfg(feature = "keychain")]
+pub use keychain::{keychain_or_file, KeychainStore, StoreChoice};
 pub use reactor::Reactor;
 pub use runtime::{OsEntropy, SystemClock};
 pub use signin::{
@@ -25,8 +27,6 @@ pub use signin::{
     Approver, McpSignIn,
 };
 pub use store::{CredentialStore, FileStore, MemoryStore, StoreError};
-#[cfg(feature = "keychain")]
-pub use keychain::{keychain_or_file, KeychainStore, StoreChoice};
 pub use transport::{ReqwestTransport, TransportOptions};
 pub use workboard_client;
 pub use workboard_client::EraPolicy;

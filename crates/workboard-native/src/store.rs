@@ -189,7 +189,12 @@ struct MemoryValues(Mutex<BTreeMap<String, String>>);
 
 impl PlainStore for MemoryValues {
     fn load(&self, key: &str) -> Result<Option<String>, workboard_client::store::StoreError> {
-        Ok(self.0.lock().map_err(|_| StoreError::Poisoned)?.get(key).cloned())
+        Ok(self
+            .0
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .get(key)
+            .cloned())
     }
     fn save(&self, key: &str, value: &str) -> Result<(), workboard_client::store::StoreError> {
         self.0
@@ -270,7 +275,11 @@ impl SharedStore for MemoryStore {
     ) -> Result<Acquire, workboard_client::store::StoreError> {
         self.shared.try_acquire(name, ttl_ms)
     }
-    fn renew(&self, lease: &Lease, ttl_ms: u64) -> Result<bool, workboard_client::store::StoreError> {
+    fn renew(
+        &self,
+        lease: &Lease,
+        ttl_ms: u64,
+    ) -> Result<bool, workboard_client::store::StoreError> {
         self.shared.renew(lease, ttl_ms)
     }
     fn release(&self, lease: &Lease) -> Result<(), workboard_client::store::StoreError> {
@@ -371,7 +380,9 @@ pub struct FileStore {
 
 impl std::fmt::Debug for FileStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FileStore").field("path", &self.path).finish()
+        f.debug_struct("FileStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -582,7 +593,12 @@ impl FileStore {
     }
 
     /// Writes `value` (or removes) and bumps the key's version, inside [`Self::locked`].
-    fn write_value(&self, doc: &mut Doc, key: &str, value: Option<&str>) -> Result<u64, StoreError> {
+    fn write_value(
+        &self,
+        doc: &mut Doc,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<u64, StoreError> {
         match (&self.values, value) {
             (None, Some(v)) => {
                 doc.values.insert(key.to_string(), v.to_string());
@@ -890,7 +906,6 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
-
 impl CredentialStore for FileStore {
     fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
         if key == META_KEY {
@@ -931,7 +946,11 @@ impl CredentialStore for FileStore {
     fn location(&self) -> String {
         match &self.values {
             None => self.path.display().to_string(),
-            Some(b) => format!("{} (versions and leases: {})", b.location(), self.path.display()),
+            Some(b) => format!(
+                "{} (versions and leases: {})",
+                b.location(),
+                self.path.display()
+            ),
         }
     }
 }
@@ -997,73 +1016,78 @@ impl SharedStore for FileStore {
     fn try_acquire(&self, name: &str, ttl_ms: u64) -> ContractResult<Acquire> {
         check_name("lease name", name)?;
         check_ttl(ttl_ms)?;
-        Ok(self.locked(|doc| {
-            let now = machine_now_ms();
-            if let Some(record) = doc.meta.leases.get(name) {
-                let alive = self.holder_alive(name, record.generation)?;
-                if alive && record.expires_ms > now {
-                    return Ok((
-                        Acquire::Held {
-                            remaining_ms: record.expires_ms - now,
-                        },
-                        false,
-                    ));
+        Ok(self
+            .locked(|doc| {
+                let now = machine_now_ms();
+                if let Some(record) = doc.meta.leases.get(name) {
+                    let alive = self.holder_alive(name, record.generation)?;
+                    if alive && record.expires_ms > now {
+                        return Ok((
+                            Acquire::Held {
+                                remaining_ms: record.expires_ms - now,
+                            },
+                            false,
+                        ));
+                    }
+                    // Dead (its process ended: granted at once) or past its TTL (a stopped or
+                    // slow holder: fenced out by the new generation).
                 }
-                // Dead (its process ended: granted at once) or past its TTL (a stopped or
-                // slow holder: fenced out by the new generation).
-            }
-            let generation = doc
-                .meta
-                .generations
-                .get(name)
-                .copied()
-                .unwrap_or(0)
-                .saturating_add(1);
-            let path = self.lease_path(name, generation);
-            let file = private::create_lease_file(&path).or_else(|_| {
-                // A leftover of a holder that crashed between creating it and recording the
-                // grant (never locked by anyone alive: the record would name it).
-                let _ = std::fs::remove_file(&path);
-                private::create_lease_file(&path)
-            })?;
-            if let Err(e) = fs4::FileExt::try_lock(&file) {
-                let _ = std::fs::remove_file(&path);
-                return Err(StoreError::Io {
-                    path,
-                    source: e.into(),
-                });
-            }
-            let holder = random_holder();
-            doc.meta.generations.insert(name.to_string(), generation);
-            doc.meta.leases.insert(
-                name.to_string(),
-                LeaseRecord {
-                    generation,
-                    holder: holder.clone(),
-                    expires_ms: now.saturating_add(ttl_ms),
-                },
-            );
-            self.held
-                .lock()
-                .map_err(|_| StoreError::Poisoned)?
-                .insert((name.to_string(), generation), file);
-            Ok((
-                Acquire::Granted(Lease {
-                    name: name.to_string(),
-                    generation,
-                    holder,
-                    ttl_ms,
-                }),
-                true,
-            ))
-        })
-        .inspect_err(|_| {
-            // The grant was not recorded: let go of its file (if it was created).
-            if let Ok(generations) = self.read_doc().map(|d| d.meta.generations) {
-                let next = generations.get(name).copied().unwrap_or(0).saturating_add(1);
-                self.forget_held(name, next);
-            }
-        })?)
+                let generation = doc
+                    .meta
+                    .generations
+                    .get(name)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_add(1);
+                let path = self.lease_path(name, generation);
+                let file = private::create_lease_file(&path).or_else(|_| {
+                    // A leftover of a holder that crashed between creating it and recording the
+                    // grant (never locked by anyone alive: the record would name it).
+                    let _ = std::fs::remove_file(&path);
+                    private::create_lease_file(&path)
+                })?;
+                if let Err(e) = fs4::FileExt::try_lock(&file) {
+                    let _ = std::fs::remove_file(&path);
+                    return Err(StoreError::Io {
+                        path,
+                        source: e.into(),
+                    });
+                }
+                let holder = random_holder();
+                doc.meta.generations.insert(name.to_string(), generation);
+                doc.meta.leases.insert(
+                    name.to_string(),
+                    LeaseRecord {
+                        generation,
+                        holder: holder.clone(),
+                        expires_ms: now.saturating_add(ttl_ms),
+                    },
+                );
+                self.held
+                    .lock()
+                    .map_err(|_| StoreError::Poisoned)?
+                    .insert((name.to_string(), generation), file);
+                Ok((
+                    Acquire::Granted(Lease {
+                        name: name.to_string(),
+                        generation,
+                        holder,
+                        ttl_ms,
+                    }),
+                    true,
+                ))
+            })
+            .inspect_err(|_| {
+                // The grant was not recorded: let go of its file (if it was created).
+                if let Ok(generations) = self.read_doc().map(|d| d.meta.generations) {
+                    let next = generations
+                        .get(name)
+                        .copied()
+                        .unwrap_or(0)
+                        .saturating_add(1);
+                    self.forget_held(name, next);
+                }
+            })?)
     }
 
     fn renew(&self, lease: &Lease, ttl_ms: u64) -> ContractResult<bool> {
@@ -1099,7 +1123,7 @@ impl SharedStore for FileStore {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     #[test]
@@ -1358,8 +1382,11 @@ mod tests {
     fn a_corrupt_meta_record_is_a_typed_error_without_content() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.json");
-        std::fs::write(&path, r#"{"credentials": "SECRET-VALUE", ".workboard": "nope"}"#)
-            .unwrap();
+        std::fs::write(
+            &path,
+            r#"{"credentials": "SECRET-VALUE", ".workboard": "nope"}"#,
+        )
+        .unwrap();
         let e = FileStore::new(&path).get("credentials").unwrap_err();
         assert_eq!(e.kind(), StoreErrorKind::Corrupt);
         assert!(!e.to_string().contains("SECRET"));

@@ -35,8 +35,8 @@ use std::time::Duration;
 
 use redis::{Connection, RedisError, Script, Value};
 use workboard_client::store::{
-    check_name, check_ttl, Acquire, Coordination, Lease, SharedStore, StoreError,
-    StoreErrorKind, Swap, Version, Versioned,
+    check_name, check_ttl, Acquire, Coordination, Lease, SharedStore, StoreError, StoreErrorKind,
+    Swap, Version, Versioned,
 };
 
 /// Longest prefix accepted (bytes).
@@ -118,7 +118,10 @@ impl RedisStore {
         if prefix.len() > MAX_PREFIX {
             return Err(StoreError::new(
                 StoreErrorKind::InvalidInput,
-                format!("the key prefix is {} bytes; at most {MAX_PREFIX}", prefix.len()),
+                format!(
+                    "the key prefix is {} bytes; at most {MAX_PREFIX}",
+                    prefix.len()
+                ),
             ));
         }
         let scheme = url.split("://").next().unwrap_or_default();
@@ -239,9 +242,8 @@ impl RedisStore {
 
     fn read(&self, key: &str) -> Result<Versioned, StoreError> {
         let k = self.key("val", key);
-        let (value, version): (Option<String>, Option<u64>) = self.with_conn(|c| {
-            redis::cmd("HMGET").arg(&k).arg("val").arg("ver").query(c)
-        })?;
+        let (value, version): (Option<String>, Option<u64>) =
+            self.with_conn(|c| redis::cmd("HMGET").arg(&k).arg("val").arg("ver").query(c))?;
         Ok(Versioned {
             value,
             version: Version(version.unwrap_or(0)),
@@ -301,7 +303,12 @@ impl SharedStore for RedisStore {
                 .invoke(c)
         })?;
         let tag = reply.first().and_then(text);
-        let num = |i: usize| reply.get(i).and_then(text).and_then(|s| s.parse::<u64>().ok());
+        let num = |i: usize| {
+            reply
+                .get(i)
+                .and_then(text)
+                .and_then(|s| s.parse::<u64>().ok())
+        };
         match tag.as_deref() {
             Some("done") => num(1)
                 .map(|v| Swap::Done(Version(v)))
@@ -328,7 +335,10 @@ impl SharedStore for RedisStore {
                 .invoke(c)
         })?;
         let tag = reply.first().and_then(text);
-        let n = reply.get(1).and_then(text).and_then(|s| s.parse::<i64>().ok());
+        let n = reply
+            .get(1)
+            .and_then(text)
+            .and_then(|s| s.parse::<i64>().ok());
         match (tag.as_deref(), n) {
             (Some("granted"), Some(generation)) if generation > 0 => Ok(Acquire::Granted(Lease {
                 name: name.to_string(),

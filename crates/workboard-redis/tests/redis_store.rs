@@ -231,7 +231,9 @@ fn unreachable_and_invalid_configurations_are_typed_errors() {
     assert_eq!(e.kind(), StoreErrorKind::Unreachable);
     for bad in ["", "a{b}", &"p".repeat(65)] {
         assert_eq!(
-            RedisStore::open("redis://127.0.0.1:1", bad).unwrap_err().kind(),
+            RedisStore::open("redis://127.0.0.1:1", bad)
+                .unwrap_err()
+                .kind(),
             StoreErrorKind::InvalidInput
         );
     }

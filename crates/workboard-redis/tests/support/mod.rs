@@ -60,7 +60,14 @@ fn redis_server() -> PathBuf {
 fn spawn(port: u16, dir: &std::path::Path) -> Child {
     Command::new(redis_server())
         .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+        .args([
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+        ])
         .arg("--dir")
         .arg(dir)
         .stdout(Stdio::null())
