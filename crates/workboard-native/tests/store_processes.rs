@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use workboard_client::store::{Acquire, SharedStore, Swap, Version};
+use workboard_client::store::{lead_or_follow, Acquire, SharedStore, Swap, Turn, Version};
 use workboard_native::FileStore;
 
 const COUNTER: &str = "counter";
@@ -73,6 +73,62 @@ fn leased_increments(store: &FileStore, n: u32) {
     }
 }
 
+/// A clock whose sleep blocks the worker's thread (each worker is its own process).
+struct ThreadClock;
+impl workboard_core::Clock for ThreadClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    }
+    async fn sleep_ms(&self, ms: u64) {
+        std::thread::sleep(Duration::from_millis(ms))
+    }
+}
+
+/// What a holder does when its credentials (version `seen`) expired, as the client layer
+/// will: lead the refresh or take the stored result. `hang` leads and then never finishes
+/// (to be killed mid-refresh). Returns the credentials it ends with.
+fn refresh(store: &FileStore, hang: bool) -> String {
+    let seen = Version(1);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // A 10-minute TTL: only the OS's release of a dead holder's lock lets the others in
+    // within the one-minute bound.
+    let turn = rt
+        .block_on(lead_or_follow(
+            store,
+            &ThreadClock,
+            "credentials",
+            seen,
+            "auth",
+            600_000,
+            60_000,
+        ))
+        .unwrap();
+    match turn {
+        Turn::Lead(lease) => {
+            println!("LEADING");
+            if hang {
+                std::thread::sleep(Duration::from_secs(120));
+                std::process::exit(3);
+            }
+            // The token request.
+            std::thread::sleep(Duration::from_millis(150));
+            workboard_client::store::put(store, "refreshes", Some("one more")).unwrap();
+            let done = store
+                .compare_and_swap("credentials", seen, Some("token-2"), Some(&lease))
+                .unwrap();
+            assert!(matches!(done, Swap::Done(_)), "{done:?}");
+            store.release(&lease).unwrap();
+            "token-2".into()
+        }
+        Turn::Stored(v) => v.value.unwrap(),
+    }
+}
+
 /// The worker side when run as a worker; run plainly, the same increments in this process
 /// (so this entry is a test of its own too).
 #[test]
@@ -110,6 +166,10 @@ fn worker_entry() {
             writeln!(out, "CONFLICTS {conflicts}").unwrap();
         }
         "leased" => leased_increments(&store, n),
+        "refresh" => writeln!(out, "GOT {}", refresh(&store, false)).unwrap(),
+        "refresh-hang" => {
+            refresh(&store, true);
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -203,4 +263,56 @@ fn the_lease_excludes_other_processes() {
     }
     let v = FileStore::new(&path).get(COUNTER).unwrap();
     assert_eq!(v.value.as_deref(), Some((N * M).to_string().as_str()));
+}
+
+fn seed_credentials(path: &Path) {
+    let store = FileStore::new(path);
+    assert_eq!(
+        store
+            .compare_and_swap("credentials", Version(0), Some("token-1"), None)
+            .unwrap(),
+        Swap::Done(Version(1))
+    );
+}
+
+/// K processes find their credentials expired at once: one refreshes, the others wait and
+/// use what it stored.
+#[test]
+fn k_processes_one_refresh() {
+    const K: u32 = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("creds.json");
+    seed_credentials(&path);
+    let mut workers: Vec<_> = (0..K).map(|_| worker("refresh", &path, 0)).collect();
+    for w in &mut workers {
+        assert_eq!(line_with(w, "GOT"), "token-2");
+        assert!(w.wait().unwrap().success());
+    }
+    let refreshes = FileStore::new(&path).get("refreshes").unwrap().version;
+    assert_eq!(refreshes, Version(1));
+}
+
+/// The leader is killed mid-refresh: the waiting processes are let in as soon as it is
+/// dead (not after the 10-minute TTL), one of them refreshes, the others use its result.
+#[test]
+fn a_leader_killed_mid_refresh_is_replaced_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("creds.json");
+    seed_credentials(&path);
+    let mut leader = worker("refresh-hang", &path, 0);
+    line_with(&mut leader, "LEADING");
+    let mut waiting: Vec<_> = (0..3).map(|_| worker("refresh", &path, 0)).collect();
+    // They are waiting: the lease is held and nobody stored anything yet.
+    let store = FileStore::new(&path);
+    assert!(matches!(
+        store.try_acquire("auth", 1_000).unwrap(),
+        Acquire::Held { .. }
+    ));
+    leader.kill().unwrap();
+    leader.wait().unwrap();
+    for w in &mut waiting {
+        assert_eq!(line_with(w, "GOT"), "token-2");
+        assert!(w.wait().unwrap().success());
+    }
+    assert_eq!(store.get("refreshes").unwrap().version, Version(1));
 }
