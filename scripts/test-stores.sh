@@ -21,8 +21,6 @@ redis_up
 trap redis_down EXIT
 echo "test-stores: redis-server on $WORKBOARD_TEST_REDIS_URL"
 
-cargo test -p workboard-client --lib store
-cargo test -p workboard-native --lib store
-cargo test -p workboard-native --test store_processes
-cargo test -p workboard-redis
-cargo test -p workboard-cli --test keychain
+# One invocation (one feature set, the workspace's: no rebuild after `cargo test --workspace`).
+cargo test --no-fail-fast -p workboard-client -p workboard-native -p workboard-redis -p workboard-cli \
+  --lib --test store_processes --test redis_store --test keychain
