@@ -3,7 +3,8 @@
 # Rust (core, client layer and its behaviour suite, native, simulator, CLI end to end), wasm
 # in Node and headless Chromium, Kotlin, Python, the Swift sources check, the independent
 # TypeScript-SDK peer, the official MCP conformance suite (tests/conformance), and the adapters'
-# client-code ceiling.
+# client-code ceiling, and the credential stores (file locks, a Redis it starts, a real Secret
+# Service).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -24,7 +25,11 @@ run() {
 
 run "rust toolchain" bash scripts/setup-rust.sh
 run "independent MCP peer (TypeScript SDK) deps" bash -c 'test ! -f tests/ts-sdk/test.sh || (cd tests/ts-sdk && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund))'
+# The Redis and keychain tests in the workspace need redis-server, dbus-run-session and
+# gnome-keyring (Debian packages); the store group then runs them on a Redis it starts.
+run "credential stores: Debian packages (scripts/setup-stores.sh)" bash scripts/setup-stores.sh
 run "rust: cargo test --workspace" cargo test --workspace
+run "credential stores: file locks, Redis, keychain (scripts/test-stores.sh)" bash scripts/test-stores.sh
 run "adapters' client code size (scripts/adapter-lines.sh)" bash scripts/adapter-lines.sh
 for t in tests/ts-sdk/test.sh tests/conformance/test.sh bindings/wasm/test.sh bindings/kotlin/test.sh bindings/python/test.sh bindings/swift/check.sh; do
     if [ -f "$t" ]; then run "$t" bash "$t"; fi

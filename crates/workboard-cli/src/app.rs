@@ -24,8 +24,14 @@ pub struct Cli {
     pub server: Option<String>,
 
     /// Credential store file (default: ~/.config/workboard/credentials.json, mode 0600).
+    /// Given, the file store is used.
     #[arg(long, global = true, env = "WORKBOARD_STORE")]
     pub store: Option<PathBuf>,
+
+    /// Where credentials live without --store: `auto` (the OS keychain when there is one and
+    /// the credentials file holds none, else the file), `keychain` or `file`.
+    #[arg(long, global = true, env = "WORKBOARD_STORE_BACKEND", value_enum, default_value_t = StoreBackendArg::Auto)]
+    pub store_backend: StoreBackendArg,
 
     /// Which MCP era to speak: `auto` (modern 2026-07-28 first, `initialize` for a legacy
     /// server; the era found is remembered with the session), `modern` or `legacy`.
@@ -65,6 +71,17 @@ pub enum StepUpArg {
     Headless,
     /// Report the missing scope.
     Never,
+}
+
+/// `--store-backend`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreBackendArg {
+    /// The keychain when usable and the file holds no credentials, else the file.
+    Auto,
+    /// The OS keychain only (an error where there is none).
+    Keychain,
+    /// The credentials file.
+    File,
 }
 
 /// `--era`.
@@ -335,6 +352,10 @@ pub struct Ctx {
     pub server_override: Option<String>,
     pub store: Arc<dyn CredentialStore>,
     pub store_path: PathBuf,
+    /// `file` or `keychain`, where it keeps the data, and why the keychain was not used.
+    pub store_kind: &'static str,
+    pub store_location: String,
+    pub store_fallback: Option<String>,
     pub json: bool,
     pub quiet: bool,
     pub era: EraArg,
@@ -365,12 +386,35 @@ impl Ctx {
             None => environment.mcp_url(),
         };
         let store_path = cli.store.clone().unwrap_or_else(FileStore::default_path);
+        let choice = match (&cli.store, cli.store_backend) {
+            (Some(_), _) | (None, StoreBackendArg::File) => workboard_native::StoreChoice {
+                store: Arc::new(FileStore::new(store_path.clone())),
+                kind: "file",
+                location: store_path.display().to_string(),
+                fallback: None,
+            },
+            (None, StoreBackendArg::Auto) => workboard_native::keychain_or_file(&store_path),
+            (None, StoreBackendArg::Keychain) => {
+                workboard_native::KeychainStore::probe()?;
+                let meta = store_path.with_file_name("keychain.json");
+                let store = workboard_native::KeychainStore::new("default", meta)?;
+                workboard_native::StoreChoice {
+                    location: store.location(),
+                    store: Arc::new(store),
+                    kind: "keychain",
+                    fallback: None,
+                }
+            }
+        };
         Ok(Ctx {
             environment,
             mcp_url,
             server_override: cli.server.clone(),
-            store: Arc::new(FileStore::new(store_path.clone())),
+            store: choice.store,
             store_path,
+            store_kind: choice.kind,
+            store_location: choice.location,
+            store_fallback: choice.fallback,
             json: cli.json,
             quiet: cli.quiet || cli.json,
             era: cli.era,
@@ -527,11 +571,12 @@ fn token_set(ctx: &Ctx, file: Option<PathBuf>) -> Result<(), CliError> {
     ctx.store.remove(KEY_AUTH_CONTEXT)?;
     ctx.store.remove(KEY_SESSION)?;
     ctx.print(
-        serde_json::json!({ "stored": "personal_token", "store": ctx.store_path, "bound_to": creds.bound_to() }),
+        serde_json::json!({ "stored": "personal_token", "store": ctx.store_location, "store_kind": ctx.store_kind, "bound_to": creds.bound_to() }),
         || {
             format!(
-                "Personal token stored in {} (mode 0600), for {}.",
-                ctx.store_path.display(),
+                "Personal token stored in {}{}, for {}.",
+                ctx.store_location,
+                if ctx.store_kind == "file" { " (mode 0600)" } else { "" },
                 creds.bound_to().unwrap_or_default()
             )
         },
@@ -562,9 +607,9 @@ fn status(ctx: &Ctx) -> Result<(), CliError> {
         .and_then(|c| c.bound_to().map(str::to_string));
     let usable = creds.as_ref().map(|c| c.check_server(&ctx.mcp_url).is_ok());
     ctx.print(
-        serde_json::json!({ "credentials": kind, "oauth": detail, "mcp_url": shown, "bound_to": bound_to, "usable_for_server": usable, "store": ctx.store_path }),
+        serde_json::json!({ "credentials": kind, "oauth": detail, "mcp_url": shown, "bound_to": bound_to, "usable_for_server": usable, "store": ctx.store_location, "store_kind": ctx.store_kind, "store_fallback": ctx.store_fallback }),
         || match &creds {
-            None => format!("Not signed in. MCP server: {shown}\nStore: {}", ctx.store_path.display()),
+            None => format!("Not signed in. MCP server: {shown}\nStore: {}", store_line(ctx)),
             Some(c) => format!(
                 "Signed in with {}{}.\nCredentials for: {}{}\nMCP server: {shown}\nStore: {}",
                 kind.replace('_', " "),
@@ -579,11 +624,20 @@ fn status(ctx: &Ctx) -> Result<(), CliError> {
                 } else {
                     ""
                 },
-                ctx.store_path.display()
+                store_line(ctx)
             ),
         },
     );
     Ok(())
+}
+
+/// `file /path` or `keychain ...`, and why not the keychain when it fell back.
+fn store_line(ctx: &Ctx) -> String {
+    let mut line = format!("{} {}", ctx.store_kind, ctx.store_location);
+    if let Some(why) = &ctx.store_fallback {
+        line.push_str(&format!(" ({why})"));
+    }
+    line
 }
 
 /// `3 days`, `5 hours`, `12 minutes`, `40 seconds`.

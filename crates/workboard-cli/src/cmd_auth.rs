@@ -50,7 +50,7 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
                 || {
                     format!(
                         "Signed in (WorkBoard OAuth v1). Credentials stored in {}.",
-                        ctx.store_path.display()
+                        ctx.store_location
                     )
                 },
             );
@@ -110,7 +110,7 @@ pub async fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
                     save_signed_in(ctx, &signed.credentials, Some(&signed.context.to_json()))?;
                     ctx.print(
                         serde_json::json!({ "signed_in": "oauth2", "scope": signed.credentials.scope(), "refreshable": signed.credentials.can_refresh() }),
-                        || format!("Signed in (OAuth 2.1). Credentials stored in {}.", ctx.store_path.display()),
+                        || format!("Signed in (OAuth 2.1). Credentials stored in {}.", ctx.store_location),
                     );
                 }
             }
@@ -222,7 +222,7 @@ async fn login_client_credentials(
                 || {
                     format!(
                         "Signed in (OAuth client credentials). Credentials stored in {}.",
-                        ctx.store_path.display()
+                        ctx.store_location
                     )
                 },
             );

@@ -341,9 +341,14 @@ impl Case {
     }
 
     /// The store file as key → value (values are JSON strings themselves).
+    /// The stored values (without the store's own versions and leases, `.workboard`).
     fn stored(&self) -> serde_json::Map<String, Value> {
         match std::fs::read_to_string(self.store()) {
-            Ok(s) => serde_json::from_str(&s).unwrap(),
+            Ok(s) => {
+                let mut all: serde_json::Map<String, Value> = serde_json::from_str(&s).unwrap();
+                all.remove(".workboard");
+                all
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::Map::new(),
             Err(e) => panic!("{e}"),
         }

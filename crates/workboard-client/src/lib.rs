@@ -44,6 +44,7 @@ pub mod flows;
 mod host;
 mod run;
 mod signin;
+pub mod store;
 mod streams;
 
 pub use client::{

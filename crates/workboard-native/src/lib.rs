@@ -7,6 +7,8 @@
 mod approve;
 pub mod client;
 pub mod host;
+#[cfg(feature = "keychain")]
+pub mod keychain;
 pub mod loopback;
 pub mod reactor;
 pub mod runtime;
@@ -16,6 +18,8 @@ pub mod transport;
 
 pub use client::{Client, ClientBuilder, CredentialsHook, ServerInfo};
 pub use host::{HostTransport, InputHandler, NativeHost};
+#[cfg(feature = "keychain")]
+pub use keychain::{keychain_or_file, KeychainStore, StoreChoice};
 pub use reactor::Reactor;
 pub use runtime::{OsEntropy, SystemClock};
 pub use signin::{
