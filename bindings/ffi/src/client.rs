@@ -4,21 +4,24 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
-use workboard_client::Client;
+use futures_util::StreamExt;
+use workboard_client::{Call, Canceller, Client, Notification};
 use workboard_core::oauth::v1::RevokeOutcome;
 use workboard_core::{Credentials, Error, SecretString};
 
 use crate::error::{wrong_state, WorkboardError};
 use crate::host::{
-    self, lock, CredentialStore, CredentialsListener, FfiHost, ManualClock, Transport,
+    self, lock, CredentialStore, CredentialsListener, ElicitationHandler, FfiHost, InputHandlers,
+    ManualClock, RootsHandler, SamplingHandler, Transport,
 };
 use crate::types::{
     personal, records, string_map, ClientOptions, CredentialsSummary, McpCompletion,
-    McpCompletionRef, McpDiscovery, McpPrompt, McpPromptResult, McpResource, McpResourceContents,
-    McpResourceTemplate, McpServerInfo, McpSignInOptions, McpSignInStart, McpTool, McpToolResult,
-    V1Code, V1SignInOptions, V1SignInStart,
+    McpCompletionRef, McpDiscovery, McpNotification, McpPrompt, McpPromptResult, McpResource,
+    McpResourceContents, McpResourceTemplate, McpServerInfo, McpSignInOptions, McpSignInStart,
+    McpSubscriptionFilter, McpTool, McpToolResult, V1Code, V1SignInOptions, V1SignInStart,
 };
 
 type Res<T> = Result<T, WorkboardError>;
@@ -42,14 +45,35 @@ impl WorkboardClient {
     /// Fails with `invalid_url` / `insecure_url` / `invalid_input` for bad options,
     /// `credentials_not_for_server` for credentials of another server and
     /// `credential_store_failed` when the store cannot be read.
-    #[uniffi::constructor(default(transport = None, store = None, clock = None))]
+    ///
+    /// `elicitation`, `sampling`, `roots`: the app's answers when a server asks for input;
+    /// each one given declares its capability to servers (none given: servers ask nothing).
+    #[uniffi::constructor(default(
+        transport = None,
+        store = None,
+        clock = None,
+        elicitation = None,
+        sampling = None,
+        roots = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         options: ClientOptions,
         transport: Option<Arc<dyn Transport>>,
         store: Option<Arc<dyn CredentialStore>>,
         clock: Option<Arc<ManualClock>>,
+        elicitation: Option<Arc<dyn ElicitationHandler>>,
+        sampling: Option<Arc<dyn SamplingHandler>>,
+        roots: Option<Arc<dyn RootsHandler>>,
     ) -> Res<Arc<Self>> {
+        let input = InputHandlers {
+            elicitation: elicitation.map(host::App::new),
+            sampling: sampling.map(host::App::new),
+            roots: roots.map(host::App::new),
+            url_mode: options.elicitation_url_mode,
+        };
         let host = FfiHost {
+            input,
             transport: host::transport(transport)?,
             clock: clock.map_or(host::HostClock::System, host::HostClock::Manual),
             entropy: host::entropy(options.entropy_seed_hex.as_deref())?.into(),
@@ -327,6 +351,24 @@ impl WorkboardClient {
         Ok(call.await?.into())
     }
 
+    /// Subscribes to change notifications (a 2026-07-28 server's `subscriptions/listen`, or
+    /// `resources/subscribe` and the session's stream on a legacy one): the stream yields
+    /// them as they arrive (the acknowledgment first on a 2026-07-28 server) until the server
+    /// ends the subscription or the app cancels it. A filter asking for nothing fails the
+    /// first `next()` with `invalid_input`. Needs the built-in transport (it streams).
+    pub fn subscribe(&self, filter: McpSubscriptionFilter) -> Arc<McpNotificationStream> {
+        let sub = self.client.subscribe(filter.into());
+        let canceller = sub.end.canceller();
+        McpNotificationStream::new(sub.notifications, Some(sub.end), canceller)
+    }
+
+    /// Every server notification from now on that belongs to no subscription: a call's
+    /// progress and log messages (`notifications/progress`, `notifications/message` at
+    /// `ClientOptions.log_level`), a legacy server's list changes. Ends with the client.
+    pub fn notifications(&self) -> Arc<McpNotificationStream> {
+        McpNotificationStream::new(self.client.notifications(), None, None)
+    }
+
     /// Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
     /// `call_tool`, `ping`, `refresh_mcp_credentials`): each fails with code `cancelled` at
     /// once, and the server is sent `notifications/cancelled` for a request it has already
@@ -346,6 +388,65 @@ impl WorkboardClient {
     /// later calls with `client_stopped` (kind `Stopped`). Closing again does nothing.
     pub async fn close(self: Arc<Self>) -> Res<()> {
         Ok(self.client.close().await?)
+    }
+}
+
+/// Server notifications as they arrive (`WorkboardClient::subscribe` or `notifications`):
+/// Kotlin `Flow` (`asFlow()`), Swift `AsyncSequence`, Python `async for`.
+#[derive(uniffi::Object)]
+pub struct McpNotificationStream {
+    rx: tokio::sync::Mutex<futures_channel::mpsc::UnboundedReceiver<Notification>>,
+    end: Mutex<Option<Call<bool>>>,
+    canceller: Option<Canceller>,
+    stopped: AtomicBool,
+    stop: tokio::sync::Notify,
+}
+
+#[uniffi::export]
+impl McpNotificationStream {
+    /// The next notification; `None` once the stream has ended (the server ended the
+    /// subscription, `cancel()` was called, the client was closed). A subscription the server
+    /// refused (or that broke) fails with its error instead.
+    pub async fn next(&self) -> Res<Option<McpNotification>> {
+        let mut rx = self.rx.lock().await;
+        let stopped = || self.stopped.load(Ordering::SeqCst);
+        if !stopped() {
+            tokio::select! {
+                n = rx.next() => if let Some(n) = n { return Ok(Some(n.into())) },
+                _ = self.stop.notified() => {}
+            }
+        }
+        let end = lock(&self.end).take();
+        match end {
+            Some(end) if !stopped() => end.await.map(|_| None).map_err(Into::into),
+            _ => Ok(None),
+        }
+    }
+
+    /// Ends the stream (a subscription is cancelled: its stream is closed, the server told);
+    /// a waiting `next()` returns `None`. Any thread; cancelling again does nothing.
+    pub fn cancel(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.stop.notify_one();
+        if let Some(c) = &self.canceller {
+            c.cancel();
+        }
+    }
+}
+
+impl McpNotificationStream {
+    fn new(
+        rx: futures_channel::mpsc::UnboundedReceiver<Notification>,
+        end: Option<Call<bool>>,
+        canceller: Option<Canceller>,
+    ) -> Arc<Self> {
+        Arc::new(McpNotificationStream {
+            rx: tokio::sync::Mutex::new(rx),
+            end: Mutex::new(end),
+            canceller,
+            stopped: AtomicBool::new(false),
+            stop: tokio::sync::Notify::new(),
+        })
     }
 }
 

@@ -16,16 +16,20 @@ mod exit;
 mod host;
 mod types;
 
-pub use client::WorkboardClient;
+pub use client::{McpNotificationStream, WorkboardClient};
 pub use error::{ErrorKind, HostError, WorkboardError};
 pub use exit::shutdown_for_exit;
-pub use host::{CredentialStore, CredentialsListener, ManualClock, Transport};
+pub use host::{
+    CredentialStore, CredentialsListener, ElicitationHandler, ManualClock, RootsHandler,
+    SamplingHandler, Transport,
+};
 pub use types::{
     ClientOptions, CredentialsSummary, HttpHeader, HttpRequest, HttpResponse, McpCompletion,
-    McpCompletionRef, McpDiscovery, McpPrompt, McpPromptArgument, McpPromptMessage,
-    McpPromptResult, McpResource, McpResourceContents, McpResourceTemplate, McpServerInfo,
-    McpSignInOptions, McpSignInStart, McpTool, McpToolResult, V1Code, V1SignInOptions,
-    V1SignInStart,
+    McpCompletionRef, McpDiscovery, McpElicitation, McpElicitationAction, McpElicitationResult,
+    McpEra, McpNotification, McpPrompt, McpPromptArgument, McpPromptMessage, McpPromptResult,
+    McpResource, McpResourceContents, McpResourceTemplate, McpRoot, McpSamplingRequest,
+    McpSamplingResult, McpServerInfo, McpSignInOptions, McpSignInStart, McpSubscriptionFilter,
+    McpTool, McpToolResult, V1Code, V1SignInOptions, V1SignInStart,
 };
 
 use workboard_core::Credentials;

@@ -90,6 +90,9 @@ fn v1_exchange_and_revoke_through_a_foreign_transport() {
         Some(t.clone()),
         None,
         Some(clock.clone()),
+        None,
+        None,
+        None,
     )
     .unwrap();
     let start = app
@@ -166,6 +169,9 @@ fn a_failing_foreign_transport_is_a_typed_error() {
         Some(Arc::new(Refusing)),
         None,
         None,
+        None,
+        None,
+        None,
     )
     .unwrap();
     assert_eq!(
@@ -207,6 +213,9 @@ fn a_foreign_transport_refusing_an_oversized_body_fails_the_call_once_not_replay
         Some(t.clone()),
         None,
         None,
+        None,
+        None,
+        None,
     )
     .unwrap();
     // `initialize` (the first request of `list_tools`) is one the core replays after a
@@ -242,6 +251,9 @@ fn a_manual_clock_does_not_time_out_a_call_whose_answer_is_on_its_way() {
         Some(Arc::new(Later(server.clone()))),
         None,
         Some(clock.clone()),
+        None,
+        None,
+        None,
     )
     .unwrap();
     let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
@@ -259,6 +271,9 @@ fn errors_never_carry_secrets() {
             ..Default::default()
         },
         Some(Arc::new(Refusing)),
+        None,
+        None,
+        None,
         None,
         None,
     )
@@ -407,6 +422,9 @@ fn client_with_a_hanging_tool_call() -> (
             ..Default::default()
         },
         Some(server.clone()),
+        None,
+        None,
+        None,
         None,
         None,
     )
@@ -664,6 +682,9 @@ fn rotating_client() -> (Arc<RotatingServer>, Arc<Saved>, Arc<WorkboardClient>) 
         Some(server.clone()),
         Some(store.clone()),
         None,
+        None,
+        None,
+        None,
     )
     .unwrap();
     (server, store, c)
@@ -757,6 +778,9 @@ fn credentials_of_another_server_are_refused_by_the_core_rule_and_never_sent() {
         Some(server.clone()),
         None,
         None,
+        None,
+        None,
+        None,
     );
     assert_eq!(code(made), "credentials_not_for_server");
     // Set while a connection runs with valid credentials: refused, and nothing changes.
@@ -766,6 +790,9 @@ fn credentials_of_another_server_are_refused_by_the_core_rule_and_never_sent() {
             ..Default::default()
         },
         Some(server.clone()),
+        None,
+        None,
+        None,
         None,
         None,
     )
@@ -841,7 +868,8 @@ fn errors_carry_the_core_kind_of_their_code() {
     );
     let e = parse_seed("abc").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    let c = WorkboardClient::new(ClientOptions::default(), None, None, None).unwrap();
+    let c =
+        WorkboardClient::new(ClientOptions::default(), None, None, None, None, None, None).unwrap();
     let Err(e) = c.step_up_mcp_sign_in("write".into()) else {
         panic!("step-up without a sign-in")
     };
