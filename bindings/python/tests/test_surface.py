@@ -220,3 +220,21 @@ def test_cancelling_the_task_cancels_the_call(sim_legacy):
         await c.close()
 
     run(flow())
+
+
+def test_the_check_in_example_runs_against_the_simulator(era_sim):
+    import subprocess
+    import sys
+    from conftest import REPO
+    era, sim = era_sim
+    cmd = [sys.executable, str(REPO / "examples" / "python" / "check_in.py"), "--env", sim.base_url,
+           "--token", TOKEN, "--era", era]
+    # Modern: a prepared answer; legacy: the form answered on "the terminal".
+    if era == "modern":
+        cmd += ["--answer", json.dumps({"confidence": 7, "note": "on track"})]
+    out = subprocess.run(cmd, input="7\non track\n", capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "resource workboard://goal/301 (application/json)" in out.stdout
+    assert "prompt user: Review the objective" in out.stdout
+    assert "[form] Check-in for key result 401" in out.stdout
+    assert "confidence 7/10. on track" in out.stdout

@@ -225,4 +225,27 @@ class SurfaceFlowTest {
             c.disconnect()
         }
     }
+
+    @TestFactory
+    fun theCheckInExampleRunsAgainstTheSimulator(): List<DynamicTest> = eras { era ->
+        Sim("--era", era, "--sse").use { sim ->
+            val out = java.io.ByteArrayOutputStream()
+            val (savedOut, savedIn) = System.out to System.`in`
+            System.setOut(java.io.PrintStream(out, true))
+            // Modern: a prepared answer; legacy: the form answered on "the terminal".
+            System.setIn(java.io.ByteArrayInputStream("7\non track\n".toByteArray()))
+            try {
+                val answer = if (era == "modern") arrayOf("--answer", """{"confidence": 7, "note": "on track"}""") else emptyArray()
+                com.workboard.connect.examples.CheckIn.main(arrayOf("--env", sim.baseUrl, "--token", token, "--era", era, *answer))
+            } finally {
+                System.setOut(savedOut)
+                System.setIn(savedIn)
+            }
+            val text = out.toString()
+            assertTrue(text.contains("resource workboard://goal/301 (application/json)"), text)
+            assertTrue(text.contains("prompt user: Review the objective"), text)
+            assertTrue(text.contains("[form] Check-in for key result 401"), text)
+            assertTrue(text.contains("confidence 7/10. on track"), text)
+        }
+    }
 }
