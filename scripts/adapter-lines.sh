@@ -7,7 +7,10 @@
 # modules (`#[cfg(test)]` to the end of the file) are not counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING=${ADAPTER_LINES_CEILING:-900}
+# 900 (issue 12) + 41 for the ffi wrappers of issue 14's surface (input handlers given to the
+# constructor, subscribe, notifications, the notification stream object: conversion only; the
+# stream's rules are the layer's `NotificationStream`).
+CEILING=${ADAPTER_LINES_CEILING:-941}
 files=(
   crates/workboard-native/src/client.rs
   crates/workboard-native/src/signin.rs

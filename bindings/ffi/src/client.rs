@@ -4,18 +4,16 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use futures_util::StreamExt;
-use workboard_client::{Call, Canceller, Client, Notification};
+use workboard_client::{Client, NotificationStream, StreamStopper};
 use workboard_core::oauth::v1::RevokeOutcome;
 use workboard_core::{Credentials, Error, SecretString};
 
 use crate::error::{wrong_state, WorkboardError};
 use crate::host::{
-    self, lock, CredentialStore, CredentialsListener, ElicitationHandler, FfiHost, InputHandlers,
-    ManualClock, RootsHandler, SamplingHandler, Transport,
+    self, lock, CredentialStore, CredentialsListener, ElicitationHandler, FfiHost, ManualClock,
+    RootsHandler, SamplingHandler, Transport,
 };
 use crate::types::{
     personal, records, string_map, ClientOptions, CredentialsSummary, McpCompletion,
@@ -66,12 +64,7 @@ impl WorkboardClient {
         sampling: Option<Arc<dyn SamplingHandler>>,
         roots: Option<Arc<dyn RootsHandler>>,
     ) -> Res<Arc<Self>> {
-        let input = InputHandlers {
-            elicitation: elicitation.map(host::App::new),
-            sampling: sampling.map(host::App::new),
-            roots: roots.map(host::App::new),
-            url_mode: options.elicitation_url_mode,
-        };
+        let input = host::input(elicitation, sampling, roots, options.elicitation_url_mode);
         let host = FfiHost {
             input,
             transport: host::transport(transport)?,
@@ -357,16 +350,14 @@ impl WorkboardClient {
     /// ends the subscription or the app cancels it. A filter asking for nothing fails the
     /// first `next()` with `invalid_input`. Needs the built-in transport (it streams).
     pub fn subscribe(&self, filter: McpSubscriptionFilter) -> Arc<McpNotificationStream> {
-        let sub = self.client.subscribe(filter.into());
-        let canceller = sub.end.canceller();
-        McpNotificationStream::new(sub.notifications, Some(sub.end), canceller)
+        McpNotificationStream::of(self.client.subscribe_stream(filter.into()))
     }
 
     /// Every server notification from now on that belongs to no subscription: a call's
     /// progress and log messages (`notifications/progress`, `notifications/message` at
     /// `ClientOptions.log_level`), a legacy server's list changes. Ends with the client.
     pub fn notifications(&self) -> Arc<McpNotificationStream> {
-        McpNotificationStream::new(self.client.notifications(), None, None)
+        McpNotificationStream::of(self.client.notification_stream())
     }
 
     /// Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
@@ -395,58 +386,31 @@ impl WorkboardClient {
 /// Kotlin `Flow` (`asFlow()`), Swift `AsyncSequence`, Python `async for`.
 #[derive(uniffi::Object)]
 pub struct McpNotificationStream {
-    rx: tokio::sync::Mutex<futures_channel::mpsc::UnboundedReceiver<Notification>>,
-    end: Mutex<Option<Call<bool>>>,
-    canceller: Option<Canceller>,
-    stopped: AtomicBool,
-    stop: tokio::sync::Notify,
+    stream: tokio::sync::Mutex<NotificationStream>,
+    stopper: StreamStopper,
 }
 
 #[uniffi::export]
 impl McpNotificationStream {
     /// The next notification; `None` once the stream has ended (the server ended the
-    /// subscription, `cancel()` was called, the client was closed). A subscription the server
+    /// subscription, `cancel()` was called, the client is gone). A subscription the server
     /// refused (or that broke) fails with its error instead.
     pub async fn next(&self) -> Res<Option<McpNotification>> {
-        let mut rx = self.rx.lock().await;
-        let stopped = || self.stopped.load(Ordering::SeqCst);
-        if !stopped() {
-            tokio::select! {
-                n = rx.next() => if let Some(n) = n { return Ok(Some(n.into())) },
-                _ = self.stop.notified() => {}
-            }
-        }
-        let end = lock(&self.end).take();
-        match end {
-            Some(end) if !stopped() => end.await.map(|_| None).map_err(Into::into),
-            _ => Ok(None),
-        }
+        Ok(self.stream.lock().await.next().await?.map(Into::into))
     }
 
     /// Ends the stream (a subscription is cancelled: its stream is closed, the server told);
     /// a waiting `next()` returns `None`. Any thread; cancelling again does nothing.
     pub fn cancel(&self) {
-        self.stopped.store(true, Ordering::SeqCst);
-        self.stop.notify_one();
-        if let Some(c) = &self.canceller {
-            c.cancel();
-        }
+        self.stopper.stop()
     }
 }
 
 impl McpNotificationStream {
-    fn new(
-        rx: futures_channel::mpsc::UnboundedReceiver<Notification>,
-        end: Option<Call<bool>>,
-        canceller: Option<Canceller>,
-    ) -> Arc<Self> {
-        Arc::new(McpNotificationStream {
-            rx: tokio::sync::Mutex::new(rx),
-            end: Mutex::new(end),
-            canceller,
-            stopped: AtomicBool::new(false),
-            stop: tokio::sync::Notify::new(),
-        })
+    fn of(stream: NotificationStream) -> Arc<Self> {
+        let stopper = stream.stopper();
+        let stream = tokio::sync::Mutex::new(stream);
+        Arc::new(McpNotificationStream { stream, stopper })
     }
 }
 

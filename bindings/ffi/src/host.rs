@@ -94,6 +94,21 @@ pub(crate) struct InputHandlers {
     pub(crate) url_mode: bool,
 }
 
+/// The app's input handlers as given to the client.
+pub(crate) fn input(
+    elicitation: Option<Arc<dyn ElicitationHandler>>,
+    sampling: Option<Arc<dyn SamplingHandler>>,
+    roots: Option<Arc<dyn RootsHandler>>,
+    url_mode: bool,
+) -> InputHandlers {
+    InputHandlers {
+        elicitation: elicitation.map(App::new),
+        sampling: sampling.map(App::new),
+        roots: roots.map(App::new),
+        url_mode,
+    }
+}
+
 /// A clock that moves only when told, for tests and transcript replay. Waiting on it
 /// (retry delays, call deadlines) advances it instantly once every request sent has its
 /// answer (so a call with a request in flight is never timed out by it).
