@@ -213,6 +213,7 @@ pub(crate) enum Op {
     GetPrompt(String, Value),
     Complete(CompletionRef, String, String, Value),
     Subscribe(SubscriptionFilter, mpsc::UnboundedSender<Notification>),
+    Request(String, Value),
 }
 
 /// A server notification of a subscription.
@@ -471,6 +472,18 @@ impl<H: Host> Client<H> {
         self.submit(Op::ListResourceTemplates, |out| match out {
             CallOutput::ResourceTemplates(r) => Ok(r),
             _ => Err(unexpected("resources/templates/list")),
+        })
+    }
+
+    /// Sends a request this SDK does not model (`method`, `params` an object or `null`) and
+    /// returns the server's result as sent: for proxies that forward what they need not
+    /// understand (the core's `Connection::request`: the era, credentials, input rounds
+    /// through the host's handlers and, for tool calls, the `x-mcp-header` arguments, as for
+    /// the modelled calls; never replayed).
+    pub fn request(&self, method: &str, params: Value) -> Call<Value> {
+        self.submit(Op::Request(method.to_string(), params), |out| match out {
+            CallOutput::Raw(v) => Ok(v),
+            _ => Err(unexpected("request")),
         })
     }
 

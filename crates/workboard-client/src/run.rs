@@ -247,6 +247,7 @@ impl<H: Host> Machine<'_, '_, H> {
                         h
                     }
                     Op::Refresh => self.conn.refresh(now),
+                    Op::Request(method, params) => self.conn.request(&method, params, now),
                     Op::Close => {
                         ls.closing = true;
                         // Calls still waiting are cancelled by the connection (`cancelled`).

@@ -40,7 +40,11 @@
 //!   before the rotated refresh token can ever be used, so the app persists it first.
 //!   A token fresh from a refresh is used by at least one request before it is refreshed
 //!   again, whatever its lifetime (a token endpoint issuing 1-second tokens cannot cause a
-//!   refresh loop).
+//!   refresh loop). With [`ConnectionConfig::coordinate_refresh`] (credentials shared by
+//!   several holders through a store with a refresh lease) a due refresh first waits for the
+//!   app: [`ConnectionEvent::RefreshDue`], then [`Connection::refresh_with_lease`] or the
+//!   credentials another holder stored ([`Connection::set_credentials`]), and
+//!   [`ConnectionEvent::RefreshEnded`] when the lease can go.
 //! - **Unreachable token endpoint.** A refresh that fails in transport, or that the token
 //!   endpoint answers with a transient failure (HTTP 5xx, 429 or 408, whatever the body), is
 //!   not a verdict on the credentials: calls that need a new token (it expired, or the server
@@ -106,6 +110,7 @@ use crate::mcp::surface::{
 };
 use crate::oauth::flow::AuthContext;
 use crate::oauth::www_authenticate::parse_bearer;
+use crate::states::{AuthInput, AuthState, SessionInput, SessionState, Slot};
 
 /// Retries of a call answered 429/503 with `Retry-After`.
 pub const MAX_RETRIES: u32 = 2;
@@ -207,6 +212,8 @@ pub enum CallOutput {
     Prompt(GetPromptResult),
     /// `complete`.
     Completion(Completion),
+    /// [`Connection::request`]: the server's result as sent.
+    Raw(Value),
     /// `subscribe`: the subscription ended (the server closed it; `graceful` when it said
     /// so with a result, which a client may take as "do not reconnect at once").
     SubscriptionEnded {
@@ -323,6 +330,14 @@ pub enum ConnectionEvent {
     },
     /// New credentials (after a refresh): persist them now. Contains secrets.
     CredentialsChanged(Credentials),
+    /// A refresh is due and [`ConnectionConfig::coordinate_refresh`] is on: take the store's
+    /// refresh lease, then call [`Connection::refresh_with_lease`] — or, when another holder
+    /// stored newer credentials meanwhile, hand them over with
+    /// [`Connection::set_credentials`] (no refresh then). Calls that need the new token wait.
+    RefreshDue,
+    /// The refresh this connection made ended (with new credentials, announced before, or
+    /// not): with [`ConnectionConfig::coordinate_refresh`], release the lease now.
+    RefreshEnded,
     /// The server refused the credentials and they cannot be refreshed: sign in again
     /// (pass `www_authenticate` to the OAuth flow).
     AuthorizationRequired {
@@ -418,6 +433,13 @@ pub struct ConnectionConfig {
     pub log_level: Option<String>,
     /// The input this client can give (declared to servers; default: none).
     pub capabilities: ClientCapabilities,
+    /// The credentials are shared with other holders (processes, machines) through a store
+    /// with a refresh lease: a due refresh waits for the app
+    /// ([`ConnectionEvent::RefreshDue`]) to take the lease and call
+    /// [`Connection::refresh_with_lease`], or to hand over the credentials another holder
+    /// stored meanwhile ([`Connection::set_credentials`]), so a rotating refresh token is
+    /// used once across all of them. Default: `false` (this connection refreshes alone).
+    pub coordinate_refresh: bool,
 }
 
 impl ConnectionConfig {
@@ -437,7 +459,15 @@ impl ConnectionConfig {
             era: EraPolicy::Auto,
             log_level: None,
             capabilities: ClientCapabilities::default(),
+            coordinate_refresh: false,
         }
+    }
+
+    /// With refreshes coordinated through the app's store
+    /// ([`ConnectionConfig::coordinate_refresh`]).
+    pub fn coordinate_refresh(mut self, coordinate: bool) -> Self {
+        self.coordinate_refresh = coordinate;
+        self
     }
 
     /// With an era policy ([`ConnectionConfig::era`]).
@@ -534,20 +564,6 @@ struct CachedTools {
     expires_at_ms: u64,
 }
 
-/// What is known of the server's era. The version of a known era is in
-/// `session.protocol_version` (modern: no session id).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Era {
-    /// Nothing known: the next call goes out modern as the probe.
-    Unknown,
-    /// This call went out modern as the probe; the others wait for its verdict.
-    Probing(CallHandle),
-    /// Modern, with this version.
-    Modern(&'static str),
-    /// Legacy: `initialize` (asking for `legacy_version`) until the session is ready.
-    Legacy,
-}
-
 #[derive(Clone, Debug)]
 enum Op {
     Initialize,
@@ -598,6 +614,11 @@ enum Op {
     ServerStream,
     /// A refresh the app asked for: joins the single flight (never sent as JSON-RPC).
     Refresh,
+    /// A request this machine does not interpret ([`Connection::request`]).
+    Raw {
+        method: String,
+        params: serde_json::Map<String, Value>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -609,7 +630,8 @@ enum Phase {
     },
     RetryAt(u64),
     ResumeAt(u64),
-    /// A tool call refused with `HeaderMismatch`: it waits for the tool list (`RELIST`) to
+    /// A tool call refused with `HeaderMismatch`: it waits for the tool list
+    /// ([`Slot::Relist`]) to
     /// learn the tool's `x-mcp-header` annotations, then goes again.
     AwaitingTools,
     /// The server asked for input: the call waits for [`Connection::provide_input`].
@@ -652,29 +674,18 @@ struct Call {
 
 #[derive(Debug, Clone, Copy)]
 enum Flight {
-    Call(CallHandle),
+    Call(Slot),
     Initialized,
     Notification,
     Refresh(u64),
     Delete(CallHandle),
 }
 
-const INIT: CallHandle = CallHandle(0);
-/// The era probe sent when only calls that cannot probe (a GET stream) wait.
-const PROBE: CallHandle = CallHandle(u64::MAX);
-/// The tool list fetched for calls refused with `HeaderMismatch`.
-const RELIST: CallHandle = CallHandle(u64::MAX - 1);
-/// The legacy GET stream opened while calls are in flight, for a server's requests.
-const LISTEN: CallHandle = CallHandle(u64::MAX - 2);
 /// Times the connection opens that stream at most.
 pub const MAX_LISTEN_STREAMS: u32 = 16;
 /// How long calls wait for that stream to open (its response head) before they go anyway
 /// (a whole-body transport never hands the head over).
 pub const LISTEN_WAIT_MS: u64 = 2_000;
-
-fn internal(h: CallHandle) -> bool {
-    h == INIT || h == PROBE || h == RELIST || h == LISTEN
-}
 
 /// The connection machine. See the module docs.
 #[derive(Debug)]
@@ -689,23 +700,15 @@ pub struct Connection {
     max_tool_list_bytes: usize,
     call_timeout_ms: u64,
     request_timeout_ms: u64,
-    session: SessionInfo,
+    /// The era and the session ([`SessionState::step`]).
+    state: SessionState,
+    /// The credentials' state ([`AuthState::step`]).
+    auth_state: AuthState,
+    /// Bumped whenever the credentials change: a request sent with older ones that is
+    /// refused goes again with the current ones.
     generation: u64,
-    refresh_failed: bool,
-    /// Refresh attempts in a row that could not reach the token endpoint.
-    refresh_failures: u32,
-    /// Back-off after such a failure: the next refresh attempt waits until then.
-    refresh_retry_at: Option<u64>,
-    /// The token came from a refresh and no call has used it yet: never refreshed again
-    /// before one has, whatever its lifetime.
-    fresh_unused: bool,
-    /// A proactive refresh of a still valid token could not reach the token endpoint: the
-    /// token is used until it expires (or is refused).
-    proactive_failed: bool,
-    auth_required_emitted: bool,
-    refresh: Option<RequestId>,
-    calls: VecMap<CallHandle, Call>,
-    rpc_index: VecMap<JsonRpcId, CallHandle>,
+    calls: VecMap<Slot, Call>,
+    rpc_index: VecMap<JsonRpcId, Slot>,
     flights: VecMap<RequestId, Flight>,
     outbox: VecDeque<HttpRequest>,
     events: VecDeque<ConnectionEvent>,
@@ -713,13 +716,8 @@ pub struct Connection {
     next_handle: u64,
     next_http: u64,
     next_rpc: i64,
-    /// A restored session: JSON-RPC ids continue from a clock-based base (see `send_call`).
-    rpc_base_pending: bool,
-    closing: Option<CallHandle>,
-    closed: bool,
     last_now_ms: u64,
     policy: EraPolicy,
-    era: Era,
     /// The legacy version `initialize` asks for.
     legacy_version: &'static str,
     /// The modern version requests declare.
@@ -728,6 +726,8 @@ pub struct Connection {
     /// `clientCapabilities` as sent.
     capabilities: Value,
     caps: ClientCapabilities,
+    /// [`ConnectionConfig::coordinate_refresh`].
+    coordinate_refresh: bool,
     /// `initialize`'s `capabilities` (legacy) or `server/discover`'s (modern).
     server_capabilities: Value,
     tools_cache: Option<CachedTools>,
@@ -766,10 +766,16 @@ impl Connection {
                 });
             }
         }
-        let era = match config.era {
-            EraPolicy::Auto => Era::Unknown,
-            EraPolicy::Modern => Era::Modern(modern::MODERN_PROTOCOL_VERSIONS[0]),
-            EraPolicy::Legacy => Era::Legacy,
+        let state = match config.era {
+            EraPolicy::Auto => SessionState::Unknown,
+            EraPolicy::Modern => SessionState::Modern {
+                version: modern::MODERN_PROTOCOL_VERSIONS[0],
+                info: SessionInfo {
+                    protocol_version: Some(modern::MODERN_PROTOCOL_VERSIONS[0].to_string()),
+                    ..SessionInfo::default()
+                },
+            },
+            EraPolicy::Legacy => SessionState::LegacyInitializing { session_id: None },
         };
         let mut conn = Connection {
             url,
@@ -782,15 +788,9 @@ impl Connection {
             max_tool_list_bytes: config.max_tool_list_bytes,
             call_timeout_ms: config.call_timeout_ms,
             request_timeout_ms: config.request_timeout_ms,
-            session: SessionInfo::default(),
+            state,
+            auth_state: AuthState::START,
             generation: 0,
-            refresh_failed: false,
-            refresh_failures: 0,
-            refresh_retry_at: None,
-            fresh_unused: false,
-            proactive_failed: false,
-            auth_required_emitted: false,
-            refresh: None,
             calls: VecMap::new(),
             rpc_index: VecMap::new(),
             flights: VecMap::new(),
@@ -800,17 +800,14 @@ impl Connection {
             next_handle: 1,
             next_http: 0,
             next_rpc: 0,
-            rpc_base_pending: false,
-            closing: None,
-            closed: false,
             last_now_ms: 0,
             policy: config.era,
-            era,
             legacy_version: modern::LEGACY_PROTOCOL_VERSIONS[0],
             modern_version: modern::MODERN_PROTOCOL_VERSIONS[0],
             log_level: config.log_level,
             capabilities: config.capabilities.to_value(),
             caps: config.capabilities,
+            coordinate_refresh: config.coordinate_refresh,
             server_capabilities: Value::Null,
             tools_cache: None,
             tool_headers: VecMap::new(),
@@ -819,9 +816,6 @@ impl Connection {
             no_get_stream: false,
             listen_wait: None,
         };
-        if let Era::Modern(v) = era {
-            conn.session.protocol_version = Some(v.to_string());
-        }
         if let Some(state) = config.restored_state {
             let saved: SavedState =
                 crate::json::from_bytes(state.as_bytes()).map_err(|_| Error::InvalidInput {
@@ -851,23 +845,29 @@ impl Connection {
                             .find(|m| *m == v)
                             .unwrap_or(conn.modern_version);
                         conn.modern_version = v;
-                        conn.era = Era::Modern(v);
                         session.session_id = None;
+                        session.protocol_version = Some(v.to_string());
+                        conn.state = SessionState::Modern {
+                            version: v,
+                            info: session,
+                        };
                     } else {
-                        conn.era = Era::Legacy;
-                        conn.rpc_base_pending = true;
                         // A legacy session knows only the capabilities its `initialize`
                         // declared: with other ones, a new session declares them.
                         let declared = saved
                             .capabilities
                             .clone()
                             .unwrap_or_else(|| Value::Object(Default::default()));
-                        if declared != conn.capabilities {
+                        conn.state = if declared != conn.capabilities {
                             conn.diag("the saved MCP session was opened with other client capabilities: opening a new one".into());
-                            session = SessionInfo::default();
-                        }
+                            SessionState::LegacyInitializing { session_id: None }
+                        } else {
+                            SessionState::LegacyReady {
+                                info: session,
+                                continue_ids: true,
+                            }
+                        };
                     }
-                    conn.session = session;
                     if let Some(cache) = &saved.tools {
                         for tool in &cache.tools {
                             if let Ok(a) = modern::param_headers(tool) {
@@ -896,10 +896,10 @@ impl Connection {
     /// answer and no request is sent; `notifications/tools/list_changed` ends it.
     pub fn list_tools(&mut self, now_ms: u64) -> CallHandle {
         if let Some(cache) = &self.tools_cache {
-            if now_ms < cache.expires_at_ms && !self.closed && self.closing.is_none() {
+            if now_ms < cache.expires_at_ms && !self.state.is_shut() {
                 let tools = cache.tools.clone();
                 let h = self.new_handle();
-                self.finish(h, Ok(CallOutput::Tools(tools)));
+                self.finish(Slot::App(h), Ok(CallOutput::Tools(tools)));
                 return h;
             }
         }
@@ -925,7 +925,7 @@ impl Connection {
         if name.trim().is_empty() || !arguments.is_object() {
             let h = self.new_handle();
             self.finish(
-                h,
+                Slot::App(h),
                 Err(Error::InvalidInput {
                     what: "tool call".into(),
                     reason: "a tool name and an object of arguments are required".into(),
@@ -1006,6 +1006,45 @@ impl Connection {
                 acc: Vec::new(),
                 cursor: None,
                 seen: Vec::new(),
+            },
+            now_ms,
+        )
+    }
+
+    /// Sends a request this SDK does not model (a proxy forwarding what it does not need to
+    /// understand): `method` with `params` (an object, or `null`; its `_meta`,
+    /// `inputResponses` and `requestState` are the connection's own), through the same
+    /// machine as every call: era, credentials, retries, the deadline
+    /// ([`ConnectionConfig::call_timeout_ms`]), input rounds (MRTR, answered through
+    /// [`ConnectionEvent::InputRequired`]), and for `tools/call`, `resources/read` and
+    /// `prompts/get` the headers the modelled calls send (`Mcp-Name`, `x-mcp-header`
+    /// arguments; a raw `tools/list` teaches the connection those annotations). Its result is
+    /// [`CallOutput::Raw`], as the server sent it; it is never replayed (its effects are
+    /// unknown). `initialize`, notifications and a method that is not visible ASCII of at
+    /// most 200 bytes fail with [`Error::InvalidInput`].
+    pub fn request(&mut self, method: &str, params: Value, now_ms: u64) -> CallHandle {
+        let ok_name = !method.is_empty()
+            && method.len() <= 200
+            && method.bytes().all(|b| (0x21..=0x7e).contains(&b));
+        if !ok_name || method == "initialize" || method.starts_with("notifications/") {
+            return self.refuse(
+                "request method",
+                "a method name of visible ASCII (at most 200 bytes), not `initialize` or a notification",
+            );
+        }
+        let mut params = match params {
+            Value::Null => serde_json::Map::new(),
+            Value::Object(m) => m,
+            _ => return self.refuse("request params", "an object (or null) is required"),
+        };
+        // The connection owns these: its own `_meta`, and the answers of input rounds.
+        for owned in ["_meta", "inputResponses", "requestState"] {
+            params.remove(owned);
+        }
+        self.submit(
+            Op::Raw {
+                method: method.to_string(),
+                params,
             },
             now_ms,
         )
@@ -1096,7 +1135,7 @@ impl Connection {
         handle: CallHandle,
         responses: serde_json::Map<String, Value>,
     ) -> Result<(), Error> {
-        let Some(call) = self.calls.get_mut(&handle).filter(|_| !internal(handle)) else {
+        let Some(call) = self.calls.get_mut(&Slot::App(handle)) else {
             return Err(Error::WrongState {
                 action: "provide input".into(),
                 state: "no such pending call".into(),
@@ -1123,7 +1162,7 @@ impl Connection {
         }
         let (_, state) = call.awaiting.take().unwrap_or_default();
         call.input = Some(InputRound { responses, state });
-        self.requeue(handle);
+        self.requeue(Slot::App(handle));
         let now = self.last_now_ms;
         self.pump(now);
         Ok(())
@@ -1134,10 +1173,10 @@ impl Connection {
     pub fn decline_input(&mut self, handle: CallHandle, error: Error) {
         let waiting = self
             .calls
-            .get(&handle)
+            .get(&Slot::App(handle))
             .is_some_and(|c| c.phase == Phase::AwaitingInput);
-        if waiting && !internal(handle) {
-            self.fail(handle, error);
+        if waiting {
+            self.fail(Slot::App(handle), error);
         }
     }
 
@@ -1162,7 +1201,7 @@ impl Connection {
     fn refuse(&mut self, what: &str, reason: &str) -> CallHandle {
         let h = self.new_handle();
         self.finish(
-            h,
+            Slot::App(h),
             Err(Error::InvalidInput {
                 what: what.into(),
                 reason: reason.into(),
@@ -1202,20 +1241,21 @@ impl Connection {
             (Some(auth), Some(c)) => auth.can_renew(c),
             _ => false,
         };
-        if !self.closed && self.closing.is_none() && self.credentials.is_none() {
+        let live = !self.state.is_shut();
+        if live && self.credentials.is_none() {
             let h = self.new_handle();
-            self.finish(h, Err(Error::NotSignedIn));
+            self.finish(Slot::App(h), Err(Error::NotSignedIn));
             return h;
         }
-        if !self.closed && self.closing.is_none() && (!refreshable || self.refresh_failed) {
+        if live && (!refreshable || self.auth_state.refresh_refused()) {
             let h = self.new_handle();
-            let state = if self.refresh_failed {
+            let state = if self.auth_state.refresh_refused() {
                 "the refresh token was refused: sign in again"
             } else {
                 "no refreshable OAuth credentials (a personal token, or no refresh token or OAuth context)"
             };
             self.finish(
-                h,
+                Slot::App(h),
                 Err(Error::WrongState {
                     action: "refresh credentials".into(),
                     state: state.into(),
@@ -1229,10 +1269,7 @@ impl Connection {
     /// Cancels a call: its result becomes [`Error::Cancelled`] and, if its request is in
     /// flight, `notifications/cancelled` is sent. Fails for unknown or finished handles.
     pub fn cancel(&mut self, handle: CallHandle) -> Result<(), Error> {
-        let Some(call) = (!internal(handle))
-            .then(|| self.calls.get(&handle))
-            .flatten()
-        else {
+        let Some(call) = self.calls.get(&Slot::App(handle)) else {
             return Err(Error::InvalidInput {
                 what: "call handle".into(),
                 reason: "no such pending call".into(),
@@ -1246,12 +1283,12 @@ impl Connection {
             let body = jsonrpc::cancelled_body(rpc, "cancelled by the application");
             self.post(Flight::Notification, body);
         }
-        self.fail(handle, Error::Cancelled);
+        self.fail(Slot::App(handle), Error::Cancelled);
         Ok(())
     }
 
     fn expire_deadlines(&mut self, now_ms: u64) {
-        let expired: Vec<CallHandle> = self
+        let expired: Vec<Slot> = self
             .calls
             .iter()
             .filter(|(_, c)| c.deadline.is_some_and(|d| d <= now_ms))
@@ -1264,12 +1301,12 @@ impl Connection {
 
     /// The whole-call deadline passed: the call fails with [`Error::Timeout`] (and, if its
     /// request is in flight, `notifications/cancelled` tells the server).
-    fn time_out(&mut self, h: CallHandle) {
+    fn time_out(&mut self, h: Slot) {
         let Some(call) = self.calls.get(&h) else {
             return;
         };
         let after_ms = match call.op {
-            Op::CallTool { .. } => self.call_timeout_ms,
+            Op::CallTool { .. } | Op::Raw { .. } => self.call_timeout_ms,
             _ => self.request_timeout_ms,
         };
         let what = call.op.method().to_string();
@@ -1286,9 +1323,9 @@ impl Connection {
     /// 405 is fine). Later calls fail with [`Error::WrongState`].
     pub fn close(&mut self) -> CallHandle {
         let h = self.new_handle();
-        if self.closed || self.closing.is_some() {
+        if self.state.is_shut() {
             self.finish(
-                h,
+                Slot::App(h),
                 Err(Error::WrongState {
                     action: "close".into(),
                     state: "closed".into(),
@@ -1296,24 +1333,23 @@ impl Connection {
             );
             return h;
         }
-        let pending: Vec<CallHandle> = self.calls.keys().copied().collect();
+        let pending: Vec<Slot> = self.calls.keys().copied().collect();
         for p in pending {
-            if !internal(p) {
-                self.fail(p, Error::Cancelled);
+            match p {
+                Slot::App(_) => self.fail(p, Error::Cancelled),
+                _ => {
+                    self.calls.remove(&p);
+                }
             }
         }
-        self.calls.remove(&INIT);
-        self.calls.remove(&PROBE);
-        self.calls.remove(&RELIST);
-        self.calls.remove(&LISTEN);
-        self.reset_refresh_backoff();
-        self.closing = Some(h);
-        if self.session.session_id.is_some() {
+        self.auth_to(AuthInput::Idle);
+        if self.state.info().session_id.is_some() {
             let id = self.http_id();
             let auth = self.auth_header();
-            let req = self.session.delete(id, &self.url, auth.as_ref());
+            let req = self.state.info().delete(id, &self.url, auth.as_ref());
             self.flights.insert(id, Flight::Delete(h));
             self.outbox.push_back(req);
+            self.session_to(SessionInput::Closing(h));
         } else {
             self.closed_done(h);
         }
@@ -1337,12 +1373,7 @@ impl Connection {
             self.auth = auth;
         }
         self.generation += 1;
-        self.refresh = None;
-        self.refresh_failed = false;
-        self.reset_refresh_backoff();
-        self.fresh_unused = false;
-        self.proactive_failed = false;
-        self.auth_required_emitted = false;
+        self.auth_to(AuthInput::Replaced);
         self.pump(self.last_now_ms);
         Ok(())
     }
@@ -1359,7 +1390,7 @@ impl Connection {
 
     /// Whether a call is still pending.
     pub fn is_pending(&self, handle: CallHandle) -> bool {
-        self.calls.contains_key(&handle)
+        self.calls.contains_key(&Slot::App(handle))
     }
 
     /// Whether the response to request `id` is no longer wanted: it was sent for a call that
@@ -1394,12 +1425,26 @@ impl Connection {
 
     /// What is known about the session.
     pub fn session(&self) -> &SessionInfo {
-        &self.session
+        self.state.info()
     }
 
     /// Whether `close` completed.
     pub fn is_closed(&self) -> bool {
-        self.closed
+        self.state == SessionState::Closed
+    }
+
+    /// The era and session state's name (`Unknown`, `Probing`, `Modern`,
+    /// `LegacyInitializing`, `LegacyReady`, `Closing`, `Closed`: the states of
+    /// [`crate::states::Machine::Session`]), for diagnostics.
+    pub fn session_state(&self) -> &'static str {
+        self.state.kind()
+    }
+
+    /// The credentials' state's name (`Valid`, `Refreshing`, `BackingOff`,
+    /// `NeedsAuthorization`, `StepUp`: the states of [`crate::states::Machine::Auth`]), for
+    /// diagnostics.
+    pub fn auth_state(&self) -> &'static str {
+        self.auth_state.kind()
     }
 
     /// The MCP endpoint (canonical form).
@@ -1413,11 +1458,10 @@ impl Connection {
         let tools = self.tools_cache.clone().filter(|c| {
             serde_json::to_vec(&c.tools).is_ok_and(|b| b.len() <= MAX_SAVED_TOOLS_BYTES)
         });
-        let legacy_session = self.session.session_id.is_some()
-            || matches!(self.era, Era::Legacy) && self.session.is_initialized();
+        let legacy_session = matches!(self.state, SessionState::LegacyReady { .. });
         serde_json::to_string(&SavedState {
             server_url: self.url.clone(),
-            session: self.session.clone(),
+            session: self.state.info().clone(),
             tools,
             capabilities: legacy_session.then(|| self.capabilities.clone()),
         })
@@ -1447,11 +1491,26 @@ impl Connection {
             .map(Credentials::authorization_header)
     }
 
+    /// Moves the era and session machine ([`SessionState::step`]); an input that does not
+    /// apply leaves it as it is.
+    fn session_to(&mut self, input: SessionInput) {
+        if let Some(next) = self.state.step(&input) {
+            self.state = next;
+        }
+    }
+
+    /// Moves the credentials' machine ([`AuthState::step`]).
+    fn auth_to(&mut self, input: AuthInput) {
+        if let Some(next) = self.auth_state.step(&input) {
+            self.auth_state = next;
+        }
+    }
+
     fn submit(&mut self, op: Op, now_ms: u64) -> CallHandle {
         let h = self.new_handle();
-        if self.closed || self.closing.is_some() {
+        if self.state.is_shut() {
             self.finish(
-                h,
+                Slot::App(h),
                 Err(Error::WrongState {
                     action: "call".into(),
                     state: "the connection is closed".into(),
@@ -1460,53 +1519,50 @@ impl Connection {
             return h;
         }
         let timeout = match op {
-            Op::CallTool { .. } => self.call_timeout_ms,
+            Op::CallTool { .. } | Op::Raw { .. } => self.call_timeout_ms,
             Op::ServerStream | Op::Listen { .. } => u64::MAX,
             _ => self.request_timeout_ms,
         };
         let mut call = new_call(op);
         call.deadline = (timeout != u64::MAX).then(|| now_ms.saturating_add(timeout));
-        self.calls.insert(h, call);
+        self.calls.insert(Slot::App(h), call);
         self.pump(now_ms);
         h
     }
 
-    fn finish(&mut self, h: CallHandle, result: Result<CallOutput, Error>) {
+    fn finish(&mut self, h: Slot, result: Result<CallOutput, Error>) {
         if let Some(call) = self.calls.remove(&h) {
             if let Some(rpc) = call.rpc_id {
                 self.rpc_index.remove(&rpc);
             }
         }
-        if h == RELIST {
-            self.relisted(result.map(|_| ()));
-            return;
-        }
-        if h == LISTEN {
-            if matches!(
-                result,
-                Ok(CallOutput::ServerStreamEnded { supported: false })
-            ) {
-                self.no_get_stream = true;
+        match h {
+            Slot::App(h) => {
+                self.results.insert(h, result);
+                self.events.push_back(ConnectionEvent::CallCompleted(h));
             }
-            self.listen_wait = None;
-            return;
+            Slot::Relist => self.relisted(result.map(|_| ())),
+            Slot::Listen => {
+                if matches!(
+                    result,
+                    Ok(CallOutput::ServerStreamEnded { supported: false })
+                ) {
+                    self.no_get_stream = true;
+                }
+                self.listen_wait = None;
+            }
+            Slot::Initialize | Slot::Probe => {}
         }
-        if internal(h) {
-            return;
-        }
-        self.results.insert(h, result);
-        self.events.push_back(ConnectionEvent::CallCompleted(h));
     }
 
-    fn fail(&mut self, h: CallHandle, e: Error) {
-        if h == RELIST || h == LISTEN {
-            self.finish(h, Err(e));
-            return;
-        }
-        if internal(h) {
+    fn fail(&mut self, h: Slot, e: Error) {
+        if let Slot::Initialize | Slot::Probe = h {
             // The waiting calls fail with initialize (or the probe).
             self.calls.remove(&h);
-            let waiting: Vec<CallHandle> = self
+            if h == Slot::Initialize {
+                self.session_to(SessionInput::InitializeFailed);
+            }
+            let waiting: Vec<Slot> = self
                 .calls
                 .iter()
                 .filter(|(_, c)| c.phase == Phase::Queued)
@@ -1523,7 +1579,7 @@ impl Connection {
     /// Whether the credentials can be renewed: a refresh token, or a client credentials
     /// context (the grant runs again).
     fn can_refresh(&self) -> bool {
-        !self.refresh_failed
+        !self.auth_state.refresh_refused()
             && match (&self.auth, &self.credentials) {
                 (Some(auth), Some(c)) => auth.can_renew(c),
                 _ => false,
@@ -1533,20 +1589,22 @@ impl Connection {
     /// Sends what can be sent.
     fn pump(&mut self, now_ms: u64) {
         self.last_now_ms = self.last_now_ms.max(now_ms);
-        if !self.calls.keys().any(|h| !internal(*h)) {
+        if !self.calls.keys().any(|h| h.app().is_some()) {
             // No call left: the GET stream opened for them is no longer wanted.
-            self.calls.remove(&LISTEN);
+            self.calls.remove(&Slot::Listen);
             self.listen_wait = None;
         }
-        if self.closed || self.closing.is_some() || self.refresh.is_some() {
+        if self.state.is_shut()
+            || self.auth_state.refreshing().is_some()
+            || matches!(self.auth_state, AuthState::AwaitingLease { .. })
+        {
             return;
         }
         if self.calls.values().any(|c| matches!(c.op, Op::Refresh)) {
-            match self.refresh_retry_at {
-                Some(t) if now_ms < t => return, // backing off: the timer resumes
-                _ => self.refresh_retry_at = None,
+            if self.backing_off(now_ms) {
+                return; // the timer resumes
             }
-            if self.can_refresh_now() {
+            if self.can_refresh() {
                 self.start_refresh();
                 return;
             }
@@ -1557,24 +1615,22 @@ impl Connection {
             });
         }
         let waiting = self.calls.iter().any(|(h, c)| {
-            (!internal(*h) || *h == RELIST)
+            matches!(h, Slot::App(_) | Slot::Relist)
                 && c.phase == Phase::Queued
                 && !matches!(c.op, Op::Refresh)
         });
         if !waiting {
             // Nobody waits: no initialize, probe or refresh on their behalf.
-            for i in [INIT, PROBE] {
+            for i in [Slot::Initialize, Slot::Probe] {
                 if self.calls.get(&i).is_some_and(|c| c.phase == Phase::Queued) {
                     self.calls.remove(&i);
                 }
             }
-            self.reset_refresh_backoff();
+            self.auth_to(AuthInput::Idle);
             return;
         }
-        match self.refresh_retry_at {
-            Some(t) if now_ms < t => return, // backing off: the timer resumes
-            Some(_) => self.refresh_retry_at = None,
-            None => {}
+        if self.backing_off(now_ms) {
+            return; // the timer resumes
         }
         if self.needs_refresh(now_ms) {
             self.start_refresh();
@@ -1588,7 +1644,7 @@ impl Connection {
             return; // the GET stream first: its head (or the timer) lets the calls go
         }
         self.listen_wait = None;
-        let queued: Vec<CallHandle> = self
+        let queued: Vec<Slot> = self
             .calls
             .iter()
             .filter(|(_, c)| c.phase == Phase::Queued && !matches!(c.op, Op::Refresh))
@@ -1599,12 +1655,24 @@ impl Connection {
         }
     }
 
+    /// Whether a refresh waits for its back-off (ended back-offs end here too).
+    fn backing_off(&mut self, now_ms: u64) -> bool {
+        match self.auth_state.backing_off() {
+            Some(t) if now_ms < t => true,
+            Some(_) => {
+                self.auth_to(AuthInput::BackoffElapsed);
+                false
+            }
+            None => false,
+        }
+    }
+
     /// A legacy server sends its requests (elicitation, sampling, roots) on the GET stream
     /// unless it ties them to a request's own stream: while calls are in flight and the app
     /// can answer such requests (it declared capabilities), the stream is open; it is
     /// closed (abandoned) when the last call ends, so nothing outlives the calls.
     fn listen_while_busy(&mut self, now_ms: u64) {
-        let busy = self.calls.keys().any(|h| !internal(*h));
+        let busy = self.calls.keys().any(|h| h.app().is_some());
         // A subscription's own GET stream serves as well (a server allows one per session).
         let subscribed = self
             .calls
@@ -1613,24 +1681,19 @@ impl Connection {
         let wanted = busy
             && !subscribed
             && self.caps != ClientCapabilities::default()
-            && matches!(self.era, Era::Legacy)
-            && self.session.is_initialized()
+            && matches!(self.state, SessionState::LegacyReady { .. })
             && !self.no_get_stream;
-        let open = self.calls.contains_key(&LISTEN);
+        let open = self.calls.contains_key(&Slot::Listen);
         if wanted && !open && self.listens < MAX_LISTEN_STREAMS {
             self.listens += 1;
-            self.calls.insert(LISTEN, new_call(Op::ServerStream));
+            self.calls.insert(Slot::Listen, new_call(Op::ServerStream));
             // Open before the calls go: a server drops what it would send on a stream that
             // is not open yet.
-            self.send_call(LISTEN);
+            self.send_call(Slot::Listen);
             self.listen_wait = Some(now_ms.saturating_add(LISTEN_WAIT_MS));
         } else if !busy && open {
-            self.calls.remove(&LISTEN);
+            self.calls.remove(&Slot::Listen);
         }
-    }
-
-    fn can_refresh_now(&self) -> bool {
-        self.can_refresh()
     }
 
     /// The refreshes the app asked for ([`Connection::refresh`]) end with the single flight.
@@ -1646,7 +1709,7 @@ impl Connection {
         }
     }
 
-    fn asked_refreshes(&self) -> Vec<CallHandle> {
+    fn asked_refreshes(&self) -> Vec<Slot> {
         self.calls
             .iter()
             .filter(|(_, c)| matches!(c.op, Op::Refresh))
@@ -1661,7 +1724,7 @@ impl Connection {
         let Some(creds) = self.credentials.as_ref() else {
             return false;
         };
-        if !self.can_refresh() || self.fresh_unused {
+        if !self.can_refresh() || self.auth_state.fresh() {
             return false;
         }
         let refused = self
@@ -1670,22 +1733,17 @@ impl Connection {
             .any(|c| c.phase == Phase::Queued && self.refused_with_current_token(c));
         refused
             || creds.is_expired(now_ms)
-            || (!self.proactive_failed && creds.should_refresh(now_ms))
+            || (!self.auth_state.proactive_failed() && creds.should_refresh(now_ms))
     }
 
     fn refused_with_current_token(&self, c: &Call) -> bool {
         c.refused && c.sent_generation == self.generation
     }
 
-    fn reset_refresh_backoff(&mut self) {
-        self.refresh_failures = 0;
-        self.refresh_retry_at = None;
-    }
-
     fn post(&mut self, flight: Flight, body: Vec<u8>) -> RequestId {
         let id = self.http_id();
         let auth = self.auth_header();
-        let req = self.session.post(id, &self.url, body, auth.as_ref());
+        let req = self.state.info().post(id, &self.url, body, auth.as_ref());
         self.flights.insert(id, flight);
         self.outbox.push_back(req);
         id
@@ -1696,34 +1754,35 @@ impl Connection {
     /// session. `true` when the waiting calls may be sent.
     fn era_ready(&mut self) -> bool {
         loop {
-            match self.era {
-                Era::Modern(_) => return true,
-                Era::Legacy if self.session.is_initialized() => return true,
-                Era::Legacy => {
+            match self.state {
+                SessionState::Modern { .. } | SessionState::LegacyReady { .. } => return true,
+                SessionState::LegacyInitializing { .. } => {
                     let init = self
                         .calls
-                        .get_or_insert_with(INIT, || new_call(Op::Initialize));
+                        .get_or_insert_with(Slot::Initialize, || new_call(Op::Initialize));
                     if init.phase == Phase::Queued {
-                        self.send_call(INIT);
+                        self.send_call(Slot::Initialize);
                     }
                     return false;
                 }
-                Era::Probing(p) => match self.calls.get(&p).map(|c| c.phase == Phase::Queued) {
-                    // The probe ended without a verdict (cancelled, timed out): the next
-                    // waiting call probes.
-                    None => self.era = Era::Unknown,
-                    Some(true) => {
-                        self.send_call(p);
-                        return false;
+                SessionState::Probing { probe } => {
+                    match self.calls.get(&probe).map(|c| c.phase == Phase::Queued) {
+                        // The probe ended without a verdict (cancelled, timed out): the next
+                        // waiting call probes.
+                        None => self.session_to(SessionInput::ProbeLost),
+                        Some(true) => {
+                            self.send_call(probe);
+                            return false;
+                        }
+                        Some(false) => return false,
                     }
-                    Some(false) => return false,
-                },
-                Era::Unknown => {
+                }
+                SessionState::Unknown => {
                     let first = self
                         .calls
                         .iter()
                         .filter(|(h, c)| {
-                            !internal(**h)
+                            h.app().is_some()
                                 && c.phase == Phase::Queued
                                 && !matches!(
                                     c.op,
@@ -1733,29 +1792,30 @@ impl Connection {
                         .map(|(h, _)| *h)
                         .min();
                     let probe = first.unwrap_or_else(|| {
-                        self.calls.insert(PROBE, new_call(Op::Discover));
-                        PROBE
+                        self.calls.insert(Slot::Probe, new_call(Op::Discover));
+                        Slot::Probe
                     });
-                    self.era = Era::Probing(probe);
+                    self.session_to(SessionInput::ProbeSent(probe));
                     self.send_call(probe);
                     return false;
                 }
+                SessionState::Closing { .. } | SessionState::Closed => return false,
             }
         }
     }
 
     /// The version a request of call `h` declares when it goes out modern.
-    fn modern_version_for(&self, h: CallHandle) -> Option<&'static str> {
-        match self.era {
-            Era::Modern(v) => Some(v),
-            Era::Probing(p) if p == h => Some(self.modern_version),
+    fn modern_version_for(&self, h: Slot) -> Option<&'static str> {
+        match self.state {
+            SessionState::Modern { version, .. } => Some(version),
+            SessionState::Probing { probe } if probe == h => Some(self.modern_version),
             _ => None,
         }
     }
 
-    fn send_call(&mut self, h: CallHandle) {
+    fn send_call(&mut self, h: Slot) {
         let generation = self.generation;
-        let session_id = self.session.session_id.clone();
+        let session_id = self.state.info().session_id.clone();
         let modern_version = self.modern_version_for(h);
         let Some(call) = self.calls.get(&h) else {
             return;
@@ -1776,7 +1836,12 @@ impl Connection {
             }
             _ => {}
         }
-        if std::mem::take(&mut self.rpc_base_pending) {
+        if let SessionState::LegacyReady {
+            continue_ids: continue_ids @ true,
+            ..
+        } = &mut self.state
+        {
+            *continue_ids = false;
             // Ids must not repeat within a session, and a restored session was used by an
             // earlier process whose counter is lost: continue from the clock (ms × 1000), so
             // a later process starts above every id an earlier one could have sent at up to
@@ -1811,6 +1876,7 @@ impl Connection {
             }
             None => None,
         };
+        self.auth_to(AuthInput::TokenUsed);
         let Some(call) = self.calls.get_mut(&h) else {
             return;
         };
@@ -1825,7 +1891,6 @@ impl Connection {
         };
         call.sent_modern = modern_version;
         call.refused = false;
-        self.fresh_unused = false;
         let id = if let Some((body, headers)) = modern_parts {
             call.rpc_id = Some(rpc.clone());
             self.rpc_index.insert(rpc, h);
@@ -1853,6 +1918,14 @@ impl Connection {
                 Op::Ping => Some(jsonrpc::ping_body(&rpc)),
                 Op::List { .. } | Op::Read { .. } | Op::GetPrompt { .. } | Op::Complete { .. } => {
                     Some(surface_body(&call.op, None, &rpc, None))
+                }
+                Op::Raw { method, params } if params.is_empty() => {
+                    Some(jsonrpc::request_body::<modern::NoParams>(
+                        &rpc, method, None,
+                    ))
+                }
+                Op::Raw { method, params } => {
+                    Some(jsonrpc::request_body(&rpc, method, Some(params)))
                 }
                 Op::ServerStream | Op::Refresh | Op::Discover | Op::Listen { .. } => None,
             };
@@ -1888,7 +1961,10 @@ impl Connection {
                 None => {
                     let id = self.http_id();
                     let auth = self.auth_header();
-                    let req = self.session.get_stream(id, &self.url, None, auth.as_ref());
+                    let req = self
+                        .state
+                        .info()
+                        .get_stream(id, &self.url, None, auth.as_ref());
                     self.flights.insert(id, Flight::Call(h));
                     self.outbox.push_back(req);
                     id
@@ -1905,28 +1981,32 @@ impl Connection {
 
     /// What `initialize` said, as a [`Discovery`] (legacy servers have no `server/discover`).
     fn legacy_discovery(&self) -> Discovery {
-        let version = self.session.protocol_version.clone().unwrap_or_default();
+        let info = self.state.info();
+        let version = info.protocol_version.clone().unwrap_or_default();
         Discovery {
             modern: false,
             supported_versions: vec![version.clone()],
             protocol_version: version,
-            server_info: self.session.server_info.clone(),
+            server_info: info.server_info.clone(),
             capabilities: self.server_capabilities.clone(),
         }
     }
 
-    fn send_resume(&mut self, h: CallHandle) {
+    fn send_resume(&mut self, h: Slot) {
         let id = self.http_id();
         let auth = self.auth_header();
+        self.auth_to(AuthInput::TokenUsed);
         let Some(call) = self.calls.get_mut(&h) else {
             return;
         };
         call.resumes += 1;
         call.refused = false;
-        self.fresh_unused = false;
-        let req =
-            self.session
-                .get_stream(id, &self.url, call.last_event_id.as_deref(), auth.as_ref());
+        let req = self.state.info().get_stream(
+            id,
+            &self.url,
+            call.last_event_id.as_deref(),
+            auth.as_ref(),
+        );
         call.phase = Phase::Sent {
             http: id,
             resume: true,
@@ -1935,7 +2015,49 @@ impl Connection {
         self.outbox.push_back(req);
     }
 
+    /// The store's refresh lease is held ([`ConnectionEvent::RefreshDue`]): the refresh goes
+    /// now. Fails with [`Error::WrongState`] when no refresh waits for the lease.
+    pub fn refresh_with_lease(&mut self, now_ms: u64) -> Result<(), Error> {
+        if !matches!(self.auth_state, AuthState::AwaitingLease { .. }) {
+            return Err(Error::WrongState {
+                action: "refresh with the lease".into(),
+                state: "no refresh waits for the lease".into(),
+            });
+        }
+        self.last_now_ms = self.last_now_ms.max(now_ms);
+        self.send_refresh();
+        self.pump(now_ms);
+        Ok(())
+    }
+
+    /// The store could not be reached for the refresh lease (`reason`, bounded here): as
+    /// when the token endpoint cannot be reached, the calls that need a new token wait for
+    /// another attempt after a back-off and fail after [`MAX_REFRESH_ATTEMPTS`] (the next
+    /// attempt emits [`ConnectionEvent::RefreshDue`] again). Nothing happens when no refresh
+    /// waits for the lease.
+    pub fn refresh_lease_failed(&mut self, reason: &str, now_ms: u64) {
+        if !matches!(self.auth_state, AuthState::AwaitingLease { .. }) {
+            return;
+        }
+        let reason: String = reason.chars().take(200).collect();
+        self.refresh_unreachable(
+            format!("the credential store could not be reached: {reason}"),
+            None,
+            now_ms,
+        );
+        self.pump(now_ms);
+    }
+
     fn start_refresh(&mut self) {
+        if self.coordinate_refresh {
+            self.auth_to(AuthInput::LeaseAsked);
+            self.events.push_back(ConnectionEvent::RefreshDue);
+            return;
+        }
+        self.send_refresh();
+    }
+
+    fn send_refresh(&mut self) {
         let (Some(auth), Some(Credentials::OAuth(set))) = (&self.auth, &self.credentials) else {
             return;
         };
@@ -1943,7 +2065,7 @@ impl Connection {
         let Some(req) = auth.refresh_request_for(id, set, self.last_now_ms) else {
             // Nothing to renew with after all: the calls go with the current token (a 401
             // then asks for a sign-in), the app's refreshes fail.
-            self.refresh_failed = true;
+            self.auth_to(AuthInput::Refused);
             self.fail_asked_refreshes(&Error::WrongState {
                 action: "refresh credentials".into(),
                 state: "the credentials cannot be renewed: sign in again".into(),
@@ -1953,13 +2075,12 @@ impl Connection {
             return;
         };
         self.next_http += 1;
-        self.refresh = Some(id);
+        self.auth_to(AuthInput::RefreshSent(id));
         self.flights.insert(id, Flight::Refresh(self.generation));
         self.outbox.push_back(req);
     }
 
     fn handle_refresh(&mut self, response: Result<HttpResponse, TransportError>, now_ms: u64) {
-        self.refresh = None;
         // A busy or failing token endpoint (5xx, 429, 408, whatever the body: often an HTML
         // page) has not judged the credentials: back off as if it could not be reached.
         if let Ok(resp) = &response {
@@ -1972,6 +2093,7 @@ impl Connection {
                     resp.status
                 );
                 self.refresh_unreachable(reason, after, now_ms);
+                self.refresh_ended();
                 self.pump(now_ms);
                 return;
             }
@@ -1988,10 +2110,7 @@ impl Connection {
                 let creds = Credentials::OAuth(set);
                 self.credentials = Some(creds.clone());
                 self.generation += 1;
-                self.auth_required_emitted = false;
-                self.reset_refresh_backoff();
-                self.fresh_unused = true;
-                self.proactive_failed = false;
+                self.auth_to(AuthInput::Refreshed);
                 self.events
                     .push_back(ConnectionEvent::CredentialsChanged(creds));
                 self.finish_asked_refreshes();
@@ -2001,13 +2120,12 @@ impl Connection {
                 self.refresh_unreachable(reason, None, now_ms);
             }
             Err(e) => {
-                self.refresh_failed = true;
-                self.reset_refresh_backoff();
+                self.auth_to(AuthInput::Refused);
                 self.diag(format!("token refresh failed: {e}"));
                 self.fail_asked_refreshes(&e);
                 // Calls that were refused with the current token fail now; others go out
                 // with it (a 401 then fails them without another refresh).
-                let refused: Vec<CallHandle> = self
+                let refused: Vec<Slot> = self
                     .calls
                     .iter()
                     .filter(|(_, c)| c.phase == Phase::Queued && c.refused)
@@ -2022,7 +2140,15 @@ impl Connection {
                 }
             }
         }
+        self.refresh_ended();
         self.pump(now_ms);
+    }
+
+    /// The refresh this connection made is over: a coordinating app releases the lease.
+    fn refresh_ended(&mut self) {
+        if self.coordinate_refresh {
+            self.events.push_back(ConnectionEvent::RefreshEnded);
+        }
     }
 
     /// The token endpoint could not be reached, or answered with a transient failure (not a
@@ -2031,17 +2157,13 @@ impl Connection {
     /// has waited for [`MAX_REFRESH_ATTEMPTS`] fails with [`Error::TokenEndpointUnreachable`].
     /// A token that has not expired yet is used meanwhile by the calls it was not refused for.
     fn refresh_unreachable(&mut self, reason: String, retry_after_ms: Option<u64>, now_ms: u64) {
-        self.refresh_failures = self.refresh_failures.saturating_add(1);
         self.diag(format!("token refresh failed: {reason}"));
         let expired = self
             .credentials
             .as_ref()
             .is_none_or(|c| c.is_expired(now_ms));
-        if !expired {
-            self.proactive_failed = true;
-        }
         let generation = self.generation;
-        let mut needy: Vec<(CallHandle, u32)> = Vec::new();
+        let mut needy: Vec<(Slot, u32)> = Vec::new();
         for (h, c) in self.calls.iter_mut() {
             let refused = c.refused && c.sent_generation == generation;
             let asked = matches!(c.op, Op::Refresh);
@@ -2068,13 +2190,21 @@ impl Connection {
                 still_waiting = true;
             }
         }
-        if still_waiting {
-            let shift = self.refresh_failures.saturating_sub(1).min(16);
+        // Attempts in a row that failed so far, this one included.
+        let failures = match self.auth_state {
+            AuthState::Refreshing { failures, .. } | AuthState::AwaitingLease { failures, .. } => {
+                failures.saturating_add(1)
+            }
+            _ => 1,
+        };
+        let retry_at = still_waiting.then(|| {
+            let shift = failures.saturating_sub(1).min(16);
             let wait = REFRESH_BACKOFF_MS
                 .saturating_mul(1 << shift)
                 .max(retry_after_ms.unwrap_or(0));
-            self.refresh_retry_at = Some(now_ms.saturating_add(wait));
-        }
+            now_ms.saturating_add(wait)
+        });
+        self.auth_to(AuthInput::Unreachable { retry_at, expired });
     }
 
     fn unauthorized(&self, www: Option<&str>) -> Error {
@@ -2089,19 +2219,21 @@ impl Connection {
         }
     }
 
+    /// A 401 no refresh answers: the app is told to sign in (once, until the credentials
+    /// change).
     fn authorization_required(&mut self, www: Option<String>) {
-        if !self.auth_required_emitted {
-            self.auth_required_emitted = true;
+        if !self.auth_state.announced() {
             self.events
                 .push_back(ConnectionEvent::AuthorizationRequired {
                     www_authenticate: www,
                 });
         }
+        self.auth_to(AuthInput::Rejected);
     }
 
     fn handle_call_response(
         &mut self,
-        h: CallHandle,
+        h: Slot,
         http_id: RequestId,
         response: Result<HttpResponse, TransportError>,
         stream: Option<session::SseStream>,
@@ -2165,6 +2297,7 @@ impl Connection {
                 let bearer = www.as_deref().and_then(parse_bearer);
                 if bearer.as_ref().is_some_and(|b| b.is_insufficient_scope()) {
                     let scope = bearer.and_then(|b| b.scope);
+                    self.auth_to(AuthInput::ScopeInsufficient(scope.clone()));
                     self.events.push_back(ConnectionEvent::StepUpRequired {
                         scope: scope.clone(),
                         www_authenticate: www,
@@ -2185,13 +2318,13 @@ impl Connection {
                     self.fail(h, Error::SessionExpired);
                     return;
                 }
-                let same_session = self.session.session_id == call.sent_session;
+                let same_session = self.state.info().session_id == call.sent_session;
                 if let Some(c) = self.calls.get_mut(&h) {
                     c.reinit_used = true;
                 }
                 if same_session {
                     self.diag("the MCP session expired (404): initializing a new one".into());
-                    self.session = SessionInfo::default();
+                    self.session_to(SessionInput::SessionExpired);
                 }
                 self.requeue(h);
                 return;
@@ -2358,7 +2491,7 @@ impl Connection {
     /// Compatibility"): a modern JSON-RPC error in the body means modern (retry with a
     /// version it named, or fail with its error); a 4xx without one to a modern request means
     /// legacy: `initialize`, then the call again. `true` when the response was handled.
-    fn era_verdict_on_error(&mut self, h: CallHandle, resp: &HttpResponse) -> bool {
+    fn era_verdict_on_error(&mut self, h: Slot, resp: &HttpResponse) -> bool {
         let Some(call) = self.calls.get(&h) else {
             return false;
         };
@@ -2394,18 +2527,23 @@ impl Connection {
             "the server answered a modern request with HTTP {} without a modern error: it speaks a legacy MCP version; initializing",
             resp.status
         ));
-        self.switch_era(h, Era::Legacy);
+        self.switch_era(h, SessionInput::Legacy);
         true
     }
 
     /// A tool call refused with `HeaderMismatch` (its `x-mcp-header` annotations were not
     /// known, or changed): list the tools, then send it again, once (streamable-http.mdx,
     /// "Client Behavior"). `false` when it already went again.
-    fn relist_for(&mut self, h: CallHandle) -> bool {
+    fn relist_for(&mut self, h: Slot) -> bool {
         let Some(call) = self.calls.get_mut(&h) else {
             return false;
         };
-        if call.relisted || !matches!(call.op, Op::CallTool { .. }) {
+        let tool_call = match &call.op {
+            Op::CallTool { .. } => true,
+            Op::Raw { method, .. } => method == "tools/call",
+            _ => false,
+        };
+        if call.relisted || !tool_call {
             return false;
         }
         call.relisted = true;
@@ -2414,7 +2552,7 @@ impl Connection {
             self.rpc_index.remove(&rpc);
         }
         self.diag("the server wants Mcp-Param headers this client did not know of: listing the tools, then calling again".into());
-        if !self.calls.contains_key(&RELIST) {
+        if !self.calls.contains_key(&Slot::Relist) {
             let mut list = new_call(Op::ListTools {
                 acc: Vec::new(),
                 cursor: None,
@@ -2423,15 +2561,15 @@ impl Connection {
                 ttl_ms: u64::MAX,
             });
             list.deadline = Some(self.last_now_ms.saturating_add(self.request_timeout_ms));
-            self.calls.insert(RELIST, list);
+            self.calls.insert(Slot::Relist, list);
         }
         true
     }
 
-    /// The tool list of `RELIST` arrived (or failed): the calls that waited for it go again
+    /// The tool list of [`Slot::Relist`] arrived (or failed): the calls that waited for it go again
     /// (or fail).
     fn relisted(&mut self, outcome: Result<(), Error>) {
-        let parked: Vec<CallHandle> = self
+        let parked: Vec<Slot> = self
             .calls
             .iter()
             .filter(|(_, c)| c.phase == Phase::AwaitingTools)
@@ -2448,7 +2586,7 @@ impl Connection {
     /// The server named the versions it supports (`UnsupportedProtocolVersionError`): retry
     /// with the best one both speak (a legacy one means `initialize`), or fail with an error
     /// that names them.
-    fn renegotiate(&mut self, h: CallHandle, data: Option<&Value>) {
+    fn renegotiate(&mut self, h: Slot, data: Option<&Value>) {
         let Some(call) = self.calls.get(&h) else {
             return;
         };
@@ -2468,17 +2606,21 @@ impl Connection {
                 match era {
                     VersionEra::Modern => {
                         self.modern_version = v;
-                        self.switch_era(h, Era::Modern(v));
+                        let to = SessionInput::Modern {
+                            version: v,
+                            info: None,
+                        };
+                        self.switch_era(h, to);
                     }
                     VersionEra::Legacy => {
                         self.legacy_version = v;
-                        self.switch_era(h, Era::Legacy);
+                        self.switch_era(h, SessionInput::Legacy);
                     }
                 }
             }
             _ => {
-                if matches!(self.era, Era::Probing(p) if p == h) {
-                    self.era = Era::Unknown;
+                if matches!(self.state, SessionState::Probing { probe } if probe == h) {
+                    self.session_to(SessionInput::ProbeLost);
                 }
                 let mut e = unsupported_version(data);
                 // A version both speak, refused only by the era this connection is held to.
@@ -2499,8 +2641,10 @@ impl Connection {
     /// after it initialize first.
     /// `None`: not that case; `Some(true)`: handled (sent again); `Some(false)`: the result
     /// stands, the era is now legacy.
-    fn served_as_legacy(&mut self, h: CallHandle, value: &Value) -> Option<bool> {
-        if !matches!(self.era, Era::Probing(p) if p == h) || value.get("resultType").is_some() {
+    fn served_as_legacy(&mut self, h: Slot, value: &Value) -> Option<bool> {
+        if !matches!(self.state, SessionState::Probing { probe } if probe == h)
+            || value.get("resultType").is_some()
+        {
             return None;
         }
         let call = self.calls.get(&h)?;
@@ -2512,27 +2656,26 @@ impl Connection {
             "the server answered a modern request without resultType: it speaks a legacy MCP version; initializing".into(),
         );
         if again {
-            self.switch_era(h, Era::Legacy);
+            self.switch_era(h, SessionInput::Legacy);
             return Some(true);
         }
-        self.era = Era::Legacy;
-        self.session = SessionInfo::default();
+        self.session_to(SessionInput::Legacy);
         Some(false)
     }
 
-    /// Moves to `era` and sends call `h` again in it (the waiting calls follow).
-    fn switch_era(&mut self, h: CallHandle, era: Era) {
-        self.era = era;
-        self.session = SessionInfo::default();
+    /// Moves to another era (`to`: [`SessionInput::Modern`] or [`SessionInput::Legacy`]) and
+    /// sends call `h` again in it (the waiting calls follow).
+    fn switch_era(&mut self, h: Slot, to: SessionInput) {
+        let modern = matches!(to, SessionInput::Modern { .. });
+        self.session_to(to);
         self.tool_headers = VecMap::new();
-        if let Era::Modern(v) = era {
+        if modern {
             // Settled (a legacy era is, once `initialize` answers).
-            self.session.protocol_version = Some(v.to_string());
             self.events.push_back(ConnectionEvent::StateChanged);
         }
-        if h == INIT && matches!(era, Era::Modern(_)) {
+        if h == Slot::Initialize && modern {
             // `initialize` itself was refused by a modern server: no initialize needed.
-            self.calls.remove(&INIT);
+            self.calls.remove(&Slot::Initialize);
             return;
         }
         if let Some(c) = self.calls.get_mut(&h) {
@@ -2543,22 +2686,18 @@ impl Connection {
 
     /// A modern request of call `h` was answered by a modern server: the probe's verdict
     /// (with the server's info from the result's `_meta`, when there).
-    fn confirm_modern(&mut self, h: CallHandle, result: Option<&Value>) {
+    fn confirm_modern(&mut self, h: Slot, result: Option<&Value>) {
         let Some(version) = self.calls.get(&h).and_then(|c| c.sent_modern) else {
             return;
         };
         let info = result.and_then(modern::server_info);
-        let newly = !matches!(self.era, Era::Modern(v) if v == version);
-        if newly {
-            self.era = Era::Modern(version);
-            self.session = SessionInfo {
-                protocol_version: Some(version.to_string()),
-                ..SessionInfo::default()
-            };
-        }
-        let info_changed = info.is_some() && info != self.session.server_info;
+        let newly = !matches!(self.state, SessionState::Modern { version: v, .. } if v == version);
+        let info_changed = info.is_some() && (newly || info != self.state.info().server_info);
+        self.session_to(SessionInput::Modern {
+            version,
+            info: info.clone(),
+        });
         if let Some(info) = info.filter(|_| info_changed) {
-            self.session.server_info = Some(info.clone());
             self.events.push_back(ConnectionEvent::Initialized {
                 protocol_version: version.to_string(),
                 server_info: info,
@@ -2569,7 +2708,7 @@ impl Connection {
         }
     }
 
-    fn requeue(&mut self, h: CallHandle) {
+    fn requeue(&mut self, h: Slot) {
         if let Some(c) = self.calls.get_mut(&h) {
             c.phase = Phase::Queued;
             if let Some(rpc) = c.rpc_id.take() {
@@ -2580,12 +2719,7 @@ impl Connection {
 
     /// Handles the messages of a body; `origin`: the call whose own stream carried them
     /// (its progress and log notifications are announced with it).
-    fn process_messages(
-        &mut self,
-        messages: Vec<Message>,
-        now_ms: u64,
-        origin: Option<CallHandle>,
-    ) {
+    fn process_messages(&mut self, messages: Vec<Message>, now_ms: u64, origin: Option<Slot>) {
         for m in messages {
             match m {
                 Message::Response {
@@ -2645,7 +2779,7 @@ impl Connection {
                             "notifications/progress" | "notifications/message"
                         ),
                     };
-                    match origin.filter(|h| about_call && !internal(*h)) {
+                    match origin.and_then(Slot::app).filter(|_| about_call) {
                         Some(call) => self.events.push_back(ConnectionEvent::CallNotification {
                             call,
                             method,
@@ -2660,7 +2794,7 @@ impl Connection {
         }
     }
 
-    fn on_result(&mut self, h: CallHandle, outcome: Result<Value, jsonrpc::RpcError>, now_ms: u64) {
+    fn on_result(&mut self, h: Slot, outcome: Result<Value, jsonrpc::RpcError>, now_ms: u64) {
         let value = match outcome {
             Ok(v) => v,
             Err(e) if e.code == UNSUPPORTED_PROTOCOL_VERSION => {
@@ -2708,9 +2842,17 @@ impl Connection {
         match &call.op {
             Op::Initialize => match jsonrpc::parse_initialize_result(value) {
                 Ok(r) => {
-                    self.finish(INIT, Ok(CallOutput::Pong));
-                    self.session.protocol_version = Some(r.protocol_version.clone());
-                    self.session.server_info = Some(r.server_info.clone());
+                    self.finish(Slot::Initialize, Ok(CallOutput::Pong));
+                    if !matches!(self.state, SessionState::LegacyInitializing { .. }) {
+                        self.diag(
+                            "ignoring an initialize result: the era changed meanwhile".into(),
+                        );
+                        return;
+                    }
+                    self.session_to(SessionInput::Initialized {
+                        protocol_version: r.protocol_version.clone(),
+                        server_info: r.server_info.clone(),
+                    });
                     self.server_capabilities = r.capabilities.clone();
                     self.events.push_back(ConnectionEvent::StateChanged);
                     self.events.push_back(ConnectionEvent::Initialized {
@@ -2720,10 +2862,7 @@ impl Connection {
                     self.post(Flight::Initialized, jsonrpc::initialized_body());
                     self.pump(now_ms);
                 }
-                Err(e) => {
-                    self.session = SessionInfo::default();
-                    self.fail(INIT, e);
-                }
+                Err(e) => self.fail(Slot::Initialize, e),
             },
             Op::ListTools { .. } => {
                 let ttl_ms = value.get("ttlMs").and_then(Value::as_u64);
@@ -2738,7 +2877,7 @@ impl Connection {
             }
             Op::Ping => self.finish(h, Ok(CallOutput::Pong)),
             Op::Discover => {
-                let d = discovery(&value, self.session.protocol_version.as_deref());
+                let d = discovery(&value, self.state.info().protocol_version.as_deref());
                 self.server_capabilities = d.capabilities.clone();
                 self.finish(h, Ok(CallOutput::Discovered(d)));
             }
@@ -2764,13 +2903,41 @@ impl Connection {
             Op::Listen { .. } => {
                 self.finish(h, Ok(CallOutput::SubscriptionEnded { graceful: true }))
             }
+            Op::Raw { method, .. } => {
+                if modern && method == "tools/list" {
+                    self.learn_tool_headers(&value);
+                }
+                self.finish(h, Ok(CallOutput::Raw(value)))
+            }
             Op::ServerStream | Op::Refresh => {}
+        }
+    }
+
+    /// The `x-mcp-header` annotations of a tool list forwarded as is ([`Connection::request`]),
+    /// kept for the tool calls that follow (a tool whose annotations break the rules keeps
+    /// none: the server then refuses its calls with `HeaderMismatch`, as it should).
+    fn learn_tool_headers(&mut self, value: &Value) {
+        let Some(tools) = value.get("tools").and_then(Value::as_array) else {
+            return;
+        };
+        for tool in tools.iter().take(self.max_tools) {
+            let Ok(tool) = serde_json::from_value::<Tool>(tool.clone()) else {
+                continue;
+            };
+            match modern::param_headers(&tool) {
+                Ok(a) if !a.is_empty() => {
+                    self.tool_headers.insert(tool.name.clone(), a);
+                }
+                _ => {
+                    self.tool_headers.remove(&tool.name);
+                }
+            }
         }
     }
 
     fn tools_page(
         &mut self,
-        h: CallHandle,
+        h: Slot,
         mut page: jsonrpc::ListToolsResult,
         modern: bool,
         ttl_ms: Option<u64>,
@@ -2862,14 +3029,14 @@ impl Connection {
     /// it completes call `h`. Checked (bounded rounds and sizes; only input this client
     /// declared; only on tools/call, resources/read, prompts/get), then handed to the app
     /// ([`ConnectionEvent::InputRequired`]), or, with only a `requestState`, retried at once.
-    fn input_required(&mut self, h: CallHandle, value: Value, now_ms: u64) {
+    fn input_required(&mut self, h: Slot, value: Value, now_ms: u64) {
         let Some(call) = self.calls.get(&h) else {
             return;
         };
         let refuse = |reason: String| Error::Protocol { reason };
         if !matches!(
             call.op,
-            Op::CallTool { .. } | Op::Read { .. } | Op::GetPrompt { .. }
+            Op::CallTool { .. } | Op::Read { .. } | Op::GetPrompt { .. } | Op::Raw { .. }
         ) {
             let e = refuse(format!(
                 "the server asked for input on {}, which cannot carry it",
@@ -2951,17 +3118,23 @@ impl Connection {
             self.pump(now_ms);
             return;
         }
+        let Some(handle) = h.app() else {
+            // Only the app's calls can carry input (the ops above).
+            return;
+        };
         call.phase = Phase::AwaitingInput;
         call.input = None;
         call.awaiting = Some((requests.iter().map(|r| r.key.clone()).collect(), state));
-        self.events
-            .push_back(ConnectionEvent::InputRequired { call: h, requests });
+        self.events.push_back(ConnectionEvent::InputRequired {
+            call: handle,
+            requests,
+        });
     }
 
     /// One page of a surface list: the next one, or the whole list.
     fn surface_page(
         &mut self,
-        h: CallHandle,
+        h: Slot,
         kind: ListKind,
         items: Vec<Value>,
         next: Option<String>,
@@ -3017,7 +3190,7 @@ impl Connection {
     }
 
     /// Takes one page's `ttlMs` into the list's; returns the list's so far.
-    fn page_ttl(&mut self, h: CallHandle, page_ttl: Option<u64>) -> Option<u64> {
+    fn page_ttl(&mut self, h: Slot, page_ttl: Option<u64>) -> Option<u64> {
         match self.calls.get_mut(&h) {
             Some(Call {
                 op: Op::ListTools { ttl_ms, .. },
@@ -3034,17 +3207,15 @@ impl Connection {
     fn take_session_id(&mut self, sid: Option<&str>) {
         let Some(sid) = sid else { return };
         if !sid.is_empty() && sid.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-            self.session.session_id = Some(sid.to_string());
+            self.session_to(SessionInput::SessionId(sid.to_string()));
         } else {
             self.diag("ignoring an Mcp-Session-Id with characters outside visible ASCII".into());
         }
     }
 
     fn closed_done(&mut self, h: CallHandle) {
-        self.closed = true;
-        self.closing = None;
-        self.session = SessionInfo::default();
-        self.finish(h, Ok(CallOutput::Closed));
+        self.session_to(SessionInput::Closed);
+        self.finish(Slot::App(h), Ok(CallOutput::Closed));
     }
 }
 
@@ -3077,6 +3248,7 @@ impl SansIo for Connection {
                 self.diag(
                     "ignoring a refresh result: the credentials were replaced meanwhile".into(),
                 );
+                self.refresh_ended();
             }
             Flight::Refresh(_) => self.handle_refresh(response, now_ms),
             Flight::Initialized | Flight::Notification => match response {
@@ -3121,7 +3293,7 @@ impl SansIo for Connection {
         if !current {
             return;
         }
-        if h == LISTEN && matches!(part, crate::driver::BodyPart::Head { .. }) {
+        if h == Slot::Listen && matches!(part, crate::driver::BodyPart::Head { .. }) {
             // The GET stream is open (or refused): the waiting calls go.
             self.listen_wait = None;
             self.pump(now_ms);
@@ -3191,17 +3363,15 @@ impl SansIo for Connection {
                 };
                 [timer, c.deadline]
             })
-            .chain([self.refresh_retry_at, self.listen_wait])
+            .chain([self.auth_state.backing_off(), self.listen_wait])
             .flatten()
             .min()
     }
 
     fn handle_timeout(&mut self, now_ms: u64) {
         self.expire_deadlines(now_ms);
-        if self.refresh_retry_at.is_some_and(|t| t <= now_ms) {
-            self.refresh_retry_at = None;
-        }
-        let due: Vec<(CallHandle, bool)> = self
+        self.backing_off(now_ms);
+        let due: Vec<(Slot, bool)> = self
             .calls
             .iter()
             .filter_map(|(h, c)| match c.phase {
@@ -3252,6 +3422,7 @@ impl Op {
             Op::GetPrompt { .. } => "prompts/get",
             Op::Complete { .. } => "completion/complete",
             Op::ServerStream => "the GET stream",
+            Op::Raw { .. } => "a forwarded request",
             Op::Listen { .. } => "subscriptions/listen",
             Op::Refresh => "token refresh",
         }
@@ -3405,6 +3576,44 @@ fn modern_request(
             };
             let body = modern::request_body(rpc, "subscriptions/listen", &p, meta);
             ("subscriptions/listen", body, None, Vec::new())
+        }
+        Op::Raw { method, params } => {
+            // What the modelled calls send for these methods: `Mcp-Name`, the tool's
+            // `x-mcp-header` arguments, and the answers of an input round.
+            let str_param = |k: &str| params.get(k).and_then(Value::as_str);
+            let (name, mirrored) = match method.as_str() {
+                "tools/call" => {
+                    let tool = str_param("name");
+                    let arguments = params
+                        .get("arguments")
+                        .cloned()
+                        .unwrap_or_else(|| Value::Object(Default::default()));
+                    let mirrored = match tool.and_then(|t| tool_headers.get(&t.to_string())) {
+                        Some(a) => {
+                            modern::param_header_values(a, &arguments).map_err(|reason| {
+                                Error::InvalidInput {
+                                    what: "tool arguments".into(),
+                                    reason,
+                                }
+                            })?
+                        }
+                        None => Vec::new(),
+                    };
+                    (tool, mirrored)
+                }
+                "resources/read" => (str_param("uri"), Vec::new()),
+                "prompts/get" => (str_param("name"), Vec::new()),
+                _ => (None, Vec::new()),
+            };
+            let p = jsonrpc::WithInput {
+                params,
+                responses: input.map(|i| &i.responses),
+                state: input.and_then(|i| i.state.as_deref()),
+            };
+            let body = modern::request_body(rpc, method, &p, meta);
+            let mut headers = modern::request_headers(meta.version, method, name);
+            headers.extend(mirrored);
+            return Ok((body, headers));
         }
         Op::Initialize | Op::ServerStream | Op::Refresh => {
             return Err(Error::Protocol {

@@ -144,6 +144,7 @@ pub mod mcp;
 pub mod oauth;
 pub mod probe;
 pub mod rest;
+pub mod states;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -1234,3 +1234,129 @@ fn a_legacy_subscription_subscribes_each_resource_and_filters_the_get_stream() {
         Ok(CallOutput::SubscriptionEnded { graceful: false })
     ));
 }
+
+#[test]
+fn a_request_the_sdk_does_not_model_goes_through_either_era_as_is() {
+    // Modern: `_meta` is the request's own (a client's is replaced), headers as for any call.
+    let mut c = auto();
+    let h = c.request(
+        "tasks/get",
+        json!({"taskId": "t1", "_meta": {"progressToken": "theirs"}}),
+        T0,
+    );
+    let reqs = drain(&mut c);
+    assert_eq!(reqs.len(), 1);
+    assert_modern(&reqs[0], "tasks/get");
+    let params = &body(&reqs[0])["params"];
+    assert_eq!(params["taskId"], "t1");
+    assert!(params["_meta"].get("progressToken").is_none());
+    c.handle_response(
+        reqs[0].id,
+        Ok(modern_result(&reqs[0], json!({"task": {"status": "done"}}))),
+        T0,
+    );
+    match take(&mut c, h).unwrap() {
+        CallOutput::Raw(v) => {
+            assert_eq!(v["task"]["status"], "done");
+            assert_eq!(v["resultType"], "complete", "as the server sent it");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Legacy: after initialize, a plain JSON-RPC request in the session; no params: none.
+    let mut c = with(ConnectionConfig::new(MCP_URL).era(EraPolicy::Legacy));
+    let h = c.request("logging/setLevel", Value::Null, T0);
+    let reqs = initialize(&mut c, Some("s1"));
+    let r = reqs
+        .iter()
+        .find(|r| method(r) == "logging/setLevel")
+        .expect("sent after initialize");
+    assert!(body(r).get("params").is_none());
+    assert_eq!(header(r, "Mcp-Session-Id"), Some("s1"));
+    c.handle_response(r.id, Ok(result(r, json!({}))), T0);
+    assert_eq!(take(&mut c, h).unwrap(), CallOutput::Raw(json!({})));
+    // A failed forwarded request is never replayed (its effects are unknown).
+    let h = c.request("tasks/cancel", json!({"taskId": "t1"}), T0);
+    let r = drain(&mut c).pop().unwrap();
+    c.handle_response(
+        r.id,
+        Err(workboard_core::TransportError::Interrupted("reset".into())),
+        T0,
+    );
+    assert!(drain(&mut c).is_empty(), "not replayed");
+    assert_eq!(take(&mut c, h).unwrap_err().code(), "transport");
+}
+
+#[test]
+fn a_forwarded_request_refuses_what_the_connection_owns_or_cannot_send() {
+    let mut c = auto();
+    for (method, params) in [
+        ("initialize", json!({})),
+        ("notifications/initialized", json!({})),
+        ("", json!({})),
+        ("tools/list\nX-Injected: 1", json!({})),
+        ("tools/call", json!([1, 2])),
+    ] {
+        let h = c.request(method, params, T0);
+        let e = take(&mut c, h).unwrap_err();
+        assert_eq!(e.code(), "invalid_input", "{method:?}");
+        assert!(e.to_string().len() < 300);
+    }
+    let long = "m".repeat(100_000);
+    let h = c.request(&long, json!({}), T0);
+    let e = take(&mut c, h).unwrap_err();
+    assert!(
+        !e.to_string().contains(&long[..300]),
+        "never echoes the input"
+    );
+    assert!(drain(&mut c).is_empty(), "nothing was sent");
+}
+
+#[test]
+fn a_forwarded_tool_call_gets_the_headers_and_input_rounds_of_a_modelled_one() {
+    let mut c = with_caps(elicitation());
+    // A tool list forwarded as is teaches the connection the tool's annotations.
+    let h = c.request("tools/list", json!({"cursor": "c1"}), T0);
+    let reqs = drain(&mut c);
+    assert_eq!(body(&reqs[0])["params"]["cursor"], "c1");
+    let list = json!({"tools": [{"name": "sql", "inputSchema": {"type": "object",
+        "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}}}]});
+    c.handle_response(reqs[0].id, Ok(modern_result(&reqs[0], list)), T0);
+    assert!(matches!(take(&mut c, h).unwrap(), CallOutput::Raw(_)));
+    // The client's own input answers are the connection's to send: dropped.
+    let h = c.request(
+        "tools/call",
+        json!({"name": "sql", "arguments": {"region": "eu"},
+               "inputResponses": {"x": {}}, "requestState": "theirs"}),
+        T0,
+    );
+    let reqs = drain(&mut c);
+    assert_eq!(header(&reqs[0], "Mcp-Name"), Some("sql"));
+    assert_eq!(header(&reqs[0], "Mcp-Param-Region"), Some("eu"));
+    let p = &body(&reqs[0])["params"];
+    assert!(p.get("inputResponses").is_none() && p.get("requestState").is_none());
+    c.handle_response(reqs[0].id, Ok(input_required(&reqs[0], Some("s=1"))), T0);
+    let asked = events(&mut c)
+        .into_iter()
+        .any(|e| matches!(e, ConnectionEvent::InputRequired { call, .. } if call == h));
+    assert!(asked, "the app is asked, as for call_tool");
+    let answer: serde_json::Map<String, Value> =
+        serde_json::from_value(json!({"confirm": {"action": "decline"}})).unwrap();
+    c.provide_input(h, answer.clone()).unwrap();
+    let again = drain(&mut c);
+    let p = &body(&again[0])["params"];
+    assert_eq!(p["inputResponses"], Value::Object(answer));
+    assert_eq!(p["requestState"], "s=1");
+    assert_eq!(p["arguments"], json!({"region": "eu"}));
+    c.handle_response(
+        again[0].id,
+        Ok(modern_result(
+            &again[0],
+            json!({"content": [], "_meta": {"x": 1}}),
+        )),
+        T0,
+    );
+    match take(&mut c, h).unwrap() {
+        CallOutput::Raw(v) => assert_eq!(v["content"], json!([])),
+        other => panic!("{other:?}"),
+    }
+}

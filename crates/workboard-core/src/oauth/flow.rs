@@ -598,21 +598,193 @@ const EXTRA_KEY: &str = "mcp_flow";
 /// Secrets drawn when an authorization is prepared: the `state` bytes and the PKCE pair.
 type Secrets = (Vec<u8>, Pkce);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where the flow is, with what that step needs. Every change goes through
+/// `McpAuthFlow::enter`, which holds it to [`PHASE_TRANSITIONS`].
 enum Phase {
     /// An anonymous modern (2026-07-28) `tools/list`: its 401 challenge, if any.
-    Probe,
+    Probe { request: RequestId },
     /// The server did not take the modern request: an anonymous legacy `initialize`.
-    ProbeLegacy,
+    ProbeLegacy { request: RequestId },
     /// The anonymous `initialize` was accepted: does `tools/list` need authorization?
-    ProbeTools,
-    Prm,
-    AsMeta,
+    ProbeTools { request: RequestId },
+    /// Protected resource metadata: `candidates[index]` was asked for.
+    Prm {
+        request: RequestId,
+        candidates: Vec<Url>,
+        index: usize,
+    },
+    /// Authorization server metadata of `as_url`: `candidates[index]` was asked for.
+    AsMeta {
+        request: RequestId,
+        as_url: Url,
+        candidates: Vec<(Url, MetadataKind)>,
+        index: usize,
+        /// No resource metadata anywhere (a 2025-03-26 server): without metadata here too,
+        /// its default endpoints.
+        legacy_origin: bool,
+    },
+    /// Dynamic client registration.
+    Register { request: RequestId },
+    /// The user is in the browser; the redirect comes to [`McpAuthFlow::handle_redirect`].
+    AwaitingRedirect { pending: Box<PendingAuthorization> },
+    /// The code exchange (or the client credentials grant).
+    Exchange {
+        request: RequestId,
+        /// Its secrets, scrubbed from the server's error text.
+        secrets: Vec<SecretString>,
+        /// The scopes asked for, when the token response names none.
+        scope: Option<String>,
+    },
+    /// Credentials issued (or none needed).
+    Done {
+        /// A redirect was redeemed (a second one is `authorization_reused`).
+        redirect_used: bool,
+    },
+    /// Over, with an error.
+    Failed {
+        /// The redirect was consumed before it failed.
+        redirect_used: bool,
+    },
+}
+
+/// Why the flow moves ([`PHASE_TRANSITIONS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FlowInput {
+    /// The flow starts (discovery, a saved context, a resumed authorization).
+    Start,
+    /// The server answered without asking for authorization.
+    NotRequired,
+    /// The modern probe was refused the way a legacy server refuses it.
+    LegacyServer,
+    /// The anonymous `initialize` was accepted: the tools are asked for.
+    SessionOpened,
+    /// A challenge (or a refusal) starts discovery.
+    Challenge,
+    /// This metadata location does not exist: the next one.
+    NotFound,
+    /// Resource metadata found (or none anywhere): the authorization server's next.
+    Metadata,
+    /// Discovery done, with a client identity: the authorization.
+    Authorize,
+    /// Discovery done, no client identity: dynamic registration.
     Register,
-    AwaitingRedirect,
-    Exchange,
-    Done,
-    Failed,
+    /// Discovery done for a client credentials grant: the token request.
+    Grant,
+    /// The redirect came back with a code: the exchange.
+    Redirect,
+    /// A step-up: authorize again with more scope.
+    StepUp,
+    /// Tokens issued.
+    Tokens,
+    /// Something failed.
+    Failure,
+}
+
+impl FlowInput {
+    fn name(self) -> &'static str {
+        match self {
+            FlowInput::Start => "start",
+            FlowInput::NotRequired => "not_required",
+            FlowInput::LegacyServer => "legacy_server",
+            FlowInput::SessionOpened => "session_opened",
+            FlowInput::Challenge => "challenge",
+            FlowInput::NotFound => "not_found",
+            FlowInput::Metadata => "metadata",
+            FlowInput::Authorize => "authorize",
+            FlowInput::Register => "register",
+            FlowInput::Grant => "grant",
+            FlowInput::Redirect => "redirect",
+            FlowInput::StepUp => "step_up",
+            FlowInput::Tokens => "tokens",
+            FlowInput::Failure => "failure",
+        }
+    }
+}
+
+impl Phase {
+    fn kind(&self) -> &'static str {
+        match self {
+            Phase::Probe { .. } => "Probe",
+            Phase::ProbeLegacy { .. } => "ProbeLegacy",
+            Phase::ProbeTools { .. } => "ProbeTools",
+            Phase::Prm { .. } => "Prm",
+            Phase::AsMeta { .. } => "AsMeta",
+            Phase::Register { .. } => "Register",
+            Phase::AwaitingRedirect { .. } => "AwaitingRedirect",
+            Phase::Exchange { .. } => "Exchange",
+            Phase::Done { .. } => "Done",
+            Phase::Failed { .. } => "Failed",
+        }
+    }
+
+    /// The request this phase waits for.
+    fn request(&self) -> Option<RequestId> {
+        match self {
+            Phase::Probe { request }
+            | Phase::ProbeLegacy { request }
+            | Phase::ProbeTools { request }
+            | Phase::Prm { request, .. }
+            | Phase::AsMeta { request, .. }
+            | Phase::Register { request }
+            | Phase::Exchange { request, .. } => Some(*request),
+            _ => None,
+        }
+    }
+
+    /// Whether a redirect was redeemed (or consumed) in this flow.
+    fn redirect_used(&self) -> bool {
+        match self {
+            Phase::Exchange { .. } => true,
+            Phase::Done { redirect_used } | Phase::Failed { redirect_used } => *redirect_used,
+            _ => false,
+        }
+    }
+}
+
+/// The flow's transition table: (from, input, to). `[*]` is where a flow starts. Every
+/// phase change is checked against it (`McpAuthFlow::enter`), and a test checks the diagram
+/// in ARCHITECTURE.md against it ([`crate::states::transitions`]).
+const PHASE_TRANSITIONS: &[(&str, &str, &str)] = &[
+    ("[*]", "start", "Probe"),
+    ("[*]", "start", "Prm"),
+    ("[*]", "start", "AwaitingRedirect"),
+    ("Probe", "not_required", "Done"),
+    ("Probe", "legacy_server", "ProbeLegacy"),
+    ("Probe", "challenge", "Prm"),
+    ("ProbeLegacy", "session_opened", "ProbeTools"),
+    ("ProbeLegacy", "challenge", "Prm"),
+    ("ProbeTools", "challenge", "Prm"),
+    ("ProbeTools", "not_required", "Done"),
+    ("Prm", "not_found", "Prm"),
+    ("Prm", "metadata", "AsMeta"),
+    ("AsMeta", "not_found", "AsMeta"),
+    ("AsMeta", "authorize", "AwaitingRedirect"),
+    ("AsMeta", "register", "Register"),
+    ("AsMeta", "grant", "Exchange"),
+    ("Register", "authorize", "AwaitingRedirect"),
+    ("AwaitingRedirect", "redirect", "Exchange"),
+    ("AwaitingRedirect", "step_up", "AwaitingRedirect"),
+    ("Exchange", "tokens", "Done"),
+    ("Done", "step_up", "AwaitingRedirect"),
+    ("Failed", "step_up", "AwaitingRedirect"),
+    ("Probe", "failure", "Failed"),
+    ("ProbeLegacy", "failure", "Failed"),
+    ("ProbeTools", "failure", "Failed"),
+    ("Prm", "failure", "Failed"),
+    ("AsMeta", "failure", "Failed"),
+    ("Register", "failure", "Failed"),
+    ("AwaitingRedirect", "failure", "Failed"),
+    ("Exchange", "failure", "Failed"),
+    ("Done", "failure", "Failed"),
+    ("Failed", "failure", "Failed"),
+];
+
+/// [`PHASE_TRANSITIONS`] as [`crate::states::Transition`]s.
+pub(crate) fn phase_table() -> Vec<crate::states::Transition> {
+    PHASE_TRANSITIONS
+        .iter()
+        .map(|(from, input, to)| crate::states::Transition { from, input, to })
+        .collect()
 }
 
 /// The OAuth 2.1 for MCP authorization machine.
@@ -630,23 +802,16 @@ pub struct McpAuthFlow {
     config: McpAuthConfig,
     server_url: Url,
     phase: Phase,
-    awaiting: Option<RequestId>,
     next_id: u64,
     queue: VecDeque<HttpRequest>,
     events: VecDeque<McpAuthEvent>,
+    /// What discovery learnt, used by the steps after it: the server's challenge, its
+    /// resource metadata, the validated authorization server, the context.
     challenge: Option<BearerChallenge>,
-    prm_candidates: Vec<Url>,
     prm: Option<ProtectedResourceMetadata>,
-    as_url: Option<Url>,
-    as_candidates: Vec<(Url, MetadataKind)>,
-    candidate_idx: usize,
-    legacy_origin: bool,
     server: Option<ValidatedServer>,
     context: Option<AuthContext>,
-    pending: Option<PendingAuthorization>,
     first_secrets: Option<Secrets>,
-    /// The secrets of the code exchange in flight, scrubbed from the server's error text.
-    exchange_secrets: Vec<SecretString>,
     /// The client credentials grant, when the flow runs one (no user, no redirect).
     grant: Option<Grant>,
     attempts: u32,
@@ -657,7 +822,7 @@ impl std::fmt::Debug for McpAuthFlow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("McpAuthFlow")
             .field("server_url", &self.server_url.as_str())
-            .field("phase", &self.phase)
+            .field("phase", &self.phase.kind())
             .field("attempts", &self.attempts)
             .field("context", &self.context)
             .finish_non_exhaustive()
@@ -751,7 +916,7 @@ impl McpAuthFlow {
         let mut flow = McpAuthFlow::empty(config, server_url);
         let scope = context.scopes.clone();
         flow.context = Some(context);
-        flow.authorize(scope, fresh_secrets(entropy), now_ms)?;
+        flow.authorize(FlowInput::Start, scope, fresh_secrets(entropy), now_ms)?;
         Ok(flow)
     }
 
@@ -782,9 +947,13 @@ impl McpAuthFlow {
         config.client.client_id = Some(saved.context.client_id.clone());
         let mut flow = McpAuthFlow::empty(config, server_url);
         flow.context = Some(saved.context);
-        flow.pending = Some(pending);
         flow.attempts = saved.attempts;
-        flow.phase = Phase::AwaitingRedirect;
+        flow.enter(
+            FlowInput::Start,
+            Phase::AwaitingRedirect {
+                pending: Box::new(pending),
+            },
+        );
         Ok(flow)
     }
 
@@ -792,11 +961,10 @@ impl McpAuthFlow {
     /// as JSON to persist while the user is in the browser. Contains secrets (`state`, PKCE
     /// verifier, client secret): store it like a credential. `None` once completed.
     pub fn pending_json(&self) -> Option<String> {
-        let pending = self.pending.as_ref()?;
-        if pending.completed || self.phase != Phase::AwaitingRedirect {
-            return None;
+        match &self.phase {
+            Phase::AwaitingRedirect { pending } if !pending.completed => Some(pending.to_json()),
+            _ => None,
         }
-        Some(pending.to_json())
     }
 
     /// The discovery result, once known.
@@ -811,12 +979,12 @@ impl McpAuthFlow {
 
     /// Whether the flow waits for [`McpAuthFlow::handle_redirect`].
     pub fn is_awaiting_redirect(&self) -> bool {
-        self.phase == Phase::AwaitingRedirect
+        matches!(self.phase, Phase::AwaitingRedirect { .. })
     }
 
     /// Whether the flow is over (credentials issued, not required, or failed).
     pub fn is_finished(&self) -> bool {
-        matches!(self.phase, Phase::Done | Phase::Failed)
+        matches!(self.phase, Phase::Done { .. } | Phase::Failed { .. })
     }
 
     /// Next event.
@@ -830,16 +998,16 @@ impl McpAuthFlow {
     /// A wrong `state` leaves the pending authorization intact (the genuine redirect may
     /// still come); every other outcome consumes it.
     pub fn handle_redirect(&mut self, input: &str, now_ms: u64) -> Result<(), Error> {
-        if self.pending.as_ref().is_some_and(|p| p.completed) {
+        if self.phase.redirect_used() {
             return Err(Error::AuthorizationReused);
         }
-        if self.phase != Phase::AwaitingRedirect {
+        let Phase::AwaitingRedirect { pending } = &mut self.phase else {
             return Err(Error::WrongState {
                 action: "handle a redirect".into(),
                 state: "not awaiting a redirect".into(),
             });
-        }
-        let (Some(ctx), Some(pending)) = (self.context.clone(), self.pending.as_mut()) else {
+        };
+        let Some(ctx) = self.context.clone() else {
             return Err(Error::WrongState {
                 action: "handle a redirect".into(),
                 state: "no pending authorization".into(),
@@ -847,13 +1015,22 @@ impl McpAuthFlow {
         };
         let result = pending.handle_redirect(input, now_ms);
         let consumed = pending.completed;
+        let scope = Some(pending.scopes.join(" ")).filter(|s| !s.is_empty());
         match result {
             Ok(code) => {
                 let verifier = code.pkce_verifier.clone().unwrap_or_default();
                 let id = self.alloc_id();
                 let req = ctx.code_exchange_request(id, &code.code, &verifier);
-                self.exchange_secrets = crate::untrusted::request_secrets(&req);
-                self.send(req, Phase::Exchange);
+                let secrets = crate::untrusted::request_secrets(&req);
+                self.enter(
+                    FlowInput::Redirect,
+                    Phase::Exchange {
+                        request: req.id,
+                        secrets,
+                        scope,
+                    },
+                );
+                self.queue.push_back(req);
                 Ok(())
             }
             Err(e) => {
@@ -883,6 +1060,12 @@ impl McpAuthFlow {
                 state: "discovery has not finished".into(),
             });
         };
+        if matches!(self.phase, Phase::Exchange { .. }) {
+            return Err(Error::WrongState {
+                action: "step up".into(),
+                state: "a token request is in flight".into(),
+            });
+        }
         if self.attempts >= MAX_AUTHORIZATION_ATTEMPTS {
             let e = Error::InsufficientScope {
                 scope: Some(short(scope)),
@@ -895,7 +1078,7 @@ impl McpAuthFlow {
         if let Some(c) = self.context.as_mut() {
             c.scopes = merged.clone();
         }
-        self.authorize(merged, fresh_secrets(entropy), now_ms)
+        self.authorize(FlowInput::StepUp, merged, fresh_secrets(entropy), now_ms)
     }
 
     // ---- internals ----
@@ -904,23 +1087,18 @@ impl McpAuthFlow {
         McpAuthFlow {
             config,
             server_url,
-            phase: Phase::Probe,
-            awaiting: None,
+            // Before `start` (which enters the first real phase): nothing to wait for.
+            phase: Phase::Done {
+                redirect_used: false,
+            },
             next_id: 0,
             queue: VecDeque::new(),
             events: VecDeque::new(),
             challenge: None,
-            prm_candidates: Vec::new(),
             prm: None,
-            as_url: None,
-            as_candidates: Vec::new(),
-            candidate_idx: 0,
-            legacy_origin: false,
             server: None,
             context: None,
-            pending: None,
             first_secrets: None,
-            exchange_secrets: Vec::new(),
             grant: None,
             attempts: 0,
             last_now: 0,
@@ -932,20 +1110,40 @@ impl McpAuthFlow {
         RequestId(self.next_id)
     }
 
-    fn send(&mut self, req: HttpRequest, phase: Phase) {
-        self.awaiting = Some(req.id);
-        self.phase = phase;
+    /// The one place the phase changes: `input` must lead from the current phase to
+    /// `next`'s kind in [`PHASE_TRANSITIONS`] (checked in debug builds, which every test
+    /// runs; a flow being built has no phase yet and may enter any start phase).
+    fn enter(&mut self, input: FlowInput, next: Phase) {
+        let from = if input == FlowInput::Start {
+            "[*]"
+        } else {
+            self.phase.kind()
+        };
+        debug_assert!(
+            PHASE_TRANSITIONS.contains(&(from, input.name(), next.kind())),
+            "McpAuthFlow: {from} --{}--> {} is not in PHASE_TRANSITIONS",
+            input.name(),
+            next.kind()
+        );
+        self.phase = next;
+    }
+
+    /// Sends `req` and enters the phase that waits for it.
+    fn send(&mut self, input: FlowInput, req: HttpRequest, phase: impl FnOnce(RequestId) -> Phase) {
+        let next = phase(req.id);
+        self.enter(input, next);
         self.queue.push_back(req);
     }
 
     fn fail(&mut self, e: Error) {
-        self.phase = Phase::Failed;
-        self.awaiting = None;
+        let redirect_used = self.phase.redirect_used()
+            || matches!(&self.phase, Phase::AwaitingRedirect { pending } if pending.completed);
+        self.enter(FlowInput::Failure, Phase::Failed { redirect_used });
         self.queue.clear();
         self.events.push_back(McpAuthEvent::Failed(e));
     }
 
-    fn get(&mut self, url: &Url, phase: Phase) {
+    fn get(&mut self, url: &Url, input: FlowInput, phase: impl FnOnce(RequestId) -> Phase) {
         let id = self.alloc_id();
         let req = HttpRequest {
             id,
@@ -957,7 +1155,7 @@ impl McpAuthFlow {
             ],
             body: Vec::new(),
         };
-        self.send(req, phase);
+        self.send(input, req, phase);
     }
 
     /// Discovery's first step: the challenge the app already has, else the probe.
@@ -965,7 +1163,7 @@ impl McpAuthFlow {
         match self.config.www_authenticate.clone() {
             Some(h) => {
                 self.challenge = parse_bearer(&h);
-                self.start_prm();
+                self.start_prm(FlowInput::Start);
             }
             None => self.send_probe(),
         }
@@ -999,7 +1197,7 @@ impl McpAuthFlow {
             None,
             crate::mcp::modern::request_headers(version, "tools/list", None),
         );
-        self.send(req, Phase::Probe);
+        self.send(FlowInput::Start, req, |request| Phase::Probe { request });
     }
 
     /// The legacy probe: an anonymous `initialize`.
@@ -1028,7 +1226,9 @@ impl McpAuthFlow {
             ],
             body: body.to_string().into_bytes(),
         };
-        self.send(req, Phase::ProbeLegacy);
+        self.send(FlowInput::LegacyServer, req, |request| Phase::ProbeLegacy {
+            request,
+        });
     }
 
     /// `tools/list` on the session the anonymous `initialize` opened (its id, if any, and
@@ -1057,7 +1257,9 @@ impl McpAuthFlow {
             headers,
             body: body.to_string().into_bytes(),
         };
-        self.send(req, Phase::ProbeTools);
+        self.send(FlowInput::SessionOpened, req, |request| Phase::ProbeTools {
+            request,
+        });
     }
 
     /// The tools probe: a 401/403 challenge starts discovery; anything else means the server
@@ -1065,61 +1267,69 @@ impl McpAuthFlow {
     fn on_tools_probe(&mut self, resp: HttpResponse) {
         if resp.status == 401 || resp.status == 403 {
             self.challenge = crate::oauth::www_authenticate::bearer_from_response(&resp);
-            self.start_prm();
+            self.start_prm(FlowInput::Challenge);
             return;
         }
-        self.phase = Phase::Done;
+        self.enter(
+            FlowInput::NotRequired,
+            Phase::Done {
+                redirect_used: false,
+            },
+        );
         self.events.push_back(McpAuthEvent::NotRequired);
     }
 
-    fn start_prm(&mut self) {
+    fn start_prm(&mut self, input: FlowInput) {
         let rm = self
             .challenge
             .as_ref()
             .and_then(|c| c.resource_metadata.clone());
         match prm_candidates(&self.server_url, rm.as_deref()) {
-            Ok(c) => {
-                self.prm_candidates = c;
-                self.candidate_idx = 0;
-                self.next_prm();
-            }
+            Ok(c) => self.next_prm(input, c, 0),
             Err(e) => self.fail(e),
         }
     }
 
-    fn next_prm(&mut self) {
-        match self.prm_candidates.get(self.candidate_idx).cloned() {
-            Some(u) => self.get(&u, Phase::Prm),
+    /// Asks for `candidates[index]`, or, past the last one, goes on without resource
+    /// metadata.
+    fn next_prm(&mut self, input: FlowInput, candidates: Vec<Url>, index: usize) {
+        match candidates.get(index).cloned() {
+            Some(u) => self.get(&u, input, |request| Phase::Prm {
+                request,
+                candidates,
+                index,
+            }),
             None => {
                 // No resource metadata anywhere: a 2025-03-26 server. Its authorization base
                 // URL is the server's origin.
-                self.legacy_origin = true;
-                self.start_as(legacy_authorization_base(&self.server_url));
+                let base = legacy_authorization_base(&self.server_url);
+                self.next_as(FlowInput::Metadata, base, None, 0, true);
             }
         }
     }
 
-    fn start_as(&mut self, as_url: Url) {
-        self.as_candidates = as_metadata_candidates(&as_url);
-        self.as_url = Some(as_url);
-        self.candidate_idx = 0;
-        self.next_as();
-    }
-
-    fn next_as(&mut self) {
-        match self
-            .as_candidates
-            .get(self.candidate_idx)
-            .map(|(u, _)| u.clone())
-        {
-            Some(u) => self.get(&u, Phase::AsMeta),
-            None if self.legacy_origin => self.choose_identity(),
+    /// Asks for the authorization server metadata of `as_url` at `candidates[index]` (all
+    /// of them when `None`), or, past the last one, goes on without (a legacy origin) or
+    /// fails.
+    fn next_as(
+        &mut self,
+        input: FlowInput,
+        as_url: Url,
+        candidates: Option<Vec<(Url, MetadataKind)>>,
+        index: usize,
+        legacy_origin: bool,
+    ) {
+        let candidates = candidates.unwrap_or_else(|| as_metadata_candidates(&as_url));
+        match candidates.get(index).map(|(u, _)| u.clone()) {
+            Some(u) => self.get(&u, input, |request| Phase::AsMeta {
+                request,
+                as_url,
+                candidates,
+                index,
+                legacy_origin,
+            }),
+            None if legacy_origin => self.choose_identity(),
             None => {
-                let as_url = self
-                    .as_url
-                    .as_ref()
-                    .map(|u| u.to_string())
-                    .unwrap_or_default();
                 self.fail(Error::Discovery {
                     reason: format!("no authorization server metadata found for `{as_url}` (tried RFC 8414 and OpenID Connect locations)"),
                 });
@@ -1132,7 +1342,12 @@ impl McpAuthFlow {
     /// a modern error means a legacy server: probe it with `initialize`.
     fn on_modern_probe(&mut self, resp: HttpResponse) {
         if resp.is_success() {
-            self.phase = Phase::Done;
+            self.enter(
+                FlowInput::NotRequired,
+                Phase::Done {
+                    redirect_used: false,
+                },
+            );
             self.events.push_back(McpAuthEvent::NotRequired);
             return;
         }
@@ -1154,17 +1369,20 @@ impl McpAuthFlow {
         if resp.status == 401 || resp.status == 403 {
             self.challenge = crate::oauth::www_authenticate::bearer_from_response(&resp);
         }
-        self.start_prm();
+        self.start_prm(FlowInput::Challenge);
     }
 
-    fn on_prm(&mut self, resp: HttpResponse, url: &str) {
+    fn on_prm(&mut self, resp: HttpResponse, candidates: Vec<Url>, index: usize) {
         if is_not_found(resp.status) {
-            self.candidate_idx += 1;
-            self.next_prm();
+            self.next_prm(FlowInput::NotFound, candidates, index.saturating_add(1));
             return;
         }
+        let url = candidates
+            .get(index)
+            .map(|u| u.to_string())
+            .unwrap_or_default();
         if !resp.is_success() {
-            self.fail(http_error(&resp, url));
+            self.fail(http_error(&resp, &url));
             return;
         }
         let result = ProtectedResourceMetadata::parse(&resp.body)
@@ -1172,29 +1390,39 @@ impl McpAuthFlow {
         match result {
             Ok((prm, as_url)) => {
                 self.prm = Some(prm);
-                self.start_as(as_url);
+                self.next_as(FlowInput::Metadata, as_url, None, 0, false);
             }
             Err(e) => self.fail(e),
         }
     }
 
-    fn on_as(&mut self, resp: HttpResponse, url: &str) {
+    fn on_as(
+        &mut self,
+        resp: HttpResponse,
+        as_url: Url,
+        candidates: Vec<(Url, MetadataKind)>,
+        index: usize,
+        legacy_origin: bool,
+    ) {
         if is_not_found(resp.status) {
-            self.candidate_idx += 1;
-            self.next_as();
+            let next = index.saturating_add(1);
+            self.next_as(
+                FlowInput::NotFound,
+                as_url,
+                Some(candidates),
+                next,
+                legacy_origin,
+            );
             return;
         }
+        let url = candidates
+            .get(index)
+            .map(|(u, _)| u.to_string())
+            .unwrap_or_default();
         if !resp.is_success() {
-            self.fail(http_error(&resp, url));
+            self.fail(http_error(&resp, &url));
             return;
         }
-        let Some(as_url) = self.as_url.clone() else {
-            self.fail(Error::WrongState {
-                action: "read metadata".into(),
-                state: "no authorization server".into(),
-            });
-            return;
-        };
         let result = AuthorizationServerMetadata::parse(&resp.body)
             .and_then(|m| m.validate(&as_url, &self.config.issuer_policy));
         match result {
@@ -1289,7 +1517,9 @@ impl McpAuthFlow {
                 let scope = self.selected_scope();
                 let req =
                     registration_request(id, &endpoint, &self.config.client, scope.as_deref());
-                self.send(req, Phase::Register);
+                self.send(FlowInput::Register, req, |request| Phase::Register {
+                    request,
+                });
             }
             Err(e) => self.fail(e),
         }
@@ -1339,10 +1569,14 @@ impl McpAuthFlow {
         let id = self.alloc_id();
         match ctx.client_credentials_request(id, self.last_now, &grant.jti) {
             Ok(req) => {
-                self.exchange_secrets = crate::untrusted::request_secrets(&req);
-                self.exchange_secrets
-                    .extend(form_value(&req, "client_assertion").map(SecretString::new));
-                self.send(req, Phase::Exchange);
+                let mut secrets = crate::untrusted::request_secrets(&req);
+                secrets.extend(form_value(&req, "client_assertion").map(SecretString::new));
+                let scope = ctx.scopes.clone();
+                self.send(FlowInput::Grant, req, |request| Phase::Exchange {
+                    request,
+                    secrets,
+                    scope,
+                });
             }
             Err(e) => self.fail(e),
         }
@@ -1367,7 +1601,7 @@ impl McpAuthFlow {
                 };
                 // `now` for the pending authorization is the time of the last response.
                 let now = self.last_now;
-                if let Err(e) = self.authorize(scope, secrets, now) {
+                if let Err(e) = self.authorize(FlowInput::Authorize, scope, secrets, now) {
                     self.fail(e);
                 }
             }
@@ -1510,6 +1744,7 @@ impl McpAuthFlow {
 
     fn authorize(
         &mut self,
+        input: FlowInput,
         scope: Option<String>,
         secrets: Secrets,
         now_ms: u64,
@@ -1554,31 +1789,32 @@ impl McpAuthFlow {
         let pending = PendingAuthorization::new(params, &mut Predrawn(state_bytes), now_ms)?;
         let url = ctx.authorize_url(&pending.state, pkce.challenge(), scope.as_deref())?;
         self.attempts += 1;
-        self.pending = Some(pending);
-        self.phase = Phase::AwaitingRedirect;
-        self.awaiting = None;
+        self.enter(
+            input,
+            Phase::AwaitingRedirect {
+                pending: Box::new(pending),
+            },
+        );
         self.events
             .push_back(McpAuthEvent::AuthorizationUrl { url });
         Ok(())
     }
 
-    fn on_exchange(&mut self, resp: HttpResponse, now_ms: u64) {
+    fn on_exchange(
+        &mut self,
+        resp: HttpResponse,
+        secrets: Vec<SecretString>,
+        scope: Option<String>,
+        now_ms: u64,
+    ) {
         let Some(ctx) = &self.context else { return };
-        let secrets = std::mem::take(&mut self.exchange_secrets);
         match ctx.code_response(&resp, now_ms, &secrets) {
             Ok(mut set) => {
                 if set.scope.is_none() {
-                    set.scope = match &self.grant {
-                        Some(_) => ctx.scopes.clone(),
-                        None => self
-                            .pending
-                            .as_ref()
-                            .map(|p| p.scopes.join(" "))
-                            .filter(|s| !s.is_empty()),
-                    };
+                    set.scope = scope;
                 }
-                self.phase = Phase::Done;
-                self.awaiting = None;
+                let redirect_used = self.grant.is_none();
+                self.enter(FlowInput::Tokens, Phase::Done { redirect_used });
                 self.events
                     .push_back(McpAuthEvent::CredentialsChanged(Credentials::OAuth(set)));
             }
@@ -1598,10 +1834,9 @@ impl SansIo for McpAuthFlow {
         response: Result<HttpResponse, TransportError>,
         now_ms: u64,
     ) {
-        if self.awaiting != Some(id) {
+        if self.phase.request() != Some(id) {
             return;
         }
-        self.awaiting = None;
         self.last_now = now_ms;
         let resp = match response {
             Ok(r) => r,
@@ -1610,27 +1845,72 @@ impl SansIo for McpAuthFlow {
                 return;
             }
         };
-        let url = match self.phase {
-            Phase::Prm => self
-                .prm_candidates
-                .get(self.candidate_idx)
-                .map(|u| u.to_string()),
-            Phase::AsMeta => self
-                .as_candidates
-                .get(self.candidate_idx)
-                .map(|(u, _)| u.to_string()),
-            _ => None,
-        }
-        .unwrap_or_default();
-        match self.phase {
-            Phase::Probe => self.on_modern_probe(resp),
-            Phase::ProbeLegacy => self.on_probe(resp),
-            Phase::ProbeTools => self.on_tools_probe(resp),
-            Phase::Prm => self.on_prm(resp, &url),
-            Phase::AsMeta => self.on_as(resp, &url),
-            Phase::Register => self.on_register(resp),
-            Phase::Exchange => self.on_exchange(resp, now_ms),
-            Phase::AwaitingRedirect | Phase::Done | Phase::Failed => {}
+        // The phase's data moves into its handler, which enters the next phase (a failure
+        // enters `Failed` from this one: it stays until then).
+        let phase = std::mem::replace(
+            &mut self.phase,
+            Phase::Done {
+                redirect_used: false,
+            },
+        );
+        match phase {
+            Phase::Probe { request } => {
+                self.phase = Phase::Probe { request };
+                self.on_modern_probe(resp)
+            }
+            Phase::ProbeLegacy { request } => {
+                self.phase = Phase::ProbeLegacy { request };
+                self.on_probe(resp)
+            }
+            Phase::ProbeTools { request } => {
+                self.phase = Phase::ProbeTools { request };
+                self.on_tools_probe(resp)
+            }
+            Phase::Prm {
+                request,
+                candidates,
+                index,
+            } => {
+                self.phase = Phase::Prm {
+                    request,
+                    candidates: Vec::new(),
+                    index,
+                };
+                self.on_prm(resp, candidates, index)
+            }
+            Phase::AsMeta {
+                request,
+                as_url,
+                candidates,
+                index,
+                legacy_origin,
+            } => {
+                self.phase = Phase::AsMeta {
+                    request,
+                    as_url: as_url.clone(),
+                    candidates: Vec::new(),
+                    index,
+                    legacy_origin,
+                };
+                self.on_as(resp, as_url, candidates, index, legacy_origin)
+            }
+            Phase::Register { request } => {
+                self.phase = Phase::Register { request };
+                self.on_register(resp)
+            }
+            Phase::Exchange {
+                request,
+                secrets,
+                scope,
+            } => {
+                self.phase = Phase::Exchange {
+                    request,
+                    secrets: Vec::new(),
+                    scope: None,
+                };
+                self.on_exchange(resp, secrets, scope, now_ms)
+            }
+            waiting => self.phase = waiting, // no request of its own: not reached
         }
     }
 }
