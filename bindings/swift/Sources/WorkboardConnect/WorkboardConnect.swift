@@ -1564,7 +1564,7 @@ public protocol McpNotificationStreamProtocol: AnyObject, Sendable {
     
     /**
      * The next notification; `None` once the stream has ended (the server ended the
-     * subscription, `cancel()` was called, the client was closed). A subscription the server
+     * subscription, `cancel()` was called, the client is gone). A subscription the server
      * refused (or that broke) fails with its error instead.
      */
     func next() async throws  -> McpNotification?
@@ -1641,7 +1641,7 @@ open func cancel()  {try! rustCall() {
     
     /**
      * The next notification; `None` once the stream has ended (the server ended the
-     * subscription, `cancel()` was called, the client was closed). A subscription the server
+     * subscription, `cancel()` was called, the client is gone). A subscription the server
      * refused (or that broke) fails with its error instead.
      */
 open func next()async throws  -> McpNotification?  {
@@ -7612,7 +7612,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_mcpnotificationstream_cancel() != 14550) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_mcpnotificationstream_next() != 4181) {
+    if (uniffi_workboard_ffi_checksum_method_mcpnotificationstream_next() != 35656) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_auth_context_json() != 10060) {
