@@ -126,6 +126,36 @@ def test_an_elicitation_is_answered_by_a_python_handler(era_sim):
         assert counter(sim, "mcp:server_request:elicitation/create") >= 1
 
 
+class Model(wc.SamplingHandler):
+    """The app's language model: records the conversation it was given."""
+
+    def __init__(self):
+        self.asked = []
+
+    async def create_message(self, request):
+        self.asked.append(request)
+        return wc.McpSamplingResult(role="assistant", content_json=json.dumps({"type": "text", "text": "Reach 99.99% availability"}),
+                                    model="app-llm", stop_reason="endTurn")
+
+
+def test_a_sampling_request_is_answered_by_a_python_handler(era_sim):
+    era, sim = era_sim
+    model = Model()
+    c = client(sim, era, sampling=model)
+
+    async def flow():
+        r = await c.call_tool("suggest_key_result", json.dumps({"objective_id": 301}))
+        assert not r.is_error and "Reach 99.99% availability" in r.text and "app-llm" in r.text
+        [asked] = model.asked
+        assert "Suggest one measurable key result" in asked.messages_json
+        assert asked.max_tokens == 200 and "OKR coach" in asked.system_prompt
+        await c.close()
+
+    run(flow())
+    if era == "legacy":
+        assert counter(sim, "mcp:server_request:sampling/createMessage") == 1
+
+
 def test_a_subscription_is_an_async_iterator_receiving_a_notification(era_sim):
     era, sim = era_sim
     c = client(sim, era)

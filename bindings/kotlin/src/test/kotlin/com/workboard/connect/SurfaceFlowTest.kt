@@ -135,6 +135,37 @@ class SurfaceFlowTest {
         }
     }
 
+    /** The app's language model: records the conversation it was given. */
+    class Model : SamplingHandler {
+        val asked = mutableListOf<McpSamplingRequest>()
+        override suspend fun createMessage(request: McpSamplingRequest): McpSamplingResult {
+            synchronized(asked) { asked.add(request) }
+            return McpSamplingResult("assistant", """{"type": "text", "text": "Reach 99.99% availability"}""", "app-llm", "endTurn")
+        }
+    }
+
+    @TestFactory
+    fun aSamplingRequestIsAnsweredByAKotlinHandler(): List<DynamicTest> = eras { era ->
+        runBlocking {
+            Sim("--era", era, "--sse").use { sim ->
+                val model = Model()
+                val c = WorkboardClient(
+                    ClientOptions(environment = sim.baseUrl, token = token, era = if (era == "modern") McpEra.MODERN else McpEra.LEGACY),
+                    sampling = model,
+                )
+                val r = c.callTool("suggest_key_result", """{"objective_id": 301}""")
+                assertFalse(r.isError, r.text)
+                assertTrue(r.text.contains("Reach 99.99% availability") && r.text.contains("app-llm"), r.text)
+                val asked = model.asked.single()
+                assertTrue(asked.messagesJson.contains("Suggest one measurable key result"), asked.messagesJson)
+                assertEquals(200uL, asked.maxTokens)
+                assertTrue(asked.systemPrompt!!.contains("OKR coach"))
+                if (era == "legacy") assertEquals(1, counter(sim, "mcp:server_request:sampling/createMessage"))
+                c.disconnect()
+            }
+        }
+    }
+
     @TestFactory
     fun aSubscriptionFlowReceivesANotification(): List<DynamicTest> = eras { aSubscriptionFlowReceivesANotificationIn(it) }
 
