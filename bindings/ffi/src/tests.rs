@@ -953,15 +953,9 @@ impl RootsHandler for Handlers {
 
 fn host_with(handlers: bool, url_mode: bool) -> crate::host::FfiHost {
     let h = Arc::new(Handlers);
-    let (e, s, r): (
-        Option<Arc<dyn ElicitationHandler>>,
-        Option<Arc<dyn SamplingHandler>>,
-        Option<Arc<dyn RootsHandler>>,
-    ) = if handlers {
-        (Some(h.clone()), Some(h.clone()), Some(h))
-    } else {
-        (None, None, None)
-    };
+    let e: Option<Arc<dyn ElicitationHandler>> = handlers.then(|| h.clone() as _);
+    let s: Option<Arc<dyn SamplingHandler>> = handlers.then(|| h.clone() as _);
+    let r: Option<Arc<dyn RootsHandler>> = handlers.then(|| h as _);
     crate::host::FfiHost {
         transport: crate::host::transport(None).unwrap(),
         clock: crate::host::HostClock::Manual(ManualClock::new(0)),
