@@ -955,7 +955,7 @@ fn host_with(handlers: bool, url_mode: bool) -> crate::host::FfiHost {
     let h = Arc::new(Handlers);
     let e: Option<Arc<dyn ElicitationHandler>> = handlers.then(|| h.clone() as _);
     let s: Option<Arc<dyn SamplingHandler>> = handlers.then(|| h.clone() as _);
-    let r: Option<Arc<dyn RootsHandler>> = handlers.then(|| h as _);
+    let r: Option<Arc<dyn RootsHandler>> = handlers.then_some(h as _);
     crate::host::FfiHost {
         transport: crate::host::transport(None).unwrap(),
         clock: crate::host::HostClock::Manual(ManualClock::new(0)),
