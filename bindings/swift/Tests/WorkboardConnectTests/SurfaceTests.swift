@@ -50,14 +50,30 @@ final class SurfaceTests: XCTestCase {
     }
 
     func testCancellableCallsFailWithCancelledWhenTheTaskIsCancelled() async throws {
-        let c = try client()
+        let transport = Hanging()
+        let c = try WorkboardClient(
+            options: ClientOptions(mcpUrl: "https://mcp.example.com/mcp", token: "tok", era: .modern),
+            transport: transport, clock: ManualClock(startMs: 1_764_000_000_000))
         let task = Task { try await c.cancellable { try await c.listResources() } }
+        // The request is in flight (the transport was asked), then the task is cancelled.
+        for await _ in transport.asked { break }
         task.cancel()
         do {
             _ = try await task.value
-        } catch WorkboardError.Failed(let code, _, _, _) {
-            // Cancelled, or the unreachable server's network error if the call ended first.
-            XCTAssertTrue(code == "cancelled" || code == "transport", code)
+            XCTFail("no error")
+        } catch WorkboardError.Failed(let code, let kind, _, _) {
+            XCTAssertEqual(code, "cancelled")
+            XCTAssertEqual(kind, .cancelled)
         }
+    }
+}
+
+/// A transport whose requests wait (at most 10 s) and that says when it was asked.
+final class Hanging: Transport, @unchecked Sendable {
+    let (asked, signal) = AsyncStream<Void>.makeStream()
+    func send(request: HttpRequest) async throws -> HttpResponse {
+        signal.yield(())
+        try await Task.sleep(nanoseconds: 10_000_000_000)
+        throw HostError.Timeout
     }
 }
