@@ -4,7 +4,7 @@
 //! under the exit guard — and the runtime the client's loop and sign-in flows execute on.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use workboard_core as wb;
@@ -166,12 +166,79 @@ impl wb::Transport for HostTransport {
             HostTransport::Builtin(t) => return t.send_streaming(request, parts).await,
             HostTransport::Foreign(t) => t.clone(),
         };
-        match app_task(async move { t.get().send(request.into()).await }).await {
+        // The app's transport may hand an event stream over as it arrives (`ResponseStream`):
+        // its parts go to the connection while the app's call runs.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut request: HttpRequest = request.into();
+        request.stream = Some(Arc::new(ResponseStream {
+            tx,
+            sse: AtomicBool::new(false),
+        }));
+        let call = app_task(async move { t.get().send(request).await });
+        tokio::pin!(call);
+        let result = loop {
+            tokio::select! {
+                biased;
+                Some(p) = rx.recv() => parts.part(p),
+                r = &mut call => break r,
+            }
+        };
+        while let Ok(p) = rx.try_recv() {
+            parts.part(p);
+        }
+        match result {
             Ok(r) => r.map(Into::into).map_err(Into::into),
             Err(e) => Err(e.into()),
         }
     }
 }
+
+/// Where the app's [`Transport`] hands an event-stream response over while it arrives (see
+/// [`HttpRequest::stream`]): `head` once, then `chunk` for each piece read. Parts of a
+/// response that is not an event stream are ignored (it is read whole).
+#[derive(uniffi::Object)]
+pub struct ResponseStream {
+    tx: tokio::sync::mpsc::UnboundedSender<wb::BodyPart>,
+    sse: AtomicBool,
+}
+
+#[uniffi::export]
+impl ResponseStream {
+    /// The response's status and headers, as soon as they arrive (before any chunk).
+    pub fn head(&self, status: u16, headers: Vec<crate::types::HttpHeader>) {
+        let sse = headers.iter().any(|h| {
+            h.name.eq_ignore_ascii_case("content-type")
+                && h.value.trim_start().starts_with("text/event-stream")
+        });
+        self.sse.store(sse, Ordering::SeqCst);
+        if sse {
+            let headers = headers.into_iter().map(|h| (h.name, h.value)).collect();
+            let _ = self.tx.send(wb::BodyPart::Head { status, headers });
+        }
+    }
+
+    /// The next bytes of the body, as they arrive.
+    pub fn chunk(&self, bytes: Vec<u8>) {
+        if self.sse.load(Ordering::SeqCst) {
+            let _ = self.tx.send(wb::BodyPart::Chunk(bytes));
+        }
+    }
+}
+
+impl std::fmt::Debug for ResponseStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResponseStream")
+    }
+}
+
+/// One stream is only ever equal to itself.
+impl PartialEq for ResponseStream {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl Eq for ResponseStream {}
 
 /// A sink for a whole-body send.
 struct NoParts;

@@ -20,8 +20,8 @@ pub use client::{McpNotificationStream, WorkboardClient};
 pub use error::{ErrorKind, HostError, WorkboardError};
 pub use exit::shutdown_for_exit;
 pub use host::{
-    CredentialStore, CredentialsListener, ElicitationHandler, ManualClock, RootsHandler,
-    SamplingHandler, Transport,
+    CredentialStore, CredentialsListener, ElicitationHandler, ManualClock, ResponseStream,
+    RootsHandler, SamplingHandler, Transport,
 };
 pub use types::{
     ClientOptions, CredentialsSummary, HttpHeader, HttpRequest, HttpResponse, McpCompletion,

@@ -228,6 +228,14 @@ pub struct HttpRequest {
     pub headers: Vec<HttpHeader>,
     /// Body bytes (empty for none).
     pub body: Vec<u8>,
+    /// Where a transport that can stream hands an event-stream response (`Content-Type:
+    /// text/event-stream`) over while it arrives: `head(status, headers)` once, then
+    /// `chunk(bytes)` for each piece read, before returning the whole response as usual. A
+    /// transport that ignores it works for everything but what needs an open stream (a
+    /// subscription's notifications, a legacy server's requests on a call's stream), which
+    /// it then delivers only when the stream ends.
+    #[uniffi(default = None)]
+    pub stream: Option<std::sync::Arc<crate::host::ResponseStream>>,
 }
 
 /// The complete response.
@@ -252,6 +260,7 @@ impl From<wb::HttpRequest> for HttpRequest {
                 .map(|(name, value)| HttpHeader { name, value })
                 .collect(),
             body: r.body,
+            stream: None,
         }
     }
 }

@@ -268,3 +268,86 @@ def test_the_check_in_example_runs_against_the_simulator(era_sim):
     assert "prompt user: Review the objective" in out.stdout
     assert "[form] Check-in for key result 401" in out.stdout
     assert "confidence 7/10. on track" in out.stdout
+
+
+class StreamingUrllibTransport(wc.Transport):
+    """The app's own HTTP stack handing event streams over as they arrive (`request.stream`):
+    urllib in a worker thread, reading what has arrived (`read1`) until the response ends or
+    the call is cancelled (checked whenever data arrives: the simulator's keep-alives)."""
+
+    def __init__(self):
+        import urllib.request
+        from test_sim import _NoRedirect
+        self.opener = urllib.request.build_opener(_NoRedirect)
+        self.streamed = 0
+
+    def _send(self, request, stop):
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request(request.url, data=bytes(request.body) or None, method=request.method)
+        for h in request.headers:
+            req.add_header(h.name, h.value)
+        try:
+            r = self.opener.open(req, timeout=30)
+        except urllib.error.HTTPError as e:
+            return e.code, list(e.headers.items()), e.read()
+        with r:
+            headers = [wc.HttpHeader(name=n, value=v) for n, v in r.headers.items()]
+            if request.stream is not None:
+                request.stream.head(r.status, headers)
+            body = b""
+            while not stop.is_set():
+                chunk = r.read1(65536)
+                if not chunk:
+                    break
+                if request.stream is not None:
+                    self.streamed += 1
+                    request.stream.chunk(chunk)
+                body += chunk
+            return r.status, list(r.headers.items()), body
+
+    async def send(self, request):
+        import threading
+        stop = threading.Event()
+        try:
+            status, headers, body = await asyncio.to_thread(self._send, request, stop)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+        return wc.HttpResponse(status=status, headers=[wc.HttpHeader(name=n, value=v) for n, v in headers], body=body)
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_a_python_transport_that_streams_serves_subscriptions_and_legacy_input(era):
+    sim = Sim("--era", era, "--sse", "--keepalive-ms", "50")
+    try:
+        transport = StreamingUrllibTransport()
+        form = Form(wc.McpElicitationResult(action=wc.McpElicitationAction.ACCEPT,
+                                            content_json=json.dumps({"confidence": 5})))
+        c = client(sim, era, transport=transport, elicitation=form)
+        uri = "workboard://goal/301"
+
+        async def flow():
+            # A legacy server asks on the call's open stream; answered before the stream ends.
+            r = await c.call_tool("draft_check_in", json.dumps({"key_result_id": 401}))
+            assert "confidence 5/10" in r.text, r.text
+            got = []
+            async with c.subscribe(wc.McpSubscriptionFilter(resource_uris=[uri])) as sub:
+                if era == "legacy":
+                    await wait_for("the GET stream", lambda: counter(sim, "mcp:get_stream:open") >= 1)
+                    await asyncio.to_thread(sim.control, "notify", {"resource_updated": uri})
+                async for n in sub:
+                    got.append(n.method)
+                    if n.method == "notifications/subscriptions/acknowledged":
+                        await asyncio.to_thread(sim.control, "notify", {"resource_updated": uri})
+                    if n.method == "notifications/resources/updated":
+                        break
+            assert got[-1] == "notifications/resources/updated"
+            if era == "modern":
+                await wait_for("the listen stream to close", lambda: sim.stats()["listeners"] == 0)
+            await c.close()
+
+        run(asyncio.wait_for(flow(), 20))
+        assert transport.streamed > 0
+    finally:
+        sim.close()

@@ -1711,6 +1711,157 @@ public func FfiConverterTypeMcpNotificationStream_lower(_ value: McpNotification
 
 
 /**
+ * Where the app's [`Transport`] hands an event-stream response over while it arrives (see
+ * [`HttpRequest::stream`]): `head` once, then `chunk` for each piece read. Parts of a
+ * response that is not an event stream are ignored (it is read whole).
+ */
+public protocol ResponseStreamProtocol: AnyObject, Sendable {
+    
+    /**
+     * The next bytes of the body, as they arrive.
+     */
+    func chunk(bytes: Data) 
+    
+    /**
+     * The response's status and headers, as soon as they arrive (before any chunk).
+     */
+    func head(status: UInt16, headers: [HttpHeader]) 
+    
+}
+/**
+ * Where the app's [`Transport`] hands an event-stream response over while it arrives (see
+ * [`HttpRequest::stream`]): `head` once, then `chunk` for each piece read. Parts of a
+ * response that is not an event stream are ignored (it is read whole).
+ */
+open class ResponseStream: ResponseStreamProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_workboard_ffi_fn_clone_responsestream(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_workboard_ffi_fn_free_responsestream(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The next bytes of the body, as they arrive.
+     */
+open func chunk(bytes: Data)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workboard_ffi_fn_method_responsestream_chunk(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The response's status and headers, as soon as they arrive (before any chunk).
+     */
+open func head(status: UInt16, headers: [HttpHeader])  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workboard_ffi_fn_method_responsestream_head(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt16.lower(status),
+        FfiConverterSequenceTypeHttpHeader.lower(headers),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponseStream: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ResponseStream
+
+    public static func lift(_ handle: UInt64) throws -> ResponseStream {
+        return ResponseStream(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ResponseStream) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseStream {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ResponseStream, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseStream_lift(_ handle: UInt64) throws -> ResponseStream {
+    return try FfiConverterTypeResponseStream.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseStream_lower(_ value: ResponseStream) -> UInt64 {
+    return FfiConverterTypeResponseStream.lower(value)
+}
+
+
+
+
+
+
+/**
  * The roots (directories, workspaces) the app exposes to servers (`roots/list`). Given to
  * the client, it declares the `roots` capability.
  */
@@ -3745,7 +3896,7 @@ public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer 
  * A request the app's [`Transport`] must send exactly as given (method, URL, headers in
  * order, body). Do not follow redirects: return 3xx responses as they are.
  */
-public struct HttpRequest: Equatable, Hashable {
+public struct HttpRequest {
     /**
      * `GET`, `POST` or `DELETE`.
      */
@@ -3762,6 +3913,15 @@ public struct HttpRequest: Equatable, Hashable {
      * Body bytes (empty for none).
      */
     public var body: Data
+    /**
+     * Where a transport that can stream hands an event-stream response (`Content-Type:
+     * text/event-stream`) over while it arrives: `head(status, headers)` once, then
+     * `chunk(bytes)` for each piece read, before returning the whole response as usual. A
+     * transport that ignores it works for everything but what needs an open stream (a
+     * subscription's notifications, a legacy server's requests on a call's stream), which
+     * it then delivers only when the stream ends.
+     */
+    public var stream: ResponseStream?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3777,11 +3937,20 @@ public struct HttpRequest: Equatable, Hashable {
          */headers: [HttpHeader], 
         /**
          * Body bytes (empty for none).
-         */body: Data) {
+         */body: Data, 
+        /**
+         * Where a transport that can stream hands an event-stream response (`Content-Type:
+         * text/event-stream`) over while it arrives: `head(status, headers)` once, then
+         * `chunk(bytes)` for each piece read, before returning the whole response as usual. A
+         * transport that ignores it works for everything but what needs an open stream (a
+         * subscription's notifications, a legacy server's requests on a call's stream), which
+         * it then delivers only when the stream ends.
+         */stream: ResponseStream? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.stream = stream
     }
 
     
@@ -3803,7 +3972,8 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
                 method: FfiConverterString.read(from: &buf), 
                 url: FfiConverterString.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
-                body: FfiConverterData.read(from: &buf)
+                body: FfiConverterData.read(from: &buf), 
+                stream: FfiConverterOptionTypeResponseStream.read(from: &buf)
         )
     }
 
@@ -3812,6 +3982,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
         FfiConverterString.write(value.url, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
+        FfiConverterOptionTypeResponseStream.write(value.stream, into: &buf)
     }
 }
 
@@ -6934,6 +7105,30 @@ fileprivate struct FfiConverterOptionTypeManualClock: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeResponseStream: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseStream?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponseStream.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponseStream.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeRootsHandler: FfiConverterRustBuffer {
     typealias SwiftType = RootsHandler?
 
@@ -7739,6 +7934,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_manualclock_set_ms() != 35879) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_responsestream_chunk() != 35892) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_responsestream_head() != 58344) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_rootshandler_list_roots() != 58343) {

@@ -656,6 +656,26 @@ uint64_t uniffi_workboard_ffi_fn_method_manualclock_now_ms(uint64_t ptr, RustCal
 void uniffi_workboard_ffi_fn_method_manualclock_set_ms(uint64_t ptr, uint64_t ms, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_RESPONSESTREAM
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_RESPONSESTREAM
+uint64_t uniffi_workboard_ffi_fn_clone_responsestream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_RESPONSESTREAM
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_RESPONSESTREAM
+void uniffi_workboard_ffi_fn_free_responsestream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_RESPONSESTREAM_CHUNK
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_RESPONSESTREAM_CHUNK
+void uniffi_workboard_ffi_fn_method_responsestream_chunk(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_RESPONSESTREAM_HEAD
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_RESPONSESTREAM_HEAD
+void uniffi_workboard_ffi_fn_method_responsestream_head(uint64_t ptr, uint16_t status, RustBuffer headers, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_ROOTSHANDLER
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_ROOTSHANDLER
 uint64_t uniffi_workboard_ffi_fn_clone_rootshandler(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1283,6 +1303,18 @@ uint16_t uniffi_workboard_ffi_checksum_method_manualclock_now_ms(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_MANUALCLOCK_SET_MS
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_MANUALCLOCK_SET_MS
 uint16_t uniffi_workboard_ffi_checksum_method_manualclock_set_ms(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CHUNK
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CHUNK
+uint16_t uniffi_workboard_ffi_checksum_method_responsestream_chunk(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_RESPONSESTREAM_HEAD
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_RESPONSESTREAM_HEAD
+uint16_t uniffi_workboard_ffi_checksum_method_responsestream_head(void
     
 );
 #endif

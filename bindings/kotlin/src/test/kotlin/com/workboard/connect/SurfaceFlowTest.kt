@@ -4,6 +4,8 @@ import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.ensureActive
+import kotlinx.coroutines.future.await
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.take
 import kotlinx.coroutines.flow.toList
@@ -277,6 +279,79 @@ class SurfaceFlowTest {
             assertTrue(text.contains("prompt user: Review the objective"), text)
             assertTrue(text.contains("[form] Check-in for key result 401"), text)
             assertTrue(text.contains("confidence 7/10. on track"), text)
+        }
+    }
+
+    /**
+     * The app's own HTTP stack handing event streams over as they arrive (`request.stream`):
+     * java.net.http with an InputStream body, read on an IO thread until the response ends or
+     * the call is cancelled (checked whenever data arrives: the simulator's keep-alives).
+     */
+    class StreamingJdkTransport : Transport {
+        private val http = java.net.http.HttpClient.newBuilder()
+            .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build()
+        val streamed = java.util.concurrent.atomic.AtomicInteger()
+
+        override suspend fun send(request: HttpRequest): HttpResponse {
+            val b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(request.url))
+            for (h in request.headers) b.header(h.name, h.value)
+            b.method(request.method, if (request.body.isEmpty()) java.net.http.HttpRequest.BodyPublishers.noBody()
+                else java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.body))
+            val resp = try {
+                http.sendAsync(b.build(), java.net.http.HttpResponse.BodyHandlers.ofInputStream()).await()
+            } catch (e: java.io.IOException) {
+                throw HostException.Connect("${e.message}")
+            }
+            val headers = resp.headers().map().flatMap { (k, vs) -> vs.map { HttpHeader(k, it) } }
+            request.stream?.head(resp.statusCode().toUShort(), headers)
+            val body = java.io.ByteArrayOutputStream()
+            kotlinx.coroutines.withContext(Dispatchers.IO) {
+                resp.body().use { input ->
+                    val buf = ByteArray(65536)
+                    while (true) {
+                        ensureActive()
+                        val n = input.read(buf)
+                        if (n < 0) break
+                        val chunk = buf.copyOf(n)
+                        request.stream?.let { it.chunk(chunk); streamed.incrementAndGet() }
+                        body.write(chunk)
+                    }
+                }
+            }
+            return HttpResponse(resp.statusCode().toUShort(), headers, body.toByteArray())
+        }
+    }
+
+    @TestFactory
+    fun aKotlinTransportThatStreamsServesSubscriptionsAndLegacyInput(): List<DynamicTest> = eras { era ->
+        runBlocking {
+            Sim("--era", era, "--sse", "--keepalive-ms", "50").use { sim ->
+                val transport = StreamingJdkTransport()
+                val form = Form(McpElicitationResult(McpElicitationAction.ACCEPT, """{"confidence": 5}"""))
+                val c = WorkboardClient(
+                    ClientOptions(environment = sim.baseUrl, token = token, era = if (era == "modern") McpEra.MODERN else McpEra.LEGACY),
+                    transport = transport, elicitation = form,
+                )
+                // A legacy server asks on the call's open stream: answered before it ends.
+                val r = c.callTool("draft_check_in", """{"key_result_id": 401}""")
+                assertTrue(r.text.contains("confidence 5/10"), r.text)
+                val uri = "workboard://goal/301"
+                val opened = CompletableDeferred<Unit>()
+                val got = async(Dispatchers.Default) {
+                    c.subscriptionFlow(McpSubscriptionFilter(resourceUris = listOf(uri)))
+                        .take(if (era == "modern") 2 else 1)
+                        .toList { n -> if (n.method == "notifications/subscriptions/acknowledged") opened.complete(Unit) }
+                }
+                withTimeout(10_000) {
+                    if (era == "modern") opened.await()
+                    else waitFor("the GET stream") { counter(sim, "mcp:get_stream:open") >= 1 }
+                }
+                sim.control("notify", """{"resource_updated": "$uri"}""")
+                assertEquals("notifications/resources/updated", withTimeout(10_000) { got.await() }.last().method)
+                if (era == "modern") waitFor("the listen stream to close") { sim.stats().getInt("listeners") == 0 }
+                assertTrue(transport.streamed.get() > 0)
+                c.disconnect()
+            }
         }
     }
 }
