@@ -165,7 +165,8 @@ def test_a_subscription_is_an_async_iterator_receiving_a_notification(era_sim):
         got = []
         async with c.subscribe(wc.McpSubscriptionFilter(resource_uris=[uri])) as sub:
             if era == "legacy":
-                await wait_for("the GET stream", lambda: counter(sim, "mcp:get_stream:open") >= 1)
+                await wait_for("the GET stream and resources/subscribe", lambda: counter(sim, "mcp:get_stream:open") >= 1
+                               and counter(sim, "mcp:resources/subscribe") >= 1)
                 await asyncio.to_thread(sim.control, "notify", {"resource_updated": uri})
             async for n in sub:
                 got.append(n)
@@ -332,9 +333,12 @@ def test_a_python_transport_that_streams_serves_subscriptions_and_legacy_input(e
             r = await c.call_tool("draft_check_in", json.dumps({"key_result_id": 401}))
             assert "confidence 5/10" in r.text, r.text
             got = []
+            # The call's own GET stream has come and gone: wait for the subscription's.
+            streams = counter(sim, "mcp:get_stream:open")
             async with c.subscribe(wc.McpSubscriptionFilter(resource_uris=[uri])) as sub:
                 if era == "legacy":
-                    await wait_for("the GET stream", lambda: counter(sim, "mcp:get_stream:open") >= 1)
+                    await wait_for("the GET stream and resources/subscribe", lambda: counter(sim, "mcp:get_stream:open") > streams
+                                   and counter(sim, "mcp:resources/subscribe") >= 1)
                     await asyncio.to_thread(sim.control, "notify", {"resource_updated": uri})
                 async for n in sub:
                     got.append(n.method)

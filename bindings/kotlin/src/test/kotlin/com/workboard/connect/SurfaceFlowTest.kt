@@ -184,7 +184,7 @@ class SurfaceFlowTest {
             // Open at the server: the modern acknowledgment, or the legacy GET stream.
             withTimeout(10_000) {
                 if (era == "modern") opened.await()
-                else waitFor("the GET stream") { counter(sim, "mcp:get_stream:open") >= 1 }
+                else waitFor("the GET stream and resources/subscribe") { counter(sim, "mcp:get_stream:open") >= 1 && counter(sim, "mcp:resources/subscribe") >= 1 }
             }
             sim.control("notify", """{"resource_updated": "$uri"}""")
             val all = withTimeout(10_000) { got.await() }
@@ -336,6 +336,8 @@ class SurfaceFlowTest {
                 val r = c.callTool("draft_check_in", """{"key_result_id": 401}""")
                 assertTrue(r.text.contains("confidence 5/10"), r.text)
                 val uri = "workboard://goal/301"
+                // The call's own GET stream has come and gone: wait for the subscription's.
+                val streams = counter(sim, "mcp:get_stream:open")
                 val opened = CompletableDeferred<Unit>()
                 val got = async(Dispatchers.Default) {
                     c.subscriptionFlow(McpSubscriptionFilter(resourceUris = listOf(uri)))
@@ -344,7 +346,7 @@ class SurfaceFlowTest {
                 }
                 withTimeout(10_000) {
                     if (era == "modern") opened.await()
-                    else waitFor("the GET stream") { counter(sim, "mcp:get_stream:open") >= 1 }
+                    else waitFor("the GET stream and resources/subscribe") { counter(sim, "mcp:get_stream:open") > streams && counter(sim, "mcp:resources/subscribe") >= 1 }
                 }
                 sim.control("notify", """{"resource_updated": "$uri"}""")
                 assertEquals("notifications/resources/updated", withTimeout(10_000) { got.await() }.last().method)
