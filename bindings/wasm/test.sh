@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The wasm binding's whole test run: setup, build, Node tests (vector replay, the client-layer
-# behaviour suite, API, hostile input, smoke test against workboard-sim), the headless Chromium
-# tests (examples/web, a Vite build), and the size report, on the route a fresh machine takes
+# behaviour suite, API, the MCP surface's idioms, hostile input, flows against workboard-sim in
+# both MCP eras), the headless Chromium tests (examples/web: sign-in, an elicitation answered in
+# the page in both eras, screenshots; a Vite build), and the size report, on the route a fresh machine takes
 # (route.sh: rustup whenever rustup has the wasm32 target). Then the other route too: a second
 # build into its own target and output dirs, and the Node API, hostile-input, vector, behaviour
 # and simulator tests on it, so both routes stay green (WASM_BOTH_ROUTES=0 skips it; skipped
@@ -44,8 +45,9 @@ part "Node and Chromium tests ($ROUTE route)"
 # scripts/setup-node.sh prints its path (installed by setup.sh; idempotent, so instant here).
 NODE18="$(bash "$ROOT/scripts/setup-node.sh" 18.20.8 2>/dev/null || true)"
 if [ -n "$NODE18" ] && [ -x "$NODE18" ]; then
-  echo "== Node $("$NODE18" --version): API, hostile input, vectors, behaviour suite, simulator flows, types"
-  "$NODE18" --test test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs test/behaviour.test.mjs test/sim.test.mjs test/types.test.mjs
+  echo "== Node $("$NODE18" --version): API, hostile input, vectors, behaviour suite, MCP surface, simulator flows (both eras), types"
+  "$NODE18" --test test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs test/behaviour.test.mjs test/surface.test.mjs \
+    test/sim.test.mjs test/sim-eras.test.mjs test/types.test.mjs
 else
   echo "Node 18 is only installed on Linux x86_64 (setup.sh); skipped here" >&2
   [ "$(uname -sm)" != "Linux x86_64" ] || exit 1
@@ -74,8 +76,8 @@ if [ "${WASM_BOTH_ROUTES:-1}" = 1 ]; then
     cp -r "$HERE/npm/test" "$OTHER_DIR/test"
     (cd "$OTHER_DIR" && WORKBOARD_VECTOR_DIR="$ROOT/tests/vectors/" WORKBOARD_BEHAVIOUR_DIR="$ROOT/tests/behaviour/" \
       node --test --test-concurrency=1 test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs \
-        test/behaviour.test.mjs test/sim.test.mjs)
-    part "Node API, hostile, vector, behaviour and simulator tests ($OTHER route)"
+        test/behaviour.test.mjs test/surface.test.mjs test/sim.test.mjs test/sim-eras.test.mjs)
+    part "Node API, hostile, vector, behaviour, surface and simulator tests ($OTHER route)"
     WASM_OUT="$OTHER_DIR/pkg" "$HERE/size.sh"
   fi
 fi

@@ -138,13 +138,15 @@ impl WorkboardClient {
     }
 
     /// Ends the MCP session (`DELETE`) and stops the client for good: calls in progress
-    /// reject with `cancelled`, later calls with `client_stopped` (kind `stopped`). Closing
-    /// again does nothing.
+    /// reject with `cancelled`, later calls with `client_stopped` (kind `stopped`);
+    /// subscriptions and `notifications()` streams end. Closing again does nothing.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> Promise {
-        let close = self.client.close();
+        let (close, client) = (self.client.close(), self.client.clone());
         future_to_promise(async move {
-            close.await.map_err(to_js)?;
+            let closed = close.await;
+            client.end_notifications();
+            closed.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -1,7 +1,9 @@
 //! Host capabilities for the client layer ([`WasmHost`]): a `fetch` transport (bodies capped
-//! at the core's [`MAX_BODY_BYTES`], read incrementally), a JS clock (`Date.now` and
-//! `setTimeout`, or injected functions), entropy from `crypto.getRandomValues`, an optional
-//! synchronous JS store and the `onCredentialsChanged` listeners.
+//! at the core's [`MAX_BODY_BYTES`], read incrementally; event streams handed over as they
+//! arrive; a request the loop abandons is aborted), a JS clock (`Date.now` and `setTimeout`,
+//! or injected functions), entropy from `crypto.getRandomValues`, an optional synchronous JS
+//! store, the `onCredentialsChanged` listeners and the app's input handlers
+//! (`inputHandlers`: elicitation, sampling, roots).
 
 use std::cell::RefCell;
 
@@ -10,8 +12,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use workboard_core::http::MAX_BODY_BYTES;
 use workboard_core::{
-    Clock, Credentials, Entropy, HttpRequest, HttpResponse, SeededEntropy, Transport,
-    TransportError,
+    BodyPart, BodySink, Clock, Credentials, Entropy, Error, HttpRequest, HttpResponse,
+    SeededEntropy, Transport, TransportError,
 };
 
 use wasm_bindgen::closure::Closure;
@@ -57,7 +59,7 @@ impl FetchTransport {
         })
     }
 
-    fn init(&self, request: &HttpRequest) -> Object {
+    fn init(&self, request: &HttpRequest, abort: &Abort) -> Object {
         let init = Object::new();
         let set = |k: &str, v: &JsValue| {
             let _ = Reflect::set(&init, &JsValue::from_str(k), v);
@@ -78,29 +80,21 @@ impl FetchTransport {
         // Never send cookies or reuse a cached answer for OAuth/MCP traffic.
         set("credentials", &JsValue::from_str("omit"));
         set("cache", &JsValue::from_str("no-store"));
-        let abort = get(&global(), "AbortSignal");
-        if let Ok(timeout) =
-            Reflect::get(&abort, &"timeout".into()).and_then(|f| f.dyn_into::<Function>())
-        {
-            if let Ok(signal) = timeout.call1(&abort, &JsValue::from(self.timeout_ms)) {
-                set("signal", &signal);
-            }
+        if let Some(c) = &abort.controller {
+            set("signal", &get(c, "signal"));
         }
         init
     }
-}
 
-fn transport_error(e: &JsValue) -> TransportError {
-    match js_error_name(e).as_deref() {
-        Some("TimeoutError") => TransportError::Timeout,
-        Some("AbortError") => TransportError::Cancelled,
-        _ => TransportError::Connect(describe_js(e)),
-    }
-}
-
-impl Transport for FetchTransport {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let init = self.init(&request);
+    /// Sends `request`; with `parts`, an event stream's head and chunks also go there as they
+    /// arrive (and the time limit stops at its head: the stream lasts as long as the call).
+    async fn fetch(
+        &self,
+        request: HttpRequest,
+        parts: Option<&dyn BodySink>,
+    ) -> Result<HttpResponse, TransportError> {
+        let mut abort = Abort::new(self.timeout_ms);
+        let init = self.init(&request, &abort);
         let promise = self
             .fetch
             .call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)
@@ -121,12 +115,104 @@ impl Transport for FetchTransport {
             }
         }
         let status = resp.status();
-        let body = read_body(&resp, &headers).await?;
+        let sse = parts.filter(|_| {
+            headers.iter().any(|(n, v)| {
+                n.eq_ignore_ascii_case("content-type")
+                    && v.trim_start().starts_with("text/event-stream")
+            })
+        });
+        if let Some(p) = sse {
+            abort.stop_timer();
+            p.part(BodyPart::Head {
+                status,
+                headers: headers.clone(),
+            });
+        }
+        let body = read_body(&resp, &headers, sse).await?;
+        abort.done = true;
         Ok(HttpResponse {
             status,
             headers,
             body,
         })
+    }
+}
+
+/// A request's `AbortController`: aborted with a `TimeoutError` after the time limit (a
+/// `setTimeout` of the controller's bound `abort`, no closure), and aborted when dropped
+/// unfinished (the loop abandoned the request: a cancelled call, a closed subscription), so
+/// the connection closes rather than stays open in the background.
+struct Abort {
+    controller: Option<JsValue>,
+    timer: Option<JsValue>,
+    done: bool,
+}
+
+impl Abort {
+    fn new(timeout_ms: u32) -> Abort {
+        let controller = get(&global(), "AbortController")
+            .dyn_into::<Function>()
+            .and_then(|c| Reflect::construct(&c, &Array::new()))
+            .ok();
+        let timer = controller.as_ref().and_then(|c| {
+            let reason = get(&global(), "DOMException")
+                .dyn_into::<Function>()
+                .and_then(|d| {
+                    let args = Array::of2(&"the request timed out".into(), &"TimeoutError".into());
+                    Reflect::construct(&d, &args)
+                })
+                .ok()?;
+            let abort = get(c, "abort").dyn_into::<Function>().ok()?;
+            let set_timeout = get(&global(), "setTimeout").dyn_into::<Function>().ok()?;
+            let ms = JsValue::from(timeout_ms);
+            set_timeout
+                .call2(&JsValue::UNDEFINED, &abort.bind1(c, &reason), &ms)
+                .ok()
+        });
+        Abort {
+            controller,
+            timer,
+            done: false,
+        }
+    }
+
+    fn stop_timer(&mut self) {
+        if let Some(id) = self.timer.take() {
+            if let Ok(clear) = get(&global(), "clearTimeout").dyn_into::<Function>() {
+                let _ = clear.call1(&JsValue::UNDEFINED, &id);
+            }
+        }
+    }
+}
+
+impl Drop for Abort {
+    fn drop(&mut self) {
+        self.stop_timer();
+        if let (Some(c), false) = (&self.controller, self.done) {
+            let _ = call(c, "abort");
+        }
+    }
+}
+
+fn transport_error(e: &JsValue) -> TransportError {
+    match js_error_name(e).as_deref() {
+        Some("TimeoutError") => TransportError::Timeout,
+        Some("AbortError") => TransportError::Cancelled,
+        _ => TransportError::Connect(describe_js(e)),
+    }
+}
+
+impl Transport for FetchTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.fetch(request, None).await
+    }
+
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+        parts: &dyn BodySink,
+    ) -> Result<HttpResponse, TransportError> {
+        self.fetch(request, Some(parts)).await
     }
 }
 
@@ -142,9 +228,14 @@ fn call(target: &JsValue, method: &str) -> Result<JsValue, JsValue> {
 /// effects (no closure, no code from a string).
 fn cancel(stream: &JsValue) {
     if let Ok(p) = call(stream, "cancel") {
-        if let Ok(catch) = get(&p, "catch").dyn_into::<Function>() {
-            let _ = catch.call1(&p, &get(&global(), "Boolean"));
-        }
+        handled(&p);
+    }
+}
+
+/// Marks a promise's rejection as handled (by the built-in `Boolean`, as above).
+pub(crate) fn handled(p: &JsValue) {
+    if let Ok(catch) = get(p, "catch").dyn_into::<Function>() {
+        let _ = catch.call1(p, &get(&global(), "Boolean"));
     }
 }
 
@@ -152,10 +243,11 @@ fn cancel(stream: &JsValue) {
 /// `Content-Length` says more, otherwise read chunk by chunk from `response.body` and
 /// cancelled as soon as it goes over ([`TransportError::BodyTooLarge`]). Needs
 /// `Response.body` (a `ReadableStream`: every current browser, Node 18+); `null` is an empty
-/// body.
+/// body. Each chunk also goes to `parts` (an event stream read while it arrives).
 async fn read_body(
     resp: &web_sys::Response,
     headers: &[(String, String)],
+    parts: Option<&dyn BodySink>,
 ) -> Result<Vec<u8>, TransportError> {
     let too_large = TransportError::BodyTooLarge {
         limit: MAX_BODY_BYTES as u64,
@@ -201,6 +293,9 @@ async fn read_body(
         }
         body.resize(end, 0);
         bytes.copy_to(&mut body[start..]);
+        if let Some(p) = parts {
+            p.part(BodyPart::Chunk(body[start..].to_vec()));
+        }
     }
 }
 
@@ -323,6 +418,25 @@ fn entropy(seed_hex: Option<&str>) -> Result<SeededEntropy, JsValue> {
     Ok(SeededEntropy::new(seed))
 }
 
+/// The input handlers an app may give, by the names of `InputHandlers` in the `.d.ts`.
+const HANDLERS: [&str; 4] = ["elicitation", "elicitationUrl", "sampling", "roots"];
+
+/// A handler's failure as the client layer's error: an `AbortError` or a `WorkboardError`
+/// with code `cancelled` is `cancelled` (the user dismissed the form); anything else is the
+/// app's `invalid_input`, without the thrown message (a legacy server is told the error: the
+/// app's own text stays in the app).
+fn handler_error(e: &JsValue) -> Error {
+    if js_error_name(e).as_deref() == Some("AbortError")
+        || (e.is_object() && get(e, "code").as_string().as_deref() == Some("cancelled"))
+    {
+        return Error::Cancelled;
+    }
+    Error::InvalidInput {
+        what: "input handler".into(),
+        reason: "the app's handler threw or rejected".into(),
+    }
+}
+
 /// What a [`workboard_client::Client`] runs on in JavaScript. Not `Send`: it holds JS objects.
 pub(crate) struct WasmHost {
     pub(crate) transport: FetchTransport,
@@ -331,11 +445,26 @@ pub(crate) struct WasmHost {
     /// `{ load, save, remove }` (synchronous), or `undefined`: no store.
     pub(crate) store: JsValue,
     pub(crate) listeners: RefCell<Vec<Function>>,
+    /// `inputHandlers`: `{ elicitation?, elicitationUrl?, sampling?, roots? }` (async
+    /// functions), or `undefined`.
+    pub(crate) input: JsValue,
 }
 
 impl WasmHost {
     /// The host capabilities `options` ask for.
     pub(crate) fn new(o: &ClientOptions) -> Result<WasmHost, JsValue> {
+        let input_ok = o.input_handlers.is_undefined()
+            || o.input_handlers.is_null()
+            || (o.input_handlers.is_object()
+                && HANDLERS
+                    .iter()
+                    .all(|h| matches!(get(&o.input_handlers, h), f if f.is_undefined() || f.is_null() || f.is_function())));
+        if !input_ok {
+            return Err(invalid_input(
+                "inputHandlers",
+                "expected an object whose elicitation, elicitationUrl, sampling and roots are functions (or absent)",
+            ));
+        }
         let store_ok = o.store.is_undefined()
             || o.store.is_null()
             || ["load", "save", "remove"]
@@ -353,7 +482,16 @@ impl WasmHost {
             entropy: RefCell::new(entropy(o.entropy_seed_hex.as_deref())?),
             store: o.store.clone(),
             listeners: RefCell::default(),
+            input: o.input_handlers.clone(),
         })
+    }
+
+    /// The app's handler `name` of [`HANDLERS`], if it gave one.
+    fn handler(&self, name: &str) -> Option<Function> {
+        if self.input.is_undefined() || self.input.is_null() {
+            return None;
+        }
+        get(&self.input, name).dyn_into::<Function>().ok()
     }
 
     /// Calls `store[method](...args)`; a throw is the store's failure (its message).
@@ -401,6 +539,50 @@ impl workboard_client::Host for WasmHost {
     fn remove(&self, key: &str) -> Result<(), String> {
         self.store_call("remove", &Array::of1(&key.into()))
             .map(drop)
+    }
+
+    /// Declared from the handlers the app gave (`inputHandlers`).
+    fn input_capabilities(&self) -> workboard_client::ClientCapabilities {
+        workboard_client::ClientCapabilities {
+            elicitation_form: self.handler(HANDLERS[0]).is_some(),
+            elicitation_url: self.handler(HANDLERS[1]).is_some(),
+            sampling: self.handler(HANDLERS[2]).is_some(),
+            roots: self.handler(HANDLERS[3]).is_some(),
+        }
+    }
+
+    /// Calls the app's handler with the request's params and awaits its answer (a value or
+    /// a promise of one): an object, converted through JSON.
+    fn answer_input(
+        &self,
+        request: workboard_client::InputRequest,
+    ) -> workboard_client::InputAnswer {
+        let url = request
+            .params
+            .get("mode")
+            .and_then(serde_json::Value::as_str)
+            == Some("url");
+        let name = match request.method.as_str() {
+            "elicitation/create" if url => HANDLERS[1],
+            "elicitation/create" => HANDLERS[0],
+            "sampling/createMessage" => HANDLERS[2],
+            _ => HANDLERS[3],
+        };
+        let handler = self.handler(name);
+        Box::pin(async move {
+            let handler = handler.ok_or_else(|| Error::Protocol {
+                reason: "this client has no handler for this input request".into(),
+            })?;
+            let params =
+                crate::types::to_js_value(&request.params).map_err(|e| handler_error(&e))?;
+            let answer = handler
+                .call1(&JsValue::UNDEFINED, &params)
+                .map_err(|e| handler_error(&e))?;
+            let answer = JsFuture::from(Promise::resolve(&answer))
+                .await
+                .map_err(|e| handler_error(&e))?;
+            crate::types::input_answer(&answer)
+        })
     }
 
     fn credentials_changed(&self, credentials: Option<&Credentials>) {

@@ -1,19 +1,23 @@
 //! # workboard-wasm
 //!
 //! The WebAssembly binding of workboard-connect, published to npm as `workboard-connect`.
-//! It holds no flow logic: it converts types and supplies the host capabilities the client
-//! layer (`workboard-client`) needs (a `fetch` transport, a clock, entropy, a store and the
-//! credential listeners), and runs the layer's loop on the JS event loop.
+//! It holds no flow logic: it converts types (the layer's notification streams into async
+//! iterators: `stream.rs`) and supplies the host capabilities the client layer
+//! (`workboard-client`) needs (a streaming `fetch` transport, a clock, entropy, a store, the
+//! credential listeners and the app's input handlers), and runs the layer's loop on the JS
+//! event loop.
 #![allow(unsafe_code)] // wasm-bindgen's generated glue
 
 mod client;
 mod error;
 mod host;
 mod mcp;
+mod stream;
 mod types;
 mod v1;
 
 pub use client::WorkboardClient;
+pub use stream::NotificationStream;
 pub use types::{
     ClientInfo, ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, ServerInfo,
     V1Code, V1SignInOptions, V1SignInStart,

@@ -1,7 +1,7 @@
 //! MCP calls (`listTools`, `callTool`, `ping`, `connect`, `discover`, resources, prompts,
-//! completion) and OAuth 2.1 sign-in, refresh and revocation: each method converts its
-//! arguments, calls the client layer and converts the result. A call's `AbortSignal` cancels
-//! it through the layer's canceller.
+//! completion, `subscribe`, `notifications`, `request`) and OAuth 2.1 sign-in, refresh and revocation:
+//! each method converts its arguments, calls the client layer and converts the result. A
+//! call's `AbortSignal` cancels it through the layer's canceller.
 
 use js_sys::Promise;
 use tsify::Ts;
@@ -12,9 +12,11 @@ use workboard_client::Call;
 use crate::client::WorkboardClient;
 use crate::error::{bad_arg, opt_string_arg, string_arg, to_js};
 use crate::host::OnAbort;
+use crate::stream::NotificationStream;
 use crate::types::{
     completion_ref, discovery_to_js, json_arg, mcp_to_js, signal_of, summary, to_ts,
-    tool_result_to_js, tools_to_js, CallOptions, McpSignInOptions, McpSignInStart, ServerInfo,
+    tool_result_to_js, tools_to_js, CallOptions, McpSignInOptions, McpSignInStart,
+    McpSubscriptionFilter, ServerInfo,
 };
 
 /// Converts the result of a call submitted with its signal (calls are submitted when made,
@@ -78,6 +80,53 @@ impl WorkboardClient {
     pub fn discover(&self, options: Option<Ts<CallOptions>>) -> Promise {
         let started = signal_of(options).map(|s| (self.client.discover(), s));
         submit(started, |d| discovery_to_js(&d))
+    }
+
+    /// Subscribes to change notifications (`subscriptions/listen` on a 2026-07-28 server,
+    /// `resources/subscribe` and the session's stream on a legacy one): an async iterable of
+    /// them. Throws `invalid_input` for a bad filter, `cancelled` for an aborted signal.
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "McpSubscriptionFilter")] filter: JsValue,
+        options: Option<Ts<CallOptions>>,
+    ) -> Result<NotificationStream, JsValue> {
+        let filter = json_arg(Some(&filter), "subscription filter")?;
+        let filter: McpSubscriptionFilter =
+            serde_json::from_value(filter).map_err(bad_arg("subscription filter"))?;
+        let signal = signal_of(options)?;
+        let s = self.client.subscribe(filter.into_layer());
+        Ok(NotificationStream::subscription(s, signal))
+    }
+
+    /// Every notification the server sends from now on outside subscriptions (a call's
+    /// progress and log messages, a legacy server's list changes): an async iterable that
+    /// ends when the client is closed.
+    pub fn notifications(&self) -> NotificationStream {
+        let mut rx = self.client.notifications();
+        if self.client.is_closed() {
+            rx.close();
+        }
+        NotificationStream::new(rx, None, None, None)
+    }
+
+    /// Sends a request this SDK does not model (`params`: an object, or none) and resolves to
+    /// the server's result as sent (the era, credentials and input rounds as for the other
+    /// calls; never replayed).
+    #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
+    pub fn request(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] method: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
+        params: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: Option<
+            Ts<CallOptions>,
+        >,
+    ) -> Promise {
+        let started = string_arg(&method, "method").and_then(|method| {
+            let params = json_arg(params.as_deref(), "request params")?;
+            Ok((self.client.request(&method, params), signal_of(options)?))
+        });
+        submit(started, |v| mcp_to_js(&v))
     }
 
     /// Lists every MCP resource (all pages).
@@ -163,15 +212,16 @@ impl WorkboardClient {
 
     /// Opens the MCP session (`initialize`, unless restored from the store) and pings.
     /// Resolves to what the server said about itself (from the stored session when it was
-    /// restored).
+    /// restored): the layer's `connect`, as its ping with this call's signal.
     #[wasm_bindgen(unchecked_return_type = "Promise<ServerInfo | undefined>")]
-    pub fn connect(&self) -> Promise {
-        let connect = self.client.connect();
-        future_to_promise(async move {
-            match connect.await.map_err(to_js)? {
-                Some(i) => to_ts(&ServerInfo::from(i)),
-                None => Ok(JsValue::UNDEFINED),
-            }
+    pub fn connect(&self, options: Option<Ts<CallOptions>>) -> Promise {
+        let (started, client) = (
+            signal_of(options).map(|s| (self.client.ping(), s)),
+            self.client.clone(),
+        );
+        submit(started, move |()| match client.server_info() {
+            Some(i) => to_ts(&ServerInfo::from(i)),
+            None => Ok(JsValue::UNDEFINED),
         })
     }
 

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
-use workboard_client::ClientConfig;
+use workboard_client::{ClientConfig, EraPolicy, SubscriptionFilter};
 use workboard_core::connection::Discovery;
 use workboard_core::mcp::jsonrpc::{CallToolResult, ContentBlock, Implementation, Tool};
 use workboard_core::mcp::surface::CompletionRef;
@@ -99,6 +99,78 @@ export interface McpCompletion {
     total?: number;
     hasMore: boolean;
 }
+/** A server notification (`client.notifications()`, a subscription): its method and its
+ * params as sent, e.g. `notifications/message` (`{level, logger?, data}`, a log message about a
+ * call), `notifications/progress` (`{progressToken, progress, total?, message?}`),
+ * `notifications/resources/updated` (`{uri}`), `notifications/tools/list_changed`,
+ * `notifications/subscriptions/acknowledged` (a modern server's answer to `subscribe`). */
+export interface McpNotification {
+    method: string;
+    params: { [key: string]: unknown };
+}
+/** The syslog levels of MCP log messages (`logLevel` option). */
+export type McpLogLevel =
+    "debug" | "info" | "notice" | "warning" | "error" | "critical" | "alert" | "emergency";
+/** A JSON Schema of an elicitation form: an object of primitive properties. */
+export interface ElicitationSchema {
+    type: "object";
+    properties: { [name: string]: { type: string; title?: string; description?: string; [key: string]: unknown } };
+    required?: string[];
+}
+/** `elicitation/create` in form mode: render a form for `requestedSchema`, ask `message`. */
+export interface ElicitationRequest {
+    mode?: "form";
+    message: string;
+    requestedSchema: ElicitationSchema;
+    [key: string]: unknown;
+}
+/** `elicitation/create` in URL mode: send the user to `url` (out of band). */
+export interface ElicitationUrlRequest {
+    mode: "url";
+    message: string;
+    url: string;
+    elicitationId?: string;
+    [key: string]: unknown;
+}
+/** The answer to an elicitation: `accept` with the form's `content`, or `decline` / `cancel`. */
+export interface ElicitResult {
+    action: "accept" | "decline" | "cancel";
+    content?: { [name: string]: string | number | boolean | string[] };
+}
+/** `sampling/createMessage`: the server asks the app's LLM. */
+export interface SamplingRequest {
+    messages: { role: "user" | "assistant"; content: McpContentBlock | McpContentBlock[] }[];
+    systemPrompt?: string;
+    maxTokens: number;
+    [key: string]: unknown;
+}
+/** The app's LLM answer (`CreateMessageResult`). */
+export interface SamplingResult {
+    role: "assistant";
+    content: McpContentBlock;
+    model: string;
+    stopReason?: string;
+    [key: string]: unknown;
+}
+/** The app's roots (`ListRootsResult`). */
+export interface RootsResult {
+    roots: { uri: string; name?: string }[];
+}
+/** The app's answers when a server asks for input, as async functions. The client declares
+ * exactly the capabilities whose handler is given (elicitation form/url, sampling, roots), so
+ * servers ask for nothing else. A handler that throws fails the call that waited for it (an
+ * `AbortError`, or a `WorkboardError` with code `cancelled`: `cancelled`; anything else:
+ * `invalid_input`); on a legacy server the server gets a JSON-RPC error. */
+export interface InputHandlers {
+    elicitation?: (request: ElicitationRequest) => ElicitResult | Promise<ElicitResult>;
+    elicitationUrl?: (request: ElicitationUrlRequest) => ElicitResult | Promise<ElicitResult>;
+    sampling?: (request: SamplingRequest) => SamplingResult | Promise<SamplingResult>;
+    roots?: (request: { [key: string]: unknown }) => RootsResult | Promise<RootsResult>;
+}
+/** `for await (const n of stream)`: set on the class by the package's entry points. */
+export interface NotificationStream extends AsyncIterable<McpNotification> {
+    [Symbol.asyncIterator](): NotificationStream;
+}
 /** What a server speaks (`discover`): its era, versions, info and capabilities. */
 export interface McpDiscovery {
     /** `true` for a 2026-07-28 server, `false` for a legacy (`initialize`) one. */
@@ -171,6 +243,19 @@ pub struct ClientOptions {
     #[tsify(optional, type = "WorkboardStore")]
     #[serde(with = "serde_wasm_bindgen::preserve")]
     pub store: JsValue,
+    /// The app's answers when a server asks for input (async functions): the client declares
+    /// exactly the capabilities whose handler is given, so servers ask for nothing else.
+    #[tsify(optional, type = "InputHandlers")]
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub input_handlers: JsValue,
+    /// Which MCP era to speak: `"auto"` (default: 2026-07-28 first, `initialize` for a legacy
+    /// server), `"modern"` or `"legacy"` only.
+    #[tsify(optional, type = "\"auto\" | \"modern\" | \"legacy\"")]
+    pub era: Option<String>,
+    /// The least severe log message the server should send about each request (2026-07-28
+    /// servers); they arrive on `notifications()` as `notifications/message`.
+    #[tsify(optional, type = "McpLogLevel")]
+    pub log_level: Option<String>,
 }
 
 impl ClientOptions {
@@ -194,6 +279,18 @@ impl ClientOptions {
             config.client_info = i;
         }
         config.allow_client_secret = self.dangerously_allow_client_secret_in_browser;
+        config.era = match self.era.as_deref() {
+            None | Some("auto") => EraPolicy::Auto,
+            Some("modern") => EraPolicy::Modern,
+            Some("legacy") => EraPolicy::Legacy,
+            Some(_) => {
+                return Err(Error::InvalidInput {
+                    what: "era".into(),
+                    reason: "expected \"auto\", \"modern\" or \"legacy\"".into(),
+                })
+            }
+        };
+        config.log_level = self.log_level.clone();
         Ok(config)
     }
 }
@@ -640,4 +737,54 @@ pub(crate) fn json_arg(v: Option<&JsValue>, what: &str) -> Result<Value, JsValue
             .and_then(|s| serde_json::from_slice(s.as_bytes()).ok())
             .ok_or_else(|| invalid_input(what, "not JSON-serializable")),
     }
+}
+
+/// What `subscribe` asks for (each flag: that list's changes; `resourceSubscriptions`: the
+/// updates of these resources).
+#[derive(Tsify, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct McpSubscriptionFilter {
+    /// `notifications/tools/list_changed`.
+    #[tsify(optional)]
+    pub tools_list_changed: bool,
+    /// `notifications/prompts/list_changed`.
+    #[tsify(optional)]
+    pub prompts_list_changed: bool,
+    /// `notifications/resources/list_changed`.
+    #[tsify(optional)]
+    pub resources_list_changed: bool,
+    /// `notifications/resources/updated` for these URIs.
+    #[tsify(optional)]
+    pub resource_subscriptions: Vec<String>,
+}
+
+impl McpSubscriptionFilter {
+    /// The layer's filter.
+    pub(crate) fn into_layer(self) -> SubscriptionFilter {
+        SubscriptionFilter {
+            tools_list_changed: self.tools_list_changed,
+            prompts_list_changed: self.prompts_list_changed,
+            resources_list_changed: self.resources_list_changed,
+            resource_subscriptions: self.resource_subscriptions,
+        }
+    }
+}
+
+/// A notification as a JS `McpNotification` (`{method, params}`).
+pub(crate) fn notification_to_js(n: &workboard_client::Notification) -> Result<JsValue, JsValue> {
+    to_js_value(&json!({"method": n.method, "params": n.params}))
+}
+
+/// An input handler's answer as JSON: an object (an `ElicitResult`, a `CreateMessageResult`,
+/// a `ListRootsResult`), through `JSON.stringify`.
+pub(crate) fn input_answer(v: &JsValue) -> Result<Value, Error> {
+    js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .and_then(|s| serde_json::from_slice::<Value>(s.as_bytes()).ok())
+        .filter(Value::is_object)
+        .ok_or_else(|| Error::InvalidInput {
+            what: "input handler answer".into(),
+            reason: "expected a JSON object (an ElicitResult, a CreateMessageResult or a ListRootsResult)".into(),
+        })
 }

@@ -177,11 +177,25 @@ pub enum Command {
     Config(ConfigCommand),
     /// Probe the server and map each failure to the troubleshooting table.
     Doctor {
-        /// The AI client to check for (claude-desktop, cursor, vscode, generic). Node.js is
-        /// checked only for clients that run it (Claude Desktop's `npx mcp-remote`); without
-        /// this option it is always checked.
+        /// The AI client to check for (claude-desktop, claude-code, codex, cursor, gemini,
+        /// vscode, windsurf, zed, generic).
         #[arg(long)]
         client: Option<String>,
+        /// How that client connects (`bridge`, `http`, `mcp-remote`; default: the client's
+        /// default form). Node.js is checked only for `mcp-remote` (`npx`).
+        #[arg(long)]
+        form: Option<String>,
+    },
+    /// Serve MCP on stdio for an AI client (Claude Desktop, ...), forwarding to the MCP
+    /// server with the stored credentials: `"command": "workboard", "args": ["bridge"]`.
+    /// stdout carries protocol messages only; logs go to stderr.
+    Bridge {
+        /// A header for the server, as mcp-remote takes it: `Authorization: Bearer ${VAR}`
+        /// (or `Authorization:${VAR}`), the variable read from the environment so the token
+        /// is not on the command line. Used instead of the stored credentials. Only
+        /// Authorization is taken.
+        #[arg(long)]
+        header: Vec<String>,
     },
     /// Run the WorkBoard simulator until interrupted.
     Sim(SimArgs),
@@ -259,12 +273,23 @@ pub enum TokenCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Claude Desktop (`npx mcp-remote` with an Authorization header).
+    /// Claude Desktop (`workboard bridge`; `--form mcp-remote`: `npx mcp-remote` with an
+    /// Authorization header).
     ClaudeDesktop(GenArgs),
+    /// Claude Code (`.mcp.json`; the `claude mcp add` command is printed on stderr).
+    ClaudeCode(GenArgs),
+    /// OpenAI Codex CLI (`~/.codex/config.toml`).
+    Codex(GenArgs),
     /// Cursor (`url` + `headers`).
     Cursor(GenArgs),
+    /// Gemini CLI (`~/.gemini/settings.json`).
+    Gemini(GenArgs),
     /// VS Code (`.vscode/mcp.json`).
     Vscode(GenArgs),
+    /// Windsurf (`~/.codeium/windsurf/mcp_config.json`).
+    Windsurf(GenArgs),
+    /// Zed (`settings.json`, `context_servers`).
+    Zed(GenArgs),
     /// Any other MCP client (`type: http`).
     Generic(GenArgs),
     /// Check a config file: header spelling, Bearer, host, path, redirect URI.
@@ -276,6 +301,13 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Args)]
 pub struct GenArgs {
+    /// How the client connects: `bridge` (runs `workboard bridge`: no token in the file,
+    /// the CLI's sign-in and refresh; the default for Claude Desktop, Claude Code, Codex,
+    /// Gemini, Windsurf and Zed), `http` (the client sends the token itself; the default for
+    /// Cursor, VS Code and generic) or `mcp-remote` (Claude Desktop through `npx`, needs
+    /// Node.js).
+    #[arg(long)]
+    pub form: Option<String>,
     /// Put the stored personal token in the config instead of the YOUR_WB_TOKEN placeholder
     /// (only a token set for this server: it is never written into another server's config).
     #[arg(long)]
@@ -409,7 +441,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(TokenCommand::Set { file }) => token_set(&ctx, file),
         Command::Status => status(&ctx),
         Command::Config(cmd) => crate::cmd_config::run(&ctx, cmd).await,
-        Command::Doctor { client } => crate::cmd_doctor::run(&ctx, client.as_deref()).await,
+        Command::Doctor { client, form } => {
+            crate::cmd_doctor::run(&ctx, client.as_deref(), form.as_deref()).await
+        }
         Command::Tools => crate::cmd_mcp::tools(&ctx).await,
         Command::Call { name, args, input } => {
             crate::cmd_mcp::call(&ctx, &name, &args, input.as_deref()).await
@@ -442,6 +476,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Login(args) => crate::cmd_auth::login(&ctx, args).await,
         Command::Logout => crate::cmd_auth::logout(&ctx).await,
         Command::Demo => crate::cmd_demo::run(&ctx).await,
+        Command::Bridge { header } => crate::cmd_bridge::run(ctx, header).await,
         Command::Sim(args) => crate::cmd_demo::sim(&ctx, args).await,
     }
 }

@@ -6,8 +6,10 @@
 use std::path::Path;
 
 use serde_json::{json, Value};
-use workboard_config::lint::{lint, Finding, Severity};
-use workboard_config::{generate, merge_into, AiClient, ConfigParams, ConfigToken, Os};
+use workboard_config::lint::{lint, lint_toml, Finding, Severity};
+use workboard_config::{
+    claude_code_command, generate, merge_into, AiClient, ConfigForm, ConfigParams, ConfigToken, Os,
+};
 use workboard_core::Credentials;
 
 use crate::app::{ConfigCommand, Ctx, GenArgs};
@@ -17,8 +19,13 @@ use crate::output::{exit, progress, CliError};
 pub async fn run(ctx: &Ctx, cmd: ConfigCommand) -> Result<(), CliError> {
     match cmd {
         ConfigCommand::ClaudeDesktop(args) => gen(ctx, AiClient::ClaudeDesktop, args),
+        ConfigCommand::ClaudeCode(args) => gen(ctx, AiClient::ClaudeCode, args),
+        ConfigCommand::Codex(args) => gen(ctx, AiClient::Codex, args),
         ConfigCommand::Cursor(args) => gen(ctx, AiClient::Cursor, args),
+        ConfigCommand::Gemini(args) => gen(ctx, AiClient::Gemini, args),
         ConfigCommand::Vscode(args) => gen(ctx, AiClient::VsCode, args),
+        ConfigCommand::Windsurf(args) => gen(ctx, AiClient::Windsurf, args),
+        ConfigCommand::Zed(args) => gen(ctx, AiClient::Zed, args),
         ConfigCommand::Generic(args) => gen(ctx, AiClient::Generic, args),
         ConfigCommand::Lint { file } => lint_file(ctx, &file),
     }
@@ -72,7 +79,24 @@ fn stored_personal_token(ctx: &Ctx) -> Result<ConfigToken, CliError> {
 
 fn gen(ctx: &Ctx, client: AiClient, args: GenArgs) -> Result<(), CliError> {
     let mut params = ConfigParams::for_url(ctx.mcp_url.clone());
-    let (token_kind, note) = if args.with_stored_token {
+    if let Some(f) = &args.form {
+        params = params.with_form(ConfigForm::parse(f)?);
+    }
+    let form = params.form_for(client);
+    let (token_kind, note) = if form == ConfigForm::Bridge {
+        if args.with_stored_token {
+            return Err(CliError::new(
+                "usage",
+                "--with-stored-token: the bridge form writes no token (the bridge reads the store)",
+                Some("Drop --with-stored-token, or pass --form http to write the token into the file.".into()),
+                exit::USAGE,
+            ));
+        }
+        (
+            "none",
+            "The bridge uses this CLI's sign-in (`workboard login` or `workboard token set`): no token in the file, no Node.js.",
+        )
+    } else if args.with_stored_token {
         params = params.with_token_choice(stored_personal_token(ctx)?);
         (
             "stored_token",
@@ -83,6 +107,14 @@ fn gen(ctx: &Ctx, client: AiClient, args: GenArgs) -> Result<(), CliError> {
         (
             "prompt",
             "VS Code asks for the token once (password input) and stores it securely.",
+        )
+    } else if matches!(
+        client,
+        AiClient::ClaudeCode | AiClient::Codex | AiClient::Gemini | AiClient::Windsurf
+    ) {
+        (
+            "environment",
+            "The client reads the token from WORKBOARD_TOKEN: set it in the environment the client starts in.",
         )
     } else {
         ("placeholder", "Replace YOUR_WB_TOKEN with your personal token (WorkBoard → Settings → Custom Integrations → App → Instant Token), or pass --with-stored-token.")
@@ -113,14 +145,28 @@ fn gen(ctx: &Ctx, client: AiClient, args: GenArgs) -> Result<(), CliError> {
             &format!("{} reads {}", client.name(), where_.join("; ")),
         );
     }
-    let config: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let command = if client == AiClient::ClaudeCode {
+        let c = claude_code_command(&params)?;
+        progress(ctx.quiet, &format!("or register it with: {c}"));
+        Some(c)
+    } else {
+        None
+    };
+    // The JSON output carries a TOML file as text.
+    let config: Value = if client.is_toml() {
+        Value::String(text.clone())
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    };
     ctx.print(
         json!({
             "client": client.name(),
+            "form": form.name(),
             "server_url": workboard_core::http::redact_url(&ctx.mcp_url),
             "token": token_kind,
             "merged_into": args.merge,
             "config": config,
+            "command": command,
         }),
         || text.trim_end().to_string(),
     );
@@ -151,7 +197,11 @@ fn human_finding(f: &Finding) -> String {
 
 fn lint_file(ctx: &Ctx, path: &Path) -> Result<(), CliError> {
     let text = read_file(path)?;
-    let findings = lint(&text).map_err(|e| bad_file(e, path))?;
+    let toml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let findings =
+        if toml { lint_toml(&text) } else { lint(&text) }.map_err(|e| bad_file(e, path))?;
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

@@ -53,9 +53,11 @@ fn human(d: &Diagnosis) -> String {
     s
 }
 
-/// Runs `doctor`; `client` (an AI client name) limits the Node.js check to clients that run it.
-pub async fn run(ctx: &Ctx, client: Option<&str>) -> Result<(), CliError> {
+/// Runs `doctor`; `client` (an AI client name) and `form` (how it connects) decide whether
+/// Node.js is checked: only for the `mcp-remote` form, which runs `npx`.
+pub async fn run(ctx: &Ctx, client: Option<&str>, form: Option<&str>) -> Result<(), CliError> {
     let client = client.map(AiClient::parse).transpose()?;
+    let form = form.map(workboard_config::ConfigForm::parse).transpose()?;
     // Stored credentials go only to the server they belong to: for another one the probes
     // run without them.
     let token = match ctx.load_credentials()? {
@@ -68,9 +70,10 @@ pub async fn run(ctx: &Ctx, client: Option<&str>) -> Result<(), CliError> {
         },
         None => None,
     };
-    let (node_version, node_missing) = match client {
-        Some(c) if !c.needs_node() => (None, false),
-        _ => node_version(),
+    let form = form.or(client.map(|c| c.default_form()));
+    let (node_version, node_missing) = match form {
+        Some(f) if f.needs_node() => node_version(),
+        _ => (None, false),
     };
     let label = (ctx.mcp_url == ctx.environment.mcp_url()).then(|| ctx.environment.label());
     let mut doctor = Doctor::new(DoctorParams {

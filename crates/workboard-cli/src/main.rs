@@ -3,6 +3,7 @@
 
 mod app;
 mod cmd_auth;
+mod cmd_bridge;
 mod cmd_config;
 mod cmd_demo;
 mod cmd_doctor;

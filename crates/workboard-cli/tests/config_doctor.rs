@@ -213,6 +213,16 @@ fn auth_and_url(client: &str, config: &Value) -> (String, String) {
 
 const CLIENTS: [&str; 4] = ["claude-desktop", "cursor", "vscode", "generic"];
 
+/// The form these tests check for `client`: Claude Desktop's token-carrying form is
+/// mcp-remote (its default, the bridge, carries none: `the_bridge_form_*`).
+fn form_of(client: &str) -> &'static str {
+    if client == "claude-desktop" {
+        "mcp-remote"
+    } else {
+        "http"
+    }
+}
+
 #[test]
 fn generators_emit_json_with_authorization_bearer_and_the_environment_url() {
     let sim = Sim::start();
@@ -223,7 +233,7 @@ fn generators_emit_json_with_authorization_bearer_and_the_environment_url() {
         (sim.base(), sim.handle.mcp_url()),
     ] {
         for client in CLIENTS {
-            let o = home.run(&["--env", env, "config", client]);
+            let o = home.run(&["--env", env, "config", client, "--form", form_of(client)]);
             assert_eq!(o.code, 0, "{client} {env}: {}", o.stderr);
             // Human output is the file itself.
             let config: Value = serde_json::from_str(&o.stdout).unwrap();
@@ -243,7 +253,17 @@ fn generators_emit_json_with_authorization_bearer_and_the_environment_url() {
                 assert_eq!(config["mcpServers"]["workboard"]["type"], "http");
             }
             // --json wraps the same config.
-            let j = home.run(&["--env", env, "--json", "config", client]).json();
+            let j = home
+                .run(&[
+                    "--env",
+                    env,
+                    "--json",
+                    "config",
+                    client,
+                    "--form",
+                    form_of(client),
+                ])
+                .json();
             assert_eq!(j["ok"], true);
             assert_eq!(j["result"]["config"], config);
             assert_eq!(j["result"]["client"], client);
@@ -284,7 +304,13 @@ fn with_stored_token_writes_the_token_and_refuses_without_a_personal_token() {
     let token = "wbp_stored_token_0123456789";
     home.set_token(token);
     for client in CLIENTS {
-        let o = home.run(&["config", client, "--with-stored-token"]);
+        let o = home.run(&[
+            "config",
+            client,
+            "--form",
+            form_of(client),
+            "--with-stored-token",
+        ]);
         assert_eq!(o.code, 0, "{}", o.stderr);
         let config: Value = serde_json::from_str(&o.stdout).unwrap();
         let (auth, _) = auth_and_url(client, &config);
@@ -528,7 +554,15 @@ fn lint_passes_generated_configs() {
     for env in ["us", "eu", sim.base()] {
         home.set_token_for(env, DEMO_PERSONAL_TOKEN);
         for client in CLIENTS {
-            let o = home.run(&["--env", env, "config", client, "--with-stored-token"]);
+            let o = home.run(&[
+                "--env",
+                env,
+                "config",
+                client,
+                "--form",
+                form_of(client),
+                "--with-stored-token",
+            ]);
             assert_eq!(o.code, 0, "{}", o.stderr);
             let (code, r) = lint_json(&home, &format!("{client}.json"), &o.stdout);
             assert_eq!(code, 0, "{client} {env}: {r}");
@@ -639,8 +673,10 @@ fn lint_output_never_contains_the_token() {
 }
 
 /// Runs `doctor --json` against `env` with the fake node in `path_env`.
+/// `doctor --json` for the mcp-remote form (the one that runs Node.js, so the Node.js row
+/// is checked).
 fn doctor(home: &Home, env: &str, path_env: &Path) -> (Out, Value) {
-    doctor_with(home, env, path_env, &[])
+    doctor_with(home, env, path_env, &["--form", "mcp-remote"])
 }
 
 /// `doctor --json` with more arguments.
@@ -691,7 +727,10 @@ fn doctor_is_healthy_against_the_simulator_with_a_valid_token() {
     assert!(sim.handle.counters().get("mcp:tools/list") >= 1);
 
     // Human form: a summary line, progress on stderr.
-    let o = home.run_path(&["--env", sim.base(), "doctor"], &node_dirs().v20);
+    let o = home.run_path(
+        &["--env", sim.base(), "doctor", "--form", "mcp-remote"],
+        &node_dirs().v20,
+    );
     assert_eq!(o.code, 0, "{}", o.all());
     assert!(o.stdout.starts_with("Healthy: "), "{}", o.stdout);
     assert!(o.stdout.contains("tool(s) listed") && o.stdout.contains("Node.js v20.11.1"));
@@ -806,8 +845,19 @@ fn doctor_reports_the_node_row_when_node_is_missing_or_too_old() {
     assert_eq!(d["title"], "Claude Desktop won't connect");
     assert!(d["summary"].as_str().unwrap().contains("v16.20.2"));
 
-    // Clients that connect to the URL themselves do not need Node.js: not checked for them.
-    for client in ["cursor", "vscode", "generic"] {
+    // Clients that connect to the URL themselves, and every client through the bridge (the
+    // default for Claude Desktop and the 2026 clients), do not need Node.js: not checked.
+    for client in [
+        "cursor",
+        "vscode",
+        "generic",
+        "claude-desktop",
+        "claude-code",
+        "codex",
+        "gemini",
+        "windsurf",
+        "zed",
+    ] {
         let (o, r) = doctor_with(&home, sim.base(), &node_dirs().none, &["--client", client]);
         assert_eq!(o.code, 0, "{client}: {}", o.all());
         assert_eq!(r["healthy"], true, "{r}");
@@ -818,11 +868,15 @@ fn doctor_reports_the_node_row_when_node_is_missing_or_too_old() {
         &home,
         sim.base(),
         &node_dirs().none,
-        &["--client", "claude"],
+        &["--client", "claude", "--form", "mcp-remote"],
     );
     assert_eq!(o.code, 6, "{}", o.all());
     diag(&r, "node_missing");
     assert_eq!(r["client"], "claude-desktop");
+    // Without a form or a client: Node.js is not checked either.
+    let (o, r) = doctor_with(&home, sim.base(), &node_dirs().none, &[]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(r["observation"]["node_missing"], false);
     let o = home.run_path(
         &["--env", sim.base(), "doctor", "--client", "emacs"],
         &node_dirs().none,
@@ -867,4 +921,62 @@ fn closed_port() -> (tokio::net::TcpSocket, u16) {
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let port = socket.local_addr().unwrap().port();
     (socket, port)
+}
+
+/// Claude Desktop and the AI clients of 2026 get the bridge by default: `workboard bridge`
+/// (with the environment or server the CLI was given), no token in the file; the files lint
+/// clean; the HTTP forms read WORKBOARD_TOKEN; Codex's is TOML.
+#[test]
+fn the_bridge_form_is_the_default_for_claude_desktop_and_the_2026_clients() {
+    let sim = Sim::start();
+    let home = Home::new();
+    home.set_token_for(sim.base(), DEMO_PERSONAL_TOKEN);
+    for (client, ext) in [
+        ("claude-desktop", "json"),
+        ("claude-code", "json"),
+        ("gemini", "json"),
+        ("windsurf", "json"),
+        ("zed", "json"),
+        ("codex", "toml"),
+    ] {
+        let o = home.run(&["--env", sim.base(), "config", client]);
+        assert_eq!(o.code, 0, "{client}: {}", o.stderr);
+        assert!(!o.stdout.contains(DEMO_PERSONAL_TOKEN), "{client}");
+        let want = format!("\"--server\", \"{}\", \"bridge\"", sim.handle.mcp_url());
+        let compact: String = o.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            compact.contains(&want) || compact.contains(&want.replace(", ", ",")),
+            "{client}: {}",
+            o.stdout
+        );
+        let (code, r) = lint_json(&home, &format!("{client}-bridge.{ext}"), &o.stdout);
+        assert_eq!(
+            (code, r["clean"].clone()),
+            (0, json!(true)),
+            "{client}: {r}"
+        );
+        // --with-stored-token makes no sense for the bridge: refused.
+        let refused = home.run(&["config", client, "--with-stored-token"]);
+        assert_eq!(refused.code, 2, "{client}: {}", refused.stderr);
+    }
+    // The JSON output: the form, and Claude Code's registration command.
+    let j = home.run(&["--json", "config", "claude-code"]).json();
+    assert_eq!(j["result"]["form"], "bridge");
+    assert_eq!(
+        j["result"]["command"],
+        "claude mcp add --scope user --transport stdio workboard -- workboard bridge"
+    );
+    let j = home
+        .run(&["--json", "config", "codex", "--form", "http"])
+        .json();
+    let toml = j["result"]["config"].as_str().unwrap();
+    assert!(
+        toml.contains("bearer_token_env_var = \"WORKBOARD_TOKEN\""),
+        "{toml}"
+    );
+    // The mcp-remote form is Claude Desktop's only.
+    let o = home.run(&["config", "zed", "--form", "mcp-remote"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let o = home.run(&["config", "cursor", "--form", "sideways"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
 }

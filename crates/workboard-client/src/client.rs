@@ -214,6 +214,7 @@ pub(crate) enum Op {
     Complete(CompletionRef, String, String, Value),
     Subscribe(SubscriptionFilter, mpsc::UnboundedSender<Notification>),
     Request(String, Value),
+    RequestWithClientInput(String, Value),
 }
 
 /// A server notification of a subscription.
@@ -485,6 +486,19 @@ impl<H: Host> Client<H> {
             CallOutput::Raw(v) => Ok(v),
             _ => Err(unexpected("request")),
         })
+    }
+
+    /// [`Client::request`] for a proxy whose own client runs the input rounds (the core's
+    /// `Connection::request_with_client_input`): its `inputResponses` and `requestState` go
+    /// as given, and an `input_required` result is returned for that client to answer.
+    pub fn request_with_client_input(&self, method: &str, params: Value) -> Call<Value> {
+        self.submit(
+            Op::RequestWithClientInput(method.to_string(), params),
+            |out| match out {
+                CallOutput::Raw(v) => Ok(v),
+                _ => Err(unexpected("request")),
+            },
+        )
     }
 
     /// Reads a resource.

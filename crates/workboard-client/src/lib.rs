@@ -45,6 +45,7 @@ mod host;
 mod notification_stream;
 mod run;
 mod signin;
+mod streams;
 
 pub use client::{
     Call, Canceller, Client, ClientConfig, Driver, EraPolicy, Notification, ServerInfo,

@@ -248,6 +248,9 @@ impl<H: Host> Machine<'_, '_, H> {
                     }
                     Op::Refresh => self.conn.refresh(now),
                     Op::Request(method, params) => self.conn.request(&method, params, now),
+                    Op::RequestWithClientInput(method, params) => {
+                        self.conn.request_with_client_input(&method, params, now)
+                    }
                     Op::Close => {
                         ls.closing = true;
                         // Calls still waiting are cancelled by the connection (`cancelled`).

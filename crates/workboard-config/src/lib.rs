@@ -63,11 +63,18 @@ pub const AUTH_HEADER_ARG: &str = "Authorization:${AUTH_HEADER}";
 /// The redirect URI Claude uses for custom connectors (register exactly this in WorkBoard).
 pub const CLAUDE_REDIRECT_URI: &str = "https://claude.ai/api/mcp/auth_callback";
 
+/// The environment variable an HTTP-form config reads the token from, where the client
+/// interpolates variables (Claude Code, Codex, Gemini CLI, Windsurf).
+pub const TOKEN_ENV: &str = "WORKBOARD_TOKEN";
+/// The command that runs the bridge (`workboard bridge`).
+pub const BRIDGE_COMMAND: &str = "workboard";
+
 /// An AI client whose configuration format this module knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AiClient {
-    /// Claude Desktop: `claude_desktop_config.json`, `npx -y mcp-remote <url> --header ...`.
+    /// Claude Desktop: `claude_desktop_config.json`; `workboard bridge` (default) or
+    /// `npx -y mcp-remote <url> --header ...`.
     ClaudeDesktop,
     /// Cursor: `mcpServers.<name>.url` + `headers`.
     Cursor,
@@ -75,16 +82,105 @@ pub enum AiClient {
     VsCode,
     /// Any other MCP client: `mcpServers.<name>` with `type: http`.
     Generic,
+    /// Claude Code: `.mcp.json` (project) or `claude mcp add` ([`claude_code_command`]).
+    ClaudeCode,
+    /// OpenAI Codex CLI: `~/.codex/config.toml`, `[mcp_servers.<name>]` (TOML).
+    Codex,
+    /// Gemini CLI: `~/.gemini/settings.json`, `mcpServers` (`httpUrl` for HTTP).
+    Gemini,
+    /// Windsurf: `~/.codeium/windsurf/mcp_config.json`, `mcpServers` (`serverUrl` for HTTP).
+    Windsurf,
+    /// Zed: `settings.json`, `context_servers`.
+    Zed,
+}
+
+/// How an AI client reaches the MCP server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigForm {
+    /// `workboard bridge` on stdio: nothing secret in the file (the CLI's store holds the
+    /// sign-in: a personal token, or OAuth refreshed once for every copy); no Node.js.
+    Bridge,
+    /// The client speaks Streamable HTTP itself, with an `Authorization` header.
+    Http,
+    /// `npx -y mcp-remote <url>` (Claude Desktop's older form): needs Node.js 18+.
+    McpRemote,
+}
+
+impl ConfigForm {
+    /// Parses `bridge`, `http` or `mcp-remote`, case-insensitively.
+    pub fn parse(name: &str) -> Result<ConfigForm, Error> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "bridge" | "stdio" => Ok(ConfigForm::Bridge),
+            "http" | "url" => Ok(ConfigForm::Http),
+            "mcp-remote" | "npx" => Ok(ConfigForm::McpRemote),
+            _ => Err(Error::InvalidInput {
+                what: "config form".into(),
+                reason: "unknown form (expected bridge, http or mcp-remote)".into(),
+            }),
+        }
+    }
+
+    /// Whether this form runs Node.js (the troubleshooting table's Node.js row applies).
+    pub fn needs_node(self) -> bool {
+        self == ConfigForm::McpRemote
+    }
+
+    /// Stable short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConfigForm::Bridge => "bridge",
+            ConfigForm::Http => "http",
+            ConfigForm::McpRemote => "mcp-remote",
+        }
+    }
 }
 
 impl AiClient {
     /// Every client, in display order.
-    pub const ALL: [AiClient; 4] = [
+    pub const ALL: [AiClient; 9] = [
         AiClient::ClaudeDesktop,
         AiClient::Cursor,
         AiClient::VsCode,
         AiClient::Generic,
+        AiClient::ClaudeCode,
+        AiClient::Codex,
+        AiClient::Gemini,
+        AiClient::Windsurf,
+        AiClient::Zed,
     ];
+
+    /// The form [`generate`] writes unless told otherwise: the bridge for the clients this
+    /// SDK's bridge serves best (no token in the file, one refresh for all), HTTP for Cursor,
+    /// VS Code and generic clients (as the seed shows them).
+    pub fn default_form(&self) -> ConfigForm {
+        match self {
+            AiClient::Cursor | AiClient::VsCode | AiClient::Generic => ConfigForm::Http,
+            _ => ConfigForm::Bridge,
+        }
+    }
+
+    /// Whether this client can use `form` (mcp-remote is Claude Desktop's only).
+    pub fn supports(&self, form: ConfigForm) -> bool {
+        form != ConfigForm::McpRemote || *self == AiClient::ClaudeDesktop
+    }
+
+    /// How this client reads an environment variable in an HTTP header value, if it does:
+    /// the `Authorization` value written for [`ConfigToken::Env`].
+    fn env_reference(&self, var: &str) -> Option<String> {
+        match self {
+            AiClient::ClaudeCode => Some(format!("${{{var}}}")),
+            AiClient::Gemini => Some(format!("${var}")),
+            AiClient::Windsurf => Some(format!("${{env:{var}}}")),
+            AiClient::Codex => Some(var.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Whether the config file is TOML (Codex) rather than JSON.
+    pub fn is_toml(&self) -> bool {
+        *self == AiClient::Codex
+    }
 
     /// Parses a client name (`claude`, `claude-desktop`, `cursor`, `vscode`, `vs-code`,
     /// `code`, `generic`, `other`), case-insensitively.
@@ -95,31 +191,36 @@ impl AiClient {
             "cursor" => AiClient::Cursor,
             "vscode" | "vs-code" | "code" => AiClient::VsCode,
             "generic" | "other" | "http" => AiClient::Generic,
+            "claude-code" | "claudecode" => AiClient::ClaudeCode,
+            "codex" | "codex-cli" => AiClient::Codex,
+            "gemini" | "gemini-cli" => AiClient::Gemini,
+            "windsurf" => AiClient::Windsurf,
+            "zed" => AiClient::Zed,
             _ => {
                 return Err(Error::InvalidInput {
                     what: "AI client".into(),
                     // Not echoed: the argument may be anything, a token pasted in the
                     // wrong place included.
-                    reason: "unknown client (expected claude-desktop, cursor, vscode or generic)"
+                    reason: "unknown client (expected claude-desktop, claude-code, codex, cursor, gemini, vscode, windsurf, zed or generic)"
                         .into(),
                 });
             }
         })
     }
 
-    /// Whether the generated configuration runs Node.js (`npx mcp-remote`): only Claude
-    /// Desktop's; the others connect to the URL themselves.
-    pub fn needs_node(&self) -> bool {
-        matches!(self, AiClient::ClaudeDesktop)
-    }
-
-    /// Stable short name (`claude-desktop`, `cursor`, `vscode`, `generic`).
+    /// Stable short name (`claude-desktop`, `cursor`, `vscode`, `generic`, `claude-code`,
+    /// `codex`, `gemini`, `windsurf`, `zed`).
     pub fn name(&self) -> &'static str {
         match self {
             AiClient::ClaudeDesktop => "claude-desktop",
             AiClient::Cursor => "cursor",
             AiClient::VsCode => "vscode",
             AiClient::Generic => "generic",
+            AiClient::ClaudeCode => "claude-code",
+            AiClient::Codex => "codex",
+            AiClient::Gemini => "gemini",
+            AiClient::Windsurf => "windsurf",
+            AiClient::Zed => "zed",
         }
     }
 
@@ -146,6 +247,34 @@ impl AiClient {
                 loc(Os::Linux, ".vscode/mcp.json"),
             ],
             AiClient::Generic => Vec::new(),
+            AiClient::ClaudeCode => vec![
+                loc(Os::MacOs, ".mcp.json"),
+                loc(Os::Windows, ".mcp.json"),
+                loc(Os::Linux, ".mcp.json"),
+            ],
+            AiClient::Codex => vec![
+                loc(Os::MacOs, "~/.codex/config.toml"),
+                loc(Os::Windows, "%USERPROFILE%\\.codex\\config.toml"),
+                loc(Os::Linux, "~/.codex/config.toml"),
+            ],
+            AiClient::Gemini => vec![
+                loc(Os::MacOs, "~/.gemini/settings.json"),
+                loc(Os::Windows, "%USERPROFILE%\\.gemini\\settings.json"),
+                loc(Os::Linux, "~/.gemini/settings.json"),
+            ],
+            AiClient::Windsurf => vec![
+                loc(Os::MacOs, "~/.codeium/windsurf/mcp_config.json"),
+                loc(
+                    Os::Windows,
+                    "%USERPROFILE%\\.codeium\\windsurf\\mcp_config.json",
+                ),
+                loc(Os::Linux, "~/.codeium/windsurf/mcp_config.json"),
+            ],
+            AiClient::Zed => vec![
+                loc(Os::MacOs, "~/.config/zed/settings.json"),
+                loc(Os::Windows, "%APPDATA%\\Zed\\settings.json"),
+                loc(Os::Linux, "~/.config/zed/settings.json"),
+            ],
         }
     }
 
@@ -157,10 +286,13 @@ impl AiClient {
             .map(|l| l.path)
     }
 
-    /// The key holding the server map: `servers` for VS Code, `mcpServers` otherwise.
+    /// The key holding the server map: `servers` for VS Code, `context_servers` for Zed,
+    /// `mcp_servers` for Codex (a TOML table), `mcpServers` otherwise.
     pub fn servers_key(&self) -> &'static str {
         match self {
             AiClient::VsCode => "servers",
+            AiClient::Zed => "context_servers",
+            AiClient::Codex => "mcp_servers",
             _ => "mcpServers",
         }
     }
@@ -199,6 +331,10 @@ pub enum ConfigToken {
     /// VS Code only: a `promptString` password input; VS Code asks once and stores it
     /// securely, so the token is never written into the file.
     Prompt,
+    /// An environment variable the client reads (Claude Code `${VAR}`, Gemini CLI `$VAR`,
+    /// Windsurf `${env:VAR}`, Codex `bearer_token_env_var`), so the token is never written
+    /// into the file.
+    Env(String),
 }
 
 /// What [`generate`] and [`merge_into`] need.
@@ -211,6 +347,9 @@ pub struct ConfigParams {
     pub token: Option<ConfigToken>,
     /// Name of the server entry (default `workboard`).
     pub server_name: String,
+    /// The form; `None` = the client's default ([`AiClient::default_form`]).
+    #[serde(default)]
+    pub form: Option<ConfigForm>,
 }
 
 impl ConfigParams {
@@ -220,6 +359,7 @@ impl ConfigParams {
             server_url: env.mcp_url(),
             token: None,
             server_name: DEFAULT_SERVER_NAME.into(),
+            form: None,
         }
     }
 
@@ -229,6 +369,7 @@ impl ConfigParams {
             server_url: server_url.into(),
             token: None,
             server_name: DEFAULT_SERVER_NAME.into(),
+            form: None,
         }
     }
 
@@ -244,6 +385,17 @@ impl ConfigParams {
         self
     }
 
+    /// With a form ([`ConfigForm`]).
+    pub fn with_form(mut self, form: ConfigForm) -> ConfigParams {
+        self.form = Some(form);
+        self
+    }
+
+    /// The form for `client`.
+    pub fn form_for(&self, client: AiClient) -> ConfigForm {
+        self.form.unwrap_or_else(|| client.default_form())
+    }
+
     /// With another entry name.
     pub fn with_server_name(mut self, name: impl Into<String>) -> ConfigParams {
         self.server_name = name.into();
@@ -254,13 +406,20 @@ impl ConfigParams {
         match &self.token {
             Some(t) => t.clone(),
             None if client == AiClient::VsCode => ConfigToken::Prompt,
+            None if client.env_reference(TOKEN_ENV).is_some() => {
+                ConfigToken::Env(TOKEN_ENV.to_string())
+            }
             None => ConfigToken::Placeholder,
         }
     }
 }
 
-/// The configuration file for `client` (pretty JSON, two-space indent, trailing newline).
+/// The configuration file for `client` (pretty JSON, two-space indent, trailing newline;
+/// TOML for Codex).
 pub fn generate(client: AiClient, params: &ConfigParams) -> Result<String, Error> {
+    if client.is_toml() {
+        return toml_config::merge("", params);
+    }
     let (entry, inputs) = entry(client, params)?;
     let mut servers = Map::new();
     servers.insert(params.server_name.clone(), entry);
@@ -285,6 +444,9 @@ pub fn merge_into(
     client: AiClient,
     params: &ConfigParams,
 ) -> Result<String, Error> {
+    if client.is_toml() {
+        return toml_config::merge(existing, params);
+    }
     let (entry, input) = entry(client, params)?;
     let mut root = if existing.trim().is_empty() {
         Map::new()
@@ -326,13 +488,95 @@ pub fn merge_into(
     Ok(to_pretty(&Value::Object(root)))
 }
 
-/// The server entry (and the VS Code input, if any) for `client`.
-fn entry(client: AiClient, params: &ConfigParams) -> Result<(Value, Option<Value>), Error> {
+/// The arguments of `workboard bridge` for the server of `params`: none for WorkBoard US
+/// (the CLI's default), `--env eu` for EU, `--server <url>` for any other.
+pub fn bridge_args(params: &ConfigParams) -> Vec<String> {
+    let url = params.server_url.trim();
+    let mut args = Vec::new();
+    if url == Environment::Eu.mcp_url() {
+        args.extend(["--env".to_string(), "eu".to_string()]);
+    } else if url != Environment::Us.mcp_url() {
+        args.extend(["--server".to_string(), url.to_string()]);
+    }
+    args.push("bridge".into());
+    args
+}
+
+/// The `claude mcp add` command line that registers the entry with Claude Code (user
+/// scope), as [`generate`] writes it for `.mcp.json`: `--transport stdio ... -- workboard
+/// bridge`, or `--transport http <url> --header "Authorization: Bearer $WORKBOARD_TOKEN"`
+/// (the shell expands the variable; a token itself is never put on a command line).
+pub fn claude_code_command(params: &ConfigParams) -> Result<String, Error> {
     check_params(params)?;
+    let name = shell_word(&params.server_name);
+    Ok(match params.form_for(AiClient::ClaudeCode) {
+        ConfigForm::Bridge => {
+            let args: Vec<String> = bridge_args(params).iter().map(|a| shell_word(a)).collect();
+            format!(
+                "claude mcp add --scope user --transport stdio {name} -- {BRIDGE_COMMAND} {}",
+                args.join(" ")
+            )
+        }
+        ConfigForm::Http => {
+            let var = match params.token_for(AiClient::ClaudeCode) {
+                ConfigToken::Env(v) => v,
+                _ => TOKEN_ENV.to_string(),
+            };
+            format!(
+                "claude mcp add --scope user --transport http {name} {} --header \"Authorization: Bearer ${var}\"",
+                shell_word(params.server_url.trim())
+            )
+        }
+        ConfigForm::McpRemote => {
+            return Err(unsupported(AiClient::ClaudeCode, ConfigForm::McpRemote))
+        }
+    })
+}
+
+/// A word for a POSIX shell: as is when plain, else single-quoted.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn unsupported(client: AiClient, form: ConfigForm) -> Error {
+    Error::InvalidInput {
+        what: "config form".into(),
+        reason: format!(
+            "{} does not take the {} form (Claude Desktop takes bridge or mcp-remote; the others bridge or http)",
+            client.name(),
+            form.name()
+        ),
+    }
+}
+
+/// The `Authorization` value and the VS Code input (if any) of an HTTP-form entry.
+fn authorization(
+    client: AiClient,
+    params: &ConfigParams,
+) -> Result<(String, Option<Value>), Error> {
     let token = params.token_for(client);
     let (token_text, input) = match &token {
         ConfigToken::Placeholder => (TOKEN_PLACEHOLDER.to_string(), None),
         ConfigToken::Token(t) => (t.expose().trim().to_string(), None),
+        ConfigToken::Env(var) => match client.env_reference(var) {
+            Some(r) => (r, None),
+            None => {
+                return Err(Error::InvalidInput {
+                    what: "token".into(),
+                    reason: format!(
+                        "{} reads no environment variable in its config; pass a token or use the placeholder (or the bridge form)",
+                        client.name()
+                    ),
+                })
+            }
+        },
         ConfigToken::Prompt => {
             if client != AiClient::VsCode {
                 return Err(Error::InvalidInput {
@@ -354,7 +598,30 @@ fn entry(client: AiClient, params: &ConfigParams) -> Result<(Value, Option<Value
             )
         }
     };
-    let auth = format!("Bearer {token_text}");
+    Ok((format!("Bearer {token_text}"), input))
+}
+
+/// The server entry (and the VS Code input, if any) for `client`.
+fn entry(client: AiClient, params: &ConfigParams) -> Result<(Value, Option<Value>), Error> {
+    check_params(params)?;
+    let form = params.form_for(client);
+    if !client.supports(form) || (client == AiClient::ClaudeDesktop && form == ConfigForm::Http) {
+        return Err(unsupported(client, form));
+    }
+    if form == ConfigForm::Bridge {
+        let mut e = Map::new();
+        if matches!(client, AiClient::ClaudeCode | AiClient::VsCode) {
+            e.insert("type".into(), "stdio".into());
+        }
+        e.insert("command".into(), BRIDGE_COMMAND.into());
+        let args = bridge_args(params).into_iter().map(Value::String).collect();
+        e.insert("args".into(), Value::Array(args));
+        if client == AiClient::Zed {
+            e.insert("env".into(), Value::Object(Map::new()));
+        }
+        return Ok((Value::Object(e), None));
+    }
+    let (auth, input) = authorization(client, params)?;
     let headers = || {
         let mut h = Map::new();
         h.insert("Authorization".into(), Value::String(auth.clone()));
@@ -383,13 +650,100 @@ fn entry(client: AiClient, params: &ConfigParams) -> Result<(Value, Option<Value
             e.insert("url".into(), params.server_url.clone().into());
             e.insert("headers".into(), headers());
         }
-        AiClient::VsCode | AiClient::Generic => {
+        AiClient::VsCode | AiClient::Generic | AiClient::ClaudeCode => {
             e.insert("type".into(), "http".into());
             e.insert("url".into(), params.server_url.clone().into());
             e.insert("headers".into(), headers());
         }
+        AiClient::Gemini => {
+            e.insert("httpUrl".into(), params.server_url.clone().into());
+            e.insert("headers".into(), headers());
+        }
+        AiClient::Windsurf => {
+            e.insert("serverUrl".into(), params.server_url.clone().into());
+            e.insert("headers".into(), headers());
+        }
+        AiClient::Zed => {
+            e.insert("url".into(), params.server_url.clone().into());
+            e.insert("headers".into(), headers());
+        }
+        AiClient::Codex => return Err(unsupported(client, form)), // TOML: `toml_config`
     }
     Ok((Value::Object(e), input))
+}
+
+/// Codex's `config.toml` (`[mcp_servers.<name>]`), written and merged with `toml_edit` so a
+/// user's comments and layout survive the merge.
+pub(crate) use toml_config::line_col;
+
+mod toml_config {
+    use super::*;
+    use toml_edit::{value, Array, DocumentMut, InlineTable, Item, Table};
+
+    pub(super) fn merge(existing: &str, params: &ConfigParams) -> Result<String, Error> {
+        check_params(params)?;
+        let mut doc: DocumentMut = existing.parse().map_err(|e: toml_edit::TomlError| {
+            let span = e.span().map(|s| s.start).unwrap_or(0);
+            let (line, column) = line_col(existing, span);
+            Error::ConfigSyntax {
+                line,
+                column,
+                // The parser's text may quote the file (a token included): not kept.
+                reason: "not valid TOML (check quotes, brackets and `=` around this place)".into(),
+            }
+        })?;
+        let servers = doc.entry("mcp_servers").or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            Item::Table(t)
+        });
+        let Some(servers) = servers.as_table_mut() else {
+            return Err(Error::Config {
+                reason: "`mcp_servers` must be a TOML table".into(),
+            });
+        };
+        let mut t = Table::new();
+        match params.form_for(AiClient::Codex) {
+            ConfigForm::Bridge => {
+                t["command"] = value(BRIDGE_COMMAND);
+                let mut args = Array::new();
+                for a in bridge_args(params) {
+                    args.push(a);
+                }
+                t["args"] = value(args);
+            }
+            ConfigForm::Http => {
+                t["url"] = value(params.server_url.trim());
+                match params.token_for(AiClient::Codex) {
+                    // Codex reads the token from the variable (and refuses one inline).
+                    ConfigToken::Env(var) => t["bearer_token_env_var"] = value(var),
+                    _ => {
+                        let (auth, _) = authorization(AiClient::Codex, params)?;
+                        let mut h = InlineTable::new();
+                        h.insert("Authorization", auth.into());
+                        t["http_headers"] = value(h);
+                    }
+                }
+            }
+            ConfigForm::McpRemote => {
+                return Err(unsupported(AiClient::Codex, ConfigForm::McpRemote))
+            }
+        }
+        servers.insert(&params.server_name, Item::Table(t));
+        let mut out = doc.to_string();
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
 }
 
 fn check_params(params: &ConfigParams) -> Result<(), Error> {

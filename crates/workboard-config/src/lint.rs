@@ -112,7 +112,7 @@ pub fn lint_as(text: &str, client: Option<AiClient>) -> Result<Vec<Finding>, Err
             ),
         );
     }
-    let maps: Vec<(String, &Map<String, Value>)> = ["mcpServers", "servers"]
+    let maps: Vec<(String, &Map<String, Value>)> = ["mcpServers", "servers", "context_servers"]
         .iter()
         .filter_map(|k| match root.get(*k) {
             Some(Value::Object(m)) => Some((format!("/{k}"), m)),
@@ -173,12 +173,103 @@ pub fn lint_as(text: &str, client: Option<AiClient>) -> Result<Vec<Finding>, Err
     Ok(l.out)
 }
 
+/// Lints Codex's `config.toml`: each `[mcp_servers.<name>]` for WorkBoard is checked as the
+/// JSON entries are (URL, bridge arguments, the `Authorization` header of `http_headers`,
+/// `bearer_token_env_var`), plus `bearer_token_inline`: a token written into the file, which
+/// Codex refuses. Invalid TOML is [`Error::ConfigSyntax`] (no text of the file in it).
+pub fn lint_toml(text: &str) -> Result<Vec<Finding>, Error> {
+    let root: Value = toml_edit::de::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|s| super::line_col(text, s.start))
+            .unwrap_or((1, 1));
+        Error::ConfigSyntax {
+            line,
+            column,
+            reason: "not valid TOML (check quotes, brackets and `=` around this place)".into(),
+        }
+    })?;
+    let mut l = Linter {
+        out: Vec::new(),
+        client: Some(AiClient::Codex),
+        inputs: Vec::new(),
+    };
+    let Some(servers) = root.get("mcp_servers").and_then(Value::as_object) else {
+        l.push(
+            Severity::Warning,
+            "workboard_server_missing",
+            "no `[mcp_servers.<name>]` table".into(),
+            "",
+            Some(
+                "Add the entry with `workboard config codex --merge ~/.codex/config.toml`.".into(),
+            ),
+        );
+        return Ok(l.out);
+    };
+    let selected: Vec<_> = servers
+        .iter()
+        .filter(|(name, v)| name.eq_ignore_ascii_case(DEFAULT_SERVER_NAME) || mentions_workboard(v))
+        .collect();
+    if selected.is_empty() {
+        l.push(
+            Severity::Warning,
+            "workboard_server_missing",
+            "no `[mcp_servers.<name>]` named `workboard` or pointing at WorkBoard".into(),
+            "/mcp_servers",
+            Some(
+                "Add the entry with `workboard config codex --merge ~/.codex/config.toml`.".into(),
+            ),
+        );
+    }
+    for (name, v) in selected {
+        let path = format!("/mcp_servers/{}", pointer_escape(name));
+        let Some(e) = v.as_object() else {
+            l.push(
+                Severity::Error,
+                "entry_invalid",
+                "the server entry is not a table".into(),
+                &path,
+                None,
+            );
+            continue;
+        };
+        if e.contains_key("bearer_token") {
+            l.push(
+                Severity::Error,
+                "bearer_token_inline",
+                "`bearer_token` writes the token into config.toml, which Codex refuses".into(),
+                &format!("{path}/bearer_token"),
+                Some(format!("Use `bearer_token_env_var = \"{}\"` and set that variable, or the bridge form (`workboard config codex`).", super::TOKEN_ENV)),
+            );
+        }
+        // As a JSON entry: the header Codex would send.
+        let mut json_entry = e.clone();
+        if let Some(var) = e.get("bearer_token_env_var").and_then(Value::as_str) {
+            let mut h = Map::new();
+            h.insert(
+                "Authorization".into(),
+                Value::String(format!("Bearer ${{{var}}}")),
+            );
+            json_entry.insert("headers".into(), Value::Object(h));
+        } else if let Some(h) = e.get("http_headers").or_else(|| e.get("env_http_headers")) {
+            json_entry.insert("headers".into(), h.clone());
+        } else if e.contains_key("bearer_token") {
+            json_entry.insert("headers".into(), Value::Object(Map::new()));
+        }
+        l.entry_map(&path, &json_entry, false);
+    }
+    Ok(l.out)
+}
+
 /// The client whose format this text uses, if recognizable (a `mcpServers` entry with a
 /// `url` and no `type` is Cursor's format; with `type`, the generic one).
 pub fn detect(text: &str) -> Result<Option<AiClient>, Error> {
     let root = jsonc::parse(text)?;
     if root.get("servers").is_some_and(Value::is_object) {
         return Ok(Some(AiClient::VsCode));
+    }
+    if root.get("context_servers").is_some_and(Value::is_object) {
+        return Ok(Some(AiClient::Zed));
     }
     let Some(Value::Object(m)) = root.get("mcpServers") else {
         return Ok(None);
@@ -190,6 +281,10 @@ pub fn detect(text: &str) -> Result<Option<AiClient>, Error> {
     Ok(entry.and_then(|e| {
         if e.get("command").is_some() {
             Some(AiClient::ClaudeDesktop)
+        } else if e.get("httpUrl").is_some() {
+            Some(AiClient::Gemini)
+        } else if e.get("serverUrl").is_some() {
+            Some(AiClient::Windsurf)
         } else if e.get("type").is_some() {
             Some(AiClient::Generic)
         } else if e.get("url").is_some() {
@@ -244,7 +339,7 @@ impl Linter {
             self.stdio(path, cmd, e.get("args"), e.get("env"));
             return;
         }
-        let url_key = ["url", "serverUrl"]
+        let url_key = ["url", "serverUrl", "httpUrl"]
             .into_iter()
             .find(|k| e.contains_key(*k));
         let Some(url_key) = url_key else {
@@ -341,6 +436,63 @@ impl Linter {
                 Some(bearer_hint()),
             ),
             None => self.missing_auth(path),
+        }
+    }
+
+    /// `workboard ... bridge`: the bridge subcommand is there, the server it names (if any)
+    /// is a good one, and nothing secret is on its command line (it reads the store).
+    fn bridge(&mut self, apath: &str, args: Option<&Value>) {
+        let fix = "Use `\"args\": [\"bridge\"]` (US), `[\"--env\", \"eu\", \"bridge\"]` (EU) or `[\"--server\", \"<url>\", \"bridge\"]`; sign in once with `workboard login` or `workboard token set`.";
+        let args: Vec<&str> = match args {
+            Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+                a.iter().filter_map(Value::as_str).collect()
+            }
+            None => Vec::new(),
+            Some(_) => {
+                self.push(
+                    Severity::Error,
+                    "args_invalid",
+                    "`args` is not an array of strings".into(),
+                    apath,
+                    Some(fix.into()),
+                );
+                return;
+            }
+        };
+        if !args.contains(&"bridge") {
+            self.push(
+                Severity::Error,
+                "bridge_arg_missing",
+                "`workboard` is run without `bridge`: the AI client gets no MCP server on stdio"
+                    .into(),
+                apath,
+                Some(fix.into()),
+            );
+        }
+        for (i, a) in args.iter().enumerate() {
+            let p = format!("{apath}/{i}");
+            let lower = a.to_ascii_lowercase();
+            if lower.contains("bearer ") || lower.starts_with("authorization") {
+                self.push(
+                    Severity::Error,
+                    "token_in_args",
+                    format!("a credential (`{}`) on the bridge's command line, readable by every local process", mask_value(a)),
+                    &p,
+                    Some("The bridge reads the credentials from its store: remove it from `args` and run `workboard token set` (stdin) once.".into()),
+                );
+            }
+            if *a == "--server" {
+                match args.get(i + 1) {
+                    Some(u) => self.url(&format!("{apath}/{}", i + 1), u),
+                    None => self.push(
+                        Severity::Error,
+                        "url_missing",
+                        "`--server` is the last argument".into(),
+                        &p,
+                        Some(fix.into()),
+                    ),
+                }
+            }
         }
     }
 
@@ -467,6 +619,12 @@ impl Linter {
         }
         if token.starts_with("${") && token.ends_with('}') && !token.contains(char::is_whitespace) {
             return; // ${env:VAR} and similar: resolved by the client.
+        }
+        let bare_var = token.strip_prefix('$').is_some_and(|v| {
+            !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        if bare_var {
+            return; // $VAR (Gemini CLI): resolved by the client.
         }
         if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
             self.push(
@@ -605,6 +763,10 @@ impl Linter {
             .to_ascii_lowercase();
         let is_npx = matches!(base.as_str(), "npx" | "npx.cmd" | "npx.exe");
         let apath = format!("{path}/args");
+        if matches!(base.as_str(), "workboard" | "workboard.exe") {
+            self.bridge(&apath, args);
+            return;
+        }
         let args: Vec<&str> = match args {
             None => Vec::new(),
             Some(Value::Array(a)) => {
@@ -853,7 +1015,10 @@ fn inputs_of(root: &Map<String, Value>) -> Vec<(String, bool)> {
 }
 
 fn is_entry(m: &Map<String, Value>) -> bool {
-    m.contains_key("url") || m.contains_key("command") || m.contains_key("serverUrl")
+    m.contains_key("url")
+        || m.contains_key("command")
+        || m.contains_key("serverUrl")
+        || m.contains_key("httpUrl")
 }
 
 fn has_redirect_field(m: &Map<String, Value>) -> bool {
@@ -868,7 +1033,17 @@ fn has_redirect_field(m: &Map<String, Value>) -> bool {
 
 fn mentions_workboard(v: &Value) -> bool {
     let s = v.to_string().to_ascii_lowercase();
-    s.contains("myworkboard") || s.contains("/wb/mcp")
+    let bridge = v
+        .get("command")
+        .and_then(Value::as_str)
+        .and_then(|c| c.rsplit(['/', '\\']).next())
+        .is_some_and(|c| {
+            matches!(
+                c.to_ascii_lowercase().as_str(),
+                "workboard" | "workboard.exe"
+            )
+        });
+    bridge || s.contains("myworkboard") || s.contains("/wb/mcp")
 }
 
 fn is_placeholder(token: &str) -> bool {

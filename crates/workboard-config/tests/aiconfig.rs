@@ -2,10 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{json, Value};
-use workboard_config::lint::{detect, lint, lint_as, Finding, Severity};
+use workboard_config::lint::{detect, lint, lint_as, lint_toml, Finding, Severity};
 use workboard_config::{
-    generate, merge_into, AiClient, ConfigParams, ConfigToken, Os, CLAUDE_REDIRECT_URI,
-    TOKEN_PLACEHOLDER,
+    bridge_args, claude_code_command, generate, merge_into, AiClient, ConfigForm, ConfigParams,
+    ConfigToken, Os, CLAUDE_REDIRECT_URI, TOKEN_PLACEHOLDER,
 };
 use workboard_core::{Environment, Error, SecretString};
 
@@ -13,6 +13,19 @@ const TOKEN: &str = "wbtok_9f8e7d6c5b4a3210ZZQX";
 
 fn us() -> ConfigParams {
     ConfigParams::for_environment(&Environment::Us)
+}
+
+/// Claude Desktop's `npx mcp-remote` form (the seed's).
+fn remote() -> ConfigParams {
+    us().with_form(ConfigForm::McpRemote)
+}
+
+/// The clients whose generated file is JSON and holds an HTTP entry with the token.
+fn http_json_clients() -> Vec<AiClient> {
+    AiClient::ALL
+        .into_iter()
+        .filter(|c| !c.is_toml() && c.supports(ConfigForm::Http) && *c != AiClient::ClaudeDesktop)
+        .collect()
 }
 
 fn parse(s: &str) -> Value {
@@ -25,7 +38,7 @@ fn codes(f: &[Finding]) -> Vec<&str> {
 
 #[test]
 fn claude_desktop_matches_seed() {
-    let v = parse(&generate(AiClient::ClaudeDesktop, &us()).unwrap());
+    let v = parse(&generate(AiClient::ClaudeDesktop, &remote()).unwrap());
     assert_eq!(
         v,
         json!({"mcpServers": {"workboard": {"command": "npx", "args": [
@@ -39,7 +52,7 @@ fn claude_desktop_matches_seed() {
 fn claude_desktop_keeps_the_token_out_of_args() {
     let text = generate(
         AiClient::ClaudeDesktop,
-        &us().with_token(SecretString::new(TOKEN)),
+        &remote().with_token(SecretString::new(TOKEN)),
     )
     .unwrap();
     let v = parse(&text);
@@ -136,8 +149,10 @@ fn vscode_can_write_a_token_or_placeholder() {
 
 #[test]
 fn generated_configs_with_a_token_lint_clean() {
-    for client in AiClient::ALL {
-        let p = us().with_token(SecretString::new(TOKEN));
+    for client in http_json_clients() {
+        let p = us()
+            .with_form(ConfigForm::Http)
+            .with_token(SecretString::new(TOKEN));
         let text = generate(client, &p).unwrap();
         assert!(text.contains(TOKEN), "{client:?} writes the real token");
         assert_eq!(lint(&text).unwrap(), vec![], "{client:?}");
@@ -146,14 +161,39 @@ fn generated_configs_with_a_token_lint_clean() {
             vec![],
             "{client:?} strict"
         );
-        assert_eq!(detect(&text).unwrap(), Some(client));
+        let expected = match client {
+            // Same shape as the generic form.
+            AiClient::ClaudeCode => AiClient::Generic,
+            c => c,
+        };
+        assert_eq!(detect(&text).unwrap(), Some(expected));
     }
+    let text = generate(
+        AiClient::ClaudeDesktop,
+        &remote().with_token(SecretString::new(TOKEN)),
+    )
+    .unwrap();
+    assert!(lint(&text).unwrap().is_empty());
+    let toml = generate(
+        AiClient::Codex,
+        &us()
+            .with_form(ConfigForm::Http)
+            .with_token(SecretString::new(TOKEN)),
+    )
+    .unwrap();
+    assert!(toml.contains(TOKEN), "{toml}");
+    assert_eq!(lint_toml(&toml).unwrap(), vec![], "{toml}");
 }
 
 #[test]
 fn generated_templates_only_flag_the_placeholder() {
-    for client in [AiClient::ClaudeDesktop, AiClient::Cursor, AiClient::Generic] {
-        let f = lint(&generate(client, &us()).unwrap()).unwrap();
+    for (client, p) in [
+        (AiClient::ClaudeDesktop, remote()),
+        (AiClient::Cursor, us()),
+        (AiClient::Generic, us()),
+        (AiClient::Zed, us().with_form(ConfigForm::Http)),
+    ] {
+        let f = lint(&generate(client, &p).unwrap()).unwrap();
         assert_eq!(codes(&f), vec!["token_placeholder"], "{client:?}");
         assert_eq!(f[0].severity, Severity::Error);
     }
@@ -192,7 +232,7 @@ fn generate_refuses_bad_params() {
     assert_eq!(e.code(), "invalid_input");
     let e = generate(
         AiClient::ClaudeDesktop,
-        &us().with_token_choice(ConfigToken::Prompt),
+        &remote().with_token_choice(ConfigToken::Prompt),
     )
     .unwrap_err();
     assert_eq!(e.code(), "invalid_input");
@@ -274,7 +314,7 @@ fn merge_keeps_other_servers_and_keys() {
 
 #[test]
 fn merge_into_empty_equals_generate() {
-    for c in AiClient::ALL {
+    for c in AiClient::ALL.into_iter().filter(|c| !c.is_toml()) {
         assert_eq!(
             parse(&merge_into("  \n", c, &us()).unwrap()),
             parse(&generate(c, &us()).unwrap())
@@ -890,4 +930,191 @@ mod props {
             prop_assert!(!all.contains(&token));
         }
     }
+}
+
+// ---------------------------------------------------------------- the bridge and 2026's clients
+
+/// The default for Claude Desktop and the clients added in 2026 is the bridge: `workboard
+/// bridge` on stdio, nothing secret in the file, the server named only when it is not US.
+#[test]
+fn the_bridge_form_is_the_default_and_carries_no_secret() {
+    for client in [
+        AiClient::ClaudeDesktop,
+        AiClient::ClaudeCode,
+        AiClient::Gemini,
+        AiClient::Windsurf,
+        AiClient::Zed,
+    ] {
+        assert_eq!(client.default_form(), ConfigForm::Bridge);
+        let text = generate(client, &us().with_token(SecretString::new(TOKEN))).unwrap();
+        assert!(
+            !text.contains(TOKEN),
+            "{client:?}: the bridge reads the store: {text}"
+        );
+        let v = parse(&text);
+        let e = &v[client.servers_key()]["workboard"];
+        assert_eq!(e["command"], "workboard", "{client:?}: {text}");
+        assert_eq!(e["args"], json!(["bridge"]));
+        assert_eq!(lint(&text).unwrap(), vec![], "{client:?}: {text}");
+        assert_eq!(
+            lint_as(&text, Some(client)).unwrap(),
+            vec![],
+            "{client:?} strict"
+        );
+    }
+    assert_eq!(
+        parse(&generate(AiClient::ClaudeCode, &us()).unwrap())["mcpServers"]["workboard"]["type"],
+        "stdio"
+    );
+    let eu = ConfigParams::for_environment(&Environment::Eu);
+    assert_eq!(bridge_args(&eu), ["--env", "eu", "bridge"]);
+    let sim = ConfigParams::for_url("http://127.0.0.1:8080/wb/mcp");
+    assert_eq!(
+        bridge_args(&sim),
+        ["--server", "http://127.0.0.1:8080/wb/mcp", "bridge"]
+    );
+    // Codex: TOML.
+    let toml = generate(AiClient::Codex, &us()).unwrap();
+    assert_eq!(
+        toml,
+        "[mcp_servers.workboard]\ncommand = \"workboard\"\nargs = [\"bridge\"]\n"
+    );
+    assert_eq!(lint_toml(&toml).unwrap(), vec![]);
+    // Forms a client cannot take are refused.
+    for (c, f) in [
+        (AiClient::ClaudeDesktop, ConfigForm::Http),
+        (AiClient::Cursor, ConfigForm::McpRemote),
+        (AiClient::Codex, ConfigForm::McpRemote),
+    ] {
+        assert_eq!(
+            generate(c, &us().with_form(f)).unwrap_err().code(),
+            "invalid_input",
+            "{c:?} {f:?}"
+        );
+    }
+    assert!(ConfigForm::McpRemote.needs_node() && !ConfigForm::Bridge.needs_node());
+}
+
+/// The HTTP form of the clients that read environment variables names one (never the
+/// token), each in its client's own syntax.
+#[test]
+fn the_http_form_reads_the_token_from_the_environment_where_the_client_can() {
+    let http = us().with_form(ConfigForm::Http);
+    let auth = |c: AiClient| {
+        let v = parse(&generate(c, &http).unwrap());
+        v["mcpServers"]["workboard"]["headers"]["Authorization"].clone()
+    };
+    assert_eq!(auth(AiClient::ClaudeCode), "Bearer ${WORKBOARD_TOKEN}");
+    assert_eq!(auth(AiClient::Gemini), "Bearer $WORKBOARD_TOKEN");
+    assert_eq!(auth(AiClient::Windsurf), "Bearer ${env:WORKBOARD_TOKEN}");
+    let g = parse(&generate(AiClient::Gemini, &http).unwrap());
+    assert_eq!(
+        g["mcpServers"]["workboard"]["httpUrl"],
+        "https://www.myworkboard.com/wb/mcp"
+    );
+    let w = parse(&generate(AiClient::Windsurf, &http).unwrap());
+    assert_eq!(
+        w["mcpServers"]["workboard"]["serverUrl"],
+        "https://www.myworkboard.com/wb/mcp"
+    );
+    let z = parse(&generate(AiClient::Zed, &http).unwrap());
+    assert_eq!(
+        z["context_servers"]["workboard"]["url"],
+        "https://www.myworkboard.com/wb/mcp"
+    );
+    // Zed interpolates nothing: the placeholder, and an env token choice is refused.
+    assert_eq!(
+        z["context_servers"]["workboard"]["headers"]["Authorization"],
+        "Bearer YOUR_WB_TOKEN"
+    );
+    let e = generate(
+        AiClient::Zed,
+        &http.clone().with_token_choice(ConfigToken::Env("X".into())),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    for c in [AiClient::ClaudeCode, AiClient::Gemini, AiClient::Windsurf] {
+        let text = generate(c, &http).unwrap();
+        assert_eq!(lint_as(&text, Some(c)).unwrap(), vec![], "{c:?}: {text}");
+    }
+    let toml = generate(AiClient::Codex, &http).unwrap();
+    assert_eq!(
+        toml,
+        "[mcp_servers.workboard]\nurl = \"https://www.myworkboard.com/wb/mcp\"\nbearer_token_env_var = \"WORKBOARD_TOKEN\"\n"
+    );
+    assert_eq!(lint_toml(&toml).unwrap(), vec![]);
+    // The Claude Code command: the variable, never a token, on the command line.
+    let cmd = claude_code_command(&http.clone().with_token(SecretString::new(TOKEN))).unwrap();
+    assert_eq!(
+        cmd,
+        "claude mcp add --scope user --transport http workboard https://www.myworkboard.com/wb/mcp --header \"Authorization: Bearer $WORKBOARD_TOKEN\""
+    );
+    assert_eq!(
+        claude_code_command(&ConfigParams::for_environment(&Environment::Eu)).unwrap(),
+        "claude mcp add --scope user --transport stdio workboard -- workboard --env eu bridge"
+    );
+}
+
+/// Codex's file is merged keeping the user's comments, other servers and settings.
+#[test]
+fn codex_toml_merges_keep_what_is_there_and_bad_toml_is_a_typed_error() {
+    let existing = "# my Codex settings\nmodel = \"o5\"\n\n[mcp_servers.github]\nurl = \"https://api.githubcopilot.com/mcp/\" # keep me\n\n[mcp_servers.workboard]\nurl = \"https://old.example/wb/mcp\"\nbearer_token = \"old-secret-token-1234\"\n";
+    let out = merge_into(existing, AiClient::Codex, &us()).unwrap();
+    assert!(
+        out.contains("# my Codex settings") && out.contains("# keep me"),
+        "{out}"
+    );
+    assert!(out.contains("model = \"o5\"") && out.contains("[mcp_servers.github]"));
+    assert!(
+        !out.contains("old-secret-token"),
+        "the old entry is replaced: {out}"
+    );
+    assert!(out.contains("command = \"workboard\""));
+    assert_eq!(lint_toml(&out).unwrap(), vec![], "{out}");
+    // The old file lints with the inline token as an error, masked.
+    let f = lint_toml(existing).unwrap();
+    assert!(codes(&f).contains(&"bearer_token_inline"), "{f:?}");
+    assert!(f
+        .iter()
+        .all(|f| !f.message.contains("old-secret-token-1234")));
+    let e = merge_into("[mcp_servers\nsecret-token-5678 =", AiClient::Codex, &us()).unwrap_err();
+    assert_eq!(e.code(), "invalid_config_json");
+    assert!(!e.to_string().contains("secret-token-5678"), "{e}");
+    let e = lint_toml("x = [1,\nbearer = \"abcdefgh12345\"").unwrap_err();
+    assert!(!e.to_string().contains("abcdefgh12345"));
+    let e = merge_into("mcp_servers = 5\n", AiClient::Codex, &us()).unwrap_err();
+    assert_eq!(e.code(), "invalid_config");
+}
+
+/// What the bridge lint catches: no `bridge`, a credential on its command line, a bad
+/// `--server`.
+#[test]
+fn a_bridge_entry_is_linted() {
+    let with_args = |args: Value| {
+        json!({"mcpServers": {"workboard": {"command": "workboard", "args": args}}}).to_string()
+    };
+    let f = lint(&with_args(json!([]))).unwrap();
+    assert_eq!(codes(&f), ["bridge_arg_missing"]);
+    let f = lint(&with_args(json!([
+        "bridge",
+        "--header",
+        format!("Authorization: Bearer {TOKEN}")
+    ])))
+    .unwrap();
+    assert!(codes(&f).contains(&"token_in_args"), "{f:?}");
+    assert!(f.iter().all(|f| !f.message.contains(TOKEN)));
+    let f = lint(&with_args(json!([
+        "--server",
+        "http://example.com/wb/mcp",
+        "bridge"
+    ])))
+    .unwrap();
+    assert!(codes(&f).contains(&"url_insecure"), "{f:?}");
+    let f = lint(&with_args(json!(["--server"]))).unwrap();
+    assert!(codes(&f).contains(&"url_missing"), "{f:?}");
+    // Zed's map is found too.
+    let z = json!({"context_servers": {"workboard": {"command": "workboard", "args": ["bridge"]}}})
+        .to_string();
+    assert_eq!(lint(&z).unwrap(), vec![]);
+    assert_eq!(detect(&z).unwrap(), Some(AiClient::Zed));
 }

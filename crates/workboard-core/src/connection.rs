@@ -618,6 +618,12 @@ enum Op {
     Raw {
         method: String,
         params: serde_json::Map<String, Value>,
+        /// The app's client runs the input rounds
+        /// ([`Connection::request_with_client_input`]).
+        client_input: bool,
+        /// What that client declared it can answer (its request's
+        /// `io.modelcontextprotocol/clientCapabilities`), declared for it.
+        client_capabilities: Option<Value>,
     },
 }
 
@@ -1023,6 +1029,25 @@ impl Connection {
     /// unknown). `initialize`, notifications and a method that is not visible ASCII of at
     /// most 200 bytes fail with [`Error::InvalidInput`].
     pub fn request(&mut self, method: &str, params: Value, now_ms: u64) -> CallHandle {
+        self.raw(method, params, false, now_ms)
+    }
+
+    /// [`Connection::request`] for a proxy whose own client runs the input rounds: the
+    /// request's `inputResponses` and `requestState` go to the server as given, so do the
+    /// capabilities its `_meta` declares (`io.modelcontextprotocol/clientCapabilities`, an
+    /// object of at most 64 KiB; else the connection's), and an
+    /// `input_required` result is the call's result ([`CallOutput::Raw`]) for that client to
+    /// answer, never [`ConnectionEvent::InputRequired`].
+    pub fn request_with_client_input(
+        &mut self,
+        method: &str,
+        params: Value,
+        now_ms: u64,
+    ) -> CallHandle {
+        self.raw(method, params, true, now_ms)
+    }
+
+    fn raw(&mut self, method: &str, params: Value, client_input: bool, now_ms: u64) -> CallHandle {
         let ok_name = !method.is_empty()
             && method.len() <= 200
             && method.bytes().all(|b| (0x21..=0x7e).contains(&b));
@@ -1037,14 +1062,26 @@ impl Connection {
             Value::Object(m) => m,
             _ => return self.refuse("request params", "an object (or null) is required"),
         };
-        // The connection owns these: its own `_meta`, and the answers of input rounds.
-        for owned in ["_meta", "inputResponses", "requestState"] {
-            params.remove(owned);
+        // The connection owns its own `_meta` (but for the capabilities of a client that runs
+        // its own input rounds), and the answers of the input rounds it runs.
+        let meta = params.remove("_meta");
+        let client_capabilities = meta
+            .filter(|_| client_input)
+            .and_then(|mut m| {
+                m.get_mut("io.modelcontextprotocol/clientCapabilities")
+                    .map(Value::take)
+            })
+            .filter(|c| c.is_object() && c.to_string().len() <= 64 * 1024);
+        if !client_input {
+            params.remove("inputResponses");
+            params.remove("requestState");
         }
         self.submit(
             Op::Raw {
                 method: method.to_string(),
                 params,
+                client_input,
+                client_capabilities,
             },
             now_ms,
         )
@@ -1853,10 +1890,19 @@ impl Connection {
         let rpc = JsonRpcId::Number(self.next_rpc);
         let modern_parts = match modern_version {
             Some(version) => {
+                // A proxy's client declares its own capabilities for the rounds it runs.
+                let capabilities = match &call.op {
+                    Op::Raw {
+                        client_input: true,
+                        client_capabilities: Some(c),
+                        ..
+                    } => c,
+                    _ => &self.capabilities,
+                };
                 let meta = modern::RequestMeta {
                     version,
                     client_info: &self.client_info,
-                    capabilities: &self.capabilities,
+                    capabilities,
                     log_level: self.log_level.as_deref(),
                     progress_token: None,
                 };
@@ -1919,12 +1965,10 @@ impl Connection {
                 Op::List { .. } | Op::Read { .. } | Op::GetPrompt { .. } | Op::Complete { .. } => {
                     Some(surface_body(&call.op, None, &rpc, None))
                 }
-                Op::Raw { method, params } if params.is_empty() => {
-                    Some(jsonrpc::request_body::<modern::NoParams>(
-                        &rpc, method, None,
-                    ))
-                }
-                Op::Raw { method, params } => {
+                Op::Raw { method, params, .. } if params.is_empty() => Some(
+                    jsonrpc::request_body::<modern::NoParams>(&rpc, method, None),
+                ),
+                Op::Raw { method, params, .. } => {
                     Some(jsonrpc::request_body(&rpc, method, Some(params)))
                 }
                 Op::ServerStream | Op::Refresh | Op::Discover | Op::Listen { .. } => None,
@@ -2821,7 +2865,21 @@ impl Connection {
         match modern::result_type(&value) {
             Ok(ResultType::Complete) => {}
             Ok(ResultType::InputRequired) => {
-                self.input_required(h, value, now_ms);
+                let theirs = self.calls.get(&h).is_some_and(|c| {
+                    matches!(
+                        c.op,
+                        Op::Raw {
+                            client_input: true,
+                            ..
+                        }
+                    )
+                });
+                if theirs {
+                    // The proxy's own client answers this round.
+                    self.finish(h, Ok(CallOutput::Raw(value)));
+                } else {
+                    self.input_required(h, value, now_ms);
+                }
                 return;
             }
             Err(reason) => {
@@ -3577,7 +3635,7 @@ fn modern_request(
             let body = modern::request_body(rpc, "subscriptions/listen", &p, meta);
             ("subscriptions/listen", body, None, Vec::new())
         }
-        Op::Raw { method, params } => {
+        Op::Raw { method, params, .. } => {
             // What the modelled calls send for these methods: `Mcp-Name`, the tool's
             // `x-mcp-header` arguments, and the answers of an input round.
             let str_param = |k: &str| params.get(k).and_then(Value::as_str);

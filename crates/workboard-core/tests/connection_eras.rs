@@ -1360,3 +1360,57 @@ fn a_forwarded_tool_call_gets_the_headers_and_input_rounds_of_a_modelled_one() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_proxy_whose_client_runs_the_input_rounds_gets_them_as_results() {
+    // No capabilities declared by the connection itself: the proxy's client answers.
+    let mut c = auto();
+    let h = c.request_with_client_input(
+        "tools/call",
+        json!({"name": "ask", "arguments": {}, "_meta": {"progressToken": 1,
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}}}}),
+        T0,
+    );
+    let reqs = drain(&mut c);
+    let meta = &body(&reqs[0])["params"]["_meta"];
+    assert_eq!(
+        meta["io.modelcontextprotocol/clientCapabilities"],
+        json!({"elicitation": {"form": {}}}),
+        "declared for the client that answers"
+    );
+    assert_eq!(
+        meta["io.modelcontextprotocol/clientInfo"]["name"],
+        "workboard-connect"
+    );
+    c.handle_response(reqs[0].id, Ok(input_required(&reqs[0], Some("st"))), T0);
+    assert!(
+        !events(&mut c)
+            .iter()
+            .any(|e| matches!(e, ConnectionEvent::InputRequired { .. })),
+        "not the connection's round"
+    );
+    match take(&mut c, h).unwrap() {
+        CallOutput::Raw(v) => {
+            assert_eq!(v["resultType"], "input_required");
+            assert_eq!(v["requestState"], "st");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The retry carries the client's answers and state as given.
+    let h = c.request_with_client_input(
+        "tools/call",
+        json!({"name": "ask", "arguments": {}, "inputResponses": {"confirm": {"action": "accept"}},
+               "requestState": "st"}),
+        T0,
+    );
+    let again = drain(&mut c);
+    let p = &body(&again[0])["params"];
+    assert_eq!(p["inputResponses"]["confirm"]["action"], "accept");
+    assert_eq!(p["requestState"], "st");
+    c.handle_response(
+        again[0].id,
+        Ok(modern_result(&again[0], json!({"content": []}))),
+        T0,
+    );
+    assert!(matches!(take(&mut c, h).unwrap(), CallOutput::Raw(_)));
+}

@@ -5,7 +5,8 @@
 // arguments never appear in what comes back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkboardClient, startV1SignIn, handleV1Redirect, version } from '../node.js';
+import { WorkboardClient, NotificationStream, startV1SignIn, handleV1Redirect, version } from '../node.js';
+import { ModernServer } from './support/modern-server.mjs';
 
 const SECRET = 'hostile-secret-0123456789';
 const HUGE = 'x'.repeat(2_000_000);
@@ -80,6 +81,14 @@ async function attempt(fn) {
   try {
     const v = fn();
     if (v && typeof v.then === 'function') await v;
+    // A stream: its first item (or its end, or its failure) too, then it is closed.
+    if (v instanceof NotificationStream) {
+      try {
+        await Promise.race([v.next(), new Promise((r) => setTimeout(r, 50))]);
+      } finally {
+        v.close();
+      }
+    }
     return { ok: true };
   } catch (error) {
     return { ok: false, error };
@@ -101,7 +110,7 @@ const METHODS = [
   ['close', 0],
   ['complete', 5],
   ['completeMcpSignIn', 2],
-  ['connect', 0],
+  ['connect', 1],
   ['credentialsJson', 0],
   ['credentialsSummary', 0],
   ['discover', 1],
@@ -112,11 +121,13 @@ const METHODS = [
   ['listResourceTemplates', 1],
   ['listResources', 1],
   ['listTools', 1],
+  ['notifications', 0],
   ['offCredentialsChanged', 1],
   ['onCredentialsChanged', 1],
   ['ping', 1],
   ['readResource', 2],
   ['refreshMcpCredentials', 0],
+  ['request', 3],
   ['revokeMcpCredentials', 0],
   ['revokeV1Credentials', 0],
   ['setCredentialsJson', 1],
@@ -125,6 +136,14 @@ const METHODS = [
   ['startV1SignIn', 1],
   ['stepUpMcpSignIn', 1],
   ['storeError', 0],
+  ['subscribe', 2],
+];
+
+// The methods of the notification streams (`subscribe`, `notifications`).
+const STREAM_METHODS = [
+  ['close', 0],
+  ['next', 0],
+  ['return', 0],
 ];
 
 test('the hostile calls cover every method of WorkboardClient, with its arity', () => {
@@ -137,6 +156,17 @@ test('the hostile calls cover every method of WorkboardClient, with its arity', 
   assert.deepEqual(methods, [...METHODS].sort());
 });
 
+test('the hostile calls cover every method of NotificationStream', () => {
+  const proto = NotificationStream.prototype;
+  const methods = Object.getOwnPropertyNames(proto)
+    .filter((n) => !['constructor', 'free', '__destroy_into_raw', 'ended'].includes(n))
+    .filter((n) => typeof Object.getOwnPropertyDescriptor(proto, n).value === 'function')
+    .sort()
+    .map((n) => [n, proto[n].length]);
+  assert.deepEqual(methods, [...STREAM_METHODS].sort());
+  assert.equal(typeof proto[Symbol.asyncIterator], 'function');
+});
+
 test('the constructor and the free functions take any argument without trapping', async () => {
   for (const a of ANY) {
     check(`new WorkboardClient(${describe(a)})`, await attempt(() => new WorkboardClient(a)));
@@ -145,6 +175,10 @@ test('the constructor and the free functions take any argument without trapping'
     check(`new WorkboardClient({authContext: ${describe(a)}})`, await attempt(() => new WorkboardClient({ authContext: a })));
     check(`new WorkboardClient({mcpUrl: ${describe(a)}})`, await attempt(() => new WorkboardClient({ mcpUrl: a })));
     check(`new WorkboardClient({store: ${describe(a)}})`, await attempt(() => new WorkboardClient({ store: a })));
+    check(`new WorkboardClient({inputHandlers: ${describe(a)}})`, await attempt(() => new WorkboardClient({ inputHandlers: a })));
+    check(`new WorkboardClient({inputHandlers: {elicitation: ${describe(a)}}})`, await attempt(() => new WorkboardClient({ inputHandlers: { elicitation: a, roots: a } })));
+    check(`new WorkboardClient({era: ${describe(a)}})`, await attempt(() => new WorkboardClient({ era: a })));
+    check(`new WorkboardClient({logLevel: ${describe(a)}})`, await attempt(() => new WorkboardClient({ logLevel: a })));
     check(`startV1SignIn(${describe(a)})`, await attempt(() => startV1SignIn(a)));
     for (const b of [undefined, 'https://app.example/cb?code=c&state=s', a]) {
       check(`handleV1Redirect(${describe(a)}, ${describe(b)})`, await attempt(() => handleV1Redirect(a, b)));
@@ -226,6 +260,65 @@ test('a hostile store (throwing, garbage, huge values) gives typed errors; the c
     c.free();
   }
   assertHealthy('after hostile stores');
+});
+
+test('streams, and calls of the new surface against a server, take any argument without trapping', async () => {
+  const server = new ModernServer();
+  const c = new WorkboardClient({ mcpUrl: 'https://mcp.example.com/mcp', token: 'tok', fetch: server.fetch });
+  const HUGE_URI = `workboard://goal/${HUGE}`;
+  for (const a of [...ANY, HUGE_URI, 'workboard://goal/\u0000', '%zz', 'file:///etc/passwd']) {
+    // Bad URIs, names and JSON arguments reach a server that answers: typed results or errors.
+    check(`readResource(${describe(a)})`, await attempt(() => c.readResource(a)));
+    check(`getPrompt(${describe(a)}, ${describe(a)})`, await attempt(() => c.getPrompt(a, a)));
+    check(`getPrompt('p', {x: ${describe(a)}})`, await attempt(() => c.getPrompt('p', { x: a })));
+    check(`complete(${describe(a)}, ...)`, await attempt(() => c.complete(a, a, a, a)));
+    check(`complete(ref/resource ${describe(a)})`, await attempt(() => c.complete({ type: 'ref/resource', uri: a }, 'id', a, { x: a })));
+    check(`callTool('other', ${describe(a)})`, await attempt(() => c.callTool('other', a)));
+    check(`callTool(${describe(a)}, {})`, await attempt(() => c.callTool(a, {})));
+    check(`request(${describe(a)}, ${describe(a)})`, await attempt(() => c.request(a, a)));
+    check(`request('x/echo', {x: ${describe(a)}})`, await attempt(() => c.request('x/echo', { x: a })));
+    check(`subscribe(${describe(a)})`, await attempt(() => c.subscribe(a)));
+    check(`subscribe({resourceSubscriptions: [${describe(a)}]})`, await attempt(() => c.subscribe({ resourceSubscriptions: [a] })));
+    check(`subscribe({toolsListChanged: true}, ${describe(a)})`, await attempt(() => c.subscribe({ toolsListChanged: true }, a)));
+    const s = c.subscribe({ toolsListChanged: true });
+    for (const [name] of STREAM_METHODS) check(`stream.${name}(${describe(a)})`, await attempt(() => s[name](a, a)));
+    check('stream.ended', await attempt(() => s.ended));
+    const n = c.notifications();
+    for (const [name] of STREAM_METHODS) check(`notifications().${name}(${describe(a)})`, await attempt(() => n[name](a)));
+  }
+  // Too many resources for one subscription: a typed error from its iteration.
+  const many = c.subscribe({ resourceSubscriptions: Array.from({ length: 1000 }, (_, i) => `workboard://goal/${i}`) });
+  check('subscribe(1000 resources)', await attempt(() => many.next()));
+  check('callTool after the hostile calls', await attempt(() => c.callTool('other', {})));
+  await c.close();
+  assertHealthy('after the hostile stream calls');
+});
+
+test('hostile input handlers and answers (throwing, garbage, huge, secret) are typed errors', async () => {
+  const FORM = { message: 'm', requestedSchema: { type: 'object', properties: {} } };
+  const circular = {}; circular.self = circular;
+  const answers = [
+    () => { throw new Error(`${SECRET} ${HUGE}`); },
+    () => { throw SECRET; },
+    () => { throw null; },
+    async () => { throw { code: 'cancelled' }; },
+    () => Promise.reject(new Error(HUGE)),
+    () => undefined, () => null, () => 5, () => HUGE, () => [], () => circular, () => ({ x: 10n }),
+    () => ({ action: HUGE }), () => ({ action: 'accept', content: { note: HUGE } }), () => ({ action: LONE_SURROGATE }),
+    () => ({ toJSON() { throw new Error(SECRET); } }),
+    () => new Proxy({}, { get() { throw new Error(SECRET); }, ownKeys() { throw new Error(SECRET); } }),
+  ];
+  for (const [i, answer] of answers.entries()) {
+    for (const [method, handler] of [['elicitation/create', 'elicitation'], ['sampling/createMessage', 'sampling'], ['roots/list', 'roots']]) {
+      const server = new ModernServer();
+      const c = new WorkboardClient({ mcpUrl: 'https://mcp.example.com/mcp', token: 'tok', fetch: server.fetch, inputHandlers: { [handler]: answer } });
+      check(`${handler} answer ${i}`, await attempt(() => c.callTool('ask', { method, params: method === 'elicitation/create' ? FORM : {} })));
+      // The instance answers the next call.
+      check(`${handler} answer ${i}: next call`, await attempt(() => c.callTool('other', {})));
+      c.free();
+    }
+  }
+  assertHealthy('after hostile input handlers');
 });
 
 function describe(v) {

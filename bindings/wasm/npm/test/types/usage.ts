@@ -19,6 +19,15 @@ import {
   type McpPromptResult,
   type McpCompletion,
   type McpDiscovery,
+  type McpNotification,
+  type McpSubscriptionFilter,
+  type NotificationStream,
+  type InputHandlers,
+  type ElicitationRequest,
+  type ElicitResult,
+  type SamplingRequest,
+  type SamplingResult,
+  type RootsResult,
 } from 'workboard-connect';
 
 async function app(): Promise<void> {
@@ -37,6 +46,7 @@ async function app(): Promise<void> {
   };
   const stored = new WorkboardClient({ store });
   const info: ServerInfo | undefined = await stored.connect();
+  await stored.connect({ signal: AbortSignal.timeout(1000) });
   console.log(info?.name, info?.protocolVersion);
   const failure: WorkboardError | undefined = stored.storeError();
   console.log(failure?.code);
@@ -67,6 +77,49 @@ async function app(): Promise<void> {
   const summary: CredentialsSummary | undefined = client.credentialsSummary();
   const kind: 'personal' | 'oauth' | undefined = summary?.kind;
   console.log(kind, result.isError);
+
+  // Input handlers: the app renders the elicitation form and resolves with the answer.
+  const handlers: InputHandlers = {
+    elicitation: async (request: ElicitationRequest): Promise<ElicitResult> => {
+      const fields = Object.entries(request.requestedSchema.properties).map(([name, p]) => `${name}: ${p.title ?? p.type}`);
+      console.log(request.message, fields, request.requestedSchema.required);
+      return { action: 'accept', content: { confidence: 7, note: 'on track' } };
+    },
+    elicitationUrl: (request) => { window.open(request.url); return { action: 'accept' }; },
+    sampling: async (request: SamplingRequest): Promise<SamplingResult> =>
+      ({ role: 'assistant', content: { type: 'text', text: `${request.messages.length}` }, model: 'my-llm' }),
+    roots: (): RootsResult => ({ roots: [{ uri: 'file:///work', name: 'work' }] }),
+  };
+  const asking = new WorkboardClient({ token: 'wbp_x', inputHandlers: handlers, era: 'modern', logLevel: 'info' });
+  new WorkboardClient({ era: 'legacy', inputHandlers: { elicitation: () => ({ action: 'decline' }) } });
+  await asking.callTool('draft_check_in', { key_result_id: 401 }, { signal: ac.signal });
+  await asking.ping();
+  const raw: unknown = await asking.request('x/custom', { a: 1 }, { signal: ac.signal });
+  await asking.request('x/custom');
+  console.log(raw);
+  // Notifications (a call's log and progress messages) and subscriptions: async iterables.
+  const notes: NotificationStream = asking.notifications();
+  for await (const n of notes) {
+    const m: McpNotification = n;
+    if (m.method === 'notifications/message') console.log(m.params.level, m.params.data);
+    break;
+  }
+  const next: IteratorResult<McpNotification, undefined> = await notes.next();
+  if (!next.done) console.log(next.value.method);
+  const filter: McpSubscriptionFilter = { toolsListChanged: true, resourceSubscriptions: [resources[0].uri] };
+  const sub = asking.subscribe(filter, { signal: ac.signal });
+  for await (const n of sub) {
+    if (n.method === 'notifications/resources/updated') console.log(await asking.readResource(String(n.params.uri)));
+  }
+  const graceful: boolean | undefined = await sub.ended;
+  await sub.return();
+  sub.close();
+  {
+    using scoped = asking.subscribe({ promptsListChanged: true, resourcesListChanged: true });
+    await scoped.next();
+  }
+  console.log(graceful);
+  asking.free();
 
   const { url, pendingJson } = startV1SignIn({ clientId: 'cid', redirectUri: 'https://app.example/cb', scopes: ['all'] });
   const code: V1Code = handleV1Redirect(pendingJson, url);
@@ -107,6 +160,14 @@ new WorkboardClient({ enviroment: 'us' });
 new WorkboardClient().listTools({ signal: 5 });
 // @ts-expect-error: a store needs load, save and remove
 new WorkboardClient({ store: { load: () => null } });
+// @ts-expect-error: an elicitation answer needs an action
+new WorkboardClient({ inputHandlers: { elicitation: () => ({ content: {} }) } });
+// @ts-expect-error: not an era
+new WorkboardClient({ era: 'future' });
+// @ts-expect-error: not a log level
+new WorkboardClient({ logLevel: 'verbose' });
+// @ts-expect-error: the filter has no such field
+new WorkboardClient().subscribe({ toolListChanged: true });
 
 void app;
 void action;
