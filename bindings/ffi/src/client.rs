@@ -376,9 +376,12 @@ impl WorkboardClient {
 
     /// Ends the MCP session (`DELETE` when the server gave a session id; the stored session
     /// is removed) and stops the client for good: calls in progress fail with `cancelled`,
-    /// later calls with `client_stopped` (kind `Stopped`). Closing again does nothing.
+    /// later calls with `client_stopped` (kind `Stopped`), `notifications()` streams end once
+    /// read. Closing again does nothing.
     pub async fn close(self: Arc<Self>) -> Res<()> {
-        Ok(self.client.close().await?)
+        let closed = self.client.close().await;
+        self.client.end_notifications();
+        Ok(closed?)
     }
 }
 

@@ -220,7 +220,10 @@ def test_a_call_s_log_messages_arrive_on_notifications():
             assert json.loads(n.params_json)["level"] == "info"
             stream.cancel()
             assert await stream.next() is None
+            # Closing the client ends its notification streams.
+            other = c.notifications()
             await c.close()
+            assert [n async for n in other] == []
 
         run(flow())
         assert counter(sim, "mcp:log_message") >= 1

@@ -2628,7 +2628,8 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     /**
      * Ends the MCP session (`DELETE` when the server gave a session id; the stored session
      * is removed) and stops the client for good: calls in progress fail with `cancelled`,
-     * later calls with `client_stopped` (kind `Stopped`). Closing again does nothing.
+     * later calls with `client_stopped` (kind `Stopped`), `notifications()` streams end once
+     * read. Closing again does nothing.
      */
     func close() async throws 
     
@@ -2980,7 +2981,8 @@ open func clearCredentials()throws   {try rustCallWithError(FfiConverterTypeWork
     /**
      * Ends the MCP session (`DELETE` when the server gave a session id; the stored session
      * is removed) and stops the client for good: calls in progress fail with `cancelled`,
-     * later calls with `client_stopped` (kind `Stopped`). Closing again does nothing.
+     * later calls with `client_stopped` (kind `Stopped`), `notifications()` streams end once
+     * read. Closing again does nothing.
      */
 open func close()async throws   {
     return
@@ -7825,7 +7827,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_clear_credentials() != 16029) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 3237) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 16134) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_complete() != 10058) {

@@ -231,7 +231,10 @@ class SurfaceFlowTest {
             assertEquals("notifications/message", n.method)
             assertEquals("info", JSONObject(n.paramsJson).getString("level"))
             assertTrue(counter(sim, "mcp:log_message") >= 1)
+            // Disconnecting ends the client's notification flows.
+            val other = c.notifications()
             c.disconnect()
+            assertEquals(0, withTimeout(10_000) { other.asFlow().toList().size })
         }
     }
 
