@@ -518,7 +518,7 @@ impl workboard_client::Host for FfiHost {
         let p = request.params;
         let (e, s, r) = (i.elicitation.clone(), i.sampling.clone(), i.roots.clone());
         Box::pin(async move {
-            let answer = match (request.method.as_str(), e, s, r) {
+            match (request.method.as_str(), e, s, r) {
                 ("elicitation/create", Some(h), _, _) => {
                     app_task(async move { h.get().elicit(McpElicitation::of(&p)).await })
                         .await
@@ -545,19 +545,24 @@ impl workboard_client::Host for FfiHost {
                 _ => Err(wb::Error::Protocol {
                     reason: "this client has no handler for that input request".into(),
                 }),
-            };
-            answer
+            }
         })
     }
 }
 
-/// An input handler's failure as the error of the call that waited for it.
+/// An input handler's failure as the error of the call that waited for it. The handler's
+/// own text is not quoted: it may hold what the user typed.
 fn input_error(e: HostError) -> wb::Error {
-    match e {
-        HostError::Cancelled => wb::Error::Cancelled,
-        e => wb::Error::InvalidInput {
-            what: "the app's input handler".into(),
-            reason: e.to_string(),
-        },
+    let thrown = match e {
+        HostError::Cancelled => return wb::Error::Cancelled,
+        HostError::Connect { .. } => "Connect",
+        HostError::Timeout => "Timeout",
+        HostError::Interrupted { .. } => "Interrupted",
+        HostError::Other { .. } => "Other (or an exception that is not a HostError)",
+        HostError::BodyTooLarge { .. } => "BodyTooLarge",
+    };
+    wb::Error::InvalidInput {
+        what: "the app's input handler".into(),
+        reason: format!("it threw HostError.{thrown}"),
     }
 }

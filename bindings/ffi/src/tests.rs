@@ -894,6 +894,9 @@ impl ElicitationHandler for Handlers {
     async fn elicit(&self, r: McpElicitation) -> Result<McpElicitationResult, HostError> {
         match r.message.as_str() {
             "cancel me" => Err(HostError::Cancelled),
+            "throw" => Err(HostError::Other {
+                reason: "the user typed hunter2".into(),
+            }),
             "decline" => Ok(McpElicitationResult {
                 action: McpElicitationAction::Decline,
                 content_json: Some(r#"{"ignored": true}"#.into()),
@@ -1029,6 +1032,14 @@ fn elicitation_requests_and_answers_convert_both_ways() {
     );
     let e = ask(&host, "elicitation/create", json!({"message": "array"})).unwrap_err();
     assert_eq!(e.code(), "invalid_input");
+    // A handler that throws: invalid_input, without the handler's text.
+    let e = ask(&host, "elicitation/create", json!({"message": "throw"})).unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(
+        !e.info().message.contains("hunter2"),
+        "{}",
+        e.info().message
+    );
     // A handler that throws Cancelled cancels the call that waited.
     let e = ask(&host, "elicitation/create", json!({"message": "cancel me"})).unwrap_err();
     assert_eq!(e.code(), "cancelled");
