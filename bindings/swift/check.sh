@@ -26,7 +26,7 @@ for sym in WorkboardClient ClientOptions V1SignInOptions McpSignInOptions Manual
            listResources listResourceTemplates readResource listPrompts getPrompt complete discover \
            subscribe notifications McpNotificationStream McpSubscriptionFilter McpNotification \
            ElicitationHandler SamplingHandler RootsHandler McpElicitation McpElicitationResult \
-           McpElicitationAction McpSamplingRequest McpSamplingResult McpRoot McpEra cancelCalls ResponseStream; do
+           McpElicitationAction McpSamplingRequest McpSamplingResult McpRoot McpEra cancelCalls ResponseStream "func request(method"; do
   grep -q "$sym" "$here/Sources/WorkboardConnect/WorkboardConnect.swift" || { echo "missing in bindings: $sym" >&2; status=1; }
 done
 # What Idioms.swift extends and calls, as generated.

@@ -344,6 +344,15 @@ impl WorkboardClient {
         Ok(call.await?.into())
     }
 
+    /// Sends a request this SDK does not model (`params_json`: a JSON object text, empty for
+    /// none) and returns the server's result as sent, as JSON text (the era, credentials, input
+    /// rounds through the handlers and a tool call's `x-mcp-header` arguments as for the
+    /// modelled calls; never replayed).
+    pub async fn request(self: Arc<Self>, method: String, params_json: String) -> Res<String> {
+        let params = crate::types::params_from_json(&params_json)?;
+        Ok(self.client.request(&method, params).await?.to_string())
+    }
+
     /// Subscribes to change notifications (a 2026-07-28 server's `subscriptions/listen`, or
     /// `resources/subscribe` and the session's stream on a legacy one): the stream yields
     /// them as they arrive (the acknowledgment first on a 2026-07-28 server) until the server

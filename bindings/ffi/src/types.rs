@@ -872,6 +872,17 @@ fn app_json(what: &str, text: &str) -> Result<Value, wb::Error> {
     })
 }
 
+/// Params given as JSON text: empty is none (`null`); otherwise a JSON object.
+pub(crate) fn params_from_json(text: &str) -> Result<Value, wb::Error> {
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    match app_json("request params_json", text)? {
+        v @ Value::Object(_) => Ok(v),
+        _ => Err(invalid_core("request params_json", "must be a JSON object")),
+    }
+}
+
 impl McpElicitation {
     pub(crate) fn of(params: &Value) -> Self {
         McpElicitation {

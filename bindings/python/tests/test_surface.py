@@ -66,11 +66,17 @@ def test_resources_prompts_completion_and_discover(era_sim):
         assert json.loads(p.messages[0].content_json)["type"] == "text"
         done = await c.complete(wc.McpCompletionRef.PROMPT(name="objective_review"), "objective_id", "3")
         assert done.values and all(v.startswith("3") for v in done.values)
+        # A request the SDK does not model, forwarded as is.
+        raw = json.loads(await c.request("prompts/get", json.dumps({"name": "weekly_update", "arguments": {"team": "Platform"}})))
+        assert raw["messages"] and raw["messages"][0]["role"] == "user"
+        with pytest.raises(wc.WorkboardError.Failed) as e:
+            await c.request("prompts/get", "[1]")
+        assert e.value.code == "invalid_input"
         await c.close()
 
     run(flow())
     assert counter(sim, "mcp:initialize") == (0 if era == "modern" else 1)
-    assert counter(sim, "mcp:prompts/get") == 1 and counter(sim, "mcp:resources/read") == 2
+    assert counter(sim, "mcp:prompts/get") == 2 and counter(sim, "mcp:resources/read") == 2
 
 
 class Form(wc.ElicitationHandler):

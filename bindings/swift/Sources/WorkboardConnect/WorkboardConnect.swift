@@ -2751,6 +2751,14 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func refreshMcpCredentials() async throws  -> CredentialsSummary
     
     /**
+     * Sends a request this SDK does not model (`params_json`: a JSON object text, empty for
+     * none) and returns the server's result as sent, as JSON text (the era, credentials, input
+     * rounds through the handlers and a tool call's `x-mcp-header` arguments as for the
+     * modelled calls; never replayed).
+     */
+    func request(method: String, paramsJson: String) async throws  -> String
+    
+    /**
      * Revokes OAuth 2.1 credentials at the server (RFC 7009: refresh token, then access
      * token), then forgets them. Returns the number of revocation requests sent (0 when
      * the server has no revocation endpoint).
@@ -3332,6 +3340,28 @@ open func refreshMcpCredentials()async throws  -> CredentialsSummary  {
             completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeCredentialsSummary_lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
+     * Sends a request this SDK does not model (`params_json`: a JSON object text, empty for
+     * none) and returns the server's result as sent, as JSON text (the era, credentials, input
+     * rounds through the handlers and a tool call's `x-mcp-header` arguments as for the
+     * modelled calls; never replayed).
+     */
+open func request(method: String, paramsJson: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_request(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(method),FfiConverterString.lower(paramsJson)
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeWorkboardError_lift
         )
 }
@@ -7882,6 +7912,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_refresh_mcp_credentials() != 53100) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_request() != 31046) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_revoke_mcp_credentials() != 38551) {

@@ -82,8 +82,12 @@ class SurfaceFlowTest {
             assertEquals("text", JSONObject(p.messages.first().contentJson).getString("type"))
             val done = c.complete(McpCompletionRef.Prompt("objective_review"), "objective_id", "3")
             assertTrue(done.values.isNotEmpty() && done.values.all { it.startsWith("3") }, done.values.toString())
+            // A request the SDK does not model, forwarded as is.
+            val raw = JSONObject(c.request("prompts/get", """{"name": "weekly_update", "arguments": {"team": "Platform"}}"""))
+            assertEquals("user", raw.getJSONArray("messages").getJSONObject(0).getString("role"))
+            assertEquals("invalid_input", assertThrows<WorkboardException.Failed> { runBlocking { c.request("prompts/get", "[1]") } }.code)
             assertEquals(if (era == "modern") 0 else 1, counter(sim, "mcp:initialize"))
-            assertTrue(counter(sim, "mcp:prompts/get") == 1 && counter(sim, "mcp:resources/read") == 2)
+            assertTrue(counter(sim, "mcp:prompts/get") == 2 && counter(sim, "mcp:resources/read") == 2)
             c.disconnect()
         }
     }
