@@ -4,12 +4,15 @@
 # stores, loopback listener, reactor, exit guard), type conversion (types.rs, error.rs) and
 # generated code — and fails above the ceiling (issue 12: 900 lines for the three together;
 # issue 14: +40 for the wasm wrappers of subscribe, notifications, request, connect's signal and
-# close's end of the notification streams, 872 → 912 counted lines).
+# close's end of the notification streams, 872 → 912 counted lines; +47 for the ffi wrappers of
+# the input handlers given to the constructor, subscribe, notifications, request, close's end of
+# the notification streams and the notification stream object — conversion only, the stream's
+# rules are the layer's `NotificationStream` — 912 → 959).
 # Counted: code lines, i.e. neither blank nor comment-only (`//`, `///`, `//!`); test
 # modules (`#[cfg(test)]` to the end of the file) are not counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING=${ADAPTER_LINES_CEILING:-940}
+CEILING=${ADAPTER_LINES_CEILING:-987}
 files=(
   crates/workboard-native/src/client.rs
   crates/workboard-native/src/signin.rs

@@ -16,13 +16,23 @@ for f in WorkboardConnect/WorkboardConnect.swift WorkboardConnectFFI/include/Wor
     status=1
   fi
 done
-# The XCTest files must use only API that exists in the generated sources.
+# The XCTest files and the hand-written Idioms.swift must use only API that exists in the
+# generated sources.
 for sym in WorkboardClient ClientOptions V1SignInOptions McpSignInOptions ManualClock Transport \
            CredentialStore CredentialsListener HttpResponse HttpHeader WorkboardError ErrorKind HostError \
            listTools callTool startV1SignIn handleV1Redirect exchangeV1Code startMcpSignIn \
            completeMcpSignIn refreshMcpCredentials revokeMcpCredentials stepUpMcpSignIn \
-           revokeV1Credentials credentialsJson parseCredentials version; do
+           revokeV1Credentials credentialsJson parseCredentials version \
+           listResources listResourceTemplates readResource listPrompts getPrompt complete discover \
+           subscribe notifications McpNotificationStream McpSubscriptionFilter McpNotification \
+           ElicitationHandler SamplingHandler RootsHandler McpElicitation McpElicitationResult \
+           McpElicitationAction McpSamplingRequest McpSamplingResult McpRoot McpEra cancelCalls ResponseStream "func request(method"; do
   grep -q "$sym" "$here/Sources/WorkboardConnect/WorkboardConnect.swift" || { echo "missing in bindings: $sym" >&2; status=1; }
+done
+# What Idioms.swift extends and calls, as generated.
+for decl in "open class McpNotificationStream" "open func next()async throws  -> McpNotification?" \
+            "open func cancel()" "open class WorkboardClient" "open func cancelCalls()"; do
+  grep -qF "$decl" "$here/Sources/WorkboardConnect/WorkboardConnect.swift" || { echo "Idioms.swift needs: $decl" >&2; status=1; }
 done
 if [ "$status" = 0 ]; then echo "swift bindings up to date: 1 passed, 0 failed"; else echo "swift bindings: 0 passed, 1 failed"; fi
 exit "$status"

@@ -6,19 +6,20 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use workboard_client::Client;
+use workboard_client::{Client, NotificationStream, StreamStopper};
 use workboard_core::oauth::v1::RevokeOutcome;
 use workboard_core::{Credentials, Error, SecretString};
 
 use crate::error::{wrong_state, WorkboardError};
 use crate::host::{
-    self, lock, CredentialStore, CredentialsListener, FfiHost, ManualClock, Transport,
+    self, lock, CredentialStore, CredentialsListener, ElicitationHandler, FfiHost, ManualClock,
+    RootsHandler, SamplingHandler, Transport,
 };
 use crate::types::{
     personal, records, string_map, ClientOptions, CredentialsSummary, McpCompletion,
-    McpCompletionRef, McpDiscovery, McpPrompt, McpPromptResult, McpResource, McpResourceContents,
-    McpResourceTemplate, McpServerInfo, McpSignInOptions, McpSignInStart, McpTool, McpToolResult,
-    V1Code, V1SignInOptions, V1SignInStart,
+    McpCompletionRef, McpDiscovery, McpNotification, McpPrompt, McpPromptResult, McpResource,
+    McpResourceContents, McpResourceTemplate, McpServerInfo, McpSignInOptions, McpSignInStart,
+    McpSubscriptionFilter, McpTool, McpToolResult, V1Code, V1SignInOptions, V1SignInStart,
 };
 
 type Res<T> = Result<T, WorkboardError>;
@@ -42,14 +43,30 @@ impl WorkboardClient {
     /// Fails with `invalid_url` / `insecure_url` / `invalid_input` for bad options,
     /// `credentials_not_for_server` for credentials of another server and
     /// `credential_store_failed` when the store cannot be read.
-    #[uniffi::constructor(default(transport = None, store = None, clock = None))]
+    ///
+    /// `elicitation`, `sampling`, `roots`: the app's answers when a server asks for input;
+    /// each one given declares its capability to servers (none given: servers ask nothing).
+    #[uniffi::constructor(default(
+        transport = None,
+        store = None,
+        clock = None,
+        elicitation = None,
+        sampling = None,
+        roots = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         options: ClientOptions,
         transport: Option<Arc<dyn Transport>>,
         store: Option<Arc<dyn CredentialStore>>,
         clock: Option<Arc<ManualClock>>,
+        elicitation: Option<Arc<dyn ElicitationHandler>>,
+        sampling: Option<Arc<dyn SamplingHandler>>,
+        roots: Option<Arc<dyn RootsHandler>>,
     ) -> Res<Arc<Self>> {
+        let input = host::input(elicitation, sampling, roots, options.elicitation_url_mode);
         let host = FfiHost {
+            input,
             transport: host::transport(transport)?,
             clock: clock.map_or(host::HostClock::System, host::HostClock::Manual),
             entropy: host::entropy(options.entropy_seed_hex.as_deref())?.into(),
@@ -327,6 +344,31 @@ impl WorkboardClient {
         Ok(call.await?.into())
     }
 
+    /// Sends a request this SDK does not model (`params_json`: a JSON object text, empty for
+    /// none) and returns the server's result as sent, as JSON text (the era, credentials, input
+    /// rounds through the handlers and a tool call's `x-mcp-header` arguments as for the
+    /// modelled calls; never replayed).
+    pub async fn request(self: Arc<Self>, method: String, params_json: String) -> Res<String> {
+        let params = crate::types::params_from_json(&params_json)?;
+        Ok(self.client.request(&method, params).await?.to_string())
+    }
+
+    /// Subscribes to change notifications (a 2026-07-28 server's `subscriptions/listen`, or
+    /// `resources/subscribe` and the session's stream on a legacy one): the stream yields
+    /// them as they arrive (the acknowledgment first on a 2026-07-28 server) until the server
+    /// ends the subscription or the app cancels it. A filter asking for nothing fails the
+    /// first `next()` with `invalid_input`. Needs the built-in transport (it streams).
+    pub fn subscribe(&self, filter: McpSubscriptionFilter) -> Arc<McpNotificationStream> {
+        McpNotificationStream::of(self.client.subscribe_stream(filter.into()))
+    }
+
+    /// Every server notification from now on that belongs to no subscription: a call's
+    /// progress and log messages (`notifications/progress`, `notifications/message` at
+    /// `ClientOptions.log_level`), a legacy server's list changes. Ends with the client.
+    pub fn notifications(&self) -> Arc<McpNotificationStream> {
+        McpNotificationStream::of(self.client.notification_stream())
+    }
+
     /// Cancels every MCP call of this client in progress now (`connect`, `list_tools`,
     /// `call_tool`, `ping`, `refresh_mcp_credentials`): each fails with code `cancelled` at
     /// once, and the server is sent `notifications/cancelled` for a request it has already
@@ -343,9 +385,44 @@ impl WorkboardClient {
 
     /// Ends the MCP session (`DELETE` when the server gave a session id; the stored session
     /// is removed) and stops the client for good: calls in progress fail with `cancelled`,
-    /// later calls with `client_stopped` (kind `Stopped`). Closing again does nothing.
+    /// later calls with `client_stopped` (kind `Stopped`), `notifications()` streams end once
+    /// read. Closing again does nothing.
     pub async fn close(self: Arc<Self>) -> Res<()> {
-        Ok(self.client.close().await?)
+        let closed = self.client.close().await;
+        self.client.end_notifications();
+        Ok(closed?)
+    }
+}
+
+/// Server notifications as they arrive (`WorkboardClient::subscribe` or `notifications`):
+/// Kotlin `Flow` (`asFlow()`), Swift `AsyncSequence`, Python `async for`.
+#[derive(uniffi::Object)]
+pub struct McpNotificationStream {
+    stream: tokio::sync::Mutex<NotificationStream>,
+    stopper: StreamStopper,
+}
+
+#[uniffi::export]
+impl McpNotificationStream {
+    /// The next notification; `None` once the stream has ended (the server ended the
+    /// subscription, `cancel()` was called, the client is gone). A subscription the server
+    /// refused (or that broke) fails with its error instead.
+    pub async fn next(&self) -> Res<Option<McpNotification>> {
+        Ok(self.stream.lock().await.next().await?.map(Into::into))
+    }
+
+    /// Ends the stream (a subscription is cancelled: its stream is closed, the server told);
+    /// a waiting `next()` returns `None`. Any thread; cancelling again does nothing.
+    pub fn cancel(&self) {
+        self.stopper.stop()
+    }
+}
+
+impl McpNotificationStream {
+    fn of(stream: NotificationStream) -> Arc<Self> {
+        let stopper = stream.stopper();
+        let stream = tokio::sync::Mutex::new(stream);
+        Arc::new(McpNotificationStream { stream, stopper })
     }
 }
 

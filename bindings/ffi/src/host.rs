@@ -4,7 +4,7 @@
 //! under the exit guard — and the runtime the client's loop and sign-in flows execute on.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use workboard_core as wb;
@@ -12,7 +12,10 @@ use workboard_native::{OsEntropy, ReqwestTransport, SystemClock};
 
 use crate::error::{HostError, WorkboardError};
 use crate::exit::{Guarded, HandOver};
-use crate::types::{HttpRequest, HttpResponse};
+use crate::types::{
+    HttpRequest, HttpResponse, McpElicitation, McpElicitationResult, McpRoot, McpSamplingRequest,
+    McpSamplingResult,
+};
 
 /// An HTTP client supplied by the app (OkHttp, URLSession, httpx...). When the app gives
 /// none, the built-in one (reqwest with rustls) is used.
@@ -47,6 +50,63 @@ pub trait CredentialStore: Send + Sync {
 pub trait CredentialsListener: Send + Sync {
     /// The new credentials JSON (persist it), or `None`.
     fn on_credentials_changed(&self, credentials_json: Option<String>) -> Result<(), HostError>;
+}
+
+/// Answers a server's request for the user's input (`elicitation/create`): render the form
+/// (or open the URL) and return what the user did. Given to the client, it declares the
+/// `elicitation` capability (form mode; URL mode too with `ClientOptions.elicitation_url_mode`);
+/// without one, servers never ask. Throwing fails the call that waited for the answer
+/// (`HostError.Cancelled`: `cancelled`; anything else: `invalid_input`).
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait ElicitationHandler: Send + Sync {
+    /// The user's answer.
+    async fn elicit(&self, request: McpElicitation) -> Result<McpElicitationResult, HostError>;
+}
+
+/// Answers a server's request for a message from the app's language model
+/// (`sampling/createMessage`). Given to the client, it declares the `sampling` capability.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait SamplingHandler: Send + Sync {
+    /// The model's message.
+    async fn create_message(
+        &self,
+        request: McpSamplingRequest,
+    ) -> Result<McpSamplingResult, HostError>;
+}
+
+/// The roots (directories, workspaces) the app exposes to servers (`roots/list`). Given to
+/// the client, it declares the `roots` capability.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait RootsHandler: Send + Sync {
+    /// The current roots.
+    async fn list_roots(&self) -> Result<Vec<McpRoot>, HostError>;
+}
+
+/// The app's input handlers (each optional; each declares its capability).
+#[derive(Default)]
+pub(crate) struct InputHandlers {
+    pub(crate) elicitation: Option<App<dyn ElicitationHandler>>,
+    pub(crate) sampling: Option<App<dyn SamplingHandler>>,
+    pub(crate) roots: Option<App<dyn RootsHandler>>,
+    pub(crate) url_mode: bool,
+}
+
+/// The app's input handlers as given to the client.
+pub(crate) fn input(
+    elicitation: Option<Arc<dyn ElicitationHandler>>,
+    sampling: Option<Arc<dyn SamplingHandler>>,
+    roots: Option<Arc<dyn RootsHandler>>,
+    url_mode: bool,
+) -> InputHandlers {
+    InputHandlers {
+        elicitation: elicitation.map(App::new),
+        sampling: sampling.map(App::new),
+        roots: roots.map(App::new),
+        url_mode,
+    }
 }
 
 /// A clock that moves only when told, for tests and transcript replay. Waiting on it
@@ -92,33 +152,129 @@ pub(crate) enum HostTransport {
 
 impl wb::Transport for HostTransport {
     async fn send(&self, request: wb::HttpRequest) -> Result<wb::HttpResponse, wb::TransportError> {
+        self.send_streaming(request, &NoParts).await
+    }
+
+    async fn send_streaming(
+        &self,
+        request: wb::HttpRequest,
+        parts: &dyn wb::BodySink,
+    ) -> Result<wb::HttpResponse, wb::TransportError> {
         let t = match self {
-            HostTransport::Builtin(t) => return t.send(request).await,
+            // The built-in transport streams event-stream bodies (subscriptions, a legacy
+            // server's requests on a call's open stream); the app's returns whole bodies.
+            HostTransport::Builtin(t) => return t.send_streaming(request, parts).await,
             HostTransport::Foreign(t) => t.clone(),
         };
-        // The app's transport is called from a task of the runtime, not from the client's
-        // loop: a call into the app can stall (a JVM safepoint, the GIL), and meanwhile the
-        // loop must keep taking commands. The app is always asked (the connection counts the
-        // request as sent); when this future is dropped, the app's call is dropped too (its
-        // task is cancelled).
-        let (_dropped, cancelled) = tokio::sync::oneshot::channel::<()>();
-        let task = runtime()
-            .map_err(|e| wb::TransportError::Other(e.to_string()))?
-            .spawn(async move {
-                let mut send = Guarded::new(t.get().send(request.into()));
-                tokio::select! {
-                    biased;
-                    r = &mut send => Some(r.unwrap_or(Err(HostError::Cancelled))),
-                    _ = cancelled => None,
-                }
-            });
-        match task.await {
-            Ok(Some(r)) => r.map(Into::into).map_err(Into::into),
-            Ok(None) => Err(wb::TransportError::Cancelled),
-            Err(e) => Err(wb::TransportError::Other(format!(
-                "the app's transport failed: {e}"
-            ))),
+        // The app's transport may hand an event stream over as it arrives (`ResponseStream`):
+        // its parts go to the connection while the app's call runs.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut request: HttpRequest = request.into();
+        request.stream = Some(Arc::new(ResponseStream {
+            tx,
+            sse: AtomicBool::new(false),
+        }));
+        let call = app_task(async move { t.get().send(request).await });
+        tokio::pin!(call);
+        let result = loop {
+            tokio::select! {
+                biased;
+                Some(p) = rx.recv() => parts.part(p),
+                r = &mut call => break r,
+            }
+        };
+        while let Ok(p) = rx.try_recv() {
+            parts.part(p);
         }
+        match result {
+            Ok(r) => r.map(Into::into).map_err(Into::into),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Where the app's [`Transport`] hands an event-stream response over while it arrives (see
+/// [`HttpRequest::stream`]): `head` once, then `chunk` for each piece read. Parts of a
+/// response that is not an event stream are ignored (it is read whole).
+#[derive(uniffi::Object)]
+pub struct ResponseStream {
+    tx: tokio::sync::mpsc::UnboundedSender<wb::BodyPart>,
+    sse: AtomicBool,
+}
+
+#[uniffi::export]
+impl ResponseStream {
+    /// The response's status and headers, as soon as they arrive (before any chunk).
+    pub fn head(&self, status: u16, headers: Vec<crate::types::HttpHeader>) {
+        let sse = headers.iter().any(|h| {
+            h.name.eq_ignore_ascii_case("content-type")
+                && h.value.trim_start().starts_with("text/event-stream")
+        });
+        self.sse.store(sse, Ordering::SeqCst);
+        if sse {
+            let headers = headers.into_iter().map(|h| (h.name, h.value)).collect();
+            let _ = self.tx.send(wb::BodyPart::Head { status, headers });
+        }
+    }
+
+    /// The next bytes of the body, as they arrive.
+    pub fn chunk(&self, bytes: Vec<u8>) {
+        if self.sse.load(Ordering::SeqCst) {
+            let _ = self.tx.send(wb::BodyPart::Chunk(bytes));
+        }
+    }
+}
+
+impl std::fmt::Debug for ResponseStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResponseStream")
+    }
+}
+
+/// One stream is only ever equal to itself.
+impl PartialEq for ResponseStream {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl Eq for ResponseStream {}
+
+/// A sink for a whole-body send.
+struct NoParts;
+
+impl wb::BodySink for NoParts {
+    fn part(&self, _part: wb::BodyPart) {}
+}
+
+/// Runs a call into the app (its transport, an input handler) on a task of the runtime, not
+/// on the client's loop: a call into the app can stall (a JVM safepoint, the GIL), and
+/// meanwhile the loop must keep taking commands. When the returned future is dropped, the
+/// app's call is dropped too (its task is cancelled). `Err` when it could not run.
+async fn app_task<T, F>(call: F) -> Result<Result<T, HostError>, HostError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, HostError>> + Send + 'static,
+{
+    let (_dropped, cancelled) = tokio::sync::oneshot::channel::<()>();
+    let task = runtime()
+        .map_err(|e| HostError::Other {
+            reason: e.to_string(),
+        })?
+        .spawn(async move {
+            let mut call = Guarded::new(Box::pin(call));
+            tokio::select! {
+                biased;
+                r = &mut call => Some(r.unwrap_or(Err(HostError::Cancelled))),
+                _ = cancelled => None,
+            }
+        });
+    match task.await {
+        Ok(Some(r)) => Ok(r),
+        Ok(None) => Err(HostError::Cancelled),
+        Err(e) => Err(HostError::Other {
+            reason: format!("the app's callback failed: {e}"),
+        }),
     }
 }
 
@@ -280,6 +436,7 @@ pub(crate) struct FfiHost {
     pub(crate) entropy: Mutex<Box<dyn wb::Entropy + Send>>,
     pub(crate) store: Option<App<dyn CredentialStore>>,
     pub(crate) listener: Mutex<Option<App<dyn CredentialsListener>>>,
+    pub(crate) input: InputHandlers,
 }
 
 pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -341,5 +498,71 @@ impl workboard_client::Host for FfiHost {
 
     fn hand_over(&self, deliver: &mut dyn FnMut()) {
         crate::exit::hand_over(deliver)
+    }
+
+    fn input_capabilities(&self) -> workboard_client::ClientCapabilities {
+        let i = &self.input;
+        workboard_client::ClientCapabilities {
+            elicitation_form: i.elicitation.is_some(),
+            elicitation_url: i.elicitation.is_some() && i.url_mode,
+            sampling: i.sampling.is_some(),
+            roots: i.roots.is_some(),
+        }
+    }
+
+    fn answer_input(
+        &self,
+        request: workboard_client::InputRequest,
+    ) -> workboard_client::InputAnswer {
+        let i = &self.input;
+        let p = request.params;
+        let (e, s, r) = (i.elicitation.clone(), i.sampling.clone(), i.roots.clone());
+        Box::pin(async move {
+            match (request.method.as_str(), e, s, r) {
+                ("elicitation/create", Some(h), _, _) => {
+                    app_task(async move { h.get().elicit(McpElicitation::of(&p)).await })
+                        .await
+                        .and_then(|a| a)
+                        .map_err(input_error)?
+                        .to_value()
+                }
+                ("sampling/createMessage", _, Some(h), _) => {
+                    app_task(
+                        async move { h.get().create_message(McpSamplingRequest::of(&p)).await },
+                    )
+                    .await
+                    .and_then(|a| a)
+                    .map_err(input_error)?
+                    .to_value()
+                }
+                ("roots/list", _, _, Some(h)) => {
+                    app_task(async move { h.get().list_roots().await })
+                        .await
+                        .and_then(|a| a)
+                        .map(crate::types::roots_value)
+                        .map_err(input_error)
+                }
+                _ => Err(wb::Error::Protocol {
+                    reason: "this client has no handler for that input request".into(),
+                }),
+            }
+        })
+    }
+}
+
+/// An input handler's failure as the error of the call that waited for it. The handler's
+/// own text is not quoted: it may hold what the user typed.
+fn input_error(e: HostError) -> wb::Error {
+    let thrown = match e {
+        HostError::Cancelled => return wb::Error::Cancelled,
+        HostError::Connect { .. } => "Connect",
+        HostError::Timeout => "Timeout",
+        HostError::Interrupted { .. } => "Interrupted",
+        HostError::Other { .. } => "Other (or an exception that is not a HostError)",
+        HostError::BodyTooLarge { .. } => "BodyTooLarge",
+    };
+    wb::Error::InvalidInput {
+        what: "the app's input handler".into(),
+        reason: format!("it threw HostError.{thrown}"),
     }
 }

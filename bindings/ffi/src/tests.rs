@@ -90,6 +90,9 @@ fn v1_exchange_and_revoke_through_a_foreign_transport() {
         Some(t.clone()),
         None,
         Some(clock.clone()),
+        None,
+        None,
+        None,
     )
     .unwrap();
     let start = app
@@ -166,6 +169,9 @@ fn a_failing_foreign_transport_is_a_typed_error() {
         Some(Arc::new(Refusing)),
         None,
         None,
+        None,
+        None,
+        None,
     )
     .unwrap();
     assert_eq!(
@@ -207,6 +213,9 @@ fn a_foreign_transport_refusing_an_oversized_body_fails_the_call_once_not_replay
         Some(t.clone()),
         None,
         None,
+        None,
+        None,
+        None,
     )
     .unwrap();
     // `initialize` (the first request of `list_tools`) is one the core replays after a
@@ -242,6 +251,9 @@ fn a_manual_clock_does_not_time_out_a_call_whose_answer_is_on_its_way() {
         Some(Arc::new(Later(server.clone()))),
         None,
         Some(clock.clone()),
+        None,
+        None,
+        None,
     )
     .unwrap();
     let tools = futures_executor::block_on(c.clone().list_tools()).unwrap();
@@ -259,6 +271,9 @@ fn errors_never_carry_secrets() {
             ..Default::default()
         },
         Some(Arc::new(Refusing)),
+        None,
+        None,
+        None,
         None,
         None,
     )
@@ -407,6 +422,9 @@ fn client_with_a_hanging_tool_call() -> (
             ..Default::default()
         },
         Some(server.clone()),
+        None,
+        None,
+        None,
         None,
         None,
     )
@@ -664,6 +682,9 @@ fn rotating_client() -> (Arc<RotatingServer>, Arc<Saved>, Arc<WorkboardClient>) 
         Some(server.clone()),
         Some(store.clone()),
         None,
+        None,
+        None,
+        None,
     )
     .unwrap();
     (server, store, c)
@@ -757,6 +778,9 @@ fn credentials_of_another_server_are_refused_by_the_core_rule_and_never_sent() {
         Some(server.clone()),
         None,
         None,
+        None,
+        None,
+        None,
     );
     assert_eq!(code(made), "credentials_not_for_server");
     // Set while a connection runs with valid credentials: refused, and nothing changes.
@@ -766,6 +790,9 @@ fn credentials_of_another_server_are_refused_by_the_core_rule_and_never_sent() {
             ..Default::default()
         },
         Some(server.clone()),
+        None,
+        None,
+        None,
         None,
         None,
     )
@@ -841,7 +868,8 @@ fn errors_carry_the_core_kind_of_their_code() {
     );
     let e = parse_seed("abc").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    let c = WorkboardClient::new(ClientOptions::default(), None, None, None).unwrap();
+    let c =
+        WorkboardClient::new(ClientOptions::default(), None, None, None, None, None, None).unwrap();
     let Err(e) = c.step_up_mcp_sign_in("write".into()) else {
         panic!("step-up without a sign-in")
     };
@@ -854,5 +882,225 @@ fn errors_carry_the_core_kind_of_their_code() {
     assert_eq!(
         (e.code(), e.kind()),
         ("unauthorized", ErrorKind::NeedsSignIn)
+    );
+}
+
+// ---------------------------------------------------------------- input handlers
+
+struct Handlers;
+
+#[async_trait::async_trait]
+impl ElicitationHandler for Handlers {
+    async fn elicit(&self, r: McpElicitation) -> Result<McpElicitationResult, HostError> {
+        match r.message.as_str() {
+            "cancel me" => Err(HostError::Cancelled),
+            "throw" => Err(HostError::Other {
+                reason: "the user typed hunter2".into(),
+            }),
+            "decline" => Ok(McpElicitationResult {
+                action: McpElicitationAction::Decline,
+                content_json: Some(r#"{"ignored": true}"#.into()),
+            }),
+            "broken" => Ok(McpElicitationResult {
+                action: McpElicitationAction::Accept,
+                content_json: Some(r#"{"token": "sk-secret-value""#.into()),
+            }),
+            "array" => Ok(McpElicitationResult {
+                action: McpElicitationAction::Accept,
+                content_json: Some("[1]".into()),
+            }),
+            _ => Ok(McpElicitationResult {
+                action: McpElicitationAction::Accept,
+                // Echoes what the handler was given, to check the conversion.
+                content_json: Some(
+                    serde_json::json!({
+                        "mode": r.mode, "schema": r.requested_schema_json, "url": r.url,
+                        "id": r.elicitation_id,
+                    })
+                    .to_string(),
+                ),
+            }),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SamplingHandler for Handlers {
+    async fn create_message(&self, r: McpSamplingRequest) -> Result<McpSamplingResult, HostError> {
+        Ok(McpSamplingResult {
+            role: "assistant".into(),
+            content_json: serde_json::json!({"type": "text", "text": format!(
+                "{} {:?} {:?}", r.messages_json, r.system_prompt, r.max_tokens)})
+            .to_string(),
+            model: "m1".into(),
+            stop_reason: Some("endTurn".into()),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl RootsHandler for Handlers {
+    async fn list_roots(&self) -> Result<Vec<McpRoot>, HostError> {
+        Ok(vec![
+            McpRoot {
+                uri: "file:///work".into(),
+                name: Some("work".into()),
+            },
+            McpRoot {
+                uri: "file:///tmp".into(),
+                name: None,
+            },
+        ])
+    }
+}
+
+fn host_with(handlers: bool, url_mode: bool) -> crate::host::FfiHost {
+    let h = Arc::new(Handlers);
+    let e: Option<Arc<dyn ElicitationHandler>> = handlers.then(|| h.clone() as _);
+    let s: Option<Arc<dyn SamplingHandler>> = handlers.then(|| h.clone() as _);
+    let r: Option<Arc<dyn RootsHandler>> = handlers.then_some(h as _);
+    crate::host::FfiHost {
+        transport: crate::host::transport(None).unwrap(),
+        clock: crate::host::HostClock::Manual(ManualClock::new(0)),
+        entropy: Mutex::new(crate::host::entropy(None).unwrap()),
+        store: None,
+        listener: Default::default(),
+        input: crate::host::input(e, s, r, url_mode),
+    }
+}
+
+fn ask(
+    host: &crate::host::FfiHost,
+    method: &str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value, workboard_core::Error> {
+    use workboard_client::Host;
+    futures_executor::block_on(host.answer_input(workboard_client::InputRequest {
+        key: "k".into(),
+        method: method.into(),
+        params,
+    }))
+}
+
+#[test]
+fn the_handlers_given_are_the_capabilities_declared() {
+    use workboard_client::Host;
+    let all = host_with(true, false).input_capabilities();
+    assert!(all.elicitation_form && all.sampling && all.roots && !all.elicitation_url);
+    assert!(host_with(true, true).input_capabilities().elicitation_url);
+    assert_eq!(
+        host_with(false, true).input_capabilities(),
+        workboard_client::ClientCapabilities::default()
+    );
+    // Not declared, not answered.
+    let none = host_with(false, false);
+    let e = ask(&none, "roots/list", serde_json::json!({})).unwrap_err();
+    assert_eq!(e.code(), "protocol_error");
+}
+
+#[test]
+fn elicitation_requests_and_answers_convert_both_ways() {
+    use serde_json::json;
+    let host = host_with(true, false);
+    let form = json!({"message": "hi", "requestedSchema": {"type": "object"}});
+    let v = ask(&host, "elicitation/create", form).unwrap();
+    assert_eq!(v["action"], "accept");
+    let content = &v["content"];
+    assert_eq!(content["mode"], "form"); // absent mode is form
+    assert_eq!(content["schema"], r#"{"type":"object"}"#);
+    assert_eq!(content["url"], serde_json::Value::Null);
+    let url = json!({"mode": "url", "message": "go", "url": "https://x.example/a", "elicitationId": "e1"});
+    let v = ask(&host, "elicitation/create", url).unwrap();
+    assert_eq!(
+        (
+            &v["content"]["mode"],
+            &v["content"]["url"],
+            &v["content"]["id"]
+        ),
+        (&json!("url"), &json!("https://x.example/a"), &json!("e1"))
+    );
+    // Decline carries no content, whatever the handler put there.
+    let v = ask(&host, "elicitation/create", json!({"message": "decline"})).unwrap();
+    assert_eq!(v, json!({"action": "decline"}));
+    // Bad answers are typed errors that do not quote the answer.
+    let e = ask(&host, "elicitation/create", json!({"message": "broken"})).unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(
+        !e.info().message.contains("sk-secret"),
+        "{}",
+        e.info().message
+    );
+    let e = ask(&host, "elicitation/create", json!({"message": "array"})).unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    // A handler that throws: invalid_input, without the handler's text.
+    let e = ask(&host, "elicitation/create", json!({"message": "throw"})).unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(
+        !e.info().message.contains("hunter2"),
+        "{}",
+        e.info().message
+    );
+    // A handler that throws Cancelled cancels the call that waited.
+    let e = ask(&host, "elicitation/create", json!({"message": "cancel me"})).unwrap_err();
+    assert_eq!(e.code(), "cancelled");
+}
+
+#[test]
+fn sampling_and_roots_answers_have_the_mcp_shapes() {
+    use serde_json::json;
+    let host = host_with(true, false);
+    let v = ask(
+        &host,
+        "sampling/createMessage",
+        json!({"messages": [{"role": "user", "content": {"type": "text", "text": "q"}}],
+               "systemPrompt": "be brief", "maxTokens": 20}),
+    )
+    .unwrap();
+    assert_eq!(v["role"], "assistant");
+    assert_eq!(v["model"], "m1");
+    assert_eq!(v["stopReason"], "endTurn");
+    let text = v["content"]["text"].as_str().unwrap();
+    assert!(
+        text.contains(r#""text":"q""#) && text.contains("be brief") && text.contains("20"),
+        "{text}"
+    );
+    let v = ask(&host, "roots/list", json!({})).unwrap();
+    assert_eq!(
+        v,
+        json!({"roots": [{"uri": "file:///work", "name": "work"}, {"uri": "file:///tmp"}]})
+    );
+}
+
+#[test]
+fn a_client_with_handlers_declares_them_to_the_server() {
+    let t = Arc::new(Recorded {
+        sent: Mutex::new(vec![]),
+        reply: HttpResponse {
+            status: 500,
+            headers: vec![],
+            body: vec![],
+        },
+    });
+    let c = WorkboardClient::new(
+        ClientOptions {
+            token: Some("tok".into()),
+            mcp_url: Some("https://mcp.example.com/mcp".into()),
+            era: Some(McpEra::Modern),
+            ..Default::default()
+        },
+        Some(t.clone()),
+        None,
+        Some(ManualClock::new(0)),
+        Some(Arc::new(Handlers)),
+        None,
+        Some(Arc::new(Handlers)),
+    )
+    .unwrap();
+    let _ = futures_executor::block_on(c.clone().list_tools());
+    let sent = t.sent.lock().unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+    assert_eq!(
+        body["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"],
+        serde_json::json!({"elicitation": {"form": {}}, "roots": {}})
     );
 }

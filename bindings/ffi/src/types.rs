@@ -54,6 +54,30 @@ pub struct ClientOptions {
     /// MCP `clientInfo.version` (default: this library's version).
     #[uniffi(default = None)]
     pub client_version: Option<String>,
+    /// Which MCP era to speak (default `Auto`: 2026-07-28 first, `initialize` for a legacy
+    /// server).
+    #[uniffi(default = None)]
+    pub era: Option<McpEra>,
+    /// The minimum level of the log messages the server should send about each 2026-07-28
+    /// request (`debug`, `info`, `notice`, `warning`, `error`, `critical`, `alert`,
+    /// `emergency`); they arrive on `notifications()`.
+    #[uniffi(default = None)]
+    pub log_level: Option<String>,
+    /// With an elicitation handler: also declare URL-mode elicitation (the user is sent to a
+    /// URL; `McpElicitation.url`). Default: form mode only.
+    #[uniffi(default = false)]
+    pub elicitation_url_mode: bool,
+}
+
+/// Which MCP era a client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum McpEra {
+    /// 2026-07-28 first; `initialize` (a legacy session) when the server does not speak it.
+    Auto,
+    /// 2026-07-28 only: a server that does not speak it is an error.
+    Modern,
+    /// Legacy sessions only (`initialize`: 2025-11-25 down to 2025-03-26).
+    Legacy,
 }
 
 /// What the client holds, without any secret value.
@@ -204,6 +228,14 @@ pub struct HttpRequest {
     pub headers: Vec<HttpHeader>,
     /// Body bytes (empty for none).
     pub body: Vec<u8>,
+    /// Where a transport that can stream hands an event-stream response (`Content-Type:
+    /// text/event-stream`) over while it arrives: `head(status, headers)` once, then
+    /// `chunk(bytes)` for each piece read, before returning the whole response as usual. A
+    /// transport that ignores it works for everything but what needs an open stream (a
+    /// subscription's notifications, a legacy server's requests on a call's stream), which
+    /// it then delivers only when the stream ends.
+    #[uniffi(default = None)]
+    pub stream: Option<std::sync::Arc<crate::host::ResponseStream>>,
 }
 
 /// The complete response.
@@ -228,6 +260,7 @@ impl From<wb::HttpRequest> for HttpRequest {
                 .map(|(name, value)| HttpHeader { name, value })
                 .collect(),
             body: r.body,
+            stream: None,
         }
     }
 }
@@ -439,6 +472,12 @@ impl ClientOptions {
                 .unwrap_or(env!("CARGO_PKG_VERSION")),
         );
         c.allow_client_secret = self.allow_client_secret;
+        c.era = match self.era.unwrap_or(McpEra::Auto) {
+            McpEra::Auto => client::EraPolicy::Auto,
+            McpEra::Modern => client::EraPolicy::Modern,
+            McpEra::Legacy => client::EraPolicy::Legacy,
+        };
+        c.log_level = self.log_level.clone();
         Ok(c)
     }
 }
@@ -686,5 +725,248 @@ impl From<Discovery> for McpDiscovery {
             server_version,
             capabilities_json: d.capabilities.to_string(),
         }
+    }
+}
+
+// ---------------------------------------------------------------- notifications
+
+/// What a subscription asks for (at least one kind; at most 64 resource URIs).
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct McpSubscriptionFilter {
+    /// `notifications/tools/list_changed`.
+    #[uniffi(default = false)]
+    pub tools_list_changed: bool,
+    /// `notifications/prompts/list_changed`.
+    #[uniffi(default = false)]
+    pub prompts_list_changed: bool,
+    /// `notifications/resources/list_changed`.
+    #[uniffi(default = false)]
+    pub resources_list_changed: bool,
+    /// `notifications/resources/updated` for these resource URIs.
+    #[uniffi(default = [])]
+    pub resource_uris: Vec<String>,
+}
+
+impl From<McpSubscriptionFilter> for client::SubscriptionFilter {
+    fn from(f: McpSubscriptionFilter) -> Self {
+        client::SubscriptionFilter {
+            tools_list_changed: f.tools_list_changed,
+            prompts_list_changed: f.prompts_list_changed,
+            resources_list_changed: f.resources_list_changed,
+            resource_subscriptions: f.resource_uris,
+        }
+    }
+}
+
+/// A server notification (`notifications/resources/updated`, `notifications/message`,
+/// `notifications/progress`, `notifications/subscriptions/acknowledged`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpNotification {
+    /// Its method.
+    pub method: String,
+    /// Its params as sent, as JSON text (`{}` when it had none).
+    pub params_json: String,
+}
+
+impl From<client::Notification> for McpNotification {
+    fn from(n: client::Notification) -> Self {
+        let params = if n.params.is_null() {
+            Value::Object(Default::default())
+        } else {
+            n.params
+        };
+        McpNotification {
+            method: n.method,
+            params_json: params.to_string(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- input requests
+
+/// A server asks the user for input (`elicitation/create`): a form (`requested_schema_json`)
+/// or, in URL mode, a page to open (`url`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpElicitation {
+    /// `form` or `url`.
+    pub mode: String,
+    /// What to tell the user.
+    pub message: String,
+    /// Form mode: the JSON Schema of the answer (an object of primitive fields), as JSON text.
+    pub requested_schema_json: Option<String>,
+    /// URL mode: the page the user should open.
+    pub url: Option<String>,
+    /// URL mode: the server's id for this elicitation.
+    pub elicitation_id: Option<String>,
+    /// The request's params as sent, as JSON text.
+    pub params_json: String,
+}
+
+/// What the user did with an elicitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum McpElicitationAction {
+    /// Answered (form mode: `content_json` holds the answer).
+    Accept,
+    /// Refused to answer.
+    Decline,
+    /// Dismissed it without choosing.
+    Cancel,
+}
+
+/// The answer to an [`McpElicitation`].
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpElicitationResult {
+    /// What the user did.
+    pub action: McpElicitationAction,
+    /// With `Accept` in form mode: the answer, a JSON object text matching the schema.
+    #[uniffi(default = None)]
+    pub content_json: Option<String>,
+}
+
+/// A server asks the app's language model for a message (`sampling/createMessage`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpSamplingRequest {
+    /// The conversation (`[{role, content}]`), as JSON text.
+    pub messages_json: String,
+    /// The system prompt, if any.
+    pub system_prompt: Option<String>,
+    /// The most tokens to generate, if given.
+    pub max_tokens: Option<u64>,
+    /// The request's params as sent (model preferences, ...), as JSON text.
+    pub params_json: String,
+}
+
+/// The app's model's answer to an [`McpSamplingRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpSamplingResult {
+    /// Usually `assistant`.
+    pub role: String,
+    /// The content block (`{"type": "text", "text": ...}`), as JSON text.
+    pub content_json: String,
+    /// The model that answered.
+    pub model: String,
+    /// Why it stopped (`endTurn`, `maxTokens`, ...), if known.
+    #[uniffi(default = None)]
+    pub stop_reason: Option<String>,
+}
+
+/// A root the app exposes to servers (`roots/list`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct McpRoot {
+    /// Its URI (`file:///...`).
+    pub uri: String,
+    /// A display name, if any.
+    #[uniffi(default = None)]
+    pub name: Option<String>,
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// A JSON text the app gave, parsed (`invalid_input` naming `what`, never quoting it).
+fn app_json(what: &str, text: &str) -> Result<Value, wb::Error> {
+    serde_json::from_str(text).map_err(|e| wb::Error::InvalidInput {
+        what: what.into(),
+        reason: format!("not JSON: {}", wb::untrusted::describe_json_error(&e)),
+    })
+}
+
+/// Params given as JSON text: empty is none (`null`); otherwise a JSON object.
+pub(crate) fn params_from_json(text: &str) -> Result<Value, wb::Error> {
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    match app_json("request params_json", text)? {
+        v @ Value::Object(_) => Ok(v),
+        _ => Err(invalid_core("request params_json", "must be a JSON object")),
+    }
+}
+
+impl McpElicitation {
+    pub(crate) fn of(params: &Value) -> Self {
+        McpElicitation {
+            mode: text(params, "mode").unwrap_or_else(|| "form".into()),
+            message: text(params, "message").unwrap_or_default(),
+            requested_schema_json: params.get("requestedSchema").map(Value::to_string),
+            url: text(params, "url"),
+            elicitation_id: text(params, "elicitationId"),
+            params_json: params.to_string(),
+        }
+    }
+}
+
+impl McpElicitationResult {
+    /// The `ElicitResult`.
+    pub(crate) fn to_value(&self) -> Result<Value, wb::Error> {
+        let action = match self.action {
+            McpElicitationAction::Accept => "accept",
+            McpElicitationAction::Decline => "decline",
+            McpElicitationAction::Cancel => "cancel",
+        };
+        let mut m = serde_json::Map::new();
+        m.insert("action".into(), action.into());
+        if let (McpElicitationAction::Accept, Some(c)) = (self.action, &self.content_json) {
+            let content = app_json("elicitation content_json", c)?;
+            if !content.is_object() {
+                return Err(invalid_core(
+                    "elicitation content_json",
+                    "must be a JSON object",
+                ));
+            }
+            m.insert("content".into(), content);
+        }
+        Ok(Value::Object(m))
+    }
+}
+
+impl McpSamplingRequest {
+    pub(crate) fn of(params: &Value) -> Self {
+        McpSamplingRequest {
+            messages_json: params.get("messages").map_or("[]".into(), Value::to_string),
+            system_prompt: text(params, "systemPrompt"),
+            max_tokens: params.get("maxTokens").and_then(Value::as_u64),
+            params_json: params.to_string(),
+        }
+    }
+}
+
+impl McpSamplingResult {
+    /// The `CreateMessageResult`.
+    pub(crate) fn to_value(&self) -> Result<Value, wb::Error> {
+        let mut m = serde_json::Map::new();
+        m.insert("role".into(), self.role.clone().into());
+        m.insert(
+            "content".into(),
+            app_json("sampling content_json", &self.content_json)?,
+        );
+        m.insert("model".into(), self.model.clone().into());
+        if let Some(r) = &self.stop_reason {
+            m.insert("stopReason".into(), r.clone().into());
+        }
+        Ok(Value::Object(m))
+    }
+}
+
+/// The `ListRootsResult`.
+pub(crate) fn roots_value(roots: Vec<McpRoot>) -> Value {
+    let roots = roots
+        .into_iter()
+        .map(|r| {
+            let mut m = serde_json::Map::new();
+            m.insert("uri".into(), r.uri.into());
+            if let Some(n) = r.name {
+                m.insert("name".into(), n.into());
+            }
+            Value::Object(m)
+        })
+        .collect();
+    serde_json::json!({ "roots": Value::Array(roots) })
+}
+
+fn invalid_core(what: &str, reason: &str) -> wb::Error {
+    wb::Error::InvalidInput {
+        what: what.into(),
+        reason: reason.into(),
     }
 }

@@ -301,3 +301,44 @@ def test_a_transport_refusing_an_oversized_body_is_response_too_large_not_replay
     assert "1024" in e.value.message
     # `initialize` is replayed after a network failure; an oversized body is not one.
     assert t.sent == 1
+
+
+def test_bad_input_to_the_mcp_surface_is_a_typed_error_before_anything_is_sent():
+    class Counting(wc.Transport):
+        sent = 0
+
+        async def send(self, request):
+            Counting.sent += 1
+            raise wc.HostError.Connect(reason="no server here")
+
+    with pytest.raises(wc.WorkboardError.Failed) as e:
+        wc.WorkboardClient(wc.ClientOptions(token="t", log_level="loud"))
+    assert e.value.code == "invalid_input" and "log level" in e.value.message
+    c = wc.WorkboardClient(wc.ClientOptions(mcp_url="https://mcp.example.com/mcp", token="t"), transport=Counting())
+
+    async def first(stream):
+        return await stream.next()
+
+    async def flow():
+        bad = [
+            lambda: first(c.subscribe(wc.McpSubscriptionFilter())),
+            lambda: first(c.subscribe(wc.McpSubscriptionFilter(resource_uris=["x"] * 65))),
+            lambda: first(c.subscribe(wc.McpSubscriptionFilter(resource_uris=[""]))),
+            lambda: first(c.subscribe(wc.McpSubscriptionFilter(resource_uris=["u" * 9000]))),
+            lambda: c.read_resource(""),
+            lambda: c.get_prompt("", None),
+            lambda: c.complete(wc.McpCompletionRef.PROMPT(name="p"), "", "", None),
+        ]
+        for make in bad:
+            with pytest.raises(wc.WorkboardError.Failed) as e:
+                await make()
+            assert e.value.code == "invalid_input" and e.value.kind == wc.ErrorKind.INVALID_INPUT
+            assert "u" * 300 not in e.value.message  # bounded, never the whole input
+        # Wrong Python types are Python exceptions (UniFFI's checks), not crashes.
+        with pytest.raises((TypeError, AttributeError)):
+            c.subscribe("tools")
+        with pytest.raises(TypeError):
+            wc.WorkboardClient(wc.ClientOptions(token="t"), elicitation="not a handler")
+
+    run(flow())
+    assert Counting.sent == 0

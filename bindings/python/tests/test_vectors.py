@@ -207,6 +207,18 @@ def test_every_vector_is_replayable():
     assert not not_replayable, not_replayable
 
 
+def test_the_replayer_knows_every_operation_of_the_format():
+    # The operations table of tests/vectors/README.md, and the modern-era and newer legacy
+    # vectors among the files replayed.
+    import re
+    readme = (REPO / "tests" / "vectors" / "README.md").read_text()
+    table = set(re.findall(r"^\| `([a-z0-9_]+)` \| `?\{", readme, re.M))
+    assert len(table) >= 20 and table == SUPPORTED, sorted(table ^ SUPPORTED)
+    names = {f.name for f in FILES}
+    assert {"mcp_legacy_resources_prompts.json", "mcp_server_requests_on_stream.json"} <= names
+    assert len([n for n in names if n.startswith("mcp_modern_")]) >= 8, sorted(names)
+
+
 def test_a_differing_request_is_caught():
     path = next(f for f in FILES if f.name.startswith("mcpauth_refresh_rotation"))
     v = json.loads(path.read_text())

@@ -42,6 +42,7 @@
 mod client;
 pub mod flows;
 mod host;
+mod notification_stream;
 mod run;
 mod signin;
 pub mod store;
@@ -52,6 +53,7 @@ pub use client::{
     Subscription,
 };
 pub use host::{keys, Host, InputAnswer};
+pub use notification_stream::{NotificationStream, StreamStopper};
 pub use signin::{McpSignInOptions, McpSignInStart, RedirectVerdict, V1Code, V1SignInStart};
 pub use workboard_core::connection::InputRequest;
 pub use workboard_core::connection::SubscriptionFilter;

@@ -1128,6 +1128,250 @@ public func FfiConverterTypeCredentialsListener_lower(_ value: CredentialsListen
 
 
 /**
+ * Answers a server's request for the user's input (`elicitation/create`): render the form
+ * (or open the URL) and return what the user did. Given to the client, it declares the
+ * `elicitation` capability (form mode; URL mode too with `ClientOptions.elicitation_url_mode`);
+ * without one, servers never ask. Throwing fails the call that waited for the answer
+ * (`HostError.Cancelled`: `cancelled`; anything else: `invalid_input`).
+ */
+public protocol ElicitationHandler: AnyObject, Sendable {
+    
+    /**
+     * The user's answer.
+     */
+    func elicit(request: McpElicitation) async throws  -> McpElicitationResult
+    
+}
+/**
+ * Answers a server's request for the user's input (`elicitation/create`): render the form
+ * (or open the URL) and return what the user did. Given to the client, it declares the
+ * `elicitation` capability (form mode; URL mode too with `ClientOptions.elicitation_url_mode`);
+ * without one, servers never ask. Throwing fails the call that waited for the answer
+ * (`HostError.Cancelled`: `cancelled`; anything else: `invalid_input`).
+ */
+open class ElicitationHandlerImpl: ElicitationHandler, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_workboard_ffi_fn_clone_elicitationhandler(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_workboard_ffi_fn_free_elicitationhandler(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The user's answer.
+     */
+open func elicit(request: McpElicitation)async throws  -> McpElicitationResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_elicitationhandler_elicit(
+                        self.uniffiCloneHandle(),FfiConverterTypeMcpElicitation_lower(request)
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMcpElicitationResult_lift,
+            errorHandler: FfiConverterTypeHostError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceElicitationHandler {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceElicitationHandler = UniffiVTableCallbackInterfaceElicitationHandler(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeElicitationHandler.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ElicitationHandler: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeElicitationHandler.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ElicitationHandler: handle missing in uniffiClone")
+            }
+        },
+        elicit: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> McpElicitationResult in
+                guard let uniffiObj = try? FfiConverterTypeElicitationHandler.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.elicit(
+                     request: try FfiConverterTypeMcpElicitation_lift(request)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: McpElicitationResult) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterTypeMcpElicitationResult_lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeHostError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceElicitationHandler> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceElicitationHandler>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitElicitationHandler() {
+    uniffi_workboard_ffi_fn_init_callback_vtable_elicitationhandler(UniffiCallbackInterfaceElicitationHandler.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeElicitationHandler: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ElicitationHandler>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ElicitationHandler
+
+    public static func lift(_ handle: UInt64) throws -> ElicitationHandler {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ElicitationHandlerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ElicitationHandler) -> UInt64 {
+         if let rustImpl = value as? ElicitationHandlerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ElicitationHandler {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ElicitationHandler, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeElicitationHandler_lift(_ handle: UInt64) throws -> ElicitationHandler {
+    return try FfiConverterTypeElicitationHandler.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeElicitationHandler_lower(_ value: ElicitationHandler) -> UInt64 {
+    return FfiConverterTypeElicitationHandler.lower(value)
+}
+
+
+
+
+
+
+/**
  * A clock that moves only when told, for tests and transcript replay. Waiting on it
  * (retry delays, call deadlines) advances it instantly once every request sent has its
  * answer (so a call with a request in flight is never timed out by it).
@@ -1299,6 +1543,791 @@ public func FfiConverterTypeManualClock_lift(_ handle: UInt64) throws -> ManualC
 #endif
 public func FfiConverterTypeManualClock_lower(_ value: ManualClock) -> UInt64 {
     return FfiConverterTypeManualClock.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Server notifications as they arrive (`WorkboardClient::subscribe` or `notifications`):
+ * Kotlin `Flow` (`asFlow()`), Swift `AsyncSequence`, Python `async for`.
+ */
+public protocol McpNotificationStreamProtocol: AnyObject, Sendable {
+    
+    /**
+     * Ends the stream (a subscription is cancelled: its stream is closed, the server told);
+     * a waiting `next()` returns `None`. Any thread; cancelling again does nothing.
+     */
+    func cancel() 
+    
+    /**
+     * The next notification; `None` once the stream has ended (the server ended the
+     * subscription, `cancel()` was called, the client is gone). A subscription the server
+     * refused (or that broke) fails with its error instead.
+     */
+    func next() async throws  -> McpNotification?
+    
+}
+/**
+ * Server notifications as they arrive (`WorkboardClient::subscribe` or `notifications`):
+ * Kotlin `Flow` (`asFlow()`), Swift `AsyncSequence`, Python `async for`.
+ */
+open class McpNotificationStream: McpNotificationStreamProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_workboard_ffi_fn_clone_mcpnotificationstream(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_workboard_ffi_fn_free_mcpnotificationstream(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Ends the stream (a subscription is cancelled: its stream is closed, the server told);
+     * a waiting `next()` returns `None`. Any thread; cancelling again does nothing.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workboard_ffi_fn_method_mcpnotificationstream_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The next notification; `None` once the stream has ended (the server ended the
+     * subscription, `cancel()` was called, the client is gone). A subscription the server
+     * refused (or that broke) fails with its error instead.
+     */
+open func next()async throws  -> McpNotification?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_mcpnotificationstream_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeMcpNotification.lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpNotificationStream: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = McpNotificationStream
+
+    public static func lift(_ handle: UInt64) throws -> McpNotificationStream {
+        return McpNotificationStream(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: McpNotificationStream) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpNotificationStream {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: McpNotificationStream, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpNotificationStream_lift(_ handle: UInt64) throws -> McpNotificationStream {
+    return try FfiConverterTypeMcpNotificationStream.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpNotificationStream_lower(_ value: McpNotificationStream) -> UInt64 {
+    return FfiConverterTypeMcpNotificationStream.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Where the app's [`Transport`] hands an event-stream response over while it arrives (see
+ * [`HttpRequest::stream`]): `head` once, then `chunk` for each piece read. Parts of a
+ * response that is not an event stream are ignored (it is read whole).
+ */
+public protocol ResponseStreamProtocol: AnyObject, Sendable {
+    
+    /**
+     * The next bytes of the body, as they arrive.
+     */
+    func chunk(bytes: Data) 
+    
+    /**
+     * The response's status and headers, as soon as they arrive (before any chunk).
+     */
+    func head(status: UInt16, headers: [HttpHeader]) 
+    
+}
+/**
+ * Where the app's [`Transport`] hands an event-stream response over while it arrives (see
+ * [`HttpRequest::stream`]): `head` once, then `chunk` for each piece read. Parts of a
+ * response that is not an event stream are ignored (it is read whole).
+ */
+open class ResponseStream: ResponseStreamProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_workboard_ffi_fn_clone_responsestream(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_workboard_ffi_fn_free_responsestream(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The next bytes of the body, as they arrive.
+     */
+open func chunk(bytes: Data)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workboard_ffi_fn_method_responsestream_chunk(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The response's status and headers, as soon as they arrive (before any chunk).
+     */
+open func head(status: UInt16, headers: [HttpHeader])  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workboard_ffi_fn_method_responsestream_head(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt16.lower(status),
+        FfiConverterSequenceTypeHttpHeader.lower(headers),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponseStream: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ResponseStream
+
+    public static func lift(_ handle: UInt64) throws -> ResponseStream {
+        return ResponseStream(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ResponseStream) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseStream {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ResponseStream, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseStream_lift(_ handle: UInt64) throws -> ResponseStream {
+    return try FfiConverterTypeResponseStream.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseStream_lower(_ value: ResponseStream) -> UInt64 {
+    return FfiConverterTypeResponseStream.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The roots (directories, workspaces) the app exposes to servers (`roots/list`). Given to
+ * the client, it declares the `roots` capability.
+ */
+public protocol RootsHandler: AnyObject, Sendable {
+    
+    /**
+     * The current roots.
+     */
+    func listRoots() async throws  -> [McpRoot]
+    
+}
+/**
+ * The roots (directories, workspaces) the app exposes to servers (`roots/list`). Given to
+ * the client, it declares the `roots` capability.
+ */
+open class RootsHandlerImpl: RootsHandler, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_workboard_ffi_fn_clone_rootshandler(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_workboard_ffi_fn_free_rootshandler(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The current roots.
+     */
+open func listRoots()async throws  -> [McpRoot]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_rootshandler_list_roots(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeMcpRoot.lift,
+            errorHandler: FfiConverterTypeHostError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceRootsHandler {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceRootsHandler = UniffiVTableCallbackInterfaceRootsHandler(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeRootsHandler.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface RootsHandler: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeRootsHandler.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface RootsHandler: handle missing in uniffiClone")
+            }
+        },
+        listRoots: { (
+            uniffiHandle: UInt64,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> [McpRoot] in
+                guard let uniffiObj = try? FfiConverterTypeRootsHandler.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.listRoots(
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: [McpRoot]) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterSequenceTypeMcpRoot.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeHostError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceRootsHandler> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceRootsHandler>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitRootsHandler() {
+    uniffi_workboard_ffi_fn_init_callback_vtable_rootshandler(UniffiCallbackInterfaceRootsHandler.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRootsHandler: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<RootsHandler>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = RootsHandler
+
+    public static func lift(_ handle: UInt64) throws -> RootsHandler {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return RootsHandlerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: RootsHandler) -> UInt64 {
+         if let rustImpl = value as? RootsHandlerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RootsHandler {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RootsHandler, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRootsHandler_lift(_ handle: UInt64) throws -> RootsHandler {
+    return try FfiConverterTypeRootsHandler.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRootsHandler_lower(_ value: RootsHandler) -> UInt64 {
+    return FfiConverterTypeRootsHandler.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Answers a server's request for a message from the app's language model
+ * (`sampling/createMessage`). Given to the client, it declares the `sampling` capability.
+ */
+public protocol SamplingHandler: AnyObject, Sendable {
+    
+    /**
+     * The model's message.
+     */
+    func createMessage(request: McpSamplingRequest) async throws  -> McpSamplingResult
+    
+}
+/**
+ * Answers a server's request for a message from the app's language model
+ * (`sampling/createMessage`). Given to the client, it declares the `sampling` capability.
+ */
+open class SamplingHandlerImpl: SamplingHandler, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_workboard_ffi_fn_clone_samplinghandler(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_workboard_ffi_fn_free_samplinghandler(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The model's message.
+     */
+open func createMessage(request: McpSamplingRequest)async throws  -> McpSamplingResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_samplinghandler_create_message(
+                        self.uniffiCloneHandle(),FfiConverterTypeMcpSamplingRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMcpSamplingResult_lift,
+            errorHandler: FfiConverterTypeHostError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSamplingHandler {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSamplingHandler = UniffiVTableCallbackInterfaceSamplingHandler(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSamplingHandler.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SamplingHandler: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSamplingHandler.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SamplingHandler: handle missing in uniffiClone")
+            }
+        },
+        createMessage: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> McpSamplingResult in
+                guard let uniffiObj = try? FfiConverterTypeSamplingHandler.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.createMessage(
+                     request: try FfiConverterTypeMcpSamplingRequest_lift(request)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: McpSamplingResult) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterTypeMcpSamplingResult_lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeHostError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSamplingHandler> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSamplingHandler>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSamplingHandler() {
+    uniffi_workboard_ffi_fn_init_callback_vtable_samplinghandler(UniffiCallbackInterfaceSamplingHandler.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSamplingHandler: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SamplingHandler>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SamplingHandler
+
+    public static func lift(_ handle: UInt64) throws -> SamplingHandler {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SamplingHandlerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SamplingHandler) -> UInt64 {
+         if let rustImpl = value as? SamplingHandlerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SamplingHandler {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SamplingHandler, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSamplingHandler_lift(_ handle: UInt64) throws -> SamplingHandler {
+    return try FfiConverterTypeSamplingHandler.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSamplingHandler_lower(_ value: SamplingHandler) -> UInt64 {
+    return FfiConverterTypeSamplingHandler.lower(value)
 }
 
 
@@ -1599,7 +2628,8 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     /**
      * Ends the MCP session (`DELETE` when the server gave a session id; the stored session
      * is removed) and stops the client for good: calls in progress fail with `cancelled`,
-     * later calls with `client_stopped` (kind `Stopped`). Closing again does nothing.
+     * later calls with `client_stopped` (kind `Stopped`), `notifications()` streams end once
+     * read. Closing again does nothing.
      */
     func close() async throws 
     
@@ -1697,6 +2727,13 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func mcpUrl()  -> String
     
     /**
+     * Every server notification from now on that belongs to no subscription: a call's
+     * progress and log messages (`notifications/progress`, `notifications/message` at
+     * `ClientOptions.log_level`), a legacy server's list changes. Ends with the client.
+     */
+    func notifications()  -> McpNotificationStream
+    
+    /**
      * Sends an MCP `ping` (opening the session first if needed).
      */
     func ping() async throws 
@@ -1712,6 +2749,14 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
      * the listener. No credentials: `not_signed_in`; credentials that cannot be refreshed: `wrong_state`.
      */
     func refreshMcpCredentials() async throws  -> CredentialsSummary
+    
+    /**
+     * Sends a request this SDK does not model (`params_json`: a JSON object text, empty for
+     * none) and returns the server's result as sent, as JSON text (the era, credentials, input
+     * rounds through the handlers and a tool call's `x-mcp-header` arguments as for the
+     * modelled calls; never replayed).
+     */
+    func request(method: String, paramsJson: String) async throws  -> String
     
     /**
      * Revokes OAuth 2.1 credentials at the server (RFC 7009: refresh token, then access
@@ -1766,6 +2811,15 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
      * credentials are still used in memory; save `credentials_json()` yourself.
      */
     func storeError()  -> WorkboardError?
+    
+    /**
+     * Subscribes to change notifications (a 2026-07-28 server's `subscriptions/listen`, or
+     * `resources/subscribe` and the session's stream on a legacy one): the stream yields
+     * them as they arrive (the acknowledgment first on a 2026-07-28 server) until the server
+     * ends the subscription or the app cancels it. A filter asking for nothing fails the
+     * first `next()` with `invalid_input`. Needs the built-in transport (it streams).
+     */
+    func subscribe(filter: McpSubscriptionFilter)  -> McpNotificationStream
     
 }
 /**
@@ -1822,8 +2876,11 @@ open class WorkboardClient: WorkboardClientProtocol, @unchecked Sendable {
      * Fails with `invalid_url` / `insecure_url` / `invalid_input` for bad options,
      * `credentials_not_for_server` for credentials of another server and
      * `credential_store_failed` when the store cannot be read.
+     *
+     * `elicitation`, `sampling`, `roots`: the app's answers when a server asks for input;
+     * each one given declares its capability to servers (none given: servers ask nothing).
      */
-public convenience init(options: ClientOptions, transport: Transport? = nil, store: CredentialStore? = nil, clock: ManualClock? = nil)throws  {
+public convenience init(options: ClientOptions, transport: Transport? = nil, store: CredentialStore? = nil, clock: ManualClock? = nil, elicitation: ElicitationHandler? = nil, sampling: SamplingHandler? = nil, roots: RootsHandler? = nil)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeWorkboardError_lift) {
         uniffiCallStatus in
@@ -1831,7 +2888,10 @@ public convenience init(options: ClientOptions, transport: Transport? = nil, sto
         FfiConverterTypeClientOptions_lower(options),
         FfiConverterOptionTypeTransport.lower(transport),
         FfiConverterOptionTypeCredentialStore.lower(store),
-        FfiConverterOptionTypeManualClock.lower(clock),uniffiCallStatus
+        FfiConverterOptionTypeManualClock.lower(clock),
+        FfiConverterOptionTypeElicitationHandler.lower(elicitation),
+        FfiConverterOptionTypeSamplingHandler.lower(sampling),
+        FfiConverterOptionTypeRootsHandler.lower(roots),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -1929,7 +2989,8 @@ open func clearCredentials()throws   {try rustCallWithError(FfiConverterTypeWork
     /**
      * Ends the MCP session (`DELETE` when the server gave a session id; the stored session
      * is removed) and stops the client for good: calls in progress fail with `cancelled`,
-     * later calls with `client_stopped` (kind `Stopped`). Closing again does nothing.
+     * later calls with `client_stopped` (kind `Stopped`), `notifications()` streams end once
+     * read. Closing again does nothing.
      */
 open func close()async throws   {
     return
@@ -2211,6 +3272,20 @@ open func mcpUrl() -> String  {
 }
     
     /**
+     * Every server notification from now on that belongs to no subscription: a call's
+     * progress and log messages (`notifications/progress`, `notifications/message` at
+     * `ClientOptions.log_level`), a legacy server's list changes. Ends with the client.
+     */
+open func notifications() -> McpNotificationStream  {
+    return try!  FfiConverterTypeMcpNotificationStream_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workboard_ffi_fn_method_workboardclient_notifications(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Sends an MCP `ping` (opening the session first if needed).
      */
 open func ping()async throws   {
@@ -2265,6 +3340,28 @@ open func refreshMcpCredentials()async throws  -> CredentialsSummary  {
             completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeCredentialsSummary_lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
+     * Sends a request this SDK does not model (`params_json`: a JSON object text, empty for
+     * none) and returns the server's result as sent, as JSON text (the era, credentials, input
+     * rounds through the handlers and a tool call's `x-mcp-header` arguments as for the
+     * modelled calls; never replayed).
+     */
+open func request(method: String, paramsJson: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_request(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(method),FfiConverterString.lower(paramsJson)
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeWorkboardError_lift
         )
 }
@@ -2409,6 +3506,23 @@ open func storeError() -> WorkboardError?  {
 })
 }
     
+    /**
+     * Subscribes to change notifications (a 2026-07-28 server's `subscriptions/listen`, or
+     * `resources/subscribe` and the session's stream on a legacy one): the stream yields
+     * them as they arrive (the acknowledgment first on a 2026-07-28 server) until the server
+     * ends the subscription or the app cancels it. A filter asking for nothing fails the
+     * first `next()` with `invalid_input`. Needs the built-in transport (it streams).
+     */
+open func subscribe(filter: McpSubscriptionFilter) -> McpNotificationStream  {
+    return try!  FfiConverterTypeMcpNotificationStream_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workboard_ffi_fn_method_workboardclient_subscribe(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMcpSubscriptionFilter_lower(filter),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -2501,6 +3615,22 @@ public struct ClientOptions: Equatable, Hashable {
      * MCP `clientInfo.version` (default: this library's version).
      */
     public var clientVersion: String?
+    /**
+     * Which MCP era to speak (default `Auto`: 2026-07-28 first, `initialize` for a legacy
+     * server).
+     */
+    public var era: McpEra?
+    /**
+     * The minimum level of the log messages the server should send about each 2026-07-28
+     * request (`debug`, `info`, `notice`, `warning`, `error`, `critical`, `alert`,
+     * `emergency`); they arrive on `notifications()`.
+     */
+    public var logLevel: String?
+    /**
+     * With an elicitation handler: also declare URL-mode elicitation (the user is sent to a
+     * URL; `McpElicitation.url`). Default: form mode only.
+     */
+    public var elicitationUrlMode: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2535,7 +3665,20 @@ public struct ClientOptions: Equatable, Hashable {
          */clientName: String? = nil, 
         /**
          * MCP `clientInfo.version` (default: this library's version).
-         */clientVersion: String? = nil) {
+         */clientVersion: String? = nil, 
+        /**
+         * Which MCP era to speak (default `Auto`: 2026-07-28 first, `initialize` for a legacy
+         * server).
+         */era: McpEra? = nil, 
+        /**
+         * The minimum level of the log messages the server should send about each 2026-07-28
+         * request (`debug`, `info`, `notice`, `warning`, `error`, `critical`, `alert`,
+         * `emergency`); they arrive on `notifications()`.
+         */logLevel: String? = nil, 
+        /**
+         * With an elicitation handler: also declare URL-mode elicitation (the user is sent to a
+         * URL; `McpElicitation.url`). Default: form mode only.
+         */elicitationUrlMode: Bool = false) {
         self.environment = environment
         self.mcpUrl = mcpUrl
         self.token = token
@@ -2545,6 +3688,9 @@ public struct ClientOptions: Equatable, Hashable {
         self.allowClientSecret = allowClientSecret
         self.clientName = clientName
         self.clientVersion = clientVersion
+        self.era = era
+        self.logLevel = logLevel
+        self.elicitationUrlMode = elicitationUrlMode
     }
 
     
@@ -2571,7 +3717,10 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
                 entropySeedHex: FfiConverterOptionString.read(from: &buf), 
                 allowClientSecret: FfiConverterBool.read(from: &buf), 
                 clientName: FfiConverterOptionString.read(from: &buf), 
-                clientVersion: FfiConverterOptionString.read(from: &buf)
+                clientVersion: FfiConverterOptionString.read(from: &buf), 
+                era: FfiConverterOptionTypeMcpEra.read(from: &buf), 
+                logLevel: FfiConverterOptionString.read(from: &buf), 
+                elicitationUrlMode: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -2585,6 +3734,9 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         FfiConverterBool.write(value.allowClientSecret, into: &buf)
         FfiConverterOptionString.write(value.clientName, into: &buf)
         FfiConverterOptionString.write(value.clientVersion, into: &buf)
+        FfiConverterOptionTypeMcpEra.write(value.era, into: &buf)
+        FfiConverterOptionString.write(value.logLevel, into: &buf)
+        FfiConverterBool.write(value.elicitationUrlMode, into: &buf)
     }
 }
 
@@ -2776,7 +3928,7 @@ public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer 
  * A request the app's [`Transport`] must send exactly as given (method, URL, headers in
  * order, body). Do not follow redirects: return 3xx responses as they are.
  */
-public struct HttpRequest: Equatable, Hashable {
+public struct HttpRequest {
     /**
      * `GET`, `POST` or `DELETE`.
      */
@@ -2793,6 +3945,15 @@ public struct HttpRequest: Equatable, Hashable {
      * Body bytes (empty for none).
      */
     public var body: Data
+    /**
+     * Where a transport that can stream hands an event-stream response (`Content-Type:
+     * text/event-stream`) over while it arrives: `head(status, headers)` once, then
+     * `chunk(bytes)` for each piece read, before returning the whole response as usual. A
+     * transport that ignores it works for everything but what needs an open stream (a
+     * subscription's notifications, a legacy server's requests on a call's stream), which
+     * it then delivers only when the stream ends.
+     */
+    public var stream: ResponseStream?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2808,11 +3969,20 @@ public struct HttpRequest: Equatable, Hashable {
          */headers: [HttpHeader], 
         /**
          * Body bytes (empty for none).
-         */body: Data) {
+         */body: Data, 
+        /**
+         * Where a transport that can stream hands an event-stream response (`Content-Type:
+         * text/event-stream`) over while it arrives: `head(status, headers)` once, then
+         * `chunk(bytes)` for each piece read, before returning the whole response as usual. A
+         * transport that ignores it works for everything but what needs an open stream (a
+         * subscription's notifications, a legacy server's requests on a call's stream), which
+         * it then delivers only when the stream ends.
+         */stream: ResponseStream? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.stream = stream
     }
 
     
@@ -2834,7 +4004,8 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
                 method: FfiConverterString.read(from: &buf), 
                 url: FfiConverterString.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
-                body: FfiConverterData.read(from: &buf)
+                body: FfiConverterData.read(from: &buf), 
+                stream: FfiConverterOptionTypeResponseStream.read(from: &buf)
         )
     }
 
@@ -2843,6 +4014,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
         FfiConverterString.write(value.url, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
+        FfiConverterOptionTypeResponseStream.write(value.stream, into: &buf)
     }
 }
 
@@ -3126,6 +4298,255 @@ public func FfiConverterTypeMcpDiscovery_lift(_ buf: RustBuffer) throws -> McpDi
 #endif
 public func FfiConverterTypeMcpDiscovery_lower(_ value: McpDiscovery) -> RustBuffer {
     return FfiConverterTypeMcpDiscovery.lower(value)
+}
+
+
+/**
+ * A server asks the user for input (`elicitation/create`): a form (`requested_schema_json`)
+ * or, in URL mode, a page to open (`url`).
+ */
+public struct McpElicitation: Equatable, Hashable {
+    /**
+     * `form` or `url`.
+     */
+    public var mode: String
+    /**
+     * What to tell the user.
+     */
+    public var message: String
+    /**
+     * Form mode: the JSON Schema of the answer (an object of primitive fields), as JSON text.
+     */
+    public var requestedSchemaJson: String?
+    /**
+     * URL mode: the page the user should open.
+     */
+    public var url: String?
+    /**
+     * URL mode: the server's id for this elicitation.
+     */
+    public var elicitationId: String?
+    /**
+     * The request's params as sent, as JSON text.
+     */
+    public var paramsJson: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `form` or `url`.
+         */mode: String, 
+        /**
+         * What to tell the user.
+         */message: String, 
+        /**
+         * Form mode: the JSON Schema of the answer (an object of primitive fields), as JSON text.
+         */requestedSchemaJson: String?, 
+        /**
+         * URL mode: the page the user should open.
+         */url: String?, 
+        /**
+         * URL mode: the server's id for this elicitation.
+         */elicitationId: String?, 
+        /**
+         * The request's params as sent, as JSON text.
+         */paramsJson: String) {
+        self.mode = mode
+        self.message = message
+        self.requestedSchemaJson = requestedSchemaJson
+        self.url = url
+        self.elicitationId = elicitationId
+        self.paramsJson = paramsJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpElicitation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpElicitation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpElicitation {
+        return
+            try McpElicitation(
+                mode: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf), 
+                requestedSchemaJson: FfiConverterOptionString.read(from: &buf), 
+                url: FfiConverterOptionString.read(from: &buf), 
+                elicitationId: FfiConverterOptionString.read(from: &buf), 
+                paramsJson: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpElicitation, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.mode, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+        FfiConverterOptionString.write(value.requestedSchemaJson, into: &buf)
+        FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.elicitationId, into: &buf)
+        FfiConverterString.write(value.paramsJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpElicitation_lift(_ buf: RustBuffer) throws -> McpElicitation {
+    return try FfiConverterTypeMcpElicitation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpElicitation_lower(_ value: McpElicitation) -> RustBuffer {
+    return FfiConverterTypeMcpElicitation.lower(value)
+}
+
+
+/**
+ * The answer to an [`McpElicitation`].
+ */
+public struct McpElicitationResult: Equatable, Hashable {
+    /**
+     * What the user did.
+     */
+    public var action: McpElicitationAction
+    /**
+     * With `Accept` in form mode: the answer, a JSON object text matching the schema.
+     */
+    public var contentJson: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What the user did.
+         */action: McpElicitationAction, 
+        /**
+         * With `Accept` in form mode: the answer, a JSON object text matching the schema.
+         */contentJson: String? = nil) {
+        self.action = action
+        self.contentJson = contentJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpElicitationResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpElicitationResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpElicitationResult {
+        return
+            try McpElicitationResult(
+                action: FfiConverterTypeMcpElicitationAction.read(from: &buf), 
+                contentJson: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpElicitationResult, into buf: inout [UInt8]) {
+        FfiConverterTypeMcpElicitationAction.write(value.action, into: &buf)
+        FfiConverterOptionString.write(value.contentJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpElicitationResult_lift(_ buf: RustBuffer) throws -> McpElicitationResult {
+    return try FfiConverterTypeMcpElicitationResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpElicitationResult_lower(_ value: McpElicitationResult) -> RustBuffer {
+    return FfiConverterTypeMcpElicitationResult.lower(value)
+}
+
+
+/**
+ * A server notification (`notifications/resources/updated`, `notifications/message`,
+ * `notifications/progress`, `notifications/subscriptions/acknowledged`, ...).
+ */
+public struct McpNotification: Equatable, Hashable {
+    /**
+     * Its method.
+     */
+    public var method: String
+    /**
+     * Its params as sent, as JSON text (`{}` when it had none).
+     */
+    public var paramsJson: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its method.
+         */method: String, 
+        /**
+         * Its params as sent, as JSON text (`{}` when it had none).
+         */paramsJson: String) {
+        self.method = method
+        self.paramsJson = paramsJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpNotification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpNotification: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpNotification {
+        return
+            try McpNotification(
+                method: FfiConverterString.read(from: &buf), 
+                paramsJson: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpNotification, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.paramsJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpNotification_lift(_ buf: RustBuffer) throws -> McpNotification {
+    return try FfiConverterTypeMcpNotification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpNotification_lower(_ value: McpNotification) -> RustBuffer {
+    return FfiConverterTypeMcpNotification.lower(value)
 }
 
 
@@ -3733,6 +5154,253 @@ public func FfiConverterTypeMcpResourceTemplate_lower(_ value: McpResourceTempla
 
 
 /**
+ * A root the app exposes to servers (`roots/list`).
+ */
+public struct McpRoot: Equatable, Hashable {
+    /**
+     * Its URI (`file:///...`).
+     */
+    public var uri: String
+    /**
+     * A display name, if any.
+     */
+    public var name: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its URI (`file:///...`).
+         */uri: String, 
+        /**
+         * A display name, if any.
+         */name: String? = nil) {
+        self.uri = uri
+        self.name = name
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpRoot: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpRoot: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpRoot {
+        return
+            try McpRoot(
+                uri: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpRoot, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.uri, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpRoot_lift(_ buf: RustBuffer) throws -> McpRoot {
+    return try FfiConverterTypeMcpRoot.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpRoot_lower(_ value: McpRoot) -> RustBuffer {
+    return FfiConverterTypeMcpRoot.lower(value)
+}
+
+
+/**
+ * A server asks the app's language model for a message (`sampling/createMessage`).
+ */
+public struct McpSamplingRequest: Equatable, Hashable {
+    /**
+     * The conversation (`[{role, content}]`), as JSON text.
+     */
+    public var messagesJson: String
+    /**
+     * The system prompt, if any.
+     */
+    public var systemPrompt: String?
+    /**
+     * The most tokens to generate, if given.
+     */
+    public var maxTokens: UInt64?
+    /**
+     * The request's params as sent (model preferences, ...), as JSON text.
+     */
+    public var paramsJson: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The conversation (`[{role, content}]`), as JSON text.
+         */messagesJson: String, 
+        /**
+         * The system prompt, if any.
+         */systemPrompt: String?, 
+        /**
+         * The most tokens to generate, if given.
+         */maxTokens: UInt64?, 
+        /**
+         * The request's params as sent (model preferences, ...), as JSON text.
+         */paramsJson: String) {
+        self.messagesJson = messagesJson
+        self.systemPrompt = systemPrompt
+        self.maxTokens = maxTokens
+        self.paramsJson = paramsJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpSamplingRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpSamplingRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpSamplingRequest {
+        return
+            try McpSamplingRequest(
+                messagesJson: FfiConverterString.read(from: &buf), 
+                systemPrompt: FfiConverterOptionString.read(from: &buf), 
+                maxTokens: FfiConverterOptionUInt64.read(from: &buf), 
+                paramsJson: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpSamplingRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.messagesJson, into: &buf)
+        FfiConverterOptionString.write(value.systemPrompt, into: &buf)
+        FfiConverterOptionUInt64.write(value.maxTokens, into: &buf)
+        FfiConverterString.write(value.paramsJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpSamplingRequest_lift(_ buf: RustBuffer) throws -> McpSamplingRequest {
+    return try FfiConverterTypeMcpSamplingRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpSamplingRequest_lower(_ value: McpSamplingRequest) -> RustBuffer {
+    return FfiConverterTypeMcpSamplingRequest.lower(value)
+}
+
+
+/**
+ * The app's model's answer to an [`McpSamplingRequest`].
+ */
+public struct McpSamplingResult: Equatable, Hashable {
+    /**
+     * Usually `assistant`.
+     */
+    public var role: String
+    /**
+     * The content block (`{"type": "text", "text": ...}`), as JSON text.
+     */
+    public var contentJson: String
+    /**
+     * The model that answered.
+     */
+    public var model: String
+    /**
+     * Why it stopped (`endTurn`, `maxTokens`, ...), if known.
+     */
+    public var stopReason: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Usually `assistant`.
+         */role: String, 
+        /**
+         * The content block (`{"type": "text", "text": ...}`), as JSON text.
+         */contentJson: String, 
+        /**
+         * The model that answered.
+         */model: String, 
+        /**
+         * Why it stopped (`endTurn`, `maxTokens`, ...), if known.
+         */stopReason: String? = nil) {
+        self.role = role
+        self.contentJson = contentJson
+        self.model = model
+        self.stopReason = stopReason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpSamplingResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpSamplingResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpSamplingResult {
+        return
+            try McpSamplingResult(
+                role: FfiConverterString.read(from: &buf), 
+                contentJson: FfiConverterString.read(from: &buf), 
+                model: FfiConverterString.read(from: &buf), 
+                stopReason: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpSamplingResult, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.role, into: &buf)
+        FfiConverterString.write(value.contentJson, into: &buf)
+        FfiConverterString.write(value.model, into: &buf)
+        FfiConverterOptionString.write(value.stopReason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpSamplingResult_lift(_ buf: RustBuffer) throws -> McpSamplingResult {
+    return try FfiConverterTypeMcpSamplingResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpSamplingResult_lower(_ value: McpSamplingResult) -> RustBuffer {
+    return FfiConverterTypeMcpSamplingResult.lower(value)
+}
+
+
+/**
  * What `connect` learned about the MCP server.
  */
 public struct McpServerInfo: Equatable, Hashable {
@@ -4029,6 +5697,95 @@ public func FfiConverterTypeMcpSignInStart_lift(_ buf: RustBuffer) throws -> Mcp
 #endif
 public func FfiConverterTypeMcpSignInStart_lower(_ value: McpSignInStart) -> RustBuffer {
     return FfiConverterTypeMcpSignInStart.lower(value)
+}
+
+
+/**
+ * What a subscription asks for (at least one kind; at most 64 resource URIs).
+ */
+public struct McpSubscriptionFilter: Equatable, Hashable {
+    /**
+     * `notifications/tools/list_changed`.
+     */
+    public var toolsListChanged: Bool
+    /**
+     * `notifications/prompts/list_changed`.
+     */
+    public var promptsListChanged: Bool
+    /**
+     * `notifications/resources/list_changed`.
+     */
+    public var resourcesListChanged: Bool
+    /**
+     * `notifications/resources/updated` for these resource URIs.
+     */
+    public var resourceUris: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `notifications/tools/list_changed`.
+         */toolsListChanged: Bool = false, 
+        /**
+         * `notifications/prompts/list_changed`.
+         */promptsListChanged: Bool = false, 
+        /**
+         * `notifications/resources/list_changed`.
+         */resourcesListChanged: Bool = false, 
+        /**
+         * `notifications/resources/updated` for these resource URIs.
+         */resourceUris: [String] = []) {
+        self.toolsListChanged = toolsListChanged
+        self.promptsListChanged = promptsListChanged
+        self.resourcesListChanged = resourcesListChanged
+        self.resourceUris = resourceUris
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension McpSubscriptionFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpSubscriptionFilter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpSubscriptionFilter {
+        return
+            try McpSubscriptionFilter(
+                toolsListChanged: FfiConverterBool.read(from: &buf), 
+                promptsListChanged: FfiConverterBool.read(from: &buf), 
+                resourcesListChanged: FfiConverterBool.read(from: &buf), 
+                resourceUris: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: McpSubscriptionFilter, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.toolsListChanged, into: &buf)
+        FfiConverterBool.write(value.promptsListChanged, into: &buf)
+        FfiConverterBool.write(value.resourcesListChanged, into: &buf)
+        FfiConverterSequenceString.write(value.resourceUris, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpSubscriptionFilter_lift(_ buf: RustBuffer) throws -> McpSubscriptionFilter {
+    return try FfiConverterTypeMcpSubscriptionFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpSubscriptionFilter_lower(_ value: McpSubscriptionFilter) -> RustBuffer {
+    return FfiConverterTypeMcpSubscriptionFilter.lower(value)
 }
 
 
@@ -4960,6 +6717,176 @@ public func FfiConverterTypeMcpCompletionRef_lower(_ value: McpCompletionRef) ->
 
 
 /**
+ * What the user did with an elicitation.
+ */
+
+public enum McpElicitationAction: Equatable, Hashable {
+    
+    /**
+     * Answered (form mode: `content_json` holds the answer).
+     */
+    case accept
+    /**
+     * Refused to answer.
+     */
+    case decline
+    /**
+     * Dismissed it without choosing.
+     */
+    case cancel
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension McpElicitationAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpElicitationAction: FfiConverterRustBuffer {
+    typealias SwiftType = McpElicitationAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpElicitationAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .accept
+        
+        case 2: return .decline
+        
+        case 3: return .cancel
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: McpElicitationAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .accept:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .decline:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .cancel:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpElicitationAction_lift(_ buf: RustBuffer) throws -> McpElicitationAction {
+    return try FfiConverterTypeMcpElicitationAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpElicitationAction_lower(_ value: McpElicitationAction) -> RustBuffer {
+    return FfiConverterTypeMcpElicitationAction.lower(value)
+}
+
+
+
+/**
+ * Which MCP era a client speaks.
+ */
+
+public enum McpEra: Equatable, Hashable {
+    
+    /**
+     * 2026-07-28 first; `initialize` (a legacy session) when the server does not speak it.
+     */
+    case auto
+    /**
+     * 2026-07-28 only: a server that does not speak it is an error.
+     */
+    case modern
+    /**
+     * Legacy sessions only (`initialize`: 2025-11-25 down to 2025-03-26).
+     */
+    case legacy
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension McpEra: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMcpEra: FfiConverterRustBuffer {
+    typealias SwiftType = McpEra
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> McpEra {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .auto
+        
+        case 2: return .modern
+        
+        case 3: return .legacy
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: McpEra, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .auto:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .modern:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .legacy:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpEra_lift(_ buf: RustBuffer) throws -> McpEra {
+    return try FfiConverterTypeMcpEra.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMcpEra_lower(_ value: McpEra) -> RustBuffer {
+    return FfiConverterTypeMcpEra.lower(value)
+}
+
+
+
+/**
  * Every failure of this library: a stable `code`, its `kind`, a `message` and a `hint`.
  *
  * Kotlin: `WorkboardException.Failed` with `code`, `kind`, `detail` (the message field is
@@ -5162,6 +7089,30 @@ fileprivate struct FfiConverterOptionTypeCredentialsListener: FfiConverterRustBu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeElicitationHandler: FfiConverterRustBuffer {
+    typealias SwiftType = ElicitationHandler?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeElicitationHandler.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeElicitationHandler.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeManualClock: FfiConverterRustBuffer {
     typealias SwiftType = ManualClock?
 
@@ -5178,6 +7129,78 @@ fileprivate struct FfiConverterOptionTypeManualClock: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeManualClock.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResponseStream: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseStream?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponseStream.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponseStream.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRootsHandler: FfiConverterRustBuffer {
+    typealias SwiftType = RootsHandler?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRootsHandler.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRootsHandler.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSamplingHandler: FfiConverterRustBuffer {
+    typealias SwiftType = SamplingHandler?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSamplingHandler.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSamplingHandler.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5226,6 +7249,54 @@ fileprivate struct FfiConverterOptionTypeCredentialsSummary: FfiConverterRustBuf
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeCredentialsSummary.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMcpNotification: FfiConverterRustBuffer {
+    typealias SwiftType = McpNotification?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMcpNotification.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMcpNotification.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMcpEra: FfiConverterRustBuffer {
+    typealias SwiftType = McpEra?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMcpEra.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMcpEra.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5474,6 +7545,31 @@ fileprivate struct FfiConverterSequenceTypeMcpResourceTemplate: FfiConverterRust
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeMcpResourceTemplate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMcpRoot: FfiConverterRustBuffer {
+    typealias SwiftType = [McpRoot]
+
+    public static func write(_ value: [McpRoot], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMcpRoot.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [McpRoot] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [McpRoot]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMcpRoot.read(from: &buf))
         }
         return seq
     }
@@ -5740,6 +7836,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_func_shutdown_for_exit() != 59027) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_workboard_ffi_checksum_method_mcpnotificationstream_cancel() != 14550) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_mcpnotificationstream_next() != 35656) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_auth_context_json() != 10060) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5755,7 +7857,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_clear_credentials() != 16029) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 3237) {
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_close() != 16134) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_complete() != 10058) {
@@ -5800,6 +7902,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_mcp_url() != 49075) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_notifications() != 12550) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_ping() != 59999) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5807,6 +7912,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_refresh_mcp_credentials() != 53100) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_request() != 31046) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_revoke_mcp_credentials() != 38551) {
@@ -5836,6 +7944,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_workboardclient_store_error() != 35456) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_subscribe() != 46895) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_workboard_ffi_checksum_method_credentialstore_load() != 9988) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5848,6 +7959,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_credentialslistener_on_credentials_changed() != 63367) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_workboard_ffi_checksum_method_elicitationhandler_elicit() != 56625) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_workboard_ffi_checksum_method_manualclock_advance_ms() != 28480) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5857,10 +7971,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_workboard_ffi_checksum_method_manualclock_set_ms() != 35879) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_workboard_ffi_checksum_method_responsestream_chunk() != 35892) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_responsestream_head() != 58344) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_rootshandler_list_roots() != 58343) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_samplinghandler_create_message() != 27202) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_workboard_ffi_checksum_method_transport_send() != 44985) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_workboard_ffi_checksum_constructor_workboardclient_new() != 60480) {
+    if (uniffi_workboard_ffi_checksum_constructor_workboardclient_new() != 59756) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_constructor_manualclock_new() != 45374) {
@@ -5869,6 +7995,9 @@ private let initializationResult: InitializationResult = {
 
     uniffiCallbackInitCredentialStore()
     uniffiCallbackInitCredentialsListener()
+    uniffiCallbackInitElicitationHandler()
+    uniffiCallbackInitRootsHandler()
+    uniffiCallbackInitSamplingHandler()
     uniffiCallbackInitTransport()
     return InitializationResult.ok
 }()

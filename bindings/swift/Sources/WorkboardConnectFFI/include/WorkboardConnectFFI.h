@@ -271,6 +271,24 @@ typedef void (*UniffiCallbackInterfaceCredentialsListenerMethod0)(uint64_t, Rust
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ELICITATION_HANDLER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ELICITATION_HANDLER_METHOD0
+typedef void (*UniffiCallbackInterfaceElicitationHandlerMethod0)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ROOTS_HANDLER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ROOTS_HANDLER_METHOD0
+typedef void (*UniffiCallbackInterfaceRootsHandlerMethod0)(uint64_t, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SAMPLING_HANDLER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SAMPLING_HANDLER_METHOD0
+typedef void (*UniffiCallbackInterfaceSamplingHandlerMethod0)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRANSPORT_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRANSPORT_METHOD0
 typedef void (*UniffiCallbackInterfaceTransportMethod0)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
@@ -297,6 +315,33 @@ typedef struct UniffiVTableCallbackInterfaceCredentialsListener {
 } UniffiVTableCallbackInterfaceCredentialsListener;
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ELICITATION_HANDLER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ELICITATION_HANDLER
+typedef struct UniffiVTableCallbackInterfaceElicitationHandler {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceElicitationHandlerMethod0 _Nonnull elicit;
+} UniffiVTableCallbackInterfaceElicitationHandler;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ROOTS_HANDLER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ROOTS_HANDLER
+typedef struct UniffiVTableCallbackInterfaceRootsHandler {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceRootsHandlerMethod0 _Nonnull listRoots;
+} UniffiVTableCallbackInterfaceRootsHandler;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SAMPLING_HANDLER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SAMPLING_HANDLER
+typedef struct UniffiVTableCallbackInterfaceSamplingHandler {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSamplingHandlerMethod0 _Nonnull createMessage;
+} UniffiVTableCallbackInterfaceSamplingHandler;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSPORT
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSPORT
 typedef struct UniffiVTableCallbackInterfaceTransport {
@@ -305,6 +350,26 @@ typedef struct UniffiVTableCallbackInterfaceTransport {
     UniffiCallbackInterfaceTransportMethod0 _Nonnull send;
 } UniffiVTableCallbackInterfaceTransport;
 
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_MCPNOTIFICATIONSTREAM
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_MCPNOTIFICATIONSTREAM
+uint64_t uniffi_workboard_ffi_fn_clone_mcpnotificationstream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_MCPNOTIFICATIONSTREAM
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_MCPNOTIFICATIONSTREAM
+void uniffi_workboard_ffi_fn_free_mcpnotificationstream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_MCPNOTIFICATIONSTREAM_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_MCPNOTIFICATIONSTREAM_CANCEL
+void uniffi_workboard_ffi_fn_method_mcpnotificationstream_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_MCPNOTIFICATIONSTREAM_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_MCPNOTIFICATIONSTREAM_NEXT
+uint64_t uniffi_workboard_ffi_fn_method_mcpnotificationstream_next(uint64_t ptr
+);
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_WORKBOARDCLIENT
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_WORKBOARDCLIENT
@@ -318,7 +383,7 @@ void uniffi_workboard_ffi_fn_free_workboardclient(uint64_t handle, RustCallStatu
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CONSTRUCTOR_WORKBOARDCLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CONSTRUCTOR_WORKBOARDCLIENT_NEW
-uint64_t uniffi_workboard_ffi_fn_constructor_workboardclient_new(RustBuffer options, RustBuffer transport, RustBuffer store, RustBuffer clock, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_workboard_ffi_fn_constructor_workboardclient_new(RustBuffer options, RustBuffer transport, RustBuffer store, RustBuffer clock, RustBuffer elicitation, RustBuffer sampling, RustBuffer roots, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_AUTH_CONTEXT_JSON
@@ -421,6 +486,11 @@ uint64_t uniffi_workboard_ffi_fn_method_workboardclient_list_tools(uint64_t ptr
 RustBuffer uniffi_workboard_ffi_fn_method_workboardclient_mcp_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_NOTIFICATIONS
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_NOTIFICATIONS
+uint64_t uniffi_workboard_ffi_fn_method_workboardclient_notifications(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_PING
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_PING
 uint64_t uniffi_workboard_ffi_fn_method_workboardclient_ping(uint64_t ptr
@@ -434,6 +504,11 @@ uint64_t uniffi_workboard_ffi_fn_method_workboardclient_read_resource(uint64_t p
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_REFRESH_MCP_CREDENTIALS
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_REFRESH_MCP_CREDENTIALS
 uint64_t uniffi_workboard_ffi_fn_method_workboardclient_refresh_mcp_credentials(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_REQUEST
+uint64_t uniffi_workboard_ffi_fn_method_workboardclient_request(uint64_t ptr, RustBuffer method, RustBuffer params_json
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_REVOKE_MCP_CREDENTIALS
@@ -479,6 +554,11 @@ RustBuffer uniffi_workboard_ffi_fn_method_workboardclient_step_up_mcp_sign_in(ui
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_STORE_ERROR
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_STORE_ERROR
 RustBuffer uniffi_workboard_ffi_fn_method_workboardclient_store_error(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_SUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_WORKBOARDCLIENT_SUBSCRIBE
+uint64_t uniffi_workboard_ffi_fn_method_workboardclient_subscribe(uint64_t ptr, RustBuffer filter, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_CREDENTIALSTORE
@@ -531,6 +611,26 @@ void uniffi_workboard_ffi_fn_init_callback_vtable_credentialslistener(const Unif
 void uniffi_workboard_ffi_fn_method_credentialslistener_on_credentials_changed(uint64_t ptr, RustBuffer credentials_json, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_ELICITATIONHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_ELICITATIONHANDLER
+uint64_t uniffi_workboard_ffi_fn_clone_elicitationhandler(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_ELICITATIONHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_ELICITATIONHANDLER
+void uniffi_workboard_ffi_fn_free_elicitationhandler(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_INIT_CALLBACK_VTABLE_ELICITATIONHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_INIT_CALLBACK_VTABLE_ELICITATIONHANDLER
+void uniffi_workboard_ffi_fn_init_callback_vtable_elicitationhandler(const UniffiVTableCallbackInterfaceElicitationHandler* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_ELICITATIONHANDLER_ELICIT
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_ELICITATIONHANDLER_ELICIT
+uint64_t uniffi_workboard_ffi_fn_method_elicitationhandler_elicit(uint64_t ptr, RustBuffer request
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_MANUALCLOCK
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_MANUALCLOCK
 uint64_t uniffi_workboard_ffi_fn_clone_manualclock(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -559,6 +659,66 @@ uint64_t uniffi_workboard_ffi_fn_method_manualclock_now_ms(uint64_t ptr, RustCal
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_MANUALCLOCK_SET_MS
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_MANUALCLOCK_SET_MS
 void uniffi_workboard_ffi_fn_method_manualclock_set_ms(uint64_t ptr, uint64_t ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_RESPONSESTREAM
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_RESPONSESTREAM
+uint64_t uniffi_workboard_ffi_fn_clone_responsestream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_RESPONSESTREAM
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_RESPONSESTREAM
+void uniffi_workboard_ffi_fn_free_responsestream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_RESPONSESTREAM_CHUNK
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_RESPONSESTREAM_CHUNK
+void uniffi_workboard_ffi_fn_method_responsestream_chunk(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_RESPONSESTREAM_HEAD
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_RESPONSESTREAM_HEAD
+void uniffi_workboard_ffi_fn_method_responsestream_head(uint64_t ptr, uint16_t status, RustBuffer headers, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_ROOTSHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_ROOTSHANDLER
+uint64_t uniffi_workboard_ffi_fn_clone_rootshandler(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_ROOTSHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_ROOTSHANDLER
+void uniffi_workboard_ffi_fn_free_rootshandler(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_INIT_CALLBACK_VTABLE_ROOTSHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_INIT_CALLBACK_VTABLE_ROOTSHANDLER
+void uniffi_workboard_ffi_fn_init_callback_vtable_rootshandler(const UniffiVTableCallbackInterfaceRootsHandler* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_ROOTSHANDLER_LIST_ROOTS
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_ROOTSHANDLER_LIST_ROOTS
+uint64_t uniffi_workboard_ffi_fn_method_rootshandler_list_roots(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_SAMPLINGHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_SAMPLINGHANDLER
+uint64_t uniffi_workboard_ffi_fn_clone_samplinghandler(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_SAMPLINGHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_FREE_SAMPLINGHANDLER
+void uniffi_workboard_ffi_fn_free_samplinghandler(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_INIT_CALLBACK_VTABLE_SAMPLINGHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_INIT_CALLBACK_VTABLE_SAMPLINGHANDLER
+void uniffi_workboard_ffi_fn_init_callback_vtable_samplinghandler(const UniffiVTableCallbackInterfaceSamplingHandler* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_SAMPLINGHANDLER_CREATE_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_METHOD_SAMPLINGHANDLER_CREATE_MESSAGE
+uint64_t uniffi_workboard_ffi_fn_method_samplinghandler_create_message(uint64_t ptr, RustBuffer request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_FN_CLONE_TRANSPORT
@@ -887,6 +1047,18 @@ uint16_t uniffi_workboard_ffi_checksum_func_shutdown_for_exit(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_MCPNOTIFICATIONSTREAM_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_MCPNOTIFICATIONSTREAM_CANCEL
+uint16_t uniffi_workboard_ffi_checksum_method_mcpnotificationstream_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_MCPNOTIFICATIONSTREAM_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_MCPNOTIFICATIONSTREAM_NEXT
+uint16_t uniffi_workboard_ffi_checksum_method_mcpnotificationstream_next(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_AUTH_CONTEXT_JSON
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_AUTH_CONTEXT_JSON
 uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_auth_context_json(void
@@ -1007,6 +1179,12 @@ uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_mcp_url(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_NOTIFICATIONS
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_NOTIFICATIONS
+uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_notifications(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_PING
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_PING
 uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_ping(void
@@ -1022,6 +1200,12 @@ uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_read_resource(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_REFRESH_MCP_CREDENTIALS
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_REFRESH_MCP_CREDENTIALS
 uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_refresh_mcp_credentials(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_REQUEST
+uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_request(void
     
 );
 #endif
@@ -1079,6 +1263,12 @@ uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_store_error(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_SUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_WORKBOARDCLIENT_SUBSCRIBE
+uint16_t uniffi_workboard_ffi_checksum_method_workboardclient_subscribe(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_CREDENTIALSTORE_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_CREDENTIALSTORE_LOAD
 uint16_t uniffi_workboard_ffi_checksum_method_credentialstore_load(void
@@ -1103,6 +1293,12 @@ uint16_t uniffi_workboard_ffi_checksum_method_credentialslistener_on_credentials
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_ELICITATIONHANDLER_ELICIT
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_ELICITATIONHANDLER_ELICIT
+uint16_t uniffi_workboard_ffi_checksum_method_elicitationhandler_elicit(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_MANUALCLOCK_ADVANCE_MS
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_MANUALCLOCK_ADVANCE_MS
 uint16_t uniffi_workboard_ffi_checksum_method_manualclock_advance_ms(void
@@ -1118,6 +1314,30 @@ uint16_t uniffi_workboard_ffi_checksum_method_manualclock_now_ms(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_MANUALCLOCK_SET_MS
 #define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_MANUALCLOCK_SET_MS
 uint16_t uniffi_workboard_ffi_checksum_method_manualclock_set_ms(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CHUNK
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CHUNK
+uint16_t uniffi_workboard_ffi_checksum_method_responsestream_chunk(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_RESPONSESTREAM_HEAD
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_RESPONSESTREAM_HEAD
+uint16_t uniffi_workboard_ffi_checksum_method_responsestream_head(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_ROOTSHANDLER_LIST_ROOTS
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_ROOTSHANDLER_LIST_ROOTS
+uint16_t uniffi_workboard_ffi_checksum_method_rootshandler_list_roots(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_SAMPLINGHANDLER_CREATE_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_WORKBOARD_FFI_CHECKSUM_METHOD_SAMPLINGHANDLER_CREATE_MESSAGE
+uint16_t uniffi_workboard_ffi_checksum_method_samplinghandler_create_message(void
     
 );
 #endif

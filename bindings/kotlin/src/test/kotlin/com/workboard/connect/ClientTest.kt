@@ -265,4 +265,33 @@ class ClientTest {
         val e = assertThrows<WorkboardException.Failed> { runBlocking { WorkboardClient(ClientOptions(token = "tok"), transport = throwing).listTools() } }
         assertEquals("transport", e.code)
     }
+
+    @Test
+    fun badInputToTheMcpSurfaceIsATypedErrorBeforeAnythingIsSent(): Unit = runBlocking {
+        val sent = java.util.concurrent.atomic.AtomicInteger()
+        val counting = object : Transport {
+            override suspend fun send(request: HttpRequest): HttpResponse {
+                sent.incrementAndGet()
+                throw HostException.Connect("no server here")
+            }
+        }
+        val loud = assertThrows<WorkboardException.Failed> { WorkboardClient(ClientOptions(token = "t", logLevel = "loud")) }
+        assertEquals("invalid_input", loud.code)
+        val c = WorkboardClient(ClientOptions(mcpUrl = "https://mcp.example.com/mcp", token = "t"), transport = counting)
+        val bad: List<suspend () -> Any?> = listOf(
+            { c.subscribe(McpSubscriptionFilter()).next() },
+            { c.subscribe(McpSubscriptionFilter(resourceUris = List(65) { "x" })).next() },
+            { c.subscribe(McpSubscriptionFilter(resourceUris = listOf(""))).next() },
+            { c.subscribe(McpSubscriptionFilter(resourceUris = listOf("u".repeat(9000)))).next() },
+            { c.readResource("") },
+            { c.getPrompt("", null) },
+            { c.complete(McpCompletionRef.Prompt("p"), "", "", null) },
+        )
+        for (make in bad) {
+            val e = assertThrows<WorkboardException.Failed> { runBlocking { make() } }
+            assertEquals("invalid_input" to ErrorKind.INVALID_INPUT, e.code to e.kind)
+            assertFalse(e.detail.contains("u".repeat(300)), "bounded, never the whole input")
+        }
+        assertEquals(0, sent.get())
+    }
 }

@@ -259,6 +259,18 @@ class VectorReplayTest {
     }
 
     @Test
+    fun theReplayerKnowsEveryOperationOfTheFormat() {
+        // The operations table of tests/vectors/README.md, and the modern-era and newer legacy
+        // vectors among the files replayed.
+        val readme = File(repoRoot(), "tests/vectors/README.md").readText()
+        val table = Regex("^\\| `([a-z0-9_]+)` \\| `?\\{", RegexOption.MULTILINE).findAll(readme).map { it.groupValues[1] }.toSet()
+        assertTrue(table.size >= 20 && table == supportedOps, "differ: ${(table - supportedOps) + (supportedOps - table)}")
+        val names = vectorFiles().map { it.name }.toSet()
+        assertTrue(names.containsAll(listOf("mcp_legacy_resources_prompts.json", "mcp_server_requests_on_stream.json")), "$names")
+        assertTrue(names.count { it.startsWith("mcp_modern_") } >= 8, "$names")
+    }
+
+    @Test
     fun aRequestThatDiffersIsCaught(): Unit = runBlocking {
         // The replayer itself must be able to fail: a transcript with a wrong URL.
         val f = vectorFiles().first { it.name.startsWith("mcpauth_refresh_rotation") }
