@@ -139,6 +139,9 @@ pub(crate) struct State {
     pub(crate) completed: Vec<String>,
     /// Where the server's notifications go ([`Client::notifications`]).
     pub(crate) listeners: Vec<mpsc::UnboundedSender<Notification>>,
+    /// With a shared store: the version of the stored credentials this client holds (a
+    /// refresh is led or followed from it, [`crate::store::lead_or_follow`]).
+    pub(crate) credentials_version: crate::store::Version,
 }
 
 pub(crate) struct Shared<H> {
@@ -171,15 +174,29 @@ impl<H: Host> Shared<H> {
         &self,
         credentials: Option<&Credentials>,
     ) -> Result<(), Error> {
-        let saved = match credentials {
-            Some(c) => self.host.save(keys::CREDENTIALS, &c.to_json()),
-            None => self.host.remove(keys::CREDENTIALS),
-        }
-        .map_err(storage);
+        let json = credentials.map(Credentials::to_json);
+        // Through a shared store, the write moves the version this client knows.
+        let (saved, version) = match self.host.shared_store() {
+            Some(s) => match crate::store::put(s, keys::CREDENTIALS, json.as_deref()) {
+                Ok(v) => (Ok(()), Some(v)),
+                Err(e) => (Err(e.to_string()), None),
+            },
+            None => (
+                match &json {
+                    Some(j) => self.host.save(keys::CREDENTIALS, j),
+                    None => self.host.remove(keys::CREDENTIALS),
+                },
+                None,
+            ),
+        };
+        let saved = saved.map_err(storage);
         {
             let mut st = self.state();
             st.credentials = credentials.cloned();
             st.store_error = saved.as_ref().err().cloned();
+            if let Some(v) = version {
+                st.credentials_version = v;
+            }
         }
         self.host.credentials_changed(credentials);
         saved
@@ -331,6 +348,18 @@ impl<H: Host> Client<H> {
             .unwrap_or_else(|| config.environment.mcp_url());
         let mut cc = ConnectionConfig::new(server_url).client_info(config.client_info);
         cc.capabilities = host.input_capabilities();
+        // Credentials shared with other processes or machines: refreshes through the lease.
+        let shared_store = host.shared_store();
+        cc.coordinate_refresh =
+            shared_store.is_some_and(|s| s.coordination() != crate::store::Coordination::Process);
+        let credentials_version = match shared_store {
+            Some(s) => {
+                s.get(keys::CREDENTIALS)
+                    .map_err(|e| storage(e.to_string()))?
+                    .version
+            }
+            None => crate::store::Version::default(),
+        };
         if let Some(ms) = config.call_timeout_ms {
             cc.call_timeout_ms = ms;
         }
@@ -380,6 +409,7 @@ impl<H: Host> Client<H> {
             v1_pending: None,
             completed: Vec::new(),
             listeners: Vec::new(),
+            credentials_version,
         };
         let shared = Arc::new(Shared {
             host,

@@ -57,6 +57,16 @@ pub trait Host: 'static {
     /// store saved it (or failed to). A listener must not block.
     fn credentials_changed(&self, _credentials: Option<&Credentials>) {}
 
+    /// The store these credentials are shared through with other holders (processes,
+    /// machines), when it coordinates them ([`crate::store`]): a due refresh (or a sign-in's
+    /// result) then goes through its lease, so each expiry is refreshed once by one holder
+    /// and the others use the stored result. `None` (the default): this client refreshes
+    /// alone (the connection's single flight within the process). The keyed store above
+    /// (`load`/`save`/`remove`) must be the same data.
+    fn shared_store(&self) -> Option<&dyn crate::store::SharedStore> {
+        None
+    }
+
     /// The input this host's app can give when a server asks (elicitation, sampling,
     /// roots); declared to servers, so only these are ever asked. Default: none.
     fn input_capabilities(&self) -> ClientCapabilities {

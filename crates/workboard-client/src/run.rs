@@ -52,7 +52,11 @@ struct LoopState {
         CallHandle,
         futures_channel::mpsc::UnboundedSender<crate::client::Notification>,
     )>,
-    /// The app's answers being computed for servers' input requests.
+    /// The shared store's refresh lease, while this client holds it.
+    lease: Option<crate::store::Lease>,
+    /// A lease is being taken (or another holder's result awaited).
+    leasing: bool,
+    /// The app's answers being computed for servers' input requests (and the lease).
     inputs: futures_util::stream::FuturesUnordered<
         std::pin::Pin<Box<dyn std::future::Future<Output = InputDone>>>,
     >,
@@ -70,7 +74,15 @@ enum InputDone {
         workboard_core::mcp::jsonrpc::JsonRpcId,
         Result<serde_json::Value, Error>,
     ),
+    /// The shared store's verdict on a due refresh.
+    Lease(Result<crate::store::Turn, crate::store::StoreError>),
 }
+
+/// How long the refresh lease is granted: above a token request's worst case (a holder that
+/// dies holding it is replaced when it ends; a slower refresh is fenced out of the store).
+pub(crate) const LEASE_TTL_MS: u64 = 60_000;
+/// How long a holder waits for another's result before the refresh fails as unreachable.
+pub(crate) const LEASE_WAIT_MS: u64 = 90_000;
 
 enum Inbox {
     Command(Option<Command>),
@@ -180,6 +192,88 @@ impl<H: Host> Machine<'_, '_, H> {
                 let result = result.map_err(|e| (-32603, e.to_string()));
                 self.conn.answer_server_request(&id, result);
             }
+            InputDone::Lease(outcome) => self.leased(outcome),
+        }
+    }
+
+    /// A refresh is due and the credentials are shared: lead it (take the lease) or wait for
+    /// the holder that does, without blocking the loop.
+    fn take_lease(&self) {
+        let mut ls = self.ls.borrow_mut();
+        if ls.leasing || ls.lease.is_some() {
+            return;
+        }
+        ls.leasing = true;
+        let shared = self.shared.clone();
+        let seen = shared.state().credentials_version;
+        ls.inputs.push(Box::pin(async move {
+            let Some(store) = shared.host.shared_store() else {
+                return InputDone::Lease(Err(crate::store::StoreError::new(
+                    crate::store::StoreErrorKind::Failed,
+                    "the shared store is gone",
+                )));
+            };
+            let turn = crate::store::lead_or_follow(
+                store,
+                shared.host.clock(),
+                keys::CREDENTIALS,
+                seen,
+                crate::store::AUTH_LEASE,
+                LEASE_TTL_MS,
+                LEASE_WAIT_MS,
+            )
+            .await;
+            InputDone::Lease(turn)
+        }));
+        ls.nudge = true;
+    }
+
+    /// The lease's verdict: refresh now (this client leads), use what another holder stored,
+    /// or back off (the store could not be reached).
+    fn leased(&mut self, outcome: Result<crate::store::Turn, crate::store::StoreError>) {
+        let now = self.shared.now();
+        self.ls.borrow_mut().leasing = false;
+        match outcome {
+            Ok(crate::store::Turn::Lead(lease)) => {
+                self.ls.borrow_mut().lease = Some(lease);
+                if self.conn.refresh_with_lease(now).is_err() {
+                    self.release_lease(); // nothing waits for it any more
+                }
+            }
+            Ok(crate::store::Turn::Stored(stored)) => self.adopt(stored),
+            Err(e) => self.conn.refresh_lease_failed(&e.to_string(), now),
+        }
+    }
+
+    /// Credentials another holder stored: used as they are (no refresh), and the version
+    /// this client holds moves to theirs.
+    fn adopt(&mut self, stored: crate::store::Versioned) {
+        let credentials = match stored.value.as_deref().map(Credentials::from_json) {
+            Some(Ok(c)) => Some(c),
+            None => None, // signed out elsewhere
+            Some(Err(e)) => {
+                let now = self.shared.now();
+                self.conn.refresh_lease_failed(
+                    &format!("the stored credentials do not parse: {e}"),
+                    now,
+                );
+                return;
+            }
+        };
+        if self.conn.set_credentials(credentials.clone(), None).is_ok() {
+            let mut st = self.shared.state();
+            st.credentials_version = stored.version;
+            st.credentials = credentials.clone();
+            drop(st);
+            self.shared.host.credentials_changed(credentials.as_ref());
+        }
+    }
+
+    fn release_lease(&self) {
+        let lease = self.ls.borrow_mut().lease.take();
+        if let (Some(lease), Some(store)) = (lease, self.shared.host.shared_store()) {
+            // A lease that cannot be given back ends with its TTL.
+            let _ = store.release(&lease);
         }
     }
 
@@ -313,6 +407,8 @@ impl<H: Host> Machine<'_, '_, H> {
         while let Some(ev) = self.conn.poll_event() {
             match ev {
                 ConnectionEvent::CredentialsChanged(c) => self.refreshed(&c),
+                ConnectionEvent::RefreshDue => self.take_lease(),
+                ConnectionEvent::RefreshEnded => self.release_lease(),
                 ConnectionEvent::Initialized {
                     protocol_version,
                     server_info,
@@ -412,8 +508,43 @@ impl<H: Host> Machine<'_, '_, H> {
 
     /// Credentials the connection refreshed: saved (the one store policy) and announced,
     /// unless the app set newer ones meanwhile (the connection drops this refresh for them).
-    fn refreshed(&self, c: &Credentials) {
+    fn refreshed(&mut self, c: &Credentials) {
         if self.shared.state().pending_sets > 0 {
+            return;
+        }
+        // Led through the shared store's lease: written fenced by it, from the version it
+        // was led from. Another writer first (a sign-in, a sign-out) or a lapsed lease: what
+        // the store holds wins.
+        let lease = self.ls.borrow().lease.clone();
+        if let (Some(lease), Some(store)) = (lease, self.shared.host.shared_store()) {
+            use crate::store::Swap;
+            let seen = self.shared.state().credentials_version;
+            let swap =
+                store.compare_and_swap(keys::CREDENTIALS, seen, Some(&c.to_json()), Some(&lease));
+            match swap {
+                Ok(Swap::Done(v)) => {
+                    let mut st = self.shared.state();
+                    st.credentials_version = v;
+                    st.credentials = Some(c.clone());
+                    st.store_error = None;
+                    drop(st);
+                    self.shared.host.credentials_changed(Some(c));
+                }
+                Ok(Swap::Conflict(stored)) => self.adopt(stored),
+                Ok(Swap::Fenced) => match store.get(keys::CREDENTIALS) {
+                    Ok(stored) => self.adopt(stored),
+                    Err(e) => self.shared.state().store_error = Some(storage(e.to_string())),
+                },
+                Err(e) => {
+                    // Used in memory all the same (the rotated refresh token exists only
+                    // here now); the error is kept for `Client::store_error`.
+                    let mut st = self.shared.state();
+                    st.credentials = Some(c.clone());
+                    st.store_error = Some(storage(e.to_string()));
+                    drop(st);
+                    self.shared.host.credentials_changed(Some(c));
+                }
+            }
             return;
         }
         // A failed save is kept for `Client::store_error`; the call that waited for the

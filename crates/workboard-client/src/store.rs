@@ -272,6 +272,39 @@ pub trait SharedStore {
     }
 }
 
+impl<S: SharedStore + ?Sized> SharedStore for std::sync::Arc<S> {
+    fn backend(&self) -> &'static str {
+        (**self).backend()
+    }
+    fn coordination(&self) -> Coordination {
+        (**self).coordination()
+    }
+    fn get(&self, key: &str) -> Result<Versioned, StoreError> {
+        (**self).get(key)
+    }
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Version,
+        value: Option<&str>,
+        fence: Option<&Lease>,
+    ) -> Result<Swap, StoreError> {
+        (**self).compare_and_swap(key, expected, value, fence)
+    }
+    fn try_acquire(&self, name: &str, ttl_ms: u64) -> Result<Acquire, StoreError> {
+        (**self).try_acquire(name, ttl_ms)
+    }
+    fn renew(&self, lease: &Lease, ttl_ms: u64) -> Result<bool, StoreError> {
+        (**self).renew(lease, ttl_ms)
+    }
+    fn release(&self, lease: &Lease) -> Result<(), StoreError> {
+        (**self).release(lease)
+    }
+    fn poll_interval_ms(&self) -> u64 {
+        (**self).poll_interval_ms()
+    }
+}
+
 impl<S: SharedStore + ?Sized> SharedStore for &S {
     fn backend(&self) -> &'static str {
         (**self).backend()

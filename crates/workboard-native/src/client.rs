@@ -52,6 +52,7 @@ pub struct ClientBuilder {
     reactor: Option<Reactor>,
     hook: Option<CredentialsHook>,
     input: Option<Arc<dyn crate::host::InputHandler>>,
+    shared: Option<Arc<dyn workboard_client::store::SharedStore + Send + Sync>>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -99,6 +100,22 @@ impl ClientBuilder {
     /// [`Credentials::or_bound_to_environment`].
     pub fn store(mut self, store: Arc<dyn CredentialStore>) -> Self {
         self.store = Some(store);
+        self
+    }
+
+    /// A store shared with the other holders of these credentials (processes of this
+    /// machine: [`crate::FileStore`]; every machine: a Redis store): used as the [`store`]
+    /// and, where it coordinates across processes, through its refresh lease, so each
+    /// expiry is refreshed once by one holder and the others use the stored result (a rotating
+    /// refresh token is never used twice).
+    ///
+    /// [`store`]: ClientBuilder::store
+    pub fn shared_store(
+        mut self,
+        store: Arc<dyn workboard_client::store::SharedStore + Send + Sync>,
+    ) -> Self {
+        self.store = Some(Arc::new(crate::store::Shared(store.clone())));
+        self.shared = Some(store);
         self
     }
 
@@ -220,6 +237,7 @@ impl ClientBuilder {
             store: self.store,
             hook: self.hook,
             input: self.input,
+            shared: self.shared,
         };
         let (inner, driver) = workboard_client::Client::new(self.config, host)?;
         self.reactor
@@ -264,6 +282,7 @@ impl Client {
             reactor: None,
             hook: None,
             input: None,
+            shared: None,
         }
     }
 

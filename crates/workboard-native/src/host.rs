@@ -19,6 +19,8 @@ pub struct NativeHost {
     pub(crate) store: Option<Arc<dyn CredentialStore>>,
     pub(crate) hook: Option<CredentialsHook>,
     pub(crate) input: Option<Arc<dyn InputHandler>>,
+    /// The store credentials are shared through with other processes or machines.
+    pub(crate) shared: Option<Arc<dyn workboard_client::store::SharedStore + Send + Sync>>,
 }
 
 /// The app's answers when a server asks for input (elicitation from the user, sampling from
@@ -58,6 +60,11 @@ impl Host for NativeHost {
     }
     fn fill_random(&self, buf: &mut [u8]) {
         workboard_core::Entropy::fill_bytes(&mut crate::OsEntropy, buf)
+    }
+    fn shared_store(&self) -> Option<&dyn workboard_client::store::SharedStore> {
+        self.shared
+            .as_deref()
+            .map(|s| s as &dyn workboard_client::store::SharedStore)
     }
     fn load(&self, key: &str) -> Result<Option<String>, String> {
         self.store
