@@ -8,6 +8,10 @@
 #                  WORKBOARD_TEST_REDIS_URL, which this script always sets
 #   OS keychain    a real Secret Service (GNOME Keyring in a private D-Bus session), the
 #                  CLI's fallback to the file store, and `workboard status`
+#   the fleet      K native clients in K processes on one store (4 on a file store, 8 on
+#                  Redis) while the simulator expires tokens and rotates refresh tokens:
+#                  one refresh per expiry, 0 failed calls; the lease holder killed
+#                  mid-refresh and the others recovering (crates/workboard-redis/tests/fleet.rs)
 # Installs the Debian packages it needs first (scripts/setup-stores.sh). Figures:
 # scripts/bench-stores.sh.
 set -euo pipefail
@@ -23,4 +27,4 @@ echo "test-stores: redis-server on $WORKBOARD_TEST_REDIS_URL"
 
 # One invocation (one feature set, the workspace's: no rebuild after `cargo test --workspace`).
 cargo test --no-fail-fast -p workboard-client -p workboard-native -p workboard-redis -p workboard-cli \
-  --lib --test store_processes --test redis_store --test keychain
+  --lib --test store_processes --test redis_store --test keychain --test fleet

@@ -64,6 +64,11 @@ pub struct ClientConfig {
     /// The minimum level of the log messages the server should send about each modern
     /// request (`debug` … `emergency`); they arrive as server notifications.
     pub log_level: Option<String>,
+    /// How long a shared store's refresh lease is granted to this client (ms; default 60 s,
+    /// [`crate::DEFAULT_LEASE_TTL_MS`]): above a token request's worst case. A holder
+    /// that dies holding the lease is replaced when it ends; a slower refresh is fenced out
+    /// of the store. Only used with [`crate::Host::shared_store`].
+    pub refresh_lease_ttl_ms: Option<u64>,
 }
 
 impl ClientConfig {
@@ -82,6 +87,7 @@ impl ClientConfig {
             allow_client_secret: false,
             era: EraPolicy::Auto,
             log_level: None,
+            refresh_lease_ttl_ms: None,
         }
     }
 
@@ -149,6 +155,8 @@ pub(crate) struct Shared<H> {
     pub(crate) environment: Environment,
     pub(crate) server_url: String,
     pub(crate) allow_secret: bool,
+    /// [`ClientConfig::refresh_lease_ttl_ms`], bounded.
+    pub(crate) lease_ttl_ms: u64,
     pub(crate) state: Mutex<State>,
     next_token: AtomicU64,
     next_request: AtomicU64,
@@ -416,6 +424,10 @@ impl<H: Host> Client<H> {
             environment: config.environment,
             server_url: conn.server_url().to_string(),
             allow_secret: config.allow_client_secret,
+            lease_ttl_ms: config
+                .refresh_lease_ttl_ms
+                .unwrap_or(crate::run::DEFAULT_LEASE_TTL_MS)
+                .clamp(1, 24 * 3_600_000),
             state: Mutex::new(state),
             next_token: AtomicU64::new(0),
             next_request: AtomicU64::new(0),

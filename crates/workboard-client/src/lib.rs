@@ -54,6 +54,7 @@ pub use client::{
 };
 pub use host::{keys, Host, InputAnswer};
 pub use notification_stream::{NotificationStream, StreamStopper};
+pub use run::DEFAULT_LEASE_TTL_MS;
 pub use signin::{McpSignInOptions, McpSignInStart, RedirectVerdict, V1Code, V1SignInStart};
 pub use workboard_core::connection::InputRequest;
 pub use workboard_core::connection::SubscriptionFilter;

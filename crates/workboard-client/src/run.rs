@@ -78,11 +78,15 @@ enum InputDone {
     Lease(Result<crate::store::Turn, crate::store::StoreError>),
 }
 
-/// How long the refresh lease is granted: above a token request's worst case (a holder that
-/// dies holding it is replaced when it ends; a slower refresh is fenced out of the store).
-pub(crate) const LEASE_TTL_MS: u64 = 60_000;
-/// How long a holder waits for another's result before the refresh fails as unreachable.
-pub(crate) const LEASE_WAIT_MS: u64 = 90_000;
+/// How long the refresh lease is granted by default: above a token request's worst case (a
+/// holder that dies holding it is replaced when it ends; a slower refresh is fenced out of
+/// the store). [`crate::ClientConfig::refresh_lease_ttl_ms`] changes it.
+pub const DEFAULT_LEASE_TTL_MS: u64 = 60_000;
+/// How long a holder waits for another's result before the refresh fails as unreachable:
+/// 30 s past one lease TTL (a dead holder's lease ends, a waiter takes it and refreshes).
+fn lease_wait_ms(ttl_ms: u64) -> u64 {
+    ttl_ms.saturating_add(30_000)
+}
 
 enum Inbox {
     Command(Option<Command>),
@@ -219,8 +223,8 @@ impl<H: Host> Machine<'_, '_, H> {
                 keys::CREDENTIALS,
                 seen,
                 crate::store::AUTH_LEASE,
-                LEASE_TTL_MS,
-                LEASE_WAIT_MS,
+                shared.lease_ttl_ms,
+                lease_wait_ms(shared.lease_ttl_ms),
             )
             .await;
             InputDone::Lease(turn)

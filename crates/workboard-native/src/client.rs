@@ -119,6 +119,16 @@ impl ClientBuilder {
         self
     }
 
+    /// How long this client holds a [`shared_store`]'s refresh lease at most (default 60 s,
+    /// [`workboard_client::DEFAULT_LEASE_TTL_MS`]): above a token request's worst case. When
+    /// a holder dies mid-refresh, the others take over once it ends.
+    ///
+    /// [`shared_store`]: ClientBuilder::shared_store
+    pub fn refresh_lease_ttl(mut self, ttl: Duration) -> Self {
+        self.config.refresh_lease_ttl_ms = Some(ms(ttl));
+        self
+    }
+
     /// Share one HTTP client (connection pool) across many clients.
     pub fn transport(mut self, transport: ReqwestTransport) -> Self {
         self.transport = Some(HostTransport(Via::Reqwest(transport, None)));

@@ -110,14 +110,15 @@ impl FaultSpec {
 pub(crate) enum Injected {
     Status(u16),
     RateLimit(u64),
-    Drop,
+    /// Close the connection without a response, after holding the request this many ms.
+    Drop(u64),
 }
 
 #[derive(Debug, Clone)]
 enum RuleKind {
     Status(u16),
     RateLimit(u64),
-    Drop,
+    Drop(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -179,7 +180,16 @@ impl Faults {
     /// Close the connection of the next `count` requests to `route` (or any route) without
     /// writing a response.
     pub fn drop_next(&self, route: Option<&str>, count: u32) {
-        self.push(route, count, RuleKind::Drop);
+        self.push(route, count, RuleKind::Drop(0));
+    }
+
+    /// Hold the next `count` requests to `route` (or any route) for `hold`, then close their
+    /// connections without processing them: a request in flight when its sender died (a
+    /// token request of a process killed mid-refresh never reaches the grant logic, so its
+    /// refresh token is not rotated).
+    pub fn stall_next(&self, route: Option<&str>, count: u32, hold: Duration) {
+        let ms = u64::try_from(hold.as_millis()).unwrap_or(u64::MAX);
+        self.push(route, count, RuleKind::Drop(ms));
     }
 
     /// Cut the next `count` SSE responses of `POST /wb/mcp` in the middle of the response
@@ -308,7 +318,7 @@ impl Faults {
         let out = match rule.kind {
             RuleKind::Status(s) => Injected::Status(s),
             RuleKind::RateLimit(s) => Injected::RateLimit(s),
-            RuleKind::Drop => Injected::Drop,
+            RuleKind::Drop(ms) => Injected::Drop(ms),
         };
         if rule.remaining == 0 {
             rules.remove(idx);
@@ -354,5 +364,10 @@ mod tests {
         f.rate_limit_next(None, 1, 7);
         assert_eq!(f.take("rest"), Some(Injected::RateLimit(7)));
         assert_eq!(f.take("rest"), None);
+        f.drop_next(Some("mcp"), 1);
+        f.stall_next(Some("token"), 1, Duration::from_millis(1_500));
+        assert_eq!(f.take("token"), Some(Injected::Drop(1_500)));
+        assert_eq!(f.take("mcp"), Some(Injected::Drop(0)));
+        assert_eq!(f.take("token"), None);
     }
 }

@@ -812,6 +812,7 @@ fn refresh_grant(sh: &Shared, headers: &HeaderMap, form: &HashMap<String, String
         return oauth_error("invalid_request", "refresh_token is required");
     };
     if let Some(grant) = store.used_refresh.get(token).copied() {
+        sh.count("token:refresh_reuse");
         store.revoke_grant(grant);
         return oauth_error(
             "invalid_grant",

@@ -203,7 +203,10 @@ async fn dispatch(
         }
         if let Some(injected) = shared.faults.take(route) {
             let mut resp = match injected {
-                Injected::Drop => {
+                Injected::Drop(hold_ms) => {
+                    if hold_ms > 0 {
+                        tokio::time::sleep(Duration::from_millis(hold_ms)).await;
+                    }
                     shared.count("fault:drop");
                     log(
                         &shared,

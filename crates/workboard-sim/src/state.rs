@@ -240,7 +240,8 @@ impl Store {
 /// `mcp:input_required` and `mcp:input_completed`, legacy server requests as
 /// `mcp:server_request:<method>`, `subscriptions/listen` streams as `mcp:listen:open` and
 /// `mcp:listen:closed`, announced changes as `notify:<kind>`, token grants as
-/// `token:v1`, `token:authorization_code`, `token:refresh_token`, and injected faults as
+/// `token:v1`, `token:authorization_code`, `token:refresh_token` (a refresh token used
+/// twice also as `token:refresh_reuse`: the grant is revoked), and injected faults as
 /// `fault:<kind>`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counters(pub BTreeMap<String, u64>);

@@ -4,6 +4,8 @@
 //! Neither: the test fails and says how to get one. No test is skipped.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod fleet;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
