@@ -64,7 +64,7 @@ pub struct ClientConfig {
     /// The minimum level of the log messages the server should send about each modern
     /// request (`debug` … `emergency`); they arrive as server notifications.
     pub log_level: Option<String>,
-    /// How long a shared store's refresh lease is granted to this client (ms; default 60 s,
+    /// How long a shared store's refresh lease is granted to this client (ms; default 90 s,
     /// [`crate::DEFAULT_LEASE_TTL_MS`]): above a token request's worst case. A holder
     /// that dies holding the lease is replaced when it ends; a slower refresh is fenced out
     /// of the store. Only used with [`crate::Host::shared_store`].

@@ -78,10 +78,11 @@ enum InputDone {
     Lease(Result<crate::store::Turn, crate::store::StoreError>),
 }
 
-/// How long the refresh lease is granted by default: above a token request's worst case (a
-/// holder that dies holding it is replaced when it ends; a slower refresh is fenced out of
-/// the store). [`crate::ClientConfig::refresh_lease_ttl_ms`] changes it.
-pub const DEFAULT_LEASE_TTL_MS: u64 = 60_000;
+/// How long the refresh lease is granted by default: above a token request's worst case (the
+/// native transport's 60 s timeout). A holder that dies holding it is replaced when it ends;
+/// a slower refresh is fenced out of the store. [`crate::ClientConfig::refresh_lease_ttl_ms`]
+/// changes it.
+pub const DEFAULT_LEASE_TTL_MS: u64 = 90_000;
 /// How long a holder waits for another's result before the refresh fails as unreachable:
 /// 30 s past one lease TTL (a dead holder's lease ends, a waiter takes it and refreshes).
 fn lease_wait_ms(ttl_ms: u64) -> u64 {

@@ -119,7 +119,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How long this client holds a [`shared_store`]'s refresh lease at most (default 60 s,
+    /// How long this client holds a [`shared_store`]'s refresh lease at most (default 90 s,
     /// [`workboard_client::DEFAULT_LEASE_TTL_MS`]): above a token request's worst case. When
     /// a holder dies mid-refresh, the others take over once it ends.
     ///
