@@ -30,6 +30,9 @@
 //! # Ok::<(), workboard_client::store::StoreError>(())
 //! ```
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 

@@ -13,6 +13,8 @@
 //! Revocation needs no secret in WorkBoard v1 (`POST /wb/oauth/revoke/` with the token in the
 //! `Authorization` header), so apps revoke directly and this service offers no endpoint for it.
 
+pub mod shared;
+
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
