@@ -2045,12 +2045,22 @@ impl Connection {
         };
         call.resumes += 1;
         call.refused = false;
-        let req = self.state.info().get_stream(
-            id,
-            &self.url,
-            call.last_event_id.as_deref(),
-            auth.as_ref(),
-        );
+        // An `initialize` resumed before its result: the session it opened is known from
+        // the answer's head only, and the server resumes nothing without it.
+        let initializing;
+        let info = match &self.state {
+            SessionState::LegacyInitializing {
+                session_id: Some(sid),
+            } => {
+                initializing = SessionInfo {
+                    session_id: Some(sid.clone()),
+                    ..SessionInfo::default()
+                };
+                &initializing
+            }
+            state => state.info(),
+        };
+        let req = info.get_stream(id, &self.url, call.last_event_id.as_deref(), auth.as_ref());
         call.phase = Phase::Sent {
             http: id,
             resume: true,

@@ -624,3 +624,38 @@ async fn log_messages_of_a_call_reach_the_app_s_notification_stream() {
     assert!(sim.counters().get("mcp:log_message") >= 1);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_initialize_stream_cut_before_its_result_is_resumed_in_its_session() {
+    // The session id of a resumed `initialize` is known from its answer's head only: the
+    // resumption carries it, so the result arrives, one session is opened and announced
+    // once (`notifications/initialized`), and the calls waiting on it are answered.
+    let sim = Simulator::start(SimConfig {
+        era: workboard_sim::Era::Legacy,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    sim.set_response_mode(workboard_sim::ResponseMode::Sse);
+    sim.faults().truncate_sse_next(3);
+    let client = personal_client(&sim, DEMO_PERSONAL_TOKEN);
+    let calls: Vec<_> = (0..6)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(
+                async move { c.call_tool("get_current_user", serde_json::json!({})).await },
+            )
+        })
+        .collect();
+    for c in calls {
+        let r = c.await.unwrap().unwrap();
+        assert!(!r.is_error, "{}", r.text());
+    }
+    let counters = sim.counters();
+    assert_eq!(counters.get("fault:truncate_sse"), 3);
+    assert_eq!(counters.get("mcp:resume"), 3);
+    assert_eq!(counters.get("mcp:initialize"), 1);
+    assert_eq!(counters.get("mcp:notifications/initialized"), 1);
+    assert_eq!(sim.session_count(), 1);
+    sim.shutdown().await;
+}
