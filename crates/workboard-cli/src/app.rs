@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use workboard_core::{Credentials, Environment};
-use workboard_native::{CredentialStore, FileStore};
+use workboard_native::workboard_client::store::SharedStore;
+use workboard_native::{CredentialStore, FileStore, StoreChoice};
 
 use crate::output::CliError;
 
@@ -351,6 +352,9 @@ pub struct Ctx {
     /// `--server`, when given.
     pub server_override: Option<String>,
     pub store: Arc<dyn CredentialStore>,
+    /// The same store through the shared-store contract: clients refresh and sign in through
+    /// its lease, once for every `workboard` process of the machine.
+    pub shared: Arc<dyn SharedStore + Send + Sync>,
     pub store_path: PathBuf,
     /// `file` or `keychain`, where it keeps the data, and why the keychain was not used.
     pub store_kind: &'static str,
@@ -387,23 +391,14 @@ impl Ctx {
         };
         let store_path = cli.store.clone().unwrap_or_else(FileStore::default_path);
         let choice = match (&cli.store, cli.store_backend) {
-            (Some(_), _) | (None, StoreBackendArg::File) => workboard_native::StoreChoice {
-                store: Arc::new(FileStore::new(store_path.clone())),
-                kind: "file",
-                location: store_path.display().to_string(),
-                fallback: None,
-            },
+            (Some(_), _) | (None, StoreBackendArg::File) => {
+                StoreChoice::file(FileStore::new(store_path.clone()), None)
+            }
             (None, StoreBackendArg::Auto) => workboard_native::keychain_or_file(&store_path),
             (None, StoreBackendArg::Keychain) => {
                 workboard_native::KeychainStore::probe()?;
                 let meta = store_path.with_file_name("keychain.json");
-                let store = workboard_native::KeychainStore::new("default", meta)?;
-                workboard_native::StoreChoice {
-                    location: store.location(),
-                    store: Arc::new(store),
-                    kind: "keychain",
-                    fallback: None,
-                }
+                StoreChoice::keychain(workboard_native::KeychainStore::new("default", meta)?)
             }
         };
         Ok(Ctx {
@@ -411,6 +406,7 @@ impl Ctx {
             mcp_url,
             server_override: cli.server.clone(),
             store: choice.store,
+            shared: choice.shared,
             store_path,
             store_kind: choice.kind,
             store_location: choice.location,
@@ -607,7 +603,7 @@ fn status(ctx: &Ctx) -> Result<(), CliError> {
         .and_then(|c| c.bound_to().map(str::to_string));
     let usable = creds.as_ref().map(|c| c.check_server(&ctx.mcp_url).is_ok());
     ctx.print(
-        serde_json::json!({ "credentials": kind, "oauth": detail, "mcp_url": shown, "bound_to": bound_to, "usable_for_server": usable, "store": ctx.store_location, "store_kind": ctx.store_kind, "store_fallback": ctx.store_fallback }),
+        serde_json::json!({ "credentials": kind, "oauth": detail, "mcp_url": shown, "bound_to": bound_to, "usable_for_server": usable, "store": ctx.store_location, "store_kind": ctx.store_kind, "store_fallback": ctx.store_fallback, "store_coordination": ctx.shared.coordination().as_str() }),
         || match &creds {
             None => format!("Not signed in. MCP server: {shown}\nStore: {}", store_line(ctx)),
             Some(c) => format!(
@@ -631,12 +627,19 @@ fn status(ctx: &Ctx) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `file /path` or `keychain ...`, and why not the keychain when it fell back.
+/// `file /path` or `keychain ...`, why not the keychain when it fell back, and how far the
+/// store coordinates refreshes and sign-ins.
 fn store_line(ctx: &Ctx) -> String {
+    use workboard_native::workboard_client::store::Coordination;
     let mut line = format!("{} {}", ctx.store_kind, ctx.store_location);
     if let Some(why) = &ctx.store_fallback {
         line.push_str(&format!(" ({why})"));
     }
+    line.push_str(match ctx.shared.coordination() {
+        Coordination::Process => "\nShared: within this process only",
+        Coordination::Machine => "\nShared: by every workboard process of this machine (commands, bridges): one refresh and one sign-in at a time",
+        Coordination::Distributed => "\nShared: by every process that reaches the store: one refresh and one sign-in at a time",
+    });
     line
 }
 

@@ -23,7 +23,9 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, OnceCell, Semaphore};
 use workboard_core::Error;
-use workboard_native::workboard_client::{ClientCapabilities, InputRequest, SubscriptionFilter};
+use workboard_native::workboard_client::{
+    ClientCapabilities, InputRequest, SharedSignIn, SubscriptionFilter,
+};
 use workboard_native::{Client, Reactor};
 
 use crate::app::Ctx;
@@ -132,7 +134,10 @@ const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:8765/callback";
 /// The key of the one input request of a round the bridge makes.
 const BRIDGE_INPUT_KEY: &str = "workboard-bridge";
 
-/// `workboard bridge`.
+/// How long a bridge waits for another process's sign-in (a browser sign-in's 300 s and
+/// its token requests) before it gives up on it.
+const SIGN_IN_WAIT_MS: u64 = 330_000;
+
 /// Sign-ins one bridge runs at most (a server that refuses every new token is not asked
 /// forever).
 pub const MAX_SIGN_INS: u32 = 2;
@@ -536,7 +541,7 @@ impl Bridge {
                         self.ctx.load_credentials().map_err(|e| Error::Protocol {
                             reason: e.info.message.chars().take(300).collect(),
                         })?;
-                        builder.store(self.ctx.store.clone())
+                        builder.shared_store(self.ctx.shared.clone())
                     }
                 };
                 builder
@@ -761,8 +766,10 @@ impl Bridge {
     /// --flow mcp` runs it (the stored context's client, or the server's registration), with
     /// the user's approval in the browser (`--step-up`: `auto`/`browser` open it, `print`
     /// shows the URL on stderr, `headless` follows an auto-approving server, `never` does
-    /// none). One at a time; requests that failed meanwhile go again after it; at most
-    /// [`MAX_SIGN_INS`] per bridge.
+    /// none). One at a time in the bridge, and one for every process on the store: under its
+    /// lease ([`workboard_native::workboard_client::Client::sign_in_shared`]) a bridge whose
+    /// peer is signing in waits and uses the stored result. Requests that failed meanwhile go
+    /// again after it; at most [`MAX_SIGN_INS`] per bridge.
     async fn sign_in(self: &Arc<Self>, seen: u32) -> Result<(), Error> {
         let mut attempts = self.sign_ins.lock().await;
         if *attempts != seen {
@@ -817,26 +824,36 @@ impl Bridge {
         }
         config.previous = stored;
         config.client.client_name = "workboard-bridge".into();
+        // Once for every bridge and command on the store: under its lease, the leader signs in
+        // and stores the result, the others wait and use it (the client layer's rule).
         // The sign-in machinery is not `Send` (it drives its flow on the task that awaits it):
         // it runs on a thread of its own, like `workboard login`.
-        let signed = tokio::task::spawn_blocking(move || {
+        let client = client.clone();
+        let turn = tokio::task::spawn_blocking(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| Error::Protocol {
                     reason: format!("cannot start the sign-in: {e}"),
                 })?;
-            rt.block_on(async {
-                let transport =
-                    workboard_native::ReqwestTransport::new().map_err(Error::Transport)?;
-                workboard_native::sign_in_mcp(&transport, config, approver).await
-            })
+            rt.block_on(client.sign_in_shared(
+                || async {
+                    let transport =
+                        workboard_native::ReqwestTransport::new().map_err(Error::Transport)?;
+                    let signed = workboard_native::sign_in_mcp(&transport, config, approver)
+                        .await?
+                        .ok_or_else(|| refused("the server asks for no authorization"))?;
+                    Ok((signed.credentials, signed.context))
+                },
+                SIGN_IN_WAIT_MS,
+            ))
         })
         .await
-        .map_err(|_| refused("the sign-in stopped"))??
-        .ok_or_else(|| refused("the server asks for no authorization"))?;
-        client.set_credentials(Some(signed.credentials), Some(signed.context))?;
-        log("signed in");
+        .map_err(|_| refused("the sign-in stopped"))??;
+        log(match turn {
+            SharedSignIn::Led => "signed in",
+            SharedSignIn::Adopted => "using the sign-in another process stored",
+        });
         Ok(())
     }
 

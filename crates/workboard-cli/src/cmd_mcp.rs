@@ -6,8 +6,10 @@ use workboard_native::{Client, Reactor};
 use crate::app::Ctx;
 use crate::output::{progress, CliError};
 
-/// A client on the stored credentials (refreshed credentials are saved back to the store).
-/// Without any, it still talks to the server (one that needs no sign-in answers; one that
+/// A client on the stored credentials. The store is shared with the machine's other
+/// `workboard` processes (commands, bridges): a refresh goes through its lease, once per
+/// expiry for all of them, and its result is saved back before it is used. Without
+/// credentials, it still talks to the server (one that needs no sign-in answers; one that
 /// does answers 401: `not_signed_in`).
 pub fn client(ctx: &Ctx) -> Result<Client, CliError> {
     client_with_input(ctx, None)
@@ -26,7 +28,7 @@ pub fn client_with_input(ctx: &Ctx, input: Option<&std::path::Path>) -> Result<C
     Ok(builder
         .environment(ctx.environment.clone())
         .server_url(ctx.mcp_url.clone())
-        .store(ctx.store.clone())
+        .shared_store(ctx.shared.clone())
         .reactor(reactor)
         .client_info("workboard-cli", env!("CARGO_PKG_VERSION"))
         .era(ctx.era.policy())

@@ -154,10 +154,7 @@ fn the_keychain_store_on_a_real_secret_service() {
     let meta = dir.path().join("keychain.json");
     let a = KeychainStore::new("contract", &meta).unwrap();
     let b = KeychainStore::new("contract", &meta).unwrap();
-    check_contract(&*a, &*b, &|ms| {
-        std::thread::sleep(Duration::from_millis(ms))
-    })
-    .unwrap();
+    check_contract(&a, &b, &|ms| std::thread::sleep(Duration::from_millis(ms))).unwrap();
 
     let v = a.get("credentials").unwrap();
     let Swap::Done(_) = a
@@ -193,6 +190,7 @@ fn the_keychain_store_on_a_real_secret_service() {
     assert!(ok, "{err}");
     let v = json(&out);
     assert_eq!(v["store_kind"], "keychain", "{v}");
+    assert_eq!(v["store_coordination"], "machine", "{v}");
     assert_eq!(v["credentials"], "personal_token");
     assert!(v["store_fallback"].is_null());
     assert!(!cfg.path().join("credentials.json").exists());

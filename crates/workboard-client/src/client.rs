@@ -336,6 +336,19 @@ impl<H: Host> Client<H> {
     /// JSON that does not parse.
     pub fn new(config: ClientConfig, host: H) -> Result<(Client<H>, Driver<H>), Error> {
         let load = |key: &str| host.load(key).map_err(storage);
+        // Credentials shared with other processes or machines: refreshes through the lease.
+        // The version is read before the value: a write in between then shows as a newer
+        // value under an older version (the next lead finds the store moved and uses it),
+        // never as an older value under a newer one (a second refresh or sign-in).
+        let shared_store = host.shared_store();
+        let credentials_version = match shared_store {
+            Some(s) => {
+                s.get(keys::CREDENTIALS)
+                    .map_err(|e| storage(e.to_string()))?
+                    .version
+            }
+            None => crate::store::Version::default(),
+        };
         let auth = match config.auth {
             Some(a) => Some(a),
             None => load(keys::AUTH_CONTEXT)?
@@ -356,18 +369,8 @@ impl<H: Host> Client<H> {
             .unwrap_or_else(|| config.environment.mcp_url());
         let mut cc = ConnectionConfig::new(server_url).client_info(config.client_info);
         cc.capabilities = host.input_capabilities();
-        // Credentials shared with other processes or machines: refreshes through the lease.
-        let shared_store = host.shared_store();
         cc.coordinate_refresh =
             shared_store.is_some_and(|s| s.coordination() != crate::store::Coordination::Process);
-        let credentials_version = match shared_store {
-            Some(s) => {
-                s.get(keys::CREDENTIALS)
-                    .map_err(|e| storage(e.to_string()))?
-                    .version
-            }
-            None => crate::store::Version::default(),
-        };
         if let Some(ms) = config.call_timeout_ms {
             cc.call_timeout_ms = ms;
         }
@@ -675,19 +678,31 @@ impl<H: Host> Client<H> {
         credentials: Option<Credentials>,
         auth: Option<AuthContext>,
     ) -> Result<(), Error> {
+        self.apply_credentials(credentials, auth, None)
+    }
+
+    /// [`Client::set_credentials`]; with `stored`, the credentials and context are already
+    /// in the shared store at that version (another holder's, or this client's fenced
+    /// write): used without writing them again.
+    pub(crate) fn apply_credentials(
+        &self,
+        credentials: Option<Credentials>,
+        auth: Option<AuthContext>,
+        stored: Option<crate::store::Version>,
+    ) -> Result<(), Error> {
         let current = self.shared.state().auth.clone();
         let credentials = workboard_core::credentials::bind_for_server(
             &self.shared.server_url,
             credentials,
             auth.as_ref().or(current.as_ref()),
         )?;
-        let auth_saved = match &auth {
-            Some(a) => self
+        let auth_saved = match (&auth, stored) {
+            (Some(a), None) => self
                 .shared
                 .host
                 .save(keys::AUTH_CONTEXT, &a.to_json())
                 .map_err(storage),
-            None => Ok(()),
+            _ => Ok(()),
         };
         {
             let mut st = self.shared.state();
@@ -696,7 +711,18 @@ impl<H: Host> Client<H> {
             }
             st.pending_sets += 1;
         }
-        let saved = self.shared.persist_credentials(credentials.as_ref());
+        let saved = match stored {
+            None => self.shared.persist_credentials(credentials.as_ref()),
+            Some(version) => {
+                let mut st = self.shared.state();
+                st.credentials = credentials.clone();
+                st.credentials_version = version;
+                st.store_error = None;
+                drop(st);
+                self.shared.host.credentials_changed(credentials.as_ref());
+                Ok(())
+            }
+        };
         let sent = self
             .tx
             .unbounded_send(Command::SetCredentials(Box::new((credentials, auth))));

@@ -55,7 +55,9 @@ pub use client::{
 pub use host::{keys, Host, InputAnswer};
 pub use notification_stream::{NotificationStream, StreamStopper};
 pub use run::DEFAULT_LEASE_TTL_MS;
-pub use signin::{McpSignInOptions, McpSignInStart, RedirectVerdict, V1Code, V1SignInStart};
+pub use signin::{
+    McpSignInOptions, McpSignInStart, RedirectVerdict, SharedSignIn, V1Code, V1SignInStart,
+};
 pub use workboard_core::connection::InputRequest;
 pub use workboard_core::connection::SubscriptionFilter;
 pub use workboard_core::mcp::jsonrpc::ClientCapabilities;

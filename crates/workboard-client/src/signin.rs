@@ -3,14 +3,28 @@
 //! client keeps the pending sign-in (single use), applies the secret rules and stores what
 //! a sign-in produced through the same path as every credentials change.
 
-use workboard_core::oauth::flow::{McpAuthConfig, McpAuthEvent, McpAuthFlow};
+use workboard_core::oauth::flow::{AuthContext, McpAuthConfig, McpAuthEvent, McpAuthFlow};
 use workboard_core::oauth::metadata::IssuerPolicy;
 use workboard_core::oauth::pending::{AuthorizationCode, PendingAuthorization};
 use workboard_core::oauth::v1::{self, RevokeOutcome, V1Config, V1Outcome, V1SignIn};
-use workboard_core::{drive, Credentials, Dialect, Environment, Error, SecretString};
+use workboard_core::{drive, Clock, Credentials, Dialect, Environment, Error, SecretString};
 
-use crate::client::Client;
-use crate::host::{Host, HostEntropy};
+use crate::client::{storage, Client};
+use crate::host::{keys, Host, HostEntropy};
+use crate::store::{self, SharedStore};
+
+/// What [`Client::sign_in_shared`] came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SharedSignIn {
+    /// This client signed in; its result is stored for the other holders.
+    Led,
+    /// Another holder signed in meanwhile (or wrote first): its stored credentials are used.
+    Adopted,
+}
+
+fn store_error(e: store::StoreError) -> Error {
+    storage(e.to_string())
+}
 
 /// What a WorkBoard v1 sign-in starts with: open `url`; persist `pending_json` (it holds the
 /// `state`: store it like a credential) until the redirect comes back.
@@ -447,6 +461,177 @@ impl<H: Host> Client<H> {
             crate::flows::revoke_mcp(self.shared.host.transport(), &ctx, &creds, &mut ids).await?;
         self.set_credentials(None, None)?;
         Ok(n)
+    }
+
+    // ------------------------------------------------------------------ shared sign-in
+
+    /// Signs in once for every holder of this client's shared credentials
+    /// ([`Host::shared_store`]: copies of a bridge an AI client started, the CLI beside a
+    /// desktop app): under the store's [`store::AUTH_LEASE`], from the version of the
+    /// credentials this client holds ([`store::lead_or_follow`], the rule refreshes follow).
+    ///
+    /// The holder that leads runs `sign_in` (renewing the lease at a third of its TTL while
+    /// it runs: a browser sign-in takes minutes), writes its result fenced by the lease — the
+    /// OAuth context, then the credentials from the version it led from — and releases the
+    /// lease whatever happened (a failed sign-in lets the next holder try at once). Every
+    /// other holder waits, at most `max_wait_ms`, and uses what was stored: no second
+    /// browser, loopback listener or code exchange. A write that conflicts (a writer that
+    /// takes no lease, such as `workboard login`, came first) or is fenced (the lease lapsed
+    /// and a successor took it) leaves the store's value, which this client then uses.
+    /// Without a shared store: `sign_in`, then [`Client::set_credentials`].
+    ///
+    /// `sign_in` returns the credentials and their OAuth context (an MCP sign-in). Store
+    /// failures are `credential_store_failed` (kind `Storage`); a lease kept past
+    /// `max_wait_ms` by a live holder too.
+    pub async fn sign_in_shared<F, Fut>(
+        &self,
+        sign_in: F,
+        max_wait_ms: u64,
+    ) -> Result<SharedSignIn, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(Credentials, AuthContext), Error>>,
+    {
+        let host = &self.shared.host;
+        let Some(store) = host.shared_store() else {
+            let (credentials, auth) = sign_in().await?;
+            self.set_credentials(Some(credentials), Some(auth))?;
+            return Ok(SharedSignIn::Led);
+        };
+        let ttl = self.shared.lease_ttl_ms;
+        let mut signed_out = 0;
+        let (lease, seen) = loop {
+            let seen = self.shared.state().credentials_version;
+            let turn = store::lead_or_follow(
+                store,
+                host.clock(),
+                keys::CREDENTIALS,
+                seen,
+                store::AUTH_LEASE,
+                ttl,
+                max_wait_ms,
+            )
+            .await
+            .map_err(store_error)?;
+            match turn {
+                store::Turn::Lead(lease) => break (lease, seen),
+                store::Turn::Stored(stored) => {
+                    let removed = stored.value.is_none();
+                    self.use_stored(store, stored)?;
+                    if !removed {
+                        return Ok(SharedSignIn::Adopted);
+                    }
+                    // Signed out elsewhere meanwhile: lead or follow again from there.
+                    signed_out += 1;
+                    if signed_out >= 4 {
+                        return Err(storage(
+                            "the stored credentials kept being removed during the sign-in".into(),
+                        ));
+                    }
+                }
+            }
+        };
+        let outcome = self.lead_sign_in(store, &lease, seen, sign_in).await;
+        // A lease that cannot be given back ends with its TTL (or its process).
+        let _ = store.release(&lease);
+        outcome
+    }
+
+    /// The leader's part of [`Client::sign_in_shared`]: the sign-in under a renewed lease,
+    /// its result written fenced, the client switched to what the store then holds.
+    async fn lead_sign_in<F, Fut>(
+        &self,
+        store: &dyn SharedStore,
+        lease: &store::Lease,
+        seen: store::Version,
+        sign_in: F,
+    ) -> Result<SharedSignIn, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(Credentials, AuthContext), Error>>,
+    {
+        use futures_util::future::{select, Either};
+        use store::Swap;
+        let ttl = self.shared.lease_ttl_ms;
+        let renewing = async {
+            loop {
+                self.shared.host.clock().sleep_ms((ttl / 3).max(1)).await;
+                if !matches!(store.renew(lease, ttl), Ok(true)) {
+                    // Lost or unreachable: a successor's result wins through the fence.
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        let work = sign_in();
+        futures_util::pin_mut!(work, renewing);
+        let (credentials, auth) = match select(work, renewing).await {
+            Either::Left((signed, _)) => signed?,
+            Either::Right(((), _)) => return Err(storage("the lease renewal stopped".into())),
+        };
+        let credentials = workboard_core::credentials::bind_for_server(
+            &self.shared.server_url,
+            Some(credentials),
+            Some(&auth),
+        )?
+        .ok_or(Error::NotSignedIn)?;
+        // The context first: a holder that sees the new credentials reads it after them.
+        let context = auth.to_json();
+        let mut context_written = false;
+        for _ in 0..8 {
+            let now = store.get(keys::AUTH_CONTEXT).map_err(store_error)?;
+            match store
+                .compare_and_swap(keys::AUTH_CONTEXT, now.version, Some(&context), Some(lease))
+                .map_err(store_error)?
+            {
+                Swap::Done(_) => {
+                    context_written = true;
+                    break;
+                }
+                Swap::Conflict(_) => continue,
+                Swap::Fenced => break,
+            }
+        }
+        if context_written {
+            match store
+                .compare_and_swap(
+                    keys::CREDENTIALS,
+                    seen,
+                    Some(&credentials.to_json()),
+                    Some(lease),
+                )
+                .map_err(store_error)?
+            {
+                Swap::Done(version) => {
+                    self.apply_credentials(Some(credentials), Some(auth), Some(version))?;
+                    return Ok(SharedSignIn::Led);
+                }
+                Swap::Conflict(stored) => {
+                    self.use_stored(store, stored)?;
+                    return Ok(SharedSignIn::Adopted);
+                }
+                Swap::Fenced => {}
+            }
+        }
+        let stored = store.get(keys::CREDENTIALS).map_err(store_error)?;
+        self.use_stored(store, stored)?;
+        Ok(SharedSignIn::Adopted)
+    }
+
+    /// Uses the credentials (and OAuth context) another holder stored, at their version,
+    /// without writing them again.
+    fn use_stored(&self, store: &dyn SharedStore, stored: store::Versioned) -> Result<(), Error> {
+        let auth = store
+            .get(keys::AUTH_CONTEXT)
+            .map_err(store_error)?
+            .value
+            .and_then(|j| AuthContext::from_json(&j).ok());
+        let credentials = stored
+            .value
+            .as_deref()
+            .map(Credentials::from_json)
+            .transpose()?
+            .map(|c| c.or_bound_to_environment(&self.shared.environment, auth.as_ref()));
+        self.apply_credentials(credentials, auth, Some(stored.version))
     }
 
     /// Refuses, before the user is sent to authorize (or a code is spent), a sign-in whose

@@ -1,5 +1,5 @@
 //! Rust-only behaviours of the client layer: cancel by drop, a stopped driver, `Send`
-//! handles, session restore, sign-out, argument checks.
+//! handles, session restore, sign-out, argument checks, one sign-in through a shared store.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use futures_executor::LocalPool;
@@ -359,4 +359,226 @@ fn a_call_completes_after_the_notifications_sent_on_its_behalf() {
     tx.send(()).unwrap();
     pool.run_until_stalled();
     assert!(done.get());
+}
+
+/// A clock on a [`SimClock`] whose sleep lets the other futures of the test run (a lease
+/// waiter polls between sleeps).
+#[derive(Clone)]
+struct Yielding(SimClock);
+
+impl workboard_core::Clock for Yielding {
+    fn now_ms(&self) -> u64 {
+        self.0.now_ms()
+    }
+    async fn sleep_ms(&self, ms: u64) {
+        self.0.advance(ms);
+        yield_now().await;
+    }
+}
+
+/// Lets the other futures of the pool run once.
+async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+#[derive(Default)]
+struct Values(std::sync::Mutex<std::collections::BTreeMap<String, String>>);
+
+impl workboard_client::store::PlainStore for Values {
+    fn load(&self, key: &str) -> Result<Option<String>, workboard_client::store::StoreError> {
+        Ok(self.0.lock().unwrap().get(key).cloned())
+    }
+    fn save(&self, key: &str, value: &str) -> Result<(), workboard_client::store::StoreError> {
+        self.0.lock().unwrap().insert(key.into(), value.into());
+        Ok(())
+    }
+    fn remove(&self, key: &str) -> Result<(), workboard_client::store::StoreError> {
+        self.0.lock().unwrap().remove(key);
+        Ok(())
+    }
+}
+
+type Local = std::sync::Arc<workboard_client::store::ProcessLocal<Values>>;
+
+/// A holder of credentials shared through a store with others.
+struct SharedHost {
+    transport: ScriptedTransport,
+    clock: Yielding,
+    store: Local,
+}
+
+impl Host for SharedHost {
+    type Transport = ScriptedTransport;
+    type Clock = Yielding;
+    fn transport(&self) -> &ScriptedTransport {
+        &self.transport
+    }
+    fn clock(&self) -> &Yielding {
+        &self.clock
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        buf.fill(7)
+    }
+    fn load(&self, key: &str) -> Result<Option<String>, String> {
+        use workboard_client::store::SharedStore;
+        self.store
+            .get(key)
+            .map(|v| v.value)
+            .map_err(|e| e.to_string())
+    }
+    fn save(&self, key: &str, value: &str) -> Result<(), String> {
+        workboard_client::store::put(&*self.store, key, Some(value))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    fn remove(&self, key: &str) -> Result<(), String> {
+        workboard_client::store::put(&*self.store, key, None)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    fn shared_store(&self) -> Option<&dyn workboard_client::store::SharedStore> {
+        Some(&*self.store)
+    }
+}
+
+/// Two clients on one shared store (no credentials yet), `lease_ttl_ms` for each.
+fn two_holders(lease_ttl_ms: u64) -> (Client<SharedHost>, Client<SharedHost>, Local, SimClock) {
+    let clock = SimClock::at(T0);
+    let c = clock.clone();
+    let store: Local = std::sync::Arc::new(workboard_client::store::ProcessLocal::new(
+        Values::default(),
+        move || workboard_core::Clock::now_ms(&c),
+    ));
+    let server = FakeMcpServer::new();
+    let holder = || {
+        let mut config = ClientConfig::for_server(MCP_URL);
+        config.refresh_lease_ttl_ms = Some(lease_ttl_ms);
+        let host = SharedHost {
+            transport: server.transport(),
+            clock: Yielding(clock.clone()),
+            store: store.clone(),
+        };
+        Client::new(config, host).unwrap().0
+    };
+    (holder(), holder(), store, clock)
+}
+
+fn stored_access(store: &Local) -> Option<String> {
+    use workboard_client::store::SharedStore;
+    store
+        .get(workboard_client::keys::CREDENTIALS)
+        .unwrap()
+        .value
+        .map(|j| {
+            Credentials::from_json(&j)
+                .unwrap()
+                .access_token()
+                .expose()
+                .to_string()
+        })
+}
+
+/// Two holders that both need a sign-in: the first leads (its sign-in runs, its result is
+/// stored with its context), the second waits under the lease and uses the stored result
+/// without signing in.
+#[test]
+fn a_sign_in_through_a_shared_store_runs_once_for_every_holder() {
+    use workboard_client::SharedSignIn;
+    let (a, b, store, _clock) = two_holders(60_000);
+    let runs = std::cell::Cell::new(0);
+    let sign_in = |token: &'static str| {
+        let runs = &runs;
+        move || async move {
+            runs.set(runs.get() + 1);
+            // The sign-in takes a while (a browser): the other holder comes meanwhile.
+            for _ in 0..5 {
+                yield_now().await;
+            }
+            Ok((
+                oauth_credentials(token, Some("refresh"), Some(T0 + 3_600_000)),
+                auth_context(),
+            ))
+        }
+    };
+    // (Each sleep of this clock moves it for everyone: the leader's lease renewals too.)
+    let wait = 3_600_000;
+    let mut pool = LocalPool::new();
+    let (led, adopted) = pool.run_until(futures_util::future::join(
+        a.sign_in_shared(sign_in("first"), wait),
+        b.sign_in_shared(sign_in("second"), wait),
+    ));
+    assert_eq!(led.unwrap(), SharedSignIn::Led);
+    assert_eq!(adopted.unwrap(), SharedSignIn::Adopted);
+    assert_eq!(runs.get(), 1, "one sign-in for both");
+    assert_eq!(stored_access(&store).as_deref(), Some("first"));
+    for c in [&a, &b] {
+        assert_eq!(c.credentials().unwrap().access_token().expose(), "first");
+        assert_eq!(c.auth_context().unwrap().client_id, "cid");
+    }
+    // The lease was given back: a later sign-in leads at once.
+    let again = pool.run_until(b.sign_in_shared(sign_in("third"), wait));
+    assert_eq!(again.unwrap(), SharedSignIn::Led);
+    assert_eq!(stored_access(&store).as_deref(), Some("third"));
+}
+
+/// The leader's write is a compare-and-swap fenced by its lease: a writer that takes no
+/// lease and came first (a user's `login`) wins, and so does a successor that took the
+/// lease after it lapsed; the leader then uses what the store holds.
+#[test]
+fn a_shared_sign_in_leaves_a_newer_write_and_a_successors_lease_alone() {
+    use workboard_client::store::{put, Acquire, SharedStore, AUTH_LEASE};
+    use workboard_client::SharedSignIn;
+    let (a, _b, store, clock) = two_holders(1_000);
+    let mut pool = LocalPool::new();
+    let s = store.clone();
+    let turn = pool.run_until(a.sign_in_shared(
+        move || async move {
+            let other = oauth_credentials("written-meanwhile", None, None);
+            put(
+                &*s,
+                workboard_client::keys::CREDENTIALS,
+                Some(&other.to_json()),
+            )
+            .unwrap();
+            Ok((oauth_credentials("mine", None, None), auth_context()))
+        },
+        60_000,
+    ));
+    assert_eq!(turn.unwrap(), SharedSignIn::Adopted);
+    assert_eq!(
+        a.credentials().unwrap().access_token().expose(),
+        "written-meanwhile"
+    );
+    assert_eq!(stored_access(&store).as_deref(), Some("written-meanwhile"));
+
+    // The lease lapses mid-sign-in (no renewal ran) and a successor takes it.
+    let s = store.clone();
+    let c = clock.clone();
+    let turn = pool.run_until(a.sign_in_shared(
+        move || async move {
+            c.advance(5_000);
+            assert!(matches!(
+                s.try_acquire(AUTH_LEASE, 60_000).unwrap(),
+                Acquire::Granted(_)
+            ));
+            Ok((oauth_credentials("late", None, None), auth_context()))
+        },
+        60_000,
+    ));
+    assert_eq!(turn.unwrap(), SharedSignIn::Adopted);
+    assert_eq!(stored_access(&store).as_deref(), Some("written-meanwhile"));
+    assert_eq!(
+        a.credentials().unwrap().access_token().expose(),
+        "written-meanwhile"
+    );
 }

@@ -10,6 +10,12 @@
 //! coordinate as with the file store ([`workboard_client::store::Coordination::Machine`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use workboard_client::store::{
+    Acquire, Coordination, Lease, SharedStore, StoreError as ContractError, Swap, Version,
+    Versioned,
+};
 
 use crate::store::{CredentialStore, FileStore, StoreError, ValueBackend};
 
@@ -73,9 +79,8 @@ impl ValueBackend for Keyring {
 /// Credentials in the OS keychain, with the shared-store contract through a file of
 /// versions and leases (no secrets) under OS file locks. See the module docs.
 ///
-/// Dereferences to the [`FileStore`] that coordinates it, which implements
-/// [`CredentialStore`] and [`workboard_client::store::SharedStore`] with its values in the
-/// keychain.
+/// Implements [`CredentialStore`] and [`SharedStore`] through the [`FileStore`] that
+/// coordinates it (with its values in the keychain), to which it also dereferences.
 #[derive(Debug)]
 pub struct KeychainStore {
     inner: FileStore,
@@ -126,16 +131,81 @@ impl std::ops::Deref for KeychainStore {
     }
 }
 
+/// The shared-store contract of the keychain store: the coordinating [`FileStore`]'s
+/// (versions and leases in its file, values in the keychain).
+impl SharedStore for KeychainStore {
+    fn backend(&self) -> &'static str {
+        "keychain"
+    }
+    fn coordination(&self) -> Coordination {
+        self.inner.coordination()
+    }
+    fn get(&self, key: &str) -> Result<Versioned, ContractError> {
+        SharedStore::get(&self.inner, key)
+    }
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Version,
+        value: Option<&str>,
+        fence: Option<&Lease>,
+    ) -> Result<Swap, ContractError> {
+        self.inner.compare_and_swap(key, expected, value, fence)
+    }
+    fn try_acquire(&self, name: &str, ttl_ms: u64) -> Result<Acquire, ContractError> {
+        self.inner.try_acquire(name, ttl_ms)
+    }
+    fn renew(&self, lease: &Lease, ttl_ms: u64) -> Result<bool, ContractError> {
+        self.inner.renew(lease, ttl_ms)
+    }
+    fn release(&self, lease: &Lease) -> Result<(), ContractError> {
+        self.inner.release(lease)
+    }
+    fn poll_interval_ms(&self) -> u64 {
+        self.inner.poll_interval_ms()
+    }
+}
+
 /// Which store [`keychain_or_file`] chose, and why.
 pub struct StoreChoice {
     /// The store.
-    pub store: std::sync::Arc<dyn CredentialStore>,
+    pub store: Arc<dyn CredentialStore>,
+    /// The same store seen through the shared-store contract (file and keychain: every
+    /// process of the machine): what a client that refreshes and signs in once for all of
+    /// them is given ([`crate::ClientBuilder::shared_store`]).
+    pub shared: Arc<dyn SharedStore + Send + Sync>,
     /// `keychain` or `file`.
     pub kind: &'static str,
     /// Where it keeps its data (a path, the keychain service).
     pub location: String,
     /// Why the file store was used instead of the keychain, when the keychain was wanted.
     pub fallback: Option<String>,
+}
+
+impl StoreChoice {
+    /// The file store (one object behind both views, so its lease files are its own).
+    pub fn file(file: FileStore, fallback: Option<String>) -> StoreChoice {
+        let file = Arc::new(file);
+        StoreChoice {
+            location: file.path().display().to_string(),
+            store: file.clone(),
+            shared: file,
+            kind: "file",
+            fallback,
+        }
+    }
+
+    /// The keychain store.
+    pub fn keychain(store: KeychainStore) -> StoreChoice {
+        let store = Arc::new(store);
+        StoreChoice {
+            location: store.location(),
+            store: store.clone(),
+            shared: store,
+            kind: "keychain",
+            fallback: None,
+        }
+    }
 }
 
 /// The CLI's and desktop apps' choice: the OS keychain when one can be used, else the
@@ -145,12 +215,7 @@ pub struct StoreChoice {
 /// `keychain.json` beside `file_path`.
 pub fn keychain_or_file(file_path: &Path) -> StoreChoice {
     let file = FileStore::new(file_path);
-    let file_choice = |fallback: Option<String>, file: FileStore| StoreChoice {
-        location: file.path().display().to_string(),
-        store: std::sync::Arc::new(file),
-        kind: "file",
-        fallback,
-    };
+    let file_choice = |fallback: Option<String>, file: FileStore| StoreChoice::file(file, fallback);
     if matches!(file.load(crate::store::keys::CREDENTIALS), Ok(Some(_))) {
         return file_choice(None, file);
     }
@@ -162,12 +227,7 @@ pub fn keychain_or_file(file_path: &Path) -> StoreChoice {
         .unwrap_or(Path::new("."))
         .join("keychain.json");
     match KeychainStore::new("default", meta) {
-        Ok(k) => StoreChoice {
-            location: k.location(),
-            store: std::sync::Arc::new(k),
-            kind: "keychain",
-            fallback: None,
-        },
+        Ok(k) => StoreChoice::keychain(k),
         Err(e) => file_choice(Some(e.to_string()), file),
     }
 }
