@@ -7,10 +7,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/setup-stores.sh >/dev/null
 # shellcheck source=scripts/redis-up.sh
 source scripts/redis-up.sh
-redis_up
-trap redis_down EXIT
+redis_for_this_script
 cargo build -q --release -p workboard-redis --example fleet_bench
 "${CARGO_TARGET_DIR:-target}/release/examples/fleet_bench"

@@ -5,10 +5,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/setup-stores.sh >/dev/null
 # shellcheck source=scripts/redis-up.sh
 source scripts/redis-up.sh
-redis_up
-trap redis_down EXIT
+redis_for_this_script
 echo "file store: $(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2}') at ${TMPDIR:-/tmp}; redis-server $(redis-server --version | awk '{print $3}') on loopback"
 cargo run -q --release -p workboard-redis --example store_bench

@@ -34,3 +34,11 @@ redis_down() {
   [ -n "${REDIS_DIR:-}" ] && rm -rf "$REDIS_DIR"
   return 0
 }
+
+# For a script that needs a Redis until it exits: installs the store packages
+# (scripts/setup-stores.sh), starts one and stops it on exit. Run from the repository root.
+redis_for_this_script() {
+  bash scripts/setup-stores.sh >/dev/null
+  redis_up
+  trap redis_down EXIT
+}

@@ -17,12 +17,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/setup-stores.sh >/dev/null
-
 # shellcheck source=scripts/redis-up.sh
 source scripts/redis-up.sh
-redis_up
-trap redis_down EXIT
+redis_for_this_script
 echo "test-stores: redis-server on $WORKBOARD_TEST_REDIS_URL"
 
 # One invocation (one feature set, the workspace's: no rebuild after `cargo test --workspace`).

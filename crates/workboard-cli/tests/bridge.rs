@@ -6,9 +6,11 @@
 //! EOF): JSON-RPC errors or a clean exit, never a panic or a hang. Every wait is bounded.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::Write;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -64,36 +66,16 @@ impl Bridge {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd
-            .env_remove("WORKBOARD_ENV")
-            .env_remove("WORKBOARD_SERVER")
-            .env_remove("WORKBOARD_STEP_UP")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut err = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        });
+        let p = common::spawn_piped(
+            cmd.env_remove("WORKBOARD_ENV")
+                .env_remove("WORKBOARD_SERVER")
+                .env_remove("WORKBOARD_STEP_UP"),
+        );
         Bridge {
-            stdin: child.stdin.take(),
-            child,
-            lines,
-            stderr,
+            stdin: p.stdin,
+            child: p.child,
+            lines: p.lines,
+            stderr: p.stderr,
             _dir: dir,
         }
     }

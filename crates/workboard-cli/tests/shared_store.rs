@@ -15,11 +15,13 @@
 //! their handle.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -153,36 +155,12 @@ struct Bridge {
 
 impl Bridge {
     fn start(store: &Path, base: &str, global: &[&str]) -> Bridge {
-        let mut cmd = workboard(store, base);
-        let mut child = cmd
-            .args(global)
-            .arg("bridge")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut err = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        });
+        let p = common::spawn_piped(workboard(store, base).args(global).arg("bridge"));
         Bridge {
-            stdin: child.stdin.take(),
-            child,
-            lines,
-            stderr: Some(stderr),
+            stdin: p.stdin,
+            child: p.child,
+            lines: p.lines,
+            stderr: Some(p.stderr),
             next_id: 0,
         }
     }
