@@ -15,7 +15,7 @@
 //! - `get_prompt` {name, arguments} → {description, messages: [{role, content}]}
 //! - `complete` {ref, argument, value, context} → {values, total, has_more}
 //! - `subscribe` {filter: {tools_list_changed, prompts_list_changed, resources_list_changed,
-//!   resource_subscriptions}} → {notifications: [{method, params}], graceful}
+//!   resource_subscriptions}} → {notifications: [{method, params}]} (until it ends)
 //! - `request` {method, params} → {result}
 //! - `close` {} → {}
 //!
@@ -316,8 +316,8 @@ fn run_op(state: &mut State, ctx: &mut Ctx, step: &Step) -> Result<Value, ErrorI
             let h = conn.subscribe(filter, now);
             let notifications = settle(conn, ctx, input, h);
             match result(conn, h)? {
-                CallOutput::SubscriptionEnded { graceful } => {
-                    Ok(json!({ "notifications": notifications, "graceful": graceful }))
+                CallOutput::SubscriptionEnded { .. } => {
+                    Ok(json!({ "notifications": notifications }))
                 }
                 other => panic!("unexpected {other:?}"),
             }
