@@ -56,7 +56,7 @@ impl Host for TestHost {
         self.store.remove(key)
     }
     fn input_capabilities(&self) -> workboard_client::ClientCapabilities {
-        self.input.0.clone()
+        self.input.0
     }
     fn answer_input(
         &self,

@@ -50,7 +50,7 @@ struct Input(
 
 impl workboard_native::InputHandler for Input {
     fn capabilities(&self) -> workboard_client::ClientCapabilities {
-        self.0.clone()
+        self.0
     }
     fn answer(
         &self,
