@@ -10,7 +10,7 @@ import pytest
 
 import workboard_connect as wc
 from conftest import REPO
-from test_vectors import matches
+from test_vectors import input_handlers, matches
 
 FILES = sorted((REPO / "tests" / "behaviour").glob("*.json"))
 T0 = 1_764_000_000_000
@@ -68,10 +68,12 @@ class ScenarioTransport(wc.Transport):
         for i, rule in enumerate(self.rules):
             check_keys(rule, {"match", "reply", "times", "hold"}, "server rule")
             m = rule.get("match", {})
-            check_keys(m, {"method", "auth", "url", "era"}, "match")
+            check_keys(m, {"method", "auth", "url", "era", "input_responses", "request_state"}, "match")
             era = "modern" if any(h.name.lower() == "mcp-method" for h in r.headers) else "legacy"
             fits = (m.get("method", name) == name and m.get("auth", bearer) == bearer
-                    and m.get("url", r.url) == r.url and m.get("era", era) == era)
+                    and m.get("url", r.url) == r.url and m.get("era", era) == era
+                    and all(matches(m[k], param(r, p)) for k, p in
+                            (("input_responses", "inputResponses"), ("request_state", "requestState")) if k in m))
             if fits and ("times" not in rule or self.used[i] < rule["times"]):
                 self.used[i] += 1
                 return self.reply(rule["reply"], r), bool(rule.get("hold", False))
@@ -79,12 +81,19 @@ class ScenarioTransport(wc.Transport):
 
     @staticmethod
     def reply(reply, r):
-        check_keys(reply, {"status", "headers", "result", "error", "json"}, "reply")
+        check_keys(reply, {"status", "headers", "result", "error", "json", "sse"}, "reply")
         headers = [wc.HttpHeader(name=n, value=v) for n, v in reply.get("headers", [])]
         try:
             rid = json.loads(bytes(r.body)).get("id")
         except (ValueError, AttributeError):
             rid = None
+        if "sse" in reply:
+            # An SSE body: one event per message; `{"result": ...}` is the request's result.
+            msgs = [{"jsonrpc": "2.0", "id": rid, "result": m["result"]} if list(m) == ["result"] else m
+                    for m in reply["sse"]]
+            headers.append(wc.HttpHeader(name="Content-Type", value="text/event-stream"))
+            data = "".join(f"data: {json.dumps(m)}\n\n" for m in msgs).encode()
+            return wc.HttpResponse(status=reply.get("status", 200), headers=headers, body=data)
         body = None
         if "result" in reply:
             body = {"jsonrpc": "2.0", "id": rid, "result": reply["result"]}
@@ -110,6 +119,14 @@ class ScenarioTransport(wc.Transport):
     async def until_requests(self, n):
         async with self.changed:
             await self.changed.wait_for(lambda: self.requests >= n)
+
+
+def param(r, name):
+    """A param of the request's JSON-RPC body (None when absent)."""
+    try:
+        return (json.loads(bytes(r.body)).get("params") or {}).get(name)
+    except (ValueError, AttributeError):
+        return None
 
 
 class RecordingStore(wc.CredentialStore):
@@ -170,15 +187,18 @@ async def run_scenario(name, s):
     transport = ScenarioTransport(s.get("server", []), log)
     store = RecordingStore(log)
     c = s["client"]
-    check_keys(c, {"server_url", "credentials", "auth_context", "allow_client_secret"}, "client")
+    check_keys(c, {"server_url", "credentials", "auth_context", "allow_client_secret", "input"}, "client")
+    inp = c.get("input") or {}
+    check_keys(inp, {"elicitation", "elicitation_url", "sampling", "roots"}, "input")
     client = wc.WorkboardClient(
         wc.ClientOptions(
             mcp_url=c["server_url"],
             credentials_json=json.dumps(c["credentials"]) if c.get("credentials") is not None else None,
             auth_context_json=json.dumps(c["auth_context"]) if c.get("auth_context") is not None else None,
             allow_client_secret=c.get("allow_client_secret", False),
+            elicitation_url_mode="elicitation_url" in inp,
         ),
-        transport=transport, store=store, clock=wc.ManualClock(T0))
+        transport=transport, store=store, clock=wc.ManualClock(T0), **input_handlers(inp))
 
     async def call(op, args):
         if op == "list_tools":
@@ -199,9 +219,12 @@ async def run_scenario(name, s):
         if op == "close":
             await client.close()
             return {}
+        if op == "request":
+            check_keys(args, {"method", "params"}, "args")
+            return {"result": json.loads(await client.request(args["method"], json.dumps(args["params"])))}
         raise AssertionError(f"unknown call `{op}`")
 
-    calls, sign_ins = {}, {}
+    calls, sign_ins, streams = {}, {}, {}
     for i, step in enumerate(s["steps"]):
         op = step["do"]
         at = f"{name} step {i} ({op})"
@@ -222,6 +245,17 @@ async def run_scenario(name, s):
             keys("id")
             assert step["id"] in calls, f"{at}: no such call"
             client.cancel_calls()
+        elif op == "notifications":
+            keys("id")
+            streams[step["id"]] = client.notifications()
+        elif op == "next_notification":
+            keys("id", "notification")
+            n = await asyncio.wait_for(streams[step["id"]].next(), WAIT_S)
+            got = None if n is None else {"method": n.method, "params": json.loads(n.params_json)}
+            assert matches(step["notification"], got), f"{at}: expected {step['notification']}, got {got}"
+        elif op == "stop":
+            keys("id")
+            streams[step["id"]].cancel()
         elif op == "hold":
             keys()
             await transport.hold()

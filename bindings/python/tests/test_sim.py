@@ -226,5 +226,5 @@ def test_exit_while_a_library_thread_is_handing_over_a_result_is_clean(sim):
         capture_output=True, text=True, timeout=60,
     )
     assert out.returncode == 0, (out.returncode, out.stderr)
-    assert out.stdout.strip() == "15 tools"
+    assert out.stdout.strip() == "16 tools"
     assert "FATAL" not in out.stderr

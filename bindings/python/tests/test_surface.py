@@ -1,6 +1,6 @@
 """The MCP surface beyond tools against workboard-sim, in both eras (``--era modern`` and
 ``--era legacy``, SSE responses): resources, prompts, completion, discover, an elicitation
-answered by a Python handler class, a subscription as an async iterator, a call's log messages
+answered by a Python handler class, roots asked of a Python roots handler, a subscription as an async iterator, a call's log messages
 on ``notifications()``, and a call cancelled by cancelling its asyncio task."""
 import asyncio
 import json
@@ -160,6 +160,47 @@ def test_a_sampling_request_is_answered_by_a_python_handler(era_sim):
     run(flow())
     if era == "legacy":
         assert counter(sim, "mcp:server_request:sampling/createMessage") == 1
+
+
+class Workspace(wc.RootsHandler):
+    """The app's roots: counts the requests."""
+
+    def __init__(self):
+        self.asked = 0
+
+    async def list_roots(self):
+        self.asked += 1
+        return [wc.McpRoot(uri="file:///work/okrs", name="OKRs"), wc.McpRoot(uri="file:///work/reviews")]
+
+
+def test_the_server_asks_for_roots_and_a_python_roots_handler_answers(era_sim):
+    era, sim = era_sim
+    roots = Workspace()
+    c = client(sim, era, roots=roots)
+    plain = client(sim, era)
+
+    async def flow():
+        r = await c.call_tool("list_workspace_roots", "{}")
+        assert not r.is_error, r.text
+        s = json.loads(r.structured_content_json)
+        assert s["count"] == 2 and s["roots"][0] == {"uri": "file:///work/okrs", "name": "OKRs"}
+        assert s["roots"][1] == {"uri": "file:///work/reviews", "name": None}
+        assert roots.asked == 1
+        # Without a roots handler nothing is declared: the server says what it needs.
+        if era == "modern":
+            with pytest.raises(wc.WorkboardError.Failed) as e:
+                await plain.call_tool("list_workspace_roots", "{}")
+            assert e.value.code == "jsonrpc_error"
+        else:
+            assert (await plain.call_tool("list_workspace_roots", "{}")).is_error
+        await c.close()
+        await plain.close()
+
+    run(flow())
+    if era == "legacy":
+        assert counter(sim, "mcp:server_request:roots/list") == 1
+    else:
+        assert counter(sim, "mcp:input_required") == 1
 
 
 def test_a_subscription_is_an_async_iterator_receiving_a_notification(era_sim):

@@ -15,6 +15,7 @@ SUPPORTED = {
     "v1_authorize", "v1_handle_redirect", "v1_exchange_code", "v1_revoke",
     "connect", "list_tools", "call_tool", "close", "ping", "discover",
     "list_resources", "list_resource_templates", "read_resource", "list_prompts", "get_prompt", "complete",
+    "subscribe", "request",
 }
 FILES = sorted((REPO / "tests" / "vectors").glob("*.json"))
 
@@ -66,6 +67,48 @@ class Scripted(wc.Transport):
             headers=[wc.HttpHeader(name=n, value=v) for n, v in r.get("headers", [])],
             body=r.get("body", "").encode("utf-8"),
         )
+
+
+class Elicitation(wc.ElicitationHandler):
+    """Answers with the vector's answer for the request's mode (`input.elicitation` / `elicitation_url`)."""
+    def __init__(self, answers):
+        self.answers = answers
+
+    async def elicit(self, request):
+        a = self.answers["elicitation_url" if request.mode == "url" else "elicitation"]
+        content = a.get("content")
+        return wc.McpElicitationResult(action=getattr(wc.McpElicitationAction, a["action"].upper()),
+                                       content_json=None if content is None else json.dumps(content))
+
+
+class Sampling(wc.SamplingHandler):
+    def __init__(self, answer):
+        self.answer = answer
+
+    async def create_message(self, request):
+        a = self.answer
+        return wc.McpSamplingResult(role=a["role"], content_json=json.dumps(a["content"]), model=a["model"],
+                                    stop_reason=a.get("stopReason"))
+
+
+class Roots(wc.RootsHandler):
+    def __init__(self, answer):
+        self.answer = answer
+
+    async def list_roots(self):
+        return [wc.McpRoot(uri=r["uri"], name=r.get("name")) for r in self.answer["roots"]]
+
+
+def input_handlers(inp):
+    """`connect`'s `input`: a handler per kind given, each answering with its answer."""
+    h = {}
+    if "elicitation" in inp or "elicitation_url" in inp:
+        h["elicitation"] = Elicitation(inp)
+    if "sampling" in inp:
+        h["sampling"] = Sampling(inp["sampling"])
+    if "roots" in inp:
+        h["roots"] = Roots(inp["roots"])
+    return h
 
 
 def summary(client):
@@ -127,7 +170,11 @@ async def run_op(st, op, a):
                    "redirect_uri": "https://app.example/cb", "iss_parameter_supported": False, "legacy_defaults": False}
             opts["credentials_json"] = json.dumps(creds)
             opts["auth_context_json"] = json.dumps(ctx)
-        st["client"] = wc.WorkboardClient(wc.ClientOptions(**opts), transport=st["transport"], clock=st["clock"])
+        inp = a.get("input") or {}
+        if "elicitation_url" in inp:
+            opts["elicitation_url_mode"] = True
+        st["client"] = wc.WorkboardClient(wc.ClientOptions(**opts), transport=st["transport"], clock=st["clock"],
+                                          **input_handlers(inp))
         return {}
     if op == "list_tools":
         return {"names": [t.name for t in await c.list_tools()]}
@@ -165,6 +212,14 @@ async def run_op(st, op, a):
                      else wc.McpCompletionRef.RESOURCE_TEMPLATE(uri=ref["uri"]))
         r = await c.complete(reference, a["argument"], a["value"], a.get("context"))
         return {"values": r.values, "total": r.total, "has_more": r.has_more}
+    if op == "subscribe":
+        f = a.get("filter") or {}
+        stream = c.subscribe(wc.McpSubscriptionFilter(
+            tools_list_changed=bool(f.get("tools_list_changed")), prompts_list_changed=bool(f.get("prompts_list_changed")),
+            resources_list_changed=bool(f.get("resources_list_changed")), resource_uris=f.get("resource_subscriptions") or []))
+        return {"notifications": [{"method": n.method, "params": json.loads(n.params_json)} async for n in stream]}
+    if op == "request":
+        return {"result": json.loads(await c.request(a["method"], json.dumps(a.get("params") or {})))}
     raise AssertionError(f"unsupported op {op}")
 
 
@@ -186,6 +241,11 @@ def replay(path):
                 got = {"ok": await run_op(st, step["op"], step.get("args") or {})}
             except wc.WorkboardError.Failed as e:
                 got = {"error": e.code}
+            # An answer to a server's request may still be on its way when the call's result is
+            # in: wait for the scripted exchanges a little (bounded), never longer.
+            deadline = asyncio.get_running_loop().time() + 2
+            while transport.script and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.005)
             assert not transport.failures, f"{where}: {transport.failures}"
             assert not transport.script, f"{where}: {len(transport.script)} scripted exchange(s) not sent"
             assert matches(step["expect"], got), f"{where}: expected {step['expect']}, got {got}"

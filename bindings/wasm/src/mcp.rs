@@ -15,7 +15,7 @@ use crate::host::OnAbort;
 use crate::stream::NotificationStream;
 use crate::types::{
     completion_ref, discovery_to_js, json_arg, mcp_to_js, signal_of, summary, to_ts,
-    tool_result_to_js, tools_to_js, CallOptions, McpSignInOptions, McpSignInStart,
+    tool_result_to_js, tools_to_js, CallOptions, CallOpts, McpSignInOptions, McpSignInStart,
     McpSubscriptionFilter, ServerInfo,
 };
 
@@ -118,13 +118,32 @@ impl WorkboardClient {
         #[wasm_bindgen(unchecked_param_type = "string")] method: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
         params: Option<js_sys::Object>,
-        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: Option<
-            Ts<CallOptions>,
-        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: CallOpts,
     ) -> Promise {
         let started = string_arg(&method, "method").and_then(|method| {
             let params = json_arg(params.as_deref(), "request params")?;
             Ok((self.client.request(&method, params), signal_of(options)?))
+        });
+        submit(started, |v| mcp_to_js(&v))
+    }
+
+    /// `request` for a proxy whose own MCP client runs the input rounds: `inputResponses`,
+    /// `requestState` and the capabilities in `_meta`
+    /// (`io.modelcontextprotocol/clientCapabilities`) go to the server as given, and an
+    /// `input_required` result resolves as sent, for that client to answer (this client's
+    /// `inputHandlers` are not asked).
+    #[wasm_bindgen(js_name = requestWithClientInput, unchecked_return_type = "Promise<unknown>")]
+    pub fn request_with_client_input(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] method: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
+        params: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: CallOpts,
+    ) -> Promise {
+        let started = string_arg(&method, "method").and_then(|method| {
+            let params = json_arg(params.as_deref(), "request params")?;
+            let call = self.client.request_with_client_input(&method, params);
+            Ok((call, signal_of(options)?))
         });
         submit(started, |v| mcp_to_js(&v))
     }

@@ -595,6 +595,9 @@ pub struct ClientInfo {
     pub title: Option<String>,
 }
 
+/// Optional `CallOptions` (the parameter after another optional one: `request`).
+pub(crate) type CallOpts = Option<Ts<CallOptions>>;
+
 /// Per-call options of `listTools` and `callTool`.
 #[derive(Tsify, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]

@@ -142,15 +142,45 @@ impl<H: Host> Driver<H> {
             shared: &shared,
             transport: &transport,
         };
-        driver::run(&mut machine, &transport, shared.host.clock(), inbox, |m| {
-            m.after_step()
-        })
-        .await;
+        let clock = LoopClock {
+            inner: shared.host.clock(),
+            ls: &ls,
+        };
+        driver::run(&mut machine, &transport, &clock, inbox, |m| m.after_step()).await;
         // Every sender is gone: hand over what is left.
         let left = std::mem::take(&mut ls.borrow_mut().ready);
         for r in left {
             deliver(&shared.host, r.waiter.reply, r.result);
         }
+    }
+}
+
+/// The host's clock for the loop. A simulated one lets no time pass while the app is
+/// answering an input request, as none passes while a request is in flight
+/// ([`workboard_core::Clock::is_simulated`]): the app's answer comes before the call's
+/// deadline, however long (in real time) its handler takes.
+struct LoopClock<'a, C> {
+    inner: &'a C,
+    ls: &'a RefCell<LoopState>,
+}
+
+impl<C: workboard_core::Clock> workboard_core::Clock for LoopClock<'_, C> {
+    fn now_ms(&self) -> u64 {
+        self.inner.now_ms()
+    }
+    async fn sleep_ms(&self, ms: u64) {
+        if self.inner.is_simulated() {
+            // Polled by the loop's task, which an answer wakes (the inbox polls the answers).
+            std::future::poll_fn(|_| match self.ls.borrow().inputs.is_empty() {
+                true => Poll::Ready(()),
+                false => Poll::Pending,
+            })
+            .await;
+        }
+        self.inner.sleep_ms(ms).await
+    }
+    fn is_simulated(&self) -> bool {
+        self.inner.is_simulated()
     }
 }
 

@@ -28,6 +28,10 @@ struct TestHost {
     transport: ScenarioTransport,
     clock: SimClock,
     store: ScenarioStore,
+    input: (
+        workboard_client::ClientCapabilities,
+        serde_json::Map<String, Value>,
+    ),
 }
 
 impl Host for TestHost {
@@ -50,6 +54,18 @@ impl Host for TestHost {
     }
     fn remove(&self, key: &str) -> Result<(), String> {
         self.store.remove(key)
+    }
+    fn input_capabilities(&self) -> workboard_client::ClientCapabilities {
+        self.input.0
+    }
+    fn answer_input(
+        &self,
+        request: workboard_client::InputRequest,
+    ) -> workboard_client::InputAnswer {
+        Box::pin(std::future::ready(runner::input_answer(
+            &self.input.1,
+            &request,
+        )))
     }
 }
 
@@ -77,6 +93,7 @@ impl Adapter for Layer {
             transport,
             clock: SimClock::at(T0),
             store,
+            input: runner::input_of(c),
         };
         let (client, driver) = Client::new(config, host).unwrap();
         let pool = LocalPool::new();
@@ -115,6 +132,10 @@ impl Adapter for Layer {
                 |r: workboard_core::mcp::jsonrpc::CallToolResult| json!({"text": r.text(), "is_error": r.is_error})
             ),
             "ping" => go!(c.ping(), |()| json!({})),
+            "request" => go!(
+                c.request(args["method"].as_str().unwrap(), args["params"].clone()),
+                |v: Value| json!({ "result": v })
+            ),
             "connect" => (
                 Box::pin({
                     let f = c.connect();
@@ -199,6 +220,10 @@ impl Adapter for Layer {
 
     fn store_error_code(&self) -> Option<String> {
         self.client.store_error().map(|e| e.code().to_string())
+    }
+
+    fn notifications(&self) -> workboard_client::NotificationStream {
+        self.client.notification_stream()
     }
 }
 

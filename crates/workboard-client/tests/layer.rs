@@ -582,3 +582,81 @@ fn a_shared_sign_in_leaves_a_newer_write_and_a_successors_lease_alone() {
         "written-meanwhile"
     );
 }
+
+/// A host whose app answers elicitations after yielding to the executor a few times (a form
+/// the user fills in), on a simulated clock.
+struct SlowFormHost(TestHost);
+
+impl Host for SlowFormHost {
+    type Transport = ScriptedTransport;
+    type Clock = SimClock;
+    fn transport(&self) -> &ScriptedTransport {
+        &self.0.transport
+    }
+    fn clock(&self) -> &SimClock {
+        &self.0.clock
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        buf.fill(9)
+    }
+    fn input_capabilities(&self) -> workboard_client::ClientCapabilities {
+        workboard_client::ClientCapabilities {
+            elicitation_form: true,
+            ..Default::default()
+        }
+    }
+    fn answer_input(
+        &self,
+        _request: workboard_client::InputRequest,
+    ) -> workboard_client::InputAnswer {
+        let mut yields = 5;
+        Box::pin(std::future::poll_fn(move |cx| {
+            if yields == 0 {
+                return std::task::Poll::Ready(Ok(
+                    json!({"action": "accept", "content": {"ok": true}}),
+                ));
+            }
+            yields -= 1;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }))
+    }
+}
+
+/// On a simulated clock no time passes while the app answers an input request (as none
+/// passes while a request is in flight): the call's deadline does not fire meanwhile.
+#[test]
+fn a_simulated_clock_waits_for_the_app_s_answer_to_an_input_round() {
+    let transport = ScriptedTransport::new(|r| {
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        let id = body["id"].clone();
+        let result = match body["params"].get("inputResponses") {
+            None => json!({"resultType": "input_required", "requestState": "s",
+                "inputRequests": {"q": {"method": "elicitation/create",
+                    "params": {"message": "ok?", "requestedSchema": {"type": "object", "properties": {}}}}}}),
+            Some(a) => {
+                json!({"resultType": "complete", "content": [{"type": "text", "text": a.to_string()}]})
+            }
+        };
+        Ok(workboard_core::testing::json_response(
+            200,
+            &json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        ))
+    });
+    let clock = SimClock::at(T0);
+    let host = SlowFormHost(TestHost {
+        transport: transport.clone(),
+        clock: clock.clone(),
+        store: Default::default(),
+    });
+    let (client, driver) = Client::new(personal(), host).unwrap();
+    let mut pool = LocalPool::new();
+    pool.spawner().spawn_local(driver.run()).unwrap();
+    let r = pool.run_until(client.call_tool("ask", json!({}))).unwrap();
+    assert_eq!(
+        r.text(),
+        r#"{"q":{"action":"accept","content":{"ok":true}}}"#
+    );
+    assert_eq!(transport.requests().len(), 2);
+    assert_eq!(workboard_core::Clock::now_ms(&clock), T0, "no time passed");
+}

@@ -14,7 +14,14 @@
 //! - `list_prompts` {} → {names}
 //! - `get_prompt` {name, arguments} → {description, messages: [{role, content}]}
 //! - `complete` {ref, argument, value, context} → {values, total, has_more}
+//! - `subscribe` {filter: {tools_list_changed, prompts_list_changed, resources_list_changed,
+//!   resource_subscriptions}} → {notifications: [{method, params}]} (until it ends)
+//! - `request` {method, params} → {result}
 //! - `close` {} → {}
+//!
+//! `connect`'s optional `input` ({elicitation?, elicitation_url?, sampling?, roots?}: the
+//! answer each handler gives) declares those capabilities; every request for input of a kind
+//! (an MRTR round or a legacy server's request) is answered with its answer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod mcp_common;
@@ -22,23 +29,95 @@ mod support;
 
 use serde_json::{json, Value};
 use support::{block_on, replay_all, Ctx, Step};
-use workboard_core::connection::{CallHandle, CallOutput, Connection, ConnectionConfig};
-use workboard_core::mcp::jsonrpc::Implementation;
+use workboard_core::connection::{
+    CallHandle, CallOutput, Connection, ConnectionConfig, ConnectionEvent, InputRequest,
+    SubscriptionFilter,
+};
+use workboard_core::mcp::jsonrpc::{ClientCapabilities, Implementation};
 use workboard_core::mcp::surface::CompletionRef;
-use workboard_core::{drive, Credentials, Dialect, Error, ErrorInfo, TokenSet};
+use workboard_core::{Credentials, Dialect, Error, ErrorInfo, TokenSet};
 
 #[derive(Default)]
 struct State {
     conn: Option<Connection>,
+    /// `connect`'s `input`: the answer of each input handler, by kind.
+    input: serde_json::Map<String, Value>,
+}
+
+/// The handler kind (a key of `connect`'s `input`) of a request for input.
+fn input_kind(r: &InputRequest) -> &'static str {
+    match r.method.as_str() {
+        "elicitation/create" if r.params.get("mode").and_then(Value::as_str) == Some("url") => {
+            "elicitation_url"
+        }
+        "elicitation/create" => "elicitation",
+        "sampling/createMessage" => "sampling",
+        _ => "roots",
+    }
 }
 
 fn s<'a>(step: &'a Step, name: &str) -> Option<&'a str> {
     step.args.get(name).and_then(Value::as_str)
 }
 
-fn run(conn: &mut Connection, ctx: &mut Ctx, h: CallHandle) -> Result<CallOutput, ErrorInfo> {
-    block_on(drive(conn, &ctx.transport, &ctx.clock));
-    while conn.poll_event().is_some() {}
+/// Drives `conn` until nothing is left to do, answering each request for input from `input`
+/// as soon as it is asked (as an app's handler would); returns the notifications of call `h`.
+fn settle(
+    conn: &mut Connection,
+    ctx: &mut Ctx,
+    input: &serde_json::Map<String, Value>,
+    h: CallHandle,
+) -> Vec<Value> {
+    let mut notes = Vec::new();
+    let answer = |r: &InputRequest| input.get(input_kind(r)).cloned();
+    let inbox = futures_util::stream::empty::<fn(&mut Connection)>();
+    block_on(workboard_core::driver::run(
+        conn,
+        &ctx.transport,
+        &ctx.clock,
+        inbox,
+        |conn| {
+            while let Some(e) = conn.poll_event() {
+                match e {
+                    ConnectionEvent::InputRequired { call, requests } => {
+                        let answers = requests
+                            .iter()
+                            .map(|r| (r.key.clone(), answer(r).unwrap_or(Value::Null)))
+                            .collect();
+                        // A refusal leaves the call failed: its result shows it.
+                        let _ = conn.provide_input(call, answers);
+                    }
+                    ConnectionEvent::ServerRequest {
+                        request_id,
+                        request,
+                    } => {
+                        let a = answer(&request).ok_or((-32601, "no handler".to_string()));
+                        conn.answer_server_request(&request_id, a);
+                    }
+                    ConnectionEvent::CallNotification {
+                        call,
+                        method,
+                        params,
+                    } if call == h => notes.push(json!({"method": method, "params": params})),
+                    _ => {}
+                }
+            }
+        },
+    ));
+    notes
+}
+
+fn run(
+    conn: &mut Connection,
+    ctx: &mut Ctx,
+    input: &serde_json::Map<String, Value>,
+    h: CallHandle,
+) -> Result<CallOutput, ErrorInfo> {
+    settle(conn, ctx, input, h);
+    result(conn, h)
+}
+
+fn result(conn: &mut Connection, h: CallHandle) -> Result<CallOutput, ErrorInfo> {
     match conn.poll_result(h) {
         Some(r) => r.map_err(|e| e.info()),
         None => Err(Error::WrongState {
@@ -75,9 +154,24 @@ fn run_op(state: &mut State, ctx: &mut Ctx, step: &Step) -> Result<Value, ErrorI
             auth.client_id = s(step, "client_id").unwrap_or_default().into();
             config = config.auth(auth);
         }
+        state.input = step
+            .args
+            .get("input")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let has = |k: &str| state.input.contains_key(k);
+        config.capabilities = ClientCapabilities {
+            elicitation_form: has("elicitation"),
+            elicitation_url: has("elicitation_url"),
+            sampling: has("sampling"),
+            roots: has("roots"),
+        };
         state.conn = Some(Connection::new(config).map_err(|e| e.info())?);
         return Ok(json!({}));
     }
+    let input = &state.input;
+    let run = |conn: &mut Connection, ctx: &mut Ctx, h| run(conn, ctx, input, h);
     let Some(conn) = state.conn.as_mut() else {
         return Err(Error::WrongState {
             action: step.op.clone(),
@@ -198,6 +292,42 @@ fn run_op(state: &mut State, ctx: &mut Ctx, step: &Step) -> Result<Value, ErrorI
                 CallOutput::Completion(c) => Ok(json!({
                     "values": c.values, "total": c.total, "has_more": c.has_more,
                 })),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "subscribe" => {
+            let f = &step.args["filter"];
+            let flag = |k: &str| f.get(k).and_then(Value::as_bool).unwrap_or(false);
+            let filter = SubscriptionFilter {
+                tools_list_changed: flag("tools_list_changed"),
+                prompts_list_changed: flag("prompts_list_changed"),
+                resources_list_changed: flag("resources_list_changed"),
+                resource_subscriptions: f
+                    .get("resource_subscriptions")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            let h = conn.subscribe(filter, now);
+            let notifications = settle(conn, ctx, input, h);
+            match result(conn, h)? {
+                CallOutput::SubscriptionEnded { .. } => {
+                    Ok(json!({ "notifications": notifications }))
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        "request" => {
+            let method = s(step, "method").unwrap_or_default();
+            let params = step.args.get("params").cloned().unwrap_or(Value::Null);
+            let h = conn.request(method, params, now);
+            match run(conn, ctx, h)? {
+                CallOutput::Raw(v) => Ok(json!({ "result": v })),
                 other => panic!("unexpected {other:?}"),
             }
         }

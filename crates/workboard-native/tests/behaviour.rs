@@ -42,6 +42,24 @@ impl CredentialStore for Store {
     }
 }
 
+/// The scenario's `input`: each handler answers with its answer.
+struct Input(
+    workboard_client::ClientCapabilities,
+    serde_json::Map<String, Value>,
+);
+
+impl workboard_native::InputHandler for Input {
+    fn capabilities(&self) -> workboard_client::ClientCapabilities {
+        self.0
+    }
+    fn answer(
+        &self,
+        request: workboard_client::InputRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<Value, Error>> + Send>> {
+        Box::pin(std::future::ready(runner::input_answer(&self.1, &request)))
+    }
+}
+
 struct Native {
     client: Client,
     rt: tokio::runtime::Runtime,
@@ -63,6 +81,8 @@ impl Adapter for Native {
             .allow_client_secret(c["allow_client_secret"].as_bool().unwrap_or(false))
             .custom_transport(transport)
             .store(Arc::new(Store(store)));
+        let (caps, answers) = runner::input_of(c);
+        b = b.input_handler(Arc::new(Input(caps, answers)));
         if !c["credentials"].is_null() {
             b = b.credentials(Credentials::from_json(&c["credentials"].to_string()).unwrap());
         }
@@ -127,6 +147,13 @@ impl Adapter for Native {
                             .map(|c| json!({"access_token": token_of(&c)}))
                             .map_err(err)
                     }),
+                    none,
+                )
+            }
+            "request" => {
+                let f = c.request(args["method"].as_str().unwrap(), args["params"].clone());
+                (
+                    Box::pin(async move { f.await.map(|v| json!({"result": v})).map_err(err) }),
                     none,
                 )
             }
@@ -199,6 +226,10 @@ impl Adapter for Native {
 
     fn store_error_code(&self) -> Option<String> {
         self.client.store_error().map(|e| e.code().to_string())
+    }
+
+    fn notifications(&self) -> workboard_client::NotificationStream {
+        self.client.notification_stream()
     }
 }
 

@@ -659,3 +659,74 @@ async fn an_initialize_stream_cut_before_its_result_is_resumed_in_its_session() 
     assert_eq!(sim.session_count(), 1);
     sim.shutdown().await;
 }
+
+/// The app's roots handler: answers `roots/list` with two roots, counting the requests.
+struct Roots(AtomicUsize);
+
+impl workboard_native::InputHandler for Roots {
+    fn capabilities(&self) -> workboard_client::ClientCapabilities {
+        workboard_client::ClientCapabilities {
+            roots: true,
+            ..Default::default()
+        }
+    }
+    fn answer(
+        &self,
+        request: workboard_client::InputRequest,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<serde_json::Value, workboard_core::Error>>
+                + Send,
+        >,
+    > {
+        assert_eq!(request.method, "roots/list");
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(std::future::ready(Ok(serde_json::json!({"roots": [
+            {"uri": "file:///work/okrs", "name": "OKRs"},
+            {"uri": "file:///work/reviews"}
+        ]}))))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_asks_for_roots_and_the_app_s_roots_handler_answers_in_both_eras() {
+    for era in [workboard_sim::Era::Modern, workboard_sim::Era::Legacy] {
+        let sim = Simulator::start(SimConfig {
+            era,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let roots = Arc::new(Roots(AtomicUsize::new(0)));
+        let client = Client::builder()
+            .environment(env(&sim))
+            .credentials(Credentials::personal(DEMO_PERSONAL_TOKEN))
+            .input_handler(roots.clone())
+            .build()
+            .unwrap();
+        let r = client
+            .call_tool("list_workspace_roots", serde_json::json!({}))
+            .await
+            .unwrap();
+        assert!(!r.is_error, "{era:?}: {r:?}");
+        let s = r.structured_content.unwrap();
+        assert_eq!(s["count"], 2, "{era:?}");
+        assert_eq!(s["roots"][0]["uri"], "file:///work/okrs");
+        assert_eq!(roots.0.load(Ordering::SeqCst), 1, "{era:?}");
+        let asked = match era {
+            workboard_sim::Era::Modern => sim.counters().get("mcp:input_required"),
+            _ => sim.counters().get("mcp:server_request:roots/list"),
+        };
+        assert_eq!(asked, 1, "{era:?}");
+        // A client without a roots handler declares none: the server says what it needs.
+        let plain = personal_client(&sim, DEMO_PERSONAL_TOKEN);
+        let refused = plain
+            .call_tool("list_workspace_roots", serde_json::json!({}))
+            .await;
+        match era {
+            workboard_sim::Era::Modern => assert_eq!(refused.unwrap_err().code(), "jsonrpc_error"),
+            _ => assert!(refused.unwrap().is_error),
+        }
+        sim.shutdown().await;
+    }
+}

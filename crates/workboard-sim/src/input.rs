@@ -1,5 +1,5 @@
 //! Tools that need input from the client (`draft_check_in`: an elicitation form;
-//! `suggest_key_result`: an LLM sample).
+//! `suggest_key_result`: an LLM sample; `list_workspace_roots`: the client's roots).
 //!
 //! Modern era: multi round-trip requests (basic/patterns/mrtr.mdx). The first call answers
 //! `resultType: "input_required"` with one input request and a `requestState`; the state is
@@ -35,6 +35,10 @@ const MAX_PENDING_REQUESTS: usize = 64;
 pub const INPUT_KEY_ELICIT: &str = "check_in";
 /// The key of the sampling input request.
 pub const INPUT_KEY_SAMPLE: &str = "suggestion";
+/// The key of the roots input request.
+pub const INPUT_KEY_ROOTS: &str = "roots";
+/// Most roots a `list_workspace_roots` result shows.
+const MAX_ROOTS: usize = 100;
 
 /// Whether a `tools/call` names a tool that needs client input.
 pub(crate) fn is_input_tool(params: &Value) -> bool {
@@ -49,6 +53,7 @@ fn key_of(kind: InputKind) -> &'static str {
     match kind {
         InputKind::Elicitation => INPUT_KEY_ELICIT,
         InputKind::Sampling => INPUT_KEY_SAMPLE,
+        InputKind::Roots => INPUT_KEY_ROOTS,
     }
 }
 
@@ -81,6 +86,7 @@ fn subject(
                 .map(|o| (id, o.title.clone()))
                 .ok_or_else(|| format!("objective {id} not found"))
         }
+        InputKind::Roots => Ok((0, String::new())),
     }
 }
 
@@ -119,6 +125,7 @@ fn request_params(
                 "maxTokens": 200
             }),
         ),
+        InputKind::Roots => ("roots/list", json!({})),
     }
 }
 
@@ -171,6 +178,25 @@ fn finish(kind: InputKind, subject: &(u64, String), answer: &Value) -> Result<Va
                 "model": shown(model),
             }))))
         }
+        InputKind::Roots => {
+            let roots = answer
+                .get("roots")
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad("the roots answer needs roots, an array"))?;
+            let mut shown_roots = Vec::new();
+            for r in roots.iter().take(MAX_ROOTS) {
+                let uri = r
+                    .get("uri")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad("each root needs a uri"))?;
+                let name = r.get("name").and_then(Value::as_str).map(shown);
+                shown_roots.push(json!({"uri": shown_long(uri), "name": name}));
+            }
+            Ok(tool_result(Ok(json!({
+                "count": roots.len(),
+                "roots": shown_roots,
+            }))))
+        }
     }
 }
 
@@ -187,6 +213,7 @@ fn has_capability(caps: &Value, kind: InputKind) -> bool {
             None => false,
         },
         InputKind::Sampling => caps.get("sampling").is_some_and(Value::is_object),
+        InputKind::Roots => caps.get("roots").is_some_and(Value::is_object),
     }
 }
 
@@ -194,6 +221,7 @@ fn required_capability(kind: InputKind) -> Value {
     match kind {
         InputKind::Elicitation => json!({"elicitation": {"form": {}}}),
         InputKind::Sampling => json!({"sampling": {}}),
+        InputKind::Roots => json!({"roots": {}}),
     }
 }
 
@@ -257,6 +285,7 @@ pub(crate) fn modern_call(sh: &Shared, caller: &Caller, params: &Value, id: &Val
                 match kind {
                     InputKind::Elicitation => "elicitation (form)",
                     InputKind::Sampling => "sampling",
+                    InputKind::Roots => "roots",
                 }
             ),
         )
@@ -402,6 +431,7 @@ pub(crate) async fn legacy_call(
                 match kind {
                     InputKind::Elicitation => "elicitation",
                     InputKind::Sampling => "sampling",
+                    InputKind::Roots => "roots",
                 }
             ))),
         ));

@@ -40,7 +40,8 @@
 //! methods (`-32601`, 404). Results carry `resultType`, the server info in `_meta` and, for list
 //! and read results, `ttlMs` and `cacheScope`. `server/discover`, `subscriptions/listen` (acknowledged,
 //! tagged notifications, keep-alive comments, bounded in number and duration) and multi
-//! round-trip tool calls (`draft_check_in`: elicitation, `suggest_key_result`: sampling;
+//! round-trip tool calls (`draft_check_in`: elicitation, `suggest_key_result`: sampling,
+//! `list_workspace_roots`: roots;
 //! [`MISSING_REQUIRED_CLIENT_CAPABILITY`] when the capability is not declared) are served;
 //! in legacy sessions the same tools send the server's own request on the call's SSE stream, and
 //! `resources/subscribe` updates arrive on the `GET` stream. The crate's README has every rule

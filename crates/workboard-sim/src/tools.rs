@@ -217,6 +217,13 @@ pub(crate) const TOOLS: &[ToolDef] = &[
         write: false,
         schema: || id_arg("objective_id", "Objective (goal) id"),
     },
+    ToolDef {
+        name: "list_workspace_roots",
+        title: "Workspace roots",
+        description: "Lists the roots (directories, workspaces) the client exposes; asks the client (roots/list: MRTR in 2026-07-28, a server request in legacy sessions).",
+        write: false,
+        schema: || json!({"type": "object", "properties": {}}),
+    },
 ];
 
 /// What a tool needs from the client before it can answer.
@@ -226,6 +233,8 @@ pub(crate) enum InputKind {
     Elicitation,
     /// `sampling/createMessage`.
     Sampling,
+    /// `roots/list`.
+    Roots,
 }
 
 /// The input a tool asks the client for, if any.
@@ -233,6 +242,7 @@ pub(crate) fn input_kind(name: &str) -> Option<InputKind> {
     match name {
         "draft_check_in" => Some(InputKind::Elicitation),
         "suggest_key_result" => Some(InputKind::Sampling),
+        "list_workspace_roots" => Some(InputKind::Roots),
         _ => None,
     }
 }

@@ -93,7 +93,7 @@ async fn server_discover_and_results_carry_result_type_server_info_and_cache_hin
             break;
         }
     }
-    assert_eq!(names.len(), 15);
+    assert_eq!(names.len(), 16);
     assert!(names.iter().any(|n| n == "draft_check_in"));
 
     // A tools/call result has resultType but no cache hints.
@@ -112,7 +112,7 @@ async fn server_discover_and_results_carry_result_type_server_info_and_cache_hin
     let c = sim.counters();
     assert_eq!(c.get("mcp:discover"), 1);
     assert_eq!(c.get("mcp:modern:server/discover"), 1);
-    assert_eq!(c.get("mcp:modern:tools/list"), 3);
+    assert_eq!(c.get("mcp:modern:tools/list"), 4);
     assert_eq!(c.get("mcp:tools/call"), 1);
     assert_eq!(sim.session_count(), 0);
 }

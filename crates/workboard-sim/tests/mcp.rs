@@ -263,7 +263,7 @@ async fn tools_list_paginates_by_five() {
             None => break,
         }
     }
-    assert_eq!(pages, 3);
+    assert_eq!(pages, 4);
     assert!(names.len() >= 12);
     for expected in [
         "get_current_user",
@@ -283,7 +283,7 @@ async fn tools_list_paginates_by_five() {
     }
     let bad = call(&sim, t, &sid, 99, "tools/list", json!({"cursor": "bm9wZQ"})).await;
     assert_eq!(bad["error"]["code"], -32602);
-    assert_eq!(sim.counters().get("mcp:tools/list"), 4);
+    assert_eq!(sim.counters().get("mcp:tools/list"), 5);
 }
 
 #[tokio::test]

@@ -355,3 +355,76 @@ async fn legacy_server_requests_wait_a_bounded_time() {
         .contains("no answer"));
     assert_eq!(sim.counters().get("mcp:server_request_timeout"), 1);
 }
+
+#[tokio::test]
+async fn roots_are_asked_of_the_client_in_both_eras() {
+    let sim = start(SimConfig::default()).await;
+    let roots =
+        json!({"roots": [{"uri": "file:///work/okrs", "name": "OKRs"}, {"uri": "file:///tmp"}]});
+    let tool = json!({"name": "list_workspace_roots", "arguments": {}});
+    // Modern: without the roots capability, refused; with it, an MRTR round.
+    let (s, m) = tool_call(&sim, T, 1, json!({}), tool.clone()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        m["error"]["data"]["requiredCapabilities"],
+        json!({"roots": {}})
+    );
+    let caps = json!({"roots": {}});
+    let (_, m) = tool_call(&sim, T, 2, caps.clone(), tool.clone()).await;
+    let r = &m["result"];
+    assert_eq!(r["resultType"], "input_required");
+    assert_eq!(r["inputRequests"]["roots"]["method"], "roots/list");
+    let state = r["requestState"].as_str().unwrap().to_string();
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        3,
+        caps,
+        retry(tool.clone(), &state, json!({"roots": roots})),
+    )
+    .await;
+    let r = &m["result"];
+    assert_eq!(r["resultType"], "complete");
+    assert_eq!(r["structuredContent"]["count"], 2);
+    assert_eq!(
+        r["structuredContent"]["roots"][0],
+        json!({"uri": "file:///work/okrs", "name": "OKRs"})
+    );
+    assert_eq!(r["structuredContent"]["roots"][1]["name"], Value::Null);
+    // Legacy: a roots/list request on the call's stream, answered by a POST.
+    let sid = session_with(&sim, "2025-11-25", json!({"roots": {}})).await;
+    let body = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": tool});
+    let mut sse = SseReader::new(mcp_raw(&sim, T, Some(&sid), &body).await);
+    let request = sse.next_message().await.expect("the server's request");
+    assert_eq!(request["method"], "roots/list");
+    let answer = json!({"jsonrpc": "2.0", "id": request["id"], "result": roots});
+    assert_eq!(
+        mcp_raw(&sim, T, Some(&sid), &answer).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let done = sse.next_message().await.expect("the call's response");
+    assert_eq!(done["result"]["structuredContent"]["count"], 2);
+    // A malformed answer is refused.
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        5,
+        json!({"roots": {}}),
+        json!({"name": "list_workspace_roots", "arguments": {}}),
+    )
+    .await;
+    let state = m["result"]["requestState"].as_str().unwrap().to_string();
+    let (_, m) = tool_call(
+        &sim,
+        T,
+        6,
+        json!({"roots": {}}),
+        retry(
+            json!({"name": "list_workspace_roots", "arguments": {}}),
+            &state,
+            json!({"roots": {"roots": "nope"}}),
+        ),
+    )
+    .await;
+    assert_eq!(m["error"]["code"], -32602);
+}

@@ -58,12 +58,49 @@ func jsonMatches(_ expected: Any?, _ actual: Any?) -> Bool {
     }
 }
 
+func jsonText(_ v: Any) throws -> String {
+    String(decoding: try JSONSerialization.data(withJSONObject: v, options: .fragmentsAllowed), as: UTF8.self)
+}
+
+/// `connect`'s `input`: each handler answers with the vector's answer for its kind.
+final class VectorElicitation: ElicitationHandler, @unchecked Sendable {
+    let input: [String: Any]
+    init(_ input: [String: Any]) { self.input = input }
+    func elicit(request: McpElicitation) async throws -> McpElicitationResult {
+        let a = input[request.mode == "url" ? "elicitation_url" : "elicitation"] as! [String: Any]
+        let action: McpElicitationAction = switch a["action"] as! String {
+        case "accept": .accept
+        case "decline": .decline
+        default: .cancel
+        }
+        return McpElicitationResult(action: action, contentJson: try a["content"].map { try jsonText($0) })
+    }
+}
+
+final class VectorSampling: SamplingHandler, @unchecked Sendable {
+    let a: [String: Any]
+    init(_ a: [String: Any]) { self.a = a }
+    func createMessage(request: McpSamplingRequest) async throws -> McpSamplingResult {
+        McpSamplingResult(role: a["role"] as! String, contentJson: try jsonText(a["content"]!), model: a["model"] as! String,
+                          stopReason: a["stopReason"] as? String)
+    }
+}
+
+final class VectorRoots: RootsHandler, @unchecked Sendable {
+    let a: [String: Any]
+    init(_ a: [String: Any]) { self.a = a }
+    func listRoots() async throws -> [McpRoot] {
+        (a["roots"] as! [[String: Any]]).map { McpRoot(uri: $0["uri"] as! String, name: $0["name"] as? String) }
+    }
+}
+
 final class VectorReplayTests: XCTestCase {
     static let supported: Set<String> = [
         "mcp_oauth_start", "mcp_oauth_redirect", "mcp_refresh", "mcp_step_up", "mcp_revoke",
         "v1_authorize", "v1_handle_redirect", "v1_exchange_code", "v1_revoke",
         "connect", "list_tools", "call_tool", "close", "ping", "discover",
         "list_resources", "list_resource_templates", "read_resource", "list_prompts", "get_prompt", "complete",
+        "subscribe", "request",
     ]
 
     var vectorsDir: URL {
@@ -151,7 +188,13 @@ final class VectorReplayTests: XCTestCase {
                 opts.credentialsJson = String(decoding: try JSONSerialization.data(withJSONObject: creds), as: UTF8.self)
                 opts.authContextJson = String(decoding: try JSONSerialization.data(withJSONObject: ctx), as: UTF8.self)
             }
-            r.client = try WorkboardClient(options: opts, transport: r.transport, clock: r.clock)
+            let input = a["input"] as? [String: Any] ?? [:]
+            if input["elicitation_url"] != nil { opts.elicitationUrlMode = true }
+            r.client = try WorkboardClient(
+                options: opts, transport: r.transport, clock: r.clock,
+                elicitation: input["elicitation"] != nil || input["elicitation_url"] != nil ? VectorElicitation(input) : nil,
+                sampling: (input["sampling"] as? [String: Any]).map { VectorSampling($0) },
+                roots: (input["roots"] as? [String: Any]).map { VectorRoots($0) })
             return [String: Any]()
         case "list_tools":
             return ["names": try await c.listTools().map { $0.name }]
@@ -194,6 +237,22 @@ final class VectorReplayTests: XCTestCase {
             let r = try await c.complete(reference: reference, argument: s("argument")!, value: s("value")!,
                                          context: a["context"] as? [String: String])
             return ["values": r.values, "total": r.total.map { NSNumber(value: $0) as Any } ?? NSNull(), "has_more": r.hasMore]
+        case "subscribe":
+            let f = a["filter"] as? [String: Any] ?? [:]
+            let filter = McpSubscriptionFilter(
+                toolsListChanged: f["tools_list_changed"] as? Bool ?? false,
+                promptsListChanged: f["prompts_list_changed"] as? Bool ?? false,
+                resourcesListChanged: f["resources_list_changed"] as? Bool ?? false,
+                resourceUris: f["resource_subscriptions"] as? [String] ?? [])
+            var notes: [[String: Any]] = []
+            for try await n in c.subscribe(filter: filter) {
+                notes.append(["method": n.method, "params": try JSONSerialization.jsonObject(with: Data(n.paramsJson.utf8))])
+            }
+            return ["notifications": notes]
+        case "request":
+            let params = try jsonText(a["params"] as? [String: Any] ?? [:])
+            let result = try await c.request(method: s("method")!, paramsJson: params)
+            return ["result": try JSONSerialization.jsonObject(with: Data(result.utf8), options: .fragmentsAllowed)]
         default:
             throw NSError(domain: "replay", code: 1, userInfo: [NSLocalizedDescriptionKey: "unsupported op \(op)"])
         }
@@ -228,6 +287,10 @@ final class VectorReplayTests: XCTestCase {
                 } catch WorkboardError.Failed(let code, _, _, _) {
                     got = ["error": code]
                 }
+                // An answer to a server's request may still be on its way when the call's
+                // result is in: wait for the scripted exchanges a little (bounded), never longer.
+                let deadline = Date().addingTimeInterval(2)
+                while !transport.script.isEmpty && Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
                 XCTAssertTrue(transport.failures.isEmpty, "\(where_): \(transport.failures)")
                 XCTAssertTrue(transport.script.isEmpty, "\(where_): scripted exchanges not sent")
                 XCTAssertTrue(jsonMatches(step["expect"], got), "\(where_): expected \(step["expect"]!), got \(got)")

@@ -72,17 +72,28 @@ class Server {
       const { rule } = r;
       checkKeys(rule, ['match', 'reply', 'times', 'hold'], 'server rule');
       const m = rule.match ?? {};
-      checkKeys(m, ['method', 'auth', 'url', 'era'], 'match');
+      checkKeys(m, ['method', 'auth', 'url', 'era', 'input_responses', 'request_state'], 'match');
+      const param = (p) => rpc?.params?.[p] ?? null;
       const fits = (m.method === undefined || m.method === name) && (m.auth === undefined || m.auth === bearer) &&
         (m.era === undefined || m.era === era) &&
-        (m.url === undefined || m.url === url);
+        (m.url === undefined || m.url === url) &&
+        (!('input_responses' in m) || jsonMatches(m.input_responses, param('inputResponses'))) &&
+        (!('request_state' in m) || jsonMatches(m.request_state, param('requestState')));
       if (!fits || (rule.times !== undefined && r.used >= rule.times)) continue;
       r.used += 1;
       const reply = rule.reply ?? {};
-      checkKeys(reply, ['status', 'headers', 'result', 'error', 'json'], 'reply');
-      const bodies = ['result', 'error', 'json'].filter((k) => k in reply);
+      checkKeys(reply, ['status', 'headers', 'result', 'error', 'json', 'sse'], 'reply');
+      const bodies = ['result', 'error', 'json', 'sse'].filter((k) => k in reply);
       assert.ok(bodies.length <= 1, `a reply with more than one body: ${bodies}`);
       const id = rpc?.id ?? null;
+      if ('sse' in reply) {
+        // An SSE body: one event per message; `{"result": ...}` is the request's result.
+        const sse = reply.sse.map((m) => (Object.keys(m).length === 1 && 'result' in m ? { jsonrpc: '2.0', id, result: m.result } : m))
+          .map((m) => `data: ${JSON.stringify(m)}\n\n`).join('');
+        const headers = new Headers(reply.headers ?? []);
+        headers.append('Content-Type', 'text/event-stream');
+        return { response: () => new Response(sse, { status: reply.status ?? 200, headers }), hold: rule.hold === true };
+      }
       const json = 'result' in reply ? { jsonrpc: '2.0', id, result: reply.result }
         : 'error' in reply ? { jsonrpc: '2.0', id, error: reply.error } : reply.json;
       const headers = new Headers();
@@ -170,6 +181,9 @@ function startCall(client, call, args) {
     case 'connect': return { outcome: settle(client.connect().then(() => ({}))), cancel: none };
     case 'refresh': return { outcome: settle(client.refreshMcpCredentials().then(() => accessToken(client))), cancel: none };
     case 'close': return { outcome: settle(client.close().then(() => ({}))), cancel: none };
+    case 'request':
+      checkKeys(args, ['method', 'params'], 'request args');
+      return { outcome: settle(client.request(args.method, args.params, signal).then((result) => ({ result }))), cancel };
     default: return assert.fail(`unknown call \`${call}\``);
   }
 }
@@ -178,7 +192,12 @@ async function run(name, s) {
   checkKeys(s, ['name', 'description', 'client', 'server', 'steps'], 'scenario');
   assert.equal(s.name, name, 'file name and `name` differ');
   const c = s.client ?? {};
-  checkKeys(c, ['server_url', 'credentials', 'auth_context', 'allow_client_secret'], 'client');
+  checkKeys(c, ['server_url', 'credentials', 'auth_context', 'allow_client_secret', 'input'], 'client');
+  checkKeys(c.input, ['elicitation', 'elicitation_url', 'sampling', 'roots'], 'input');
+  // The app's input handlers: each answers with the scenario's answer for its kind.
+  const kinds = { elicitation: 'elicitation', elicitation_url: 'elicitationUrl', sampling: 'sampling', roots: 'roots' };
+  const inputHandlers = c.input &&
+    Object.fromEntries(Object.entries(c.input).map(([k, answer]) => [kinds[k], async () => answer]));
   const log = [];
   const server = new Server(s.server ?? [], log);
   const store = recordingStore(log);
@@ -193,8 +212,10 @@ async function run(name, s) {
     now: () => now,
     sleep: async (ms) => { now += ms; },
     simulatedClock: true,
+    inputHandlers,
   });
   const calls = new Map();
+  const streams = new Map();
   const signIns = new Map();
   try {
     for (const [i, step] of s.steps.entries()) {
@@ -220,6 +241,21 @@ async function run(name, s) {
           call.cancel();
           break;
         }
+        case 'notifications':
+          checkKeys(step, ['do', 'id'], at);
+          streams.set(step.id, client.notifications());
+          break;
+        case 'next_notification': {
+          checkKeys(step, ['do', 'id', 'notification'], at);
+          const n = await streams.get(step.id).next();
+          const got = n.done ? null : { method: n.value.method, params: n.value.params };
+          assert.ok(jsonMatches(step.notification, got), `${at}: expected ${JSON.stringify(step.notification)}, got ${JSON.stringify(got)}`);
+          break;
+        }
+        case 'stop':
+          checkKeys(step, ['do', 'id'], at);
+          await streams.get(step.id).return();
+          break;
         case 'hold': checkKeys(step, ['do'], at); server.hold(); break;
         case 'release': checkKeys(step, ['do'], at); server.release(); break;
         case 'until_requests':

@@ -128,6 +128,7 @@ const METHODS = [
   ['readResource', 2],
   ['refreshMcpCredentials', 0],
   ['request', 3],
+  ['requestWithClientInput', 3],
   ['revokeMcpCredentials', 0],
   ['revokeV1Credentials', 0],
   ['setCredentialsJson', 1],
@@ -277,6 +278,9 @@ test('streams, and calls of the new surface against a server, take any argument 
     check(`callTool(${describe(a)}, {})`, await attempt(() => c.callTool(a, {})));
     check(`request(${describe(a)}, ${describe(a)})`, await attempt(() => c.request(a, a)));
     check(`request('x/echo', {x: ${describe(a)}})`, await attempt(() => c.request('x/echo', { x: a })));
+    check(`requestWithClientInput(${describe(a)}, ${describe(a)})`, await attempt(() => c.requestWithClientInput(a, a)));
+    check(`requestWithClientInput('tools/call', {inputResponses: ${describe(a)}, requestState: ${describe(a)}, _meta: {x: ${describe(a)}}})`,
+      await attempt(() => c.requestWithClientInput('tools/call', { name: 'ask', inputResponses: a, requestState: a, _meta: { 'io.modelcontextprotocol/clientCapabilities': a } })));
     check(`subscribe(${describe(a)})`, await attempt(() => c.subscribe(a)));
     check(`subscribe({resourceSubscriptions: [${describe(a)}]})`, await attempt(() => c.subscribe({ resourceSubscriptions: [a] })));
     check(`subscribe({toolsListChanged: true}, ${describe(a)})`, await attempt(() => c.subscribe({ toolsListChanged: true }, a)));

@@ -205,6 +205,32 @@ test('request(): a method the SDK does not model, its result as sent; errors typ
   await assert.rejects(c.request(5), isError('invalid_input'));
 });
 
+test('requestWithClientInput(): a proxy\'s client runs the rounds: input_required as sent, its answers and state passed through', GUARD, async () => {
+  const server = new ModernServer();
+  let asked = 0;
+  const c = client(server, { inputHandlers: { elicitation: () => { asked += 1; return { action: 'cancel' }; } } });
+  const proxied = { 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} }, roots: {} } };
+  const round = await c.requestWithClientInput('tools/call',
+    { name: 'ask', arguments: { method: 'elicitation/create', params: FORM }, _meta: proxied });
+  assert.equal(round.resultType, 'input_required');
+  assert.deepEqual(round.inputRequests.q, { method: 'elicitation/create', params: FORM });
+  assert.equal(round.requestState, 'st-1');
+  assert.equal(asked, 0, 'this client\'s handler is not asked');
+  const sent = server.of('tools/call')[0].body.params;
+  assert.deepEqual(sent._meta[CAPS], proxied[CAPS], 'the proxied client\'s capabilities');
+  const answers = { q: { action: 'accept', content: { confidence: 3 } } };
+  const done = await c.requestWithClientInput('tools/call',
+    { name: 'ask', arguments: {}, inputResponses: answers, requestState: round.requestState, _meta: proxied });
+  assert.deepEqual(JSON.parse(done.content[0].text), { answers, state: 'st-1' });
+  // request() drops them: this client's rounds are its own.
+  await c.request('tools/call', { name: 'ask', arguments: { method: 'elicitation/create', params: FORM }, inputResponses: answers, requestState: 'forged' });
+  const plain = server.of('tools/call').at(-2).body.params;
+  assert.equal(plain.inputResponses, undefined);
+  assert.equal(asked, 1);
+  await assert.rejects(c.requestWithClientInput('notifications/x', {}), isError('invalid_input'));
+  await assert.rejects(c.requestWithClientInput('x/echo', {}, { signal: AbortSignal.abort() }), isError('cancelled'));
+});
+
 test('connect() takes a signal like the other calls', GUARD, async () => {
   const server = new ModernServer();
   const c = client(server);

@@ -154,6 +154,49 @@ pub trait Adapter {
     fn exchange_v1_code<'a>(&'a self, code: &Value, client_hash: &str) -> BoxFut<'a>;
     fn access_token(&self) -> Option<String>;
     fn store_error_code(&self) -> Option<String>;
+    /// The client's notification stream (`Client::notification_stream`).
+    fn notifications(&self) -> workboard_client::NotificationStream;
+}
+
+/// The client's `input`: the capabilities its handlers declare and their answers by kind.
+pub fn input_of(
+    client: &Value,
+) -> (
+    workboard_client::ClientCapabilities,
+    serde_json::Map<String, Value>,
+) {
+    let input = client["input"].as_object().cloned().unwrap_or_default();
+    check_keys(
+        &client["input"],
+        &["elicitation", "elicitation_url", "sampling", "roots"],
+        "input",
+    );
+    let caps = workboard_client::ClientCapabilities {
+        elicitation_form: input.contains_key("elicitation"),
+        elicitation_url: input.contains_key("elicitation_url"),
+        sampling: input.contains_key("sampling"),
+        roots: input.contains_key("roots"),
+    };
+    (caps, input)
+}
+
+/// The answer of the handler of a request's kind.
+pub fn input_answer(
+    input: &serde_json::Map<String, Value>,
+    r: &workboard_client::InputRequest,
+) -> Result<Value, workboard_core::Error> {
+    let kind = match r.method.as_str() {
+        "elicitation/create" if r.params["mode"] == "url" => "elicitation_url",
+        "elicitation/create" => "elicitation",
+        "sampling/createMessage" => "sampling",
+        _ => "roots",
+    };
+    input
+        .get(kind)
+        .cloned()
+        .ok_or_else(|| workboard_core::Error::Protocol {
+            reason: format!("no {kind} handler"),
+        })
 }
 
 pub fn log_name(r: &HttpRequest) -> (String, String) {
@@ -191,7 +234,18 @@ impl Rules {
         for (i, rule) in self.rules.iter().enumerate() {
             check_keys(rule, &["match", "reply", "times", "hold"], "server rule");
             let m = &rule["match"];
-            check_keys(m, &["method", "auth", "url", "era"], "match");
+            check_keys(
+                m,
+                &[
+                    "method",
+                    "auth",
+                    "url",
+                    "era",
+                    "input_responses",
+                    "request_state",
+                ],
+                "match",
+            );
             let era = if r.header("Mcp-Method").is_some() {
                 "modern"
             } else {
@@ -200,7 +254,11 @@ impl Rules {
             let fits = m.get("method").is_none_or(|v| v == name.as_str())
                 && m.get("era").is_none_or(|v| v == era)
                 && m.get("auth").is_none_or(|v| v == bearer.as_str())
-                && m.get("url").is_none_or(|v| v == r.url.as_str());
+                && m.get("url").is_none_or(|v| v == r.url.as_str())
+                && m.get("input_responses")
+                    .is_none_or(|v| matches(v, &param(r, "inputResponses")))
+                && m.get("request_state")
+                    .is_none_or(|v| matches(v, &param(r, "requestState")));
             let left = rule
                 .get("times")
                 .and_then(Value::as_u64)
@@ -215,10 +273,18 @@ impl Rules {
     }
 }
 
+/// A param of the request's JSON-RPC body (`null` when absent).
+fn param(r: &HttpRequest, name: &str) -> Value {
+    serde_json::from_slice::<Value>(&r.body)
+        .ok()
+        .and_then(|v| v.get("params").and_then(|p| p.get(name)).cloned())
+        .unwrap_or(Value::Null)
+}
+
 fn reply(reply: &Value, r: &HttpRequest) -> HttpResponse {
     check_keys(
         reply,
-        &["status", "headers", "result", "error", "json"],
+        &["status", "headers", "result", "error", "json", "sse"],
         "reply",
     );
     let status = reply.get("status").and_then(Value::as_u64).unwrap_or(200) as u16;
@@ -235,6 +301,21 @@ fn reply(reply: &Value, r: &HttpRequest) -> HttpResponse {
         .ok()
         .and_then(|v| v.get("id").cloned())
         .unwrap_or(Value::Null);
+    if let Some(events) = reply.get("sse").and_then(Value::as_array) {
+        // An SSE body: one event per message; `{"result": ...}` is the request's result.
+        let mut body = String::new();
+        for m in events {
+            let m = match m.get("result") {
+                Some(res) if m.as_object().is_some_and(|o| o.len() == 1) => {
+                    json!({"jsonrpc": "2.0", "id": id, "result": res})
+                }
+                _ => m.clone(),
+            };
+            body.push_str(&format!("data: {m}\n\n"));
+        }
+        headers.push(("Content-Type".into(), "text/event-stream".into()));
+        return HttpResponse::new(status, headers, body.into_bytes());
+    }
     let body = if let Some(res) = reply.get("result") {
         Some(json!({"jsonrpc": "2.0", "id": id, "result": res}))
     } else if let Some(err) = reply.get("error") {
@@ -358,6 +439,7 @@ pub fn run<A: Adapter>(name: &str, s: &Value) {
     let mut calls: BTreeMap<String, BoxFut<'static>> = BTreeMap::new();
     let mut cancels: BTreeMap<String, Box<dyn Fn()>> = BTreeMap::new();
     let mut sign_ins: BTreeMap<String, (String, String, String)> = BTreeMap::new();
+    let mut streams: BTreeMap<String, workboard_client::NotificationStream> = BTreeMap::new();
     for (i, step) in s["steps"].as_array().unwrap().iter().enumerate() {
         let op = step["do"].as_str().unwrap();
         let at = format!("{name} step {i} ({op})");
@@ -379,6 +461,25 @@ pub fn run<A: Adapter>(name: &str, s: &Value) {
             "cancel" => {
                 check_keys(step, &["do", "id"], &at);
                 (cancels.get(&id()).expect("no such call"))();
+            }
+            "notifications" => {
+                check_keys(step, &["do", "id"], &at);
+                streams.insert(id(), adapter.notifications());
+            }
+            "next_notification" => {
+                check_keys(step, &["do", "id", "notification"], &at);
+                let s = streams.get_mut(&id()).expect("no such stream");
+                let got = match adapter.block_on(Box::pin(s.next())) {
+                    Ok(Some(n)) => json!({"method": n.method, "params": n.params}),
+                    Ok(None) => Value::Null,
+                    Err(e) => panic!("{at}: the stream failed: {e}"),
+                };
+                let want = &step["notification"];
+                assert!(matches(want, &got), "{at}: expected {want}, got {got}");
+            }
+            "stop" => {
+                check_keys(step, &["do", "id"], &at);
+                streams.get(&id()).expect("no such stream").stopper().stop();
             }
             "hold" => transport_ctl.hold(),
             "release" => transport_ctl.release(),

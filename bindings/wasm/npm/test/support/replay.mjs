@@ -146,8 +146,27 @@ export const OPS = {
         redirect_uri: 'https://app.example/cb', iss_parameter_supported: false, legacy_defaults: false,
       });
     }
+    // The app's input handlers: each answers with the vector's answer for its kind (and
+    // declares that capability).
+    const kinds = { elicitation: 'elicitation', elicitation_url: 'elicitationUrl', sampling: 'sampling', roots: 'roots' };
+    if (a.input) {
+      opts.inputHandlers = Object.fromEntries(Object.entries(a.input).map(([k, answer]) => [kinds[k], async () => answer]));
+    }
     s.client = new WorkboardClient(opts);
     return {};
+  },
+  async subscribe(s, a) {
+    const f = a.filter ?? {};
+    const stream = s.client.subscribe(drop({
+      toolsListChanged: f.tools_list_changed, promptsListChanged: f.prompts_list_changed,
+      resourcesListChanged: f.resources_list_changed, resourceSubscriptions: f.resource_subscriptions,
+    }));
+    const notifications = [];
+    for await (const n of stream) notifications.push({ method: n.method, params: n.params });
+    return { notifications };
+  },
+  async request(s, a) {
+    return { result: await s.client.request(a.method, a.params) };
   },
   async list_tools(s) {
     return { names: (await s.client.listTools()).map((t) => t.name) };
@@ -236,6 +255,11 @@ export async function replay(file, v) {
         continue;
       }
       actual = { error: e.code, message: e.message };
+    }
+    // An answer to a server's request may still be on its way when the call's result is
+    // in: wait for the scripted exchanges a little (bounded), never longer.
+    for (const deadline = Date.now() + 2000; scripted.script.length && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 5));
     }
     for (const f of scripted.failures) failures.push(`${where}: ${f}`);
     if (scripted.script.length) failures.push(`${where}: ${scripted.script.length} scripted exchange(s) never requested`);

@@ -96,6 +96,11 @@ async function app(): Promise<void> {
   await asking.ping();
   const raw: unknown = await asking.request('x/custom', { a: 1 }, { signal: ac.signal });
   await asking.request('x/custom');
+  // A proxy's own client runs the input rounds: the input_required result comes back as sent.
+  const round: unknown = await asking.requestWithClientInput('tools/call',
+    { name: 'draft_check_in', inputResponses: { q: { action: 'decline' } }, requestState: 's' }, { signal: ac.signal });
+  await asking.requestWithClientInput('tools/call');
+  console.log(round);
   console.log(raw);
   // Notifications (a call's log and progress messages) and subscriptions: async iterables.
   const notes: NotificationStream = asking.notifications();

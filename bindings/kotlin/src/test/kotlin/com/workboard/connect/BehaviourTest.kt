@@ -110,10 +110,13 @@ private class ScenarioTransport(private val rules: JSONArray, private val log: M
             val rule = rules.getJSONObject(i)
             checkKeys(rule, setOf("match", "reply", "times", "hold"), "server rule")
             val m = rule.optJSONObject("match") ?: JSONObject()
-            checkKeys(m, setOf("method", "auth", "url", "era"), "match")
+            checkKeys(m, setOf("method", "auth", "url", "era", "input_responses", "request_state"), "match")
             val era = if (r.headers.any { it.name.equals("mcp-method", ignoreCase = true) }) "modern" else "legacy"
+            val params = runCatching { JSONObject(String(r.body, Charsets.UTF_8)).optJSONObject("params") }.getOrNull() ?: JSONObject()
             val fits = (str(m, "method") ?: name) == name && (str(m, "auth") ?: bearer) == bearer &&
-                (str(m, "url") ?: r.url) == r.url && (str(m, "era") ?: era) == era
+                (str(m, "url") ?: r.url) == r.url && (str(m, "era") ?: era) == era &&
+                (!m.has("input_responses") || jsonMatches(m.get("input_responses"), params.opt("inputResponses") ?: JSONObject.NULL)) &&
+                (!m.has("request_state") || jsonMatches(m.get("request_state"), params.opt("requestState") ?: JSONObject.NULL))
             val left = !rule.has("times") || used[i] < rule.getInt("times")
             if (fits && left) {
                 used[i]++
@@ -124,12 +127,22 @@ private class ScenarioTransport(private val rules: JSONArray, private val log: M
     }
 
     private fun reply(reply: JSONObject, r: HttpRequest): HttpResponse {
-        checkKeys(reply, setOf("status", "headers", "result", "error", "json"), "reply")
+        checkKeys(reply, setOf("status", "headers", "result", "error", "json", "sse"), "reply")
         val headers = mutableListOf<HttpHeader>()
         reply.optJSONArray("headers")?.let { hs ->
             for (i in 0 until hs.length()) headers.add(HttpHeader(hs.getJSONArray(i).getString(0), hs.getJSONArray(i).getString(1)))
         }
         val id = runCatching { JSONObject(String(r.body, Charsets.UTF_8)).opt("id") }.getOrNull() ?: JSONObject.NULL
+        reply.optJSONArray("sse")?.let { events ->
+            // An SSE body: one event per message; `{"result": ...}` is the request's result.
+            val sse = (0 until events.length()).joinToString("") { i ->
+                val m = events.getJSONObject(i)
+                val msg = if (m.keySet() == setOf("result")) JSONObject().put("jsonrpc", "2.0").put("id", id).put("result", m.get("result")) else m
+                "data: $msg\n\n"
+            }
+            headers.add(HttpHeader("Content-Type", "text/event-stream"))
+            return HttpResponse(reply.optInt("status", 200).toUShort(), headers, sse.toByteArray())
+        }
         val body: Any? = when {
             reply.has("result") -> JSONObject().put("jsonrpc", "2.0").put("id", id).put("result", reply.get("result"))
             reply.has("error") -> JSONObject().put("jsonrpc", "2.0").put("id", id).put("error", reply.get("error"))
@@ -173,6 +186,7 @@ private class Scenario(private val name: String, private val s: JSONObject) {
     private val store = RecordingStore(log)
     private val client: WorkboardClient
     private val calls = mutableMapOf<String, Deferred<JSONObject>>()
+    private val streams = mutableMapOf<String, McpNotificationStream>()
     /** Started sign-ins: URL and pending JSON. */
     private val signIns = mutableMapOf<String, Pair<String, String>>()
 
@@ -180,17 +194,24 @@ private class Scenario(private val name: String, private val s: JSONObject) {
         checkKeys(s, setOf("name", "description", "client", "server", "steps"), "scenario")
         check(s.getString("name") == name) { "file name and `name` differ" }
         val c = s.getJSONObject("client")
-        checkKeys(c, setOf("server_url", "credentials", "auth_context", "allow_client_secret"), "client")
+        checkKeys(c, setOf("server_url", "credentials", "auth_context", "allow_client_secret", "input"), "client")
+        val input = c.optJSONObject("input") ?: JSONObject()
+        checkKeys(input, setOf("elicitation", "elicitation_url", "sampling", "roots"), "input")
         client = WorkboardClient(
             ClientOptions(
                 mcpUrl = c.getString("server_url"),
                 credentialsJson = c.optJSONObject("credentials")?.toString(),
                 authContextJson = c.optJSONObject("auth_context")?.toString(),
                 allowClientSecret = c.optBoolean("allow_client_secret", false),
+                elicitationUrlMode = input.has("elicitation_url"),
             ),
             transport = transport,
             store = store,
             clock = ManualClock(1_764_000_000_000uL),
+            // The app's input handlers: each answers with the scenario's answer for its kind.
+            elicitation = if (input.has("elicitation") || input.has("elicitation_url")) VectorReplayTest.Elicitation(input) else null,
+            sampling = input.optJSONObject("sampling")?.let { VectorReplayTest.Sampling(it) },
+            roots = input.optJSONObject("roots")?.let { VectorReplayTest.Roots(it) },
         )
     }
 
@@ -231,6 +252,11 @@ private class Scenario(private val name: String, private val s: JSONObject) {
             "connect" -> { { client.connect(); JSONObject() } }
             "refresh" -> { { client.refreshMcpCredentials(); JSONObject().put("access_token", accessToken()) } }
             "close" -> { { client.disconnect(); JSONObject() } }
+            "request" -> {
+                checkKeys(args, setOf("method", "params"), "args")
+                val a = args!!
+                { JSONObject().put("result", JSONObject(client.request(a.getString("method"), a.getJSONObject("params").toString()))) }
+            }
             else -> error("unknown call `$call`")
         }
         return async(start = CoroutineStart.UNDISPATCHED) { outcome(op) }
@@ -251,6 +277,14 @@ private class Scenario(private val name: String, private val s: JSONObject) {
                     checkExpect(at, step.getJSONObject("expect"), withTimeout(30_000) { call.await() })
                 }
                 "cancel" -> { keys("id"); check(step.getString("id") in calls) { "$at: no such call" }; client.cancelCalls() }
+                "notifications" -> { keys("id"); streams[step.getString("id")] = client.notifications() }
+                "next_notification" -> {
+                    keys("id", "notification")
+                    val n = withTimeout(30_000) { (streams[step.getString("id")] ?: error("$at: no such stream")).next() }
+                    val got: Any = n?.let { JSONObject().put("method", it.method).put("params", JSONObject(it.paramsJson)) } ?: JSONObject.NULL
+                    check(jsonMatches(step.get("notification"), got)) { "$at: expected ${step.get("notification")}, got $got" }
+                }
+                "stop" -> { keys("id"); (streams[step.getString("id")] ?: error("$at: no such stream")).cancel() }
                 "hold" -> { keys(); transport.hold() }
                 "release" -> { keys(); transport.release() }
                 "until_requests" -> { keys("count"); val n = step.getInt("count"); withTimeout(30_000) { transport.requests.first { it >= n } } }
@@ -323,6 +357,7 @@ private class Scenario(private val name: String, private val s: JSONObject) {
             assertEquals(emptyList<String>(), transport.failures, at)
         }
         check(calls.isEmpty()) { "$name: calls never awaited: ${calls.keys}" }
+        streams.values.forEach { it.close() }
         client.close()
     }
 }

@@ -1,5 +1,7 @@
 package com.workboard.connect
 
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.runBlocking
 import org.json.JSONArray
 import org.json.JSONObject
@@ -23,7 +25,30 @@ class VectorReplayTest {
         "v1_authorize", "v1_handle_redirect", "v1_exchange_code", "v1_revoke",
         "connect", "list_tools", "call_tool", "close", "ping", "discover",
         "list_resources", "list_resource_templates", "read_resource", "list_prompts", "get_prompt", "complete",
+        "subscribe", "request",
     )
+
+    /** `connect`'s `input`: each handler answers with the vector's answer for its kind. */
+    class Elicitation(private val input: JSONObject) : ElicitationHandler {
+        override suspend fun elicit(request: McpElicitation): McpElicitationResult {
+            val a = input.getJSONObject(if (request.mode == "url") "elicitation_url" else "elicitation")
+            return McpElicitationResult(
+                McpElicitationAction.valueOf(a.getString("action").uppercase()),
+                a.optJSONObject("content")?.toString(),
+            )
+        }
+    }
+
+    class Sampling(private val a: JSONObject) : SamplingHandler {
+        override suspend fun createMessage(request: McpSamplingRequest): McpSamplingResult =
+            McpSamplingResult(a.getString("role"), a.getJSONObject("content").toString(), a.getString("model"), a.optString("stopReason").ifEmpty { null })
+    }
+
+    class Roots(private val a: JSONObject) : RootsHandler {
+        override suspend fun listRoots(): List<McpRoot> = a.getJSONArray("roots").let { r ->
+            (0 until r.length()).map { McpRoot(r.getJSONObject(it).getString("uri"), r.getJSONObject(it).optString("name").ifEmpty { null }) }
+        }
+    }
 
     /** What carries from step to step within one vector. */
     class Replay(var client: WorkboardClient, val transport: Scripted, val clock: ManualClock, val seed: String) {
@@ -137,7 +162,14 @@ class VectorReplayTest {
                     .put("redirect_uri", "https://app.example/cb").put("iss_parameter_supported", false).put("legacy_defaults", false)
                 opts = opts.copy(credentialsJson = creds.toString(), authContextJson = ctx.toString())
             }
-            r.client = WorkboardClient(opts, transport = r.transport, clock = r.clock)
+            val input = a.optJSONObject("input") ?: JSONObject()
+            if (input.has("elicitation_url")) opts = opts.copy(elicitationUrlMode = true)
+            r.client = WorkboardClient(
+                opts, transport = r.transport, clock = r.clock,
+                elicitation = if (input.has("elicitation") || input.has("elicitation_url")) Elicitation(input) else null,
+                sampling = input.optJSONObject("sampling")?.let { Sampling(it) },
+                roots = input.optJSONObject("roots")?.let { Roots(it) },
+            )
             JSONObject()
         }
         "list_tools" -> JSONObject().put("names", JSONArray(client.listTools().map { it.name }))
@@ -175,6 +207,17 @@ class VectorReplayTest {
             val c = client.complete(reference, a.getString("argument"), a.getString("value"), strings(a.optJSONObject("context")))
             JSONObject().put("values", JSONArray(c.values)).put("total", c.total?.toLong() ?: JSONObject.NULL).put("has_more", c.hasMore)
         }
+        "subscribe" -> {
+            val f = a.optJSONObject("filter") ?: JSONObject()
+            val uris = f.optJSONArray("resource_subscriptions")?.let { u -> (0 until u.length()).map { u.getString(it) } } ?: emptyList()
+            val filter = McpSubscriptionFilter(
+                toolsListChanged = f.optBoolean("tools_list_changed"), promptsListChanged = f.optBoolean("prompts_list_changed"),
+                resourcesListChanged = f.optBoolean("resources_list_changed"), resourceUris = uris,
+            )
+            val notes = client.subscriptionFlow(filter).toList()
+            JSONObject().put("notifications", JSONArray(notes.map { JSONObject().put("method", it.method).put("params", JSONObject(it.paramsJson)) }))
+        }
+        "request" -> JSONObject().put("result", JSONObject(client.request(a.getString("method"), (a.optJSONObject("params") ?: JSONObject()).toString())))
         "mcp_oauth_start" -> {
             // A client is bound to one MCP server: the sign-in to another one is that server's client's.
             val client = arg(a, "server_url")?.let { url ->
@@ -229,6 +272,10 @@ class VectorReplayTest {
                 JSONObject().put("error", e.code)
             }
             val where = "${file.name} step $i ($op)"
+            // An answer to a server's request may still be on its way when the call's result
+            // is in: wait for the scripted exchanges a little (bounded), never longer.
+            val deadline = System.nanoTime() + 2_000_000_000L
+            while (synchronized(transport.script) { transport.script.isNotEmpty() } && System.nanoTime() < deadline) delay(5)
             assertTrue(transport.failures.isEmpty(), "$where: ${transport.failures}")
             assertTrue(transport.script.isEmpty(), "$where: ${transport.script.size} scripted exchange(s) not sent")
             assertTrue(jsonMatches(step.getJSONObject("expect"), got), "$where: expected ${step.get("expect")}, got $got")
