@@ -14,20 +14,25 @@ TOOLS="$CACHE/python-tools"
 WHEELHOUSE="$CACHE/python-wheelhouse"
 mkdir -p "$CACHE"
 
-if ! python3 -m venv --help >/dev/null 2>&1; then
+# A virtualenv; Debian's own python3 makes them only with python3-venv (ensurepip) installed.
+make_venv() {
+  if python3 -m venv "$1" 2>/dev/null; then return; fi
+  rm -rf "$1"
   echo "setup: installing python3-venv" >&2
   SUDO=""; [ "$(id -u)" != 0 ] && command -v sudo >/dev/null && SUDO="sudo"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
-fi
+  python3 -m venv "$1"
+}
 
 if [ "$("$TOOLS/bin/maturin" --version 2>/dev/null)" != "maturin $MATURIN_VERSION" ]; then
   echo "setup: installing maturin $MATURIN_VERSION into $TOOLS" >&2
   rm -rf "$TOOLS"
-  python3 -m venv "$TOOLS"
+  make_venv "$TOOLS"
   "$TOOLS/bin/pip" install -q --disable-pip-version-check "maturin==$MATURIN_VERSION"
 fi
 
-stamp="$WHEELHOUSE/.pytest-$PYTEST_VERSION-mypy-$MYPY_VERSION"
+# mypy's wheels are per CPython version: the stamp names the interpreter too.
+stamp="$WHEELHOUSE/.pytest-$PYTEST_VERSION-mypy-$MYPY_VERSION-$(python3 -c 'import sys; print("py%d.%d" % sys.version_info[:2])')"
 if [ ! -f "$stamp" ]; then
   echo "setup: downloading pytest $PYTEST_VERSION and mypy $MYPY_VERSION into $WHEELHOUSE" >&2
   rm -rf "$WHEELHOUSE"
