@@ -45,7 +45,7 @@ mvn -B -ntp -Dmaven.repo.local="$MAVEN_REPO" install \
   -Dsim.bin="$CARGO_TARGET_DIR/debug/workboard-sim" \
   -Drepo.root="$root"
 jar="target/workboard-connect-0.1.0.jar"
-listing="$(unzip -Z1 "$jar")"
+listing="$(jar tf "$jar")"
 grep -qx "$prefix/libworkboard_ffi.so" <<<"$listing" || { echo "test.sh: $jar lacks $prefix/libworkboard_ffi.so" >&2; exit 1; }
 echo "== kotlin: $jar $(stat -c %s "$jar") bytes (with $prefix/libworkboard_ffi.so), installed into $MAVEN_REPO ($((SECONDS - start)) s)"
 
