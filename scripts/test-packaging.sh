@@ -29,7 +29,8 @@ took "cargo doc -D warnings"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-if ! cargo publish --dry-run --workspace >"$log" 2>&1; then cat "$log" >&2; exit 1; fi
+# --allow-dirty: the test command runs in working trees with uncommitted changes too.
+if ! cargo publish --dry-run --workspace --allow-dirty >"$log" 2>&1; then cat "$log" >&2; exit 1; fi
 uploaded="$(sed -n 's/^ *Uploading \([a-z-]*\) .*/\1/p' "$log" | sort -u | tr '\n' ' ')"
 expected="$(printf '%s\n' "${PUBLISHED[@]}" | sort | tr '\n' ' ')"
 if [ "$uploaded" != "$expected" ]; then
