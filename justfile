@@ -25,9 +25,17 @@ wasm:
 kotlin:
     bash bindings/kotlin/test.sh
 
-# Python binding tests
+# Python binding tests (the wheel installed into a fresh virtualenv)
 python:
     bash bindings/python/test.sh
+
+# The release wheel (maturin) -> $CARGO_TARGET_DIR/wheels/
+wheel:
+    bash bindings/python/build.sh
+
+# The crates for crates.io: metadata, docs without warnings, cargo publish --dry-run
+packaging:
+    bash scripts/test-packaging.sh
 
 # Benchmarks
 bench:

@@ -4,7 +4,9 @@
 # in Node and headless Chromium, Kotlin, Python, the Swift sources check, the independent
 # TypeScript-SDK peer, the official MCP conformance suite (tests/conformance), and the adapters'
 # client-code ceiling, and the credential stores (file locks, a Redis it starts, a real Secret
-# Service).
+# Service). Packages as users install them: the Python wheel into a fresh virtualenv, the jar from
+# a local Maven repository into a consumer app, the npm tarball into fresh Node/TypeScript/Vite
+# projects (each binding's test.sh), and the crates through cargo publish --dry-run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -31,6 +33,7 @@ run "credential stores: Debian packages (scripts/setup-stores.sh)" bash scripts/
 run "rust: cargo test --workspace" cargo test --workspace
 run "credential stores: file locks, Redis, keychain (scripts/test-stores.sh)" bash scripts/test-stores.sh
 run "adapters' client code size (scripts/adapter-lines.sh)" bash scripts/adapter-lines.sh
+run "crates for crates.io: metadata, cargo doc -D warnings, cargo publish --dry-run (scripts/test-packaging.sh)" bash scripts/test-packaging.sh
 for t in tests/ts-sdk/test.sh tests/conformance/test.sh bindings/wasm/test.sh bindings/kotlin/test.sh bindings/python/test.sh bindings/swift/check.sh; do
     if [ -f "$t" ]; then run "$t" bash "$t"; fi
 done

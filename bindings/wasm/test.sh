@@ -2,7 +2,8 @@
 # The wasm binding's whole test run: setup, build, Node tests (vector replay, the client-layer
 # behaviour suite, API, the MCP surface's idioms, hostile input, flows against workboard-sim in
 # both MCP eras), the headless Chromium tests (examples/web: sign-in, an elicitation answered in
-# the page in both eras, screenshots; a Vite build), and the size report, on the route a fresh machine takes
+# the page in both eras, screenshots; a Vite build), the packed package installed into fresh
+# consumer projects (Node ESM, TypeScript strict, Vite), and the size report, on the route a fresh machine takes
 # (route.sh: rustup whenever rustup has the wasm32 target). Then the other route too: a second
 # build into its own target and output dirs, and the Node API, hostile-input, vector, behaviour
 # and simulator tests on it, so both routes stay green (WASM_BOTH_ROUTES=0 skips it; skipped
@@ -40,6 +41,11 @@ part "simulator and rust-service build"
 cd "$HERE/npm"
 node --test --test-concurrency=1 test/*.test.mjs
 part "Node and Chromium tests ($ROUTE route)"
+
+# The package as published: `npm pack`, the tarball `npm install`ed into fresh Node ESM,
+# TypeScript (strict) and Vite projects (test/packed/consumers.test.mjs).
+node --test test/packed/consumers.test.mjs
+part "npm pack + fresh consumer projects (Node ESM, TypeScript strict, Vite)"
 
 # The same Node tests (not the browser ones) on Node 18, the oldest supported version.
 # scripts/setup-node.sh prints its path (installed by setup.sh; idempotent, so instant here).

@@ -5,8 +5,8 @@
 //   Kept between runs: ListTools.main(arrayOf("--store", "<dir>", "--token", "<token>")), then
 //                    ListTools.main(arrayOf("--store", "<dir>"))
 //
-// Build the bindings with bindings/kotlin/test.sh (the jar, plus libworkboard_ffi.so on
-// jna.library.path). On Android, pass an OkHttp-based `Transport` and a Keystore-backed
+// Build the bindings with bindings/kotlin/test.sh (the jar, which carries libworkboard_ffi.so:
+// nothing to set). On Android, pass an OkHttp-based `Transport` and a Keystore-backed
 // `CredentialStore` to `WorkboardClient(...)`.
 package com.workboard.connect.examples
 

@@ -9,18 +9,15 @@ Reads the first goal resource, gets the `objective_review` prompt, then calls th
 simulator: `workboard sim` (or `workboard-sim --auto-approve`), then
 `--env http://127.0.0.1:PORT --token wbp_demo_personal_token`.
 
-Build the module first: bindings/python/build.sh.
+Install the package first: `pip install` of the wheel bindings/python/build.sh builds.
 """
 import argparse
 import asyncio
 import json
 import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bindings" / "python"))
-
-import workboard_connect as wc  # noqa: E402
+import workboard_connect as wc
 
 
 class ConsoleForm(wc.ElicitationHandler):

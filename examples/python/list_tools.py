@@ -4,8 +4,7 @@
     python3 list_tools.py --store DIR --token <personal token>   # saved in DIR
     python3 list_tools.py --store DIR                            # later runs
 
-Build the module first: bindings/python/build.sh (it puts workboard_ffi.py and the native
-library into bindings/python/workboard_connect/).
+Install the package first: `pip install` of the wheel bindings/python/build.sh builds.
 """
 import argparse
 import asyncio
@@ -13,9 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bindings" / "python"))
-
-import workboard_connect as wc  # noqa: E402
+import workboard_connect as wc
 
 
 class DirStore(wc.CredentialStore):

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+# The package is the installed wheel (test.sh runs pytest in a virtualenv holding it).
 import workboard_connect as wc  # noqa: E402
 
 REPO = Path(os.environ.get("WORKBOARD_REPO", Path(__file__).resolve().parents[3]))

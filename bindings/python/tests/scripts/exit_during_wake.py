@@ -14,11 +14,8 @@ import gc
 import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-import workboard_connect as wc  # noqa: E402
+import workboard_connect as wc
 
 
 class SlowWakeLoop(asyncio.SelectorEventLoop):
