@@ -144,6 +144,29 @@ fn stored_secrets(store: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Four bridges started at once on `store`, each initialized by its (legacy) stdio client.
+fn four_initialized(store: &Path, base: &str, global: &[&str]) -> Vec<Bridge> {
+    let mut bridges: Vec<Bridge> = (0..4).map(|_| Bridge::start(store, base, global)).collect();
+    let ids: Vec<i64> = bridges.iter_mut().map(Bridge::initialize).collect();
+    for (b, id) in bridges.iter_mut().zip(ids) {
+        b.initialized(id);
+    }
+    bridges
+}
+
+/// `tools/list` sent to every bridge before any answer is read; the answers.
+fn list_tools_at_once(bridges: &mut [Bridge]) -> Vec<Value> {
+    let ids: Vec<i64> = bridges
+        .iter_mut()
+        .map(|b| b.request("tools/list", json!({})))
+        .collect();
+    bridges
+        .iter_mut()
+        .zip(ids)
+        .map(|(b, id)| b.response(id))
+        .collect()
+}
+
 /// A running bridge: its stdin, its stdout lines as they come, its stderr at the end.
 struct Bridge {
     child: Child,
@@ -328,19 +351,8 @@ fn four_bridges_on_one_file_store_refresh_once_per_expiry() {
     sim.handle.faults().expire_tokens();
     let refreshes = sim.count("token:refresh_token");
 
-    let mut bridges: Vec<Bridge> = (0..4)
-        .map(|_| Bridge::start(&store, &sim.base(), &[]))
-        .collect();
-    let ids: Vec<i64> = bridges.iter_mut().map(Bridge::initialize).collect();
-    for (b, id) in bridges.iter_mut().zip(ids) {
-        b.initialized(id);
-    }
-    let ids: Vec<i64> = bridges
-        .iter_mut()
-        .map(|b| b.request("tools/list", json!({})))
-        .collect();
-    for (b, id) in bridges.iter_mut().zip(ids) {
-        let r = b.response(id);
+    let mut bridges = four_initialized(&store, &sim.base(), &[]);
+    for r in list_tools_at_once(&mut bridges) {
         let tools = r["result"]["tools"]
             .as_array()
             .unwrap_or_else(|| panic!("{r}"));
@@ -487,21 +499,10 @@ fn four_bridges_without_credentials_sign_in_once() {
     let sim = Sim::start();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("credentials.json");
-    let mut bridges: Vec<Bridge> = (0..4)
-        .map(|_| Bridge::start(&store, &sim.base(), &["--step-up", "headless"]))
-        .collect();
     // Each bridge makes its client now (nothing stored yet)...
-    let ids: Vec<i64> = bridges.iter_mut().map(Bridge::initialize).collect();
-    for (b, id) in bridges.iter_mut().zip(ids) {
-        b.initialized(id);
-    }
+    let mut bridges = four_initialized(&store, &sim.base(), &["--step-up", "headless"]);
     // ...and all four meet the server's 401 at once.
-    let ids: Vec<i64> = bridges
-        .iter_mut()
-        .map(|b| b.request("tools/list", json!({})))
-        .collect();
-    for (b, id) in bridges.iter_mut().zip(ids) {
-        let r = b.response(id);
+    for r in list_tools_at_once(&mut bridges) {
         assert!(r["result"]["tools"].is_array(), "{r}");
     }
     let counters = sim.handle.counters();
