@@ -7,12 +7,15 @@
 # close's end of the notification streams, 872 → 912 counted lines; +47 for the ffi wrappers of
 # the input handlers given to the constructor, subscribe, notifications, request, close's end of
 # the notification streams and the notification stream object — conversion only, the stream's
-# rules are the layer's `NotificationStream` — 912 → 959).
+# rules are the layer's `NotificationStream` — 912 → 959; the ceiling then set at 987, filled by
+# the native shared store and the wasm requestWithClientInput); issue 14: +9 for the ffi wrapper
+# of request_with_client_input (conversion only, the layer's Client::request_with_client_input)
+# — 987 → 996.
 # Counted: code lines, i.e. neither blank nor comment-only (`//`, `///`, `//!`); test
 # modules (`#[cfg(test)]` to the end of the file) are not counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING=${ADAPTER_LINES_CEILING:-987}
+CEILING=${ADAPTER_LINES_CEILING:-996}
 files=(
   crates/workboard-native/src/client.rs
   crates/workboard-native/src/signin.rs

@@ -353,6 +353,20 @@ impl WorkboardClient {
         Ok(self.client.request(&method, params).await?.to_string())
     }
 
+    /// [`request`](Self::request) for a proxy whose own client runs the input rounds: that
+    /// client's `inputResponses`, `requestState` and declared capabilities (`_meta`) go to the
+    /// server as given, and an `input_required` result is returned as sent (this client's
+    /// handlers are not asked).
+    pub async fn request_with_client_input(
+        self: Arc<Self>,
+        method: String,
+        params_json: String,
+    ) -> Res<String> {
+        let params = crate::types::params_from_json(&params_json)?;
+        let call = self.client.request_with_client_input(&method, params);
+        Ok(call.await?.to_string())
+    }
+
     /// Subscribes to change notifications (a 2026-07-28 server's `subscriptions/listen`, or
     /// `resources/subscribe` and the session's stream on a legacy one): the stream yields
     /// them as they arrive (the acknowledgment first on a 2026-07-28 server) until the server

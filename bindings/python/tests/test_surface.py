@@ -405,3 +405,36 @@ def test_a_python_transport_that_streams_serves_subscriptions_and_legacy_input(e
         assert transport.streamed > 0
     finally:
         sim.close()
+
+
+def test_request_with_client_input_passes_a_proxied_clients_rounds_through():
+    """A proxy's own client runs the input round: ``input_required`` comes back as sent (this
+    client's handler is not asked), then that client's answer and ``requestState`` go to the
+    server as given."""
+    sim = Sim("--era", "modern", "--sse")
+    form = Form(wc.McpElicitationResult(action=wc.McpElicitationAction.DECLINE))
+    c = client(sim, "modern", elicitation=form)
+    caps = {"io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}}}
+    call = {"name": "draft_check_in", "arguments": {"key_result_id": 401}, "_meta": caps}
+
+    async def flow():
+        first = json.loads(await c.request_with_client_input("tools/call", json.dumps(call)))
+        assert first["resultType"] == "input_required"
+        [(key, ask)] = first["inputRequests"].items()
+        assert ask["method"] == "elicitation/create"
+        assert form.asked == [], "this client's handler is not asked"
+        answers = {key: {"action": "accept", "content": {"confidence": 6, "note": "proxied"}}}
+        done = json.loads(await c.request_with_client_input("tools/call", json.dumps(
+            {**call, "inputResponses": answers, "requestState": first["requestState"]})))
+        assert "confidence 6/10. proxied" in done["content"][0]["text"], done
+        with pytest.raises(wc.WorkboardError.Failed) as e:
+            await c.request_with_client_input("tools/call", "[1]")
+        assert e.value.code == "invalid_input"
+        await c.close()
+
+    try:
+        run(flow())
+        assert counter(sim, "mcp:input_required") == 1
+        assert counter(sim, "mcp:input_completed") == 1
+    finally:
+        sim.close()

@@ -2759,6 +2759,14 @@ public protocol WorkboardClientProtocol: AnyObject, Sendable {
     func request(method: String, paramsJson: String) async throws  -> String
     
     /**
+     * [`request`](Self::request) for a proxy whose own client runs the input rounds: that
+     * client's `inputResponses`, `requestState` and declared capabilities (`_meta`) go to the
+     * server as given, and an `input_required` result is returned as sent (this client's
+     * handlers are not asked).
+     */
+    func requestWithClientInput(method: String, paramsJson: String) async throws  -> String
+    
+    /**
      * Revokes OAuth 2.1 credentials at the server (RFC 7009: refresh token, then access
      * token), then forgets them. Returns the number of revocation requests sent (0 when
      * the server has no revocation endpoint).
@@ -3355,6 +3363,28 @@ open func request(method: String, paramsJson: String)async throws  -> String  {
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_workboard_ffi_fn_method_workboardclient_request(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(method),FfiConverterString.lower(paramsJson)
+                )
+            },
+            pollFunc: ffi_workboard_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_workboard_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_workboard_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeWorkboardError_lift
+        )
+}
+    
+    /**
+     * [`request`](Self::request) for a proxy whose own client runs the input rounds: that
+     * client's `inputResponses`, `requestState` and declared capabilities (`_meta`) go to the
+     * server as given, and an `input_required` result is returned as sent (this client's
+     * handlers are not asked).
+     */
+open func requestWithClientInput(method: String, paramsJson: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_workboard_ffi_fn_method_workboardclient_request_with_client_input(
                         self.uniffiCloneHandle(),FfiConverterString.lower(method),FfiConverterString.lower(paramsJson)
                 )
             },
@@ -7915,6 +7945,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_request() != 31046) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workboard_ffi_checksum_method_workboardclient_request_with_client_input() != 37932) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workboard_ffi_checksum_method_workboardclient_revoke_mcp_credentials() != 38551) {

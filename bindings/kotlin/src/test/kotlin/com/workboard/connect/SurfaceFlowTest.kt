@@ -363,4 +363,35 @@ class SurfaceFlowTest {
             }
         }
     }
+
+    /**
+     * A proxy's own client runs the input round: `input_required` comes back as sent (this
+     * client's handler is not asked), then that client's answer and `requestState` go to the
+     * server as given.
+     */
+    @Test
+    fun requestWithClientInputPassesAProxiedClientsRoundsThrough(): Unit = runBlocking {
+        Sim("--era", "modern", "--sse").use { sim ->
+            val form = Form(McpElicitationResult(McpElicitationAction.DECLINE))
+            val c = client(sim, "modern", elicitation = form)
+            val caps = """{"io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}}}"""
+            val call = """"name": "draft_check_in", "arguments": {"key_result_id": 401}, "_meta": $caps"""
+            val first = JSONObject(c.requestWithClientInput("tools/call", "{$call}"))
+            assertEquals("input_required", first.getString("resultType"))
+            val requests = first.getJSONObject("inputRequests")
+            val key = requests.keys().next()
+            assertEquals("elicitation/create", requests.getJSONObject(key).getString("method"))
+            assertTrue(form.asked.isEmpty(), "this client's handler is not asked")
+            val answers = JSONObject().put(key, JSONObject(mapOf("action" to "accept", "content" to mapOf("confidence" to 6, "note" to "proxied"))))
+            val state = JSONObject.quote(first.getString("requestState"))
+            val done = JSONObject(c.requestWithClientInput("tools/call", "{$call, \"inputResponses\": $answers, \"requestState\": $state}"))
+            val text = done.getJSONArray("content").getJSONObject(0).getString("text")
+            assertTrue(text.contains("confidence 6/10. proxied"), text)
+            val bad = assertThrows<WorkboardException.Failed> { runBlocking { c.requestWithClientInput("tools/call", "[1]") } }
+            assertEquals("invalid_input", bad.code)
+            assertEquals(1, counter(sim, "mcp:input_required"))
+            assertEquals(1, counter(sim, "mcp:input_completed"))
+            c.close()
+        }
+    }
 }
