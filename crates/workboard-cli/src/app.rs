@@ -112,7 +112,7 @@ impl EraArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole flow against an embedded simulator on 127.0.0.1: v1 consent and code
-    /// exchange, MCP initialize, list tools, call a tool, REST goal, revoke.
+    /// exchange, MCP connect, list tools, call a tool, REST goal, revoke.
     Demo,
     /// Sign in with OAuth (WorkBoard v1 or MCP OAuth 2.1) and store the credentials.
     Login(LoginArgs),

@@ -147,7 +147,7 @@ pub async fn run(ctx: &Ctx) -> Result<(), CliError> {
         .client_info("workboard-cli-demo", env!("CARGO_PKG_VERSION"))
         .build()?;
     steps
-        .run("MCP initialize", async {
+        .run("MCP connect", async {
             let info = client.connect().await?;
             let detail = match info {
                 Some(i) => format!("{} {} (protocol {})", i.name, i.version, i.protocol_version),

@@ -518,7 +518,7 @@ const DEMO_STEPS: &[&str] = &[
     "v1 consent page",
     "v1 approve",
     "v1 code exchange",
-    "MCP initialize",
+    "MCP connect",
     "MCP list tools",
     "MCP call get_current_user",
     "REST GET /wb/apis/goal/301",
