@@ -156,6 +156,13 @@ type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 /// Runs `machine` until it has no request in flight, none to send and no deadline.
 ///
 /// Afterwards, drain the machine's events/results (each machine documents its `poll_event`).
+///
+/// `drive` answers nothing on the app's behalf: a connection call waiting for the app's input
+/// (`ConnectionEvent::InputRequired`, a legacy server's `ConnectionEvent::ServerRequest`)
+/// keeps its deadline, so `drive` runs on until that deadline passes and the call fails with
+/// `timeout` (at once on a simulated clock). Answer input while the machine runs instead: in
+/// [`run`]'s `after_step` (`Connection::provide_input`, `Connection::answer_server_request`),
+/// as the client layer does.
 pub async fn drive<M, T, C>(machine: &mut M, transport: &T, clock: &C)
 where
     M: SansIo + ?Sized,
