@@ -527,23 +527,22 @@ impl<H: Host> Client<H> {
     /// through the host's handlers and, for tool calls, the `x-mcp-header` arguments, as for
     /// the modelled calls; never replayed).
     pub fn request(&self, method: &str, params: Value) -> Call<Value> {
-        self.submit(Op::Request(method.to_string(), params), |out| match out {
-            CallOutput::Raw(v) => Ok(v),
-            _ => Err(unexpected("request")),
-        })
+        self.raw(Op::Request(method.to_string(), params))
     }
 
     /// [`Client::request`] for a proxy whose own client runs the input rounds (the core's
     /// `Connection::request_with_client_input`): its `inputResponses` and `requestState` go
     /// as given, and an `input_required` result is returned for that client to answer.
     pub fn request_with_client_input(&self, method: &str, params: Value) -> Call<Value> {
-        self.submit(
-            Op::RequestWithClientInput(method.to_string(), params),
-            |out| match out {
-                CallOutput::Raw(v) => Ok(v),
-                _ => Err(unexpected("request")),
-            },
-        )
+        self.raw(Op::RequestWithClientInput(method.to_string(), params))
+    }
+
+    /// A request the SDK does not model: the server's result as sent.
+    fn raw(&self, op: Op) -> Call<Value> {
+        self.submit(op, |out| match out {
+            CallOutput::Raw(v) => Ok(v),
+            _ => Err(unexpected("request")),
+        })
     }
 
     /// Reads a resource.
