@@ -6,7 +6,7 @@
 use js_sys::{Function, Promise};
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 use workboard_client::Client;
 use workboard_core::oauth::flow::AuthContext;
 use workboard_core::Credentials;
@@ -143,7 +143,7 @@ impl WorkboardClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> Promise {
         let (close, client) = (self.client.close(), self.client.clone());
-        future_to_promise(async move {
+        crate::promise(async move {
             let closed = close.await;
             client.end_notifications();
             closed.map_err(to_js)?;

@@ -31,3 +31,13 @@ use wasm_bindgen::prelude::*;
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
+
+/// A promise of `future`. Every method's future is boxed into one type first, so the
+/// promise glue (`future_to_promise` and its task) is compiled once, not once per method.
+pub(crate) fn promise(
+    future: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+) -> js_sys::Promise {
+    let boxed: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>> =
+        Box::pin(future);
+    wasm_bindgen_futures::future_to_promise(boxed)
+}

@@ -6,7 +6,6 @@
 use js_sys::Promise;
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 use workboard_client::Call;
 
 use crate::client::WorkboardClient;
@@ -31,7 +30,7 @@ fn submit<T: 'static>(
             .map(|(s, c)| OnAbort::new(s, c));
         (call, on_abort)
     });
-    future_to_promise(async move {
+    crate::promise(async move {
         let (call, _on_abort) = started?;
         done(call.await.map_err(to_js)?)
     })
@@ -250,7 +249,7 @@ impl WorkboardClient {
     pub fn start_mcp_sign_in(&self, options: Ts<McpSignInOptions>) -> Promise {
         let client = self.client.clone();
         let opts = options.to_rust().map_err(bad_arg("MCP sign-in options"));
-        future_to_promise(async move {
+        crate::promise(async move {
             let o = opts?.into_layer().map_err(to_js)?;
             McpSignInStart::to_js(client.start_mcp_sign_in(o).await.map_err(to_js)?)
         })
@@ -271,7 +270,7 @@ impl WorkboardClient {
         let client = self.client.clone();
         let args = opt_string_arg(&pending_json, "pending sign-in JSON")
             .and_then(|p| Ok((p, string_arg(&redirect_url, "redirect URL")?)));
-        future_to_promise(async move {
+        crate::promise(async move {
             let (pending, redirect) = args?;
             let c = client.complete_mcp_sign_in(pending.as_deref(), &redirect);
             summary(&c.await.map_err(to_js)?)
@@ -297,7 +296,7 @@ impl WorkboardClient {
     #[wasm_bindgen(js_name = refreshMcpCredentials, unchecked_return_type = "Promise<CredentialsSummary>")]
     pub fn refresh_mcp_credentials(&self) -> Promise {
         let refresh = self.client.refresh();
-        future_to_promise(async move { summary(&refresh.await.map_err(to_js)?) })
+        crate::promise(async move { summary(&refresh.await.map_err(to_js)?) })
     }
 
     /// Revokes OAuth 2.1 credentials at the server (RFC 7009: refresh token, then access
@@ -306,7 +305,7 @@ impl WorkboardClient {
     #[wasm_bindgen(js_name = revokeMcpCredentials, unchecked_return_type = "Promise<number>")]
     pub fn revoke_mcp_credentials(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        crate::promise(async move {
             let n = client.revoke_mcp().await.map_err(to_js)?;
             Ok(JsValue::from(n as u32))
         })

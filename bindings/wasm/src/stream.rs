@@ -13,7 +13,7 @@ use futures_channel::mpsc::UnboundedReceiver;
 use futures_util::StreamExt;
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use workboard_client::{Canceller, Notification, Subscription};
 
 use crate::error::to_js;
@@ -46,7 +46,7 @@ impl NotificationStream {
             .zip(canceller.clone())
             .map(|(s, c)| OnAbort::new(s, c));
         let call = s.end;
-        let end = future_to_promise(async move { Ok(JsValue::from(call.await.map_err(to_js)?)) });
+        let end = crate::promise(async move { Ok(JsValue::from(call.await.map_err(to_js)?)) });
         // Handled: an app that never looks at `ended` gets no unhandled rejection.
         handled(&end);
         NotificationStream::new(s.notifications, Some(end), canceller, on_abort)
@@ -87,7 +87,7 @@ impl NotificationStream {
     pub fn next(&self) -> Promise {
         let (rx, waiting, end) = (self.rx.clone(), self.waiting.clone(), self.end.clone());
         let before = self.last.borrow().clone();
-        let next = future_to_promise(async move {
+        let next = crate::promise(async move {
             let _ = JsFuture::from(before).await;
             let item = futures_util::future::poll_fn(|cx| {
                 *waiting.borrow_mut() = Some(cx.waker().clone());

@@ -6,7 +6,6 @@
 use js_sys::Promise;
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 use workboard_core::oauth::v1::RevokeOutcome;
 use workboard_core::SecretString;
 
@@ -74,7 +73,7 @@ impl WorkboardClient {
             .to_rust()
             .map_err(bad_arg("v1 code"))
             .and_then(|c| Ok((c, string_arg(&client_hash, "client hash")?)));
-        future_to_promise(async move {
+        crate::promise(async move {
             let (code, hash) = args?;
             let code = code.into();
             let exchange = client.exchange_v1_code(&code, SecretString::new(hash));
@@ -87,7 +86,7 @@ impl WorkboardClient {
     #[wasm_bindgen(js_name = revokeV1Credentials, unchecked_return_type = "Promise<\"revoked\" | \"already_invalid\">")]
     pub fn revoke_v1_credentials(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        crate::promise(async move {
             Ok(JsValue::from_str(
                 match client.revoke_v1().await.map_err(to_js)? {
                     RevokeOutcome::Revoked => "revoked",
