@@ -22,7 +22,7 @@ files=(
   bindings/ffi/src/client.rs
   bindings/wasm/src/client.rs
   bindings/wasm/src/mcp.rs
-  bindings/wasm/src/v1.rs
+  bindings/wasm/src/signin.rs
 )
 total=0
 for f in "${files[@]}"; do

@@ -8,7 +8,9 @@
 #   WASM_PROFILE     cargo profile (default: wasm = opt-level z, LTO, panic abort)
 #   WASM_PACKAGE     the crate to build (default workboard-wasm; floor.sh builds another)
 #   WASM_FEATURES    cargo features of that crate (default none)
-#   WASM_OUT         output directory (default npm/pkg)
+#   WASM_ENTRY       full (default: the package's main entry, with the sign-in flows) or token
+#                    (its `token` entry: workboard-wasm without default features, no sign-in)
+#   WASM_OUT         output directory (default npm/pkg, or npm/pkg-token for WASM_ENTRY=token)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -17,9 +19,15 @@ TARGET_DIR="${WASM_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/wasm-build-$ROU
 PROFILE="${WASM_PROFILE:-wasm}"
 PACKAGE="${WASM_PACKAGE:-workboard-wasm}"
 NAME="${PACKAGE//-/_}"
-OUT="${WASM_OUT:-$HERE/npm/pkg}"
+ENTRY="${WASM_ENTRY:-full}"
+case "$ENTRY" in
+  full) OUT="${WASM_OUT:-$HERE/npm/pkg}" ;;
+  token) OUT="${WASM_OUT:-$HERE/npm/pkg-token}" ;;
+  *) echo "build: WASM_ENTRY must be full or token, not '$ENTRY'" >&2; exit 2 ;;
+esac
 CARGO_ARGS=(-p "$PACKAGE" --target wasm32-unknown-unknown --profile "$PROFILE" --target-dir "$TARGET_DIR")
 [ -z "${WASM_FEATURES:-}" ] || CARGO_ARGS+=(--features "$WASM_FEATURES")
+[ "$ENTRY" = full ] || CARGO_ARGS+=(--no-default-features)
 cd "$ROOT"
 # Keep the target_features section for wasm-bindgen; wasm-opt strips what is left.
 export CARGO_PROFILE_WASM_STRIP=false
@@ -27,7 +35,7 @@ export CARGO_PROFILE_WASM_STRIP=false
 # Route (route.sh): rustup's precompiled std whenever rustup has the wasm32 target, as on a
 # fresh machine; the Debian rustc-web build-std route (smaller output: std rebuilt with the
 # size flags below) only where rustup cannot provide it, or with WASM_ROUTE=build-std.
-echo "build: route $ROUTE, target dir $TARGET_DIR, output $OUT"
+echo "build: route $ROUTE, entry $ENTRY, target dir $TARGET_DIR, output $OUT"
 if [ "$ROUTE" = rustup ]; then
   # Ordinary route: rustup's precompiled std for the target.
   cargo build "${CARGO_ARGS[@]}"
@@ -64,4 +72,5 @@ if [ "${WASM_OPT:-1}" = 1 ] && command -v wasm-opt >/dev/null; then
 fi
 wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir "$OUT" "$WASM"
 rm -f "$OUT/$NAME.wasm" "$OUT/.gitignore" "$OUT/package.json"
+echo "$ROUTE $ENTRY" > "$OUT/build-info" # read by size.sh
 echo "built $OUT"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The wasm binding's whole test run: setup, build, Node tests (vector replay, the client-layer
+# The wasm binding's whole test run: setup, build (both entries: the main one and
+# `workboard-connect/token`), Node tests (vector replay, the client-layer
 # behaviour suite, API, the MCP surface's idioms, hostile input, flows against workboard-sim in
-# both MCP eras), the headless Chromium tests (examples/web: sign-in, an elicitation answered in
+# both MCP eras, and on the token entry), the headless Chromium tests (examples/web: sign-in, an elicitation answered in
 # the page in both eras, screenshots; a Vite build), the packed package installed into fresh
-# consumer projects (Node ESM, TypeScript strict, Vite), and the size report, on the route a fresh machine takes
+# consumer projects (Node ESM, TypeScript strict, Vite), and the size report (failing above the
+# ceilings in size.sh), on the route a fresh machine takes
 # (route.sh: rustup whenever rustup has the wasm32 target). Then the other route too: a second
 # build into its own target and output dirs, and the Node API, hostile-input, vector, behaviour
 # and simulator tests on it, so both routes stay green (WASM_BOTH_ROUTES=0 skips it; skipped
@@ -24,9 +26,12 @@ part() { # part NAME: prints the time of the part that just ended
 "$HERE/setup.sh"
 ROUTE="$("$HERE/route.sh")"
 part "setup ($ROUTE route)"
-# The default route's build goes to npm/pkg, where the package and its tests load it from.
+# The default route's builds go to npm/pkg (the main entry) and npm/pkg-token (the
+# `workboard-connect/token` entry, without the sign-in flows), where the package and its
+# tests load them from.
 WASM_ROUTE="$ROUTE" WASM_OUT="$HERE/npm/pkg" "$HERE/build.sh"
-part "build ($ROUTE route)"
+WASM_ROUTE="$ROUTE" WASM_ENTRY=token WASM_OUT="$HERE/npm/pkg-token" "$HERE/build.sh"
+part "build ($ROUTE route, both entries)"
 
 # The simulator binary for the smoke, browser and Vite tests, and examples/rust-service (the
 # v1 code exchange the browser test's page posts to), built in the workspace's target dir so
@@ -40,6 +45,8 @@ part "simulator and rust-service build"
 
 cd "$HERE/npm"
 node --test --test-concurrency=1 test/*.test.mjs
+# The MCP surface's suites again on the token entry (token.test.mjs checks the rest of it).
+WORKBOARD_ENTRY=../token-node.js node --test --test-concurrency=1 test/sim-eras.test.mjs test/surface.test.mjs
 part "Node and Chromium tests ($ROUTE route)"
 
 # The package as published: `npm pack`, the tarball `npm install`ed into fresh Node ESM,
@@ -51,9 +58,9 @@ part "npm pack + fresh consumer projects (Node ESM, TypeScript strict, Vite)"
 # scripts/setup-node.sh prints its path (installed by setup.sh; idempotent, so instant here).
 NODE18="$(bash "$ROOT/scripts/setup-node.sh" 18.20.8 2>/dev/null || true)"
 if [ -n "$NODE18" ] && [ -x "$NODE18" ]; then
-  echo "== Node $("$NODE18" --version): API, hostile input, vectors, behaviour suite, MCP surface, simulator flows (both eras), types"
+  echo "== Node $("$NODE18" --version): API, hostile input, vectors, behaviour suite, MCP surface, simulator flows (both eras), types, token entry"
   "$NODE18" --test test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs test/behaviour.test.mjs test/surface.test.mjs \
-    test/sim.test.mjs test/sim-eras.test.mjs test/types.test.mjs
+    test/sim.test.mjs test/sim-eras.test.mjs test/types.test.mjs test/token.test.mjs
 else
   echo "Node 18 is only installed on Linux x86_64 (setup.sh); skipped here" >&2
   [ "$(uname -sm)" != "Linux x86_64" ] || exit 1
@@ -76,14 +83,17 @@ if [ "${WASM_BOTH_ROUTES:-1}" = 1 ]; then
     OTHER_DIR="$TARGET_BASE/wasm-npm-$OTHER"
     part "setup ($OTHER route)"
     WASM_ROUTE="$OTHER" WASM_OUT="$OTHER_DIR/pkg" "$HERE/build.sh"
-    part "build ($OTHER route)"
+    WASM_ROUTE="$OTHER" WASM_ENTRY=token WASM_OUT="$OTHER_DIR/pkg-token" "$HERE/build.sh"
+    part "build ($OTHER route, both entries)"
     rm -rf "$OTHER_DIR/test"
-    cp "$HERE/npm/package.json" "$HERE/npm/index.js" "$HERE/npm/index.d.ts" "$HERE/npm/node.js" "$OTHER_DIR/"
+    cp "$HERE/npm/package.json" "$HERE/npm/index.js" "$HERE/npm/index.d.ts" "$HERE/npm/node.js" \
+      "$HERE/npm/node-init.js" "$HERE/npm/token-node.js" "$OTHER_DIR/"
     cp -r "$HERE/npm/test" "$OTHER_DIR/test"
-    (cd "$OTHER_DIR" && WORKBOARD_VECTOR_DIR="$ROOT/tests/vectors/" WORKBOARD_BEHAVIOUR_DIR="$ROOT/tests/behaviour/" \
+    (cd "$OTHER_DIR" && export WORKBOARD_VECTOR_DIR="$ROOT/tests/vectors/" WORKBOARD_BEHAVIOUR_DIR="$ROOT/tests/behaviour/" &&
       node --test --test-concurrency=1 test/api.test.mjs test/hostile.test.mjs test/vectors.test.mjs \
-        test/behaviour.test.mjs test/surface.test.mjs test/sim.test.mjs test/sim-eras.test.mjs)
-    part "Node API, hostile, vector, behaviour, surface and simulator tests ($OTHER route)"
+        test/behaviour.test.mjs test/surface.test.mjs test/sim.test.mjs test/sim-eras.test.mjs test/token.test.mjs &&
+      WORKBOARD_ENTRY=../token-node.js node --test --test-concurrency=1 test/sim-eras.test.mjs test/surface.test.mjs)
+    part "Node API, hostile, vector, behaviour, surface, simulator and token-entry tests ($OTHER route)"
     WASM_OUT="$OTHER_DIR/pkg" "$HERE/size.sh"
   fi
 fi

@@ -107,6 +107,7 @@ pub(crate) fn string_arg(v: &JsValue, what: &str) -> Result<String, JsValue> {
 }
 
 /// An optional string argument: `undefined` and `null` are `None`.
+#[cfg(feature = "sign-in")]
 pub(crate) fn opt_string_arg(v: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);

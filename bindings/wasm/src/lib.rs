@@ -12,17 +12,20 @@ mod client;
 mod error;
 mod host;
 mod mcp;
+#[cfg(feature = "sign-in")]
+mod signin;
+#[cfg(feature = "sign-in")]
+mod signin_types;
 mod stream;
 mod types;
-mod v1;
 
 pub use client::WorkboardClient;
+#[cfg(feature = "sign-in")]
+pub use signin::{handle_v1_redirect, start_v1_sign_in};
+#[cfg(feature = "sign-in")]
+pub use signin_types::{McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions, V1SignInStart};
 pub use stream::NotificationStream;
-pub use types::{
-    ClientInfo, ClientOptions, CredentialsSummary, McpSignInOptions, McpSignInStart, ServerInfo,
-    V1Code, V1SignInOptions, V1SignInStart,
-};
-pub use v1::{handle_v1_redirect, start_v1_sign_in};
+pub use types::{ClientInfo, ClientOptions, CredentialsSummary, ServerInfo};
 
 use wasm_bindgen::prelude::*;
 

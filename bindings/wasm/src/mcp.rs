@@ -9,13 +9,12 @@ use wasm_bindgen::prelude::*;
 use workboard_client::Call;
 
 use crate::client::WorkboardClient;
-use crate::error::{bad_arg, opt_string_arg, string_arg, to_js};
+use crate::error::{bad_arg, string_arg, to_js};
 use crate::host::OnAbort;
 use crate::stream::NotificationStream;
 use crate::types::{
     completion_ref, discovery_to_js, json_arg, mcp_to_js, signal_of, summary, to_ts,
-    tool_result_to_js, tools_to_js, CallOptions, CallOpts, McpSignInOptions, McpSignInStart,
-    McpSubscriptionFilter, ServerInfo,
+    tool_result_to_js, tools_to_js, CallOptions, CallOpts, McpSubscriptionFilter, ServerInfo,
 };
 
 /// Converts the result of a call submitted with its signal (calls are submitted when made,
@@ -91,7 +90,7 @@ impl WorkboardClient {
     ) -> Result<NotificationStream, JsValue> {
         let filter = json_arg(Some(&filter), "subscription filter")?;
         let filter: McpSubscriptionFilter =
-            serde_json::from_value(filter).map_err(bad_arg("subscription filter"))?;
+            workboard_core::json::from_value(filter).map_err(bad_arg("subscription filter"))?;
         let signal = signal_of(options)?;
         let s = self.client.subscribe(filter.into_layer());
         Ok(NotificationStream::subscription(s, signal))
@@ -241,53 +240,6 @@ impl WorkboardClient {
             Some(i) => to_ts(&ServerInfo::from(i)),
             None => Ok(JsValue::UNDEFINED),
         })
-    }
-
-    /// OAuth 2.1 for MCP: discovery, client identity (pre-registered, metadata document or
-    /// dynamic registration) and the PKCE authorization URL. Open `url`; keep `pendingJson`.
-    #[wasm_bindgen(js_name = startMcpSignIn, unchecked_return_type = "Promise<McpSignInStart>")]
-    pub fn start_mcp_sign_in(&self, options: Ts<McpSignInOptions>) -> Promise {
-        let client = self.client.clone();
-        let opts = options.to_rust().map_err(bad_arg("MCP sign-in options"));
-        crate::promise(async move {
-            let o = opts?.into_layer().map_err(to_js)?;
-            McpSignInStart::to_js(client.start_mcp_sign_in(o).await.map_err(to_js)?)
-        })
-    }
-
-    /// Completes MCP sign-in with the URL (or query string) the browser came back to:
-    /// checks `state`, exchanges the code, stores the credentials and notifies listeners.
-    /// `pendingJson` is what `startMcpSignIn` returned (pass null to use this client's own
-    /// pending sign-in). Single use: completing it again fails with `authorization_reused`.
-    #[wasm_bindgen(js_name = completeMcpSignIn, unchecked_return_type = "Promise<CredentialsSummary>")]
-    pub fn complete_mcp_sign_in(
-        &self,
-        #[wasm_bindgen(js_name = pendingJson, unchecked_param_type = "string | null | undefined")]
-        pending_json: JsValue,
-        #[wasm_bindgen(js_name = redirectUrl, unchecked_param_type = "string")]
-        redirect_url: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        let args = opt_string_arg(&pending_json, "pending sign-in JSON")
-            .and_then(|p| Ok((p, string_arg(&redirect_url, "redirect URL")?)));
-        crate::promise(async move {
-            let (pending, redirect) = args?;
-            let c = client.complete_mcp_sign_in(pending.as_deref(), &redirect);
-            summary(&c.await.map_err(to_js)?)
-        })
-    }
-
-    /// Step-up after a 403 `insufficient_scope`: a new authorization URL asking for `scope` in
-    /// addition to the scopes granted before. Complete it with `completeMcpSignIn`.
-    #[wasm_bindgen(js_name = stepUpMcpSignIn, unchecked_return_type = "McpSignInStart")]
-    pub fn step_up_mcp_sign_in(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] scope: JsValue,
-    ) -> Result<JsValue, JsValue> {
-        let start = self
-            .client
-            .step_up_mcp_sign_in(&string_arg(&scope, "scope")?);
-        McpSignInStart::to_js(Some(start.map_err(to_js)?))
     }
 
     /// Refreshes the OAuth 2.1 credentials now, joining a refresh already in flight (never a

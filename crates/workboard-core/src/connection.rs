@@ -2989,7 +2989,7 @@ impl Connection {
             return;
         };
         for tool in tools.iter().take(self.max_tools) {
-            let Ok(tool) = serde_json::from_value::<Tool>(tool.clone()) else {
+            let Ok(tool) = crate::json::from_value::<Tool>(tool.clone()) else {
                 continue;
             };
             match modern::param_headers(&tool) {
@@ -3795,7 +3795,7 @@ fn discovery(result: &Value, version: Option<&str>) -> Discovery {
     );
     let server_info = result
         .get("serverInfo")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .and_then(|v| crate::json::from_value(v.clone()).ok())
         .or_else(|| modern::server_info(result));
     Discovery {
         modern: true,

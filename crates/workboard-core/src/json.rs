@@ -7,11 +7,336 @@
 //! Going through `Value` everywhere keeps one reader and one copy per type. The results are
 //! the same as `serde_json::from_slice`, except that a key repeated in an object is taken at
 //! its last value (as `JSON.parse` does) instead of refused.
+//!
+//! Types are read from the value by [`from_value`], through this module's [`Reader`] rather
+//! than `serde_json`'s own `Value` deserializer. The difference is what gets compiled, not
+//! what is accepted from a server: a struct is read from a JSON object only (serde_json also
+//! fills a struct from an array, by position, so every derived type carried a second,
+//! sequence-reading copy of its visitor that no document of these protocols needs), and
+//! names (field names, variants, map keys) are read as strings only. In the WebAssembly build
+//! that is ~6 KB gzipped less (bindings/wasm/README.md "Size").
 
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess,
+    SeqAccess, Unexpected, VariantAccess, Visitor,
+};
+use serde_json::{Error, Map, Value};
 
 /// Parses `bytes` as JSON into `T` (through a [`Value`]).
-pub(crate) fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
-    serde_json::from_slice::<Value>(bytes).and_then(T::deserialize)
+pub(crate) fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice::<Value>(bytes).and_then(from_value)
+}
+
+/// Reads `T` from `value`: `serde_json::from_value`, except that a struct is read from an
+/// object only (see the module's documentation).
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
+    T::deserialize(Reader(value))
+}
+
+/// A [`Value`] as a serde [`Deserializer`] (see the module's documentation).
+pub struct Reader(pub Value);
+
+fn unexpected(v: &Value) -> Unexpected<'_> {
+    match v {
+        Value::Null => Unexpected::Unit,
+        Value::Bool(b) => Unexpected::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Unexpected::Unsigned(u),
+            (None, Some(i)) => Unexpected::Signed(i),
+            _ => Unexpected::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        Value::String(s) => Unexpected::Str(s),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
+    }
+}
+
+impl Reader {
+    /// The error for a value of the wrong type (not generic: one copy for every visitor).
+    fn refuse(&self, expected: &dyn de::Expected) -> Error {
+        de::Error::invalid_type(unexpected(&self.0), expected)
+    }
+}
+
+fn visit_array<'de, V: Visitor<'de>>(items: Vec<Value>, visitor: V) -> Result<V::Value, Error> {
+    let len = items.len();
+    let mut seq = Seq(items.into_iter());
+    let out = visitor.visit_seq(&mut seq)?;
+    match seq.0.len() {
+        0 => Ok(out),
+        _ => Err(de::Error::invalid_length(len, &"fewer elements in array")),
+    }
+}
+
+fn visit_object<'de, V: Visitor<'de>>(
+    map: Map<String, Value>,
+    visitor: V,
+) -> Result<V::Value, Error> {
+    let len = map.len();
+    let mut entries = Entries {
+        iter: map.into_iter(),
+        value: None,
+    };
+    let out = visitor.visit_map(&mut entries)?;
+    match entries.iter.len() {
+        0 => Ok(out),
+        _ => Err(de::Error::invalid_length(len, &"fewer elements in map")),
+    }
+}
+
+impl<'de> Deserializer<'de> for Reader {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(b),
+            Value::Number(n) => n.deserialize_any(visitor),
+            Value::String(s) => visitor.visit_string(s),
+            Value::Array(items) => visit_array(items, visitor),
+            Value::Object(map) => visit_object(map, visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Object(map) => visit_object(map, visitor),
+            _ => Err(self.refuse(&visitor)),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Array(items) => visit_array(items, visitor),
+            _ => Err(self.refuse(&visitor)),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::String(s) => visitor.visit_string(s),
+            _ => Err(self.refuse(&visitor)),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::String(variant) => visitor.visit_enum(Variant {
+                name: variant,
+                value: None,
+            }),
+            Value::Object(map) if map.len() == 1 => {
+                let Some((name, value)) = map.into_iter().next() else {
+                    return Err(de::Error::invalid_length(0, &"a map of one entry"));
+                };
+                visitor.visit_enum(Variant {
+                    name,
+                    value: Some(value),
+                })
+            }
+            Value::Object(_) => Err(de::Error::invalid_value(
+                Unexpected::Map,
+                &"a map of one entry",
+            )),
+            _ => Err(self.refuse(&visitor)),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit
+        unit_struct tuple_struct
+    }
+}
+
+impl IntoDeserializer<'_, Error> for Reader {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+/// A name (an object's key, a variant): a string to every visitor.
+struct Name(String);
+
+impl<'de> Deserializer<'de> for Name {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_string(self.0)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+/// The elements of an array.
+struct Seq(std::vec::IntoIter<Value>);
+
+impl<'de> SeqAccess<'de> for Seq {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        self.0
+            .next()
+            .map(|v| seed.deserialize(Reader(v)))
+            .transpose()
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+/// The entries of an object.
+struct Entries {
+    iter: serde_json::map::IntoIter,
+    value: Option<Value>,
+}
+
+impl<'de> MapAccess<'de> for Entries {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let Some((key, value)) = self.iter.next() else {
+            return Ok(None);
+        };
+        self.value = Some(value);
+        seed.deserialize(Name(key)).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        match self.value.take() {
+            Some(v) => seed.deserialize(Reader(v)),
+            None => Err(de::Error::custom("value is missing")),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.iter.len())
+    }
+}
+
+/// An enum's variant: its name, and its content (none for a unit variant given as a string).
+struct Variant {
+    name: String,
+    value: Option<Value>,
+}
+
+impl<'de> EnumAccess<'de> for Variant {
+    type Error = Error;
+    type Variant = Content;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Content), Error> {
+        let v = seed.deserialize(Name(self.name))?;
+        Ok((v, Content(self.value)))
+    }
+}
+
+/// The content of an enum's variant.
+struct Content(Option<Value>);
+
+impl<'de> VariantAccess<'de> for Content {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<(), Error> {
+        match self.0 {
+            None | Some(Value::Null) => Ok(()),
+            Some(v) => Err(de::Error::invalid_type(unexpected(&v), &"unit variant")),
+        }
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
+        match self.0 {
+            Some(v) => seed.deserialize(Reader(v)),
+            None => Err(de::Error::invalid_type(
+                Unexpected::UnitVariant,
+                &"newtype variant",
+            )),
+        }
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Some(Value::Array(items)) => visit_array(items, visitor),
+            Some(v) => Err(de::Error::invalid_type(unexpected(&v), &"tuple variant")),
+            None => Err(de::Error::invalid_type(
+                Unexpected::UnitVariant,
+                &"tuple variant",
+            )),
+        }
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.0 {
+            Some(Value::Object(map)) => visit_object(map, visitor),
+            Some(v) => Err(de::Error::invalid_type(unexpected(&v), &"struct variant")),
+            None => Err(de::Error::invalid_type(
+                Unexpected::UnitVariant,
+                &"struct variant",
+            )),
+        }
+    }
 }

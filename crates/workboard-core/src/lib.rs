@@ -132,7 +132,7 @@ pub mod driver;
 pub mod env;
 pub mod error;
 pub mod http;
-mod json;
+pub mod json;
 pub mod random;
 pub mod secret;
 pub mod untrusted;

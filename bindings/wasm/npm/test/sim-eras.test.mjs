@@ -6,7 +6,8 @@
 // of a call (modern) on `notifications()`, cancellation and close.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkboardClient } from '../node.js';
+// WORKBOARD_ENTRY: the entry under test (test.sh runs this suite on `token-node.js` too).
+const { WorkboardClient } = await import(process.env.WORKBOARD_ENTRY ?? '../node.js');
 import { startSim } from './support/sim.mjs';
 
 // A bound, not a timed assertion: a regression that leaves an iteration waiting fails the

@@ -4,7 +4,8 @@
 // as async iterables with their ending (server end, break/return, signal, close, failure).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkboardClient, NotificationStream } from '../node.js';
+// WORKBOARD_ENTRY: the entry under test (test.sh runs this suite on `token-node.js` too).
+const { WorkboardClient, NotificationStream } = await import(process.env.WORKBOARD_ENTRY ?? '../node.js');
 import { ModernServer } from './support/modern-server.mjs';
 
 // A bound, not a timed assertion: a regression that leaves an iteration waiting fails the

@@ -136,8 +136,8 @@ pub fn message_from_value(value: Value) -> Result<Message, Error> {
         });
     }
     if let Some(err) = obj.remove("error") {
-        let err: RpcError =
-            serde_json::from_value(err).map_err(|_| protocol("malformed JSON-RPC error object"))?;
+        let err: RpcError = crate::json::from_value(err)
+            .map_err(|_| protocol("malformed JSON-RPC error object"))?;
         return Ok(Message::Response {
             id,
             outcome: Err(err),
@@ -456,7 +456,7 @@ pub struct InitializeResult {
 
 /// Parses an `initialize` result and checks the version the server chose.
 pub fn parse_initialize_result(result: Value) -> Result<InitializeResult, Error> {
-    let r: InitializeResult = serde_json::from_value(result).map_err(|e| {
+    let r: InitializeResult = crate::json::from_value(result).map_err(|e| {
         protocol(format!(
             "malformed initialize result: {}",
             crate::untrusted::describe_json_error(&e)
@@ -521,7 +521,7 @@ pub struct ListToolsResult {
 
 /// Parses one `tools/list` page.
 pub fn parse_list_tools_result(result: Value) -> Result<ListToolsResult, Error> {
-    serde_json::from_value(result).map_err(|e| {
+    crate::json::from_value(result).map_err(|e| {
         protocol(format!(
             "malformed tools/list result: {}",
             crate::untrusted::describe_json_error(&e)

@@ -400,7 +400,7 @@ pub fn result_type(result: &Value) -> Result<ResultType, String> {
 /// The server's `serverInfo` from a modern result's `_meta`, if it is there and well formed.
 pub fn server_info(result: &Value) -> Option<Implementation> {
     let v = result.get("_meta")?.get(META_SERVER_INFO)?;
-    serde_json::from_value(v.clone()).ok()
+    crate::json::from_value(v.clone()).ok()
 }
 
 /// A JSON-RPC error in a non-2xx body that only a modern server sends: `HeaderMismatch`,

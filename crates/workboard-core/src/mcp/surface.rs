@@ -257,7 +257,7 @@ pub(crate) fn items<T: for<'de> Deserialize<'de>>(
 ) -> Result<Vec<T>, Error> {
     items
         .into_iter()
-        .map(|v| serde_json::from_value(v).map_err(|e| protocol(kind.method(), e)))
+        .map(|v| crate::json::from_value(v).map_err(|e| protocol(kind.method(), e)))
         .collect()
 }
 
@@ -267,14 +267,14 @@ pub(crate) fn parse_read(result: Value) -> Result<Vec<ResourceContents>, Error> 
     struct R {
         contents: Vec<ResourceContents>,
     }
-    serde_json::from_value::<R>(result)
+    crate::json::from_value::<R>(result)
         .map(|r| r.contents)
         .map_err(|e| protocol("resources/read", e))
 }
 
 /// Parses a `prompts/get` result.
 pub(crate) fn parse_prompt(result: Value) -> Result<GetPromptResult, Error> {
-    serde_json::from_value(result).map_err(|e| protocol("prompts/get", e))
+    crate::json::from_value(result).map_err(|e| protocol("prompts/get", e))
 }
 
 /// Parses a `completion/complete` result.
@@ -283,7 +283,7 @@ pub(crate) fn parse_completion(result: Value) -> Result<Completion, Error> {
     struct R {
         completion: Completion,
     }
-    serde_json::from_value::<R>(result)
+    crate::json::from_value::<R>(result)
         .map(|r| {
             let mut c = r.completion;
             c.values.truncate(100);

@@ -928,7 +928,7 @@ impl McpAuthFlow {
             .extra
             .get(EXTRA_KEY)
             .cloned()
-            .and_then(|v| serde_json::from_value(v).ok())
+            .and_then(|v| crate::json::from_value(v).ok())
             .ok_or_else(|| Error::InvalidInput {
                 what: "saved pending authorization".into(),
                 reason: "not an MCP authorization (no flow context)".into(),

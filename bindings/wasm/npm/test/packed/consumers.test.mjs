@@ -65,6 +65,7 @@ test('npm pack: exactly the files of `files` (and package.json), metadata comple
   }
   assert.equal(pkg.license, 'MIT OR Apache-2.0');
   assert.equal(pkg.exports['.'].types, './index.d.ts');
+  assert.equal(pkg.exports['./token'].types, './token.d.ts');
   assert.deepEqual(Object.keys(pkg.dependencies ?? {}), [], 'the package has no runtime dependencies');
   console.log(`# ${result_line(packed)}`);
 });
@@ -77,9 +78,16 @@ test('Node ESM consumer: import by name, a flow against workboard-sim', async ()
   const dir = await project('node-consumer', {}, []);
   await cp(path.join(HERE, 'app.mjs'), path.join(dir, 'app.mjs'));
   const out = JSON.parse(run(process.execPath, ['app.mjs', sim.url, TOKEN], dir));
-  assert.equal(out.resolved, new URL(`file://${path.join(dir, 'node_modules', 'workboard-connect', 'node.js')}`).href);
+  const installed = path.join(dir, 'node_modules', 'workboard-connect');
+  assert.equal(out.resolved, new URL(`file://${path.join(installed, 'node.js')}`).href);
   assert.ok(out.tools.includes('get_current_user'), out.tools.join(', '));
   assert.match(out.me, /ada@example\.com/);
+  // `workboard-connect/token`: its own module, the same MCP flow, no sign-in methods.
+  assert.equal(out.token.resolved, new URL(`file://${path.join(installed, 'token-node.js')}`).href);
+  assert.deepEqual(out.token.tools, out.tools);
+  assert.equal(out.token.me, out.me);
+  assert.deepEqual(out.token.signIn, [false, false]);
+  assert.deepEqual(out.signIn, [true, true]);
 });
 
 test('TypeScript strict consumer: the installed .d.ts types an app (nodenext and bundler resolution)', async () => {
@@ -102,7 +110,7 @@ test('TypeScript strict consumer: the installed .d.ts types an app (nodenext and
   try {
     execFileSync(process.execPath, [path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
   } catch (e) { failed = e.stdout; }
-  assert.equal((failed.match(/^wrong\.ts\(\d+,\d+\): error/gm) ?? []).length, 4, failed);
+  assert.equal((failed.match(/^wrong\.ts\(\d+,\d+\): error/gm) ?? []).length, 5, failed);
 });
 
 test('Vite consumer: `vite build` emits the package\'s .wasm as an asset and bundles the browser entry', async () => {
@@ -118,4 +126,15 @@ test('Vite consumer: `vite build` emits the package\'s .wasm as an asset and bun
   assert.ok(js.includes(`/assets/${wasm[0]}`), 'no chunk refers to the emitted .wasm');
   assert.doesNotMatch(js, /node:fs|readFileSync/, 'the browser entry (index.js), not node.js');
   assert.match(js, /listTools/);
+  // The same app on `workboard-connect/token`: the token build's .wasm is the one emitted.
+  const main = path.join(dir, 'main.js');
+  await writeFile(main, (await readFile(main, 'utf8')).replace("from 'workboard-connect'", "from 'workboard-connect/token'"));
+  await rm(path.join(dir, 'dist'), { recursive: true, force: true });
+  run('npm', ['run', '--silent', 'build'], dir);
+  const tokenAssets = await readdir(path.join(dir, 'dist', 'assets'));
+  const tokenWasm = tokenAssets.filter((f) => f.endsWith('.wasm'));
+  assert.equal(tokenWasm.length, 1, tokenAssets.join(', '));
+  const tokenEmitted = await readFile(path.join(dir, 'dist', 'assets', tokenWasm[0]));
+  assert.ok(tokenEmitted.equals(await readFile(path.join(dir, 'node_modules', 'workboard-connect', 'pkg-token', 'workboard_wasm_bg.wasm'))));
+  assert.ok(tokenEmitted.length < emitted.length, `token build ${tokenEmitted.length} B, full ${emitted.length} B`);
 });

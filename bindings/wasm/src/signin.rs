@@ -1,7 +1,9 @@
-//! WorkBoard OAuth v1 sign-in for web apps, split safely: the browser starts the sign-in and
-//! checks the redirect; the code exchange (which needs the Client Hash) happens on the app's
-//! server. The flow and its rules (single use, the Client Hash's endpoint) are the client
-//! layer's; this file converts types.
+//! The sign-in methods (the `sign-in` feature; the package's `token` entry is built without
+//! them): OAuth 2.1 for MCP (discovery, client identity, PKCE, step-up), and WorkBoard OAuth
+//! v1 for web apps, split safely: the browser starts the sign-in and checks the redirect; the
+//! code exchange (which needs the Client Hash) happens on the app's server. The flows and
+//! their rules (single use, the Client Hash's endpoint) are the client layer's; this file
+//! converts types.
 
 use js_sys::Promise;
 use tsify::Ts;
@@ -11,10 +13,60 @@ use workboard_core::SecretString;
 
 use crate::client::WorkboardClient;
 use crate::error::{bad_arg, bad_result, opt_string_arg, string_arg, to_js};
-use crate::types::{summary, V1Code, V1SignInOptions, V1SignInStart};
+use crate::signin_types::{
+    McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions, V1SignInStart,
+};
+use crate::types::summary;
 
 #[wasm_bindgen]
 impl WorkboardClient {
+    /// OAuth 2.1 for MCP: discovery, client identity (pre-registered, metadata document or
+    /// dynamic registration) and the PKCE authorization URL. Open `url`; keep `pendingJson`.
+    #[wasm_bindgen(js_name = startMcpSignIn, unchecked_return_type = "Promise<McpSignInStart>")]
+    pub fn start_mcp_sign_in(&self, options: Ts<McpSignInOptions>) -> Promise {
+        let client = self.client.clone();
+        let opts = options.to_rust().map_err(bad_arg("MCP sign-in options"));
+        crate::promise(async move {
+            let o = opts?.into_layer().map_err(to_js)?;
+            McpSignInStart::to_js(client.start_mcp_sign_in(o).await.map_err(to_js)?)
+        })
+    }
+
+    /// Completes MCP sign-in with the URL (or query string) the browser came back to:
+    /// checks `state`, exchanges the code, stores the credentials and notifies listeners.
+    /// `pendingJson` is what `startMcpSignIn` returned (pass null to use this client's own
+    /// pending sign-in). Single use: completing it again fails with `authorization_reused`.
+    #[wasm_bindgen(js_name = completeMcpSignIn, unchecked_return_type = "Promise<CredentialsSummary>")]
+    pub fn complete_mcp_sign_in(
+        &self,
+        #[wasm_bindgen(js_name = pendingJson, unchecked_param_type = "string | null | undefined")]
+        pending_json: JsValue,
+        #[wasm_bindgen(js_name = redirectUrl, unchecked_param_type = "string")]
+        redirect_url: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        let args = opt_string_arg(&pending_json, "pending sign-in JSON")
+            .and_then(|p| Ok((p, string_arg(&redirect_url, "redirect URL")?)));
+        crate::promise(async move {
+            let (pending, redirect) = args?;
+            let c = client.complete_mcp_sign_in(pending.as_deref(), &redirect);
+            summary(&c.await.map_err(to_js)?)
+        })
+    }
+
+    /// Step-up after a 403 `insufficient_scope`: a new authorization URL asking for `scope` in
+    /// addition to the scopes granted before. Complete it with `completeMcpSignIn`.
+    #[wasm_bindgen(js_name = stepUpMcpSignIn, unchecked_return_type = "McpSignInStart")]
+    pub fn step_up_mcp_sign_in(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] scope: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let start = self
+            .client
+            .step_up_mcp_sign_in(&string_arg(&scope, "scope")?);
+        McpSignInStart::to_js(Some(start.map_err(to_js)?))
+    }
+
     /// WorkBoard v1 sign-in, step 1: the authorize URL to open and the pending authorization
     /// to keep (sessionStorage) until the browser comes back. A `clientHash` is refused
     /// (`secret_in_browser`): the exchange belongs on your server.
