@@ -11,9 +11,9 @@ use workboard_client::Client;
 use workboard_core::oauth::flow::AuthContext;
 use workboard_core::Credentials;
 
-use crate::error::{bad_arg, string_arg, to_js};
+use crate::error::{string_arg, to_js};
 use crate::host::WasmHost;
-use crate::types::{personal, summary, ClientOptions};
+use crate::types::{client_options, personal, summary, ClientOptions};
 
 /// A WorkBoard connection for JavaScript (browsers, Node 18+, Deno, Vite apps).
 ///
@@ -34,7 +34,7 @@ impl WorkboardClient {
     pub fn new(options: Option<Ts<ClientOptions>>) -> Result<WorkboardClient, JsValue> {
         let o = match options {
             Some(o) if !o.js_value().is_undefined() && !o.js_value().is_null() => {
-                o.to_rust().map_err(bad_arg("client options"))?
+                client_options(&o.js_value())?
             }
             _ => ClientOptions::default(),
         };

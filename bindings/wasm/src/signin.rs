@@ -12,11 +12,11 @@ use workboard_core::oauth::v1::RevokeOutcome;
 use workboard_core::SecretString;
 
 use crate::client::WorkboardClient;
-use crate::error::{bad_arg, bad_result, opt_string_arg, string_arg, to_js};
+use crate::error::{opt_string_arg, string_arg, to_js};
 use crate::signin_types::{
     McpSignInOptions, McpSignInStart, V1Code, V1SignInOptions, V1SignInStart,
 };
-use crate::types::summary;
+use crate::types::{from_js, summary, to_ts};
 
 #[wasm_bindgen]
 impl WorkboardClient {
@@ -25,7 +25,7 @@ impl WorkboardClient {
     #[wasm_bindgen(js_name = startMcpSignIn, unchecked_return_type = "Promise<McpSignInStart>")]
     pub fn start_mcp_sign_in(&self, options: Ts<McpSignInOptions>) -> Promise {
         let client = self.client.clone();
-        let opts = options.to_rust().map_err(bad_arg("MCP sign-in options"));
+        let opts = from_js::<McpSignInOptions>(&options.js_value(), "MCP sign-in options", &[]);
         crate::promise(async move {
             let o = opts?.into_layer().map_err(to_js)?;
             McpSignInStart::to_js(client.start_mcp_sign_in(o).await.map_err(to_js)?)
@@ -70,15 +70,12 @@ impl WorkboardClient {
     /// WorkBoard v1 sign-in, step 1: the authorize URL to open and the pending authorization
     /// to keep (sessionStorage) until the browser comes back. A `clientHash` is refused
     /// (`secret_in_browser`): the exchange belongs on your server.
-    #[wasm_bindgen(js_name = startV1SignIn)]
-    pub fn start_v1_sign_in(
-        &self,
-        options: Ts<V1SignInOptions>,
-    ) -> Result<Ts<V1SignInStart>, JsValue> {
-        let o = options.to_rust().map_err(bad_arg("v1 sign-in options"))?;
+    #[wasm_bindgen(js_name = startV1SignIn, unchecked_return_type = "V1SignInStart")]
+    pub fn start_v1_sign_in(&self, options: Ts<V1SignInOptions>) -> Result<JsValue, JsValue> {
+        let o: V1SignInOptions = from_js(&options.js_value(), "v1 sign-in options", &[])?;
         let config = o.config(self.client.environment()).map_err(to_js)?;
         let start = self.client.start_v1_sign_in(&config).map_err(to_js)?;
-        Ts::from_rust(&V1SignInStart::from(start)).map_err(bad_result)
+        to_ts(&V1SignInStart::from(start))
     }
 
     /// WorkBoard v1 sign-in, step 2: checks the URL (or query string, or `json_code` body)
@@ -89,14 +86,14 @@ impl WorkboardClient {
     /// the sign-in this client started. Single use: a sign-in this client completed fails
     /// with `authorization_reused`. Remove `pendingJson` from your storage before calling
     /// this, so that it is used once whatever happens.
-    #[wasm_bindgen(js_name = handleV1Redirect)]
+    #[wasm_bindgen(js_name = handleV1Redirect, unchecked_return_type = "V1Code")]
     pub fn handle_v1_redirect(
         &self,
         #[wasm_bindgen(js_name = pendingJson, unchecked_param_type = "string | null | undefined")]
         pending_json: JsValue,
         #[wasm_bindgen(js_name = redirectUrl, unchecked_param_type = "string")]
         redirect_url: JsValue,
-    ) -> Result<Ts<V1Code>, JsValue> {
+    ) -> Result<JsValue, JsValue> {
         let pending_json = opt_string_arg(&pending_json, "pending sign-in JSON")?;
         let redirect_url = string_arg(&redirect_url, "redirect URL")?;
         if let Some(p) = pending_json {
@@ -106,7 +103,7 @@ impl WorkboardClient {
             .client
             .handle_v1_redirect(&redirect_url)
             .map_err(to_js)?;
-        Ts::from_rust(&V1Code::from(&code)).map_err(bad_result)
+        to_ts(&V1Code::from(&code))
     }
 
     /// Exchanges a v1 code with the Client Hash *in this JavaScript runtime*. Refused
@@ -121,9 +118,7 @@ impl WorkboardClient {
         #[wasm_bindgen(js_name = clientHash, unchecked_param_type = "string")] client_hash: JsValue,
     ) -> Promise {
         let client = self.client.clone();
-        let args = code
-            .to_rust()
-            .map_err(bad_arg("v1 code"))
+        let args = from_js::<V1Code>(&code.js_value(), "v1 code", &[])
             .and_then(|c| Ok((c, string_arg(&client_hash, "client hash")?)));
         crate::promise(async move {
             let (code, hash) = args?;
@@ -151,17 +146,17 @@ impl WorkboardClient {
 
 /// `new WorkboardClient().startV1SignIn(options)` with the default environment from
 /// `options.environment`, `crypto.getRandomValues` and `Date.now`.
-#[wasm_bindgen(js_name = startV1SignIn)]
-pub fn start_v1_sign_in(options: Ts<V1SignInOptions>) -> Result<Ts<V1SignInStart>, JsValue> {
+#[wasm_bindgen(js_name = startV1SignIn, unchecked_return_type = "V1SignInStart")]
+pub fn start_v1_sign_in(options: Ts<V1SignInOptions>) -> Result<JsValue, JsValue> {
     WorkboardClient::new(None)?.start_v1_sign_in(options)
 }
 
 /// `new WorkboardClient().handleV1Redirect(pendingJson, redirectUrl)`.
-#[wasm_bindgen(js_name = handleV1Redirect)]
+#[wasm_bindgen(js_name = handleV1Redirect, unchecked_return_type = "V1Code")]
 pub fn handle_v1_redirect(
     #[wasm_bindgen(js_name = pendingJson, unchecked_param_type = "string")] pending_json: JsValue,
     #[wasm_bindgen(js_name = redirectUrl, unchecked_param_type = "string")] redirect_url: JsValue,
-) -> Result<Ts<V1Code>, JsValue> {
+) -> Result<JsValue, JsValue> {
     let pending_json = string_arg(&pending_json, "pending sign-in JSON")?;
     WorkboardClient::new(None)?.handle_v1_redirect(JsValue::from_str(&pending_json), redirect_url)
 }

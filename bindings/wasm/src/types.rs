@@ -14,7 +14,7 @@ use workboard_core::mcp::surface::CompletionRef;
 use workboard_core::oauth::flow::AuthContext;
 use workboard_core::{Credentials, Environment, Error};
 
-use crate::error::{bad_arg, bad_result, invalid_input, to_js};
+use crate::error::{bad_result, invalid_input, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -208,15 +208,15 @@ pub struct ClientOptions {
         optional,
         type = "(input: string, init?: RequestInit) => Promise<Response>"
     )]
-    #[serde(with = "serde_wasm_bindgen::preserve")]
+    #[serde(deserialize_with = "host_value")]
     pub fetch: JsValue,
     /// Clock: unix milliseconds (default `Date.now`).
     #[tsify(optional, type = "() => number")]
-    #[serde(with = "serde_wasm_bindgen::preserve")]
+    #[serde(deserialize_with = "host_value")]
     pub now: JsValue,
     /// Waits `ms` milliseconds (default `setTimeout`).
     #[tsify(optional, type = "(ms: number) => Promise<void>")]
-    #[serde(with = "serde_wasm_bindgen::preserve")]
+    #[serde(deserialize_with = "host_value")]
     pub sleep: JsValue,
     /// Tests and transcript replay only: `now` and `sleep` are a simulated clock (`sleep`
     /// advances `now` at once). Time then passes only while no request is in flight, so a
@@ -239,12 +239,12 @@ pub struct ClientOptions {
     /// what `onCredentialsChanged` delivers). Credentials and context not given above are
     /// loaded from it.
     #[tsify(optional, type = "WorkboardStore")]
-    #[serde(with = "serde_wasm_bindgen::preserve")]
+    #[serde(deserialize_with = "host_value")]
     pub store: JsValue,
     /// The app's answers when a server asks for input (async functions): the client declares
     /// exactly the capabilities whose handler is given, so servers ask for nothing else.
     #[tsify(optional, type = "InputHandlers")]
-    #[serde(with = "serde_wasm_bindgen::preserve")]
+    #[serde(deserialize_with = "host_value")]
     pub input_handlers: JsValue,
     /// Which MCP era to speak: `"auto"` (default: 2026-07-28 first, `initialize` for a legacy
     /// server), `"modern"` or `"legacy"` only.
@@ -322,9 +322,67 @@ pub struct CredentialsSummary {
     pub has_refresh_token: bool,
 }
 
+/// The JS-valued options (functions, the store, the input handlers, a signal): left out of
+/// the JSON an argument is read from (see [`from_js`]) and taken from the object as given.
+const HOST_VALUES: [(&str, HostField); 5] = [
+    ("fetch", |o| &mut o.fetch),
+    ("now", |o| &mut o.now),
+    ("sleep", |o| &mut o.sleep),
+    ("store", |o| &mut o.store),
+    ("inputHandlers", |o| &mut o.input_handlers),
+];
+
+/// Where a JS-valued option goes in [`ClientOptions`].
+type HostField = fn(&mut ClientOptions) -> &mut JsValue;
+
+/// A JS-valued field in an argument's JSON: whatever is there is skipped; the value is set
+/// from the object itself (see [`client_options`]).
+fn host_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<JsValue, D::Error> {
+    serde::de::IgnoredAny::deserialize(d)?;
+    Ok(JsValue::UNDEFINED)
+}
+
+/// An argument object read as `T`: a shallow copy without the `skip` properties, through
+/// `JSON.stringify` and the core's JSON reader, so no second deserializer (such as
+/// `serde_wasm_bindgen`'s) is compiled in (README "Size"). A value that JSON cannot carry
+/// (a `BigInt`, a cycle) is `invalid_input`.
+pub(crate) fn from_js<T: serde::de::DeserializeOwned>(
+    v: &JsValue,
+    what: &'static str,
+    skip: &[&str],
+) -> Result<T, JsValue> {
+    if !v.is_object() {
+        return Err(invalid_input(what, "expected an object"));
+    }
+    let copy = js_sys::Object::assign(&js_sys::Object::new(), &js_sys::Object::from(v.clone()));
+    for k in skip {
+        let _ = Reflect::delete_property(&copy, &JsValue::from_str(k));
+    }
+    let json = js_sys::JSON::stringify(&copy)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| invalid_input(what, "not JSON-serializable"))?;
+    serde_json::from_slice::<Value>(json.as_bytes())
+        .and_then(workboard_core::json::from_value)
+        .map_err(crate::error::bad_arg(what))
+}
+
+/// The client's options: the JSON ones read by [`from_js`], the JS-valued ones taken as given.
+pub(crate) fn client_options(v: &JsValue) -> Result<ClientOptions, JsValue> {
+    let keys = HOST_VALUES.map(|(k, _)| k);
+    let mut o: ClientOptions = from_js(v, "client options", &keys)?;
+    for (k, field) in HOST_VALUES {
+        *field(&mut o) = Reflect::get(v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    }
+    Ok(o)
+}
+
 /// A result as a JS value of its declared type.
+///
+/// Through `serde_json` and `JSON.parse`, like every other result: `serde_wasm_bindgen`'s
+/// serializer is not compiled in at all (README "Size"). `None` is `null`.
 pub(crate) fn to_ts<T: Tsify + Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    Ok(Ts::from_rust(v).map_err(bad_result)?.into())
+    to_js_value(&serde_json::to_value(v).map_err(bad_result)?)
 }
 
 /// The summary of credentials as a JS value.
@@ -383,7 +441,7 @@ pub(crate) type CallOpts = Option<Ts<CallOptions>>;
 pub struct CallOptions {
     /// Cancels the call when aborted (it rejects with code `cancelled`).
     #[tsify(optional, type = "AbortSignal")]
-    #[serde(with = "serde_wasm_bindgen::preserve")]
+    #[serde(deserialize_with = "host_value")]
     pub signal: JsValue,
 }
 
@@ -502,7 +560,15 @@ pub(crate) fn signal_of(options: Option<Ts<CallOptions>>) -> Result<Option<JsVal
     else {
         return Ok(None);
     };
-    let s = o.to_rust().map_err(bad_arg("call options"))?.signal;
+    // Read by hand, not deserialized: one property, and no deserializer compiled for it.
+    let o = JsValue::from(o);
+    if !o.is_object() {
+        return Err(invalid_input(
+            "call options",
+            "expected an object ({ signal })",
+        ));
+    }
+    let s = Reflect::get(&o, &"signal".into()).unwrap_or(JsValue::UNDEFINED);
     if Reflect::get(&s, &"aborted".into()).is_ok_and(|v| v.is_truthy()) {
         return Err(to_js(Error::Cancelled));
     }

@@ -188,6 +188,26 @@ test('the constructor and the free functions take any argument without trapping'
   assertHealthy('after the constructor and free functions');
 });
 
+test('options JSON cannot carry are typed invalid_input; JS-valued options are taken as given', () => {
+  const cyclic = { name: 'app', version: '1' };
+  cyclic.self = cyclic;
+  for (const options of [{ timeoutMs: 10n }, { clientInfo: cyclic }, { environment: 'us', era: 1n }]) {
+    assert.throws(() => new WorkboardClient(options),
+      (e) => e.name === 'WorkboardError' && e.code === 'invalid_input' && /client options/.test(e.message), String(Object.keys(options)));
+  }
+  // The store, fetch, clock and input handlers are never serialized: a store that JSON cannot
+  // carry (a cycle, a BigInt) is used as given.
+  const saved = new Map([['credentials', new WorkboardClient({ token: SECRET }).credentialsJson()]]);
+  const store = { load: (k) => saved.get(k), save: (k, v) => saved.set(k, v), remove: (k) => saved.delete(k), big: 1n };
+  store.self = store;
+  const c = new WorkboardClient({ store, now: () => 5, inputHandlers: { roots: async () => ({ roots: [] }) } });
+  assert.equal(c.credentialsSummary().kind, 'personal');
+  assert.equal(c.storeError(), undefined);
+  c.clearCredentials();
+  assert.equal(saved.has('credentials'), false);
+  assertHealthy('after options JSON cannot carry');
+});
+
 test('every method takes any argument in any position without trapping', async () => {
   for (const [name, arity] of METHODS) {
     for (let pos = 0; pos < Math.max(arity, 1); pos++) {
