@@ -64,7 +64,7 @@ fi
 # 5. Node test dependencies (playwright-core drives /usr/bin/chromium; vite for the bundler test).
 command -v node >/dev/null || { log "installing nodejs"; apt_install nodejs npm; }
 cd "$HERE/npm"
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/typescript ] || [ ! -d node_modules/vite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/typescript ] || [ ! -d node_modules/vite ] || [ ! -x node_modules/.bin/esbuild ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm install (test dependencies)"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi

@@ -544,7 +544,10 @@ fn duration_ms(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-#[derive(Serialize, Deserialize)]
+/// What `save_state` writes: the session's fields at the top level (`flatten`). Read back as
+/// [`SavedRest`] and [`SessionInfo`] from the same object, without serde's `flatten` (its
+/// buffering code is the largest part of reading it, in the WebAssembly build).
+#[derive(Serialize)]
 struct SavedState {
     server_url: String,
     #[serde(flatten)]
@@ -556,6 +559,29 @@ struct SavedState {
     /// the session's lifetime).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     capabilities: Option<Value>,
+}
+
+/// [`SavedState`] but its session (read from the same object).
+#[derive(Deserialize)]
+struct SavedRest {
+    server_url: String,
+    #[serde(default)]
+    tools: Option<CachedTools>,
+    #[serde(default)]
+    capabilities: Option<Value>,
+}
+
+impl SavedState {
+    fn parse(json: &str) -> Result<SavedState, serde_json::Error> {
+        let value: Value = serde_json::from_slice(json.as_bytes())?;
+        let rest: SavedRest = crate::json::from_value(value.clone())?;
+        Ok(SavedState {
+            server_url: rest.server_url,
+            session: crate::json::from_value(value)?,
+            tools: rest.tools,
+            capabilities: rest.capabilities,
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -823,11 +849,10 @@ impl Connection {
             listen_wait: None,
         };
         if let Some(state) = config.restored_state {
-            let saved: SavedState =
-                crate::json::from_bytes(state.as_bytes()).map_err(|_| Error::InvalidInput {
-                    what: "saved connection state".into(),
-                    reason: "not the JSON written by Connection::save_state".into(),
-                })?;
+            let saved = SavedState::parse(&state).map_err(|_| Error::InvalidInput {
+                what: "saved connection state".into(),
+                reason: "not the JSON written by Connection::save_state".into(),
+            })?;
             if saved.server_url == conn.url {
                 let era = match &saved.session.protocol_version {
                     Some(v) => Some(modern::version_era(v).ok_or_else(|| {

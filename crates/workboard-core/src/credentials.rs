@@ -46,7 +46,7 @@ pub enum Dialect {
 ///   [`Credentials::or_bound_to_environment`] says: bound to the WorkBoard environment they
 ///   were stored for (or to the stored OAuth context's resource), never to whatever server a
 ///   later run names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Credentials {
     /// A personal ("instant") token from WorkBoard's App tab. Scoped to MCP only; no refresh.
@@ -60,6 +60,36 @@ pub enum Credentials {
     /// Tokens from an OAuth flow.
     #[serde(rename = "oauth")]
     OAuth(TokenSet),
+}
+
+/// Read as written (`{"kind": "personal", "token", "bound_to"?}` or `{"kind": "oauth", ...the
+/// token set}`), by hand rather than by serde's `tag` (see `json::variant_of`).
+impl<'de> Deserialize<'de> for Credentials {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        /// The fields of a personal token.
+        #[derive(Deserialize)]
+        struct Personal {
+            token: SecretString,
+            #[serde(default)]
+            bound_to: Option<String>,
+        }
+        let value = serde_json::Value::deserialize(d)?;
+        let read = |e: serde_json::Error| D::Error::custom(e);
+        match crate::json::variant_of(&value, "kind", "internally tagged enum Credentials")? {
+            "personal" => {
+                let p: Personal = crate::json::from_value(value).map_err(read)?;
+                Ok(Credentials::Personal {
+                    token: p.token,
+                    bound_to: p.bound_to,
+                })
+            }
+            "oauth" => crate::json::from_value(value)
+                .map(Credentials::OAuth)
+                .map_err(read),
+            other => Err(D::Error::unknown_variant(other, &["personal", "oauth"])),
+        }
+    }
 }
 
 /// An OAuth token set.

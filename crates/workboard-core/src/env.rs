@@ -6,7 +6,7 @@ use url::Url;
 use crate::error::Error;
 
 /// A WorkBoard deployment. A wrong environment is one of the seed's two causes of 401.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
 #[serde(tag = "kind", content = "base_url", rename_all = "snake_case")]
 pub enum Environment {
     /// `https://www.myworkboard.com` (default).
@@ -17,6 +17,28 @@ pub enum Environment {
     /// Any base URL (a simulator on loopback, a private deployment). No trailing path
     /// other than `/` is expected; `https` is required except on loopback.
     Custom(String),
+}
+
+/// Read as written (`{"kind": "us"}`, `{"kind": "eu"}`, `{"kind": "custom", "base_url": …}`),
+/// by hand rather than by serde's `tag`/`content` (see `json::variant_of`).
+impl<'de> Deserialize<'de> for Environment {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = serde_json::Value::deserialize(d)?;
+        match crate::json::variant_of(&value, "kind", "adjacently tagged enum Environment")? {
+            "us" => Ok(Environment::Us),
+            "eu" => Ok(Environment::Eu),
+            "custom" => match value.get("base_url") {
+                Some(serde_json::Value::String(url)) => Ok(Environment::Custom(url.clone())),
+                Some(other) => Err(D::Error::invalid_type(
+                    crate::json::unexpected(other),
+                    &"a string",
+                )),
+                None => Err(D::Error::missing_field("base_url")),
+            },
+            other => Err(D::Error::unknown_variant(other, &["us", "eu", "custom"])),
+        }
+    }
 }
 
 /// Base URL of the US deployment.

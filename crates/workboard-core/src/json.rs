@@ -33,10 +33,30 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
     T::deserialize(Reader(value))
 }
 
+/// Reads an internally tagged enum's variant: the string at `tag` in `value`, an object.
+/// serde's `tag` attribute does the same through a buffer of the whole document, whose code
+/// is larger than everything else it takes to read a few small enums (README "Size"), so
+/// those enums implement `Deserialize` with this.
+pub(crate) fn variant_of<'v, E: de::Error>(
+    value: &'v Value,
+    tag: &'static str,
+    expected: &'static str,
+) -> Result<&'v str, E> {
+    if !value.is_object() {
+        return Err(E::invalid_type(unexpected(value), &expected));
+    }
+    match value.get(tag) {
+        None => Err(E::missing_field(tag)),
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(E::invalid_type(unexpected(other), &"variant identifier")),
+    }
+}
+
 /// A [`Value`] as a serde [`Deserializer`] (see the module's documentation).
 pub struct Reader(pub Value);
 
-fn unexpected(v: &Value) -> Unexpected<'_> {
+/// What serde errors call `v` (`invalid type: string "…", expected …`).
+pub(crate) fn unexpected(v: &Value) -> Unexpected<'_> {
     match v {
         Value::Null => Unexpected::Unit,
         Value::Bool(b) => Unexpected::Bool(*b),
