@@ -31,6 +31,14 @@ CARGO_ARGS=(-p "$PACKAGE" --target wasm32-unknown-unknown --profile "$PROFILE" -
 cd "$ROOT"
 # Keep the target_features section for wasm-bindgen; wasm-opt strips what is left.
 export CARGO_PROFILE_WASM_STRIP=false
+# The source paths that panic locations carry, without this machine's directories: the
+# registry's sources as `<crate>-<version>/...` (a package should not name the builder's home
+# directory; ~1 KB gzipped less), the workspace's as `crates/...` (cargo already does that).
+REGISTRY_SRC="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+for dir in "$REGISTRY_SRC"/*/; do
+  [ -d "$dir" ] && RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${dir}="
+done
+export RUSTFLAGS="${RUSTFLAGS:-}"
 
 # Route (route.sh): rustup's precompiled std whenever rustup has the wasm32 target, as on a
 # fresh machine; the Debian rustc-web build-std route (smaller output: std rebuilt with the
