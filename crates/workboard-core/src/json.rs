@@ -20,17 +20,72 @@ use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess,
     SeqAccess, Unexpected, VariantAccess, Visitor,
 };
-use serde_json::{Error, Map, Value};
+use serde_json::{Map, Value};
+
+/// What [`Reader`] fails with: serde's message, except that a value of the wrong type or
+/// value is named by its kind only (`invalid type: floating point number, expected u64`),
+/// never printed. The messages built from input say nothing more after
+/// [`crate::untrusted::describe_serde_error`] anyway, and formatting a value would link
+/// float printing (~7 KB gzipped in the WebAssembly build) into every build that reads JSON.
+#[derive(Debug)]
+pub struct ReadError(String);
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// The kind of an unexpected value, as serde_json's messages name it.
+fn kind(u: &Unexpected<'_>) -> &'static str {
+    match u {
+        Unexpected::Bool(_) => "boolean",
+        Unexpected::Unsigned(_) | Unexpected::Signed(_) => "integer",
+        Unexpected::Float(_) => "floating point number",
+        Unexpected::Char(_) => "character",
+        Unexpected::Str(_) => "string",
+        Unexpected::Bytes(_) => "byte array",
+        Unexpected::Unit => "null",
+        Unexpected::Option => "option",
+        Unexpected::NewtypeStruct => "newtype struct",
+        Unexpected::Seq => "sequence",
+        Unexpected::Map => "map",
+        Unexpected::Enum => "enum",
+        Unexpected::UnitVariant => "unit variant",
+        Unexpected::NewtypeVariant => "newtype variant",
+        Unexpected::TupleVariant => "tuple variant",
+        Unexpected::StructVariant => "struct variant",
+        Unexpected::Other(_) => "value",
+    }
+}
+
+impl de::Error for ReadError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        ReadError(msg.to_string())
+    }
+
+    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        ReadError(format!("invalid type: {}, expected {exp}", kind(&unexp)))
+    }
+
+    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        ReadError(format!("invalid value: {}, expected {exp}", kind(&unexp)))
+    }
+}
+
+type Error = ReadError;
 
 /// Parses `bytes` as JSON into `T` (through a [`Value`]).
-pub(crate) fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+pub(crate) fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
     serde_json::from_slice::<Value>(bytes).and_then(from_value)
 }
 
 /// Reads `T` from `value`: `serde_json::from_value`, except that a struct is read from an
 /// object only (see the module's documentation).
-pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
-    T::deserialize(Reader(value))
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, serde_json::Error> {
+    T::deserialize(Reader(value)).map_err(|e| de::Error::custom(e.0))
 }
 
 /// Reads an internally tagged enum's variant: the string at `tag` in `value`, an object.
@@ -111,7 +166,13 @@ impl<'de> Deserializer<'de> for Reader {
         match self.0 {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(b),
-            Value::Number(n) => n.deserialize_any(visitor),
+            // Read here rather than by `Number`'s own deserializer (whose error type is
+            // serde_json's).
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => visitor.visit_u64(u),
+                (None, Some(i), _) => visitor.visit_i64(i),
+                (None, None, f) => visitor.visit_f64(f.unwrap_or(0.0)),
+            },
             Value::String(s) => visitor.visit_string(s),
             Value::Array(items) => visit_array(items, visitor),
             Value::Object(map) => visit_object(map, visitor),
