@@ -27,8 +27,11 @@ use serde_json::{Map, Value};
 /// never printed. The messages built from input say nothing more after
 /// [`crate::untrusted::describe_serde_error`] anyway, and formatting a value would link
 /// float printing (~7 KB gzipped in the WebAssembly build) into every build that reads JSON.
+/// (Boxed: one pointer, like `serde_json::Error`, so every `Result` that carries it stays
+/// small; a `String` here made the readers ~7 KB gzipped larger.)
 #[derive(Debug)]
-pub struct ReadError(String);
+#[allow(clippy::box_collection)] // one pointer wide on purpose (see above)
+pub struct ReadError(Box<String>);
 
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,15 +66,21 @@ fn kind(u: &Unexpected<'_>) -> &'static str {
 
 impl de::Error for ReadError {
     fn custom<T: std::fmt::Display>(msg: T) -> Self {
-        ReadError(msg.to_string())
+        ReadError(Box::new(msg.to_string()))
     }
 
     fn invalid_type(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        ReadError(format!("invalid type: {}, expected {exp}", kind(&unexp)))
+        ReadError(Box::new(format!(
+            "invalid type: {}, expected {exp}",
+            kind(&unexp)
+        )))
     }
 
     fn invalid_value(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        ReadError(format!("invalid value: {}, expected {exp}", kind(&unexp)))
+        ReadError(Box::new(format!(
+            "invalid value: {}, expected {exp}",
+            kind(&unexp)
+        )))
     }
 }
 
@@ -85,7 +94,7 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_j
 /// Reads `T` from `value`: `serde_json::from_value`, except that a struct is read from an
 /// object only (see the module's documentation).
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, serde_json::Error> {
-    T::deserialize(Reader(value)).map_err(|e| de::Error::custom(e.0))
+    T::deserialize(Reader(value)).map_err(|e| de::Error::custom(*e.0))
 }
 
 /// Reads an internally tagged enum's variant: the string at `tag` in `value`, an object.

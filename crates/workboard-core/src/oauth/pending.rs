@@ -655,8 +655,35 @@ impl<'de> Deserialize<'de> for JsonPairs {
                 }
                 Ok(JsonPairs(out))
             }
+            // Anything but an object: refused without serde's `invalid type` message, whose
+            // printing of the value links float formatting into the WebAssembly build
+            // (`deserialize_any` below, not `deserialize_map`, for the same reason).
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<JsonPairs, E> {
+                Err(not_an_object())
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<JsonPairs, E> {
+                Err(not_an_object())
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<JsonPairs, E> {
+                Err(not_an_object())
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<JsonPairs, E> {
+                Err(not_an_object())
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<JsonPairs, E> {
+                Err(not_an_object())
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<JsonPairs, E> {
+                Err(not_an_object())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<JsonPairs, A::Error> {
+                Err(not_an_object())
+            }
         }
-        d.deserialize_map(V)
+        fn not_an_object<E: serde::de::Error>() -> E {
+            E::custom("invalid type: expected a JSON object")
+        }
+        d.deserialize_any(V)
     }
 }
 
