@@ -29,4 +29,7 @@ row "floor + serde_json + url" "$OUT/floor-json,url" workboard_wasm_floor
 if [ -f "$HERE/npm/pkg/workboard_wasm_bg.wasm" ]; then
   row "the package (npm/pkg, from build.sh)" "$HERE/npm/pkg" workboard_wasm
 fi
-echo "budget: 61440 bytes gzipped (.wasm + JS glue)"
+if [ -f "$HERE/npm/pkg-token/workboard_wasm_bg.wasm" ]; then
+  row "its token entry (npm/pkg-token)" "$HERE/npm/pkg-token" workboard_wasm
+fi
+echo "route: $("$HERE/route.sh"); issue 16's target: 150000 bytes gzipped (.wasm + JS glue)"

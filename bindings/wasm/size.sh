@@ -4,7 +4,7 @@
 # (WASM_TOKEN_OUT, default: pkg-token next to it). Each build's route and entry are read from
 # the `build-info` file build.sh writes next to it.
 # Fails when a build is over its ceiling: the figure measured for that route and entry, plus
-# 2%, so the test command (bindings/wasm/test.sh) catches a regression. Lower a ceiling when
+# ~1%, so the test command (bindings/wasm/test.sh) catches a regression. Lower a ceiling when
 # the package shrinks; README "Size" says what the figures are and how they were reached.
 # The issue's target (150,000 B on both routes) is printed for comparison.
 set -euo pipefail
@@ -13,13 +13,14 @@ PKG="${WASM_OUT:-$HERE/npm/pkg}"
 TOKEN_PKG="${WASM_TOKEN_OUT:-$(dirname "$PKG")/pkg-token}"
 TARGET=150000
 
-# Ceilings in gzip bytes (.wasm + glue), by route and entry. Measured 2026-12-06 (README "Size").
+# Ceilings in gzip bytes (.wasm + glue), by route and entry: the figures measured on
+# 2026-12-06 (README "Size": rustup 275,525 / 226,564, build-std 257,146 / 209,573) plus ~1%.
 ceiling() {
   case "$1/$2" in
-    rustup/full) echo 310600 ;;
-    rustup/token) echo 257000 ;;
-    build-std/full) echo 290000 ;;
-    build-std/token) echo 238200 ;;
+    rustup/full) echo 278300 ;;
+    rustup/token) echo 228900 ;;
+    build-std/full) echo 259800 ;;
+    build-std/token) echo 211700 ;;
     *) echo "size: no ceiling for route '$1', entry '$2'" >&2; return 1 ;;
   esac
 }
