@@ -10,12 +10,14 @@
 # rules are the layer's `NotificationStream` — 912 → 959; the ceiling then set at 987, filled by
 # the native shared store and the wasm requestWithClientInput); issue 14: +9 for the ffi wrapper
 # of request_with_client_input (conversion only, the layer's Client::request_with_client_input)
-# — 987 → 996.
+# — 987 → 996; issue 16 (2026-12-06): the wasm sign-in methods moved to signin.rs (counted in
+# v1.rs's place), arguments read by the shared `from_js`, one `crate::promise` — 996 → 991, and
+# the ceiling lowered to match.
 # Counted: code lines, i.e. neither blank nor comment-only (`//`, `///`, `//!`); test
 # modules (`#[cfg(test)]` to the end of the file) are not counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING=${ADAPTER_LINES_CEILING:-996}
+CEILING=${ADAPTER_LINES_CEILING:-991}
 files=(
   crates/workboard-native/src/client.rs
   crates/workboard-native/src/signin.rs
