@@ -562,19 +562,22 @@ struct SavedState {
 }
 
 /// [`SavedState`] but its session (read from the same object).
-#[derive(Deserialize)]
 struct SavedRest {
     server_url: String,
-    #[serde(default)]
     tools: Option<CachedTools>,
-    #[serde(default)]
     capabilities: Option<Value>,
 }
 
 impl SavedState {
     fn parse(json: &str) -> Result<SavedState, serde_json::Error> {
         let value: Value = serde_json::from_slice(json.as_bytes())?;
-        let rest: SavedRest = crate::json::from_value(value.clone())?;
+        let rest = crate::json::from_object(value.clone(), "saved connection state", |f| {
+            Ok(SavedRest {
+                server_url: f.req("server_url")?,
+                tools: f.opt("tools")?,
+                capabilities: f.opt("capabilities")?,
+            })
+        })?;
         Ok(SavedState {
             server_url: rest.server_url,
             session: crate::json::from_value(value)?,
@@ -584,10 +587,22 @@ impl SavedState {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 struct CachedTools {
     tools: Vec<Tool>,
     expires_at_ms: u64,
+}
+
+/// Read by hand (`json::object`), as the `Serialize` derive above writes it.
+impl<'de> Deserialize<'de> for CachedTools {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct CachedTools", |f| {
+            Ok(CachedTools {
+                tools: f.req("tools")?,
+                expires_at_ms: f.req("expires_at_ms")?,
+            })
+        })
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -93,7 +93,7 @@ impl<'de> Deserialize<'de> for Credentials {
 }
 
 /// An OAuth token set.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TokenSet {
     /// Access token.
     pub access_token: SecretString,
@@ -116,6 +116,24 @@ pub struct TokenSet {
     /// paired (see [`Credentials`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound_to: Option<String>,
+}
+
+/// Read by hand (`json::object`), as the `Serialize` derive above writes it.
+impl<'de> Deserialize<'de> for TokenSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct TokenSet", |f| {
+            Ok(TokenSet {
+                access_token: f.req("access_token")?,
+                refresh_token: f.opt("refresh_token")?,
+                token_type: f.req("token_type")?,
+                scope: f.opt("scope")?,
+                issued_at_ms: f.req("issued_at_ms")?,
+                expires_at_ms: f.opt("expires_at_ms")?,
+                dialect: f.req("dialect")?,
+                bound_to: f.opt("bound_to")?,
+            })
+        })
+    }
 }
 
 impl Credentials {

@@ -43,7 +43,7 @@ impl std::fmt::Display for JsonRpcId {
 }
 
 /// A JSON-RPC error object.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RpcError {
     /// Error code.
     pub code: i64,
@@ -258,7 +258,7 @@ pub fn answer_server_request(id: &JsonRpcId, method: &str) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------
 
 /// `clientInfo` / `serverInfo`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Implementation {
     /// Name.
     pub name: String,
@@ -438,7 +438,7 @@ pub fn cancelled_body(request_id: &JsonRpcId, reason: &str) -> Vec<u8> {
 }
 
 /// The result of `initialize`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct InitializeResult {
     /// The negotiated protocol version.
     #[serde(rename = "protocolVersion")]
@@ -480,7 +480,7 @@ fn short(s: &str) -> String {
 }
 
 /// One tool from `tools/list`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Tool {
     /// Name (call it with this).
     pub name: String,
@@ -506,7 +506,7 @@ pub struct Tool {
 }
 
 /// One page of `tools/list`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ListToolsResult {
     /// Tools on this page.
     pub tools: Vec<Tool>,
@@ -517,6 +517,72 @@ pub struct ListToolsResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub next_cursor: Option<String>,
+}
+
+// Read by hand (`json::object`): serde's derive would compile a visitor per type. The field
+// names are the ones the `Serialize` derives above write (`tests::read_what_is_written`).
+
+impl<'de> Deserialize<'de> for RpcError {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct RpcError", |f| {
+            Ok(RpcError {
+                code: f.req("code")?,
+                message: f.req("message")?,
+                data: f.opt("data")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Implementation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct Implementation", |f| {
+            Ok(Implementation {
+                name: f.req("name")?,
+                version: f.req("version")?,
+                title: f.opt("title")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for InitializeResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct InitializeResult", |f| {
+            Ok(InitializeResult {
+                protocol_version: f.req("protocolVersion")?,
+                capabilities: f.or_default("capabilities")?,
+                server_info: f.req("serverInfo")?,
+                instructions: f.opt("instructions")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Tool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct Tool", |f| {
+            Ok(Tool {
+                name: f.req("name")?,
+                title: f.opt("title")?,
+                description: f.opt("description")?,
+                input_schema: f.or_default("inputSchema")?,
+                output_schema: f.opt("outputSchema")?,
+                annotations: f.opt("annotations")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ListToolsResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct ListToolsResult", |f| {
+            Ok(ListToolsResult {
+                tools: f.req("tools")?,
+                next_cursor: f.opt("nextCursor")?,
+            })
+        })
+    }
 }
 
 /// Parses one `tools/list` page.

@@ -28,7 +28,7 @@ pub const VERSION_HEADER: &str = "MCP-Protocol-Version";
 
 /// What the client knows about its session; persisted by [`crate::connection::Connection::save_state`].
 /// Holds no credential.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SessionInfo {
     /// `Mcp-Session-Id` from the server (stateless servers send none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,6 +39,19 @@ pub struct SessionInfo {
     /// The server's `serverInfo`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_info: Option<Implementation>,
+}
+
+/// Read by hand (`json::object`), as the `Serialize` derive above writes it.
+impl<'de> Deserialize<'de> for SessionInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct SessionInfo", |f| {
+            Ok(SessionInfo {
+                session_id: f.opt("session_id")?,
+                protocol_version: f.opt("protocol_version")?,
+                server_info: f.opt("server_info")?,
+            })
+        })
+    }
 }
 
 impl SessionInfo {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::error::Error;
 
 /// A resource from `resources/list`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Resource {
     /// Its URI (read it with this).
     pub uri: String,
@@ -30,7 +30,7 @@ pub struct Resource {
 }
 
 /// A resource template from `resources/templates/list` (RFC 6570 URI template).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ResourceTemplate {
     /// The URI template.
     #[serde(rename = "uriTemplate")]
@@ -49,7 +49,7 @@ pub struct ResourceTemplate {
 }
 
 /// One item of a `resources/read` result: text or base64 `blob`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ResourceContents {
     /// The URI these contents are of.
     pub uri: String,
@@ -65,7 +65,7 @@ pub struct ResourceContents {
 }
 
 /// An argument a prompt takes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PromptArgument {
     /// Name.
     pub name: String,
@@ -78,7 +78,7 @@ pub struct PromptArgument {
 }
 
 /// A prompt from `prompts/list`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Prompt {
     /// Name (get it with this).
     pub name: String,
@@ -94,7 +94,7 @@ pub struct Prompt {
 }
 
 /// One message of a prompt.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PromptMessage {
     /// `user` or `assistant`.
     pub role: String,
@@ -103,7 +103,7 @@ pub struct PromptMessage {
 }
 
 /// A `prompts/get` result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GetPromptResult {
     /// Description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,7 +113,7 @@ pub struct GetPromptResult {
 }
 
 /// A `completion/complete` result.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Completion {
     /// The suggested values (at most 100).
     pub values: Vec<String>,
@@ -123,6 +123,110 @@ pub struct Completion {
     /// Whether there are more than `values`.
     #[serde(rename = "hasMore", default)]
     pub has_more: bool,
+}
+
+// Read by hand (`json::object`: serde's derive would compile a visitor per type), as the
+// `Serialize` derives above write them (`tests/json_readers.rs`).
+
+impl<'de> Deserialize<'de> for Resource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct Resource", |f| {
+            Ok(Resource {
+                uri: f.req("uri")?,
+                name: f.req("name")?,
+                title: f.opt("title")?,
+                description: f.opt("description")?,
+                mime_type: f.opt("mimeType")?,
+                size: f.opt("size")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct ResourceTemplate", |f| {
+            Ok(ResourceTemplate {
+                uri_template: f.req("uriTemplate")?,
+                name: f.req("name")?,
+                title: f.opt("title")?,
+                description: f.opt("description")?,
+                mime_type: f.opt("mimeType")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceContents {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct ResourceContents", |f| {
+            Ok(ResourceContents {
+                uri: f.req("uri")?,
+                mime_type: f.opt("mimeType")?,
+                text: f.opt("text")?,
+                blob: f.opt("blob")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for PromptArgument {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct PromptArgument", |f| {
+            Ok(PromptArgument {
+                name: f.req("name")?,
+                description: f.opt("description")?,
+                required: f.or_default("required")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Prompt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct Prompt", |f| {
+            Ok(Prompt {
+                name: f.req("name")?,
+                title: f.opt("title")?,
+                description: f.opt("description")?,
+                arguments: f.or_default("arguments")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for PromptMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct PromptMessage", |f| {
+            Ok(PromptMessage {
+                role: f.req("role")?,
+                content: f.req("content")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for GetPromptResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct GetPromptResult", |f| {
+            Ok(GetPromptResult {
+                description: f.opt("description")?,
+                messages: f.req("messages")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Completion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct Completion", |f| {
+            Ok(Completion {
+                values: f.req("values")?,
+                total: f.opt("total")?,
+                has_more: f.or_default("hasMore")?,
+            })
+        })
+    }
 }
 
 /// What a completion is for: a prompt's argument or a resource template's variable.
@@ -263,12 +367,7 @@ pub(crate) fn items<T: for<'de> Deserialize<'de>>(
 
 /// Parses a `resources/read` result.
 pub(crate) fn parse_read(result: Value) -> Result<Vec<ResourceContents>, Error> {
-    #[derive(Deserialize)]
-    struct R {
-        contents: Vec<ResourceContents>,
-    }
-    crate::json::from_value::<R>(result)
-        .map(|r| r.contents)
+    crate::json::from_object(result, "a resources/read result", |f| f.req("contents"))
         .map_err(|e| protocol("resources/read", e))
 }
 
@@ -279,17 +378,14 @@ pub(crate) fn parse_prompt(result: Value) -> Result<GetPromptResult, Error> {
 
 /// Parses a `completion/complete` result.
 pub(crate) fn parse_completion(result: Value) -> Result<Completion, Error> {
-    #[derive(Deserialize)]
-    struct R {
-        completion: Completion,
-    }
-    crate::json::from_value::<R>(result)
-        .map(|r| {
-            let mut c = r.completion;
-            c.values.truncate(100);
-            c
-        })
-        .map_err(|e| protocol("completion/complete", e))
+    crate::json::from_object(result, "a completion/complete result", |f| {
+        f.req::<Completion>("completion")
+    })
+    .map(|mut c| {
+        c.values.truncate(100);
+        c
+    })
+    .map_err(|e| protocol("completion/complete", e))
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ use crate::secret::SecretString;
 /// that refresh, revocation and later authorizations skip discovery.
 ///
 /// Serializes with the client secret in clear (store it like credentials); `Debug` redacts it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct AuthContext {
     /// The MCP server URL the user configured.
     pub server_url: String,
@@ -135,6 +135,33 @@ pub struct AuthContext {
     /// The server published no metadata: 2025-03-26 default endpoints are in use.
     #[serde(default)]
     pub legacy_defaults: bool,
+}
+
+/// Read by hand (`json::object`), as the `Serialize` derive above writes it.
+impl<'de> Deserialize<'de> for AuthContext {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct AuthContext", |f| {
+            Ok(AuthContext {
+                server_url: f.req("server_url")?,
+                resource: f.req("resource")?,
+                issuer: f.opt("issuer")?,
+                authorization_endpoint: f.req("authorization_endpoint")?,
+                token_endpoint: f.req("token_endpoint")?,
+                revocation_endpoint: f.opt("revocation_endpoint")?,
+                registration_endpoint: f.opt("registration_endpoint")?,
+                token_endpoint_auth: f.req("token_endpoint_auth")?,
+                client_id: f.req("client_id")?,
+                client_secret: f.opt("client_secret")?,
+                identity_source: f.req("identity_source")?,
+                redirect_uri: f.req("redirect_uri")?,
+                scopes: f.opt("scopes")?,
+                as_scopes_supported: f.opt("as_scopes_supported")?,
+                iss_parameter_supported: f.or_default("iss_parameter_supported")?,
+                allowance: f.opt("allowance")?,
+                legacy_defaults: f.or_default("legacy_defaults")?,
+            })
+        })
+    }
 }
 
 impl std::fmt::Debug for AuthContext {
@@ -585,11 +612,24 @@ impl std::fmt::Debug for McpAuthEvent {
 
 /// The flow's data kept in [`PendingAuthorization::extra`], so that the pending
 /// authorization alone can resume the flow.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct SavedFlow {
     version: u32,
     context: AuthContext,
     attempts: u32,
+}
+
+/// Read by hand (`json::object`), as the `Serialize` derive above writes it.
+impl<'de> Deserialize<'de> for SavedFlow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct SavedFlow", |f| {
+            Ok(SavedFlow {
+                version: f.req("version")?,
+                context: f.req("context")?,
+                attempts: f.req("attempts")?,
+            })
+        })
+    }
 }
 
 /// Key of [`SavedFlow`] inside [`PendingAuthorization::extra`].

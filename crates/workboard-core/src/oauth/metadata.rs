@@ -12,7 +12,7 @@ use crate::urlpolicy::check_reachable_from;
 pub const MAX_METADATA_BYTES: usize = 256 * 1024;
 
 /// RFC 9728 protected resource metadata (fields this SDK reads; others are ignored).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProtectedResourceMetadata {
     /// The protected resource's identifier.
     pub resource: String,
@@ -60,7 +60,7 @@ impl ProtectedResourceMetadata {
 }
 
 /// RFC 8414 / OpenID Connect provider metadata (fields this SDK reads; others are ignored).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
 pub struct AuthorizationServerMetadata {
     /// Issuer identifier.
     pub issuer: String,
@@ -100,6 +100,49 @@ pub struct AuthorizationServerMetadata {
     /// RFC 9207: the authorization response carries `iss`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_response_iss_parameter_supported: Option<bool>,
+}
+
+// Read by hand (`json::object`: serde's derive would compile a visitor per type), as the
+// `Serialize` derives above write them (`tests/json_readers.rs`).
+
+impl<'de> Deserialize<'de> for ProtectedResourceMetadata {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct ProtectedResourceMetadata", |f| {
+            Ok(ProtectedResourceMetadata {
+                resource: f.req("resource")?,
+                authorization_servers: f.opt("authorization_servers")?,
+                scopes_supported: f.opt("scopes_supported")?,
+                bearer_methods_supported: f.opt("bearer_methods_supported")?,
+                resource_name: f.opt("resource_name")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for AuthorizationServerMetadata {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct AuthorizationServerMetadata", |f| {
+            Ok(AuthorizationServerMetadata {
+                issuer: f.req("issuer")?,
+                authorization_endpoint: f.opt("authorization_endpoint")?,
+                token_endpoint: f.opt("token_endpoint")?,
+                registration_endpoint: f.opt("registration_endpoint")?,
+                revocation_endpoint: f.opt("revocation_endpoint")?,
+                scopes_supported: f.opt("scopes_supported")?,
+                response_types_supported: f.opt("response_types_supported")?,
+                grant_types_supported: f.opt("grant_types_supported")?,
+                token_endpoint_auth_methods_supported: f
+                    .opt("token_endpoint_auth_methods_supported")?,
+                revocation_endpoint_auth_methods_supported: f
+                    .opt("revocation_endpoint_auth_methods_supported")?,
+                code_challenge_methods_supported: f.opt("code_challenge_methods_supported")?,
+                client_id_metadata_document_supported: f
+                    .opt("client_id_metadata_document_supported")?,
+                authorization_response_iss_parameter_supported: f
+                    .opt("authorization_response_iss_parameter_supported")?,
+            })
+        })
+    }
 }
 
 /// A known, named deviation from RFC 8414 that this SDK tolerates on specific hosts.

@@ -31,7 +31,7 @@ const WHAT: &str = "authorization response";
 ///
 /// `Debug` shows no secret (`state`, PKCE verifier). Serde round-trips everything (the app
 /// persists it while the user is away; store it like a credential).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct PendingAuthorization {
     /// Which OAuth dialect started it.
     pub dialect: Dialect,
@@ -132,7 +132,7 @@ impl PendingParams {
 /// An authorization code received on the redirect, with everything its exchange needs.
 ///
 /// `Debug` shows no secret (code, PKCE verifier).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct AuthorizationCode {
     /// The code.
     pub code: SecretString,
@@ -162,6 +162,52 @@ pub struct AuthorizationCode {
     /// The pending authorization's opaque data.
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub extra: serde_json::Value,
+}
+
+// Read by hand (`json::object`: serde's derive would compile a visitor per type), as the
+// `Serialize` derives above write them (`tests/json_readers.rs`).
+
+impl<'de> Deserialize<'de> for PendingAuthorization {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct PendingAuthorization", |f| {
+            Ok(PendingAuthorization {
+                dialect: f.req("dialect")?,
+                state: f.req("state")?,
+                created_at_ms: f.req("created_at_ms")?,
+                expires_at_ms: f.req("expires_at_ms")?,
+                redirect_uri: f.req("redirect_uri")?,
+                client_id: f.req("client_id")?,
+                pkce_verifier: f.opt("pkce_verifier")?,
+                resource: f.opt("resource")?,
+                expected_issuer: f.opt("expected_issuer")?,
+                iss_optional: f.or_default("iss_optional")?,
+                token_endpoint: f.req("token_endpoint")?,
+                scopes: f.or_default("scopes")?,
+                completed: f.or_default("completed")?,
+                extra: f.or_default("extra")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for AuthorizationCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct AuthorizationCode", |f| {
+            Ok(AuthorizationCode {
+                code: f.req("code")?,
+                dialect: f.req("dialect")?,
+                redirect_uri: f.req("redirect_uri")?,
+                client_id: f.req("client_id")?,
+                pkce_verifier: f.opt("pkce_verifier")?,
+                resource: f.opt("resource")?,
+                token_endpoint: f.req("token_endpoint")?,
+                scopes: f.or_default("scopes")?,
+                received_at_ms: f.req("received_at_ms")?,
+                expires_at_ms: f.opt("expires_at_ms")?,
+                extra: f.or_default("extra")?,
+            })
+        })
+    }
 }
 
 impl AuthorizationCode {

@@ -338,17 +338,27 @@ pub fn registration_request(
     }
 }
 
-#[derive(Deserialize)]
+/// The fields of a registration response this SDK reads (read by hand: `json::object`).
 struct RegistrationBody {
     client_id: Option<String>,
-    #[serde(default)]
     client_secret: Option<String>,
-    #[serde(default)]
     token_endpoint_auth_method: Option<String>,
-    #[serde(default)]
     error: Option<String>,
-    #[serde(default)]
     error_description: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RegistrationBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::object(d, "struct RegistrationBody", |f| {
+            Ok(RegistrationBody {
+                client_id: f.opt("client_id")?,
+                client_secret: f.opt("client_secret")?,
+                token_endpoint_auth_method: f.opt("token_endpoint_auth_method")?,
+                error: f.opt("error")?,
+                error_description: f.opt("error_description")?,
+            })
+        })
+    }
 }
 
 /// Parses the registration response (201/200 with `client_id`; errors per RFC 7591 §3.2.2).
