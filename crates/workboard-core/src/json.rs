@@ -128,16 +128,7 @@ pub(crate) fn object<'de, D, T>(
 where
     D: Deserializer<'de>,
 {
-    let value = Value::deserialize(d)?;
-    let mut fields = match value {
-        Value::Object(map) => Fields(map),
-        other => {
-            return Err(de::Error::custom(format!(
-                "invalid type: {}, expected {what}",
-                kind(&unexpected(&other))
-            )))
-        }
-    };
+    let mut fields = Fields::of(Value::deserialize(d)?, what).map_err(de::Error::custom)?;
     build(&mut fields).map_err(de::Error::custom)
 }
 
@@ -155,6 +146,17 @@ pub(crate) fn from_object<T>(
 pub(crate) struct Fields(Map<String, Value>);
 
 impl Fields {
+    /// The fields of `value`, an object (not generic: one copy for every reader).
+    fn of(value: Value, what: &'static str) -> Result<Fields, ReadError> {
+        match value {
+            Value::Object(map) => Ok(Fields(map)),
+            other => Err(de::Error::custom(format!(
+                "invalid type: {}, expected {what}",
+                kind(&unexpected(&other))
+            ))),
+        }
+    }
+
     /// A field that must be there.
     pub(crate) fn req<T: DeserializeOwned>(&mut self, key: &'static str) -> Result<T, ReadError> {
         match self.0.remove(key) {
