@@ -14,7 +14,7 @@ use crate::error::to_js;
 use crate::types::to_ts;
 
 /// Options of `startMcpSignIn` (OAuth 2.1 for MCP, public client with PKCE by default).
-#[derive(Tsify, Deserialize)]
+#[derive(Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct McpSignInOptions {
     /// The MCP server URL (default: the client's MCP URL).
@@ -104,7 +104,7 @@ impl McpSignInStart {
 }
 
 /// Options of `startV1SignIn` (WorkBoard OAuth v1).
-#[derive(Tsify, Deserialize)]
+#[derive(Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct V1SignInOptions {
     /// `"us"`, `"eu"` or a base URL (default: the client's environment).
@@ -170,7 +170,7 @@ impl From<workboard_client::V1SignInStart> for V1SignInStart {
 /// The checked authorization code from `handleV1Redirect`. Send `code` and `redirectUri` to
 /// your server, which exchanges them with the Client Hash (e.g. `POST /api/workboard/exchange`
 /// `{code, redirect_uri}`), within `expiresAtMs`.
-#[derive(Tsify, Serialize, Deserialize)]
+#[derive(Tsify, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct V1Code {
     /// The authorization code (a secret: send it only to your own server).
@@ -229,5 +229,55 @@ fn ms(v: f64) -> u64 {
         v as u64
     } else {
         0
+    }
+}
+
+// The argument objects read by hand (the core's `json::object`: no derived visitor in the
+// package), with the names the `serde` attributes above give them (camelCase).
+
+impl<'de> Deserialize<'de> for McpSignInOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        workboard_core::json::object(d, "MCP sign-in options", |f| {
+            Ok(McpSignInOptions {
+                server_url: f.opt("serverUrl")?,
+                redirect_uri: f.req("redirectUri")?,
+                client_id: f.opt("clientId")?,
+                client_secret: f.opt("clientSecret")?,
+                client_metadata_url: f.opt("clientMetadataUrl")?,
+                www_authenticate: f.opt("wwwAuthenticate")?,
+                workboard_environment: f.opt("workboardEnvironment")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for V1SignInOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        workboard_core::json::object(d, "v1 sign-in options", |f| {
+            Ok(V1SignInOptions {
+                environment: f.opt("environment")?,
+                client_id: f.req("clientId")?,
+                redirect_uri: f.req("redirectUri")?,
+                scopes: f.or_default("scopes")?,
+                json_code: f.or_default("jsonCode")?,
+                client_hash: f.opt("clientHash")?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for V1Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        workboard_core::json::object(d, "v1 code", |f| {
+            Ok(V1Code {
+                code: f.req("code")?,
+                redirect_uri: f.req("redirectUri")?,
+                client_id: f.req("clientId")?,
+                token_endpoint: f.req("tokenEndpoint")?,
+                scopes: f.or_default("scopes")?,
+                received_at_ms: f.req("receivedAtMs")?,
+                expires_at_ms: f.opt("expiresAtMs")?,
+            })
+        })
     }
 }

@@ -182,7 +182,7 @@ export interface McpDiscovery {
 "#;
 
 /// Options of `new WorkboardClient(options)`. Every field is optional.
-#[derive(Tsify, Deserialize, Default)]
+#[derive(Tsify, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ClientOptions {
     /// `"us"` (default), `"eu"`, or a base URL such as `http://127.0.0.1:8080`.
@@ -208,15 +208,12 @@ pub struct ClientOptions {
         optional,
         type = "(input: string, init?: RequestInit) => Promise<Response>"
     )]
-    #[serde(deserialize_with = "host_value")]
     pub fetch: JsValue,
     /// Clock: unix milliseconds (default `Date.now`).
     #[tsify(optional, type = "() => number")]
-    #[serde(deserialize_with = "host_value")]
     pub now: JsValue,
     /// Waits `ms` milliseconds (default `setTimeout`).
     #[tsify(optional, type = "(ms: number) => Promise<void>")]
-    #[serde(deserialize_with = "host_value")]
     pub sleep: JsValue,
     /// Tests and transcript replay only: `now` and `sleep` are a simulated clock (`sleep`
     /// advances `now` at once). Time then passes only while no request is in flight, so a
@@ -239,12 +236,10 @@ pub struct ClientOptions {
     /// what `onCredentialsChanged` delivers). Credentials and context not given above are
     /// loaded from it.
     #[tsify(optional, type = "WorkboardStore")]
-    #[serde(deserialize_with = "host_value")]
     pub store: JsValue,
     /// The app's answers when a server asks for input (async functions): the client declares
     /// exactly the capabilities whose handler is given, so servers ask for nothing else.
     #[tsify(optional, type = "InputHandlers")]
-    #[serde(deserialize_with = "host_value")]
     pub input_handlers: JsValue,
     /// Which MCP era to speak: `"auto"` (default: 2026-07-28 first, `initialize` for a legacy
     /// server), `"modern"` or `"legacy"` only.
@@ -335,11 +330,29 @@ const HOST_VALUES: [(&str, HostField); 5] = [
 /// Where a JS-valued option goes in [`ClientOptions`].
 type HostField = fn(&mut ClientOptions) -> &mut JsValue;
 
-/// A JS-valued field in an argument's JSON: whatever is there is skipped; the value is set
-/// from the object itself (see [`client_options`]).
-fn host_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<JsValue, D::Error> {
-    serde::de::IgnoredAny::deserialize(d)?;
-    Ok(JsValue::UNDEFINED)
+/// Read by hand (the core's `json::object`: one visitor less in the package); the JS-valued
+/// options are not in the JSON (see [`client_options`]).
+impl<'de> Deserialize<'de> for ClientOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        workboard_core::json::object(d, "client options", |f| {
+            Ok(ClientOptions {
+                environment: f.opt("environment")?,
+                mcp_url: f.opt("mcpUrl")?,
+                token: f.opt("token")?,
+                credentials: f.opt("credentials")?,
+                auth_context: f.opt("authContext")?,
+                client_info: f.opt("clientInfo")?,
+                simulated_clock: f.opt("simulatedClock")?,
+                timeout_ms: f.opt("timeoutMs")?,
+                entropy_seed_hex: f.opt("entropySeedHex")?,
+                dangerously_allow_client_secret_in_browser: f
+                    .or_default("dangerouslyAllowClientSecretInBrowser")?,
+                era: f.opt("era")?,
+                log_level: f.opt("logLevel")?,
+                ..ClientOptions::default()
+            })
+        })
+    }
 }
 
 /// An argument object read as `T`: a shallow copy without the `skip` properties, through
@@ -420,7 +433,7 @@ impl CredentialsSummary {
 }
 
 /// How this app names itself to the MCP server (`clientInfo` of `initialize`).
-#[derive(Tsify, Deserialize, Clone)]
+#[derive(Tsify, Clone)]
 pub struct ClientInfo {
     /// Name.
     pub name: String,
@@ -432,16 +445,28 @@ pub struct ClientInfo {
     pub title: Option<String>,
 }
 
+/// Read by hand (see [`ClientOptions`]).
+impl<'de> Deserialize<'de> for ClientInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        workboard_core::json::object(d, "client info", |f| {
+            Ok(ClientInfo {
+                name: f.req("name")?,
+                version: f.req("version")?,
+                title: f.opt("title")?,
+            })
+        })
+    }
+}
+
 /// Optional `CallOptions` (the parameter after another optional one: `request`).
 pub(crate) type CallOpts = Option<Ts<CallOptions>>;
 
 /// Per-call options of `listTools` and `callTool`.
-#[derive(Tsify, Deserialize, Default)]
+#[derive(Tsify, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CallOptions {
     /// Cancels the call when aborted (it rejects with code `cancelled`).
     #[tsify(optional, type = "AbortSignal")]
-    #[serde(deserialize_with = "host_value")]
     pub signal: JsValue,
 }
 

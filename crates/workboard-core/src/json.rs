@@ -120,7 +120,7 @@ pub(crate) fn variant_of<'v, E: de::Error>(
 /// serde's derive does (the same messages: `invalid type: …, expected struct Tool`, `missing
 /// field `name``), in a fraction of the code: the derived visitor is compiled per type and per
 /// field, these helpers once per field *type* (README "Size" in bindings/wasm).
-pub(crate) fn object<'de, D, T>(
+pub fn object<'de, D, T>(
     d: D,
     what: &'static str,
     build: impl FnOnce(&mut Fields) -> Result<T, ReadError>,
@@ -143,7 +143,7 @@ pub(crate) fn from_object<T>(
 }
 
 /// The fields of an object being read by [`object`]; fields not taken are ignored.
-pub(crate) struct Fields(Map<String, Value>);
+pub struct Fields(Map<String, Value>);
 
 impl Fields {
     /// The fields of `value`, an object (not generic: one copy for every reader).
@@ -158,7 +158,7 @@ impl Fields {
     }
 
     /// A field that must be there.
-    pub(crate) fn req<T: DeserializeOwned>(&mut self, key: &'static str) -> Result<T, ReadError> {
+    pub fn req<T: DeserializeOwned>(&mut self, key: &'static str) -> Result<T, ReadError> {
         match self.0.remove(key) {
             Some(v) => T::deserialize(Reader(v)),
             None => Err(de::Error::missing_field(key)),
@@ -166,10 +166,7 @@ impl Fields {
     }
 
     /// A field that may be missing or `null`.
-    pub(crate) fn opt<T: DeserializeOwned>(
-        &mut self,
-        key: &'static str,
-    ) -> Result<Option<T>, ReadError> {
+    pub fn opt<T: DeserializeOwned>(&mut self, key: &'static str) -> Result<Option<T>, ReadError> {
         match self.0.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => T::deserialize(Reader(v)).map(Some),
@@ -177,7 +174,7 @@ impl Fields {
     }
 
     /// A field whose absence means its default (serde's `#[serde(default)]`).
-    pub(crate) fn or_default<T: DeserializeOwned + Default>(
+    pub fn or_default<T: DeserializeOwned + Default>(
         &mut self,
         key: &'static str,
     ) -> Result<T, ReadError> {
