@@ -12,12 +12,13 @@
 # of request_with_client_input (conversion only, the layer's Client::request_with_client_input)
 # — 987 → 996; issue 16 (2026-12-06): the wasm sign-in methods moved to signin.rs (counted in
 # v1.rs's place), arguments read by the shared `from_js`, one `crate::promise` — 996 → 991, and
-# the ceiling lowered to match.
+# the ceiling lowered to match; then the wasm `request`/`requestWithClientInput` arguments read
+# by one `request_args` — 991 → 986.
 # Counted: code lines, i.e. neither blank nor comment-only (`//`, `///`, `//!`); test
 # modules (`#[cfg(test)]` to the end of the file) are not counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING=${ADAPTER_LINES_CEILING:-991}
+CEILING=${ADAPTER_LINES_CEILING:-986}
 files=(
   crates/workboard-native/src/client.rs
   crates/workboard-native/src/signin.rs

@@ -13,7 +13,7 @@ use crate::error::{bad_arg, string_arg, to_js};
 use crate::host::OnAbort;
 use crate::stream::NotificationStream;
 use crate::types::{
-    completion_ref, discovery_to_js, json_arg, mcp_to_js, signal_of, summary, to_ts,
+    completion_ref, discovery_to_js, json_arg, mcp_to_js, request_args, signal_of, summary, to_ts,
     tool_result_to_js, tools_to_js, CallOptions, CallOpts, McpSubscriptionFilter, ServerInfo,
 };
 
@@ -118,10 +118,8 @@ impl WorkboardClient {
         params: Option<js_sys::Object>,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: CallOpts,
     ) -> Promise {
-        let started = string_arg(&method, "method").and_then(|method| {
-            let params = json_arg(params.as_deref(), "request params")?;
-            Ok((self.client.request(&method, params), signal_of(options)?))
-        });
+        let started = request_args(&method, params.as_deref(), options)
+            .map(|(method, params, signal)| (self.client.request(&method, params), signal));
         submit(started, |v| mcp_to_js(&v))
     }
 
@@ -138,11 +136,8 @@ impl WorkboardClient {
         params: Option<js_sys::Object>,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: CallOpts,
     ) -> Promise {
-        let started = string_arg(&method, "method").and_then(|method| {
-            let params = json_arg(params.as_deref(), "request params")?;
-            let call = self.client.request_with_client_input(&method, params);
-            Ok((call, signal_of(options)?))
-        });
+        let started = request_args(&method, params.as_deref(), options)
+            .map(|(m, p, signal)| (self.client.request_with_client_input(&m, p), signal));
         submit(started, |v| mcp_to_js(&v))
     }
 

@@ -371,13 +371,15 @@ pub(crate) fn from_js<T: serde::de::DeserializeOwned>(
     for k in skip {
         let _ = Reflect::delete_property(&copy, &JsValue::from_str(k));
     }
-    let json = js_sys::JSON::stringify(&copy)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| invalid_input(what, "not JSON-serializable"))?;
-    serde_json::from_slice::<Value>(json.as_bytes())
-        .and_then(workboard_core::json::from_value)
-        .map_err(crate::error::bad_arg(what))
+    let value = js_json(&copy).ok_or_else(|| invalid_input(what, "not JSON-serializable"))?;
+    workboard_core::json::from_value(value).map_err(crate::error::bad_arg(what))
+}
+
+/// A JS value as JSON, through `JSON.stringify`; `None` for what JSON cannot carry (a
+/// `BigInt`, a cycle, a `toJSON` that throws, `undefined`).
+fn js_json(v: &JsValue) -> Option<Value> {
+    let text = js_sys::JSON::stringify(v).ok()?.as_string()?;
+    serde_json::from_slice(text.as_bytes()).ok()
 }
 
 /// The client's options: the JSON ones read by [`from_js`], the JS-valued ones taken as given.
@@ -600,15 +602,23 @@ pub(crate) fn signal_of(options: Option<Ts<CallOptions>>) -> Result<Option<JsVal
     Ok(Some(s).filter(|s| !s.is_undefined() && !s.is_null()))
 }
 
+/// The arguments of `request` and `requestWithClientInput`: the method name, the params (an
+/// object, or none) and the call's signal.
+pub(crate) fn request_args(
+    method: &JsValue,
+    params: Option<&JsValue>,
+    options: CallOpts,
+) -> Result<(String, Value, Option<JsValue>), JsValue> {
+    let method = crate::error::string_arg(method, "method")?;
+    let params = json_arg(params, "request params")?;
+    Ok((method, params, signal_of(options)?))
+}
+
 /// A JS value as JSON (`undefined`/`null`: `null`), through `JSON.stringify`.
 pub(crate) fn json_arg(v: Option<&JsValue>, what: &str) -> Result<Value, JsValue> {
     match v.filter(|a| !a.is_undefined() && !a.is_null()) {
         None => Ok(Value::Null),
-        Some(a) => js_sys::JSON::stringify(a)
-            .ok()
-            .and_then(|s| s.as_string())
-            .and_then(|s| serde_json::from_slice(s.as_bytes()).ok())
-            .ok_or_else(|| invalid_input(what, "not JSON-serializable")),
+        Some(a) => js_json(a).ok_or_else(|| invalid_input(what, "not JSON-serializable")),
     }
 }
 
@@ -651,10 +661,7 @@ pub(crate) fn notification_to_js(n: &workboard_client::Notification) -> Result<J
 /// An input handler's answer as JSON: an object (an `ElicitResult`, a `CreateMessageResult`,
 /// a `ListRootsResult`), through `JSON.stringify`.
 pub(crate) fn input_answer(v: &JsValue) -> Result<Value, Error> {
-    js_sys::JSON::stringify(v)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|s| serde_json::from_slice::<Value>(s.as_bytes()).ok())
+    js_json(v)
         .filter(Value::is_object)
         .ok_or_else(|| Error::InvalidInput {
             what: "input handler answer".into(),
